@@ -1,0 +1,1 @@
+"""The ``fieldsurvey`` command: thin argparse wrappers over the library."""
