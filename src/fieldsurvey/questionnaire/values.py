@@ -1,0 +1,92 @@
+"""Answer values as text for storage, and the keys that address answers in repeats.
+
+The field store keeps every answer as one text value; :func:`encode_value` and
+:func:`decode_value` make that round trip exact for every answer type of the model
+(JSON underneath, so a typed value never depends on the question's type to decode).
+
+An answer is addressed by a *key*: the question name, followed by the 1-based instance
+number of each enclosing repeat, e.g. ``"a2"`` or ``"h_age[3]"`` (third household
+member) or ``"x[2][1]"`` in nested repeats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+
+from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.questionnaire.model import AnswerValue, SpecialAnswer
+
+__all__ = ["answer_key", "decode_value", "encode_value", "parse_key", "export_value"]
+
+_KEY = re.compile(r"^([^\[\]]+)((?:\[\d+\])*)$")
+
+
+def answer_key(name: str, instance: tuple[int, ...] = ()) -> str:
+    """The key of question ``name`` in repeat ``instance`` (1-based numbers)."""
+    return name + "".join(f"[{i}]" for i in instance)
+
+
+def parse_key(key: str) -> tuple[str, tuple[int, ...]]:
+    """Split a key into question name and instance numbers (inverse of :func:`answer_key`)."""
+    m = _KEY.match(key)
+    if m is None:
+        raise QuestionnaireError("not an answer key", field=key, expected="name or name[1][2]")
+    idx = tuple(int(x) for x in re.findall(r"\[(\d+)\]", m.group(2)))
+    return m.group(1), idx
+
+
+def encode_value(value: AnswerValue) -> str | None:
+    """Encode an answer as text (JSON); ``None`` stays ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, SpecialAnswer):
+        return json.dumps({"special": value.code, "name": value.name})
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return json.dumps({"date": value.isoformat()})
+    if isinstance(value, tuple):
+        return json.dumps(list(value), ensure_ascii=False)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise QuestionnaireError("an answer cannot be an infinite or NaN number", got=repr(value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def decode_value(text: str | None) -> AnswerValue:
+    """Decode a value written by :func:`encode_value`."""
+    if text is None:
+        return None
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise QuestionnaireError("a stored answer is not valid", got=repr(text)[:80]) from exc
+    if isinstance(obj, dict):
+        if "special" in obj:
+            return SpecialAnswer(int(obj["special"]), str(obj.get("name", "")))
+        if "date" in obj:
+            return dt.date.fromisoformat(obj["date"])
+        raise QuestionnaireError("a stored answer is not valid", got=repr(text)[:80])
+    if isinstance(obj, list):
+        return tuple(str(x) for x in obj)
+    if isinstance(obj, bool | int | float | str):
+        return obj
+    raise QuestionnaireError("a stored answer is not valid", got=repr(text)[:80])
+
+
+def export_value(value: AnswerValue) -> int | float | str | None:
+    """A flat value for analysis tables: specials become their code, selects a
+    space-separated string, dates ISO text, acknowledge 1."""
+    if value is None:
+        return None
+    if isinstance(value, SpecialAnswer):
+        return value.code
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, tuple):
+        return " ".join(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
