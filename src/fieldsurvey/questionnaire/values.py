@@ -17,9 +17,16 @@ import math
 import re
 
 from fieldsurvey.errors import QuestionnaireError
-from fieldsurvey.questionnaire.model import AnswerValue, SpecialAnswer
+from fieldsurvey.questionnaire.model import AnswerValue, Form, Question, SpecialAnswer
 
-__all__ = ["answer_key", "decode_value", "encode_value", "parse_key", "export_value"]
+__all__ = [
+    "answer_key",
+    "decode_value",
+    "encode_value",
+    "export_value",
+    "parse_key",
+    "parse_text_answer",
+]
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[\d+\])*)$")
 
@@ -90,3 +97,51 @@ def export_value(value: AnswerValue) -> int | float | str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def parse_text_answer(form: Form, question: Question, text: str) -> AnswerValue:
+    """Parse an answer typed as text (a default, a CLI or TUI entry) into its typed value.
+
+    Selects take choice names (space-separated for select_multiple); a special answer
+    may be given by its code (e.g. ``-8``) or name when the question allows it.
+    """
+    raw = str(text).strip()
+    for sp in form.special_for(question):
+        if raw in (str(sp.code), sp.name):
+            return sp
+    kind = question.type
+    try:
+        if kind == "integer":
+            f = float(raw)
+            if not f.is_integer():
+                raise ValueError(raw)
+            return int(f)
+        if kind == "decimal":
+            f = float(raw)
+            if not math.isfinite(f):
+                raise ValueError(raw)
+            return f
+        if kind == "date":
+            return dt.date.fromisoformat(raw[:10])
+    except ValueError:
+        expected = {"integer": "a whole number", "decimal": "a number", "date": "a date YYYY-MM-DD"}
+        raise QuestionnaireError(f"'{raw}' is not a valid answer", field=question.name,
+                                 expected=expected[kind]) from None
+    if kind == "acknowledge":
+        if raw.lower() in ("ok", "yes", "true", "1"):
+            return True
+        raise QuestionnaireError(f"'{raw}' is not a valid answer", field=question.name, expected="OK")
+    if question.is_select:
+        names = {c.name for c in form.choices(question)}
+        parts = raw.split() if kind == "select_multiple" else [raw]
+        bad = [p for p in parts if p not in names]
+        if bad or not parts:
+            raise QuestionnaireError(f"'{bad[0] if bad else raw}' is not a choice of this question",
+                                     field=question.name, expected=", ".join(sorted(names)))
+        if kind == "select_one":
+            return parts[0]
+        order = [c.name for c in form.choices(question)]
+        return tuple(sorted(set(parts), key=order.index))
+    if kind in ("note", "calculate"):
+        raise QuestionnaireError("this question takes no answer", field=question.name)
+    return str(text)
