@@ -331,6 +331,9 @@ def build_form(
     _check_references(form, questions, containers, file)
     _check_defaults(form, questions, file)
     _check_cycles(form, questions, containers, file)
+    from fieldsurvey.questionnaire.plan import plan_for
+
+    plan_for(form)  # compiles every expression and checks repeat_count cycles at load
     return form
 
 

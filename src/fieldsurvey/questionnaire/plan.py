@@ -1,0 +1,123 @@
+"""A form compiled for running: expressions as closures, scopes, and the evaluation order.
+
+Built once per :class:`Form` (cached), so that every runner on the same form shares it.
+The evaluation order is a topological order of questions, groups and repeats by their
+``relevant``/``calculation``/``repeat_count`` dependencies and their nesting, so a single
+pass recomputes every relevance and calculated value after an answer changes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.questionnaire.expr import compile_node
+from fieldsurvey.questionnaire.model import Expression, Form, Group, Item, Question, Repeat
+
+__all__ = ["Plan", "plan_for"]
+
+Compiled = Callable[[Any], Any]
+
+
+@dataclass
+class Plan:
+    """The compiled form (see the module docstring)."""
+
+    form: Form
+    order: list[Item]  # topological evaluation order
+    scope: dict[str, tuple[str, ...]]  # item name -> enclosing repeats (a repeat excludes itself)
+    relevant: dict[str, Compiled]
+    calculation: dict[str, Compiled]
+    constraint: dict[str, Compiled]
+    choice_filter: dict[str, Compiled]
+    repeat_count: dict[str, Compiled]
+    repeats: dict[str, Repeat]
+    parent: dict[str, str | None]
+
+
+def _compile(e: Expression | None) -> Compiled | None:
+    return None if e is None else compile_node(e.tree)
+
+
+def plan_for(form: Form) -> Plan:
+    """The (cached) plan of ``form``; raises QuestionnaireError on a dependency cycle."""
+    plan = form.__dict__.get("_plan")
+    if plan is None:
+        plan = _make_plan(form)
+        object.__setattr__(form, "_plan", plan)  # a cache on the frozen form, not state
+    return plan
+
+
+def _make_plan(form: Form) -> Plan:
+    items = list(form.walk())
+    scope: dict[str, tuple[str, ...]] = {}
+    parent: dict[str, str | None] = {}
+    repeats: dict[str, Repeat] = {}
+    for it in items:
+        parent[it.name] = it.parents[-1] if it.parents else None
+        enclosing = tuple(p for p in it.parents if isinstance(form.items_by_name[p], Repeat))
+        scope[it.name] = enclosing
+        if isinstance(it, Repeat):
+            repeats[it.name] = it
+    rel: dict[str, Compiled] = {}
+    calc: dict[str, Compiled] = {}
+    cons: dict[str, Compiled] = {}
+    filt: dict[str, Compiled] = {}
+    count: dict[str, Compiled] = {}
+    deps: dict[str, set[str]] = {}
+    for it in items:
+        d: set[str] = set()
+        if it.relevant is not None:
+            rel[it.name] = compile_node(it.relevant.tree)
+            d |= it.relevant.deps
+        if parent[it.name] is not None:
+            d.add(parent[it.name])  # type: ignore[arg-type]
+        if isinstance(it, Question):
+            if it.calculation is not None:
+                calc[it.name] = compile_node(it.calculation.tree)
+                d |= it.calculation.deps
+            if it.constraint is not None:
+                cons[it.name] = compile_node(it.constraint.tree)
+            if it.choice_filter is not None:
+                filt[it.name] = compile_node(it.choice_filter.tree)
+        elif isinstance(it, Repeat) and it.repeat_count is not None:
+            count[it.name] = compile_node(it.repeat_count.tree)
+            d |= it.repeat_count.deps
+        deps[it.name] = d
+    order = _toposort(form, items, deps)
+    return Plan(form, order, scope, rel, calc, cons, filt, count, repeats, parent)
+
+
+def _toposort(form: Form, items: list[Item], deps: dict[str, set[str]]) -> list[Item]:
+    position = {it.name: i for i, it in enumerate(items)}
+    users: dict[str, list[str]] = {it.name: [] for it in items}
+    missing = {it.name: len(deps[it.name]) for it in items}
+    for name, ds in deps.items():
+        for d in ds:
+            users[d].append(name)
+    ready = deque(sorted((n for n, k in missing.items() if k == 0), key=position.__getitem__))
+    order: list[Item] = []
+    while ready:
+        n = ready.popleft()
+        order.append(form.items_by_name[n])
+        for u in users[n]:
+            missing[u] -= 1
+            if missing[u] == 0:
+                ready.append(u)
+    if len(order) != len(items):
+        stuck = [it for it in items if missing[it.name] > 0]
+        first = stuck[0]
+        raise QuestionnaireError(
+            "cyclic dependency among " + ", ".join(it.name for it in stuck[:8]),
+            file=form.source, sheet="survey", row=first.row, field=first.name,
+            hint="A relevant, calculation or repeat_count cannot depend on itself, directly or through others",
+        )
+    return order
+
+
+def is_group(item: Item) -> bool:
+    """True for a group (not a repeat)."""
+    return isinstance(item, Group)

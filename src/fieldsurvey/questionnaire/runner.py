@@ -1,0 +1,634 @@
+"""The headless interview runner: a questionnaire as a state machine.
+
+One :class:`InterviewRunner` per interview. It holds the answers (by key, see
+:mod:`.values`), the number of instances of each repeat and the current position, and
+offers: ``current`` / ``answer`` / ``validate`` / ``next`` / ``back`` / ``jump``,
+``add_instance`` / ``remove_instance`` for repeats, ``is_complete`` and ``records()``
+(the relevant answers with their types). Questions that are not relevant are skipped and
+their answers count as empty, as in ODK.
+
+Persistence: the field store keeps every answer as it is entered; a runner is rebuilt
+from those answers and a position with :meth:`InterviewRunner.restore` (or from the
+JSON-able :meth:`InterviewRunner.snapshot`). Nothing else is needed: repeat instance
+counts follow from the answer keys unless given.
+
+Speed: after an answer changes, one pass over the precompiled evaluation order
+(:mod:`.plan`) recomputes every relevance and calculation, then the next step is an
+index lookup in the resulting sequence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.questionnaire.expr import to_bool, to_num, to_str
+from fieldsurvey.questionnaire.model import (
+    AnswerValue,
+    Choice,
+    Form,
+    Group,
+    Item,
+    Question,
+    Repeat,
+    SpecialAnswer,
+)
+from fieldsurvey.questionnaire.plan import plan_for
+from fieldsurvey.questionnaire.values import (
+    answer_key,
+    decode_value,
+    encode_value,
+    parse_key,
+    parse_text_answer,
+)
+
+__all__ = ["AnswerRecord", "InvalidAnswer", "InterviewRunner", "Step"]
+
+END = "@end"
+MAX_REPEAT = 500
+
+
+class InvalidAnswer(QuestionnaireError):
+    """An answer the question does not accept (type, choice, constraint, required)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where the interview is: a question, the offer to add a repeat instance, or the end.
+
+    ``instance`` holds the 1-based numbers of the enclosing repeat instances (for a
+    ``repeat`` step: of the repeats enclosing that repeat).
+    """
+
+    kind: Literal["question", "repeat", "end"]
+    instance: tuple[int, ...] = ()
+    question: Question | None = None
+    repeat: Repeat | None = None
+
+    @property
+    def key(self) -> str:
+        """A string naming this position (an answer key for a question)."""
+        if self.kind == "question":
+            assert self.question is not None
+            return answer_key(self.question.name, self.instance)
+        if self.kind == "repeat":
+            assert self.repeat is not None
+            return "+" + answer_key(self.repeat.name, self.instance)
+        return END
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One answer of a finished (or partial) interview, with its question's type."""
+
+    key: str
+    name: str
+    instance: tuple[int, ...]
+    type: str
+    value: AnswerValue
+
+
+class _Ctx:
+    """The evaluation context handed to compiled expressions (reused, not reallocated)."""
+
+    __slots__ = ("run", "scope", "inst", "cur", "choice")
+
+    def __init__(self, run: InterviewRunner) -> None:
+        self.run = run
+        self.scope: tuple[str, ...] = ()
+        self.inst: tuple[int, ...] = ()
+        self.cur: Any = None
+        self.choice: Choice | None = None
+
+    def set(self, scope: tuple[str, ...], inst: tuple[int, ...], cur: Any = None) -> _Ctx:
+        self.scope, self.inst, self.cur, self.choice = scope, inst, cur, None
+        return self
+
+    def _key(self, name: str) -> str | None:
+        tscope = self.run._plan.scope[name]
+        if not tscope:
+            return name
+        n = len(tscope)
+        if self.scope[:n] == tscope:
+            return answer_key(name, self.inst[:n])
+        return None
+
+    def ref(self, name: str) -> Any:
+        key = self._key(name)
+        if key is None:
+            return self.nodeset(name)
+        v = self.run._vals.get(key)
+        return "" if v is None else v
+
+    def nodeset(self, name: str) -> list[Any]:
+        run = self.run
+        tscope = run._plan.scope[name]
+        k = 0
+        while k < len(tscope) and k < len(self.scope) and tscope[k] == self.scope[k]:
+            k += 1
+        out = []
+        for inst in run._instances(tscope, self.inst[:k]):
+            v = run._vals.get(answer_key(name, inst))
+            out.append("" if v is None else v)
+        return out
+
+    def indexed(self, name: str, index: int) -> Any:
+        tscope = self.run._plan.scope[name]
+        if not tscope:
+            return self.ref(name)
+        prefix = self.inst[: len(tscope) - 1]
+        v = self.run._vals.get(answer_key(name, (*prefix, index)))
+        return "" if v is None else v
+
+    def current(self) -> Any:
+        return "" if self.cur is None else self.cur
+
+    def position(self) -> int:
+        return self.inst[-1] if self.inst else 0
+
+    def field(self, name: str) -> str:
+        return self.choice.attribute(name) if self.choice is not None else ""
+
+    def today(self) -> dt.date:
+        return self.run.clock()
+
+
+class InterviewRunner:
+    """Run ``form`` headless (see the module docstring).
+
+    Parameters
+    ----------
+    form
+        The loaded form.
+    language
+        Language of messages (constraint and required messages); default the form's.
+    clock
+        Returns today's date for ``today()`` (inject a fixed date in tests).
+    """
+
+    def __init__(self, form: Form, *, language: str | None = None,
+                 clock: Callable[[], dt.date] = dt.date.today) -> None:
+        self.form = form
+        self.language = language or form.default_language
+        self.clock = clock
+        self._plan = plan_for(form)
+        self._answers: dict[str, AnswerValue] = {}
+        self._counts: dict[str, int] = {}  # "+repeat[inst]" key of a manual repeat -> instances
+        self._vals: dict[str, Any] = {}
+        self._rel: dict[str, bool] = {}
+        self._auto: dict[str, int] = {}
+        self._seq: list[tuple[Step, bool]] = []
+        self._index: dict[str, int] = {}
+        self._dirty = True
+        self._ctx = _Ctx(self)
+        self._apply_defaults(())
+        self._pos = self._first_relevant(0)
+
+    # ------------------------------------------------------------------ state
+    def _instances(self, scope: tuple[str, ...], prefix: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
+        out = [prefix]
+        for r in scope[len(prefix):]:
+            out = [(*p, i) for p in out for i in range(1, self._count(r, p) + 1)]
+        return out
+
+    def _count(self, repeat: str, parent: tuple[int, ...]) -> int:
+        key = "+" + answer_key(repeat, parent)
+        if repeat in self._plan.repeat_count:
+            return self._auto.get(key, 0)
+        return self._counts.get(key, 0)
+
+    def _refresh(self) -> None:
+        if not self._dirty:
+            return
+        plan, ctx, answers = self._plan, self._ctx, self._answers
+        vals: dict[str, Any] = {}
+        rel: dict[str, bool] = {}
+        self._vals, self._rel = vals, rel
+        self._auto = {}
+        for item in plan.order:
+            name = item.name
+            scope = plan.scope[name]
+            parent = plan.parent[name]
+            rel_fn = plan.relevant.get(name)
+            is_q = isinstance(item, Question)
+            calc_fn = plan.calculation.get(name) if is_q else None
+            for inst in self._instances(scope) if scope else ((),):
+                key = answer_key(name, inst) if inst else name
+                ok = True
+                if parent is not None:
+                    pscope = plan.scope[parent]
+                    ok = rel.get(answer_key(parent, inst[: len(pscope)]) if pscope else parent, False)
+                if ok and rel_fn is not None:
+                    ok = to_bool(rel_fn(ctx.set(scope, inst, answers.get(key))))
+                if isinstance(item, Repeat):
+                    ikey = answer_key(name, inst)
+                    rel[ikey] = ok
+                    count_fn = plan.repeat_count.get(name)
+                    if count_fn is not None:
+                        n = to_num(count_fn(ctx.set(scope, inst))) if ok else 0.0
+                        self._auto["+" + ikey] = 0 if math.isnan(n) else max(0, min(MAX_REPEAT, int(n)))
+                    continue
+                rel[key] = ok
+                if not is_q:
+                    continue
+                if calc_fn is not None:
+                    vals[key] = calc_fn(ctx.set(scope, inst)) if ok else None
+                elif ok:
+                    vals[key] = answers.get(key)
+        self._build_sequence()
+        self._dirty = False
+
+    def _build_sequence(self) -> None:
+        seq: list[tuple[Step, bool]] = []
+        rel = self._rel
+
+        def walk(items: tuple[Item, ...], inst: tuple[int, ...], on: bool) -> None:
+            for it in items:
+                key = answer_key(it.name, inst)
+                if isinstance(it, Question):
+                    if it.type != "calculate":
+                        seq.append((Step("question", inst, question=it), on and rel.get(key, False)))
+                elif isinstance(it, Group):
+                    walk(it.children, inst, on and rel.get(key, False))
+                else:
+                    r_on = on and rel.get(key, False)
+                    for i in range(1, self._count(it.name, inst) + 1):
+                        walk(it.children, (*inst, i), r_on)
+                    if it.name not in self._plan.repeat_count:
+                        seq.append((Step("repeat", inst, repeat=it), r_on))
+
+        walk(self.form.children, (), True)
+        seq.append((Step("end"), True))
+        self._seq = seq
+        self._index = {s.key: i for i, (s, _) in enumerate(seq)}
+
+    def _first_relevant(self, start: int, step: int = 1) -> Step:
+        self._refresh()
+        i = start
+        while 0 <= i < len(self._seq):
+            s, ok = self._seq[i]
+            if ok:
+                return s
+            i += step
+        return self._seq[-1][0] if step > 0 else self._first_relevant(0)
+
+    def _apply_defaults(self, inst: tuple[int, ...], repeat: str | None = None) -> None:
+        for q in self.form.questions:
+            if q.default is None or q.type == "calculate":
+                continue
+            scope = self._plan.scope[q.name]
+            if repeat is None and scope:
+                continue
+            if repeat is not None and (not scope or scope[len(inst) - 1] != repeat or len(scope) != len(inst)):
+                continue
+            key = answer_key(q.name, inst)
+            if key not in self._answers:
+                self._answers[key] = parse_text_answer(self.form, q, q.default)
+        self._dirty = True
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def current(self) -> Step:
+        """The current step."""
+        self._refresh()
+        if self._pos.key not in self._index:  # its repeat instance was removed
+            self._pos = self._first_relevant(0)
+        return self._pos
+
+    @property
+    def is_complete(self) -> bool:
+        """True when the interview has reached its end and nothing required is missing."""
+        return self.current.kind == "end" and not self.missing_required()
+
+    def value(self, key: str) -> AnswerValue:
+        """The stored answer (or the calculated value) at ``key``, relevant or not."""
+        self._refresh()
+        name, _ = parse_key(key)
+        if name in self._plan.calculation:
+            return self._vals.get(key)
+        return self._answers.get(key)
+
+    def is_relevant(self, key: str) -> bool:
+        """Whether the question (or group/repeat) at ``key`` is currently relevant."""
+        self._refresh()
+        return self._rel.get(key, False)
+
+    def instance_count(self, repeat: str, parent: tuple[int, ...] = ()) -> int:
+        """How many instances the repeat has (under the given parent instance)."""
+        self._refresh()
+        return self._count(repeat, parent)
+
+    def steps(self, *, relevant_only: bool = True) -> list[Step]:
+        """Every step in order (only relevant ones by default)."""
+        self._refresh()
+        return [s for s, ok in self._seq if ok or not relevant_only]
+
+    def choices(self, step: Step | None = None) -> tuple[Choice, ...]:
+        """The choices shown at a select question (after its ``choice_filter``)."""
+        step = step or self.current
+        q = step.question
+        if q is None or not q.is_select:
+            return ()
+        self._refresh()
+        all_choices = self.form.choices(q)
+        fn = self._plan.choice_filter.get(q.name)
+        if fn is None:
+            return all_choices
+        ctx = self._ctx.set(self._plan.scope[q.name], step.instance)
+        out = []
+        for c in all_choices:
+            ctx.choice = c
+            if to_bool(fn(ctx)):
+                out.append(c)
+        ctx.choice = None
+        return tuple(out)
+
+    def missing_required(self) -> list[Step]:
+        """Relevant required questions still without an answer."""
+        self._refresh()
+        out = []
+        for s, ok in self._seq:
+            q = s.question
+            if ok and q is not None and q.required and q.is_input and self._answers.get(s.key) in (None, ""):
+                out.append(s)
+        return out
+
+    def records(self) -> list[AnswerRecord]:
+        """The relevant answers and calculated values, in interview order, with their types."""
+        self._refresh()
+        out: list[AnswerRecord] = []
+
+        def walk(items: tuple[Item, ...], inst: tuple[int, ...]) -> None:
+            for it in items:
+                if isinstance(it, Group):
+                    walk(it.children, inst)
+                elif isinstance(it, Repeat):
+                    for i in range(1, self._count(it.name, inst) + 1):
+                        walk(it.children, (*inst, i))
+                elif it.type != "note":
+                    key = answer_key(it.name, inst)
+                    v = self._vals.get(key) if self._rel.get(key, False) else None
+                    if v is None or v == "" or (isinstance(v, float) and math.isnan(v)):
+                        continue
+                    out.append(AnswerRecord(key, it.name, inst, it.type, v))
+
+        walk(self.form.children, ())
+        return out
+
+    # ------------------------------------------------------------------ answering
+    def _message(self, text: Any, fallback: str) -> str:
+        return text.get(self.language, self.form.default_language) if text else fallback
+
+    def validate(self, value: AnswerValue, step: Step | None = None) -> str | None:
+        """The message why ``value`` is not acceptable at ``step`` (default current), or None."""
+        step = step or self.current
+        q = step.question
+        if q is None or not q.is_input:
+            return "there is no question to answer here"
+        if value is None or value == "" or value == ():
+            return None
+        if isinstance(value, SpecialAnswer):
+            allowed = {s.code for s in self.form.special_for(q)}
+            return None if value.code in allowed else f"{value} is not allowed for {q.name}"
+        kind = q.type
+        ok = {
+            "integer": isinstance(value, int) and not isinstance(value, bool),
+            "decimal": isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(float(value)),
+            "text": isinstance(value, str),
+            "select_one": isinstance(value, str),
+            "select_multiple": isinstance(value, tuple) and all(isinstance(v, str) for v in value),
+            "date": isinstance(value, dt.date),
+            "acknowledge": value is True,
+        }[kind]
+        if not ok:
+            return f"{value!r} is not a valid {kind} answer"
+        if q.is_select:
+            shown = {c.name: c for c in self.choices(step)}
+            picked = (value,) if isinstance(value, str) else value
+            for v in picked:
+                if v not in shown:
+                    return f"'{v}' is not one of the choices offered"
+            if len(set(picked)) != len(picked):
+                return "a choice is selected twice"
+            if len(picked) > 1 and any(shown[v].exclusive for v in picked):
+                ex = next(v for v in picked if shown[v].exclusive)
+                return f"choice '{ex}' cannot be combined with others"
+        fn = self._plan.constraint.get(q.name)
+        if fn is not None:
+            self._refresh()
+            check_value = value
+            if isinstance(value, tuple):
+                check_value = " ".join(value)
+            if not to_bool(fn(self._ctx.set(self._plan.scope[q.name], step.instance, check_value))):
+                return self._message(q.constraint_message, "the answer is not acceptable"
+                                     + (f" ({q.constraint.source})" if q.constraint else ""))
+        return None
+
+    def answer(self, value: AnswerValue, step: Step | None = None) -> None:
+        """Record ``value`` at ``step`` (default current). Raises :class:`InvalidAnswer`."""
+        step = step or self.current
+        q = step.question
+        if q is None:
+            raise InvalidAnswer("there is no question to answer here", field=step.key)
+        if q.read_only:
+            raise InvalidAnswer("this question is read-only", field=q.name)
+        if isinstance(value, list):
+            value = tuple(value)
+        message = self.validate(value, step)
+        if message is not None:
+            raise InvalidAnswer(message, field=step.key, got=repr(value))
+        self._store(step.key, value)
+
+    def answer_text(self, text: str, step: Step | None = None) -> AnswerValue:
+        """Parse ``text`` for the question (codes, numbers, ISO dates) and record it."""
+        step = step or self.current
+        if step.question is None:
+            raise InvalidAnswer("there is no question to answer here", field=step.key)
+        if text.strip() == "":
+            value: AnswerValue = None
+        else:
+            try:
+                value = parse_text_answer(self.form, step.question, text)
+            except QuestionnaireError as exc:
+                raise InvalidAnswer(exc.message, field=step.key, expected=exc.expected) from None
+        self.answer(value, step)
+        return value
+
+    def set_value(self, key: str, value: AnswerValue) -> None:
+        """Set an answer directly, without validation or read-only check (preloads such
+        as the respondent selected by the Kish procedure)."""
+        name, _ = parse_key(key)
+        if name not in self.form.items_by_name or not isinstance(self.form.items_by_name[name], Question):
+            raise QuestionnaireError(f"no question called '{name}'", field=key)
+        self._store(key, value)
+
+    def _store(self, key: str, value: AnswerValue) -> None:
+        if value is None or value == "" or value == ():
+            self._answers.pop(key, None)
+        else:
+            self._answers[key] = value
+        self._dirty = True
+
+    # ------------------------------------------------------------------ navigation
+    def next(self) -> Step:
+        """Move to the next relevant step; refuses to leave a required question empty."""
+        cur = self.current
+        if cur.kind == "question":
+            q = cur.question
+            assert q is not None
+            if q.required and q.is_input and self._answers.get(cur.key) in (None, ""):
+                fallback = "此题必须回答" if (self.language or "").startswith("zh") else "an answer is required"
+                raise InvalidAnswer(self._message(q.required_message, fallback), field=cur.key)
+        if cur.kind == "end":
+            return cur
+        self._pos = self._first_relevant(self._index[cur.key] + 1)
+        return self._pos
+
+    def back(self) -> Step:
+        """Move to the previous relevant step (stays at the first)."""
+        cur = self.current
+        i = self._index[cur.key] - 1
+        while i >= 0:
+            s, ok = self._seq[i]
+            if ok:
+                self._pos = s
+                break
+            i -= 1
+        return self._pos
+
+    def jump(self, key: str) -> Step:
+        """Go to the step ``key`` (an answer key, ``+repeat[..]`` or ``@end``) if relevant."""
+        self._refresh()
+        i = self._index.get(key)
+        if i is None:
+            raise QuestionnaireError(f"there is no step '{key}' in this interview", field=key)
+        s, ok = self._seq[i]
+        if not ok:
+            raise QuestionnaireError(f"'{key}' is not relevant with the answers given", field=key)
+        self._pos = s
+        return s
+
+    def add_instance(self) -> Step:
+        """At a repeat step: add an instance and go to its first relevant question."""
+        cur = self.current
+        if cur.kind != "repeat" or cur.repeat is None:
+            raise QuestionnaireError("a repeat instance can only be added at the repeat's prompt",
+                                     field=cur.key)
+        k = "+" + answer_key(cur.repeat.name, cur.instance)
+        n = self._counts.get(k, 0)
+        if n >= MAX_REPEAT:
+            raise QuestionnaireError(f"at most {MAX_REPEAT} instances", field=cur.repeat.name)
+        self._counts[k] = n + 1
+        self._apply_defaults((*cur.instance, n + 1), cur.repeat.name)
+        self._refresh()
+        first = self._index.get(cur.key, 0)
+        start = next((i for i, (s, _) in enumerate(self._seq)
+                      if s.instance[: len(cur.instance) + 1] == (*cur.instance, n + 1)
+                      and s.kind != "end"), first)
+        self._pos = self._first_relevant(start)
+        return self._pos
+
+    def remove_instance(self, repeat: str, instance: tuple[int, ...]) -> None:
+        """Delete one instance of a manual repeat; later instances move up by one."""
+        parent, number = instance[:-1], instance[-1]
+        k = "+" + answer_key(repeat, parent)
+        n = self._counts.get(k, 0)
+        if not 1 <= number <= n:
+            raise QuestionnaireError(f"repeat '{repeat}' has no instance {number}", field=repeat)
+        depth = len(instance)
+        moved: dict[str, AnswerValue] = {}
+        for key, v in self._answers.items():
+            name, inst = parse_key(key)
+            scope = self._plan.scope[name]
+            if len(inst) >= depth and scope[depth - 1] == repeat and inst[: depth - 1] == parent:
+                if inst[depth - 1] == number:
+                    continue
+                if inst[depth - 1] > number:
+                    inst = (*parent, inst[depth - 1] - 1, *inst[depth:])
+                    key = answer_key(name, inst)
+            moved[key] = v
+        self._answers = moved
+        self._counts[k] = n - 1
+        self._dirty = True
+
+    # ------------------------------------------------------------------ persistence
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-able state: form id/version, encoded answers, repeat counts, position."""
+        return {
+            "form_id": self.form.form_id,
+            "version": self.form.version,
+            "answers": {k: encode_value(v) for k, v in self._answers.items()},
+            "repeat_counts": dict(self._counts),
+            "position": self.current.key,
+        }
+
+    @classmethod
+    def from_snapshot(cls, form: Form, state: Mapping[str, Any], **kw: Any) -> InterviewRunner:
+        """Rebuild a runner from :meth:`snapshot`."""
+        answers = [(k, decode_value(v)) for k, v in state.get("answers", {}).items()]
+        return cls.restore(form, answers, position=state.get("position"),
+                           repeat_counts=state.get("repeat_counts"), **kw)
+
+    @classmethod
+    def from_stored(cls, form: Form, rows: Iterable[tuple[str, str | None]],
+                    position: str | None = None, **kw: Any) -> InterviewRunner:
+        """Rebuild a runner from (key, encoded text) pairs as the field store keeps them."""
+        return cls.restore(form, [(k, decode_value(v)) for k, v in rows], position, **kw)
+
+    @classmethod
+    def restore(cls, form: Form, answers: Iterable[tuple[str, AnswerValue]] | Mapping[str, AnswerValue],
+                position: str | None = None, *, repeat_counts: Mapping[str, int] | None = None,
+                **kw: Any) -> InterviewRunner:
+        """Rebuild a runner from stored answers (key, typed value), oldest first; the last wins.
+
+        Use :meth:`from_stored` for values encoded by :func:`~.values.encode_value`. Repeat
+        instance counts are the largest instance number seen in the keys unless
+        ``repeat_counts`` (as in :meth:`snapshot`) is given. Without ``position`` the
+        runner resumes at the first relevant question without an answer.
+        """
+        run = cls(form, **kw)
+        items = answers.items() if isinstance(answers, Mapping) else answers
+        counts: dict[str, int] = {}
+        staged: list[tuple[str, AnswerValue]] = []
+        for key, value in items:
+            name, inst = parse_key(key)
+            q = form.items_by_name.get(name)
+            if not isinstance(q, Question):
+                raise QuestionnaireError(f"a stored answer is for '{name}', which this form does not have",
+                                         field=key, hint="Was the interview made with another version of the form?")
+            scope = run._plan.scope[name]
+            if len(inst) != len(scope):
+                raise QuestionnaireError(f"the stored key '{key}' does not match the repeats of '{name}'",
+                                         field=key)
+            for d in range(len(scope)):
+                ck = "+" + answer_key(scope[d], inst[:d])
+                counts[ck] = max(counts.get(ck, 0), inst[d])
+            staged.append((key, value))
+        for ck, n in (repeat_counts or counts).items():
+            run._counts[ck] = int(n)
+        for ck in run._counts:
+            rname, rinst = parse_key(ck[1:])
+            for i in range(1, run._counts[ck] + 1):
+                run._apply_defaults((*rinst, i), rname)
+        for key, value in staged:
+            run._store(key, tuple(value) if isinstance(value, list) else value)
+        run._refresh()
+        if position is not None and position in run._index:
+            run._pos = run._seq[run._index[position]][0]
+        else:
+            run._pos = run._resume_point()
+        return run
+
+    def _resume_point(self) -> Step:
+        for s, ok in self._seq:
+            if ok and (s.kind != "question" or (s.question is not None and s.question.is_input
+                                                and s.key not in self._answers)):
+                if s.kind == "repeat":
+                    continue
+                return s
+        return self._seq[-1][0]
