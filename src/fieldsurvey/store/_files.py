@@ -1,0 +1,167 @@
+"""Opening a store file safely: recognise it, refuse what is not ours, migrate what is old.
+
+Every failure a user can meet here gets one clear :class:`~fieldsurvey.errors.StoreError`:
+a file that is not SQLite at all, an SQLite file of some other program, a damaged store,
+a store written by a newer fieldsurvey. An older store is copied to
+``<name>.schema<k>.bak`` (with SQLite's online backup, so the copy is consistent) before
+it is migrated in place.
+"""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from pathlib import Path
+
+from fieldsurvey.errors import StoreError
+from fieldsurvey.store.schema import APPLICATION_ID, SCHEMA_VERSION, configure, migrate
+
+__all__ = ["CHECK_LIMIT", "backup_copy", "connect", "disk_error", "inspect_file"]
+
+#: Files smaller than this (bytes) are checked with ``PRAGMA quick_check`` when opened.
+CHECK_LIMIT = 256 * 1024 * 1024
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _damaged(path: Path, exc: BaseException) -> StoreError:
+    return StoreError(
+        "the field store is damaged and cannot be read",
+        file=str(path),
+        got=str(exc),
+        hint="Restore the file from its backup or take the device's copy again; "
+        "do not merge it until `PRAGMA integrity_check` passes",
+    )
+
+
+def inspect_file(path: Path) -> int:
+    """Check that ``path`` is a field store; return its schema version.
+
+    Raises
+    ------
+    StoreError
+        For a missing, foreign, damaged or newer file.
+    """
+    if not path.exists():
+        raise StoreError("no field store at this path", file=str(path),
+                         hint="Check the path, or create the store with `fieldsurvey assign`")
+    if path.is_dir():
+        raise StoreError("this is a directory, not a field store file", file=str(path))
+    with open(path, "rb") as fh:
+        head = fh.read(100)
+    if len(head) == 0:
+        raise StoreError("the file is empty, not a field store", file=str(path),
+                         hint="The copy from the device was probably interrupted; copy it again")
+    if not head.startswith(_SQLITE_MAGIC):
+        raise StoreError(
+            "this file is not a fieldsurvey field store (it is not an SQLite database)",
+            file=str(path),
+            expected="a .sqlite file written by fieldsurvey",
+            hint="Check that you picked the device's store and not another file",
+        )
+    if len(head) < 100:
+        raise _damaged(path, ValueError("truncated header"))
+    app_id = int.from_bytes(head[68:72], "big")
+    version = int.from_bytes(head[60:64], "big")
+    if app_id != APPLICATION_ID:
+        raise StoreError(
+            "this SQLite file is not a fieldsurvey field store (another program's database)",
+            file=str(path),
+            expected=f"application_id {APPLICATION_ID:#x}",
+            got=f"{app_id:#x}",
+            hint="Check that you picked the device's store and not another database",
+        )
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            "this field store was written by a newer fieldsurvey",
+            file=str(path),
+            expected=f"schema version {SCHEMA_VERSION} or older",
+            got=f"schema version {version}",
+            hint="Upgrade fieldsurvey (pip install -U fieldsurvey) on this computer",
+        )
+    return version
+
+
+def backup_copy(path: Path, target: Path) -> None:
+    """Copy a store consistently (SQLite online backup, WAL content included)."""
+    src = sqlite3.connect(str(path))
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def connect(path: Path, *, create: bool = False, readonly: bool = False,
+            check: bool | None = None) -> sqlite3.Connection:
+    """Open (or create) a store file, migrated to :data:`SCHEMA_VERSION`.
+
+    A new file is created only with ``create=True``; an existing older file is first
+    backed up beside itself as ``<name>.schema<k>.bak``. ``check`` runs SQLite's
+    ``quick_check`` first (default: for files under :data:`CHECK_LIMIT` bytes).
+    """
+    path = Path(path)
+    if create:
+        if path.exists():
+            raise StoreError("a file already exists at this path", file=str(path),
+                             hint="Choose another path; an existing store is never overwritten")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        version = 0
+    else:
+        version = inspect_file(path)
+        if 0 < version < SCHEMA_VERSION and not readonly:
+            backup = path.with_name(f"{path.name}.schema{version}.bak")
+            n = 1
+            while backup.exists():
+                backup = path.with_name(f"{path.name}.schema{version}.bak{n}")
+                n += 1
+            try:
+                backup_copy(path, backup)
+            except sqlite3.DatabaseError as exc:
+                raise _damaged(path, exc) from exc
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreError("the field store cannot be opened", file=str(path), got=str(exc)) from exc
+    try:
+        if check is None:
+            check = not create and path.stat().st_size < CHECK_LIMIT
+        if check:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+            if rows != [("ok",)]:
+                raise sqlite3.DatabaseError("; ".join(str(r[0]) for r in rows[:3]))
+        configure(conn)
+        if readonly:
+            conn.execute("PRAGMA query_only = ON")
+            if version < SCHEMA_VERSION:
+                raise StoreError(
+                    "this field store has an older schema and must be upgraded before reading",
+                    file=str(path), got=f"schema version {version}",
+                    hint="Open it once for writing (e.g. `fieldsurvey progress`) to migrate it",
+                )
+        else:
+            migrate(conn)
+        conn.execute("SELECT count(*) FROM meta").fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if disk_error(exc):
+            raise StoreError("the disk is full; the store could not be created or upgraded",
+                             file=str(path), hint="Free some space and try again") from exc
+        raise _damaged(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def disk_error(exc: BaseException) -> bool:
+    """True when an SQLite or OS error means the disk (or the size limit) is full."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF == sqlite3.SQLITE_FULL:
+        return True
+    return "full" in str(exc).lower()

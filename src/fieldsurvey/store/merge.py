@@ -1,0 +1,350 @@
+"""Merge device stores into one: idempotent, order-independent, nothing lost.
+
+Why it is a safe merge: every table of a store is either
+
+* an **append-only set** (``events``, ``attempts``, ``forms``, ``review_comments``):
+  merged by union on its key, or
+* a **last-writer-wins register** (``assignments``, ``roster``, ``selection``,
+  ``answers``, ``overrides``, and the status, review and position of ``interviews``):
+  each row carries the version ``(hlc, device_id, seq)`` of the event that wrote it, and
+  the merge keeps the row with the greater version.
+
+Union and "max by a total order" are both associative, commutative and idempotent, so
+merging A then B, B then A, or A twice gives the same store. The event log keeps every
+set, change and clear from every device, so an edit that lost the register is still
+there; the same answer edited on two devices is listed by :func:`find_conflicts`
+(``fieldsurvey merge --conflicts``), never silently dropped.
+
+A source is refused, with a clear message, when it is not a field store, is damaged,
+comes from another survey, or from a newer fieldsurvey. An older source is migrated on a
+temporary copy (the source file is never changed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+import uuid as _uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from fieldsurvey.errors import StoreError
+from fieldsurvey.progress import Progress, report
+from fieldsurvey.store import _files
+from fieldsurvey.store._reads import read_frame
+from fieldsurvey.store.schema import SCHEMA_VERSION, configure, migrate
+from fieldsurvey.store.store import Clock, FieldStore
+
+__all__ = ["MergeResult", "SourceReport", "find_conflicts", "merge_stores"]
+
+_ANSWER_KINDS = "('set', 'change', 'clear')"
+
+# (table, key columns, version prefix) of the last-writer-wins registers
+_REGISTERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("assignments", ("dwelling_id",), "ver"),
+    ("roster", ("dwelling_id", "line"), "ver"),
+    ("selection", ("dwelling_id",), "ver"),
+    ("overrides", ("dwelling_id",), "ver"),
+)
+_SETS: tuple[str, ...] = ("attempts", "review_comments")
+# groups of interview columns merged as registers: version prefix -> columns
+_INTERVIEW_GROUPS: dict[str, tuple[str, ...]] = {
+    "st": ("status", "outcome", "completed_at"),
+    "pos": ("position",),
+    "rv": ("review_state", "reviewer", "review_comment", "reviewed_at"),
+}
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What merging one source did."""
+
+    source: str
+    device_id: str
+    events_seen: int
+    events_new: int
+
+    @property
+    def message(self) -> str:
+        """One line for the merge log."""
+        if self.events_new == 0:
+            return (f"{self.source} (device {self.device_id}): {self.events_seen} events, "
+                    "all already merged")
+        return (f"{self.source} (device {self.device_id}): {self.events_seen} events, "
+                f"{self.events_new} new")
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """The outcome of :func:`merge_stores`: one report per source, the conflicts found in
+    the merged store, and the log lines (also kept in its ``merge_log`` table)."""
+
+    into: Path
+    sources: tuple[SourceReport, ...]
+    conflicts: pd.DataFrame
+
+    @property
+    def log(self) -> list[str]:
+        """The merge log, one line per source plus a summary."""
+        lines = [s.message for s in self.sources]
+        n_new = sum(s.events_new for s in self.sources)
+        n_itv = self.conflicts["interview_uuid"].nunique() if len(self.conflicts) else 0
+        lines.append(f"merged {len(self.sources)} store(s) into {self.into}: {n_new} new events; "
+                     f"{n_itv} interview(s) with conflicting edits"
+                     + (" (list them with `fieldsurvey merge --conflicts`)" if n_itv else ""))
+        return lines
+
+
+def _columns(conn: sqlite3.Connection, table: str, schema: str = "main") -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA {schema}.table_info({table})")]
+
+
+def _source_meta(path: Path) -> tuple[int, dict[str, str]]:
+    version = _files.inspect_file(path)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            check = conn.execute("PRAGMA quick_check").fetchall()
+            if check != [("ok",)]:
+                raise sqlite3.DatabaseError("; ".join(str(r[0]) for r in check[:3]))
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise _files._damaged(path, exc) from exc
+    return version, meta
+
+
+def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
+                 progress: Progress | None = None, clock: Clock | None = None) -> MergeResult:
+    """Merge device stores into ``into`` (created when missing).
+
+    Parameters
+    ----------
+    sources
+        Store files to merge (device stores, or other central stores).
+    into
+        The central store; created (role ``central``) from the first source's survey id
+        when it does not exist.
+    progress
+        Optional ``progress(step, done, total)`` callback.
+    clock
+        Wall clock for the merge log (tests).
+
+    Returns
+    -------
+    MergeResult
+        Per-source counts, the conflicts and the merge log.
+
+    Raises
+    ------
+    StoreError
+        A source that is not a field store, is damaged, belongs to another survey, or
+        was written by a newer fieldsurvey; two stores that claim the same device id but
+        disagree; merging a store into itself.
+    """
+    into = Path(into)
+    paths = [Path(s) for s in sources]
+    if not paths:
+        raise StoreError("no store to merge", hint="Give one or more device stores")
+    metas = []
+    for p in paths:
+        if into.exists() and p.resolve() == into.resolve():
+            raise StoreError("a store cannot be merged into itself", file=str(p))
+        metas.append(_source_meta(p))
+    survey_ids = {m["survey_id"] for _, m in metas}
+    target = (FieldStore.open(into, clock=clock) if into.exists() else
+              FieldStore.create(into, survey_id=metas[0][1]["survey_id"],
+                                device_id=f"central-{_uuid.uuid4().hex[:8]}", role="central",
+                                pii_salt=metas[0][1].get("pii_salt"), clock=clock))
+    try:
+        for p, (_, m) in zip(paths, metas):
+            if m["survey_id"] != target.survey_id:
+                raise StoreError(
+                    "this store belongs to another survey and cannot be merged here",
+                    file=str(p), expected=f"survey {target.survey_id!r}",
+                    got=f"survey {m['survey_id']!r}"
+                    + (f" (the sources span {len(survey_ids)} surveys)"
+                       if len(survey_ids) > 1 else ""),
+                    hint="Merge each survey's device stores into its own central store")
+        reports = []
+        for k, (p, (version, meta)) in enumerate(zip(paths, metas)):
+            report(progress, "merge", k, len(paths))
+            reports.append(_merge_one(target, p, version, meta))
+        report(progress, "merge", len(paths), len(paths))
+        conflicts = find_conflicts(target.connection)
+        return MergeResult(into, tuple(reports), conflicts)
+    finally:
+        target.close()
+
+
+def _merge_one(target: FieldStore, path: Path, version: int, meta: dict[str, str]
+               ) -> SourceReport:
+    tmpdir = None
+    src = path
+    if version < SCHEMA_VERSION:  # migrate a temporary copy, never the source
+        tmpdir = tempfile.mkdtemp(prefix="fieldsurvey-merge-")
+        src = Path(tmpdir) / path.name
+        _files.backup_copy(path, src)
+        c = sqlite3.connect(str(src), isolation_level=None)
+        try:
+            configure(c)
+            migrate(c)
+        finally:
+            c.close()
+    conn = target.connection
+    try:
+        conn.execute("ATTACH DATABASE ? AS src", (f"file:{src}?mode=ro",))
+    except sqlite3.Error:
+        conn.execute("ATTACH DATABASE ? AS src", (str(src),))
+    try:
+        with target._write() as c:
+            rep = _merge_tables(c, str(path), meta)
+            when = target._clock().isoformat(timespec="seconds")
+            c.execute("INSERT INTO merge_log VALUES (?,?,?,?,?,?,?)",
+                      (when, str(path), rep.device_id, rep.events_seen, rep.events_new, 0,
+                       rep.message))
+        return rep
+    finally:
+        conn.execute("DETACH DATABASE src")
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> SourceReport:
+    device = meta.get("device_id", "?")
+    clash = c.execute(
+        "SELECT s.device_id, s.seq FROM src.events s JOIN main.events m "
+        "ON m.device_id = s.device_id AND m.seq = s.seq "
+        "WHERE m.hlc != s.hlc OR m.kind != s.kind OR m.value IS NOT s.value LIMIT 1").fetchone()
+    if clash is not None:
+        raise StoreError(
+            "two different stores claim the same device id: their entries cannot be told apart",
+            file=name, field="device_id", got=f"{clash[0]} event {clash[1]}",
+            hint="A device store was probably copied and used on two devices; keep the copies "
+            "apart and ask the developers to re-key one of them")
+    forms = c.execute("SELECT s.form_id, s.version FROM src.forms s JOIN main.forms m "
+                      "USING (form_id, version) WHERE s.sha256 != m.sha256 LIMIT 1").fetchone()
+    if forms is not None:
+        raise StoreError("the store pins a different questionnaire file under the same id and "
+                         "version", file=name, field="form", got=f"{forms[0]} {forms[1]}",
+                         hint="Questionnaires changed in the field need a new version")
+    seen = c.execute("SELECT count(*) FROM src.events").fetchone()[0]
+    before = c.total_changes
+    c.execute("INSERT OR IGNORE INTO main.events SELECT * FROM src.events")
+    new = c.total_changes - before
+    c.execute("INSERT OR IGNORE INTO main.forms SELECT * FROM src.forms")
+    for table, keys, ver in _REGISTERS:
+        cols = _columns(c, table)
+        vcols = [f"{ver}_hlc", f"{ver}_device", f"{ver}_seq"]
+        sets = ", ".join(f"{col} = excluded.{col}" for col in cols if col not in keys)
+        newer = (f"(excluded.{vcols[0]}, excluded.{vcols[1]}, excluded.{vcols[2]}) > "
+                 f"({table}.{vcols[0]}, {table}.{vcols[1]}, {table}.{vcols[2]})")
+        collist = ", ".join(cols)
+        c.execute(f"INSERT INTO main.{table} ({collist}) SELECT {collist} FROM src.{table} "
+                  f"WHERE true ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets} "
+                  f"WHERE {newer}")
+    for table in _SETS:
+        collist = ", ".join(_columns(c, table))
+        c.execute(f"INSERT OR IGNORE INTO main.{table} ({collist}) "
+                  f"SELECT {collist} FROM src.{table}")
+    _merge_interviews(c)
+    hi = c.execute("SELECT max(hlc) FROM src.events").fetchone()[0] or 0
+    c.execute("UPDATE main.meta SET value = max(CAST(value AS INTEGER), ?) "
+              "WHERE key = 'hlc_floor'", (hi,))
+    return SourceReport(name, device, int(seen), int(new))
+
+
+def _merge_interviews(c: sqlite3.Connection) -> None:
+    cols = [x for x in _columns(c, "interviews") if x != "iid"]
+    collist = ", ".join(cols)
+    c.execute(f"INSERT OR IGNORE INTO main.interviews ({collist}) "
+              f"SELECT {collist} FROM src.interviews")
+    for prefix, group in _INTERVIEW_GROUPS.items():
+        v = [f"{prefix}_hlc", f"{prefix}_device", f"{prefix}_seq"]
+        sets = ", ".join(f"{col} = s.{col}" for col in (*group, *v))
+        c.execute(
+            f"UPDATE main.interviews SET {sets} FROM src.interviews AS s "
+            f"WHERE s.uuid = interviews.uuid AND (s.{v[0]}, s.{v[1]}, s.{v[2]}) > "
+            f"(interviews.{v[0]}, interviews.{v[1]}, interviews.{v[2]})")
+    acols = [x for x in _columns(c, "answers") if x != "iid"]
+    sel = ", ".join("m.iid" if x == "iid" else f"a.{x}" for x in _columns(c, "answers"))
+    sets = ", ".join(f"{x} = excluded.{x}" for x in acols if x not in ("question", "instance"))
+    c.execute(
+        f"INSERT INTO main.answers SELECT {sel} FROM src.answers a "
+        "JOIN src.interviews si ON si.iid = a.iid JOIN main.interviews m ON m.uuid = si.uuid "
+        f"WHERE true ON CONFLICT (question, instance, iid) DO UPDATE SET {sets} "
+        "WHERE (excluded.ver_hlc, excluded.ver_device, excluded.ver_seq) > "
+        "(answers.ver_hlc, answers.ver_device, answers.ver_seq)")
+
+
+def find_conflicts(conn: sqlite3.Connection) -> pd.DataFrame:
+    """List conflicting edits in a (merged) store.
+
+    Two kinds, one row per device involved:
+
+    * ``answer``: the same answer (interview, question key) set, changed or cleared on two
+      or more devices; ``value`` is each device's last value, ``current`` marks the one
+      the store now holds (the latest by the hybrid clock); every edit stays in the
+      event log.
+    * ``case``: two or more devices started interviews at the same case.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kind, dwelling_id, interview_uuid, question, device_id, interviewer, time,
+        value, current``.
+    """
+    answers = read_frame(conn, f"""
+        WITH multi AS (
+            SELECT interview_uuid FROM events WHERE kind IN {_ANSWER_KINDS}
+            GROUP BY interview_uuid HAVING count(DISTINCT device_id) > 1),
+        e AS (
+            SELECT interview_uuid, dwelling_id, question, instance, device_id, interviewer,
+                   time, value, vtype, hlc, seq,
+                   row_number() OVER (PARTITION BY interview_uuid, question, instance, device_id
+                                      ORDER BY hlc DESC, seq DESC) AS rn
+            FROM events WHERE kind IN {_ANSWER_KINDS}
+              AND interview_uuid IN (SELECT interview_uuid FROM multi)),
+        k AS (
+            SELECT interview_uuid, question, instance FROM e
+            GROUP BY interview_uuid, question, instance HAVING count(DISTINCT device_id) > 1)
+        SELECT 'answer' AS kind, e.dwelling_id, e.interview_uuid,
+               e.question || e.instance AS question, e.device_id, e.interviewer, e.time,
+               e.value, e.vtype,
+               (a.ver_device = e.device_id AND a.ver_seq = e.seq) AS current
+        FROM e JOIN k USING (interview_uuid, question, instance)
+        LEFT JOIN interviews i ON i.uuid = e.interview_uuid
+        LEFT JOIN answers a ON a.iid = i.iid AND a.question = e.question
+                            AND a.instance = e.instance
+        WHERE e.rn = 1
+        ORDER BY e.interview_uuid, question, e.device_id""") if _has_multi(conn) else None
+    cases = read_frame(conn, """
+        SELECT 'case' AS kind, dwelling_id, uuid AS interview_uuid, NULL AS question,
+               device_id, interviewer, started_at AS time, status AS value, NULL AS vtype,
+               NULL AS current
+        FROM interviews WHERE dwelling_id IN (
+            SELECT dwelling_id FROM interviews GROUP BY dwelling_id
+            HAVING count(DISTINCT device_id) > 1)
+        ORDER BY dwelling_id, device_id, uuid""")
+    frames = [f for f in (answers, cases) if f is not None and len(f)]
+    if not frames:
+        return cases.drop(columns=["vtype"]).iloc[0:0]
+    out = pd.concat(frames, ignore_index=True)
+    from fieldsurvey.store._values import flat
+
+    out["value"] = [flat(v, t) if t is not None else v
+                    for v, t in zip(out["value"], out["vtype"])]
+    out["current"] = out["current"].map(lambda x: None if x is None else bool(x))
+    return out.drop(columns=["vtype"])
+
+
+def _has_multi(conn: sqlite3.Connection) -> bool:
+    """Cheap pre-check: more than one device wrote answers at all."""
+    devs = conn.execute(f"SELECT DISTINCT device_id FROM events WHERE kind IN {_ANSWER_KINDS} "
+                        "LIMIT 2").fetchall()
+    return len(devs) > 1

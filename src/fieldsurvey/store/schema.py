@@ -1,0 +1,288 @@
+"""The field store's SQLite schema: DDL, ordered migrations, connection settings.
+
+One SQLite file per device (and one central file after merging). The file says what it
+is in its header: ``PRAGMA application_id`` is :data:`APPLICATION_ID` (a foreign SQLite
+file is refused), ``PRAGMA user_version`` the schema version (a newer one is refused, an
+older one migrated after a backup copy). Every connection runs in WAL mode with
+``synchronous=FULL`` (a commit is on disk when it returns) and foreign keys on.
+
+Tables
+------
+Append-only (merged as sets, a row never changes once written):
+
+``events``          every write, one row each: set/change/clear of an answer, attempts,
+                    roster and selection entries, interview start/resume/position/complete,
+                    reviews, overrides and free paradata (the audit trail and the paradata);
+                    key ``(device_id, seq)``
+``attempts``        contact attempts (time, interviewer, mode, AAPOR outcome, appointment, note)
+``forms``           questionnaire files pinned byte for byte, by ``(form_id, version)``
+``review_comments`` a supervisor's comments, per question
+
+Last-writer-wins registers (each carries the version ``(hlc, device, seq)`` of the event
+that wrote it, so merging is a join of registers and does not depend on order):
+
+``assignments``     one sample line (probabilities, community, address, Kish table) and
+                    the interviewer it is issued to
+``roster``          household members by ``(dwelling_id, line)``
+``selection``       the respondent selection of a household
+``interviews``      identity (UUID, dwelling, questionnaire id and version pinned) plus three
+                    registers: status, review state, resume position
+``answers``         the current value of each ``(interview, question, instance)``
+``overrides``       a supervisor's final disposition with the reason
+
+``meta`` holds ``survey_id``, ``device_id``, ``role``, ``interviewer``, ``pii_salt``;
+``merge_log`` (central stores) one row per merged source.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+__all__ = [
+    "APPLICATION_ID",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "configure",
+    "migrate",
+]
+
+#: ``PRAGMA application_id`` of a field store ("FSv1" as a big-endian int32).
+APPLICATION_ID = 0x46537631
+
+_V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE forms (
+    form_id   TEXT NOT NULL,
+    version   TEXT NOT NULL,
+    filename  TEXT NOT NULL,
+    sha256    TEXT NOT NULL,
+    content   BLOB NOT NULL,
+    added_at  TEXT NOT NULL,
+    PRIMARY KEY (form_id, version)
+);
+CREATE TABLE events (
+    device_id      TEXT NOT NULL,
+    seq            INTEGER NOT NULL,
+    hlc            INTEGER NOT NULL,      -- hybrid logical clock, microseconds
+    time           TEXT NOT NULL,         -- wall clock, ISO 8601 with offset
+    interviewer    TEXT,
+    kind           TEXT NOT NULL,
+    dwelling_id    TEXT,
+    interview_uuid TEXT,
+    question       TEXT,
+    instance       TEXT,
+    value,                                -- typed: INTEGER, REAL, TEXT (see vtype)
+    vtype          TEXT,
+    detail         TEXT,                  -- JSON
+    PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX events_interview ON events (interview_uuid, hlc);
+CREATE TABLE assignments (
+    dwelling_id   TEXT PRIMARY KEY,
+    community_id  TEXT NOT NULL,
+    stratum       TEXT,
+    line          INTEGER,
+    replicate     INTEGER,
+    released      INTEGER,
+    release_batch INTEGER,
+    segment       TEXT,
+    kish_table    TEXT,
+    pi_1          REAL,
+    pi_2          REAL,
+    pi            REAL,
+    base_weight   REAL,
+    address       TEXT,
+    building      TEXT,
+    unit          TEXT,
+    floor         TEXT,
+    door          TEXT,
+    attributes    TEXT NOT NULL DEFAULT '{}',
+    interviewer   TEXT NOT NULL,
+    form_id       TEXT,
+    form_version  TEXT,
+    assigned_at   TEXT NOT NULL,
+    ver_hlc       INTEGER NOT NULL,
+    ver_device    TEXT NOT NULL,
+    ver_seq       INTEGER NOT NULL
+);
+CREATE INDEX assignments_interviewer ON assignments (interviewer);
+CREATE TABLE attempts (
+    attempt_id   TEXT PRIMARY KEY,        -- '<device_id>:<seq>' of its event
+    dwelling_id  TEXT NOT NULL REFERENCES assignments (dwelling_id),
+    time         TEXT NOT NULL,
+    hlc          INTEGER NOT NULL,
+    interviewer  TEXT NOT NULL,
+    mode         TEXT NOT NULL,
+    outcome      TEXT NOT NULL,           -- AAPOR code
+    appointment  TEXT,
+    note         TEXT,
+    device_id    TEXT NOT NULL
+);
+CREATE INDEX attempts_dwelling ON attempts (dwelling_id, hlc);
+CREATE TABLE roster (
+    dwelling_id  TEXT NOT NULL REFERENCES assignments (dwelling_id),
+    line         INTEGER NOT NULL,
+    name         TEXT,
+    sex          TEXT,
+    age          INTEGER,
+    resident     INTEGER,
+    eligible     INTEGER,
+    extra        TEXT NOT NULL DEFAULT '{}',
+    removed      INTEGER NOT NULL DEFAULT 0,
+    time         TEXT NOT NULL,
+    interviewer  TEXT,
+    ver_hlc      INTEGER NOT NULL,
+    ver_device   TEXT NOT NULL,
+    ver_seq      INTEGER NOT NULL,
+    PRIMARY KEY (dwelling_id, line)
+);
+CREATE TABLE selection (
+    dwelling_id    TEXT PRIMARY KEY REFERENCES assignments (dwelling_id),
+    method         TEXT NOT NULL,
+    kish_table     TEXT,
+    eligible_count INTEGER NOT NULL,
+    chosen_line    INTEGER,
+    probability    REAL,
+    time           TEXT NOT NULL,
+    interviewer    TEXT,
+    ver_hlc        INTEGER NOT NULL,
+    ver_device     TEXT NOT NULL,
+    ver_seq        INTEGER NOT NULL
+);
+CREATE TABLE interviews (
+    iid             INTEGER PRIMARY KEY,  -- local surrogate key, uuid is the identity
+    uuid            TEXT NOT NULL UNIQUE,
+    dwelling_id     TEXT NOT NULL REFERENCES assignments (dwelling_id),
+    respondent_line INTEGER,
+    form_id         TEXT NOT NULL,
+    form_version    TEXT NOT NULL,
+    device_id       TEXT NOT NULL,
+    interviewer     TEXT NOT NULL,
+    started_at      TEXT NOT NULL,
+    status          TEXT NOT NULL,        -- in_progress | completed | partial
+    outcome         TEXT,                 -- AAPOR code given at completion
+    completed_at    TEXT,
+    st_hlc          INTEGER NOT NULL,
+    st_device       TEXT NOT NULL,
+    st_seq          INTEGER NOT NULL,
+    position        TEXT,
+    pos_hlc         INTEGER NOT NULL DEFAULT 0,
+    pos_device      TEXT NOT NULL DEFAULT '',
+    pos_seq         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX interviews_dwelling ON interviews (dwelling_id);
+CREATE TABLE answers (
+    question     TEXT NOT NULL,
+    instance     TEXT NOT NULL DEFAULT '',   -- '' or '[2]' or '[2][1]'
+    iid          INTEGER NOT NULL REFERENCES interviews (iid),
+    value,                                   -- NULL when cleared
+    vtype        TEXT,                       -- i f s b l d t x:name, NULL when cleared
+    time         TEXT NOT NULL,
+    interviewer  TEXT,
+    ver_hlc      INTEGER NOT NULL,
+    ver_device   TEXT NOT NULL,
+    ver_seq      INTEGER NOT NULL,
+    PRIMARY KEY (question, instance, iid)
+) WITHOUT ROWID;
+CREATE INDEX answers_interview ON answers (iid);
+"""
+
+_V2 = """
+ALTER TABLE interviews ADD COLUMN review_state TEXT NOT NULL DEFAULT 'none';
+ALTER TABLE interviews ADD COLUMN reviewer TEXT;
+ALTER TABLE interviews ADD COLUMN review_comment TEXT;
+ALTER TABLE interviews ADD COLUMN reviewed_at TEXT;
+ALTER TABLE interviews ADD COLUMN rv_hlc INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE interviews ADD COLUMN rv_device TEXT NOT NULL DEFAULT '';
+ALTER TABLE interviews ADD COLUMN rv_seq INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE review_comments (
+    comment_id     TEXT PRIMARY KEY,      -- '<device_id>:<seq>:<n>'
+    interview_uuid TEXT NOT NULL,
+    question       TEXT,
+    comment        TEXT NOT NULL,
+    decision       TEXT NOT NULL,
+    reviewer       TEXT NOT NULL,
+    time           TEXT NOT NULL
+);
+CREATE INDEX review_comments_interview ON review_comments (interview_uuid);
+CREATE TABLE overrides (
+    dwelling_id  TEXT PRIMARY KEY REFERENCES assignments (dwelling_id),
+    code         TEXT,                    -- NULL: override withdrawn
+    reason       TEXT NOT NULL,
+    supervisor   TEXT NOT NULL,
+    time         TEXT NOT NULL,
+    ver_hlc      INTEGER NOT NULL,
+    ver_device   TEXT NOT NULL,
+    ver_seq      INTEGER NOT NULL
+);
+CREATE TABLE merge_log (
+    merged_at      TEXT NOT NULL,
+    source         TEXT NOT NULL,
+    source_device  TEXT NOT NULL,
+    events_seen    INTEGER NOT NULL,
+    events_new     INTEGER NOT NULL,
+    conflicts      INTEGER NOT NULL,
+    message        TEXT NOT NULL
+);
+"""
+
+#: Ordered migrations: ``(version, DDL)``; migration k turns a version k-1 file into k.
+#: v1: core field data; v2: supervisor review, disposition overrides, merge log.
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+
+#: The schema version this code writes.
+SCHEMA_VERSION: int = MIGRATIONS[-1][0]
+
+
+def configure(conn: sqlite3.Connection) -> None:
+    """Set the durability and integrity pragmas on a fresh connection.
+
+    WAL lets readers (progress, export) run while a writer writes; ``synchronous=FULL``
+    makes a returned commit survive a crash or power loss; ``busy_timeout`` lets a second
+    writer wait instead of failing.
+    """
+    conn.execute("PRAGMA busy_timeout = 10000")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":  # pragma: no cover - file systems without shared memory
+        conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def migrate(conn: sqlite3.Connection, *, target: int = SCHEMA_VERSION) -> int:
+    """Apply the migrations after the file's ``user_version`` up to ``target``, in one
+    transaction; return the version reached. Back the file up first (the caller does)."""
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    todo = [(v, sql) for v, sql in MIGRATIONS if current < v <= target]
+    if not todo:
+        return current
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if current == 0:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        for version, sql in todo:
+            for stmt in _statements(sql):
+                conn.execute(stmt)
+            conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return todo[-1][0]
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a DDL script into complete statements (``;`` inside comments is allowed)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
