@@ -391,8 +391,8 @@ def _check_references(form: Form, questions: list[tuple[Question, RawRow]],
             if e is None:
                 continue
             for ref in sorted(e.deps):
-                if ref not in known:
-                    what = "a group or repeat" if ref in form.items_by_name else "no question"
+                if ref not in known and not isinstance(form.items_by_name.get(ref), Repeat):
+                    what = "a group" if ref in form.items_by_name else "no question"
                     raise row.error(file, f"${{{ref}}} refers to {what}", key,
                                     got=repr(e.source), hint="Refer to an existing question by its name")
             field_names = expr.fields(e.tree)
