@@ -1,0 +1,32 @@
+"""Design-based estimation: Taylor linearisation and replicate weights, domains, satisfaction.
+
+Vocabulary and numbers follow R's ``survey`` package (Lumley): build a design with
+:class:`SurveyDesign` (``svydesign``) or :func:`as_replicate` /
+:meth:`ReplicateDesign.from_columns` (``as.svrepdesign`` / ``svrepdesign``), then call
+:func:`svymean`, :func:`svytotal`, :func:`svyprop`, :func:`svyratio`, :func:`svyquantile`
+(each with ``by=`` for domains, or through :func:`svyby`). Every estimator returns a frozen
+:class:`EstimateTable`.
+"""
+
+from fieldsurvey.estimate.design import LONELY_PSU_RULES, SurveyDesign
+from fieldsurvey.estimate.domains import svyby
+from fieldsurvey.estimate.estimators import svymean, svyprop, svyratio, svytotal
+from fieldsurvey.estimate.quantile import svyquantile
+from fieldsurvey.estimate.replicate import REPLICATE_TYPES, ReplicateDesign, as_replicate
+from fieldsurvey.estimate.results import Estimate, EstimateTable
+
+__all__ = [
+    "LONELY_PSU_RULES",
+    "REPLICATE_TYPES",
+    "Estimate",
+    "EstimateTable",
+    "ReplicateDesign",
+    "SurveyDesign",
+    "as_replicate",
+    "svyby",
+    "svymean",
+    "svyprop",
+    "svyquantile",
+    "svyratio",
+    "svytotal",
+]

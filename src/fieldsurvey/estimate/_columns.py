@@ -1,0 +1,75 @@
+"""Read design and analysis columns from a respondent table, with errors a user can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey.errors import ColumnError, EstimationError
+
+__all__ = ["as_names", "categorical_column", "level_label", "numeric_column", "require_columns"]
+
+
+def as_names(spec: str | Sequence[str] | None) -> list[str]:
+    """A column name or a sequence of names as a list (``None`` -> empty list)."""
+    if spec is None:
+        return []
+    if isinstance(spec, str):
+        return [spec]
+    return list(spec)
+
+
+def require_columns(data: pd.DataFrame, names: Sequence[str], source: str | None) -> None:
+    """Raise :class:`ColumnError` naming the first column that is not in ``data``."""
+    for name in names:
+        if name not in data.columns:
+            shown = ", ".join(map(str, list(data.columns)[:30]))
+            raise ColumnError(
+                f"column '{name}' is not in the data",
+                file=source,
+                field=name,
+                expected="one of the file's columns",
+                got=shown + (" ..." if len(data.columns) > 30 else ""),
+                hint="column names are used exactly as in the file (case, dots and Chinese included)",
+            )
+
+
+def numeric_column(data: pd.DataFrame, name: str, source: str | None) -> np.ndarray:
+    """The column as float64, missing values as NaN; text that is not a number is an error."""
+    require_columns(data, [name], source)
+    col = data[name]
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return col.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    conv = pd.to_numeric(col, errors="coerce")
+    bad = conv.isna() & col.notna()
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise EstimationError(
+            f"column '{name}' must hold numbers",
+            file=source,
+            row=pos + 1,
+            field=name,
+            expected="a number or an empty cell",
+            got=repr(col.iloc[pos]),
+            hint="clean the column, or estimate it as a proportion (--prop) if it is categorical",
+        )
+    return conv.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def level_label(value: object) -> str:
+    """A category as text: integral floats without ``.0`` (``1.0`` -> ``"1"``)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def categorical_column(data: pd.DataFrame, name: str, source: str | None) -> tuple[np.ndarray, list]:
+    """Codes 0..k-1 of the column's sorted distinct values (-1 for missing) and those values."""
+    require_columns(data, [name], source)
+    col = data[name]
+    codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), list(uniques)

@@ -1,0 +1,370 @@
+"""The survey design, named the way R's ``svydesign`` names it.
+
+``SurveyDesign(data, ids=["dnum", "snum"], fpc=["fpc1", "fpc2"], weights="pw")`` is
+``svydesign(id=~dnum+snum, fpc=~fpc1+fpc2, weights=~pw, data=...)``:
+
+* ``ids``: cluster ids, one column per stage (``None``: every row its own PSU, R's ``~1``).
+  Later-stage ids are nested in earlier ones (R's ``interaction`` of ids 1..s).
+* ``strata``: one column, or one per stage. Stage-s strata for s > 1 are the given stratum
+  crossed with the stage s-1 cluster, as in R.
+* ``fpc``: one column per stage (all stages or none, as R requires): population sizes
+  (every value >= 1) or sampling fractions (every value <= 1). Without ``fpc`` the variance
+  is the with-replacement (ultimate cluster) variance from the first stage only; with it,
+  every stage contributes (R's ``survey:::multistage``).
+* ``weights``: sampling weights; when absent they are the product over stages of N_s / n_s
+  (from ``fpc``), else 1.
+* ``nest=True`` makes cluster ids unique within strata (R's ``nest=TRUE``); without it,
+  clusters that cross strata are an error.
+* ``lonely_psu``: what a stratum with one PSU does, exactly as R's
+  ``options(survey.lonely.psu=)``: ``fail`` (error), ``remove`` / ``certainty`` (no variance
+  contribution; they give the same numbers in R), ``adjust`` (deviation of the PSU total
+  from zero, i.e. from the grand mean for a mean's influence function) or ``average``
+  (the stratum is dropped and the sum of the others scaled by strata / strata-with-variance).
+  R's ``survey.adjust.domain.lonely`` is taken as its default FALSE: a domain that falls in
+  one PSU of a stratum is not lonely.
+
+The design precomputes, per stage, integer codes of clusters and strata, the number of
+PSUs and the FPC per stratum, and the maps from the finest sampling unit up to each stage;
+:mod:`fieldsurvey.estimate.taylor` uses them to compute variances from unit totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey.errors import DesignError
+from fieldsurvey.estimate._columns import as_names, numeric_column, require_columns
+from fieldsurvey.estimate._groups import codes_of, combine
+
+__all__ = ["LONELY_PSU_RULES", "LonelyPSU", "Stage", "SurveyDesign"]
+
+LonelyPSU = Literal["fail", "remove", "certainty", "adjust", "average"]
+LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "average")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The structure of one sampling stage, on integer codes.
+
+    Attributes
+    ----------
+    unit_cluster
+        For every finest sampling unit, its cluster at this stage.
+    cluster_stratum
+        For every cluster of this stage, its stratum.
+    stratum_parent
+        For every stratum, the cluster of the previous stage that holds it (0 at stage 1).
+    npsu
+        Number of clusters sampled in each stratum (from the whole design).
+    fpc
+        The factor (N - n) / N per stratum (1 without FPC or for N infinite).
+    fraction
+        The sampling fraction n / N per stratum (0 for N infinite; 1 without FPC).
+    stratum_values
+        A readable label per stratum, for error messages.
+    """
+
+    unit_cluster: np.ndarray
+    n_clusters: int
+    cluster_stratum: np.ndarray
+    n_strata: int
+    stratum_parent: np.ndarray
+    n_parents: int
+    npsu: np.ndarray
+    fpc: np.ndarray
+    fraction: np.ndarray
+    stratum_values: np.ndarray
+
+
+def _first_index(codes: np.ndarray, n: int) -> np.ndarray:
+    """Row index of the first occurrence of every code 0..n-1."""
+    first = np.full(n, -1, dtype=np.int64)
+    rev = np.arange(codes.size - 1, -1, -1)
+    first[codes[rev]] = rev
+    return first
+
+
+class SurveyDesign:
+    """A Taylor-linearisation survey design (R's ``svydesign``); see the module docstring.
+
+    Parameters
+    ----------
+    data
+        One row per respondent.
+    ids
+        Cluster id column(s), one per stage; ``None`` for one PSU per row.
+    strata
+        Stratum column (or one per stage); ``None`` for an unstratified design.
+    weights
+        Sampling weight column.
+    fpc
+        FPC column(s), one per stage: population sizes or sampling fractions.
+    nest
+        Cluster ids are only unique within strata.
+    lonely_psu
+        ``fail``, ``remove``, ``certainty``, ``adjust`` or ``average``.
+    source
+        The file the data came from (named in errors).
+
+    Raises
+    ------
+    DesignError
+        Missing design values, clusters not nested in strata, FPC mixing sizes and fractions,
+        FPC smaller than the sample or varying within a stratum, one PSU in all, or an
+        unknown lonely-PSU rule.
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        ids: str | Sequence[str] | None = None,
+        strata: str | Sequence[str] | None = None,
+        weights: str | None = None,
+        fpc: str | Sequence[str] | None = None,
+        nest: bool = False,
+        lonely_psu: LonelyPSU = "fail",
+        source: str | None = None,
+    ) -> None:
+        if lonely_psu not in LONELY_PSU_RULES:
+            raise DesignError(
+                "unknown lonely-PSU rule",
+                field="lonely_psu",
+                expected=" | ".join(LONELY_PSU_RULES),
+                got=repr(lonely_psu),
+            )
+        self.data = data
+        self.source = source
+        self.lonely_psu: LonelyPSU = lonely_psu
+        self.nest = nest
+        self.ids = as_names(ids)
+        self.strata = as_names(strata)
+        self.fpc_columns = as_names(fpc)
+        self.weights_column = weights
+        self.n = len(data)
+        require_columns(data, [*self.ids, *self.strata, *self.fpc_columns], source)
+        if weights is not None:
+            require_columns(data, [weights], source)
+        if self.n == 0:
+            raise DesignError("the data have no rows", file=source)
+        self.has_strata = bool(self.strata)
+        n_stages = max(1, len(self.ids))
+        if len(self.strata) > n_stages:
+            raise DesignError(
+                "more strata columns than stages",
+                field=",".join(self.strata),
+                expected=f"at most {n_stages} (one per stage of ids)",
+                got=str(len(self.strata)),
+            )
+        if self.fpc_columns and len(self.fpc_columns) != n_stages:
+            raise DesignError(
+                "give an FPC for every stage or for none (as R's svydesign)",
+                field=",".join(self.fpc_columns),
+                expected=f"{n_stages} FPC column(s), one per stage of ids",
+                got=f"{len(self.fpc_columns)}",
+                hint="use a column of Inf (or leave the stage out of ids) for a stage without FPC",
+            )
+        clusters, strata_codes, strata_labels = self._stage_codes(n_stages)
+        sampsize = [self._npsu(clusters[s], strata_codes[s]) for s in range(n_stages)]
+        popsize = self._popsizes(strata_codes, sampsize) if self.fpc_columns else None
+        self.weights = self._weights(popsize, sampsize, strata_codes)
+        self.stage1_cluster = clusters[0]
+        self.stage1_stratum = strata_codes[0]
+        # with FPC every stage contributes; without, only the first (ultimate clusters)
+        var_stages = n_stages if popsize is not None else 1
+        self.row_unit = clusters[var_stages - 1]
+        self.n_units = int(self.row_unit.max()) + 1
+        unit_first_row = _first_index(self.row_unit, self.n_units)
+        stages = []
+        for s in range(var_stages):
+            cl, st = clusters[s], strata_codes[s]
+            n_cl, n_st = int(cl.max()) + 1, int(st.max()) + 1
+            cl_first = _first_index(cl, n_cl)
+            st_first = _first_index(st, n_st)
+            npsu = np.bincount(st[cl_first], minlength=n_st).astype(np.float64)
+            if popsize is None:
+                fpcf, frac = np.ones(n_st), np.ones(n_st)
+            else:
+                big_n = popsize[s][st_first]
+                fpcf = np.where(np.isinf(big_n), 1.0, (big_n - npsu) / big_n)
+                frac = np.where(np.isinf(big_n), 0.0, npsu / big_n)
+            parent = clusters[s - 1][st_first] if s > 0 else np.zeros(n_st, dtype=np.int64)
+            n_par = int(clusters[s - 1].max()) + 1 if s > 0 else 1
+            stages.append(
+                Stage(
+                    unit_cluster=cl[unit_first_row],
+                    n_clusters=n_cl,
+                    cluster_stratum=st[cl_first],
+                    n_strata=n_st,
+                    stratum_parent=parent,
+                    n_parents=n_par,
+                    npsu=npsu,
+                    fpc=fpcf,
+                    fraction=frac,
+                    stratum_values=strata_labels[s][st_first],
+                )
+            )
+        self.stages: tuple[Stage, ...] = tuple(stages)
+
+    # -- construction helpers ---------------------------------------------------------------
+    def _codes(self, name: str, what: str) -> tuple[np.ndarray, np.ndarray]:
+        codes, uniques = codes_of(self.data[name])
+        if (codes < 0).any():
+            row = int(np.flatnonzero(codes < 0)[0]) + 1
+            raise DesignError(
+                f"missing value in the {what} column",
+                file=self.source,
+                row=row,
+                field=name,
+                expected=f"a {what} for every respondent",
+                got="an empty cell",
+            )
+        return codes, uniques[codes]
+
+    def _stage_codes(self, n_stages: int) -> tuple[list, list, list]:
+        n = self.n
+        if self.strata:
+            st_codes = [self._codes(c, "stratum") for c in self.strata]
+        else:
+            st_codes = [(np.zeros(n, dtype=np.int64), np.full(n, "(all)", dtype=object))]
+        if self.ids:
+            id_codes = [self._codes(c, "cluster id")[0] for c in self.ids]
+        else:
+            id_codes = [np.arange(n, dtype=np.int64)]
+        clusters: list[np.ndarray] = []
+        strata: list[np.ndarray] = []
+        labels: list[np.ndarray] = []
+        for s in range(n_stages):
+            st, lab = st_codes[min(s, len(st_codes) - 1)]
+            if s > 0:
+                st = combine(st, clusters[s - 1])
+            cl = id_codes[s] if s == 0 else combine(clusters[s - 1], id_codes[s])
+            if self.nest and self.has_strata:
+                cl = combine(st, cl)
+            self._check_nested(cl, st, s)
+            clusters.append(cl)
+            strata.append(st)
+            labels.append(lab)
+        if int(clusters[0].max()) == 0 and not (self.nest and self.has_strata):
+            raise DesignError(
+                "the design has only one primary sampling unit",
+                file=self.source,
+                field=self.ids[0] if self.ids else None,
+                hint="a variance needs at least two PSUs; check the cluster column",
+            )
+        return clusters, strata, labels
+
+    def _check_nested(self, cl: np.ndarray, st: np.ndarray, s: int) -> None:
+        first = _first_index(cl, int(cl.max()) + 1)
+        bad = st != st[first][cl]
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 1
+            name = self.ids[s] if self.ids else "(row)"
+            raise DesignError(
+                f"clusters are not nested in strata at stage {s + 1}",
+                file=self.source,
+                row=row,
+                field=name,
+                expected="every cluster id within one stratum",
+                got="a cluster id that appears in two strata",
+                hint="if cluster ids restart in every stratum, use nest=True (--nest)",
+            )
+
+    @staticmethod
+    def _npsu(cl: np.ndarray, st: np.ndarray) -> np.ndarray:
+        first = _first_index(cl, int(cl.max()) + 1)
+        per_stratum = np.bincount(st[first], minlength=int(st.max()) + 1)
+        return per_stratum[st].astype(np.float64)
+
+    def _popsizes(self, strata: list[np.ndarray], sampsize: list[np.ndarray]) -> list[np.ndarray]:
+        raw = [numeric_column(self.data, c, self.source) for c in self.fpc_columns]
+        for name, vals in zip(self.fpc_columns, raw, strict=True):
+            if np.isnan(vals).any():
+                row = int(np.flatnonzero(np.isnan(vals))[0]) + 1
+                raise DesignError("missing FPC value", file=self.source, row=row, field=name)
+        allv = np.concatenate(raw)
+        is_popsize = bool((allv > 1).any())
+        if is_popsize != bool((allv >= 1).all()):
+            raise DesignError(
+                "FPC mixes population sizes and sampling fractions",
+                file=self.source,
+                field=",".join(self.fpc_columns),
+                expected="all values >= 1 (population sizes) or all <= 1 (sampling fractions)",
+                got=f"values from {allv.min():g} to {allv.max():g}",
+            )
+        out = []
+        for s, (name, vals) in enumerate(zip(self.fpc_columns, raw, strict=True)):
+            big_n = vals if is_popsize else sampsize[s] / vals
+            st = strata[s]
+            first = _first_index(st, int(st.max()) + 1)
+            varies = big_n != big_n[first][st]
+            if varies.any():
+                row = int(np.flatnonzero(varies)[0]) + 1
+                raise DesignError(
+                    f"the FPC varies within a stratum at stage {s + 1}",
+                    file=self.source,
+                    row=row,
+                    field=name,
+                    expected="one population size (or fraction) per stratum",
+                )
+            small = big_n < sampsize[s]
+            if small.any():
+                row = int(np.flatnonzero(small)[0]) + 1
+                raise DesignError(
+                    f"the FPC implies more than 100% sampling at stage {s + 1}",
+                    file=self.source,
+                    row=row,
+                    field=name,
+                    expected=f"a population size of at least {sampsize[s][row - 1]:g}",
+                    got=f"{big_n[row - 1]:g}",
+                )
+            out.append(big_n)
+        return out
+
+    def _weights(
+        self, popsize: list[np.ndarray] | None, sampsize: list[np.ndarray], strata: list
+    ) -> np.ndarray:
+        if self.weights_column is not None:
+            w = numeric_column(self.data, self.weights_column, self.source)
+            bad = np.isnan(w) | (w < 0)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0]) + 1
+                raise DesignError(
+                    "sampling weights must be present and not negative",
+                    file=self.source,
+                    row=row,
+                    field=self.weights_column,
+                    got=repr(self.data[self.weights_column].iloc[row - 1]),
+                )
+            return w
+        if popsize is None:
+            return np.ones(self.n)
+        w = np.ones(self.n)
+        for big_n, n in zip(popsize, sampsize, strict=True):
+            w = w * (big_n / n)
+        return w
+
+    # -- information -----------------------------------------------------------------------
+    @property
+    def n_psu(self) -> int:
+        """Number of first-stage clusters."""
+        return int(self.stage1_cluster.max()) + 1
+
+    def degf(self, rows: np.ndarray | None = None) -> int:
+        """R's ``degf``: PSUs minus strata among ``rows`` (bool mask) with non-zero weight."""
+        inset = self.weights != 0
+        if rows is not None:
+            inset = inset & rows
+        return int(np.unique(self.stage1_cluster[inset]).size - np.unique(self.stage1_stratum[inset]).size)
+
+    def __repr__(self) -> str:
+        return (
+            f"SurveyDesign(n={self.n}, ids={self.ids or '~1'}, strata={self.strata or None}, "
+            f"weights={self.weights_column!r}, fpc={self.fpc_columns or None}, "
+            f"lonely_psu={self.lonely_psu!r}, stages={len(self.stages)})"
+        )
