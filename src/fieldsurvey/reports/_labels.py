@@ -1,0 +1,151 @@
+"""Printed words of the field materials in Chinese and English, the Kish grid and outcome codes.
+
+The Kish grid is Kish (1949), JASA 44:380, as reproduced in FIELDWORK.md section 4:
+eight tables A, B1, B2, C, D, E1, E2, F; row = number of eligible persons (1..6+),
+cell = line of the respondent in the roster (men oldest to youngest, then women).
+"""
+
+from __future__ import annotations
+
+__all__ = ["KISH_GRID", "OUTCOME_CODES", "outcome_codes", "text"]
+
+#: Kish table letter -> respondent line for 1, 2, 3, 4, 5, 6+ eligible persons.
+KISH_GRID: dict[str, tuple[int, ...]] = {
+    "A": (1, 1, 1, 1, 1, 1),
+    "B1": (1, 1, 1, 1, 2, 2),
+    "B2": (1, 1, 1, 2, 2, 2),
+    "C": (1, 1, 2, 2, 3, 3),
+    "D": (1, 2, 2, 3, 4, 4),
+    "E1": (1, 2, 3, 3, 3, 5),
+    "E2": (1, 2, 3, 4, 5, 5),
+    "F": (1, 2, 3, 4, 5, 6),
+}
+
+#: The AAPOR final disposition codes an interviewer records at the door (in-person).
+OUTCOME_CODES: tuple[str, ...] = (
+    "1.1", "1.2", "2.111", "2.112", "2.12", "2.23", "2.24", "2.25", "2.31", "2.32",
+    "2.33", "2.36", "3.11", "3.17", "3.18", "3.21", "3.9", "4.1", "4.51", "4.52",
+    "4.53", "4.61", "4.62", "4.63", "4.7", "4.9",
+)
+
+# Used only when fieldsurvey.rates is not available (same wording as rates.codes).
+_OUTCOME_FALLBACK: dict[str, tuple[str, str]] = {
+    "1.1": ("Complete interview", "完成访问"),
+    "1.2": ("Partial interview", "部分完成访问"),
+    "2.111": ("Household-level refusal", "户级拒访（家人/住户拒绝）"),
+    "2.112": ("Known-respondent refusal", "被选受访者本人拒访"),
+    "2.12": ("Break-off", "访问中断"),
+    "2.23": ("Unable to enter building or reach housing unit", "无法进入楼栋/到达住户"),
+    "2.24": ("No one at residence", "家中无人"),
+    "2.25": ("Respondent away or unavailable", "受访者外出或无法接触"),
+    "2.31": ("Dead", "受访者已故"),
+    "2.32": ("Physically or mentally unable", "身体或精神原因无法受访"),
+    "2.33": ("Language problem", "语言障碍"),
+    "2.36": ("Miscellaneous eligible non-interview", "其他原因未访问"),
+    "3.11": ("Not attempted or worked", "未尝试访问"),
+    "3.17": ("Unable to reach or unsafe area", "无法到达/不安全区域"),
+    "3.18": ("Unable to locate address", "找不到地址"),
+    "3.21": ("No screener completed", "未完成入户甄别"),
+    "3.9": ("Other unknown eligibility", "其他合格性未知"),
+    "4.1": ("Out of sample", "样本外（不在村居边界内）"),
+    "4.51": ("Business, government office or other organisation", "商铺、办公或其他单位"),
+    "4.52": ("Institution", "机构（养老院、医院等）"),
+    "4.53": ("Group quarters", "集体宿舍"),
+    "4.61": ("Regular, vacant residence", "常规空置住房"),
+    "4.62": ("Seasonal, vacation or temporary residence", "季节性/临时住房"),
+    "4.63": ("Other vacant", "其他空置"),
+    "4.7": ("No eligible respondent", "无合格受访者"),
+    "4.9": ("Other not eligible", "其他不合格"),
+}
+
+
+def outcome_codes(lang: str) -> list[tuple[str, str]]:
+    """(code, label) for the printed outcome legend, from :mod:`fieldsurvey.rates` if present."""
+    try:
+        from fieldsurvey.rates.codes import DISPOSITIONS
+    except ImportError:  # pragma: no cover - rates not installed
+        DISPOSITIONS = {}
+    out = []
+    for code in OUTCOME_CODES:
+        d = DISPOSITIONS.get(code)
+        if d is not None:
+            label = getattr(d, "label_zh" if lang == "zh" else "label_en", None) or getattr(
+                d, "zh" if lang == "zh" else "en", None)
+        else:
+            label = None
+        if not label:
+            en, zh = _OUTCOME_FALLBACK[code]
+            label = zh if lang == "zh" else en
+        out.append((code, str(label)))
+    return out
+
+
+_TEXT: dict[str, dict[str, str]] = {
+    "overview": {"zh": "总图", "en": "Overview map"},
+    "detail": {"zh": "分图", "en": "Detail map"},
+    "map_title": {"zh": "抽样地图", "en": "sample map"},
+    "sheet_title": {"zh": "入户接触记录表", "en": "Assignment and visit record sheet"},
+    "street": {"zh": "街道", "en": "Street"},
+    "code": {"zh": "社区代码", "en": "Code"},
+    "segment": {"zh": "分段", "en": "Segment"},
+    "team": {"zh": "调查队", "en": "Team"},
+    "date": {"zh": "日期", "en": "Date"},
+    "fingerprint": {"zh": "抽样框指纹", "en": "Frame"},
+    "type": {"zh": "类型", "en": "Type"},
+    "none": {"zh": "无", "en": "none"},
+    "legend": {"zh": "图例", "en": "Legend"},
+    "boundary": {"zh": "社区边界", "en": "Community boundary"},
+    "hull_boundary": {"zh": "推定边界（住户凸包）", "en": "Inferred boundary (hull)"},
+    "compound": {"zh": "小区/院落", "en": "Compound"},
+    "building": {"zh": "建筑（轮廓）", "en": "Building footprint"},
+    "building_group": {"zh": "楼栋（住户点归组）", "en": "Building (grouped dwellings)"},
+    "road": {"zh": "道路", "en": "Road"},
+    "dwelling": {"zh": "住户点", "en": "Dwelling"},
+    "main": {"zh": "主样本（序号）", "en": "Main sample (line no.)"},
+    "reserve": {"zh": "已启用备用样本", "en": "Released reserve"},
+    "tile": {"zh": "分图范围", "en": "Detail map extent"},
+    "other_segment": {"zh": "其他分段住户", "en": "Dwellings of other segments"},
+    "scale": {"zh": "比例尺", "en": "Scale"},
+    "north": {"zh": "北", "en": "N"},
+    "hull_note": {
+        "zh": "注意：未提供社区边界文件，图中边界为住户点的凸包推定，须与居委会核实。",
+        "en": "Note: no boundary file was given; the boundary drawn is the convex hull of "
+              "the dwellings and must be checked with the community committee.",
+    },
+    "index": {"zh": "分图索引", "en": "Index of detail maps"},
+    "index_entry": {"zh": "分图{n}：样本 {lines}", "en": "Map {n}: lines {lines}"},
+    "index_empty": {"zh": "分图{n}：无样本", "en": "Map {n}: no sample"},
+    "locator": {"zh": "位置", "en": "Locator"},
+    "line": {"zh": "序号", "en": "Line"},
+    "bufd": {"zh": "楼栋-单元-楼层-门牌", "en": "Bldg-unit-floor-door"},
+    "address": {"zh": "地址", "en": "Address"},
+    "kish": {"zh": "Kish表", "en": "Kish"},
+    "visit": {"zh": "次", "en": "Visit"},
+    "visit_date": {"zh": "日期", "en": "Date"},
+    "visit_time": {"zh": "时间", "en": "Time"},
+    "outcome": {"zh": "结果代码", "en": "Outcome"},
+    "interviewer": {"zh": "访员", "en": "Interviewer"},
+    "note": {"zh": "备注", "en": "Note"},
+    "main_short": {"zh": "主样本", "en": "main"},
+    "reserve_short": {"zh": "备用批{b}", "en": "reserve {b}"},
+    "kish_title": {"zh": "Kish 选择表（行：合格成员数；格：被访者在成员表中的序号）",
+                   "en": "Kish grid (row: eligible persons; cell: respondent's roster line)"},
+    "kish_table": {"zh": "表", "en": "Table"},
+    "kish_persons": {"zh": "{n}人", "en": "{n}"},
+    "outcome_title": {"zh": "结果代码（AAPOR 最终处置代码）", "en": "Outcome codes (AAPOR final dispositions)"},
+    "sheet_note": {
+        "zh": "成员按男性年长到年幼、再女性年长到年幼排序；只访问本表所列住户，不得替换；"
+              "未启用的备用样本不列出。",
+        "en": "List members men oldest to youngest, then women; visit only the households "
+              "listed, never substitute; unreleased reserve is not listed.",
+    },
+    "households": {"zh": "样本户数", "en": "Households"},
+    "page": {"zh": "第{p}/{n}页", "en": "page {p}/{n}"},
+}
+
+
+def text(key: str, lang: str, **fmt: object) -> str:
+    """The printed text for ``key`` in ``lang`` (``zh`` or ``en``), formatted with ``fmt``."""
+    entry = _TEXT[key]
+    s = entry.get(lang) or entry["en"]
+    return s.format(**fmt) if fmt else s

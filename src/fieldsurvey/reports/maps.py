@@ -1,0 +1,267 @@
+"""Field maps and assignment sheets: one PDF the field team carries.
+
+For each selected community, in sample order: an overview map (总图) of the whole
+community (or of its segment when the community was split), then -- when that
+overview is smaller than ``1:max_scale`` and so too small to walk with -- numbered
+detail maps (分图) of equal tiles at a readable scale, indexed on the overview, then
+the assignment sheet pages (:mod:`fieldsurvey.reports.sheets`).
+
+Scale. Each community is drawn in its own transverse Mercator (k = 1, centred on
+its dwellings); page points = metres / (scale x 0.3528 mm). The scale bar is drawn
+from the same numbers, so it matches the drawing exactly (the only error is the
+projection's, < 1e-5 within a few km). :class:`PageInfo` keeps each page's frame so
+callers (and the tests) can check positions and the bar.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pyproj import CRS, Transformer
+from reportlab.pdfgen.canvas import Canvas
+
+from fieldsurvey._atomic import atomic_path
+from fieldsurvey.errors import InputError
+from fieldsurvey.progress import Progress, report
+from fieldsurvey.reports._inputs import (
+    Community,
+    communities,
+    frame_fingerprint,
+    read_boundaries_file,
+    read_frame_file,
+    read_layer_file,
+    read_sample_file,
+)
+from fieldsurvey.reports._layout import (
+    PAPERS,
+    MapFrame,
+    ScaleBar,
+    best_orientation,
+    fit_map,
+    nice_scale,
+    page_boxes,
+    plan_tiles,
+)
+from fieldsurvey.reports._mappage import MapPageSpec, draw_map_page
+from fieldsurvey.reports.fonts import CJKFont, find_cjk_font
+from fieldsurvey.reports.sheets import SheetContext, draw_sheets
+
+__all__ = ["FieldMapsResult", "PageInfo", "draw_field_maps"]
+
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """One page of the output: what it shows and, for maps, its geometry.
+
+    Attributes
+    ----------
+    page
+        1-based page number in the PDF.
+    community_id
+        The community the page belongs to.
+    kind
+        ``"overview"``, ``"detail"`` or ``"sheet"``.
+    tile
+        Detail map number (1-based) for detail pages, else None.
+    frame
+        Map placement and scale (map pages only).
+    bar
+        Scale bar drawn (map pages only).
+    crs
+        The local metric CRS the map is drawn in (map pages only).
+    """
+
+    page: int
+    community_id: str
+    kind: str
+    tile: int | None = None
+    frame: MapFrame | None = None
+    bar: ScaleBar | None = None
+    crs: CRS | None = None
+
+    def to_page(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
+        """WGS 84 lon/lat -> page points on this map page."""
+        if self.frame is None or self.crs is None:
+            raise ValueError("not a map page")
+        tr = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        x, y = tr.transform(np.asarray(lon, float), np.asarray(lat, float))
+        return self.frame.to_page(x, y)
+
+
+@dataclass(frozen=True)
+class FieldMapsResult:
+    """What :func:`draw_field_maps` wrote."""
+
+    path: Path
+    pages: tuple[PageInfo, ...]
+    font: CJKFont
+    communities: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def page_count(self) -> int:
+        """Number of pages in the PDF."""
+        return len(self.pages)
+
+
+def _load(obj: Any, reader: Any) -> tuple[Any, str | None]:
+    if obj is None or isinstance(obj, pd.DataFrame):
+        return obj, None
+    if isinstance(obj, (str, os.PathLike)):
+        return reader(obj), os.fspath(obj)
+    return obj, None  # e.g. a Boundaries object with .frame
+
+
+def draw_field_maps(
+    frame: pd.DataFrame | str | os.PathLike[str],
+    sample: pd.DataFrame | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    boundaries: Any = None,
+    footprints: Any = None,
+    roads: Any = None,
+    paper: str = "A4",
+    lang: str = "zh",
+    font: str | os.PathLike[str] | CJKFont | None = None,
+    team: str = "",
+    date: str | None = None,
+    fingerprint: str | None = None,
+    max_scale: int = 4000,
+    sheets: bool = True,
+    id_field: str = "community_id",
+    progress: Progress | None = None,
+) -> FieldMapsResult:
+    """Write the field maps (总图, 分图) and assignment sheets of every sampled community.
+
+    Parameters
+    ----------
+    frame
+        The frame (GeoDataFrame/DataFrame with FRAME_COLUMNS, or a GeoParquet path).
+    sample
+        The sample (DataFrame with SAMPLE_COLUMNS, or a CSV/Parquet path). Only released
+        rows are printed; unreleased reserve is hidden.
+    out
+        The PDF to write (atomically: no partial file is left on failure).
+    boundaries
+        Community polygons (GeoDataFrame, ``io.Boundaries`` or a vector file path) with
+        ``id_field``. Without them the boundary is the convex hull of the dwellings, and
+        every map says so.
+    footprints, roads
+        Optional building-footprint polygons (``building`` label column) and road lines
+        (``name`` label column), GeoDataFrames or vector file paths.
+    paper
+        ``"A4"`` or ``"A3"`` for the maps (sheets are always A4).
+    lang
+        ``"zh"`` or ``"en"`` for the printed words.
+    font
+        CJK font file, ``"STSong-Light"``, or a :class:`CJKFont`; default: discovered.
+    team, date, fingerprint
+        Title-block fields; ``date`` defaults to today, ``fingerprint`` to the frame's.
+    max_scale
+        Smallest scale (denominator) a walking map may have; larger areas get 分图.
+    sheets
+        Also print the assignment sheets.
+    progress
+        ``progress("maps", done, total)`` callback.
+
+    Returns
+    -------
+    FieldMapsResult
+        The path, one :class:`PageInfo` per page, the font used and notes.
+
+    Raises
+    ------
+    InputError, ColumnError, CRSError
+        For unreadable inputs, missing columns, sampled dwellings not in the frame, an
+        unknown paper or language, an unusable font.
+    """
+    if paper not in PAPERS:
+        raise InputError("unknown paper size", field="paper", expected=" or ".join(PAPERS),
+                         got=repr(paper))
+    if lang not in LANGS:
+        raise InputError("unknown language", field="lang", expected="zh or en", got=repr(lang))
+    max_scale = nice_scale(max_scale)
+    cjk = font if isinstance(font, CJKFont) else find_cjk_font(font)
+    frame_df, frame_file = _load(frame, read_frame_file)
+    sample_df, sample_file = _load(sample, read_sample_file)
+    bnd, _ = _load(boundaries, lambda p: read_boundaries_file(p, id_field))
+    if bnd is not None and hasattr(bnd, "frame") and not isinstance(bnd, pd.DataFrame):
+        bnd = bnd.frame
+    if isinstance(boundaries, (str, os.PathLike)):
+        id_field = "community_id"
+    fp, _ = _load(footprints, lambda p: read_layer_file(p, "footprints"))
+    rd, _ = _load(roads, lambda p: read_layer_file(p, "roads"))
+    ids, bundles = communities(frame_df, sample_df, boundaries=bnd, footprints=fp, roads=rd,
+                               id_field=id_field, frame_file=frame_file, sample_file=sample_file)
+    ctx = SheetContext(
+        font=cjk.name, lang=lang, team=team,
+        date=date or _dt.date.today().isoformat(),
+        fingerprint=fingerprint or frame_fingerprint(frame_df, frame_file),
+    )
+    pages: list[PageInfo] = []
+    notes: list[str] = []
+    with atomic_path(out) as tmp:
+        c = Canvas(str(tmp), invariant=1, pageCompression=1)
+        c.setTitle("fieldsurvey field maps" if lang == "en" else "抽样地图与入户接触记录表")
+        c.setAuthor("fieldsurvey")
+        c.setCreator("fieldsurvey")
+        c.setSubject(cjk.description)
+        c.setKeywords(["fieldsurvey", "field maps", cjk.description])
+        report(progress, "maps", 0, len(ids))
+        for done, comm in enumerate(bundles, start=1):
+            if comm.boundary_inferred:
+                notes.append(f"community {comm.community_id}: no boundary given, "
+                             "drew the convex hull of its dwellings")
+            pages.extend(_community_pages(c, comm, ctx, paper, max_scale, len(pages), sheets))
+            report(progress, "maps", done, len(ids))
+        c.save()
+    return FieldMapsResult(path=Path(out), pages=tuple(pages), font=cjk, communities=tuple(ids),
+                           notes=tuple(notes))
+
+
+def _community_pages(c: Canvas, comm: Community, ctx: SheetContext, paper: str,
+                     max_scale: int, before: int, sheets: bool) -> list[PageInfo]:
+    extent = comm.focus_extent
+    land = best_orientation(extent, paper)
+    size, box = page_boxes(paper, land)
+    overview = fit_map(extent, box)
+    tiles: tuple[tuple[float, float, float, float], ...] = ()
+    if overview.scale > max_scale:
+        tiles = tuple(_keep_tiles(comm, plan_tiles(extent, box, max_scale)))
+    out: list[PageInfo] = []
+    spec = MapPageSpec(page_size=size, frame=overview, tile=None, tiles=tiles,
+                       overview_extent=overview.extent)
+    bar = draw_map_page(c, comm, ctx, spec)
+    out.append(PageInfo(before + 1, comm.community_id, "overview", None, overview, bar, comm.crs))
+    for k, t in enumerate(tiles, start=1):
+        mf = fit_map(t, box)
+        spec = MapPageSpec(page_size=size, frame=mf, tile=k, tiles=tiles,
+                           overview_extent=overview.extent)
+        bar = draw_map_page(c, comm, ctx, spec)
+        out.append(PageInfo(before + len(out) + 1, comm.community_id, "detail", k, mf, bar,
+                            comm.crs))
+    if sheets:
+        n = draw_sheets(c, comm, ctx)
+        for _ in range(n):
+            out.append(PageInfo(before + len(out) + 1, comm.community_id, "sheet"))
+    return out
+
+
+def _keep_tiles(comm: Community, tiles: list[tuple[float, float, float, float]]
+                ) -> list[tuple[float, float, float, float]]:
+    """Drop detail tiles with no dwelling in focus (open fields, water): nothing to walk."""
+    d = comm.dwellings[comm.dwellings["in_focus"]]
+    x, y = d["x"].to_numpy(float), d["y"].to_numpy(float)
+    keep = []
+    for t in tiles:
+        if np.any((x >= t[0]) & (x <= t[2]) & (y >= t[1]) & (y <= t[3])):
+            keep.append(t)
+    return keep

@@ -1,0 +1,293 @@
+"""Field maps PDF: text, pages, scale bar, detail maps, fallbacks, errors and the CLI."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import Geod
+from pypdf import PdfReader
+
+from _reports_data import NAMES, make
+from fieldsurvey.cli.main import main
+from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.reports._layout import PT_M
+from fieldsurvey.reports.maps import draw_field_maps
+from fieldsurvey.reports.sheets import sheet_page_count
+
+
+def _texts(path) -> list[str]:
+    return [p.extract_text() or "" for p in PdfReader(str(path)).pages]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """Three small communities (one page of map each), with boundaries."""
+    frame, sample, bnd = make(n_comm=3, per=120, size_m=300, sample_n=6, reserve=4,
+                              released_reserve=2)
+    out = tmp_path_factory.mktemp("maps") / "maps.pdf"
+    calls = []
+    res = draw_field_maps(frame, sample, out, boundaries=bnd, team="第一调查队",
+                          date="2026-11-21", progress=lambda *a: calls.append(a))
+    return frame, sample, bnd, res, calls
+
+
+def test_page_count_follows_communities(small):
+    frame, sample, _, res, _ = small
+    released = sample[sample["released"]].groupby("community_id").size()
+    expected = sum(1 + sheet_page_count(n) for n in released)
+    assert res.page_count == expected == len(PdfReader(str(res.path)).pages)
+    assert res.communities == ("420101", "420102", "420103")
+    kinds = [p.kind for p in res.pages]
+    assert kinds == ["overview", "sheet"] * 3
+
+
+def test_text_has_names_addresses_and_lines(small):
+    frame, sample, _, res, _ = small
+    texts = _texts(res.path)
+    for page in res.pages:
+        k = int(page.community_id[-2:]) - 1
+        assert NAMES[k] in texts[page.page - 1]
+    released = sample[sample["released"]]
+    sheets = {p.community_id: texts[p.page - 1] for p in res.pages if p.kind == "sheet"}
+    for _, row in released.iterrows():
+        assert row["address"] in sheets[row["community_id"]].replace("\n", "")
+    # line numbers on the sheet, in order
+    for cid, txt in sheets.items():
+        lines = released.loc[released["community_id"] == cid, "line"].tolist()
+        assert lines == sorted(lines)
+        for ln in lines:
+            assert str(ln) in txt
+    assert "第一调查队" in texts[0] and "2026-11-21" in texts[0]
+    assert "总图" in texts[0] and "入户接触记录表" in texts[1]
+
+
+def test_unreleased_reserve_is_hidden(small):
+    _, sample, _, res, _ = small
+    text = "".join(_texts(res.path)).replace("\n", "")
+    hidden = sample[~sample["released"]]
+    assert len(hidden)
+    for addr in hidden["address"]:
+        assert addr not in text
+    shown = sample[(sample["replicate"] > 0) & sample["released"]]
+    for addr in shown["address"]:
+        assert addr in text
+    assert "备用批1" in text
+
+
+def test_scale_bar_matches_map_scale_within_2_percent(small):
+    frame, sample, _, res, _ = small
+    geod = Geod(ellps="WGS84")
+    for page in res.pages:
+        if page.frame is None:
+            continue
+        # the bar: drawn points x metres per point at the printed scale
+        mpp_printed = page.frame.scale * PT_M
+        assert page.bar.points * mpp_printed == pytest.approx(page.bar.metres, rel=1e-9)
+        # ground truth: geodesic distance between two far-apart dwellings vs. their
+        # distance on the page
+        d = frame[frame["community_id"] == page.community_id]
+        a = d.loc[d["lon"].idxmin()]
+        b = d.loc[d["lon"].idxmax()]
+        _, _, metres = geod.inv(a["lon"], a["lat"], b["lon"], b["lat"])
+        px, py = page.to_page([a["lon"], b["lon"]], [a["lat"], b["lat"]])
+        points = math.hypot(px[1] - px[0], py[1] - py[0])
+        bar_mpp = page.bar.metres / page.bar.points
+        assert metres / points == pytest.approx(bar_mpp, rel=0.02)
+        assert 10 <= page.bar.points <= 45 / 0.3528 + 1  # a readable bar, at most 45 mm
+
+
+def test_scale_text_is_printed(small):
+    _, _, _, res, _ = small
+    texts = _texts(res.path)
+    for page in res.pages:
+        if page.frame is not None:
+            assert f"1:{page.frame.scale:,}" in texts[page.page - 1]
+
+
+def test_progress_and_metadata(small):
+    _, _, _, res, calls = small
+    assert calls[0] == ("maps", 0, 3) and calls[-1] == ("maps", 3, 3)
+    meta = PdfReader(str(res.path)).metadata
+    assert res.font.description in meta.subject
+    assert not res.notes  # boundaries were given
+
+
+def test_large_community_gets_indexed_detail_maps(tmp_path):
+    frame, sample, bnd = make(n_comm=1, per=400, size_m=1600, sample_n=12, reserve=0)
+    out = tmp_path / "big.pdf"
+    res = draw_field_maps(frame, sample, out, boundaries=bnd, date="2026-11-21")
+    details = [p for p in res.pages if p.kind == "detail"]
+    assert len(details) >= 2
+    overview = res.pages[0]
+    assert overview.kind == "overview" and overview.frame.scale > 4000
+    assert all(p.frame.scale <= 4000 for p in details)
+    texts = _texts(out)
+    assert "分图索引" in texts[0]
+    for p in details:
+        assert f"分图 {p.tile}/{len(details)}" in texts[p.page - 1]
+    # each sampled dwelling lies inside some detail map's tile (and is listed in the index)
+    idx = texts[0].replace("\n", "")
+    for ln in sample["line"]:
+        assert str(ln) in idx
+    n_sheets = sheet_page_count(len(sample))
+    assert res.page_count == 1 + len(details) + n_sheets
+
+
+def test_hull_fallback_is_said_on_the_map(tmp_path):
+    frame, sample, _ = make(n_comm=1)
+    res = draw_field_maps(frame, sample, tmp_path / "hull.pdf", date="2026-11-21")
+    assert "凸包" in _texts(res.path)[0]
+    assert res.notes and "convex hull" in res.notes[0]
+
+
+def test_english_labels(tmp_path):
+    frame, sample, bnd = make(n_comm=1)
+    res = draw_field_maps(frame, sample, tmp_path / "en.pdf", boundaries=bnd, lang="en",
+                          date="2026-11-21")
+    texts = _texts(res.path)
+    assert "Overview map" in texts[0] and "Scale" in texts[0]
+    assert "Assignment and visit record sheet" in texts[1]
+    assert NAMES[0] in texts[0]
+
+
+def test_footprints_roads_and_segment(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    frame, sample, bnd = make(n_comm=1, segments=True)
+    pts = frame.groupby("building")[["lon", "lat"]].first()
+    fp = gpd.GeoDataFrame({"building": [f"F{b}" for b in pts.index]},
+                          geometry=gpd.points_from_xy(pts["lon"], pts["lat"]).buffer(0.0001),
+                          crs="EPSG:4326")
+    minx, miny, maxx, maxy = bnd.total_bounds
+    road = shapely.LineString([(minx, (miny + maxy) / 2), (maxx, (miny + maxy) / 2)])
+    roads = gpd.GeoDataFrame({"name": ["建设路"]}, geometry=[road], crs="EPSG:4326")
+    res = draw_field_maps(frame, sample, tmp_path / "fp.pdf", boundaries=bnd, footprints=fp,
+                          roads=roads, date="2026-11-21")
+    text = _texts(res.path)[0]
+    assert "建设路" in text and "F1栋" in text
+    assert "建筑（轮廓）" in text and "道路" in text
+    assert "分段：2" in text and "其他分段住户" in text
+
+
+def test_forced_cid_fallback_font(tmp_path):
+    frame, sample, bnd = make(n_comm=2)
+    res = draw_field_maps(frame, sample, tmp_path / "cid.pdf", boundaries=bnd,
+                          font="STSong-Light", date="2026-11-21")
+    assert not res.font.embedded and res.font.name == "STSong-Light"
+    reader = PdfReader(str(res.path))
+    assert "STSong-Light" in reader.metadata.subject
+    assert "not embedded" in reader.metadata.subject
+    assert len(reader.pages) == res.page_count == 2 * (1 + sheet_page_count(8))
+    fonts = set()
+    for page in reader.pages:
+        for f in page["/Resources"]["/Font"].values():
+            fonts.add(str(f.get_object()["/BaseFont"]))
+    assert any("STSong-Light" in f for f in fonts)
+    assert "fonts-wqy-microhei" in res.font.message
+
+
+def test_bad_inputs_raise_and_leave_no_file(tmp_path):
+    frame, sample, bnd = make(n_comm=1)
+    out = tmp_path / "bad.pdf"
+    with pytest.raises(ColumnError, match="line"):
+        draw_field_maps(frame, sample.drop(columns="line"), out)
+    bad = sample.copy()
+    bad.loc[0, "dwelling_id"] = "nope-1"
+    with pytest.raises(InputError, match="not in the frame"):
+        draw_field_maps(frame, bad, out)
+    other = sample.copy()
+    other["community_id"] = "999999"
+    with pytest.raises(InputError, match="no dwellings in the frame"):
+        draw_field_maps(frame, other, out)
+    with pytest.raises(InputError, match="paper"):
+        draw_field_maps(frame, sample, out, paper="B5")
+    with pytest.raises(InputError, match="language"):
+        draw_field_maps(frame, sample, out, lang="fr")
+    nb = bnd.rename(columns={"community_id": "code"})
+    with pytest.raises(ColumnError):
+        draw_field_maps(frame, sample, out, boundaries=nb)
+    assert not out.exists()
+    assert not list(tmp_path.iterdir())
+
+
+def test_a3_landscape_choice(tmp_path):
+    frame, sample, bnd = make(n_comm=1, per=200, size_m=500)
+    # stretch the community east-west: landscape should win
+    frame = frame.copy()
+    frame["lon"] = 114.30 + (frame["lon"] - 114.30) * 3
+    res = draw_field_maps(frame, sample, tmp_path / "a3.pdf", paper="A3", date="2026-11-21")
+    page = PdfReader(str(res.path)).pages[0]
+    w, h = float(page.mediabox.width), float(page.mediabox.height)
+    assert w > h and round(w) == 1191  # A3 landscape
+    sheet = PdfReader(str(res.path)).pages[-1]
+    assert round(float(sheet.mediabox.width)) == 595  # sheets stay A4 portrait
+
+
+def test_cli_writes_pdf_and_reports_font(tmp_path, capsys):
+    frame, sample, bnd = make(n_comm=2)
+    fpath, spath, bpath = tmp_path / "frame.parquet", tmp_path / "sample.csv", tmp_path / "b.geojson"
+    frame.to_parquet(fpath)
+    sample.to_csv(spath, index=False, encoding="utf-8-sig")
+    bnd.to_file(bpath)
+    out = tmp_path / "maps.pdf"
+    code = main(["maps", "--frame", str(fpath), "--sample", str(spath), "--out", str(out),
+                 "--boundaries", str(bpath), "--team", "二组", "--font", "STSong-Light"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "STSong-Light" in err and "2 communities" in err
+    assert len(PdfReader(str(out)).pages) == 2 * (1 + sheet_page_count(8))
+
+
+def test_cli_user_errors_exit_2(tmp_path, capsys):
+    frame, sample, _ = make(n_comm=1)
+    fpath = tmp_path / "frame.parquet"
+    frame.to_parquet(fpath)
+    code = main(["maps", "--frame", str(fpath), "--sample", str(tmp_path / "none.csv"),
+                 "--out", str(tmp_path / "x.pdf")])
+    assert code == 2
+    assert "sample file does not exist" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("community_id,dwelling_id\n420101,420101-0001\n", encoding="utf-8")
+    code = main(["maps", "--frame", str(fpath), "--sample", str(bad), "--out",
+                 str(tmp_path / "x.pdf"), "--font", str(tmp_path / "nofont.ttf")])
+    assert code == 2
+    assert "font file does not exist" in capsys.readouterr().err
+    code = main(["maps", "--frame", str(fpath), "--sample", str(bad), "--out",
+                 str(tmp_path / "x.pdf"), "--font", "STSong-Light"])
+    assert code == 2
+    assert "line" in capsys.readouterr().err
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.optional
+def test_render_page_to_png(small, tmp_path):
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm is not installed")
+    from PIL import Image
+
+    _, _, _, res, _ = small
+    prefix = tmp_path / "page"
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(res.path),
+                    str(prefix)], check=True, capture_output=True)
+    png = next(tmp_path.glob("page*.png"))
+    img = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    assert img.shape[0] > img.shape[1]  # A4 portrait
+    red = (img[:, :, 0] > 170) & (img[:, :, 1] < 90) & (img[:, :, 2] < 90)
+    dark = img.sum(axis=2) < 200
+    assert red.sum() > 50  # main-sample markers
+    assert dark.sum() > 500  # text, frame, scale bar
+
+
+def test_sample_columns_are_optional_where_the_contract_allows(tmp_path):
+    frame, sample, bnd = make(n_comm=1)
+    minimal = sample[sample["replicate"] == 0][["community_id", "dwelling_id", "line"]]
+    res = draw_field_maps(frame, minimal, tmp_path / "min.pdf", boundaries=bnd,
+                          date="2026-11-21")
+    text = "".join(_texts(res.path))
+    assert "主样本" in text
