@@ -258,7 +258,7 @@ def build_form(
                 derived = f"{list_name}__or_other"
                 if derived not in lists:
                     lists[derived] = ChoiceList(derived, (*lists_raw[list_name],
-                                                          Choice("other", LangText.of({lang: "Other" for lang in (languages or [""])}))))
+                                                          Choice("other", _other_text(languages, "其他", "Other"))))
                 list_name = derived
             elif list_name not in lists:
                 lists[list_name] = ChoiceList(list_name, tuple(lists_raw[list_name]))
@@ -301,7 +301,7 @@ def build_form(
             other = Question(
                 name=f"{name}_other",
                 type="text",
-                label=LangText.of({lang: "Specify other" for lang in (languages or [""])}),
+                label=_other_text(languages, "其他,请注明", "Specify other"),
                 required=True,
                 relevant=_other_relevant(name),
                 sensitive=q.sensitive,
@@ -335,6 +335,14 @@ def build_form(
 
     plan_for(form)  # compiles every expression and checks repeat_count cycles at load
     return form
+
+
+def _other_text(languages: Sequence[str], zh: str, en: str) -> LangText:
+    def pick(lang: str) -> str:
+        low = lang.lower()
+        return zh if low.startswith("zh") or "chinese" in low or "中文" in low or "(zh" in low else en
+
+    return LangText.of({lang: pick(lang) for lang in (languages or [""])})
 
 
 def _other_relevant(name: str) -> Expression:
