@@ -1,0 +1,160 @@
+"""Frame files: GeoParquet with the fingerprint and self-check in its metadata.
+
+The frame is written as GeoParquet 1.0 (WKB points in WGS 84) with one extra
+schema-metadata key, ``fieldsurvey``, holding JSON: the fingerprint of the inputs,
+the projected CRS of ``x``/``y``, the options, the package version and the
+self-check report. :func:`read_frame` gives all of it back, so the sampling and map
+steps can check that they work on the frame they think they do. A GeoPackage copy
+for QGIS users carries the fingerprint in its layer metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyogrio
+from pyproj import CRS
+
+from fieldsurvey._atomic import atomic_path
+from fieldsurvey.errors import InputError
+from fieldsurvey.frame.qa import QAReport
+from fieldsurvey.schema import WGS84
+
+__all__ = ["FrameResult", "read_frame", "write_frame", "write_gpkg"]
+
+META_KEY = b"fieldsurvey"
+FORMAT = "fieldsurvey-frame/1"
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """A built (or re-read) sampling frame.
+
+    Attributes
+    ----------
+    frame
+        One row per dwelling, sorted by community and ``order``; columns
+        :data:`fieldsurvey.schema.FRAME_COLUMNS` then the community attributes, then the
+        listing's other columns; geometry = WGS 84 points (None without coordinates).
+    qa
+        The self-check report.
+    fingerprint
+        SHA-256 (hex) of the inputs and the options that shape the frame.
+    projected_crs
+        The metric CRS of ``x``/``y``.
+    metadata
+        Everything else recorded with the frame (inputs, options, version).
+    """
+
+    frame: gpd.GeoDataFrame
+    qa: QAReport
+    fingerprint: str
+    projected_crs: CRS
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _wkb_points(x: np.ndarray, y: np.ndarray) -> pa.Array:
+    """Little-endian WKB points straight from coordinates; null where either is NaN."""
+    n = len(x)
+    rec = np.zeros(n, dtype=np.dtype([("bo", "u1"), ("t", "<u4"), ("x", "<f8"), ("y", "<f8")]))
+    rec["bo"], rec["t"], rec["x"], rec["y"] = 1, 1, x, y
+    valid = np.isfinite(x) & np.isfinite(y)
+    offsets = np.arange(n + 1, dtype=np.int32) * 21
+    arr = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rec.tobytes())])
+    return arr if valid.all() else pa.compute.if_else(pa.array(valid), arr, pa.scalar(None, pa.binary()))
+
+
+def _geo_metadata(lon: np.ndarray, lat: np.ndarray) -> bytes:
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    bbox = [float(lon[ok].min()), float(lat[ok].min()), float(lon[ok].max()), float(lat[ok].max())] \
+        if ok.any() else None
+    col: dict[str, Any] = {"encoding": "WKB", "geometry_types": ["Point"],
+                           "crs": CRS.from_user_input(WGS84).to_json_dict()}
+    if bbox:
+        col["bbox"] = bbox
+    return json.dumps({"version": "1.0.0", "primary_column": "geometry",
+                       "columns": {"geometry": col}}).encode()
+
+
+def write_frame(result: FrameResult, path: str | Path) -> Path:
+    """Write the frame as GeoParquet atomically (no partial file on failure)."""
+    gdf = result.frame
+    table = pa.Table.from_pandas(gdf.drop(columns=gdf.geometry.name), preserve_index=False)
+    lon = gdf["lon"].to_numpy(dtype=float)
+    lat = gdf["lat"].to_numpy(dtype=float)
+    table = table.append_column("geometry", _wkb_points(lon, lat))
+    meta = dict(table.schema.metadata or {})
+    meta.pop(b"pandas", None)
+    meta[b"geo"] = _geo_metadata(lon, lat)
+    info = {"format": FORMAT, "fingerprint": result.fingerprint,
+            "projected_crs": result.projected_crs.to_wkt(), **result.metadata,
+            "qa": result.qa.to_dict()}
+    meta[META_KEY] = json.dumps(info, ensure_ascii=False, default=str).encode()
+    table = table.replace_schema_metadata(meta)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    return Path(path)
+
+
+def write_gpkg(result: FrameResult, path: str | Path, layer: str = "dwellings") -> Path:
+    """Write the frame as a GeoPackage layer (for QGIS), atomically."""
+    gdf = result.frame.copy()
+    for c in gdf.columns:  # GPKG has no boolean-with-missing or nullable-int NA quirks
+        if str(gdf[c].dtype) in ("boolean", "Int64"):
+            gdf[c] = gdf[c].astype(object)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # GDAL wants a .gpkg name, so write into a private directory beside the target and
+    # rename: the target is either the old file or the complete new one.
+    with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as tmpdir:
+        tmp = Path(tmpdir) / target.name
+        pyogrio.write_dataframe(
+            gdf, tmp, layer=layer, driver="GPKG",
+            layer_metadata={"fieldsurvey_fingerprint": result.fingerprint,
+                            "projected_crs": result.projected_crs.to_string()},
+        )
+        os.replace(tmp, target)
+    return target
+
+
+def read_frame(path: str | Path) -> FrameResult:
+    """Read a frame written by :func:`fieldsurvey.build_frame`.
+
+    Returns
+    -------
+    FrameResult
+        The GeoDataFrame, its self-check, fingerprint, projected CRS and metadata.
+
+    Raises
+    ------
+    InputError
+        When the file is not a fieldsurvey frame (or is damaged).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError("the frame file cannot be read as Parquet (damaged or not a frame)",
+                         file=path, got=str(exc)[:160],
+                         hint="Build the frame again with fieldsurvey frame build") from None
+    if META_KEY not in meta:
+        raise InputError("this Parquet file is not a fieldsurvey frame (no fieldsurvey metadata)",
+                         file=path, hint="Give the file written by fieldsurvey frame build")
+    info = json.loads(meta[META_KEY])
+    gdf = gpd.read_parquet(path)
+    qa = QAReport.from_dict(info.pop("qa", {}))
+    fingerprint = info.pop("fingerprint")
+    crs = CRS.from_wkt(info.pop("projected_crs"))
+    info.pop("format", None)
+    return FrameResult(gdf, qa, fingerprint, crs, info)

@@ -1,0 +1,354 @@
+"""The self-check (绘图自查) of a frame: what to fix before sampling.
+
+Each check counts problem rows (or communities, or polygon pairs) and names up to 20
+examples with the dwelling id, the row of the listing (or the feature of the boundary
+file) and the community, so a mapper can go straight to them. Severities:
+
+* ``error``: the frame is wrong where it matters for probabilities (a dwelling in no
+  community, the same id twice); ``--strict`` refuses to write such a frame;
+* ``warning``: probably a listing fault worth a look (a duplicated address, a point in
+  another community than the listing says, coverage far from the registered count);
+* ``info``: facts to know (estimated dwellings, coverage within tolerance).
+
+Coverage of community i is  C_i = sum(households of occupied or unknown-status
+dwellings) / registered households, flagged when |C_i - 1| > tolerance (default 10 %,
+the order of a listing's normal error against household registers). Vacancy is
+V_i = vacant / (occupied + vacant), flagged above a threshold (default 30 %).
+
+The row-wise flags come from :func:`fieldsurvey.frame.assign.assign_chunk` (chunkable);
+duplicates and community totals need the whole frame (a shuffle on dask).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from fieldsurvey.frame.assign import PreparedBoundaries
+from fieldsurvey.io.boundaries import Boundaries
+
+__all__ = ["CHECKS", "Check", "QAReport", "run_checks"]
+
+MAX_EXAMPLES = 20
+
+#: Check name -> (default severity, what it means).
+CHECKS: dict[str, tuple[str, str]] = {
+    "outside_boundaries": ("error", "dwellings whose point lies outside every community boundary"),
+    "unassigned": ("error", "dwellings with no community at all (no usable point and none listed)"),
+    "in_several_boundaries": ("warning", "dwellings whose point lies in two or more boundaries"),
+    "missing_coordinates": ("warning", "dwellings without coordinates (placed by the listed community)"),
+    "duplicate_id": ("error", "dwellings sharing a dwelling_id"),
+    "duplicate_address": ("warning", "dwellings sharing the same address text"),
+    "duplicate_point": ("warning", "dwellings at the same point with the same unit, floor and door"),
+    "community_mismatch": ("warning", "dwellings whose point lies in another community than listed"),
+    "unknown_community": ("warning", "dwellings listed under a community id that has no boundary"),
+    "empty_community": ("warning", "communities with no listed dwellings"),
+    "invalid_polygon": ("warning", "invalid boundary polygons that were repaired"),
+    "overlapping_polygons": ("warning", "pairs of community polygons that overlap"),
+    "coverage": ("warning", "communities whose listed households differ from the registered count"),
+    "vacancy": ("warning", "communities with a high share of vacant dwellings"),
+    "estimated_dwellings": ("info", "dwellings estimated from building footprints (not walked)"),
+    "unidentified_crs": ("warning", "boundary CRS without an EPSG code (custom or unknown datum)"),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the self-check."""
+
+    check: str
+    severity: str
+    count: int
+    examples: tuple[dict[str, Any], ...] = ()
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: ``{"check", "severity", "count", "examples", "message"}``."""
+        return {"check": self.check, "severity": self.severity, "count": int(self.count),
+                "examples": list(self.examples), "message": self.message}
+
+
+@dataclass(frozen=True)
+class QAReport:
+    """The whole self-check: the checks, a per-community table, and totals."""
+
+    checks: tuple[Check, ...]
+    communities: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Check:
+        for c in self.checks:
+            if c.check == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def errors(self) -> tuple[Check, ...]:
+        """Checks of severity ``error`` with a non-zero count."""
+        return tuple(c for c in self.checks if c.severity == "error" and c.count)
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any error check found something."""
+        return bool(self.errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``summary``, ``checks`` and ``communities``."""
+        comm = self.communities.astype(object).where(self.communities.notna(), None)
+        return {"summary": self.summary, "checks": [c.to_dict() for c in self.checks],
+                "communities": comm.to_dict(orient="records")}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON text (UTF-8, Chinese kept readable)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, default=_jsonable)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QAReport:
+        """Rebuild a report from :meth:`to_dict` output."""
+        checks = tuple(Check(c["check"], c["severity"], int(c["count"]),
+                             tuple(c.get("examples", ())), c.get("message", ""))
+                       for c in data.get("checks", ()))
+        return cls(checks, pd.DataFrame(data.get("communities", [])), dict(data.get("summary", {})))
+
+    def to_text(self, width: int = 100) -> str:
+        """A readable table of the checks with the first examples."""
+        s = self.summary
+        lines = [
+            f"Self-check (绘图自查): {s.get('dwellings', 0):,} dwellings, "
+            f"{s.get('communities', 0):,} communities, {s.get('assigned', 0):,} assigned",
+            f"{'check':<24}{'severity':<10}{'count':>8}  examples",
+        ]
+        lines.append("-" * min(width, 76))
+        for c in self.checks:
+            ex = "; ".join(_example_text(e) for e in c.examples[:3])
+            text = f"{c.check:<24}{c.severity:<10}{c.count:>8}  {ex}"
+            lines.append(text if len(text) <= width else text[: width - 1] + "…")
+        n_err = len(self.errors)
+        lines.append(f"{n_err} check(s) with errors" if n_err else "no errors")
+        return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)
+
+
+def _example_text(e: dict[str, Any]) -> str:
+    if e.get("dwelling_id") is not None:
+        return f"{e['dwelling_id']} (row {e.get('row')}, {e.get('community_id')})"
+    other = e.get("other_community_id")
+    return f"{e.get('community_id')}" + (f"/{other}" if other else "") + (
+        f" (feature {e['feature']})" if e.get("feature") else "")
+
+
+def _clean(v: Any) -> Any:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _row_examples(frame: pd.DataFrame, mask: np.ndarray, extra: tuple[str, ...] = ()) -> tuple[dict[str, Any], ...]:
+    idx = np.flatnonzero(mask)[:MAX_EXAMPLES]
+    sub = frame.iloc[idx]
+    out = []
+    for i in range(len(sub)):
+        row = sub.iloc[i]
+        e = {"dwelling_id": _clean(row["dwelling_id"]), "row": _clean(row["source_row"]),
+             "community_id": _clean(row["community_id"])}
+        e.update({k: _clean(row[k]) for k in extra})
+        out.append(e)
+    return tuple(out)
+
+
+def _check(name: str, count: int, examples: tuple[dict[str, Any], ...] = (), *,
+           severity: str | None = None, note: str = "") -> Check:
+    default, message = CHECKS[name]
+    sev = severity or (default if count else "info")
+    return Check(name, sev, int(count), examples, message + (f"; {note}" if note else ""))
+
+
+def _duplicates(frame: pd.DataFrame, cols: list[str], valid: np.ndarray) -> np.ndarray:
+    sub = frame.loc[valid, cols]
+    dup = np.zeros(len(frame), dtype=bool)
+    dup[np.flatnonzero(valid)] = sub.duplicated(keep=False).to_numpy()
+    return dup
+
+
+def _norm_address(s: pd.Series) -> pd.Series:
+    return s.str.replace(r"\s+", "", regex=True).str.casefold()
+
+
+def _overlaps(prepared: PreparedBoundaries, min_area: float) -> tuple[int, tuple[dict[str, Any], ...]]:
+    t = prepared.transformer
+    geoms = shapely.transform(prepared.geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    area = shapely.area(shapely.intersection(geoms[a], geoms[b])) if len(a) else np.zeros(0)
+    hit = area > min_area
+    ex = tuple({"dwelling_id": None, "row": None, "community_id": prepared.ids[i],
+                "other_community_id": prepared.ids[j], "feature": int(i) + 1,
+                "area_m2": round(float(ar), 1)}
+               for i, j, ar in list(zip(a[hit], b[hit], area[hit]))[:MAX_EXAMPLES])
+    return int(hit.sum()), ex
+
+
+def community_table(frame: pd.DataFrame, boundaries: Boundaries, size_field: str | None) -> pd.DataFrame:
+    """Per community: listed, occupied, vacant, non-residential, unknown, listed households,
+    registered households, coverage and vacancy rate."""
+    m = len(boundaries.frame)
+    ci = frame["community_index"].to_numpy()
+    ok = ci >= 0
+    status = frame["status"].to_numpy(dtype=object)
+
+    def count(mask: np.ndarray | None = None, weights: np.ndarray | None = None) -> np.ndarray:
+        sel = ok if mask is None else ok & mask
+        w = None if weights is None else weights[sel]
+        return np.bincount(ci[sel], weights=w, minlength=m)
+
+    occupied = status == "occupied"
+    vacant = status == "vacant"
+    hh = frame["dwelling_households"].to_numpy(dtype=float)
+    table = pd.DataFrame({
+        "community_id": boundaries.frame["community_id"].to_numpy(),
+        "listed": count().astype(np.int64),
+        "occupied": count(occupied).astype(np.int64),
+        "vacant": count(vacant).astype(np.int64),
+        "non_residential": count(status == "non_residential").astype(np.int64),
+        "unknown": count(status == "unknown").astype(np.int64),
+        "listed_households": count(occupied | (status == "unknown"), hh).astype(np.int64),
+    })
+    if "name" in boundaries.frame:
+        table.insert(1, "name", boundaries.frame["name"].to_numpy())
+    reg = None
+    if size_field and size_field in boundaries.frame:
+        reg = pd.to_numeric(boundaries.frame[size_field], errors="coerce").to_numpy(dtype=float)
+    table["registered"] = reg if reg is not None else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["coverage"] = np.where(table["registered"] > 0,
+                                     table["listed_households"] / table["registered"], np.nan)
+        ov = (table["occupied"] + table["vacant"]).to_numpy(dtype=float)
+        table["vacancy_rate"] = np.where(ov > 0, table["vacant"] / ov, np.nan)
+    return table
+
+
+def run_checks(
+    frame: pd.DataFrame,
+    boundaries: Boundaries,
+    prepared: PreparedBoundaries,
+    *,
+    size_field: str | None = "households",
+    coverage_tolerance: float = 0.10,
+    vacancy_threshold: float = 0.30,
+    overlap_min_area: float = 1.0,
+) -> QAReport:
+    """Run every check on an assigned frame.
+
+    Parameters
+    ----------
+    frame
+        The frame with the columns of :data:`fieldsurvey.frame.assign.ASSIGN_COLUMNS`
+        plus ``dwelling_id``, ``source_row``, ``address``, ``lon``, ``lat``, ``unit``,
+        ``floor``, ``door``, ``status``, ``dwelling_households`` and ``estimated``.
+    boundaries, prepared
+        The boundaries and their prepared index.
+    size_field
+        Boundary attribute holding the registered households (coverage check).
+    coverage_tolerance, vacancy_threshold
+        Flag communities with |coverage - 1| above, or vacancy above, these.
+    overlap_min_area
+        Overlaps smaller than this (m^2) are digitising noise and ignored.
+    """
+    f = frame.reset_index(drop=True)
+    flag = {k: f[k].to_numpy(dtype=bool) for k in (
+        "outside_boundaries", "in_several_boundaries", "missing_coordinates",
+        "community_mismatch", "unknown_community")}
+    unassigned = f["community_id"].isna().to_numpy()
+    checks = [
+        _check("outside_boundaries", flag["outside_boundaries"].sum(),
+               _row_examples(f, flag["outside_boundaries"], ("listed_community_id", "lon", "lat"))),
+        _check("unassigned", unassigned.sum(), _row_examples(f, unassigned)),
+        _check("in_several_boundaries", flag["in_several_boundaries"].sum(),
+               _row_examples(f, flag["in_several_boundaries"], ("also_in",))),
+        _check("missing_coordinates", flag["missing_coordinates"].sum(),
+               _row_examples(f, flag["missing_coordinates"])),
+    ]
+    ids = f["dwelling_id"]
+    dup_id = ids.duplicated(keep=False).to_numpy()
+    checks.append(_check("duplicate_id", dup_id.sum(), _row_examples(f, dup_id)))
+    has_addr = f["address"].notna().to_numpy()
+    f["_addr"] = _norm_address(f["address"])
+    dup_addr = _duplicates(f, ["_addr"], has_addr)
+    checks.append(_check("duplicate_address", dup_addr.sum(), _row_examples(f, dup_addr, ("address",))))
+    has_pt = ~flag["missing_coordinates"]
+    f["_lon7"] = np.round(f["lon"].to_numpy(dtype=float), 7)
+    f["_lat7"] = np.round(f["lat"].to_numpy(dtype=float), 7)
+    dup_pt = _duplicates(f, ["_lon7", "_lat7", "unit", "floor", "door"], has_pt)
+    checks.append(_check("duplicate_point", dup_pt.sum(), _row_examples(f, dup_pt, ("lon", "lat"))))
+    checks.append(_check("community_mismatch", flag["community_mismatch"].sum(),
+                         _row_examples(f, flag["community_mismatch"], ("listed_community_id",))))
+    checks.append(_check("unknown_community", flag["unknown_community"].sum(),
+                         _row_examples(f, flag["unknown_community"], ("listed_community_id",))))
+    table = community_table(f, boundaries, size_field)
+    empty = table["listed"].to_numpy() == 0
+    checks.append(_check("empty_community", empty.sum(), tuple(
+        {"dwelling_id": None, "row": None, "community_id": c, "feature": int(i) + 1}
+        for i, c in list(zip(np.flatnonzero(empty), table["community_id"][empty]))[:MAX_EXAMPLES])))
+    rep = boundaries.repaired
+    checks.append(_check("invalid_polygon", len(rep), tuple(
+        {"dwelling_id": None, "row": None, "community_id": r.community_id,
+         "feature": int(r.feature), "reason": str(r.reason)}
+        for r in rep.head(MAX_EXAMPLES).itertuples())))
+    checks.append(_check("overlapping_polygons", *_overlaps(prepared, overlap_min_area)))
+    checks.append(_coverage_check(table, coverage_tolerance, size_field))
+    checks.append(_vacancy_check(table, vacancy_threshold))
+    est = f["estimated"].to_numpy(dtype=bool)
+    checks.append(_check("estimated_dwellings", est.sum(), _row_examples(f, est)))
+    checks.append(_check("unidentified_crs", 0 if boundaries.crs_identified else 1, () if
+                         boundaries.crs_identified else ({"dwelling_id": None, "row": None,
+                         "community_id": None, "crs": str(boundaries.source_crs.name)},)))
+    summary = {
+        "dwellings": len(f),
+        "communities": len(boundaries.frame),
+        "assigned": int((~unassigned).sum()),
+        "listed_households": int(table["listed_households"].sum()),
+        "registered_households": None if table["registered"].isna().all()
+        else int(np.nansum(table["registered"])),
+        "errors": sum(1 for c in checks if c.severity == "error" and c.count),
+    }
+    return QAReport(tuple(checks), table, summary)
+
+
+def _coverage_check(table: pd.DataFrame, tol: float, size_field: str | None) -> Check:
+    if table["registered"].isna().all():
+        return _check("coverage", 0, severity="info",
+                      note=f"no registered households field ('{size_field}') in the boundaries")
+    cov = table["coverage"].to_numpy(dtype=float)
+    bad = np.isfinite(cov) & (np.abs(cov - 1.0) > tol) & (table["listed"].to_numpy() > 0)
+    ex = tuple({"dwelling_id": None, "row": None, "community_id": r.community_id,
+                "listed_households": int(r.listed_households), "registered": _clean(r.registered),
+                "coverage": round(float(r.coverage), 3)}
+               for r in table[bad].head(MAX_EXAMPLES).itertuples())
+    return _check("coverage", bad.sum(), ex, note=f"tolerance ±{tol:.0%}")
+
+
+def _vacancy_check(table: pd.DataFrame, threshold: float) -> Check:
+    rate = table["vacancy_rate"].to_numpy(dtype=float)
+    ov = int(table["occupied"].sum() + table["vacant"].sum())
+    overall = table["vacant"].sum() / ov if ov else float("nan")
+    bad = np.isfinite(rate) & (rate > threshold)
+    ex = tuple({"dwelling_id": None, "row": None, "community_id": r.community_id,
+                "vacant": int(r.vacant), "occupied": int(r.occupied),
+                "vacancy_rate": round(float(r.vacancy_rate), 3)}
+               for r in table[bad].head(MAX_EXAMPLES).itertuples())
+    note = (f"overall vacancy {overall:.1%}; threshold {threshold:.0%}" if ov
+            else "the listing has no occupied/vacant status")
+    return _check("vacancy", bad.sum(), ex, note=note)
