@@ -1,0 +1,471 @@
+"""Calibration: post-stratification, raking (iterative proportional fitting) and trimming.
+
+Post-stratification on one (possibly cross-classified) variable with cells h multiplies the
+weights of the cases in cell h by ``N_h / Σ_{i∈h} w_i``.
+
+Raking on margins v = 1..V repeats, margin by margin, the post-stratification
+``w_i ← w_i · N_{v,l} / Σ_{j: x_jv = l} w_j`` until every margin is met to a relative
+tolerance (Deming & Stephan 1940; Kalton & Flores-Cervantes 2003, J. Off. Stat. 19:81).
+Every case in one cell of the full cross-classification of the raking variables gets the same
+factor, so the iterations run on the (small) table of cell totals and the case weights are
+formed once at the end: the same weights as case-level IPF, at a cost independent of n.
+
+Trimming caps weights at an upper bound (a multiple of the median weight, a quantile, or a
+number), then restores the totals — by re-raking/post-stratifying to the margins when they are
+given, otherwise by sharing the amount cut among the untrimmed cases (in proportion to their
+weights, or equally as R ``survey::trimWeights``) — and repeats until no weight is above the
+bound (Potter 1990; Valliant, Dever & Kreuter 2018, ch. 14).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey.errors import ColumnError, WeightingError
+from fieldsurvey.weights.io import level_keys
+
+__all__ = ["CalibrationResult", "poststratify", "rake", "trim_weights"]
+
+MarginsLike = Mapping[str, Mapping[Any, float]]
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """Calibrated weights and how they were reached.
+
+    Attributes
+    ----------
+    weights
+        The new weights, aligned with the input rows.
+    method
+        ``"rake"``, ``"poststratify"`` or ``"trim"``.
+    factors
+        New weight / input weight (NaN where the input weight was 0).
+    margins
+        One row per margin level: ``variable, level, total, achieved, rel_error``.
+    iterations
+        Raking sweeps (or trimming rounds).
+    converged
+        Whether the tolerance (or the trimming bound) was met.
+    max_rel_error
+        Largest ``|achieved − total| / total`` over all margin levels.
+    cap
+        The trimming bound, or None.
+    trimmed
+        Number of cases whose weight was cut at least once.
+    """
+
+    weights: pd.Series
+    method: str
+    factors: pd.Series
+    margins: pd.DataFrame
+    iterations: int
+    converged: bool
+    max_rel_error: float
+    cap: float | None = None
+    trimmed: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+
+def _weights(data: pd.DataFrame, weights: str | Sequence[float] | np.ndarray | pd.Series,
+             file: str | None) -> np.ndarray:
+    if isinstance(weights, str):
+        if weights not in data.columns:
+            raise ColumnError("the data have no such weight column", file=file, field=weights,
+                              got=", ".join(map(str, data.columns)))
+        raw = data[weights]
+        name = weights
+    else:
+        raw = pd.Series(np.asarray(weights), index=data.index)
+        name = "weights"
+    w = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if w.shape[0] != len(data):
+        raise WeightingError("there must be one weight per row", field=name,
+                             expected=str(len(data)), got=str(w.shape[0]))
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise WeightingError(f"{bad.size} weight(s) are missing, negative or not numbers",
+                             file=file, row=i + 2, field=name, got=repr(raw.iloc[i]),
+                             hint="Every case needs a weight >= 0")
+    if not (w > 0).any():
+        raise WeightingError("every weight is zero, so there is nothing to calibrate",
+                             file=file, field=name)
+    return w
+
+
+def _codes(data: pd.DataFrame, variable: str, levels: Mapping[str, float], active: np.ndarray,
+           file: str | None) -> np.ndarray:
+    """Index of each case's level in ``levels`` (-1 for inactive cases), with checks."""
+    parts = variable.split(":")
+    for col in parts:
+        if col not in data.columns:
+            raise ColumnError(f"the data have no column for calibration variable '{variable}'",
+                              file=file, field=col, got=", ".join(map(str, data.columns)),
+                              hint="Rename the column or the margin variable so they match")
+    keys = level_keys(data[parts[0]])
+    for col in parts[1:]:
+        more = level_keys(data[col])
+        keys = keys.where(keys.isna() | more.isna(), keys.astype(object) + ":" + more.astype(object))
+        keys = keys.where(more.notna(), None)
+    names = list(levels)
+    arr = keys.to_numpy(dtype=object)
+    codes = pd.Index(names, dtype=object).get_indexer(arr).astype(np.int64)
+    missing = active & pd.isna(arr)
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise WeightingError(
+            f"{int(missing.sum())} case(s) with a weight have no value of '{variable}'",
+            file=file, row=i + 2, field=variable,
+            hint="Impute the value or put the case in a level before calibrating",
+        )
+    unknown = active & (codes < 0)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        extra = sorted({str(v) for v in arr[unknown]})
+        raise WeightingError(
+            f"the sample has level(s) of '{variable}' that the margins do not give",
+            file=file, row=i + 2, field=variable, expected=", ".join(map(str, names)),
+            got=", ".join(extra[:10]),
+            hint="Add the level to the margins, or recode the variable to the margins' levels",
+        )
+    codes[~active] = -1
+    return codes
+
+
+def _margin_setup(
+    data: pd.DataFrame, w: np.ndarray, margins: MarginsLike, file: str | None
+) -> tuple[list[str], list[list[str]], list[np.ndarray], list[np.ndarray]]:
+    if not margins:
+        raise WeightingError("no margins were given", file=file,
+                             hint="Give population totals for at least one variable")
+    active = w > 0
+    names, levels, codes, targets = [], [], [], []
+    for var, raw in margins.items():
+        lev = {str(level_keys(pd.Series([k])).iloc[0]): float(v) for k, v in raw.items()}
+        t = np.array(list(lev.values()), dtype=float)
+        if (~np.isfinite(t) | (t < 0)).any():
+            raise WeightingError(f"margin '{var}' has a total that is negative or not a number",
+                                 file=file, field=var)
+        c = _codes(data, str(var), lev, active, file)
+        sums = np.bincount(c[active], weights=w[active], minlength=len(lev))
+        empty = [k for k, s, tt in zip(lev, sums, t, strict=True) if s <= 0 and tt > 0]
+        if empty:
+            raise WeightingError(
+                f"margin '{var}' has level(s) with a population total but no weighted case in "
+                "the sample (an empty cell), so the total cannot be met",
+                file=file, field=str(var), got=", ".join(empty[:10]),
+                hint="Collapse the empty level with a neighbouring level in the data and the "
+                "margins",
+            )
+        zero = [k for k, s, tt in zip(lev, sums, t, strict=True) if s > 0 and tt <= 0]
+        if zero:
+            raise WeightingError(
+                f"margin '{var}' gives a total of 0 for level(s) that have cases in the sample",
+                file=file, field=str(var), got=", ".join(zero[:10]),
+                hint="Check the margins, or drop those cases before calibrating",
+            )
+        names.append(str(var))
+        levels.append(list(lev))
+        codes.append(c)
+        targets.append(t)
+    sums_by_var = [float(t.sum()) for t in targets]
+    ref = sums_by_var[0]
+    if any(abs(s - ref) > 1e-6 * max(abs(ref), 1.0) for s in sums_by_var[1:]):
+        got = "; ".join(f"{n}: {s:.10g}" for n, s in zip(names, sums_by_var, strict=True))
+        raise WeightingError(
+            "the margins disagree on the population total, so no weights can meet them all",
+            file=file, expected="the same total for every variable", got=got,
+            hint="Use margins from one source and year, or rescale them to one total",
+        )
+    return names, levels, codes, targets
+
+
+def _margin_table(names: list[str], levels: list[list[str]], codes: list[np.ndarray],
+                  targets: list[np.ndarray], w: np.ndarray) -> pd.DataFrame:
+    rows = []
+    active = w > 0
+    for name, lev, c, t in zip(names, levels, codes, targets, strict=True):
+        achieved = np.bincount(c[active], weights=w[active], minlength=len(lev))
+        for level, tt, a in zip(lev, t, achieved, strict=True):
+            rows.append((name, level, tt, a, (a - tt) / tt if tt > 0 else 0.0))
+    return pd.DataFrame(rows, columns=["variable", "level", "total", "achieved", "rel_error"])
+
+
+def _result(data: pd.DataFrame, w0: np.ndarray, w: np.ndarray, method: str,
+            table: pd.DataFrame, iterations: int, converged: bool, **extra: Any) -> CalibrationResult:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factors = np.where(w0 > 0, w / np.where(w0 > 0, w0, 1.0), np.nan)
+    err = float(table["rel_error"].abs().max()) if len(table) else 0.0
+    return CalibrationResult(
+        weights=pd.Series(w, index=data.index, name="weight"), method=method,
+        factors=pd.Series(factors, index=data.index, name="factor"), margins=table,
+        iterations=iterations, converged=converged, max_rel_error=err, **extra,
+    )
+
+
+def _ipf(codes: list[np.ndarray], targets: list[np.ndarray], w: np.ndarray, tol: float,
+         max_iter: int) -> tuple[np.ndarray, int, bool, float]:
+    """Raking factors per case, run on the table of cross-classified cell totals."""
+    active = w > 0
+    sizes = [len(t) for t in targets]
+    cell = np.zeros(int(active.sum()), dtype=np.int64)
+    for c, size in zip(codes, sizes, strict=True):
+        cell = cell * size + c[active]
+    n_cells = int(np.prod(sizes, dtype=np.int64))
+    if n_cells <= 4 * cell.size + 1024:
+        cw_full = np.bincount(cell, weights=w[active], minlength=n_cells)
+        used = np.flatnonzero(cw_full > 0)
+        remap = np.full(n_cells, -1, dtype=np.int64)
+        remap[used] = np.arange(used.size)
+        inverse = remap[cell]
+        cw = cw_full[used]
+        ucell = used
+    else:
+        ucell, inverse = np.unique(cell, return_inverse=True)
+        cw = np.bincount(inverse, weights=w[active])
+    # level of each cell on each margin
+    cell_levels = []
+    rest = ucell.copy()
+    for size in reversed(sizes):
+        cell_levels.append(rest % size)
+        rest //= size
+    cell_levels.reverse()
+    f = np.ones(cw.size)
+    err = np.inf
+    it = 0
+    for it in range(1, max_iter + 1):
+        for lv, t in zip(cell_levels, targets, strict=True):
+            s = np.bincount(lv, weights=cw * f, minlength=t.size)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                f *= np.where(s > 0, t / np.where(s > 0, s, 1.0), 1.0)[lv]
+        err = 0.0
+        for lv, t in zip(cell_levels, targets, strict=True):
+            s = np.bincount(lv, weights=cw * f, minlength=t.size)
+            ok = t > 0
+            if ok.any():
+                err = max(err, float(np.max(np.abs(s[ok] - t[ok]) / t[ok])))
+        if err <= tol:
+            break
+    factor = np.ones(w.size)
+    factor[active] = f[inverse]
+    return w * factor, it, err <= tol, err
+
+
+def rake(
+    data: pd.DataFrame,
+    weights: str | Sequence[float] | np.ndarray | pd.Series,
+    margins: MarginsLike,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 1000,
+    file: str | None = None,
+) -> CalibrationResult:
+    """Rake weights to population margins by iterative proportional fitting.
+
+    Parameters
+    ----------
+    data
+        One row per case with the raking variables (columns named like the margins; a
+        margin variable ``a:b`` is the cross-classification of columns ``a`` and ``b``).
+    weights
+        Column name or array of input weights (cases with weight 0 are left out and keep 0).
+    margins
+        ``{variable: {level: population total}}``; levels are matched as text.
+    tol
+        Largest allowed ``|achieved − total| / total`` over every level of every margin.
+    max_iter
+        Largest number of sweeps over the margins.
+    file
+        File name for error messages.
+
+    Returns
+    -------
+    CalibrationResult
+
+    Raises
+    ------
+    WeightingError
+        Empty cells, sample levels missing from the margins, totals that disagree between
+        margins, or no convergence within ``max_iter`` sweeps (margins that cannot be met).
+    """
+    w0 = _weights(data, weights, file)
+    names, levels, codes, targets = _margin_setup(data, w0, margins, file)
+    w, it, ok, err = _ipf(codes, targets, w0, tol, max_iter)
+    if not ok:
+        raise WeightingError(
+            f"raking did not meet the margins within {max_iter} sweeps (largest relative "
+            f"error {err:.3g}, tolerance {tol:g}); the sample's cross-classification has empty "
+            "cells that make these margins impossible to meet together",
+            file=file,
+            hint="Collapse sparse levels, rake on fewer variables, or raise --max-iter",
+        )
+    table = _margin_table(names, levels, codes, targets, w)
+    return _result(data, w0, w, "rake", table, it, ok)
+
+
+def poststratify(
+    data: pd.DataFrame,
+    weights: str | Sequence[float] | np.ndarray | pd.Series,
+    variable: str | Sequence[str],
+    totals: Mapping[Any, float],
+    *,
+    file: str | None = None,
+) -> CalibrationResult:
+    """Post-stratify weights to population cell totals of one cross-classified variable.
+
+    Parameters
+    ----------
+    data, weights
+        As in :func:`rake`.
+    variable
+        A column, or several columns whose cross-classification forms the cells (levels
+        then written ``"x:y"`` or given as tuples).
+    totals
+        ``{cell level: population total}``.
+
+    Returns
+    -------
+    CalibrationResult
+
+    Raises
+    ------
+    WeightingError
+        A sample cell absent from the totals, a cell with a total but no case (empty cell).
+    """
+    name = variable if isinstance(variable, str) else ":".join(variable)
+    flat = {(":".join(map(str, k)) if isinstance(k, tuple) else k): v for k, v in totals.items()}
+    w0 = _weights(data, weights, file)
+    names, levels, codes, targets = _margin_setup(data, w0, {name: flat}, file)
+    c, t = codes[0], targets[0]
+    active = w0 > 0
+    sums = np.bincount(c[active], weights=w0[active], minlength=t.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fac = np.where(sums > 0, t / np.where(sums > 0, sums, 1.0), 1.0)
+    w = w0.copy()
+    w[active] = w0[active] * fac[c[active]]
+    table = _margin_table(names, levels, codes, targets, w)
+    return _result(data, w0, w, "poststratify", table, 1, True)
+
+
+def trim_weights(
+    data: pd.DataFrame,
+    weights: str | Sequence[float] | np.ndarray | pd.Series,
+    *,
+    cap: float | None = None,
+    quantile: float | None = None,
+    upper: float | None = None,
+    margins: MarginsLike | None = None,
+    method: Literal["rake", "poststratify"] = "rake",
+    redistribute: Literal["proportional", "equal"] = "proportional",
+    max_rounds: int = 200,
+    tol: float = 1e-10,
+    file: str | None = None,
+) -> CalibrationResult:
+    """Cap large weights, restore the totals, and repeat until no weight is above the cap.
+
+    Parameters
+    ----------
+    data, weights
+        As in :func:`rake`.
+    cap, quantile, upper
+        Exactly one: the bound as a multiple of the median positive weight (e.g. 3.5), as a
+        quantile of the positive weights (e.g. 0.99), or as a number. It is fixed from the
+        input weights before trimming starts.
+    margins
+        When given, each round re-calibrates to them (``method``: rake or poststratify with
+        one variable); otherwise the amount cut is shared among the untrimmed cases.
+    redistribute
+        Without margins: ``"proportional"`` to the untrimmed weights (keeps their ratios) or
+        ``"equal"`` shares (R ``survey::trimWeights``).
+    max_rounds, tol
+        Round limit; tolerance of the re-calibration and of the cap check.
+
+    Returns
+    -------
+    CalibrationResult
+        ``converged`` is False when weights still exceed the cap after ``max_rounds``
+        (the cap is then too tight for the margins); the notes say so.
+    """
+    given = [x is not None for x in (cap, quantile, upper)]
+    if sum(given) != 1:
+        raise WeightingError("give exactly one trimming bound: cap, quantile or upper",
+                             field="trim", got=f"cap={cap}, quantile={quantile}, upper={upper}")
+    w0 = _weights(data, weights, file)
+    pos = w0[w0 > 0]
+    if cap is not None:
+        if cap <= 1:
+            raise WeightingError("the trimming multiple must be greater than 1", field="trim",
+                                 got=str(cap), hint="Use e.g. 3.5 (times the median weight)")
+        bound = float(cap) * float(np.median(pos))
+    elif quantile is not None:
+        if not 0 < quantile < 1:
+            raise WeightingError("the trimming quantile must lie between 0 and 1",
+                                 field="trim", got=str(quantile))
+        bound = float(np.quantile(pos, quantile))
+    else:
+        bound = float(upper)  # type: ignore[arg-type]
+        if bound <= 0:
+            raise WeightingError("the trimming bound must be positive", field="trim",
+                                 got=str(upper))
+    if margins is not None:
+        setup = _margin_setup(data, w0, margins, file)
+        if method == "poststratify" and len(setup[0]) != 1:
+            raise WeightingError("post-stratification takes exactly one (cross-classified) "
+                                 "variable", field="margins", got=", ".join(setup[0]))
+    w = w0.copy()
+    if margins is not None:  # start from weights that meet the margins
+        w, _, _, _ = _ipf(setup[2], setup[3], w, tol, 10_000)
+    ever = np.zeros(w.size, dtype=bool)
+    rounds = 0
+    converged = False
+    for rounds in range(1, max_rounds + 1):
+        over = w > bound * (1 + tol)
+        if not over.any():
+            converged = True
+            break
+        ever |= over
+        if margins is not None:
+            w[over] = bound
+            names, levels, codes, targets = setup
+            w, _, _, _ = _ipf(codes, targets, w, tol, 10_000)
+        else:
+            over = w > bound
+            cut = float((w[over] - bound).sum())
+            w[over] = bound
+            keep = (w > 0) & ~over
+            if not keep.any():
+                raise WeightingError("every weight is at the cap, so nothing can take the amount "
+                                     "cut", field="trim", got=f"cap {bound:g}",
+                                     hint="Raise the cap")
+            if redistribute == "equal":  # R survey::trimWeights: equal shares, one pass
+                w[keep] += cut / keep.sum()
+            else:  # cases at the cap stay there; the others share the rest pro rata
+                capped = (w >= bound) & (w > 0)
+                keep = (w > 0) & ~capped
+                if not keep.any():
+                    raise WeightingError("every weight is at the cap, so nothing can take the "
+                                         "amount cut", field="trim", got=f"cap {bound:g}",
+                                         hint="Raise the cap")
+                free = float(w0.sum()) - bound * int(capped.sum())
+                w[keep] *= free / w[keep].sum()
+    notes: tuple[str, ...] = ()
+    if not converged:
+        notes = (f"after {max_rounds} rounds {int((w > bound * (1 + tol)).sum())} weight(s) are "
+                 f"still above the cap {bound:.6g}: the cap is too tight for the margins",)
+    if margins is not None:
+        names, levels, codes, targets = setup
+        table = _margin_table(names, levels, codes, targets, w)
+    else:
+        table = pd.DataFrame(
+            [("(total)", "(all)", float(w0.sum()), float(w.sum()),
+              (float(w.sum()) - float(w0.sum())) / float(w0.sum()))],
+            columns=["variable", "level", "total", "achieved", "rel_error"],
+        )
+    return _result(data, w0, w, "trim", table, rounds, converged, cap=bound,
+                   trimmed=int(ever.sum()), notes=notes)

@@ -1,0 +1,130 @@
+"""Read the case files and margin files that rates and weighting work from.
+
+CSV files in UTF-8 (with or without BOM) or GB18030/GBK are accepted; every column is read
+as text so that codes such as ``2.10`` or ids with leading zeros survive unchanged.
+A margins file has one row per level of each calibration variable::
+
+    variable,level,total
+    sex,male,51234
+    sex,female,50766
+    age,18-29,20001
+    ...
+
+A variable named ``a:b`` is the cross-classification of columns ``a`` and ``b`` (levels
+written ``x:y``), for post-stratification on cells.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey.errors import ColumnError, EncodingError, InputError, WeightingError
+
+__all__ = ["level_keys", "margins_from_frame", "read_case_file", "read_margins"]
+
+Margins = dict[str, dict[str, float]]
+
+
+def read_case_file(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a CSV case file with every column as text (UTF-8, UTF-8 with BOM or GBK)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("the file does not exist", file=str(path), hint="Check the path")
+    last: UnicodeDecodeError | None = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
+                                na_values=[""])
+        except UnicodeDecodeError as exc:
+            last = exc
+            continue
+        except pd.errors.EmptyDataError:
+            raise InputError("the file is empty", file=str(path),
+                             hint="Give a CSV file with a header row") from None
+        except pd.errors.ParserError as exc:
+            raise InputError(f"the file is not a readable CSV table ({exc})", file=str(path),
+                             hint="Check the separators and quotes") from None
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return frame
+    raise EncodingError(
+        "the file is neither UTF-8 nor GBK text",
+        file=str(path),
+        got=str(last),
+        hint="Save it as CSV UTF-8",
+    )
+
+
+def level_keys(values: pd.Series) -> pd.Series:
+    """Values of a calibration variable as text keys (``1.0`` -> ``"1"``), NA kept as NA."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        num = values.astype(float)
+        integral = np.isfinite(num) & (num == np.round(num))
+        out = num.astype(object)
+        out[integral] = num[integral].astype(np.int64).astype(str)
+        out[~integral] = num[~integral].astype(str)
+        return pd.Series(out, index=values.index, dtype=object).where(values.notna(), None)
+    text = values.astype(object).where(values.notna(), None)
+    return text.map(_text_key)
+
+
+_INTEGRAL = re.compile(r"^-?\d+\.0+$")
+
+
+def _text_key(value: object) -> str | None:
+    """Text of a level, with ``"2.0"`` read as ``"2"`` (but ``"02"`` kept)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text.split(".")[0] if _INTEGRAL.match(text) else text
+
+
+def margins_from_frame(frame: pd.DataFrame, *, file: str | None = None) -> Margins:
+    """Turn a ``variable, level, total`` table into ``{variable: {level: total}}``, checked."""
+    cols = {str(c).strip().lower(): c for c in frame.columns}
+    missing = [c for c in ("variable", "level", "total") if c not in cols]
+    if missing:
+        raise ColumnError(
+            "the margins table lacks required columns",
+            file=file,
+            field=", ".join(missing),
+            expected="columns variable, level, total",
+            got=", ".join(map(str, frame.columns)),
+        )
+    if frame.empty:
+        raise WeightingError("the margins table has no rows", file=file,
+                             hint="Give one row per level of each calibration variable")
+    margins: Margins = {}
+    for i, (var, level, total) in enumerate(
+        zip(frame[cols["variable"]], frame[cols["level"]], frame[cols["total"]], strict=True)
+    ):
+        row = i + 2
+        if pd.isna(var) or pd.isna(level) or not str(var).strip() or not str(level).strip():
+            raise WeightingError("a margin row has an empty variable or level", file=file,
+                                 row=row, hint="Fill both, or delete the row")
+        try:
+            value = float(str(total).strip())
+        except ValueError:
+            raise WeightingError("a population total is not a number", file=file, row=row,
+                                 field="total", got=repr(total)) from None
+        if not np.isfinite(value) or value < 0:
+            raise WeightingError("a population total must be a finite number >= 0", file=file,
+                                 row=row, field="total", got=repr(total))
+        var_s, level_s = str(var).strip(), level_keys(pd.Series([level])).iloc[0]
+        bucket = margins.setdefault(var_s, {})
+        if level_s in bucket:
+            raise WeightingError(
+                f"level '{level_s}' of variable '{var_s}' is given twice", file=file, row=row,
+                hint="Give each level once",
+            )
+        bucket[level_s] = value
+    return margins
+
+
+def read_margins(path: str | os.PathLike[str]) -> Margins:
+    """Read a margins CSV (``variable, level, total``) into ``{variable: {level: total}}``."""
+    return margins_from_frame(read_case_file(path), file=str(path))
