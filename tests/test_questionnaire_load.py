@@ -261,17 +261,6 @@ def test_tutorial_legacy_xls_repeat(shared_data: Path) -> None:
     assert form.question("age_in_years").relevant is not None
 
 
-def test_spec_form_with_unsupported_sheet_removed_is_refused_for_a_type(shared_data: Path, tmp_path: Path) -> None:
-    """Past the 'columns' sheet, the spec test form is refused for its first unsupported type."""
-    src = openpyxl.load_workbook(shared_data / "questionnaires" / "xlsform_spec_test.xlsx")
-    del src["columns"]
-    out = tmp_path / "spec.xlsx"
-    src.save(out)
-    with pytest.raises(QuestionnaireError) as err:
-        load_form(out)
-    assert err.value.sheet == "survey" and err.value.row is not None
-
-
 # ----------------------------------------------------------------------- pyxform cross-check
 PYXFORM_CASES = [
     [["integer", "age", "年龄", "Age", None, ". >= 0 and . <= 120", "0-120", "yes"],
