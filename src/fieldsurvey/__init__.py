@@ -14,6 +14,23 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     "FieldsurveyError": "fieldsurvey.errors",
+    "load_form": "fieldsurvey.questionnaire",
+    "Form": "fieldsurvey.questionnaire.model",
+    "InterviewRunner": "fieldsurvey.questionnaire.runner",
+    "read_boundaries": "fieldsurvey.io.boundaries",
+    "read_listing": "fieldsurvey.io.listings",
+    "build_frame": "fieldsurvey.frame.build",
+    "check_frame": "fieldsurvey.frame.build",
+    "read_frame": "fieldsurvey.frame.files",
+    "FrameResult": "fieldsurvey.frame.files",
+    "draw_sample": "fieldsurvey.select.stages",
+    "load_design": "fieldsurvey.design",
+    "release_reserve": "fieldsurvey.select.release",
+    "sample_size": "fieldsurvey.sizecalc",
+    "simulate_design": "fieldsurvey.select.simulate",
+    "kish_select": "fieldsurvey.kish",
+    "read_sample": "fieldsurvey.select.output",
+    "write_sample": "fieldsurvey.select.output",
 }
 
 __all__ = sorted(["__version__", *_EXPORTS])
