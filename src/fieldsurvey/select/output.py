@@ -1,0 +1,140 @@
+"""Sample files and the design summary.
+
+A sample is written as CSV (UTF-8 with BOM, so Excel opens Chinese text correctly) and
+Parquet, each atomically (:mod:`fieldsurvey._atomic`), plus ``<name>.summary.json`` and
+``<name>.summary.txt``: the units per stratum, the expected interviews and the range of
+base weights. The same sample gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey._atomic import atomic_path, atomic_write_text
+from fieldsurvey.design import Design
+from fieldsurvey.errors import InputError
+
+__all__ = ["read_sample", "sample_paths", "sample_summary", "summary_text", "write_sample"]
+
+
+def sample_paths(base: str | Path) -> dict[str, Path]:
+    """The files of a sample named ``base`` (a suffix .csv/.parquet is removed)."""
+    base = Path(base)
+    if base.suffix.lower() in (".csv", ".parquet"):
+        base = base.with_suffix("")
+    return {
+        "csv": base.with_name(base.name + ".csv"),
+        "parquet": base.with_name(base.name + ".parquet"),
+        "json": base.with_name(base.name + ".summary.json"),
+        "txt": base.with_name(base.name + ".summary.txt"),
+        "history": base.with_name(base.name + ".releases.json"),
+    }
+
+
+def sample_summary(sample: pd.DataFrame, design: Design | None = None) -> dict[str, Any]:
+    """Units per stratum, expected interviews and the range of weights (JSON-ready)."""
+    released = sample["released"].to_numpy(dtype=bool)
+    two_stage = sample["dwelling_id"].notna().any()
+    strata = []
+    for label, part in sample.groupby("stratum", sort=True, observed=True):
+        rel = part["released"].to_numpy(dtype=bool)
+        row: dict[str, Any] = {"stratum": str(label),
+                               "communities": int(part["community_id"].nunique())}
+        if "certainty" in part.columns:
+            row["certainty"] = int(part["certainty"].sum())
+        if two_stage:
+            row["dwellings_released"] = int(rel.sum())
+            row["reserve_waiting"] = int((~rel).sum())
+        strata.append(row)
+    w = sample.loc[released, "base_weight"].to_numpy(dtype=np.float64)
+    w = w[np.isfinite(w)]
+    out: dict[str, Any] = {
+        "seed": sample.attrs.get("seed"),
+        "stage": sample.attrs.get("stage"),
+        "design": None if design is None else (design.name or design.source),
+        "communities": int(sample["community_id"].nunique()),
+        "strata": strata,
+    }
+    if two_stage:
+        out["dwellings_released"] = int(released.sum())
+        out["reserve_waiting"] = int((~released).sum())
+        out["expected_interviews"] = int(released.sum())
+        out["expected_interviews_note"] = ("one interview per released dwelling at full "
+                                           "eligibility and response; multiply by the "
+                                           "expected rates")
+        if "segment" in sample.columns:
+            out["segmented_communities"] = int(
+                sample.loc[sample["segment"].notna(), "community_id"].nunique())
+    if w.size:
+        out["weights"] = {"min": float(w.min()), "max": float(w.max()),
+                          "ratio": float(w.max() / w.min()), "sum": float(w.sum())}
+    return out
+
+
+def summary_text(summary: dict[str, Any]) -> str:
+    """A readable rendering of :func:`sample_summary`."""
+    lines = [f"seed {summary['seed']}  stage {summary['stage']}  "
+             f"communities {summary['communities']}"]
+    for row in summary["strata"]:
+        extra = "  ".join(f"{k.replace('_', ' ')} {v}" for k, v in row.items() if k != "stratum")
+        lines.append(f"  stratum {row['stratum']}: {extra}")
+    if "dwellings_released" in summary:
+        lines.append(f"dwellings released {summary['dwellings_released']}, reserve waiting "
+                     f"{summary['reserve_waiting']}, segmented communities "
+                     f"{summary.get('segmented_communities', 0)}")
+        lines.append(f"expected interviews {summary['expected_interviews']} "
+                     f"({summary['expected_interviews_note']})")
+    if "weights" in summary:
+        wt = summary["weights"]
+        lines.append(f"base weights {wt['min']:.4g} to {wt['max']:.4g} "
+                     f"(ratio {wt['ratio']:.3g}), sum {wt['sum']:.6g}")
+    return "\n".join(lines) + "\n"
+
+
+def write_sample(sample: pd.DataFrame, base: str | Path,
+                 design: Design | None = None) -> dict[str, Path]:
+    """Write the sample (CSV with BOM, Parquet) and its summary atomically; return the paths."""
+    paths = sample_paths(base)
+    buf = io.StringIO()
+    sample.to_csv(buf, index=False, lineterminator="\n")
+    atomic_write_text(paths["csv"], "\ufeff" + buf.getvalue(), encoding="utf-8")
+    with atomic_path(paths["parquet"]) as tmp:
+        table = sample.copy()
+        table.attrs = {}
+        table.to_parquet(tmp, index=False)
+    summary = sample_summary(sample, design)
+    atomic_write_text(paths["json"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    atomic_write_text(paths["txt"], summary_text(summary))
+    return paths
+
+
+def read_sample(path: str | Path) -> pd.DataFrame:
+    """Read a sample written by :func:`write_sample` (Parquet preferred, else CSV)."""
+    path = Path(path)
+    paths = sample_paths(path)
+    src = paths["parquet"] if paths["parquet"].exists() and path.suffix != ".csv" else paths["csv"]
+    if not src.exists():
+        raise InputError("the sample file does not exist", file=str(path),
+                         hint="Give the .parquet or .csv written by 'fieldsurvey sample draw'")
+    try:
+        if src.suffix == ".parquet":
+            sample = pd.read_parquet(src)
+        else:
+            sample = pd.read_csv(src, encoding="utf-8-sig",
+                                 dtype={"community_id": str, "dwelling_id": str})
+    except (ValueError, OSError) as exc:
+        raise InputError("the sample file cannot be read", file=str(src),
+                         got=str(exc)) from exc
+    if paths["json"].exists():
+        try:
+            summary = json.loads(paths["json"].read_text("utf-8"))
+            sample.attrs.update({k: summary.get(k) for k in ("seed", "stage")})
+        except (ValueError, OSError):
+            pass
+    return sample

@@ -1,0 +1,141 @@
+"""Check a design before the field: draw it many times and compare frequencies with pi.
+
+Every unit's empirical inclusion frequency f over R runs is compared with the inclusion
+probability pi the sampler reports, by z = (f - pi) / sqrt(pi (1 - pi) / R); with a
+correct design |z| rarely exceeds 4 even over thousands of units. Stage 1 is simulated
+with the same per-stratum plans and drawing functions as the real draw
+(:mod:`.stage1`), stage 2 with the same within-community function (:mod:`.stage2`), all
+vectorised over the runs; stage-2 draws are independent of stage 1, so a dwelling counts
+in the runs where its community was drawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey._rng import RandomState, resolve_rng
+from fieldsurvey.design import Design, load_design
+from fieldsurvey.errors import DesignError
+from fieldsurvey.progress import Progress, report
+from fieldsurvey.select.stage1 import draw_stratum, plan_stage1
+from fieldsurvey.select.stage2 import draw_within, within_probabilities
+from fieldsurvey.select.stages import communities_from_frame, eligible_groups
+
+__all__ = ["Simulation", "simulate_design", "z_scores"]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Result of :func:`simulate_design`."""
+
+    units: pd.DataFrame
+    """One row per unit: stratum, community_id (, dwelling_id), pi, frequency, z."""
+    runs: int
+    max_abs_z: float
+    """Largest |z| over the units."""
+    max_abs_diff: float
+    """Largest |frequency - pi|."""
+    sum_pi: dict[str, float]
+    """Sum of stage-1 pi per stratum (equals n_h)."""
+    n: dict[str, int]
+    """Stage-1 n_h per stratum."""
+
+
+def z_scores(frequency: np.ndarray, pi: np.ndarray, runs: int) -> np.ndarray:
+    """z of each empirical frequency against its probability (0 when both are 0 or 1)."""
+    var = pi * (1.0 - pi) / runs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (frequency - pi) / np.sqrt(var)
+    return np.where(var > 0, z, np.where(np.isclose(frequency, pi), 0.0, np.inf))
+
+
+def simulate_design(
+    frame: pd.DataFrame,
+    design: str | Path | Mapping[str, Any] | Design,
+    runs: int = 1000,
+    seed: RandomState = None,
+    *,
+    progress: Progress | None = None,
+) -> Simulation:
+    """Draw the design ``runs`` times and compare each unit's frequency with its pi.
+
+    Parameters
+    ----------
+    frame
+        Communities table (stage-1 design) or dwelling frame (two-stage design).
+    design
+        TOML path, mapping or :class:`~fieldsurvey.design.Design`.
+    runs
+        Number of simulated samples.
+    seed
+        Seed of the simulation (independent of the design's seed).
+
+    Returns
+    -------
+    Simulation
+    """
+    d = load_design(design)
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise DesignError("the number of runs must be at least 1", field="runs", got=repr(runs))
+    rng = resolve_rng(seed)
+    two_stage = d.stage2 is not None
+    table = communities_from_frame(frame, d) if two_stage else frame
+    plans = plan_stage1(table, d)
+    C = len(table)
+    hit = np.zeros((runs, C), dtype=bool)
+    pi1 = np.zeros(C)
+    stratum = np.empty(C, dtype=object)
+    for plan in plans:
+        stratum[plan.rows] = plan.label
+        pi1[plan.rows] = plan.pi
+        if plan.n:
+            got = draw_stratum(plan, d.stage1.method, rng, runs)
+            hit[np.arange(runs)[:, None], plan.rows[got]] = True
+    ids = table[d.stage1.id].to_numpy()
+    if not two_stage:
+        freq = hit.mean(axis=0)
+        units = pd.DataFrame({"stratum": stratum, "community_id": ids, "pi": pi1,
+                              "frequency": freq, "z": z_scores(freq, pi1, runs)})
+    else:
+        units = _stage2(frame, table, d, hit, pi1, stratum, rng, runs, progress)
+    diff = np.abs(units["frequency"].to_numpy() - units["pi"].to_numpy())
+    return Simulation(
+        units=units, runs=runs,
+        max_abs_z=float(np.abs(units["z"]).max()) if len(units) else 0.0,
+        max_abs_diff=float(diff.max()) if diff.size else 0.0,
+        sum_pi={p.label: float(p.pi.sum()) for p in plans},
+        n={p.label: p.n for p in plans},
+    )
+
+
+def _stage2(frame: pd.DataFrame, table: pd.DataFrame, d: Design, hit: np.ndarray,
+            pi1: np.ndarray, stratum: np.ndarray, rng: np.random.Generator, runs: int,
+            progress: Progress | None) -> pd.DataFrame:
+    s2 = d.stage2
+    assert s2 is not None
+    rows, counts, starts = eligible_groups(frame, table[d.stage1.id], d)
+    freq = np.zeros(rows.size)
+    pi = np.zeros(rows.size)
+    comm = np.repeat(np.arange(len(table)), counts)
+    for i, N in enumerate(counts.tolist()):
+        if N == 0:
+            continue
+        block = slice(starts[i], starts[i + 1])
+        w = draw_within(N, s2.m, s2.reserve, s2.method, s2.segment_size, rng, runs)
+        main = w.positions[:, : w.main][hit[:, i]]
+        freq[block] = np.bincount(main.ravel(), minlength=N) / runs
+        pi[block] = pi1[i] * within_probabilities(N, s2.m, s2.segment_size)
+        if progress is not None and i % 50 == 0:
+            report(progress, "simulate", i + 1, len(counts))
+    return pd.DataFrame({
+        "stratum": stratum[comm],
+        "community_id": table[d.stage1.id].to_numpy()[comm],
+        "dwelling_id": frame["dwelling_id"].to_numpy()[rows],
+        "pi": pi, "frequency": freq, "z": z_scores(freq, pi, runs),
+    })

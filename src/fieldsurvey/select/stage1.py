@@ -1,0 +1,187 @@
+"""Stage 1: communities drawn within strata.
+
+For each stratum h (labels of the ``[stratify] by`` attributes, joined by ``/``; ``all``
+without stratification) the communities are put in the design's ``sort`` order (then by
+id), n_h is taken from the table or allocated (:mod:`.allocate`), and the stratum's
+communities are drawn with the stage-1 method from the stratum's own random stream:
+
+- ``srs``, ``systematic``: pi_i = n_h / N_h;
+- ``pps_systematic``, ``pps_brewer``: pi_i = n_h M_i / M_h with certainty units taken out
+  iteratively (:func:`.pps.inclusion_probabilities`);
+- ``take_all``: pi_i = 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey.design import Design
+from fieldsurvey.errors import ColumnError, DesignError
+from fieldsurvey.select import pps
+from fieldsurvey.select._streams import STAGE1, stream
+from fieldsurvey.select.allocate import allocate, allocation_weights, check_table
+from fieldsurvey.select.srs import srs_draw
+from fieldsurvey.select.systematic import systematic_draw
+
+__all__ = ["StratumPlan", "plan_stage1", "select_communities", "stratum_labels"]
+
+UNSTRATIFIED = "all"
+
+
+@dataclass(frozen=True)
+class StratumPlan:
+    """One stratum ready to draw: its communities in order, n_h and their pi."""
+
+    label: str
+    rows: np.ndarray
+    """Row positions (in the communities table) of the stratum's units, in sort order."""
+    n: int
+    pi: np.ndarray
+
+
+def _require(table: pd.DataFrame, column: str, key: str, design: Design) -> None:
+    if column not in table.columns:
+        raise ColumnError(f"the design names a column the frame does not have ({key})",
+                          file=design.source, field=key, got=column,
+                          expected="one of " + ", ".join(map(str, table.columns)))
+
+
+def stratum_labels(table: pd.DataFrame, design: Design) -> np.ndarray:
+    """The stratum label of every row (``a/b`` for several stratifiers)."""
+    if not design.stratify:
+        return np.full(len(table), UNSTRATIFIED, dtype=object)
+    parts = []
+    for col in design.stratify:
+        _require(table, col, "stratify.by", design)
+        values = table[col]
+        if values.isna().any():
+            bad = table.loc[values.isna(), design.stage1.id].iloc[0]
+            raise DesignError(f"community {bad!r} has no value of the stratifier {col!r}",
+                              file=design.source, field="stratify.by",
+                              hint="Fill in the attribute for every community")
+        parts.append(values.astype(str).to_numpy(dtype=object))
+    if len(parts) == 1:
+        return parts[0]
+    return np.array(["/".join(p) for p in zip(*parts, strict=True)], dtype=object)
+
+
+def _sizes(table: pd.DataFrame, design: Design) -> np.ndarray | None:
+    s1 = design.stage1
+    if s1.size is None:
+        return None
+    _require(table, s1.size, "stage1.size", design)
+    sizes = pd.to_numeric(table[s1.size], errors="coerce").to_numpy(dtype=np.float64,
+                                                                     na_value=np.nan)
+    bad = ~np.isfinite(sizes) | (sizes < 0)
+    if s1.zero_size == "error":
+        bad |= sizes == 0
+    if bad.any():
+        ids = table[s1.id].to_numpy()[bad]
+        shown = ", ".join(map(str, ids[:5])) + (" ..." if ids.size > 5 else "")
+        raise DesignError(
+            f"{ids.size} communities have a missing, negative or zero measure of size",
+            file=design.source, field=s1.size, got=shown,
+            expected="a positive number for every community",
+            hint="Fill in the sizes, or set stage1.zero_size = \"exclude\" to leave "
+                 "zero-size communities out of the draw (they then have pi = 0)")
+    return sizes
+
+
+def plan_stage1(table: pd.DataFrame, design: Design) -> list[StratumPlan]:
+    """Strata, their order, n_h and the inclusion probabilities of every community."""
+    s1 = design.stage1
+    _require(table, s1.id, "stage1.id", design)
+    dup = table[s1.id].duplicated()
+    if dup.any():
+        raise DesignError("a community id appears twice in the communities table",
+                          file=design.source, field=s1.id, got=repr(table[s1.id][dup].iloc[0]),
+                          hint="Community ids must be unique")
+    if len(table) == 0:
+        raise DesignError("the frame has no communities", file=design.source, field=s1.id)
+    labels = stratum_labels(table, design)
+    sizes = _sizes(table, design)
+    for col in s1.sort:
+        _require(table, col, "stage1.sort", design)
+    keys = [table[c] for c in (*s1.sort, s1.id)]
+    order = np.lexsort([pd.factorize(k, sort=True)[0] for k in reversed(keys)])
+    uniq = sorted(set(labels.tolist()))
+    rows = [order[labels[order] == h] for h in uniq]
+    drawable = [r if sizes is None or not s1.is_pps else r[sizes[r] > 0] for r in rows]
+    capacity = np.array([r.size for r in drawable])
+    if s1.method == "take_all":
+        n_h = np.array([r.size for r in rows])
+    elif s1.n_table is not None:
+        n_h = check_table(dict(s1.n_table), uniq, capacity, design.source)
+    else:
+        totals = None if sizes is None else np.array([sizes[r].sum() for r in rows])
+        sd = None
+        if s1.allocation == "neyman":
+            if isinstance(s1.sd, str):
+                _require(table, s1.sd, "stage1.sd", design)
+                vals = pd.to_numeric(table[s1.sd], errors="coerce").to_numpy(
+                    dtype=np.float64, na_value=np.nan)
+                sd = np.array([np.nanstd(vals[r], ddof=1) if r.size > 1 else 0.0
+                               for r in rows])
+            else:
+                given = dict(s1.sd or ())
+                check_table({k: 0 for k in given}, uniq, capacity, design.source)
+                sd = np.array([given.get(h, 0.0) for h in uniq])
+            sd = np.nan_to_num(sd)
+        weights = allocation_weights(s1.allocation, capacity, totals, sd, s1.power)
+        assert s1.n is not None
+        n_h = allocate(s1.n, weights, capacity, s1.minimum, uniq, design.source)
+    plans = []
+    for h, r, n in zip(uniq, rows, n_h, strict=True):
+        if s1.method == "take_all":
+            pi = np.ones(r.size)
+        elif s1.is_pps:
+            assert sizes is not None
+            pi = pps.inclusion_probabilities(sizes[r], int(n))
+        else:
+            pi = np.full(r.size, n / r.size)
+        plans.append(StratumPlan(label=h, rows=r, n=int(n), pi=pi))
+    return plans
+
+
+def draw_stratum(plan: StratumPlan, method: str, rng: np.random.Generator,
+                 reps: int = 1) -> np.ndarray:
+    """Positions (within ``plan.rows``) drawn in ``reps`` replications, shape (reps, n)."""
+    N, n = plan.rows.size, plan.n
+    if method == "take_all" or n == N:
+        return np.broadcast_to(np.arange(N), (reps, N))
+    if method == "srs":
+        return srs_draw(N, n, rng, reps)
+    if method == "systematic":
+        return systematic_draw(N, n, rng, reps)
+    if method == "pps_systematic":
+        return pps.pps_systematic_draw(plan.pi, rng, reps)
+    if method == "pps_brewer":
+        return pps.brewer_draw(plan.pi, rng, reps)
+    raise ValueError(f"unknown stage-1 method {method!r}")
+
+
+def select_communities(table: pd.DataFrame, design: Design, seed: int) -> pd.DataFrame:
+    """Draw stage 1; one row per selected community, in stratum and sort order.
+
+    Returns the rows of ``table`` preceded by ``stratum``, ``stage1_line`` (1-based within
+    stratum), ``certainty`` and ``pi_1``.
+    """
+    parts = []
+    for plan in plan_stage1(table, design):
+        if plan.n == 0:
+            continue
+        got = draw_stratum(plan, design.stage1.method, stream(seed, STAGE1, plan.label))[0]
+        got = np.sort(got)
+        rows = plan.rows[got]
+        part = table.iloc[rows].copy()
+        part.insert(0, "pi_1", plan.pi[got])
+        part.insert(0, "certainty", plan.pi[got] >= pps.CERTAIN)
+        part.insert(0, "stage1_line", np.arange(1, got.size + 1))
+        part.insert(0, "stratum", plan.label)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["stratum"] = out["stratum"].astype("string")
+    return out
