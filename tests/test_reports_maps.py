@@ -291,3 +291,27 @@ def test_sample_columns_are_optional_where_the_contract_allows(tmp_path):
                           date="2026-11-21")
     text = "".join(_texts(res.path))
     assert "主样本" in text
+
+
+def test_segment_from_geographic_order(tmp_path):
+    """Without a segment column the segment is the run of ``order`` around the sample."""
+    from fieldsurvey.reports._inputs import communities
+
+    frame, _, bnd = make(n_comm=1, per=200)
+    frame = frame.copy()
+    frame["order"] = frame["lon"].rank(method="first").astype(int) - 1  # west -> east
+    east = frame[frame["order"] >= 100].sort_values("order")
+    picked = east.iloc[5:100:10]  # systematic, interval 10, start 5, in the eastern half
+    sample = pd.DataFrame({
+        "community_id": picked["community_id"], "dwelling_id": picked["dwelling_id"],
+        "line": range(1, len(picked) + 1), "segment": "2", "segment_n": 100,
+    })
+    _, gen = communities(frame, sample, boundaries=bnd)
+    comm = next(gen)
+    focus = comm.dwellings.set_index("dwelling_id")["in_focus"]
+    in_east = focus.reindex(east["dwelling_id"]).to_numpy()
+    assert focus.sum() == 100 and in_east.all()
+    assert comm.segment == "2"
+    res = draw_field_maps(frame, sample, tmp_path / "seg.pdf", boundaries=bnd, date="2026-11-21")
+    text = _texts(res.path)[0]
+    assert "分段：2" in text and "其他分段住户" in text

@@ -28,6 +28,8 @@ def register(subparsers: Any) -> None:
                    "hull of the dwellings, marked as such on the map")
     p.add_argument("--id-field", default="community_id",
                    help="community id field of --boundaries (default: community_id)")
+    p.add_argument("--name-field", default="name",
+                   help="community name field of the frame or boundaries (default: name)")
     p.add_argument("--footprints", help="building footprints (polygons, optional 'building' label)")
     p.add_argument("--roads", help="roads (lines, optional 'name' label)")
     p.add_argument("--paper", choices=("A4", "A3"), default="A4", help="map paper size")
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
             boundaries=args.boundaries, footprints=args.footprints, roads=args.roads,
             paper=args.paper, lang=args.lang, font=font, team=args.team, date=args.date,
             max_scale=args.max_scale, sheets=not args.no_sheets, id_field=args.id_field,
+            name_field=args.name_field,
             progress=progress,
         )
     for note in result.notes:

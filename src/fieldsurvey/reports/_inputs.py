@@ -1,4 +1,4 @@
-"""Read and check the inputs of the field maps, and cut them into one bundle per community.
+"""Check the inputs of the field maps and cut them into one bundle per community.
 
 Each selected community (a ``community_id`` of the sample) becomes a :class:`Community`
 in its own local metric CRS: a transverse Mercator centred on its dwellings with scale
@@ -7,12 +7,8 @@ factor 1 (distortion below 1e-5 within a few kilometres), so maps are drawn in m
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,17 +19,7 @@ from pyproj import CRS, Transformer
 from fieldsurvey.errors import ColumnError, CRSError, InputError
 from fieldsurvey.schema import WGS84
 
-__all__ = [
-    "Community",
-    "communities",
-    "frame_fingerprint",
-    "read_boundaries_file",
-    "read_frame_file",
-    "read_layer_file",
-    "read_sample_file",
-]
-
-PathLike = str | os.PathLike[str]
+__all__ = ["Community", "communities"]
 
 _HULL_BUFFER_M = 15.0
 _BUILDING_BUFFER_M = 5.0
@@ -78,127 +64,6 @@ class Community:
         minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
         pad = max(maxx - minx, maxy - miny, 50.0) * 0.04
         return (minx - pad, miny - pad, maxx + pad, maxy + pad)
-
-
-def _err_read(path: PathLike, what: str, exc: Exception) -> InputError:
-    return InputError(f"the {what} cannot be read ({exc})", file=str(path),
-                      hint=f"Check that it is a {what} file written by fieldsurvey or GDAL")
-
-
-def read_frame_file(path: PathLike) -> pd.DataFrame:
-    """Read a frame (GeoParquet) with :func:`fieldsurvey.frame.read_frame` when available."""
-    try:
-        from fieldsurvey.frame import read_frame  # type: ignore[attr-defined]
-    except ImportError:
-        read_frame = None
-    if read_frame is not None:
-        return read_frame(path)
-    import geopandas as gpd
-
-    if not Path(path).is_file():
-        raise InputError("the frame file does not exist", file=str(path),
-                         hint="Give the GeoParquet frame written by 'fieldsurvey frame'")
-    try:
-        return gpd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
-        try:
-            return pd.read_parquet(path)
-        except Exception:  # noqa: BLE001
-            raise _err_read(path, "frame (GeoParquet)", exc) from None
-
-
-def frame_fingerprint(frame: pd.DataFrame, path: PathLike | None = None) -> str:
-    """The frame's input fingerprint from its metadata, else a hash of the file or its rows."""
-    for key in ("fingerprint", "frame_fingerprint"):
-        val = frame.attrs.get(key)
-        if val:
-            return str(val)[:16]
-    if path is not None and str(path).endswith(".parquet"):
-        try:
-            import pyarrow.parquet as pq
-
-            meta = pq.read_schema(path).metadata or {}
-            for raw in meta.values():
-                try:
-                    obj = json.loads(raw)
-                except (ValueError, UnicodeDecodeError):
-                    continue
-                if isinstance(obj, dict):
-                    for key in ("fingerprint", "frame_fingerprint", "input_fingerprint"):
-                        if obj.get(key):
-                            return str(obj[key])[:16]
-        except Exception:  # noqa: BLE001 - fall back to hashing
-            pass
-    h = hashlib.sha256()
-    if path is not None and Path(path).is_file():
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    else:
-        cols = [c for c in ("dwelling_id", "community_id") if c in frame.columns]
-        h.update(pd.util.hash_pandas_object(frame[cols], index=False).to_numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-def read_sample_file(path: PathLike) -> pd.DataFrame:
-    """Read a sample (CSV in UTF-8 / UTF-8 with BOM / GBK, or Parquet), ids as text."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("the sample file does not exist", file=str(p),
-                         hint="Give the sample written by 'fieldsurvey sample' (CSV or Parquet)")
-    if p.suffix.lower() in (".parquet", ".pq", ".geoparquet"):
-        try:
-            return pd.read_parquet(p)
-        except Exception as exc:  # noqa: BLE001
-            raise _err_read(p, "sample (Parquet)", exc) from None
-    dtypes = {c: "string" for c in ("community_id", "dwelling_id", "building", "unit",
-                                     "floor", "door", "stratum", "segment", "kish_table")}
-    last: Exception | None = None
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(p, dtype=dtypes, encoding=enc)
-        except UnicodeDecodeError as exc:
-            last = exc
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            raise _err_read(p, "sample (CSV)", exc) from None
-    raise InputError("the sample is neither UTF-8 nor GBK text", file=str(p),
-                     got=str(last), hint="Save it as UTF-8 CSV")
-
-
-def read_boundaries_file(path: PathLike, id_field: str = "community_id") -> Any:
-    """Read community polygons (WGS 84, id column ``community_id``).
-
-    Uses :func:`fieldsurvey.io.boundaries.read_boundaries` when available (encodings,
-    CRS checks, repairs), else geopandas.
-    """
-    try:
-        from fieldsurvey.io.boundaries import read_boundaries
-    except ImportError:  # pragma: no cover - io not installed
-        read_boundaries = None
-    if read_boundaries is not None:
-        return read_boundaries(path, id_field=id_field).frame
-    gdf = read_layer_file(path, "boundaries")
-    if id_field not in gdf.columns:
-        raise ColumnError("the boundaries lack the community id field", file=str(path),
-                          field=id_field, got=", ".join(map(str, gdf.columns[:20])),
-                          hint="Name the id field with --id-field")
-    return gdf.rename(columns={id_field: "community_id"})
-
-
-def read_layer_file(path: PathLike, what: str) -> Any:
-    """Read a vector layer (footprints, roads, boundaries) with geopandas; CRS required."""
-    import geopandas as gpd
-
-    if not Path(path).exists():
-        raise InputError(f"the {what} file does not exist", file=str(path))
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001
-        raise _err_read(path, f"{what} (vector)", exc) from None
-    if gdf.crs is None:
-        raise CRSError(f"the {what} layer has no coordinate reference system", file=str(path),
-                       hint="Add a .prj file or write the layer with a CRS (e.g. EPSG:4326)")
-    return gdf
 
 
 def _require(df: pd.DataFrame, cols: tuple[str, ...], what: str, file: str | None) -> None:
@@ -292,7 +157,10 @@ def _group_polygons(x: np.ndarray, y: np.ndarray, keys: pd.Series, buffer: float
     pts = shapely.points(np.column_stack([x[ok], y[ok]])[order])
     mp = shapely.multipoints(pts, indices=codes[order])
     env = shapely.oriented_envelope(mp) if buffer <= _BUILDING_BUFFER_M else shapely.convex_hull(mp)
-    polys = shapely.buffer(env, buffer, join_style="mitre" if buffer <= _BUILDING_BUFFER_M else "round")
+    if buffer <= _BUILDING_BUFFER_M:  # buildings: square corners, a lone point -> a square
+        polys = shapely.buffer(env, buffer, cap_style="square", join_style="mitre")
+    else:
+        polys = shapely.buffer(env, buffer)
     return np.asarray(polys, dtype=object), np.asarray(uniques.astype(str), dtype=object)
 
 
@@ -328,6 +196,7 @@ def communities(
     footprints: Any = None,
     roads: Any = None,
     id_field: str = "community_id",
+    name_field: str = "name",
     frame_file: str | None = None,
     sample_file: str | None = None,
 ) -> tuple[list[str], Iterator[Community]]:
@@ -344,11 +213,13 @@ def communities(
     f = pd.DataFrame({"dwelling_id": _as_text(frame["dwelling_id"]),
                       "community_id": _as_text(frame["community_id"])})
     f["lon"], f["lat"] = _lonlat(frame, "frame", frame_file)
-    for col in ("building", "unit", "floor", "door", "address", "compound", "segment",
+    for col in ("building", "unit", "floor", "door", "address", "compound", "segment", "order",
                 "name", "street", "type", "community_name"):
         if col in frame.columns:
             f[col] = _as_text(frame[col]).to_numpy()
-    if "name" not in f.columns and "community_name" in f.columns:
+    if name_field in frame.columns:
+        f["name"] = _as_text(frame[name_field]).to_numpy()
+    elif "name" not in f.columns and "community_name" in f.columns:
         f["name"] = f["community_name"]
 
     ids = list(dict.fromkeys(s["community_id"].dropna()))
@@ -382,13 +253,48 @@ def communities(
 
     def gen() -> Iterator[Community]:
         for cid in ids:
-            yield _one(cid, f.iloc[by_comm[cid]], s.iloc[s_groups[cid]], bnd, fp, rd, id_field)
+            yield _one(cid, f.iloc[by_comm[cid]], s.iloc[s_groups[cid]], bnd, fp, rd, id_field,
+                       name_field)
 
     return ids, gen()
 
 
+def _segment_focus(d: pd.DataFrame, s: pd.DataFrame, segment: str | None) -> np.ndarray:
+    """Which listed dwellings belong to the sampled segment of a split community.
+
+    Exact when the frame has a ``segment`` column. Otherwise segments are contiguous runs
+    of the geographic ``order`` (see :mod:`fieldsurvey.select.stage2`), so the segment is
+    taken as the run spanned by the sampled dwellings (main and reserve), widened evenly
+    on both sides to the sample's ``segment_n`` dwellings when that is known.
+    """
+    n = len(d)
+    if segment is None:
+        return np.ones(n, dtype=bool)
+    if "segment" in d.columns:
+        return (d["segment"] == segment).fillna(False).to_numpy(dtype=bool)
+    if "order" not in d.columns:
+        return np.ones(n, dtype=bool)
+    order = pd.to_numeric(d["order"], errors="coerce").to_numpy(dtype=float)
+    sampled = d["dwelling_id"].isin(set(s["dwelling_id"])).to_numpy()
+    if not sampled.any() or not np.isfinite(order[sampled]).any():
+        return np.ones(n, dtype=bool)
+    lo, hi = np.nanmin(order[sampled]), np.nanmax(order[sampled])
+    focus = (order >= lo) & (order <= hi)
+    size = pd.to_numeric(s["segment_n"], errors="coerce").max() if "segment_n" in s.columns else None
+    if size is not None and np.isfinite(size) and size > focus.sum():
+        ranks = np.argsort(np.argsort(np.where(np.isfinite(order), order, np.inf), kind="stable"))
+        r_lo, r_hi = ranks[focus].min(), ranks[focus].max()
+        extra = int(size) - int(focus.sum())
+        room_below, room_above = int(r_lo), int(n - 1 - r_hi)
+        below = min(extra // 2, room_below)
+        above = min(extra - below, room_above)
+        below = min(extra - above, room_below)  # what the upper end could not take
+        focus = (ranks >= r_lo - below) & (ranks <= r_hi + above)
+    return focus
+
+
 def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
-         id_field: str) -> Community:
+         id_field: str, name_field: str) -> Community:
     lon, lat = d["lon"].to_numpy(), d["lat"].to_numpy()
     ok = np.isfinite(lon) & np.isfinite(lat)
     if not ok.any():
@@ -406,10 +312,7 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
     released = s[s["released"]].sort_values("line")
     seg_vals = _as_text(released["segment"]).dropna() if "segment" in released.columns else []
     segment = str(seg_vals.iloc[0]) if len(seg_vals) else None
-    if segment is not None and "segment" in d.columns:
-        dw["in_focus"] = (d["segment"] == segment).fillna(False).to_numpy(dtype=bool)
-    else:
-        dw["in_focus"] = True
+    dw["in_focus"] = _segment_focus(d, s, segment)
 
     pos = dw.set_index("dwelling_id")
     pos = pos[~pos.index.duplicated()]
@@ -437,7 +340,7 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
         if len(rows):
             geom = shapely.union_all(rows.geometry.values)
             boundary = _transform_geoms(np.array([geom], dtype=object), tr)[0]
-            name = name or _first(rows, "name")
+            name = name or _first(rows, name_field)
             street = street or _first(rows, "street")
             ctype = ctype or _first(rows, "type")
             bx = rows.total_bounds

@@ -83,7 +83,7 @@ def outcome_codes(lang: str) -> list[tuple[str, str]]:
 _TEXT: dict[str, dict[str, str]] = {
     "overview": {"zh": "总图", "en": "Overview map"},
     "detail": {"zh": "分图", "en": "Detail map"},
-    "map_title": {"zh": "抽样地图", "en": "sample map"},
+    "map_title": {"zh": "抽样地图", "en": "Sample map"},
     "sheet_title": {"zh": "入户接触记录表", "en": "Assignment and visit record sheet"},
     "street": {"zh": "街道", "en": "Street"},
     "code": {"zh": "社区代码", "en": "Code"},

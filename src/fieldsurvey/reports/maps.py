@@ -29,9 +29,8 @@ from reportlab.pdfgen.canvas import Canvas
 from fieldsurvey._atomic import atomic_path
 from fieldsurvey.errors import InputError
 from fieldsurvey.progress import Progress, report
-from fieldsurvey.reports._inputs import (
-    Community,
-    communities,
+from fieldsurvey.reports._inputs import Community, communities
+from fieldsurvey.reports._readers import (
     frame_fingerprint,
     read_boundaries_file,
     read_frame_file,
@@ -113,11 +112,20 @@ class FieldMapsResult:
 
 
 def _load(obj: Any, reader: Any) -> tuple[Any, str | None]:
+    """A path is read with ``reader``; a result object (FrameResult, Boundaries) unwrapped."""
     if obj is None or isinstance(obj, pd.DataFrame):
         return obj, None
     if isinstance(obj, (str, os.PathLike)):
         return reader(obj), os.fspath(obj)
-    return obj, None  # e.g. a Boundaries object with .frame
+    inner = getattr(obj, "frame", None)
+    if isinstance(inner, pd.DataFrame):
+        fingerprint = getattr(obj, "fingerprint", None)
+        if fingerprint:
+            inner = inner.copy()
+            inner.attrs["fingerprint"] = fingerprint
+        return inner, None
+    raise InputError("an input is neither a table nor a file path", got=type(obj).__name__,
+                     hint="Pass a (Geo)DataFrame or the path of a file")
 
 
 def draw_field_maps(
@@ -137,6 +145,7 @@ def draw_field_maps(
     max_scale: int = 4000,
     sheets: bool = True,
     id_field: str = "community_id",
+    name_field: str = "name",
     progress: Progress | None = None,
 ) -> FieldMapsResult:
     """Write the field maps (总图, 分图) and assignment sheets of every sampled community.
@@ -152,8 +161,8 @@ def draw_field_maps(
         The PDF to write (atomically: no partial file is left on failure).
     boundaries
         Community polygons (GeoDataFrame, ``io.Boundaries`` or a vector file path) with
-        ``id_field``. Without them the boundary is the convex hull of the dwellings, and
-        every map says so.
+        ``id_field`` (and ``name_field``, used when the frame has no names). Without them
+        the boundary is the convex hull of the dwellings, and every map says so.
     footprints, roads
         Optional building-footprint polygons (``building`` label column) and road lines
         (``name`` label column), GeoDataFrames or vector file paths.
@@ -169,6 +178,8 @@ def draw_field_maps(
         Smallest scale (denominator) a walking map may have; larger areas get 分图.
     sheets
         Also print the assignment sheets.
+    id_field, name_field
+        Community id field of a boundaries table, and the name field of frame/boundaries.
     progress
         ``progress("maps", done, total)`` callback.
 
@@ -193,14 +204,13 @@ def draw_field_maps(
     frame_df, frame_file = _load(frame, read_frame_file)
     sample_df, sample_file = _load(sample, read_sample_file)
     bnd, _ = _load(boundaries, lambda p: read_boundaries_file(p, id_field))
-    if bnd is not None and hasattr(bnd, "frame") and not isinstance(bnd, pd.DataFrame):
-        bnd = bnd.frame
-    if isinstance(boundaries, (str, os.PathLike)):
-        id_field = "community_id"
+    if boundaries is not None and not isinstance(boundaries, pd.DataFrame):
+        id_field = "community_id"  # the readers name the id column community_id
     fp, _ = _load(footprints, lambda p: read_layer_file(p, "footprints"))
     rd, _ = _load(roads, lambda p: read_layer_file(p, "roads"))
     ids, bundles = communities(frame_df, sample_df, boundaries=bnd, footprints=fp, roads=rd,
-                               id_field=id_field, frame_file=frame_file, sample_file=sample_file)
+                               id_field=id_field, name_field=name_field, frame_file=frame_file,
+                               sample_file=sample_file)
     ctx = SheetContext(
         font=cjk.name, lang=lang, team=team,
         date=date or _dt.date.today().isoformat(),

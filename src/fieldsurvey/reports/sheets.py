@@ -74,7 +74,7 @@ def _header(c: Canvas, comm: Community, ctx: SheetContext, page: int, pages: int
     w, h = A4
     lang, font = ctx.lang, ctx.font
     top = h - _MARGIN
-    title = f"{comm.name} · {text('sheet_title', lang)}"
+    title = f"{comm.name}  {text('sheet_title', lang)}"
     text_fit(c, _MARGIN, top - 12, title, font, 14, w - 2 * _MARGIN - 30 * mm)
     c.setFont(font, 8)
     c.drawRightString(w - _MARGIN, top - 12, text("page", lang, p=page, n=pages))
