@@ -61,8 +61,16 @@ def inspect_file(path: Path) -> int:
         )
     if len(head) < 100:
         raise _damaged(path, ValueError("truncated header"))
-    app_id = int.from_bytes(head[68:72], "big")
-    version = int.from_bytes(head[60:64], "big")
+    # read the header fields through SQLite: a recent change may still be in the WAL
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(path, exc) from exc
     if app_id != APPLICATION_ID:
         raise StoreError(
             "this SQLite file is not a fieldsurvey field store (another program's database)",
