@@ -14,6 +14,10 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
     "FieldsurveyError": "fieldsurvey.errors",
+    "District": "fieldsurvey.district",
+    "generate_district": "fieldsurvey.district",
+    "load_district": "fieldsurvey.district",
+    "write_district": "fieldsurvey.district",
     "load_form": "fieldsurvey.questionnaire",
     "Form": "fieldsurvey.questionnaire.model",
     "InterviewRunner": "fieldsurvey.questionnaire.runner",
