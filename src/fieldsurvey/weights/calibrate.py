@@ -424,11 +424,15 @@ def trim_weights(
     ever = np.zeros(w.size, dtype=bool)
     rounds = 0
     converged = False
+    previous: np.ndarray | None = None
     for rounds in range(1, max_rounds + 1):
         over = w > bound * (1 + tol)
         if not over.any():
             converged = True
             break
+        if previous is not None and np.max(np.abs(w - previous)) <= 1e-12 * float(w.max()):
+            break  # a fixed point above the cap: the margins do not allow it
+        previous = w.copy()
         ever |= over
         if margins is not None:
             w[over] = bound
@@ -456,8 +460,9 @@ def trim_weights(
                 w[keep] *= free / w[keep].sum()
     notes: tuple[str, ...] = ()
     if not converged:
-        notes = (f"after {max_rounds} rounds {int((w > bound * (1 + tol)).sum())} weight(s) are "
-                 f"still above the cap {bound:.6g}: the cap is too tight for the margins",)
+        notes = (f"after {rounds} round(s) {int((w > bound * (1 + tol)).sum())} weight(s) are "
+                 f"still above the cap {bound:.6g} (largest {float(w.max()):.6g}): the cap is "
+                 "too tight for the margins",)
     if margins is not None:
         names, levels, codes, targets = setup
         table = _margin_table(names, levels, codes, targets, w)

@@ -4,7 +4,8 @@
 1. Base weight of each released dwelling (``base_weight`` of the sample, else 1/π).
 2. Unknown-eligibility and nonresponse adjustment within weighting classes, from the final
    dispositions (:func:`~fieldsurvey.weights.nonresponse.adjust_nonresponse`).
-3. Within-household selection: respondents × 1/π_person (``pi_person``) or × k (``n_eligible``),
+3. Within-household selection: respondents × 1/π_respondent (``pi_respondent``) or × k
+   (``eligible_count``),
    when the case data carry it, so the weights refer to persons.
 4. Calibration of the respondents to the population margins (raking or post-stratification),
    then trimming if asked.
@@ -139,8 +140,8 @@ def weight_sample(
     trim: float | None = None,
     tol: float = 1e-10,
     max_iter: int = 1000,
-    respondent_prob: str = "pi_person",
-    eligible: str = "n_eligible",
+    respondent_prob: Sequence[str] = ("pi_respondent", "pi_person"),
+    eligible: Sequence[str] = ("eligible_count", "n_eligible"),
     sample_file: str | None = None,
     cases_file: str | None = None,
 ) -> PipelineResult:
@@ -152,8 +153,8 @@ def weight_sample(
         The drawn sample (``schema.SAMPLE_COLUMNS``); only released rows are weighted.
     cases
         One row per worked case: ``dwelling_id``, ``disposition`` (final AAPOR code) and,
-        for respondents, the calibration variables and optionally ``pi_person`` or
-        ``n_eligible``.
+        for respondents, the calibration variables and optionally ``pi_respondent``
+        (or ``pi_person``) or ``eligible_count`` (or ``n_eligible``).
     weight_class
         Weighting class column (``community`` means ``community_id`` when that is the name).
     margins, method, trim, tol, max_iter
@@ -161,6 +162,10 @@ def weight_sample(
         multiple of the median weight.
     order, min_respondents, max_factor, e
         Class collapsing and eligibility (see :func:`adjust_nonresponse`).
+    respondent_prob, eligible
+        Candidate columns (first found is used) of the respondent's within-household
+        selection probability, else of the number of eligible persons; neither: household
+        weights.
 
     Returns
     -------
@@ -182,11 +187,13 @@ def weight_sample(
                             e=e, file=cases_file)
     resp = nr.cases["respondent"].to_numpy()
     f_person = np.ones(len(data))
-    if respondent_prob in data.columns:
-        p = base_weights(data.loc[resp], stages=[respondent_prob], file=cases_file)
+    p_col = next((c for c in respondent_prob if c in data.columns), None)
+    k_col = next((c for c in eligible if c in data.columns), None)
+    if p_col is not None:
+        p = base_weights(data.loc[resp], stages=[p_col], file=cases_file)
         f_person[resp] = p.to_numpy()
-    elif eligible in data.columns:
-        k = base_weights(data.loc[resp].assign(_one=1.0), stages=["_one"], eligible=eligible,
+    elif k_col is not None:
+        k = base_weights(data.loc[resp].assign(_one=1.0), stages=["_one"], eligible=k_col,
                          file=cases_file)
         f_person[resp] = k.to_numpy()
     w_nr = nr.weights.to_numpy()

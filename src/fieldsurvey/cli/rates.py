@@ -1,0 +1,160 @@
+"""``fieldsurvey rates``: AAPOR response, cooperation, refusal and contact rates."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from fieldsurvey._atomic import atomic_write_text
+from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.rates import COUNT_NAMES, RATE_NAMES, RateTable, aapor_rates
+
+HELP = "AAPOR response, cooperation, refusal and contact rates (overall and by group)"
+
+#: ``--by`` shorthands -> the columns they may name, in order of preference.
+BY_ALIASES: dict[str, tuple[str, ...]] = {
+    "community": ("community", "community_id"),
+    "interviewer": ("interviewer", "interviewer_id"),
+    "stratum": ("stratum",),
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``rates`` verb."""
+    p = subparsers.add_parser(
+        "rates", help=HELP, description=HELP + ". Final disposition codes are AAPOR codes read "
+        "by prefix (2.111 counts as 2.11, a refusal). e, the eligible share of the cases of "
+        "unknown eligibility, is estimated from the cases of known eligibility unless --e is given.",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--dispositions", metavar="FILE", type=Path,
+                     help="CSV with one row per case and a column of final AAPOR codes")
+    src.add_argument("--db", metavar="STORE", type=Path,
+                     help="merged field store (central.sqlite): final dispositions of every case")
+    p.add_argument("--disposition-col", default="disposition", metavar="COL",
+                   help="column of final codes (default: disposition)")
+    p.add_argument("--by", metavar="COL",
+                   help="rates per group: community, interviewer, stratum or any column")
+    p.add_argument("--e", type=float, metavar="VALUE",
+                   help="eligible share of unknown-eligibility cases (default: estimated)")
+    p.add_argument("--e-by-group", action="store_true",
+                   help="with --by: estimate e within each group instead of from all cases")
+    p.add_argument("--weighted", action="store_true", help="weight cases by their base weight")
+    p.add_argument("--weight-col", default="base_weight", metavar="COL",
+                   help="base weight column for --weighted (default: base_weight)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="output format (default: table)")
+    p.add_argument("--out", metavar="FILE", type=Path, help="write to FILE instead of stdout")
+    p.set_defaults(func=run)
+
+
+def _read_store(path: Path) -> pd.DataFrame:
+    """One row per case of a field store, with its final disposition."""
+    from fieldsurvey.weights.io import read_store_cases
+
+    return read_store_cases(path)
+
+
+def _resolve_by(data: pd.DataFrame, by: str | None, file: str) -> str | None:
+    if by is None or by in data.columns:
+        return by
+    for col in BY_ALIASES.get(by, ()):
+        if col in data.columns:
+            return col
+    raise ColumnError("there is no such grouping column", file=file, field=by,
+                      got=", ".join(map(str, data.columns)),
+                      hint="Use --by community, interviewer, stratum or a column of the file")
+
+
+def _csv(table: RateTable) -> str:
+    frame = table.to_frame()
+    frame.index.name = table.by or "group"
+    frame = frame[[*COUNT_NAMES, "n", "e", *RATE_NAMES]]
+    if not table.weighted:
+        frame[[*COUNT_NAMES, "n"]] = frame[[*COUNT_NAMES, "n"]].astype("int64")
+    buf = io.StringIO()
+    frame.to_csv(buf, float_format="%.10g", lineterminator="\n")
+    return buf.getvalue()
+
+
+def _print_table(table: RateTable) -> None:
+    """Narrow tables: counts; response; cooperation; refusal and contact rates."""
+    from rich.table import Table
+
+    from fieldsurvey.cli._ui import out_console
+
+    frame = table.to_frame()
+    weighted = ", base-weighted" if table.weighted else ""
+    sections = [
+        (f"Final dispositions{' (sums of base weights)' if table.weighted else ''}",
+         ["n", *COUNT_NAMES]),
+        (f"Response rates (%){weighted}", ["e", "RR1", "RR2", "RR3", "RR4", "RR5", "RR6"]),
+        (f"Cooperation rates (%){weighted}", ["COOP1", "COOP2", "COOP3", "COOP4"]),
+        (f"Refusal and contact rates (%){weighted}",
+         ["REF1", "REF2", "REF3", "CON1", "CON2", "CON3"]),
+    ]
+
+    def cell(col: str, v: float) -> str:
+        if pd.isna(v):
+            return "-"
+        if col == "e":
+            return f"{v:.3f}"
+        if col in RATE_NAMES:
+            return f"{100 * v:.1f}"
+        if col == "n" or not table.weighted:
+            return f"{int(v):,}"
+        return f"{v:,.1f}"
+
+    for title, cols in sections:
+        t = Table(title=title, title_justify="left")
+        t.add_column(table.by or "", no_wrap=True)
+        for name in cols:
+            t.add_column(name, justify="right", no_wrap=True)
+        for label, row in frame.iterrows():
+            t.add_row(str(label), *[cell(c, float(row[c])) for c in cols],
+                      end_section=label == "overall" and table.groups is not None)
+        out_console.print(t)
+    out_console.print(f"e: {table.e_basis}.")
+    out_console.print("RR5/RR6, REF3 and CON3 assume that no case of unknown eligibility is "
+                      "eligible; report them only when that is justified.")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute and print (or write) the rates."""
+    if args.db is not None:
+        data = _read_store(args.db)
+        file = str(args.db)
+    else:
+        from fieldsurvey.weights.io import read_case_file
+
+        data = read_case_file(args.dispositions)
+        file = str(args.dispositions)
+    if data.empty:
+        raise InputError("there are no cases", file=file, hint="Give a file with one row per case")
+    by = _resolve_by(data, args.by, file)
+    if args.e_by_group and args.e is not None:
+        raise InputError("--e-by-group estimates e, so it cannot go with --e", field="--e")
+    table = aapor_rates(
+        data, disposition=args.disposition_col, by=by,
+        weights=args.weight_col if args.weighted else None, e=args.e,
+        e_by_group=args.e_by_group, file=file,
+    )
+    if args.format == "table" and args.out is None:
+        _print_table(table)
+        return 0
+    if args.format == "json":
+        text = json.dumps(table.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "csv":
+        text = _csv(table)
+    else:
+        text = table.to_frame().to_string() + f"\n\ne: {table.e_basis}.\n"
+    if args.out is not None:
+        atomic_write_text(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,210 @@
+"""``fieldsurvey weights``: final weights from the sample and the dispositions, or calibration
+of any respondent file (``fieldsurvey weights calibrate``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey._atomic import atomic_path, atomic_write_text
+from fieldsurvey.errors import ColumnError, InputError, WeightingError
+from fieldsurvey.weights import (
+    CalibrationResult,
+    WeightDiagnostics,
+    poststratify,
+    rake,
+    read_case_file,
+    read_margins,
+    trim_weights,
+    weight_diagnostics,
+)
+from fieldsurvey.weights.pipeline import PipelineResult, weight_sample
+
+HELP = "final weights: base, nonresponse and calibration (raking / post-stratification, trimming)"
+
+
+def _calibration_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--margins", type=Path, metavar="FILE",
+                   help="population totals: CSV with columns variable, level, total")
+    p.add_argument("--method", choices=("rake", "poststratify"), default="rake",
+                   help="calibration method (default: rake; poststratify takes one variable, "
+                   "a cross-classification written a:b)")
+    p.add_argument("--trim", type=float, metavar="K",
+                   help="cap weights at K times the median weight, re-calibrate, repeat")
+    p.add_argument("--tol", type=float, default=1e-10,
+                   help="relative tolerance on every margin (default: 1e-10)")
+    p.add_argument("--max-iter", type=int, default=1000, help="raking sweeps (default: 1000)")
+    p.add_argument("--report", type=Path, metavar="FILE",
+                   help="also write the diagnostics as JSON")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``weights`` verb and its ``calibrate`` sub-command."""
+    p = subparsers.add_parser(
+        "weights", help=HELP,
+        description=HELP + ". Without a sub-command: base weights from the sample, "
+        "unknown-eligibility and nonresponse adjustment within weighting classes (collapsed "
+        "when small), then calibration to the margins.",
+    )
+    src = p.add_mutually_exclusive_group()
+    p.add_argument("--sample", type=Path, metavar="FILE", help="the sample (CSV) as drawn")
+    src.add_argument("--db", type=Path, metavar="STORE",
+                     help="merged field store (central.sqlite) with the final dispositions")
+    src.add_argument("--dispositions", type=Path, metavar="FILE",
+                     help="instead of --db: CSV of cases (dwelling_id, disposition, and the "
+                     "respondents' calibration variables)")
+    p.add_argument("--class", dest="weight_class", metavar="COL", default="community",
+                   help="weighting class column (default: community)")
+    p.add_argument("--order", metavar="A,B,...",
+                   help="collapsing order of the classes (default: sorted)")
+    p.add_argument("--min-respondents", type=int, default=20,
+                   help="collapse classes with fewer respondents (default: 20)")
+    p.add_argument("--max-factor", type=float, default=3.0,
+                   help="collapse classes with a larger adjustment factor (default: 3)")
+    p.add_argument("--e", type=float, metavar="VALUE",
+                   help="eligible share of unknown cases (default: estimated in each class)")
+    _calibration_options(p)
+    p.add_argument("--all-cases", action="store_true",
+                   help="write every sampled case (weight 0 for non-respondents)")
+    p.add_argument("--out", type=Path, metavar="FILE", help="output CSV")
+    p.set_defaults(func=run)
+    sub = p.add_subparsers(dest="weights_command", metavar="SUBCOMMAND")
+    c = sub.add_parser("calibrate", help="calibrate the weights of a respondent file",
+                       description="Rake or post-stratify the weights of any respondent file "
+                       "to population margins, optionally trimming.")
+    c.add_argument("--data", type=Path, required=True, metavar="FILE", help="respondent CSV")
+    c.add_argument("--weights", required=True, metavar="COL", help="input weight column")
+    _calibration_options(c)
+    c.add_argument("--out-col", default="weight", metavar="COL",
+                   help="column for the calibrated weights (default: weight)")
+    c.add_argument("--out", type=Path, required=True, metavar="FILE", help="output CSV")
+    c.set_defaults(func=run_calibrate)
+
+
+def _calibrate(data: pd.DataFrame, weights: str | np.ndarray, args: argparse.Namespace,
+               file: str) -> CalibrationResult:
+    if args.margins is None:
+        raise InputError("--margins is required", field="--margins",
+                         hint="Give a CSV with columns variable, level, total")
+    margins = read_margins(args.margins)
+    if args.method == "poststratify":
+        if len(margins) != 1:
+            raise WeightingError(
+                "post-stratification takes one variable (cross-classify as a:b)",
+                file=str(args.margins), field="variable", got=", ".join(margins),
+                hint="Use --method rake for several margins",
+            )
+        (var, totals), = margins.items()
+        result = poststratify(data, weights, var, totals, file=file)
+    else:
+        result = rake(data, weights, margins, tol=args.tol, max_iter=args.max_iter, file=file)
+    if args.trim is not None:
+        result = trim_weights(data, result.weights.to_numpy(), cap=args.trim, margins=margins,
+                              method=args.method, tol=args.tol, file=file)
+    return result
+
+
+def _print(lines: list[str]) -> None:
+    from fieldsurvey.cli._ui import out_console
+
+    for line in lines:
+        out_console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _calibration_lines(result: CalibrationResult, diag: WeightDiagnostics,
+                       method: str) -> list[str]:
+    if result.cap is None:
+        lines = [f"{method}: {result.iterations} iteration(s); largest relative error on the "
+                 f"margins {result.max_rel_error:.2e}"]
+    else:
+        lines = [f"{method}, then trimming at {result.cap:.6g} ({result.trimmed} case(s) "
+                 f"capped, {result.iterations} round(s)); largest relative error on the margins "
+                 f"{result.max_rel_error:.2e}"]
+    lines += [f"warning: {note}" for note in result.notes]
+    return lines + diag.lines()
+
+
+def _write_csv(frame: pd.DataFrame, out: Path) -> None:
+    with atomic_path(out) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.15g", lineterminator="\n")
+
+
+def _write_report(path: Path | None, payload: dict[str, Any]) -> None:
+    if path is not None:
+        atomic_write_text(path, json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+                          + "\n")
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    """``fieldsurvey weights calibrate``."""
+    file = str(args.data)
+    data = read_case_file(args.data)
+    if args.weights not in data.columns:
+        raise ColumnError("the data have no such weight column", file=file, field=args.weights,
+                          got=", ".join(map(str, data.columns)))
+    result = _calibrate(data, args.weights, args, file)
+    diag = weight_diagnostics(result.weights, data=data, margins=read_margins(args.margins),
+                              factors={args.method: result.factors})
+    out = data.copy()
+    out[args.out_col] = result.weights.to_numpy()
+    _write_csv(out, args.out)
+    _write_report(args.report, {"method": result.method, "iterations": result.iterations,
+                                "converged": result.converged, "cap": result.cap,
+                                "trimmed": result.trimmed, "notes": list(result.notes),
+                                "diagnostics": diag.to_dict()})
+    _print(_calibration_lines(result, diag, args.method) + [f"wrote {len(out)} rows to {args.out}"])
+    return 0
+
+
+def _pipeline_lines(res: PipelineResult, method: str) -> list[str]:
+    nr = res.nonresponse
+    lines = [f"cases: {len(res.cases)}; respondents: {int(nr.cases['respondent'].sum())}"]
+    if res.not_attempted:
+        lines.append(f"{res.not_attempted} released case(s) had no disposition: counted as 3.11 "
+                     "(not attempted)")
+    lines.append("Weighting classes (collapsing):")
+    lines += [f"  {line}" for line in nr.report().splitlines()]
+    for name, row in nr.classes.iterrows():
+        lines.append(f"  {name}: {int(row['n_respondents'])} respondents of {int(row['n'])}, "
+                     f"e {row['e']:.3f}, eligibility x{row['f_eligibility']:.4f}, "
+                     f"nonresponse x{row['f_nonresponse']:.4f}")
+    lines += _calibration_lines(res.calibration, res.diagnostics, method)
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    """``fieldsurvey weights`` (the whole chain)."""
+    missing = [f for f, v in (("--sample", args.sample), ("--margins", args.margins),
+                              ("--out", args.out)) if v is None]
+    if args.db is None and args.dispositions is None:
+        missing.append("--db or --dispositions")
+    if missing:
+        raise InputError("the weights command needs " + ", ".join(missing), field=missing[0],
+                         hint="See fieldsurvey weights --help, or use fieldsurvey weights "
+                         "calibrate for a respondent file")
+    sample = read_case_file(args.sample)
+    if args.db is not None:
+        from fieldsurvey.weights.io import read_store_cases
+
+        cases = read_store_cases(args.db)
+        cases_file = str(args.db)
+    else:
+        cases = read_case_file(args.dispositions)
+        cases_file = str(args.dispositions)
+    res = weight_sample(
+        sample, cases, weight_class=args.weight_class, margins=read_margins(args.margins),
+        method=args.method, order=args.order.split(",") if args.order else None,
+        min_respondents=args.min_respondents, max_factor=args.max_factor, e=args.e,
+        trim=args.trim, tol=args.tol, max_iter=args.max_iter, sample_file=str(args.sample),
+        cases_file=cases_file,
+    )
+    out = res.cases if args.all_cases else res.cases[res.cases["weight"] > 0]
+    _write_csv(out, args.out)
+    _write_report(args.report, res.to_dict())
+    _print(_pipeline_lines(res, args.method) + [f"wrote {len(out)} rows to {args.out}"])
+    return 0
