@@ -311,3 +311,37 @@ def test_contact_module_date_and_regex(tmp_path: Path) -> None:
     assert r.current.key == "v_note"
     r.next()
     assert r.is_complete
+
+
+def test_incremental_refresh_matches_full(form: Form) -> None:
+    """After each answer the incremental update equals a full recomputation."""
+    import random
+
+    rnd = random.Random(4)
+    r = skip_to_b(form)
+    keys = ["b1", "b4", "b5", "c1", "c2", "c5", "c_top1", "d1", "a4", "a2", "a6"]
+    for _ in range(60):
+        key = rnd.choice(keys)
+        q = form.question(key)
+        step = next((s for s in r.steps(relevant_only=False) if s.key == key), None)
+        assert step is not None
+        if q.type == "integer":
+            value: object = rnd.choice([1950, 1990, None])
+        elif q.type == "select_multiple":
+            value = tuple(sorted(rnd.sample(["1", "2", "3"], rnd.randint(1, 2))))
+            if key == "b1":
+                value = rnd.choice([("0",), ("6",), ("1", "6")])
+        else:
+            value = rnd.choice([c.name for c in form.choices(q)])
+        try:
+            r.answer(value, step)  # type: ignore[arg-type]
+        except InvalidAnswer:
+            continue
+        r.steps()  # incremental refresh
+        inc_rel, inc_vals = dict(r._rel), dict(r._vals)
+        r._pending = None
+        r._dirty = True
+        r.steps()  # full refresh
+        assert r._rel == inc_rel
+        assert {k: v for k, v in r._vals.items() if v is not None} == {
+            k: v for k, v in inc_vals.items() if v is not None}

@@ -374,6 +374,9 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def to_num(v: Any) -> float:
     """XPath ``number()``: NaN when not a number."""
+    t = type(v)
+    if t is float or t is int:
+        return float(v)
     if isinstance(v, bool):
         return 1.0 if v else 0.0
     if isinstance(v, int | float):
@@ -458,6 +461,7 @@ def _equal(a: Any, b: Any) -> bool:
     return to_str(a) == to_str(b)
 
 
+_PLAIN = (int, float)
 _REL: dict[str, Callable[[float, float], bool]] = {
     "<": lambda x, y: x < y,
     "<=": lambda x, y: x <= y,
@@ -674,15 +678,20 @@ def _compile_binop(node: BinOp) -> Compiled:
         return lambda ctx: to_bool(left(ctx)) and to_bool(right(ctx))
     if op == "or":
         return lambda ctx: to_bool(left(ctx)) or to_bool(right(ctx))
-    if op == "=":
-        return lambda ctx: _equal(left(ctx), right(ctx))
-    if op == "!=":
-        return lambda ctx: not _equal(left(ctx), right(ctx))
+    if op in ("=", "!="):
+        eq = _literal_equal(node)
+        if eq is None:
+            eq = lambda ctx: _equal(left(ctx), right(ctx))  # noqa: E731
+        if op == "=":
+            return eq
+        return lambda ctx: not eq(ctx)
     if op in _REL:
         cmp = _REL[op]
 
         def rel(ctx: Context) -> bool:
             a, b = left(ctx), right(ctx)
+            if type(a) in _PLAIN and type(b) in _PLAIN:
+                return cmp(float(a), float(b))
             if isinstance(a, list) or isinstance(b, list):
                 xs = a if isinstance(a, list) else [a]
                 ys = b if isinstance(b, list) else [b]
@@ -692,6 +701,38 @@ def _compile_binop(node: BinOp) -> Compiled:
         return rel
     fn = _ARITH[op]
     return lambda ctx: fn(to_num(left(ctx)), to_num(right(ctx)))
+
+
+def _literal_equal(node: BinOp) -> Compiled | None:
+    """A fast ``x = constant`` for the common skip-logic case (same result as _equal)."""
+    if isinstance(node.right, Literal):
+        other, const = node.left, node.right.value
+    elif isinstance(node.left, Literal):
+        other, const = node.right, node.left.value
+    else:
+        return None
+    side = compile_node(other)
+    if isinstance(const, str):
+        def eq_str(ctx: Context) -> bool:
+            a = side(ctx)
+            return a == const if type(a) is str else _equal(a, const)
+
+        return eq_str
+    num = float(const)
+
+    def eq_num(ctx: Context) -> bool:
+        a = side(ctx)
+        t = type(a)
+        if t is int or t is float:
+            return a == num
+        if t is str:
+            try:
+                return float(a) == num
+            except ValueError:
+                return to_num(a) == num
+        return _equal(a, num)
+
+    return eq_num
 
 
 def _compile_call(node: Call) -> Compiled:

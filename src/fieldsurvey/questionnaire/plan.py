@@ -36,6 +36,7 @@ class Plan:
     repeat_count: dict[str, Compiled]
     repeats: dict[str, Repeat]
     parent: dict[str, str | None]
+    users: dict[str, list[str]]  # name -> items whose relevant/calculation/nesting uses it
 
 
 def _compile(e: Expression | None) -> Compiled | None:
@@ -88,7 +89,11 @@ def _make_plan(form: Form) -> Plan:
             d |= it.repeat_count.deps
         deps[it.name] = d
     order = _toposort(form, items, deps)
-    return Plan(form, order, scope, rel, calc, cons, filt, count, repeats, parent)
+    users: dict[str, list[str]] = {it.name: [] for it in items}
+    for name, ds in deps.items():
+        for d in ds:
+            users[d].append(name)
+    return Plan(form, order, scope, rel, calc, cons, filt, count, repeats, parent, users)
 
 
 def _toposort(form: Form, items: list[Item], deps: dict[str, set[str]]) -> list[Item]:

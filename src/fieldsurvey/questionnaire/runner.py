@@ -20,9 +20,11 @@ index lookup in the resulting sequence.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from fieldsurvey.errors import QuestionnaireError
@@ -69,7 +71,7 @@ class Step:
     question: Question | None = None
     repeat: Repeat | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """A string naming this position (an answer key for a question)."""
         if self.kind == "question":
@@ -95,10 +97,12 @@ class AnswerRecord:
 class _Ctx:
     """The evaluation context handed to compiled expressions (reused, not reallocated)."""
 
-    __slots__ = ("run", "scope", "inst", "cur", "choice")
+    __slots__ = ("run", "scope", "inst", "cur", "choice", "plain", "vals")
 
     def __init__(self, run: InterviewRunner) -> None:
         self.run = run
+        self.plain = frozenset(n for n, sc in run._plan.scope.items() if not sc)
+        self.vals: dict[str, Any] = {}
         self.scope: tuple[str, ...] = ()
         self.inst: tuple[int, ...] = ()
         self.cur: Any = None
@@ -118,6 +122,9 @@ class _Ctx:
         return None
 
     def ref(self, name: str) -> Any:
+        if name in self.plain:
+            v = self.vals.get(name)
+            return "" if v is None else v
         key = self._key(name)
         if key is None:
             return self.nodeset(name)
@@ -181,10 +188,15 @@ class InterviewRunner:
         self._vals: dict[str, Any] = {}
         self._rel: dict[str, bool] = {}
         self._auto: dict[str, int] = {}
-        self._seq: list[tuple[Step, bool]] = []
+        self._struct: list[Step] = []
+        self._pending: set[str] | None = None  # plain names changed since the last refresh
         self._index: dict[str, int] = {}
         self._dirty = True
         self._ctx = _Ctx(self)
+        self._order = self._make_order()
+        self._order_pos = {row[0]: i for i, row in enumerate(self._order)}
+        self._steps: dict[tuple[str, tuple[int, ...], str], Step] = {}
+        self._end = Step("end")
         self._apply_defaults(())
         self._pos = self._first_relevant(0)
 
@@ -204,77 +216,167 @@ class InterviewRunner:
     def _refresh(self) -> None:
         if not self._dirty:
             return
-        plan, ctx, answers = self._plan, self._ctx, self._answers
+        if self._pending is not None and self._struct and self._refresh_some(self._pending):
+            self._pending = set()
+            self._dirty = False
+            return
+        self._full_refresh()
+        self._pending = set()
+
+    def _refresh_some(self, changed: set[str]) -> bool:
+        """Recompute only what depends on ``changed`` (outside repeats); False if a repeat
+        is involved and a full refresh is needed instead."""
+        ctx, answers, rel, vals = self._ctx, self._answers, self._rel, self._vals
+        users, pos, order = self._plan.users, self._order_pos, self._order
+        heap = [pos[n] for n in changed]
+        heapq.heapify(heap)
+        done: set[int] = set()
+        updates: list[tuple[str, bool, Any, bool]] = []
+        while heap:
+            i = heapq.heappop(heap)
+            if i in done:
+                continue
+            done.add(i)
+            name, scope, parent, _plen, rel_fn, calc_fn, kind, _count = order[i]
+            if scope or kind == 2:
+                for n, r, v, had in reversed(updates):  # undo, then do it all
+                    rel[n] = r
+                    if had:
+                        vals[n] = v
+                    else:
+                        vals.pop(n, None)
+                return False
+            old_rel, had, old_val = rel.get(name), name in vals, vals.get(name)
+            ok = True if parent is None else rel.get(parent, False)
+            if ok and rel_fn is not None:
+                ctx.scope, ctx.inst, ctx.cur, ctx.choice = (), (), answers.get(name), None
+                ok = to_bool(rel_fn(ctx))
+            rel[name] = ok
+            if kind == 1:
+                if calc_fn is not None:
+                    vals[name] = calc_fn(ctx.set((), ())) if ok else None
+                elif ok:
+                    vals[name] = answers.get(name)
+                else:
+                    vals.pop(name, None)
+            updates.append((name, old_rel, old_val, had))
+            if name in changed or ok != old_rel or vals.get(name) != old_val:
+                for u in users[name]:
+                    heapq.heappush(heap, pos[u])
+        return True
+
+    def _full_refresh(self) -> None:
+        ctx, answers = self._ctx, self._answers
         vals: dict[str, Any] = {}
         rel: dict[str, bool] = {}
         self._vals, self._rel = vals, rel
+        ctx.vals = vals
         self._auto = {}
-        for item in plan.order:
-            name = item.name
-            scope = plan.scope[name]
-            parent = plan.parent[name]
-            rel_fn = plan.relevant.get(name)
-            is_q = isinstance(item, Question)
-            calc_fn = plan.calculation.get(name) if is_q else None
-            for inst in self._instances(scope) if scope else ((),):
-                key = answer_key(name, inst) if inst else name
+        for name, scope, parent, plen, rel_fn, calc_fn, kind, count_fn in self._order:
+            if not scope:  # fast path: outside repeats
+                ok = True if parent is None else rel.get(parent, False)
+                if ok and rel_fn is not None:
+                    ctx.scope, ctx.inst, ctx.cur = (), (), answers.get(name)
+                    ok = to_bool(rel_fn(ctx))
+                rel[name] = ok
+                if kind == 2:
+                    if count_fn is not None:
+                        n = to_num(count_fn(ctx.set((), ()))) if ok else 0.0
+                        self._auto["+" + name] = 0 if math.isnan(n) else max(0, min(MAX_REPEAT, int(n)))
+                elif kind == 1:
+                    if calc_fn is not None:
+                        vals[name] = calc_fn(ctx.set((), ())) if ok else None
+                    elif ok:
+                        vals[name] = answers.get(name)
+                continue
+            for inst in self._instances(scope):
+                key = answer_key(name, inst)
                 ok = True
                 if parent is not None:
-                    pscope = plan.scope[parent]
-                    ok = rel.get(answer_key(parent, inst[: len(pscope)]) if pscope else parent, False)
+                    ok = rel.get(answer_key(parent, inst[:plen]), False)
                 if ok and rel_fn is not None:
                     ok = to_bool(rel_fn(ctx.set(scope, inst, answers.get(key))))
-                if isinstance(item, Repeat):
-                    ikey = answer_key(name, inst)
-                    rel[ikey] = ok
-                    count_fn = plan.repeat_count.get(name)
+                rel[key] = ok
+                if kind == 2:
                     if count_fn is not None:
                         n = to_num(count_fn(ctx.set(scope, inst))) if ok else 0.0
-                        self._auto["+" + ikey] = 0 if math.isnan(n) else max(0, min(MAX_REPEAT, int(n)))
-                    continue
-                rel[key] = ok
-                if not is_q:
-                    continue
-                if calc_fn is not None:
-                    vals[key] = calc_fn(ctx.set(scope, inst)) if ok else None
-                elif ok:
-                    vals[key] = answers.get(key)
+                        self._auto["+" + key] = 0 if math.isnan(n) else max(0, min(MAX_REPEAT, int(n)))
+                elif kind == 1:
+                    if calc_fn is not None:
+                        vals[key] = calc_fn(ctx.set(scope, inst)) if ok else None
+                    elif ok:
+                        vals[key] = answers.get(key)
         self._build_sequence()
         self._dirty = False
 
-    def _build_sequence(self) -> None:
-        seq: list[tuple[Step, bool]] = []
-        rel = self._rel
+    def _make_order(self) -> list[tuple[Any, ...]]:
+        """The plan's evaluation order with what each item needs, precomputed."""
+        plan = self._plan
+        out = []
+        for item in plan.order:
+            name = item.name
+            parent = plan.parent[name]
+            kind = 1 if isinstance(item, Question) else 2 if isinstance(item, Repeat) else 0
+            out.append((name, plan.scope[name], parent, len(plan.scope[parent]) if parent else 0,
+                        plan.relevant.get(name), plan.calculation.get(name) if kind == 1 else None,
+                        kind, plan.repeat_count.get(name)))
+        return out
 
-        def walk(items: tuple[Item, ...], inst: tuple[int, ...], on: bool) -> None:
+    def _step(self, kind: str, inst: tuple[int, ...], item: Any) -> Step:
+        k = (item.name, inst, kind)
+        s = self._steps.get(k)
+        if s is None:
+            s = Step("question", inst, question=item) if kind == "question" else Step("repeat", inst, repeat=item)
+            self._steps[k] = s
+        return s
+
+    def _build_sequence(self) -> None:
+        """The steps in order for the current repeat counts (relevance is looked up live:
+        an item's relevance already includes its groups')."""
+        seq: list[Step] = []
+        step = self._step
+
+        def walk(items: tuple[Item, ...], inst: tuple[int, ...]) -> None:
             for it in items:
-                key = answer_key(it.name, inst)
                 if isinstance(it, Question):
                     if it.type != "calculate":
-                        seq.append((Step("question", inst, question=it), on and rel.get(key, False)))
+                        seq.append(step("question", inst, it))
                 elif isinstance(it, Group):
-                    walk(it.children, inst, on and rel.get(key, False))
+                    walk(it.children, inst)
                 else:
-                    r_on = on and rel.get(key, False)
                     for i in range(1, self._count(it.name, inst) + 1):
-                        walk(it.children, (*inst, i), r_on)
+                        walk(it.children, (*inst, i))
                     if it.name not in self._plan.repeat_count:
-                        seq.append((Step("repeat", inst, repeat=it), r_on))
+                        seq.append(step("repeat", inst, it))
 
-        walk(self.form.children, (), True)
-        seq.append((Step("end"), True))
-        self._seq = seq
-        self._index = {s.key: i for i, (s, _) in enumerate(seq)}
+        walk(self.form.children, ())
+        seq.append(self._end)
+        self._struct = seq
+        self._index = {s.key: i for i, s in enumerate(seq)}
+
+    def _ok(self, s: Step) -> bool:
+        if s.kind == "end":
+            return True
+        if s.kind == "repeat":
+            assert s.repeat is not None
+            return self._rel.get(answer_key(s.repeat.name, s.instance), False)
+        return self._rel.get(s.key, False)
+
+    @property
+    def _seq(self) -> list[tuple[Step, bool]]:
+        self._refresh()
+        return [(s, self._ok(s)) for s in self._struct]
 
     def _first_relevant(self, start: int, step: int = 1) -> Step:
         self._refresh()
         i = start
-        while 0 <= i < len(self._seq):
-            s, ok = self._seq[i]
-            if ok:
+        struct = self._struct
+        while 0 <= i < len(struct):
+            s = struct[i]
+            if self._ok(s):
                 return s
             i += step
-        return self._seq[-1][0] if step > 0 else self._first_relevant(0)
+        return struct[-1] if step > 0 else self._first_relevant(0)
 
     def _apply_defaults(self, inst: tuple[int, ...], repeat: str | None = None) -> None:
         for q in self.form.questions:
@@ -288,6 +390,7 @@ class InterviewRunner:
             key = answer_key(q.name, inst)
             if key not in self._answers:
                 self._answers[key] = parse_text_answer(self.form, q, q.default)
+        self._pending = None
         self._dirty = True
 
     # ------------------------------------------------------------------ queries
@@ -472,6 +575,10 @@ class InterviewRunner:
             self._answers.pop(key, None)
         else:
             self._answers[key] = value
+        if self._pending is not None and key in self._ctx.plain:
+            self._pending.add(key)
+        else:
+            self._pending = None
         self._dirty = True
 
     # ------------------------------------------------------------------ navigation
@@ -494,8 +601,8 @@ class InterviewRunner:
         cur = self.current
         i = self._index[cur.key] - 1
         while i >= 0:
-            s, ok = self._seq[i]
-            if ok:
+            s = self._struct[i]
+            if self._ok(s):
                 self._pos = s
                 break
             i -= 1
@@ -507,8 +614,8 @@ class InterviewRunner:
         i = self._index.get(key)
         if i is None:
             raise QuestionnaireError(f"there is no step '{key}' in this interview", field=key)
-        s, ok = self._seq[i]
-        if not ok:
+        s = self._struct[i]
+        if not self._ok(s):
             raise QuestionnaireError(f"'{key}' is not relevant with the answers given", field=key)
         self._pos = s
         return s
@@ -524,6 +631,8 @@ class InterviewRunner:
         if n >= MAX_REPEAT:
             raise QuestionnaireError(f"at most {MAX_REPEAT} instances", field=cur.repeat.name)
         self._counts[k] = n + 1
+        self._pending = None
+        self._dirty = True
         self._apply_defaults((*cur.instance, n + 1), cur.repeat.name)
         self._refresh()
         first = self._index.get(cur.key, 0)
@@ -554,6 +663,7 @@ class InterviewRunner:
             moved[key] = v
         self._answers = moved
         self._counts[k] = n - 1
+        self._pending = None
         self._dirty = True
 
     # ------------------------------------------------------------------ persistence
@@ -619,7 +729,7 @@ class InterviewRunner:
             run._store(key, tuple(value) if isinstance(value, list) else value)
         run._refresh()
         if position is not None and position in run._index:
-            run._pos = run._seq[run._index[position]][0]
+            run._pos = run._struct[run._index[position]]
         else:
             run._pos = run._resume_point()
         return run
@@ -631,4 +741,4 @@ class InterviewRunner:
                 if s.kind == "repeat":
                     continue
                 return s
-        return self._seq[-1][0]
+        return self._struct[-1]
