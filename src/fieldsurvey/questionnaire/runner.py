@@ -190,6 +190,7 @@ class InterviewRunner:
         self._auto: dict[str, int] = {}
         self._struct: list[Step] = []
         self._pending: set[str] | None = None  # plain names changed since the last refresh
+        self._shape: tuple[Any, ...] = ()
         self._index: dict[str, int] = {}
         self._dirty = True
         self._ctx = _Ctx(self)
@@ -306,7 +307,10 @@ class InterviewRunner:
                         vals[key] = calc_fn(ctx.set(scope, inst)) if ok else None
                     elif ok:
                         vals[key] = answers.get(key)
-        self._build_sequence()
+        shape = (tuple(sorted(self._counts.items())), tuple(sorted(self._auto.items())))
+        if shape != self._shape or not self._struct:  # instance counts changed
+            self._build_sequence()
+            self._shape = shape
         self._dirty = False
 
     def _make_order(self) -> list[tuple[Any, ...]]:
