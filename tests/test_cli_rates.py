@@ -116,3 +116,36 @@ def test_user_mistakes_exit_2_with_a_paragraph(tmp_path: Path, capsys: pytest.Ca
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rates", "--dispositions", str(tmp_path / "nope.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def _store(tmp_path: Path) -> Path:
+    from _storekit import make_store
+
+    path = tmp_path / "central.sqlite"
+    store = make_store(path, n=8)
+    store.record_attempt("C1-000", "2.24")
+    store.record_attempt("C1-000", "1.1")  # the most informative outcome wins
+    store.record_attempt("C1-002", "1.1")
+    store.record_attempt("C1-002", "2.24")
+    store.record_attempt("C2-001", "2.111")
+    store.record_attempt("C2-003", "4.61")
+    store.close()
+    return path
+
+
+def test_rates_from_the_field_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = _store(tmp_path)
+    assert main(["rates", "--db", str(db), "--by", "community", "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["by"] == "community_id"
+    c1, c2 = got["groups"]["C1"], got["groups"]["C2"]
+    assert (c1["I"], c1["UH"], c2["R"], c2["NE"], c2["UH"]) == (2, 2, 1, 1, 2)
+    assert main(["rates", "--db", str(db), "--by", "interviewer", "--weighted",
+                 "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["weighted"] and got["groups"]["w1"]["I"] == 40.0
+
+
+def test_rates_from_a_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rates", "--db", str(tmp_path / "central.sqlite")]) == 2
+    assert "does not exist" in capsys.readouterr().err

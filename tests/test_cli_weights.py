@@ -181,3 +181,28 @@ def test_weights_chain_needs_its_inputs(tmp_path: Path, capsys: pytest.CaptureFi
                  "--margins", str(margins), "--out", str(tmp_path / "w.csv")]) == 2
     err = capsys.readouterr().err
     assert "not released dwellings of the sample" in err and "row 182" in err
+
+
+def test_weights_chain_from_the_field_store(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from _storekit import make_store, sample_frame
+
+    db = tmp_path / "central.sqlite"
+    store = make_store(db, n=12)
+    for i, did in enumerate(sample_frame(12)["dwelling_id"]):
+        store.record_attempt(did, ["1.1", "1.1", "2.111", "3.18"][i % 4])
+        if i % 4 < 2:
+            store.record_selection(did, method="random", eligible_count=1 + i % 3, chosen_line=1)
+    store.close()
+    sample = tmp_path / "sample.csv"
+    sample_frame(12).to_csv(sample, index=False)
+    margins = tmp_path / "margins.csv"
+    margins.write_text("variable,level,total\nstreet,东街,1000\n", encoding="utf-8")
+    out = tmp_path / "w.csv"
+    assert main(["weights", "--sample", str(sample), "--db", str(db), "--class", "community",
+                 "--min-respondents", "2", "--margins", str(margins), "--out", str(out)]) == 0
+    got = pd.read_csv(out)
+    assert len(got) == 6 and got["weight"].sum() == pytest.approx(1000)
+    first = got.set_index("dwelling_id")
+    assert first.loc["C1-000", "f_person"] == 1.0 and first.loc["C2-001", "f_person"] == 2.0
+    assert "note:" not in capsys.readouterr().out

@@ -161,3 +161,18 @@ def test_weight_sample_trim_and_errors() -> None:
         weight_sample(sample, stray, margins=margins)
     with pytest.raises(ColumnError):
         weight_sample(sample, cases.drop(columns="disposition"), margins=margins)
+
+
+def test_person_factor_all_or_none() -> None:
+    sample, cases = _sample_and_cases()
+    margins = {"sex": {"m": 4000.0, "f": 4200.0}}
+    res = weight_sample(sample, cases.drop(columns="n_eligible"), margins=margins,
+                        min_respondents=15)
+    assert res.notes and "household weights" in res.notes[0]
+    assert (res.cases.loc[res.cases["category"] == "I", "f_person"] == 1.0).all()
+    partial = cases.copy()
+    first = partial.index[partial["disposition"] == "1.1"][0]
+    partial.loc[first, "n_eligible"] = None
+    with pytest.raises(WeightingError, match="no within-household selection") as exc:
+        weight_sample(sample, partial, margins=margins, min_respondents=15)
+    assert exc.value.field == "n_eligible"

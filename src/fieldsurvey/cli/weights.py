@@ -167,6 +167,7 @@ def _pipeline_lines(res: PipelineResult, method: str) -> list[str]:
     if res.not_attempted:
         lines.append(f"{res.not_attempted} released case(s) had no disposition: counted as 3.11 "
                      "(not attempted)")
+    lines += [f"note: {note}" for note in res.notes]
     lines.append("Weighting classes (collapsing):")
     lines += [f"  {line}" for line in nr.report().splitlines()]
     for name, row in nr.classes.iterrows():

@@ -25,7 +25,7 @@ import pandas as pd
 
 from fieldsurvey.errors import ColumnError, EncodingError, InputError, WeightingError
 
-__all__ = ["level_keys", "margins_from_frame", "read_case_file", "read_margins"]
+__all__ = ["level_keys", "margins_from_frame", "read_case_file", "read_margins", "read_store_cases"]
 
 Margins = dict[str, dict[str, float]]
 
@@ -128,3 +128,33 @@ def margins_from_frame(frame: pd.DataFrame, *, file: str | None = None) -> Margi
 def read_margins(path: str | os.PathLike[str]) -> Margins:
     """Read a margins CSV (``variable, level, total``) into ``{variable: {level: total}}``."""
     return margins_from_frame(read_case_file(path), file=str(path))
+
+
+def read_store_cases(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """One row per case of a (merged) field store with its final disposition.
+
+    Columns: the sample columns of the assignments (``community_id``, ``stratum``,
+    ``pi_1``, ``pi_2``, ``pi``, ``base_weight``, …), ``interviewer``, community attributes,
+    the respondent selection (``eligible_count``, ``pi_respondent``) when the store gives it,
+    and ``disposition`` (the final AAPOR code by the store's rule) with its ``category``.
+    """
+    from fieldsurvey.errors import StoreError
+    from fieldsurvey.store import FieldStore
+
+    path = Path(path)
+    if not path.exists():
+        raise StoreError("the field store does not exist", file=str(path),
+                         hint="Give the merged store, e.g. central.sqlite")
+    store = FieldStore.open(path, readonly=True)
+    try:
+        try:
+            cases = store.cases()
+        except ImportError:  # a store package without the analysis tables
+            cases = store.assignments().merge(store.dispositions(), on="dwelling_id",
+                                              how="left")
+    finally:
+        store.close()
+    if cases.empty:
+        raise StoreError("the field store has no cases", file=str(path),
+                         hint="Assign the sample (fieldsurvey assign) and merge the devices")
+    return cases.reset_index(drop=True)

@@ -59,6 +59,7 @@ class PipelineResult:
     calibration: CalibrationResult
     diagnostics: WeightDiagnostics
     not_attempted: int
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary of every step."""
@@ -68,7 +69,7 @@ class PipelineResult:
             "not_attempted": self.not_attempted,
             "classes": self.nonresponse.classes.reset_index().to_dict(orient="records"),
             "collapses": self.nonresponse.collapses.to_dict(orient="records"),
-            "notes": [*self.nonresponse.notes, *self.calibration.notes],
+            "notes": [*self.notes, *self.nonresponse.notes, *self.calibration.notes],
             "calibration": {"method": self.calibration.method,
                             "iterations": self.calibration.iterations,
                             "max_rel_error": self.calibration.max_rel_error,
@@ -124,6 +125,33 @@ def _join(sample: pd.DataFrame, cases: pd.DataFrame, sample_file: str | None,
     missing = merged["disposition"].isna()
     merged.loc[missing, "disposition"] = NOT_ATTEMPTED
     return merged.reset_index(drop=True), int(missing.sum())
+
+
+def _person_factor(data: pd.DataFrame, resp: np.ndarray, respondent_prob: Sequence[str],
+                   eligible: Sequence[str], file: str | None) -> tuple[np.ndarray, str | None]:
+    """1/π_respondent for the respondents, from the first column that any respondent fills."""
+    rows = data.loc[resp]
+    for names, kind in ((respondent_prob, "p"), (eligible, "k")):
+        for col in names:
+            if col not in rows.columns or rows[col].isna().all():
+                continue
+            missing = rows[col].isna().to_numpy()
+            if missing.any():
+                i = int(np.flatnonzero(resp)[np.flatnonzero(missing)[0]])
+                raise WeightingError(
+                    f"{int(missing.sum())} respondent(s) have no within-household selection "
+                    f"probability while others have one", file=file, row=i + 2, field=col,
+                    got=f"case {data['dwelling_id'].iloc[i]}",
+                    hint="Record the respondent selection of every interview (eligible "
+                    "members and chosen line)",
+                )
+            if kind == "p":
+                w = base_weights(rows, stages=[col], file=file)
+            else:
+                w = base_weights(rows.assign(_one=1.0), stages=["_one"], eligible=col, file=file)
+            return w.to_numpy(), None
+    return np.ones(int(resp.sum())), ("no respondent selection probability given: the weights "
+                                      "are household weights")
 
 
 def weight_sample(
@@ -187,15 +215,8 @@ def weight_sample(
                             e=e, file=cases_file)
     resp = nr.cases["respondent"].to_numpy()
     f_person = np.ones(len(data))
-    p_col = next((c for c in respondent_prob if c in data.columns), None)
-    k_col = next((c for c in eligible if c in data.columns), None)
-    if p_col is not None:
-        p = base_weights(data.loc[resp], stages=[p_col], file=cases_file)
-        f_person[resp] = p.to_numpy()
-    elif k_col is not None:
-        k = base_weights(data.loc[resp].assign(_one=1.0), stages=["_one"], eligible=k_col,
-                         file=cases_file)
-        f_person[resp] = k.to_numpy()
+    f_person[resp], person_note = _person_factor(data, resp, respondent_prob, eligible,
+                                                 cases_file)
     w_nr = nr.weights.to_numpy()
     w_person = w_nr * f_person
     if method == "poststratify":
@@ -234,4 +255,5 @@ def weight_sample(
         },
     )
     return PipelineResult(cases=out, nonresponse=nr, calibration=cal, diagnostics=diag,
-                          not_attempted=not_attempted)
+                          not_attempted=not_attempted,
+                          notes=(person_note,) if person_note else ())
