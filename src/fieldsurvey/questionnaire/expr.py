@@ -25,6 +25,7 @@ names separated by spaces; a special answer (不知道/拒绝回答) is its code
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -169,6 +170,11 @@ def _tokenize(source: str) -> list[_Tok]:
 
 
 # --------------------------------------------------------------------------- parser
+_PREC = {"or": 1, "and": 2, "=": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4,
+         "+": 5, "-": 5, "*": 6, "div": 6, "mod": 6}
+_WORD_OPS = frozenset({"or", "and", "div", "mod"})
+
+
 class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -207,36 +213,29 @@ class _Parser:
             raise _syntax(f"unexpected {tok.text!r}", self.source, tok.pos)
         return node
 
-    def _binary(self, sub: Callable[[], Node], ops: tuple[str, ...], words: tuple[str, ...]) -> Node:
-        left = sub()
-        while self.at_op(*ops) or self.at_keyword(*words):
-            op = self.take().text
-            left = BinOp(op, left, sub())
-        return left
-
     def or_(self) -> Node:
+        """A full expression (precedence climbing over the binary operators)."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise _syntax("the expression is nested too deeply", self.source, self.peek().pos)
         try:
-            return self._binary(self.and_, (), ("or",))
+            return self.binary(1)
         finally:
             self.depth -= 1
 
-    def and_(self) -> Node:
-        return self._binary(self.eq, (), ("and",))
-
-    def eq(self) -> Node:
-        return self._binary(self.rel, ("=", "!="), ())
-
-    def rel(self) -> Node:
-        return self._binary(self.add, ("<", "<=", ">", ">="), ())
-
-    def add(self) -> Node:
-        return self._binary(self.mul, ("+", "-"), ())
-
-    def mul(self) -> Node:
-        return self._binary(self.unary, ("*",), ("div", "mod"))
+    def binary(self, min_prec: int) -> Node:
+        left = self.unary()
+        toks = self.toks
+        while True:
+            tok = toks[self.i]
+            if tok.kind == "op" or (tok.kind == "name" and tok.text in _WORD_OPS):
+                prec = _PREC.get(tok.text, 0)
+            else:
+                prec = 0
+            if prec < min_prec or prec == 0:
+                return left
+            self.i += 1
+            left = BinOp(tok.text, left, self.binary(prec + 1))
 
     def unary(self) -> Node:
         if self.at_op("-"):
@@ -285,7 +284,7 @@ class _Parser:
 
 
 def parse(source: str) -> Node:
-    """Parse ``source`` into a tree.
+    """Parse ``source`` into a tree (cached: trees are immutable).
 
     Raises
     ------
@@ -295,6 +294,11 @@ def parse(source: str) -> Node:
     """
     if not isinstance(source, str):
         raise QuestionnaireError("an expression must be text", got=type(source).__name__)
+    return _parse_cached(source)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(source: str) -> Node:
     node = _Parser(source).parse()
     _check_calls(node, source)
     return node

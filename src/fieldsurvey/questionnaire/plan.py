@@ -39,8 +39,17 @@ class Plan:
     users: dict[str, list[str]]  # name -> items whose relevant/calculation/nesting uses it
 
 
-def _compile(e: Expression | None) -> Compiled | None:
-    return None if e is None else compile_node(e.tree)
+class _Compiler:
+    """Compiles each distinct expression once (closures are stateless, so they are shared)."""
+
+    def __init__(self) -> None:
+        self.done: dict[str, Compiled] = {}
+
+    def __call__(self, e: Expression) -> Compiled:
+        fn = self.done.get(e.source)
+        if fn is None:
+            fn = self.done[e.source] = compile_node(e.tree)
+        return fn
 
 
 def plan_for(form: Form) -> Plan:
@@ -69,23 +78,24 @@ def _make_plan(form: Form) -> Plan:
     filt: dict[str, Compiled] = {}
     count: dict[str, Compiled] = {}
     deps: dict[str, set[str]] = {}
+    compile_expr = _Compiler()
     for it in items:
         d: set[str] = set()
         if it.relevant is not None:
-            rel[it.name] = compile_node(it.relevant.tree)
+            rel[it.name] = compile_expr(it.relevant)
             d |= it.relevant.deps
         if parent[it.name] is not None:
             d.add(parent[it.name])  # type: ignore[arg-type]
         if isinstance(it, Question):
             if it.calculation is not None:
-                calc[it.name] = compile_node(it.calculation.tree)
+                calc[it.name] = compile_expr(it.calculation)
                 d |= it.calculation.deps
             if it.constraint is not None:
-                cons[it.name] = compile_node(it.constraint.tree)
+                cons[it.name] = compile_expr(it.constraint)
             if it.choice_filter is not None:
-                filt[it.name] = compile_node(it.choice_filter.tree)
+                filt[it.name] = compile_expr(it.choice_filter)
         elif isinstance(it, Repeat) and it.repeat_count is not None:
-            count[it.name] = compile_node(it.repeat_count.tree)
+            count[it.name] = compile_expr(it.repeat_count)
             d |= it.repeat_count.deps
         deps[it.name] = d
     order = _toposort(form, items, deps)
