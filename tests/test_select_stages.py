@@ -247,3 +247,9 @@ def test_more_errors(comm: pd.DataFrame, frame: pd.DataFrame) -> None:
         draw_sample(dup, design(), stage=1)
     with pytest.raises(DesignError, match="stage must be"):
         draw_sample(comm, design(), stage=3)
+
+
+def test_bad_seed_is_a_design_error(comm: pd.DataFrame) -> None:
+    with pytest.raises(DesignError) as exc:
+        draw_sample(comm, design(stage2=None), seed=-4)
+    assert exc.value.field == "seed"

@@ -12,6 +12,8 @@ import hashlib
 
 import numpy as np
 
+from fieldsurvey.errors import DesignError
+
 __all__ = ["STAGE1", "STAGE2", "TABLES", "resolve_seed", "stream"]
 
 STAGE1, STAGE2, TABLES = 1, 2, 3
@@ -22,7 +24,8 @@ def resolve_seed(seed: int | None) -> int:
     if seed is None:
         return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError("seed must be a whole number of at least 0")
+        raise DesignError("the seed must be a whole number of at least 0", field="seed",
+                          got=repr(seed))
     return int(seed)
 
 

@@ -100,21 +100,7 @@ def allocate(
     if w[hi > lo].sum() <= 0:
         w = np.where(hi > lo, 1.0, 0.0)
 
-    def share(t: float) -> np.ndarray:
-        return np.clip(t * w, lo, hi)
-
-    t_lo, t_hi = 0.0, 1.0
-    while share(t_hi).sum() < n:
-        t_hi *= 2.0
-        if t_hi > 1e300:
-            break
-    for _ in range(200):
-        mid = 0.5 * (t_lo + t_hi)
-        if share(mid).sum() < n:
-            t_lo = mid
-        else:
-            t_hi = mid
-    x = share(t_hi)
+    x = _bounded_shares(n, w, lo.astype(np.float64), hi.astype(np.float64))
     out = np.floor(x + 1e-9).astype(np.int64)
     out = np.clip(out, lo, hi)
     short = n - int(out.sum())
@@ -129,6 +115,28 @@ def allocate(
         order = np.lexsort((np.arange(x.size), frac))
         out[order[:-short]] -= 1
     return out
+
+
+def _bounded_shares(n: int, w: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Solve sum_h clip(t w_h, lo_h, hi_h) = n for t exactly and return the shares.
+
+    The sum is piecewise linear and non-decreasing in t with breakpoints lo_h / w_h and
+    hi_h / w_h, so t is found on the piece where the sum crosses n.
+    """
+    pos = w > 0
+    if lo.sum() >= n:
+        return lo.copy()
+    breaks = np.unique(np.concatenate([[0.0], lo[pos] / w[pos], hi[pos] / w[pos]]))
+    totals = np.clip(breaks[:, None] * w[None, :], lo, hi).sum(axis=1)
+    k = int(np.searchsorted(totals, n, side="left"))
+    if k >= breaks.size:  # pragma: no cover - n <= sum(hi) is checked before
+        return hi.copy()
+    if totals[k] == n or k == 0:
+        t = breaks[k]
+    else:
+        t0, t1, s0, s1 = breaks[k - 1], breaks[k], totals[k - 1], totals[k]
+        t = t0 + (n - s0) * (t1 - t0) / (s1 - s0)
+    return np.clip(t * w, lo, hi)
 
 
 def check_table(

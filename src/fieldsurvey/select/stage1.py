@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fieldsurvey.design import Design
 from fieldsurvey.errors import ColumnError, DesignError
@@ -90,6 +92,22 @@ def _sizes(table: pd.DataFrame, design: Design) -> np.ndarray | None:
     return sizes
 
 
+def _sort_order(table: pd.DataFrame, keys: tuple[str, ...]) -> np.ndarray:
+    """Row positions in the order of ``keys`` (stable; missing values last)."""
+    try:
+        names = list(dict.fromkeys(keys))
+        arrow = pa.table({k: pa.array(table[k], from_pandas=True) for k in names})
+        spec = [(k, "ascending") for k in names]
+        return pc.sort_indices(arrow, sort_keys=spec).to_numpy()  # nulls last by default
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass  # mixed types in a column: order by the text of the values
+    order = np.arange(len(table))
+    for key in reversed(keys):
+        codes = pd.factorize(table[key].iloc[order].astype("string"), sort=True)[0]
+        order = order[np.argsort(np.where(codes < 0, len(table), codes), kind="stable")]
+    return order
+
+
 def plan_stage1(table: pd.DataFrame, design: Design) -> list[StratumPlan]:
     """Strata, their order, n_h and the inclusion probabilities of every community."""
     s1 = design.stage1
@@ -105,8 +123,7 @@ def plan_stage1(table: pd.DataFrame, design: Design) -> list[StratumPlan]:
     sizes = _sizes(table, design)
     for col in s1.sort:
         _require(table, col, "stage1.sort", design)
-    keys = [table[c] for c in (*s1.sort, s1.id)]
-    order = np.lexsort([pd.factorize(k, sort=True)[0] for k in reversed(keys)])
+    order = _sort_order(table, (*s1.sort, s1.id))
     uniq = sorted(set(labels.tolist()))
     rows = [order[labels[order] == h] for h in uniq]
     drawable = [r if sizes is None or not s1.is_pps else r[sizes[r] > 0] for r in rows]
@@ -169,19 +186,28 @@ def select_communities(table: pd.DataFrame, design: Design, seed: int) -> pd.Dat
     Returns the rows of ``table`` preceded by ``stratum``, ``stage1_line`` (1-based within
     stratum), ``certainty`` and ``pi_1``.
     """
-    parts = []
+    rows, labels, lines, pis = [], [], [], []
     for plan in plan_stage1(table, design):
         if plan.n == 0:
             continue
         got = draw_stratum(plan, design.stage1.method, stream(seed, STAGE1, plan.label))[0]
         got = np.sort(got)
-        rows = plan.rows[got]
-        part = table.iloc[rows].copy()
-        part.insert(0, "pi_1", plan.pi[got])
-        part.insert(0, "certainty", plan.pi[got] >= pps.CERTAIN)
-        part.insert(0, "stage1_line", np.arange(1, got.size + 1))
-        part.insert(0, "stratum", plan.label)
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    out["stratum"] = out["stratum"].astype("string")
-    return out
+        rows.append(plan.rows[got])
+        labels.append(np.full(got.size, plan.label, dtype=object))
+        lines.append(np.arange(1, got.size + 1))
+        pis.append(plan.pi[got])
+    if not pis:
+        rows, labels, lines, pis = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=object)], \
+            [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+    pi = np.concatenate(pis)
+    head = pd.DataFrame({
+        "stratum": pd.array(np.concatenate(labels), dtype="string"),
+        "stage1_line": np.concatenate(lines),
+        "certainty": pi >= pps.CERTAIN,
+        "pi_1": pi,
+    })
+    take = np.concatenate(rows)
+    for col in table.columns:
+        if col not in head.columns:
+            head[col] = table[col].array.take(take)
+    return head

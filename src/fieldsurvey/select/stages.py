@@ -65,15 +65,16 @@ def communities_from_frame(frame: pd.DataFrame, design: Design) -> pd.DataFrame:
     out = pd.DataFrame({s1.id: uniques})
     for col in used:
         values = frame[col]
-        ref = values.take(first).to_numpy()
-        same = pd.Series(values.to_numpy()).eq(pd.Series(ref[codes])).to_numpy(
-            dtype=bool, na_value=False) | (values.isna().to_numpy() & pd.isna(ref[codes]))
+        # compare factorized codes (NaN = -1): constant within community means equal to
+        # the code of the community's first dwelling
+        vcodes = pd.factorize(values)[0]
+        same = vcodes == vcodes[first][codes]
         if not same.all():
             bad = uniques[codes[np.argmin(same)]]
             raise DesignError(f"attribute {col!r} varies within community {bad!r}",
                               field=col, file=design.source,
                               hint="Community attributes must be constant within a community")
-        out[col] = ref
+        out[col] = values.take(first).to_numpy()
     return out
 
 
@@ -161,25 +162,29 @@ def _selected_from_file(selected: pd.DataFrame, d: Design) -> pd.DataFrame:
 
 def _stage1_output(chosen: pd.DataFrame, d: Design) -> pd.DataFrame:
     n = len(chosen)
-    head = pd.DataFrame({
-        "stratum": chosen["stratum"].astype("string"),
-        "community_id": chosen[d.stage1.id].to_numpy(),
+    pi1 = chosen["pi_1"].to_numpy(dtype=np.float64)
+    missing_int = pd.array(np.zeros(n, dtype=np.int64), dtype="Int64", copy=True)
+    missing_int[:] = pd.NA
+    columns: dict[str, Any] = {
+        "stratum": chosen["stratum"].astype("string").array,
+        "community_id": chosen[d.stage1.id].array,
         "dwelling_id": pd.array([pd.NA] * n, dtype="string"),
         "line": pd.array(chosen["stage1_line"].to_numpy(), dtype="Int64"),
         "replicate": pd.array(np.zeros(n, dtype=np.int64), dtype="Int64"),
         "released": np.ones(n, dtype=bool),
         "release_batch": pd.array(np.zeros(n, dtype=np.int64), dtype="Int64"),
-        "segment": pd.array([pd.NA] * n, dtype="Int64"),
+        "segment": missing_int,
         "kish_table": pd.array([pd.NA] * n, dtype="string"),
-        "pi_1": chosen["pi_1"].to_numpy(dtype=np.float64),
+        "pi_1": pi1,
         "pi_2": np.full(n, np.nan),
-        "pi": chosen["pi_1"].to_numpy(dtype=np.float64),
-        "base_weight": 1.0 / chosen["pi_1"].to_numpy(dtype=np.float64),
+        "pi": pi1.copy(),
+        "base_weight": 1.0 / pi1,
         "certainty": chosen["certainty"].to_numpy(dtype=bool),
-    })
-    rest = chosen.drop(columns=[c for c in chosen.columns if c in head.columns or c in _DROP
-                                or c in ("stage1_line", d.stage1.id)])
-    return pd.concat([head, rest.reset_index(drop=True)], axis=1)
+    }
+    for col in chosen.columns:
+        if col not in columns and col not in _DROP and col not in ("stage1_line", d.stage1.id):
+            columns[col] = chosen[col].array
+    return pd.DataFrame(columns)
 
 
 def _stage2(frame: pd.DataFrame, chosen: pd.DataFrame, d: Design, seed: int,
@@ -238,16 +243,16 @@ def eligible_groups(frame: pd.DataFrame, wanted: pd.Series,
     ids = frame[d.stage1.id]
     if ids.dtype != wanted.dtype:
         ids, wanted = ids.astype(str), wanted.astype(str)
-    codes = pd.Index(wanted).get_indexer(ids)
-    present = np.bincount(codes[codes >= 0], minlength=len(wanted))
+    rows = np.flatnonzero(ids.isin(wanted).to_numpy(dtype=bool))
+    codes = pd.Index(wanted).get_indexer(ids.iloc[rows])
+    present = np.bincount(codes, minlength=len(wanted))
     if (present == 0).any():
         bad = wanted.iloc[int(np.argmax(present == 0))]
         raise DesignError(f"selected community {bad!r} has no dwellings in the frame",
                           field=d.stage1.id, file=d.source,
                           hint="List the community and rebuild the frame before stage 2")
-    rows = np.flatnonzero(codes >= 0)
     ok = eligible_mask(frame.iloc[rows], s2.eligible, source=d.source)
-    rows, sub_codes = rows[ok], codes[rows[ok]]
+    rows, sub_codes = rows[ok], codes[ok]
     order_vals = pd.to_numeric(frame[s2.order].iloc[rows], errors="coerce").to_numpy(
         dtype=np.float64, na_value=np.nan)
     if np.isnan(order_vals).any():
