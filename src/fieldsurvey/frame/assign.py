@@ -208,7 +208,8 @@ def assign_chunk(chunk: pd.DataFrame, prepared: PreparedBoundaries) -> pd.DataFr
             "missing_coordinates": ~has,
             "outside_boundaries": has & (counts == 0),
             "in_several_boundaries": counts > 1,
-            "community_mismatch": has_listed & (spatial >= 0) & (spatial != listed_code),
+            "community_mismatch": has_listed & (listed_code >= 0) & (spatial >= 0)
+            & (spatial != listed_code),
             "unknown_community": has_listed & (listed_code < 0),
         }
     )

@@ -68,11 +68,8 @@ class Boundaries:
     path: Path | None = None
     id_field: str = "community_id"
     encoding: str | None = None
-
-    @property
-    def crs_identified(self) -> bool:
-        """False when the source CRS has no EPSG code (a custom or unknown datum)."""
-        return self.source_crs is None or self.source_crs.to_epsg(min_confidence=70) is not None
+    crs_identified: bool = True
+    """False when the source CRS has no EPSG code (a custom or unknown datum)."""
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -240,8 +237,11 @@ def _check_ids(
 ) -> tuple[pd.Series, str]:
     if id_field not in gdf.columns:
         folded = {str(c).casefold(): c for c in gdf.columns if c != "geometry"}
+        short = id_field.casefold()[:10]  # dBase field names stop at 10 characters
         if id_field.casefold() in folded:
             id_field = folded[id_field.casefold()]
+        elif path is not None and path.suffix.lower() == ".shp" and short in folded:
+            id_field = folded[short]
         else:
             fields = ", ".join(str(c) for c in gdf.columns if c != "geometry")
             raise ColumnError(
@@ -366,5 +366,6 @@ def read_boundaries(
         geometry=gpd.GeoSeries(geoms, crs=source_crs), crs=source_crs,
     )
     frame = _to_wgs84(frame, coords, path)
+    identified = source_crs is None or source_crs.to_epsg(min_confidence=70) is not None
     return Boundaries(frame=frame, repaired=repaired, source_crs=source_crs, path=path,
-                      id_field=id_field, encoding=encoding)
+                      id_field=id_field, encoding=encoding, crs_identified=identified)

@@ -74,8 +74,17 @@ def detect_encoding(data: bytes, *, file: str | Path | None = None) -> str:
         data.decode("gb18030")
         if _looks_like_cjk_pairs(data):
             return "gb18030"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as gbk_err:
+        if gbk_err.start > first_bad and _looks_like_cjk_pairs(data[: gbk_err.start]):
+            # GBK up to a point, then bytes that are not: name that row
+            raise EncodingError(
+                "the text looks like GBK, but part of it is not valid GBK",
+                file=file,
+                row=_row_of(data, gbk_err.start),
+                expected="GBK text throughout (as detected)",
+                got=f"the bytes {data[gbk_err.start:gbk_err.start + 4]!r} at byte {gbk_err.start}",
+                hint="Fix or re-type that row, or give the file's real encoding with --encoding",
+            ) from None
     raise EncodingError(
         "the text is neither UTF-8 nor GBK, so its encoding cannot be detected",
         file=file,
