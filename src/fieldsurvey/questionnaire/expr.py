@@ -381,6 +381,13 @@ def to_num(v: Any) -> float:
     t = type(v)
     if t is float or t is int:
         return float(v)
+    if t is str:
+        if not v:
+            return math.nan
+        try:
+            return float(v)
+        except ValueError:
+            pass
     if isinstance(v, bool):
         return 1.0 if v else 0.0
     if isinstance(v, int | float):
@@ -679,9 +686,25 @@ def compile_node(node: Node) -> Compiled:
 def _compile_binop(node: BinOp) -> Compiled:
     left, right, op = compile_node(node.left), compile_node(node.right), node.op
     if op == "and":
-        return lambda ctx: to_bool(left(ctx)) and to_bool(right(ctx))
+
+        def and_(ctx: Context) -> bool:
+            a = left(ctx)
+            if not (a if a.__class__ is bool else to_bool(a)):
+                return False
+            b = right(ctx)
+            return b if b.__class__ is bool else to_bool(b)
+
+        return and_
     if op == "or":
-        return lambda ctx: to_bool(left(ctx)) or to_bool(right(ctx))
+
+        def or_(ctx: Context) -> bool:
+            a = left(ctx)
+            if a if a.__class__ is bool else to_bool(a):
+                return True
+            b = right(ctx)
+            return b if b.__class__ is bool else to_bool(b)
+
+        return or_
     if op in ("=", "!="):
         eq = _literal_equal(node)
         if eq is None:
@@ -730,6 +753,8 @@ def _literal_equal(node: BinOp) -> Compiled | None:
         if t is int or t is float:
             return a == num
         if t is str:
+            if not a:
+                return False  # empty is NaN, equal to nothing
             try:
                 return float(a) == num
             except ValueError:

@@ -278,7 +278,8 @@ class InterviewRunner:
                 ok = True if parent is None else rel.get(parent, False)
                 if ok and rel_fn is not None:
                     ctx.scope, ctx.inst, ctx.cur = (), (), answers.get(name)
-                    ok = to_bool(rel_fn(ctx))
+                    v = rel_fn(ctx)
+                    ok = v if v.__class__ is bool else to_bool(v)
                 rel[name] = ok
                 if kind == 2:
                     if count_fn is not None:
