@@ -315,3 +315,44 @@ def test_segment_from_geographic_order(tmp_path):
     res = draw_field_maps(frame, sample, tmp_path / "seg.pdf", boundaries=bnd, date="2026-11-21")
     text = _texts(res.path)[0]
     assert "分段：2" in text and "其他分段住户" in text
+
+
+def test_maps_from_the_library_frame_and_sample(tmp_path):
+    """build_frame -> draw_sample (with segments) -> maps: the real contracts fit together."""
+    from fieldsurvey.frame import build_frame
+    from fieldsurvey.select.output import write_sample
+    from fieldsurvey.select.stages import draw_sample
+
+    frame, _, bnd = make(n_comm=2, per=300, size_m=500)
+    listing = pd.DataFrame(frame.drop(columns=["geometry", "name", "street", "type",
+                                               "households"]))
+    bnd = bnd.assign(street="中山街道", type="示范类", households=300)
+    fpath = tmp_path / "frame.parquet"
+    built = build_frame(bnd, listing, out=fpath)
+    design = {
+        "seed": 7,
+        "stage1": {"method": "take_all"},
+        "stage2": {"method": "systematic", "eligible": "status == 'occupied'", "m": 10,
+                   "reserve": 4, "segment_size": 100},
+    }
+    sample = draw_sample(built.frame, design)
+    assert sample["segment"].notna().all()
+    write_sample(sample, tmp_path / "smp")
+    out = tmp_path / "maps.pdf"
+    code = main(["maps", "--frame", str(fpath), "--sample", str(tmp_path / "smp.csv"),
+                 "--out", str(out), "--boundaries", str(_write(bnd, tmp_path / "b.geojson")),
+                 "--date", "2026-11-21"])
+    assert code == 0
+    texts = _texts(out)
+    assert built.fingerprint[:16] in texts[0]
+    released = sample[sample["released"].astype(bool)]
+    whole = "".join(texts).replace("\n", "")
+    for addr in released["address"]:
+        assert addr in whole
+    seg = str(released["segment"].iloc[0])
+    assert f"分段：{seg}" in texts[0] and "其他分段住户" in texts[0]
+
+
+def _write(gdf, path):
+    gdf.to_file(path)
+    return path

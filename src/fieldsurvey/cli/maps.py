@@ -32,6 +32,8 @@ def register(subparsers: Any) -> None:
                    help="community name field of the frame or boundaries (default: name)")
     p.add_argument("--footprints", help="building footprints (polygons, optional 'building' label)")
     p.add_argument("--roads", help="roads (lines, optional 'name' label)")
+    p.add_argument("--compounds", help="compounds/小区 (polygons, optional 'name' label); "
+                   "default: hull of each compound's dwellings")
     p.add_argument("--paper", choices=("A4", "A3"), default="A4", help="map paper size")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of printed words")
     p.add_argument("--font", help="CJK TrueType font file (FILE or FILE.ttc#N), or STSong-Light")
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         result = draw_field_maps(
             args.frame, args.sample, args.out,
             boundaries=args.boundaries, footprints=args.footprints, roads=args.roads,
+            compounds=args.compounds,
             paper=args.paper, lang=args.lang, font=font, team=args.team, date=args.date,
             max_scale=args.max_scale, sheets=not args.no_sheets, id_field=args.id_field,
             name_field=args.name_field,

@@ -38,6 +38,7 @@ BUILDING_STROKE = colors.HexColor("#616161")
 COMPOUND_COLOR = colors.HexColor("#2e7d32")
 ROAD_COLOR = colors.HexColor("#f5c77e")
 DWELLING_COLOR = colors.HexColor("#9e9e9e")
+SEGMENT_COLOR = colors.HexColor("#00838f")
 
 Fill = Callable[[], None]
 

@@ -7,6 +7,7 @@ factor 1 (distortion below 1e-5 within a few kilometres), so maps are drawn in m
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ __all__ = ["Community", "communities"]
 _HULL_BUFFER_M = 15.0
 _BUILDING_BUFFER_M = 5.0
 _COMPOUND_BUFFER_M = 12.0
+_SEGMENT_BUFFER_M = 10.0
 
 
 @dataclass
@@ -63,6 +65,32 @@ class Community:
                 geoms.append(shapely.multipoints(d[["x", "y"]].to_numpy()))
         minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
         pad = max(maxx - minx, maxy - miny, 50.0) * 0.04
+        return (minx - pad, miny - pad, maxx + pad, maxy + pad)
+
+    @functools.cached_property
+    def segment_area(self) -> Any:
+        """Outline of the sampled segment (hull of its dwellings), or None if not split."""
+        dw = self.dwellings
+        if self.segment is None or dw["in_focus"].all() or not dw["in_focus"].any():
+            return None
+        xy = dw.loc[dw["in_focus"], ["x", "y"]].to_numpy(float)
+        return shapely.convex_hull(shapely.multipoints(xy)).buffer(_SEGMENT_BUFFER_M)
+
+    @property
+    def dwelling_extent(self) -> tuple[float, float, float, float]:
+        """Extent of the buildings and dwellings in focus, padded 30 m: what 分图 cover."""
+        d = self.dwellings[self.dwellings["in_focus"]]
+        xy = d[["x", "y"]].to_numpy(float)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        minx, miny = xy.min(axis=0)
+        maxx, maxy = xy.max(axis=0)
+        if len(self.buildings) and self.footprints:
+            b = shapely.bounds(self.buildings)
+            near = (b[:, 2] >= minx) & (b[:, 0] <= maxx) & (b[:, 3] >= miny) & (b[:, 1] <= maxy)
+            if near.any():
+                minx, miny = min(minx, b[near, 0].min()), min(miny, b[near, 1].min())
+                maxx, maxy = max(maxx, b[near, 2].max()), max(maxy, b[near, 3].max())
+        pad = 30.0
         return (minx - pad, miny - pad, maxx + pad, maxy + pad)
 
 
@@ -146,9 +174,15 @@ def _layer_near(gdf: Any, bbox_wgs: tuple[float, float, float, float], id_field:
         sub.geometry.values), labels
 
 
-def _group_polygons(x: np.ndarray, y: np.ndarray, keys: pd.Series, buffer: float
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """One buffered oriented envelope per key over the points (vectorised)."""
+def _group_polygons(x: np.ndarray, y: np.ndarray, keys: pd.Series, buffer: float,
+                    labels: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One buffered envelope per key over the points (vectorised), with its label.
+
+    Buildings (small ``buffer``) get a square-cornered oriented envelope, so a building
+    whose dwellings share one point becomes a square; compounds a rounded convex hull.
+    The label of a group is its first ``labels`` value (default: the key).
+    """
+    keys = keys.reset_index(drop=True)
     ok = keys.notna().to_numpy() & np.isfinite(x) & np.isfinite(y)
     if not ok.any():
         return np.array([], dtype=object), np.array([], dtype=object)
@@ -156,12 +190,19 @@ def _group_polygons(x: np.ndarray, y: np.ndarray, keys: pd.Series, buffer: float
     order = np.argsort(codes, kind="stable")
     pts = shapely.points(np.column_stack([x[ok], y[ok]])[order])
     mp = shapely.multipoints(pts, indices=codes[order])
-    env = shapely.oriented_envelope(mp) if buffer <= _BUILDING_BUFFER_M else shapely.convex_hull(mp)
     if buffer <= _BUILDING_BUFFER_M:  # buildings: square corners, a lone point -> a square
-        polys = shapely.buffer(env, buffer, cap_style="square", join_style="mitre")
+        polys = shapely.buffer(shapely.oriented_envelope(mp), buffer, cap_style="square",
+                               join_style="mitre")
     else:
-        polys = shapely.buffer(env, buffer)
-    return np.asarray(polys, dtype=object), np.asarray(uniques.astype(str), dtype=object)
+        polys = shapely.buffer(shapely.convex_hull(mp), buffer)
+    if labels is None:
+        names = np.asarray(uniques.astype(str), dtype=object)
+    else:
+        lab = labels.reset_index(drop=True)[ok].fillna("").astype(str).to_numpy(dtype=object)
+        first = np.zeros(len(uniques), dtype=np.int64)
+        first[codes[order][::-1]] = order[::-1]  # first occurrence of each code
+        names = lab[first]
+    return np.asarray(polys, dtype=object), names
 
 
 def _prepare_sample(sample: pd.DataFrame, file: str | None) -> pd.DataFrame:
@@ -195,6 +236,7 @@ def communities(
     boundaries: Any = None,
     footprints: Any = None,
     roads: Any = None,
+    compounds: Any = None,
     id_field: str = "community_id",
     name_field: str = "name",
     frame_file: str | None = None,
@@ -248,13 +290,14 @@ def communities(
         bnd = bnd.assign(**{id_field: _as_text(bnd[id_field])})
     fp = _to_wgs84(footprints)
     rd = _to_wgs84(roads)
+    cp = _to_wgs84(compounds)
     by_comm = f.groupby("community_id", sort=False).indices
     s_groups = s.groupby("community_id", sort=False).indices
 
     def gen() -> Iterator[Community]:
         for cid in ids:
-            yield _one(cid, f.iloc[by_comm[cid]], s.iloc[s_groups[cid]], bnd, fp, rd, id_field,
-                       name_field)
+            yield _one(cid, f.iloc[by_comm[cid]], s.iloc[s_groups[cid]], bnd, fp, rd, cp,
+                       id_field, name_field)
 
     return ids, gen()
 
@@ -293,7 +336,7 @@ def _segment_focus(d: pd.DataFrame, s: pd.DataFrame, segment: str | None) -> np.
     return focus
 
 
-def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
+def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any, cp: Any,
          id_field: str, name_field: str) -> Community:
     lon, lat = d["lon"].to_numpy(), d["lat"].to_numpy()
     ok = np.isfinite(lon) & np.isfinite(lat)
@@ -355,12 +398,18 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
         buildings = _transform_geoms(fgeoms, tr)
         blabels = flabels
     else:
-        keys = dw["building"] if dw["building"].notna().any() else pd.Series(
-            [f"{a:.1f},{b:.1f}" for a, b in zip(x, y, strict=True)])
-        buildings, blabels = _group_polygons(x, y, keys, _BUILDING_BUFFER_M)
-        if not dw["building"].notna().any():
+        if dw["building"].notna().any():  # building numbers restart in each compound
+            keys = dw["compound"].fillna("").astype(str) + "\x1f" + dw["building"].astype("string")
+            buildings, blabels = _group_polygons(x, y, keys, _BUILDING_BUFFER_M, dw["building"])
+        else:  # no building numbers: dwellings at one point form a building
+            keys = pd.Series(np.round(x, 1).astype(str)) + "," + np.round(y, 1).astype(str)
+            buildings, _ = _group_polygons(x, y, keys, _BUILDING_BUFFER_M)
             blabels = np.full(len(buildings), "", dtype=object)
-    cpolys, clabels = _group_polygons(x, y, dw["compound"], _COMPOUND_BUFFER_M)
+    cgeoms, clabels = _layer_near(cp, bbox, id_field, cid, ("name", "compound", "label"))
+    if len(cgeoms):
+        cpolys = _transform_geoms(cgeoms, tr)
+    else:
+        cpolys, clabels = _group_polygons(x, y, dw["compound"], _COMPOUND_BUFFER_M)
     rgeoms, rlabels = _layer_near(rd, bbox, "__no_id__", cid, ("name", "road", "label"))
     roads = _transform_geoms(rgeoms, tr) if len(rgeoms) else rgeoms
     return Community(

@@ -105,6 +105,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "reserve": {"zh": "已启用备用样本", "en": "Released reserve"},
     "tile": {"zh": "分图范围", "en": "Detail map extent"},
     "other_segment": {"zh": "其他分段住户", "en": "Dwellings of other segments"},
+    "segment_area": {"zh": "本分段范围", "en": "This segment"},
     "scale": {"zh": "比例尺", "en": "Scale"},
     "north": {"zh": "北", "en": "N"},
     "hull_note": {

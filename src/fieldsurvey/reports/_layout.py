@@ -117,16 +117,14 @@ def plan_tiles(extent: tuple[float, float, float, float], box: tuple[float, floa
                max_scale: int) -> list[tuple[float, float, float, float]]:
     """Split ``extent`` into a grid of equal tiles that each fit ``box`` at ``1:max_scale``.
 
-    Returns the tile extents row by row from the north-west (reading order), or ``[]``
-    when the whole extent already fits at ``max_scale``.
+    Returns the tile extents row by row from the north-west (reading order); a single
+    tile (the extent itself) when it fits at ``max_scale`` already.
     """
     mpp = max_scale * PT_M
     ew = extent[2] - extent[0]
     eh = extent[3] - extent[1]
     nx = max(1, math.ceil(ew / (box[2] * mpp) - 1e-9))
     ny = max(1, math.ceil(eh / (box[3] * mpp) - 1e-9))
-    if nx == 1 and ny == 1:
-        return []
     tw, th = ew / nx, eh / ny
     tiles = []
     for j in range(ny):  # north row first

@@ -115,8 +115,14 @@ def _map_body(c: Canvas, comm: Community, ctx: SheetContext, spec: MapPageSpec) 
         d.draw_lines(c, roads, mf, stroke=d.ROAD_COLOR, width=4.0)
     d.draw_polygons(c, _visible(comm.compounds, ext), mf, stroke=d.COMPOUND_COLOR,
                     fill=colors.HexColor("#e8f5e9"), width=0.7, dash=(3, 2))
-    d.draw_polygons(c, _visible(comm.buildings, ext), mf, stroke=d.BUILDING_STROKE,
-                    fill=d.BUILDING_FILL, width=0.5)
+    buildings = _visible(comm.buildings, ext)
+    area = comm.segment_area
+    if area is not None and len(buildings):  # buildings of other segments: faded
+        inside = shapely.intersects(buildings, area)
+        d.draw_polygons(c, buildings[~inside], mf, stroke=colors.HexColor("#bdbdbd"),
+                        fill=colors.HexColor("#f7f7f7"), width=0.4)
+        buildings = buildings[inside]
+    d.draw_polygons(c, buildings, mf, stroke=d.BUILDING_STROKE, fill=d.BUILDING_FILL, width=0.5)
     dw = comm.dwellings
     xy = dw[["x", "y"]].to_numpy(float)
     inview = (xy[:, 0] >= ext[0]) & (xy[:, 0] <= ext[2]) & (xy[:, 1] >= ext[1]) & (xy[:, 1] <= ext[3])
@@ -125,6 +131,8 @@ def _map_body(c: Canvas, comm: Community, ctx: SheetContext, spec: MapPageSpec) 
         pts = np.unique(np.round(xy[mask], 1), axis=0) if mask.any() else np.empty((0, 2))
         px, py = mf.to_page(pts[:, 0], pts[:, 1])
         d.draw_dots(c, px, py, 0.7, color)
+    if area is not None:
+        d.draw_polygons(c, [area], mf, stroke=d.SEGMENT_COLOR, width=1.4, dash=(2, 2))
     dash = (6, 3) if comm.boundary_inferred else (8, 2, 1.5, 2)
     d.draw_polygons(c, [comm.boundary], mf, stroke=d.BOUNDARY_COLOR, width=1.6, dash=dash)
     # labels: compounds, roads, buildings
@@ -213,7 +221,12 @@ def _markers(c: Canvas, comm: Community, mf: MapFrame) -> None:
 
 def _north_and_bar(c: Canvas, ctx: SheetContext, mf: MapFrame) -> ScaleBar:
     x0, y0, bw, bh = mf.box
-    d.draw_north_arrow(c, x0 + bw - 9 * mm, y0 + bh - 15 * mm, 9 * mm, ctx.font,
+    c.saveState()
+    c.setFillColor(colors.white)
+    c.setFillAlpha(0.85)
+    c.rect(x0 + bw - 16 * mm, y0 + bh - 17 * mm, 16 * mm - 1, 17 * mm - 1, stroke=0, fill=1)
+    c.restoreState()
+    d.draw_north_arrow(c, x0 + bw - 8 * mm, y0 + bh - 14 * mm, 9 * mm, ctx.font,
                        text("north", ctx.lang))
     bar = scale_bar(mf.metres_per_point, _BAR_MAX)
     c.saveState()
@@ -240,8 +253,8 @@ def _legend(c: Canvas, comm: Community, ctx: SheetContext, spec: MapPageSpec) ->
         items.insert(3, "road")
     if spec.tile is None and spec.tiles:
         items.append("tile")
-    if comm.segment is not None and not comm.dwellings["in_focus"].all():
-        items.append("other_segment")
+    if comm.segment_area is not None:
+        items += ["segment_area", "other_segment"]
     legend_w = (w - 2 * MARGIN) * (0.64 if spec.tile is None and spec.tiles else 1.0)
     cols = 3 if legend_w < 150 * mm else 4
     col_w = legend_w / cols
@@ -282,6 +295,11 @@ def _legend_symbol(c: Canvas, key: str, comm: Community, x: float, y: float) -> 
     elif key == "dwelling":
         c.setFillColor(d.DWELLING_COLOR)
         c.rect(x + 4 * mm - 1.2, y + 0.3, 2.4, 2.4, stroke=0, fill=1)
+    elif key == "segment_area":
+        c.setStrokeColor(d.SEGMENT_COLOR)
+        c.setLineWidth(1.4)
+        c.setDash([2, 2], 0)
+        c.rect(x, y - 1, 8 * mm, 2.6 * mm, stroke=1, fill=0)
     elif key == "other_segment":
         c.setFillColor(colors.HexColor("#d7ccc8"))
         c.rect(x + 4 * mm - 1.2, y + 0.3, 2.4, 2.4, stroke=0, fill=1)

@@ -3,8 +3,10 @@
 For each selected community, in sample order: an overview map (总图) of the whole
 community (or of its segment when the community was split), then -- when that
 overview is smaller than ``1:max_scale`` and so too small to walk with -- numbered
-detail maps (分图) of equal tiles at a readable scale, indexed on the overview, then
-the assignment sheet pages (:mod:`fieldsurvey.reports.sheets`).
+detail maps (分图): equal tiles over the area that has dwellings, each at a scale of
+at least ``1:max_scale``, tiles without dwellings dropped, numbered in reading order
+and indexed on the overview (which sample lines each shows); then the assignment
+sheet pages (:mod:`fieldsurvey.reports.sheets`).
 
 Scale. Each community is drawn in its own transverse Mercator (k = 1, centred on
 its dwellings); page points = metres / (scale x 0.3528 mm). The scale bar is drawn
@@ -136,6 +138,7 @@ def draw_field_maps(
     boundaries: Any = None,
     footprints: Any = None,
     roads: Any = None,
+    compounds: Any = None,
     paper: str = "A4",
     lang: str = "zh",
     font: str | os.PathLike[str] | CJKFont | None = None,
@@ -163,9 +166,11 @@ def draw_field_maps(
         Community polygons (GeoDataFrame, ``io.Boundaries`` or a vector file path) with
         ``id_field`` (and ``name_field``, used when the frame has no names). Without them
         the boundary is the convex hull of the dwellings, and every map says so.
-    footprints, roads
-        Optional building-footprint polygons (``building`` label column) and road lines
-        (``name`` label column), GeoDataFrames or vector file paths.
+    footprints, roads, compounds
+        Optional building-footprint polygons (``building`` label column), road lines
+        (``name`` label) and compound polygons (``name`` label), GeoDataFrames or vector
+        file paths; matched to a community by its id column when they have one, else by
+        location. Without compounds, each compound is the hull of its dwellings.
     paper
         ``"A4"`` or ``"A3"`` for the maps (sheets are always A4).
     lang
@@ -208,7 +213,9 @@ def draw_field_maps(
         id_field = "community_id"  # the readers name the id column community_id
     fp, _ = _load(footprints, lambda p: read_layer_file(p, "footprints"))
     rd, _ = _load(roads, lambda p: read_layer_file(p, "roads"))
+    cp, _ = _load(compounds, lambda p: read_layer_file(p, "compounds"))
     ids, bundles = communities(frame_df, sample_df, boundaries=bnd, footprints=fp, roads=rd,
+                               compounds=cp,
                                id_field=id_field, name_field=name_field, frame_file=frame_file,
                                sample_file=sample_file)
     ctx = SheetContext(
@@ -245,7 +252,7 @@ def _community_pages(c: Canvas, comm: Community, ctx: SheetContext, paper: str,
     overview = fit_map(extent, box)
     tiles: tuple[tuple[float, float, float, float], ...] = ()
     if overview.scale > max_scale:
-        tiles = tuple(_keep_tiles(comm, plan_tiles(extent, box, max_scale)))
+        tiles = tuple(_keep_tiles(comm, plan_tiles(comm.dwelling_extent, box, max_scale)))
     out: list[PageInfo] = []
     spec = MapPageSpec(page_size=size, frame=overview, tile=None, tiles=tiles,
                        overview_extent=overview.extent)
