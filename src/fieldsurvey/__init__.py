@@ -35,6 +35,11 @@ _EXPORTS: dict[str, str] = {
     "kish_select": "fieldsurvey.kish",
     "read_sample": "fieldsurvey.select.output",
     "write_sample": "fieldsurvey.select.output",
+    "draw_field_maps": "fieldsurvey.reports.maps",
+    "find_cjk_font": "fieldsurvey.reports.fonts",
+    "FieldStore": "fieldsurvey.store.store",
+    "merge_stores": "fieldsurvey.store.merge",
+    "export_store": "fieldsurvey.store.export",
 }
 
 __all__ = sorted(["__version__", *_EXPORTS])

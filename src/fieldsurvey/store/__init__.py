@@ -2,7 +2,9 @@
 
 :class:`~.store.FieldStore` writes (each entry its own committed transaction);
 :func:`~.merge.merge_stores` merges device stores; :func:`~.export.export_store` writes
-the analysis tables; :func:`~.progress.progress_table` counts the fieldwork.
+the analysis tables (:func:`~.export.answers_frame`, :func:`~._frames.cases_frame` give
+them as DataFrames); :func:`~.progress.progress_table` counts the fieldwork;
+:func:`~.issue.issue_stores` writes one store per interviewer.
 """
 
 from __future__ import annotations

@@ -1,0 +1,56 @@
+"""``fieldsurvey assign``: split the sample among interviewers, one store per device.
+
+Example::
+
+    fieldsurvey assign --sample sample.csv --interviewers team.csv --by community \\
+        --form questionnaires/resident_survey.xlsx --out field/
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``assign`` verb."""
+    p = subparsers.add_parser(
+        "assign", help="write one field store per interviewer with their assignments",
+        description="Allocate the released sample lines to interviewers and write a central "
+                    "store plus one device store per interviewer (with the questionnaire).")
+    p.add_argument("--sample", required=True, help="sample file (.csv, .xlsx or .parquet)")
+    p.add_argument("--interviewers", required=True,
+                   help="team file: column 'interviewer', optional 'name' and 'community_id'")
+    p.add_argument("--by", choices=("community",),
+                   help="give whole communities to one interviewer")
+    p.add_argument("--form", help="questionnaire (XLSForm .xlsx or .yaml) to pin in the stores")
+    p.add_argument("--survey-id", help="survey id (default: derived from the sample)")
+    p.add_argument("--include-unreleased", action="store_true",
+                   help="also issue reserve lines that are not released yet")
+    p.add_argument("--out", required=True, help="output directory for the .sqlite stores")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Issue the stores and print who got what."""
+    from rich.table import Table
+
+    from fieldsurvey.cli._ui import out_console
+    from fieldsurvey.select.readers import read_table
+    from fieldsurvey.store.issue import issue_stores
+
+    sample = read_table(args.sample)
+    team = read_table(args.interviewers, text_columns=("interviewer", "community_id", "name"))
+    res = issue_stores(sample, team, args.out, by=args.by, form=args.form,
+                       survey_id=args.survey_id, include_unreleased=args.include_unreleased)
+    table = Table(title=f"survey {res.survey_id}: {int(res.counts['cases'].sum())} cases issued")
+    for col in ("interviewer", "name", "communities", "cases", "store"):
+        table.add_column(col, justify="right" if col in ("communities", "cases") else "left")
+    for row in res.counts.itertuples(index=False):
+        table.add_row(str(row.interviewer), str(row.name), str(row.communities),
+                      str(row.cases), str(row.store))
+    out_console.print(table)
+    out_console.print(f"central store: {res.central}")
+    return 0
