@@ -345,3 +345,22 @@ def test_incremental_refresh_matches_full(form: Form) -> None:
         assert r._rel == inc_rel
         assert {k: v for k, v in r._vals.items() if v is not None} == {
             k: v for k, v in inc_vals.items() if v is not None}
+
+
+def test_field_list_screen(form: Form) -> None:
+    r = needs_runner(form)
+    for n in range(1, 12):
+        r.answer(("0",))
+        r.next()
+    assert r.current.key == "d1"
+    shown = r.screen()
+    assert [s.key for s in shown] == [f"d{i}" for i in range(1, 13)] + ["d0"]
+    with pytest.raises(InvalidAnswer):
+        r.next_screen()  # all required
+    for s in shown:
+        r.answer("4", s)
+    assert r.next_screen().key == "e1"
+    assert r.back_screen().key == "d1"
+    assert r.screen(r.current)[0].key == "d1"
+    r.jump("c11")
+    assert r.screen() == [r.current]

@@ -613,6 +613,54 @@ class InterviewRunner:
             i -= 1
         return self._pos
 
+    # ------------------------------------------------------------------ field-list screens
+    def _field_list(self, step: Step) -> Group | None:
+        q = step.question
+        if q is None:
+            return None
+        for name in q.parents:  # outermost first: a field-list shows all it contains
+            g = self.form.items_by_name[name]
+            if isinstance(g, Group) and g.field_list:
+                return g
+        return None
+
+    def screen(self, step: Step | None = None) -> list[Step]:
+        """The steps shown together with ``step`` (default current): every relevant
+        question of its outermost ``field-list`` group in the same repeat instance, or
+        the step alone."""
+        step = step or self.current
+        g = self._field_list(step)
+        if g is None:
+            return [step]
+        depth = len(self._plan.scope[g.name])
+        return [s for s in self._struct
+                if s.question is not None and g.name in s.question.parents
+                and s.instance[:depth] == step.instance[:depth] and self._ok(s)]
+
+    def next_screen(self) -> Step:
+        """Leave the current screen: every required question on it must be answered."""
+        shown = self.screen()
+        for s in shown:
+            q = s.question
+            if q is not None and q.required and q.is_input and self._answers.get(s.key) in (None, ""):
+                fallback = "此题必须回答" if (self.language or "").startswith("zh") else "an answer is required"
+                raise InvalidAnswer(self._message(q.required_message, fallback), field=s.key)
+        last = shown[-1]
+        if last.kind == "end":
+            return last
+        self._pos = self._first_relevant(self._index[last.key] + 1)
+        return self._pos
+
+    def back_screen(self) -> Step:
+        """Go to the first step of the previous screen."""
+        first = self.screen()[0]
+        self._pos = first
+        prev = self.back()
+        if prev is first:
+            return first
+        self._pos = self.screen(prev)[0]
+        return self._pos
+
     def jump(self, key: str) -> Step:
         """Go to the step ``key`` (an answer key, ``+repeat[..]`` or ``@end``) if relevant."""
         self._refresh()

@@ -87,7 +87,7 @@ def read_workbook(path: Path) -> dict[str, list[tuple[int, list[str | None]]]]:
             book = xlrd.open_workbook(str(path))
             for sh in book.sheets():
                 rows = ((i + 1, sh.row_values(i)) for i in range(sh.nrows))
-                sheets[sh.name.strip().lower()] = _collect(rows, path, sh.name, book.datemode)
+                sheets[sh.name.strip().lower()] = _collect(rows)
         else:
             import openpyxl
 
@@ -97,7 +97,7 @@ def read_workbook(path: Path) -> dict[str, list[tuple[int, list[str | None]]]]:
             try:
                 for ws in wb.worksheets:
                     rows = ((i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1))
-                    sheets[ws.title.strip().lower()] = _collect(rows, path, ws.title, None)
+                    sheets[ws.title.strip().lower()] = _collect(rows)
             finally:
                 wb.close()
     except QuestionnaireError:
@@ -119,16 +119,11 @@ def read_workbook(path: Path) -> dict[str, list[tuple[int, list[str | None]]]]:
     return sheets
 
 
-def _collect(rows: Iterator[tuple[int, list[Any]]], path: Path, sheet: str,
-             datemode: int | None) -> list[tuple[int, list[str | None]]]:
+def _collect(rows: Iterator[tuple[int, list[Any]]]) -> list[tuple[int, list[str | None]]]:
     out: list[tuple[int, list[str | None]]] = []
     empty = 0
     for number, values in rows:
-        cells = []
-        for v in values:
-            if datemode is not None and isinstance(v, float) and False:  # pragma: no cover
-                pass
-            cells.append(_cell(v))
+        cells = [_cell(v) for v in values]
         if any(c is not None for c in cells):
             out.append((number, cells))
             empty = 0
@@ -234,10 +229,6 @@ def load_xlsform(path: str | Path) -> Form:
         raise QuestionnaireError("the workbook has no 'survey' sheet", file=file,
                                  got="sheets " + ", ".join(repr(s) for s in sheets) or "none",
                                  hint="An XLSForm needs a sheet called survey")
-    for name, data in sheets.items():
-        if name not in KNOWN_SHEETS and len(data) > 1:
-            raise QuestionnaireError(f"sheet '{name}' is not supported", file=file, sheet=name,
-                                     hint="fieldsurvey reads survey, choices, settings and special_answers")
     languages: list[str] = []
     survey = _rows("survey", sheets["survey"], file, _survey_key, languages)
     choices = _rows("choices", sheets.get("choices", []), file, _choice_key, languages)
@@ -246,8 +237,18 @@ def load_xlsform(path: str | Path) -> Form:
     if languages == [""]:
         languages = []
     langs = [lang for lang in languages if lang]
-    return build_form(file=file, survey=survey, choices=choices, settings=settings,
+    form = build_form(file=file, survey=survey, choices=choices, settings=settings,
                       languages=langs, specials=specials, default_id=p.stem)
+    # checked last, so that a form's own errors (types, columns, rows) are reported first
+    for name, data in sheets.items():
+        if name not in KNOWN_SHEETS and len(data) > 1:
+            raise QuestionnaireError(
+                f"sheet '{name}' is not supported", file=file, sheet=name, row=data[1][0],
+                got=f"{len(data) - 1} row(s) of values",
+                hint="fieldsurvey reads survey, choices, settings and special_answers; "
+                     "remove or empty this sheet",
+            )
+    return form
 
 
 def _settings(data: list[tuple[int, list[str | None]]], file: str) -> dict[str, Any]:
