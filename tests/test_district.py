@@ -239,9 +239,9 @@ def test_margins_count_the_adults(district: District) -> None:
     m, p = district.margins, district.persons
     assert list(m.columns) == ["variable", "level", "total"]
     adults = int((p["age"] >= 18).sum())
-    assert m.groupby("variable")["total"].sum().to_dict() == {"age_group": adults, "age_sex": adults, "sex": adults}
+    assert m.groupby("variable")["total"].sum().to_dict() == {"age_group": adults, "sex:age_group": adults, "sex": adults}
     male_young = int(((p["sex"] == "male") & p["age"].between(18, 29)).sum())
-    assert m.set_index(["variable", "level"]).loc[("age_sex", "male:18-29"), "total"] == male_young
+    assert m.set_index(["variable", "level"]).loc[("sex:age_group", "male:18-29"), "total"] == male_young
     res = p.groupby(p["dwelling_id"].str[:12]).size()
     assert (res.reindex(district.boundaries["community_id"]).to_numpy() == district.boundaries["residents"]).all()
     assert 0.45 < (p["sex"] == "male").mean() < 0.56
@@ -333,10 +333,18 @@ def test_load_errors_are_clear(small: District, tmp_path: Path) -> None:
         load_district(tmp_path)
 
 
-def test_command_writes_the_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_writes_the_files(
+    small: District, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fieldsurvey.district as mod
+
+    asked = []
+    monkeypatch.setattr(mod, "generate_district", lambda seed, scale: asked.append((seed, scale)) or small)
     assert main(["--out", str(tmp_path / "m"), "--seed", "5", "--scale", "0.05"]) == 0
+    assert asked == [(5, 0.05)]
     assert (tmp_path / "m" / "listing.csv").is_file()
     assert "listing.csv" in capsys.readouterr().out
+    monkeypatch.undo()
     assert main(["--out", str(tmp_path / "n"), "--scale", "0"]) == 2
     assert "scale" in capsys.readouterr().err
     assert not (tmp_path / "n").exists()

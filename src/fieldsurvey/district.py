@@ -91,8 +91,9 @@ class District:
         ``sex`` (male/female), ``age``, ``migrant``. The truth a simulated fieldwork
         meets at the door; only in memory (not written: too big for ``maps/``).
     margins
-        The adult population by ``sex``, ``age_group`` and ``age_sex`` (columns
-        ``variable``, ``level``, ``total``), counted from ``persons``.
+        The adult population by ``sex``, ``age_group`` and ``sex:age_group`` (columns
+        ``variable``, ``level``, ``total``; the format of ``fieldsurvey.weights``),
+        counted from ``persons``.
     """
 
     seed: int
@@ -345,8 +346,10 @@ and 21 强基类 communities, 447 compounds (152 商业小区, 164 无物业楼�
   points outside every boundary, rows pasted twice, copied ids, dwellings listed twice,
   missing coordinates, dwellings under a neighbouring community's code, and
   {unlisted} ({unlisted_name}), not listed yet.
-- `margins.csv`: the adult (18+) population by `sex`, `age_group` and `age_sex`
-  (`variable`, `level`, `total`); rake to `sex` and `age_group`, or post-stratify to `age_sex`.
+- `margins.csv`: the adult (18+) population by `sex` (male/female), `age_group` (18-29,
+  30-39, 40-49, 50-59, 60-69, 70+) and their cross-classification `sex:age_group` (levels
+  `male:18-29`, ...), as `variable`, `level`, `total`: rake to `sex` and `age_group`, or
+  post-stratify to `sex:age_group`, not both.
 
 The residents themselves (households with sex, age and migrant status) are not written
 (too big for the repository); `fieldsurvey.district.generate_district({seed}).persons`

@@ -63,13 +63,13 @@ def _coords_to_lonlat(c: np.ndarray) -> np.ndarray:
 
 
 def snap7(values: np.ndarray) -> np.ndarray:
-    """Round to 7 decimals, correctly (the double nearest the decimal; NaN stays NaN).
+    """Round to 7 decimals: the double nearest a 7-decimal number (NaN stays NaN).
 
-    ``np.round`` can be one unit in the last place off, which would print as 17 digits;
-    Python's ``round`` is exact, so what is written is what is read back.
+    ``rint(x * 1e7)`` is an exact integer k and IEEE division is correctly rounded, so
+    ``k / 1e7`` is the double nearest the decimal k·10⁻⁷: it prints with at most 7
+    decimals and reads back as the same double.
     """
-    a = np.asarray(values, dtype=float)
-    return np.fromiter((round(v, 7) for v in a.ravel().tolist()), float, a.size).reshape(a.shape)
+    return np.rint(np.asarray(values, dtype=float) * 1e7) / 1e7
 
 
 def snap_geoms(geoms: np.ndarray) -> np.ndarray:

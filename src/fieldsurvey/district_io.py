@@ -91,8 +91,8 @@ def geojson_bytes(gdf: gpd.GeoDataFrame, name: str) -> bytes:
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 bytes: no index, ``\\n`` line ends, floats with 7 decimals."""
-    return df.to_csv(index=False, lineterminator="\n", float_format="%.7f").encode()
+    """CSV as UTF-8 bytes: no index, ``\\n`` line ends, floats in their shortest form."""
+    return df.to_csv(index=False, lineterminator="\n").encode()
 
 
 def _sha256(data: bytes) -> str:

@@ -128,7 +128,7 @@ def household_members(
     sd = np.array([_HEAD_AGE[k][1] for k in _HEAD_AGE])
     key = pd.Series(head_kind).map({name: i for i, name in enumerate(_HEAD_AGE)}).to_numpy(np.int64)
     head_age = np.clip(rng.normal(mu[key], sd[key]), 20, 94).round()
-    head_male = rng.uniform(size=h) < 0.62
+    head_male = rng.uniform(size=h) < 0.56
     hh = np.repeat(np.arange(h), size)
     k = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size) + 1
     n = len(hh)
@@ -154,17 +154,21 @@ def household_members(
 def margins_table(sex: np.ndarray, age: np.ndarray) -> pd.DataFrame:
     """Adult (18+) population by sex, by age group, and by age group x sex.
 
-    Long format with columns ``variable`` (``sex``, ``age_group``, ``age_sex``), ``level``
-    and ``total``; ``age_sex`` levels read ``male:18-29``. Use either the two one-way
-    margins (raking) or ``age_sex`` (post-stratification), not both.
+    Long format with columns ``variable`` (``sex``, ``age_group``, ``sex:age_group``),
+    ``level`` and ``total``, as ``fieldsurvey.weights`` reads margins (a variable ``a:b`` is
+    the cross-classification of columns ``a`` and ``b``, levels ``male:18-29``). Use either
+    the two one-way margins (raking) or ``sex:age_group`` (post-stratification), not both.
     """
     adult = age >= 18
-    group = np.array(AGE_GROUPS, dtype=object)[np.searchsorted(_AGE_EDGES, age[adult], side="right") - 1]
-    s = sex[adult]
-    rows = [("sex", lv, int((s == lv).sum())) for lv in ("male", "female")]
-    rows += [("age_group", g, int((group == g).sum())) for g in AGE_GROUPS]
+    group = np.searchsorted(_AGE_EDGES, age[adult], side="right") - 1
+    female = (sex[adult] == "female").astype(np.int64)
+    k = len(AGE_GROUPS)
+    cells = np.bincount(female * k + group, minlength=2 * k).reshape(2, k)
+    sexes = ("male", "female")
+    rows = [("sex", lv, int(cells[i].sum())) for i, lv in enumerate(sexes)]
+    rows += [("age_group", g, int(cells[:, j].sum())) for j, g in enumerate(AGE_GROUPS)]
     rows += [
-        ("age_sex", f"{lv}:{g}", int(((s == lv) & (group == g)).sum()))
-        for lv in ("male", "female") for g in AGE_GROUPS
+        ("sex:age_group", f"{lv}:{g}", int(cells[i, j]))
+        for i, lv in enumerate(sexes) for j, g in enumerate(AGE_GROUPS)
     ]
     return pd.DataFrame(rows, columns=["variable", "level", "total"])

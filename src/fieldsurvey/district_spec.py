@@ -6,7 +6,8 @@ communities; 447 compounds, of which 152 commercial estates (商业小区, 128 o
 new town), 164 courtyards without property management (无物业楼院) and 131 work-unit
 compounds (单位小区), both in the old town; 8 communities above 10,000 residents (six in
 the new town, two in 南湖街道), one of them (in 科创街道, by the industrial park) mostly
-migrants. One small new-town community has not been listed yet.
+migrants. One small new-town community has not been listed yet; another, of newly
+delivered estates, has a third of its dwellings empty.
 
 Sizes are targets in residents; the dwellings that house them follow from the expected
 persons per dwelling of each zone, and the realised counts come from the generated
@@ -34,7 +35,7 @@ COMPOUND_KINDS = ("商业小区", "无物业楼院", "单位小区")
 COMMUNITY_TYPES = {"示范类": 9, "创优类": 9, "强基类": 21}
 _NEW_COMMERCIAL, _OLD_COMMERCIAL, _COURTYARDS, _WORK_UNITS = 128, 24, 164, 131
 #: expected persons per listed dwelling (occupancy x households per dwelling x size)
-_PERSONS_PER_DWELLING = {"old": 2.50, "new": 2.10, "hub": 2.80}
+_PERSONS_PER_DWELLING = {"old": 2.50, "new": 2.10, "hub": 2.80, "fresh": 1.70}
 
 
 def allocate(total: int, weights: np.ndarray, minimum: int) -> np.ndarray:
@@ -71,6 +72,9 @@ def community_table(rng: np.random.Generator, scale: float) -> pd.DataFrame:
     hub[rng.choice(np.flatnonzero(large & (df["street_index"].to_numpy() == 5)))] = True
     unlisted = np.zeros(n, dtype=bool)
     unlisted[np.flatnonzero(~large & (df["street_index"].to_numpy() == 3))[0]] = True
+    # one medium new-town community of newly delivered estates: a third stands empty
+    fresh = np.zeros(n, dtype=bool)
+    fresh[rng.choice(np.flatnonzero(new & ~large & ~unlisted))] = True
     residents = np.where(
         large,
         rng.uniform(10_800, 12_800, n),
@@ -81,7 +85,8 @@ def community_table(rng: np.random.Generator, scale: float) -> pd.DataFrame:
     df["type"] = np.where(rank < 9, "示范类", np.where(rank < 18, "创优类", "强基类"))
     df["large"], df["migrant_hub"], df["unlisted"] = large, hub, unlisted
     df["target_residents"] = residents
-    zone_key = np.where(hub, "hub", df["zone"].to_numpy())
+    df["fresh"] = fresh
+    zone_key = np.where(hub, "hub", np.where(fresh, "fresh", df["zone"].to_numpy()))
     ppd = np.array([_PERSONS_PER_DWELLING[z] for z in zone_key])
     df["target_dwellings"] = residents * scale / ppd
     df["migrant_rate"] = np.where(
