@@ -4,8 +4,9 @@ Vocabulary and numbers follow R's ``survey`` package (Lumley): build a design wi
 :class:`SurveyDesign` (``svydesign``) or :func:`as_replicate` /
 :meth:`ReplicateDesign.from_columns` (``as.svrepdesign`` / ``svrepdesign``), then call
 :func:`svymean`, :func:`svytotal`, :func:`svyprop`, :func:`svyratio`, :func:`svyquantile`
-(each with ``by=`` for domains, or through :func:`svyby`). Every estimator returns a frozen
-:class:`EstimateTable`.
+(each with ``by=`` for domains, or through :func:`svyby`), and for Likert items
+:func:`satisfaction_items`, :func:`satisfaction_index` and :func:`satisfaction_summary`.
+Every estimator returns a frozen :class:`EstimateTable`.
 """
 
 from fieldsurvey.estimate.design import LONELY_PSU_RULES, SurveyDesign
@@ -14,6 +15,11 @@ from fieldsurvey.estimate.estimators import svymean, svyprop, svyratio, svytotal
 from fieldsurvey.estimate.quantile import svyquantile
 from fieldsurvey.estimate.replicate import REPLICATE_TYPES, ReplicateDesign, as_replicate
 from fieldsurvey.estimate.results import Estimate, EstimateTable
+from fieldsurvey.estimate.satisfaction import (
+    satisfaction_index,
+    satisfaction_items,
+    satisfaction_summary,
+)
 
 __all__ = [
     "LONELY_PSU_RULES",
@@ -23,6 +29,9 @@ __all__ = [
     "ReplicateDesign",
     "SurveyDesign",
     "as_replicate",
+    "satisfaction_index",
+    "satisfaction_items",
+    "satisfaction_summary",
     "svyby",
     "svymean",
     "svyprop",

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.errors import ColumnError, EstimationError
+from fieldsurvey.estimate._groups import codes_of
 
 __all__ = ["as_names", "categorical_column", "level_label", "numeric_column", "require_columns"]
 
@@ -31,7 +32,7 @@ def require_columns(data: pd.DataFrame, names: Sequence[str], source: str | None
                 file=source,
                 field=name,
                 expected="one of the file's columns",
-                got=shown + (" ..." if len(data.columns) > 30 else ""),
+                got=shown + (f" and {len(data.columns) - 30} more" if len(data.columns) > 30 else ""),
                 hint="column names are used exactly as in the file (case, dots and Chinese included)",
             )
 
@@ -71,5 +72,11 @@ def categorical_column(data: pd.DataFrame, name: str, source: str | None) -> tup
     """Codes 0..k-1 of the column's sorted distinct values (-1 for missing) and those values."""
     require_columns(data, [name], source)
     col = data[name]
-    codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
+    if pd.api.types.is_integer_dtype(col.dtype) and not col.hasnans:
+        codes, uniques = codes_of(col)  # integers in a compact range: coded in sorted order
+        return codes, [u.item() if hasattr(u, "item") else u for u in uniques]
+    try:
+        codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
+    except TypeError:  # values of mixed types: sort them as text
+        codes, uniques = pd.factorize(col.map(lambda v: v if pd.isna(v) else str(v)), sort=True)
     return np.asarray(codes, dtype=np.int64), list(uniques)

@@ -44,10 +44,24 @@ class RatioResult:
     thetas: np.ndarray | None  # replicate estimates (replicates, domains), replicate designs
 
 
-def _bincount(dom: np.ndarray, keep: np.ndarray, v: np.ndarray | None, count: int) -> np.ndarray:
-    if keep.all():
+def _bincount(dom: np.ndarray, keep: np.ndarray | None, v: np.ndarray | None, count: int) -> np.ndarray:
+    if keep is None:
         return np.bincount(dom, weights=v, minlength=count)
     return np.bincount(dom[keep], weights=None if v is None else v[keep], minlength=count)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Inner product without BLAS (faster for one long vector, and no BLAS threads)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def _nonzero_weights(design: Design) -> bool:
+    """Whether every weight is non-zero (cached on the design)."""
+    cached = getattr(design, "_all_nonzero", None)
+    if cached is None:
+        cached = bool(np.all(design.weights != 0))
+        design._all_nonzero = cached  # type: ignore[union-attr]
+    return cached
 
 
 def ratio_stat(
@@ -65,65 +79,114 @@ def ratio_stat(
     ``domain`` holds codes 0..count-1, -1 for rows left out (missing y or x, or outside
     every domain); ``y`` and ``x`` must not be NaN on the kept rows.
     """
-    keep = domain >= 0
     w = design.weights
-    dom0 = np.where(keep, domain, 0)
-    yk = np.where(keep, y, 0.0) if not keep.all() else y
-    wy = w * yk
-    big_y = _bincount(dom0, keep, wy, count)
-    if total:
-        est = big_y
-        big_x = None
+    keep_mask = domain >= 0
+    keep = None if keep_mask.all() else keep_mask
+    if keep is not None:  # zero the rows left out, so they add nothing anywhere
+        y = np.where(keep, y, 0.0)
+        x = None if x is None else np.where(keep, x, 0.0)
+        wk = np.where(keep, w, 0.0)
     else:
-        wx = w if x is None else w * (np.where(keep, x, 0.0) if not keep.all() else x)
-        big_x = _bincount(dom0, keep, wx, count)
+        wk = w
+    if count == 1:
+        return _one_domain(design, y, x, wk, keep_mask, keep, total, want_deff)
+    dom0 = np.where(keep_mask, domain, 0) if keep is not None else domain
+    big_w = np.bincount(dom0, weights=wk, minlength=count)
+    big_y = np.bincount(dom0, weights=wk * y, minlength=count)
+    n = _bincount(dom0, keep, None, count).astype(np.int64)
+    if total:
+        est, big_x, u = big_y, None, y
+    else:
+        big_x = big_w if x is None else np.bincount(dom0, weights=wk * x, minlength=count)
         with np.errstate(invalid="ignore", divide="ignore"):
             est = big_y / big_x
-    n = _bincount(dom0, keep, None, count).astype(np.int64)
-    # residuals u (per row): y for totals, (y - theta x) / X for ratios and means
-    if total:
-        u = yk
-    else:
-        xr = 1.0 if x is None else np.where(keep, x, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            u = (yk - est[dom0] * xr) / big_x[dom0]
-        u = np.where(keep, u, 0.0) if not keep.all() else u
-    thetas = None
-    if isinstance(design, SurveyDesign):
-        t, present = taylor.unit_totals(design, w * u, domain, count)
-        var = taylor.variance(design, t, present)
-    else:
-        rep_y = design.replicate_totals(yk, domain, count)
-        if total:
-            thetas = rep_y
+            u = (y - (est[dom0] if x is None else est[dom0] * x)) / big_x[dom0]
+        if keep is not None:
+            u = np.where(keep, u, 0.0)
+    var, thetas = _variance(design, y, x, wk * u, domain, count, est, total)
+    deff = np.full(count, np.nan)
+    if want_deff:
+        if isinstance(design, SurveyDesign) and not _nonzero_weights(design):
+            nobs = _bincount(dom0, keep_mask & (w != 0), None, count)
         else:
-            xv = np.ones_like(yk) if x is None else np.where(keep, x, 0.0)
-            rep_x = design.replicate_totals(xv, domain, count)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                thetas = rep_y / rep_x
-        var = design.variance(thetas, est)
-    deff = _deff(design, u, w, dom0, keep, count, var) if want_deff else np.full(count, np.nan)
+            nobs = n.astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ubar = np.bincount(dom0, weights=wk * u, minlength=count) / big_w
+            dev = u - ubar[dom0]
+            ss = np.bincount(dom0, weights=wk * dev * dev, minlength=count)
+            deff = _deff_from(var, ss, big_w, nobs)
     return RatioResult(est, var, deff, n, thetas)
 
 
-def _deff(
+def _one_domain(
     design: Design,
-    u: np.ndarray,
-    w: np.ndarray,
-    dom0: np.ndarray,
-    keep: np.ndarray,
-    count: int,
-    var: np.ndarray,
-) -> np.ndarray:
-    big_w = _bincount(dom0, keep, w, count)
-    if isinstance(design, SurveyDesign):
-        nobs = _bincount(dom0, keep & (w != 0), None, count)
+    y: np.ndarray,
+    x: np.ndarray | None,
+    wk: np.ndarray,
+    keep_mask: np.ndarray,
+    keep: np.ndarray | None,
+    total: bool,
+    want_deff: bool,
+) -> RatioResult:
+    """The whole population (one domain): dot products instead of group sums."""
+    big_w = float(wk.sum())
+    big_y = _dot(wk, y)
+    n = int(keep_mask.sum()) if keep is not None else design.n
+    if total:
+        est, u = big_y, y
     else:
-        nobs = _bincount(dom0, keep, None, count)
+        big_x = big_w if x is None else _dot(wk, x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = big_y / big_x
+            u = ((y - est) if x is None else (y - est * x)) / big_x
+        if keep is not None:
+            u = np.where(keep, u, 0.0)
+    wu = wk * u
+    domain = None if keep is None else np.where(keep_mask, 0, -1)
+    var, thetas = _variance(design, y, x, wu, domain, 1, np.array([est]), total)
+    deff = np.full(1, np.nan)
+    if want_deff:
+        if isinstance(design, SurveyDesign) and not _nonzero_weights(design):
+            nobs = float(np.count_nonzero(keep_mask & (design.weights != 0)))
+        else:
+            nobs = float(n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dev = u - float(wu.sum()) / big_w
+            ss = _dot(wk, dev * dev)
+            deff = _deff_from(var, np.array([ss]), np.array([big_w]), np.array([nobs]))
+    return RatioResult(np.array([est]), var, deff, np.array([n]), thetas)
+
+
+def _variance(
+    design: Design,
+    y: np.ndarray,
+    x: np.ndarray | None,
+    z: np.ndarray,
+    domain: np.ndarray | None,
+    count: int,
+    est: np.ndarray,
+    total: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Taylor variance of the influence values z, or the replicate variance."""
+    if isinstance(design, SurveyDesign):
+        t, present = taylor.unit_totals(design, z, domain, count)
+        return taylor.variance(design, t, present), None
+    dom = np.zeros(design.n, dtype=np.int64) if domain is None else domain
+    rep_y = design.replicate_totals(y, dom, count)
+    if total:
+        thetas = rep_y
+    else:
+        xv = np.ones_like(y) if x is None else x
+        rep_x = design.replicate_totals(xv, dom, count)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            thetas = rep_y / rep_x
+    return design.variance(thetas, est), thetas
+
+
+def _deff_from(var: np.ndarray, ss: np.ndarray, big_w: np.ndarray, nobs: np.ndarray) -> np.ndarray:
+    """var / (s^2 W^2 (W - n) / (W n)) with s^2 = n / (n - 1) * ss / W; NaN when W < n."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        ubar = _bincount(dom0, keep, w * u, count) / big_w
-        dev = u - ubar[dom0]
-        s2 = nobs / (nobs - 1) * _bincount(dom0, keep, w * dev * dev, count) / big_w
+        s2 = nobs / (nobs - 1) * ss / big_w
         vsrs = s2 * big_w**2 * (big_w - nobs) / (big_w * nobs)
         out = var / vsrs
     return np.where(big_w < nobs, np.nan, out)

@@ -39,7 +39,7 @@ import pandas as pd
 
 from fieldsurvey.errors import DesignError
 from fieldsurvey.estimate._columns import as_names, numeric_column, require_columns
-from fieldsurvey.estimate._groups import codes_of, combine
+from fieldsurvey.estimate._groups import codes_of, combine, first_index
 
 __all__ = ["LONELY_PSU_RULES", "LonelyPSU", "Stage", "SurveyDesign"]
 
@@ -65,8 +65,8 @@ class Stage:
         The factor (N - n) / N per stratum (1 without FPC or for N infinite).
     fraction
         The sampling fraction n / N per stratum (0 for N infinite; 1 without FPC).
-    stratum_values
-        A readable label per stratum, for error messages.
+    stratum_rows
+        The first row of every stratum (for labels in messages).
     """
 
     unit_cluster: np.ndarray
@@ -78,15 +78,8 @@ class Stage:
     npsu: np.ndarray
     fpc: np.ndarray
     fraction: np.ndarray
-    stratum_values: np.ndarray
-
-
-def _first_index(codes: np.ndarray, n: int) -> np.ndarray:
-    """Row index of the first occurrence of every code 0..n-1."""
-    first = np.full(n, -1, dtype=np.int64)
-    rev = np.arange(codes.size - 1, -1, -1)
-    first[codes[rev]] = rev
-    return first
+    stratum_rows: np.ndarray
+    units_are_clusters: bool = False
 
 
 class SurveyDesign:
@@ -169,51 +162,65 @@ class SurveyDesign:
                 got=f"{len(self.fpc_columns)}",
                 hint="use a column of Inf (or leave the stage out of ids) for a stage without FPC",
             )
-        clusters, strata_codes, strata_labels = self._stage_codes(n_stages)
-        sampsize = [self._npsu(clusters[s], strata_codes[s]) for s in range(n_stages)]
-        popsize = self._popsizes(strata_codes, sampsize) if self.fpc_columns else None
-        self.weights = self._weights(popsize, sampsize, strata_codes)
+        clusters, strata_codes, reps = self._stage_codes(n_stages)
+        stage_info = []  # (n_clusters, n_strata, stratum representative rows, PSUs per stratum)
+        for s in range(n_stages):
+            cl, st = clusters[s], strata_codes[s]
+            n_cl, n_st = int(cl.max()) + 1, int(st.max()) + 1
+            st_rep = reps[s - 1] if s > 0 and st is clusters[s - 1] else first_index(st, n_st)
+            npsu = np.bincount(st[reps[s]], minlength=n_st).astype(np.float64)
+            stage_info.append((n_cl, n_st, st_rep, npsu))
+        popsize = self._popsizes(strata_codes, stage_info) if self.fpc_columns else None
+        self.weights = self._weights(popsize, strata_codes, stage_info)
         self.stage1_cluster = clusters[0]
         self.stage1_stratum = strata_codes[0]
         # with FPC every stage contributes; without, only the first (ultimate clusters)
         var_stages = n_stages if popsize is not None else 1
         self.row_unit = clusters[var_stages - 1]
         self.n_units = int(self.row_unit.max()) + 1
-        unit_first_row = _first_index(self.row_unit, self.n_units)
+        unit_rep = reps[var_stages - 1]
         stages = []
         for s in range(var_stages):
             cl, st = clusters[s], strata_codes[s]
-            n_cl, n_st = int(cl.max()) + 1, int(st.max()) + 1
-            cl_first = _first_index(cl, n_cl)
-            st_first = _first_index(st, n_st)
-            npsu = np.bincount(st[cl_first], minlength=n_st).astype(np.float64)
+            n_cl, n_st, st_rep, npsu = stage_info[s]
             if popsize is None:
                 fpcf, frac = np.ones(n_st), np.ones(n_st)
             else:
-                big_n = popsize[s][st_first]
+                big_n = popsize[s]
                 fpcf = np.where(np.isinf(big_n), 1.0, (big_n - npsu) / big_n)
                 frac = np.where(np.isinf(big_n), 0.0, npsu / big_n)
-            parent = clusters[s - 1][st_first] if s > 0 else np.zeros(n_st, dtype=np.int64)
-            n_par = int(clusters[s - 1].max()) + 1 if s > 0 else 1
+            parent = clusters[s - 1][st_rep] if s > 0 else np.zeros(n_st, dtype=np.int64)
+            n_par = stage_info[s - 1][0] if s > 0 else 1
+            unit_cluster = cl[unit_rep] if s < var_stages - 1 else np.arange(n_cl)
             stages.append(
                 Stage(
-                    unit_cluster=cl[unit_first_row],
+                    unit_cluster=unit_cluster,
                     n_clusters=n_cl,
-                    cluster_stratum=st[cl_first],
+                    cluster_stratum=st[reps[s]],
                     n_strata=n_st,
                     stratum_parent=parent,
                     n_parents=n_par,
                     npsu=npsu,
                     fpc=fpcf,
                     fraction=frac,
-                    stratum_values=strata_labels[s][st_first],
+                    stratum_rows=st_rep,
+                    units_are_clusters=s == var_stages - 1,
                 )
             )
         self.stages: tuple[Stage, ...] = tuple(stages)
 
+    def stratum_label(self, stage: int, stratum: int) -> str:
+        """A readable name of a stratum (stage counted from 0), for messages."""
+        row = int(self.stages[stage].stratum_rows[stratum])
+        if stage == 0:
+            return str(self.data[self.strata[0]].iloc[row]) if self.strata else "(all)"
+        parent_id = self.ids[stage - 1] if self.ids else None
+        where = f"{parent_id}={self.data[parent_id].iloc[row]}" if parent_id else f"row {row + 1}"
+        return f"within {where}"
+
     # -- construction helpers ---------------------------------------------------------------
-    def _codes(self, name: str, what: str) -> tuple[np.ndarray, np.ndarray]:
-        codes, uniques = codes_of(self.data[name])
+    def _codes(self, name: str, what: str) -> np.ndarray:
+        codes, _ = codes_of(self.data[name])
         if (codes < 0).any():
             row = int(np.flatnonzero(codes < 0)[0]) + 1
             raise DesignError(
@@ -224,32 +231,42 @@ class SurveyDesign:
                 expected=f"a {what} for every respondent",
                 got="an empty cell",
             )
-        return codes, uniques[codes]
+        return codes
 
     def _stage_codes(self, n_stages: int) -> tuple[list, list, list]:
+        """Cluster and stratum codes per stage (R's interactions), a row of every cluster."""
         n = self.n
         if self.strata:
-            st_codes = [self._codes(c, "stratum") for c in self.strata]
+            st_given = [self._codes(c, "stratum") for c in self.strata]
         else:
-            st_codes = [(np.zeros(n, dtype=np.int64), np.full(n, "(all)", dtype=object))]
+            st_given = [np.zeros(n, dtype=np.int64)]
         if self.ids:
-            id_codes = [self._codes(c, "cluster id")[0] for c in self.ids]
+            id_codes = [self._codes(c, "cluster id") for c in self.ids]
         else:
             id_codes = [np.arange(n, dtype=np.int64)]
         clusters: list[np.ndarray] = []
         strata: list[np.ndarray] = []
-        labels: list[np.ndarray] = []
+        reps: list[np.ndarray] = []
         for s in range(n_stages):
-            st, lab = st_codes[min(s, len(st_codes) - 1)]
-            if s > 0:
-                st = combine(st, clusters[s - 1])
-            cl = id_codes[s] if s == 0 else combine(clusters[s - 1], id_codes[s])
-            if self.nest and self.has_strata:
-                cl = combine(st, cl)
-            self._check_nested(cl, st, s)
+            if s == 0:
+                st = st_given[0]
+                cl = id_codes[0]
+                if self.nest and self.has_strata:
+                    cl = combine(st, cl)
+            else:
+                # stage-s strata: the given stratum crossed with the stage s-1 cluster; when no
+                # new stratum column is given this is just the stage s-1 cluster (nested)
+                st = clusters[s - 1] if s >= len(st_given) else combine(st_given[s], clusters[s - 1])
+                cl = combine(clusters[s - 1], id_codes[s])
+                if self.nest and s < len(st_given):
+                    cl = combine(st, cl)
+            n_cl = int(cl.max()) + 1
+            rep = first_index(cl, n_cl)
+            if n_cl < n:
+                self._check_nested(cl, st, rep, s)
             clusters.append(cl)
             strata.append(st)
-            labels.append(lab)
+            reps.append(rep)
         if int(clusters[0].max()) == 0 and not (self.nest and self.has_strata):
             raise DesignError(
                 "the design has only one primary sampling unit",
@@ -257,10 +274,9 @@ class SurveyDesign:
                 field=self.ids[0] if self.ids else None,
                 hint="a variance needs at least two PSUs; check the cluster column",
             )
-        return clusters, strata, labels
+        return clusters, strata, reps
 
-    def _check_nested(self, cl: np.ndarray, st: np.ndarray, s: int) -> None:
-        first = _first_index(cl, int(cl.max()) + 1)
+    def _check_nested(self, cl: np.ndarray, st: np.ndarray, first: np.ndarray, s: int) -> None:
         bad = st != st[first][cl]
         if bad.any():
             row = int(np.flatnonzero(bad)[0]) + 1
@@ -275,34 +291,31 @@ class SurveyDesign:
                 hint="if cluster ids restart in every stratum, use nest=True (--nest)",
             )
 
-    @staticmethod
-    def _npsu(cl: np.ndarray, st: np.ndarray) -> np.ndarray:
-        first = _first_index(cl, int(cl.max()) + 1)
-        per_stratum = np.bincount(st[first], minlength=int(st.max()) + 1)
-        return per_stratum[st].astype(np.float64)
-
-    def _popsizes(self, strata: list[np.ndarray], sampsize: list[np.ndarray]) -> list[np.ndarray]:
+    def _popsizes(self, strata: list[np.ndarray], info: list) -> list[np.ndarray]:
+        """Population size N_h of every stratum at every stage, from the FPC columns."""
         raw = [numeric_column(self.data, c, self.source) for c in self.fpc_columns]
+        lo, hi, ge1 = np.inf, -np.inf, True
         for name, vals in zip(self.fpc_columns, raw, strict=True):
             if np.isnan(vals).any():
                 row = int(np.flatnonzero(np.isnan(vals))[0]) + 1
                 raise DesignError("missing FPC value", file=self.source, row=row, field=name)
-        allv = np.concatenate(raw)
-        is_popsize = bool((allv > 1).any())
-        if is_popsize != bool((allv >= 1).all()):
+            lo, hi = min(lo, float(vals.min())), max(hi, float(vals.max()))
+        is_popsize = hi > 1
+        ge1 = lo >= 1
+        if is_popsize != ge1:
             raise DesignError(
                 "FPC mixes population sizes and sampling fractions",
                 file=self.source,
                 field=",".join(self.fpc_columns),
                 expected="all values >= 1 (population sizes) or all <= 1 (sampling fractions)",
-                got=f"values from {allv.min():g} to {allv.max():g}",
+                got=f"values from {lo:g} to {hi:g}",
             )
         out = []
         for s, (name, vals) in enumerate(zip(self.fpc_columns, raw, strict=True)):
-            big_n = vals if is_popsize else sampsize[s] / vals
             st = strata[s]
-            first = _first_index(st, int(st.max()) + 1)
-            varies = big_n != big_n[first][st]
+            _, _, st_rep, npsu = info[s]
+            per_stratum = vals[st_rep]
+            varies = vals != per_stratum[st]
             if varies.any():
                 row = int(np.flatnonzero(varies)[0]) + 1
                 raise DesignError(
@@ -312,23 +325,23 @@ class SurveyDesign:
                     field=name,
                     expected="one population size (or fraction) per stratum",
                 )
-            small = big_n < sampsize[s]
+            with np.errstate(divide="ignore"):
+                big_n = per_stratum if is_popsize else npsu / per_stratum
+            small = big_n < npsu
             if small.any():
-                row = int(np.flatnonzero(small)[0]) + 1
+                h = int(np.flatnonzero(small)[0])
                 raise DesignError(
                     f"the FPC implies more than 100% sampling at stage {s + 1}",
                     file=self.source,
-                    row=row,
+                    row=int(st_rep[h]) + 1,
                     field=name,
-                    expected=f"a population size of at least {sampsize[s][row - 1]:g}",
-                    got=f"{big_n[row - 1]:g}",
+                    expected=f"a population size of at least {npsu[h]:g}",
+                    got=f"{big_n[h]:g}",
                 )
             out.append(big_n)
         return out
 
-    def _weights(
-        self, popsize: list[np.ndarray] | None, sampsize: list[np.ndarray], strata: list
-    ) -> np.ndarray:
+    def _weights(self, popsize: list[np.ndarray] | None, strata: list, info: list) -> np.ndarray:
         if self.weights_column is not None:
             w = numeric_column(self.data, self.weights_column, self.source)
             bad = np.isnan(w) | (w < 0)
@@ -345,8 +358,8 @@ class SurveyDesign:
         if popsize is None:
             return np.ones(self.n)
         w = np.ones(self.n)
-        for big_n, n in zip(popsize, sampsize, strict=True):
-            w = w * (big_n / n)
+        for s, big_n in enumerate(popsize):
+            w = w * (big_n / info[s][3])[strata[s]]
         return w
 
     # -- information -----------------------------------------------------------------------

@@ -51,6 +51,8 @@ class Domains:
 
     def restrict(self, valid: np.ndarray) -> np.ndarray:
         """Domain codes with rows where ``valid`` is false set to -1."""
+        if valid.all():
+            return self.code
         return np.where(valid, self.code, -1)
 
 
@@ -73,12 +75,12 @@ def make_domains(design: Any, by: str | Sequence[str] | None) -> Domains:
     key = np.zeros(n, dtype=np.int64)
     for c, v in zip(reversed(codes), reversed(values), strict=True):
         key = key * len(v) + np.maximum(c, 0)
+    size = int(np.prod([len(v) for v in values]))
     listed = ~missing & (np.asarray(design.weights) != 0)
-    present = np.unique(key[listed])
-    code = np.searchsorted(present, key)
-    in_dom = ~missing & (code < present.size)
-    in_dom[in_dom] = present[code[in_dom]] == key[in_dom]
-    code = np.where(in_dom, code, -1).astype(np.int64)
+    seen = np.bincount(key[listed], minlength=size) > 0
+    present = np.flatnonzero(seen)
+    remap = np.where(seen, np.cumsum(seen) - 1, -1)
+    code = np.where(missing, -1, remap[key]).astype(np.int64)
     labels = []
     keys = []
     for k in present:

@@ -286,7 +286,7 @@ def as_replicate(
 
 
 def _lonely_error(design: SurveyDesign, h: int) -> DesignError:
-    label = design.stages[0].stratum_values[h]
+    label = design.stratum_label(0, h)
     return DesignError(
         f"stratum {label!s} has only one PSU", field=design.strata[0] if design.strata else None,
         hint="choose a lonely-PSU rule: remove | certainty | adjust | average (--lonely-psu)",
@@ -359,7 +359,7 @@ def _brr(design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray, rho: f
     if not (npsu == 2).all():
         h = int(np.flatnonzero(npsu != 2)[0])
         raise DesignError(
-            f"BRR needs exactly two PSUs per stratum; stratum {design.stages[0].stratum_values[h]!s} "
+            f"BRR needs exactly two PSUs per stratum; stratum {design.stratum_label(0, h)} "
             f"has {int(npsu[h])}", field=design.strata[0] if design.strata else None,
             hint="use jkn or bootstrap replicates for this design",
         )

@@ -34,19 +34,23 @@ __all__ = ["unit_totals", "variance"]
 
 def unit_totals(
     design: SurveyDesign, z: np.ndarray, domain: np.ndarray | None, n_domains: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Totals of ``z`` per (finest unit, domain) and which units hold rows of each domain.
 
     ``domain`` is a code 0..n_domains-1 per row, or -1 for rows left out (missing values,
     outside every domain); ``None`` means every row is in domain 0.
-    Returns ``(T, present)``, both ``(units, n_domains)``.
+    Returns ``(T, present)``, both ``(units, n_domains)``; ``present`` is None when every
+    row is in the one domain (then every unit is present).
     """
     u = design.n_units
-    if domain is None:
-        t = np.bincount(design.row_unit, weights=z, minlength=u)
-        present = np.ones((u, 1), dtype=bool)
-        return t[:, None], present
-    keep = domain >= 0
+    keep = domain >= 0 if domain is not None else None
+    if keep is None or (n_domains == 1 and keep.all()):
+        if u == design.n:  # every row its own finest unit: a permutation, no sums needed
+            t = np.empty(u)
+            t[design.row_unit] = z
+        else:
+            t = np.bincount(design.row_unit, weights=z, minlength=u)
+        return t[:, None], None
     if keep.all():
         key = design.row_unit * n_domains + domain
         zk = z
@@ -58,7 +62,7 @@ def unit_totals(
     return t, present
 
 
-def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray) -> np.ndarray:
+def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray | None) -> np.ndarray:
     """Variance of the total of each column of ``t`` (units x columns); see the module docs.
 
     Raises
@@ -71,9 +75,17 @@ def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray) -> np.nda
     total = np.zeros(p)
     unit_mult = None  # multiplier of each cluster of the previous stage
     for s, st in enumerate(design.stages):
-        tc = group_sum(st.unit_cluster, st.n_clusters, t)
-        pc = group_any(st.unit_cluster, st.n_clusters, present)
-        ph = group_any(st.cluster_stratum, st.n_strata, pc)  # strata holding respondents
+        if st.units_are_clusters:
+            tc = t
+            pc = present
+        else:
+            tc = group_sum(st.unit_cluster, st.n_clusters, t)
+            pc = None if present is None else group_any(st.unit_cluster, st.n_clusters, present)
+        # strata holding respondents
+        if pc is None:
+            ph = np.ones((st.n_strata, p), dtype=bool)
+        else:
+            ph = group_any(st.cluster_stratum, st.n_strata, pc)
         sums = group_sum(st.cluster_stratum, st.n_strata, tc)
         npsu = st.npsu
         lonely = npsu == 1
@@ -92,7 +104,7 @@ def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray) -> np.nda
             if rule == "fail" and hit.any():
                 h = int(np.flatnonzero(hit.any(axis=1))[0])
                 raise EstimationError(
-                    f"stratum {st.stratum_values[h]!s} has only one PSU at stage {s + 1}",
+                    f"stratum {design.stratum_label(s, h)} has only one PSU at stage {s + 1}",
                     field=(design.strata[0] if design.strata and s == 0 else None),
                     expected="at least two PSUs per stratum for a variance",
                     hint=(

@@ -37,6 +37,12 @@ dn <- sort(unique(apiclus1$dnum))
 apiclus1$lstr <- ifelse(apiclus1$dnum %in% dn[1:7], 1L, ifelse(apiclus1$dnum %in% dn[8:14], 2L, 3L))
 apiclus2$fpc2 <- as.vector(apiclus2$fpc2)
 apiclus2$fpc2l <- ifelse(apiclus2$fpc2 == 1, 4, apiclus2$fpc2)
+# two 5-point "satisfaction" items with missing codes (8 = 不了解, -8 = 不知道) for the
+# satisfaction statistics: s1 from api00, s2 from api99
+apiclus2$s1 <- pmin(5, pmax(1, apiclus2$api00 %/% 100 - 3))
+apiclus2$s1[apiclus2$meals > 90] <- 8
+apiclus2$s2 <- pmin(5, pmax(1, apiclus2$api99 %/% 100 - 3))
+apiclus2$s2[apiclus2$ell > 50] <- -8
 write_exact(apistrat, file.path(here, "apistrat.csv"))
 write_exact(apiclus1, file.path(here, "apiclus1.csv"))
 write_exact(apiclus2, file.path(here, "apiclus2.csv"))
@@ -151,6 +157,23 @@ bsc <- svrepdesign(data = cbind(apistrat, as.data.frame(aw)), repweights = "rw[0
                    type = "bootstrap", combined.weights = TRUE, scale = bs$scale, rscales = bs$rscales)
 rep_suite("strat_boot_columns", bsc)
 emit("meta", "strat_boot_columns", "scale", NA, NA, bs$scale, NA)
+
+# ---- satisfaction items (Likert 1-5) ---------------------------------------------------------
+sat <- apiclus2
+sat$x1 <- ifelse(sat$s1 %in% c(8, -8, -9), NA, sat$s1)
+sat$x2 <- ifelse(sat$s2 %in% c(8, -8, -9), NA, sat$s2)
+sc <- cbind(25 * (sat$x1 - 1), 25 * (sat$x2 - 1))
+sat$score <- ifelse(rowSums(!is.na(sc)) >= 1, rowMeans(sc, na.rm = TRUE), NA)
+sat$t1 <- as.numeric(sat$x1 >= 4); sat$t2 <- as.numeric(sat$x2 >= 4)
+sd <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = sat)
+for (v in c("x1", "x2", "score", "t1", "t2")) { do_mean("satis", sd, v); do_by("satis", sd, v, "stype", svymean, "mean") }
+for (v in c("x1", "x2")) {
+  ci <- attr(svyciprop(as.formula(sprintf("~I(%s >= 4)", v)), sd, method = "logit", na.rm = TRUE), "ci")
+  emit("satis", v, "top2ci", NA, NA, NA, NA, ci[1], ci[2])
+  b <- svyby(as.formula(sprintf("~I(%s >= 4)", v)), ~stype, sd, svyciprop, method = "logit",
+             vartype = "ci", na.rm = TRUE)
+  for (i in seq_len(nrow(b))) emit("satis", v, "top2ci", paste0("stype=", b[i, 1]), NA, NA, NA, b[i, 3], b[i, 4])
+}
 
 # ---- lonely PSUs ------------------------------------------------------------------------------
 for (rule in c("fail", "remove", "certainty", "adjust", "average")) {

@@ -1,0 +1,190 @@
+"""Benchmark: design-based estimation on 1,000,000 respondents (issue 8).
+
+50 strata x 40 PSUs (2,000 PSUs), 500 respondents per PSU, 40 domains. Times, in process
+after the data are loaded (as for the peers):
+
+1. a mean with its SE (stratified, one-stage clusters);            target <= 0.10 s
+2. the 40-domain table of means with SEs;                          target <= 0.30 s
+3. a mean with the two-stage variance, FPC at both stages;         target <= 0.15 s
+
+Each fieldsurvey time includes building the design from the columns (factorising the
+strata and cluster ids) and the estimate; the best of ``--repeat`` runs is reported.
+When ``Rscript`` with the survey package is on the PATH it runs R on the same CSV
+(the two-stage case under a time limit, ``--r-limit`` seconds; R needs more than ten
+minutes there), and when samplics or svy are importable it times them too. Prints every
+time and the ratio peer / fieldsurvey. Run from the repository root:
+
+    .venv/bin/python benchmarks/bench_estimate.py [--rows 1000000] [--no-peers]
+
+Exit code 1 when a fieldsurvey target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey.estimate import SurveyDesign, svymean
+
+TARGETS = {"mean": 0.10, "domains": 0.30, "two_stage": 0.15}
+
+
+def make_data(rows: int, strata: int = 50, psus: int = 2000, domains: int = 40, seed: int = 8) -> pd.DataFrame:
+    """Respondents of a stratified two-stage sample with weights, FPCs and domains."""
+    rng = np.random.default_rng(seed)
+    per_psu = rows // psus
+    psu = np.repeat(np.arange(1, psus + 1), per_psu)
+    stratum = (psu - 1) // (psus // strata) + 1
+    n = psu.size
+    pop_psus = 400  # PSUs in each stratum's population (40 drawn)
+    pop_hh = rng.integers(per_psu * 2, per_psu * 20, size=psus + 1)[psu]  # households per PSU
+    psu_effect = rng.normal(0, 5, size=psus + 1)[psu]
+    y = 50 + stratum * 0.2 + psu_effect + rng.normal(0, 15, size=n)
+    return pd.DataFrame({
+        "stratum": stratum,
+        "psu": psu,
+        "hh": np.arange(n),
+        "fpc1": np.full(n, pop_psus),
+        "fpc2": pop_hh,
+        "w": (pop_psus / (psus // strata)) * pop_hh / per_psu,
+        "domain": rng.integers(1, domains + 1, size=n),
+        "y": y,
+    })
+
+
+def best_of(fn, repeat: int) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def run_fieldsurvey(df: pd.DataFrame, repeat: int) -> dict[str, tuple[float, str]]:
+    def mean() -> object:
+        d = SurveyDesign(df, ids="psu", strata="stratum", weights="w")
+        return svymean("y", d)
+
+    def domains() -> object:
+        d = SurveyDesign(df, ids="psu", strata="stratum", weights="w")
+        return svymean("y", d, by="domain")
+
+    def two_stage() -> object:
+        d = SurveyDesign(df, ids=["psu", "hh"], strata="stratum", weights="w", fpc=["fpc1", "fpc2"])
+        return svymean("y", d)
+
+    out = {}
+    for name, fn in (("mean", mean), ("domains", domains), ("two_stage", two_stage)):
+        t, res = best_of(fn, repeat)
+        first = res[0]  # type: ignore[index]
+        out[name] = (t, f"{first.estimate:.6f} se {first.se:.6f} ({len(res)} rows)")  # type: ignore[arg-type]
+    return out
+
+
+R_SCRIPT = textwrap.dedent("""
+    suppressPackageStartupMessages(library(survey))
+    args <- commandArgs(trailingOnly = TRUE)
+    d <- read.csv(args[1]); limit <- as.numeric(args[2])
+    tm <- function(expr) { t <- system.time(r <- expr)[["elapsed"]]; list(t = t, r = r) }
+    a <- tm({ des <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = d)
+              svymean(~y, des) })
+    cat(sprintf("mean %.4f %.6f %.6f\\n", a$t, coef(a$r), SE(a$r)))
+    b <- tm({ des <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = d)
+              svyby(~y, ~domain, des, svymean) })
+    cat(sprintf("domains %.4f %.6f %.6f\\n", b$t, b$r[1, 2], b$r[1, 3]))
+    setTimeLimit(elapsed = limit, transient = TRUE)
+    c <- try(tm({ des <- svydesign(id = ~psu + hh, strata = ~stratum, weights = ~w,
+                                   fpc = ~fpc1 + fpc2, data = d)
+                  svymean(~y, des) }), silent = TRUE)
+    if (inherits(c, "try-error")) cat(sprintf("two_stage >%.0f\\n", limit)) else
+      cat(sprintf("two_stage %.4f %.6f %.6f\\n", c$t, coef(c$r), SE(c$r)))
+""")
+
+
+def run_r(csv: Path, limit: float) -> dict[str, tuple[float, str]]:
+    if shutil.which("Rscript") is None:
+        return {}
+    with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as fh:
+        fh.write(R_SCRIPT)
+    proc = subprocess.run(["Rscript", fh.name, str(csv), str(limit)], capture_output=True,
+                          text=True, timeout=limit + 600)
+    Path(fh.name).unlink()
+    out = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] in TARGETS:
+            if parts[1].startswith(">"):
+                out[parts[0]] = (float("inf"), f"stopped after {parts[1][1:]} s")
+            else:
+                out[parts[0]] = (float(parts[1]), f"{parts[2]} se {parts[3]}")
+    if not out:
+        print("R failed:", proc.stderr[-500:], file=sys.stderr)
+    return out
+
+
+def run_samplics(df: pd.DataFrame) -> dict[str, tuple[float, str]]:
+    if importlib.util.find_spec("samplics") is None:
+        return {}
+    from samplics.estimation import TaylorEstimator  # type: ignore[import-not-found]
+
+    def est(domain: object = None) -> object:
+        e = TaylorEstimator("mean")
+        e.estimate(y=df["y"], samp_weight=df["w"], stratum=df["stratum"], psu=df["psu"],
+                   domain=domain, remove_nan=False)
+        return e
+
+    out = {}
+    t, e = best_of(lambda: est(), 1)
+    out["mean"] = (t, f"{float(e.point_est):.6f} se {float(e.stderror):.6f}")  # type: ignore[attr-defined]
+    t, e = best_of(lambda: est(df["domain"]), 1)
+    out["domains"] = (t, "")
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--r-limit", type=float, default=120.0, help="seconds R gets for the two-stage case")
+    ap.add_argument("--no-peers", action="store_true", help="time fieldsurvey only")
+    args = ap.parse_args()
+    df = make_data(args.rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "bench_estimate.csv"
+        df.to_csv(csv, index=False)
+        loaded = pd.read_csv(csv)
+        results = {"fieldsurvey": run_fieldsurvey(loaded, args.repeat)}
+        if not args.no_peers:
+            results["R survey"] = run_r(csv, args.r_limit)
+            results["samplics"] = run_samplics(loaded)
+    ok = True
+    print(f"{len(df):,} respondents, 50 strata, 2,000 PSUs, 40 domains")
+    for task, target in TARGETS.items():
+        mine = results["fieldsurvey"][task][0]
+        ok &= mine <= target
+        print(f"\n{task}: fieldsurvey {mine:.4f} s (target {target:.2f} s)  {results['fieldsurvey'][task][1]}")
+        for peer, res in results.items():
+            if peer == "fieldsurvey":
+                continue
+            if task not in res:
+                print(f"  {peer}: not run" + (" (not installed)" if not res else ""))
+                continue
+            t, note = res[task]
+            ratio = "" if not np.isfinite(t) else f"  ({t / mine:.0f}x fieldsurvey)"
+            print(f"  {peer}: {t:.4f} s{ratio}  {note}" if np.isfinite(t) else f"  {peer}: {note}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
