@@ -40,6 +40,20 @@ _EXPORTS: dict[str, str] = {
     "FieldStore": "fieldsurvey.store.store",
     "merge_stores": "fieldsurvey.store.merge",
     "export_store": "fieldsurvey.store.export",
+    "Disposition": "fieldsurvey.rates",
+    "lookup_disposition": "fieldsurvey.rates",
+    "aapor_rates": "fieldsurvey.rates",
+    "rates_from_counts": "fieldsurvey.rates",
+    "RateTable": "fieldsurvey.rates",
+    "base_weights": "fieldsurvey.weights",
+    "adjust_nonresponse": "fieldsurvey.weights",
+    "rake": "fieldsurvey.weights",
+    "poststratify": "fieldsurvey.weights",
+    "trim_weights": "fieldsurvey.weights",
+    "weight_diagnostics": "fieldsurvey.weights",
+    "read_margins": "fieldsurvey.weights",
+    "weight_sample": "fieldsurvey.weights.pipeline",
+    "SurveyDesign": "fieldsurvey.estimate", "ReplicateDesign": "fieldsurvey.estimate", "as_replicate": "fieldsurvey.estimate", "svymean": "fieldsurvey.estimate", "svytotal": "fieldsurvey.estimate", "svyprop": "fieldsurvey.estimate", "svyratio": "fieldsurvey.estimate", "svyquantile": "fieldsurvey.estimate", "svyby": "fieldsurvey.estimate", "satisfaction_items": "fieldsurvey.estimate", "satisfaction_index": "fieldsurvey.estimate", "satisfaction_summary": "fieldsurvey.estimate", "EstimateTable": "fieldsurvey.estimate",  # noqa: E501
 }
 
 __all__ = sorted(["__version__", *_EXPORTS])
