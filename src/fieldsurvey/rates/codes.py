@@ -205,8 +205,7 @@ def disposition_categories(
         If a code is missing or is not an AAPOR final disposition code.
     """
     series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
-    values = series.to_numpy(dtype=object, na_value=None)
-    uniques_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques_codes, uniques = pd.factorize(series, use_na_sentinel=True)
     index = {c: i for i, c in enumerate(CATEGORIES)}
     table = np.empty(len(uniques) + 1, dtype=np.int8)
     table[-1] = -1  # NA sentinel
@@ -224,7 +223,7 @@ def disposition_categories(
             field=field,
             expected="an AAPOR code such as 1.1, 2.11, 2.24, 3.18 or 4.61 (1.x interview, "
             "2.x eligible non-interview, 3.x unknown eligibility, 4.x not eligible)",
-            got=repr(values[i]),
+            got=repr(None if pd.isna(series.iloc[i]) else series.iloc[i]),
             hint="Give every case its final code (the most informative outcome of its attempts)",
         )
     return out

@@ -158,7 +158,17 @@ def count_dispositions(
         Columns ``I, P, R, NC, O, UH, UO, NE`` plus ``n`` (number of cases); one row per
         group (sorted, missing keys as ``"(none)"``), or a single row ``"overall"``.
     """
-    cat = disposition_categories(codes, file=file, field=field).astype(np.int64)
+    cat = disposition_categories(codes, file=file, field=field)
+    return _count(cat, groups, weights)
+
+
+def _count(
+    categories: np.ndarray,
+    groups: pd.Series | Sequence[object] | None,
+    weights: pd.Series | Sequence[float] | np.ndarray | None,
+) -> pd.DataFrame:
+    """Counts table from category indices (see :func:`count_dispositions`)."""
+    cat = categories.astype(np.int64)
     k = len(CATEGORIES)
     if groups is None:
         gcode = np.zeros(cat.size, dtype=np.int64)
@@ -317,8 +327,8 @@ def aapor_rates(
             got=str(e),
         )
     w = None if weights is None else _check_weights(data[weights], weights, file)
-    codes = data[disposition]
-    counts = count_dispositions(codes, weights=w, file=file, field=disposition)
+    cat = disposition_categories(data[disposition], file=file, field=disposition)
+    counts = _count(cat, None, w)
     if e is None:
         e_overall = float(estimate_e(counts)[0])
         basis = E_BASIS_PROPORTIONAL + (", from base-weighted sums" if w is not None else "")
@@ -328,7 +338,7 @@ def aapor_rates(
     overall = pd.concat([counts.iloc[0], rates_from_counts(counts, e_overall).iloc[0]])
     groups = None
     if by is not None:
-        gcounts = count_dispositions(codes, groups=data[by], weights=w, file=file, field=disposition)
+        gcounts = _count(cat, data[by], w)
         if e is None and e_by_group:
             ge: float | None = None
             basis += ", estimated within each group"

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.errors import ColumnError, WeightingError
-from fieldsurvey.weights.io import level_keys
+from fieldsurvey.weights.io import level_codes, level_keys
 
 __all__ = ["CalibrationResult", "poststratify", "rake", "trim_weights"]
 
@@ -108,15 +108,12 @@ def _codes(data: pd.DataFrame, variable: str, levels: Mapping[str, float], activ
             raise ColumnError(f"the data have no column for calibration variable '{variable}'",
                               file=file, field=col, got=", ".join(map(str, data.columns)),
                               hint="Rename the column or the margin variable so they match")
-    keys = level_keys(data[parts[0]])
-    for col in parts[1:]:
-        more = level_keys(data[col])
-        keys = keys.where(keys.isna() | more.isna(), keys.astype(object) + ":" + more.astype(object))
-        keys = keys.where(more.notna(), None)
+    row_codes, keys = level_codes(data, variable)
     names = list(levels)
-    arr = keys.to_numpy(dtype=object)
-    codes = pd.Index(names, dtype=object).get_indexer(arr).astype(np.int64)
-    missing = active & pd.isna(arr)
+    table = pd.Index(names, dtype=object).get_indexer(pd.Index(keys, dtype=object))
+    table = np.append(table.astype(np.int64), -2)  # -2: missing value (row code -1)
+    codes = table[row_codes]
+    missing = active & (codes == -2)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise WeightingError(
@@ -124,10 +121,10 @@ def _codes(data: pd.DataFrame, variable: str, levels: Mapping[str, float], activ
             file=file, row=i + 2, field=variable,
             hint="Impute the value or put the case in a level before calibrating",
         )
-    unknown = active & (codes < 0)
+    unknown = active & (codes == -1)
     if unknown.any():
         i = int(np.flatnonzero(unknown)[0])
-        extra = sorted({str(v) for v in arr[unknown]})
+        extra = sorted({keys[j] for j in np.unique(row_codes[unknown])})
         raise WeightingError(
             f"the sample has level(s) of '{variable}' that the margins do not give",
             file=file, row=i + 2, field=variable, expected=", ".join(map(str, names)),
@@ -147,7 +144,8 @@ def _margin_setup(
     active = w > 0
     names, levels, codes, targets = [], [], [], []
     for var, raw in margins.items():
-        lev = {str(level_keys(pd.Series([k])).iloc[0]): float(v) for k, v in raw.items()}
+        lev = dict(zip(map(str, level_keys(pd.Series(list(raw), dtype=object))),
+                       map(float, raw.values()), strict=True))
         t = np.array(list(lev.values()), dtype=float)
         if (~np.isfinite(t) | (t < 0)).any():
             raise WeightingError(f"margin '{var}' has a total that is negative or not a number",

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.errors import WeightingError
-from fieldsurvey.weights.io import level_keys
+from fieldsurvey.weights.io import level_codes, level_keys
 
 __all__ = ["WeightDiagnostics", "weight_diagnostics"]
 
@@ -81,11 +81,10 @@ def _margin_check(data: pd.DataFrame, w: np.ndarray,
                   margins: Mapping[str, Mapping[Any, float]]) -> pd.DataFrame:
     rows = []
     for var, totals in margins.items():
-        parts = str(var).split(":")
-        keys = level_keys(data[parts[0]]).astype(object)
-        for col in parts[1:]:
-            keys = keys + ":" + level_keys(data[col]).astype(object)
-        achieved = pd.Series(w, index=data.index).groupby(keys.to_numpy()).sum()
+        codes, keys = level_codes(data, str(var))
+        ok = codes >= 0
+        sums = np.bincount(codes[ok], weights=w[ok], minlength=len(keys))
+        achieved = dict(zip(keys, sums, strict=True))
         for level, total in totals.items():
             key = str(level_keys(pd.Series([level])).iloc[0])
             a = float(achieved.get(key, 0.0))

@@ -25,7 +25,7 @@ import pandas as pd
 
 from fieldsurvey.errors import ColumnError, EncodingError, InputError, WeightingError
 
-__all__ = ["level_keys", "margins_from_frame", "read_case_file", "read_margins", "read_store_cases"]
+__all__ = ["level_codes", "level_keys", "margins_from_frame", "read_case_file", "read_margins", "read_store_cases"]
 
 Margins = dict[str, dict[str, float]]
 
@@ -81,6 +81,42 @@ def _text_key(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text.split(".")[0] if _INTEGRAL.match(text) else text
+
+
+def level_codes(data: pd.DataFrame, variable: str) -> tuple[np.ndarray, list[str]]:
+    """Codes of each row's level of ``variable`` (``a:b`` = cross of columns a and b).
+
+    Returns ``(codes, keys)``: ``keys[codes[i]]`` is row i's level as text (see
+    :func:`level_keys`); ``codes[i]`` is -1 when a part is missing. Only the distinct
+    values are turned into text, so this stays fast for millions of rows.
+    """
+    parts = variable.split(":")
+    if len(parts) == 1:
+        c, uniques = pd.factorize(data[variable], use_na_sentinel=True)
+        return c.astype(np.int64), [str(v) for v in level_keys(pd.Series(uniques, dtype=object))]
+    codes = np.zeros(len(data), dtype=np.int64)
+    keys: list[str] = [""]
+    for k, col in enumerate(parts):
+        c, uniques = pd.factorize(data[col], use_na_sentinel=True)
+        ukeys = [str(v) for v in level_keys(pd.Series(uniques, dtype=object))]
+        c = c.astype(np.int64)
+        missing = (c < 0) | (codes < 0)
+        combined = codes * max(len(ukeys), 1) + np.where(c < 0, 0, c)
+        combined[missing] = -1
+        codes, uniq = pd.factorize(combined, use_na_sentinel=False)
+        codes = codes.astype(np.int64)
+        new_keys = []
+        for u in uniq:
+            if u < 0:
+                new_keys.append("")
+                continue
+            left, right = divmod(int(u), max(len(ukeys), 1))
+            new_keys.append(ukeys[right] if k == 0 else f"{keys[left]}:{ukeys[right]}")
+        keys = new_keys
+        neg = np.flatnonzero(np.asarray(uniq) < 0)
+        if neg.size:
+            codes[codes == neg[0]] = -1
+    return codes, keys
 
 
 def margins_from_frame(frame: pd.DataFrame, *, file: str | None = None) -> Margins:
@@ -147,11 +183,7 @@ def read_store_cases(path: str | os.PathLike[str]) -> pd.DataFrame:
                          hint="Give the merged store, e.g. central.sqlite")
     store = FieldStore.open(path, readonly=True)
     try:
-        try:
-            cases = store.cases()
-        except ImportError:  # a store package without the analysis tables
-            cases = store.assignments().merge(store.dispositions(), on="dwelling_id",
-                                              how="left")
+        cases = store.cases()
     finally:
         store.close()
     if cases.empty:
