@@ -61,6 +61,9 @@ def test_draw_is_byte_identical_and_two_phase_agrees(files: Path, capsys) -> Non
                  "--selected", str(files / "s1.csv"), "--design", str(files / "d.toml"),
                  "--out", str(files / "s2")]) == 0
     assert (files / "s2.csv").read_bytes() == raw
+    assert main([*args, "--communities", str(files / "communities.csv"), "--out",
+                 str(files / "both")]) == 0
+    assert (files / "both.csv").read_bytes() == raw
     # --seed overrides the design's
     assert main([*args, "--seed", "7", "--out", str(files / "c")]) == 0
     assert (files / "c.csv").read_bytes() != raw

@@ -71,3 +71,19 @@ def test_simulation_matches_the_real_draw(small) -> None:
 def test_runs_must_be_positive(small) -> None:
     with pytest.raises(DesignError):
         simulate_design(small[0], design(stage2=None), runs=0)
+
+
+def test_a_wrong_probability_is_caught(small, monkeypatch) -> None:
+    """The check has power: pi reported 15 % too high in stage 2 is flagged."""
+    import fieldsurvey.select.simulate as sim_module
+
+    comm, frame = small
+    d = design(stage1={"n": 4}, stage2={"m": 6, "reserve": 3})
+    ok = simulate_design(frame, d, runs=3000, seed=3)
+    assert ok.consistent and ok.min_p_adjusted >= 0.001
+    real = sim_module.within_probabilities
+    monkeypatch.setattr(sim_module, "within_probabilities",
+                        lambda N, m, s: np.minimum(1.0, real(N, m, s) * 1.15))
+    bad = simulate_design(frame, d, runs=3000, seed=3)
+    assert not bad.consistent and bad.max_abs_z > 5
+    assert (bad.units["p_value"] <= 1).all()

@@ -77,7 +77,14 @@ def test_two_phase_equals_one_shot(comm: pd.DataFrame, frame: pd.DataFrame) -> N
     # only the selected communities were listed: the frame holds nothing else
     listed = frame[frame["community_id"].isin(stage1["community_id"])]
     two = draw_sample(listed, design(), stage=2, selected=stage1)
-    pd.testing.assert_frame_equal(one.drop(columns=[]), two, check_dtype=False)
+    pd.testing.assert_frame_equal(one, two, check_dtype=False)
+    # one-shot with the communities table for stage 1: same sample
+    both = draw_sample(frame, design(), communities=comm)
+    pd.testing.assert_frame_equal(one, both)
+    # a community that is on the list but was never listed cannot be drawn from
+    unlisted = pd.concat([comm, comm.iloc[[0]].assign(community_id="C999", households=9000)])
+    with pytest.raises(DesignError, match="C999"):
+        draw_sample(frame, design(), communities=unlisted)
 
 
 def test_stage1_only_design(comm: pd.DataFrame) -> None:

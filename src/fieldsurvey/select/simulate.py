@@ -1,8 +1,11 @@
 """Check a design before the field: draw it many times and compare frequencies with pi.
 
 Every unit's empirical inclusion frequency f over R runs is compared with the inclusion
-probability pi the sampler reports, by z = (f - pi) / sqrt(pi (1 - pi) / R); with a
-correct design |z| rarely exceeds 4 even over thousands of units. Stage 1 is simulated
+probability pi the sampler reports, by z = (f - pi) / sqrt(pi (1 - pi) / R) and by the
+two-sided binomial p-value of its count. With small pi and few runs the count is far from
+normal (a z of 5 is then not rare among many units), so the verdict
+(:attr:`Simulation.consistent`) uses the smallest p-value times the number of units
+(Bonferroni) against 0.001. Stage 1 is simulated
 with the same per-stratum plans and drawing functions as the real draw
 (:mod:`.stage1`), stage 2 with the same within-community function (:mod:`.stage2`), all
 vectorised over the runs; stage-2 draws are independent of stage 1, so a dwelling counts
@@ -18,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from fieldsurvey._rng import RandomState, resolve_rng
 from fieldsurvey.design import Design, load_design
@@ -27,7 +31,7 @@ from fieldsurvey.select.stage1 import draw_stratum, plan_stage1
 from fieldsurvey.select.stage2 import draw_within, within_probabilities
 from fieldsurvey.select.stages import communities_from_frame, eligible_groups
 
-__all__ = ["Simulation", "simulate_design", "z_scores"]
+__all__ = ["Simulation", "binomial_p_values", "simulate_design", "z_scores"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,13 @@ class Simulation:
     """Sum of stage-1 pi per stratum (equals n_h)."""
     n: dict[str, int]
     """Stage-1 n_h per stratum."""
+    min_p_adjusted: float = 1.0
+    """Smallest binomial p-value times the number of units (capped at 1)."""
+
+    @property
+    def consistent(self) -> bool:
+        """True unless some frequency departs from pi more than chance explains."""
+        return self.min_p_adjusted >= 0.001
 
 
 def z_scores(frequency: np.ndarray, pi: np.ndarray, runs: int) -> np.ndarray:
@@ -53,6 +64,14 @@ def z_scores(frequency: np.ndarray, pi: np.ndarray, runs: int) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (frequency - pi) / np.sqrt(var)
     return np.where(var > 0, z, np.where(np.isclose(frequency, pi), 0.0, np.inf))
+
+
+def binomial_p_values(frequency: np.ndarray, pi: np.ndarray, runs: int) -> np.ndarray:
+    """Two-sided binomial p-values, 2 min(P(X <= k), P(X >= k)) capped at 1."""
+    k = np.rint(frequency * runs)
+    lower = binom.cdf(k, runs, pi)
+    upper = binom.sf(k - 1, runs, pi)
+    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
 
 
 def simulate_design(
@@ -104,13 +123,17 @@ def simulate_design(
                               "frequency": freq, "z": z_scores(freq, pi1, runs)})
     else:
         units = _stage2(frame, table, d, hit, pi1, stratum, rng, runs, progress)
-    diff = np.abs(units["frequency"].to_numpy() - units["pi"].to_numpy())
+    freq, pi = units["frequency"].to_numpy(), units["pi"].to_numpy()
+    units["p_value"] = binomial_p_values(freq, pi, runs)
+    diff = np.abs(freq - pi)
     return Simulation(
         units=units, runs=runs,
         max_abs_z=float(np.abs(units["z"]).max()) if len(units) else 0.0,
         max_abs_diff=float(diff.max()) if diff.size else 0.0,
         sum_pi={p.label: float(p.pi.sum()) for p in plans},
         n={p.label: p.n for p in plans},
+        min_p_adjusted=float(min(1.0, units["p_value"].min() * len(units))) if len(units)
+        else 1.0,
     )
 
 

@@ -85,6 +85,7 @@ def draw_sample(
     *,
     stage: int | None = None,
     selected: pd.DataFrame | None = None,
+    communities: pd.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Draw a reproducible multi-stage sample.
@@ -103,6 +104,11 @@ def draw_sample(
         communities of ``selected``.
     selected
         Stage-1 sample (with ``community_id``, ``stratum`` and ``pi_1``) for ``stage=2``.
+    communities
+        Optional communities table for stage 1 of a two-stage draw. Without it the
+        communities are taken from the dwelling frame, so a community with no listed
+        dwelling is not part of the stage-1 population; with it, such a community can be
+        drawn and stage 2 then fails naming it (list it first).
     progress
         Optional ``progress(step, done, total)`` callback.
 
@@ -131,7 +137,10 @@ def draw_sample(
         chosen = _selected_from_file(selected, d)
     else:
         dwellings = two_stage or (d.stage2 is not None and "dwelling_id" in frame.columns)
-        table = communities_from_frame(frame, d) if dwellings else frame
+        if communities is not None:
+            table = communities
+        else:
+            table = communities_from_frame(frame, d) if dwellings else frame
         report(progress, "stage 1", 0, 1)
         chosen = select_communities(table, d, seed)
         report(progress, "stage 1", 1, 1)
