@@ -11,13 +11,30 @@ import pandas as pd
 import pytest
 import shapely
 
-from fieldsurvey.district import DEFAULT_SEED, District, generate_district, load_district, main, write_district
+from fieldsurvey.district import (
+    DEFAULT_SEED,
+    District,
+    generate_district,
+    load_district,
+    main,
+    write_district,
+)
 from fieldsurvey.errors import ColumnError, FieldsurveyError, InputError
 from fieldsurvey.schema import DWELLING_STATUSES
 
 LISTING_COLUMNS = [
-    "dwelling_id", "community_id", "compound", "building", "unit", "floor", "door", "address",
-    "lon", "lat", "status", "households",
+    "dwelling_id",
+    "community_id",
+    "compound",
+    "building",
+    "unit",
+    "floor",
+    "door",
+    "address",
+    "lon",
+    "lat",
+    "status",
+    "households",
 ]
 
 
@@ -53,12 +70,18 @@ def test_streets_types_and_compound_kinds(district: District) -> None:
     assert b["type"].value_counts().to_dict() == {"强基类": 21, "示范类": 9, "创优类": 9}
     c = district.compounds
     assert len(c) == 447 and c["compound_id"].is_unique and c["name"].is_unique
-    assert c["kind"].value_counts().to_dict() == {"无物业楼院": 164, "商业小区": 152, "单位小区": 131}
+    assert c["kind"].value_counts().to_dict() == {
+        "无物业楼院": 164,
+        "商业小区": 152,
+        "单位小区": 131,
+    }
     zone = c["community_id"].map(b.set_index("community_id")["zone"])
     assert (zone[c["kind"] != "商业小区"] == "老城区").all()
     commercial_zone = zone[c["kind"] == "商业小区"]
     assert (commercial_zone == "新城区").mean() > 0.75  # mostly in the new town
-    assert (c.groupby("community_id").size().reindex(b["community_id"]).to_numpy() == b["compounds"]).all()
+    assert (
+        c.groupby("community_id").size().reindex(b["community_id"]).to_numpy() == b["compounds"]
+    ).all()
 
 
 def test_large_communities_and_migrant_community(district: District) -> None:
@@ -124,7 +147,9 @@ def test_compounds_inside_communities_and_buildings_inside_compounds(district: D
     assert shapely.is_valid(bl.geometry.to_numpy()).all()
     parent = c.set_index("compound_id").geometry.loc[bl["compound_id"]].to_numpy()
     assert shapely.within(bl.geometry.to_numpy(), parent).all()
-    assert (bl.groupby("compound_id").size().reindex(c["compound_id"]).to_numpy() == c["buildings"]).all()
+    assert (
+        bl.groupby("compound_id").size().reindex(c["compound_id"]).to_numpy() == c["buildings"]
+    ).all()
     assert (bl["dwellings"] == bl["storeys"] * bl["units"] * bl["doors_per_floor"]).all()
 
 
@@ -150,7 +175,10 @@ def test_every_listed_point_lies_in_its_community_bar_the_faults(district: Distr
     assert np.bincount(p_i, minlength=len(pts)).max() == 1  # no point in two communities
     bad = np.flatnonzero(where != lst["community_id"].to_numpy(dtype=object))
     planted = np.concatenate(
-        [_fault_rows(district, k) for k in ("outside_boundaries", "missing_coordinates", "community_mismatch")]
+        [
+            _fault_rows(district, k)
+            for k in ("outside_boundaries", "missing_coordinates", "community_mismatch")
+        ]
     )
     assert sorted(bad.tolist()) == sorted(planted.tolist())
     # dwellings sit inside their building
@@ -158,10 +186,17 @@ def test_every_listed_point_lies_in_its_community_bar_the_faults(district: Distr
     key = clean["community_id"] + "|" + clean["compound"] + "|" + clean["building"].astype(str)
     comp = district.compounds.set_index("compound_id")
     bl = district.buildings.assign(
-        key=lambda x: x["community_id"] + "|" + comp.loc[x["compound_id"], "name"].to_numpy()
-        + "|" + x["building"].astype(str)
+        key=lambda x: (
+            x["community_id"]
+            + "|"
+            + comp.loc[x["compound_id"], "name"].to_numpy()
+            + "|"
+            + x["building"].astype(str)
+        )
     ).set_index("key")
-    inside = shapely.contains_xy(bl.geometry.loc[key].to_numpy(), clean["lon"].to_numpy(), clean["lat"].to_numpy())
+    inside = shapely.contains_xy(
+        bl.geometry.loc[key].to_numpy(), clean["lon"].to_numpy(), clean["lat"].to_numpy()
+    )
     assert inside.all()
 
 
@@ -189,7 +224,9 @@ def test_vacancy_and_households_are_realistic(district: District) -> None:
     assert 0 < share["unknown"] < 0.05
     kind = district.compounds.set_index(["community_id", "name"])["kind"]
     zone = lst["community_id"].map(district.boundaries.set_index("community_id")["zone"])
-    lst_kind = pd.Series(kind.reindex(pd.MultiIndex.from_frame(lst[["community_id", "compound"]])).to_numpy())
+    lst_kind = pd.Series(
+        kind.reindex(pd.MultiIndex.from_frame(lst[["community_id", "compound"]])).to_numpy()
+    )
     vacant = lst["status"].eq("vacant").to_numpy()
     new_estates = (lst_kind == "商业小区").to_numpy() & (zone == "新城区").to_numpy()
     assert vacant[new_estates].mean() > 1.5 * vacant[~new_estates].mean()
@@ -212,11 +249,18 @@ def test_registered_households_within_a_few_per_cent(district: District) -> None
 def test_planted_faults_are_there(district: District) -> None:
     lst, f = district.listing, district.faults
     assert f["check"].value_counts().to_dict() == {
-        "missing_coordinates": 12, "duplicate_id": 5, "community_mismatch": 6,
-        "outside_boundaries": 4, "duplicate_address": 2, "empty_community": 1,
+        "missing_coordinates": 12,
+        "duplicate_id": 5,
+        "community_mismatch": 6,
+        "outside_boundaries": 4,
+        "duplicate_address": 2,
+        "empty_community": 1,
     }
     rows = f["source_row"].dropna().to_numpy(dtype=np.int64) - 1
-    assert (lst["dwelling_id"].to_numpy(dtype=object)[rows] == f["dwelling_id"].dropna().to_numpy(dtype=object)).all()
+    assert (
+        lst["dwelling_id"].to_numpy(dtype=object)[rows]
+        == f["dwelling_id"].dropna().to_numpy(dtype=object)
+    ).all()
     assert lst["lon"].isna().sum() == 12 and lst["lat"].isna().sum() == 12
     assert lst["dwelling_id"].duplicated().sum() == 5
     assert lst.duplicated().sum() == 3  # rows pasted twice
@@ -239,13 +283,26 @@ def test_margins_count_the_adults(district: District) -> None:
     m, p = district.margins, district.persons
     assert list(m.columns) == ["variable", "level", "total"]
     adults = int((p["age"] >= 18).sum())
-    assert m.groupby("variable")["total"].sum().to_dict() == {"age_group": adults, "sex:age_group": adults, "sex": adults}
+    assert m.groupby("variable")["total"].sum().to_dict() == {
+        "age_group": adults,
+        "sex:age_group": adults,
+        "sex": adults,
+    }
     male_young = int(((p["sex"] == "male") & p["age"].between(18, 29)).sum())
-    assert m.set_index(["variable", "level"]).loc[("sex:age_group", "male:18-29"), "total"] == male_young
+    assert (
+        m.set_index(["variable", "level"]).loc[("sex:age_group", "male:18-29"), "total"]
+        == male_young
+    )
     res = p.groupby(p["dwelling_id"].str[:12]).size()
-    assert (res.reindex(district.boundaries["community_id"]).to_numpy() == district.boundaries["residents"]).all()
+    assert (
+        res.reindex(district.boundaries["community_id"]).to_numpy()
+        == district.boundaries["residents"]
+    ).all()
     assert 0.45 < (p["sex"] == "male").mean() < 0.56
-    assert p["age"].between(0, 99).all() and 2.3 < p.groupby("dwelling_id")["household"].size().mean() < 3.3
+    assert (
+        p["age"].between(0, 99).all()
+        and 2.3 < p.groupby("dwelling_id")["household"].size().mean() < 3.3
+    )
 
 
 # --- determinism and files ----------------------------------------------------------------
@@ -258,7 +315,12 @@ def _same(a: District, b: District) -> bool:
             y.drop(columns="geometry", errors="ignore")
         ):
             return False
-        if "geometry" in x and not (shapely.to_wkb(x.geometry.to_numpy()) == shapely.to_wkb(y.geometry.to_numpy())).all():
+        if (
+            "geometry" in x
+            and not (
+                shapely.to_wkb(x.geometry.to_numpy()) == shapely.to_wkb(y.geometry.to_numpy())
+            ).all()
+        ):
             return False
     return True
 
@@ -277,7 +339,9 @@ def test_same_seed_same_district_other_seed_other_district(
     assert not district.listing["address"].head(1000).equals(other.listing["address"].head(1000))
 
 
-def test_committed_maps_equal_a_fresh_generation(district: District, repo_root: Path, tmp_path: Path) -> None:
+def test_committed_maps_equal_a_fresh_generation(
+    district: District, repo_root: Path, tmp_path: Path
+) -> None:
     maps = repo_root / "maps"
     manifest = json.loads((maps / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["seed"] == DEFAULT_SEED and manifest["scale"] == 1.0
@@ -288,7 +352,8 @@ def test_committed_maps_equal_a_fresh_generation(district: District, repo_root: 
         committed = (maps / name).read_bytes()
         total += len(committed)
         assert committed == path.read_bytes(), (
-            f"maps/{name} differs from a fresh generation; regenerate: python -m fieldsurvey.district --out maps"
+            f"maps/{name} differs from a fresh generation; regenerate: "
+            "python -m fieldsurvey.district --out maps"
         )
     assert total < 20e6
 
@@ -305,7 +370,9 @@ def test_load_reads_back_what_was_written(small: District, tmp_path: Path) -> No
             check_dtype=False,
         )
         if "geometry" in x:
-            assert shapely.equals_exact(x.geometry.to_numpy(), y.geometry.to_numpy(), tolerance=0).all()
+            assert shapely.equals_exact(
+                x.geometry.to_numpy(), y.geometry.to_numpy(), tolerance=0
+            ).all()
 
 
 def test_files_are_readable_as_the_contract_says(repo_root: Path) -> None:
@@ -313,7 +380,9 @@ def test_files_are_readable_as_the_contract_says(repo_root: Path) -> None:
 
     b = gpd.read_file(repo_root / "maps" / "boundaries.geojson")
     assert b.crs.to_epsg() == 4326 and b["community_id"].is_unique
-    lst = pd.read_csv(repo_root / "maps" / "listing.csv", dtype={"dwelling_id": str, "community_id": str})
+    lst = pd.read_csv(
+        repo_root / "maps" / "listing.csv", dtype={"dwelling_id": str, "community_id": str}
+    )
     assert list(lst.columns) == LISTING_COLUMNS
     assert lst["community_id"].str.fullmatch(r"\d{12}").all()
 
@@ -334,12 +403,17 @@ def test_load_errors_are_clear(small: District, tmp_path: Path) -> None:
 
 
 def test_command_writes_the_files(
-    small: District, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    small: District,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import fieldsurvey.district as mod
 
     asked = []
-    monkeypatch.setattr(mod, "generate_district", lambda seed, scale: asked.append((seed, scale)) or small)
+    monkeypatch.setattr(
+        mod, "generate_district", lambda seed, scale: asked.append((seed, scale)) or small
+    )
     assert main(["--out", str(tmp_path / "m"), "--seed", "5", "--scale", "0.05"]) == 0
     assert asked == [(5, 0.05)]
     assert (tmp_path / "m" / "listing.csv").is_file()

@@ -39,20 +39,27 @@ from fieldsurvey.district_geometry import (
     to_lonlat,
     xy_to_lonlat,
 )
-from fieldsurvey.district_listing import plant_faults
+from fieldsurvey.district_listing import clean_listing, plant_faults
 from fieldsurvey.district_names import STREETS, compound_names
 from fieldsurvey.district_population import (
     expected_persons_per_occupied,
-    household_members,
     listed_status,
     margins_table,
+    populate,
     true_status,
 )
 from fieldsurvey.district_spec import building_templates, community_table, compound_table
 from fieldsurvey.errors import FieldsurveyError
 from fieldsurvey.schema import WGS84
 
-__all__ = ["DEFAULT_SEED", "District", "generate_district", "load_district", "main", "write_district"]
+__all__ = [
+    "DEFAULT_SEED",
+    "District",
+    "generate_district",
+    "load_district",
+    "main",
+    "write_district",
+]
 
 DEFAULT_SEED = 20261121
 _ZONE_LABEL = {"old": "老城区", "new": "新城区"}
@@ -143,8 +150,10 @@ def generate_district(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> Distri
     """
     if not (isinstance(scale, (int, float)) and 0.02 <= scale <= 10):
         raise FieldsurveyError(
-            "the scale of the example district is out of range", field="scale",
-            expected="a number from 0.02 to 10 (1 is the full district)", got=repr(scale),
+            "the scale of the example district is out of range",
+            field="scale",
+            expected="a number from 0.02 to 10 (1 is the full district)",
+            got=repr(scale),
             hint="use --scale 1 for the committed district, or e.g. 0.1 for a quick test",
         )
     r_spec, r_geo, r_comp, r_bld, r_pts, r_status, r_people, r_faults, r_names = child_rngs(seed, 9)
@@ -166,11 +175,18 @@ def generate_district(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> Distri
     pitch = tmpl[["pitch_along", "pitch_across"]].to_numpy()
     theta = tmpl["theta"].to_numpy()
     g, bx, by, length, depth = place_buildings(
-        ccells, tmpl["wanted"].to_numpy(), tmpl["length"].to_numpy(), tmpl["depth"].to_numpy(),
-        pitch, theta, r_bld,
+        ccells,
+        tmpl["wanted"].to_numpy(),
+        tmpl["length"].to_numpy(),
+        tmpl["depth"].to_numpy(),
+        pitch,
+        theta,
+        r_bld,
     )
     nb = len(g)
-    storeys = tmpl["storeys"].to_numpy()[g] + np.where(new[g], 0, r_bld.choice([-1, 0, 0, 0, 1], nb))
+    storeys = tmpl["storeys"].to_numpy()[g] + np.where(
+        new[g], 0, r_bld.choice([-1, 0, 0, 0, 1], nb)
+    )
     units, doors = tmpl["units"].to_numpy()[g], tmpl["doors"].to_numpy()[g]
     footprints = rectangles(bx, by, length[g], depth[g], theta[g])
     corners, owner = shapely.get_coordinates(footprints, return_index=True)
@@ -181,50 +197,44 @@ def generate_district(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> Distri
     pts = dwelling_points(bx, by, theta[g], length[g], depth[g], units, storeys, doors, r_pts)
     db = pts["building"]
     dc = g[db]  # compound of each dwelling
-    shop_p = np.where(new[g], np.where(storeys >= 11, 0.25, 0.0), np.where(kind[g] == "商业小区", 0.3, 0.1))
+    shop_p = np.where(
+        new[g], np.where(storeys >= 11, 0.25, 0.0), np.where(kind[g] == "商业小区", 0.3, 0.1)
+    )
     shops = r_status.uniform(size=nb) < shop_p
     d_comm = comp_comm[dc]
     target_occupied = (
-        comm["target_residents"].to_numpy() * scale
-        / expected_persons_per_occupied(comm["migrant_rate"].to_numpy(), comm["migrant_hub"].to_numpy())
+        comm["target_residents"].to_numpy()
+        * scale
+        / expected_persons_per_occupied(
+            comm["migrant_rate"].to_numpy(), comm["migrant_hub"].to_numpy()
+        )
     )
-    status, hh = true_status(kind, new, hub, dc, pts["floor"], shops[db], d_comm, target_occupied, r_status)
+    status, hh = true_status(
+        kind, new, hub, dc, pts["floor"], shops[db], d_comm, target_occupied, r_status
+    )
     listed, listed_hh = listed_status(status, hh, r_status)
 
     # ids and names
     comm_id = comm["community_id"].to_numpy(dtype=object)
     cpos = np.arange(len(comp)) - (np.cumsum(counts) - counts)[comp_comm]
-    comp_id = np.array([f"{comm_id[c]}-{p + 1:02d}" for c, p in zip(comp_comm, cpos)], dtype=object)
+    comp_id = np.array(
+        [f"{comm_id[c]}-{p + 1:02d}" for c, p in zip(comp_comm, cpos, strict=True)], dtype=object
+    )
     comp_name = compound_names(kind, r_names)
     per_comp = np.bincount(g, minlength=len(comp))
     bnum = np.arange(nb) - (np.cumsum(per_comp) - per_comp)[g] + 1
     order_in_comm = np.arange(len(dc)) - np.searchsorted(d_comm, d_comm, side="left")
-    dwelling_id = np.char.add(np.char.add(comm_id[d_comm].astype(str), "-"),
-                              np.char.zfill((order_in_comm + 1).astype(str), 5))
-
-    # people
-    h_dw = np.repeat(np.arange(len(dc)), hh)
-    h_no = np.arange(len(h_dw)) - np.searchsorted(h_dw, h_dw, side="left") + 1
-    migrant = r_people.uniform(size=len(h_dw)) < comm["migrant_rate"].to_numpy()[d_comm[h_dw]]
-    hk = kind[dc[h_dw]]
-    head_kind = np.where(migrant, "migrant", np.where(hk == "商业小区", np.where(new[dc[h_dw]], "new_estate", "old_estate"), hk))
-    members = household_members(head_kind, migrant, r_people)
-    hh_of = members["household"].to_numpy()
-    persons = pd.DataFrame(
-        {
-            "dwelling_id": dwelling_id[h_dw[hh_of]],
-            "household": h_no[hh_of],
-            "person": members["person"].to_numpy(),
-            "sex": members["sex"].to_numpy(),
-            "age": members["age"].to_numpy(),
-            "migrant": migrant[hh_of],
-        }
+    dwelling_id = np.char.add(
+        np.char.add(comm_id[d_comm].astype(str), "-"),
+        np.char.zfill((order_in_comm + 1).astype(str), 5),
     )
-    p_comm = d_comm[h_dw[hh_of]]
-    residents = np.bincount(p_comm, minlength=len(comm))
-    migrant_share = np.bincount(p_comm, weights=migrant[hh_of], minlength=len(comm)) / np.maximum(residents, 1)
-    true_hh = np.bincount(d_comm[h_dw], minlength=len(comm))
-    registered = np.round(true_hh * (1 + np.clip(r_spec.normal(-0.005, 0.025, len(comm)), -0.06, 0.06)))
+
+    persons, residents, migrant_share, true_hh = populate(
+        d_comm, kind[dc], new[dc], hh, comm["migrant_rate"].to_numpy(), dwelling_id, r_people
+    )
+    registered = np.round(
+        true_hh * (1 + np.clip(r_spec.normal(-0.005, 0.025, len(comm)), -0.06, 0.06))
+    )
 
     boundaries = gpd.GeoDataFrame(
         {
@@ -239,7 +249,8 @@ def generate_district(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> Distri
             "migrant_share": np.round(migrant_share, 3),
             "compounds": counts.astype(np.int64),
         },
-        geometry=comm_ll, crs=WGS84,
+        geometry=comm_ll,
+        crs=WGS84,
     )
     dw_per_b = units * storeys * doors
     compounds = gpd.GeoDataFrame(
@@ -251,11 +262,14 @@ def generate_district(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> Distri
             "buildings": per_comp.astype(np.int64),
             "dwellings": np.bincount(g, weights=dw_per_b, minlength=len(comp)).astype(np.int64),
         },
-        geometry=to_lonlat(comp_poly), crs=WGS84,
+        geometry=to_lonlat(comp_poly),
+        crs=WGS84,
     )
     buildings = gpd.GeoDataFrame(
         {
-            "building_id": np.char.add(np.char.add(comp_id[g].astype(str), "-"), np.char.zfill(bnum.astype(str), 2)),
+            "building_id": np.char.add(
+                np.char.add(comp_id[g].astype(str), "-"), np.char.zfill(bnum.astype(str), 2)
+            ),
             "compound_id": comp_id[g],
             "community_id": comm_id[comp_comm[g]],
             "building": bnum.astype(np.int64),
@@ -265,96 +279,45 @@ def generate_district(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> Distri
             "dwellings": dw_per_b.astype(np.int64),
             "height": np.round(storeys * r_bld.uniform(2.9, 3.1, nb), 1),
         },
-        geometry=to_lonlat(footprints), crs=WGS84,
+        geometry=to_lonlat(footprints),
+        crs=WGS84,
     )
     lon, lat = xy_to_lonlat(pts["x"], pts["y"])
-    floor, door = pts["floor"], pts["door"]
-    room = np.char.add(floor.astype(str), np.char.zfill(door.astype(str), 2))
-    unit_s, bnum_s = pts["unit"].astype(str), bnum[db].astype(str)
-    street_name = comm["street"].to_numpy(dtype=object)[d_comm]
-    comm_name = comm["name"].to_numpy(dtype=object)[d_comm]
-    address = (
-        pd.Series(street_name, dtype=str) + pd.Series(comm_name, dtype=str)
-        + pd.Series(comp_name[dc], dtype=str) + pd.Series(bnum_s, dtype=str) + "栋"
-        + pd.Series(unit_s, dtype=str) + "单元" + pd.Series(room, dtype=str) + "室"
-    )
-    clean = pd.DataFrame(
-        {
-            "dwelling_id": dwelling_id,
-            "community_id": comm_id[d_comm],
-            "compound": comp_name[dc],
-            "building": bnum[db].astype(np.int64),
-            "unit": pts["unit"].astype(np.int64),
-            "floor": floor.astype(np.int64),
-            "door": np.char.add(np.char.add(unit_s, "-"), room),
-            "address": address.to_numpy(dtype=object),
-            "lon": snap7(lon),
-            "lat": snap7(lat),
-            "status": listed,
-            "households": pd.array(listed_hh, dtype="Int64"),
-        }
+    clean = clean_listing(
+        dwelling_id=dwelling_id,
+        community_id=comm_id[d_comm],
+        street=comm["street"].to_numpy(dtype=object)[d_comm],
+        community=comm["name"].to_numpy(dtype=object)[d_comm],
+        compound=comp_name[dc],
+        building=bnum[db],
+        unit=pts["unit"],
+        floor=pts["floor"],
+        door=pts["door"],
+        lon=snap7(lon),
+        lat=snap7(lat),
+        status=listed,
+        households=listed_hh,
     )
     unlisted = str(comm_id[comm["unlisted"].to_numpy()][0])
     clean = clean[clean["community_id"] != unlisted]
-    edge = set(comm_id[shapely.intersects(comm_ll, shapely.boundary(shapely.coverage_union_all(comm_ll)))])
-    neighbours = {c: [n for n in near if n != unlisted] for c, near in _neighbours(comm_ll, comm_id).items()}
+    edge = set(
+        comm_id[shapely.intersects(comm_ll, shapely.boundary(shapely.coverage_union_all(comm_ll)))]
+    )
+    neighbours = {
+        c: [n for n in near if n != unlisted] for c, near in _neighbours(comm_ll, comm_id).items()
+    }
     listing, faults = plant_faults(clean, neighbours, edge, outline, unlisted, r_faults)
     return District(
-        seed=int(seed), scale=float(scale), boundaries=boundaries, compounds=compounds,
-        buildings=buildings, listing=listing, faults=faults,
+        seed=int(seed),
+        scale=float(scale),
+        boundaries=boundaries,
+        compounds=compounds,
+        buildings=buildings,
+        listing=listing,
+        faults=faults,
         margins=margins_table(persons["sex"].to_numpy(dtype=object), persons["age"].to_numpy()),
         persons=persons,
     )
-
-
-_README = """# maps/: the example district 青岚区
-
-Generated by `fieldsurvey.district` from seed **{seed}** (scale {scale}); regenerate with
-
-```bash
-python -m fieldsurvey.district --out maps
-```
-
-(`--seed N` and `--scale S` give another district). The same seed gives the same bytes;
-`tests/test_district.py` checks that these files equal a fresh generation.
-
-A fictional new district near 117.26 E, 31.74 N, modelled on a published county survey:
-6 streets with 9, 9, 12, 3, 3 and 3 communities (老城区 west, 新城区 east), 9 示范类, 9 创优类
-and 21 强基类 communities, 447 compounds (152 商业小区, 164 无物业楼院, 131 单位小区),
-{buildings:,} buildings, {dwellings:,} listed dwellings, {residents:,} residents of whom
-{adults:,} adults; {large} communities above 10,000 residents, one mostly migrants.
-
-{manifest}
-
-`manifest.json` holds the seed, the scale and the full SHA-256 of every file.
-
-## Files
-
-- `boundaries.geojson`: `community_id` (12-digit statistical code), `name`, `street_id`,
-  `street`, `type`, `zone`, `households` (registered, from the street office: a few per
-  cent off the listing), `residents`, `migrant_share`, `compounds`. Read it with
-  `fieldsurvey frame build --boundaries maps/boundaries.geojson` (default `--id-field
-  community_id`).
-- `compounds.geojson`: `compound_id`, `name`, `kind`, `community_id`, `buildings`, `dwellings`.
-- `buildings.geojson`: `building_id`, `compound_id`, `community_id`, `building` (number in
-  the compound), `storeys`, `units`, `doors_per_floor`, `dwellings`, `height` (m).
-- `listing.csv`: `dwelling_id`, `community_id`, `compound`, `building`, `unit`, `floor`,
-  `door` (unit-room, e.g. `2-301`), `address`, `lon`, `lat` (WGS 84), `status`
-  (occupied / vacant / non_residential / unknown), `households` (blank when unknown).
-- `faults.csv`: the faults planted in the listing, one row each, with the self-check
-  (`check`) that should report it and the 1-based data row (`source_row`) in `listing.csv`:
-  points outside every boundary, rows pasted twice, copied ids, dwellings listed twice,
-  missing coordinates, dwellings under a neighbouring community's code, and
-  {unlisted} ({unlisted_name}), not listed yet.
-- `margins.csv`: the adult (18+) population by `sex` (male/female), `age_group` (18-29,
-  30-39, 40-49, 50-59, 60-69, 70+) and their cross-classification `sex:age_group` (levels
-  `male:18-29`, ...), as `variable`, `level`, `total`: rake to `sex` and `age_group`, or
-  post-stratify to `sex:age_group`, not both.
-
-The residents themselves (households with sex, age and migrant status) are not written
-(too big for the repository); `fieldsurvey.district.generate_district({seed}).persons`
-has them.
-"""
 
 
 def write_district(district: District, directory: str | Path) -> dict[str, Path]:
@@ -368,16 +331,23 @@ def write_district(district: District, directory: str | Path) -> dict[str, Path]
     dict
         File name -> path written.
     """
-    from fieldsurvey.district_io import write_tables
+    from fieldsurvey.district_io import README_TEMPLATE, write_tables
 
     b = district.boundaries
-    unlisted = district.faults.loc[district.faults["check"] == "empty_community", "community_id"].iloc[0]
-    readme = _README.format(
-        seed=district.seed, scale=district.scale, buildings=len(district.buildings),
-        dwellings=len(district.listing), residents=int(b["residents"].sum()),
+    unlisted = district.faults.loc[
+        district.faults["check"] == "empty_community", "community_id"
+    ].iloc[0]
+    readme = README_TEMPLATE.format(
+        seed=district.seed,
+        scale=district.scale,
+        buildings=len(district.buildings),
+        dwellings=len(district.listing),
+        residents=int(b["residents"].sum()),
         adults=int(district.margins.loc[district.margins["variable"] == "sex", "total"].sum()),
-        large=int((b["residents"] > 10_000).sum()), unlisted=unlisted,
-        unlisted_name=b.loc[b["community_id"] == unlisted, "name"].iloc[0], manifest="{manifest}",
+        large=int((b["residents"] > 10_000).sum()),
+        unlisted=unlisted,
+        unlisted_name=b.loc[b["community_id"] == unlisted, "name"].iloc[0],
+        manifest="{manifest}",
     )
     tables = {
         "boundaries.geojson": district.boundaries,
@@ -403,10 +373,15 @@ def load_district(directory: str | Path) -> District:
 
     manifest, t = read_tables(Path(directory))
     return District(
-        seed=int(manifest["seed"]), scale=float(manifest["scale"]),
-        boundaries=t["boundaries.geojson"], compounds=t["compounds.geojson"],
-        buildings=t["buildings.geojson"], listing=t["listing.csv"], faults=t["faults.csv"],
-        margins=t["margins.csv"], persons=None,
+        seed=int(manifest["seed"]),
+        scale=float(manifest["scale"]),
+        boundaries=t["boundaries.geojson"],
+        compounds=t["compounds.geojson"],
+        buildings=t["buildings.geojson"],
+        listing=t["listing.csv"],
+        faults=t["faults.csv"],
+        margins=t["margins.csv"],
+        persons=None,
     )
 
 
@@ -416,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m fieldsurvey.district", description="Write the example district's files."
     )
     parser.add_argument("--out", required=True, type=Path, help="directory to write (e.g. maps)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"seed (default {DEFAULT_SEED})"
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="size multiplier (default 1)")
     args = parser.parse_args(argv)
     try:

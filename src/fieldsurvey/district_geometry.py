@@ -49,7 +49,14 @@ GRID = 1e-7  # coordinate precision of the files (about 1 cm)
 
 _HALF_AXES = (3900.0, 2900.0)  # outline half-axes in metres (about 35 km²)
 #: street seeds in units of the half-axes: three old-town streets west, three new east
-_STREET_SEEDS = ((-0.68, 0.42), (-0.68, -0.42), (-0.28, 0.0), (0.26, 0.5), (0.26, -0.5), (0.74, 0.0))
+_STREET_SEEDS = (
+    (-0.68, 0.42),
+    (-0.68, -0.42),
+    (-0.28, 0.0),
+    (0.26, 0.5),
+    (0.26, -0.5),
+    (0.74, 0.0),
+)
 
 
 def xy_to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -22,13 +22,30 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from fieldsurvey.district_geometry import LAT0, LON0, M_PER_DEG_LAT, M_PER_DEG_LON, snap7, xy_to_lonlat
+from fieldsurvey.district_geometry import (
+    LAT0,
+    LON0,
+    M_PER_DEG_LAT,
+    M_PER_DEG_LON,
+    snap7,
+    xy_to_lonlat,
+)
 
-__all__ = ["FAULT_COUNTS", "LISTING_COLUMNS", "plant_faults"]
+__all__ = ["FAULT_COUNTS", "LISTING_COLUMNS", "clean_listing", "plant_faults"]
 
 LISTING_COLUMNS = (
-    "dwelling_id", "community_id", "compound", "building", "unit", "floor", "door",
-    "address", "lon", "lat", "status", "households",
+    "dwelling_id",
+    "community_id",
+    "compound",
+    "building",
+    "unit",
+    "floor",
+    "door",
+    "address",
+    "lon",
+    "lat",
+    "status",
+    "households",
 )
 FAULT_COUNTS = {
     "community_mismatch": 6,
@@ -40,7 +57,9 @@ FAULT_COUNTS = {
 }
 
 
-def _pick(pool: np.ndarray, n: int, taken: set[int], rng: np.random.Generator, by: np.ndarray) -> np.ndarray:
+def _pick(
+    pool: np.ndarray, n: int, taken: set[int], rng: np.random.Generator, by: np.ndarray
+) -> np.ndarray:
     """Draw ``n`` rows from ``pool`` not yet taken, at most one per value of ``by``."""
     out: list[int] = []
     seen: set[object] = set()
@@ -55,7 +74,9 @@ def _pick(pool: np.ndarray, n: int, taken: set[int], rng: np.random.Generator, b
     return np.array(sorted(out), dtype=np.int64)
 
 
-def _outside(lon: np.ndarray, lat: np.ndarray, outline_m: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
+def _outside(
+    lon: np.ndarray, lat: np.ndarray, outline_m: shapely.Geometry
+) -> tuple[np.ndarray, np.ndarray]:
     """Push points straight away from the centre until 300 m past the district outline."""
 
     x, y = (lon - LON0) * M_PER_DEG_LON, (lat - LAT0) * M_PER_DEG_LAT
@@ -93,12 +114,17 @@ def plant_faults(
 
     rows = _pick(occupied, FAULT_COUNTS["community_mismatch"], taken, rng, comm)
     wrong = [neighbours[c][int(rng.integers(len(neighbours[c])))] for c in comm[rows]]
-    df.loc[rows, "_fault"] = [f"community_mismatch:listed under {w}, lies in {c}" for w, c in zip(wrong, comm[rows])]
+    df.loc[rows, "_fault"] = [
+        f"community_mismatch:listed under {w}, lies in {c}"
+        for w, c in zip(wrong, comm[rows], strict=True)
+    ]
     df.loc[rows, "community_id"] = wrong
 
     edge = occupied[np.isin(comm[occupied], sorted(edge_communities))]
     rows = _pick(edge, FAULT_COUNTS["outside_boundaries"], taken, rng, comm)
-    lon, lat = _outside(df.loc[rows, "lon"].to_numpy(float), df.loc[rows, "lat"].to_numpy(float), outline_m)
+    lon, lat = _outside(
+        df.loc[rows, "lon"].to_numpy(float), df.loc[rows, "lat"].to_numpy(float), outline_m
+    )
     df.loc[rows, "lon"], df.loc[rows, "lat"] = snap7(lon), snap7(lat)
     df.loc[rows, "_fault"] = "outside_boundaries:point taken away from the dwelling"
 
@@ -121,7 +147,9 @@ def plant_faults(
     rows = _pick(occupied, FAULT_COUNTS["duplicate_address"], taken, rng, comm)
     again = df.loc[rows].copy()
     last = df.groupby("community_id")["_key"].max()
-    again["_key"] = last.reindex(again["community_id"]).to_numpy() + 0.25 + 0.01 * np.arange(len(again))
+    again["_key"] = (
+        last.reindex(again["community_id"]).to_numpy() + 0.25 + 0.01 * np.arange(len(again))
+    )
     again["dwelling_id"] = [
         f"{c}-{seq[c] + 1 + i:05d}" for i, c in enumerate(again["community_id"])
     ]
@@ -143,11 +171,75 @@ def plant_faults(
         }
     )
     empty = pd.DataFrame(
-        {"check": ["empty_community"], "dwelling_id": [pd.NA], "community_id": [unlisted],
-         "source_row": [pd.NA], "note": ["community not listed yet"]}
+        {
+            "check": ["empty_community"],
+            "dwelling_id": [pd.NA],
+            "community_id": [unlisted],
+            "source_row": [pd.NA],
+            "note": ["community not listed yet"],
+        }
     )
     faults = pd.concat([faults, empty], ignore_index=True)
     faults = faults.astype(
-        {"check": "str", "dwelling_id": "str", "community_id": "str", "source_row": "Int64", "note": "str"}
+        {
+            "check": "str",
+            "dwelling_id": "str",
+            "community_id": "str",
+            "source_row": "Int64",
+            "note": "str",
+        }
     )
     return out[list(LISTING_COLUMNS)], faults
+
+
+def clean_listing(
+    *,
+    dwelling_id: np.ndarray,
+    community_id: np.ndarray,
+    street: np.ndarray,
+    community: np.ndarray,
+    compound: np.ndarray,
+    building: np.ndarray,
+    unit: np.ndarray,
+    floor: np.ndarray,
+    door: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    status: np.ndarray,
+    households: np.ndarray,
+) -> pd.DataFrame:
+    """The listing as it should be: one row per dwelling, per-dwelling arrays in.
+
+    ``door`` is the door's number on its floor; the listing's ``door`` is written
+    unit-floor-door (``2-301``: unit 2, floor 3, door 1) and the address
+    <street><community><compound><building>栋<unit>单元<floor><door>室.
+    """
+    room = np.char.add(floor.astype(str), np.char.zfill(door.astype(str), 2))
+    unit_s = unit.astype(str)
+    address = (
+        pd.Series(street, dtype=str)
+        + pd.Series(community, dtype=str)
+        + pd.Series(compound, dtype=str)
+        + pd.Series(building.astype(str), dtype=str)
+        + "栋"
+        + pd.Series(unit_s, dtype=str)
+        + "单元"
+        + pd.Series(room, dtype=str)
+        + "室"
+    )
+    return pd.DataFrame(
+        {
+            "dwelling_id": dwelling_id,
+            "community_id": community_id,
+            "compound": compound,
+            "building": building.astype(np.int64),
+            "unit": unit.astype(np.int64),
+            "floor": floor.astype(np.int64),
+            "door": np.char.add(np.char.add(unit_s, "-"), room),
+            "address": address.to_numpy(dtype=object),
+            "lon": lon,
+            "lat": lat,
+            "status": status,
+            "households": pd.array(households, dtype="Int64"),
+        }
+    )

@@ -25,15 +25,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGE_GROUPS", "expected_persons_per_occupied", "household_members", "listed_status", "margins_table", "true_status"]
+__all__ = [
+    "AGE_GROUPS",
+    "expected_persons_per_occupied",
+    "household_members",
+    "listed_status",
+    "margins_table",
+    "populate",
+    "true_status",
+]
 
 AGE_GROUPS = ("18-29", "30-39", "40-49", "50-59", "60-69", "70+")
 _AGE_EDGES = np.array([18, 30, 40, 50, 60, 70, 200])
 _SIZE_P = np.array([0.17, 0.31, 0.28, 0.14, 0.07, 0.03])
 _SIZE_P_MIGRANT = np.array([0.38, 0.27, 0.20, 0.10, 0.04, 0.01])
 #: head-of-household age (mean, sd) by compound kind; new-town estates younger
-_HEAD_AGE = {"无物业楼院": (56.0, 15.0), "单位小区": (58.0, 14.0), "old_estate": (46.0, 14.0),
-             "new_estate": (40.0, 11.0), "migrant": (32.0, 9.0)}
+_HEAD_AGE = {
+    "无物业楼院": (56.0, 15.0),
+    "单位小区": (58.0, 14.0),
+    "old_estate": (46.0, 14.0),
+    "new_estate": (40.0, 11.0),
+    "migrant": (32.0, 9.0),
+}
 
 
 def expected_persons_per_occupied(migrant_rate: np.ndarray, hub: np.ndarray) -> np.ndarray:
@@ -43,7 +56,9 @@ def expected_persons_per_occupied(migrant_rate: np.ndarray, hub: np.ndarray) -> 
     return size * np.where(hub, 1.28, 1.03)
 
 
-def _calibrate(status: np.ndarray, community: np.ndarray, target: np.ndarray, rng: np.random.Generator) -> None:
+def _calibrate(
+    status: np.ndarray, community: np.ndarray, target: np.ndarray, rng: np.random.Generator
+) -> None:
     """Flip random vacant/occupied dwellings so each community has ``target`` occupied.
 
     The target is first clipped so that between 2 % and 45 % of a community's residential
@@ -64,9 +79,15 @@ def _calibrate(status: np.ndarray, community: np.ndarray, target: np.ndarray, rn
 
 
 def true_status(
-    kind: np.ndarray, new: np.ndarray, hub: np.ndarray, compound: np.ndarray,
-    floor: np.ndarray, shop_building: np.ndarray, community: np.ndarray,
-    target_occupied: np.ndarray, rng: np.random.Generator,
+    kind: np.ndarray,
+    new: np.ndarray,
+    hub: np.ndarray,
+    compound: np.ndarray,
+    floor: np.ndarray,
+    shop_building: np.ndarray,
+    community: np.ndarray,
+    target_occupied: np.ndarray,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """True status and number of households per dwelling.
 
@@ -84,7 +105,9 @@ def true_status(
         [hub, kind == "无物业楼院", kind == "单位小区", new], [0.05, 0.09, 0.06, 0.22], default=0.08
     )
     p_vacant = rng.beta(a, a * (1 - mean) / mean, n_comp)[compound]
-    status = np.where(rng.uniform(size=len(compound)) < p_vacant, "vacant", "occupied").astype(object)
+    status = np.where(rng.uniform(size=len(compound)) < p_vacant, "vacant", "occupied").astype(
+        object
+    )
     status[shop_building & (floor == 1)] = "non_residential"
     _calibrate(status, community, target_occupied, rng)
     occupied = status == "occupied"
@@ -96,7 +119,9 @@ def true_status(
     return status, households.astype(np.int64)
 
 
-def listed_status(status: np.ndarray, households: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def listed_status(
+    status: np.ndarray, households: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """What the lister wrote: status with mistakes, and households (NA when unknown)."""
     u = rng.uniform(size=len(status))
     listed = status.copy()
@@ -119,11 +144,14 @@ def household_members(
     with an older head, grandchildren.
     """
     h = len(head_kind)
-    size = np.where(
-        migrant,
-        rng.choice(6, h, p=_SIZE_P_MIGRANT),
-        rng.choice(6, h, p=_SIZE_P),
-    ) + 1
+    size = (
+        np.where(
+            migrant,
+            rng.choice(6, h, p=_SIZE_P_MIGRANT),
+            rng.choice(6, h, p=_SIZE_P),
+        )
+        + 1
+    )
     mu = np.array([_HEAD_AGE[k][0] for k in _HEAD_AGE])
     sd = np.array([_HEAD_AGE[k][1] for k in _HEAD_AGE])
     key = pd.Series(head_kind).map({name: i for i, name in enumerate(_HEAD_AGE)}).to_numpy(np.int64)
@@ -144,7 +172,9 @@ def household_members(
     )
     age = np.clip(np.round(age), 0, 99).astype(np.int64)
     male = np.select(
-        [k == 1, spouse, elder], [hm, ~hm, rng.uniform(size=n) < 0.4], default=rng.uniform(size=n) < 0.51
+        [k == 1, spouse, elder],
+        [hm, ~hm, rng.uniform(size=n) < 0.4],
+        default=rng.uniform(size=n) < 0.51,
     )
     return pd.DataFrame(
         {"household": hh, "person": k, "sex": np.where(male, "male", "female"), "age": age}
@@ -169,6 +199,49 @@ def margins_table(sex: np.ndarray, age: np.ndarray) -> pd.DataFrame:
     rows += [("age_group", g, int(cells[:, j].sum())) for j, g in enumerate(AGE_GROUPS)]
     rows += [
         ("sex:age_group", f"{lv}:{g}", int(cells[i, j]))
-        for i, lv in enumerate(sexes) for j, g in enumerate(AGE_GROUPS)
+        for i, lv in enumerate(sexes)
+        for j, g in enumerate(AGE_GROUPS)
     ]
     return pd.DataFrame(rows, columns=["variable", "level", "total"])
+
+
+def populate(
+    community: np.ndarray,
+    kind: np.ndarray,
+    new: np.ndarray,
+    households: np.ndarray,
+    migrant_rate: np.ndarray,
+    dwelling_id: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Draw the members of every household of every dwelling.
+
+    Per-dwelling ``community`` index, compound ``kind``, ``new`` (new town), true
+    ``households`` and ``dwelling_id``; per community ``migrant_rate``. A household is a
+    migrant household with its community's rate. Returns the persons table
+    (``dwelling_id``, ``household``, ``person``, ``sex``, ``age``, ``migrant``) and, per
+    community, residents, migrant share and true number of households.
+    """
+    n_comm = len(migrant_rate)
+    h_dw = np.repeat(np.arange(len(community)), households)
+    h_no = np.arange(len(h_dw)) - np.searchsorted(h_dw, h_dw, side="left") + 1
+    migrant = rng.uniform(size=len(h_dw)) < migrant_rate[community[h_dw]]
+    hk = kind[h_dw]
+    estate = np.where(new[h_dw], "new_estate", "old_estate")
+    head_kind = np.where(migrant, "migrant", np.where(hk == "商业小区", estate, hk))
+    members = household_members(head_kind, migrant, rng)
+    of = members["household"].to_numpy()
+    persons = pd.DataFrame(
+        {
+            "dwelling_id": dwelling_id[h_dw[of]],
+            "household": h_no[of],
+            "person": members["person"].to_numpy(),
+            "sex": members["sex"].to_numpy(),
+            "age": members["age"].to_numpy(),
+            "migrant": migrant[of],
+        }
+    )
+    p_comm = community[h_dw[of]]
+    residents = np.bincount(p_comm, minlength=n_comm)
+    share = np.bincount(p_comm, weights=migrant[of], minlength=n_comm) / np.maximum(residents, 1)
+    return persons, residents, share, np.bincount(community[h_dw], minlength=n_comm)

@@ -59,7 +59,9 @@ def community_table(rng: np.random.Generator, scale: float) -> pd.DataFrame:
             rows.append((s, street, zone, names[j], j))
     df = pd.DataFrame(rows, columns=["street_index", "street", "zone", "name", "position"])
     df["street_id"] = [f"{DISTRICT_CODE}{s + 1:03d}" for s in df["street_index"]]
-    df["community_id"] = [f"{sid}{p + 1:03d}" for sid, p in zip(df["street_id"], df["position"])]
+    df["community_id"] = [
+        f"{sid}{p + 1:03d}" for sid, p in zip(df["street_id"], df["position"], strict=True)
+    ]
     n = len(df)
     new = (df["zone"] == "new").to_numpy()
     large = np.zeros(n, dtype=bool)
@@ -78,7 +80,9 @@ def community_table(rng: np.random.Generator, scale: float) -> pd.DataFrame:
     residents = np.where(
         large,
         rng.uniform(10_800, 12_800, n),
-        np.where(new, rng.uniform(3_500, 5_500, n), np.exp(rng.uniform(np.log(1_300), np.log(5_000), n))),
+        np.where(
+            new, rng.uniform(3_500, 5_500, n), np.exp(rng.uniform(np.log(1_300), np.log(5_000), n))
+        ),
     )
     score = 1.2 * new + 0.6 * large + rng.normal(0.0, 0.9, n)
     rank = np.argsort(np.argsort(-score, kind="stable"), kind="stable")
@@ -90,7 +94,9 @@ def community_table(rng: np.random.Generator, scale: float) -> pd.DataFrame:
     ppd = np.array([_PERSONS_PER_DWELLING[z] for z in zone_key])
     df["target_dwellings"] = residents * scale / ppd
     df["migrant_rate"] = np.where(
-        hub, rng.uniform(0.72, 0.82, n), np.where(new, rng.uniform(0.12, 0.32, n), rng.uniform(0.04, 0.18, n))
+        hub,
+        rng.uniform(0.72, 0.82, n),
+        np.where(new, rng.uniform(0.12, 0.32, n), rng.uniform(0.04, 0.18, n)),
     )
     return df.drop(columns="position")
 
@@ -122,7 +128,9 @@ def compound_table(communities: pd.DataFrame, rng: np.random.Generator) -> pd.Da
     return pd.DataFrame({"community": comm, "kind": kinds, "target_dwellings": target})
 
 
-def building_templates(compounds: pd.DataFrame, zone: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def building_templates(
+    compounds: pd.DataFrame, zone: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
     """Per compound: storeys, units, doors per floor, footprint size, spacing and angle.
 
     Old courtyards and work-unit compounds have 4-7 storey walk-ups of 1-4 units with two
@@ -143,20 +151,33 @@ def building_templates(compounds: pd.DataFrame, zone: np.ndarray, rng: np.random
         return rng.choice(values, int(mask.sum()), p=p)
 
     m = kind == "无物业楼院"
-    storeys[m], units[m] = pick(m, [4, 5, 6, 7], [0.15, 0.35, 0.4, 0.1]), pick(m, [1, 2, 3], [0.3, 0.45, 0.25])
+    storeys[m], units[m] = (
+        pick(m, [4, 5, 6, 7], [0.15, 0.35, 0.4, 0.1]),
+        pick(m, [1, 2, 3], [0.3, 0.45, 0.25]),
+    )
     unit_w[m], depth[m] = rng.uniform(11, 13, m.sum()), rng.uniform(9.5, 11, m.sum())
     m = kind == "单位小区"
-    storeys[m], units[m] = pick(m, [5, 6, 7], [0.3, 0.55, 0.15]), pick(m, [2, 3, 4], [0.35, 0.4, 0.25])
+    storeys[m], units[m] = (
+        pick(m, [5, 6, 7], [0.3, 0.55, 0.15]),
+        pick(m, [2, 3, 4], [0.35, 0.4, 0.25]),
+    )
     unit_w[m], depth[m] = rng.uniform(12, 14, m.sum()), rng.uniform(10.5, 12, m.sum())
     m = (kind == "商业小区") & ~new
-    storeys[m], units[m] = pick(m, [6, 11, 12, 18], [0.35, 0.3, 0.2, 0.15]), pick(m, [2, 3], [0.6, 0.4])
+    storeys[m], units[m] = (
+        pick(m, [6, 11, 12, 18], [0.35, 0.3, 0.2, 0.15]),
+        pick(m, [2, 3], [0.6, 0.4]),
+    )
     unit_w[m], depth[m] = rng.uniform(13, 15, m.sum()), rng.uniform(12, 13, m.sum())
     form = np.where(new, rng.choice(3, n, p=[0.25, 0.35, 0.4]), -1)
     m = form == 0  # 洋房
     storeys[m], units[m] = pick(m, [6, 7, 8], [0.4, 0.3, 0.3]), pick(m, [1, 2], [0.5, 0.5])
     unit_w[m], depth[m] = rng.uniform(13, 15, m.sum()), rng.uniform(12, 14, m.sum())
     m = form == 1  # 小高层
-    storeys[m], units[m], doors[m] = pick(m, [11, 15, 18], [0.3, 0.3, 0.4]), 2, pick(m, [2, 3], [0.5, 0.5])
+    storeys[m], units[m], doors[m] = (
+        pick(m, [11, 15, 18], [0.3, 0.3, 0.4]),
+        2,
+        pick(m, [2, 3], [0.5, 0.5]),
+    )
     unit_w[m], depth[m] = 8.0 * doors[m] + rng.uniform(0, 2, m.sum()), rng.uniform(14, 16, m.sum())
     m = form == 2  # 高层
     storeys[m] = pick(m, [24, 26, 32, 33], [0.25, 0.25, 0.25, 0.25])
@@ -165,13 +186,23 @@ def building_templates(compounds: pd.DataFrame, zone: np.ndarray, rng: np.random
     length = units * unit_w
     height = storeys * 3.0
     gap_along = np.where(new, rng.uniform(18, 30, n), rng.uniform(8, 14, n))
-    gap_across = np.where(new, np.minimum(height * rng.uniform(0.9, 1.1, n), 60.0), height * rng.uniform(0.8, 1.0, n))
+    gap_across = np.where(
+        new, np.minimum(height * rng.uniform(0.9, 1.1, n), 60.0), height * rng.uniform(0.8, 1.0, n)
+    )
     # the number of buildings from the drawn storeys, then the storeys (within the form's
     # range) that bring the compound closest to its target size
     target = compounds["target_dwellings"].to_numpy()
     wanted = np.maximum(1, np.round(target / (storeys * units * doors))).astype(np.int64)
-    lo = np.select([kind == "无物业楼院", kind == "单位小区", form == 0, form == 1, form == 2], [3, 4, 4, 9, 18], 5)
-    hi = np.select([kind == "无物业楼院", kind == "单位小区", form == 0, form == 1, form == 2], [7, 7, 9, 18, 34], 18)
+    lo = np.select(
+        [kind == "无物业楼院", kind == "单位小区", form == 0, form == 1, form == 2],
+        [3, 4, 4, 9, 18],
+        5,
+    )
+    hi = np.select(
+        [kind == "无物业楼院", kind == "单位小区", form == 0, form == 1, form == 2],
+        [7, 7, 9, 18, 34],
+        18,
+    )
     storeys = np.clip(np.round(target / (wanted * units * doors)), lo, hi).astype(np.int64)
     return pd.DataFrame(
         {
