@@ -66,7 +66,7 @@ def test_csv_and_weighted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     out = tmp_path / "rates.csv"
     assert main(["rates", "--dispositions", str(f), "--by", "interviewer", "--weighted",
                  "--format", "csv", "--out", str(out)]) == 0
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
     assert [r["interviewer"] for r in rows] == ["overall", "iv1"]
     assert float(rows[0]["I"]) == 5.0 and float(rows[0]["RR1"]) == 0.5
 

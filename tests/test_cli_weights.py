@@ -73,6 +73,10 @@ def test_calibrate_with_trim(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert w.sum() == pytest.approx(60000)
     text = capsys.readouterr().out
     assert "then trimming at" in text and "warning" not in text
+    q = tmp_path / "q.csv"
+    assert main(["weights", "calibrate", "--data", str(tmp_path / "resp.csv"), "--weights", "w",
+                 "--margins", str(margins), "--trim-quantile", "0.99", "--out", str(q)]) == 0
+    assert pd.read_csv(q)["weight"].max() <= float(np.quantile(raked, 0.99)) * (1 + 1e-8)
 
 
 def test_trim_too_tight_for_the_margins_warns(tmp_path: Path,

@@ -34,8 +34,11 @@ def _calibration_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=("rake", "poststratify"), default="rake",
                    help="calibration method (default: rake; poststratify takes one variable, "
                    "a cross-classification written a:b)")
-    p.add_argument("--trim", type=float, metavar="K",
-                   help="cap weights at K times the median weight, re-calibrate, repeat")
+    trim = p.add_mutually_exclusive_group()
+    trim.add_argument("--trim", type=float, metavar="K",
+                      help="cap weights at K times the median weight, re-calibrate, repeat")
+    trim.add_argument("--trim-quantile", type=float, metavar="Q",
+                      help="cap weights at their Q quantile (e.g. 0.99) instead")
     p.add_argument("--tol", type=float, default=1e-10,
                    help="relative tolerance on every margin (default: 1e-10)")
     p.add_argument("--max-iter", type=int, default=1000, help="raking sweeps (default: 1000)")
@@ -103,9 +106,10 @@ def _calibrate(data: pd.DataFrame, weights: str | np.ndarray, args: argparse.Nam
         result = poststratify(data, weights, var, totals, file=file)
     else:
         result = rake(data, weights, margins, tol=args.tol, max_iter=args.max_iter, file=file)
-    if args.trim is not None:
-        result = trim_weights(data, result.weights.to_numpy(), cap=args.trim, margins=margins,
-                              method=args.method, tol=args.tol, file=file)
+    if args.trim is not None or args.trim_quantile is not None:
+        result = trim_weights(data, result.weights.to_numpy(), cap=args.trim,
+                              quantile=args.trim_quantile, margins=margins, method=args.method,
+                              tol=args.tol, file=file)
     return result
 
 
@@ -201,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         sample, cases, weight_class=args.weight_class, margins=read_margins(args.margins),
         method=args.method, order=args.order.split(",") if args.order else None,
         min_respondents=args.min_respondents, max_factor=args.max_factor, e=args.e,
-        trim=args.trim, tol=args.tol, max_iter=args.max_iter, sample_file=str(args.sample),
+        trim=args.trim, trim_quantile=args.trim_quantile, tol=args.tol, max_iter=args.max_iter, sample_file=str(args.sample),
         cases_file=cases_file,
     )
     out = res.cases if args.all_cases else res.cases[res.cases["weight"] > 0]

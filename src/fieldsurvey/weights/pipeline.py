@@ -166,6 +166,7 @@ def weight_sample(
     max_factor: float = 3.0,
     e: float | None = None,
     trim: float | None = None,
+    trim_quantile: float | None = None,
     tol: float = 1e-10,
     max_iter: int = 1000,
     respondent_prob: Sequence[str] = ("pi_respondent", "pi_person"),
@@ -185,9 +186,9 @@ def weight_sample(
         (or ``pi_person``) or ``eligible_count`` (or ``n_eligible``).
     weight_class
         Weighting class column (``community`` means ``community_id`` when that is the name).
-    margins, method, trim, tol, max_iter
-        Calibration (see :func:`~fieldsurvey.weights.calibrate.rake`), and the trimming
-        multiple of the median weight.
+    margins, method, trim, trim_quantile, tol, max_iter
+        Calibration (see :func:`~fieldsurvey.weights.calibrate.rake`), and trimming at a
+        multiple of the median weight or at a quantile of the weights (at most one).
     order, min_respondents, max_factor, e
         Class collapsing and eligibility (see :func:`adjust_nonresponse`).
     respondent_prob, eligible
@@ -227,9 +228,9 @@ def weight_sample(
         cal = poststratify(data, w_person, var, totals, file=cases_file)
     else:
         cal = rake(data, w_person, margins, tol=tol, max_iter=max_iter, file=cases_file)
-    if trim is not None:
-        cal = trim_weights(data, cal.weights.to_numpy(), cap=trim, margins=margins,
-                           method=method, tol=tol, file=cases_file)
+    if trim is not None or trim_quantile is not None:
+        cal = trim_weights(data, cal.weights.to_numpy(), cap=trim, quantile=trim_quantile,
+                           margins=margins, method=method, tol=tol, file=cases_file)
     final = cal.weights.to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         f_cal = np.where(w_person > 0, final / np.where(w_person > 0, w_person, 1.0), np.nan)
