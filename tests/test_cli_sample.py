@@ -137,3 +137,43 @@ def test_user_errors_are_one_paragraph(files: Path, capsys, argv: list[str],
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (files / "o.csv").exists()
+
+
+def test_stage1_from_a_real_shapefile(shared_data: Path, tmp_path: Path) -> None:
+    """506 Boston tracts (NAD27 shapefile), PPS by owner-occupied units."""
+    import numpy as np
+
+    from fieldsurvey.select.pps import inclusion_probabilities
+    from fieldsurvey.select.readers import read_communities
+
+    shp = shared_data / "boundaries" / "boston_tracts_nad27" / "boston_tracts.shp"
+    (tmp_path / "d.toml").write_text(
+        "[stage1]\nmethod = 'pps_systematic'\nsize = 'units'\nn = 30\nsort = ['TOWN']\n",
+        encoding="utf-8")
+    assert main(["sample", "draw", "--stage", "1", "--communities", str(shp), "--id-field",
+                 "poltract", "--design", str(tmp_path / "d.toml"), "--seed", "5", "--out",
+                 str(tmp_path / "boston")]) == 0
+    s = pd.read_csv(tmp_path / "boston.csv", encoding="utf-8-sig", dtype={"community_id": str})
+    assert len(s) == 30 and s["community_id"].is_unique
+    table = read_communities(shp, id_field="poltract")
+    pi = pd.Series(inclusion_probabilities(table["units"].to_numpy(float), 30),
+                   index=table["community_id"])
+    np.testing.assert_allclose(s["pi_1"], pi.loc[s["community_id"]].to_numpy(), rtol=1e-12)
+    assert "TOWN" in s.columns and s["TOWN"].is_monotonic_increasing
+
+
+def test_tables_in_gbk_and_xlsx(tmp_path: Path) -> None:
+    from fieldsurvey.select.readers import read_table
+
+    comm = communities(5)
+    comm.to_csv(tmp_path / "gbk.csv", index=False, encoding="gbk")
+    comm.to_excel(tmp_path / "c.xlsx", index=False)
+    for name in ("gbk.csv", "c.xlsx"):
+        got = read_table(tmp_path / name)
+        assert got["type"].tolist() == comm["type"].tolist()
+        assert got["community_id"].tolist() == comm["community_id"].tolist()
+    (tmp_path / "c.dbf").write_bytes(b"x")
+    from fieldsurvey.errors import InputError
+
+    with pytest.raises(InputError, match="unsupported"):
+        read_table(tmp_path / "c.dbf")

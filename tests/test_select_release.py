@@ -51,3 +51,16 @@ def test_release_errors(sample: pd.DataFrame) -> None:
         release_reserve(sample, [])
     with pytest.raises(ColumnError):
         release_reserve(sample.drop(columns=["segment_n"]), [a])
+
+
+def test_release_from_the_csv_file(sample: pd.DataFrame, tmp_path) -> None:
+    from fieldsurvey.select.output import read_sample, write_sample
+
+    write_sample(sample, tmp_path / "s")
+    back = read_sample(tmp_path / "s.csv")
+    assert back.attrs["seed"] == sample.attrs["seed"]
+    a = sample["community_id"].iloc[0]
+    got = release_reserve(back, {a: 1})
+    want = release_reserve(sample, {a: 1})
+    assert np.allclose(got["pi"].fillna(-1), want["pi"].fillna(-1))
+    assert got["release_batch"].fillna(-1).tolist() == want["release_batch"].fillna(-1).tolist()
