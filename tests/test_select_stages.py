@@ -30,7 +30,7 @@ def test_columns_and_probabilities(frame: pd.DataFrame) -> None:
     s = draw_sample(frame, design())
     n = len(SAMPLE_COLUMNS)
     assert tuple(s.columns[:n]) == SAMPLE_COLUMNS
-    assert tuple(s.columns[n: n + 3]) == BOOKKEEPING_COLUMNS
+    assert tuple(s.columns[n: n + 4]) == BOOKKEEPING_COLUMNS
     for col in ("address", "building", "unit", "floor", "door", "lon", "lat", "status",
                 "households", "street", "name"):
         assert col in s.columns

@@ -9,7 +9,9 @@ earlier (two-phase); since every stratum and community has its own random stream
 
 Output: :data:`fieldsurvey.schema.SAMPLE_COLUMNS`, then the bookkeeping columns
 ``eligible_n`` (N_i), ``segment_n`` (N_g) and ``pi_segment`` (P_g) that a reserve release
-needs, then the frame columns of the selected units. ``pi = pi_1 · pi_2`` and
+needs and ``certainty`` (community taken with pi_1 = 1: a stratum of its own for variance
+estimation), then the frame columns of the selected units. A stage-1 sample has only
+``certainty`` among them. ``pi = pi_1 · pi_2`` and
 ``base_weight = 1 / pi`` are the dwelling's; the respondent's factor (k, or the Kish
 probability) is applied when weighting. Unreleased reserve rows have no pi_2, pi or weight.
 """
@@ -37,7 +39,7 @@ __all__ = [
     "BOOKKEEPING_COLUMNS", "communities_from_frame", "draw_sample", "eligible_groups",
 ]
 
-BOOKKEEPING_COLUMNS: tuple[str, ...] = ("eligible_n", "segment_n", "pi_segment")
+BOOKKEEPING_COLUMNS: tuple[str, ...] = ("eligible_n", "segment_n", "pi_segment", "certainty")
 _DROP = {"geometry"}
 
 
@@ -306,6 +308,7 @@ def _stage2_output(frame: pd.DataFrame, chosen: pd.DataFrame, d: Design,
         "eligible_n": pd.array(cat["elig"].astype(np.int64), dtype="Int64"),
         "segment_n": pd.array(cat["seg_n"].astype(np.int64), dtype="Int64"),
         "pi_segment": cat["pi_seg"].astype(np.float64),
+        "certainty": pi1 >= 1.0 - 1e-9,
     })
     head.loc[~released, "release_batch"] = pd.NA
     head.loc[segment < 0, "segment"] = pd.NA
