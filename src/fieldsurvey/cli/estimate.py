@@ -117,7 +117,7 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     means, totals, props = _list(args.mean), _list(args.total), _list(args.prop)
     ratios, quants = _ratios(_list(args.ratio)), _quantiles(_list(args.quantile))
     if not (means or totals or props or ratios or quants):
-        raise InputError("nothing to estimate", hint="add --mean, --total, --prop, --ratio or --quantile")
+        raise InputError("nothing to estimate", hint="Add --mean, --total, --prop, --ratio or --quantile")
     design = SurveyDesign(
         data, ids=_list([args.psu]) if args.psu else None,
         strata=_list([args.strata]) if args.strata else None, weights=args.weights,

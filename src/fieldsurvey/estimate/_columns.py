@@ -33,7 +33,7 @@ def require_columns(data: pd.DataFrame, names: Sequence[str], source: str | None
                 field=name,
                 expected="one of the file's columns",
                 got=shown + (f" and {len(data.columns) - 30} more" if len(data.columns) > 30 else ""),
-                hint="column names are used exactly as in the file (case, dots and Chinese included)",
+                hint="Column names are used exactly as in the file (case, dots and Chinese included)",
             )
 
 
@@ -56,7 +56,7 @@ def numeric_column(data: pd.DataFrame, name: str, source: str | None) -> np.ndar
             field=name,
             expected="a number or an empty cell",
             got=repr(col.iloc[pos]),
-            hint="clean the column, or estimate it as a proportion (--prop) if it is categorical",
+            hint="Clean the column, or estimate it as a proportion (--prop) if it is categorical",
         )
     return conv.to_numpy(dtype=np.float64, na_value=np.nan)
 

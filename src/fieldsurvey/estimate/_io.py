@@ -26,12 +26,12 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
             last = exc
         except pd.errors.EmptyDataError:
             raise InputError("the file is empty", file=str(path),
-                             hint="give a table with a header row") from None
+                             hint="Give a table with a header row") from None
         except pd.errors.ParserError as exc:
             raise InputError("the file is not a readable CSV table", file=str(path),
-                             got=str(exc).strip(), hint="check the separators and quotes") from None
+                             got=str(exc).strip(), hint="Check the separators and quotes") from None
     raise EncodingError("the file is neither UTF-8 nor GBK text", file=str(path), got=str(last),
-                        hint="save it as CSV UTF-8")
+                        hint="Save it as CSV UTF-8")
 
 
 def read_respondents(path: str | Path) -> pd.DataFrame:
@@ -69,6 +69,6 @@ def read_respondents(path: str | Path) -> pd.DataFrame:
         raise
     except (ValueError, OSError, ImportError) as exc:
         raise InputError("the table cannot be read", file=str(path), got=str(exc).strip()[:300],
-                         hint=f"check that the file is a complete {suffix[1:].upper()} file") from exc
+                         hint=f"Check that the file is a complete {suffix[1:].upper()} file") from exc
     data.columns = [str(c).strip() for c in data.columns]
     return data

@@ -127,6 +127,7 @@ class SurveyDesign:
         if lonely_psu not in LONELY_PSU_RULES:
             raise DesignError(
                 "unknown lonely-PSU rule",
+                file=source,
                 field="lonely_psu",
                 expected=" | ".join(LONELY_PSU_RULES),
                 got=repr(lonely_psu),
@@ -150,6 +151,7 @@ class SurveyDesign:
         if len(self.strata) > n_stages:
             raise DesignError(
                 "more strata columns than stages",
+                file=source,
                 field=",".join(self.strata),
                 expected=f"at most {n_stages} (one per stage of ids)",
                 got=str(len(self.strata)),
@@ -157,10 +159,11 @@ class SurveyDesign:
         if self.fpc_columns and len(self.fpc_columns) != n_stages:
             raise DesignError(
                 "give an FPC for every stage or for none (as R's svydesign)",
+                file=source,
                 field=",".join(self.fpc_columns),
                 expected=f"{n_stages} FPC column(s), one per stage of ids",
                 got=f"{len(self.fpc_columns)}",
-                hint="use a column of Inf (or leave the stage out of ids) for a stage without FPC",
+                hint="Use a column of Inf (or leave the stage out of ids) for a stage without FPC",
             )
         clusters, strata_codes, reps = self._stage_codes(n_stages)
         stage_info = []  # (n_clusters, n_strata, stratum representative rows, PSUs per stratum)
@@ -272,7 +275,7 @@ class SurveyDesign:
                 "the design has only one primary sampling unit",
                 file=self.source,
                 field=self.ids[0] if self.ids else None,
-                hint="a variance needs at least two PSUs; check the cluster column",
+                hint="A variance needs at least two PSUs; check the cluster column",
             )
         return clusters, strata, reps
 
@@ -288,7 +291,7 @@ class SurveyDesign:
                 field=name,
                 expected="every cluster id within one stratum",
                 got="a cluster id that appears in two strata",
-                hint="if cluster ids restart in every stratum, use nest=True (--nest)",
+                hint="If cluster ids restart in every stratum, use nest=True (--nest)",
             )
 
     def _popsizes(self, strata: list[np.ndarray], info: list) -> list[np.ndarray]:

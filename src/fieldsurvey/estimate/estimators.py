@@ -44,7 +44,7 @@ def check_missing(design: Design, name: str, values: np.ndarray, na_rm: bool) ->
             file=design.source,
             row=row,
             field=name,
-            hint="drop them with na_rm=True (the default), as R's na.rm=TRUE",
+            hint="Drop them with na_rm=True (the default), as R's na.rm=TRUE",
         )
 
 

@@ -152,7 +152,7 @@ class ReplicateDesign:
             if combined_weights:
                 raise DesignError(
                     "JKn replicate weights need rscales", field="rscales",
-                    hint="give rscales = (n_h - 1) / n_h for each replicate",
+                    hint="Give rscales = (n_h - 1) / n_h for each replicate",
                 )
             rs = 1.0 / reps.max(axis=0)
         if rs is None:
@@ -258,10 +258,10 @@ def as_replicate(
     n_psu = psu_stratum.size
     if t == "jk1" and design.has_strata:
         raise DesignError("JK1 cannot be used for a stratified design", field="replicates",
-                          hint="use jkn (one replicate per PSU, within strata)")
+                          hint="Use jkn (one replicate per PSU, within strata)")
     if t in ("jkn", "brr") and not design.has_strata:
         raise DesignError(f"{t} needs a stratified design", field="replicates",
-                          hint="use jk1 or bootstrap for an unstratified design")
+                          hint="Use jk1 or bootstrap for an unstratified design")
     f_psu = np.zeros(n_psu) if fpcf is None else 1 - fpcf[psu_stratum]  # sampling fraction
     if t == "jk1":
         fac = 1.0 if fpcf is None else float(fpcf[0])
@@ -289,7 +289,7 @@ def _lonely_error(design: SurveyDesign, h: int) -> DesignError:
     label = design.stratum_label(0, h)
     return DesignError(
         f"stratum {label!s} has only one PSU", field=design.strata[0] if design.strata else None,
-        hint="choose a lonely-PSU rule: remove | certainty | adjust | average (--lonely-psu)",
+        hint="Choose a lonely-PSU rule: remove | certainty | adjust | average (--lonely-psu)",
     )
 
 
@@ -361,7 +361,7 @@ def _brr(design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray, rho: f
         raise DesignError(
             f"BRR needs exactly two PSUs per stratum; stratum {design.stratum_label(0, h)} "
             f"has {int(npsu[h])}", field=design.strata[0] if design.strata else None,
-            hint="use jkn or bootstrap replicates for this design",
+            hint="Use jkn or bootstrap replicates for this design",
         )
     n_strata = npsu.size
     order = 1 << int(np.ceil(np.log2(n_strata + 1)))

@@ -54,7 +54,7 @@ def item_scores(
             field=item,
             expected=f"a whole number from {lo} to {hi}, or a missing code {tuple(missing_codes)}",
             got=f"{v[row]:g}",
-            hint="recode the value, or add it to missing_codes",
+            hint="Recode the value, or add it to missing_codes",
         )
     return v
 

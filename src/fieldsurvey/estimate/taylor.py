@@ -108,7 +108,7 @@ def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray | None) ->
                     field=(design.strata[0] if design.strata and s == 0 else None),
                     expected="at least two PSUs per stratum for a variance",
                     hint=(
-                        "choose a lonely-PSU rule: remove | certainty | adjust | average "
+                        "Choose a lonely-PSU rule: remove | certainty | adjust | average "
                         "(--lonely-psu), or merge the stratum with a neighbour"
                     ),
                 )
