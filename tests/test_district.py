@@ -392,13 +392,33 @@ def test_load_errors_are_clear(small: District, tmp_path: Path) -> None:
         load_district(tmp_path)
     write_district(small, tmp_path)
     (tmp_path / "margins.csv").write_text("variable,level\nsex,male\n", encoding="utf-8")
-    with pytest.raises(ColumnError, match="total"):
+    with pytest.raises(InputError, match="margins.csv is not the file the manifest describes"):
         load_district(tmp_path)
+    with pytest.raises(ColumnError, match="total"):
+        load_district(tmp_path, verify=False)
     (tmp_path / "listing.csv").unlink()
     with pytest.raises(InputError, match="listing.csv"):
         load_district(tmp_path)
     (tmp_path / "manifest.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match="manifest"):
+        load_district(tmp_path)
+
+
+def test_a_failed_write_leaves_no_manifest(
+    small: District, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_district(small, tmp_path)
+    import fieldsurvey.district_io as dio
+
+    def broken(df: pd.DataFrame) -> bytes:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(dio, "csv_bytes", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_district(small, tmp_path)
+    assert not (tmp_path / "manifest.json").exists()
+    assert not list(tmp_path.glob("*.part"))
+    with pytest.raises(InputError, match="manifest.json is missing"):
         load_district(tmp_path)
 
 

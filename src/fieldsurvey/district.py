@@ -135,9 +135,10 @@ def generate_district(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> Distri
         Seed of every random draw; the same seed gives identical output.
     scale
         Multiplies the size of every community (dwellings, residents); the numbers of
-        streets, communities and compounds do not change. ``scale=0.1`` gives a district
-        of a few thousand dwellings for quick tests (the 10,000-resident figure then no
-        longer holds).
+        streets, communities and compounds do not change, and every compound keeps at
+        least one building, so the district does not shrink below about 12,000 dwellings
+        (``scale=0.1`` gives about 14,000, for quick tests; the 10,000-resident figure
+        then no longer holds).
 
     Returns
     -------
@@ -361,17 +362,20 @@ def write_district(district: District, directory: str | Path) -> dict[str, Path]
     return write_tables(tables, Path(directory), readme, meta)
 
 
-def load_district(directory: str | Path) -> District:
+def load_district(directory: str | Path, *, verify: bool = True) -> District:
     """Read a district written by :func:`write_district` (``persons`` is None).
+
+    With ``verify`` (the default) every file must match the SHA-256 in ``manifest.json``.
 
     Raises
     ------
     InputError
-        When ``manifest.json`` or one of the files is missing or lacks a column.
+        When ``manifest.json`` or one of the files is missing, lacks a column, or (with
+        ``verify``) differs from what the manifest records.
     """
     from fieldsurvey.district_io import read_tables
 
-    manifest, t = read_tables(Path(directory))
+    manifest, t = read_tables(Path(directory), verify=verify)
     return District(
         seed=int(manifest["seed"]),
         scale=float(manifest["scale"]),

@@ -184,9 +184,12 @@ def write_tables(
 
     ``tables`` maps file names of :data:`FILES` to frames (GeoDataFrames for ``.geojson``).
     ``readme`` may hold ``{manifest}``, replaced by the file table with sizes and hashes.
+    An old manifest is removed first, so a run that fails half-way leaves a directory
+    that :func:`read_tables` refuses rather than a mix of two districts.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / "manifest.json").unlink(missing_ok=True)
     written: dict[str, Path] = {}
     entries = {}
     for fname, table in tables.items():
@@ -228,8 +231,14 @@ def _typed(df: pd.DataFrame, schema: dict[str, str], path: Path) -> pd.DataFrame
     return out
 
 
-def read_tables(directory: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
-    """Read ``manifest.json`` and every table written by :func:`write_tables`."""
+def read_tables(
+    directory: Path, *, verify: bool = True
+) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Read ``manifest.json`` and every table written by :func:`write_tables`.
+
+    With ``verify`` each file's SHA-256 must match the manifest (a file edited or left
+    from another generation is refused).
+    """
     directory = Path(directory)
     manifest_path = directory / "manifest.json"
     if not manifest_path.is_file():
@@ -265,6 +274,15 @@ def read_tables(directory: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame
                 f"{fname} of the example district is missing",
                 file=path,
                 hint="regenerate it: python -m fieldsurvey.district --out DIR",
+            )
+        expected = manifest["files"][fname].get("sha256") if verify else None
+        if expected is not None and _sha256(path.read_bytes()) != expected:
+            raise InputError(
+                f"{fname} is not the file the manifest describes (it was changed or comes "
+                "from another generation)",
+                file=path,
+                hint="regenerate the district (python -m fieldsurvey.district --out DIR), "
+                "or load it with verify=False to read the files as they are",
             )
         schema = _SCHEMA[fname]
         try:
