@@ -260,3 +260,10 @@ def test_bad_seed_is_a_design_error(comm: pd.DataFrame) -> None:
     with pytest.raises(DesignError) as exc:
         draw_sample(comm, design(stage2=None), seed=-4)
     assert exc.value.field == "seed"
+
+
+def test_ties_in_order_do_not_depend_on_row_order(frame: pd.DataFrame) -> None:
+    flat = frame.assign(order=frame["order"] // 4)  # four dwellings share each position
+    a = draw_sample(flat, design())
+    b = draw_sample(flat.sample(frac=1.0, random_state=3), design())
+    assert a["dwelling_id"].tolist() == b["dwelling_id"].tolist()

@@ -269,7 +269,9 @@ def eligible_groups(frame: pd.DataFrame, wanted: pd.Series,
     if np.isnan(order_vals).any():
         raise ColumnError("some dwellings have no geographic order", field=s2.order,
                           hint="Rebuild the frame so every dwelling has an order")
-    perm = np.lexsort((order_vals, sub_codes))
+    # ties in the geographic order are broken by dwelling id, never by the file's row order
+    tie = pd.factorize(frame["dwelling_id"].iloc[rows].astype("string"), sort=True)[0]
+    perm = np.lexsort((tie, order_vals, sub_codes))
     rows, sub_codes = rows[perm], sub_codes[perm]
     counts = np.bincount(sub_codes, minlength=len(wanted))
     starts = np.concatenate([[0], np.cumsum(counts)])
