@@ -149,3 +149,14 @@ def test_rates_from_the_field_store(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_rates_from_a_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rates", "--db", str(tmp_path / "central.sqlite")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_unreleased_reserve_lines_are_left_out(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "cases.csv"
+    f.write_text("disposition,released\n1.1,True\n2.111,True\n3.11,False\n", encoding="utf-8")
+    assert main(["rates", "--dispositions", str(f), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    got = json.loads(captured.out)
+    assert got["n"] == 2 and got["UH"] == 0 and got["RR1"] == 0.5
+    assert "1 reserve line(s) not released" in captured.err

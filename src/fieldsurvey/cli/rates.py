@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = subparsers.add_parser(
         "rates", help=HELP, description=HELP + ". Final disposition codes are AAPOR codes read "
         "by prefix (2.111 counts as 2.11, a refusal). e, the eligible share of the cases of "
-        "unknown eligibility, is estimated from the cases of known eligibility unless --e is given.",
+        "unknown eligibility, is estimated from the cases of known eligibility unless --e is "
+        "given. Rows whose 'released' column is false (reserve not released) are left out.",
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--dispositions", metavar="FILE", type=Path,
@@ -136,6 +137,15 @@ def run(args: argparse.Namespace) -> int:
         file = str(args.dispositions)
     if data.empty:
         raise InputError("there are no cases", file=file, hint="Give a file with one row per case")
+    dropped = 0
+    if "released" in data.columns:  # reserve lines not released are not part of the sample
+        flag = data["released"].astype(str).str.strip().str.lower()
+        unreleased = flag.isin(["false", "0", "no", "f"]).to_numpy()
+        dropped = int(unreleased.sum())
+        data = data[~unreleased]
+        if data.empty:
+            raise InputError("no case is released", file=file, field="released",
+                             hint="Release the sample before computing rates")
     by = _resolve_by(data, args.by, file)
     if args.e_by_group and args.e is not None:
         raise InputError("--e-by-group estimates e, so it cannot go with --e", field="--e")
@@ -144,6 +154,9 @@ def run(args: argparse.Namespace) -> int:
         weights=args.weight_col if args.weighted else None, e=args.e,
         e_by_group=args.e_by_group, file=file,
     )
+    if dropped:
+        print(f"fieldsurvey rates: {dropped} reserve line(s) not released were left out.",
+              file=sys.stderr)
     if args.format == "table" and args.out is None:
         _print_table(table)
         return 0

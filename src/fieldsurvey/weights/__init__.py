@@ -1,18 +1,19 @@
 """Survey weights: base weights, nonresponse adjustment, calibration, trimming, diagnostics.
 
 ``base`` (design weights from the stage probabilities), ``nonresponse`` (unknown eligibility
-and nonresponse within collapsed classes), ``calibrate`` (post-stratification, raking,
-trimming), ``diagnostics`` (Kish deff, effective n, margins met, factors per step), ``io``
+and nonresponse within collapsed classes), ``calibrate`` (post-stratification, raking),
+``trim`` (trimming with re-calibration), ``diagnostics`` (Kish deff, effective n, margins met, factors per step), ``io``
 (case and margin files).
 """
 
 from __future__ import annotations
 
 from fieldsurvey.weights.base import base_weights
-from fieldsurvey.weights.calibrate import CalibrationResult, poststratify, rake, trim_weights
+from fieldsurvey.weights.calibrate import CalibrationResult, poststratify, rake
 from fieldsurvey.weights.diagnostics import WeightDiagnostics, weight_diagnostics
 from fieldsurvey.weights.io import read_case_file, read_margins
 from fieldsurvey.weights.nonresponse import NonresponseResult, adjust_nonresponse
+from fieldsurvey.weights.trim import trim_weights
 
 __all__ = [
     "CalibrationResult",

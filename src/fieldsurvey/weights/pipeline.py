@@ -25,9 +25,10 @@ import pandas as pd
 
 from fieldsurvey.errors import ColumnError, WeightingError
 from fieldsurvey.weights.base import base_weights
-from fieldsurvey.weights.calibrate import CalibrationResult, poststratify, rake, trim_weights
+from fieldsurvey.weights.calibrate import CalibrationResult, poststratify, rake
 from fieldsurvey.weights.diagnostics import WeightDiagnostics, weight_diagnostics
 from fieldsurvey.weights.nonresponse import NonresponseResult, adjust_nonresponse
+from fieldsurvey.weights.trim import trim_weights
 
 __all__ = ["PipelineResult", "weight_sample"]
 
