@@ -34,18 +34,49 @@ def make_form(path: Path, n: int) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "survey"
-    ws.append(["type", "name", "label::zh", "label::en", "relevant", "constraint", "constraint_message::en",
-               "required"])
+    ws.append(
+        [
+            "type",
+            "name",
+            "label::zh",
+            "label::en",
+            "relevant",
+            "constraint",
+            "constraint_message::en",
+            "required",
+        ]
+    )
     for i in range(n):
         if i % 10 == 0:
             rel = f"${{q{i - 10}}} != '3'" if i >= 10 else None
-            ws.append([f"select_one l{i // 10}", f"q{i}", f"问题{i}", f"Question {i}", rel, None, None, "yes"])
+            ws.append(
+                [
+                    f"select_one l{i // 10}",
+                    f"q{i}",
+                    f"问题{i}",
+                    f"Question {i}",
+                    rel,
+                    None,
+                    None,
+                    "yes",
+                ]
+            )
         else:
             prev = f"${{q{i - 1}}}"
             sel = f"${{q{(i // 10) * 10}}}"
             rel = f"({prev} = '' or {prev} >= 0) and ({sel} = 1 or {sel} = 2) and not(selected({sel}, '3'))"
-            ws.append(["integer", f"q{i}", f"问题{i}", f"Question {i}", rel, ". >= 0 and . <= 100",
-                       "0 to 100", "yes"])
+            ws.append(
+                [
+                    "integer",
+                    f"q{i}",
+                    f"问题{i}",
+                    f"Question {i}",
+                    rel,
+                    ". >= 0 and . <= 100",
+                    "0 to 100",
+                    "yes",
+                ]
+            )
     cs = wb.create_sheet("choices")
     cs.append(["list_name", "name", "label::zh", "label::en"])
     for k in range(n // 10 + 1):
@@ -73,8 +104,10 @@ def main() -> int:
             loads.append(time.perf_counter() - t)
     n_rel = sum(q.relevant is not None for q in form.questions)
     best = min(loads)
-    print(f"load {len(form.questions)} questions ({n_rel} relevant): best {best * 1000:.1f} ms "
-          f"(target 500 ms)")
+    print(
+        f"load {len(form.questions)} questions ({n_rel} relevant): best {best * 1000:.1f} ms "
+        f"(target 500 ms)"
+    )
     ok &= best <= 0.5
 
     runner = InterviewRunner(form)
@@ -89,8 +122,10 @@ def main() -> int:
         times.append(time.perf_counter() - t)
         steps += 1
     med, worst = statistics.median(times), max(times)
-    print(f"answer + next over {steps} questions: median {med * 1000:.2f} ms, worst {worst * 1000:.2f} ms "
-          f"(target 5 ms)")
+    print(
+        f"answer + next over {steps} questions: median {med * 1000:.2f} ms, worst {worst * 1000:.2f} ms "
+        f"(target 5 ms)"
+    )
     ok &= med <= 0.005
     # worst case: changing the first answer re-evaluates every relevant downstream
     full = []
@@ -100,8 +135,10 @@ def main() -> int:
         runner.answer("3" if k % 2 == 0 else "1")
         runner.next()
         full.append(time.perf_counter() - t)
-    print(f"answer + next after changing the first answer: median {statistics.median(full) * 1000:.2f} ms, "
-          f"worst {max(full) * 1000:.2f} ms (target 5 ms)")
+    print(
+        f"answer + next after changing the first answer: median {statistics.median(full) * 1000:.2f} ms, "
+        f"worst {max(full) * 1000:.2f} ms (target 5 ms)"
+    )
     ok &= statistics.median(full) <= 0.005
     # and a full re-evaluation of every relevant (what restoring or a repeat change costs)
     whole = []
@@ -112,8 +149,10 @@ def main() -> int:
         runner.answer("1")
         runner.next()
         whole.append(time.perf_counter() - t)
-    print(f"answer + next with a full pass over all {n_rel} relevants: median "
-          f"{statistics.median(whole) * 1000:.2f} ms, worst {max(whole) * 1000:.2f} ms (target 5 ms)")
+    print(
+        f"answer + next with a full pass over all {n_rel} relevants: median "
+        f"{statistics.median(whole) * 1000:.2f} ms, worst {max(whole) * 1000:.2f} ms (target 5 ms)"
+    )
     ok &= statistics.median(whole) <= 0.005
     return 0 if ok else 1
 

@@ -11,14 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fieldsurvey.errors import QuestionnaireError
-from fieldsurvey.questionnaire.expr import BinOp, Call, Literal, Ref, compile_node, parse, references
+from fieldsurvey.questionnaire.compiler import compile_node
+from fieldsurvey.questionnaire.expr import BinOp, Call, Literal, Ref, parse, references
 from fieldsurvey.questionnaire.model import SpecialAnswer
 
 
 class Ctx:
     """A minimal evaluation context over a dict of answers."""
 
-    def __init__(self, values: dict[str, Any] | None = None, current: Any = None, pos: int = 1) -> None:
+    def __init__(
+        self, values: dict[str, Any] | None = None, current: Any = None, pos: int = 1
+    ) -> None:
         self.values = values or {}
         self.cur = current
         self.pos = pos
@@ -170,7 +173,9 @@ def test_parser_returns_tree_or_own_error(text: str) -> None:
 
 
 _ATOMS = st.sampled_from(["${a}", "${b}", ".", "1", "2.5", "'x'", "''", "today()", "position(..)"])
-_OPS = st.sampled_from(["+", "-", "*", " div ", " mod ", "=", "!=", "<", "<=", ">", ">=", " and ", " or "])
+_OPS = st.sampled_from(
+    ["+", "-", "*", " div ", " mod ", "=", "!=", "<", "<=", ">", ">=", " and ", " or "]
+)
 
 
 @st.composite
@@ -183,7 +188,9 @@ def _exprs(draw: Any, depth: int = 0) -> str:
     if kind == 1:
         return f"not({draw(_exprs(depth + 1))})"
     if kind == 2:
-        return f"if({draw(_exprs(depth + 1))}, {draw(_exprs(depth + 1))}, {draw(_exprs(depth + 1))})"
+        return (
+            f"if({draw(_exprs(depth + 1))}, {draw(_exprs(depth + 1))}, {draw(_exprs(depth + 1))})"
+        )
     return f"concat({draw(_exprs(depth + 1))}, {draw(_exprs(depth + 1))})"
 
 

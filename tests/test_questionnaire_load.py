@@ -17,14 +17,32 @@ from fieldsurvey.questionnaire.example import FORMS, example_path, form_source, 
 from fieldsurvey.questionnaire.model import Group, Repeat
 from fieldsurvey.questionnaire.xlsform import read_workbook
 
-SURVEY_HEADER = ["type", "name", "label::zh", "label::en", "relevant", "constraint",
-                 "constraint_message::en", "required", "calculation", "choice_filter", "appearance",
-                 "default", "read_only", "sensitive"]
+SURVEY_HEADER = [
+    "type",
+    "name",
+    "label::zh",
+    "label::en",
+    "relevant",
+    "constraint",
+    "constraint_message::en",
+    "required",
+    "calculation",
+    "choice_filter",
+    "appearance",
+    "default",
+    "read_only",
+    "sensitive",
+]
 
 
-def write_form(path: Path, survey: list[list[Any]], choices: list[list[Any]] | None = None,
-               header: list[str] | None = None, settings: list[list[Any]] | None = None,
-               extra: dict[str, list[list[Any]]] | None = None) -> Path:
+def write_form(
+    path: Path,
+    survey: list[list[Any]],
+    choices: list[list[Any]] | None = None,
+    header: list[str] | None = None,
+    settings: list[list[Any]] | None = None,
+    extra: dict[str, list[list[Any]]] | None = None,
+) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "survey"
@@ -46,8 +64,12 @@ def write_form(path: Path, survey: list[list[Any]], choices: list[list[Any]] | N
     return path
 
 
-CHOICES = [["yn", "1", "是", "Yes", None], ["yn", "2", "否", "No", None],
-           ["fruit", "a", "苹果", "Apple", "x"], ["fruit", "b", "香蕉", "Banana", "y"]]
+CHOICES = [
+    ["yn", "1", "是", "Yes", None],
+    ["yn", "2", "否", "No", None],
+    ["fruit", "a", "苹果", "Apple", "x"],
+    ["fruit", "b", "香蕉", "Banana", "y"],
+]
 
 
 def test_every_supported_type(tmp_path: Path) -> None:
@@ -71,18 +93,34 @@ def test_every_supported_type(tmp_path: Path) -> None:
     assert form.form_id == "t" and form.version == "3" and form.default_language == "zh"
     assert form.languages == ("zh", "en")
     types = {q.name: q.type for q in form.questions}
-    assert types == {"n": "integer", "x": "decimal", "t": "text", "s1": "select_one",
-                     "sm": "select_multiple", "sm_other": "text", "nt": "note", "d": "date",
-                     "c": "calculate", "ack": "acknowledge", "age": "integer"}
+    assert types == {
+        "n": "integer",
+        "x": "decimal",
+        "t": "text",
+        "s1": "select_one",
+        "sm": "select_multiple",
+        "sm_other": "text",
+        "nt": "note",
+        "d": "date",
+        "c": "calculate",
+        "ack": "acknowledge",
+        "age": "integer",
+    }
     g = form.items_by_name["g"]
     assert isinstance(g, Group) and g.field_list
     assert isinstance(form.items_by_name["r"], Repeat)
     assert form.question("age").repeats == ("r",)
-    assert form.question("n").required and form.question("n").constraint_message.get("en") == "below 10"
+    assert (
+        form.question("n").required
+        and form.question("n").constraint_message.get("en") == "below 10"
+    )
     assert form.question("t").sensitive and form.sensitive_names == ("t",)
     assert [c.name for c in form.choices(form.question("sm"))] == ["a", "b", "other"]
     assert form.question("s1").appearance == "likert"
-    assert form.question("n").label.get("en") == "Number" and form.question("n").label.get("zh") == "数"
+    assert (
+        form.question("n").label.get("en") == "Number"
+        and form.question("n").label.get("zh") == "数"
+    )
     assert form.question("d").default == "2026-01-02"
     assert form.choices(form.question("sm"))[0].attribute("category") == "x"
 
@@ -91,29 +129,95 @@ def test_every_supported_type(tmp_path: Path) -> None:
     "survey, sheet, row, column, fragment",
     [
         ([["geopoint", "gp", "位置", "Where"]], "survey", 2, "type", "'geopoint' is not supported"),
-        ([["integer", "a", "A", "A"], ["integer", "a", "B", "B"]], "survey", 3, "name", "used twice"),
-        ([["integer", "a", "A", "A", "${nope} = 1"]], "survey", 2, "relevant", "${nope} refers to no question"),
+        (
+            [["integer", "a", "A", "A"], ["integer", "a", "B", "B"]],
+            "survey",
+            3,
+            "name",
+            "used twice",
+        ),
+        (
+            [["integer", "a", "A", "A", "${nope} = 1"]],
+            "survey",
+            2,
+            "relevant",
+            "${nope} refers to no question",
+        ),
         ([["integer", "a", "A", "A", "${a} = = 1"]], "survey", 2, "relevant", "syntax error"),
-        ([["integer", "a", "A", "A", None, "foo(.)"]], "survey", 2, "constraint", "unknown function foo()"),
-        ([["begin group", "g", "G", "G"], ["integer", "a", "A", "A"]], "survey", 2, "type", "never closed"),
+        (
+            [["integer", "a", "A", "A", None, "foo(.)"]],
+            "survey",
+            2,
+            "constraint",
+            "unknown function foo()",
+        ),
+        (
+            [["begin group", "g", "G", "G"], ["integer", "a", "A", "A"]],
+            "survey",
+            2,
+            "type",
+            "never closed",
+        ),
         ([["end group"]], "survey", 2, "type", "without a matching begin"),
-        ([["select_one nolist", "a", "A", "A"]], "survey", 2, "type", "'nolist' is not on the choices"),
-        ([["calculate", "a", None, None, None, None, None, None, "${b} + 1"],
-          ["calculate", "b", None, None, None, None, None, None, "${a} + 1"]], "survey", 2, None, "cyclic"),
-        ([["integer", "a", "A", "A", None, None, None, "${b} > 1"]], "survey", 2, "required", "yes/no"),
-        ([["integer", "a", "A", "A", None, None, None, None, None, None, None, "abc"]], "survey", 2,
-         "default", "default is not a valid answer"),
-        ([["integer", "a", "A", "A", None, None, None, None, None, "x = 1"]], "survey", 2,
-         "choice_filter", "only applies to select"),
-        ([["select_one fruit", "a", "A", "A", None, None, None, None, None, "colour = 'x'"]], "survey", 2,
-         "choice_filter", "'colour', which is not a column"),
-        ([["integer", "a", "A", "A", "position(..) = 1"]], "survey", 2, "relevant", "inside a repeat"),
+        (
+            [["select_one nolist", "a", "A", "A"]],
+            "survey",
+            2,
+            "type",
+            "'nolist' is not on the choices",
+        ),
+        (
+            [
+                ["calculate", "a", None, None, None, None, None, None, "${b} + 1"],
+                ["calculate", "b", None, None, None, None, None, None, "${a} + 1"],
+            ],
+            "survey",
+            2,
+            None,
+            "cyclic",
+        ),
+        (
+            [["integer", "a", "A", "A", None, None, None, "${b} > 1"]],
+            "survey",
+            2,
+            "required",
+            "yes/no",
+        ),
+        (
+            [["integer", "a", "A", "A", None, None, None, None, None, None, None, "abc"]],
+            "survey",
+            2,
+            "default",
+            "default is not a valid answer",
+        ),
+        (
+            [["integer", "a", "A", "A", None, None, None, None, None, "x = 1"]],
+            "survey",
+            2,
+            "choice_filter",
+            "only applies to select",
+        ),
+        (
+            [["select_one fruit", "a", "A", "A", None, None, None, None, None, "colour = 'x'"]],
+            "survey",
+            2,
+            "choice_filter",
+            "'colour', which is not a column",
+        ),
+        (
+            [["integer", "a", "A", "A", "position(..) = 1"]],
+            "survey",
+            2,
+            "relevant",
+            "inside a repeat",
+        ),
         ([["integer", "1a", "A", "A"]], "survey", 2, "name", "not a valid name"),
         ([["integer", None, "A", "A"]], "survey", 2, "name", "no name"),
     ],
 )
-def test_errors_name_sheet_row_column(tmp_path: Path, survey: list[list[Any]], sheet: str, row: int,
-                                      column: str | None, fragment: str) -> None:
+def test_errors_name_sheet_row_column(
+    tmp_path: Path, survey: list[list[Any]], sheet: str, row: int, column: str | None, fragment: str
+) -> None:
     path = write_form(tmp_path / "bad.xlsx", survey, CHOICES)
     with pytest.raises(QuestionnaireError) as err:
         load_form(path)
@@ -127,18 +231,28 @@ def test_errors_name_sheet_row_column(tmp_path: Path, survey: list[list[Any]], s
 
 def test_unsupported_column_sheet_and_setting(tmp_path: Path) -> None:
     header = [*SURVEY_HEADER, "image"]
-    p = write_form(tmp_path / "a.xlsx", [["integer", "a", "A", "A"] + [None] * 10 + ["x.png"]], CHOICES, header)
+    p = write_form(
+        tmp_path / "a.xlsx", [["integer", "a", "A", "A"] + [None] * 10 + ["x.png"]], CHOICES, header
+    )
     with pytest.raises(QuestionnaireError, match="column 'image' is not supported") as err:
         load_form(p)
     assert err.value.row == 2 and err.value.field == "image"
     # an empty unsupported column changes nothing and is accepted
     load_form(write_form(tmp_path / "b.xlsx", [["integer", "a", "A", "A"]], CHOICES, header))
-    p = write_form(tmp_path / "c.xlsx", [["integer", "a", "A", "A"]], CHOICES,
-                   extra={"external_choices": [["list_name", "name"], ["x", "1"]]})
+    p = write_form(
+        tmp_path / "c.xlsx",
+        [["integer", "a", "A", "A"]],
+        CHOICES,
+        extra={"external_choices": [["list_name", "name"], ["x", "1"]]},
+    )
     with pytest.raises(QuestionnaireError, match="sheet 'external_choices' is not supported"):
         load_form(p)
-    p = write_form(tmp_path / "d.xlsx", [["integer", "a", "A", "A"]], CHOICES,
-                   settings=[["form_id", "submission_url"], ["x", "http://example.org"]])
+    p = write_form(
+        tmp_path / "d.xlsx",
+        [["integer", "a", "A", "A"]],
+        CHOICES,
+        settings=[["form_id", "submission_url"], ["x", "http://example.org"]],
+    )
     with pytest.raises(QuestionnaireError, match="setting 'submission_url' is not supported"):
         load_form(p)
 
@@ -164,10 +278,18 @@ def test_unreadable_and_unknown_files(tmp_path: Path) -> None:
 
 def test_special_answers_configurable(tmp_path: Path) -> None:
     header = [*SURVEY_HEADER, "special"]
-    survey = [["integer", "a", "A", "A"], ["integer", "b", "B", "B"] + [None] * 10 + ["none"],
-              ["integer", "c", "C", "C"] + [None] * 10 + ["dont_know"]]
-    specials = {"special_answers": [["code", "name", "label::zh", "label::en"],
-                                    [-98, "dont_know", "不知道", "Don't know"], [-99, "refused", "拒绝回答", "Refused"]]}
+    survey = [
+        ["integer", "a", "A", "A"],
+        ["integer", "b", "B", "B"] + [None] * 10 + ["none"],
+        ["integer", "c", "C", "C"] + [None] * 10 + ["dont_know"],
+    ]
+    specials = {
+        "special_answers": [
+            ["code", "name", "label::zh", "label::en"],
+            [-98, "dont_know", "不知道", "Don't know"],
+            [-99, "refused", "拒绝回答", "Refused"],
+        ]
+    }
     form = load_form(write_form(tmp_path / "s.xlsx", survey, CHOICES, header, extra=specials))
     assert [s.code for s in form.settings.special_answers] == [-98, -99]
     assert form.question("a").special == (-98, -99)
@@ -187,18 +309,24 @@ def test_example_xlsx_and_yaml_load_equal(name: str, repo_root: Path) -> None:
 
 
 @pytest.mark.parametrize("name", FORMS)
-def test_committed_examples_equal_a_regeneration(name: str, repo_root: Path, tmp_path: Path) -> None:
+def test_committed_examples_equal_a_regeneration(
+    name: str, repo_root: Path, tmp_path: Path
+) -> None:
     from fieldsurvey.questionnaire.example import write_all
 
     write_all([tmp_path])
     for suffix in (".yaml",):
-        assert (tmp_path / f"{name}{suffix}").read_text() == (repo_root / "questionnaires" / f"{name}{suffix}").read_text()
+        assert (tmp_path / f"{name}{suffix}").read_text() == (
+            repo_root / "questionnaires" / f"{name}{suffix}"
+        ).read_text()
     expected = sheet_rows(form_source(name))
     got = read_workbook(repo_root / "questionnaires" / f"{name}.xlsx")
     for sheet, rows in expected.items():
         cells = [[c for c in r] for _, r in got[sheet]]
         norm = [[None if c is None else str(c) for c in r] for r in rows]
-        assert [r[: len(n)] + [None] * (len(n) - len(r)) for r, n in zip(cells, norm, strict=True)] == norm
+        assert [
+            r[: len(n)] + [None] * (len(n) - len(r)) for r, n in zip(cells, norm, strict=True)
+        ] == norm
 
 
 @pytest.mark.parametrize("name", FORMS)
@@ -263,15 +391,37 @@ def test_tutorial_legacy_xls_repeat(shared_data: Path) -> None:
 
 # ----------------------------------------------------------------------- pyxform cross-check
 PYXFORM_CASES = [
-    [["integer", "age", "年龄", "Age", None, ". >= 0 and . <= 120", "0-120", "yes"],
-     ["select_one yn", "adult", "成年", "Adult", "${age} >= 18"],
-     ["select_multiple fruit", "fr", "水果", "Fruit", "selected(${adult}, '1')", "count-selected(.) <= 1"],
-     ["calculate", "dbl", None, None, None, None, None, None, "${age} * 2"],
-     ["text", "nm", "名字", "Name", "${dbl} > 10 and not(selected(${fr}, 'a'))", "regex(., '^[a-z]+$')"]],
-    [["begin repeat", "r", "人", "Person"], ["integer", "a", "年龄", "Age", "position(..) = 1"],
-     ["end repeat"], ["calculate", "s", None, None, None, None, None, None, "sum(${a})"],
-     ["begin group", "g", "组", "Group", "${s} > 0", None, None, None, None, None, "field-list"],
-     ["date", "d", "日期", "Date", None, ". <= today()"], ["acknowledge", "k", "确认", "OK"], ["end group"]],
+    [
+        ["integer", "age", "年龄", "Age", None, ". >= 0 and . <= 120", "0-120", "yes"],
+        ["select_one yn", "adult", "成年", "Adult", "${age} >= 18"],
+        [
+            "select_multiple fruit",
+            "fr",
+            "水果",
+            "Fruit",
+            "selected(${adult}, '1')",
+            "count-selected(.) <= 1",
+        ],
+        ["calculate", "dbl", None, None, None, None, None, None, "${age} * 2"],
+        [
+            "text",
+            "nm",
+            "名字",
+            "Name",
+            "${dbl} > 10 and not(selected(${fr}, 'a'))",
+            "regex(., '^[a-z]+$')",
+        ],
+    ],
+    [
+        ["begin repeat", "r", "人", "Person"],
+        ["integer", "a", "年龄", "Age", "position(..) = 1"],
+        ["end repeat"],
+        ["calculate", "s", None, None, None, None, None, None, "sum(${a})"],
+        ["begin group", "g", "组", "Group", "${s} > 0", None, None, None, None, None, "field-list"],
+        ["date", "d", "日期", "Date", None, ". <= today()"],
+        ["acknowledge", "k", "确认", "OK"],
+        ["end group"],
+    ],
 ]
 
 
@@ -302,9 +452,14 @@ def test_example_forms_pass_pyxform(repo_root: Path, tmp_path: Path) -> None:
             ws = wb.create_sheet(title)
             header = rows[title][0]
             # pyxform takes neither fieldsurvey's extra columns nor a translated form_title
-            keep = [i for i, h in enumerate(header)
-                    if h not in ("sensitive", "special", "missing", "exclusive", "form_title::en")]
-            ws.append([("form_title" if header[i] == "form_title::zh" else header[i]) for i in keep])
+            keep = [
+                i
+                for i, h in enumerate(header)
+                if h not in ("sensitive", "special", "missing", "exclusive", "form_title::en")
+            ]
+            ws.append(
+                [("form_title" if header[i] == "form_title::zh" else header[i]) for i in keep]
+            )
             for r in rows[title][1:]:
                 ws.append([r[i] for i in keep])
         p = tmp_path / f"{name}.xlsx"
@@ -313,13 +468,28 @@ def test_example_forms_pass_pyxform(repo_root: Path, tmp_path: Path) -> None:
 
 
 def test_yaml_nested_and_flat_forms_equal(tmp_path: Path) -> None:
-    nested = {"settings": {"form_id": "y"}, "choices": {"yn": [{"name": 1, "label": "Yes"}]},
-              "survey": [{"type": "begin group", "name": "g", "children": [
-                  {"type": "select_one yn", "name": "a", "label": "A", "required": True}]}]}
-    flat = {"settings": {"form_id": "y"}, "choices": {"yn": [{"name": "1", "label": "Yes"}]},
-            "survey": [{"type": "begin group", "name": "g"},
-                       {"type": "select_one yn", "name": "a", "label": "A", "required": "yes"},
-                       {"type": "end group"}]}
+    nested = {
+        "settings": {"form_id": "y"},
+        "choices": {"yn": [{"name": 1, "label": "Yes"}]},
+        "survey": [
+            {
+                "type": "begin group",
+                "name": "g",
+                "children": [
+                    {"type": "select_one yn", "name": "a", "label": "A", "required": True}
+                ],
+            }
+        ],
+    }
+    flat = {
+        "settings": {"form_id": "y"},
+        "choices": {"yn": [{"name": "1", "label": "Yes"}]},
+        "survey": [
+            {"type": "begin group", "name": "g"},
+            {"type": "select_one yn", "name": "a", "label": "A", "required": "yes"},
+            {"type": "end group"},
+        ],
+    }
     (tmp_path / "n.yaml").write_text(yaml.safe_dump(nested))
     (tmp_path / "f.yaml").write_text(yaml.safe_dump(flat))
     assert load_form(tmp_path / "n.yaml") == load_form(tmp_path / "f.yaml")

@@ -76,8 +76,10 @@ def test_cross_item_constraint_with_roster_age(form: Form) -> None:
     assert r.validate(DK) is None  # special answers skip the check
     r.answer(TODAY.year - 35)
     r.next()
-    r.answer("3"); r.next()  # a3
-    r.answer("3"); r.next()  # a4 -> migrant
+    r.answer("3")  # a3
+    r.next()
+    r.answer("3")  # a4 -> migrant
+    r.next()
     assert r.value("migrant") == 1
     assert r.current.key == "a5"
     assert r.validate(36) is not None  # more years here than the respondent's age
@@ -110,8 +112,17 @@ def skip_to_b(form: Form) -> InterviewRunner:
     assert r.current.kind == "repeat"
     r.next()  # no roster (e.g. tested separately)
     assert r.current.key == "a1"
-    for key, value in [("a1", "1"), ("a2", 1970), ("a3", "2"), ("a4", "1"), ("a5", 10), ("a6", "5"),
-                       ("a6_other", "宿舍"), ("a7", "2"), ("a8", "2")]:
+    for key, value in [
+        ("a1", "1"),
+        ("a2", 1970),
+        ("a3", "2"),
+        ("a4", "1"),
+        ("a5", 10),
+        ("a6", "5"),
+        ("a6_other", "宿舍"),
+        ("a7", "2"),
+        ("a8", "2"),
+    ]:
         assert r.current.key == key
         r.answer(value)
         r.next()
@@ -166,8 +177,19 @@ def needs_runner(form: Form) -> InterviewRunner:
 
 def test_top_three_needs_choice_filter(form: Form) -> None:
     r = needs_runner(form)
-    answers = {1: ("1", "3"), 2: ("0",), 3: DK, 4: ("2",), 5: ("0",), 6: ("0",), 7: ("0",), 8: ("1",),
-               9: ("0",), 10: ("0",), 11: ("0",)}
+    answers = {
+        1: ("1", "3"),
+        2: ("0",),
+        3: DK,
+        4: ("2",),
+        5: ("0",),
+        6: ("0",),
+        7: ("0",),
+        8: ("1",),
+        9: ("0",),
+        10: ("0",),
+        11: ("0",),
+    }
     for n, v in answers.items():
         assert r.current.key == f"c{n}"
         r.answer(v)
@@ -239,16 +261,20 @@ def test_complete_interview_records_have_types(form: Form) -> None:
 
 def test_restore_from_stored_answers(form: Form) -> None:
     r = complete(form)
-    rows = [(k, encode_value(r.value(k))) for k in (rec.key for rec in r.records())
-            if not form.question(k.split("[")[0]).type == "calculate"]
+    rows = [
+        (k, encode_value(r.value(k)))
+        for k in (rec.key for rec in r.records())
+        if not form.question(k.split("[")[0]).type == "calculate"
+    ]
     back = InterviewRunner.from_stored(form, rows, clock=lambda: TODAY)
     assert back.records() == r.records()
     assert back.current.kind == "end"
     # position given, and a partial interview resumes at the first unanswered question
     mid = InterviewRunner.from_stored(form, rows, position="b4", clock=lambda: TODAY)
     assert mid.current.key == "b4"
-    partial = InterviewRunner.from_stored(form, [(k, v) for k, v in rows if not k.startswith(("d", "e", "f"))],
-                                          clock=lambda: TODAY)
+    partial = InterviewRunner.from_stored(
+        form, [(k, v) for k, v in rows if not k.startswith(("d", "e", "f"))], clock=lambda: TODAY
+    )
     assert partial.current.key == "d1"
     snap = json.loads(json.dumps(r.snapshot()))
     again = InterviewRunner.from_snapshot(form, snap, clock=lambda: TODAY)
@@ -304,7 +330,11 @@ def test_contact_module_date_and_regex(tmp_path: Path) -> None:
     assert r.validate(dt.date(2026, 11, 20)) == "Must not be before this visit"
     r.answer(dt.date(2026, 11, 25))
     r.next()
-    assert r.current.key == "v_phone" and r.current.question is not None and r.current.question.sensitive
+    assert (
+        r.current.key == "v_phone"
+        and r.current.question is not None
+        and r.current.question.sensitive
+    )
     assert r.validate("12345") == "Enter an 11-digit mobile number"
     r.answer("13912345678")
     r.next()
@@ -344,12 +374,13 @@ def test_incremental_refresh_matches_full(form: Form) -> None:
         r.steps()  # full refresh
         assert r._rel == inc_rel
         assert {k: v for k, v in r._vals.items() if v is not None} == {
-            k: v for k, v in inc_vals.items() if v is not None}
+            k: v for k, v in inc_vals.items() if v is not None
+        }
 
 
 def test_field_list_screen(form: Form) -> None:
     r = needs_runner(form)
-    for n in range(1, 12):
+    for _ in range(1, 12):
         r.answer(("0",))
         r.next()
     assert r.current.key == "d1"

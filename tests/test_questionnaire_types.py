@@ -30,12 +30,21 @@ from fieldsurvey.questionnaire.values import (
 TODAY = dt.date(2026, 11, 21)
 
 
-def yform(tmp_path: Path, survey: list[dict[str, Any]], choices: dict[str, Any] | None = None,
-          **top: Any) -> Form:
-    doc = {"settings": {"form_id": "t", "version": "1", "default_language": "zh"},
-           "choices": choices or {"yn": [{"name": "1", "label": {"zh": "是", "en": "Yes"}},
-                                         {"name": "2", "label": {"zh": "否", "en": "No"}}]},
-           "survey": survey, **top}
+def yform(
+    tmp_path: Path, survey: list[dict[str, Any]], choices: dict[str, Any] | None = None, **top: Any
+) -> Form:
+    doc = {
+        "settings": {"form_id": "t", "version": "1", "default_language": "zh"},
+        "choices": choices
+        or {
+            "yn": [
+                {"name": "1", "label": {"zh": "是", "en": "Yes"}},
+                {"name": "2", "label": {"zh": "否", "en": "No"}},
+            ]
+        },
+        "survey": survey,
+        **top,
+    }
     path = tmp_path / "f.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return load_form(path)
@@ -43,10 +52,23 @@ def yform(tmp_path: Path, survey: list[dict[str, Any]], choices: dict[str, Any] 
 
 @pytest.mark.parametrize(
     "value",
-    [3, -8, 2.5, "文字", ("1", "3"), (), dt.date(2026, 1, 2), True, SpecialAnswer(-9, "refused"), None],
+    [
+        3,
+        -8,
+        2.5,
+        "文字",
+        ("1", "3"),
+        (),
+        dt.date(2026, 1, 2),
+        True,
+        SpecialAnswer(-9, "refused"),
+        None,
+    ],
 )
 def test_encode_decode_round_trip(value: Any) -> None:
-    assert decode_value(encode_value(value)) == value or (value == () and decode_value(encode_value(value)) == ())
+    assert decode_value(encode_value(value)) == value or (
+        value == () and decode_value(encode_value(value)) == ()
+    )
 
 
 def test_keys_and_exports() -> None:
@@ -64,16 +86,19 @@ def test_keys_and_exports() -> None:
 
 
 def test_each_type_validates(tmp_path: Path) -> None:
-    form = yform(tmp_path, [
-        {"type": "integer", "name": "i", "label": "I"},
-        {"type": "decimal", "name": "x", "label": "X", "constraint": ". > 0.5"},
-        {"type": "text", "name": "t", "label": "T", "constraint": "string-length(.) <= 4"},
-        {"type": "select_one yn", "name": "s", "label": "S"},
-        {"type": "select_multiple yn", "name": "m", "label": "M"},
-        {"type": "date", "name": "d", "label": "D", "constraint": ". <= today()"},
-        {"type": "acknowledge", "name": "k", "label": "K"},
-        {"type": "note", "name": "n", "label": "N"},
-    ])
+    form = yform(
+        tmp_path,
+        [
+            {"type": "integer", "name": "i", "label": "I"},
+            {"type": "decimal", "name": "x", "label": "X", "constraint": ". > 0.5"},
+            {"type": "text", "name": "t", "label": "T", "constraint": "string-length(.) <= 4"},
+            {"type": "select_one yn", "name": "s", "label": "S"},
+            {"type": "select_multiple yn", "name": "m", "label": "M"},
+            {"type": "date", "name": "d", "label": "D", "constraint": ". <= today()"},
+            {"type": "acknowledge", "name": "k", "label": "K"},
+            {"type": "note", "name": "n", "label": "N"},
+        ],
+    )
     r = InterviewRunner(form, clock=lambda: TODAY)
     cases = {
         "i": (["1.5", "abc"], [1.5, "1"], [42], "42"),
@@ -81,7 +106,12 @@ def test_each_type_validates(tmp_path: Path) -> None:
         "t": ([], [5, "toolong"], ["短文"], "短文"),
         "s": (["3"], ["3", ("1",)], ["1"], "2"),
         "m": (["1 3"], [("1", "3"), "1", ("1", "1")], [("1", "2")], "2 1"),
-        "d": (["2026-13-01"], ["2026-01-01", dt.date(2027, 1, 1)], [dt.date(2026, 1, 1)], "2026-11-21"),
+        "d": (
+            ["2026-13-01"],
+            ["2026-01-01", dt.date(2027, 1, 1)],
+            [dt.date(2026, 1, 1)],
+            "2026-11-21",
+        ),
         "k": (["no"], [False, "OK"], [True], "OK"),
     }
     for name, (bad_text, bad_values, good, text) in cases.items():
@@ -104,10 +134,18 @@ def test_each_type_validates(tmp_path: Path) -> None:
 
 
 def test_or_other_and_default(tmp_path: Path) -> None:
-    form = yform(tmp_path, [
-        {"type": "select_one yn or_other", "name": "s", "label": {"zh": "选", "en": "Pick"}, "default": "1"},
-        {"type": "integer", "name": "n", "label": "N", "default": 7, "read_only": "yes"},
-    ])
+    form = yform(
+        tmp_path,
+        [
+            {
+                "type": "select_one yn or_other",
+                "name": "s",
+                "label": {"zh": "选", "en": "Pick"},
+                "default": "1",
+            },
+            {"type": "integer", "name": "n", "label": "N", "default": 7, "read_only": "yes"},
+        ],
+    )
     r = InterviewRunner(form)
     assert r.value("s") == "1" and r.value("n") == 7
     assert [c.name for c in r.choices()] == ["1", "2", "other"]
@@ -125,18 +163,41 @@ def test_or_other_and_default(tmp_path: Path) -> None:
 
 
 def test_repeat_count_and_nested_repeats(tmp_path: Path) -> None:
-    form = yform(tmp_path, [
-        {"type": "integer", "name": "k", "label": "How many"},
-        {"type": "begin repeat", "name": "p", "label": "Person", "repeat_count": "${k}", "children": [
-            {"type": "integer", "name": "age", "label": "Age"},
-            {"type": "calculate", "name": "pos", "calculation": "position(..)"},
-            {"type": "begin repeat", "name": "job", "label": "Job", "children": [
-                {"type": "text", "name": "title", "label": "Title",
-                 "relevant": "${age} >= 16"}]},
-        ]},
-        {"type": "calculate", "name": "total", "calculation": "sum(${age})"},
-        {"type": "calculate", "name": "second", "calculation": "indexed-repeat(${age}, ${p}, 2)"},
-    ])
+    form = yform(
+        tmp_path,
+        [
+            {"type": "integer", "name": "k", "label": "How many"},
+            {
+                "type": "begin repeat",
+                "name": "p",
+                "label": "Person",
+                "repeat_count": "${k}",
+                "children": [
+                    {"type": "integer", "name": "age", "label": "Age"},
+                    {"type": "calculate", "name": "pos", "calculation": "position(..)"},
+                    {
+                        "type": "begin repeat",
+                        "name": "job",
+                        "label": "Job",
+                        "children": [
+                            {
+                                "type": "text",
+                                "name": "title",
+                                "label": "Title",
+                                "relevant": "${age} >= 16",
+                            }
+                        ],
+                    },
+                ],
+            },
+            {"type": "calculate", "name": "total", "calculation": "sum(${age})"},
+            {
+                "type": "calculate",
+                "name": "second",
+                "calculation": "indexed-repeat(${age}, ${p}, 2)",
+            },
+        ],
+    )
     r = InterviewRunner(form)
     r.answer(2)
     r.next()
@@ -174,9 +235,19 @@ def test_language_fallback_and_preview(tmp_path: Path) -> None:
     assert t.get("zh") == "性别" and t.get("en") == "Sex" and t.get("fr", "en") == "Sex"
     assert t.get("fr") == "Sex"  # first text when nothing matches
     assert LangText.of("plain").get("zh") == "plain"
-    form = yform(tmp_path, [{"type": "select_one yn", "name": "s", "label": {"zh": "选择", "en": "Choose"},
-                             "hint": {"zh": "提示", "en": "Hint"}, "constraint": ". = 1",
-                             "constraint_message": {"zh": "必须选是", "en": "Must be yes"}}])
+    form = yform(
+        tmp_path,
+        [
+            {
+                "type": "select_one yn",
+                "name": "s",
+                "label": {"zh": "选择", "en": "Choose"},
+                "hint": {"zh": "提示", "en": "Hint"},
+                "constraint": ". = 1",
+                "constraint_message": {"zh": "必须选是", "en": "Must be yes"},
+            }
+        ],
+    )
     assert "选择" in preview_text(form, "zh") and "必须选是" in preview_text(form, "zh")
     assert "Choose" in preview_text(form, "en") and "Must be yes" in preview_text(form, "en")
     r = InterviewRunner(form, language="en")
@@ -186,17 +257,33 @@ def test_language_fallback_and_preview(tmp_path: Path) -> None:
 
 
 def test_exclusive_choice_column(tmp_path: Path) -> None:
-    form = yform(tmp_path, [{"type": "select_multiple fr", "name": "m", "label": "M"}],
-                 {"fr": [{"name": "1", "label": "A"}, {"name": "2", "label": "B"},
-                         {"name": "0", "label": "None", "exclusive": "yes"}]})
+    form = yform(
+        tmp_path,
+        [{"type": "select_multiple fr", "name": "m", "label": "M"}],
+        {
+            "fr": [
+                {"name": "1", "label": "A"},
+                {"name": "2", "label": "B"},
+                {"name": "0", "label": "None", "exclusive": "yes"},
+            ]
+        },
+    )
     r = InterviewRunner(form)
     assert r.validate(("0", "1")) is not None
     assert r.validate(("0",)) is None and r.validate(("1", "2")) is None
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(["answer", "next", "back", "add", "special", "text"]),
-                          st.integers(0, 5)), max_size=60))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["answer", "next", "back", "add", "special", "text"]), st.integers(0, 5)
+        ),
+        max_size=60,
+    )
+)
 def test_random_walk_raises_only_own_errors(actions: list[tuple[str, int]]) -> None:
     form = _resident()
     r = InterviewRunner(form, clock=lambda: TODAY)

@@ -16,6 +16,7 @@ from typing import Any
 
 from fieldsurvey.errors import QuestionnaireError
 from fieldsurvey.questionnaire import expr
+from fieldsurvey.questionnaire.checks import check_cycles, check_defaults, check_references
 from fieldsurvey.questionnaire.model import (
     DEFAULT_SPECIAL_ANSWERS,
     Choice,
@@ -31,7 +32,6 @@ from fieldsurvey.questionnaire.model import (
     SpecialAnswer,
 )
 from fieldsurvey.questionnaire.types import parse_type
-from fieldsurvey.questionnaire.values import parse_text_answer
 
 __all__ = ["RawRow", "build_form"]
 
@@ -53,9 +53,13 @@ class RawRow:
         value = self.cells.get(key)
         return default if value in (None, "", {}) else value
 
-    def error(self, file: str | None, message: str, key: str | None = None, **kw: Any) -> QuestionnaireError:
+    def error(
+        self, file: str | None, message: str, key: str | None = None, **kw: Any
+    ) -> QuestionnaireError:
         column = self.headers.get(key, key) if key else None
-        return QuestionnaireError(message, file=file, sheet=self.sheet, row=self.row, field=column, **kw)
+        return QuestionnaireError(
+            message, file=file, sheet=self.sheet, row=self.row, field=column, **kw
+        )
 
 
 def _bool(row: RawRow, key: str, file: str | None) -> bool:
@@ -88,15 +92,20 @@ class _Builder:
         self.file = file
         self.languages = tuple(languages)
         self.names: dict[str, RawRow] = {}
-        self.pending: list[tuple[str, str, RawRow, str, bool]] = []  # (owner, attr, row, key, choice)
+        self.pending: list[
+            tuple[str, str, RawRow, str, bool]
+        ] = []  # (owner, attr, row, key, choice)
 
     # -- settings --------------------------------------------------------------------
-    def settings(self, cells: Mapping[str, Any], specials: Sequence[SpecialAnswer] | None,
-                 default_id: str) -> Settings:
+    def settings(
+        self, cells: Mapping[str, Any], specials: Sequence[SpecialAnswer] | None, default_id: str
+    ) -> Settings:
         return Settings(
             form_id=str(cells.get("form_id") or default_id),
             version=str(cells.get("version") or ""),
-            default_language=str(cells["default_language"]) if cells.get("default_language") else None,
+            default_language=str(cells["default_language"])
+            if cells.get("default_language")
+            else None,
             title=_lang(cells.get("title")),
             special_answers=tuple(specials) if specials is not None else DEFAULT_SPECIAL_ANSWERS,
         )
@@ -124,7 +133,11 @@ class _Builder:
                 )
             seen[(list_name, name)] = row
             attrs = tuple(
-                sorted((k, _choice_name(v)) for k, v in row.cells.get("attributes", {}).items() if v not in (None, ""))
+                sorted(
+                    (k, _choice_name(v))
+                    for k, v in row.cells.get("attributes", {}).items()
+                    if v not in (None, "")
+                )
             )
             lists.setdefault(list_name, []).append(
                 Choice(
@@ -148,8 +161,14 @@ class _Builder:
         try:
             tree = expr.parse(source)
         except QuestionnaireError as exc:
-            raise row.error(self.file, f"in {row.headers.get(key, key)}: {exc.message}", key,
-                            got=exc.got, expected=exc.expected, hint=exc.hint) from None
+            raise row.error(
+                self.file,
+                f"in {row.headers.get(key, key)}: {exc.message}",
+                key,
+                got=exc.got,
+                expected=exc.expected,
+                hint=exc.hint,
+            ) from None
         return Expression(source, tree, expr.references(tree))
 
 
@@ -177,8 +196,12 @@ def build_form(
     """
     b = _Builder(file, languages)
     lists_raw = b.choices(choices)
-    special_codes = tuple(s.code for s in (specials if specials is not None else DEFAULT_SPECIAL_ANSWERS))
-    special_names = {s.name: s.code for s in (specials if specials is not None else DEFAULT_SPECIAL_ANSWERS)}
+    special_codes = tuple(
+        s.code for s in (specials if specials is not None else DEFAULT_SPECIAL_ANSWERS)
+    )
+    special_names = {
+        s.name: s.code for s in (specials if specials is not None else DEFAULT_SPECIAL_ANSWERS)
+    }
     default_special = special_codes if specials is not None else ()
 
     lists: dict[str, ChoiceList] = {}
@@ -195,14 +218,27 @@ def build_form(
     def check_name(row: RawRow) -> str:
         name = row.get("name")
         if name is None:
-            raise row.error(file, "this row has no name", "name", hint="Give every question, group and repeat a unique name")
+            raise row.error(
+                file,
+                "this row has no name",
+                "name",
+                hint="Give every question, group and repeat a unique name",
+            )
         name = _choice_name(name)
         if not _NAME.match(name):
-            raise row.error(file, f"'{name}' is not a valid name", "name",
-                            expected="a letter or _ followed by letters, digits, _ . or -")
+            raise row.error(
+                file,
+                f"'{name}' is not a valid name",
+                "name",
+                expected="a letter or _ followed by letters, digits, _ . or -",
+            )
         if name in b.names:
-            raise row.error(file, f"the name '{name}' is used twice", "name",
-                            hint=f"it is first used on row {b.names[name].row}; names must be unique")
+            raise row.error(
+                file,
+                f"the name '{name}' is used twice",
+                "name",
+                hint=f"it is first used on row {b.names[name].row}; names must be unique",
+            )
         b.names[name] = row
         return name
 
@@ -214,7 +250,9 @@ def build_form(
             if any(row.get(k) is not None for k in row.cells):
                 raise row.error(file, "this row has no type", "type")
             continue
-        kind, arg, or_other = parse_type(str(raw_type), lambda m: row.error(file, m, "type"))
+        kind, arg, or_other = parse_type(
+            str(raw_type), lambda m, row=row: row.error(file, m, "type")
+        )
         if kind in ("begin group", "begin repeat"):
             name = check_name(row)
             stack.append((row, kind, {"name": name, "parents": tuple(parents)}, []))
@@ -227,13 +265,22 @@ def build_form(
                 raise row.error(file, f"'{raw_type}' without a matching begin", "type")
             brow, bkind, info, children = stack.pop()
             if bkind.split()[1] != kind.split()[1]:
-                raise row.error(file, f"'{raw_type}' closes the {bkind.split()[1]} begun on row {brow.row}", "type",
-                                expected=f"end {bkind.split()[1]}")
+                raise row.error(
+                    file,
+                    f"'{raw_type}' closes the {bkind.split()[1]} begun on row {brow.row}",
+                    "type",
+                    expected=f"end {bkind.split()[1]}",
+                )
             parents.pop()
-            common = dict(name=info["name"], label=_lang(brow.cells.get("label")),
-                          relevant=b.expression(brow, "relevant"),
-                          appearance=str(brow.get("appearance", "")).strip(),
-                          children=tuple(children), parents=info["parents"], row=brow.row)
+            common = dict(
+                name=info["name"],
+                label=_lang(brow.cells.get("label")),
+                relevant=b.expression(brow, "relevant"),
+                appearance=str(brow.get("appearance", "")).strip(),
+                children=tuple(children),
+                parents=info["parents"],
+                row=brow.row,
+            )
             _no_question_columns(brow, file)
             item: Group | Repeat
             if bkind == "begin repeat":
@@ -252,13 +299,22 @@ def build_form(
         if kind in ("select_one", "select_multiple"):
             list_name = arg
             if list_name not in lists_raw:
-                raise row.error(file, f"choice list '{list_name}' is not on the choices sheet", "type",
-                                hint="Add the list to the choices sheet or fix its name")
+                raise row.error(
+                    file,
+                    f"choice list '{list_name}' is not on the choices sheet",
+                    "type",
+                    hint="Add the list to the choices sheet or fix its name",
+                )
             if or_other:
                 derived = f"{list_name}__or_other"
                 if derived not in lists:
-                    lists[derived] = ChoiceList(derived, (*lists_raw[list_name],
-                                                          Choice("other", _other_text(languages, "其他", "Other"))))
+                    lists[derived] = ChoiceList(
+                        derived,
+                        (
+                            *lists_raw[list_name],
+                            Choice("other", _other_text(languages, "其他", "Other")),
+                        ),
+                    )
                 list_name = derived
             elif list_name not in lists:
                 lists[list_name] = ChoiceList(list_name, tuple(lists_raw[list_name]))
@@ -267,8 +323,12 @@ def build_form(
         if kind == "calculate" and row.get("calculation") is None:
             raise row.error(file, "a calculate has no calculation", "calculation")
         if kind != "calculate" and row.get("calculation") is not None:
-            raise row.error(file, f"a calculation on a {kind} question is not supported", "calculation",
-                            hint="Use a separate calculate row")
+            raise row.error(
+                file,
+                f"a calculation on a {kind} question is not supported",
+                "calculation",
+                hint="Use a separate calculate row",
+            )
         if row.get("repeat_count") is not None:
             raise row.error(file, "repeat_count only applies to a repeat", "repeat_count")
         special = _special(row, file, default_special, special_names, special_codes, kind)
@@ -310,14 +370,23 @@ def build_form(
                 row=row.row,
             )
             if other.name in b.names:
-                raise row.error(file, f"the name '{other.name}' (for the 'other' answer) is already used", "name")
+                raise row.error(
+                    file,
+                    f"the name '{other.name}' (for the 'other' answer) is already used",
+                    "name",
+                )
             b.names[other.name] = row
             current().append(other)
             questions.append((other, row))
 
     if stack:
         brow, bkind, info, _ = stack[-1]
-        raise brow.error(file, f"'{bkind}' {info['name']} is never closed", "type", expected=f"end {bkind.split()[1]}")
+        raise brow.error(
+            file,
+            f"'{bkind}' {info['name']} is never closed",
+            "type",
+            expected=f"end {bkind.split()[1]}",
+        )
     if not questions:
         raise QuestionnaireError("the form has no questions", file=file, sheet="survey")
 
@@ -328,9 +397,9 @@ def build_form(
         children=tuple(top),
         source=file,
     )
-    _check_references(form, questions, containers, file)
-    _check_defaults(form, questions, file)
-    _check_cycles(form, questions, containers, file)
+    check_references(form, questions, containers, file)
+    check_defaults(form, questions, file)
+    check_cycles(form, questions, containers, file)
     from fieldsurvey.questionnaire.plan import plan_for
 
     plan_for(form)  # compiles every expression and checks repeat_count cycles at load
@@ -340,7 +409,9 @@ def build_form(
 def _other_text(languages: Sequence[str], zh: str, en: str) -> LangText:
     def pick(lang: str) -> str:
         low = lang.lower()
-        return zh if low.startswith("zh") or "chinese" in low or "中文" in low or "(zh" in low else en
+        return (
+            zh if low.startswith("zh") or "chinese" in low or "中文" in low or "(zh" in low else en
+        )
 
     return LangText.of({lang: pick(lang) for lang in (languages or [""])})
 
@@ -353,12 +424,20 @@ def _other_relevant(name: str) -> Expression:
 
 def _no_question_columns(row: RawRow, file: str | None) -> None:
     for key in ("constraint", "calculation", "choice_filter", "default", "required"):
-        if row.get(key) is not None and not (key == "required" and str(row.get(key)).lower() in FALSE_WORDS):
+        if row.get(key) is not None and not (
+            key == "required" and str(row.get(key)).lower() in FALSE_WORDS
+        ):
             raise row.error(file, f"{key} does not apply to a group or repeat", key)
 
 
-def _special(row: RawRow, file: str | None, default: tuple[int, ...], names: dict[str, int],
-             codes: tuple[int, ...], kind: str) -> tuple[int, ...]:
+def _special(
+    row: RawRow,
+    file: str | None,
+    default: tuple[int, ...],
+    names: dict[str, int],
+    codes: tuple[int, ...],
+    kind: str,
+) -> tuple[int, ...]:
     raw = row.get("special")
     if kind in ("note", "calculate", "acknowledge"):
         if raw is not None and str(raw).strip().lower() not in ("none", "no"):
@@ -381,95 +460,12 @@ def _special(row: RawRow, file: str | None, default: tuple[int, ...], names: dic
         except ValueError:
             code = None
         if code is None or code not in codes:
-            raise row.error(file, f"'{part}' is not a special answer of this form", "special",
-                            expected="all, none, or codes/names among " + ", ".join(f"{n} ({c})" for n, c in names.items()))
+            raise row.error(
+                file,
+                f"'{part}' is not a special answer of this form",
+                "special",
+                expected="all, none, or codes/names among "
+                + ", ".join(f"{n} ({c})" for n, c in names.items()),
+            )
         out.append(code)
     return tuple(c for c in codes if c in out)
-
-
-def _check_references(form: Form, questions: list[tuple[Question, RawRow]],
-                      containers: list[tuple[Group | Repeat, RawRow]], file: str | None) -> None:
-    known = {q.name for q in form.questions}
-    items: list[tuple[Any, RawRow, tuple[str, ...]]] = [(q, r, ("relevant", "constraint", "calculation", "choice_filter"))
-                                                        for q, r in questions]
-    items += [(c, r, ("relevant", "repeat_count")) for c, r in containers]
-    for obj, row, keys in items:
-        for key in keys:
-            e: Expression | None = getattr(obj, key, None)
-            if e is None:
-                continue
-            for ref in sorted(e.deps):
-                if ref not in known and not isinstance(form.items_by_name.get(ref), Repeat):
-                    what = "a group" if ref in form.items_by_name else "no question"
-                    raise row.error(file, f"${{{ref}}} refers to {what}", key,
-                                    got=repr(e.source), hint="Refer to an existing question by its name")
-            field_names = expr.fields(e.tree)
-            if key == "choice_filter":
-                cl = form.choice_lists[obj.choice_list]
-                columns = {"name", "label"} | {k for c in cl.choices for k, _ in c.attributes}
-                bad = sorted(field_names - columns)
-                if bad:
-                    raise row.error(file, f"choice_filter uses '{bad[0]}', which is not a column of list "
-                                          f"'{obj.choice_list.removesuffix('__or_other')}'", key,
-                                    expected=", ".join(sorted(columns)))
-            elif field_names:
-                raise row.error(file, f"'{sorted(field_names)[0]}' is not understood", key,
-                                got=repr(e.source), hint="Refer to questions as ${name}; quote text as 'text'")
-            if expr.uses(e.tree, expr.Parent) or any(isinstance(n, expr.Call) and n.name == "position"
-                                                     for n in expr._walk(e.tree)):
-                in_repeat = isinstance(obj, Repeat) or bool(getattr(obj, "repeats", ()))
-                if not in_repeat:
-                    raise row.error(file, "position(..) only works inside a repeat", key, got=repr(e.source))
-
-
-def _check_defaults(form: Form, questions: list[tuple[Question, RawRow]], file: str | None) -> None:
-    for q, row in questions:
-        if q.default is None:
-            continue
-        try:
-            parse_text_answer(form, q, q.default)
-        except QuestionnaireError as exc:
-            raise row.error(file, f"the default is not a valid answer: {exc.message}", "default") from None
-
-
-def _check_cycles(form: Form, questions: list[tuple[Question, RawRow]],
-                  containers: list[tuple[Group | Repeat, RawRow]], file: str | None) -> None:
-    """relevant/calculation dependencies must form no cycle (ODK refuses them too)."""
-    cont = {c.name: c for c, _ in containers}
-    deps: dict[str, set[str]] = {}
-    for q, _ in questions:
-        d: set[str] = set()
-        for e in (q.relevant, q.calculation):
-            if e is not None:
-                d |= e.deps
-        for p in q.parents:
-            rel = cont[p].relevant
-            if rel is not None:
-                d |= rel.deps
-        deps[q.name] = d
-    rows = {q.name: r for q, r in questions}
-    state: dict[str, int] = {}
-    for start in deps:
-        if state.get(start):
-            continue
-        stack: list[tuple[str, list[str]]] = [(start, sorted(deps[start]))]
-        path = [start]
-        state[start] = 1
-        while stack:
-            node, todo = stack[-1]
-            if not todo:
-                state[node] = 2
-                stack.pop()
-                path.pop()
-                continue
-            nxt = todo.pop()
-            if state.get(nxt) == 1:
-                cycle = path[path.index(nxt):] + [nxt]
-                row = rows[nxt]
-                raise row.error(file, "cyclic dependency: " + " -> ".join(cycle),
-                                "calculation" if form.question(nxt).calculation is not None else "relevant",
-                                hint="A relevant or calculation cannot depend on itself, directly or through others")
-            if not state.get(nxt):
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append((nxt, sorted(deps.get(nxt, ()))))

@@ -43,7 +43,7 @@ import datetime as _dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.questionnaire.expr import Node
@@ -328,10 +328,10 @@ class Repeat:
     row: int | None = field(default=None, compare=False)
 
 
-Item = Union[Question, Group, Repeat]
+Item = Question | Group | Repeat
 
 #: A value an answer can take (see the module docstring).
-AnswerValue = Union[int, float, str, bool, tuple[str, ...], _dt.date, SpecialAnswer, None]
+AnswerValue = int | float | str | bool | tuple[str, ...] | _dt.date | SpecialAnswer | None
 
 
 @dataclass(frozen=True)

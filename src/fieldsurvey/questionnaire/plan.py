@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fieldsurvey.errors import QuestionnaireError
-from fieldsurvey.questionnaire.expr import compile_node
+from fieldsurvey.questionnaire.compiler import compile_node
 from fieldsurvey.questionnaire.model import Expression, Form, Group, Item, Question, Repeat
 
 __all__ = ["Plan", "plan_for"]
@@ -127,7 +127,10 @@ def _toposort(form: Form, items: list[Item], deps: dict[str, set[str]]) -> list[
         first = stuck[0]
         raise QuestionnaireError(
             "cyclic dependency among " + ", ".join(it.name for it in stuck[:8]),
-            file=form.source, sheet="survey", row=first.row, field=first.name,
+            file=form.source,
+            sheet="survey",
+            row=first.row,
+            field=first.name,
             hint="A relevant, calculation or repeat_count cannot depend on itself, directly or through others",
         )
     return order

@@ -16,9 +16,14 @@ def preview_text(form: Form, lang: str | None = None) -> str:
     """The questionnaire as text in ``lang``: sections, questions, choices, skips, checks."""
     lang = _lang_ok(form, lang)
     d = form.default_language
-    lines = [form.settings.title.get(lang, d) or form.form_id,
-             f"[{form.form_id} {form.version}]".replace(" ]", "]"), ""]
-    specials = ", ".join(f"{s.code} {s.label.get(lang, d) or s.name}" for s in form.settings.special_answers)
+    lines = [
+        form.settings.title.get(lang, d) or form.form_id,
+        f"[{form.form_id} {form.version}]".replace(" ]", "]"),
+        "",
+    ]
+    specials = ", ".join(
+        f"{s.code} {s.label.get(lang, d) or s.name}" for s in form.settings.special_answers
+    )
 
     def rec(items: tuple[Item, ...], depth: int) -> None:
         pad = "  " * depth
@@ -39,7 +44,11 @@ def preview_text(form: Form, lang: str | None = None) -> str:
                 lines.append(f"{pad}({q.name} = {q.calculation.source if q.calculation else ''})")
                 continue
             mark = "*" if q.required else " "
-            flags = [q.type] + (["sensitive"] if q.sensitive else []) + (["read-only"] if q.read_only else [])
+            flags = (
+                [q.type]
+                + (["sensitive"] if q.sensitive else [])
+                + (["read-only"] if q.read_only else [])
+            )
             lines.append(f"{pad}{mark}{q.name}. {q.label.get(lang, d)}  <{', '.join(flags)}>")
             if q.hint:
                 lines.append(f"{pad}    ({q.hint.get(lang, d)})")
@@ -53,10 +62,17 @@ def preview_text(form: Form, lang: str | None = None) -> str:
                 lines.append(f"{pad}    [choices where {q.choice_filter.source}]")
             if q.constraint is not None:
                 msg = q.constraint_message.get(lang, d)
-                lines.append(f"{pad}    [check {q.constraint.source}]" + (f" -> {msg}" if msg else ""))
+                lines.append(
+                    f"{pad}    [check {q.constraint.source}]" + (f" -> {msg}" if msg else "")
+                )
             if q.special:
-                lines.append(f"{pad}    [also: " + ", ".join(
-                    f"{s.code} {s.label.get(lang, d) or s.name}" for s in form.special_for(q)) + "]")
+                lines.append(
+                    f"{pad}    [also: "
+                    + ", ".join(
+                        f"{s.code} {s.label.get(lang, d) or s.name}" for s in form.special_for(q)
+                    )
+                    + "]"
+                )
 
     rec(form.children, 0)
     lines.append(f"* required. Special answers of this form: {specials or 'none'}.")
@@ -76,7 +92,8 @@ def structure_text(form: Form) -> str:
         f"choice lists: {len(form.choice_lists)}   relevant: {sum(q.relevant is not None for q in qs)}   "
         f"constraints: {sum(q.constraint is not None for q in qs)}   sensitive: "
         + (", ".join(form.sensitive_names) or "none"),
-        "special answers: " + (", ".join(f"{s.code} {s.name}" for s in form.settings.special_answers)),
+        "special answers: "
+        + (", ".join(f"{s.code} {s.name}" for s in form.settings.special_answers)),
         "",
     ]
 
@@ -91,7 +108,9 @@ def structure_text(form: Form) -> str:
                 rec(it.children, depth + 1)
             else:
                 extra = f" {it.choice_list.removesuffix('__or_other')}" if it.choice_list else ""
-                lines.append(f"{pad}{it.name}: {it.type}{extra}" + (" ?" if it.relevant is not None else ""))
+                lines.append(
+                    f"{pad}{it.name}: {it.type}{extra}" + (" ?" if it.relevant is not None else "")
+                )
 
     rec(form.children, 0)
     return "\n".join(lines) + "\n"

@@ -44,13 +44,22 @@ _SELECT_KIND = {
     "select all that apply": "select_multiple",
 }
 _KNOWN_UNSUPPORTED = (
-    "select_one_from_file", "select_multiple_from_file", "select one from file",
-    "select multiple from file", "select_one_external", "rank", "begin loop", "begin_loop",
-    "begin looped group", "begin lgroup",
+    "select_one_from_file",
+    "select_multiple_from_file",
+    "select one from file",
+    "select multiple from file",
+    "select_one_external",
+    "rank",
+    "begin loop",
+    "begin_loop",
+    "begin looped group",
+    "begin lgroup",
 )
 
 
-def parse_type(raw: str, error: Callable[[str], QuestionnaireError]) -> tuple[str, str | None, bool]:
+def parse_type(
+    raw: str, error: Callable[[str], QuestionnaireError]
+) -> tuple[str, str | None, bool]:
     """Split a ``type`` cell into (kind, choice list name, or_other).
 
     ``kind`` is a question type of the model or one of ``begin group``, ``end group``,

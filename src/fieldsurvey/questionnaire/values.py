@@ -125,19 +125,25 @@ def parse_text_answer(form: Form, question: Question, text: str) -> AnswerValue:
             return dt.date.fromisoformat(raw[:10])
     except ValueError:
         expected = {"integer": "a whole number", "decimal": "a number", "date": "a date YYYY-MM-DD"}
-        raise QuestionnaireError(f"'{raw}' is not a valid answer", field=question.name,
-                                 expected=expected[kind]) from None
+        raise QuestionnaireError(
+            f"'{raw}' is not a valid answer", field=question.name, expected=expected[kind]
+        ) from None
     if kind == "acknowledge":
         if raw.lower() in ("ok", "yes", "true", "1"):
             return True
-        raise QuestionnaireError(f"'{raw}' is not a valid answer", field=question.name, expected="OK")
+        raise QuestionnaireError(
+            f"'{raw}' is not a valid answer", field=question.name, expected="OK"
+        )
     if question.is_select:
         names = {c.name for c in form.choices(question)}
         parts = raw.split() if kind == "select_multiple" else [raw]
         bad = [p for p in parts if p not in names]
         if bad or not parts:
-            raise QuestionnaireError(f"'{bad[0] if bad else raw}' is not a choice of this question",
-                                     field=question.name, expected=", ".join(sorted(names)))
+            raise QuestionnaireError(
+                f"'{bad[0] if bad else raw}' is not a choice of this question",
+                field=question.name,
+                expected=", ".join(sorted(names)),
+            )
         if kind == "select_one":
             return parts[0]
         order = [c.name for c in form.choices(question)]

@@ -30,11 +30,21 @@ SURVEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "label": ("label", "caption"),
     "hint": ("hint",),
     "required": ("required", "bind:required"),
-    "required_message": ("required_message", "requiredmsg", "jr:requiredmsg", "bind:jr:requiredmsg"),
+    "required_message": (
+        "required_message",
+        "requiredmsg",
+        "jr:requiredmsg",
+        "bind:jr:requiredmsg",
+    ),
     "relevant": ("relevant", "relevance", "bind:relevant"),
     "constraint": ("constraint", "bind:constraint"),
-    "constraint_message": ("constraint_message", "constraint message", "constraining_message",
-                           "jr:constraintmsg", "bind:jr:constraintmsg"),
+    "constraint_message": (
+        "constraint_message",
+        "constraint message",
+        "constraining_message",
+        "jr:constraintmsg",
+        "bind:jr:constraintmsg",
+    ),
     "default": ("default",),
     "choice_filter": ("choice_filter",),
     "appearance": ("appearance", "control:appearance"),
@@ -46,7 +56,15 @@ SURVEY_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 TRANSLATABLE = {"label", "hint", "required_message", "constraint_message"}
 COMMENT_COLUMNS = {"notes", "note", "comment", "comments", "tutorial notes", "remarks"}
-CHOICE_MEDIA = {"image", "big-image", "audio", "video", "media::image", "media::audio", "media::video"}
+CHOICE_MEDIA = {
+    "image",
+    "big-image",
+    "audio",
+    "video",
+    "media::image",
+    "media::audio",
+    "media::video",
+}
 SETTINGS_COLUMNS = {
     "form_id": ("form_id", "set_form_id", "id_string"),
     "version": ("version",),
@@ -96,7 +114,9 @@ def read_workbook(path: Path) -> dict[str, list[tuple[int, list[str | None]]]]:
                 wb = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
             try:
                 for ws in wb.worksheets:
-                    rows = ((i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1))
+                    rows = (
+                        (i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
+                    )
                     sheets[ws.title.strip().lower()] = _collect(rows)
             finally:
                 wb.close()
@@ -106,13 +126,17 @@ def read_workbook(path: Path) -> dict[str, list[tuple[int, list[str | None]]]]:
         if isinstance(exc, FileNotFoundError):
             raise
         raise QuestionnaireError(
-            "the workbook cannot be read", file=str(path), got=f"{type(exc).__name__}: {exc}",
+            "the workbook cannot be read",
+            file=str(path),
+            got=f"{type(exc).__name__}: {exc}",
             hint="Save it again from Excel/LibreOffice as .xlsx",
         ) from None
     except Exception as exc:  # xlrd.XLRDError, zipfile.BadZipFile and similar
         if type(exc).__module__.split(".")[0] in ("xlrd", "zipfile", "openpyxl"):
             raise QuestionnaireError(
-                "the workbook cannot be read", file=str(path), got=f"{type(exc).__name__}: {exc}",
+                "the workbook cannot be read",
+                file=str(path),
+                got=f"{type(exc).__name__}: {exc}",
                 hint="Save it again from Excel/LibreOffice as .xlsx",
             ) from None
         raise
@@ -139,8 +163,13 @@ def _split_header(header: str) -> tuple[str, str | None]:
     return base.strip().lower(), (lang.strip() if sep else None)
 
 
-def _rows(sheet: str, data: list[tuple[int, list[str | None]]], file: str,
-          mapper: Any, languages: list[str]) -> list[RawRow]:
+def _rows(
+    sheet: str,
+    data: list[tuple[int, list[str | None]]],
+    file: str,
+    mapper: Any,
+    languages: list[str],
+) -> list[RawRow]:
     """Map a sheet's cells to RawRows with ``mapper(base, lang) -> key | None``."""
     if not data:
         return []
@@ -167,17 +196,27 @@ def _rows(sheet: str, data: list[tuple[int, list[str | None]]], file: str,
             continue
         columns.append((i, h, key, lang))
     seen: set[tuple[str, str | None]] = set()
-    for i, h, key, lang in columns:
+    for _i, h, key, lang in columns:
         if key != "attribute" and (key, lang) in seen:
-            raise QuestionnaireError(f"column '{h}' appears twice", file=file, sheet=sheet, row=header_row, field=h)
+            raise QuestionnaireError(
+                f"column '{h}' appears twice", file=file, sheet=sheet, row=header_row, field=h
+            )
         seen.add((key, lang))
     out: list[RawRow] = []
     for number, cells in data[1:]:
         for i, h in bad.items():
             if i < len(cells) and cells[i] is not None:
-                what = "a value in a column without a header" if h == "(no header)" else f"column '{h}' is not supported"
+                what = (
+                    "a value in a column without a header"
+                    if h == "(no header)"
+                    else f"column '{h}' is not supported"
+                )
                 raise QuestionnaireError(
-                    what, file=file, sheet=sheet, row=number, field=h,
+                    what,
+                    file=file,
+                    sheet=sheet,
+                    row=number,
+                    field=h,
                     got=repr(cells[i])[:60],
                     hint="fieldsurvey refuses what it cannot run; remove the column or its values",
                 )
@@ -226,9 +265,12 @@ def load_xlsform(path: str | Path) -> Form:
     file = str(p)
     sheets = read_workbook(p)
     if "survey" not in sheets:
-        raise QuestionnaireError("the workbook has no 'survey' sheet", file=file,
-                                 got="sheets " + ", ".join(repr(s) for s in sheets) or "none",
-                                 hint="An XLSForm needs a sheet called survey")
+        raise QuestionnaireError(
+            "the workbook has no 'survey' sheet",
+            file=file,
+            got="sheets " + ", ".join(repr(s) for s in sheets) or "none",
+            hint="An XLSForm needs a sheet called survey",
+        )
     languages: list[str] = []
     survey = _rows("survey", sheets["survey"], file, _survey_key, languages)
     choices = _rows("choices", sheets.get("choices", []), file, _choice_key, languages)
@@ -237,16 +279,26 @@ def load_xlsform(path: str | Path) -> Form:
     if languages == [""]:
         languages = []
     langs = [lang for lang in languages if lang]
-    form = build_form(file=file, survey=survey, choices=choices, settings=settings,
-                      languages=langs, specials=specials, default_id=p.stem)
+    form = build_form(
+        file=file,
+        survey=survey,
+        choices=choices,
+        settings=settings,
+        languages=langs,
+        specials=specials,
+        default_id=p.stem,
+    )
     # checked last, so that a form's own errors (types, columns, rows) are reported first
     for name, data in sheets.items():
         if name not in KNOWN_SHEETS and len(data) > 1:
             raise QuestionnaireError(
-                f"sheet '{name}' is not supported", file=file, sheet=name, row=data[1][0],
+                f"sheet '{name}' is not supported",
+                file=file,
+                sheet=name,
+                row=data[1][0],
                 got=f"{len(data) - 1} row(s) of values",
                 hint="fieldsurvey reads survey, choices, settings and special_answers; "
-                     "remove or empty this sheet",
+                "remove or empty this sheet",
             )
     return form
 
@@ -261,17 +313,24 @@ def _settings(data: list[tuple[int, list[str | None]]], file: str) -> dict[str, 
         v = cells[i] if i < len(cells) else None
         if h is None:
             if v is not None:
-                raise QuestionnaireError("a value in a column without a header", file=file,
-                                         sheet="settings", row=number)
+                raise QuestionnaireError(
+                    "a value in a column without a header", file=file, sheet="settings", row=number
+                )
             continue
         base, lang = _split_header(h)
         key = next((k for k, al in SETTINGS_COLUMNS.items() if base in al), None)
         if key is None:
             if v is None or base in COMMENT_COLUMNS:
                 continue
-            raise QuestionnaireError(f"setting '{h}' is not supported", file=file, sheet="settings",
-                                     row=number, field=h, got=repr(v)[:60],
-                                     expected="form_id, version, default_language, form_title")
+            raise QuestionnaireError(
+                f"setting '{h}' is not supported",
+                file=file,
+                sheet="settings",
+                row=number,
+                field=h,
+                got=repr(v)[:60],
+                expected="form_id, version, default_language, form_title",
+            )
         if v is None:
             continue
         if key == "title" and lang:
@@ -281,13 +340,18 @@ def _settings(data: list[tuple[int, list[str | None]]], file: str) -> dict[str, 
         else:
             out[key] = v
     for number, _cells in data[2:]:
-        raise QuestionnaireError("the settings sheet has more than one row of values", file=file,
-                                 sheet="settings", row=number)
+        raise QuestionnaireError(
+            "the settings sheet has more than one row of values",
+            file=file,
+            sheet="settings",
+            row=number,
+        )
     return out
 
 
-def _specials(data: list[tuple[int, list[str | None]]], file: str,
-              languages: list[str]) -> list[SpecialAnswer] | None:
+def _specials(
+    data: list[tuple[int, list[str | None]]], file: str, languages: list[str]
+) -> list[SpecialAnswer] | None:
     if not data:
         return None
     rows = _rows("special_answers", data, file, _special_key, languages)
@@ -297,7 +361,9 @@ def _specials(data: list[tuple[int, list[str | None]]], file: str,
         try:
             c = int(str(code))
         except (TypeError, ValueError):
-            raise r.error(file, "a special answer needs a whole-number code", "code", got=repr(code)) from None
+            raise r.error(
+                file, "a special answer needs a whole-number code", "code", got=repr(code)
+            ) from None
         if not name:
             raise r.error(file, "a special answer needs a name", "name")
         if any(s.code == c or s.name == name for s in out):

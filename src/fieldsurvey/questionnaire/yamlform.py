@@ -37,8 +37,13 @@ from fieldsurvey.questionnaire.xlsform import SURVEY_COLUMNS, TRANSLATABLE
 __all__ = ["load_yamlform"]
 
 _TOP_KEYS = {"settings", "languages", "special_answers", "choices", "survey"}
-_SETTINGS = {"form_id": "form_id", "version": "version", "default_language": "default_language",
-             "form_title": "title", "title": "title"}
+_SETTINGS = {
+    "form_id": "form_id",
+    "version": "version",
+    "default_language": "default_language",
+    "form_title": "title",
+    "title": "title",
+}
 
 
 def _text(value: Any) -> str | None:
@@ -74,20 +79,32 @@ def load_yamlform(path: str | Path) -> Form:
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise QuestionnaireError("the YAML form is not UTF-8 text", file=file, got=str(exc)) from None
+        raise QuestionnaireError(
+            "the YAML form is not UTF-8 text", file=file, got=str(exc)
+        ) from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise QuestionnaireError(f"the YAML is not valid: {getattr(exc, 'problem', exc)}", file=file,
-                                 row=mark.line + 1 if mark is not None else None) from None
+        raise QuestionnaireError(
+            f"the YAML is not valid: {getattr(exc, 'problem', exc)}",
+            file=file,
+            row=mark.line + 1 if mark is not None else None,
+        ) from None
     if not isinstance(doc, Mapping) or "survey" not in doc:
-        raise QuestionnaireError("a YAML form needs a 'survey' list", file=file,
-                                 expected="a mapping with settings, choices and survey")
+        raise QuestionnaireError(
+            "a YAML form needs a 'survey' list",
+            file=file,
+            expected="a mapping with settings, choices and survey",
+        )
     for key in doc:
         if key not in _TOP_KEYS:
-            raise QuestionnaireError(f"unknown top-level key '{key}'", file=file, field=str(key),
-                                     expected=", ".join(sorted(_TOP_KEYS)))
+            raise QuestionnaireError(
+                f"unknown top-level key '{key}'",
+                file=file,
+                field=str(key),
+                expected=", ".join(sorted(_TOP_KEYS)),
+            )
     languages: list[str] = [str(x) for x in (doc.get("languages") or [])]
     settings = _settings(doc.get("settings") or {}, file, languages)
     specials = _specials(doc.get("special_answers"), file, languages)
@@ -95,8 +112,15 @@ def load_yamlform(path: str | Path) -> Form:
     survey: list[RawRow] = []
     _survey(doc["survey"], file, languages, survey, "survey")
     langs = [lang for lang in languages if lang]
-    return build_form(file=file, survey=survey, choices=choices, settings=settings,
-                      languages=langs, specials=specials, default_id=p.stem)
+    return build_form(
+        file=file,
+        survey=survey,
+        choices=choices,
+        settings=settings,
+        languages=langs,
+        specials=specials,
+        default_id=p.stem,
+    )
 
 
 def _settings(raw: Any, file: str, languages: list[str]) -> dict[str, Any]:
@@ -106,8 +130,13 @@ def _settings(raw: Any, file: str, languages: list[str]) -> dict[str, Any]:
     for k, v in raw.items():
         key = _SETTINGS.get(str(k))
         if key is None:
-            raise QuestionnaireError(f"setting '{k}' is not supported", file=file, sheet="settings",
-                                     field=str(k), expected="form_id, version, default_language, form_title")
+            raise QuestionnaireError(
+                f"setting '{k}' is not supported",
+                file=file,
+                sheet="settings",
+                field=str(k),
+                expected="form_id, version, default_language, form_title",
+            )
         out[key] = _lang(v, languages) if key == "title" and isinstance(v, Mapping) else _text(v)
     return out
 
@@ -116,21 +145,37 @@ def _specials(raw: Any, file: str, languages: list[str]) -> list[SpecialAnswer] 
     if raw is None:
         return None
     if not isinstance(raw, list):
-        raise QuestionnaireError("special_answers must be a list", file=file, field="special_answers")
+        raise QuestionnaireError(
+            "special_answers must be a list", file=file, field="special_answers"
+        )
     out = []
     for i, item in enumerate(raw, start=1):
         if not isinstance(item, Mapping) or set(item) - {"code", "name", "label"}:
-            raise QuestionnaireError("a special answer has code, name and label", file=file,
-                                     sheet="special_answers", row=i)
+            raise QuestionnaireError(
+                "a special answer has code, name and label",
+                file=file,
+                sheet="special_answers",
+                row=i,
+            )
         try:
             code = int(item.get("code"))
         except (TypeError, ValueError):
-            raise QuestionnaireError("a special answer needs a whole-number code", file=file,
-                                     sheet="special_answers", row=i, field="code") from None
+            raise QuestionnaireError(
+                "a special answer needs a whole-number code",
+                file=file,
+                sheet="special_answers",
+                row=i,
+                field="code",
+            ) from None
         name = _text(item.get("name"))
         if not name:
-            raise QuestionnaireError("a special answer needs a name", file=file, sheet="special_answers",
-                                     row=i, field="name")
+            raise QuestionnaireError(
+                "a special answer needs a name",
+                file=file,
+                sheet="special_answers",
+                row=i,
+                field="name",
+            )
         out.append(SpecialAnswer(code, name, LangText.of(_lang(item.get("label"), languages))))
     return out
 
@@ -142,13 +187,21 @@ def _choices(raw: Any, file: str, languages: list[str]) -> list[RawRow]:
     n = 0
     for list_name, items in raw.items():
         if not isinstance(items, list):
-            raise QuestionnaireError(f"choice list '{list_name}' must be a list", file=file, sheet="choices",
-                                     field=str(list_name))
+            raise QuestionnaireError(
+                f"choice list '{list_name}' must be a list",
+                file=file,
+                sheet="choices",
+                field=str(list_name),
+            )
         for item in items:
             n += 1
             if not isinstance(item, Mapping):
-                raise QuestionnaireError("a choice must be a mapping with name and label", file=file,
-                                         sheet="choices", row=n)
+                raise QuestionnaireError(
+                    "a choice must be a mapping with name and label",
+                    file=file,
+                    sheet="choices",
+                    row=n,
+                )
             cells: dict[str, Any] = {"list_name": str(list_name), "attributes": {}}
             for k, v in item.items():
                 k = str(k)
@@ -157,8 +210,9 @@ def _choices(raw: Any, file: str, languages: list[str]) -> list[RawRow]:
                 elif k in ("name", "missing", "exclusive"):
                     cells[k] = _text(v)
                 elif k in ("image", "audio", "video", "big-image"):
-                    raise QuestionnaireError(f"column '{k}' is not supported", file=file, sheet="choices",
-                                             row=n, field=k)
+                    raise QuestionnaireError(
+                        f"column '{k}' is not supported", file=file, sheet="choices", row=n, field=k
+                    )
                 else:
                     cells["attributes"][k] = _text(v)
             rows.append(RawRow("choices", n, cells, {k: k for k in cells}))
@@ -171,7 +225,9 @@ def _survey(items: Any, file: str, languages: list[str], out: list[RawRow], wher
     for item in items:
         row = len(out) + 1
         if not isinstance(item, Mapping):
-            raise QuestionnaireError("a survey item must be a mapping", file=file, sheet="survey", row=row)
+            raise QuestionnaireError(
+                "a survey item must be a mapping", file=file, sheet="survey", row=row
+            )
         cells: dict[str, Any] = {}
         children = None
         for k, v in item.items():
@@ -180,15 +236,26 @@ def _survey(items: Any, file: str, languages: list[str], out: list[RawRow], wher
                 children = v
                 continue
             if k not in SURVEY_COLUMNS:
-                raise QuestionnaireError(f"column '{k}' is not supported", file=file, sheet="survey",
-                                         row=row, field=k, expected=", ".join(SURVEY_COLUMNS))
+                raise QuestionnaireError(
+                    f"column '{k}' is not supported",
+                    file=file,
+                    sheet="survey",
+                    row=row,
+                    field=k,
+                    expected=", ".join(SURVEY_COLUMNS),
+                )
             cells[k] = _lang(v, languages) if k in TRANSLATABLE else _text(v)
         out.append(RawRow("survey", row, cells, {k: k for k in cells}))
         if children is not None:
             kind = " ".join(str(cells.get("type") or "").split()).lower()
             if kind not in ("begin group", "begin repeat", "begin_group", "begin_repeat"):
-                raise QuestionnaireError("only a begin group or begin repeat can have children", file=file,
-                                         sheet="survey", row=row, field="children")
+                raise QuestionnaireError(
+                    "only a begin group or begin repeat can have children",
+                    file=file,
+                    sheet="survey",
+                    row=row,
+                    field="children",
+                )
             _survey(children, file, languages, out, f"children of {cells.get('name')}")
             end = "end repeat" if "repeat" in kind else "end group"
             out.append(RawRow("survey", len(out) + 1, {"type": end}, {"type": "type"}))

@@ -1,0 +1,136 @@
+"""Whole-form checks run at load, after the rows are built: references, choice-filter
+columns, ``position(..)`` outside repeats, defaults, and dependency cycles. Each error
+names the sheet, row and column of the row at fault."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.questionnaire import expr
+from fieldsurvey.questionnaire.model import Expression, Form, Group, Question, Repeat
+from fieldsurvey.questionnaire.values import parse_text_answer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.questionnaire.build import RawRow
+
+__all__ = ["check_cycles", "check_defaults", "check_references"]
+
+
+def check_references(
+    form: Form,
+    questions: list[tuple[Question, RawRow]],
+    containers: list[tuple[Group | Repeat, RawRow]],
+    file: str | None,
+) -> None:
+    known = {q.name for q in form.questions}
+    items: list[tuple[Any, RawRow, tuple[str, ...]]] = [
+        (q, r, ("relevant", "constraint", "calculation", "choice_filter")) for q, r in questions
+    ]
+    items += [(c, r, ("relevant", "repeat_count")) for c, r in containers]
+    for obj, row, keys in items:
+        for key in keys:
+            e: Expression | None = getattr(obj, key, None)
+            if e is None:
+                continue
+            for ref in sorted(e.deps):
+                if ref not in known and not isinstance(form.items_by_name.get(ref), Repeat):
+                    what = "a group" if ref in form.items_by_name else "no question"
+                    raise row.error(
+                        file,
+                        f"${{{ref}}} refers to {what}",
+                        key,
+                        got=repr(e.source),
+                        hint="Refer to an existing question by its name",
+                    )
+            field_names = expr.fields(e.tree)
+            if key == "choice_filter":
+                cl = form.choice_lists[obj.choice_list]
+                columns = {"name", "label"} | {k for c in cl.choices for k, _ in c.attributes}
+                bad = sorted(field_names - columns)
+                if bad:
+                    raise row.error(
+                        file,
+                        f"choice_filter uses '{bad[0]}', which is not a column of list "
+                        f"'{obj.choice_list.removesuffix('__or_other')}'",
+                        key,
+                        expected=", ".join(sorted(columns)),
+                    )
+            elif field_names:
+                raise row.error(
+                    file,
+                    f"'{sorted(field_names)[0]}' is not understood",
+                    key,
+                    got=repr(e.source),
+                    hint="Refer to questions as ${name}; quote text as 'text'",
+                )
+            if expr.uses(e.tree, expr.Parent) or any(
+                isinstance(n, expr.Call) and n.name == "position" for n in expr.walk(e.tree)
+            ):
+                in_repeat = isinstance(obj, Repeat) or bool(getattr(obj, "repeats", ()))
+                if not in_repeat:
+                    raise row.error(
+                        file, "position(..) only works inside a repeat", key, got=repr(e.source)
+                    )
+
+
+def check_defaults(form: Form, questions: list[tuple[Question, RawRow]], file: str | None) -> None:
+    for q, row in questions:
+        if q.default is None:
+            continue
+        try:
+            parse_text_answer(form, q, q.default)
+        except QuestionnaireError as exc:
+            raise row.error(
+                file, f"the default is not a valid answer: {exc.message}", "default"
+            ) from None
+
+
+def check_cycles(
+    form: Form,
+    questions: list[tuple[Question, RawRow]],
+    containers: list[tuple[Group | Repeat, RawRow]],
+    file: str | None,
+) -> None:
+    """relevant/calculation dependencies must form no cycle (ODK refuses them too)."""
+    cont = {c.name: c for c, _ in containers}
+    deps: dict[str, set[str]] = {}
+    for q, _ in questions:
+        d: set[str] = set()
+        for e in (q.relevant, q.calculation):
+            if e is not None:
+                d |= e.deps
+        for p in q.parents:
+            rel = cont[p].relevant
+            if rel is not None:
+                d |= rel.deps
+        deps[q.name] = d
+    rows = {q.name: r for q, r in questions}
+    state: dict[str, int] = {}
+    for start in deps:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, list[str]]] = [(start, sorted(deps[start]))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+                continue
+            nxt = todo.pop()
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt) :] + [nxt]
+                row = rows[nxt]
+                raise row.error(
+                    file,
+                    "cyclic dependency: " + " -> ".join(cycle),
+                    "calculation" if form.question(nxt).calculation is not None else "relevant",
+                    hint="A relevant or calculation cannot depend on itself, directly or through others",
+                )
+            if not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, sorted(deps.get(nxt, ()))))
