@@ -236,6 +236,16 @@ def test_vacancy_and_households_are_realistic(district: District) -> None:
     assert (lst.loc[lst["status"].isin(["vacant", "non_residential"]), "households"] == 0).all()
 
 
+@pytest.mark.parametrize("which", ["district", "other"])
+def test_one_community_above_30_per_cent_vacancy(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    lst = request.getfixturevalue(which).listing
+    vacancy = lst["status"].eq("vacant").groupby(lst["community_id"]).mean()
+    assert (vacancy > 0.30).sum() == 1
+    assert vacancy.sort_values().iloc[-2] < 0.27
+
+
 def test_registered_households_within_a_few_per_cent(district: District) -> None:
     lst = district.listing
     occ = lst[lst["status"] == "occupied"].groupby("community_id")["households"].sum()

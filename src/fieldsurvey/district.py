@@ -338,6 +338,8 @@ def write_district(district: District, directory: str | Path) -> dict[str, Path]
     unlisted = district.faults.loc[
         district.faults["check"] == "empty_community", "community_id"
     ].iloc[0]
+    lst = district.listing
+    vacancy = lst["status"].eq("vacant").groupby(lst["community_id"]).mean()
     readme = README_TEMPLATE.format(
         seed=district.seed,
         scale=district.scale,
@@ -348,6 +350,9 @@ def write_district(district: District, directory: str | Path) -> dict[str, Path]
         large=int((b["residents"] > 10_000).sum()),
         unlisted=unlisted,
         unlisted_name=b.loc[b["community_id"] == unlisted, "name"].iloc[0],
+        fresh=vacancy.idxmax(),
+        fresh_name=b.set_index("community_id").loc[vacancy.idxmax(), "name"],
+        fresh_rate=vacancy.max(),
         manifest="{manifest}",
     )
     tables = {

@@ -73,7 +73,12 @@ and 21 强基类 communities, 447 compounds (152 商业小区, 164 无物业楼�
   (`check`) that should report it and the 1-based data row (`source_row`) in `listing.csv`:
   points outside every boundary, rows pasted twice, copied ids, dwellings listed twice,
   missing coordinates, dwellings under a neighbouring community's code, and
-  {unlisted} ({unlisted_name}), not listed yet.
+  {unlisted} ({unlisted_name}), not listed yet. A listing's self-check should thus
+  report 4 points outside the boundaries, 12 without coordinates, 5 duplicated ids (10
+  rows), 5 duplicated addresses (10 rows), 3 duplicated points (6 rows), 6 community
+  mismatches and 1 empty community; no invalid or overlapping polygons; every listed
+  community within 10 % of its registered households; and one community above 30 %
+  vacancy, {fresh} ({fresh_name}, {fresh_rate:.0%}: newly delivered estates).
 - `margins.csv`: the adult (18+) population by `sex` (male/female), `age_group` (18-29,
   30-39, 40-49, 50-59, 60-69, 70+) and their cross-classification `sex:age_group` (levels
   `male:18-29`, ...), as `variable`, `level`, `total`: rake to `sex` and `age_group`, or

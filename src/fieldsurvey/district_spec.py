@@ -35,7 +35,7 @@ COMPOUND_KINDS = ("商业小区", "无物业楼院", "单位小区")
 COMMUNITY_TYPES = {"示范类": 9, "创优类": 9, "强基类": 21}
 _NEW_COMMERCIAL, _OLD_COMMERCIAL, _COURTYARDS, _WORK_UNITS = 128, 24, 164, 131
 #: expected persons per listed dwelling (occupancy x households per dwelling x size)
-_PERSONS_PER_DWELLING = {"old": 2.50, "new": 2.10, "hub": 2.80, "fresh": 1.70}
+_PERSONS_PER_DWELLING = {"old": 2.50, "new": 2.10, "hub": 2.80, "fresh": 1.62}
 
 
 def allocate(total: int, weights: np.ndarray, minimum: int) -> np.ndarray:
