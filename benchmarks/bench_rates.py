@@ -89,7 +89,7 @@ def run_r(data: pd.DataFrame) -> tuple[float, float] | None:
         data.to_csv(d, index=False)
         s.write_text(R_SCRIPT, encoding="utf-8")
         done = subprocess.run(["Rscript", str(s), str(d)], capture_output=True, text=True,
-                              timeout=600)
+                              timeout=600, check=False)
         if done.returncode != 0:
             print("R failed:", done.stderr.strip()[-300:])
             return None

@@ -81,7 +81,7 @@ def run_r(data: pd.DataFrame, margins: dict[str, dict[str, float]]) -> tuple[flo
                      columns=["variable", "level", "total"]).to_csv(m, index=False)
         s.write_text(R_SCRIPT, encoding="utf-8")
         done = subprocess.run(["Rscript", str(s), str(d), str(m), str(o)], capture_output=True,
-                              text=True, timeout=1800)
+                              text=True, timeout=1800, check=False)
         if done.returncode != 0:
             print("R failed:", done.stderr.strip()[-500:])
             return None

@@ -95,8 +95,8 @@ def test_trim_too_tight_for_the_margins_warns(tmp_path: Path,
 @pytest.mark.parametrize(
     ("margins", "extra", "message"),
     [
-        ("variable,level,total\nstype,E,4421\nstype,H,755\nstype,M,1018\nsch.wide,Yes,10\n"
-         "sch.wide,No,10\n", [], "disagree on the population total"),
+        (("variable,level,total\nstype,E,4421\nstype,H,755\nstype,M,1018\nsch.wide,Yes,10\n"
+          "sch.wide,No,10\n"), [], "disagree on the population total"),
         ("variable,level,total\nstype,E,4421\nstype,H,755\n", [], "do not give"),
         ("variable,level,total\nstype,E,1\nstype,H,1\nstype,M,1\nstype,X,1\n", [], "empty cell"),
         ("variable,level,total\nstype,E,1\nstype,H,1\nstype,M,1\nawards,No,1\nawards,Yes,2\n",

@@ -191,7 +191,7 @@ def test_counts_by_group_and_overall() -> None:
 def test_aapor_rates_overall_and_by_group_equal_direct_formulas() -> None:
     d = _cases()
     table = aapor_rates(d, by="community")
-    I, P, R, NC, O, UH, UO, NE = 4, 1, 2, 1, 1, 2, 1, 2  # noqa: E741,N806
+    I, P, R, NC, O, UH, UO, NE = 4, 1, 2, 1, 1, 2, 1, 2
     e = (I + P + R + NC + O) / (I + P + R + NC + O + NE)
     assert table.overall["e"] == pytest.approx(e)
     assert table.overall["RR1"] == pytest.approx(I / (I + P + R + NC + O + UH + UO))

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fieldsurvey.errors import ColumnError, EncodingError, WeightingError
 from fieldsurvey.weights import (
@@ -263,3 +265,28 @@ def test_read_case_file_encoding_error(tmp_path: Path) -> None:
     f.write_bytes(b"a,b\n\xff\xfe\x00\x81,1\n")
     with pytest.raises(EncodingError):
         read_case_file(f)
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(40, 300), scale=st.floats(0.01, 100.0))
+def test_rake_properties(seed: int, n: int, scale: float) -> None:
+    """Every margin is met; scaling the input weights does not change the result."""
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"a": rng.choice(["x", "y", "z"], n), "b": rng.choice(["u", "v"], n),
+                      "w": rng.uniform(0.5, 5.0, n)})
+    # every cross cell present, so any positive margins can be met
+    d.loc[:5, ["a", "b"]] = [["x", "u"], ["x", "v"], ["y", "u"], ["y", "v"], ["z", "u"], ["z", "v"]]
+    ta = rng.uniform(1, 10, 3)
+    tb = rng.uniform(1, 10, 2)
+    tb *= ta.sum() / tb.sum()
+    margins = {"a": dict(zip("xyz", ta, strict=True)), "b": dict(zip("uv", tb, strict=True))}
+    res = rake(d, "w", margins, tol=1e-11, max_iter=5000)
+    for var, totals in margins.items():
+        sums = res.weights.groupby(d[var]).sum()
+        for level, total in totals.items():
+            assert sums[level] == pytest.approx(total, rel=1e-9)
+    scaled = rake(d, d["w"] * scale, margins, tol=1e-11, max_iter=5000)
+    np.testing.assert_allclose(scaled.weights, res.weights, rtol=1e-8)

@@ -26,7 +26,7 @@ def test_hand_computed_factors_with_given_e() -> None:
     f_nr = w_e / w_r
     np.testing.assert_allclose(r.weights, [10 * f_el * f_nr, 10 * f_el * f_nr, 0, 0, 0, 0, 0])
     assert r.weights.sum() == pytest.approx(w_e + 0.5 * w_u)
-    assert r.cases["w_eligibility"].iloc[6] == pytest.approx(5 + 0.5 * 40)  # NE keeps (1-e)·W_U
+    assert r.cases["w_eligibility"].iloc[6] == pytest.approx(w_ne + 0.5 * w_u)  # NE: (1-e)·W_U
     assert r.classes.loc["A", "factor"] == pytest.approx(f_el * f_nr)
     assert r.collapses.empty and r.report() == "No weighting class was collapsed."
 

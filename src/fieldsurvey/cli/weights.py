@@ -123,12 +123,12 @@ def _print(lines: list[str]) -> None:
 def _calibration_lines(result: CalibrationResult, diag: WeightDiagnostics,
                        method: str) -> list[str]:
     if result.cap is None:
-        lines = [f"{method}: {result.iterations} iteration(s); largest relative error on the "
-                 f"margins {result.max_rel_error:.2e}"]
+        lines = [(f"{method}: {result.iterations} iteration(s); largest relative error on the "
+                  f"margins {result.max_rel_error:.2e}")]
     else:
-        lines = [f"{method}, then trimming at {result.cap:.6g} ({result.trimmed} case(s) "
-                 f"capped, {result.iterations} round(s)); largest relative error on the margins "
-                 f"{result.max_rel_error:.2e}"]
+        lines = [(f"{method}, then trimming at {result.cap:.6g} ({result.trimmed} case(s) "
+                  f"capped, {result.iterations} round(s)); largest relative error on the "
+                  f"margins {result.max_rel_error:.2e}")]
     lines += [f"warning: {note}" for note in result.notes]
     return lines + diag.lines()
 

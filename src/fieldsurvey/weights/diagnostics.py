@@ -70,10 +70,10 @@ class WeightDiagnostics:
         """A few readable lines."""
         return [
             f"cases with weight > 0: {self.n_positive} of {self.n}; sum of weights {self.total:,.6g}",
-            f"min {self.minimum:.6g}, median {self.median:.6g}, max {self.maximum:.6g} "
-            f"(max/median {self.maximum / self.median:.3g})",
-            f"CV {self.cv:.4f}; Kish deff_w = 1 + CV² = {self.deff:.4f}; "
-            f"effective n = {self.n_effective:,.1f}",
+            (f"min {self.minimum:.6g}, median {self.median:.6g}, max {self.maximum:.6g} "
+             f"(max/median {self.maximum / self.median:.3g})"),
+            (f"CV {self.cv:.4f}; Kish deff_w = 1 + CV² = {self.deff:.4f}; "
+             f"effective n = {self.n_effective:,.1f}"),
         ]
 
 

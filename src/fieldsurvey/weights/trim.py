@@ -136,9 +136,9 @@ def trim_weights(
                 w[keep] *= free / w[keep].sum()
     notes: tuple[str, ...] = ()
     if not converged:
-        notes = (f"after {rounds} round(s) {int((w > bound * (1 + tol)).sum())} weight(s) are "
-                 f"still above the cap {bound:.6g} (largest {float(w.max()):.6g}): the cap is "
-                 "too tight for the margins",)
+        notes = ((f"after {rounds} round(s) {int((w > bound * (1 + tol)).sum())} weight(s) are "
+                  f"still above the cap {bound:.6g} (largest {float(w.max()):.6g}): the cap is "
+                  "too tight for the margins"),)
     if margins is not None:
         names, levels, codes, targets = setup
         table = _margin_table(names, levels, codes, targets, w)
