@@ -152,3 +152,48 @@ def test_table_checks_name_the_stratum() -> None:
     assert exc.value.field == "stage1.n.c"
     with pytest.raises(DesignError, match="no entry"):
         check_table({"a": 1}, labels, np.array([3, 3]))
+
+
+@pytest.mark.parametrize("method", ["srs", "systematic", "pps_systematic", "pps_brewer",
+                                    "take_all"])
+def test_joint_probabilities_against_simulation(method: str) -> None:
+    from fieldsurvey.select.joint import joint_inclusion
+    from fieldsurvey.select.stage1 import StratumPlan, draw_stratum
+
+    N = SIZES.size
+    n = N if method == "take_all" else 5
+    if method.startswith("pps"):
+        pi = inclusion_probabilities(SIZES, n)
+    else:
+        pi = np.full(N, n / N)
+    joint = joint_inclusion(pi, method)
+    assert np.allclose(np.diag(joint), pi) and np.allclose(joint, joint.T)
+    assert np.allclose(joint.sum(axis=1) - pi, (n - 1) * pi)  # fixed sample size
+    plan = StratumPlan(label="h", rows=np.arange(N), n=n, pi=pi)
+    runs = 30_000
+    ind = indicator(draw_stratum(plan, method, np.random.default_rng(8), runs), N).astype(float)
+    emp = ind.T @ ind / runs
+    se = np.sqrt(joint * (1 - joint) / runs) + 1e-12
+    assert (np.abs(emp - joint) / se).max() < 5
+    if method == "pps_brewer":
+        assert (joint > 0).all()
+    if method == "systematic":
+        assert (joint == 0).any()  # units closer than the interval are never drawn together
+
+
+def test_joint_probabilities_by_stratum() -> None:
+    import pandas as pd
+
+    from fieldsurvey.design import load_design
+    from fieldsurvey.select.stage1 import joint_probabilities
+
+    table = pd.DataFrame({"community_id": [f"C{i}" for i in range(SIZES.size)],
+                          "households": SIZES, "type": ["a", "b"] * 6})
+    d = load_design({"stratify": {"by": "type"},
+                     "stage1": {"method": "pps_brewer", "size": "households",
+                                "n": {"a": 2, "b": 3}}})
+    got = joint_probabilities(table, d)
+    assert set(got) == {"a", "b"} and got["a"].shape == (6, 6)
+    assert list(got["b"].index) == ["C1", "C11", "C3", "C5", "C7", "C9"]  # id order
+    assert np.allclose(got["b"].to_numpy().sum(axis=1) - np.diag(got["b"]),
+                       2 * np.diag(got["b"]))

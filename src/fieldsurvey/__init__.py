@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "kish_select": "fieldsurvey.kish",
     "read_sample": "fieldsurvey.select.output",
     "write_sample": "fieldsurvey.select.output",
+    "joint_probabilities": "fieldsurvey.select.stage1",
     "draw_field_maps": "fieldsurvey.reports.maps",
     "find_cjk_font": "fieldsurvey.reports.fonts",
     "FieldStore": "fieldsurvey.store.store",

@@ -28,7 +28,9 @@ from fieldsurvey.select.allocate import allocate, allocation_weights, check_tabl
 from fieldsurvey.select.srs import srs_draw
 from fieldsurvey.select.systematic import systematic_draw
 
-__all__ = ["StratumPlan", "plan_stage1", "select_communities", "stratum_labels"]
+__all__ = [
+    "StratumPlan", "joint_probabilities", "plan_stage1", "select_communities", "stratum_labels",
+]
 
 UNSTRATIFIED = "all"
 
@@ -211,3 +213,21 @@ def select_communities(table: pd.DataFrame, design: Design, seed: int) -> pd.Dat
         if col not in head.columns:
             head[col] = table[col].array.take(take)
     return head
+
+
+def joint_probabilities(table: pd.DataFrame, design: Design) -> dict[str, pd.DataFrame]:
+    """Stage-1 joint inclusion probabilities per stratum, labelled by community id.
+
+    Returns ``{stratum: DataFrame}``, each square with the stratum's community ids as
+    index and columns (in the design's sort order) and pi_ij as values (pi_ii = pi_i).
+    Communities of different strata are drawn independently: pi_ij = pi_i pi_j.
+    """
+    from fieldsurvey.select.joint import joint_inclusion
+
+    ids = table[design.stage1.id].to_numpy()
+    out = {}
+    for plan in plan_stage1(table, design):
+        matrix = joint_inclusion(plan.pi, design.stage1.method)
+        labels = ids[plan.rows]
+        out[plan.label] = pd.DataFrame(matrix, index=labels, columns=labels)
+    return out
