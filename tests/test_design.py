@@ -156,3 +156,17 @@ def test_file_errors(tmp_path: Path) -> None:
     assert load_design(bom).stage1.method == "take_all"
     with pytest.raises(DesignError):
         load_design(42)  # type: ignore[arg-type]
+
+
+def test_sampling_modules_are_headless() -> None:
+    """Design, selection and Kish code never import the CLI's rich or the TUI's textual."""
+    import subprocess
+    import sys
+
+    code = ("import sys, fieldsurvey.design, fieldsurvey.sizecalc, fieldsurvey.kish, "
+            "fieldsurvey.select.stages, fieldsurvey.select.simulate, fieldsurvey.select.release, "
+            "fieldsurvey.select.output, fieldsurvey.select.joint; "
+            "print(sorted(m for m in ('rich', 'textual') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
