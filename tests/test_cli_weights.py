@@ -194,19 +194,25 @@ def test_weights_chain_from_the_field_store(tmp_path: Path,
     db = tmp_path / "central.sqlite"
     store = make_store(db, n=12)
     for i, did in enumerate(sample_frame(12)["dwelling_id"]):
-        store.record_attempt(did, ["1.1", "1.1", "2.111", "3.18"][i % 4])
         if i % 4 < 2:
             store.record_selection(did, method="random", eligible_count=1 + i % 3, chosen_line=1)
+            uuid = store.start_interview(did)
+            store.set_answer(uuid, "sex", ["1", "2"][(i // 4) % 2] if i < 8 else "1")
+            store.complete(uuid)
+        else:
+            store.record_attempt(did, ["2.111", "3.18"][i % 2])
     store.close()
     sample = tmp_path / "sample.csv"
     sample_frame(12).to_csv(sample, index=False)
     margins = tmp_path / "margins.csv"
-    margins.write_text("variable,level,total\nstreet,东街,1000\n", encoding="utf-8")
+    margins.write_text("variable,level,total\nstreet,东街,1000\nsex,1,480\nsex,2,520\n",
+                       encoding="utf-8")
     out = tmp_path / "w.csv"
     assert main(["weights", "--sample", str(sample), "--db", str(db), "--class", "community",
                  "--min-respondents", "2", "--margins", str(margins), "--out", str(out)]) == 0
     got = pd.read_csv(out)
     assert len(got) == 6 and got["weight"].sum() == pytest.approx(1000)
+    assert got.groupby("sex")["weight"].sum().to_dict() == pytest.approx({1: 480, 2: 520})
     first = got.set_index("dwelling_id")
     assert first.loc["C1-000", "f_person"] == 1.0 and first.loc["C2-001", "f_person"] == 2.0
     assert "note:" not in capsys.readouterr().out

@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
     if args.db is not None:
         from fieldsurvey.weights.io import read_store_cases
 
-        cases = read_store_cases(args.db)
+        cases = read_store_cases(args.db, answers=True)
         cases_file = str(args.db)
     else:
         cases = read_case_file(args.dispositions)

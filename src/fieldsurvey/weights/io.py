@@ -166,13 +166,16 @@ def read_margins(path: str | os.PathLike[str]) -> Margins:
     return margins_from_frame(read_case_file(path), file=str(path))
 
 
-def read_store_cases(path: str | os.PathLike[str]) -> pd.DataFrame:
+def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False) -> pd.DataFrame:
     """One row per case of a (merged) field store with its final disposition.
 
     Columns: the sample columns of the assignments (``community_id``, ``stratum``,
     ``pi_1``, ``pi_2``, ``pi``, ``base_weight``, …), ``interviewer``, community attributes,
-    the respondent selection (``eligible_count``, ``pi_respondent``) when the store gives it,
-    and ``disposition`` (the final AAPOR code by the store's rule) with its ``category``.
+    the respondent selection (``eligible_count``, ``pi_respondent``), the main interview and
+    ``disposition`` (the final AAPOR code by the store's rule) with its ``category``.
+    With ``answers=True`` the respondent's answers to the questionnaire (one column per
+    question, personal-data questions left out) are added from the case's main interview,
+    so that calibration variables such as sex or age group are at hand.
     """
     from fieldsurvey.errors import StoreError
     from fieldsurvey.store import FieldStore
@@ -184,6 +187,14 @@ def read_store_cases(path: str | os.PathLike[str]) -> pd.DataFrame:
     store = FieldStore.open(path, readonly=True)
     try:
         cases = store.cases()
+        if answers and len(cases) and cases["interview_uuid"].notna().any():
+            from fieldsurvey.store.export import answers_frame
+
+            wide = answers_frame(store, pii="drop").frame
+            extra = [c for c in wide.columns if c not in cases.columns]
+            if extra:
+                cases = cases.merge(wide[["interview_uuid", *extra]], on="interview_uuid",
+                                    how="left")
     finally:
         store.close()
     if cases.empty:
