@@ -212,11 +212,10 @@ def _markers(c: Canvas, comm: Community, mf: MapFrame) -> None:
             c.line(float(anchors[i, 0]), float(anchors[i, 1]), float(pos[i, 0]), float(pos[i, 1]))
             c.circle(float(anchors[i, 0]), float(anchors[i, 1]), 0.9, stroke=1, fill=0)
     c.restoreState()
-    lines = s["line"].to_numpy()
-    reserve = s["reserve"].to_numpy(bool)
-    for i in np.flatnonzero(ok):
-        d.draw_marker(c, float(pos[i, 0]), float(pos[i, 1]), str(int(lines[i])),
-                      reserve=bool(reserve[i]), radius=MARKER_R)
+    keep = np.flatnonzero(ok)
+    labels = [str(int(v)) for v in s["line"].to_numpy()[keep]]
+    d.draw_markers(c, pos[keep, 0], pos[keep, 1], labels, s["reserve"].to_numpy(bool)[keep],
+                   radius=MARKER_R)
 
 
 def _north_and_bar(c: Canvas, ctx: SheetContext, mf: MapFrame) -> ScaleBar:
