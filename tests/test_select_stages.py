@@ -267,3 +267,12 @@ def test_ties_in_order_do_not_depend_on_row_order(frame: pd.DataFrame) -> None:
     a = draw_sample(flat, design())
     b = draw_sample(flat.sample(frac=1.0, random_state=3), design())
     assert a["dwelling_id"].tolist() == b["dwelling_id"].tolist()
+
+
+def test_communities_without_eligible_dwellings_are_reported(frame: pd.DataFrame) -> None:
+    from fieldsurvey.select.output import sample_summary, summary_text
+
+    s = draw_sample(frame, design(stage2={"eligible": "status == 'demolished'"}))
+    assert len(s) == 0 and len(s.attrs["no_eligible"]) == 6
+    text = summary_text(sample_summary(s))
+    assert "WARNING: 6 selected communities have no eligible dwelling" in text

@@ -40,7 +40,7 @@ def sample_paths(base: str | Path) -> dict[str, Path]:
 def sample_summary(sample: pd.DataFrame, design: Design | None = None) -> dict[str, Any]:
     """Units per stratum, expected interviews and the range of weights (JSON-ready)."""
     released = sample["released"].to_numpy(dtype=bool)
-    two_stage = sample["dwelling_id"].notna().any()
+    two_stage = "eligible_n" in sample.columns
     strata = []
     for label, part in sample.groupby("stratum", sort=True, observed=True):
         rel = part["released"].to_numpy(dtype=bool)
@@ -58,7 +58,8 @@ def sample_summary(sample: pd.DataFrame, design: Design | None = None) -> dict[s
         "seed": sample.attrs.get("seed"),
         "stage": sample.attrs.get("stage"),
         "design": None if design is None else (design.name or design.source),
-        "communities": int(sample["community_id"].nunique()),
+        "communities": int(sample["community_id"].nunique())
+        + len(sample.attrs.get("no_eligible", [])),
         "strata": strata,
     }
     if two_stage:
@@ -68,6 +69,7 @@ def sample_summary(sample: pd.DataFrame, design: Design | None = None) -> dict[s
         out["expected_interviews_note"] = ("one interview per released dwelling at full "
                                            "eligibility and response; multiply by the "
                                            "expected rates")
+        out["no_eligible"] = list(sample.attrs.get("no_eligible", []))
         if "segment" in sample.columns:
             out["segmented_communities"] = int(
                 sample.loc[sample["segment"].notna(), "community_id"].nunique())
@@ -90,6 +92,9 @@ def summary_text(summary: dict[str, Any]) -> str:
                      f"{summary.get('segmented_communities', 0)}")
         lines.append(f"expected interviews {summary['expected_interviews']} "
                      f"({summary['expected_interviews_note']})")
+        if summary.get("no_eligible"):
+            lines.append(f"WARNING: {len(summary['no_eligible'])} selected communities have no "
+                         f"eligible dwelling: {', '.join(summary['no_eligible'])}")
     if "weights" in summary:
         wt = summary["weights"]
         lines.append(f"base weights {wt['min']:.4g} to {wt['max']:.4g} "
@@ -135,6 +140,8 @@ def read_sample(path: str | Path) -> pd.DataFrame:
         try:
             summary = json.loads(paths["json"].read_text("utf-8"))
             sample.attrs.update({k: summary.get(k) for k in ("seed", "stage")})
+            if summary.get("no_eligible"):
+                sample.attrs["no_eligible"] = summary["no_eligible"]
         except (ValueError, OSError):
             pass
     return sample

@@ -118,7 +118,8 @@ def draw_sample(
     -------
     pandas.DataFrame
         :data:`~fieldsurvey.schema.SAMPLE_COLUMNS`, bookkeeping columns, then frame columns.
-        ``attrs`` holds ``seed`` and ``stage``.
+        ``attrs`` holds ``seed``, ``stage`` and (two stages) ``no_eligible``, the selected
+        communities without any eligible dwelling (they have no rows).
 
     Raises
     ------
@@ -239,7 +240,9 @@ def _stage2(frame: pd.DataFrame, chosen: pd.DataFrame, d: Design, seed: int,
         if progress is not None and (i % 50 == 0 or i == total - 1):
             report(progress, "stage 2", i + 1, total)
     cat = {k: (np.concatenate(v) if v else np.zeros(0, dtype=np.int64)) for k, v in cols.items()}
-    return _stage2_output(frame, chosen, d, cat)
+    out = _stage2_output(frame, chosen, d, cat)
+    out.attrs["no_eligible"] = [str(c) for c in wanted[counts == 0]]
+    return out
 
 
 def eligible_groups(frame: pd.DataFrame, wanted: pd.Series,
