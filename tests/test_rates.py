@@ -257,3 +257,14 @@ def test_bad_inputs() -> None:
     with pytest.raises(InputError) as exc:
         aapor_rates(d, weights="base_weight", file="x.csv")
     assert exc.value.row == 5 and exc.value.field == "base_weight"
+
+
+def test_rates_and_weights_import_no_presentation_code() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, fieldsurvey.rates, fieldsurvey.weights, fieldsurvey.weights.pipeline;"
+            "print(','.join(m for m in ('rich', 'textual', 'geopandas', 'fieldsurvey.cli') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -138,10 +138,26 @@ def _write_csv(frame: pd.DataFrame, out: Path) -> None:
         frame.to_csv(tmp, index=False, float_format="%.15g", lineterminator="\n")
 
 
+def _json_safe(value: Any) -> Any:
+    """Plain JSON values: NaN and infinities become null, numpy scalars Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
 def _write_report(path: Path | None, payload: dict[str, Any]) -> None:
     if path is not None:
-        atomic_write_text(path, json.dumps(payload, ensure_ascii=False, indent=2, default=str)
-                          + "\n")
+        text = json.dumps(_json_safe(payload), ensure_ascii=False, indent=2, default=str,
+                          allow_nan=False)
+        atomic_write_text(path, text + "\n")
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
