@@ -96,6 +96,13 @@ class _Ctx:
         return self.run.clock()
 
 
+def _tidy(value: Any) -> Any:
+    """A calculated whole number as an int (XPath numbers are floats)."""
+    if value.__class__ is float and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
 class RunnerState:
     """The evaluation state behind :class:`~.runner.InterviewRunner` (no public API)."""
 
@@ -184,7 +191,7 @@ class RunnerState:
             rel[name] = ok
             if kind == 1:
                 if calc_fn is not None:
-                    vals[name] = calc_fn(ctx.set((), ())) if ok else None
+                    vals[name] = _tidy(calc_fn(ctx.set((), ()))) if ok else None
                 elif ok:
                     vals[name] = answers.get(name)
                 else:
@@ -218,7 +225,7 @@ class RunnerState:
                         )
                 elif kind == 1:
                     if calc_fn is not None:
-                        vals[name] = calc_fn(ctx.set((), ())) if ok else None
+                        vals[name] = _tidy(calc_fn(ctx.set((), ()))) if ok else None
                     elif ok:
                         vals[name] = answers.get(name)
                 continue
@@ -238,7 +245,7 @@ class RunnerState:
                         )
                 elif kind == 1:
                     if calc_fn is not None:
-                        vals[key] = calc_fn(ctx.set(scope, inst)) if ok else None
+                        vals[key] = _tidy(calc_fn(ctx.set(scope, inst))) if ok else None
                     elif ok:
                         vals[key] = answers.get(key)
         shape = (tuple(sorted(self._counts.items())), tuple(sorted(self._auto.items())))
