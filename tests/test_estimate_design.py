@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from fieldsurvey.errors import ColumnError, DesignError, EstimationError
-from fieldsurvey.estimate import SurveyDesign, svyby, svymean, svyprop, svyquantile, svyratio, svytotal
+from fieldsurvey.estimate import (
+    SurveyDesign,
+    svyby,
+    svymean,
+    svyprop,
+    svyquantile,
+    svyratio,
+    svytotal,
+)
 
 REF = Path(__file__).parent / "reference" / "estimate"
 
@@ -57,6 +65,10 @@ def test_domain_keeps_all_psus() -> None:
     whole = svytotal("ya", SurveyDesign(data, ids="psu", strata="h", weights="w"))[0]
     assert np.isclose(by[0].estimate, whole.estimate) and np.isclose(by[0].se, whole.se, rtol=1e-13)
     assert svyby("y", "d", d, svytotal)[1] == by[1]
+    data["x"] = data["y"] + 1
+    dx = SurveyDesign(data, ids="psu", strata="h", weights="w")
+    assert svyby("y", "d", dx, svyratio, denominator="x") == svyratio("y", "x", dx, by="d")
+    assert svyby("y", "d", dx, svyquantile, quantiles=0.5)[0].statistic == "quantile"
 
 
 def test_missing_values_are_dropped_like_na_rm(strat: pd.DataFrame) -> None:
@@ -152,16 +164,16 @@ def test_nest_and_not_nested_error(shared_data: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(ids="dnumx"), "not in the data"),
-        (dict(ids="dnum", lonely_psu="drop"), "unknown lonely-PSU rule"),
-        (dict(ids=["dnum", "snum"], fpc="fpc1"), "every stage"),
-        (dict(ids=["dnum", "snum"], fpc=["fpc1", "bad_fpc"]), "mixes population sizes"),
-        (dict(ids=["dnum", "snum"], fpc=["fpc1", "small_fpc"]), "more than 100%"),
-        (dict(ids=["dnum", "snum"], fpc=["vary_fpc", "fpc2"]), "varies within a stratum"),
-        (dict(ids="dnum", weights="neg_w"), "not negative"),
-        (dict(ids="hole_id"), "missing value in the cluster id"),
-        (dict(ids="one"), "only one primary sampling unit"),
-        (dict(ids="dnum", strata=["stype", "snum", "cds"]), "more strata columns"),
+        ({"ids": "dnumx"}, "not in the data"),
+        ({"ids": "dnum", "lonely_psu": "drop"}, "unknown lonely-PSU rule"),
+        ({"ids": ["dnum", "snum"], "fpc": "fpc1"}, "every stage"),
+        ({"ids": ["dnum", "snum"], "fpc": ["fpc1", "bad_fpc"]}, "mixes population sizes"),
+        ({"ids": ["dnum", "snum"], "fpc": ["fpc1", "small_fpc"]}, "more than 100%"),
+        ({"ids": ["dnum", "snum"], "fpc": ["vary_fpc", "fpc2"]}, "varies within a stratum"),
+        ({"ids": "dnum", "weights": "neg_w"}, "not negative"),
+        ({"ids": "hole_id"}, "missing value in the cluster id"),
+        ({"ids": "one"}, "only one primary sampling unit"),
+        ({"ids": "dnum", "strata": ["stype", "snum", "cds"]}, "more strata columns"),
     ],
 )
 def test_design_errors(clus2: pd.DataFrame, kwargs: dict, message: str) -> None:

@@ -152,7 +152,8 @@ def _one_domain(
             nobs = float(n)
         with np.errstate(invalid="ignore", divide="ignore"):
             dev = u - float(wu.sum()) / big_w
-            ss = _dot(wk, dev * dev)
+            np.multiply(dev, dev, out=dev)
+            ss = _dot(wk, dev)
             deff = _deff_from(var, np.array([ss]), np.array([big_w]), np.array([nobs]))
     return RatioResult(np.array([est]), var, deff, np.array([n]), thetas)
 

@@ -21,11 +21,19 @@ def _dense_codes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     lo, hi = int(v.min()), int(v.max())
     if hi - lo > 4 * v.size + 1024:
         return None
-    off = v - lo
-    present = np.zeros(hi - lo + 1, dtype=bool)
-    present[off] = True
+    if 0 <= lo and hi < 4 * v.size + 1024:  # index by the values themselves
+        present = np.zeros(hi + 1, dtype=bool)
+        present[v] = True
+        present = present[lo:]
+    else:
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        present[v - lo] = True
+    values = np.flatnonzero(present) + lo
+    if values.size == present.size:  # no gaps: the code is the value's offset
+        codes = v.copy() if lo == 0 else v - lo
+        return codes.astype(np.int64, copy=False), values
     remap = np.cumsum(present) - 1
-    return remap[off].astype(np.int64, copy=False), np.flatnonzero(present) + lo
+    return remap[v - lo].astype(np.int64, copy=False), values
 
 
 def codes_of(values: object) -> tuple[np.ndarray, np.ndarray]:

@@ -166,13 +166,17 @@ class SurveyDesign:
                 hint="Use a column of Inf (or leave the stage out of ids) for a stage without FPC",
             )
         clusters, strata_codes, reps = self._stage_codes(n_stages)
-        stage_info = []  # (n_clusters, n_strata, stratum representative rows, PSUs per stratum)
+        # per stage: (n_clusters, n_strata, a row of each stratum, PSUs per stratum, stratum of
+        # each cluster); everything per stratum is derived from the clusters, not the rows
+        stage_info = []
         for s in range(n_stages):
             cl, st = clusters[s], strata_codes[s]
-            n_cl, n_st = int(cl.max()) + 1, int(st.max()) + 1
-            st_rep = reps[s - 1] if s > 0 and st is clusters[s - 1] else first_index(st, n_st)
-            npsu = np.bincount(st[reps[s]], minlength=n_st).astype(np.float64)
-            stage_info.append((n_cl, n_st, st_rep, npsu))
+            n_cl = int(cl.max()) + 1
+            cl_st = st[reps[s]]
+            n_st = int(cl_st.max()) + 1
+            st_rep = reps[s][first_index(cl_st, n_st)]
+            npsu = np.bincount(cl_st, minlength=n_st).astype(np.float64)
+            stage_info.append((n_cl, n_st, st_rep, npsu, cl_st))
         popsize = self._popsizes(strata_codes, stage_info) if self.fpc_columns else None
         self.weights = self._weights(popsize, strata_codes, stage_info)
         self.stage1_cluster = clusters[0]
@@ -184,8 +188,8 @@ class SurveyDesign:
         unit_rep = reps[var_stages - 1]
         stages = []
         for s in range(var_stages):
-            cl, st = clusters[s], strata_codes[s]
-            n_cl, n_st, st_rep, npsu = stage_info[s]
+            cl = clusters[s]
+            n_cl, n_st, st_rep, npsu, cl_st = stage_info[s]
             if popsize is None:
                 fpcf, frac = np.ones(n_st), np.ones(n_st)
             else:
@@ -199,7 +203,7 @@ class SurveyDesign:
                 Stage(
                     unit_cluster=unit_cluster,
                     n_clusters=n_cl,
-                    cluster_stratum=st[reps[s]],
+                    cluster_stratum=cl_st,
                     n_strata=n_st,
                     stratum_parent=parent,
                     n_parents=n_par,
@@ -316,7 +320,7 @@ class SurveyDesign:
         out = []
         for s, (name, vals) in enumerate(zip(self.fpc_columns, raw, strict=True)):
             st = strata[s]
-            _, _, st_rep, npsu = info[s]
+            _, _, st_rep, npsu, _ = info[s]
             per_stratum = vals[st_rep]
             varies = vals != per_stratum[st]
             if varies.any():

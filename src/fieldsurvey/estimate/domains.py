@@ -112,6 +112,10 @@ def svyby(
     """R's ``svyby(~x, ~by, design, FUN, ...)``: ``fun(x, design, by=by, **kwargs)``.
 
     Every estimator takes ``by=`` directly and computes all domains in one vectorised
-    pass; this wrapper only keeps R's vocabulary. For a ratio pass ``denominator=``.
+    pass; this wrapper only keeps R's vocabulary. For a ratio pass ``denominator=``
+    (as R's ``svyby(~num, ~by, design, svyratio, denominator=~den)``).
     """
+    if "denominator" in kwargs:
+        den = kwargs.pop("denominator")
+        return fun(x, den, design, by=by, **kwargs)
     return fun(x, design, by=by, **kwargs)

@@ -35,8 +35,7 @@ def qrule_math(x_sorted: np.ndarray, cumw: np.ndarray, total: float, p: float) -
         return float("nan")
     target = p * total
     pos = int(np.searchsorted(cumw, target, side="right")) - 1
-    if pos < 0:
-        pos = 0  # R's last() of nothing is the first position
+    pos = max(pos, 0)  # R's last() of nothing is the first position
     nxt = pos if pos == x_sorted.size - 1 else pos + 1
     wlow = p - cumw[pos] / total
     return float(x_sorted[pos] if wlow == 0 else x_sorted[nxt])

@@ -40,7 +40,7 @@ from scipy import sparse
 from scipy.linalg import hadamard
 
 from fieldsurvey._rng import RandomState, resolve_rng
-from fieldsurvey.errors import DesignError, EstimationError
+from fieldsurvey.errors import DesignError
 from fieldsurvey.estimate._columns import numeric_column, require_columns
 from fieldsurvey.estimate.design import SurveyDesign
 
@@ -222,15 +222,8 @@ def svrvar(
 # -- building replicate weights from a design --------------------------------------------------
 def _psu_structure(design: SurveyDesign) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Stratum of each first-stage PSU, PSUs per stratum, and 1 - n_h/N_h (None: no FPC)."""
-    st1 = design.stages[0] if design.stages else None
-    assert st1 is not None
-    if len(design.stages) == 1:
-        psu_stratum = st1.cluster_stratum
-    else:  # multistage with FPC: the stage-1 structure is the first stage
-        psu_stratum = st1.cluster_stratum
-    npsu = st1.npsu
-    fpcf = st1.fpc if design.fpc_columns else None
-    return psu_stratum, npsu, fpcf
+    st1 = design.stages[0]
+    return st1.cluster_stratum, st1.npsu, (st1.fpc if design.fpc_columns else None)
 
 
 def as_replicate(
@@ -365,16 +358,11 @@ def _brr(design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray, rho: f
         )
     n_strata = npsu.size
     order = 1 << int(np.ceil(np.log2(n_strata + 1)))
-    hm = hadamard(order)[1 : n_strata + 1]  # (strata, replicates) of +-1
+    hm = hadamard(order)[1 : n_strata + 1]  # (strata, replicates) of +-1, first row skipped
     first = np.zeros(psu_stratum.size, dtype=bool)
-    seen = np.zeros(n_strata, dtype=bool)
-    idx = np.arange(psu_stratum.size)
-    firsts = np.full(n_strata, -1)
-    firsts[psu_stratum[::-1]] = idx[::-1]
-    first[firsts] = True
-    del seen
-    plus = hm[psu_stratum] > 0  # replicate takes the first PSU when +1
+    rep = np.empty(n_strata, dtype=np.int64)
+    rep[psu_stratum[::-1]] = np.arange(psu_stratum.size)[::-1]  # first PSU of each stratum
+    first[rep] = True
+    plus = hm[psu_stratum] > 0  # +1: the replicate keeps the stratum's first PSU
     chosen = np.where(first[:, None], plus, ~plus)
-    if order <= n_strata:  # pragma: no cover - order > n_strata by construction
-        raise EstimationError("Hadamard order too small")
     return np.where(chosen, 2.0 - rho, rho)

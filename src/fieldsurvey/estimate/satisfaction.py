@@ -173,7 +173,7 @@ def satisfaction_summary(
     level: float = 0.95,
 ) -> EstimateTable:
     """Every item's top-box, mean and index plus the composite index: overall, then by domain."""
-    kw = dict(scale=scale, missing_codes=missing_codes, level=level)
+    kw = {"scale": scale, "missing_codes": missing_codes, "level": level}
     table = satisfaction_items(design, items, top=top, **kw)  # type: ignore[arg-type]
     table += satisfaction_index(design, items, name=index_name, min_items=min_items, **kw)  # type: ignore[arg-type]
     if by:

@@ -94,7 +94,8 @@ def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray | None) ->
         if rule == "adjust":
             centre[lonely] = 0.0
         dev = tc - centre[st.cluster_stratum]
-        ss = group_sum(st.cluster_stratum, st.n_strata, dev * dev)
+        np.multiply(dev, dev, out=dev)
+        ss = group_sum(st.cluster_stratum, st.n_strata, dev)
         scale = np.where(lonely, st.fpc, st.fpc * npsu / np.maximum(npsu - 1, 1))
         contrib = ss * scale[:, None]
         contrib[census] = 0.0
@@ -126,8 +127,9 @@ def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray | None) ->
             total += vu.sum(axis=0)
         else:
             total += (vu * unit_mult[:, None]).sum(axis=0)
-        parent_mult = np.ones(st.n_parents) if unit_mult is None else unit_mult
-        # multiplier of this stage's clusters for the next stage: (their stratum's n/N) x above
-        cl_mult = st.fraction[st.cluster_stratum] * parent_mult[st.stratum_parent[st.cluster_stratum]]
-        unit_mult = cl_mult
+        if s + 1 < len(design.stages):
+            # multiplier of this stage's clusters for the next stage: their stratum's n/N x above
+            parent_mult = np.ones(st.n_parents) if unit_mult is None else unit_mult
+            h_mult = st.fraction * parent_mult[st.stratum_parent]
+            unit_mult = h_mult[st.cluster_stratum]
     return total
