@@ -216,3 +216,38 @@ def test_weights_chain_from_the_field_store(tmp_path: Path,
     first = got.set_index("dwelling_id")
     assert first.loc["C1-000", "f_person"] == 1.0 and first.loc["C2-001", "f_person"] == 2.0
     assert "note:" not in capsys.readouterr().out
+
+
+def test_vars_selects_margins_of_the_example_district(tmp_path: Path, repo_root: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The example district's margins (sex, age_group, sex:age_group) in both methods."""
+    margins = repo_root / "maps" / "margins.csv"
+    if not margins.exists():
+        pytest.skip("maps/margins.csv not generated")
+    rng = np.random.default_rng(3)
+    n = 800
+    data = pd.DataFrame({"sex": rng.choice(["male", "female"], n),
+                         "age_group": rng.choice(["18-29", "30-39", "40-49", "50-59", "60-69",
+                                                  "70+"], n),
+                         "w": rng.uniform(100, 300, n)})
+    data.to_csv(tmp_path / "resp.csv", index=False)
+    cross = tmp_path / "ps.csv"
+    assert main(["weights", "calibrate", "--data", str(tmp_path / "resp.csv"), "--weights", "w",
+                 "--margins", str(margins), "--method", "poststratify", "--vars",
+                 "sex:age_group", "--out", str(cross)]) == 0
+    raked = tmp_path / "rk.csv"
+    assert main(["weights", "calibrate", "--data", str(tmp_path / "resp.csv"), "--weights", "w",
+                 "--margins", str(margins), "--vars", "sex,age_group", "--out", str(raked)]) == 0
+    totals = read_margins(margins)
+    for path in (cross, raked):
+        got = pd.read_csv(path)
+        sums = got.groupby("sex")["weight"].sum()
+        assert sums["male"] == pytest.approx(totals["sex"]["male"])
+    assert main(["weights", "calibrate", "--data", str(tmp_path / "resp.csv"), "--weights", "w",
+                 "--margins", str(margins), "--method", "poststratify",
+                 "--out", str(tmp_path / "x.csv")]) == 2
+    assert "--vars" in capsys.readouterr().err
+    assert main(["weights", "calibrate", "--data", str(tmp_path / "resp.csv"), "--weights", "w",
+                 "--margins", str(margins), "--vars", "income",
+                 "--out", str(tmp_path / "x.csv")]) == 2
+    assert "field 'income'" in capsys.readouterr().err

@@ -31,6 +31,9 @@ HELP = "final weights: base, nonresponse and calibration (raking / post-stratifi
 def _calibration_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--margins", type=Path, metavar="FILE",
                    help="population totals: CSV with columns variable, level, total")
+    p.add_argument("--vars", metavar="V1,V2",
+                   help="use only these margin variables (e.g. sex,age_group for raking, or "
+                   "sex:age_group to post-stratify on the cross-classification)")
     p.add_argument("--method", choices=("rake", "poststratify"), default="rake",
                    help="calibration method (default: rake; poststratify takes one variable, "
                    "a cross-classification written a:b)")
@@ -89,18 +92,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     c.set_defaults(func=run_calibrate)
 
 
-def _calibrate(data: pd.DataFrame, weights: str | np.ndarray, args: argparse.Namespace,
-               file: str) -> CalibrationResult:
+def _margins(args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """The margins file, restricted to ``--vars`` when given."""
     if args.margins is None:
         raise InputError("--margins is required", field="--margins",
                          hint="Give a CSV with columns variable, level, total")
     margins = read_margins(args.margins)
+    if args.vars:
+        wanted = [v.strip() for v in args.vars.split(",") if v.strip()]
+        missing = [v for v in wanted if v not in margins]
+        if missing:
+            raise WeightingError("the margins file has no such variable", file=str(args.margins),
+                                 field=", ".join(missing), expected=", ".join(margins))
+        margins = {v: margins[v] for v in wanted}
+    return margins
+
+
+def _calibrate(data: pd.DataFrame, weights: str | np.ndarray, args: argparse.Namespace,
+               file: str) -> CalibrationResult:
+    margins = _margins(args)
     if args.method == "poststratify":
         if len(margins) != 1:
             raise WeightingError(
                 "post-stratification takes one variable (cross-classify as a:b)",
                 file=str(args.margins), field="variable", got=", ".join(margins),
-                hint="Use --method rake for several margins",
+                hint="Choose one with --vars (e.g. --vars sex:age_group), or use --method rake",
             )
         (var, totals), = margins.items()
         result = poststratify(data, weights, var, totals, file=file)
@@ -168,7 +184,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         raise ColumnError("the data have no such weight column", file=file, field=args.weights,
                           got=", ".join(map(str, data.columns)))
     result = _calibrate(data, args.weights, args, file)
-    diag = weight_diagnostics(result.weights, data=data, margins=read_margins(args.margins),
+    diag = weight_diagnostics(result.weights, data=data, margins=_margins(args),
                               factors={args.method: result.factors})
     out = data.copy()
     out[args.out_col] = result.weights.to_numpy()
@@ -202,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
     """``fieldsurvey weights`` (the whole chain)."""
     missing = [f for f, v in (("--sample", args.sample), ("--margins", args.margins),
                               ("--out", args.out)) if v is None]
+    margins = _margins(args) if args.margins is not None else {}
     if args.db is None and args.dispositions is None:
         missing.append("--db or --dispositions")
     if missing:
@@ -218,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
         cases = read_case_file(args.dispositions)
         cases_file = str(args.dispositions)
     res = weight_sample(
-        sample, cases, weight_class=args.weight_class, margins=read_margins(args.margins),
+        sample, cases, weight_class=args.weight_class, margins=margins,
         method=args.method, order=args.order.split(",") if args.order else None,
         min_respondents=args.min_respondents, max_factor=args.max_factor, e=args.e,
         trim=args.trim, trim_quantile=args.trim_quantile, tol=args.tol, max_iter=args.max_iter, sample_file=str(args.sample),
