@@ -225,15 +225,22 @@ def logit_ci(
     return np.where(edge, p, lo), np.where(edge, p, hi)
 
 
+def _distinct_per_domain(domain: np.ndarray, codes: np.ndarray, n_codes: int, count: int) -> np.ndarray:
+    """Number of distinct ``codes`` among the rows of each domain."""
+    if count * n_codes <= 5_000_000:
+        seen = np.bincount(domain * n_codes + codes, minlength=count * n_codes) > 0
+        return seen.reshape(count, n_codes).sum(axis=1)
+    pairs = np.unique(domain * n_codes + codes)
+    return np.bincount(pairs // n_codes, minlength=count)
+
+
 def domain_degf(design: Design, domain: np.ndarray, count: int) -> np.ndarray:
     """R's ``degf`` of each domain's subset design (rows with code d)."""
     if isinstance(design, SurveyDesign):
         ok = (domain >= 0) & (design.weights != 0)
         d = domain[ok]
-        pairs_c = np.unique(d * (design.n_psu + 1) + design.stage1_cluster[ok])
         n_strata = int(design.stage1_stratum.max()) + 1
-        pairs_s = np.unique(d * (n_strata + 1) + design.stage1_stratum[ok])
-        nc = np.bincount(pairs_c // (design.n_psu + 1), minlength=count)
-        ns = np.bincount(pairs_s // (n_strata + 1), minlength=count)
+        nc = _distinct_per_domain(d, design.stage1_cluster[ok], design.n_psu, count)
+        ns = _distinct_per_domain(d, design.stage1_stratum[ok], n_strata, count)
         return (nc - ns).astype(np.float64)
     return np.array([design.degf(domain == k) for k in range(count)], dtype=np.float64)
