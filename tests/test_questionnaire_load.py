@@ -493,3 +493,47 @@ def test_yaml_nested_and_flat_forms_equal(tmp_path: Path) -> None:
     (tmp_path / "n.yaml").write_text(yaml.safe_dump(nested))
     (tmp_path / "f.yaml").write_text(yaml.safe_dump(flat))
     assert load_form(tmp_path / "n.yaml") == load_form(tmp_path / "f.yaml")
+
+
+def test_group_columns_that_do_not_apply_are_refused(tmp_path: Path) -> None:
+    group = ["begin group", "g", "组", "Group", None, "${x} > 1"]
+    p = write_form(tmp_path / "g.xlsx", [group, ["integer", "x", "X", "X"], ["end group"]], CHOICES)
+    with pytest.raises(QuestionnaireError, match="constraint does not apply to a group") as err:
+        load_form(p)
+    assert err.value.row == 2 and err.value.field == "constraint"
+    ok = ["begin group", "g", "组", "Group", None, None, None, "no"]
+    form = load_form(
+        write_form(tmp_path / "h.xlsx", [ok, ["integer", "x", "X", "X"], ["end group"]])
+    )
+    assert form.items_by_name["g"].label.get("en") == "Group"
+
+
+def test_more_bad_inputs(tmp_path: Path) -> None:
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes("survey:\n  - {type: text, name: a, label: 姓名}\n".encode("gbk"))
+    with pytest.raises(QuestionnaireError, match="not UTF-8"):
+        load_form(gbk)
+    empty = write_form(tmp_path / "empty.xlsx", [])
+    with pytest.raises(QuestionnaireError, match="no questions"):
+        load_form(empty)
+    twice = write_form(
+        tmp_path / "twice.xlsx",
+        [["integer", "a", "A", "A", None]],
+        CHOICES,
+        header=["type", "name", "label::zh", "label::en", "label::zh"],
+    )
+    with pytest.raises(QuestionnaireError, match="appears twice"):
+        load_form(twice)
+    wb = openpyxl.Workbook()
+    wb.active.title = "questions"
+    wb.save(tmp_path / "nosurvey.xlsx")
+    with pytest.raises(QuestionnaireError, match="no 'survey' sheet"):
+        load_form(tmp_path / "nosurvey.xlsx")
+    dup = write_form(
+        tmp_path / "dup.xlsx",
+        [["select_one yn", "a", "A", "A"]],
+        [*CHOICES, ["yn", "1", "再", "Again", None]],
+    )
+    with pytest.raises(QuestionnaireError, match="appears twice in list 'yn'") as err:
+        load_form(dup)
+    assert err.value.sheet == "choices" and err.value.row == 6

@@ -275,6 +275,7 @@ def build_form(
             common = dict(
                 name=info["name"],
                 label=_lang(brow.cells.get("label")),
+                hint=_lang(brow.cells.get("hint")),
                 relevant=b.expression(brow, "relevant"),
                 appearance=str(brow.get("appearance", "")).strip(),
                 children=tuple(children),
@@ -423,11 +424,27 @@ def _other_relevant(name: str) -> Expression:
 
 
 def _no_question_columns(row: RawRow, file: str | None) -> None:
-    for key in ("constraint", "calculation", "choice_filter", "default", "required"):
-        if row.get(key) is not None and not (
-            key == "required" and str(row.get(key)).lower() in FALSE_WORDS
+    keys = (
+        "constraint",
+        "constraint_message",
+        "calculation",
+        "choice_filter",
+        "default",
+        "required",
+        "required_message",
+        "read_only",
+        "sensitive",
+        "special",
+    )
+    for key in keys:
+        value = row.get(key)
+        if value is None or (
+            key in ("required", "read_only", "sensitive")
+            and not isinstance(value, dict)
+            and str(value).strip().lower() in FALSE_WORDS
         ):
-            raise row.error(file, f"{key} does not apply to a group or repeat", key)
+            continue
+        raise row.error(file, f"{key} does not apply to a group or repeat", key)
 
 
 def _special(

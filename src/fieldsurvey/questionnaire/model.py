@@ -301,6 +301,7 @@ class Group:
     relevant: Expression | None = None
     appearance: str = ""
     children: tuple[Item, ...] = ()
+    hint: LangText = field(default_factory=LangText)
     parents: tuple[str, ...] = ()
     row: int | None = field(default=None, compare=False)
 
@@ -324,6 +325,7 @@ class Repeat:
     appearance: str = ""
     repeat_count: Expression | None = None
     children: tuple[Item, ...] = ()
+    hint: LangText = field(default_factory=LangText)
     parents: tuple[str, ...] = ()
     row: int | None = field(default=None, compare=False)
 
