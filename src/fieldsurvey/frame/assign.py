@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import CRS, Transformer
 
@@ -143,10 +144,10 @@ def _point_in_polygons(
     return np.concatenate(hits_p), np.concatenate(hits_b)
 
 
-def _take_ids(ids: np.ndarray, codes: np.ndarray) -> pd.Series:
-    """``ids[codes]`` as a string Series, missing where ``codes`` is -1 (fast, via Arrow)."""
-    table = pa.array(np.append(ids, None), type=pa.string())
-    return pd.Series(table.take(pa.array(np.where(codes < 0, len(ids), codes))).to_pandas())
+def _take_ids(ids: np.ndarray, codes: np.ndarray) -> pa.Array:
+    """``ids[codes]`` as an Arrow string array, null where ``codes`` is -1."""
+    table = pa.array(np.append(ids, None), type=pa.large_string())
+    return table.take(pa.array(np.where(codes < 0, len(ids), codes)))
 
 
 def assign_chunk(chunk: pd.DataFrame, prepared: PreparedBoundaries) -> pd.DataFrame:
@@ -171,8 +172,12 @@ def assign_chunk(chunk: pd.DataFrame, prepared: PreparedBoundaries) -> pd.DataFr
     n = len(chunk)
     lon = chunk["lon"].to_numpy(dtype=float, na_value=np.nan)
     lat = chunk["lat"].to_numpy(dtype=float, na_value=np.nan)
-    listed = chunk["community_id"].astype("str").reset_index(drop=True)
-    listed_code = pd.Index(prepared.ids).get_indexer(listed.fillna("\x00").to_numpy(dtype=object))
+    listed = chunk["community_id"].reset_index(drop=True)
+    if not pd.api.types.is_string_dtype(listed) or listed.dtype == object:
+        listed = listed.astype("str")
+    found = pc.index_in(pa.array(listed, type=pa.large_string()),
+                        value_set=pa.array(prepared.ids, type=pa.large_string()))
+    listed_code = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     has_listed = listed.notna().to_numpy()
     has = np.isfinite(lon) & np.isfinite(lat)
     where = np.flatnonzero(has)
@@ -191,17 +196,18 @@ def assign_chunk(chunk: pd.DataFrame, prepared: PreparedBoundaries) -> pd.DataFr
         ap, ab = _first_per_point(ip[sel], ib[sel], np.zeros(int(sel.sum()), dtype=bool))
         also[where[ap]] = ab
     code = np.where(spatial >= 0, spatial, listed_code)
-    community = _take_ids(prepared.ids, spatial).fillna(listed)
+    community = pc.if_else(pa.array(spatial >= 0), _take_ids(prepared.ids, spatial),
+                           pa.array(listed, type=pa.large_string()))
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
     if len(where):
         x[where], y[where] = prepared.transformer.transform(lon[where], lat[where])
     out = pd.DataFrame(
         {
-            "community_id": community,
+            "community_id": community.to_pandas(),
             "listed_community_id": listed,
             "community_index": code,
-            "also_in": _take_ids(prepared.ids, also),
+            "also_in": _take_ids(prepared.ids, also).to_pandas(),
             "n_boundaries": counts,
             "x": x,
             "y": y,

@@ -117,19 +117,31 @@ def _assign(listing: pd.DataFrame, prepared: PreparedBoundaries, chunk_size: int
     return frame
 
 
-def _community_attributes(b: Boundaries, codes: np.ndarray, taken: set[str]) -> dict[str, pd.Series]:
+def _community_attributes(b: Boundaries, codes: np.ndarray, taken: set[str]) -> dict[str, Any]:
+    """Each community attribute per dwelling, missing for dwellings without a community.
+
+    Text attributes become categoricals (codes into the few community values), so a
+    million dwellings do not copy a million strings; Parquet stores them as
+    dictionaries.
+    """
     attrs = pd.DataFrame(b.frame.drop(columns=[b.frame.geometry.name, "community_id"]))
     attrs = attrs.reset_index(drop=True)
     none = codes < 0
-    out: dict[str, pd.Series] = {}
+    safe = np.maximum(codes, 0)
+    out: dict[str, Any] = {}
     for col in attrs.columns:
-        s = attrs[col].iloc[np.maximum(codes, 0)].reset_index(drop=True)
-        if none.any():
-            if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
-                s = s.astype("Int64" if pd.api.types.is_integer_dtype(s) else "boolean")
-            s = s.mask(none)
-        name = f"community_{col}" if col in taken else col
-        out[name] = s
+        s = attrs[col]
+        if pd.api.types.is_string_dtype(s) or s.dtype == object:
+            cat = pd.Categorical(s.astype("str"))
+            taken_codes = np.where(none, -1, cat.codes[safe])
+            values: Any = pd.Categorical.from_codes(taken_codes, categories=cat.categories)
+        else:
+            values = s.iloc[safe].reset_index(drop=True)
+            if none.any():
+                if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
+                    values = values.astype("Int64" if pd.api.types.is_integer_dtype(s) else "boolean")
+                values = values.mask(none)
+        out[f"community_{col}" if col in taken else col] = values
     return out
 
 

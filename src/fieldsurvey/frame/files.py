@@ -101,7 +101,7 @@ def write_frame(result: FrameResult, path: str | Path) -> Path:
     meta[META_KEY] = json.dumps(info, ensure_ascii=False, default=str).encode()
     table = table.replace_schema_metadata(meta)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="snappy")
     return Path(path)
 
 

@@ -22,7 +22,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["geographic_order", "hilbert_index", "natural_key", "natural_ranks"]
+__all__ = ["geographic_order", "group_codes", "hilbert_index", "natural_key", "natural_ranks"]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -51,6 +51,21 @@ def hilbert_index(
         xi, yi = np.where(swap, yi, xi), np.where(swap, xi, yi)
         s >>= 1
     return np.where(ok, d, np.int64(n) * n)
+
+
+def group_codes(*columns: pd.Series | np.ndarray) -> np.ndarray:
+    """A dense int64 code per distinct combination of the columns (missing is a value).
+
+    Each column is factorized (a hash table, in C), and the codes are combined pairwise
+    and factorized again, so no Python objects are made per row.
+    """
+    code: np.ndarray | None = None
+    for col in columns:
+        c, uniques = pd.factorize(col, use_na_sentinel=True)
+        c = np.where(c < 0, len(uniques), c).astype(np.int64)
+        code = c if code is None else pd.factorize(code * (len(uniques) + 1) + c)[0].astype(np.int64)
+    assert code is not None
+    return code
 
 
 def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
@@ -98,14 +113,9 @@ def geographic_order(
     n = len(frame)
     community = pd.factorize(frame["community_id"], use_na_sentinel=True, sort=True)[0]
     community = np.where(community < 0, community.max(initial=0) + 1, community)
-    has_building = frame["building"].notna().to_numpy()
-    row_key = pd.Series(np.arange(n)).astype(str)
-    key = pd.DataFrame({
-        "c": community,
-        "compound": frame["compound"].astype(object).fillna("\x00").to_numpy(),
-        "b": np.where(has_building, frame["building"].astype(object).to_numpy(), "\x01" + row_key),
-    })
-    bcode = key.groupby(["c", "compound", "b"], sort=False, dropna=False).ngroup().to_numpy()
+    building, names = pd.factorize(frame["building"], use_na_sentinel=True)
+    building = np.where(building < 0, len(names) + np.arange(n), building)  # alone: own building
+    bcode = group_codes(community, frame["compound"], building)
     x = frame["x"].to_numpy(dtype=float)
     y = frame["y"].to_numpy(dtype=float)
     ok = np.isfinite(x) & np.isfinite(y)

@@ -16,8 +16,10 @@ feature number for vector layers) so the self-check can point at the row to fix.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,7 +38,7 @@ from fieldsurvey.io.boundaries import read_vector
 from fieldsurvey.io.columns import load_mapping, match_columns
 from fieldsurvey.io.coords import COORD_SYSTEMS, to_wgs84
 from fieldsurvey.io.crs import crs_label, parse_crs
-from fieldsurvey.io.encoding import decode_text
+from fieldsurvey.io.encoding import decode_text, detect_encoding, normalise_encoding
 from fieldsurvey.io.footprints import expand_footprints
 from fieldsurvey.schema import WGS84
 
@@ -67,7 +69,9 @@ def _trim(table: pa.Table) -> pd.DataFrame:
     for col in table.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             col = pc.utf8_trim_whitespace(col)
-            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, col.type), col)
+            blank = pc.equal(col, "")
+            if pc.any(blank).as_py():
+                col = pc.if_else(blank, pa.scalar(None, col.type), col)
         cols.append(col)
     return pa.table(cols, names=table.column_names).to_pandas()
 
@@ -88,12 +92,19 @@ def _unique_names(names: list[str]) -> list[str]:
 
 def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     data = path.read_bytes()
-    if not data.strip():
+    if not re.search(rb"[^\s\xef\xbb\xbf]", data[:65536]):
         raise InputError("the listing file is empty", file=path,
                          hint="Export the listing again and check the copy")
-    text, codec = decode_text(data, encoding, file=path)
-    payload = data[3:] if codec == "utf-8-sig" else data if codec == "utf-8" else text.encode()
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    codec = detect_encoding(data, file=path) if encoding is None else normalise_encoding(
+        encoding, file=path)
+    if codec in ("utf-8", "utf-8-sig") and encoding is None:
+        payload = data[3:] if data.startswith(codecs.BOM_UTF8) else data  # valid, as detected
+    else:
+        text, codec = decode_text(data, codec, file=path)
+        payload = text.encode()
+        del text
+    end = payload.find(b"\n")
+    first = payload[: end if end >= 0 else len(payload)].decode("utf-8").rstrip("\r")
     delimiter = max((",", "\t", ";"), key=first.count)
     header = _unique_names(next(csv.reader([first], delimiter=delimiter)))
     try:
@@ -138,6 +149,10 @@ def _numeric(df: pd.DataFrame, col: str, file: Path, rows: np.ndarray) -> np.nda
     raw = df[col]
     if pd.api.types.is_numeric_dtype(raw):
         return raw.to_numpy(dtype=float, na_value=np.nan)
+    try:  # fast path: Arrow parses the text column in C++
+        return pc.cast(pa.array(raw), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
     values = pd.to_numeric(raw, errors="coerce")
     bad = values.isna().to_numpy() & raw.notna().to_numpy()
     if bad.any():
@@ -150,13 +165,23 @@ def _numeric(df: pd.DataFrame, col: str, file: Path, rows: np.ndarray) -> np.nda
     return values.to_numpy(dtype=float, na_value=np.nan)
 
 
+def _as_text(values: pd.Series) -> pd.Series:
+    """Text column as the default string dtype (numbers from Excel or GDAL become text)."""
+    s = values.reset_index(drop=True)
+    if pd.api.types.is_float_dtype(s):
+        whole = s.dropna()
+        if len(whole) and (whole == np.round(whole)).all():
+            s = s.astype("Int64")
+    return s if pd.api.types.is_string_dtype(s) and not s.dtype == object else s.astype("str")
+
+
 def _status(values: pd.Series | None, n: int) -> pd.Series:
     if values is None:
-        return pd.Series(["unknown"] * n, dtype="string")
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.array([STATUS_VALUES.get(str(u).strip().casefold(), "unknown") for u in uniques]
-                      + ["unknown"], dtype=object)
-    return pd.Series(mapped[codes], dtype="string")
+        return pd.Series(pa.array(["unknown"] * n if n else [], type=pa.string()).to_pandas())
+    codes, uniques = pd.factorize(values.reset_index(drop=True), use_na_sentinel=True)
+    mapped = pa.array([STATUS_VALUES.get(str(u).strip().casefold(), "unknown") for u in uniques]
+                      + ["unknown"], type=pa.string())
+    return pd.Series(mapped.take(pa.array(np.where(codes < 0, len(uniques), codes))).to_pandas())
 
 
 def _points(df: pd.DataFrame, found: Mapping[str, str], geometry: Any, crs: CRS | None,
@@ -305,10 +330,11 @@ def read_listing(
     rows = np.arange(1, len(df) + 1, dtype=np.int64)
     lon, lat = _points(df, found, geometry, src_crs, coords, path, rows)
     out = pd.DataFrame({"source_row": rows})
+    missing_text = pd.Series(pa.nulls(len(df), pa.large_string()).to_pandas())
     for name in _TEXT:
         col = found.get(name)
-        out[name] = df[col].astype("string").to_numpy() if col else pd.array([pd.NA] * len(df), dtype="string")
-    out["status"] = _status(df[found["status"]] if "status" in found else None, len(df)).to_numpy()
+        out[name] = _as_text(df[col]) if col else missing_text
+    out["status"] = _status(df[found["status"]] if "status" in found else None, len(df))
     hh = _numeric(df, found["households"], path, rows) if "households" in found else np.ones(len(df))
     hh = np.where(np.isnan(hh), 1.0, hh)
     if (hh < 0).any() or (hh != np.round(hh)).any():
@@ -318,11 +344,12 @@ def read_listing(
     out["households"] = hh.astype(np.int64)
     out["estimated"] = False
     out["lon"], out["lat"] = lon, lat
-    out["footprint_dwelling"] = pd.array([pd.NA] * len(df), dtype="Int64")
+    out["footprint_dwelling"] = pd.arrays.IntegerArray(np.zeros(len(df), dtype=np.int64),
+                                                       np.ones(len(df), dtype=bool))
     used = set(found.values())
     extras = [c for c in df.columns if c not in used and c not in out.columns]
     for c in extras:
-        out[c] = df[c].to_numpy()
+        out[c] = df[c].reset_index(drop=True)
     if kind == "footprints":
         for name in ("dwellings", "storeys", "height"):
             if name in found:
