@@ -79,9 +79,9 @@ def community_table(rng: np.random.Generator, scale: float) -> pd.DataFrame:
     fresh[rng.choice(np.flatnonzero(new & ~large & ~unlisted))] = True
     residents = np.where(
         large,
-        rng.uniform(10_800, 12_800, n),
+        rng.uniform(10_800, 12_400, n),
         np.where(
-            new, rng.uniform(3_500, 5_500, n), np.exp(rng.uniform(np.log(1_300), np.log(5_000), n))
+            new, rng.uniform(3_500, 5_500, n), np.exp(rng.uniform(np.log(1_200), np.log(4_500), n))
         ),
     )
     score = 1.2 * new + 0.6 * large + rng.normal(0.0, 0.9, n)
