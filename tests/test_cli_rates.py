@@ -160,3 +160,11 @@ def test_unreleased_reserve_lines_are_left_out(tmp_path: Path,
     got = json.loads(captured.out)
     assert got["n"] == 2 and got["UH"] == 0 and got["RR1"] == 0.5
     assert "1 reserve line(s) not released" in captured.err
+
+
+def test_attempt_history_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "attempts.csv"
+    f.write_text("dwelling_id,disposition\nD1,2.24\nD2,1.1\nD1,1.1\n", encoding="utf-8")
+    assert main(["rates", "--dispositions", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "row 4, field 'dwelling_id'" in err and "final disposition per case" in err

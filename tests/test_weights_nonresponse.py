@@ -176,3 +176,22 @@ def test_person_factor_all_or_none() -> None:
     with pytest.raises(WeightingError, match="no within-household selection") as exc:
         weight_sample(sample, partial, margins=margins, min_respondents=15)
     assert exc.value.field == "n_eligible"
+
+
+def test_collapsing_within_strata() -> None:
+    d = pd.concat([
+        _class([("1.1", 1.0)] * 30, "A"),
+        _class([("1.1", 1.0)] * 5 + [("2.24", 1.0)] * 5, "B"),   # too few, stratum 1
+        _class([("1.1", 1.0)] * 25, "C"),                         # stratum 2
+        _class([("1.1", 1.0)] * 4, "D"),                          # too few, alone in stratum 3
+    ], ignore_index=True)
+    d["stratum"] = d["c"].map({"A": "s1", "B": "s1", "C": "s2", "D": "s3"})
+    r = adjust_nonresponse(d, classes="c", within="stratum", min_respondents=20)
+    assert r.collapses[["class", "into"]].to_numpy().tolist() == [["B", "A"]]
+    assert list(r.classes.index) == ["A+B", "C", "D"]
+    assert any("D still fails" in n and "within stratum s3" in n for n in r.notes)
+    free = adjust_nonresponse(d, classes="c", min_respondents=20)  # without: B joins C
+    assert free.collapses.iloc[0][["class", "into"]].tolist() == ["D", "C"]
+    d.loc[0, "stratum"] = "s2"
+    with pytest.raises(WeightingError, match="several values of 'stratum'"):
+        adjust_nonresponse(d, classes="c", within="stratum")

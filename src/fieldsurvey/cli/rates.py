@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from fieldsurvey._atomic import atomic_write_text
@@ -146,6 +147,17 @@ def run(args: argparse.Namespace) -> int:
         if data.empty:
             raise InputError("no case is released", file=file, field="released",
                              hint="Release the sample before computing rates")
+    if "dwelling_id" in data.columns:
+        dup = data["dwelling_id"].duplicated().to_numpy()
+        if dup.any():
+            i = int(np.flatnonzero(dup)[0])
+            raise InputError(
+                "a case appears more than once; rates need one final disposition per case",
+                file=file, row=int(data.index[i]) + 2, field="dwelling_id",
+                got=str(data["dwelling_id"].iloc[i]),
+                hint="Give each case's final code (the most informative outcome of its "
+                "attempts), not the attempt history; or use --db, which derives it",
+            )
     by = _resolve_by(data, args.by, file)
     if args.e_by_group and args.e is not None:
         raise InputError("--e-by-group estimates e, so it cannot go with --e", field="--e")

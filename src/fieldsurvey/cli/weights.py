@@ -68,6 +68,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="weighting class column (default: community)")
     p.add_argument("--order", metavar="A,B,...",
                    help="collapsing order of the classes (default: sorted)")
+    p.add_argument("--within", metavar="COL",
+                   help="never collapse classes across values of COL (e.g. stratum)")
     p.add_argument("--min-respondents", type=int, default=20,
                    help="collapse classes with fewer respondents (default: 20)")
     p.add_argument("--max-factor", type=float, default=3.0,
@@ -237,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
     res = weight_sample(
         sample, cases, weight_class=args.weight_class, margins=margins,
         method=args.method, order=args.order.split(",") if args.order else None,
+        within=args.within,
         min_respondents=args.min_respondents, max_factor=args.max_factor, e=args.e,
         trim=args.trim, trim_quantile=args.trim_quantile, tol=args.tol, max_iter=args.max_iter, sample_file=str(args.sample),
         cases_file=cases_file,

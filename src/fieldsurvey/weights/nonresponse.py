@@ -18,7 +18,8 @@ So each respondent's total factor is ``(W_E + e_c·W_U) / W_R`` (Valliant, Dever
 **Collapsing.** A class with fewer than ``min_respondents`` respondents, no case of known
 eligibility, or a total factor above ``max_factor`` is merged with its neighbour in the stated
 order (the next class; the previous one for the last), the class with the fewest respondents
-first, until every class passes or one class is left. Every merge is recorded in
+first, until every class passes or has no neighbour left (optionally only neighbours in the
+same stratum: ``within``). Every merge is recorded in
 ``NonresponseResult.collapses``.
 """
 
@@ -105,6 +106,25 @@ def _failure(row: pd.Series, min_respondents: int, max_factor: float) -> str | N
     return None
 
 
+def _home(data: pd.DataFrame, codes: np.ndarray, labels: list[str], within: str | None,
+          file: str | None) -> dict[str, str]:
+    """The ``within`` value (e.g. stratum) of each class; one per class, or an error."""
+    if within is None:
+        return dict.fromkeys(labels, "")
+    values = data[within].astype(str).to_numpy()
+    pairs = pd.DataFrame({"c": codes, "v": values}).drop_duplicates()
+    spread = pairs.groupby("c")["v"].nunique()
+    if (spread > 1).any():
+        bad = labels[int(spread.index[spread.to_numpy() > 1][0])]
+        raise WeightingError(
+            f"weighting class {bad} lies in several values of '{within}', so collapsing "
+            f"cannot keep within {within}", file=file, field=within, got=bad,
+            hint="Use classes nested in the strata (e.g. communities within strata)",
+        )
+    first = pairs.drop_duplicates("c").set_index("c")["v"]
+    return {labels[int(c)]: str(v) for c, v in first.items()}
+
+
 def adjust_nonresponse(
     data: pd.DataFrame,
     *,
@@ -112,6 +132,7 @@ def adjust_nonresponse(
     disposition: str = "disposition",
     classes: str | None = None,
     order: Sequence[object] | None = None,
+    within: str | None = None,
     min_respondents: int = 20,
     max_factor: float = 3.0,
     e: float | None = None,
@@ -131,6 +152,10 @@ def adjust_nonresponse(
     order
         The order in which classes are neighbours for collapsing (default: sorted values).
         Put similar classes next to each other (e.g. communities of one street).
+    within
+        Optional column (e.g. ``stratum``) that classes never cross when collapsing: each
+        class lies in one value of it, and neighbours are looked for only there. A class
+        that fails and has no neighbour left is kept, with a note.
     min_respondents, max_factor
         A class with fewer respondents, or a larger total adjustment factor, is collapsed.
     e
@@ -149,7 +174,7 @@ def adjust_nonresponse(
         Missing columns, invalid codes or weights, an order that misses classes, or no
         respondent at all.
     """
-    for col in (weights, disposition, classes):
+    for col in (weights, disposition, classes, within):
         if col is not None and col not in data.columns:
             raise ColumnError("the case data have no such column", file=file, field=col,
                               got=", ".join(map(str, data.columns)))
@@ -190,6 +215,9 @@ def adjust_nonresponse(
     else:
         seq = labels
     nk = len(labels)
+    home = _home(data, codes, labels, within, file)
+    if within is not None:  # classes of one stratum next to each other, stated order kept
+        seq = sorted(seq, key=lambda lab: home[lab])
 
     def sums_of(mask: np.ndarray, weighted: bool = True) -> np.ndarray:
         return np.bincount(codes[mask], weights=w[mask] if weighted else None, minlength=nk)
@@ -207,21 +235,26 @@ def adjust_nonresponse(
     groups: list[list[str]] = [[lab] for lab in seq]
     collapses: list[tuple[int, str, str, str, str]] = []
     notes: list[str] = []
+    stuck: set[str] = set()
     while True:
-        sums = pd.DataFrame([base.loc[g, list(_SUMS)].sum() for g in groups],
-                            index=["+".join(g) for g in groups])
+        names_now = ["+".join(g) for g in groups]
+        sums = pd.DataFrame([base.loc[g, list(_SUMS)].sum() for g in groups], index=names_now)
         stats = _class_stats(sums, e)
         fails = [(i, _failure(stats.iloc[i], min_respondents, max_factor))
-                 for i in range(len(groups))]
+                 for i in range(len(groups)) if names_now[i] not in stuck]
         fails = [(i, r) for i, r in fails if r is not None]
         if not fails:
             break
-        if len(groups) == 1:
-            notes.append(f"the single remaining class still fails the limits ({fails[0][1]}); "
-                         "it is kept")
-            break
         i, reason = min(fails, key=lambda f: (stats.iloc[f[0]]["n_respondents"], f[0]))
-        j = i + 1 if i + 1 < len(groups) else i - 1
+        same = [k for k in (i + 1, i - 1)
+                if 0 <= k < len(groups) and home[groups[k][0]] == home[groups[i][0]]]
+        if not same:
+            stuck.add(names_now[i])
+            where = f" within {within} {home[groups[i][0]]}" if within is not None else ""
+            notes.append(f"class {names_now[i]} still fails the limits ({reason}) and has no "
+                         f"neighbour left{where}; it is kept")
+            continue
+        j = same[0]
         a, b = sorted((i, j))
         merged = groups[a] + groups[b]
         collapses.append((len(collapses) + 1, "+".join(groups[i]), "+".join(groups[j]),

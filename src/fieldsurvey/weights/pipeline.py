@@ -163,6 +163,7 @@ def weight_sample(
     margins: Mapping[str, Mapping[Any, float]],
     method: Literal["rake", "poststratify"] = "rake",
     order: Sequence[object] | None = None,
+    within: str | None = None,
     min_respondents: int = 20,
     max_factor: float = 3.0,
     e: float | None = None,
@@ -190,7 +191,7 @@ def weight_sample(
     margins, method, trim, trim_quantile, tol, max_iter
         Calibration (see :func:`~fieldsurvey.weights.calibrate.rake`), and trimming at a
         multiple of the median weight or at a quantile of the weights (at most one).
-    order, min_respondents, max_factor, e
+    order, within, min_respondents, max_factor, e
         Class collapsing and eligibility (see :func:`adjust_nonresponse`).
     respondent_prob, eligible
         Candidate columns (first found is used) of the respondent's within-household
@@ -213,7 +214,8 @@ def weight_sample(
         data["base_weight"] = base_weights(data, file=sample_file).to_numpy()
     cls = _resolve(data.columns, weight_class, sample_file)
     nr = adjust_nonresponse(data, weights="base_weight", disposition="disposition", classes=cls,
-                            order=order, min_respondents=min_respondents, max_factor=max_factor,
+                            order=order, within=within, min_respondents=min_respondents,
+                            max_factor=max_factor,
                             e=e, file=cases_file)
     resp = nr.cases["respondent"].to_numpy()
     f_person = np.ones(len(data))
