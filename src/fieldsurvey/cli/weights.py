@@ -42,9 +42,9 @@ def _calibration_options(p: argparse.ArgumentParser) -> None:
                       help="cap weights at K times the median weight, re-calibrate, repeat")
     trim.add_argument("--trim-quantile", type=float, metavar="Q",
                       help="cap weights at their Q quantile (e.g. 0.99) instead")
-    p.add_argument("--tol", type=float, default=1e-10,
+    p.add_argument("--tol", type=float, default=1e-10, metavar="T",
                    help="relative tolerance on every margin (default: 1e-10)")
-    p.add_argument("--max-iter", type=int, default=1000, help="raking sweeps (default: 1000)")
+    p.add_argument("--max-iter", type=int, default=1000, metavar="N", help="raking sweeps (default: 1000)")
     p.add_argument("--report", type=Path, metavar="FILE",
                    help="also write the diagnostics as JSON")
 
@@ -70,9 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="collapsing order of the classes (default: sorted)")
     p.add_argument("--within", metavar="COL",
                    help="never collapse classes across values of COL (e.g. stratum)")
-    p.add_argument("--min-respondents", type=int, default=20,
+    p.add_argument("--min-respondents", type=int, default=20, metavar="N",
                    help="collapse classes with fewer respondents (default: 20)")
-    p.add_argument("--max-factor", type=float, default=3.0,
+    p.add_argument("--max-factor", type=float, default=3.0, metavar="F",
                    help="collapse classes with a larger adjustment factor (default: 3)")
     p.add_argument("--e", type=float, metavar="VALUE",
                    help="eligible share of unknown cases (default: estimated in each class)")
