@@ -319,3 +319,37 @@ def _resident() -> Form:
     if "f" not in _CACHE:
         _CACHE["f"] = load_form(example_path("resident_survey", ".yaml"))
     return _CACHE["f"]
+
+
+def test_label_interpolation(tmp_path: Path) -> None:
+    form = yform(
+        tmp_path,
+        [
+            {
+                "type": "begin repeat",
+                "name": "p",
+                "label": "Person",
+                "children": [
+                    {"type": "text", "name": "nm", "label": {"zh": "姓名", "en": "Name"}},
+                    {
+                        "type": "integer",
+                        "name": "age",
+                        "label": {"zh": "${nm}的年龄", "en": "Age of ${nm}"},
+                    },
+                ],
+            },
+        ],
+    )
+    r = InterviewRunner(form, language="zh")
+    r.add_instance()
+    r.answer("小李")
+    r.next()
+    assert r.text() == "小李的年龄"
+    assert r.text(lang="en") == "Age of 小李"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "survey:\n  - {type: text, name: a, label: {en: 'Hi ${nobody}'}}\n", encoding="utf-8"
+    )
+    with pytest.raises(QuestionnaireError, match=r"\$\{nobody\} in the label") as err:
+        load_form(bad)
+    assert err.value.field == "label::en" and err.value.row == 1

@@ -4,6 +4,7 @@ names the sheet, row and column of the row at fault."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from fieldsurvey.errors import QuestionnaireError
@@ -29,6 +30,7 @@ def check_references(
     ]
     items += [(c, r, ("relevant", "repeat_count")) for c, r in containers]
     for obj, row, keys in items:
+        _check_text_references(form, obj, row, file, known)
         for key in keys:
             e: Expression | None = getattr(obj, key, None)
             if e is None:
@@ -71,6 +73,31 @@ def check_references(
                 if not in_repeat:
                     raise row.error(
                         file, "position(..) only works inside a repeat", key, got=repr(e.source)
+                    )
+
+
+TEXT_REF = re.compile(r"\$\{([^{}]*)\}")
+
+
+def _check_text_references(
+    form: Form, obj: Any, row: RawRow, file: str | None, known: set[str]
+) -> None:
+    """``${name}`` inside a label, hint or message must name a question."""
+    for attr in ("label", "hint", "constraint_message", "required_message"):
+        text = getattr(obj, attr, None)
+        if not text:
+            continue
+        for lang, value in text.texts:
+            for ref in TEXT_REF.findall(value):
+                if ref.strip() not in known:
+                    column = f"{attr}::{lang}" if lang else attr
+                    raise QuestionnaireError(
+                        f"${{{ref}}} in the {attr} refers to no question",
+                        file=file,
+                        sheet=row.sheet,
+                        row=row.row,
+                        field=row.headers.get(attr, column) if not lang else column,
+                        hint="Refer to an existing question by its name",
                     )
 
 

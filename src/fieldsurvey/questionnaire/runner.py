@@ -23,6 +23,7 @@ import datetime as dt
 import math
 
 from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.questionnaire.checks import TEXT_REF
 from fieldsurvey.questionnaire.model import (
     AnswerValue,
     Choice,
@@ -40,7 +41,7 @@ from fieldsurvey.questionnaire.values import (
     parse_key,
     parse_text_answer,
 )
-from fieldsurvey.questionnaire.xpath import to_bool
+from fieldsurvey.questionnaire.xpath import to_bool, to_str
 
 __all__ = ["AnswerRecord", "InvalidAnswer", "InterviewRunner", "Step"]
 
@@ -114,6 +115,22 @@ class InterviewRunner(Resumable, RunnerState):
                 out.append(c)
         ctx.choice = None
         return tuple(out)
+
+    def text(self, step: Step | None = None, which: str = "label", lang: str | None = None) -> str:
+        """A question's label (or ``hint``, ``constraint_message``, ``required_message``) in
+        ``lang`` (default the runner's language), with ``${name}`` replaced by the current
+        values, as XLSForm allows (e.g. "${h_name}的年龄")."""
+        step = step or self.current
+        item = step.question or step.repeat
+        if item is None:
+            return ""
+        texts = getattr(item, which)
+        raw = texts.get(lang or self.language, self.form.default_language) if texts else ""
+        if "${" not in raw:
+            return raw
+        self._refresh()
+        ctx = self._ctx.set(self._plan.scope[item.name], step.instance)
+        return TEXT_REF.sub(lambda m: to_str(ctx.ref(m.group(1).strip())), raw)
 
     def missing_required(self) -> list[Step]:
         """Relevant required questions still without an answer."""
