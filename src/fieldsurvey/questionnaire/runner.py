@@ -12,9 +12,13 @@ from those answers and a position with :meth:`InterviewRunner.restore` (or from 
 JSON-able :meth:`InterviewRunner.snapshot`). Nothing else is needed: repeat instance
 counts follow from the answer keys unless given.
 
-Speed: after an answer changes, one pass over the precompiled evaluation order
-(:mod:`.plan`) recomputes every relevance and calculation, then the next step is an
-index lookup in the resulting sequence.
+Field-list groups are shown as one screen (:meth:`InterviewRunner.screen`,
+``next_screen``, ``back_screen``); :meth:`InterviewRunner.text` gives a label with
+``${name}`` filled in.
+
+Speed: after an answer changes, only the relevances and calculations that depend on it
+are recomputed (:mod:`.state`, in the precompiled order of :mod:`.plan`); the next step
+is then a scan of the ordered steps. Benchmarks: ``benchmarks/bench_questionnaire.py``.
 """
 
 from __future__ import annotations
