@@ -8,11 +8,16 @@ can print a summary and the end-to-end test can check every output. Steps:
 2. build the checked frame and its self-check (:func:`fieldsurvey.build_frame`);
 3. draw the stratified two-stage sample (:func:`fieldsurvey.draw_sample`);
 4. print the field maps and assignment sheets (:func:`fieldsurvey.reports.draw_field_maps`);
-5. issue one device store per interviewer (:func:`fieldsurvey.store.issue.issue_stores`).
+5. issue one device store per interviewer (:func:`fieldsurvey.store.issue.issue_stores`);
+6. simulate the fieldwork through the :class:`~fieldsurvey.store.FieldStore` API
+   (:mod:`fieldsurvey.fieldsim`), release a reserve batch where a community falls short,
+   and visit the released dwellings;
+7. merge the device stores into the central store (:func:`fieldsurvey.store.merge.merge_stores`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -90,7 +95,7 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
 
     run = DemoRun(out=Path(out), seed=seed)
     run.out.mkdir(parents=True, exist_ok=True)
-    steps = ["district", "frame", "sample", "maps", "stores"]
+    steps = ["district", "frame", "sample", "maps", "stores", "fieldwork", "merge"]
     total = len(steps)
 
     def step(i: int) -> None:
@@ -110,8 +115,12 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
     step(3)
     _maps_step(run, sample, district, progress)
     step(4)
-    _stores_step(run, sample)
+    issued = _stores_step(run, sample)
     step(5)
+    sample = _fieldwork_step(run, sample, district, issued, seed, progress)
+    step(6)
+    _merge_step(run, issued, progress)
+    step(7)
     return run
 
 
@@ -168,7 +177,7 @@ def _maps_step(run: DemoRun, sample: pd.DataFrame, district: Any, progress: Prog
         run.notes.append(str(font_note))
 
 
-def _stores_step(run: DemoRun, sample: pd.DataFrame) -> None:
+def _stores_step(run: DemoRun, sample: pd.DataFrame) -> Any:
     import shutil
 
     from fieldsurvey.store.issue import issue_stores
@@ -182,3 +191,92 @@ def _stores_step(run: DemoRun, sample: pd.DataFrame) -> None:
     for name, path in issued.devices.items():
         run.outputs[f"device store {name}"] = path
     run.figures["interviewers"] = len(issued.devices)
+    return issued
+
+
+#: A community "falls short" when fewer than this share of its main sample completed.
+SHORTFALL = 0.6
+#: First morning of the simulated fieldwork.
+FIELD_START = dt.datetime(2026, 11, 2, 8, 30)
+
+
+def _fieldwork_step(run: DemoRun, sample: pd.DataFrame, district: Any, issued: Any, seed: int,
+                    progress: Progress | None) -> pd.DataFrame:
+    from fieldsurvey.design import load_design
+    from fieldsurvey.fieldsim import communities_table, simulate_store
+    from fieldsurvey.questionnaire import load_form
+    from fieldsurvey.select.output import write_sample
+    from fieldsurvey.select.release import release_reserve
+    from fieldsurvey.store.store import FieldStore
+
+    form = load_form(demo_form_path())
+    comms = communities_table(district.boundaries)
+    devices = dict(sorted(issued.devices.items()))
+    completes = partials = answers = 0
+    with _Timer(run, "fieldwork"):
+        finals: dict[str, str] = {}
+        for i, (name, path) in enumerate(devices.items()):
+            res = simulate_store(path, form, district.persons, comms, seed=seed + i,
+                                 start=FIELD_START + dt.timedelta(minutes=7 * i),
+                                 progress=progress)
+            finals.update(res.finals)
+            completes, partials, answers = (completes + res.completes,
+                                            partials + res.partials, answers + res.answers)
+        # Where a community falls short, release a batch of reserve dwellings (random
+        # replicates, so the probabilities stay known) and visit them in a second wave.
+        main = sample[sample["replicate"] == 0]
+        done = main["dwelling_id"].map(lambda d: finals.get(str(d), "")).isin(["1.1", "1.2"])
+        rate = done.groupby(main["community_id"]).mean()
+        short = rate[rate < SHORTFALL]
+        reserve_left = sample[~sample["released"].astype(bool)].groupby("community_id").size()
+        wanted = {cid: int(min(reserve_left.get(cid, 0), 5)) for cid in short.index}
+        wanted = {c: k for c, k in wanted.items() if k > 0}
+        if wanted:
+            sample = release_reserve(sample, wanted)
+            design = load_design(demo_design_path())
+            paths = write_sample(sample, run.out / "sample", design)
+            run.outputs.update({f"sample.{k}": v for k, v in paths.items()})
+            batch = int(sample["release_batch"].max())
+            new = sample[sample["release_batch"] == batch]
+            owner = _owners(devices)
+            for i, (name, path) in enumerate(devices.items()):
+                mine = new[new["community_id"].map(owner.get) == name]
+                if not len(mine):
+                    continue
+                with FieldStore.open(path) as store:
+                    form_row = store.forms()[0]
+                    store.assign(mine, interviewer=name, form_id=form_row["form_id"],
+                                 form_version=form_row["version"])
+                res = simulate_store(path, form, district.persons, comms, seed=seed + 100 + i,
+                                     start=FIELD_START + dt.timedelta(days=10, minutes=7 * i),
+                                     dwelling_ids=list(mine["dwelling_id"].astype(str)))
+                completes, partials, answers = (completes + res.completes,
+                                                partials + res.partials, answers + res.answers)
+        run.figures["released_reserve"] = sum(wanted.values())
+        run.figures["communities_short"] = len(wanted)
+    run.figures["completed_interviews"] = completes
+    run.figures["partial_interviews"] = partials
+    run.figures["answers_recorded"] = answers
+    return sample
+
+
+def _owners(devices: dict[str, Path]) -> dict[str, str]:
+    """community_id -> interviewer whose store holds it."""
+    from fieldsurvey.store.store import FieldStore
+
+    owner: dict[str, str] = {}
+    for name, path in devices.items():
+        with FieldStore.open(path, readonly=True) as store:
+            for cid in store.assignments()["community_id"].astype(str).unique():
+                owner[cid] = name
+    return owner
+
+
+def _merge_step(run: DemoRun, issued: Any, progress: Progress | None) -> None:
+    from fieldsurvey.store.merge import merge_stores
+
+    with _Timer(run, "merge"):
+        result = merge_stores(sorted(issued.devices.values()), issued.central, progress=progress)
+    run.outputs["central store"] = issued.central
+    run.figures["merge_conflicts"] = int(len(result.conflicts))
+    run.notes.extend(result.log[-1:])
