@@ -11,10 +11,13 @@ Each fieldsurvey time includes building the design from the columns (factorising
 strata and cluster ids) and the estimate; the best of ``--repeat`` runs is reported.
 When ``Rscript`` with the survey package is on the PATH it runs R on the same CSV
 (the two-stage case under a time limit, ``--r-limit`` seconds; R needs more than ten
-minutes there), and when samplics or svy are importable it times them too. Prints every
-time and the ratio peer / fieldsurvey. Run from the repository root:
+minutes there), and when svy or samplics are importable by ``--peer-python`` (they are
+optional, e.g. a separate venv with ``pip install svy samplics``) it times them too
+(samplics has no two-stage variance). Prints every time and the ratio peer / fieldsurvey.
+Run from the repository root:
 
     .venv/bin/python benchmarks/bench_estimate.py [--rows 1000000] [--no-peers]
+        [--peer-python /path/to/venv/bin/python]
 
 Exit code 1 when a fieldsurvey target is missed.
 """
@@ -22,7 +25,6 @@ Exit code 1 when a fieldsurvey target is missed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -140,22 +142,62 @@ def run_r(csv: Path, limit: float) -> dict[str, tuple[float, str]]:
     return out
 
 
-def run_samplics(df: pd.DataFrame) -> dict[str, tuple[float, str]]:
-    if importlib.util.find_spec("samplics") is None:
-        return {}
-    from samplics.estimation import TaylorEstimator  # type: ignore[import-not-found]
+PEER_SCRIPT = textwrap.dedent("""
+    import importlib.util, sys, time, warnings
+    warnings.simplefilter("ignore")
+    csv = sys.argv[1]
 
-    def est(domain: object = None) -> object:
-        e = TaylorEstimator("mean")
-        e.estimate(y=df["y"], samp_weight=df["w"], stratum=df["stratum"], psu=df["psu"],
-                   domain=domain, remove_nan=False)
-        return e
+    def tm(fn):
+        best, out = float("inf"), None
+        for _ in range(3):
+            t0 = time.perf_counter(); out = fn(); best = min(best, time.perf_counter() - t0)
+        return best, out
 
-    out = {}
-    t, e = best_of(lambda: est(), 1)
-    out["mean"] = (t, f"{float(e.point_est):.6f} se {float(e.stderror):.6f}")  # type: ignore[attr-defined]
-    t, e = best_of(lambda: est(df["domain"]), 1)
-    out["domains"] = (t, "")
+    if importlib.util.find_spec("svy"):
+        import polars as pl
+        import svy
+        d = pl.read_csv(csv)
+        one = svy.Design(stratum="stratum", psu="psu", wgt="w")
+        two = svy.Design(stratum="stratum", psu="psu", ssu="hh", wgt="w",
+                         pop_size=svy.PopSize(psu="fpc1", ssu="fpc2"))
+        for task, design, by in (("mean", one, None), ("domains", one, "domain"),
+                                 ("two_stage", two, None)):
+            t, e = tm(lambda: svy.Sample(d, design).estimation.mean("y", by=by))
+            r = e.to_dicts()[0]
+            print("svy", task, t, r.get("est"), r.get("se"))
+    if importlib.util.find_spec("samplics"):
+        import pandas as pd
+        from samplics.estimation import TaylorEstimator
+        from samplics.utils.types import PopParam
+        d = pd.read_csv(csv)
+        for task, dom in (("mean", None), ("domains", d["domain"])):
+            def run():
+                e = TaylorEstimator(PopParam.mean)
+                e.estimate(y=d["y"], samp_weight=d["w"], stratum=d["stratum"], psu=d["psu"],
+                           domain=dom)
+                return e
+            t, e = tm(run)
+            est = e.point_est if dom is None else e.point_est[sorted(e.point_est)[0]]
+            se = e.stderror if dom is None else e.stderror[sorted(e.stderror)[0]]
+            print("samplics", task, t, float(est), float(se))
+""")
+
+
+def run_python_peers(csv: Path, python: str) -> dict[str, dict[str, tuple[float, str]]]:
+    """Time svy and samplics with ``python`` (an interpreter where they are installed)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
+        fh.write(PEER_SCRIPT)
+    try:
+        proc = subprocess.run([python, fh.name, str(csv)], check=False, capture_output=True,
+                              text=True, timeout=1800)
+    finally:
+        Path(fh.name).unlink()
+    out: dict[str, dict[str, tuple[float, str]]] = {}
+    for line in proc.stdout.splitlines():
+        peer, task, t, est, se = line.split()
+        out.setdefault(peer, {})[task] = (float(t), f"{float(est):.6f} se {float(se):.6f}")
+    if proc.returncode != 0:
+        print("python peers failed:", proc.stderr[-800:], file=sys.stderr)
     return out
 
 
@@ -165,6 +207,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--r-limit", type=float, default=120.0, help="seconds R gets for the two-stage case")
     ap.add_argument("--no-peers", action="store_true", help="time fieldsurvey only")
+    ap.add_argument("--peer-python", default=sys.executable, metavar="PYTHON",
+                    help="interpreter with svy / samplics installed (default: this one)")
     args = ap.parse_args()
     df = make_data(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,7 +218,9 @@ def main() -> int:
         results = {"fieldsurvey": run_fieldsurvey(loaded, args.repeat)}
         if not args.no_peers:
             results["R survey"] = run_r(csv, args.r_limit)
-            results["samplics"] = run_samplics(loaded)
+            peers = run_python_peers(csv, args.peer_python)
+            results["svy"] = peers.get("svy", {})
+            results["samplics"] = peers.get("samplics", {})
     ok = True
     print(f"{len(df):,} respondents, 50 strata, 2,000 PSUs, 40 domains; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer when it is high)")
