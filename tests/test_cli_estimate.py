@@ -133,3 +133,22 @@ def test_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["estimate", "--data", str(CLUS2), "--psu", "dnum", "--mean", "nope",
                  "--output", str(target)]) == 2
     assert not target.exists() and not list(tmp_path.glob(".est.json*"))
+
+
+def test_replicate_weight_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = pd.read_csv(REF / "apistrat.csv").merge(pd.read_csv(REF / "boot_strat_repweights.csv"),
+                                                  on="cds")
+    path = tmp_path / "rep.parquet"
+    data.to_parquet(path)
+    ref = pd.read_csv(REF / "estimate_reference.csv")
+    scale = ref[ref.case == "meta"].estimate.iloc[0]
+    want = ref[(ref.case == "strat_boot_columns") & (ref.statistic == "mean")
+               & (ref.variable == "api00") & ref.domain.isna()].iloc[0]
+    rows = run_json(capsys, "--data", str(path), "--weights", "pw", "--repweights", "rw*",
+                    "--rep-type", "bootstrap", "--rep-scale", str(scale), "--mean", "api00")
+    assert abs(rows[0]["se"] / want.se - 1) < 1e-8
+    assert main(["estimate", "--data", str(path), "--repweights", "zz*", "--mean", "api00"]) == 2
+    assert "no column matches" in capsys.readouterr().err
+    assert main(["estimate", "--data", str(path), "--repweights", "rw01", "--psu", "dnum",
+                 "--mean", "api00"]) == 2
+    assert "replaces" in capsys.readouterr().err

@@ -14,6 +14,8 @@ exactly as in the file. JSON is a list of rows with keys
 from __future__ import annotations
 
 import argparse
+import fnmatch
+import math
 import sys
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from fieldsurvey.estimate import (
     LONELY_PSU_RULES,
     REPLICATE_TYPES,
     EstimateTable,
+    ReplicateDesign,
     SurveyDesign,
     as_replicate,
     svymean,
@@ -73,6 +76,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="strata with a single PSU (as options(survey.lonely.psu); default fail)")
     p.add_argument("--replicates", choices=REPLICATE_TYPES,
                    help="replicate-weight variance instead of Taylor linearisation")
+    p.add_argument("--repweights", metavar="COL[,COL]",
+                   help="replicate analysis-weight columns in the file (wildcards allowed: rw*); "
+                   "instead of --psu/--strata/--fpc/--replicates")
+    p.add_argument("--rep-type", default="other",
+                   choices=("bootstrap", "jk1", "brr", "fay", "other"),
+                   help="type of the --repweights (sets R's default scale)")
+    p.add_argument("--rep-scale", type=float, metavar="S", help="variance scale of --repweights")
+    p.add_argument("--rep-rho", type=float, metavar="RHO", help="Fay's rho for --rep-type fay")
     p.add_argument("--n-replicates", type=int, default=50, metavar="B",
                    help="bootstrap replicates (default 50)")
     p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap replicates")
@@ -118,17 +129,33 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     ratios, quants = _ratios(_list(args.ratio)), _quantiles(_list(args.quantile))
     if not (means or totals or props or ratios or quants):
         raise InputError("nothing to estimate", hint="Add --mean, --total, --prop, --ratio or --quantile")
-    design = SurveyDesign(
-        data, ids=_list([args.psu]) if args.psu else None,
-        strata=_list([args.strata]) if args.strata else None, weights=args.weights,
-        fpc=_list([args.fpc]) if args.fpc else None, nest=args.nest,
-        lonely_psu=args.lonely_psu, source=str(args.data),
-    )
-    d = design if not args.replicates else as_replicate(
-        design, args.replicates, replicates=args.n_replicates, rng=args.seed)
+    d: SurveyDesign | ReplicateDesign
+    if args.repweights:
+        if args.psu or args.strata or args.fpc or args.replicates:
+            raise InputError("--repweights replaces --psu, --strata, --fpc and --replicates",
+                             hint="Give either the design or the replicate weight columns")
+        cols: list[str] = []
+        for pat in _list([args.repweights]):
+            hits = fnmatch.filter([str(c) for c in data.columns], pat) if "*" in pat else [pat]
+            if not hits:
+                raise InputError(f"no column matches '{pat}'", file=str(args.data),
+                                 field="--repweights")
+            cols += [c for c in hits if c not in cols]
+        d = ReplicateDesign.from_columns(data, cols, weights=args.weights, type=args.rep_type,
+                                         scale=args.rep_scale, rho=args.rep_rho,
+                                         source=str(args.data))
+    else:
+        design = SurveyDesign(
+            data, ids=_list([args.psu]) if args.psu else None,
+            strata=_list([args.strata]) if args.strata else None, weights=args.weights,
+            fpc=_list([args.fpc]) if args.fpc else None, nest=args.nest,
+            lonely_psu=args.lonely_psu, source=str(args.data),
+        )
+        d = design if not args.replicates else as_replicate(
+            design, args.replicates, replicates=args.n_replicates, rng=args.seed)
     by = _list([args.by]) if args.by else None
     kw = {"by": by, "level": args.level}
-    table = EstimateTable((), "taylor" if not args.replicates else d.type)  # type: ignore[union-attr]
+    table = EstimateTable((), "taylor" if isinstance(d, SurveyDesign) else d.type)
     if means:
         table += svymean(means, d, **kw)
     if totals:
@@ -143,7 +170,7 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
 
 
 def _fmt(v: object, numeric: bool) -> str:
-    if v is None or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return "NaN" if numeric and v is not None else ""
     if isinstance(v, float):
         return f"{v:.6g}"
