@@ -250,9 +250,11 @@ def build_form(
             if any(row.get(k) is not None for k in row.cells):
                 raise row.error(file, "this row has no type", "type")
             continue
-        kind, arg, or_other = parse_type(
-            str(raw_type), lambda m, row=row: row.error(file, m, "type")
-        )
+
+        def type_error(message: str, row: RawRow = row) -> QuestionnaireError:
+            return row.error(file, message, "type")
+
+        kind, arg, or_other = parse_type(str(raw_type), type_error)
         if kind in ("begin group", "begin repeat"):
             name = check_name(row)
             stack.append((row, kind, {"name": name, "parents": tuple(parents)}, []))

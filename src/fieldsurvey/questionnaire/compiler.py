@@ -132,7 +132,7 @@ def _literal_equal(node: BinOp) -> Compiled | None:
         a = side(ctx)
         t = type(a)
         if t is int or t is float:
-            return a == num
+            return bool(a == num)
         if t is str:
             if not a:
                 return False  # empty is NaN, equal to nothing

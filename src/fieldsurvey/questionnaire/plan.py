@@ -100,9 +100,9 @@ def _make_plan(form: Form) -> Plan:
         deps[it.name] = d
     order = _toposort(form, items, deps)
     users: dict[str, list[str]] = {it.name: [] for it in items}
-    for name, ds in deps.items():
-        for d in ds:
-            users[d].append(name)
+    for name, needed in deps.items():
+        for dep in needed:
+            users[dep].append(name)
     return Plan(form, order, scope, rel, calc, cons, filt, count, repeats, parent, users)
 
 

@@ -65,14 +65,6 @@ class InterviewRunner(Resumable, RunnerState):
 
     # ------------------------------------------------------------------ queries
     @property
-    def current(self) -> Step:
-        """The current step."""
-        self._refresh()
-        if self._pos.key not in self._index:  # its repeat instance was removed
-            self._pos = self._first_relevant(0)
-        return self._pos
-
-    @property
     def is_complete(self) -> bool:
         """True when the interview has reached its end and nothing required is missing."""
         return self.current.kind == "end" and not self.missing_required()
@@ -201,7 +193,9 @@ class InterviewRunner(Resumable, RunnerState):
             return f"{value!r} is not a valid {kind} answer"
         if q.is_select:
             shown = {c.name: c for c in self.choices(step)}
-            picked = (value,) if isinstance(value, str) else value
+            picked: tuple[str, ...] = (
+                (value,) if isinstance(value, str) else value if isinstance(value, tuple) else ()
+            )
             for v in picked:
                 if v not in shown:
                     return f"'{v}' is not one of the choices offered"

@@ -117,7 +117,8 @@ def _choose(
         return None
     for candidate in _candidates(runner, step, gen):
         if runner.validate(candidate, step) is None:
-            return candidate
+            chosen: AnswerValue = candidate
+            return chosen
     if allowed:
         return allowed[0]
     if not q.required:

@@ -136,6 +136,14 @@ class RunnerState:
         self._pos = self._first_relevant(0)
 
     # ------------------------------------------------------------------ state
+    @property
+    def current(self) -> Step:
+        """The current step."""
+        self._refresh()
+        if self._pos.key not in self._index:  # its repeat instance was removed
+            self._pos = self._first_relevant(0)
+        return self._pos
+
     def _instances(
         self, scope: tuple[str, ...], prefix: tuple[int, ...] = ()
     ) -> list[tuple[int, ...]]:
@@ -168,7 +176,7 @@ class RunnerState:
         heap = [pos[n] for n in changed]
         heapq.heapify(heap)
         done: set[int] = set()
-        updates: list[tuple[str, bool, Any, bool]] = []
+        updates: list[tuple[str, bool | None, Any, bool]] = []
         while heap:
             i = heapq.heappop(heap)
             if i in done:
@@ -177,7 +185,10 @@ class RunnerState:
             name, scope, parent, _plen, rel_fn, calc_fn, kind, _count = order[i]
             if scope or kind == 2:
                 for n, r, v, had in reversed(updates):  # undo, then do it all
-                    rel[n] = r
+                    if r is None:
+                        rel.pop(n, None)
+                    else:
+                        rel[n] = r
                     if had:
                         vals[n] = v
                     else:

@@ -158,7 +158,8 @@ def _specials(raw: Any, file: str, languages: list[str]) -> list[SpecialAnswer] 
                 row=i,
             )
         try:
-            code = int(item.get("code"))
+            raw = item.get("code")
+            code = raw if isinstance(raw, int) and not isinstance(raw, bool) else int(str(raw))
         except (TypeError, ValueError):
             raise QuestionnaireError(
                 "a special answer needs a whole-number code",
