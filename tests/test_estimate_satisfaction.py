@@ -135,3 +135,24 @@ def test_top_box_of_single_point(design: SurveyDesign) -> None:
     finally:
         del design.data["_t5"]
     assert np.isclose(t.get("s1", "top2box").estimate, m.estimate, rtol=1e-12)
+
+
+def test_with_replicate_weights(design: SurveyDesign) -> None:
+    from fieldsurvey.estimate import as_replicate
+
+    rep = as_replicate(SurveyDesign(design.data, ids="dnum", weights="pw"), "jk1")
+    t = satisfaction_summary(rep, ["s1", "s2"], by="stype")
+    assert t.method == "jk1"
+    for row in t:
+        assert np.isfinite(row.se) and row.se > 0
+        assert row.ci_low <= row.estimate <= row.ci_high
+
+
+def test_estimation_imports_no_presentation_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, fieldsurvey.estimate; "
+            "print(sorted(m for m in ('rich', 'textual', 'reportlab') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
