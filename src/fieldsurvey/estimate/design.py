@@ -66,7 +66,11 @@ class Stage:
     fraction
         The sampling fraction n / N per stratum (0 for N infinite; 1 without FPC).
     stratum_rows
-        The first row of every stratum (for labels in messages).
+        A row of every stratum (for labels in messages).
+    n_clusters, n_strata, n_parents
+        Counts of this stage's clusters and strata, and of the previous stage's clusters.
+    units_are_clusters
+        This is the last stage of the variance: its clusters are the finest units.
     """
 
     unit_cluster: np.ndarray
