@@ -80,3 +80,75 @@ def make(n_comm: int = 2, per: int = 120, size_m: float = 300.0, *, sample_n: in
     sample = sample.merge(df[["dwelling_id", "building", "unit", "floor", "door", "address"]],
                           on="dwelling_id", how="left")
     return frame, sample, gpd.GeoDataFrame(pd.DataFrame(bnds), crs="EPSG:4326")
+
+
+COMMUNITY_TYPES = ("示范类", "强基类", "创优类", "强基类")
+
+
+def make_store(path, *, n_comm: int = 4, per: int = 15, seed: int = 3, respond: float = 0.65):
+    """A merged-store stand-in with the example questionnaire, interviews and dispositions.
+
+    Respondents answer the satisfaction (d0-d12), participation (b1, b4) and needs
+    (c1-c11) items at random; other cases get a non-interview disposition. Returns the
+    sample and a weights table (``dwelling_id``, ``weight``) like ``fieldsurvey weights``
+    writes. The store is written without fsync (test speed only).
+    """
+    import datetime as dt
+    from pathlib import Path
+
+    from fieldsurvey.store import FieldStore
+
+    class Clock:
+        def __init__(self) -> None:
+            self.now = dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC)
+
+        def __call__(self) -> dt.datetime:
+            self.now += dt.timedelta(seconds=7)
+            return self.now
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(n_comm):
+        cid = f"4201{k + 1:02d}"
+        typ = COMMUNITY_TYPES[k % 4]
+        for i in range(per):
+            rows.append(dict(
+                stratum=typ, community_id=cid, dwelling_id=f"{cid}-{i:04d}", line=i + 1,
+                replicate=0, released=True, release_batch=0, segment=None,
+                kish_table=("A", "B1", "B2", "C", "D", "E1", "E2", "F")[i % 8], pi_1=0.5,
+                pi_2=per / 300, pi=0.5 * per / 300, base_weight=600 / per,
+                address=address(k, i // 12 + 1, 1, 101 + i % 12), building=str(i // 12 + 1),
+                unit="1", floor=str(i % 6 + 1), door=str(101 + i % 12), name=NAMES[k % 6],
+                street=STREETS[k % 3], type=typ))
+    sample = pd.DataFrame(rows)
+    st = FieldStore.create(path, survey_id="S1", device_id="central", interviewer="w1",
+                           clock=Clock())
+    st.connection.execute("PRAGMA synchronous=OFF")
+    form = Path(__file__).resolve().parents[1] / "src/fieldsurvey/questionnaires/resident_survey.yaml"
+    st.add_form(form.read_bytes(), form_id="resident_survey", version="1", filename=form.name)
+    staff = ("王芳", "李强", "张伟")
+    for k, who in enumerate(staff):
+        st.assign(sample.iloc[k::3], interviewer=who, form_id="resident_survey",
+                  form_version="1")
+    weights = []
+    for j, r in enumerate(sample.itertuples(index=False)):
+        who = staff[j % 3]
+        if rng.random() < respond:
+            uid = st.start_interview(r.dwelling_id, interviewer=who)
+            for q in [f"d{i}" for i in range(13)]:
+                st.set_answer(uid, q, int(rng.choice([1, 2, 3, 4, 5, 5, 4, 4, 8])), interviewer=who)
+            b1 = tuple(rng.choice(["1", "2", "3", "5", "6"], size=2, replace=False)) \
+                if rng.random() < 0.6 else ("0",)
+            st.set_answer(uid, "b1", b1, interviewer=who)
+            st.set_answer(uid, "b4", int(rng.integers(1, 6)), interviewer=who)
+            for c in range(1, 12):
+                top = 3 if c in (5, 7) else 4
+                ch = [str(x) for x in range(1, top) if rng.random() < 0.3]
+                st.set_answer(uid, f"c{c}", tuple(ch) if ch else ("0",), interviewer=who)
+            st.complete(uid, interviewer=who)
+            weights.append((r.dwelling_id, r.base_weight * rng.uniform(1.2, 1.8)))
+        else:
+            code = str(rng.choice(["2.111", "2.24", "4.61", "3.18", "2.24"]))
+            st.record_attempt(r.dwelling_id, code, interviewer=who)
+    st.close()
+    return sample, pd.DataFrame(weights, columns=["dwelling_id", "weight"])

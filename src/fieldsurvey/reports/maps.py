@@ -17,10 +17,8 @@ callers (and the tests) can check positions and the bar.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
-from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
 
 from fieldsurvey._atomic import atomic_path
@@ -53,6 +50,7 @@ from fieldsurvey.reports._layout import (
     plan_tiles,
 )
 from fieldsurvey.reports._mappage import MapPageSpec, draw_map_page
+from fieldsurvey.reports._pdf import binary_streams
 from fieldsurvey.reports.fonts import CJKFont, find_cjk_font
 from fieldsurvey.reports.sheets import SheetContext, draw_sheets
 
@@ -228,7 +226,7 @@ def draw_field_maps(
     )
     pages: list[PageInfo] = []
     notes: list[str] = []
-    with atomic_path(out) as tmp, _binary_streams():
+    with atomic_path(out) as tmp, binary_streams():
         c = Canvas(str(tmp), invariant=1, pageCompression=1)
         c.setTitle("fieldsurvey field maps" if lang == "en" else "抽样地图与入户接触记录表")
         c.setAuthor("fieldsurvey")
@@ -245,21 +243,6 @@ def draw_field_maps(
         c.save()
     return FieldMapsResult(path=Path(out), pages=tuple(pages), font=cjk, communities=tuple(ids),
                            notes=tuple(notes))
-
-
-@contextlib.contextmanager
-def _binary_streams() -> Iterator[None]:
-    """Write zlib streams without ASCII85 (7-bit) armour: smaller and far faster.
-
-    reportlab reads the switch from its global ``rl_config`` while pages are added, so
-    it is set for the duration of one document and restored afterwards.
-    """
-    old = rl_config.useA85
-    rl_config.useA85 = 0
-    try:
-        yield
-    finally:
-        rl_config.useA85 = old
 
 
 def _community_pages(c: Canvas, comm: Community, ctx: SheetContext, paper: str,

@@ -1,0 +1,132 @@
+"""Words of the analysis report in Chinese and English."""
+
+from __future__ import annotations
+
+__all__ = ["SAT_SHORT", "t"]
+
+#: Short names of the satisfaction items (QUESTIONNAIRE.md, section D).
+SAT_SHORT: dict[str, dict[str, str]] = {
+    "d0": {"zh": "总体满意度", "en": "Overall"},
+    "d1": {"zh": "物业服务", "en": "Property management"},
+    "d2": {"zh": "环境卫生", "en": "Sanitation"},
+    "d3": {"zh": "社会治安", "en": "Public order"},
+    "d4": {"zh": "停车与出行", "en": "Parking and transport"},
+    "d5": {"zh": "便民服务", "en": "Convenience services"},
+    "d6": {"zh": "养老服务", "en": "Elderly care"},
+    "d7": {"zh": "托育与儿童服务", "en": "Childcare"},
+    "d8": {"zh": "文体活动", "en": "Culture and sports"},
+    "d9": {"zh": "社区办事效率", "en": "Efficiency of the office"},
+    "d10": {"zh": "居民参与社区自治", "en": "Residents' self-governance"},
+    "d11": {"zh": "社区信息公开", "en": "Openness of information"},
+    "d12": {"zh": "社区工作者服务态度", "en": "Attitude of community workers"},
+}
+
+_METHOD_ZH = ("加权估计（最终权数 = 基础权数 × 无回答调整 × 校准）；方差按 Taylor 线性化，"
+              "分层、以社区为初级抽样单位（单一 PSU 的层按 adjust 规则处理）；95% 置信区间，"
+              "比例用 logit 区间，均值用 Wald 区间。")
+_METHOD_EN = ("Weighted estimates (final weight = base x nonresponse x calibration); Taylor-"
+              "linearised variances with strata and communities as primary sampling units (lonely "
+              "PSUs: adjust); 95% intervals, logit for proportions, Wald for means.")
+
+_T: dict[str, tuple[str, str]] = {
+    "title": ("社区居民需求、参与与满意度调查 分析报告",
+              "Community residents' needs, participation and satisfaction survey: report"),
+    "generated": ("生成日期：{date}　数据：{db}；权数：{weights}",
+                  "Date: {date}. Data: {db}; weights: {weights}"),
+    "summary": ("发放样本 {cases} 户，完成访问 {resp} 份（有效加权 {wresp} 份），"
+                "AAPOR 应答率 RR1 = {rr1}%，RR3 = {rr3}%。",
+                "{cases} households issued, {resp} interviews ({wresp} with a weight); AAPOR "
+                "response rate RR1 = {rr1}%, RR3 = {rr3}%."),
+    "method": ("方法：" + _METHOD_ZH, "Method: " + _METHOD_EN),
+    "font_note": ("字体：{font}", "Font: {font}"),
+    "notes": ("说明：{notes}", "Notes: {notes}"),
+    "figure": ("图{n}", "Figure {n}."),
+    "table": ("表{n}", "Table {n}."),
+    "base": ("基数：n = {n} 位受访者（加权总数 {N:,.0f}）。" + _METHOD_ZH,
+             "Base: n = {n} respondents (weighted total {N:,.0f}). " + _METHOD_EN),
+    "h_fieldwork": ("一、实地执行与应答", "1. Fieldwork and participation"),
+    "unweighted": ("未加权", "Unweighted"),
+    "base_weighted": ("按基础权数加权", "Base-weighted"),
+    "t_rates": ("AAPOR 最终处置分类与应答率（全部样本）",
+                "AAPOR final dispositions and outcome rates (all cases)"),
+    "rates_note": ("基数：已发放样本 {n} 户（每户一个最终处置代码）。I 完成，P 部分完成，R 拒访，"
+                   "NC 未接触，O 其他合格未访，UH/UO 合格性未知，NE 不合格。"
+                   "e = {e:.3f}（{basis}）。公式见 AAPOR Standard Definitions。",
+                   "Base: {n} issued cases (one final disposition each). I complete, P partial, "
+                   "R refusal, NC non-contact, O other, UH/UO unknown eligibility, NE not "
+                   "eligible. e = {e:.3f} ({basis}). Formulas: AAPOR Standard Definitions."),
+    "f_rr_by_community": ("各社区应答率 RR1", "Response rate RR1 by community"),
+    "f_rr_by_interviewer": ("各访员应答率 RR1", "Response rate RR1 by interviewer"),
+    "rr_note": ("未加权，RR1 = I /（I+P+R+NC+O+UH+UO）。",
+                "Unweighted; RR1 = I / (I+P+R+NC+O+UH+UO)."),
+    "t_by_community": ("各社区样本与应答率", "Cases and rates by community"),
+    "t_by_interviewer": ("各访员样本与应答率", "Cases and rates by interviewer"),
+    "rates_group_note": ("未加权；e 由全部样本估计。", "Unweighted; e estimated from all cases."),
+    "by_community": ("社区", "Community"),
+    "by_interviewer": ("访员", "Interviewer"),
+    "cases": ("样本户", "Cases"),
+    "interviews": ("完成访问", "Interviews"),
+    "h_weights": ("二、样本与权数", "2. The sample and the weights"),
+    "t_weights": ("最终权数的分布与设计效应", "Final weights: spread and design effect"),
+    "weights_note": ("Kish 设计效应 deff = 1 + CV²，有效样本量 = (Σw)² / Σw²（Kish 1965）。",
+                     "Kish's design effect deff = 1 + CV², effective n = (Σw)² / Σw² (Kish 1965)."),
+    "w_n": ("权数 > 0 的受访者", "Respondents with weight > 0"),
+    "w_total": ("权数总和（推及户数）", "Sum of weights (households represented)"),
+    "w_min": ("最小值", "Minimum"),
+    "w_median": ("中位数", "Median"),
+    "w_max": ("最大值", "Maximum"),
+    "w_ratio": ("最大值 / 中位数", "Maximum / median"),
+    "w_cv": ("变异系数 CV", "Coefficient of variation"),
+    "w_deff": ("Kish 设计效应 1 + CV²", "Kish deff 1 + CV²"),
+    "w_neff": ("有效样本量", "Effective sample size"),
+    "statistic": ("统计量", "Statistic"),
+    "value": ("数值", "Value"),
+    "f_weights": ("最终权数的分布", "Distribution of the final weights"),
+    "weight_axis": ("最终权数", "Final weight"),
+    "h_satisfaction": ("三、满意度", "3. Satisfaction"),
+    "missing_items": ("数据中没有 {items} 题，本节从略。",
+                      "The data have no items {items}; section left out."),
+    "f_sat": ("各方面满意比例（比较满意 + 非常满意）及 95% 置信区间",
+              "Share satisfied (4 + 5) by area, with 95% intervals"),
+    "sat_note": ("各题有效回答 {lo}–{hi} 人（“不了解”、不知道、拒答不计入）。",
+                 "Valid answers per item {lo}–{hi} ('don't know', refusals excluded)."),
+    "top2_axis": ("满意比例 %", "Share satisfied %"),
+    "composite": ("综合满意度指数（d1–d12）", "Composite index (d1–d12)"),
+    "t_sat": ("满意度：满意比例、平均分与 0–100 指数", "Satisfaction: share satisfied, mean, index"),
+    "sat_table_note": ("满意比例 % [95% CI]；平均分（标准误），1–5 分；指数 = (均值 − 1) / 4 × 100；"
+                       "deff 为满意比例的设计效应。",
+                       "Share % [95% CI]; mean (SE) on 1–5; index = (mean − 1) / 4 × 100; deff of "
+                       "the share."),
+    "item": ("项目", "Item"),
+    "top2": ("满意比例 % [95% CI]", "Share % [95% CI]"),
+    "mean_se": ("平均分（SE）", "Mean (SE)"),
+    "index": ("指数", "Index"),
+    "h_participation": ("四、社区参与", "4. Participation in community affairs"),
+    "f_part": ("过去 12 个月参加各类社区活动的比例", "Share taking part in each activity (past 12 months)"),
+    "prop_note": ("比例 %，95% logit 置信区间。", "Percent, 95% logit intervals."),
+    "willing": ("今后愿意参与社区公共事务（比较愿意 + 很愿意）的比例为 {p}%（95% CI {lo}–{hi}，n = {n}）。",
+                "Willing to take part in future (4 + 5): {p}% (95% CI {lo}–{hi}, n = {n})."),
+    "h_needs": ("五、居民需求排序", "5. Ranking of needs"),
+    "f_needs": ("{k} 项需求：需要社区帮助解决的家庭比例", "The {k} needs: share of households naming each"),
+    "t_needs": ("需求排序", "Needs ranked"),
+    "rank": ("排序", "Rank"),
+    "category": ("类别", "Category"),
+    "share_ci": ("比例 % [95% CI]", "Share % [95% CI]"),
+    "h_type": ("六、分社区类型的结果", "6. Results by community type"),
+    "f_type": ("各类型社区的综合满意度指数", "Composite satisfaction index by community type"),
+    "type_note": ("域估计（不删除 PSU）。", "Domain estimates (no PSU dropped)."),
+    "index_axis": ("综合满意度指数（0–100）", "Composite index (0–100)"),
+    "t_type": ("分社区类型的满意度", "Satisfaction by community type"),
+    "ctype": ("社区类型", "Community type"),
+    "index_ci": ("综合指数 [95% CI]", "Index [95% CI]"),
+    "overall_top2": ("总体满意比例 % [95% CI]", "Overall satisfied % [95% CI]"),
+    "weighted_n": ("加权户数", "Weighted total"),
+    "page": ("第 {p} 页", "Page {p}"),
+}
+
+
+def t(key: str, lang: str, **fmt: object) -> str:
+    """The text for ``key`` in ``lang`` (``zh``/``en``), formatted with ``fmt``."""
+    zh, en = _T[key]
+    s = zh if lang == "zh" else en
+    return s.format(**fmt) if fmt else s

@@ -1,0 +1,185 @@
+"""The analysis report (PDF): fieldwork and participation, the weights, and the results.
+
+:func:`write_report` reads a merged field store and the final weights, then writes a
+report that reads well in Chinese (or English): AAPOR outcome rates overall, by
+community and by interviewer; the spread of the weights with Kish's design effect;
+satisfaction by area with confidence intervals (chart and table); participation in
+community affairs; the ranking of the 31 needs; results by community type. Every figure
+states its base (n, weighted total) and method. Statistics come from
+:mod:`fieldsurvey.rates`, :mod:`fieldsurvey.weights` and :mod:`fieldsurvey.estimate`;
+this module only lays them out (platypus flowables, reportlab graphics charts).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import SimpleDocTemplate, Spacer
+
+from fieldsurvey._atomic import atomic_path
+from fieldsurvey.errors import InputError
+from fieldsurvey.progress import Progress, report
+from fieldsurvey.reports import _sections as sec
+from fieldsurvey.reports._pdf import binary_streams
+from fieldsurvey.reports._report_data import ReportData, load_report_data
+from fieldsurvey.reports._report_text import t
+from fieldsurvey.reports.fonts import CJKFont, find_cjk_font
+
+__all__ = ["ReportResult", "write_report"]
+
+_MARGIN = 18 * mm
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`write_report` wrote."""
+
+    path: Path
+    pages: int
+    font: CJKFont
+    cases: int
+    respondents: int
+    figures: int
+    tables: int
+    notes: tuple[str, ...]
+
+
+def _styles(font: str, lang: str) -> dict[str, ParagraphStyle]:
+    wrap = "CJK" if lang == "zh" else None
+    body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14, wordWrap=wrap,
+                          spaceAfter=4)
+    return {
+        "title": ParagraphStyle("title", parent=body, fontSize=17, leading=23, spaceAfter=8),
+        "h1": ParagraphStyle("h1", parent=body, fontSize=13, leading=18, spaceBefore=10,
+                             spaceAfter=6),
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=8, leading=11),
+        "caption": ParagraphStyle("caption", parent=body, fontSize=9, leading=12, spaceBefore=8,
+                                  spaceAfter=1),
+        "note": ParagraphStyle("note", parent=body, fontSize=7, leading=9.5, spaceAfter=3,
+                               textColor="#555555"),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9, spaceAfter=0),
+        "cellhead": ParagraphStyle("cellhead", parent=body, fontSize=7.5, leading=9,
+                                   spaceAfter=0),
+    }
+
+
+def _front(ctx: sec.Ctx, data: ReportData, date: str, font: CJKFont, title: str | None
+           ) -> list[Any]:
+    from fieldsurvey.rates import aapor_rates
+
+    lang = ctx.lang
+    rates = aapor_rates(data.cases, disposition="disposition").overall
+    out: list[Any] = [
+        ctx.p(title or t("title", lang), "title"),
+        ctx.p(t("generated", lang, date=date, db=Path(data.db).name,
+                weights=Path(data.weights_file).name), "small"),
+        Spacer(1, 4),
+        ctx.p(t("summary", lang, cases=len(data.cases),
+                resp=int(rates["I"] + rates["P"]), wresp=len(data.respondents),
+                rr1=sec._pct(rates["RR1"]), rr3=sec._pct(rates["RR3"]))),
+        ctx.p(t("method", lang), "small"),
+        ctx.p(t("font_note", lang, font=font.description), "small"),
+    ]
+    if data.notes:
+        out.append(ctx.p(t("notes", lang, notes="; ".join(data.notes)), "small"))
+    return out
+
+
+def write_report(
+    db: str | os.PathLike[str],
+    weights: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    lang: str = "zh",
+    font: str | os.PathLike[str] | CJKFont | None = None,
+    weight: str = "weight",
+    form: Any = None,
+    title: str | None = None,
+    date: str | None = None,
+    progress: Progress | None = None,
+) -> ReportResult:
+    """Write the analysis report of a survey as a PDF.
+
+    Parameters
+    ----------
+    db
+        The merged field store (``central.sqlite``).
+    weights
+        Final weights (CSV or Parquet from ``fieldsurvey weights``): ``dwelling_id`` (or
+        ``interview_uuid``) and the ``weight`` column; respondents with weight 0 are left out.
+    out
+        The PDF to write (atomically).
+    lang
+        ``"zh"`` or ``"en"``.
+    font
+        CJK font file, ``"STSong-Light"`` or a :class:`CJKFont`; default: discovered.
+    weight
+        Name of the weight column.
+    form
+        Questionnaire for the labels (default: the one pinned in the store).
+    title, date
+        Report title and date (defaults: the survey title, today).
+    progress
+        ``progress("report", done, total)`` callback, per section.
+
+    Returns
+    -------
+    ReportResult
+
+    Raises
+    ------
+    InputError, ColumnError, StoreError, EstimationError
+        For missing or unreadable inputs, weights that do not match the store, or a design
+        that cannot be estimated.
+    """
+    if lang not in ("zh", "en"):
+        raise InputError("unknown language", field="lang", expected="zh or en", got=repr(lang))
+    cjk = font if isinstance(font, CJKFont) else find_cjk_font(font)
+    data = load_report_data(db, weights, weight=weight, form=form, lang=lang)
+    design = data.design()
+    width = A4[0] - 2 * _MARGIN
+    ctx = sec.Ctx(lang=lang, font=cjk.name, width=width, styles=_styles(cjk.name, lang))
+    date = date or _dt.date.today().isoformat()
+    steps = [
+        lambda: _front(ctx, data, date, cjk, title),
+        lambda: sec.fieldwork(ctx, data),
+        lambda: sec.weights(ctx, data),
+        lambda: sec.satisfaction(ctx, data, design),
+        lambda: sec.participation(ctx, data, design),
+        lambda: sec.needs(ctx, data, design),
+        lambda: sec.by_type(ctx, data, design),
+    ]
+    story: list[Any] = []
+    for k, step in enumerate(steps):
+        report(progress, "report", k, len(steps))
+        story += step()
+    report(progress, "report", len(steps), len(steps))
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(cjk.name, 7.5)
+        canvas.drawCentredString(A4[0] / 2, 10 * mm, t("page", lang, p=doc.page))
+        canvas.restoreState()
+
+    pages = 0
+    with atomic_path(out) as tmp, binary_streams():
+        doc = SimpleDocTemplate(
+            str(tmp), pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,
+            bottomMargin=_MARGIN, title=title or t("title", lang), author="fieldsurvey",
+            subject=cjk.description, creator="fieldsurvey", keywords=["fieldsurvey", "report"],
+            invariant=1,
+        )
+        doc.build(story, onFirstPage=footer, onLaterPages=footer)
+        pages = doc.page
+    return ReportResult(path=Path(out), pages=pages, font=cjk, cases=len(data.cases),
+                        respondents=len(data.respondents), figures=ctx.figure, tables=ctx.table,
+                        notes=data.notes)
+
