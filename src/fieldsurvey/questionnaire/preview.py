@@ -32,6 +32,8 @@ def preview_text(form: Form, lang: str | None = None) -> str:
                 kind = "repeat" if isinstance(it, Repeat) else "section"
                 title = it.label.get(lang, d) or it.name
                 lines.append(f"{pad}== {title} ({kind} {it.name}) ==")
+                if it.hint:
+                    lines.append(f"{pad}   ({it.hint.get(lang, d)})")
                 if it.relevant is not None:
                     lines.append(f"{pad}   [if {it.relevant.source}]")
                 if isinstance(it, Repeat) and it.repeat_count is not None:
