@@ -12,12 +12,18 @@ can print a summary and the end-to-end test can check every output. Steps:
 6. simulate the fieldwork through the :class:`~fieldsurvey.store.FieldStore` API
    (:mod:`fieldsurvey.fieldsim`), release a reserve batch where a community falls short,
    and visit the released dwellings;
-7. merge the device stores into the central store (:func:`fieldsurvey.store.merge.merge_stores`).
+7. merge the device stores into the central store (:func:`fieldsurvey.store.merge.merge_stores`);
+8. compute the AAPOR rates overall, by community and by interviewer (:mod:`fieldsurvey.rates`);
+9. weight the respondents: base, eligibility, nonresponse, respondent selection, raking to
+   the district's sex and age-group margins, trimming (:mod:`fieldsurvey.analysis`);
+10. estimate satisfaction, participation and needs with design-based standard errors,
+    overall and by community type (:mod:`fieldsurvey.estimate`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass, field
 from importlib import resources
@@ -95,7 +101,8 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
 
     run = DemoRun(out=Path(out), seed=seed)
     run.out.mkdir(parents=True, exist_ok=True)
-    steps = ["district", "frame", "sample", "maps", "stores", "fieldwork", "merge"]
+    steps = ["district", "frame", "sample", "maps", "stores", "fieldwork", "merge", "rates",
+             "weights", "estimates"]
     total = len(steps)
 
     def step(i: int) -> None:
@@ -121,6 +128,12 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
     step(6)
     _merge_step(run, issued, progress)
     step(7)
+    cases = _rates_step(run, issued.central)
+    step(8)
+    weighted = _weights_step(run, sample, cases)
+    step(9)
+    _estimates_step(run, weighted)
+    step(10)
     return run
 
 
@@ -280,3 +293,80 @@ def _merge_step(run: DemoRun, issued: Any, progress: Progress | None) -> None:
     run.outputs["central store"] = issued.central
     run.figures["merge_conflicts"] = int(len(result.conflicts))
     run.notes.extend(result.log[-1:])
+
+
+def _write_json(path: Path, data: Any) -> None:
+    from fieldsurvey._atomic import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _write_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> None:
+    from fieldsurvey._atomic import atomic_write_text
+
+    atomic_write_text(path, "\ufeff" + frame.to_csv(index=index, lineterminator="\n"))
+
+
+def _rates_step(run: DemoRun, central: Path) -> pd.DataFrame:
+    from fieldsurvey.analysis import case_table
+    from fieldsurvey.rates.compute import aapor_rates
+
+    with _Timer(run, "rates"):
+        cases = case_table(central, reference_year=FIELD_START.year)
+        released = cases[cases["released"].astype(str).str.lower().isin(["true", "1"])] \
+            if "released" in cases.columns else cases
+        overall = aapor_rates(released)
+        tables = {"overall": overall.to_dict()}
+        frames = [overall.to_frame().assign(by="all")]
+        for by in ("community_id", "interviewer", "stratum"):
+            t = aapor_rates(released, by=by)
+            tables[by] = t.to_dict()
+            frames.append(t.to_frame().assign(by=by))
+        _write_json(run.out / "rates.json", tables)
+        _write_csv(run.out / "rates.csv", pd.concat(frames).rename_axis("group").reset_index(),
+                   index=False)
+    run.outputs["rates"] = run.out / "rates.json"
+    o = overall.overall
+    run.figures["response_rate_RR3"] = f"{float(o['RR3']):.1%}"
+    run.figures["cooperation_COOP1"] = f"{float(o['COOP1']):.1%}"
+    run.figures["refusal_REF1"] = f"{float(o['REF1']):.1%}"
+    run.figures["contact_CON1"] = f"{float(o['CON1']):.1%}"
+    return cases
+
+
+def _weights_step(run: DemoRun, sample: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    from fieldsurvey.analysis import final_weights
+    from fieldsurvey.weights.io import read_margins
+
+    with _Timer(run, "weights"):
+        result = final_weights(sample, cases, read_margins(run.out / "maps" / "margins.csv"))
+        weighted = result.cases
+        keep = [c for c in ("dwelling_id", "community_id", "stratum", "interviewer",
+                            "disposition", "base_weight", "weight_class", "f_eligibility",
+                            "f_nonresponse", "f_person", "f_calibration", "weight", "sex",
+                            "age_group") if c in weighted.columns]
+        _write_csv(run.out / "weights.csv", weighted[keep])
+        _write_json(run.out / "weights.json", result.to_dict())
+    run.outputs["weights"] = run.out / "weights.csv"
+    d = result.diagnostics
+    run.figures["respondents"] = int(d.n_positive)
+    run.figures["weighting_effect_kish"] = round(float(d.deff), 3)
+    run.figures["effective_sample_size"] = round(float(d.n_effective), 1)
+    return weighted
+
+
+def _estimates_step(run: DemoRun, weighted: pd.DataFrame) -> None:
+    from fieldsurvey.analysis import headline_estimates
+    from fieldsurvey.questionnaire import load_form
+
+    with _Timer(run, "estimates"):
+        head = headline_estimates(weighted, form=load_form(demo_form_path()))
+        _write_csv(run.out / "estimates.csv", head.table)
+        _write_json(run.out / "estimates.json", head.table.to_dict(orient="records"))
+    run.outputs["estimates"] = run.out / "estimates.csv"
+    idx = head.get("satisfaction_index", "index")
+    run.figures["satisfaction_index"] = (
+        f"{idx['estimate']:.1f} (95% CI {idx['ci_low']:.1f}-{idx['ci_high']:.1f})")
+    part = head.get("participated", "mean")
+    run.figures["took_part_in_community_affairs"] = (
+        f"{part['estimate']:.1%} (95% CI {part['ci_low']:.1%}-{part['ci_high']:.1%})")
