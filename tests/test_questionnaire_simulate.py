@@ -74,3 +74,11 @@ def test_impossible_required_question_is_reported(tmp_path) -> None:  # type: ig
     )
     with pytest.raises(QuestionnaireError, match="no acceptable answer"):
         simulate_interview(load_form(path), 0)
+
+
+@pytest.mark.parametrize("name", ["MCH_v1.xlsx", "tutorial.xls"])
+def test_real_public_forms_run_to_the_end(shared_data, name: str) -> None:  # type: ignore[no-untyped-def]
+    form = load_form(shared_data / "questionnaires" / name)
+    for seed in range(3):
+        r = simulate_interview(form, seed, skip_optional_rate=0.0, clock=lambda: TODAY)
+        assert r.is_complete and len(r.records()) >= 3
