@@ -47,11 +47,15 @@ def test_frame_columns_and_community_attributes(inputs: tuple[Path, Path]) -> No
     assert f["x"].iloc[0] == pytest.approx(pt.x) and f["y"].iloc[0] == pytest.approx(pt.y)
 
 
-def test_frame_sorted_by_community_and_order(inputs: tuple[Path, Path]) -> None:
+def test_rows_in_listing_order_with_order_per_community(inputs: tuple[Path, Path]) -> None:
     f = build_frame(*inputs).frame
+    assert f["source_row"].tolist() == list(range(1, len(f) + 1))
     for _, g in f.groupby("community_id"):
-        assert g["order"].tolist() == list(range(len(g)))
-    assert f["community_id"].iloc[-1] is None or pd.isna(f["community_id"].iloc[-1])
+        assert sorted(g["order"].tolist()) == list(range(len(g)))
+    c1 = f[f["community_id"] == "C1"].sort_values("order")
+    runs = (c1["building"] != c1["building"].shift()).sum()
+    assert runs == c1["building"].nunique()  # each building's dwellings are contiguous
+    assert f.loc[f["community_id"].isna(), "order"].tolist() == [0]
 
 
 def test_clashing_community_attribute_is_prefixed(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from fieldsurvey._atomic import atomic_write_text
 from fieldsurvey.errors import InputError
 from fieldsurvey.frame.assign import PreparedBoundaries, assign_chunk, prepare
 from fieldsurvey.frame.files import FrameResult, write_frame, write_gpkg
-from fieldsurvey.frame.order import geographic_order
+from fieldsurvey.frame.order import Factors, geographic_order
 from fieldsurvey.frame.qa import QAReport, run_checks
 from fieldsurvey.io.boundaries import Boundaries, read_boundaries
 from fieldsurvey.io.columns import load_mapping
@@ -253,7 +253,8 @@ def build_frame(
     b, listing, prepared = _prepare_inputs(boundaries, dwellings, opts, progress)
     frame = _assign(listing, prepared, chunk_size, progress)
     report(progress, "self-check", 0, 1)
-    qa = run_checks(frame, b, prepared, size_field=size_field,
+    factors: Factors = {}
+    qa = run_checks(frame, b, prepared, size_field=size_field, factors=factors,
                     coverage_tolerance=coverage_tolerance, vacancy_threshold=vacancy_threshold)
     report(progress, "self-check", 1, 1)
     fp, record = fingerprint_inputs({"boundaries": boundaries if isinstance(boundaries, (str, Path))
@@ -274,7 +275,7 @@ def build_frame(
         )
     if _check_only:
         return FrameResult(gpd.GeoDataFrame(frame), qa, fp, prepared.projected_crs, meta)
-    result = _finish(frame, b, prepared, qa, fp, meta, progress)
+    result = _finish(frame, b, prepared, qa, fp, meta, progress, factors)
     if out is not None:
         report(progress, "write frame", 0, 1)
         write_frame(result, out)
@@ -285,11 +286,13 @@ def build_frame(
 
 
 def _finish(frame: pd.DataFrame, b: Boundaries, prepared: PreparedBoundaries, qa: QAReport,
-            fp: str, meta: dict[str, Any], progress: Progress | None) -> FrameResult:
+            fp: str, meta: dict[str, Any], progress: Progress | None, factors: Factors) -> FrameResult:
+    # Rows stay in listing order (source_row ascending, easy to check against the input);
+    # ``order`` gives the geographic order within each community.
     report(progress, "order", 0, 1)
-    perm, order = geographic_order(frame, prepared.projected_bounds)
-    frame = frame.iloc[perm].reset_index(drop=True)
-    frame["order"] = order[perm]
+    _, order = geographic_order(frame, prepared.projected_bounds, factors)
+    frame = frame.reset_index(drop=True)
+    frame["order"] = order
     report(progress, "order", 1, 1)
     codes = frame["community_index"].to_numpy()
     base = [c for c in FRAME_COLUMNS if c != "geometry"]

@@ -42,7 +42,8 @@ class FrameResult:
     Attributes
     ----------
     frame
-        One row per dwelling, sorted by community and ``order``; columns
+        One row per dwelling, in listing order (sort by ``community_id`` and ``order``
+        for the geographic order); columns
         :data:`fieldsurvey.schema.FRAME_COLUMNS` then the community attributes, then the
         listing's other columns; geometry = WGS 84 points (None without coordinates).
     qa
@@ -100,8 +101,12 @@ def write_frame(result: FrameResult, path: str | Path) -> Path:
             "qa": result.qa.to_dict()}
     meta[META_KEY] = json.dumps(info, ensure_ascii=False, default=str).encode()
     table = table.replace_schema_metadata(meta)
+    # dictionary pages pay off for the repetitive columns only (ids, addresses and
+    # coordinates are nearly unique, and trying a dictionary on them costs time)
+    unique_ish = {"dwelling_id", "address", "lon", "lat", "x", "y", "geometry", "source_row", "order"}
+    dictionary = [c for c in table.column_names if c not in unique_ish]
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="snappy")
+        pq.write_table(table, tmp, compression="snappy", use_dictionary=dictionary)
     return Path(path)
 
 

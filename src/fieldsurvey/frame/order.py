@@ -18,11 +18,12 @@ stratification (the approach of GRTS and of "snake" listing orders).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["geographic_order", "group_codes", "hilbert_index", "natural_key", "natural_ranks"]
+__all__ = ["Factors", "factorize_column", "geographic_order", "group_codes", "hilbert_index", "natural_key", "natural_ranks"]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -76,12 +77,27 @@ def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
     )
 
 
-def natural_ranks(values: pd.Series) -> np.ndarray:
+Factors = dict[str, tuple[np.ndarray, Any]]
+
+
+def factorize_column(frame: pd.DataFrame, column: str, cache: Factors | None = None) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(frame[column])`` (missing -> -1), remembered in ``cache`` when given,
+    so the self-check and the order do not hash the same text column twice."""
+    if cache is not None and column in cache:
+        return cache[column]
+    result = pd.factorize(frame[column], use_na_sentinel=True)
+    if cache is not None:
+        cache[column] = result
+    return result
+
+
+def natural_ranks(values: pd.Series, factors: tuple[np.ndarray, Any] | None = None) -> np.ndarray:
     """Rank of each value in natural order (ties share a rank; missing values last).
 
     Only the distinct values are sorted in Python, so this is fast on big listings.
+    ``factors`` is ``pd.factorize(values)`` when already computed.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factors if factors is not None else pd.factorize(values, use_na_sentinel=True)
     if len(uniques) == 0:
         return np.zeros(len(values), dtype=np.int64)
     ordered = sorted(range(len(uniques)), key=lambda i: natural_key(str(uniques[i])))
@@ -92,7 +108,7 @@ def natural_ranks(values: pd.Series) -> np.ndarray:
 
 
 def geographic_order(
-    frame: pd.DataFrame, bounds: tuple[float, float, float, float]
+    frame: pd.DataFrame, bounds: tuple[float, float, float, float], factors: Factors | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sort permutation and 0-based order within community.
 
@@ -103,6 +119,8 @@ def geographic_order(
         ``x``, ``y`` (projected, NaN when missing) and ``source_row``.
     bounds
         Projected bounds of all community polygons.
+    factors
+        Cache of column factorizations shared with the self-check.
 
     Returns
     -------
@@ -113,9 +131,11 @@ def geographic_order(
     n = len(frame)
     community = pd.factorize(frame["community_id"], use_na_sentinel=True, sort=True)[0]
     community = np.where(community < 0, community.max(initial=0) + 1, community)
-    building, names = pd.factorize(frame["building"], use_na_sentinel=True)
+    cache: Factors = {} if factors is None else factors
+    f = {c: factorize_column(frame, c, cache) for c in ("compound", "building", "unit", "floor", "door")}
+    building, names = f["building"]
     building = np.where(building < 0, len(names) + np.arange(n), building)  # alone: own building
-    bcode = group_codes(community, frame["compound"], building)
+    bcode = group_codes(community, f["compound"][0], building)
     x = frame["x"].to_numpy(dtype=float)
     y = frame["y"].to_numpy(dtype=float)
     ok = np.isfinite(x) & np.isfinite(y)
@@ -127,12 +147,12 @@ def geographic_order(
     h = hilbert_index(bx, by, bounds)[bcode]
     perm = np.lexsort((
         frame["source_row"].to_numpy(),
-        natural_ranks(frame["door"]),
-        natural_ranks(frame["floor"]),
-        natural_ranks(frame["unit"]),
+        natural_ranks(frame["door"], f["door"]),
+        natural_ranks(frame["floor"], f["floor"]),
+        natural_ranks(frame["unit"], f["unit"]),
         bcode,
-        natural_ranks(frame["building"]),
-        natural_ranks(frame["compound"]),
+        natural_ranks(frame["building"], f["building"]),
+        natural_ranks(frame["compound"], f["compound"]),
         h,
         community,
     ))

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import shapely
 
 from fieldsurvey.frame.assign import PreparedBoundaries
-from fieldsurvey.frame.order import group_codes
+from fieldsurvey.frame.order import Factors, factorize_column, group_codes
 from fieldsurvey.io.boundaries import Boundaries
 
 __all__ = ["CHECKS", "Check", "QAReport", "run_checks"]
@@ -266,6 +266,7 @@ def run_checks(
     coverage_tolerance: float = 0.10,
     vacancy_threshold: float = 0.30,
     overlap_min_area: float = 1.0,
+    factors: Factors | None = None,
 ) -> QAReport:
     """Run every check on an assigned frame.
 
@@ -283,6 +284,8 @@ def run_checks(
         Flag communities with |coverage - 1| above, or vacancy above, these.
     overlap_min_area
         Overlaps smaller than this (m^2) are digitising noise and ignored.
+    factors
+        Cache of column factorizations, shared with the geographic order.
     """
     f = frame.reset_index(drop=True) if not isinstance(frame.index, pd.RangeIndex) else frame
     flag = {k: f[k].to_numpy(dtype=bool) for k in (
@@ -307,7 +310,8 @@ def run_checks(
     has_pt = ~flag["missing_coordinates"]
     lon7 = np.round(f["lon"].to_numpy(dtype=float), 7)
     lat7 = np.round(f["lat"].to_numpy(dtype=float), 7)
-    dup_pt = _duplicates([lon7, lat7, f["unit"], f["floor"], f["door"]], has_pt)
+    ufd = [factorize_column(f, c, factors)[0] for c in ("unit", "floor", "door")]
+    dup_pt = _duplicates([lon7, lat7, *ufd], has_pt)
     checks.append(_check("duplicate_point", dup_pt.sum(), _row_examples(f, dup_pt, ("lon", "lat"))))
     checks.append(_check("community_mismatch", flag["community_mismatch"].sum(),
                          _row_examples(f, flag["community_mismatch"], ("listed_community_id",))))

@@ -38,7 +38,7 @@ from fieldsurvey.io.boundaries import read_vector
 from fieldsurvey.io.columns import load_mapping, match_columns
 from fieldsurvey.io.coords import COORD_SYSTEMS, to_wgs84
 from fieldsurvey.io.crs import crs_label, parse_crs
-from fieldsurvey.io.encoding import decode_text, detect_encoding, normalise_encoding
+from fieldsurvey.io.encoding import decode_text, detect_encoding
 from fieldsurvey.io.footprints import expand_footprints
 from fieldsurvey.schema import WGS84
 
@@ -90,21 +90,17 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
-    data = path.read_bytes()
-    if not re.search(rb"[^\s\xef\xbb\xbf]", data[:65536]):
-        raise InputError("the listing file is empty", file=path,
-                         hint="Export the listing again and check the copy")
-    codec = detect_encoding(data, file=path) if encoding is None else normalise_encoding(
-        encoding, file=path)
-    if codec in ("utf-8", "utf-8-sig") and encoding is None:
-        payload = data[3:] if data.startswith(codecs.BOM_UTF8) else data  # valid, as detected
-    else:
-        text, codec = decode_text(data, codec, file=path)
-        payload = text.encode()
-        del text
+class _NotUtf8(Exception):
+    """The bytes are not UTF-8 (raised inside the fast path, never to the user)."""
+
+
+def _parse_csv(payload: bytes, path: Path) -> tuple[pa.Table, list[str]]:
+    """Parse UTF-8 CSV bytes with every column as text (Arrow checks the UTF-8)."""
     end = payload.find(b"\n")
-    first = payload[: end if end >= 0 else len(payload)].decode("utf-8").rstrip("\r")
+    try:
+        first = payload[: end if end >= 0 else len(payload)].decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
     delimiter = max((",", "\t", ";"), key=first.count)
     header = _unique_names(next(csv.reader([first], delimiter=delimiter)))
     try:
@@ -117,9 +113,40 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
                 quoted_strings_can_be_null=True),
         )
     except pa.ArrowInvalid as exc:
+        if "utf8" in str(exc).lower():
+            raise _NotUtf8 from None
         raise InputError("the CSV cannot be parsed (a row has the wrong number of fields?)",
                          file=path, got=" ".join(str(exc).split())[:200],
                          hint="Open the file, fix that row (quotes, stray separators), save again") from None
+    return table, header
+
+
+def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
+    data = path.read_bytes()
+    if not re.search(rb"[^\s\xef\xbb\xbf]", data[:65536]):
+        raise InputError("the listing file is empty", file=path,
+                         hint="Export the listing again and check the copy")
+    table = None
+    if encoding is None:  # fast path: most files are UTF-8, and Arrow validates as it parses
+        bom = data.startswith(codecs.BOM_UTF8)
+        try:
+            table, header = _parse_csv(data[3:] if bom else data, path)
+            codec = "utf-8-sig" if bom else "utf-8"
+        except _NotUtf8:
+            detect_encoding(data, file=path)  # GBK, or an error naming the row
+        except InputError:
+            try:  # a malformed row: report bad text first, if that is the real fault
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                detect_encoding(data, file=path)
+            else:
+                raise
+    if table is None:
+        text, codec = decode_text(data, encoding or detect_encoding(data, file=path), file=path)
+        try:
+            table, header = _parse_csv(text.encode(), path)
+        except _NotUtf8:  # pragma: no cover - re-encoded text is always UTF-8
+            raise AssertionError("re-encoded text is not UTF-8") from None
     if table.num_rows == 0:
         raise InputError("the listing has a header but no rows", file=path,
                          got=f"the columns {', '.join(header)}", hint="Give the filled-in listing")
