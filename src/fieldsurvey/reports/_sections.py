@@ -74,6 +74,16 @@ class Ctx:
         return tab
 
 
+_MAX_ROWS = 45  # bars per drawing: a drawing cannot break across pages
+
+
+def _chart(caption: list[Any], rows: Sequence[BarRow], ctx: Ctx, **kw: Any) -> list[Any]:
+    """Caption kept with the chart; long charts cut into page-sized drawings."""
+    chunks = [rows[i:i + _MAX_ROWS] for i in range(0, max(len(rows), 1), _MAX_ROWS)]
+    drawings = [hbar_chart(c, width=ctx.width, font=ctx.font, **kw) for c in chunks]
+    return [KeepTogether([*caption, drawings[0]]), *drawings[1:]]
+
+
 def _esc(s: str) -> str:
     return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -119,8 +129,8 @@ def fieldwork(ctx: Ctx, data: ReportData) -> list[Any]:
         chart_rows: list[BarRow] = [(lab, 100 * float(g.loc[i, "RR1"]), np.nan, np.nan)
                                     for lab, i in zip(label, g.index, strict=True)]
         out.append(Spacer(1, 6))
-        out += ctx.caption("figure", t(f"f_rr_{key}", lang), t("rr_note", lang))
-        out.append(hbar_chart(chart_rows, width=ctx.width, font=ctx.font, axis_label="RR1 %"))
+        cap = ctx.caption("figure", t(f"f_rr_{key}", lang), t("rr_note", lang))
+        out += _chart(cap, chart_rows, ctx, axis_label="RR1 %")
         rows = [[lab, int(g.loc[i, "n"]), int(g.loc[i, "I"] + g.loc[i, "P"]),
                  *(_pct(g.loc[i, r]) for r in RATES)] for lab, i in zip(label, g.index, strict=True)]
         out += ctx.caption("table", t(f"t_{key}", lang), t("rates_group_note", lang))
@@ -153,9 +163,9 @@ def weights(ctx: Ctx, data: ReportData) -> list[Any]:
     )]
     out += ctx.caption("table", t("t_weights", lang), t("weights_note", lang))
     out.append(ctx.table_of([t("statistic", lang), t("value", lang)], rows, [0.5, 0.25]))
-    out += ctx.caption("figure", t("f_weights", lang), _base(ctx, data))
-    out.append(histogram(w, width=ctx.width, height=120, font=ctx.font,
-                         axis_label=t("weight_axis", lang)))
+    cap = ctx.caption("figure", t("f_weights", lang), _base(ctx, data))
+    out.append(KeepTogether([*cap, histogram(w, width=ctx.width, height=120, font=ctx.font,
+                                             axis_label=t("weight_axis", lang))]))
     return out
 
 
@@ -183,9 +193,9 @@ def satisfaction(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
     chart = [(_sat_label(v, lang), 100 * top.loc[v, "estimate"], 100 * top.loc[v, "ci_low"],
               100 * top.loc[v, "ci_high"]) for v in order]
     n_min, n_max = int(top["n"].min()), int(top["n"].max())
-    out += ctx.caption("figure", t("f_sat", lang), _base(ctx, data) + " " +
-                       t("sat_note", lang, lo=n_min, hi=n_max))
-    out.append(hbar_chart(chart, width=ctx.width, font=ctx.font, axis_label=t("top2_axis", lang)))
+    cap = ctx.caption("figure", t("f_sat", lang), _base(ctx, data) + " " +
+                      t("sat_note", lang, lo=n_min, hi=n_max))
+    out += _chart(cap, chart, ctx, axis_label=t("top2_axis", lang))
     rows = [[_sat_label(v, lang),
              f"{_pct(top.loc[v, 'estimate'])} [{_pct(top.loc[v, 'ci_low'])}, {_pct(top.loc[v, 'ci_high'])}]",
              f"{mean.loc[v, 'estimate']:.2f} ({mean.loc[v, 'se']:.2f})",
@@ -242,9 +252,9 @@ def participation(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
     labels = {c: _choice(data.variable_labels.get(c, c)) for c in cols}
     chart = [(labels[c], 100 * df.loc[c, "estimate"], 100 * df.loc[c, "ci_low"],
               100 * df.loc[c, "ci_high"]) for c in cols]
-    out += ctx.caption("figure", t("f_part", lang), _base(ctx, data, int(df["n"].max())) + " " +
-                       t("prop_note", lang))
-    out.append(hbar_chart(chart, width=ctx.width, font=ctx.font, axis_label="%"))
+    cap = ctx.caption("figure", t("f_part", lang), _base(ctx, data, int(df["n"].max())) + " " +
+                      t("prop_note", lang))
+    out += _chart(cap, chart, ctx, axis_label="%")
     if "b4" in data.respondents.columns:
         from fieldsurvey.estimate import satisfaction_items
 
@@ -269,10 +279,9 @@ def needs(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
         chart.append((f"{rank}. {item}", 100 * r["estimate"], 100 * r["ci_low"], 100 * r["ci_high"]))
         rows.append([rank, cat, item, f"{_pct(r['estimate'])} [{_pct(r['ci_low'])}, "
                      f"{_pct(r['ci_high'])}]", int(r["n"])])
-    out += ctx.caption("figure", t("f_needs", lang, k=len(cols)),
-                       _base(ctx, data, int(df["n"].max())) + " " + t("prop_note", lang))
-    out.append(hbar_chart(chart, width=ctx.width, font=ctx.font, axis_label="%", row_h=11.5,
-                          label_frac=0.5))
+    cap = ctx.caption("figure", t("f_needs", lang, k=len(cols)),
+                      _base(ctx, data, int(df["n"].max())) + " " + t("prop_note", lang))
+    out += _chart(cap, chart, ctx, axis_label="%", row_h=11.5, label_frac=0.5)
     out += ctx.caption("table", t("t_needs", lang), t("prop_note", lang))
     out.append(ctx.table_of([t("rank", lang), t("category", lang), t("item", lang),
                              t("share_ci", lang), "n"], rows, [0.07, 0.2, 0.45, 0.18, 0.08],
@@ -307,9 +316,8 @@ def by_type(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
                 d0 = f"{_pct(m.iloc[0]['estimate'])} [{_pct(m.iloc[0]['ci_low'])}, {_pct(m.iloc[0]['ci_high'])}]"
         rows.append([typ, f"{r['estimate']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]", d0,
                      int(r["n"]), f"{wsum:,.0f}"])
-    out += ctx.caption("figure", t("f_type", lang), _base(ctx, data) + " " + t("type_note", lang))
-    out.append(KeepTogether([hbar_chart(chart, width=ctx.width, font=ctx.font,
-                                        axis_label=t("index_axis", lang), label_frac=0.25)]))
+    cap = ctx.caption("figure", t("f_type", lang), _base(ctx, data) + " " + t("type_note", lang))
+    out += _chart(cap, chart, ctx, axis_label=t("index_axis", lang), label_frac=0.25)
     out += ctx.caption("table", t("t_type", lang), t("type_note", lang))
     out.append(ctx.table_of([t("ctype", lang), t("index_ci", lang), t("overall_top2", lang), "n",
                              t("weighted_n", lang)], rows, [0.2, 0.25, 0.25, 0.1, 0.15]))
