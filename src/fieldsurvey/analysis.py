@@ -50,21 +50,47 @@ NEED_QUESTIONS: tuple[str, ...] = tuple(f"c{i}" for i in range(1, 12))
 RESPONDENT_CODES = ("1.1", "1.2")
 
 
-def case_table(store: str | Path, *, reference_year: int) -> pd.DataFrame:
+def case_table(store: str | Path, *, reference_year: int, min_age: int = 18) -> pd.DataFrame:
     """One row per case of a merged store with answers, ``sex`` and ``age_group``.
 
-    ``age_group`` is computed from the year of birth (``a2``) at ``reference_year``; the
-    respondent's sex is ``a1`` (1 male, 2 female).
+    The respondent's sex is ``a1`` (1 male, 2 female) and the age is computed from the
+    year of birth (``a2``) at ``reference_year``. When an interview broke off before
+    those questions, or they got a special answer, the selected person's sex and age
+    are taken from the household roster recorded for the respondent selection, so
+    every respondent can be calibrated (the column ``calibration_source`` says which).
     """
+    from fieldsurvey.store.store import FieldStore
     from fieldsurvey.weights.io import read_store_cases
 
     cases = read_store_cases(store, answers=True)
-    if "a1" in cases.columns:
-        cases["sex"] = cases["a1"].astype("string").map({"1": "male", "2": "female"})
-    if "a2" in cases.columns:
-        age = reference_year - pd.to_numeric(cases["a2"], errors="coerce")
-        age = age.where(age >= 0)
-        cases["age"] = age
+    sex = (cases["a1"].astype("string").map({"1": "male", "2": "female"})
+           if "a1" in cases.columns else pd.Series(pd.NA, index=cases.index, dtype="string"))
+    age = (reference_year - pd.to_numeric(cases["a2"], errors="coerce")
+           if "a2" in cases.columns else pd.Series(np.nan, index=cases.index))
+    age = age.where((age >= 0) & (age < 130))
+    # A year of birth gives the age to within a year; respondents are adults by design,
+    # so "17" from a 2009 birth year at reference year 2026 is an 18-year-old.
+    age = age.where(~((age >= min_age - 1) & (age < min_age)), float(min_age))
+    source = pd.Series("answers", index=cases.index, dtype="string")
+    need = (sex.isna() | age.isna()) & cases["chosen_line"].notna() if "chosen_line" in cases else None
+    if need is not None and need.any():
+        with FieldStore.open(store, readonly=True) as st:
+            for i in np.flatnonzero(need.to_numpy()):
+                row = cases.iloc[i]
+                line = int(row["chosen_line"])
+                person = next((m for m in st.roster(str(row["dwelling_id"]))
+                               if m["line"] == line), None)
+                if person is None:
+                    continue
+                if pd.isna(sex.iloc[i]) and person.get("sex") in ("male", "female"):
+                    sex.iloc[i] = person["sex"]
+                if pd.isna(age.iloc[i]) and person.get("age") is not None:
+                    age.iloc[i] = float(person["age"])
+                source.iloc[i] = "roster"
+    cases["sex"] = sex
+    cases["age"] = age
+    cases["calibration_source"] = source
+    if len(cases):
         bins = [g[1] - 1 for g in AGE_GROUPS] + [AGE_GROUPS[-1][2]]
         cases["age_group"] = pd.cut(age, bins, labels=[g[0] for g in AGE_GROUPS]).astype("string")
     return cases
