@@ -168,3 +168,10 @@ def test_attempt_history_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["rates", "--dispositions", str(f)]) == 2
     err = capsys.readouterr().err
     assert "row 4, field 'dwelling_id'" in err and "final disposition per case" in err
+
+
+def test_error_row_counts_unreleased_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "cases.csv"
+    f.write_text("disposition,released\n3.11,False\n1.1,True\n9.9,True\n", encoding="utf-8")
+    assert main(["rates", "--dispositions", str(f)]) == 2
+    assert "row 4, field 'disposition'" in capsys.readouterr().err

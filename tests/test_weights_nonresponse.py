@@ -175,7 +175,7 @@ def test_person_factor_all_or_none() -> None:
     partial.loc[first, "n_eligible"] = None
     with pytest.raises(WeightingError, match="no within-household selection") as exc:
         weight_sample(sample, partial, margins=margins, min_respondents=15)
-    assert exc.value.field == "n_eligible"
+    assert exc.value.field == "n_eligible" and exc.value.row == first + 2
 
 
 def test_collapsing_within_strata() -> None:
@@ -195,3 +195,23 @@ def test_collapsing_within_strata() -> None:
     d.loc[0, "stratum"] = "s2"
     with pytest.raises(WeightingError, match="several values of 'stratum'"):
         adjust_nonresponse(d, classes="c", within="stratum")
+
+
+def test_chain_errors_name_the_file_and_row_of_the_mistake() -> None:
+    sample, cases = _sample_and_cases()
+    cases = cases.iloc[::-1].reset_index(drop=True)  # another order than the sample's
+    margins = {"sex": {"m": 4000.0, "f": 4200.0}}
+    k = int(cases.index[cases["disposition"] == "1.1"][3])
+    bad = cases.copy()
+    bad.loc[k, "sex"] = None
+    with pytest.raises(WeightingError, match="no value of 'sex'") as exc:
+        weight_sample(sample, bad, margins=margins, min_respondents=15,
+                      sample_file="sample.csv", cases_file="cases.csv")
+    assert (exc.value.file, exc.value.row) == ("cases.csv", k + 2)
+    bad_sample = sample.drop(columns="base_weight")
+    j = int(bad_sample.index[bad_sample["dwelling_id"] == "C03-010"][0])
+    bad_sample.loc[j, "pi"] = 0.0
+    with pytest.raises(WeightingError, match="outside") as exc:
+        weight_sample(bad_sample, cases, margins=margins, min_respondents=15,
+                      sample_file="sample.csv", cases_file="cases.csv")
+    assert (exc.value.file, exc.value.row, exc.value.field) == ("sample.csv", j + 2, "pi")

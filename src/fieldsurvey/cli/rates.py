@@ -6,13 +6,14 @@ import argparse
 import io
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fieldsurvey._atomic import atomic_write_text
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.errors import ColumnError, FieldsurveyError, InputError
 from fieldsurvey.rates import COUNT_NAMES, RATE_NAMES, RateTable, aapor_rates
 
 HELP = "AAPOR response, cooperation, refusal and contact rates (overall and by group)"
@@ -161,11 +162,16 @@ def run(args: argparse.Namespace) -> int:
     by = _resolve_by(data, args.by, file)
     if args.e_by_group and args.e is not None:
         raise InputError("--e-by-group estimates e, so it cannot go with --e", field="--e")
-    table = aapor_rates(
-        data, disposition=args.disposition_col, by=by,
-        weights=args.weight_col if args.weighted else None, e=args.e,
-        e_by_group=args.e_by_group, file=file,
-    )
+    try:
+        table = aapor_rates(
+            data, disposition=args.disposition_col, by=by,
+            weights=args.weight_col if args.weighted else None, e=args.e,
+            e_by_group=args.e_by_group, file=file,
+        )
+    except FieldsurveyError as err:  # a position among the kept rows -> the file's row
+        if err.row is None or dropped == 0:
+            raise
+        raise replace(err, row=int(data.index[err.row - 2]) + 2) from None
     if dropped:
         print(f"fieldsurvey rates: {dropped} reserve line(s) not released were left out.",
               file=sys.stderr)

@@ -17,13 +17,13 @@ store does for a case with no attempt.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, WeightingError
+from fieldsurvey.errors import ColumnError, FieldsurveyError, WeightingError
 from fieldsurvey.weights.base import base_weights
 from fieldsurvey.weights.calibrate import CalibrationResult, poststratify, rake
 from fieldsurvey.weights.diagnostics import WeightDiagnostics, weight_diagnostics
@@ -94,14 +94,41 @@ def _resolve(columns: pd.Index, name: str, file: str | None) -> str:
                       got=", ".join(map(str, columns)))
 
 
+@dataclass(frozen=True)
+class _Origin:
+    """Where each merged row and column came from, to name the right file and row."""
+
+    sample_file: str | None
+    cases_file: str | None
+    sample_rows: np.ndarray  # file row number of each merged row in the sample file
+    case_rows: np.ndarray  # ... in the cases file (0 when the case had no row there)
+    sample_columns: frozenset[str]
+
+    def locate(self, err: FieldsurveyError) -> FieldsurveyError:
+        """The error with its row (a position in the merged data) turned into a file row."""
+        if err.row is None or err.file not in (self.sample_file, self.cases_file):
+            return err
+        pos = err.row - 2
+        if not 0 <= pos < self.sample_rows.size:
+            return err
+        from_sample = (err.field in self.sample_columns if err.field is not None
+                       else err.file == self.sample_file)
+        if from_sample:
+            return replace(err, file=self.sample_file, row=int(self.sample_rows[pos]))
+        row = int(self.case_rows[pos])
+        return replace(err, file=self.cases_file, row=row or None)
+
+
 def _join(sample: pd.DataFrame, cases: pd.DataFrame, sample_file: str | None,
-          cases_file: str | None) -> tuple[pd.DataFrame, int]:
+          cases_file: str | None) -> tuple[pd.DataFrame, int, _Origin]:
     for frame, cols, file in ((sample, ("dwelling_id",), sample_file),
                               (cases, ("dwelling_id", "disposition"), cases_file)):
         for col in cols:
             if col not in frame.columns:
                 raise ColumnError("a required column is missing", file=file, field=col,
                                   got=", ".join(map(str, frame.columns)))
+    sample = sample.assign(_sample_row=np.arange(len(sample)) + 2)
+    cases = cases.assign(_case_row=np.arange(len(cases)) + 2)
     if "released" in sample.columns:
         sample = sample[_truthy(sample["released"])]
     ids = sample["dwelling_id"].astype(str)
@@ -125,7 +152,11 @@ def _join(sample: pd.DataFrame, cases: pd.DataFrame, sample_file: str | None,
                                                   validate="one_to_one")
     missing = merged["disposition"].isna()
     merged.loc[missing, "disposition"] = NOT_ATTEMPTED
-    return merged.reset_index(drop=True), int(missing.sum())
+    origin = _Origin(sample_file, cases_file, merged["_sample_row"].to_numpy(dtype=np.int64),
+                     merged["_case_row"].fillna(0).to_numpy(dtype=np.int64),
+                     frozenset(map(str, sample.columns)) - {"_sample_row"})
+    merged = merged.drop(columns=["_sample_row", "_case_row"]).reset_index(drop=True)
+    return merged, int(missing.sum()), origin
 
 
 def _person_factor(data: pd.DataFrame, resp: np.ndarray, respondent_prob: Sequence[str],
@@ -146,10 +177,16 @@ def _person_factor(data: pd.DataFrame, resp: np.ndarray, respondent_prob: Sequen
                     hint="Record the respondent selection of every interview (eligible "
                     "members and chosen line)",
                 )
-            if kind == "p":
-                w = base_weights(rows, stages=[col], file=file)
-            else:
-                w = base_weights(rows.assign(_one=1.0), stages=["_one"], eligible=col, file=file)
+            try:
+                if kind == "p":
+                    w = base_weights(rows, stages=[col], file=file)
+                else:
+                    w = base_weights(rows.assign(_one=1.0), stages=["_one"], eligible=col,
+                                     file=file)
+            except FieldsurveyError as err:  # a row of the respondents -> a row of the data
+                if err.row is None:
+                    raise
+                raise replace(err, row=int(np.flatnonzero(resp)[err.row - 2]) + 2) from None
             return w.to_numpy(), None
     return np.ones(int(resp.sum())), ("no respondent selection probability given: the weights "
                                       "are household weights")
@@ -202,62 +239,65 @@ def weight_sample(
     -------
     PipelineResult
     """
-    data, not_attempted = _join(sample, cases, sample_file, cases_file)
-    if "base_weight" in data.columns and data["base_weight"].notna().all():
-        w0 = pd.to_numeric(data["base_weight"], errors="coerce")
-        if w0.isna().any() or (w0 <= 0).any():
-            i = int(np.flatnonzero((w0.isna() | (w0 <= 0)).to_numpy())[0])
-            raise WeightingError("a base weight is not a positive number", file=sample_file,
-                                 row=i + 2, field="base_weight", got=repr(data["base_weight"][i]))
-        data["base_weight"] = w0.to_numpy(dtype=float)
-    else:
-        data["base_weight"] = base_weights(data, file=sample_file).to_numpy()
-    cls = _resolve(data.columns, weight_class, sample_file)
-    nr = adjust_nonresponse(data, weights="base_weight", disposition="disposition", classes=cls,
-                            order=order, within=within, min_respondents=min_respondents,
-                            max_factor=max_factor,
-                            e=e, file=cases_file)
-    resp = nr.cases["respondent"].to_numpy()
-    f_person = np.ones(len(data))
-    f_person[resp], person_note = _person_factor(data, resp, respondent_prob, eligible,
-                                                 cases_file)
-    w_nr = nr.weights.to_numpy()
-    w_person = w_nr * f_person
-    if method == "poststratify":
-        if len(margins) != 1:
-            raise WeightingError("post-stratification takes one variable (cross-classify as "
-                                 "a:b)", field="margins", got=", ".join(map(str, margins)))
-        (var, totals), = margins.items()
-        cal = poststratify(data, w_person, var, totals, file=cases_file)
-    else:
-        cal = rake(data, w_person, margins, tol=tol, max_iter=max_iter, file=cases_file)
-    if trim is not None or trim_quantile is not None:
-        cal = trim_weights(data, cal.weights.to_numpy(), cap=trim, quantile=trim_quantile,
-                           margins=margins, method=method, tol=tol, file=cases_file)
-    final = cal.weights.to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f_cal = np.where(w_person > 0, final / np.where(w_person > 0, w_person, 1.0), np.nan)
-    out = data.copy()
-    out["weight_class"] = nr.cases["weight_class"].to_numpy()
-    out["category"] = nr.cases["category"].to_numpy()
-    out["f_eligibility"] = nr.cases["f_eligibility"].to_numpy()
-    out["f_nonresponse"] = nr.cases["f_nonresponse"].to_numpy()
-    out["w_nonresponse"] = w_nr
-    out["f_person"] = np.where(resp, f_person, np.nan)
-    out["f_calibration"] = f_cal
-    out["weight"] = final
-    if not (final[resp] > 0).any():
-        raise WeightingError("no respondent has a positive weight", file=cases_file)
-    diag = weight_diagnostics(
-        final[resp], data=data.loc[resp], margins=margins,
-        classes=out["weight_class"].to_numpy()[resp],
-        factors={
-            "eligibility": out["f_eligibility"].to_numpy()[resp],
-            "nonresponse": out["f_nonresponse"].to_numpy()[resp],
-            "person": f_person[resp],
-            "calibration": f_cal[resp],
-        },
-    )
-    return PipelineResult(cases=out, nonresponse=nr, calibration=cal, diagnostics=diag,
-                          not_attempted=not_attempted,
-                          notes=(person_note,) if person_note else ())
+    data, not_attempted, origin = _join(sample, cases, sample_file, cases_file)
+    try:
+        if "base_weight" in data.columns and data["base_weight"].notna().all():
+            w0 = pd.to_numeric(data["base_weight"], errors="coerce")
+            if w0.isna().any() or (w0 <= 0).any():
+                i = int(np.flatnonzero((w0.isna() | (w0 <= 0)).to_numpy())[0])
+                raise WeightingError("a base weight is not a positive number", file=sample_file,
+                                     row=i + 2, field="base_weight", got=repr(data["base_weight"][i]))
+            data["base_weight"] = w0.to_numpy(dtype=float)
+        else:
+            data["base_weight"] = base_weights(data, file=sample_file).to_numpy()
+        cls = _resolve(data.columns, weight_class, sample_file)
+        nr = adjust_nonresponse(data, weights="base_weight", disposition="disposition", classes=cls,
+                                order=order, within=within, min_respondents=min_respondents,
+                                max_factor=max_factor,
+                                e=e, file=cases_file)
+        resp = nr.cases["respondent"].to_numpy()
+        f_person = np.ones(len(data))
+        f_person[resp], person_note = _person_factor(data, resp, respondent_prob, eligible,
+                                                     cases_file)
+        w_nr = nr.weights.to_numpy()
+        w_person = w_nr * f_person
+        if method == "poststratify":
+            if len(margins) != 1:
+                raise WeightingError("post-stratification takes one variable (cross-classify as "
+                                     "a:b)", field="margins", got=", ".join(map(str, margins)))
+            (var, totals), = margins.items()
+            cal = poststratify(data, w_person, var, totals, file=cases_file)
+        else:
+            cal = rake(data, w_person, margins, tol=tol, max_iter=max_iter, file=cases_file)
+        if trim is not None or trim_quantile is not None:
+            cal = trim_weights(data, cal.weights.to_numpy(), cap=trim, quantile=trim_quantile,
+                               margins=margins, method=method, tol=tol, file=cases_file)
+        final = cal.weights.to_numpy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f_cal = np.where(w_person > 0, final / np.where(w_person > 0, w_person, 1.0), np.nan)
+        out = data.copy()
+        out["weight_class"] = nr.cases["weight_class"].to_numpy()
+        out["category"] = nr.cases["category"].to_numpy()
+        out["f_eligibility"] = nr.cases["f_eligibility"].to_numpy()
+        out["f_nonresponse"] = nr.cases["f_nonresponse"].to_numpy()
+        out["w_nonresponse"] = w_nr
+        out["f_person"] = np.where(resp, f_person, np.nan)
+        out["f_calibration"] = f_cal
+        out["weight"] = final
+        if not (final[resp] > 0).any():
+            raise WeightingError("no respondent has a positive weight", file=cases_file)
+        diag = weight_diagnostics(
+            final[resp], data=data.loc[resp], margins=margins,
+            classes=out["weight_class"].to_numpy()[resp],
+            factors={
+                "eligibility": out["f_eligibility"].to_numpy()[resp],
+                "nonresponse": out["f_nonresponse"].to_numpy()[resp],
+                "person": f_person[resp],
+                "calibration": f_cal[resp],
+            },
+        )
+        return PipelineResult(cases=out, nonresponse=nr, calibration=cal, diagnostics=diag,
+                              not_attempted=not_attempted,
+                              notes=(person_note,) if person_note else ())
+    except FieldsurveyError as err:
+        raise origin.locate(err) from None
