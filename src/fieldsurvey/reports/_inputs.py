@@ -20,7 +20,7 @@ from pyproj import CRS, Transformer
 from fieldsurvey.errors import ColumnError, CRSError, InputError
 from fieldsurvey.schema import WGS84
 
-__all__ = ["Community", "communities"]
+__all__ = ["Community", "communities", "local_proj", "lonlat_to_local"]
 
 _HULL_BUFFER_M = 15.0
 _BUILDING_BUFFER_M = 5.0
@@ -37,7 +37,7 @@ class Community:
     street: str
     ctype: str
     segment: str | None
-    crs: CRS
+    proj: str  # PROJ string of the local metric CRS (transverse Mercator, k = 1)
     #: all listed dwellings: x, y (metres), building, compound, in_focus
     dwellings: pd.DataFrame
     #: released sampled dwellings in line order: line, reserve, release_batch, kish_table,
@@ -94,6 +94,22 @@ class Community:
         return (minx - pad, miny - pad, maxx + pad, maxy + pad)
 
 
+def local_proj(lon0: float, lat0: float) -> str:
+    """PROJ string of the transverse Mercator (k = 1, metres) centred on (lon0, lat0)."""
+    return (f"+proj=tmerc +lat_0={lat0:.7f} +lon_0={lon0:.7f} +k=1 +x_0=0 +y_0=0 "
+            "+ellps=WGS84 +units=m")
+
+
+def lonlat_to_local(proj: str) -> Transformer:
+    """WGS 84 lon/lat (degrees) -> the local CRS ``proj``, as an explicit PROJ pipeline.
+
+    (A pipeline is built in well under a millisecond; ``Transformer.from_crs`` searches
+    the operation database and takes tens of milliseconds per community.)
+    """
+    return Transformer.from_pipeline(
+        f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {proj}")
+
+
 def _require(df: pd.DataFrame, cols: tuple[str, ...], what: str, file: str | None) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -132,10 +148,19 @@ def _lonlat(df: pd.DataFrame, what: str, file: str | None) -> tuple[np.ndarray, 
 
 
 def _first(df: pd.DataFrame, col: str) -> str:
+    """The first non-empty value of a column, as text ("" if none)."""
     if col not in df.columns:
         return ""
-    vals = _as_text(df[col]).dropna()
-    return str(vals.iloc[0]) if len(vals) else ""
+    s = df[col]
+    idx = s.first_valid_index()
+    while idx is not None:
+        text = str(s.loc[idx]).strip()
+        if text and text not in ("nan", "None", "<NA>"):
+            return text
+        rest = s.loc[idx:].iloc[1:]
+        idx = rest.first_valid_index()
+        s = rest
+    return ""
 
 
 def _to_wgs84(gdf: Any) -> Any:
@@ -344,9 +369,8 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
         raise InputError("no dwelling of this community has coordinates", field="lon",
                          got=f"community {cid}", hint="Rebuild the frame with coordinates")
     lon0, lat0 = float(np.mean(lon[ok])), float(np.mean(lat[ok]))
-    crs = CRS.from_proj4(f"+proj=tmerc +lat_0={lat0:.7f} +lon_0={lon0:.7f} +k=1 +x_0=0 +y_0=0 "
-                         "+ellps=WGS84 +units=m +no_defs")
-    tr = Transformer.from_crs(WGS84, crs, always_xy=True)
+    proj = local_proj(lon0, lat0)
+    tr = lonlat_to_local(proj)
     x, y = tr.transform(lon, lat)
     dw = pd.DataFrame({"dwelling_id": d["dwelling_id"].to_numpy(), "x": x, "y": y})
     for col in ("building", "unit", "floor", "door", "address", "compound"):
@@ -414,7 +438,7 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
     roads = _transform_geoms(rgeoms, tr) if len(rgeoms) else rgeoms
     return Community(
         community_id=cid, name=name or cid, street=street, ctype=ctype, segment=segment,
-        crs=crs, dwellings=dw, sample=samp.reset_index(drop=True), boundary=boundary,
+        proj=proj, dwellings=dw, sample=samp.reset_index(drop=True), boundary=boundary,
         boundary_inferred=inferred, buildings=np.asarray(buildings, dtype=object),
         building_labels=np.asarray(blabels, dtype=object), footprints=bool(len(fgeoms)),
         compounds=cpolys, compound_labels=clabels, roads=np.asarray(roads, dtype=object),

@@ -25,13 +25,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyproj import CRS, Transformer
 from reportlab.pdfgen.canvas import Canvas
 
 from fieldsurvey._atomic import atomic_path
 from fieldsurvey.errors import InputError
 from fieldsurvey.progress import Progress, report
-from fieldsurvey.reports._inputs import Community, communities
+from fieldsurvey.reports._inputs import Community, communities, lonlat_to_local
 from fieldsurvey.reports._readers import (
     frame_fingerprint,
     read_boundaries_file,
@@ -77,8 +76,8 @@ class PageInfo:
         Map placement and scale (map pages only).
     bar
         Scale bar drawn (map pages only).
-    crs
-        The local metric CRS the map is drawn in (map pages only).
+    proj
+        PROJ string of the local metric CRS the map is drawn in (map pages only).
     """
 
     page: int
@@ -87,13 +86,13 @@ class PageInfo:
     tile: int | None = None
     frame: MapFrame | None = None
     bar: ScaleBar | None = None
-    crs: CRS | None = None
+    proj: str | None = None
 
     def to_page(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray]:
         """WGS 84 lon/lat -> page points on this map page."""
-        if self.frame is None or self.crs is None:
+        if self.frame is None or self.proj is None:
             raise ValueError("not a map page")
-        tr = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        tr = lonlat_to_local(self.proj)
         x, y = tr.transform(np.asarray(lon, float), np.asarray(lat, float))
         return self.frame.to_page(x, y)
 
@@ -258,14 +257,14 @@ def _community_pages(c: Canvas, comm: Community, ctx: SheetContext, paper: str,
     spec = MapPageSpec(page_size=size, frame=overview, tile=None, tiles=tiles,
                        overview_extent=overview.extent)
     bar = draw_map_page(c, comm, ctx, spec)
-    out.append(PageInfo(before + 1, comm.community_id, "overview", None, overview, bar, comm.crs))
+    out.append(PageInfo(before + 1, comm.community_id, "overview", None, overview, bar, comm.proj))
     for k, t in enumerate(tiles, start=1):
         mf = fit_map(t, box)
         spec = MapPageSpec(page_size=size, frame=mf, tile=k, tiles=tiles,
                            overview_extent=overview.extent)
         bar = draw_map_page(c, comm, ctx, spec)
         out.append(PageInfo(before + len(out) + 1, comm.community_id, "detail", k, mf, bar,
-                            comm.crs))
+                            comm.proj))
     if sheets:
         n = draw_sheets(c, comm, ctx)
         for _ in range(n):

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 import pandas as pd
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from fieldsurvey.reports._draw import MAIN_COLOR, RESERVE_COLOR, fit_size, text_fit
 from fieldsurvey.reports._inputs import Community
@@ -96,18 +95,44 @@ def _header(c: Canvas, comm: Community, ctx: SheetContext, page: int, pages: int
     return top - 31
 
 
-def _cell_paragraph(c: Canvas, txt: str, style: ParagraphStyle, x: float, y_top: float,
-                    w: float, h: float) -> None:
-    """A wrapped paragraph centred vertically in a cell; the font shrinks until it fits."""
-    para = Paragraph(_esc(txt), style)
-    _, ph = para.wrapOn(c, w, h)
-    size = style.fontSize
-    while ph > h and size > 5:
+def _wrap(txt: str, font: str, size: float, width: float) -> list[str]:
+    """Greedy line breaking: anywhere between CJK characters, at spaces in Latin text."""
+    lines: list[str] = []
+    start, used, last_space = 0, 0.0, -1
+    widths = [stringWidth(ch, font, size) for ch in txt]
+    for i, ch in enumerate(txt):
+        if used + widths[i] > width and i > start:
+            if ch.isascii() and ch != " " and last_space > start:
+                lines.append(txt[start:last_space])
+                start = last_space + 1
+            else:
+                lines.append(txt[start:i])
+                start = i
+            used = sum(widths[start:i])
+            last_space = -1
+        if ch == " ":
+            last_space = i
+        used += widths[i]
+    tail = txt[start:].strip()
+    if tail:
+        lines.append(tail)
+    return [ln.strip() for ln in lines]
+
+
+def _cell_text(c: Canvas, txt: str, font: str, size: float, x: float, y_top: float,
+               w: float, h: float) -> None:
+    """Wrapped text centred vertically in a cell; the font shrinks until it fits."""
+    while True:
+        lines = _wrap(txt, font, size, w)
+        lead = size * 1.2
+        if len(lines) * lead <= h or size <= 5:
+            break
         size -= 0.5
-        style = ParagraphStyle("fit", parent=style, fontSize=size, leading=size * 1.2)
-        para = Paragraph(_esc(txt), style)
-        _, ph = para.wrapOn(c, w, h)
-    para.drawOn(c, x, y_top - (h + ph) / 2)
+    c.setFont(font, size)
+    y = y_top - (h - len(lines) * lead) / 2 - size
+    for line in lines:
+        c.drawString(x, y, line)
+        y -= lead
 
 
 def _table(c: Canvas, rows: pd.DataFrame, ctx: SheetContext, x0: float, top: float) -> float:
@@ -155,9 +180,6 @@ def _table(c: Canvas, rows: pd.DataFrame, ctx: SheetContext, x0: float, top: flo
     for j, label in enumerate(head):
         text_fit(c, (xs[j] + xs[j + 1]) / 2, top - _HEAD_H + 2.3 * mm, label, font, 7.5,
                  widths[j] - 3, align="centre")
-    addr_style = ParagraphStyle("addr", fontName=font, fontSize=7.5, leading=9,
-                                wordWrap="CJK" if lang == "zh" else None)
-    bufd_style = ParagraphStyle("bufd", parent=addr_style, fontSize=8, leading=9.5)
     block_h = VISITS * _ROW_H
     for k, r in enumerate(rows.itertuples(index=False)):
         y_top = top - _HEAD_H - k * block_h
@@ -175,9 +197,9 @@ def _table(c: Canvas, rows: pd.DataFrame, ctx: SheetContext, x0: float, top: flo
         text_fit(c, cx, mid - 7, kind, font, 6, widths[0] - 2, align="centre")
         c.setFillColor(colors.black)
         bufd = _bufd(r._asdict())
-        _cell_paragraph(c, bufd, bufd_style, xs[1] + 2, y_top, widths[1] - 4, block_h - 2)
+        _cell_text(c, bufd, font, 8, xs[1] + 2, y_top, widths[1] - 4, block_h - 2)
         addr = "" if pd.isna(r.address) else str(r.address)
-        _cell_paragraph(c, addr, addr_style, xs[2] + 2, y_top, widths[2] - 4, block_h - 2)
+        _cell_text(c, addr, font, 7.5, xs[2] + 2, y_top, widths[2] - 4, block_h - 2)
         c.setFont("Helvetica-Bold", 11)
         c.drawCentredString((xs[3] + xs[4]) / 2, mid - 4, str(r.kish_table or "—"))
         c.setFont("Helvetica", 8)
@@ -188,11 +210,17 @@ def _table(c: Canvas, rows: pd.DataFrame, ctx: SheetContext, x0: float, top: flo
     return bottom
 
 
-def _esc(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _panel(c: Canvas, ctx: SheetContext, y_top: float) -> None:
+    """Kish grid and outcome codes, drawn once per document and reused on every page."""
+    name = f"fs_sheet_panel_{ctx.lang}_{ctx.font}"
+    if not c.hasForm(name):
+        c.beginForm(name)
+        _draw_panel(c, ctx, y_top)
+        c.endForm()
+    c.doForm(name)
+
+
+def _draw_panel(c: Canvas, ctx: SheetContext, y_top: float) -> None:
     """Kish grid (left) and outcome-code legend (right) under the table."""
     lang, font = ctx.lang, ctx.font
     w, _ = A4
