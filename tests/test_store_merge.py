@@ -35,7 +35,7 @@ TABLES = {
                   "st_seq, position, pos_hlc, pos_device, pos_seq, review_state, reviewer, "
                   "review_comment, reviewed_at, rv_hlc, rv_device, rv_seq FROM interviews "
                   "ORDER BY uuid",
-    "answers": "SELECT i.uuid, a.question, a.instance, a.value, a.vtype, a.time, a.interviewer, "
+    "answers": "SELECT i.uuid, a.question, a.instance, a.value, a.vtype, "
                "a.ver_hlc, a.ver_device, a.ver_seq FROM answers a JOIN interviews i "
                "ON i.iid = a.iid ORDER BY i.uuid, a.question, a.instance",
 }

@@ -134,14 +134,23 @@ def paradata_frame(store: FieldStore) -> pd.DataFrame:
     event of the same interview on the same device (the time spent on that question).
     Answer values are not repeated here."""
     df = read_frame(store.connection, """
-        SELECT interview_uuid, device_id, seq, time, interviewer, kind,
-               question || coalesce(instance, '') AS question,
-               (hlc - lag(hlc) OVER (PARTITION BY interview_uuid, device_id ORDER BY seq))
-                   / 1e6 AS seconds
-        FROM events WHERE interview_uuid IS NOT NULL
-        ORDER BY interview_uuid, device_id, seq""")
+        SELECT interview_uuid, device_id, seq, hlc, time, interviewer, kind,
+               question || coalesce(instance, '') AS question
+        FROM events WHERE interview_uuid IS NOT NULL""")
     df["seq"] = pd.to_numeric(df["seq"]).astype("int64")
-    df["seconds"] = pd.to_numeric(df["seconds"]).astype("float64")
+    hlc = pd.to_numeric(df["hlc"]).astype("int64")
+    df = df.drop(columns=["hlc"])
+    key_i = pd.factorize(df["interview_uuid"])[0]
+    key_d = pd.factorize(df["device_id"])[0]
+    order = np.lexsort((df["seq"].to_numpy(), key_d, key_i))
+    h = hlc.to_numpy()[order]
+    same = np.r_[False, (key_i[order][1:] == key_i[order][:-1]) &
+                 (key_d[order][1:] == key_d[order][:-1])]
+    sec = np.full(len(df), np.nan)
+    sec[1:] = (h[1:] - h[:-1]) / 1e6
+    sec[~same] = np.nan
+    df = df.iloc[order].reset_index(drop=True)
+    df["seconds"] = sec
     return df
 
 
@@ -169,6 +178,31 @@ def _inst_suffix(inst: str) -> str:
     return "".join(f"_{n}" for n in re.findall(r"\d+", inst))
 
 
+# value types as small ints (0 int/bool, 1 float, 2 text, 3 list, 4 date, 5 special)
+_VT_SQL = ("CASE WHEN vtype IN ('i', 'b') THEN 0 WHEN vtype = 'f' THEN 1 WHEN vtype = 's' "
+           "THEN 2 WHEN vtype = 'l' THEN 3 WHEN vtype IN ('d', 't') THEN 4 ELSE 5 END")
+_INT, _FLOAT, _TEXT, _LIST, _DATE, _SPECIAL = range(6)
+
+
+def _read_answers(conn: Any, chunk: int = 1_000_000) -> tuple[np.ndarray, np.ndarray,
+                                                               np.ndarray, np.ndarray]:
+    """All current answers as arrays: key (``name[inst]``), iid, value, value type."""
+    cur = conn.execute(f"SELECT question || instance, iid, value, {_VT_SQL} FROM answers "
+                       "WHERE vtype IS NOT NULL")
+    parts: list[tuple[np.ndarray, ...]] = []
+    while True:
+        rows = cur.fetchmany(chunk)
+        if not rows:
+            break
+        k, i, v, t = zip(*rows)
+        parts.append((np.array(k, dtype=object), np.array(i, dtype=np.int64),
+                      np.array(v, dtype=object), np.array(t, dtype=np.int8)))
+    if not parts:
+        return (np.empty(0, dtype=object), np.empty(0, dtype=np.int64),
+                np.empty(0, dtype=object), np.empty(0, dtype=np.int8))
+    return tuple(np.concatenate([p[j] for p in parts]) for j in range(4))  # type: ignore
+
+
 def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = "drop",
                  pii_questions: tuple[str, ...] = (), language: str | None = None) -> Wide:
     """One row per interview, one column per question (see :func:`export_store`).
@@ -183,11 +217,16 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
     base = base.drop(columns=["iid"])
     base["respondent_line"] = pd.to_numeric(base["respondent_line"]).astype("Int64")
     wide = Wide(base, pii_mode=pii)
-    keys = conn.execute("SELECT DISTINCT question, instance FROM answers").fetchall()
+    keys, a_iid, a_val, a_vt = _read_answers(conn)
+    codes, uniques = pd.factorize(keys)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(uniques)))])
+    groups = {}
+    for c, key in enumerate(uniques):
+        q, _, rest = str(key).partition("[")
+        groups[(q, "[" + rest if rest else "")] = order[bounds[c]:bounds[c + 1]]
     questions = spec.questions if spec else {}
-    order = {q: k for k, q in enumerate(questions)}
-    keys.sort(key=lambda k: (order.get(k[0], len(order)), k[0],
-                             [int(x) for x in re.findall(r"\d+", k[1])]))
+    qorder = {q: k for k, q in enumerate(questions)}
     sensitive = set(pii_questions) | {q for q, s in questions.items() if s.sensitive}
     special_labels = {c: lab for c, _, lab in spec.specials} if spec else {}
     cols: dict[str, Any] = {}
@@ -200,52 +239,48 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
         used.add(name)
         return name
 
-    for q, inst in keys:
+    for q, inst in sorted(groups, key=lambda k: (qorder.get(k[0], len(qorder)), k[0],
+                                                [int(x) for x in re.findall(r"\d+", k[1])])):
+        idx = groups[(q, inst)]
+        vals, vts = a_val[idx], a_vt[idx]
+        pos = np.searchsorted(iids, a_iid[idx])
         qspec = questions.get(q)
-        rows = conn.execute("SELECT iid, value, vtype FROM answers WHERE question = ? AND "
-                            "instance = ? AND vtype IS NOT NULL", (q, inst)).fetchall()
-        if not rows:
-            continue
-        ii, vals, vts = zip(*rows)
-        pos = np.searchsorted(iids, np.fromiter(ii, np.int64, len(ii)))
         col = name_for(q + _inst_suffix(inst))
         label = label_text(qspec.label, language) if qspec else q
         label = label + (f" [{inst.strip('[]').replace('][', ',')}]" if inst else "")
+        wide.questions[col] = q + inst
         if q in sensitive and pii != "include":
             wide.pii_columns.append(col)
             if pii == "drop":
                 used.discard(col)
+                del wide.questions[col]
                 continue
             arr = np.full(n, None, dtype=object)
             arr[pos] = [pseudonym(store.meta.get("pii_salt", ""), v) for v in vals]
             cols[col] = arr
             wide.variable_labels[col] = label
-            wide.questions[col] = q + inst
             continue
-        vtset = set(vts)
-        is_special = [t.startswith("x") for t in vts]
-        specials_here = sorted({int(v) for v, s in zip(vals, is_special) if s})
-        if "l" in vtset or (qspec and qspec.type == "select_multiple"):
+        kinds = set(np.unique(vts).tolist())
+        specials_here = sorted({int(v) for v in vals[vts == _SPECIAL]})
+        allowed = set(qspec.special) if qspec else set()
+        if _LIST in kinds or (qspec and qspec.type == "select_multiple"):
             _select_multiple(cols, wide, n, pos, vals, vts, col, label, qspec, language,
                              name_for, specials_here, special_labels)
-            wide.questions[col] = q + inst
             continue
-        numeric = vtset <= {"i", "f", "b"} | {t for t in vtset if t.startswith("x")}
         as_number = qspec is not None and qspec.type == "select_one" and qspec.numeric_choices
-        if numeric or (as_number and vtset - {"s"} <= {t for t in vtset if t.startswith("x")}):
-            num = np.array([float(v) for v in vals], dtype=np.float64)
+        if kinds <= {_INT, _FLOAT, _SPECIAL} or (as_number and kinds <= {_TEXT, _SPECIAL}):
             arr = np.full(n, np.nan)
-            arr[pos] = num
-            if "f" in vtset or not np.all(np.isnan(arr) | (arr == np.round(arr))):
+            arr[pos] = vals.astype(np.float64)
+            if _FLOAT in kinds:
                 cols[col] = arr
             else:
-                cols[col] = pd.array(np.where(np.isnan(arr), 0, arr).astype(np.int64),
-                                     dtype="Int64")
-                cols[col][np.isnan(arr)] = pd.NA
+                out = pd.array(np.where(np.isnan(arr), 0, arr).astype(np.int64), dtype="Int64")
+                out[np.isnan(arr)] = pd.NA
+                cols[col] = out
             labels: dict[int | float, str] = {}
             if qspec is not None and qspec.choices and as_number:
                 labels.update({int(c): label_text(lab, language) for c, lab in qspec.choices})
-            for code in set(specials_here) | set(qspec.special if qspec else ()):
+            for code in set(specials_here) | allowed:
                 if code in special_labels:
                     labels[code] = label_text(special_labels[code], language)
             if labels:
@@ -254,27 +289,25 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
             arr = np.full(n, None, dtype=object)
             arr[pos] = [str(v) for v in vals]
             cols[col] = arr
-        if specials_here or (qspec and qspec.special):
-            wide.special_columns[col] = sorted(set(specials_here) | set(
-                qspec.special if qspec else ()))
+        if specials_here or allowed:
+            wide.special_columns[col] = sorted(set(specials_here) | allowed)
         wide.variable_labels[col] = label
-        wide.questions[col] = q + inst
     if cols:
         wide.frame = pd.concat([base, pd.DataFrame(cols, index=base.index)], axis=1)
     return wide
 
 
 def _select_multiple(cols: dict[str, Any], wide: Wide, n: int, pos: np.ndarray,
-                     vals: tuple[Any, ...], vts: tuple[str, ...], col: str, label: str,
+                     vals: np.ndarray, vts: np.ndarray, col: str, label: str,
                      qspec: QuestionSpec | None, language: str | None, name_for: Any,
                      specials: list[int], special_labels: dict[int, dict[str, str]]) -> None:
     """The raw list (space-separated names) plus one 0/1 column per choice; a special
     answer puts its code in every choice column, an unanswered question leaves them empty."""
     chosen: list[list[str] | int] = []
     for v, t in zip(vals, vts):
-        if t == "l":
+        if t == _LIST:
             chosen.append(json.loads(v))
-        elif t.startswith("x"):
+        elif t == _SPECIAL:
             chosen.append(int(v))
         else:
             chosen.append(str(v).split())

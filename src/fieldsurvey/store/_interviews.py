@@ -32,10 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["InterviewState", "InterviewsMixin", "split_key"]
 
 _ANSWER_UPSERT = (
-    "INSERT INTO answers VALUES (?,?,?,?,?,?,?,?,?,?) "
-    "ON CONFLICT (question, instance, iid) DO UPDATE SET value=excluded.value, "
-    "vtype=excluded.vtype, time=excluded.time, interviewer=excluded.interviewer, "
-    "ver_hlc=excluded.ver_hlc, ver_device=excluded.ver_device, ver_seq=excluded.ver_seq "
+    "INSERT INTO answers VALUES (?,?,?,?,?,?,?,?) "
+    "ON CONFLICT (iid, question, instance) DO UPDATE SET value=excluded.value, "
+    "vtype=excluded.vtype, ver_hlc=excluded.ver_hlc, ver_device=excluded.ver_device, ver_seq=excluded.ver_seq "
     "WHERE (excluded.ver_hlc, excluded.ver_device, excluded.ver_seq) > "
     "(answers.ver_hlc, answers.ver_device, answers.ver_seq)"
 )
@@ -202,19 +201,18 @@ class InterviewsMixin:
                 raise StoreError(
                     f"the interview is {status}; its answers cannot be changed",
                     field=name + inst, hint="Resume it first (a rejected interview reopens)")
-            old = conn.execute("SELECT value, vtype FROM answers WHERE question=? AND "
-                               "instance=? AND iid=?", (name, inst, iid)).fetchone()
+            old = conn.execute("SELECT value, vtype FROM answers WHERE iid=? AND question=? "
+                               "AND instance=?", (iid, name, inst)).fetchone()
             had = old is not None and old[1] is not None
             if vtype is None:
                 kind = "clear"
             else:
                 kind = "change" if had else "set"
             detail = {"old": _values.flat(*old)} if had else None
-            hlc, seq, time = self._event(conn, kind, who, dwelling_id=did, interview_uuid=uuid,
-                                         question=name, instance=inst, value=stored,
+            hlc, seq, _ = self._event(conn, kind, who, dwelling_id=did, interview_uuid=uuid,
+                                      question=name, instance=inst, value=stored,
                                          vtype=vtype, detail=detail)
-            conn.execute(_ANSWER_UPSERT, (name, inst, iid, stored, vtype, time, who, hlc,
-                                          self.device_id, seq))
+            conn.execute(_ANSWER_UPSERT, (name, inst, iid, stored, vtype, hlc, self.device_id, seq))
 
     def set_position(self: FieldStore, uuid: str, position: str, *,
                      interviewer: str | None = None) -> None:

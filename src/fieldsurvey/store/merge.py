@@ -197,6 +197,8 @@ def _merge_one(target: FieldStore, path: Path, version: int, meta: dict[str, str
         finally:
             c.close()
     conn = target.connection
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MB while merging
     try:
         conn.execute("ATTACH DATABASE ? AS src", (f"file:{src}?mode=ro",))
     except sqlite3.Error:
@@ -260,26 +262,45 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
 
 
 def _merge_interviews(c: sqlite3.Connection) -> None:
+    """Interviews and answers. The source's local ``iid`` s are renumbered: interviews new
+    here get ``iid + offset`` (so their answers are copied without a join, in key order
+    ``(iid, question, instance)``, i.e. appended at the end); interviews already here
+    ("stale") are mapped by UUID and their answers merged as registers."""
     cols = [x for x in _columns(c, "interviews") if x != "iid"]
     collist = ", ".join(cols)
-    c.execute(f"INSERT OR IGNORE INTO main.interviews ({collist}) "
-              f"SELECT {collist} FROM src.interviews")
-    for prefix, group in _INTERVIEW_GROUPS.items():
-        v = [f"{prefix}_hlc", f"{prefix}_device", f"{prefix}_seq"]
-        sets = ", ".join(f"{col} = s.{col}" for col in (*group, *v))
-        c.execute(
-            f"UPDATE main.interviews SET {sets} FROM src.interviews AS s "
-            f"WHERE s.uuid = interviews.uuid AND (s.{v[0]}, s.{v[1]}, s.{v[2]}) > "
-            f"(interviews.{v[0]}, interviews.{v[1]}, interviews.{v[2]})")
-    acols = [x for x in _columns(c, "answers") if x != "iid"]
-    sel = ", ".join("m.iid" if x == "iid" else f"a.{x}" for x in _columns(c, "answers"))
-    sets = ", ".join(f"{x} = excluded.{x}" for x in acols if x not in ("question", "instance"))
-    c.execute(
-        f"INSERT INTO main.answers SELECT {sel} FROM src.answers a "
-        "JOIN src.interviews si ON si.iid = a.iid JOIN main.interviews m ON m.uuid = si.uuid "
-        f"WHERE true ON CONFLICT (question, instance, iid) DO UPDATE SET {sets} "
-        "WHERE (excluded.ver_hlc, excluded.ver_device, excluded.ver_seq) > "
-        "(answers.ver_hlc, answers.ver_device, answers.ver_seq)")
+    off = c.execute("SELECT coalesce(max(iid), 0) FROM main.interviews").fetchone()[0]
+    c.execute("CREATE TEMP TABLE stale (src INTEGER PRIMARY KEY, dst INTEGER NOT NULL)")
+    try:
+        c.execute("INSERT INTO temp.stale SELECT si.iid, m.iid FROM src.interviews si "
+                  "JOIN main.interviews m ON m.uuid = si.uuid")
+        n_stale = c.execute("SELECT count(*) FROM temp.stale").fetchone()[0]
+        c.execute(f"INSERT INTO main.interviews (iid, {collist}) SELECT iid + ?, {collist} "
+                  "FROM src.interviews WHERE iid NOT IN (SELECT src FROM temp.stale) "
+                  "ORDER BY iid", (off,))
+        for prefix, group in _INTERVIEW_GROUPS.items():
+            v = [f"{prefix}_hlc", f"{prefix}_device", f"{prefix}_seq"]
+            sets = ", ".join(f"{col} = s.{col}" for col in (*group, *v))
+            c.execute(
+                f"UPDATE main.interviews SET {sets} FROM src.interviews AS s "
+                f"WHERE s.uuid = interviews.uuid AND (s.{v[0]}, s.{v[1]}, s.{v[2]}) > "
+                f"(interviews.{v[0]}, interviews.{v[1]}, interviews.{v[2]})")
+        acols = _columns(c, "answers")
+        fresh = ", ".join("a.iid + ?" if x == "iid" else f"a.{x}" for x in acols)
+        where = " WHERE a.iid NOT IN (SELECT src FROM temp.stale)" if n_stale else ""
+        c.execute(f"INSERT OR IGNORE INTO main.answers SELECT {fresh} FROM src.answers AS a "
+                  f"NOT INDEXED{where}", (off,))
+        if n_stale:
+            sel = ", ".join("st.dst" if x == "iid" else f"a.{x}" for x in acols)
+            sets = ", ".join(f"{x} = excluded.{x}" for x in acols
+                             if x not in ("question", "instance", "iid"))
+            c.execute(
+                f"INSERT INTO main.answers SELECT {sel} FROM temp.stale AS st "
+                "CROSS JOIN src.answers AS a ON a.iid = st.src "
+                f"WHERE true ON CONFLICT (iid, question, instance) DO UPDATE SET {sets} "
+                "WHERE (excluded.ver_hlc, excluded.ver_device, excluded.ver_seq) > "
+                "(answers.ver_hlc, answers.ver_device, answers.ver_seq)")
+    finally:
+        c.execute("DROP TABLE temp.stale")
 
 
 def find_conflicts(conn: sqlite3.Connection) -> pd.DataFrame:

@@ -79,7 +79,6 @@ CREATE TABLE events (
     detail         TEXT,                  -- JSON
     PRIMARY KEY (device_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX events_interview ON events (interview_uuid, hlc);
 CREATE TABLE assignments (
     dwelling_id   TEXT PRIMARY KEY,
     community_id  TEXT NOT NULL,
@@ -180,14 +179,11 @@ CREATE TABLE answers (
     iid          INTEGER NOT NULL REFERENCES interviews (iid),
     value,                                   -- NULL when cleared
     vtype        TEXT,                       -- i f s b l d t x:name, NULL when cleared
-    time         TEXT NOT NULL,
-    interviewer  TEXT,
     ver_hlc      INTEGER NOT NULL,
     ver_device   TEXT NOT NULL,
     ver_seq      INTEGER NOT NULL,
-    PRIMARY KEY (question, instance, iid)
+    PRIMARY KEY (iid, question, instance)
 ) WITHOUT ROWID;
-CREATE INDEX answers_interview ON answers (iid);
 """
 
 _V2 = """
