@@ -168,6 +168,16 @@ def test_bad_numbers_name_row_and_column(tmp_path: Path) -> None:
     assert exc.value.row == 3
 
 
+def test_spaces_around_values_are_trimmed(tmp_path: Path) -> None:
+    df = listing().astype(str)
+    df["lon"] = " " + df["lon"] + " "
+    df.loc[0, "lat"] = "   "
+    df["door"] = df["door"] + "  "
+    got = read_listing(write_csv(df, tmp_path / "l.csv"))
+    assert np.allclose(got["lon"], listing()["lon"]) and np.isnan(got["lat"].iloc[0])
+    assert got["door"].tolist() == listing()["door"].tolist()
+
+
 def test_swapped_lon_lat(tmp_path: Path) -> None:
     df = listing().rename(columns={"lon": "lat", "lat": "lon"})
     with pytest.raises(CRSError, match="swapped"):

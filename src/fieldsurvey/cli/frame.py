@@ -104,7 +104,7 @@ def run_build(args: argparse.Namespace) -> int:
         result = build_frame(args.boundaries, args.dwellings, out=args.out, gpkg=args.gpkg,
                              progress=progress, **_options(args))
     out_console.print(result.qa.to_text(width=max(out_console.width, 60)), markup=False, soft_wrap=True)
-    err_console.print(f"frame: {len(result.frame):,} dwellings -> {args.out} "
+    err_console.print(f"frame: {len(result):,} dwellings -> {args.out} "
                       f"(fingerprint {result.fingerprint[:12]})", markup=False)
     return 0
 

@@ -274,7 +274,7 @@ def build_frame(
             + ", or build without --strict",
         )
     if _check_only:
-        return FrameResult(gpd.GeoDataFrame(frame), qa, fp, prepared.projected_crs, meta)
+        return FrameResult(frame, qa, fp, prepared.projected_crs, meta)
     result = _finish(frame, b, prepared, qa, fp, meta, progress, factors)
     if out is not None:
         report(progress, "write frame", 0, 1)
@@ -308,11 +308,4 @@ def _finish(frame: pd.DataFrame, b: Boundaries, prepared: PreparedBoundaries, qa
     for c in frame.columns:
         if c not in internal and c not in cols:
             cols[f"listing_{c}" if c in taken else c] = frame[c]
-    out = pd.DataFrame(cols)
-    lon = out["lon"].to_numpy(dtype=float)
-    lat = out["lat"].to_numpy(dtype=float)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    geoms = np.full(len(out), None, dtype=object)
-    geoms[ok] = shapely.points(lon[ok], lat[ok])
-    gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
-    return FrameResult(gdf, qa, fp, prepared.projected_crs, meta)
+    return FrameResult(pd.DataFrame(cols), qa, fp, prepared.projected_crs, meta)

@@ -14,14 +14,17 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from fieldsurvey._atomic import atomic_path
@@ -41,11 +44,8 @@ class FrameResult:
 
     Attributes
     ----------
-    frame
-        One row per dwelling, in listing order (sort by ``community_id`` and ``order``
-        for the geographic order); columns
-        :data:`fieldsurvey.schema.FRAME_COLUMNS` then the community attributes, then the
-        listing's other columns; geometry = WGS 84 points (None without coordinates).
+    data
+        The frame's columns without the geometry (a DataFrame), or the GeoDataFrame.
     qa
         The self-check report.
     fingerprint
@@ -56,11 +56,35 @@ class FrameResult:
         Everything else recorded with the frame (inputs, options, version).
     """
 
-    frame: gpd.GeoDataFrame
+    data: pd.DataFrame
     qa: QAReport
     fingerprint: str
     projected_crs: CRS
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def frame(self) -> gpd.GeoDataFrame:
+        """The frame as a GeoDataFrame: one row per dwelling, in listing order (sort by
+        ``community_id`` and ``order`` for the geographic order); columns
+        :data:`fieldsurvey.schema.FRAME_COLUMNS`, then the community attributes, then the
+        listing's other columns; geometry = WGS 84 points (None without coordinates).
+
+        The point geometries are made on first use: writing the frame file does not
+        need them (it encodes WKB straight from ``lon``/``lat``), and for millions of
+        dwellings making them is a large share of a build.
+        """
+        if isinstance(self.data, gpd.GeoDataFrame):
+            return self.data
+        lon = self.data["lon"].to_numpy(dtype=float)
+        lat = self.data["lat"].to_numpy(dtype=float)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        geoms = np.full(len(self.data), None, dtype=object)
+        geoms[ok] = shapely.points(lon[ok], lat[ok])
+        return gpd.GeoDataFrame(self.data, geometry=gpd.GeoSeries(geoms, index=self.data.index, crs=WGS84),
+                                crs=WGS84)
+
+    def __len__(self) -> int:
+        return len(self.data)
 
 
 def _wkb_points(x: np.ndarray, y: np.ndarray) -> pa.Array:
@@ -88,10 +112,12 @@ def _geo_metadata(lon: np.ndarray, lat: np.ndarray) -> bytes:
 
 def write_frame(result: FrameResult, path: str | Path) -> Path:
     """Write the frame as GeoParquet atomically (no partial file on failure)."""
-    gdf = result.frame
-    table = pa.Table.from_pandas(gdf.drop(columns=gdf.geometry.name), preserve_index=False)
-    lon = gdf["lon"].to_numpy(dtype=float)
-    lat = gdf["lat"].to_numpy(dtype=float)
+    data = result.data
+    if isinstance(data, gpd.GeoDataFrame):
+        data = pd.DataFrame(data.drop(columns=data.geometry.name))
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    lon = data["lon"].to_numpy(dtype=float)
+    lat = data["lat"].to_numpy(dtype=float)
     table = table.append_column("geometry", _wkb_points(lon, lat))
     meta = dict(table.schema.metadata or {})
     meta.pop(b"pandas", None)

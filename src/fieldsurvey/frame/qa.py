@@ -160,13 +160,12 @@ def _clean(v: Any) -> Any:
 
 def _row_examples(frame: pd.DataFrame, mask: np.ndarray, extra: tuple[str, ...] = ()) -> tuple[dict[str, Any], ...]:
     idx = np.flatnonzero(mask)[:MAX_EXAMPLES]
-    sub = frame.iloc[idx]
+    cols = {k: frame[k] for k in ("dwelling_id", "source_row", "community_id", *extra)}
     out = []
-    for i in range(len(sub)):
-        row = sub.iloc[i]
-        e = {"dwelling_id": _clean(row["dwelling_id"]), "row": _clean(row["source_row"]),
-             "community_id": _clean(row["community_id"])}
-        e.update({k: _clean(row[k]) for k in extra})
+    for i in idx:  # scalar look-ups: a take on a chunked Arrow column would copy it
+        e = {"dwelling_id": _clean(cols["dwelling_id"].iloc[i]), "row": _clean(cols["source_row"].iloc[i]),
+             "community_id": _clean(cols["community_id"].iloc[i])}
+        e.update({k: _clean(cols[k].iloc[i]) for k in extra})
         out.append(e)
     return tuple(out)
 
@@ -190,10 +189,20 @@ def _duplicates(columns: list[pd.Series | np.ndarray], valid: np.ndarray) -> np.
     return dup
 
 
+def _point_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """One int64 per point rounded to 1e-7 degree (about 1 cm): lon and lat packed in 32 bits each."""
+    with np.errstate(invalid="ignore"):
+        x = np.nan_to_num(np.round(lon * 1e7), nan=0.0).astype(np.int64) + (1 << 31)
+        y = np.nan_to_num(np.round(lat * 1e7), nan=0.0).astype(np.int64) + (1 << 31)
+    return (x << 32) | (y & 0xFFFFFFFF)
+
+
 def _norm_address(s: pd.Series) -> pa.Array:
-    """Address text without white space, lower case (Arrow kernels, no Python per row)."""
+    """Address text without spaces (ASCII or full-width), lower case (Arrow kernels)."""
     arr = pa.array(s, type=pa.large_string())
-    return pc.utf8_lower(pc.replace_substring_regex(arr, r"\s+", ""))
+    for space in (" ", "\u3000", "\t"):
+        arr = pc.replace_substring(arr, space, "")
+    return pc.utf8_lower(arr)
 
 
 def _overlaps(prepared: PreparedBoundaries, min_area: float) -> tuple[int, tuple[dict[str, Any], ...]]:
@@ -308,10 +317,9 @@ def run_checks(
     dup_addr = _duplicates([address], has_addr)
     checks.append(_check("duplicate_address", dup_addr.sum(), _row_examples(f, dup_addr, ("address",))))
     has_pt = ~flag["missing_coordinates"]
-    lon7 = np.round(f["lon"].to_numpy(dtype=float), 7)
-    lat7 = np.round(f["lat"].to_numpy(dtype=float), 7)
+    point = _point_key(f["lon"].to_numpy(dtype=float), f["lat"].to_numpy(dtype=float))
     ufd = [factorize_column(f, c, factors)[0] for c in ("unit", "floor", "door")]
-    dup_pt = _duplicates([lon7, lat7, *ufd], has_pt)
+    dup_pt = _duplicates([point, *ufd], has_pt)
     checks.append(_check("duplicate_point", dup_pt.sum(), _row_examples(f, dup_pt, ("lon", "lat"))))
     checks.append(_check("community_mismatch", flag["community_mismatch"].sum(),
                          _row_examples(f, flag["community_mismatch"], ("listed_community_id",))))

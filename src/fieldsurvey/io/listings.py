@@ -63,17 +63,15 @@ STATUS_VALUES: dict[str, str] = {
 }
 
 
-def _trim(table: pa.Table) -> pd.DataFrame:
-    """Trim every string column and turn empty strings into missing values."""
-    cols = []
-    for col in table.columns:
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            col = pc.utf8_trim_whitespace(col)
-            blank = pc.equal(col, "")
-            if pc.any(blank).as_py():
-                col = pc.if_else(blank, pa.scalar(None, col.type), col)
-        cols.append(col)
-    return pa.table(cols, names=table.column_names).to_pandas()
+def _trim(values: pd.Series) -> pd.Series:
+    """Trim a text column and turn blank strings into missing values (Arrow kernels)."""
+    if not (pd.api.types.is_string_dtype(values) and values.dtype != object):
+        values = values.astype("str")
+    col = pc.utf8_trim_whitespace(pa.array(values))
+    blank = pc.equal(col, "")
+    if pc.any(blank).as_py():
+        col = pc.if_else(blank, pa.scalar(None, col.type), col)
+    return pd.Series(col.to_pandas(), index=values.index, name=values.name)
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -150,7 +148,7 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     if table.num_rows == 0:
         raise InputError("the listing has a header but no rows", file=path,
                          got=f"the columns {', '.join(header)}", hint="Give the filled-in listing")
-    return _trim(table), codec
+    return table.to_pandas(), codec
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
@@ -169,7 +167,7 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         raise InputError("the listing has a header but no rows", file=path,
                          sheet=None if sheet is None else str(sheet),
                          hint="Give the filled-in listing")
-    return _trim(pa.Table.from_pandas(df.astype("string"), preserve_index=False))
+    return pa.Table.from_pandas(df.astype("str"), preserve_index=False).to_pandas()
 
 
 def _numeric(df: pd.DataFrame, col: str, file: Path, rows: np.ndarray) -> np.ndarray:
@@ -179,7 +177,7 @@ def _numeric(df: pd.DataFrame, col: str, file: Path, rows: np.ndarray) -> np.nda
     try:  # fast path: Arrow parses the text column in C++
         return pc.cast(pa.array(raw), pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        pass
+        raw = _trim(raw)  # slow path: spaces around numbers, or real mistakes to locate
     values = pd.to_numeric(raw, errors="coerce")
     bad = values.isna().to_numpy() & raw.notna().to_numpy()
     if bad.any():
@@ -199,7 +197,7 @@ def _as_text(values: pd.Series) -> pd.Series:
         whole = s.dropna()
         if len(whole) and (whole == np.round(whole)).all():
             s = s.astype("Int64")
-    return s if pd.api.types.is_string_dtype(s) and not s.dtype == object else s.astype("str")
+    return _trim(s)
 
 
 def _status(values: pd.Series | None, n: int) -> pd.Series:
@@ -361,7 +359,7 @@ def read_listing(
     for name in _TEXT:
         col = found.get(name)
         out[name] = _as_text(df[col]) if col else missing_text
-    out["status"] = _status(df[found["status"]] if "status" in found else None, len(df))
+    out["status"] = _status(_trim(df[found["status"]]) if "status" in found else None, len(df))
     hh = _numeric(df, found["households"], path, rows) if "households" in found else np.ones(len(df))
     hh = np.where(np.isnan(hh), 1.0, hh)
     if (hh < 0).any() or (hh != np.round(hh)).any():
