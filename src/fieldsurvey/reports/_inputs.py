@@ -15,15 +15,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
-from fieldsurvey.errors import ColumnError, CRSError, InputError
+from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.reports._geom import (
+    BUILDING_BUFFER_M,
+    as_text,
+    group_polygons,
+    layer_near,
+    local_proj,
+    lonlat_to_local,
+    segment_focus,
+    to_wgs84,
+    transform_geoms,
+)
 from fieldsurvey.schema import WGS84
 
-__all__ = ["Community", "communities", "local_proj", "lonlat_to_local"]
+__all__ = ["Community", "communities"]
 
 _HULL_BUFFER_M = 15.0
-_BUILDING_BUFFER_M = 5.0
 _COMPOUND_BUFFER_M = 12.0
 _SEGMENT_BUFFER_M = 10.0
 
@@ -94,22 +104,6 @@ class Community:
         return (minx - pad, miny - pad, maxx + pad, maxy + pad)
 
 
-def local_proj(lon0: float, lat0: float) -> str:
-    """PROJ string of the transverse Mercator (k = 1, metres) centred on (lon0, lat0)."""
-    return (f"+proj=tmerc +lat_0={lat0:.7f} +lon_0={lon0:.7f} +k=1 +x_0=0 +y_0=0 "
-            "+ellps=WGS84 +units=m")
-
-
-def lonlat_to_local(proj: str) -> Transformer:
-    """WGS 84 lon/lat (degrees) -> the local CRS ``proj``, as an explicit PROJ pipeline.
-
-    (A pipeline is built in well under a millisecond; ``Transformer.from_crs`` searches
-    the operation database and takes tens of milliseconds per community.)
-    """
-    return Transformer.from_pipeline(
-        f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {proj}")
-
-
 def _require(df: pd.DataFrame, cols: tuple[str, ...], what: str, file: str | None) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
@@ -117,11 +111,6 @@ def _require(df: pd.DataFrame, cols: tuple[str, ...], what: str, file: str | Non
                           file=file, field=missing[0],
                           expected=", ".join(cols), got=", ".join(map(str, df.columns[:20])),
                           hint=f"Use the {what} written by fieldsurvey")
-
-
-def _as_text(s: pd.Series) -> pd.Series:
-    out = s.astype("string").str.strip()
-    return out.mask(out.isin(["", "nan", "None", "<NA>"]))
 
 
 def _as_bool(s: pd.Series) -> pd.Series:
@@ -163,78 +152,11 @@ def _first(df: pd.DataFrame, col: str) -> str:
     return ""
 
 
-def _to_wgs84(gdf: Any) -> Any:
-    if gdf is None:
-        return None
-    if gdf.crs is None:
-        raise CRSError("a layer has no coordinate reference system",
-                       hint="Set its CRS (e.g. gdf.set_crs('EPSG:4326'))")
-    return gdf if CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(WGS84)) else gdf.to_crs(WGS84)
-
-
-def _transform_geoms(geoms: np.ndarray, tr: Transformer) -> np.ndarray:
-    def f(c: np.ndarray) -> np.ndarray:
-        x, y = tr.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geoms, f)
-
-
-def _layer_near(gdf: Any, bbox_wgs: tuple[float, float, float, float], id_field: str,
-                cid: str, label_cols: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Geometries of a WGS84 layer for this community (by id if present, else by bbox)."""
-    if gdf is None or len(gdf) == 0:
-        return np.array([], dtype=object), np.array([], dtype=object)
-    if id_field in gdf.columns:
-        sub = gdf[_as_text(gdf[id_field]) == cid]
-    else:
-        idx = gdf.sindex.query(shapely.box(*bbox_wgs), predicate="intersects")
-        sub = gdf.iloc[np.sort(idx)]
-    labels = np.full(len(sub), "", dtype=object)
-    for col in label_cols:
-        if col in sub.columns:
-            labels = _as_text(sub[col]).fillna("").to_numpy(dtype=object)
-            break
-    return sub.geometry.values.to_numpy() if hasattr(sub.geometry.values, "to_numpy") else np.asarray(
-        sub.geometry.values), labels
-
-
-def _group_polygons(x: np.ndarray, y: np.ndarray, keys: pd.Series, buffer: float,
-                    labels: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """One buffered envelope per key over the points (vectorised), with its label.
-
-    Buildings (small ``buffer``) get a square-cornered oriented envelope, so a building
-    whose dwellings share one point becomes a square; compounds a rounded convex hull.
-    The label of a group is its first ``labels`` value (default: the key).
-    """
-    keys = keys.reset_index(drop=True)
-    ok = keys.notna().to_numpy() & np.isfinite(x) & np.isfinite(y)
-    if not ok.any():
-        return np.array([], dtype=object), np.array([], dtype=object)
-    codes, uniques = pd.factorize(keys[ok], sort=True)
-    order = np.argsort(codes, kind="stable")
-    pts = shapely.points(np.column_stack([x[ok], y[ok]])[order])
-    mp = shapely.multipoints(pts, indices=codes[order])
-    if buffer <= _BUILDING_BUFFER_M:  # buildings: square corners, a lone point -> a square
-        polys = shapely.buffer(shapely.oriented_envelope(mp), buffer, cap_style="square",
-                               join_style="mitre")
-    else:
-        polys = shapely.buffer(shapely.convex_hull(mp), buffer)
-    if labels is None:
-        names = np.asarray(uniques.astype(str), dtype=object)
-    else:
-        lab = labels.reset_index(drop=True)[ok].fillna("").astype(str).to_numpy(dtype=object)
-        first = np.zeros(len(uniques), dtype=np.int64)
-        first[codes[order][::-1]] = order[::-1]  # first occurrence of each code
-        names = lab[first]
-    return np.asarray(polys, dtype=object), names
-
-
 def _prepare_sample(sample: pd.DataFrame, file: str | None) -> pd.DataFrame:
     _require(sample, ("community_id", "dwelling_id", "line"), "sample", file)
     s = sample.copy()
-    s["community_id"] = _as_text(s["community_id"])
-    s["dwelling_id"] = _as_text(s["dwelling_id"])
+    s["community_id"] = as_text(s["community_id"])
+    s["dwelling_id"] = as_text(s["dwelling_id"])
     line = pd.to_numeric(s["line"], errors="coerce")
     bad = line.isna() & s["dwelling_id"].notna()
     if bad.any():
@@ -277,15 +199,15 @@ def communities(
     """
     _require(frame, ("dwelling_id", "community_id"), "frame", frame_file)
     s = _prepare_sample(sample, sample_file)
-    f = pd.DataFrame({"dwelling_id": _as_text(frame["dwelling_id"]),
-                      "community_id": _as_text(frame["community_id"])})
+    f = pd.DataFrame({"dwelling_id": as_text(frame["dwelling_id"]),
+                      "community_id": as_text(frame["community_id"])})
     f["lon"], f["lat"] = _lonlat(frame, "frame", frame_file)
     for col in ("building", "unit", "floor", "door", "address", "compound", "segment", "order",
                 "name", "street", "type", "community_name"):
         if col in frame.columns:
-            f[col] = _as_text(frame[col]).to_numpy()
+            f[col] = as_text(frame[col]).to_numpy()
     if name_field in frame.columns:
-        f["name"] = _as_text(frame[name_field]).to_numpy()
+        f["name"] = as_text(frame[name_field]).to_numpy()
     elif "name" not in f.columns and "community_name" in f.columns:
         f["name"] = f["community_name"]
 
@@ -306,16 +228,16 @@ def communities(
             file=sample_file, row=row, field="dwelling_id",
             hint="Use the frame the sample was drawn from")
 
-    bnd = _to_wgs84(boundaries)
+    bnd = to_wgs84(boundaries)
     if bnd is not None:
         if id_field not in bnd.columns:
             raise ColumnError("the boundaries lack the community id field", field=id_field,
                               got=", ".join(map(str, bnd.columns[:20])),
                               hint="Name the id field with --id-field")
-        bnd = bnd.assign(**{id_field: _as_text(bnd[id_field])})
-    fp = _to_wgs84(footprints)
-    rd = _to_wgs84(roads)
-    cp = _to_wgs84(compounds)
+        bnd = bnd.assign(**{id_field: as_text(bnd[id_field])})
+    fp = to_wgs84(footprints)
+    rd = to_wgs84(roads)
+    cp = to_wgs84(compounds)
     by_comm = f.groupby("community_id", sort=False).indices
     s_groups = s.groupby("community_id", sort=False).indices
 
@@ -325,40 +247,6 @@ def communities(
                        id_field, name_field)
 
     return ids, gen()
-
-
-def _segment_focus(d: pd.DataFrame, s: pd.DataFrame, segment: str | None) -> np.ndarray:
-    """Which listed dwellings belong to the sampled segment of a split community.
-
-    Exact when the frame has a ``segment`` column. Otherwise segments are contiguous runs
-    of the geographic ``order`` (see :mod:`fieldsurvey.select.stage2`), so the segment is
-    taken as the run spanned by the sampled dwellings (main and reserve), widened evenly
-    on both sides to the sample's ``segment_n`` dwellings when that is known.
-    """
-    n = len(d)
-    if segment is None:
-        return np.ones(n, dtype=bool)
-    if "segment" in d.columns:
-        return (d["segment"] == segment).fillna(False).to_numpy(dtype=bool)
-    if "order" not in d.columns:
-        return np.ones(n, dtype=bool)
-    order = pd.to_numeric(d["order"], errors="coerce").to_numpy(dtype=float)
-    sampled = d["dwelling_id"].isin(set(s["dwelling_id"])).to_numpy()
-    if not sampled.any() or not np.isfinite(order[sampled]).any():
-        return np.ones(n, dtype=bool)
-    lo, hi = np.nanmin(order[sampled]), np.nanmax(order[sampled])
-    focus = (order >= lo) & (order <= hi)
-    size = pd.to_numeric(s["segment_n"], errors="coerce").max() if "segment_n" in s.columns else None
-    if size is not None and np.isfinite(size) and size > focus.sum():
-        ranks = np.argsort(np.argsort(np.where(np.isfinite(order), order, np.inf), kind="stable"))
-        r_lo, r_hi = ranks[focus].min(), ranks[focus].max()
-        extra = int(size) - int(focus.sum())
-        room_below, room_above = int(r_lo), int(n - 1 - r_hi)
-        below = min(extra // 2, room_below)
-        above = min(extra - below, room_above)
-        below = min(extra - above, room_below)  # what the upper end could not take
-        focus = (ranks >= r_lo - below) & (ranks <= r_hi + above)
-    return focus
 
 
 def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any, cp: Any,
@@ -377,9 +265,9 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
         dw[col] = d[col].to_numpy() if col in d.columns else pd.NA
 
     released = s[s["released"]].sort_values("line")
-    seg_vals = _as_text(released["segment"]).dropna() if "segment" in released.columns else []
+    seg_vals = as_text(released["segment"]).dropna() if "segment" in released.columns else []
     segment = str(seg_vals.iloc[0]) if len(seg_vals) else None
-    dw["in_focus"] = _segment_focus(d, s, segment)
+    dw["in_focus"] = segment_focus(d, s, segment)
 
     pos = dw.set_index("dwelling_id")
     pos = pos[~pos.index.duplicated()]
@@ -388,13 +276,13 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
         "dwelling_id": released["dwelling_id"].to_numpy(),
         "reserve": released["reserve"].to_numpy(dtype=bool),
         "release_batch": released["release_batch"].to_numpy(),
-        "kish_table": (_as_text(released["kish_table"]).fillna("").to_numpy()
+        "kish_table": (as_text(released["kish_table"]).fillna("").to_numpy()
                        if "kish_table" in released.columns else ""),
     })
     for col in ("x", "y", "building", "unit", "floor", "door", "address"):
         vals = pos[col].reindex(samp["dwelling_id"]).to_numpy()
         if col in released.columns and col not in ("x", "y"):
-            own = _as_text(released[col]).to_numpy()
+            own = as_text(released[col]).to_numpy()
             vals = np.where(pd.isna(own), vals, own)
         samp[col] = vals
 
@@ -406,7 +294,7 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
         rows = bnd[bnd[id_field] == cid]
         if len(rows):
             geom = shapely.union_all(rows.geometry.values)
-            boundary = _transform_geoms(np.array([geom], dtype=object), tr)[0]
+            boundary = transform_geoms(np.array([geom], dtype=object), tr)[0]
             name = name or _first(rows, name_field)
             street = street or _first(rows, "street")
             ctype = ctype or _first(rows, "type")
@@ -417,25 +305,25 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
     if inferred:
         boundary = shapely.convex_hull(shapely.multipoints(pts)).buffer(_HULL_BUFFER_M)
 
-    fgeoms, flabels = _layer_near(fp, bbox, id_field, cid, ("building", "name", "label"))
+    fgeoms, flabels = layer_near(fp, bbox, id_field, cid, ("building", "name", "label"))
     if len(fgeoms):
-        buildings = _transform_geoms(fgeoms, tr)
+        buildings = transform_geoms(fgeoms, tr)
         blabels = flabels
     else:
         if dw["building"].notna().any():  # building numbers restart in each compound
             keys = dw["compound"].fillna("").astype(str) + "\x1f" + dw["building"].astype("string")
-            buildings, blabels = _group_polygons(x, y, keys, _BUILDING_BUFFER_M, dw["building"])
+            buildings, blabels = group_polygons(x, y, keys, BUILDING_BUFFER_M, dw["building"])
         else:  # no building numbers: dwellings at one point form a building
             keys = pd.Series(np.round(x, 1).astype(str)) + "," + np.round(y, 1).astype(str)
-            buildings, _ = _group_polygons(x, y, keys, _BUILDING_BUFFER_M)
+            buildings, _ = group_polygons(x, y, keys, BUILDING_BUFFER_M)
             blabels = np.full(len(buildings), "", dtype=object)
-    cgeoms, clabels = _layer_near(cp, bbox, id_field, cid, ("name", "compound", "label"))
+    cgeoms, clabels = layer_near(cp, bbox, id_field, cid, ("name", "compound", "label"))
     if len(cgeoms):
-        cpolys = _transform_geoms(cgeoms, tr)
+        cpolys = transform_geoms(cgeoms, tr)
     else:
-        cpolys, clabels = _group_polygons(x, y, dw["compound"], _COMPOUND_BUFFER_M)
-    rgeoms, rlabels = _layer_near(rd, bbox, "__no_id__", cid, ("name", "road", "label"))
-    roads = _transform_geoms(rgeoms, tr) if len(rgeoms) else rgeoms
+        cpolys, clabels = group_polygons(x, y, dw["compound"], _COMPOUND_BUFFER_M)
+    rgeoms, rlabels = layer_near(rd, bbox, "__no_id__", cid, ("name", "road", "label"))
+    roads = transform_geoms(rgeoms, tr) if len(rgeoms) else rgeoms
     return Community(
         community_id=cid, name=name or cid, street=street, ctype=ctype, segment=segment,
         proj=proj, dwellings=dw, sample=samp.reset_index(drop=True), boundary=boundary,

@@ -30,7 +30,8 @@ from reportlab.pdfgen.canvas import Canvas
 from fieldsurvey._atomic import atomic_path
 from fieldsurvey.errors import InputError
 from fieldsurvey.progress import Progress, report
-from fieldsurvey.reports._inputs import Community, communities, lonlat_to_local
+from fieldsurvey.reports._geom import lonlat_to_local
+from fieldsurvey.reports._inputs import Community, communities
 from fieldsurvey.reports._readers import (
     frame_fingerprint,
     read_boundaries_file,
