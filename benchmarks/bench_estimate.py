@@ -106,40 +106,53 @@ R_SCRIPT = textwrap.dedent("""
     args <- commandArgs(trailingOnly = TRUE)
     d <- read.csv(args[1]); limit <- as.numeric(args[2])
     tm <- function(expr) { t <- system.time(r <- expr)[["elapsed"]]; list(t = t, r = r) }
+    say <- function(...) { cat(sprintf(...)); flush(stdout()) }
     a <- tm({ des <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = d)
               svymean(~y, des) })
-    cat(sprintf("mean %.4f %.6f %.6f\\n", a$t, coef(a$r), SE(a$r)))
+    say("mean %.4f %.6f %.6f\n", a$t, coef(a$r), SE(a$r))
     b <- tm({ des <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = d)
               svyby(~y, ~domain, des, svymean) })
-    cat(sprintf("domains %.4f %.6f %.6f\\n", b$t, b$r[1, 2], b$r[1, 3]))
-    setTimeLimit(elapsed = limit, transient = TRUE)
-    c <- try(tm({ des <- svydesign(id = ~psu + hh, strata = ~stratum, weights = ~w,
-                                   fpc = ~fpc1 + fpc2, data = d)
-                  svymean(~y, des) }), silent = TRUE)
-    if (inherits(c, "try-error")) cat(sprintf("two_stage >%.0f\\n", limit)) else
-      cat(sprintf("two_stage %.4f %.6f %.6f\\n", c$t, coef(c$r), SE(c$r)))
+    say("domains %.4f %.6f %.6f\n", b$t, b$r[1, 2], b$r[1, 3])
+    # one top-level expression, so that the time limit covers the estimate
+    c <- local({
+      setTimeLimit(elapsed = limit, transient = TRUE)
+      try(tm({ des <- svydesign(id = ~psu + hh, strata = ~stratum, weights = ~w,
+                                fpc = ~fpc1 + fpc2, data = d)
+               svymean(~y, des) }), silent = TRUE)
+    })
+    if (inherits(c, "try-error")) say("two_stage >%.0f\n", limit) else
+      say("two_stage %.4f %.6f %.6f\n", c$t, coef(c$r), SE(c$r))
 """)
 
 
 def run_r(csv: Path, limit: float) -> dict[str, tuple[float, str]]:
+    """Time R survey on the same CSV; whatever R printed before a time-out is kept."""
     if shutil.which("Rscript") is None:
         return {}
-    with tempfile.NamedTemporaryFile("w", suffix=".R", delete=False) as fh:
-        fh.write(R_SCRIPT)
-    proc = subprocess.run(["Rscript", fh.name, str(csv), str(limit)], check=False,
-                          capture_output=True, text=True, timeout=limit + 600)
-    Path(fh.name).unlink()
-    out = {}
-    for line in proc.stdout.splitlines():
+    with tempfile.TemporaryDirectory() as tmp:
+        script, log = Path(tmp) / "bench.R", Path(tmp) / "r.out"
+        script.write_text(R_SCRIPT)
+        with open(log, "w") as out:
+            proc = subprocess.Popen(["Rscript", str(script), str(csv), str(limit)], stdout=out,
+                                    stderr=subprocess.PIPE, text=True)
+            try:
+                _, err = proc.communicate(timeout=3 * limit + 300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                _, err = proc.communicate()
+                err = f"stopped after {3 * limit + 300:.0f} s"
+        lines = log.read_text().splitlines()
+    out_: dict[str, tuple[float, str]] = {}
+    for line in lines:
         parts = line.split()
         if parts and parts[0] in TARGETS:
             if parts[1].startswith(">"):
-                out[parts[0]] = (float("inf"), f"stopped after {parts[1][1:]} s")
+                out_[parts[0]] = (float("inf"), f"stopped after {parts[1][1:]} s")
             else:
-                out[parts[0]] = (float(parts[1]), f"{parts[2]} se {parts[3]}")
-    if not out:
-        print("R failed:", proc.stderr[-500:], file=sys.stderr)
-    return out
+                out_[parts[0]] = (float(parts[1]), f"{parts[2]} se {parts[3]}")
+    if len(out_) < len(TARGETS):
+        print("R did not finish:", (err or "")[-500:], file=sys.stderr)
+    return out_
 
 
 PEER_SCRIPT = textwrap.dedent("""
@@ -211,33 +224,36 @@ def main() -> int:
                     help="interpreter with svy / samplics installed (default: this one)")
     args = ap.parse_args()
     df = make_data(args.rows)
+    print(f"{len(df):,} respondents, 50 strata, 2,000 PSUs, 40 domains; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer when it is high)",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "bench_estimate.csv"
         df.to_csv(csv, index=False)
         loaded = pd.read_csv(csv)
-        results = {"fieldsurvey": run_fieldsurvey(loaded, args.repeat)}
-        if not args.no_peers:
-            results["R survey"] = run_r(csv, args.r_limit)
-            peers = run_python_peers(csv, args.peer_python)
-            results["svy"] = peers.get("svy", {})
-            results["samplics"] = peers.get("samplics", {})
-    ok = True
-    print(f"{len(df):,} respondents, 50 strata, 2,000 PSUs, 40 domains; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer when it is high)")
-    for task, target in TARGETS.items():
-        mine = results["fieldsurvey"][task][0]
-        ok &= mine <= target
-        print(f"\n{task}: fieldsurvey {mine:.4f} s wall, {CPU[task]:.4f} s CPU (target {target:.2f} s)"
-              f"  {results['fieldsurvey'][task][1]}")
-        for peer, res in results.items():
-            if peer == "fieldsurvey":
-                continue
+        mine = run_fieldsurvey(loaded, args.repeat)
+        ok = True
+        for task, target in TARGETS.items():
+            t, note = mine[task]
+            ok &= t <= target
+            print(f"fieldsurvey {task}: {t:.4f} s wall, {CPU[task]:.4f} s CPU "
+                  f"(target {target:.2f} s)  {note}", flush=True)
+        if args.no_peers:
+            return 0 if ok else 1
+        peers = {"R survey": run_r(csv, args.r_limit)}
+        peers.update(run_python_peers(csv, args.peer_python))
+    for task in TARGETS:
+        print(f"\n{task}: fieldsurvey {mine[task][0]:.4f} s")
+        for peer in ("R survey", "svy", "samplics"):
+            res = peers.get(peer, {})
             if task not in res:
-                print(f"  {peer}: not run" + (" (not installed)" if not res else ""))
+                print(f"  {peer}: " + ("not run" if res else "not installed or failed"))
                 continue
             t, note = res[task]
-            ratio = "" if not np.isfinite(t) else f"  ({t / mine:.0f}x fieldsurvey)"
-            print(f"  {peer}: {t:.4f} s{ratio}  {note}" if np.isfinite(t) else f"  {peer}: {note}")
+            if np.isfinite(t):
+                print(f"  {peer}: {t:.4f} s ({t / mine[task][0]:.1f}x fieldsurvey)  {note}")
+            else:
+                print(f"  {peer}: {note}")
     return 0 if ok else 1
 
 
