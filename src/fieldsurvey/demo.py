@@ -323,9 +323,13 @@ def _rates_step(run: DemoRun, central: Path) -> pd.DataFrame:
             tables[by] = t.to_dict()
             frames.append(t.to_frame().assign(by=by))
         _write_json(run.out / "rates.json", tables)
+        # the case table (final dispositions, answers without personal data, and the
+        # calibration variables) for `fieldsurvey weights --dispositions cases.csv`
+        _write_csv(run.out / "cases.csv", cases)
         _write_csv(run.out / "rates.csv", pd.concat(frames).rename_axis("group").reset_index(),
                    index=False)
     run.outputs["rates"] = run.out / "rates.json"
+    run.outputs["cases"] = run.out / "cases.csv"
     o = overall.overall
     run.figures["response_rate_RR3"] = f"{float(o['RR3']):.1%}"
     run.figures["cooperation_COOP1"] = f"{float(o['COOP1']):.1%}"
