@@ -75,7 +75,8 @@ def main() -> int:
         t2, c2 = time.perf_counter(), time.process_time()
         size_mb = out.stat().st_size / 1e6
     kinds = {k: sum(p.kind == k for p in res.pages) for k in ("overview", "detail", "sheet")}
-    print(f"data: {t1 - t0:.1f} s; maps: {t2 - t1:.1f} s (CPU {c2 - c1:.1f} s) for {args.communities} communities x "
+    print(f"data: {t1 - t0:.1f} s; maps: {t2 - t1:.1f} s (CPU {c2 - c1:.1f} s) for "
+          f"{args.communities} communities x "
           f"{args.dwellings} dwellings; {res.page_count} pages {kinds}; {size_mb:.1f} MB; "
           f"font {res.font.family}; limit {LIMIT_S:.0f} s")
     return 0 if ok and t2 - t1 <= LIMIT_S else 1

@@ -231,7 +231,8 @@ def test_a3_landscape_choice(tmp_path):
 
 def test_cli_writes_pdf_and_reports_font(tmp_path, capsys):
     frame, sample, bnd = make(n_comm=2)
-    fpath, spath, bpath = tmp_path / "frame.parquet", tmp_path / "sample.csv", tmp_path / "b.geojson"
+    fpath, spath = tmp_path / "frame.parquet", tmp_path / "sample.csv"
+    bpath = tmp_path / "b.geojson"
     frame.to_parquet(fpath)
     sample.to_csv(spath, index=False, encoding="utf-8-sig")
     bnd.to_file(bpath)

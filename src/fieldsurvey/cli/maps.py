@@ -22,7 +22,8 @@ def register(subparsers: Any) -> None:
         ),
     )
     p.add_argument("--frame", required=True, help="frame (GeoParquet) from 'fieldsurvey frame'")
-    p.add_argument("--sample", required=True, help="sample (CSV or Parquet) from 'fieldsurvey sample'")
+    p.add_argument("--sample", required=True,
+                   help="sample (CSV or Parquet) from 'fieldsurvey sample'")
     p.add_argument("--out", required=True, help="PDF to write")
     p.add_argument("--boundaries", help="community polygons (any vector file); default: convex "
                    "hull of the dwellings, marked as such on the map")

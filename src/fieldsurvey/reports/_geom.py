@@ -60,7 +60,9 @@ def to_wgs84(gdf: Any) -> Any:
     if gdf.crs is None:
         raise CRSError("a layer has no coordinate reference system",
                        hint="Set its CRS (e.g. gdf.set_crs('EPSG:4326'))")
-    return gdf if CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(WGS84)) else gdf.to_crs(WGS84)
+    if CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(WGS84)):
+        return gdf
+    return gdf.to_crs(WGS84)
 
 
 def transform_geoms(geoms: np.ndarray, tr: Transformer) -> np.ndarray:
@@ -86,8 +88,7 @@ def layer_near(gdf: Any, bbox_wgs: tuple[float, float, float, float], id_field: 
         if col in sub.columns:
             labels = as_text(sub[col]).fillna("").to_numpy(dtype=object)
             break
-    return sub.geometry.values.to_numpy() if hasattr(sub.geometry.values, "to_numpy") else np.asarray(
-        sub.geometry.values), labels
+    return np.asarray(sub.geometry.values, dtype=object), labels
 
 
 def group_polygons(x: np.ndarray, y: np.ndarray, keys: pd.Series, buffer: float,
@@ -142,7 +143,8 @@ def segment_focus(d: pd.DataFrame, s: pd.DataFrame, segment: str | None) -> np.n
         return np.ones(n, dtype=bool)
     lo, hi = np.nanmin(order[sampled]), np.nanmax(order[sampled])
     focus = (order >= lo) & (order <= hi)
-    size = pd.to_numeric(s["segment_n"], errors="coerce").max() if "segment_n" in s.columns else None
+    size = (pd.to_numeric(s["segment_n"], errors="coerce").max()
+            if "segment_n" in s.columns else None)
     if size is not None and np.isfinite(size) and size > focus.sum():
         ranks = np.argsort(np.argsort(np.where(np.isfinite(order), order, np.inf), kind="stable"))
         r_lo, r_hi = ranks[focus].min(), ranks[focus].max()

@@ -299,7 +299,8 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
             street = street or _first(rows, "street")
             ctype = ctype or _first(rows, "type")
             bx = rows.total_bounds
-            bbox = (min(bbox[0], bx[0]), min(bbox[1], bx[1]), max(bbox[2], bx[2]), max(bbox[3], bx[3]))
+            bbox = (min(bbox[0], bx[0]), min(bbox[1], bx[1]),
+                    max(bbox[2], bx[2]), max(bbox[3], bx[3]))
     inferred = boundary is None
     pts = np.column_stack([x[ok], y[ok]])
     if inferred:

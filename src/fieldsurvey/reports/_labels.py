@@ -133,7 +133,8 @@ _TEXT: dict[str, dict[str, str]] = {
                    "en": "Kish grid (row: eligible persons; cell: respondent's roster line)"},
     "kish_table": {"zh": "表", "en": "Table"},
     "kish_persons": {"zh": "{n}人", "en": "{n}"},
-    "outcome_title": {"zh": "结果代码（AAPOR 最终处置代码）", "en": "Outcome codes (AAPOR final dispositions)"},
+    "outcome_title": {"zh": "结果代码（AAPOR 最终处置代码）",
+                      "en": "Outcome codes (AAPOR final dispositions)"},
     "sheet_note": {
         "zh": "成员按男性年长到年幼、再女性年长到年幼排序；只访问本表所列住户，不得替换；"
               "未启用的备用样本不列出。",

@@ -43,7 +43,7 @@ FOOT_H = 25 * mm
 
 
 def nice_scale(minimum: float) -> int:
-    """The smallest "nice" scale denominator (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5 x 10^k) >= minimum."""
+    """The smallest "nice" denominator (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5 x 10^k) >= minimum."""
     minimum = max(float(minimum), 1.0)
     exp = math.floor(math.log10(minimum))
     for e in (exp, exp + 1):
@@ -80,7 +80,8 @@ class MapFrame:
         return px, py
 
 
-def page_boxes(paper: str, landscape_: bool) -> tuple[tuple[float, float], tuple[float, float, float, float]]:
+def page_boxes(paper: str, landscape_: bool
+               ) -> tuple[tuple[float, float], tuple[float, float, float, float]]:
     """Page size and the map box (x, y, w, h) left between the title block and the footer."""
     size = landscape(PAPERS[paper]) if landscape_ else portrait(PAPERS[paper])
     w, h = size
@@ -197,5 +198,6 @@ def place_markers(anchors: NDArray[np.float64], radius: float) -> NDArray[np.flo
                 if found:
                     break
         out[i] = pos
-        grid.setdefault((int(math.floor(pos[0] / cell)), int(math.floor(pos[1] / cell))), []).append(i)
+        key = (int(math.floor(pos[0] / cell)), int(math.floor(pos[1] / cell)))
+        grid.setdefault(key, []).append(i)
     return out

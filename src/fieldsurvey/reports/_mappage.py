@@ -125,9 +125,11 @@ def _map_body(c: Canvas, comm: Community, ctx: SheetContext, spec: MapPageSpec) 
     d.draw_polygons(c, buildings, mf, stroke=d.BUILDING_STROKE, fill=d.BUILDING_FILL, width=0.5)
     dw = comm.dwellings
     xy = dw[["x", "y"]].to_numpy(float)
-    inview = (xy[:, 0] >= ext[0]) & (xy[:, 0] <= ext[2]) & (xy[:, 1] >= ext[1]) & (xy[:, 1] <= ext[3])
+    inview = ((xy[:, 0] >= ext[0]) & (xy[:, 0] <= ext[2])
+              & (xy[:, 1] >= ext[1]) & (xy[:, 1] <= ext[3]))
     focus = dw["in_focus"].to_numpy(bool)
-    for mask, color in ((inview & ~focus, colors.HexColor("#d7ccc8")), (inview & focus, d.DWELLING_COLOR)):
+    layers = ((inview & ~focus, colors.HexColor("#d7ccc8")), (inview & focus, d.DWELLING_COLOR))
+    for mask, color in layers:
         pts = np.unique(np.round(xy[mask], 1), axis=0) if mask.any() else np.empty((0, 2))
         px, py = mf.to_page(pts[:, 0], pts[:, 1])
         d.draw_dots(c, px, py, 0.7, color)

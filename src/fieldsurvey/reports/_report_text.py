@@ -92,8 +92,10 @@ _T: dict[str, tuple[str, str]] = {
                  "Valid answers per item {lo}–{hi} ('don't know', refusals excluded)."),
     "top2_axis": ("满意比例 %", "Share satisfied %"),
     "composite": ("综合满意度指数（d1–d12）", "Composite index (d1–d12)"),
-    "t_sat": ("满意度：满意比例、平均分与 0–100 指数", "Satisfaction: share satisfied, mean, index"),
-    "sat_table_note": ("满意比例 % [95% CI]；平均分（标准误），1–5 分；指数 = (均值 − 1) / 4 × 100；"
+    "t_sat": ("满意度：满意比例、平均分与 0–100 指数",
+              "Satisfaction: share satisfied, mean, index"),
+    "sat_table_note": ("满意比例 % [95% CI]；平均分（标准误），1–5 分；"
+                       "指数 = (均值 − 1) / 4 × 100；"
                        "deff 为满意比例的设计效应。",
                        "Share % [95% CI]; mean (SE) on 1–5; index = (mean − 1) / 4 × 100; deff of "
                        "the share."),
@@ -102,12 +104,15 @@ _T: dict[str, tuple[str, str]] = {
     "mean_se": ("平均分（SE）", "Mean (SE)"),
     "index": ("指数", "Index"),
     "h_participation": ("四、社区参与", "4. Participation in community affairs"),
-    "f_part": ("过去 12 个月参加各类社区活动的比例", "Share taking part in each activity (past 12 months)"),
+    "f_part": ("过去 12 个月参加各类社区活动的比例",
+               "Share taking part in each activity (past 12 months)"),
     "prop_note": ("比例 %，95% logit 置信区间。", "Percent, 95% logit intervals."),
-    "willing": ("今后愿意参与社区公共事务（比较愿意 + 很愿意）的比例为 {p}%（95% CI {lo}–{hi}，n = {n}）。",
+    "willing": ("今后愿意参与社区公共事务（比较愿意 + 很愿意）的比例为 {p}%"
+                "（95% CI {lo}–{hi}，n = {n}）。",
                 "Willing to take part in future (4 + 5): {p}% (95% CI {lo}–{hi}, n = {n})."),
     "h_needs": ("五、居民需求排序", "5. Ranking of needs"),
-    "f_needs": ("{k} 项需求：需要社区帮助解决的家庭比例", "The {k} needs: share of households naming each"),
+    "f_needs": ("{k} 项需求：需要社区帮助解决的家庭比例",
+                "The {k} needs: share of households naming each"),
     "t_needs": ("需求排序", "Needs ranked"),
     "rank": ("排序", "Rank"),
     "category": ("类别", "Category"),

@@ -92,6 +92,11 @@ def _pct(v: float) -> str:
     return "—" if v is None or not np.isfinite(v) else f"{100 * v:.1f}"
 
 
+def _pct_ci(r: Any) -> str:
+    """``"62.1 [55.0, 68.7]"`` from a row with estimate, ci_low, ci_high (as percents)."""
+    return f"{_pct(r['estimate'])} [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]"
+
+
 def _base(ctx: Ctx, data: ReportData, n: int | None = None) -> str:
     w = data.respondents[data.weight].to_numpy(float)
     return t("base", ctx.lang, n=len(w) if n is None else n, N=float(w.sum()))
@@ -132,7 +137,8 @@ def fieldwork(ctx: Ctx, data: ReportData) -> list[Any]:
         cap = ctx.caption("figure", t(f"f_rr_{key}", lang), t("rr_note", lang))
         out += _chart(cap, chart_rows, ctx, axis_label="RR1 %")
         rows = [[lab, int(g.loc[i, "n"]), int(g.loc[i, "I"] + g.loc[i, "P"]),
-                 *(_pct(g.loc[i, r]) for r in RATES)] for lab, i in zip(label, g.index, strict=True)]
+                 *(_pct(g.loc[i, r]) for r in RATES)]
+                for lab, i in zip(label, g.index, strict=True)]
         out += ctx.caption("table", t(f"t_{key}", lang), t("rates_group_note", lang))
         out.append(ctx.table_of([t(key, lang), t("cases", lang), t("interviews", lang),
                                  *(f"{r} %" for r in RATES)], rows,
@@ -159,7 +165,8 @@ def weights(ctx: Ctx, data: ReportData) -> list[Any]:
         ("w_n", f"{dg.n_positive:,}"), ("w_total", f"{dg.total:,.1f}"),
         ("w_min", f"{dg.minimum:,.4g}"), ("w_median", f"{dg.median:,.4g}"),
         ("w_max", f"{dg.maximum:,.4g}"), ("w_ratio", f"{dg.maximum / dg.median:.3g}"),
-        ("w_cv", f"{dg.cv:.4f}"), ("w_deff", f"{dg.deff:.4f}"), ("w_neff", f"{dg.n_effective:,.1f}"),
+        ("w_cv", f"{dg.cv:.4f}"), ("w_deff", f"{dg.deff:.4f}"),
+        ("w_neff", f"{dg.n_effective:,.1f}"),
     )]
     out += ctx.caption("table", t("t_weights", lang), t("weights_note", lang))
     out.append(ctx.table_of([t("statistic", lang), t("value", lang)], rows, [0.5, 0.25]))
@@ -197,7 +204,7 @@ def satisfaction(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
                       t("sat_note", lang, lo=n_min, hi=n_max))
     out += _chart(cap, chart, ctx, axis_label=t("top2_axis", lang))
     rows = [[_sat_label(v, lang),
-             f"{_pct(top.loc[v, 'estimate'])} [{_pct(top.loc[v, 'ci_low'])}, {_pct(top.loc[v, 'ci_high'])}]",
+             _pct_ci(top.loc[v]),
              f"{mean.loc[v, 'estimate']:.2f} ({mean.loc[v, 'se']:.2f})",
              f"{idx.loc[v, 'estimate']:.1f}", f"{top.loc[v, 'deff']:.2f}", int(top.loc[v, "n"])]
             for v in order]
@@ -218,7 +225,8 @@ def _sat_label(v: str, lang: str) -> str:
 
 def _dummies(data: ReportData, stem: str) -> list[str]:
     cols = [c for c in data.respondents.columns
-            if c.startswith(stem + "_") and c[len(stem) + 1:].isdigit() and c[len(stem) + 1:] != "0"]
+            if c.startswith(stem + "_") and c[len(stem) + 1:].isdigit()
+            and c[len(stem) + 1:] != "0"]
     return sorted(cols, key=lambda c: int(c.rsplit("_", 1)[1]))
 
 
@@ -276,9 +284,9 @@ def needs(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
     for rank, (c, r) in enumerate(df.iterrows(), start=1):
         label = data.variable_labels.get(c, c)
         cat, item = label.split(": ", 1) if ": " in label else ("", label)
-        chart.append((f"{rank}. {item}", 100 * r["estimate"], 100 * r["ci_low"], 100 * r["ci_high"]))
-        rows.append([rank, cat, item, f"{_pct(r['estimate'])} [{_pct(r['ci_low'])}, "
-                     f"{_pct(r['ci_high'])}]", int(r["n"])])
+        chart.append((f"{rank}. {item}", 100 * r["estimate"], 100 * r["ci_low"],
+                      100 * r["ci_high"]))
+        rows.append([rank, cat, item, _pct_ci(r), int(r["n"])])
     cap = ctx.caption("figure", t("f_needs", lang, k=len(cols)),
                       _base(ctx, data, int(df["n"].max())) + " " + t("prop_note", lang))
     out += _chart(cap, chart, ctx, axis_label="%", row_h=11.5, label_frac=0.5)
@@ -313,7 +321,7 @@ def by_type(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
         if top is not None:
             m = top[top["type"] == r["type"]]
             if len(m):
-                d0 = f"{_pct(m.iloc[0]['estimate'])} [{_pct(m.iloc[0]['ci_low'])}, {_pct(m.iloc[0]['ci_high'])}]"
+                d0 = _pct_ci(m.iloc[0])
         rows.append([typ, f"{r['estimate']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]", d0,
                      int(r["n"]), f"{wsum:,.0f}"])
     cap = ctx.caption("figure", t("f_type", lang), _base(ctx, data) + " " + t("type_note", lang))
