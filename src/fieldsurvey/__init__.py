@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "joint_probabilities": "fieldsurvey.select.stage1",
     "draw_field_maps": "fieldsurvey.reports.maps",
     "find_cjk_font": "fieldsurvey.reports.fonts",
+    "write_report": "fieldsurvey.reports.analysis",
     "FieldStore": "fieldsurvey.store.store",
     "merge_stores": "fieldsurvey.store.merge",
     "export_store": "fieldsurvey.store.export",
