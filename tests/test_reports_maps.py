@@ -130,10 +130,20 @@ def test_large_community_gets_indexed_detail_maps(tmp_path):
     assert "分图索引" in texts[0]
     for p in details:
         assert f"分图 {p.tile}/{len(details)}" in texts[p.page - 1]
-    # each sampled dwelling lies inside some detail map's tile (and is listed in the index)
+    # every sampled dwelling is drawn inside the map box of the detail map the index names
     idx = texts[0].replace("\n", "")
-    for ln in sample["line"]:
-        assert str(ln) in idx
+    entries = {}
+    for part in idx.split("分图")[2:]:
+        if "：样本" in part:
+            n, lines = part.split("：样本", 1)
+            entries[int(n)] = [int(v) for v in lines.split("；")[0].replace(" ", "").split(",")]
+    assert sorted(v for vs in entries.values() for v in vs) == sorted(sample["line"])
+    for p in details:
+        x0, y0, w, h = p.frame.box
+        rows = sample[sample["line"].isin(entries.get(p.tile, []))]
+        coords = frame.set_index("dwelling_id").loc[rows["dwelling_id"], ["lon", "lat"]]
+        px, py = p.to_page(coords["lon"].to_numpy(), coords["lat"].to_numpy())
+        assert ((px >= x0) & (px <= x0 + w) & (py >= y0) & (py <= y0 + h)).all()
     n_sheets = sheet_page_count(len(sample))
     assert res.page_count == 1 + len(details) + n_sheets
 
@@ -173,6 +183,17 @@ def test_footprints_roads_and_segment(tmp_path):
     assert "建设路" in text and "F1栋" in text
     assert "建筑（轮廓）" in text and "道路" in text
     assert "分段：2" in text and "其他分段住户" in text
+
+
+def test_no_font_installed_falls_back_to_cid(tmp_path):
+    from fieldsurvey.reports.fonts import find_cjk_font
+
+    frame, sample, bnd = make(n_comm=1)
+    font = find_cjk_font(search_dirs=[tmp_path])  # nothing there: as on a bare machine
+    res = draw_field_maps(frame, sample, tmp_path / "bare.pdf", boundaries=bnd, font=font,
+                          date="2026-11-21")
+    assert res.font.name == "STSong-Light" and not res.font.embedded
+    assert "not embedded" in PdfReader(str(res.path)).metadata.subject
 
 
 def test_forced_cid_fallback_font(tmp_path):
