@@ -118,9 +118,11 @@ def fieldwork(ctx: Ctx, data: ReportData) -> list[Any]:
     if weighted is not None:
         rows.append([t("base_weighted", lang), *(f"{weighted.overall[c]:,.0f}" for c in cats),
                      *(_pct(weighted.overall[r]) for r in RATES)])
+    basis = overall.e_basis
+    if lang == "zh" and basis.startswith("proportional"):
+        basis = "按已知合格性样本的比例估计（CASRO），e = (I+P+R+NC+O) / (I+P+R+NC+O+NE)"
     out += ctx.caption("table", t("t_rates", lang),
-                       t("rates_note", lang, n=len(cases), e=overall.overall["e"],
-                         basis=overall.e_basis))
+                       t("rates_note", lang, n=len(cases), e=overall.overall["e"], basis=basis))
     out.append(ctx.table_of(["", *cats, *(f"{r} %" for r in RATES)], rows,
                             [0.12] + [0.055] * 8 + [0.088] * 5))
     for by, key in (("community_id", "by_community"), ("interviewer", "by_interviewer")):
