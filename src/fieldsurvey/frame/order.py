@@ -54,19 +54,40 @@ def hilbert_index(
     return np.where(ok, d, np.int64(n) * n)
 
 
-def group_codes(*columns: pd.Series | np.ndarray) -> np.ndarray:
-    """A dense int64 code per distinct combination of the columns (missing is a value).
+def _codes(col: pd.Series | np.ndarray) -> tuple[np.ndarray, int]:
+    """Non-negative int64 codes of a column and their count (missing is a value).
 
-    Each column is factorized (a hash table, in C), and the codes are combined pairwise
-    and factorized again, so no Python objects are made per row.
+    An int64 array whose values are all >= -1 is taken to be codes already (-1 missing):
+    callers pass factorize codes that way, and must factorize any other integer key.
     """
-    code: np.ndarray | None = None
+    if isinstance(col, np.ndarray) and col.dtype == np.int64 and (len(col) == 0 or col.min() >= -1):
+        return col + 1, int(col.max(initial=-1)) + 2
+    c, uniques = pd.factorize(col, use_na_sentinel=True)
+    return np.where(c < 0, len(uniques), c).astype(np.int64), len(uniques) + 1
+
+
+def group_codes(*columns: pd.Series | np.ndarray, dense: bool = True) -> np.ndarray:
+    """An int64 code per distinct combination of the columns (missing is a value).
+
+    Columns are factorized (hash tables in C) and their codes packed arithmetically
+    into one int64 while the product of their cardinalities fits; only when it would
+    not is the packed key re-factorized. With ``dense=False`` the key is returned as
+    packed (equal combinations, equal keys), which is all a duplicate test needs.
+    """
+    key: np.ndarray | None = None
+    span = 1
     for col in columns:
-        c, uniques = pd.factorize(col, use_na_sentinel=True)
-        c = np.where(c < 0, len(uniques), c).astype(np.int64)
-        code = c if code is None else pd.factorize(code * (len(uniques) + 1) + c)[0].astype(np.int64)
-    assert code is not None
-    return code
+        c, card = _codes(col)
+        if key is None:
+            key, span = c, card
+            continue
+        if span * card >= 1 << 62:
+            key = pd.factorize(key)[0].astype(np.int64)
+            span = int(key.max(initial=0)) + 1
+        key = key * card + c
+        span *= card
+    assert key is not None
+    return pd.factorize(key)[0].astype(np.int64) if dense else key
 
 
 def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:

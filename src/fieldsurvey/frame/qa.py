@@ -183,9 +183,10 @@ def _duplicates(columns: list[pd.Series | np.ndarray], valid: np.ndarray) -> np.
     dup = np.zeros(len(valid), dtype=bool)
     if len(idx) == 0:
         return dup
-    sub = [c.iloc[idx] if isinstance(c, pd.Series) else c[idx] for c in columns]
-    codes = group_codes(*sub)
-    dup[idx] = np.bincount(codes)[codes] > 1
+    if len(idx) < len(valid):
+        columns = [c.iloc[idx] if isinstance(c, pd.Series) else c[idx] for c in columns]
+    key = group_codes(*columns, dense=False)
+    dup[idx] = pd.Series(key).duplicated(keep=False).to_numpy()
     return dup
 
 
@@ -233,24 +234,27 @@ def community_table(frame: pd.DataFrame, boundaries: Boundaries, size_field: str
     m = len(boundaries.frame)
     ci = frame["community_index"].to_numpy()
     ok = ci >= 0
-    status = frame["status"].to_numpy(dtype=object)
+    codes, kinds = pd.factorize(frame["status"], use_na_sentinel=True)
+    by_kind = {str(k): codes == i for i, k in enumerate(kinds)}
+    none_mask = np.zeros(len(ci), dtype=bool)
 
     def count(mask: np.ndarray | None = None, weights: np.ndarray | None = None) -> np.ndarray:
         sel = ok if mask is None else ok & mask
         w = None if weights is None else weights[sel]
         return np.bincount(ci[sel], weights=w, minlength=m)
 
-    occupied = status == "occupied"
-    vacant = status == "vacant"
+    occupied = by_kind.get("occupied", none_mask)
+    vacant = by_kind.get("vacant", none_mask)
+    unknown = by_kind.get("unknown", none_mask)
     hh = frame["dwelling_households"].to_numpy(dtype=float)
     table = pd.DataFrame({
         "community_id": boundaries.frame["community_id"].to_numpy(),
         "listed": count().astype(np.int64),
         "occupied": count(occupied).astype(np.int64),
         "vacant": count(vacant).astype(np.int64),
-        "non_residential": count(status == "non_residential").astype(np.int64),
-        "unknown": count(status == "unknown").astype(np.int64),
-        "listed_households": count(occupied | (status == "unknown"), hh).astype(np.int64),
+        "non_residential": count(by_kind.get("non_residential", none_mask)).astype(np.int64),
+        "unknown": count(unknown).astype(np.int64),
+        "listed_households": count(occupied | unknown, hh).astype(np.int64),
     })
     if "name" in boundaries.frame:
         table.insert(1, "name", boundaries.frame["name"].to_numpy())
@@ -317,7 +321,8 @@ def run_checks(
     dup_addr = _duplicates([address], has_addr)
     checks.append(_check("duplicate_address", dup_addr.sum(), _row_examples(f, dup_addr, ("address",))))
     has_pt = ~flag["missing_coordinates"]
-    point = _point_key(f["lon"].to_numpy(dtype=float), f["lat"].to_numpy(dtype=float))
+    point = pd.factorize(_point_key(f["lon"].to_numpy(dtype=float),
+                                    f["lat"].to_numpy(dtype=float)))[0].astype(np.int64)
     ufd = [factorize_column(f, c, factors)[0] for c in ("unit", "floor", "door")]
     dup_pt = _duplicates([point, *ufd], has_pt)
     checks.append(_check("duplicate_point", dup_pt.sum(), _row_examples(f, dup_pt, ("lon", "lat"))))
