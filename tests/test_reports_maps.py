@@ -378,3 +378,18 @@ def test_maps_from_the_library_frame_and_sample(tmp_path):
 def _write(gdf, path):
     gdf.to_file(path)
     return path
+
+
+def test_dwellings_without_coordinates_are_said(tmp_path):
+    frame, sample, bnd = make(n_comm=1)
+    frame = frame.copy()
+    lost = sample["dwelling_id"].iloc[:2].tolist()
+    frame.loc[frame["dwelling_id"].isin(lost), ["lon", "lat"]] = np.nan
+    res = draw_field_maps(frame, sample, tmp_path / "nan.pdf", boundaries=bnd,
+                          date="2026-11-21")
+    text = _texts(res.path)[0]
+    assert "样本 1, 2 的住户没有坐标" in text
+    assert any("1, 2 have no coordinates" in n for n in res.notes)
+    sheet = _texts(res.path)[1].replace("\n", "")
+    for addr in sample["address"].iloc[:2]:
+        assert addr in sheet

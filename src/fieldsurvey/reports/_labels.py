@@ -113,6 +113,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "en": "Note: no boundary file was given; the boundary drawn is the convex hull of "
               "the dwellings and must be checked with the community committee.",
     },
+    "no_coords": {"zh": "注意：样本 {lines} 的住户没有坐标，未在图上标出，请按入户接触记录表上的地址查找。",
+                  "en": "Note: lines {lines} have no coordinates and are not on the map; find "
+                        "them by the address on the assignment sheet."},
     "index": {"zh": "分图索引", "en": "Index of detail maps"},
     "index_entry": {"zh": "分图{n}：样本 {lines}", "en": "Map {n}: lines {lines}"},
     "index_empty": {"zh": "分图{n}：无样本", "en": "Map {n}: no sample"},

@@ -31,7 +31,7 @@ from fieldsurvey.reports._layout import (
 )
 from fieldsurvey.reports.sheets import SheetContext
 
-__all__ = ["MapPageSpec", "draw_map_page", "tile_lines"]
+__all__ = ["MapPageSpec", "draw_map_page", "tile_lines", "unplaced_lines"]
 
 MARKER_R = 2.3 * mm
 _BAR_MAX = 45 * mm
@@ -59,6 +59,13 @@ def tile_lines(comm: Community, tiles: tuple[tuple[float, float, float, float], 
         taken |= inside
         out.append(sorted(int(v) for v in comm.sample["line"].to_numpy()[inside]))
     return out
+
+
+def unplaced_lines(comm: Community) -> list[int]:
+    """Sample lines whose dwelling has no coordinates (listed on the sheet, not on the map)."""
+    xy = comm.sample[["x", "y"]].to_numpy(float)
+    bad = ~np.isfinite(xy).all(axis=1)
+    return [int(v) for v in comm.sample["line"].to_numpy()[bad]]
 
 
 def _title(c: Canvas, comm: Community, ctx: SheetContext, spec: MapPageSpec, scale: int) -> None:
@@ -247,6 +254,12 @@ def _legend(c: Canvas, comm: Community, ctx: SheetContext, spec: MapPageSpec) ->
     if comm.boundary_inferred:
         c.setFillColor(colors.HexColor("#b71c1c"))
         d.text_fit(c, MARGIN, top - 3 * mm, text("hull_note", lang), font, 7.5, w - 2 * MARGIN)
+        top -= 4.5 * mm
+    unplaced = unplaced_lines(comm)
+    if unplaced:
+        c.setFillColor(colors.HexColor("#b71c1c"))
+        d.text_fit(c, MARGIN, top - 3 * mm, text("no_coords", lang, lines=", ".join(
+            map(str, unplaced))), font, 7.5, w - 2 * MARGIN)
         top -= 4.5 * mm
     c.setFillColor(colors.black)
     items = ["boundary", "compound", "building", "dwelling", "main", "reserve"]

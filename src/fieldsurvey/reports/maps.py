@@ -49,7 +49,7 @@ from fieldsurvey.reports._layout import (
     page_boxes,
     plan_tiles,
 )
-from fieldsurvey.reports._mappage import MapPageSpec, draw_map_page
+from fieldsurvey.reports._mappage import MapPageSpec, draw_map_page, unplaced_lines
 from fieldsurvey.reports._pdf import binary_streams
 from fieldsurvey.reports.fonts import CJKFont, find_cjk_font
 from fieldsurvey.reports.sheets import SheetContext, draw_sheets
@@ -238,6 +238,11 @@ def draw_field_maps(
             if comm.boundary_inferred:
                 notes.append(f"community {comm.community_id}: no boundary given, "
                              "drew the convex hull of its dwellings")
+            unplaced = unplaced_lines(comm)
+            if unplaced:
+                notes.append(f"community {comm.community_id}: sample line(s) "
+                             f"{', '.join(map(str, unplaced))} have no coordinates and are "
+                             "only on the assignment sheet")
             pages.extend(_community_pages(c, comm, ctx, paper, max_scale, len(pages), sheets))
             report(progress, "maps", done, len(ids))
         c.save()
