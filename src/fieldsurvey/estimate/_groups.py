@@ -28,12 +28,11 @@ def _dense_codes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     else:
         present = np.zeros(hi - lo + 1, dtype=bool)
         present[v - lo] = True
-    values = np.flatnonzero(present) + lo
-    if values.size == present.size:  # no gaps: the code is the value's offset
+    if present.all():  # no gaps: the code is the value's offset
         codes = v.copy() if lo == 0 else v - lo
-        return codes.astype(np.int64, copy=False), values
+        return codes.astype(np.int64, copy=False), np.arange(lo, hi + 1)
     remap = np.cumsum(present) - 1
-    return remap[v - lo].astype(np.int64, copy=False), values
+    return remap[v - lo].astype(np.int64, copy=False), np.flatnonzero(present) + lo
 
 
 def codes_of(values: object) -> tuple[np.ndarray, np.ndarray]:
@@ -67,7 +66,13 @@ def combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def first_index(codes: np.ndarray, n: int) -> np.ndarray:
-    """The index of one row (in practice the last) of every code 0..n-1."""
+    """The index of one row (in practice the last) of every code 0..n-1.
+
+    When every row has its own code in row order (``codes`` is 0, 1, ..., n-1) the answer is
+    ``codes`` itself, found without scattering.
+    """
+    if n == codes.size and n > 0 and codes[0] == 0 and codes[-1] == n - 1 and (np.diff(codes) == 1).all():
+        return codes
     rep = np.empty(n, dtype=np.int64)
     rep[codes] = np.arange(codes.size)
     return rep

@@ -178,7 +178,8 @@ class SurveyDesign:
             n_cl = int(cl.max()) + 1
             cl_st = st[reps[s]]
             n_st = int(cl_st.max()) + 1
-            st_rep = reps[s][first_index(cl_st, n_st)]
+            # stage-s strata that are the stage s-1 clusters already have a row each
+            st_rep = reps[s - 1] if s > 0 and st is clusters[s - 1] else reps[s][first_index(cl_st, n_st)]
             npsu = np.bincount(cl_st, minlength=n_st).astype(np.float64)
             stage_info.append((n_cl, n_st, st_rep, npsu, cl_st))
         popsize = self._popsizes(strata_codes, stage_info) if self.fpc_columns else None
@@ -189,6 +190,8 @@ class SurveyDesign:
         var_stages = n_stages if popsize is not None else 1
         self.row_unit = clusters[var_stages - 1]
         self.n_units = int(self.row_unit.max()) + 1
+        # every row its own finest unit, in row order: unit totals are the values themselves
+        self.units_are_rows = reps[var_stages - 1] is self.row_unit
         unit_rep = reps[var_stages - 1]
         stages = []
         for s in range(var_stages):
@@ -305,12 +308,13 @@ class SurveyDesign:
     def _popsizes(self, strata: list[np.ndarray], info: list) -> list[np.ndarray]:
         """Population size N_h of every stratum at every stage, from the FPC columns."""
         raw = [numeric_column(self.data, c, self.source) for c in self.fpc_columns]
-        lo, hi, ge1 = np.inf, -np.inf, True
+        lo, hi = np.inf, -np.inf
         for name, vals in zip(self.fpc_columns, raw, strict=True):
-            if np.isnan(vals).any():
+            vlo, vhi = float(vals.min()), float(vals.max())
+            if np.isnan(vlo):
                 row = int(np.flatnonzero(np.isnan(vals))[0]) + 1
                 raise DesignError("missing FPC value", file=self.source, row=row, field=name)
-            lo, hi = min(lo, float(vals.min())), max(hi, float(vals.max()))
+            lo, hi = min(lo, vlo), max(hi, vhi)
         is_popsize = hi > 1
         ge1 = lo >= 1
         if is_popsize != ge1:
@@ -355,8 +359,8 @@ class SurveyDesign:
     def _weights(self, popsize: list[np.ndarray] | None, strata: list, info: list) -> np.ndarray:
         if self.weights_column is not None:
             w = numeric_column(self.data, self.weights_column, self.source)
-            bad = np.isnan(w) | (w < 0)
-            if bad.any():
+            if not float(w.min()) >= 0:  # NaN or negative somewhere
+                bad = np.isnan(w) | (w < 0)
                 row = int(np.flatnonzero(bad)[0]) + 1
                 raise DesignError(
                     "sampling weights must be present and not negative",

@@ -45,6 +45,8 @@ def unit_totals(
     u = design.n_units
     keep = domain >= 0 if domain is not None else None
     if keep is None or (n_domains == 1 and keep.all()):
+        if design.units_are_rows:
+            return z[:, None], None
         if u == design.n:  # every row its own finest unit: a permutation, no sums needed
             t = np.empty(u)
             t[design.row_unit] = z
