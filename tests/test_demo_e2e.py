@@ -80,3 +80,12 @@ def test_rates_weights_estimates(demo_dir: Path) -> None:
     idx = est[(est["variable"] == "satisfaction_index") & est["domain"].isna()].iloc[0]
     assert 0 < idx["ci_low"] < idx["estimate"] < idx["ci_high"] < 100
     assert {"type=示范类", "type=强基类"} <= set(est["domain"].dropna())
+
+
+def test_report_pdf(demo_dir: Path) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(demo_dir / "report.pdf")
+    text = "".join(page.extract_text() or "" for page in reader.pages)
+    assert len(reader.pages) >= 3
+    assert "RR1" in text and "满意" in text

@@ -17,7 +17,8 @@ can print a summary and the end-to-end test can check every output. Steps:
 9. weight the respondents: base, eligibility, nonresponse, respondent selection, raking to
    the district's sex and age-group margins, trimming (:mod:`fieldsurvey.analysis`);
 10. estimate satisfaction, participation and needs with design-based standard errors,
-    overall and by community type (:mod:`fieldsurvey.estimate`).
+    overall and by community type (:mod:`fieldsurvey.estimate`);
+11. write the analysis report (:func:`fieldsurvey.reports.analysis.write_report`).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
     run = DemoRun(out=Path(out), seed=seed)
     run.out.mkdir(parents=True, exist_ok=True)
     steps = ["district", "frame", "sample", "maps", "stores", "fieldwork", "merge", "rates",
-             "weights", "estimates"]
+             "weights", "estimates", "report"]
     total = len(steps)
 
     def step(i: int) -> None:
@@ -134,6 +135,8 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
     step(9)
     _estimates_step(run, weighted)
     step(10)
+    _report_step(run, issued.central, progress)
+    step(11)
     return run
 
 
@@ -374,3 +377,16 @@ def _estimates_step(run: DemoRun, weighted: pd.DataFrame) -> None:
     part = head.get("participated", "mean")
     run.figures["took_part_in_community_affairs"] = (
         f"{part['estimate']:.1%} (95% CI {part['ci_low']:.1%}-{part['ci_high']:.1%})")
+
+
+def _report_step(run: DemoRun, central: Path, progress: Progress | None) -> None:
+    from fieldsurvey.reports.analysis import write_report
+
+    with _Timer(run, "report"):
+        result = write_report(central, run.outputs["weights"], run.out / "report.pdf",
+                              title="青岚区社区治理居民调查（示例）", date=FIELD_START.date().isoformat(),
+                              progress=progress)
+    run.outputs["report"] = run.out / "report.pdf"
+    pages = getattr(result, "pages", None)
+    if pages is not None:
+        run.figures["report_pages"] = pages if isinstance(pages, int) else len(pages)
