@@ -50,6 +50,11 @@ class ReportResult:
     tables: int
     notes: tuple[str, ...]
 
+    @property
+    def font_message(self) -> str:
+        """Which CJK font was used (embedded or the CID fallback), for the user."""
+        return self.font.message
+
 
 def _styles(font: str, lang: str) -> dict[str, ParagraphStyle]:
     wrap = "CJK" if lang == "zh" else None

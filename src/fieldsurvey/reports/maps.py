@@ -113,6 +113,11 @@ class FieldMapsResult:
         """Number of pages in the PDF."""
         return len(self.pages)
 
+    @property
+    def font_message(self) -> str:
+        """Which CJK font was used (embedded or the CID fallback), for the user."""
+        return self.font.message
+
 
 def _load(obj: Any, reader: Any) -> tuple[Any, str | None]:
     """A path is read with ``reader``; a result object (FrameResult, Boundaries) unwrapped."""
