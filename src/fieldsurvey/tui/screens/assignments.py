@@ -1,0 +1,157 @@
+"""The household list: every assigned case with its status, filters and counts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from fieldsurvey.tui.casedata import STATUSES, CaseRow, case_rows
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.tui.app import FieldsurveyApp
+
+__all__ = ["AssignmentListScreen"]
+
+
+class AssignmentListScreen(Screen[None]):
+    """Table of households (line, community, address, status, visits, appointment)."""
+
+    app: FieldsurveyApp
+    AUTO_FOCUS = "#cases"
+    BINDINGS = [
+        Binding("slash", "search", "搜索/Search"),
+        Binding("escape", "clear_filters", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="assignments")
+        self.rows: list[CaseRow] = []
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.app.t("loading"), id="counts")
+        with Horizontal(id="filters"):
+            yield Select[str]([], prompt=self.app.t("all_communities"), id="community")
+            yield Select[str]([], prompt=self.app.t("all_status"), id="status")
+            yield Input(placeholder=self.app.t("search"), id="search")
+        yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._columns()
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.load()
+
+    @work(thread=True, exclusive=True, group="cases")
+    def load(self) -> None:
+        """Read the cases on a worker thread (a big store takes a moment)."""
+        with self.app.reader() as st:
+            rows = case_rows(st)
+        self.app.call_from_thread(self._loaded, rows)
+
+    def _loaded(self, rows: list[CaseRow]) -> None:
+        self.rows = rows
+        self.loaded = True
+        self._filters()
+        self._fill()
+
+    # -- display ----------------------------------------------------------------------
+    def _columns(self) -> None:
+        t = self.app.t
+        table = self.query_one("#cases", DataTable)
+        table.clear(columns=True)
+        for key, width in (("col_line", 4), ("col_community", 10), ("col_address", 30),
+                           ("col_status", 8), ("col_attempts", 4), ("col_appt", 11)):
+            table.add_column(t(key), key=key, width=width)
+
+    def _filters(self) -> None:
+        t = self.app.t
+        comm = self.query_one("#community", Select)
+        names = sorted({r.community for r in self.rows})
+        keep = comm.value
+        comm.set_options([(n, n) for n in names])
+        if keep in names:
+            comm.value = keep
+        status = self.query_one("#status", Select)
+        keep = status.value
+        status.set_options([(t(f"st_{s}"), s) for s in STATUSES])
+        if keep in STATUSES:
+            status.value = keep
+
+    def _visible(self) -> list[CaseRow]:
+        comm = self.query_one("#community", Select).value
+        status = self.query_one("#status", Select).value
+        text = self.query_one("#search", Input).value.strip()
+        out = self.rows
+        if isinstance(comm, str):
+            out = [r for r in out if r.community == comm]
+        if isinstance(status, str):
+            out = [r for r in out if r.status == status]
+        if text:
+            out = [r for r in out if text in r.address]
+        return out
+
+    def _fill(self) -> None:
+        t = self.app.t
+        table = self.query_one("#cases", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for r in self._visible():
+            table.add_row("" if r.line is None else str(r.line), r.community, r.address,
+                          t(f"st_{r.status}"), str(r.attempts) if r.attempts else "",
+                          r.appointment[5:], key=r.dwelling_id)
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+        n = {s: sum(1 for r in self.rows if r.status == s) for s in STATUSES}
+        self.query_one("#counts", Static).update(t(
+            "counts", total=len(self.rows), fresh=n["new"],
+            open=n["open"] + n["pending"] + n["rejected"], done=n["done"] + n["partial"],
+            closed=n["closed"]))
+
+    def relabel(self) -> None:
+        """Redraw in the app's current language."""
+        t = self.app.t
+        self.query_one("#community", Select).prompt = t("all_communities")
+        self.query_one("#status", Select).prompt = t("all_status")
+        self.query_one("#search", Input).placeholder = t("search")
+        self._columns()
+        if self.loaded:
+            self._filters()
+            self._fill()
+
+    # -- events -----------------------------------------------------------------------
+    @on(Select.Changed)
+    @on(Input.Changed, "#search")
+    def _refilter(self) -> None:
+        if self.loaded:
+            self._fill()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one("#cases", DataTable).focus()
+
+    @on(DataTable.RowSelected, "#cases")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        from fieldsurvey.tui.screens.household import HouseholdScreen
+
+        if event.row_key.value is not None:
+            self.app.push_screen(HouseholdScreen(event.row_key.value))
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_filters(self) -> None:
+        self.query_one("#community", Select).clear()
+        self.query_one("#status", Select).clear()
+        self.query_one("#search", Input).value = ""
+        self.query_one("#cases", DataTable).focus()

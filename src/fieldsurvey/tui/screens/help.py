@@ -1,0 +1,35 @@
+"""The keys of the app, in the current language."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from fieldsurvey.tui.i18n import HELP_KEYS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.tui.app import FieldsurveyApp
+
+__all__ = ["HelpScreen"]
+
+
+class HelpScreen(ModalScreen[None]):
+    """A list of keys; any of Esc, F1, q closes it."""
+
+    app: FieldsurveyApp
+    BINDINGS = [Binding("escape,f1,q", "close", "关闭/Close")]
+
+    def compose(self) -> ComposeResult:
+        zh = self.app.lang == "zh"
+        with VerticalScroll(id="dialog"):
+            yield Label(self.app.t("help_title"), id="dialog-title")
+            yield Static("\n".join(f"{k:<14} {z if zh else e}" for k, z, e in HELP_KEYS),
+                         markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,134 @@
+"""A finished interview, read-only, for the supervisor: approve it, or reject it with a
+comment on the highlighted question."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+
+from fieldsurvey.errors import FieldsurveyError
+from fieldsurvey.questionnaire.runner import InterviewRunner
+from fieldsurvey.tui.widgets.question_view import show_value
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.tui.app import FieldsurveyApp
+
+__all__ = ["CommentDialog", "InterviewViewScreen"]
+
+
+class CommentDialog(ModalScreen[str | None]):
+    """Ask for the reason of a rejection; dismisses with the text (None if cancelled)."""
+
+    app: FieldsurveyApp
+    BINDINGS = [Binding("escape", "cancel", "取消/Cancel")]
+
+    def __init__(self, key: str) -> None:
+        super().__init__(id="comment-dialog")
+        self.key = key
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.app.t("reject_comment", key=self.key), id="dialog-title")
+            yield Input(id="comment")
+            yield Label("", id="dialog-error")
+
+    @on(Input.Submitted, "#comment")
+    def _done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.query_one("#dialog-error", Label).update(self.app.t("need_comment"))
+            return
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class InterviewViewScreen(Screen[None]):
+    """Every answer of an interview with its question, read-only."""
+
+    app: FieldsurveyApp
+    BINDINGS = [
+        Binding("a", "approve", "通过/Approve"),
+        Binding("x", "reject", "退回/Reject"),
+        Binding("escape", "back", "返回/Back"),
+    ]
+
+    def __init__(self, uuid: str) -> None:
+        super().__init__(id="interview-view")
+        self.uuid = uuid
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="iv-title", classes="section")
+        yield DataTable(id="iv-answers", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        state = self.app.store.interview(self.uuid)
+        self.state = state
+        self.runner = InterviewRunner.restore(self.app.form, state.answers, state.position,
+                                              clock=self.app.today)
+        self.relabel()
+
+    def relabel(self) -> None:
+        """Redraw in the app's current language."""
+        t, lang, form = self.app.t, self.app.lang, self.app.form
+        d = form.default_language
+        st = self.state
+        self.query_one("#iv-title", Static).update(
+            f"{t('read_only_view')} · {st.dwelling_id} · {st.interviewer} · "
+            f"{t('rv_' + st.review_state)}")
+        table = self.query_one("#iv-answers", DataTable)
+        table.clear(columns=True)
+        table.add_column(t("col_question"), width=44)
+        table.add_column(t("col_answer"), width=26)
+        specials = {s.code: s.label.get(lang, d) for s in form.settings.special_answers}
+        for rec in self.runner.records():
+            q = form.question(rec.name)
+            if not q.is_input:
+                continue
+            options = [(c.name, c.label.get(lang, d)) for c in form.choices(q)]
+            label = q.label.get(lang, d) or q.name
+            table.add_row(f"{rec.key} {label}", show_value(rec.value, options, specials),
+                          key=rec.key)
+
+    def _reviewer(self) -> str:
+        return self.app.store.meta.get("interviewer") or "supervisor"
+
+    def action_approve(self) -> None:
+        try:
+            self.app.store.review(self.uuid, "approve", reviewer=self._reviewer())
+        except FieldsurveyError as exc:
+            self.app.notify(exc.message, severity="error")
+            return
+        self.app.notify(self.app.t("approved_msg"))
+        self.app.pop_screen()
+
+    def action_reject(self) -> None:
+        table = self.query_one("#iv-answers", DataTable)
+        if not table.row_count:
+            return
+        key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+        def done(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                self.app.store.review(self.uuid, "reject", reviewer=self._reviewer(),
+                                      question_comments={key: text})
+            except FieldsurveyError as exc:
+                self.app.notify(exc.message, severity="error")
+                return
+            self.app.notify(self.app.t("rejected_msg"))
+            self.app.pop_screen()
+
+        self.app.push_screen(CommentDialog(key), done)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,459 @@
+"""The questionnaire: one question (or one field-list group) per page.
+
+Every answer is validated by the runner and saved with :meth:`FieldStore.set_answer`
+*before* the runner records it and before the page moves on; the position is saved on
+every move, so quitting (or a kill) resumes at the same place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, ProgressBar, Static
+
+from fieldsurvey.errors import FieldsurveyError
+from fieldsurvey.questionnaire.model import AnswerValue, Group, Repeat, SpecialAnswer
+from fieldsurvey.questionnaire.preload import roster_answers
+from fieldsurvey.questionnaire.runner import InterviewRunner
+from fieldsurvey.questionnaire.steps import Step
+from fieldsurvey.questionnaire.values import parse_text_answer
+from fieldsurvey.tui.widgets.choice_field import ChoiceField
+from fieldsurvey.tui.widgets.question_view import QuestionView
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.tui.app import FieldsurveyApp
+
+__all__ = ["QuestionScreen", "open_interview"]
+
+
+def open_interview(app: FieldsurveyApp, dwelling_id: str) -> None:
+    """Resume the case's open (or rejected) interview, or start one after the respondent
+    selection, preloading the roster; sends the interviewer to the roster when no
+    respondent has been selected yet."""
+    store = app.store
+    itvs = store.interviews(dwelling_id)
+    if itvs:
+        last = itvs[-1]
+        if last["status"] != "in_progress" and last["review_state"] != "rejected":
+            app.notify(app.t("st_done"))
+            return
+        store.resume_interview(last["uuid"])
+        app.push_screen(QuestionScreen(last["uuid"]))
+        return
+    sel = store.selection(dwelling_id)
+    if not sel or sel.get("chosen_line") is None:
+        from fieldsurvey.tui.screens.roster import RosterScreen
+
+        app.notify(app.t("no_selection"))
+        app.push_screen(RosterScreen(dwelling_id))
+        return
+    uuid = store.start_interview(dwelling_id, respondent_line=sel["chosen_line"])
+    for key, value in roster_answers(app.form, store.roster(dwelling_id), sel["chosen_line"]):
+        store.set_answer(uuid, key, value)
+    app.push_screen(QuestionScreen(uuid))
+
+
+class QuestionScreen(Screen[None]):
+    """The interview pages."""
+
+    app: FieldsurveyApp
+    BINDINGS = [
+        Binding("enter", "next", "下一题/Next"),
+        Binding("pagedown", "next", show=False),
+        Binding("pageup", "prev", "上一题/Prev", priority=True),
+        Binding("f5", "jump", "跳到/Jump", priority=True),
+        Binding("f6", "review", "检查/Review", priority=True),
+        Binding("f7", "flag", "标记/Flag", priority=True),
+        Binding("f8", "special(-8)", show=False, priority=True),
+        Binding("f9", "special(-9)", show=False, priority=True),
+        Binding("a", "add_instance", show=False),
+        Binding("escape", "leave", "离开/Leave", priority=True),
+    ]
+
+    def __init__(self, uuid: str) -> None:
+        super().__init__(id="questions")
+        self.uuid = uuid
+        app: FieldsurveyApp = self.app  # type: ignore[assignment]
+        state = app.store.interview(uuid)
+        self.dwelling_id = state.dwelling_id
+        self.runner = InterviewRunner.restore(app.form, state.answers, state.position,
+                                              language=app.lang, clock=app.today)
+        self.comments = {c["question"]: c["comment"] for c in app.store.review_comments(uuid)
+                         if c["question"]}
+        ev = app.store.events(uuid)
+        self.flags: set[str] = set()
+        for r in ev[ev["kind"] == "para:flag"].itertuples():
+            (self.flags.add if '"on": true' in (r.detail or "") else self.flags.discard)(
+                r.question)
+        self.views: list[QuestionView] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="q-section", markup=False)
+        yield ProgressBar(total=100, show_eta=False, id="q-progress")
+        yield VerticalScroll(id="q-body")
+        yield Static("", id="q-keys")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._settle(forward=True)
+        self.show()
+
+    # -- state ------------------------------------------------------------------------
+    def _settle(self, *, forward: bool) -> None:
+        """Skip calculations (steps with nothing to show)."""
+        r = self.runner
+        for _ in range(10_000):
+            q = r.current.question
+            if r.current.kind != "question" or q is None or q.type != "calculate":
+                break
+            before = r.current
+            now = r.next() if forward else r.back()
+            if now is before:
+                if not forward:
+                    r.next()
+                    forward = True
+                else:
+                    break
+
+    def _save_position(self) -> None:
+        self.app.store.set_position(self.uuid, self.runner.current.key)
+
+    # -- display ----------------------------------------------------------------------
+    def _section(self, step: Step) -> str:
+        item = step.question or step.repeat
+        if item is None:
+            return ""
+        form, lang = self.app.form, self.app.lang
+        names = [*item.parents, *( [item.name] if isinstance(item, Repeat) else [])]
+        parts = []
+        for name in names:
+            g = form.items_by_name[name]
+            if isinstance(g, Group | Repeat) and g.label:
+                text = g.label.get(lang, form.default_language)
+                if isinstance(g, Repeat) and step.instance and g.name != item.name:
+                    text += f" #{step.instance[-1]}"
+                parts.append(text)
+        return " › ".join(parts)
+
+    def _view(self, step: Step) -> QuestionView:
+        app, r, form = self.app, self.runner, self.app.form
+        lang, d = app.lang, form.default_language
+        q = step.question
+        specials = {s.code: s.label.get(lang, d) for s in form.settings.special_answers}
+        if step.kind == "repeat":
+            assert step.repeat is not None
+            n = r.instance_count(step.repeat.name, step.instance)
+            label = step.repeat.label.get(lang, d) or step.repeat.name
+            return QuestionView(step, label=label, hint=app.t("instances", n=n), options=[],
+                                value=None, special_label=specials, inline=False,
+                                read_only=True, note=app.t("add_instance"))
+        if step.kind == "end":
+            return QuestionView(step, label=app.t("end_of_form"), hint="", options=[],
+                                value=None, special_label=specials, inline=False,
+                                read_only=True)
+        assert q is not None
+        options = [(c.name, c.label.get(lang, d) or c.name) for c in r.choices(step)]
+        hint = r.text(step, "hint", lang)
+        if q.type == "note":
+            hint = hint or app.t("note_enter")
+        note = ""
+        if q.read_only:
+            note = app.t("read_only")
+        elif q.type in ("integer", "decimal", "text", "date"):
+            note = "YYYY-MM-DD" if q.type == "date" else app.t("type_answer")
+        comment = self.comments.get(step.key, "")
+        return QuestionView(
+            step, label=r.text(step, "label", lang) or q.name, hint=hint, options=options,
+            value=r.value(step.key), special_label=specials,
+            inline="likert" in q.appearance.split(), read_only=q.read_only,
+            comment=app.t("comment_on_q", text=comment) if comment else "",
+            flagged=step.key in self.flags, note=note)
+
+    def show(self, focus_key: str | None = None) -> None:
+        """Draw the current page (focus on ``focus_key`` or its first open question)."""
+        r = self.runner
+        cur = r.current
+        steps = r.screen() if cur.kind == "question" else [cur]
+        steps = [s for s in steps if s.question is None or s.question.type != "calculate"]
+        body = self.query_one("#q-body", VerticalScroll)
+        body.remove_children()
+        self.views = [self._view(s) for s in steps]
+        body.mount_all(self.views)
+        self.query_one("#q-section", Static).update(self._section(cur))
+        all_steps = r.steps()
+        keys = [s.key for s in all_steps]
+        pos = keys.index(cur.key) + 1 if cur.key in keys else len(keys)
+        self.query_one("#q-progress", ProgressBar).update(total=len(keys), progress=pos)
+        q = cur.question
+        hint = self.app.t("special_keys") if q is not None and q.special else ""
+        if q is not None and q.type == "select_multiple":
+            hint = self.app.t("multi_hint") + (" · " + hint if hint else "")
+        self.query_one("#q-keys", Static).update(hint)
+        self.call_after_refresh(self._focus, focus_key)
+
+    def _focus(self, key: str | None = None) -> None:
+        target = None
+        for v in self.views:
+            w = v.answer_widget()
+            if w is None:
+                continue
+            if key is not None and v.step.key == key:
+                target = w
+                break
+            if target is None and key is None and v.value in (None, ""):
+                target = w
+        if target is None:
+            target = next((w for v in self.views if (w := v.answer_widget()) is not None),
+                          None)
+        if target is not None:
+            target.focus()
+            target.scroll_visible()
+        else:
+            self.query_one("#q-body").focus()
+
+    def relabel(self) -> None:
+        """Redraw in the app's current language (messages too)."""
+        self.runner.language = self.app.lang
+        self.app.store.record_paradata(self.uuid, "language", detail={"lang": self.app.lang})
+        focused = self._focused_view()
+        self.show(focused.step.key if focused else None)
+
+    # -- answers ----------------------------------------------------------------------
+    def _focused_view(self) -> QuestionView | None:
+        w = self.focused
+        while w is not None and not isinstance(w, QuestionView):
+            w = w.parent  # type: ignore[assignment]
+        if w is None and self.views:
+            return self.views[0]
+        return w
+
+    def _view_of(self, widget: Any) -> QuestionView | None:
+        while widget is not None and not isinstance(widget, QuestionView):
+            widget = widget.parent
+        return widget
+
+    def save(self, view: QuestionView, value: AnswerValue) -> bool:
+        """Validate, write to the store, then record in the runner; False if refused."""
+        step = view.step
+        msg = self.runner.validate(value, step)
+        if msg is not None:
+            view.set_error(msg)
+            return False
+        try:
+            if value is None or value == "":
+                self.app.store.clear_answer(self.uuid, step.key)
+            else:
+                self.app.store.set_answer(self.uuid, step.key, value)
+        except FieldsurveyError as exc:
+            view.set_error(self.app.t("saved_error", msg=exc.message))
+            return False
+        self.runner.answer(None if value == "" else value, step)
+        view.set_error("")
+        view.set_value(value)
+        return True
+
+    def _parse(self, view: QuestionView, text: str) -> tuple[bool, AnswerValue]:
+        q = view.step.question
+        assert q is not None
+        if not text.strip():
+            return True, None
+        try:
+            return True, parse_text_answer(self.app.form, q, text)
+        except FieldsurveyError as exc:
+            view.set_error(exc.message + (f" ({exc.expected})" if exc.expected else ""))
+            return False, None
+
+    def _commit_inputs(self) -> bool:
+        """Save every typed answer on the page that differs from the stored one."""
+        for v in self.views:
+            w = v.answer_widget()
+            if isinstance(w, ChoiceField) and w.pending():
+                w.commit_pending()
+                return False
+            if not isinstance(w, Input) or isinstance(v.value, SpecialAnswer) and not w.value:
+                continue
+            ok, value = self._parse(v, w.value)
+            if not ok:
+                w.focus()
+                return False
+            if value != v.value and not self.save(v, value):
+                w.focus()
+                return False
+        return True
+
+    @on(ChoiceField.Picked)
+    def _picked(self, event: ChoiceField.Picked) -> None:
+        event.stop()
+        view = self._view_of(event.field)
+        if view is None:
+            return
+        value: AnswerValue = event.value
+        if view.kind == "acknowledge":
+            value = True if event.value == "ok" else None
+        if not self.save(view, value):
+            return
+        if event.done:
+            self._after_answer(view)
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        view = self._view_of(event.input)
+        if view is None or view.step.question is None:
+            return
+        if not event.value.strip():
+            view.set_error("")
+            return
+        ok, value = self._parse(view, event.value)
+        if ok:
+            view.set_error(self.runner.validate(value, view.step) or "")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        view = self._view_of(event.input)
+        if view is None:
+            return
+        ok, value = self._parse(view, event.value)
+        if not ok or (value != view.value and not self.save(view, value)):
+            return
+        self._after_answer(view)
+
+    def _after_answer(self, view: QuestionView) -> None:
+        """After a complete answer: the next question on the page, else the next page."""
+        if len(self.views) > 1:
+            r = self.runner
+            now = [s.key for s in r.screen() if s.question is None
+                   or s.question.type != "calculate"]
+            if now != [v.step.key for v in self.views]:
+                self.show(view.step.key)  # relevance changed within the page
+                self.call_after_refresh(self._focus_after, view.step.key)
+                return
+            if self._focus_after(view.step.key):
+                return
+        self.action_next()
+
+    def _focus_after(self, key: str) -> bool:
+        idx = next((i for i, v in enumerate(self.views) if v.step.key == key), -1)
+        for v in self.views[idx + 1:]:
+            w = v.answer_widget()
+            if w is not None:
+                w.focus()
+                w.scroll_visible()
+                return True
+        return False
+
+    # -- navigation -------------------------------------------------------------------
+    def action_next(self) -> None:
+        r = self.runner
+        cur = r.current
+        if cur.kind == "end":
+            self.action_review()
+            return
+        if cur.kind == "question" and not self._commit_inputs():
+            return
+        try:
+            if cur.kind == "question":
+                r.next_screen()
+            else:
+                r.next()
+        except FieldsurveyError as exc:
+            key = exc.field
+            view = next((v for v in self.views if v.step.key == key), None)
+            if view is not None:
+                view.set_error(exc.message)
+                w = view.answer_widget()
+                if w is not None:
+                    w.focus()
+            return
+        self._settle(forward=True)
+        self._save_position()
+        self.show()
+
+    def action_prev(self) -> None:
+        r = self.runner
+        if r.current.kind == "question":
+            r.back_screen()
+        else:
+            r.back()
+        self._settle(forward=False)
+        self._save_position()
+        self.show()
+
+    def action_add_instance(self) -> None:
+        if self.runner.current.kind != "repeat":
+            return
+        try:
+            self.runner.add_instance()
+        except FieldsurveyError as exc:
+            self.notify(exc.message, severity="error")
+            return
+        self._settle(forward=True)
+        self._save_position()
+        self.show()
+
+    def action_special(self, code: int) -> None:
+        view = self._focused_view()
+        if view is None or view.step.question is None:
+            return
+        sp = next((s for s in self.app.form.special_for(view.step.question) if s.code == code),
+                  None)
+        if sp is None or view.read_only:
+            return
+        w = view.answer_widget()
+        if isinstance(w, Input):
+            w.value = ""
+        if self.save(view, sp):
+            self._after_answer(view)
+
+    def action_flag(self) -> None:
+        view = self._focused_view()
+        if view is None:
+            return
+        key = view.step.key
+        on_ = key not in self.flags
+        self.app.store.record_paradata(self.uuid, "flag", question=key, detail={"on": on_})
+        (self.flags.add if on_ else self.flags.discard)(key)
+        self.show(key)
+
+    def action_jump(self) -> None:
+        from fieldsurvey.tui.screens.jump import JumpDialog
+
+        def go(key: str | None) -> None:
+            if key is None:
+                return
+            self.runner.jump(key)
+            self._settle(forward=True)
+            self._save_position()
+            self.show()
+
+        self.app.push_screen(JumpDialog(self.runner), go)
+
+    def action_review(self) -> None:
+        from fieldsurvey.tui.screens.review import ReviewScreen
+
+        if not self._commit_inputs():
+            return
+
+        def back(key: str | None) -> None:
+            if key == "@done":
+                self.app.pop_screen()
+                return
+            if key:
+                self.runner.jump(key)
+                self._settle(forward=True)
+                self._save_position()
+            self.show(key)
+
+        self.app.push_screen(ReviewScreen(self.uuid, self.runner, self.flags, self.comments),
+                             back)
+
+    def action_leave(self) -> None:
+        self._commit_inputs()
+        self._save_position()
+        self.app.pop_screen()

@@ -1,0 +1,105 @@
+"""The review page: unanswered required questions, flagged ones, special answers and the
+supervisor's comments; submit the interview as complete or partial from here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from fieldsurvey.errors import FieldsurveyError
+from fieldsurvey.questionnaire.model import SpecialAnswer
+from fieldsurvey.questionnaire.runner import InterviewRunner
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.tui.app import FieldsurveyApp
+
+__all__ = ["ReviewScreen"]
+
+
+class ReviewScreen(Screen[str | None]):
+    """Dismisses with the key to go to, ``"@done"`` after submitting, or None."""
+
+    app: FieldsurveyApp
+    BINDINGS = [
+        Binding("c", "complete", "提交完成/Complete"),
+        Binding("p", "partial", "部分完成/Partial"),
+        Binding("escape", "back", "返回/Back"),
+    ]
+
+    def __init__(self, uuid: str, runner: InterviewRunner, flags: set[str],
+                 comments: dict[str, str]) -> None:
+        super().__init__(id="review")
+        self.uuid = uuid
+        self.runner = runner
+        self.flags = flags
+        self.comments = comments
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="review-title", classes="section")
+        yield OptionList(id="review-items")
+        yield Static("", id="review-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.relabel()
+
+    def relabel(self) -> None:
+        """Redraw in the app's current language."""
+        t, r = self.app.t, self.runner
+        self.query_one("#review-title", Static).update(t("review_title"))
+        items = self.query_one("#review-items", OptionList)
+        items.clear_options()
+        seen = set()
+        rows: list[tuple[str, str]] = []
+        for s in r.missing_required():
+            rows.append((s.key, f"{t('unanswered')}: {s.key} {r.text(s, lang=self.app.lang)}"))
+            seen.add(s.key)
+        for s in r.steps():
+            if s.key in seen or s.question is None:
+                continue
+            why = []
+            if s.key in self.flags:
+                why.append(t("flagged"))
+            if isinstance(r.value(s.key), SpecialAnswer):
+                why.append(t("special"))
+            if s.key in self.comments:
+                why.append(t("comment_on_q", text=self.comments[s.key]))
+            if why:
+                rows.append((s.key, f"{' · '.join(why)}: {s.key} "
+                                    f"{r.text(s, lang=self.app.lang)}"))
+        items.add_options([Option(text, id=key) for key, text in rows])
+        done = not r.missing_required()
+        self.query_one("#review-status", Static).update(
+            t("all_good") if done else t("cannot_complete"))
+
+    @on(OptionList.OptionSelected, "#review-items")
+    def _go(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def _submit(self, outcome: str) -> None:
+        if outcome == "1.1" and self.runner.missing_required():
+            self.app.notify(self.app.t("cannot_complete"), severity="error")
+            return
+        try:
+            self.app.store.complete(self.uuid, outcome=outcome)
+        except FieldsurveyError as exc:
+            self.app.notify(exc.message, severity="error")
+            return
+        self.app.notify(self.app.t("completed_msg"))
+        self.dismiss("@done")
+
+    def action_complete(self) -> None:
+        self._submit("1.1")
+
+    def action_partial(self) -> None:
+        self._submit("1.2")
+
+    def action_back(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,140 @@
+"""Options of a select question: number keys (the codes) choose, space toggles,
+likert scales on one line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+__all__ = ["ChoiceField"]
+
+
+class ChoiceField(Widget, can_focus=True):
+    """The options of one select question.
+
+    ``options`` are ``(name, label)`` pairs; ``value`` is the chosen name (select_one),
+    the tuple of names (select_multiple) or None. Choosing posts :class:`Picked` with the
+    value the question would take; the owner saves it and then sets ``value`` (an answer
+    the form refuses is never shown as chosen).
+    """
+
+    DEFAULT_CSS = """
+    ChoiceField { height: auto; padding: 0 1; }
+    ChoiceField:focus { background: $boost; }
+    """
+    BINDINGS = [
+        Binding("up,left", "move(-1)", show=False),
+        Binding("down,right", "move(1)", show=False),
+        Binding("space", "toggle", show=False),
+    ]
+
+    @dataclass
+    class Picked(Message):
+        """An option was chosen (or toggled): ``value`` is the answer it makes."""
+
+        field: ChoiceField
+        value: str | tuple[str, ...] | None
+        done: bool
+        """True when the choice is complete (a single choice), False for a toggle."""
+
+        @property
+        def control(self) -> ChoiceField:
+            return self.field
+
+    value: reactive[object] = reactive(None, always_update=True)
+    cursor: reactive[int] = reactive(0)
+
+    def __init__(self, options: list[tuple[str, str]], *, multiple: bool = False,
+                 inline: bool = False, value: object = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.options = options
+        self.multiple = multiple
+        self.inline = inline
+        self._typed = ""
+        names = [n for n, _ in options]
+        numeric = all(n.isdigit() for n in names) and len(set(names)) == len(names)
+        #: The key typed for each option: its code when every code is a number (as on
+        #: the paper questionnaire), else its position.
+        self.keys = names if numeric else [str(i + 1) for i in range(len(options))]
+        self.set_reactive(ChoiceField.value, value)
+
+    def render(self) -> Text:
+        chosen = set(self.value) if isinstance(self.value, tuple) else {self.value}
+        out = Text()
+        for i, (name, label) in enumerate(self.options):
+            on = name in chosen
+            mark = ("[x]" if on else "[ ]") if self.multiple else ("(•)" if on else "( )")
+            style = "bold reverse" if on else ""
+            if i == self.cursor and self.has_focus:
+                style += " underline"
+            key = self.keys[i]
+            piece = f"{key} {label}" if self.inline else f"{mark} {key:>2} {label}"
+            if self.inline and i:
+                out.append("  ")
+            out.append(piece, style=style.strip() or None)
+            if not self.inline and i < len(self.options) - 1:
+                out.append("\n")
+        return out
+
+    def _pick(self, i: int) -> None:
+        self.cursor = i
+        name = self.options[i][0]
+        if self.multiple:
+            cur = list(self.value) if isinstance(self.value, tuple) else []
+            cur = [n for n in cur if n != name] if name in cur else [*cur, name]
+            order = [n for n, _ in self.options]
+            new = tuple(sorted(cur, key=order.index))
+            self.post_message(self.Picked(self, new or None, False))
+        else:
+            self.post_message(self.Picked(self, name, True))
+
+    def on_key(self, event: events.Key) -> None:
+        if event.character is None or not event.character.isdigit():
+            return
+        event.stop()
+        event.prevent_default()
+        keys = self.keys
+        typed = self._typed + event.character
+        cands = [i for i, k in enumerate(keys) if k.startswith(typed)]
+        if not cands:
+            typed = event.character
+            cands = [i for i, k in enumerate(keys) if k.startswith(typed)]
+        if not cands:
+            self._typed = ""
+            return
+        exact = [i for i in cands if keys[i] == typed]
+        if exact and len(cands) == 1:
+            self._typed = ""
+            self._pick(exact[0])
+        else:
+            self._typed = typed
+            self.cursor = exact[0] if exact else cands[0]
+
+    def pending(self) -> bool:
+        """True while a first digit waits for a second (e.g. ``1`` of ``11``)."""
+        return bool(self._typed)
+
+    def commit_pending(self) -> bool:
+        """Choose the option of a waiting first digit; True if one was chosen."""
+        if not self._typed:
+            return False
+        typed, self._typed = self._typed, ""
+        if typed in self.keys:
+            self._pick(self.keys.index(typed))
+            return True
+        return False
+
+    def action_move(self, step: int) -> None:
+        self._typed = ""
+        self.cursor = max(0, min(len(self.options) - 1, self.cursor + step))
+
+    def action_toggle(self) -> None:
+        self._typed = ""
+        if self.options:
+            self._pick(self.cursor)
