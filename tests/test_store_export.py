@@ -241,3 +241,20 @@ def test_readers_run_while_a_writer_writes(tmp_path):
     assert proc.returncode == 0 and written > 50 and reads >= 2
     store = FieldStore.open(path, check=True)
     assert len(store.answers(store.interviews()[0]["uuid"])) == min(written, 200)
+
+
+def test_arrow_child_reader_gives_the_same_tables(filled, monkeypatch):
+    pytest.importorskip("adbc_driver_sqlite")
+    from fieldsurvey.store import _arrow
+    from fieldsurvey.store._frames import paradata_frame
+
+    store, *_ = filled
+    small = answers_frame(store).frame
+    para_small = paradata_frame(store)
+    monkeypatch.setattr(_arrow, "CHILD_LIMIT", 0)  # force the ADBC child process
+    big = answers_frame(store).frame
+    pd.testing.assert_frame_equal(small, big)
+    para_big = paradata_frame(store)
+    assert para_big["seconds"].tolist() == pytest.approx(para_small["seconds"].tolist(),
+                                                         nan_ok=True)
+    assert para_big["kind"].tolist() == para_small["kind"].tolist()

@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from fieldsurvey.store._arrow import read_arrow
 from fieldsurvey.store._labels import FormSpec, QuestionSpec, label_text, safe_name
 from fieldsurvey.store._reads import read_frame
 
@@ -130,28 +133,35 @@ def roster_frame(store: FieldStore) -> pd.DataFrame:
 
 def paradata_frame(store: FieldStore) -> pd.DataFrame:
     """One row per interview event (start, resume, set, change, clear, position, complete,
-    review, ``para:*``): who, when, which question, and ``seconds`` since the previous
-    event of the same interview on the same device (the time spent on that question).
-    Answer values are not repeated here."""
-    df = read_frame(store.connection, """
-        SELECT interview_uuid, device_id, seq, hlc, time, interviewer, kind,
+    review, ``para:*``): who, when (``timestamp``, UTC, from the store's hybrid clock: the
+    device's wall clock unless that clock was set back), which question, and ``seconds``
+    since the previous event of the same interview on the same device (the time spent on
+    that question). Answer values are not repeated here. Read through Arrow: a merged
+    store holds millions of events (the local wall-clock text of each event stays in the
+    store's ``events`` table)."""
+    tbl = read_arrow(store.path, """
+        SELECT interview_uuid, device_id, seq, hlc, interviewer, kind,
                question || coalesce(instance, '') AS question
         FROM events WHERE interview_uuid IS NOT NULL""")
-    df["seq"] = pd.to_numeric(df["seq"]).astype("int64")
-    hlc = pd.to_numeric(df["hlc"]).astype("int64")
-    df = df.drop(columns=["hlc"])
-    key_i = pd.factorize(df["interview_uuid"])[0]
-    key_d = pd.factorize(df["device_id"])[0]
-    order = np.lexsort((df["seq"].to_numpy(), key_d, key_i))
-    h = hlc.to_numpy()[order]
-    same = np.r_[False, (key_i[order][1:] == key_i[order][:-1]) &
-                 (key_d[order][1:] == key_d[order][:-1])]
-    sec = np.full(len(df), np.nan)
+    if tbl.num_rows == 0:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in (
+            "interview_uuid", "device_id", "seq", "timestamp", "interviewer", "kind",
+            "question", "seconds")})
+    key_i = tbl.column("interview_uuid").combine_chunks().dictionary_encode().indices
+    key_d = tbl.column("device_id").combine_chunks().dictionary_encode().indices
+    ki = key_i.to_numpy(zero_copy_only=False)
+    kd = key_d.to_numpy(zero_copy_only=False)
+    seq = tbl.column("seq").to_numpy()
+    order = np.lexsort((seq, kd, ki))
+    h = tbl.column("hlc").to_numpy()[order]
+    same = np.r_[False, (ki[order][1:] == ki[order][:-1]) & (kd[order][1:] == kd[order][:-1])]
+    sec = np.full(len(order), np.nan)
     sec[1:] = (h[1:] - h[:-1]) / 1e6
     sec[~same] = np.nan
-    df = df.iloc[order].reset_index(drop=True)
-    df["seconds"] = sec
-    return df
+    stamp = pa.array(h, pa.timestamp("us", tz="UTC"))
+    out = tbl.drop_columns(["hlc"]).take(pa.array(order))
+    out = out.add_column(3, "timestamp", stamp).append_column("seconds", pa.array(sec))
+    return out.to_pandas()
 
 
 @dataclass
@@ -184,31 +194,13 @@ _VT_SQL = ("CASE WHEN vtype IN ('i', 'b') THEN 0 WHEN vtype = 'f' THEN 1 WHEN vt
 _INT, _FLOAT, _TEXT, _LIST, _DATE, _SPECIAL = range(6)
 
 
-def _read_answers(conn: Any, chunk: int = 1_000_000) -> tuple[np.ndarray, np.ndarray,
-                                                               np.ndarray, np.ndarray]:
-    """All current answers as arrays: key (``name[inst]``), iid, value, value type."""
-    cur = conn.execute(f"SELECT question || instance, iid, value, {_VT_SQL} FROM answers "
-                       "WHERE vtype IS NOT NULL")
-    parts: list[tuple[np.ndarray, ...]] = []
-    while True:
-        rows = cur.fetchmany(chunk)
-        if not rows:
-            break
-        k, i, v, t = zip(*rows)
-        parts.append((np.array(k, dtype=object), np.array(i, dtype=np.int64),
-                      np.array(v, dtype=object), np.array(t, dtype=np.int8)))
-    if not parts:
-        return (np.empty(0, dtype=object), np.empty(0, dtype=np.int64),
-                np.empty(0, dtype=object), np.empty(0, dtype=np.int8))
-    return tuple(np.concatenate([p[j] for p in parts]) for j in range(4))  # type: ignore
-
-
 def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = "drop",
                  pii_questions: tuple[str, ...] = (), language: str | None = None) -> Wide:
     """One row per interview, one column per question (see :func:`export_store`).
 
     ``pii``: ``"drop"`` leaves personal-data questions out, ``"pseudonymise"`` replaces
-    their values with stable pseudonyms, ``"include"`` keeps them.
+    their values with stable pseudonyms, ``"include"`` keeps them. The answers are read
+    into Arrow in one scan, grouped by key with numpy, and converted column by column.
     """
     conn = store.connection
     base = read_frame(conn, _BASE_SQL)
@@ -217,8 +209,17 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
     base = base.drop(columns=["iid"])
     base["respondent_line"] = pd.to_numeric(base["respondent_line"]).astype("Int64")
     wide = Wide(base, pii_mode=pii)
-    keys, a_iid, a_val, a_vt = _read_answers(conn)
-    codes, uniques = pd.factorize(keys)
+    tbl = read_arrow(store.path, "SELECT question || instance AS k, iid, CAST(value AS TEXT) "
+                     f"AS v, {_VT_SQL} AS t FROM answers WHERE vtype IS NOT NULL")
+    if tbl.num_rows:
+        keys = tbl.column("k").combine_chunks().dictionary_encode()
+        codes = keys.indices.to_numpy(zero_copy_only=False)
+        uniques = keys.dictionary.to_pylist()
+    else:
+        codes, uniques = np.empty(0, dtype=np.int64), []
+    a_iid = tbl.column("iid").to_numpy()
+    a_vt = tbl.column("t").to_numpy()
+    a_val = tbl.column("v").combine_chunks() if tbl.num_rows else pa.array([], pa.string())
     order = np.argsort(codes, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(uniques)))])
     groups = {}
@@ -242,7 +243,7 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
     for q, inst in sorted(groups, key=lambda k: (qorder.get(k[0], len(qorder)), k[0],
                                                 [int(x) for x in re.findall(r"\d+", k[1])])):
         idx = groups[(q, inst)]
-        vals, vts = a_val[idx], a_vt[idx]
+        vals, vts = a_val.take(pa.array(idx)), a_vt[idx]
         pos = np.searchsorted(iids, a_iid[idx])
         qspec = questions.get(q)
         col = name_for(q + _inst_suffix(inst))
@@ -256,12 +257,15 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
                 del wide.questions[col]
                 continue
             arr = np.full(n, None, dtype=object)
-            arr[pos] = [pseudonym(store.meta.get("pii_salt", ""), v) for v in vals]
+            arr[pos] = [pseudonym(store.meta.get("pii_salt", ""), v)
+                        for v in vals.to_pylist()]
             cols[col] = arr
             wide.variable_labels[col] = label
             continue
         kinds = set(np.unique(vts).tolist())
-        specials_here = sorted({int(v) for v in vals[vts == _SPECIAL]})
+        is_sp = vts == _SPECIAL
+        specials_here = sorted({int(v) for v in vals.filter(pa.array(is_sp)).to_pylist()}) \
+            if is_sp.any() else []
         allowed = set(qspec.special) if qspec else set()
         if _LIST in kinds or (qspec and qspec.type == "select_multiple"):
             _select_multiple(cols, wide, n, pos, vals, vts, col, label, qspec, language,
@@ -270,7 +274,7 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
         as_number = qspec is not None and qspec.type == "select_one" and qspec.numeric_choices
         if kinds <= {_INT, _FLOAT, _SPECIAL} or (as_number and kinds <= {_TEXT, _SPECIAL}):
             arr = np.full(n, np.nan)
-            arr[pos] = vals.astype(np.float64)
+            arr[pos] = pc.cast(vals, pa.float64()).to_numpy(zero_copy_only=False)
             if _FLOAT in kinds:
                 cols[col] = arr
             else:
@@ -287,7 +291,7 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
                 wide.value_labels[col] = labels
         else:
             arr = np.full(n, None, dtype=object)
-            arr[pos] = [str(v) for v in vals]
+            arr[pos] = vals.to_numpy(zero_copy_only=False)
             cols[col] = arr
         if specials_here or allowed:
             wide.special_columns[col] = sorted(set(specials_here) | allowed)
@@ -298,43 +302,49 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
 
 
 def _select_multiple(cols: dict[str, Any], wide: Wide, n: int, pos: np.ndarray,
-                     vals: np.ndarray, vts: np.ndarray, col: str, label: str,
+                     vals: pa.Array, vts: np.ndarray, col: str, label: str,
                      qspec: QuestionSpec | None, language: str | None, name_for: Any,
                      specials: list[int], special_labels: dict[int, dict[str, str]]) -> None:
     """The raw list (space-separated names) plus one 0/1 column per choice; a special
-    answer puts its code in every choice column, an unanswered question leaves them empty."""
-    chosen: list[list[str] | int] = []
-    for v, t in zip(vals, vts):
-        if t == _LIST:
-            chosen.append(json.loads(v))
-        elif t == _SPECIAL:
-            chosen.append(int(v))
-        else:
-            chosen.append(str(v).split())
+    answer puts its code in every choice column, an unanswered question leaves them empty.
+    Vectorised on the stored JSON lists (``["1","3"]``) with Arrow string kernels."""
+    is_list = vts == _LIST
+    is_sp = vts == _SPECIAL
+    raw_arrow = pc.replace_substring_regex(pc.replace_substring_regex(vals, r'[\[\]"]', ""),
+                                          r",\s*", " ")
     raw = np.full(n, None, dtype=object)
-    raw[pos] = [" ".join(c) if isinstance(c, list) else str(c) for c in chosen]
+    raw[pos] = np.where(is_list, raw_arrow.to_numpy(zero_copy_only=False),
+                        vals.to_numpy(zero_copy_only=False))
     cols[col] = raw
     wide.variable_labels[col] = label
+    sp_code = np.zeros(len(vts))
+    if is_sp.any():
+        sp_code[is_sp] = pc.cast(vals.filter(pa.array(is_sp)), pa.float64()).to_numpy(
+            zero_copy_only=False)
     if qspec is not None and qspec.choices:
         names = [c for c, _ in qspec.choices]
         clabels = {c: label_text(lab, language) for c, lab in qspec.choices}
     else:
-        names = sorted({x for c in chosen if isinstance(c, list) for x in c},
-                       key=lambda s: (not s.lstrip("-").isdigit(), int(s) if
-                                      s.lstrip("-").isdigit() else 0, s))
+        seen: set[str] = set()
+        for v in vals.filter(pa.array(is_list)).to_pylist():
+            seen.update(json.loads(v))
+        names = sorted(seen, key=lambda s: (not s.lstrip("-").isdigit(),
+                                            int(s) if s.lstrip("-").isdigit() else 0, s))
         clabels = {c: c for c in names}
     for name in names:
         dcol = name_for(f"{col}_{name}")
+        hit = pc.match_substring(vals, json.dumps(name, ensure_ascii=False)).to_numpy(
+            zero_copy_only=False)
         arr = np.full(n, np.nan)
-        arr[pos] = [float(c) if isinstance(c, int) else float(name in c) for c in chosen]
+        arr[pos] = np.where(is_sp, sp_code, np.where(is_list, hit.astype(float), 0.0))
         out = pd.array(np.where(np.isnan(arr), 0, arr).astype(np.int64), dtype="Int64")
         out[np.isnan(arr)] = pd.NA
         cols[dcol] = out
         wide.variable_labels[dcol] = f"{label}: {clabels.get(name, name)}"
-        labels: dict[int | float, str] = {0: "0", 1: "1"}
-        for code in specials:
-            if code in special_labels:
-                labels[code] = label_text(special_labels[code], language)
         if specials:
+            labels: dict[int | float, str] = {0: "0", 1: "1"}
+            for code in specials:
+                if code in special_labels:
+                    labels[code] = label_text(special_labels[code], language)
             wide.special_columns[dcol] = list(specials)
             wide.value_labels[dcol] = labels

@@ -310,6 +310,8 @@ def _write(df: pd.DataFrame, path: Path, fmt: str, wide: Wide | None, bom: bool)
     if fmt == "xlsx" and len(df) > _XLSX_ROWS:
         raise StoreError("the table has more rows than an Excel sheet holds", file=str(path),
                          got=f"{len(df)} rows", hint="Export as csv or parquet instead")
+    if fmt in ("xlsx", "sav", "dta"):
+        df = _naive_times(df)
     with atomic_path(path) as tmp:
         if fmt == "csv":
             df.to_csv(tmp, index=False, encoding="utf-8-sig" if bom else "utf-8")
@@ -334,6 +336,17 @@ def _write(df: pd.DataFrame, path: Path, fmt: str, wide: Wide | None, bom: bool)
                 pyreadstat.write_dta(plain, str(tmp), version=15,
                                      column_labels=[x[:80] for x in col_labels],
                                      variable_value_labels=vlabels)
+
+
+def _naive_times(df: pd.DataFrame) -> pd.DataFrame:
+    """Time-zone aware columns as naive UTC (Excel, SPSS and Stata have no time zones)."""
+    aware = [c for c in df.columns if isinstance(df[c].dtype, pd.DatetimeTZDtype)]
+    if not aware:
+        return df
+    df = df.copy()
+    for c in aware:
+        df[c] = df[c].dt.tz_convert("UTC").dt.tz_localize(None)
+    return df
 
 
 def _for_parquet(df: pd.DataFrame) -> pd.DataFrame:
