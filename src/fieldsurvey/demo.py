@@ -53,7 +53,7 @@ class DemoRun:
     outputs: dict[str, Path] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
-    qa_text: str = ""
+    qa: Any = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -150,7 +150,7 @@ def _frame_step(run: DemoRun, progress: Progress | None) -> None:
                              progress=progress)
     run.outputs["frame"] = run.out / "frame.parquet"
     run.outputs["self-check"] = run.out / "qa.json"
-    run.qa_text = result.qa.to_text()
+    run.qa = result.qa
     run.figures["frame_dwellings"] = len(result.frame)
     run.figures["self_check_problems"] = {c.check: c.count for c in result.qa.checks if c.count}
     run.figures["fingerprint"] = result.fingerprint

@@ -31,10 +31,13 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar() as progress:
         result = run_demo(args.out, seed=args.seed, scale=args.scale, progress=progress)
     out_console.rule("绘图自查 self-check")
-    out_console.print(result.qa_text)
+    if result.qa is not None:
+        out_console.print(result.qa.to_text(width=out_console.width), soft_wrap=True)
     out_console.rule("fieldsurvey demo")
     figures = Table(show_header=False, box=None)
     for key, value in result.figures.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
         figures.add_row(key.replace("_", " "), str(value))
     out_console.print(figures)
     outputs = Table("output", "path", box=None)
