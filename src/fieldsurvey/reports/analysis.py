@@ -21,7 +21,7 @@ from typing import Any
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
 from fieldsurvey._atomic import atomic_path
 from fieldsurvey.errors import InputError
@@ -98,6 +98,16 @@ def _front(ctx: sec.Ctx, data: ReportData, date: str, font: CJKFont, title: str 
     return out
 
 
+def _keep_heading(flowables: list[Any]) -> list[Any]:
+    """Keep a section heading on the page of its first table or chart."""
+    if not flowables or not isinstance(flowables[0], Paragraph):
+        return flowables
+    for k, f in enumerate(flowables[1:], start=1):
+        if not isinstance(f, Paragraph):
+            return [KeepTogether(flowables[:k + 1]), *flowables[k + 1:]]
+    return flowables
+
+
 def write_report(
     db: str | os.PathLike[str],
     weights: str | os.PathLike[str],
@@ -165,7 +175,7 @@ def write_report(
     story: list[Any] = []
     for k, step in enumerate(steps):
         report(progress, "report", k, len(steps))
-        story += step()
+        story += _keep_heading(step())
     report(progress, "report", len(steps), len(steps))
 
     def footer(canvas: Any, doc: Any) -> None:

@@ -57,6 +57,7 @@ from fieldsurvey.reports.sheets import SheetContext, draw_sheets
 __all__ = ["FieldMapsResult", "PageInfo", "draw_field_maps"]
 
 LANGS = ("zh", "en")
+_MIN_GAIN = 1.5  # a lone detail map must be at least this much larger in scale
 
 
 @dataclass(frozen=True)
@@ -227,7 +228,7 @@ def draw_field_maps(
     ctx = SheetContext(
         font=cjk.name, lang=lang, team=team,
         date=date or _dt.date.today().isoformat(),
-        fingerprint=fingerprint or frame_fingerprint(frame_df, frame_file),
+        fingerprint=(fingerprint or frame_fingerprint(frame_df, frame_file))[:16],
     )
     pages: list[PageInfo] = []
     notes: list[str] = []
@@ -264,6 +265,8 @@ def _community_pages(c: Canvas, comm: Community, ctx: SheetContext, paper: str,
     tiles: tuple[tuple[float, float, float, float], ...] = ()
     if overview.scale > max_scale:
         tiles = tuple(_keep_tiles(comm, plan_tiles(comm.dwelling_extent, box, max_scale)))
+        if len(tiles) == 1 and fit_map(tiles[0], box).scale * _MIN_GAIN > overview.scale:
+            tiles = ()  # one detail map hardly larger than the overview: not worth a page
     out: list[PageInfo] = []
     spec = MapPageSpec(page_size=size, frame=overview, tile=None, tiles=tiles,
                        overview_extent=overview.extent)
