@@ -230,6 +230,8 @@ def test_bad_inputs_raise_and_leave_no_file(tmp_path):
         draw_field_maps(frame, sample, out, paper="B5")
     with pytest.raises(InputError, match="language"):
         draw_field_maps(frame, sample, out, lang="fr")
+    with pytest.raises(InputError, match="scale"):
+        draw_field_maps(frame, sample, out, max_scale=0)
     nb = bnd.rename(columns={"community_id": "code"})
     with pytest.raises(ColumnError):
         draw_field_maps(frame, sample, out, boundaries=nb)

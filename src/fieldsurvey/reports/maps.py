@@ -211,6 +211,11 @@ def draw_field_maps(
                          got=repr(paper))
     if lang not in LANGS:
         raise InputError("unknown language", field="lang", expected="zh or en", got=repr(lang))
+    if not 500 <= max_scale <= 1_000_000:
+        raise InputError("the largest scale denominator for walking maps is out of range",
+                         field="max_scale", expected="a number between 500 and 1,000,000 "
+                         "(1:500 is a very detailed map, 1:10,000 a district overview)",
+                         got=str(max_scale), hint="Use e.g. --max-scale 4000")
     max_scale = nice_scale(max_scale)
     cjk = font if isinstance(font, CJKFont) else find_cjk_font(font)
     frame_df, frame_file = _load(frame, read_frame_file)
