@@ -262,9 +262,11 @@ def _legend(c: Canvas, comm: Community, ctx: SheetContext, spec: MapPageSpec) ->
             map(str, unplaced))), font, 7.5, w - 2 * MARGIN)
         top -= 4.5 * mm
     c.setFillColor(colors.black)
-    items = ["boundary", "compound", "building", "dwelling", "main", "reserve"]
+    items = ["boundary", "building", "dwelling", "main", "reserve"]
+    if len(comm.compounds):
+        items.insert(1, "compound")
     if len(comm.roads):
-        items.insert(3, "road")
+        items.insert(items.index("dwelling"), "road")
     if spec.tile is None and spec.tiles:
         items.append("tile")
     if comm.segment_area is not None:
