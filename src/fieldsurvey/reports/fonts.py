@@ -213,6 +213,11 @@ def _probe_cached(path_s: str, index: int | None, _mtime: int, _size: int
         return str(exc)
 
 
+def _family(f: TTFontFile) -> str:
+    raw = getattr(f, "familyName", b"") or f.name
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
 def _probe_uncached(path: Path, index: int | None) -> tuple[int, str]:
     try:
         first = TTFontFile(str(path), validate=0, subfontIndex=index or 0)
@@ -227,6 +232,10 @@ def _probe_uncached(path: Path, index: int | None) -> tuple[int, str]:
         raise ValueError(f"cannot be read as a font ({exc})") from None
     faces = [(index or 0, first)]
     count = int(getattr(first, "numSubfonts", 0) or 0)
+    first_fam = _family(first)
+    first_fits = all(ord(ch) in first.charToGlyph for ch in _PROBE)
+    if first_fits and "mono" not in first_fam.lower():
+        count = 0  # the first face will do: parsing a CJK face costs ~0.4 s
     if index is None and count > 1:
         for i in range(1, count):
             try:
@@ -237,18 +246,14 @@ def _probe_uncached(path: Path, index: int | None) -> tuple[int, str]:
     if not usable:
         raise ValueError("has no Chinese glyphs")
 
-    def family(f: TTFontFile) -> str:
-        raw = getattr(f, "familyName", b"") or f.name
-        return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-
     # inside a collection prefer a Simplified Chinese, proportional face
     def rank(item: tuple[int, TTFontFile]) -> tuple[int, int, int]:
-        fam = family(item[1])
+        fam = _family(item[1])
         return (0 if re.search(r"\b(SC|GB|CN)\b", fam) else 1, 1 if "mono" in fam.lower() else 0,
                 item[0])
 
     best_index, best = min(usable, key=rank)
-    return best_index, family(best)
+    return best_index, _family(best)
 
 
 @functools.lru_cache(maxsize=16)
