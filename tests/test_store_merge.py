@@ -30,6 +30,7 @@ TABLES = {
     "overrides": "SELECT * FROM overrides ORDER BY dwelling_id",
     "review_comments": "SELECT * FROM review_comments ORDER BY comment_id",
     "forms": "SELECT * FROM forms ORDER BY form_id, version",
+    "editors": "SELECT * FROM editors ORDER BY interview_uuid, device_id",
     "interviews": "SELECT uuid, dwelling_id, respondent_line, form_id, form_version, device_id, "
                   "interviewer, started_at, status, outcome, completed_at, st_hlc, st_device, "
                   "st_seq, position, pos_hlc, pos_device, pos_seq, review_state, reviewer, "

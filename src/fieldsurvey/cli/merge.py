@@ -27,6 +27,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--db", help="store whose conflicts to list")
     p.add_argument("--format", choices=("table", "csv"), default="table",
                    help="output of --conflicts")
+    p.add_argument("--check", action="store_true",
+                   help="verify every source with SQLite's quick_check (default: under 64 MB)")
     p.set_defaults(func=run)
 
 
@@ -52,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         raise StoreError("give the device stores and --into CENTRAL", field="--into",
                          hint="e.g. fieldsurvey merge a.sqlite b.sqlite --into central.sqlite")
     with progress_bar() as bar:
-        res = merge_stores(args.stores, args.into, progress=bar)
+        res = merge_stores(args.stores, args.into, progress=bar,
+                           check=True if args.check else None)
     for line in res.log:
         out_console.print(line, markup=False)
     if len(res.conflicts):

@@ -213,6 +213,7 @@ class InterviewsMixin:
                                       question=name, instance=inst, value=stored,
                                          vtype=vtype, detail=detail)
             conn.execute(_ANSWER_UPSERT, (name, inst, iid, stored, vtype, hlc, self.device_id, seq))
+            conn.execute("INSERT OR IGNORE INTO editors VALUES (?, ?)", (uuid, self.device_id))
 
     def set_position(self: FieldStore, uuid: str, position: str, *,
                      interviewer: str | None = None) -> None:

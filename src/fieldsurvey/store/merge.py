@@ -50,7 +50,7 @@ _REGISTERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("selection", ("dwelling_id",), "ver"),
     ("overrides", ("dwelling_id",), "ver"),
 )
-_SETS: tuple[str, ...] = ("attempts", "review_comments")
+_SETS: tuple[str, ...] = ("attempts", "review_comments", "editors")
 # groups of interview columns merged as registers: version prefix -> columns
 _INTERVIEW_GROUPS: dict[str, tuple[str, ...]] = {
     "st": ("status", "outcome", "completed_at"),
@@ -103,14 +103,20 @@ def _columns(conn: sqlite3.Connection, table: str, schema: str = "main") -> list
     return [r[1] for r in conn.execute(f"PRAGMA {schema}.table_info({table})")]
 
 
-def _source_meta(path: Path) -> tuple[int, dict[str, str]]:
+#: Sources smaller than this (bytes) are verified with ``PRAGMA quick_check`` by default.
+CHECK_LIMIT = 64 * 1024 * 1024
+
+
+def _source_meta(path: Path, check: bool | None) -> tuple[int, dict[str, str]]:
     version = _files.inspect_file(path)
+    if check is None:
+        check = path.stat().st_size < CHECK_LIMIT
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            check = conn.execute("PRAGMA quick_check").fetchall()
-            if check != [("ok",)]:
-                raise sqlite3.DatabaseError("; ".join(str(r[0]) for r in check[:3]))
+            rows = conn.execute("PRAGMA quick_check").fetchall() if check else [("ok",)]
+            if rows != [("ok",)]:
+                raise sqlite3.DatabaseError("; ".join(str(r[0]) for r in rows[:3]))
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         finally:
             conn.close()
@@ -120,7 +126,8 @@ def _source_meta(path: Path) -> tuple[int, dict[str, str]]:
 
 
 def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
-                 progress: Progress | None = None, clock: Clock | None = None) -> MergeResult:
+                 progress: Progress | None = None, clock: Clock | None = None,
+                 check: bool | None = None) -> MergeResult:
     """Merge device stores into ``into`` (created when missing).
 
     Parameters
@@ -134,6 +141,10 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
         Optional ``progress(step, done, total)`` callback.
     clock
         Wall clock for the merge log (tests).
+    check
+        Verify each source with SQLite's ``quick_check`` first (it reads the whole file).
+        Default: for sources under 64 MB; larger ones are still refused if SQLite finds a
+        damaged page while copying (the merge is then rolled back).
 
     Returns
     -------
@@ -155,7 +166,7 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
     for p in paths:
         if into.exists() and p.resolve() == into.resolve():
             raise StoreError("a store cannot be merged into itself", file=str(p))
-        metas.append(_source_meta(p))
+        metas.append(_source_meta(p, check))
     survey_ids = {m["survey_id"] for _, m in metas}
     target = (FieldStore.open(into, clock=clock) if into.exists() else
               FieldStore.create(into, survey_id=metas[0][1]["survey_id"],
@@ -217,47 +228,84 @@ def _merge_one(target: FieldStore, path: Path, version: int, meta: dict[str, str
             shutil.rmtree(tmpdir, ignore_errors=True)
 
 
+def _devices(c: sqlite3.Connection, schema: str) -> dict[str, tuple[int, int]]:
+    """``device_id -> (last seq, its hlc)`` of the events in ``schema``, by index seeks.
+
+    A device's events in any store are a prefix ``1..n`` of its own numbering (events are
+    only ever appended and merged whole), so the last seq says which events are there.
+    """
+    out: dict[str, tuple[int, int]] = {}
+    dev = ""
+    while True:
+        row = c.execute(f"SELECT device_id FROM {schema}.events WHERE device_id > ? "
+                        "ORDER BY device_id LIMIT 1", (dev,)).fetchone()
+        if row is None:
+            return out
+        dev = row[0]
+        seq, hlc = c.execute(f"SELECT seq, hlc FROM {schema}.events WHERE device_id = ? "
+                             "ORDER BY seq DESC LIMIT 1", (dev,)).fetchone()
+        out[dev] = (int(seq), int(hlc))
+
+
 def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> SourceReport:
     device = meta.get("device_id", "?")
-    clash = c.execute(
-        "SELECT s.device_id, s.seq FROM src.events s JOIN main.events m "
-        "ON m.device_id = s.device_id AND m.seq = s.seq "
-        "WHERE m.hlc != s.hlc OR m.kind != s.kind OR m.value IS NOT s.value LIMIT 1").fetchone()
-    if clash is not None:
-        raise StoreError(
-            "two different stores claim the same device id: their entries cannot be told apart",
-            file=name, field="device_id", got=f"{clash[0]} event {clash[1]}",
-            hint="A device store was probably copied and used on two devices; keep the copies "
-            "apart and ask the developers to re-key one of them")
-    forms = c.execute("SELECT s.form_id, s.version FROM src.forms s JOIN main.forms m "
-                      "USING (form_id, version) WHERE s.sha256 != m.sha256 LIMIT 1").fetchone()
-    if forms is not None:
-        raise StoreError("the store pins a different questionnaire file under the same id and "
-                         "version", file=name, field="form", got=f"{forms[0]} {forms[1]}",
-                         hint="Questionnaires changed in the field need a new version")
-    seen = c.execute("SELECT count(*) FROM src.events").fetchone()[0]
-    before = c.total_changes
-    c.execute("INSERT OR IGNORE INTO main.events SELECT * FROM src.events")
-    new = c.total_changes - before
-    c.execute("INSERT OR IGNORE INTO main.forms SELECT * FROM src.forms")
-    for table, keys, ver in _REGISTERS:
-        cols = _columns(c, table)
-        vcols = [f"{ver}_hlc", f"{ver}_device", f"{ver}_seq"]
-        sets = ", ".join(f"{col} = excluded.{col}" for col in cols if col not in keys)
-        newer = (f"(excluded.{vcols[0]}, excluded.{vcols[1]}, excluded.{vcols[2]}) > "
-                 f"({table}.{vcols[0]}, {table}.{vcols[1]}, {table}.{vcols[2]})")
-        collist = ", ".join(cols)
-        c.execute(f"INSERT INTO main.{table} ({collist}) SELECT {collist} FROM src.{table} "
-                  f"WHERE true ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets} "
-                  f"WHERE {newer}")
-    for table in _SETS:
-        collist = ", ".join(_columns(c, table))
-        c.execute(f"INSERT OR IGNORE INTO main.{table} ({collist}) "
-                  f"SELECT {collist} FROM src.{table}")
-    _merge_interviews(c)
-    hi = c.execute("SELECT max(hlc) FROM src.events").fetchone()[0] or 0
+    src_dev = _devices(c, "src")
+    c.execute("CREATE TEMP TABLE touched (interview_uuid TEXT PRIMARY KEY) WITHOUT ROWID")
+    try:
+        new = 0
+        for dev, (smax, _) in src_dev.items():
+            mine = c.execute("SELECT max(seq) FROM main.events WHERE device_id = ?",
+                             (dev,)).fetchone()[0] or 0
+            common = min(smax, mine)
+            if common:  # the same device must have written the same event there
+                a = c.execute("SELECT hlc, kind, value FROM src.events WHERE device_id = ? "
+                              "AND seq = ?", (dev, common)).fetchone()
+                b = c.execute("SELECT hlc, kind, value FROM main.events WHERE device_id = ? "
+                              "AND seq = ?", (dev, common)).fetchone()
+                if a != b:
+                    raise StoreError(
+                        "two different stores claim the same device id: their entries cannot "
+                        "be told apart", file=name, field="device_id",
+                        got=f"{dev} event {common}",
+                        hint="A device store was probably copied and used on two devices; "
+                        "keep the copies apart and ask the developers to re-key one of them")
+            if smax > mine:
+                before = c.total_changes
+                c.execute("INSERT OR IGNORE INTO main.events SELECT * FROM src.events "
+                          "WHERE device_id = ? AND seq > ?", (dev, mine))
+                new += c.total_changes - before
+                c.execute("INSERT OR IGNORE INTO temp.touched SELECT interview_uuid "
+                          f"FROM src.events WHERE device_id = ? AND seq > ? AND kind IN "
+                          f"{_ANSWER_KINDS}", (dev, mine))
+        forms = c.execute("SELECT s.form_id, s.version FROM src.forms s JOIN main.forms m "
+                          "USING (form_id, version) WHERE s.sha256 != m.sha256 LIMIT 1").fetchone()
+        if forms is not None:
+            raise StoreError("the store pins a different questionnaire file under the same id "
+                             "and version", file=name, field="form",
+                             got=f"{forms[0]} {forms[1]}",
+                             hint="Questionnaires changed in the field need a new version")
+        c.execute("INSERT OR IGNORE INTO main.forms SELECT * FROM src.forms")
+        for table, keys, ver in _REGISTERS:
+            cols = _columns(c, table)
+            vcols = [f"{ver}_hlc", f"{ver}_device", f"{ver}_seq"]
+            sets = ", ".join(f"{col} = excluded.{col}" for col in cols if col not in keys)
+            newer = (f"(excluded.{vcols[0]}, excluded.{vcols[1]}, excluded.{vcols[2]}) > "
+                     f"({table}.{vcols[0]}, {table}.{vcols[1]}, {table}.{vcols[2]})")
+            collist = ", ".join(cols)
+            c.execute(f"INSERT INTO main.{table} ({collist}) SELECT {collist} FROM src.{table} "
+                      f"WHERE true ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets} "
+                      f"WHERE {newer}")
+        for table in _SETS:
+            collist = ", ".join(_columns(c, table))
+            c.execute(f"INSERT OR IGNORE INTO main.{table} ({collist}) "
+                      f"SELECT {collist} FROM src.{table}")
+        _merge_interviews(c)
+    finally:
+        c.execute("DROP TABLE temp.touched")
+    hi = max((h for _, h in src_dev.values()), default=0)
     c.execute("UPDATE main.meta SET value = max(CAST(value AS INTEGER), ?) "
               "WHERE key = 'hlc_floor'", (hi,))
+    seen = sum(s for s, _ in src_dev.values())
     return SourceReport(name, device, int(seen), int(new))
 
 
@@ -289,7 +337,9 @@ def _merge_interviews(c: sqlite3.Connection) -> None:
         where = " WHERE a.iid NOT IN (SELECT src FROM temp.stale)" if n_stale else ""
         c.execute(f"INSERT OR IGNORE INTO main.answers SELECT {fresh} FROM src.answers AS a "
                   f"NOT INDEXED{where}", (off,))
-        if n_stale:
+        if n_stale:  # only interviews with answer events new here can change
+            c.execute("DELETE FROM temp.stale WHERE src NOT IN (SELECT si.iid FROM "
+                      "src.interviews si JOIN temp.touched t ON t.interview_uuid = si.uuid)")
             sel = ", ".join("st.dst" if x == "iid" else f"a.{x}" for x in acols)
             sets = ", ".join(f"{x} = excluded.{x}" for x in acols
                              if x not in ("question", "instance", "iid"))
@@ -322,8 +372,8 @@ def find_conflicts(conn: sqlite3.Connection) -> pd.DataFrame:
     """
     answers = read_frame(conn, f"""
         WITH multi AS (
-            SELECT interview_uuid FROM events WHERE kind IN {_ANSWER_KINDS}
-            GROUP BY interview_uuid HAVING count(DISTINCT device_id) > 1),
+            SELECT interview_uuid FROM editors
+            GROUP BY interview_uuid HAVING count(*) > 1),
         e AS (
             SELECT interview_uuid, dwelling_id, question, instance, device_id, interviewer,
                    time, value, vtype, hlc, seq,
@@ -365,7 +415,7 @@ def find_conflicts(conn: sqlite3.Connection) -> pd.DataFrame:
 
 
 def _has_multi(conn: sqlite3.Connection) -> bool:
-    """Cheap pre-check: more than one device wrote answers at all."""
-    devs = conn.execute(f"SELECT DISTINCT device_id FROM events WHERE kind IN {_ANSWER_KINDS} "
-                        "LIMIT 2").fetchall()
-    return len(devs) > 1
+    """Cheap pre-check (the small ``editors`` table): some interview has answers edited on
+    more than one device. Only then are the events scanned for the details."""
+    return conn.execute("SELECT 1 FROM editors GROUP BY interview_uuid HAVING count(*) > 1 "
+                        "LIMIT 1").fetchone() is not None

@@ -17,6 +17,7 @@ Append-only (merged as sets, a row never changes once written):
 ``attempts``        contact attempts (time, interviewer, mode, AAPOR outcome, appointment, note)
 ``forms``           questionnaire files pinned byte for byte, by ``(form_id, version)``
 ``review_comments`` a supervisor's comments, per question
+``editors``         which devices edited the answers of an interview (conflict detection)
 
 Last-writer-wins registers (each carries the version ``(hlc, device, seq)`` of the event
 that wrote it, so merging is a join of registers and does not depend on order):
@@ -214,6 +215,14 @@ CREATE TABLE overrides (
     ver_device   TEXT NOT NULL,
     ver_seq      INTEGER NOT NULL
 );
+CREATE TABLE editors (                    -- which devices edited answers of an interview
+    interview_uuid TEXT NOT NULL,
+    device_id      TEXT NOT NULL,
+    PRIMARY KEY (interview_uuid, device_id)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO editors
+    SELECT DISTINCT interview_uuid, device_id FROM events
+    WHERE kind IN ('set', 'change', 'clear') AND interview_uuid IS NOT NULL;
 CREATE TABLE merge_log (
     merged_at      TEXT NOT NULL,
     source         TEXT NOT NULL,
@@ -226,7 +235,8 @@ CREATE TABLE merge_log (
 """
 
 #: Ordered migrations: ``(version, DDL)``; migration k turns a version k-1 file into k.
-#: v1: core field data; v2: supervisor review, disposition overrides, merge log.
+#: v1: core field data; v2: supervisor review, disposition overrides, answer editors per
+#: interview (conflict detection), merge log.
 MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
 
 #: The schema version this code writes.
