@@ -138,9 +138,22 @@ def run_child(kind: str, n: int) -> dict[str, float]:
         res = build_frame(bpath, lpath, out=out, report_path=DATA / f"qa_{n}.json")
         wall = time.perf_counter() - t
         rows = len(res.frame)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak = usage.ru_maxrss / 1024 / 1024  # KiB -> GiB
-    return {"wall": wall, "cpu": cpu_end(cpu0), "peak_gib": peak, "rows": rows}
+    return {"wall": wall, "cpu": cpu_end(cpu0), "peak_gib": peak_gib(), "rows": rows}
+
+
+def peak_gib() -> float:
+    """Peak resident memory of this process in GiB.
+
+    VmHWM from /proc (reset by exec); ru_maxrss would include the parent's peak, which
+    Linux copies into a forked child.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
 
 
 def cpu_end(cpu0: float) -> float:

@@ -6,8 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+from _framekit import (
+    communities,
+    faulty_communities,
+    faulty_listing,
+    listing,
+    write_csv,
+    write_geojson,
+)
 
-from _framekit import communities, faulty_communities, faulty_listing, listing, write_csv, write_geojson
 from fieldsurvey.cli.main import main
 
 

@@ -11,8 +11,15 @@ import pyarrow.parquet as pq
 import pyogrio
 import pytest
 import shapely
+from _framekit import (
+    communities,
+    faulty_communities,
+    faulty_listing,
+    listing,
+    write_csv,
+    write_geojson,
+)
 
-from _framekit import communities, faulty_communities, faulty_listing, listing, write_csv, write_geojson
 from fieldsurvey.errors import InputError
 from fieldsurvey.frame.assign import assign_chunk, prepare
 from fieldsurvey.frame.build import build_frame

@@ -8,8 +8,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _framekit import (
+    FAULT_COUNTS,
+    communities,
+    faulty_communities,
+    faulty_listing,
+    listing,
+    write_csv,
+    write_geojson,
+)
 
-from _framekit import FAULT_COUNTS, communities, faulty_communities, faulty_listing, listing, write_csv, write_geojson
 from fieldsurvey.frame.build import build_frame, check_frame
 from fieldsurvey.frame.qa import CHECKS, QAReport
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
 from _framekit import listing, write_csv
+
 from fieldsurvey.errors import ColumnError, CRSError, EncodingError, InputError
 from fieldsurvey.io.coords import wgs84_to_bd09, wgs84_to_gcj02
 from fieldsurvey.io.listings import read_listing

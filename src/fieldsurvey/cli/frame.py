@@ -82,14 +82,15 @@ def _mapping(items: list[str]) -> Any:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
-    return dict(
-        id_field=args.id_field, encoding=args.encoding, listing_encoding=args.listing_encoding,
-        crs=args.crs, listing_crs=args.listing_crs, coords=args.coords,
-        boundary_coords=args.boundary_coords, columns=_mapping(args.columns), sheet=args.sheet,
-        dwellings_per_floor=args.dwellings_per_floor, storey_height=args.storey_height,
-        projected_crs=args.projected_crs, size_field=args.size_field, strict=args.strict,
-        report_path=args.report,
-    )
+    return {
+        "id_field": args.id_field, "encoding": args.encoding,
+        "listing_encoding": args.listing_encoding, "crs": args.crs,
+        "listing_crs": args.listing_crs, "coords": args.coords,
+        "boundary_coords": args.boundary_coords, "columns": _mapping(args.columns),
+        "sheet": args.sheet, "dwellings_per_floor": args.dwellings_per_floor,
+        "storey_height": args.storey_height, "projected_crs": args.projected_crs,
+        "size_field": args.size_field, "strict": args.strict, "report_path": args.report,
+    }
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -133,8 +134,8 @@ def run_summary(args: argparse.Namespace) -> int:
 
     result = read_frame(args.frame)
     table = result.qa.communities
-    lines = [f"{'community':<16}{'name':<14}{'listed':>9}{'occupied':>9}{'vacant':>8}"
-             f"{'registered':>11}{'coverage':>10}"]
+    lines = [(f"{'community':<16}{'name':<14}{'listed':>9}{'occupied':>9}{'vacant':>8}"
+              f"{'registered':>11}{'coverage':>10}")]
     for r in table.to_dict(orient="records"):
         name = str(r.get("name") or "")[:12]
         lines.append(f"{str(r['community_id'])[:15]:<16}{name:<14}{_fmt(r['listed']):>9}"

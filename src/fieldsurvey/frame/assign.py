@@ -146,7 +146,7 @@ def _point_in_polygons(
 
 def _take_ids(ids: np.ndarray, codes: np.ndarray) -> pa.Array:
     """``ids[codes]`` as an Arrow string array, null where ``codes`` is -1."""
-    table = pa.array(np.append(ids, None), type=pa.large_string())
+    table = pa.array([*ids.tolist(), None], type=pa.large_string())
     return table.take(pa.array(np.where(codes < 0, len(ids), codes)))
 
 
@@ -184,16 +184,16 @@ def assign_chunk(chunk: pd.DataFrame, prepared: PreparedBoundaries) -> pd.DataFr
     ip, ib = _point_in_polygons(prepared, lon[where], lat[where])
     counts = np.zeros(n, dtype=np.int64)
     counts[where] = np.bincount(ip, minlength=len(where))
-    preferred = ib == listed_code[where[ip]]
-    cp, cb = _first_per_point(ip, ib, preferred)
     spatial = np.full(n, -1, dtype=np.int64)
-    spatial[where[cp]] = cb
     also = np.full(n, -1, dtype=np.int64)
-    several = np.flatnonzero(counts[where] > 1)
-    if len(several):
-        multi = np.isin(ip, several)
-        sel = multi & (ib != spatial[where[ip]])
-        ap, ab = _first_per_point(ip[sel], ib[sel], np.zeros(int(sel.sum()), dtype=bool))
+    multi = counts[where[ip]] > 1  # pairs of points that lie in several polygons
+    spatial[where[ip[~multi]]] = ib[~multi]
+    if multi.any():
+        mp, mb = ip[multi], ib[multi]
+        cp, cb = _first_per_point(mp, mb, mb == listed_code[where[mp]])
+        spatial[where[cp]] = cb
+        other = mb != spatial[where[mp]]
+        ap, ab = _first_per_point(mp[other], mb[other], np.zeros(int(other.sum()), dtype=bool))
         also[where[ap]] = ab
     code = np.where(spatial >= 0, spatial, listed_code)
     community = pc.if_else(pa.array(spatial >= 0), _take_ids(prepared.ids, spatial),

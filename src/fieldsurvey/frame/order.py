@@ -165,18 +165,31 @@ def geographic_order(
     with np.errstate(invalid="ignore", divide="ignore"):
         bx = np.bincount(bcode[ok], weights=x[ok], minlength=nb) / cnt
         by = np.bincount(bcode[ok], weights=y[ok], minlength=nb) / cnt
-    h = hilbert_index(bx, by, bounds)[bcode]
-    perm = np.lexsort((
-        frame["source_row"].to_numpy(),
-        natural_ranks(frame["door"], f["door"]),
-        natural_ranks(frame["floor"], f["floor"]),
-        natural_ranks(frame["unit"], f["unit"]),
-        bcode,
-        natural_ranks(frame["building"], f["building"]),
-        natural_ranks(frame["compound"], f["compound"]),
+    h = hilbert_index(bx, by, bounds)
+
+    def per_building(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(nb, dtype=np.int64)
+        out[bcode] = values  # the same value for every dwelling of a building
+        return out
+
+    # 1. buildings: community, Hilbert index, compound and building names (few rows)
+    b_order = np.lexsort((
+        np.arange(nb),
+        per_building(natural_ranks(frame["building"], f["building"])),
+        per_building(natural_ranks(frame["compound"], f["compound"])),
         h,
-        community,
+        per_building(community),
     ))
+    b_rank = np.empty(nb, dtype=np.int64)
+    b_rank[b_order] = np.arange(nb)
+    # 2. dwellings: building, then unit, floor, door (packed into one key when it fits)
+    ranks = [natural_ranks(frame[c], f[c]) for c in ("unit", "floor", "door")]
+    spans = [int(r.max(initial=0)) + 1 for r in ranks]
+    if spans[0] * spans[1] * spans[2] < 1 << 62:
+        inner = [(ranks[0] * spans[1] + ranks[1]) * spans[2] + ranks[2]]
+    else:  # pragma: no cover - billions of distinct door labels
+        inner = ranks[::-1]
+    perm = np.lexsort((frame["source_row"].to_numpy(), *inner, b_rank[bcode]))
     sorted_c = community[perm]
     starts = np.r_[0, np.flatnonzero(sorted_c[1:] != sorted_c[:-1]) + 1]
     lengths = np.diff(np.r_[starts, n])

@@ -122,8 +122,8 @@ class QAReport:
         """A readable table of the checks with the first examples."""
         s = self.summary
         lines = [
-            f"Self-check (绘图自查): {s.get('dwellings', 0):,} dwellings, "
-            f"{s.get('communities', 0):,} communities, {s.get('assigned', 0):,} assigned",
+            (f"Self-check (绘图自查): {s.get('dwellings', 0):,} dwellings, "
+             f"{s.get('communities', 0):,} communities, {s.get('assigned', 0):,} assigned"),
             f"{'check':<24}{'severity':<10}{'count':>8}  examples",
         ]
         lines.append("-" * min(width, 76))
@@ -345,9 +345,10 @@ def run_checks(
     checks.append(_vacancy_check(table, vacancy_threshold))
     est = f["estimated"].to_numpy(dtype=bool)
     checks.append(_check("estimated_dwellings", est.sum(), _row_examples(f, est)))
+    crs_name = getattr(boundaries.source_crs, "name", None)
     checks.append(_check("unidentified_crs", 0 if boundaries.crs_identified else 1, () if
                          boundaries.crs_identified else ({"dwelling_id": None, "row": None,
-                         "community_id": None, "crs": str(boundaries.source_crs.name)},)))
+                         "community_id": None, "crs": str(crs_name)},)))
     summary = {
         "dwellings": len(f),
         "communities": len(boundaries.frame),

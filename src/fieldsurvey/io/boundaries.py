@@ -25,6 +25,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
+from pyproj.exceptions import ProjError
 
 from fieldsurvey.errors import ColumnError, CRSError, EncodingError, InputError
 from fieldsurvey.io.coords import COORD_SYSTEMS, to_wgs84
@@ -197,7 +198,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, coords: str, path: Path | None) -> gpd.GeoD
     src = gdf.crs
     try:
         out = gdf.to_crs(WGS84)
-    except Exception as exc:  # pyproj raises several types for an impossible transform
+    except (ProjError, ValueError, RuntimeError) as exc:  # an impossible transformation
         raise CRSError(
             "the coordinates cannot be converted to WGS 84",
             file=path,

@@ -53,7 +53,7 @@ def utm_crs(lon: float, lat: float) -> CRS:
             "cannot choose a projected coordinate system: the data has no finite coordinates",
             hint="Check the boundaries' coordinates, or give the projected CRS explicitly",
         )
-    zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
+    zone = math.floor((lon + 180.0) / 6.0) % 60 + 1
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
