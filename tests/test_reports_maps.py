@@ -395,3 +395,27 @@ def test_dwellings_without_coordinates_are_said(tmp_path):
     sheet = _texts(res.path)[1].replace("\n", "")
     for addr in sample["address"].iloc[:2]:
         assert addr in sheet
+
+
+def test_scale_bar_as_drawn_in_the_pdf_matches_the_ground(small):
+    """Read the bar's rectangles from the page's content stream, not from our layout."""
+    from pypdf.generic import ContentStream
+
+    frame, _, _, res, _ = small
+    reader = PdfReader(str(res.path))
+    geod = Geod(ellps="WGS84")
+    for page in (p for p in res.pages if p.frame is not None):
+        pdf_page = reader.pages[page.page - 1]
+        ops = ContentStream(pdf_page.get_contents(), reader).operations
+        rects = [tuple(float(v) for v in args) for args, op in ops if op == b"re"]
+        bar = [r for r in rects if abs(r[3] - 1.6 / 25.4 * 72) < 0.01]
+        assert len(bar) == page.bar.parts
+        drawn = max(r[0] + r[2] for r in bar) - min(r[0] for r in bar)
+        text = pdf_page.extract_text()
+        assert f"{page.bar.metres:g}" in text and "m" in text
+        d = frame[frame["community_id"] == page.community_id]
+        a, b = d.loc[d["lat"].idxmin()], d.loc[d["lat"].idxmax()]
+        _, _, metres = geod.inv(a["lon"], a["lat"], b["lon"], b["lat"])
+        px, py = page.to_page([a["lon"], b["lon"]], [a["lat"], b["lat"]])
+        on_page = math.hypot(px[1] - px[0], py[1] - py[0])
+        assert (page.bar.metres / drawn) == pytest.approx(metres / on_page, rel=0.02)
