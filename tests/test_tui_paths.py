@@ -6,8 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from tui_support import FORM_PATH, FrozenClock, make_store
 
 from fieldsurvey.kish import kish_probability, kish_select
+from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.preload import roster_answers
 from fieldsurvey.store.store import FieldStore
 from fieldsurvey.tui.app import FieldsurveyApp, make_app
@@ -15,8 +17,6 @@ from fieldsurvey.tui.screens.household import HouseholdScreen
 from fieldsurvey.tui.screens.question import QuestionScreen
 from fieldsurvey.tui.screens.review import ReviewScreen
 from fieldsurvey.tui.screens.roster import RosterScreen
-from fieldsurvey.questionnaire import load_form
-from tui_support import FORM_PATH, FrozenClock, make_store
 
 FORM = load_form(FORM_PATH)
 

@@ -95,9 +95,10 @@ class FieldsurveyApp(App[None]):
         self.title = self.t("supervisor_title" if self.supervisor else "app_title")
         self.sub_title = self.form.settings.title.get(self.lang, self.form.default_language)
         for screen in self.screen_stack:
-            relabel = getattr(screen, "relabel", None)
-            if relabel is not None:
-                relabel()
+            for name in ("relabel", "draw_keys"):
+                method = getattr(screen, name, None)
+                if method is not None:
+                    method()
 
 
 def _pinned_form(store: FieldStore) -> Form:

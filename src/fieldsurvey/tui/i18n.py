@@ -149,6 +149,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rv_pending": ("待审核", "pending"),
     "rv_approved": ("已通过", "approved"),
     "rv_rejected": ("已退回", "rejected"),
+    # key bar
+    "household_key": ("打开", "Open"),
+    "search_key": ("搜索", "Search"),
+    "clear_key": ("清除筛选", "Clear filters"),
+    "goto": ("去该题", "Go to"),
+    "open": ("查看", "Open"),
+    "switch_by": ("社区/访员", "Community/interviewer"),
+    "next_table": ("切换表格", "Next table"),
     # help
     "help_title": ("按键说明", "Keys"),
     "close": ("关闭", "Close"),

@@ -8,10 +8,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 
 from fieldsurvey.tui.casedata import STATUSES, CaseRow, case_rows
+from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
@@ -19,11 +20,12 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["AssignmentListScreen"]
 
 
-class AssignmentListScreen(Screen[None]):
+class AssignmentListScreen(KeyedScreen[None]):
     """Table of households (line, community, address, status, visits, appointment)."""
 
     app: FieldsurveyApp
     AUTO_FOCUS = "#cases"
+    KEYS = [("Enter", "household_key"), ("/", "search_key"), ("Esc", "clear_key")]
     BINDINGS = [
         Binding("slash", "search", "搜索/Search"),
         Binding("escape", "clear_filters", show=False),
@@ -42,7 +44,7 @@ class AssignmentListScreen(Screen[None]):
             yield Select[str]([], prompt=self.app.t("all_status"), id="status")
             yield Input(placeholder=self.app.t("search"), id="search")
         yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self._columns()

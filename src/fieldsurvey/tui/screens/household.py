@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from fieldsurvey.tui.i18n import outcome_label
+from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
@@ -19,10 +20,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["HouseholdScreen"]
 
 
-class HouseholdScreen(Screen[None]):
+class HouseholdScreen(KeyedScreen[None]):
     """A case's page."""
 
     app: FieldsurveyApp
+    KEYS = [("N", "new_attempt"), ("R", "roster"), ("I", "interview"), ("Esc", "back")]
     BINDINGS = [
         Binding("n", "new_attempt", "记录接触/Visit"),
         Binding("r", "roster", "成员/Roster"),
@@ -41,7 +43,7 @@ class HouseholdScreen(Screen[None]):
         yield Static(self.app.t("attempts"), id="hh-attempts-title", classes="section")
         yield DataTable(id="hh-attempts", cursor_type="row")
         yield Static("", id="hh-interview")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.load()

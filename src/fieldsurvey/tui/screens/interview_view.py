@@ -9,11 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from fieldsurvey.errors import FieldsurveyError
 from fieldsurvey.questionnaire.runner import InterviewRunner
+from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.widgets.key_bar import KeyBar
 from fieldsurvey.tui.widgets.question_view import show_value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,10 +51,11 @@ class CommentDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class InterviewViewScreen(Screen[None]):
+class InterviewViewScreen(KeyedScreen[None]):
     """Every answer of an interview with its question, read-only."""
 
     app: FieldsurveyApp
+    KEYS = [("A", "approve"), ("X", "reject"), ("Esc", "back")]
     BINDINGS = [
         Binding("a", "approve", "通过/Approve"),
         Binding("x", "reject", "退回/Reject"),
@@ -67,7 +70,7 @@ class InterviewViewScreen(Screen[None]):
         yield Header()
         yield Static("", id="iv-title", classes="section")
         yield DataTable(id="iv-answers", cursor_type="row")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         state = self.app.store.interview(self.uuid)

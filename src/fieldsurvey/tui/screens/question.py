@@ -13,8 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Header, Input, Static
 
 from fieldsurvey.errors import FieldsurveyError
 from fieldsurvey.questionnaire.model import AnswerValue, Group, Repeat, SpecialAnswer
@@ -22,13 +21,15 @@ from fieldsurvey.questionnaire.preload import roster_answers
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.questionnaire.values import parse_text_answer
+from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.widgets.choice_field import ChoiceField
+from fieldsurvey.tui.widgets.key_bar import KeyBar
 from fieldsurvey.tui.widgets.question_view import QuestionView
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["QuestionScreen", "open_interview"]
+__all__ = ["QuestionScreen", "open_interview", "progress_line"]
 
 
 def open_interview(app: FieldsurveyApp, dwelling_id: str) -> None:
@@ -58,10 +59,17 @@ def open_interview(app: FieldsurveyApp, dwelling_id: str) -> None:
     app.push_screen(QuestionScreen(uuid))
 
 
-class QuestionScreen(Screen[None]):
+def progress_line(done: int, total: int, width: int) -> str:
+    """A text progress bar: ``━━━━╸───── 12/45``."""
+    filled = round(width * done / total) if total else 0
+    return "━" * filled + "─" * (width - filled) + f" {done}/{total}"
+
+
+class QuestionScreen(KeyedScreen[None]):
     """The interview pages."""
 
     app: FieldsurveyApp
+    KEYS = [("Enter", "next"), ("PgUp", "prev"), ("F5", "jump"), ("F6", "review"), ("F7", "flag"), ("Esc", "leave")]
     BINDINGS = [
         Binding("enter", "next", "下一题/Next"),
         Binding("pagedown", "next", show=False),
@@ -95,10 +103,10 @@ class QuestionScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="q-section", markup=False)
-        yield ProgressBar(total=100, show_eta=False, id="q-progress")
+        yield Static("", id="q-progress", markup=False)
         yield VerticalScroll(id="q-body")
         yield Static("", id="q-keys")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self._settle(forward=True)
@@ -189,7 +197,7 @@ class QuestionScreen(Screen[None]):
         all_steps = r.steps()
         keys = [s.key for s in all_steps]
         pos = keys.index(cur.key) + 1 if cur.key in keys else len(keys)
-        self.query_one("#q-progress", ProgressBar).update(total=len(keys), progress=pos)
+        self.query_one("#q-progress", Static).update(progress_line(pos, len(keys), 60))
         q = cur.question
         hint = self.app.t("special_keys") if q is not None and q.special else ""
         if q is not None and q.type == "select_multiple":

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fieldsurvey.errors import FieldsurveyError
 from fieldsurvey.questionnaire.model import SpecialAnswer
 from fieldsurvey.questionnaire.runner import InterviewRunner
+from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
@@ -22,10 +23,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ReviewScreen"]
 
 
-class ReviewScreen(Screen[str | None]):
+class ReviewScreen(KeyedScreen[str | None]):
     """Dismisses with the key to go to, ``"@done"`` after submitting, or None."""
 
     app: FieldsurveyApp
+    KEYS = [("Enter", "goto"), ("C", "complete"), ("P", "partial"), ("Esc", "back")]
     BINDINGS = [
         Binding("c", "complete", "提交完成/Complete"),
         Binding("p", "partial", "部分完成/Partial"),
@@ -45,7 +47,7 @@ class ReviewScreen(Screen[str | None]):
         yield Static("", id="review-title", classes="section")
         yield OptionList(id="review-items")
         yield Static("", id="review-status")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.relabel()

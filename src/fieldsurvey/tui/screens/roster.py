@@ -8,11 +8,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from fieldsurvey.errors import FieldsurveyError
 from fieldsurvey.kish import kish_select, order_roster
+from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
@@ -34,10 +35,11 @@ def _eligible(m: dict[str, Any]) -> bool:
     return m.get("resident") is not False and (m.get("age") or 0) >= MIN_AGE
 
 
-class RosterScreen(Screen[None]):
+class RosterScreen(KeyedScreen[None]):
     """Enter the members (name, sex, age, resident) and select the respondent."""
 
     app: FieldsurveyApp
+    KEYS = [("Enter", "add_member"), ("F3", "select_resp"), ("I", "interview"), ("Del", "remove_member"), ("Esc", "back")]
     BINDINGS = [
         Binding("f3", "select", "抽选/Select", priority=True),
         Binding("s", "select", show=False),
@@ -63,7 +65,7 @@ class RosterScreen(Screen[None]):
             yield Input(id="m-res", max_length=1, restrict=r"[12]?", value="1")
         yield Static("", id="roster-error", classes="error")
         yield Static("", id="selection")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.reload()

@@ -9,10 +9,11 @@ import pandas as pd
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from fieldsurvey.store.progress import progress_table
+from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
@@ -20,10 +21,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SupervisorScreen"]
 
 
-class SupervisorScreen(Screen[None]):
+class SupervisorScreen(KeyedScreen[None]):
     """Progress table (``t`` switches community / interviewer) and the review list."""
 
     app: FieldsurveyApp
+    KEYS = [("Enter", "open"), ("T", "switch_by"), ("Tab", "next_table")]
     BINDINGS = [
         Binding("t", "switch_grouping", "社区/访员"),
         Binding("tab", "focus_next", show=False),
@@ -40,7 +42,7 @@ class SupervisorScreen(Screen[None]):
         yield DataTable(id="sv-progress", cursor_type="row")
         yield Static("", id="sv-review-title", classes="section")
         yield DataTable(id="sv-interviews", cursor_type="row")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.load()
