@@ -121,3 +121,10 @@ def test_points_in_a_hole_are_outside(tmp_path: Path) -> None:
     qa = build_frame(write_geojson(b, tmp_path / "b.geojson"), df).qa
     assert qa["outside_boundaries"].count == 5  # all C1 dwellings sit in the hole
     assert np.isnan(qa.communities.set_index("community_id").loc["C1", "coverage"]) or True
+
+
+def test_duplicate_address_ignores_spaces_and_case(tmp_path: Path) -> None:
+    df = listing()
+    df.loc[1, "address"] = " c1 幸福路\u30001号 "  # same as row 0 but for spaces and case
+    qa = check_frame(write_geojson(communities(), tmp_path / "b.geojson"), df)
+    assert {e["dwelling_id"] for e in qa["duplicate_address"].examples} == {"C1-001", "C1-002"}

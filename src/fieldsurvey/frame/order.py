@@ -136,8 +136,8 @@ def geographic_order(
     Parameters
     ----------
     frame
-        Columns ``community_id``, ``compound``, ``building``, ``unit``, ``floor``, ``door``,
-        ``x``, ``y`` (projected, NaN when missing) and ``source_row``.
+        Columns ``community_id``, ``compound``, ``building``, ``unit``, ``floor``, ``door``
+        and ``x``, ``y`` (projected, NaN when missing), in listing order (ties keep it).
     bounds
         Projected bounds of all community polygons.
     factors
@@ -182,14 +182,15 @@ def geographic_order(
     ))
     b_rank = np.empty(nb, dtype=np.int64)
     b_rank[b_order] = np.arange(nb)
-    # 2. dwellings: building, then unit, floor, door (packed into one key when it fits)
+    # 2. dwellings: building, then unit, floor, door, then listing row; packed into one
+    #    int64 key and sorted stably (rows are in listing order) when it fits
     ranks = [natural_ranks(frame[c], f[c]) for c in ("unit", "floor", "door")]
     spans = [int(r.max(initial=0)) + 1 for r in ranks]
-    if spans[0] * spans[1] * spans[2] < 1 << 62:
-        inner = [(ranks[0] * spans[1] + ranks[1]) * spans[2] + ranks[2]]
-    else:  # pragma: no cover - billions of distinct door labels
-        inner = ranks[::-1]
-    perm = np.lexsort((frame["source_row"].to_numpy(), *inner, b_rank[bcode]))
+    if nb * spans[0] * spans[1] * spans[2] < 1 << 62:
+        key = ((b_rank[bcode] * spans[0] + ranks[0]) * spans[1] + ranks[1]) * spans[2] + ranks[2]
+        perm = np.argsort(key, kind="stable")
+    else:  # pragma: no cover - astronomically many distinct labels
+        perm = np.lexsort((np.arange(n), *ranks[::-1], b_rank[bcode]))
     sorted_c = community[perm]
     starts = np.r_[0, np.flatnonzero(sorted_c[1:] != sorted_c[:-1]) + 1]
     lengths = np.diff(np.r_[starts, n])

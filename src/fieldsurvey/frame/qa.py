@@ -202,7 +202,8 @@ def _norm_address(s: pd.Series) -> pa.Array:
     """Address text without spaces (ASCII or full-width), lower case (Arrow kernels)."""
     arr = pa.array(s, type=pa.large_string())
     for space in (" ", "\u3000", "\t"):
-        arr = pc.replace_substring(arr, space, "")
+        if pc.any(pc.match_substring(arr, space)).as_py():  # looking is cheaper than copying
+            arr = pc.replace_substring(arr, space, "")
     return pc.utf8_lower(arr)
 
 
