@@ -1,0 +1,138 @@
+"""SVG snapshots of the main screens at 80x24 with Chinese labels (pytest-textual-snapshot).
+
+The store is built fresh with a frozen clock and a seeded generator, so the pictures do
+not change between runs; update them with ``pytest --snapshot-update`` after looking at
+the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fieldsurvey.questionnaire import load_form
+from fieldsurvey.questionnaire.preload import roster_answers
+from fieldsurvey.store.store import FieldStore
+from fieldsurvey.tui.app import make_app
+from tui_support import FORM_PATH, FrozenClock, make_store
+
+FORM = load_form(FORM_PATH)
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FieldStore:
+    clock = FrozenClock()
+    st = make_store(tmp_path / "dev.sqlite", 12, clock=clock)
+    d = [str(x) for x in st.assignments()["dwelling_id"]]
+    st.record_attempt(d[1], "2.24")
+    st.record_attempt(d[1], "2.25", appointment="2026-11-22T18:30", note="晚上再来")
+    st.record_attempt(d[4], "4.61", note="空房")
+    for line, (name, sex, age) in enumerate((("张伟", "male", 45), ("李芳", "female", 43),
+                                             ("张小明", "male", 16)), start=1):
+        st.set_roster_member(d[0], line, name=name, sex=sex, age=age, resident=True,
+                             eligible=age >= 18)
+    st.record_selection(d[0], method="kish", eligible_count=2, chosen_line=1,
+                        probability=0.5, kish_table="A")
+    yield st
+    st.close()
+
+
+def app_for(store: FieldStore, **kw):  # type: ignore[no-untyped-def]
+    return make_app(store, FORM, clock=FrozenClock(), rng=7, **kw)
+
+
+async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_household_list(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=_ready)
+
+
+def test_household_page(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("down", "enter")
+        await _ready(pilot)
+
+    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=run_before)
+
+
+def test_roster_with_selection(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("enter")
+        await _ready(pilot)
+        await pilot.press("r")
+        await _ready(pilot)
+
+    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=run_before)
+
+
+def _started(store: FieldStore, answers: dict[str, object]) -> None:
+    d = str(store.assignments()["dwelling_id"].iloc[0])
+    uuid = store.start_interview(d, respondent_line=1)
+    for k, v in roster_answers(FORM, store.roster(d), 1):
+        store.set_answer(uuid, k, v)
+    for k, v in answers.items():
+        store.set_answer(uuid, k, v)
+
+
+async def _open_interview(pilot) -> None:  # type: ignore[no-untyped-def]
+    await _ready(pilot)
+    await pilot.press("enter")
+    await _ready(pilot)
+    await pilot.press("i")
+    await _ready(pilot)
+
+
+def test_question_select(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    _started(store, {"a1": "1", "a2": 1981})
+    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=_open_interview)
+
+
+def test_question_constraint_message(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    _started(store, {"a1": "1"})
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_interview(pilot)
+        await pilot.press(*"1999")
+        await pilot.pause()
+
+    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=run_before)
+
+
+def test_likert_page(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    _started(store, {"a1": "1", "d1": "4", "d2": "5"})
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_interview(pilot)
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("down", "down", "down", "down", "enter")  # D. 满意度
+        await _ready(pilot)
+
+    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=run_before)
+
+
+def test_review_page(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    _started(store, {"a1": "1"})
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_interview(pilot)
+        await pilot.press("f9", "f6")
+        await _ready(pilot)
+
+    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=run_before)
+
+
+def test_supervisor_progress(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    _started(store, {"a1": "1"})
+    uuid = store.interviews()[-1]["uuid"]
+    store.complete(uuid, outcome="1.2")
+    assert snap_compare(app_for(store, supervisor=True), terminal_size=SIZE,
+                        run_before=_ready)
