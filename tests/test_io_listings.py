@@ -264,3 +264,13 @@ def test_footprints_without_any_count(tmp_path: Path) -> None:
     path = _footprints(tmp_path, colour=["r", "g", "b"])
     with pytest.raises(ColumnError, match="no dwelling count, storeys or height"):
         read_listing(path)
+
+
+def test_dataframe_in_memory_is_normalised_like_a_file() -> None:
+    from fieldsurvey.io.normalise import normalise_listing
+
+    got = normalise_listing(_chinese(listing()))
+    _check(got, listing())
+    assert normalise_listing(got) is got  # already normalised: unchanged
+    with pytest.raises(ColumnError, match="no coordinate columns"):
+        normalise_listing(listing()[["dwelling_id", "door"]])

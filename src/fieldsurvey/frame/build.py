@@ -30,7 +30,8 @@ from fieldsurvey.frame.qa import QAReport, run_checks
 from fieldsurvey.io.boundaries import Boundaries, read_boundaries
 from fieldsurvey.io.columns import load_mapping
 from fieldsurvey.io.crs import crs_label, parse_crs
-from fieldsurvey.io.listings import LISTING_COLUMNS, read_listing
+from fieldsurvey.io.listings import read_listing
+from fieldsurvey.io.normalise import LISTING_COLUMNS, normalise_listing
 from fieldsurvey.progress import Progress, report
 from fieldsurvey.schema import FRAME_COLUMNS, WGS84
 
@@ -86,14 +87,9 @@ def _listing_frame(dwellings: Any, opts: dict[str, Any], crs: Any) -> pd.DataFra
                             coords=opts["coords"], crs=crs, sheet=opts["sheet"],
                             dwellings_per_floor=opts["dwellings_per_floor"],
                             storey_height=opts["storey_height"])
-    df = pd.DataFrame(dwellings).reset_index(drop=True)
-    if "source_row" not in df:
-        df.insert(0, "source_row", np.arange(1, len(df) + 1))
-    for col in LISTING_COLUMNS:
-        if col not in df:
-            df[col] = {"status": "unknown", "households": 1, "estimated": False}.get(col, np.nan) \
-                if col not in ("lon", "lat") else np.nan
-    return df
+    return normalise_listing(pd.DataFrame(dwellings), columns=opts["columns"], coords=opts["coords"],
+                             crs=crs, dwellings_per_floor=opts["dwellings_per_floor"],
+                             storey_height=opts["storey_height"])
 
 
 def _assign(listing: pd.DataFrame, prepared: PreparedBoundaries, chunk_size: int,

@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from fieldsurvey.io.boundaries import Boundaries, read_boundaries
 from fieldsurvey.io.listings import read_listing
+from fieldsurvey.io.normalise import normalise_listing
 
-__all__ = ["Boundaries", "read_boundaries", "read_listing"]
+__all__ = ["Boundaries", "normalise_listing", "read_boundaries", "read_listing"]
