@@ -60,7 +60,7 @@ def _trim(values: pd.Series) -> pd.Series:
 
 
 
-def _numeric(df: pd.DataFrame, col: str, file: Path, rows: np.ndarray) -> np.ndarray:
+def _numeric(df: pd.DataFrame, col: str, file: Path | None, rows: np.ndarray) -> np.ndarray:
     raw = df[col]
     if pd.api.types.is_numeric_dtype(raw):
         return raw.to_numpy(dtype=float, na_value=np.nan)
@@ -100,7 +100,7 @@ def _status(values: pd.Series | None, n: int) -> pd.Series:
 
 
 def _points(df: pd.DataFrame, found: Mapping[str, str], geometry: Any, crs: CRS | None,
-            coords: str, file: Path, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            coords: str, file: Path | None, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """WGS 84 lon/lat arrays (NaN where missing)."""
     n = len(df)
     if geometry is not None:
