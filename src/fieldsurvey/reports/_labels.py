@@ -7,19 +7,13 @@ cell = line of the respondent in the roster (men oldest to youngest, then women)
 
 from __future__ import annotations
 
+from fieldsurvey.kish import KISH_TABLES
+
 __all__ = ["KISH_GRID", "OUTCOME_CODES", "outcome_codes", "text"]
 
-#: Kish table letter -> respondent line for 1, 2, 3, 4, 5, 6+ eligible persons.
-KISH_GRID: dict[str, tuple[int, ...]] = {
-    "A": (1, 1, 1, 1, 1, 1),
-    "B1": (1, 1, 1, 1, 2, 2),
-    "B2": (1, 1, 1, 2, 2, 2),
-    "C": (1, 1, 2, 2, 3, 3),
-    "D": (1, 2, 2, 3, 4, 4),
-    "E1": (1, 2, 3, 3, 3, 5),
-    "E2": (1, 2, 3, 4, 5, 5),
-    "F": (1, 2, 3, 4, 5, 6),
-}
+#: Kish table letter -> respondent line for 1, 2, 3, 4, 5, 6+ eligible persons
+#: (the same tables the selection uses, so paper and software never disagree).
+KISH_GRID: dict[str, tuple[int, ...]] = KISH_TABLES
 
 #: The AAPOR final disposition codes an interviewer records at the door (in-person).
 OUTCOME_CODES: tuple[str, ...] = (
@@ -28,56 +22,12 @@ OUTCOME_CODES: tuple[str, ...] = (
     "4.53", "4.61", "4.62", "4.63", "4.7", "4.9",
 )
 
-# Used only when fieldsurvey.rates is not available (same wording as rates.codes).
-_OUTCOME_FALLBACK: dict[str, tuple[str, str]] = {
-    "1.1": ("Complete interview", "完成访问"),
-    "1.2": ("Partial interview", "部分完成访问"),
-    "2.111": ("Household-level refusal", "户级拒访（家人/住户拒绝）"),
-    "2.112": ("Known-respondent refusal", "被选受访者本人拒访"),
-    "2.12": ("Break-off", "访问中断"),
-    "2.23": ("Unable to enter building or reach housing unit", "无法进入楼栋/到达住户"),
-    "2.24": ("No one at residence", "家中无人"),
-    "2.25": ("Respondent away or unavailable", "受访者外出或无法接触"),
-    "2.31": ("Dead", "受访者已故"),
-    "2.32": ("Physically or mentally unable", "身体或精神原因无法受访"),
-    "2.33": ("Language problem", "语言障碍"),
-    "2.36": ("Miscellaneous eligible non-interview", "其他原因未访问"),
-    "3.11": ("Not attempted or worked", "未尝试访问"),
-    "3.17": ("Unable to reach or unsafe area", "无法到达/不安全区域"),
-    "3.18": ("Unable to locate address", "找不到地址"),
-    "3.21": ("No screener completed", "未完成入户甄别"),
-    "3.9": ("Other unknown eligibility", "其他合格性未知"),
-    "4.1": ("Out of sample", "样本外（不在村居边界内）"),
-    "4.51": ("Business, government office or other organisation", "商铺、办公或其他单位"),
-    "4.52": ("Institution", "机构（养老院、医院等）"),
-    "4.53": ("Group quarters", "集体宿舍"),
-    "4.61": ("Regular, vacant residence", "常规空置住房"),
-    "4.62": ("Seasonal, vacation or temporary residence", "季节性/临时住房"),
-    "4.63": ("Other vacant", "其他空置"),
-    "4.7": ("No eligible respondent", "无合格受访者"),
-    "4.9": ("Other not eligible", "其他不合格"),
-}
-
-
 def outcome_codes(lang: str) -> list[tuple[str, str]]:
-    """(code, label) for the printed outcome legend, from :mod:`fieldsurvey.rates` if present."""
-    try:
-        from fieldsurvey.rates.codes import DISPOSITIONS
-    except ImportError:  # pragma: no cover - rates not installed
-        DISPOSITIONS = {}
-    out = []
-    for code in OUTCOME_CODES:
-        d = DISPOSITIONS.get(code)
-        if d is not None:
-            label = getattr(d, "label_zh" if lang == "zh" else "label_en", None) or getattr(
-                d, "zh" if lang == "zh" else "en", None)
-        else:
-            label = None
-        if not label:
-            en, zh = _OUTCOME_FALLBACK[code]
-            label = zh if lang == "zh" else en
-        out.append((code, str(label)))
-    return out
+    """(code, label) for the printed outcome legend, in the words of :mod:`fieldsurvey.rates`."""
+    from fieldsurvey.rates.codes import DISPOSITIONS
+
+    return [(code, DISPOSITIONS[code].label_zh if lang == "zh" else DISPOSITIONS[code].label_en)
+            for code in OUTCOME_CODES]
 
 
 _TEXT: dict[str, dict[str, str]] = {
