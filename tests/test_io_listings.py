@@ -274,3 +274,8 @@ def test_dataframe_in_memory_is_normalised_like_a_file() -> None:
     assert normalise_listing(got) is got  # already normalised: unchanged
     with pytest.raises(ColumnError, match="no coordinate columns"):
         normalise_listing(listing()[["dwelling_id", "door"]])
+
+
+def test_projected_crs_for_boundaries_does_not_touch_lonlat(tmp_path: Path) -> None:
+    got = read_listing(write_csv(listing(), tmp_path / "l.csv"), crs="EPSG:4548")
+    assert np.allclose(got["lon"], listing()["lon"])

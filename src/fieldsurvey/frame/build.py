@@ -22,7 +22,7 @@ import shapely
 
 from fieldsurvey import __version__
 from fieldsurvey._atomic import atomic_write_text
-from fieldsurvey.errors import InputError
+from fieldsurvey.errors import ColumnError, InputError
 from fieldsurvey.frame.assign import PreparedBoundaries, assign_chunk, prepare
 from fieldsurvey.frame.files import FrameResult, write_frame, write_gpkg
 from fieldsurvey.frame.order import Factors, geographic_order
@@ -147,6 +147,10 @@ def _prepare_inputs(boundaries: Any, dwellings: Any, opts: dict[str, Any],
     if isinstance(boundaries, Boundaries):
         b = boundaries
     elif isinstance(boundaries, gpd.GeoDataFrame):
+        if "community_id" not in boundaries.columns:
+            raise ColumnError("the boundaries have no community_id column", field="community_id",
+                              got=", ".join(map(str, boundaries.columns)),
+                              hint="Rename the id column to community_id, or pass the file path")
         b = Boundaries(frame=boundaries.to_crs(WGS84))
     else:
         b = read_boundaries(boundaries, id_field=opts["id_field"], encoding=opts["encoding"],

@@ -179,7 +179,8 @@ def _resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, path: Path | None) -> gpd.GeoD
                 file=path,
                 expected=crs_label(given),
                 got=f"{crs_label(stated)} in the file",
-                hint="Leave out --crs (the file's own CRS is used), or fix the file's .prj",
+                hint="Leave out --crs (the file's own CRS is used; --listing-crs is for the "
+                "listing's x/y), or fix the file's .prj",
             )
         return gdf.set_crs(given, allow_override=True)
     if gdf.crs is None:

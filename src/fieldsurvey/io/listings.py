@@ -143,7 +143,7 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
 def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any) -> tuple[pd.DataFrame, Any, CRS, str]:
     gdf = read_vector(path, layer=layer, encoding=encoding)
     given = parse_crs(crs, file=str(path)) if crs is not None else None
-    src = given or gdf.crs
+    src = gdf.crs or given  # the layer's own CRS wins; ``crs`` fills in a missing one
     if src is None:
         raise CRSError("the listing layer does not say which coordinate system it is in",
                        file=path, hint="Give it with --listing-crs (or --crs)")
@@ -190,7 +190,8 @@ def read_listing(
     coords
         ``"gcj02"``/``"bd09"`` when lon/lat were read off Chinese web maps.
     crs
-        CRS of ``x``/``y`` columns or of a vector layer (overriding the layer's own).
+        CRS of ``x``/``y`` columns, of ``lon``/``lat`` when geographic (e.g. EPSG:4490;
+        a projected one is ignored for lon/lat), or of a vector layer that states none.
     sheet, layer
         Spreadsheet sheet or vector layer (default: the first).
     dwellings_per_floor, storey_height

@@ -113,7 +113,7 @@ def _points(df: pd.DataFrame, found: Mapping[str, str], geometry: Any, crs: CRS 
                               expected="both lon (经度) and lat (纬度)", got=", ".join(df.columns))
         x = _numeric(df, found["lon"], file, rows)
         y = _numeric(df, found["lat"], file, rows)
-        src = crs
+        src = crs if crs is not None and crs.is_geographic else None  # lon/lat are degrees
     elif "x" in found and "y" in found:
         x = _numeric(df, found["x"], file, rows)
         y = _numeric(df, found["y"], file, rows)
