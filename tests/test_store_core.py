@@ -244,3 +244,17 @@ def test_interviewer_required_without_default(tmp_path):
         store.record_attempt("C1-000", "2.24")
     store.record_attempt("C1-000", "2.24", interviewer="w")
     assert isinstance(store.connection, sqlite3.Connection)
+
+
+def test_events_of_sparse_kinds_use_the_index(tmp_path):
+    store = make_store(tmp_path / "a.sqlite")
+    uuid = store.start_interview("C1-000")
+    store.set_answer(uuid, "a1", 1)
+    store.record_paradata(uuid, "flag", question="a1", detail={"on": True})
+    flags = store.events(uuid, kinds=("para:flag",))
+    assert flags["question"].tolist() == ["a1"]
+    plan = store.connection.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM events WHERE interview_uuid = ? AND kind IN (?) AND "
+        "kind NOT IN ('set', 'change', 'clear', 'position', 'assign')", (uuid, "para:flag"))
+    assert "events_sparse" in str(plan.fetchall())
+    assert set(store.events(uuid)["kind"]) == {"start", "set", "para:flag"}

@@ -223,6 +223,8 @@ CREATE TABLE editors (                    -- which devices edited answers of an 
 INSERT OR IGNORE INTO editors
     SELECT DISTINCT interview_uuid, device_id FROM events
     WHERE kind IN ('set', 'change', 'clear') AND interview_uuid IS NOT NULL;
+CREATE INDEX events_sparse ON events (interview_uuid)  -- the few non-answer events
+    WHERE kind NOT IN ('set', 'change', 'clear', 'position', 'assign');
 CREATE TABLE merge_log (
     merged_at      TEXT NOT NULL,
     source         TEXT NOT NULL,
