@@ -27,6 +27,12 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+_SHORT = {"issued": "issued", "attempted": "tried", "completed": "done", "partial": "part",
+          "refused": "refused", "non_contact": "no contact", "other": "other",
+          "unknown": "unknown", "ineligible": "not elig.", "not_attempted": "open",
+          "response_rate": "RR"}
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the progress table."""
     from rich.table import Table
@@ -41,9 +47,10 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(t.to_json(orient="records", force_ascii=False, indent=2) + "\n")
         return 0
-    table = Table(title="fieldwork progress")
+    table = Table(title="fieldwork progress (RR = AAPOR RR1 so far: completed / (issued - "
+                  "not eligible))")
     for c in t.columns:
-        table.add_column(c, justify="left" if t[c].dtype == object else "right")
+        table.add_column(_SHORT.get(c, c), justify="right" if c in _SHORT else "left")
     for row in t.itertuples(index=False):
         cells = []
         for c, v in zip(t.columns, row):
