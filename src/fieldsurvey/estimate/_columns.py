@@ -43,6 +43,8 @@ def numeric_column(data: pd.DataFrame, name: str, source: str | None) -> np.ndar
     col = data[name]
     if pd.api.types.is_bool_dtype(col.dtype):
         return col.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    if col.dtype == np.float64:
+        return col.to_numpy()
     if pd.api.types.is_numeric_dtype(col.dtype):
         return col.to_numpy(dtype=np.float64, na_value=np.nan)
     conv = pd.to_numeric(col, errors="coerce")

@@ -29,14 +29,14 @@ def _dense_codes(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         present = np.zeros(hi - lo + 1, dtype=bool)
         present[v - lo] = True
     if present.all():  # no gaps: the code is the value's offset
-        codes = v.copy() if lo == 0 else v - lo
+        codes = v if lo == 0 else v - lo  # pandas (copy-on-write) never changes v in place
         return codes.astype(np.int64, copy=False), np.arange(lo, hi + 1)
     remap = np.cumsum(present) - 1
     return remap[v - lo].astype(np.int64, copy=False), np.flatnonzero(present) + lo
 
 
 def codes_of(values: object) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes 0..k-1 of the values and the distinct values (code -1: missing).
+    """Integer codes 0..k-1 of the values and the k distinct values (code -1: missing).
 
     Integers in a compact range are coded in sorted order, anything else in order of
     first appearance.
@@ -50,19 +50,17 @@ def codes_of(values: object) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
 
 
-def combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Codes of the pairs ``(a, b)`` of non-negative codes."""
-    na = int(a.max()) + 1 if a.size else 1
-    nb = int(b.max()) + 1 if b.size else 1
+def combine(a: np.ndarray, na: int, b: np.ndarray, nb: int) -> tuple[np.ndarray, int]:
+    """Codes of the pairs ``(a, b)`` of codes 0..na-1 and 0..nb-1, and how many pairs occur."""
     if nb == b.size:  # b alone tells every row apart
-        return b.astype(np.int64, copy=False)
+        return b, nb
     key = a.astype(np.int64) * nb + b.astype(np.int64)
     if na * nb <= 4 * a.size + 1024:
         dense = _dense_codes(key)
         assert dense is not None
-        return dense[0]
-    codes, _ = pd.factorize(key, sort=False)
-    return np.asarray(codes, dtype=np.int64)
+        return dense[0], dense[1].size
+    codes, uniques = pd.factorize(key, sort=False)
+    return np.asarray(codes, dtype=np.int64), len(uniques)
 
 
 def first_index(codes: np.ndarray, n: int) -> np.ndarray:

@@ -54,7 +54,8 @@ class Stage:
     Attributes
     ----------
     unit_cluster
-        For every finest sampling unit, its cluster at this stage.
+        For every finest sampling unit, its cluster at this stage (empty at the last stage,
+        whose clusters are the units).
     cluster_stratum
         For every cluster of this stage, its stratum.
     stratum_parent
@@ -169,13 +170,13 @@ class SurveyDesign:
                 got=f"{len(self.fpc_columns)}",
                 hint="Use a column of Inf (or leave the stage out of ids) for a stage without FPC",
             )
-        clusters, strata_codes, reps = self._stage_codes(n_stages)
+        clusters, strata_codes, reps, counts = self._stage_codes(n_stages)
         # per stage: (n_clusters, n_strata, a row of each stratum, PSUs per stratum, stratum of
         # each cluster); everything per stratum is derived from the clusters, not the rows
         stage_info = []
         for s in range(n_stages):
-            cl, st = clusters[s], strata_codes[s]
-            n_cl = int(cl.max()) + 1
+            st = strata_codes[s]
+            n_cl = counts[s]
             cl_st = st[reps[s]]
             n_st = int(cl_st.max()) + 1
             # stage-s strata that are the stage s-1 clusters already have a row each
@@ -189,7 +190,7 @@ class SurveyDesign:
         # with FPC every stage contributes; without, only the first (ultimate clusters)
         var_stages = n_stages if popsize is not None else 1
         self.row_unit = clusters[var_stages - 1]
-        self.n_units = int(self.row_unit.max()) + 1
+        self.n_units = counts[var_stages - 1]
         # every row its own finest unit, in row order: unit totals are the values themselves
         self.units_are_rows = reps[var_stages - 1] is self.row_unit
         unit_rep = reps[var_stages - 1]
@@ -205,7 +206,8 @@ class SurveyDesign:
                 frac = np.where(np.isinf(big_n), 0.0, npsu / big_n)
             parent = clusters[s - 1][st_rep] if s > 0 else np.zeros(n_st, dtype=np.int64)
             n_par = stage_info[s - 1][0] if s > 0 else 1
-            unit_cluster = cl[unit_rep] if s < var_stages - 1 else np.arange(n_cl)
+            # the last stage's clusters are the units themselves (not used: units_are_clusters)
+            unit_cluster = cl[unit_rep] if s < var_stages - 1 else np.empty(0, dtype=np.int64)
             stages.append(
                 Stage(
                     unit_cluster=unit_cluster,
@@ -233,9 +235,9 @@ class SurveyDesign:
         return f"within {where}"
 
     # -- construction helpers ---------------------------------------------------------------
-    def _codes(self, name: str, what: str) -> np.ndarray:
-        codes, _ = codes_of(self.data[name])
-        if (codes < 0).any():
+    def _codes(self, name: str, what: str) -> tuple[np.ndarray, int]:
+        codes, uniques = codes_of(self.data[name])
+        if codes.size and codes.min() < 0:
             row = int(np.flatnonzero(codes < 0)[0]) + 1
             raise DesignError(
                 f"missing value in the {what} column",
@@ -245,50 +247,55 @@ class SurveyDesign:
                 expected=f"a {what} for every respondent",
                 got="an empty cell",
             )
-        return codes
+        return codes, len(uniques)
 
-    def _stage_codes(self, n_stages: int) -> tuple[list, list, list]:
-        """Cluster and stratum codes per stage (R's interactions), a row of every cluster."""
+    def _stage_codes(self, n_stages: int) -> tuple[list, list, list, list]:
+        """Cluster and stratum codes per stage (R's interactions), a row of every cluster,
+        and the number of clusters per stage."""
         n = self.n
         if self.strata:
             st_given = [self._codes(c, "stratum") for c in self.strata]
         else:
-            st_given = [np.zeros(n, dtype=np.int64)]
+            st_given = [(np.zeros(n, dtype=np.int64), 1)]
         if self.ids:
             id_codes = [self._codes(c, "cluster id") for c in self.ids]
         else:
-            id_codes = [np.arange(n, dtype=np.int64)]
+            id_codes = [(np.arange(n, dtype=np.int64), n)]
         clusters: list[np.ndarray] = []
+        counts: list[int] = []
         strata: list[np.ndarray] = []
         reps: list[np.ndarray] = []
         for s in range(n_stages):
             if s == 0:
-                st = st_given[0]
-                cl = id_codes[0]
+                st, n_st = st_given[0]
+                cl, n_cl = id_codes[0]
                 if self.nest and self.has_strata:
-                    cl = combine(st, cl)
+                    cl, n_cl = combine(st, n_st, cl, n_cl)
             else:
                 # stage-s strata: the given stratum crossed with the stage s-1 cluster; when no
                 # new stratum column is given this is just the stage s-1 cluster (nested)
-                st = clusters[s - 1] if s >= len(st_given) else combine(st_given[s], clusters[s - 1])
-                cl = combine(clusters[s - 1], id_codes[s])
+                if s >= len(st_given):
+                    st, n_st = clusters[s - 1], counts[s - 1]
+                else:
+                    st, n_st = combine(*st_given[s], clusters[s - 1], counts[s - 1])
+                cl, n_cl = combine(clusters[s - 1], counts[s - 1], *id_codes[s])
                 if self.nest and s < len(st_given):
-                    cl = combine(st, cl)
-            n_cl = int(cl.max()) + 1
+                    cl, n_cl = combine(st, n_st, cl, n_cl)
             rep = first_index(cl, n_cl)
             if n_cl < n:
                 self._check_nested(cl, st, rep, s)
             clusters.append(cl)
+            counts.append(n_cl)
             strata.append(st)
             reps.append(rep)
-        if int(clusters[0].max()) == 0 and not (self.nest and self.has_strata):
+        if counts[0] == 1 and not (self.nest and self.has_strata):
             raise DesignError(
                 "the design has only one primary sampling unit",
                 file=self.source,
                 field=self.ids[0] if self.ids else None,
                 hint="A variance needs at least two PSUs; check the cluster column",
             )
-        return clusters, strata, reps
+        return clusters, strata, reps, counts
 
     def _check_nested(self, cl: np.ndarray, st: np.ndarray, first: np.ndarray, s: int) -> None:
         bad = st != st[first][cl]
