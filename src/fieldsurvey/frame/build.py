@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +66,19 @@ def _object_digest(obj: Any) -> str:
     return h.hexdigest()
 
 
-def fingerprint_inputs(inputs: Mapping[str, Any], options: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def fingerprint_inputs(
+    inputs: Mapping[str, Any], options: Mapping[str, Any], digests: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, Any]]:
     """SHA-256 over the inputs' bytes (files, with shapefile sidecars) and the options.
 
-    Returns the hex digest and the per-input record stored in the frame metadata.
+    ``digests`` may hold file digests computed beforehand (by name). Returns the hex
+    digest and the per-input record stored in the frame metadata.
     """
     record: dict[str, Any] = {}
     for name, obj in sorted(inputs.items()):
         if isinstance(obj, (str, Path)):
-            record[name] = {"path": str(obj), "sha256": _file_digest(Path(obj))}
+            digest = (digests or {}).get(name) or _file_digest(Path(obj))
+            record[name] = {"path": str(obj), "sha256": digest}
         else:
             record[name] = {"path": None, "sha256": _object_digest(obj)}
     payload = json.dumps({"inputs": {k: v["sha256"] for k, v in record.items()},
@@ -250,7 +255,13 @@ def build_frame(
                     dwellings_per_floor=dwellings_per_floor, storey_height=storey_height,
                     projected_crs=None if projected_crs is None else str(projected_crs),
                     size_field=size_field)
-    b, listing, prepared = _prepare_inputs(boundaries, dwellings, opts, progress)
+    # hash the input files on the side (hashlib releases the GIL) while they are parsed
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = {name: pool.submit(_file_digest, Path(obj))
+                   for name, obj in (("boundaries", boundaries), ("dwellings", dwellings))
+                   if isinstance(obj, (str, Path)) and Path(obj).is_file()}
+        b, listing, prepared = _prepare_inputs(boundaries, dwellings, opts, progress)
+        digests = {name: f.result() for name, f in pending.items()}
     frame = _assign(listing, prepared, chunk_size, progress)
     report(progress, "self-check", 0, 1)
     factors: Factors = {}
@@ -258,7 +269,7 @@ def build_frame(
                     coverage_tolerance=coverage_tolerance, vacancy_threshold=vacancy_threshold)
     report(progress, "self-check", 1, 1)
     fp, record = fingerprint_inputs({"boundaries": boundaries if isinstance(boundaries, (str, Path))
-                                     else b, "dwellings": dwellings}, opts)
+                                     else b, "dwellings": dwellings}, opts, digests)
     meta = {"version": __version__, "inputs": record, "options": opts,
             "projected_crs_label": crs_label(prepared.projected_crs),
             "listing": listing.attrs.get("fieldsurvey", {})}
