@@ -100,13 +100,13 @@ def compare(table: EstimateTable, ref: pd.DataFrame) -> int:
 
 
 TAYLOR = {
-    "strat": ("strat", dict(strata="stype", weights="pw", fpc="fpc")),
-    "clus1": ("clus1", dict(ids="dnum", weights="pw", fpc="fpc")),
-    "clus1frac": ("clus1", dict(ids="dnum", weights="pw", fpc="fpcfrac")),
-    "clus1nofpc": ("clus1", dict(ids="dnum", weights="pw")),
-    "clus2": ("clus2", dict(ids=["dnum", "snum"], fpc=["fpc1", "fpc2"])),
-    "clus2w": ("clus2", dict(ids=["dnum", "snum"], weights="pw", fpc=["fpc1", "fpc2"])),
-    "clus2uc": ("clus2", dict(ids=["dnum", "snum"], weights="pw")),
+    "strat": ("strat", {"strata": "stype", "weights": "pw", "fpc": "fpc"}),
+    "clus1": ("clus1", {"ids": "dnum", "weights": "pw", "fpc": "fpc"}),
+    "clus1frac": ("clus1", {"ids": "dnum", "weights": "pw", "fpc": "fpcfrac"}),
+    "clus1nofpc": ("clus1", {"ids": "dnum", "weights": "pw"}),
+    "clus2": ("clus2", {"ids": ["dnum", "snum"], "fpc": ["fpc1", "fpc2"]}),
+    "clus2w": ("clus2", {"ids": ["dnum", "snum"], "weights": "pw", "fpc": ["fpc1", "fpc2"]}),
+    "clus2uc": ("clus2", {"ids": ["dnum", "snum"], "weights": "pw"}),
 }
 
 
@@ -146,7 +146,7 @@ def test_replicate_weight_columns_match_r(api: dict, reference: pd.DataFrame) ->
 @pytest.mark.parametrize("rule", ["fail", "remove", "certainty", "adjust", "average"])
 @pytest.mark.parametrize("fpc", [False, True])
 def test_lonely_psu_one_stage_matches_r(rule: str, fpc: bool, api: dict, reference: pd.DataFrame) -> None:
-    kw = dict(ids="dnum", strata="lstr", weights="pw", lonely_psu=rule)
+    kw = {"ids": "dnum", "strata": "lstr", "weights": "pw", "lonely_psu": rule}
     if fpc:
         kw["fpc"] = "fpc"
     design = SurveyDesign(api["clus1"], **kw)
