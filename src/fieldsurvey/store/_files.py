@@ -14,7 +14,13 @@ import sqlite3
 from pathlib import Path
 
 from fieldsurvey.errors import StoreError
-from fieldsurvey.store.schema import APPLICATION_ID, SCHEMA_VERSION, configure, migrate
+from fieldsurvey.store.schema import (
+    APPLICATION_ID,
+    PAGE_SIZE,
+    SCHEMA_VERSION,
+    configure,
+    migrate,
+)
 
 __all__ = ["CHECK_LIMIT", "backup_copy", "connect", "disk_error", "inspect_file"]
 
@@ -135,6 +141,8 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False,
     except sqlite3.Error as exc:
         raise StoreError("the field store cannot be opened", file=str(path), got=str(exc)) from exc
     try:
+        if create:
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if check is None:
             check = not create and path.stat().st_size < CHECK_LIMIT
         if check:

@@ -41,11 +41,16 @@ import sqlite3
 
 __all__ = [
     "APPLICATION_ID",
+    "PAGE_SIZE",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "configure",
     "migrate",
 ]
+
+#: Page size of new stores: 16 KiB pages make bulk merges and export scans faster than
+#: SQLite's default 4 KiB (fewer pages and b-tree levels per row).
+PAGE_SIZE = 16384
 
 #: ``PRAGMA application_id`` of a field store ("FSv1" as a big-endian int32).
 APPLICATION_ID = 0x46537631
