@@ -92,6 +92,8 @@ class HouseholdScreen(KeyedScreen[None]):
         table.add_column(t("col_outcome"), width=26)
         table.add_column(t("col_appt"), width=11)
         table.add_column(t("col_note"), width=20)
+        self.query_one("#hh-attempts-title", Static).update(
+            t("attempts") if self.data["attempts"] else f"{t('attempts')} · {t('no_attempts')}")
         for att in self.data["attempts"]:
             appt = (att["appointment"] or "")[5:16].replace("T", " ")
             table.add_row(att["time"][5:16].replace("T", " "),

@@ -221,7 +221,8 @@ class QuestionScreen(KeyedScreen[None]):
                           None)
         if target is not None:
             target.focus()
-            target.scroll_visible()
+            view = self._view_of(target)
+            (view or target).scroll_visible(animate=False)
         else:
             self.query_one("#q-body").focus()
 
@@ -352,7 +353,7 @@ class QuestionScreen(KeyedScreen[None]):
             w = v.answer_widget()
             if w is not None:
                 w.focus()
-                w.scroll_visible()
+                v.scroll_visible(animate=False)
                 return True
         return False
 

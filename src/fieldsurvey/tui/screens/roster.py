@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,6 +30,10 @@ def probability_text(p: float | None) -> str:
         return "-"
     inv = 1.0 / p
     return f"1/{round(inv)}" if abs(inv - round(inv)) < 1e-9 else f"{p:.3f}"
+
+
+def _pad(text: str, cells: int) -> str:
+    return text + " " * max(1, cells - cell_len(text))
 
 
 def _eligible(m: dict[str, Any]) -> bool:
@@ -58,6 +63,7 @@ class RosterScreen(KeyedScreen[None]):
         yield Header()
         yield Static("", id="roster-title", classes="section")
         yield DataTable(id="members", cursor_type="row")
+        yield Static("", id="entry-labels")
         with Horizontal(id="member-entry"):
             yield Input(id="m-name", max_length=20)
             yield Input(id="m-sex", max_length=1, restrict=r"[12]?")
@@ -85,9 +91,9 @@ class RosterScreen(KeyedScreen[None]):
         """Redraw in the app's current language."""
         t = self.app.t
         self.query_one("#roster-title", Static).update(t("roster_title"))
-        for wid, key in (("#m-name", "name_hint"), ("#m-sex", "sex_hint"),
-                         ("#m-age", "age_hint"), ("#m-res", "res_hint")):
-            self.query_one(wid, Input).placeholder = t(key)
+        self.query_one("#entry-labels", Static).update(
+            _pad(t("name_hint"), 17) + _pad(t("sex_hint"), 17) + _pad(t("age_hint"), 11)
+            + t("res_hint"))
         table = self.query_one("#members", DataTable)
         keep = table.cursor_row
         table.clear(columns=True)

@@ -74,9 +74,12 @@ class ChoiceField(Widget, can_focus=True):
             if i == self.cursor and self.has_focus:
                 style += " underline"
             key = self.keys[i]
-            piece = f"{key} {label}" if self.inline else f"{mark} {key:>2} {label}"
+            if self.inline:
+                piece = f"[{key} {label}]" if on else f" {key} {label} "
+            else:
+                piece = f"{mark} {key:>2} {label}"
             if self.inline and i:
-                out.append("  ")
+                out.append(" ")
             out.append(piece, style=style.strip() or None)
             if not self.inline and i < len(self.options) - 1:
                 out.append("\n")

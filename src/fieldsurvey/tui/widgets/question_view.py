@@ -41,6 +41,7 @@ class QuestionView(Vertical):
     QuestionView .q-label { text-style: bold; }
     QuestionView .q-hint { color: $text-muted; }
     QuestionView .q-error { color: $error; }
+    QuestionView .q-special { color: $warning; text-style: bold; }
     QuestionView .q-comment { color: $warning; }
     QuestionView Input { border: none; height: 1; padding: 0 1; background: $boost; }
     QuestionView Input:focus { background: $primary 30%; }
@@ -90,9 +91,13 @@ class QuestionView(Vertical):
             text = "" if self.value is None or special else str(self.value)
             yield Input(value=text, type=_INPUT_TYPE.get(self.kind, "text"),
                         placeholder=self.note, id="answer", select_on_focus=False)
-        yield Static(show_value(special, None, self.special_label) if special else "",
-                     classes="q-special", markup=False)
-        yield Static("", classes="q-error", markup=False)
+        sp = Static(show_value(special, None, self.special_label) if special else "",
+                    classes="q-special", markup=False)
+        sp.display = special is not None
+        yield sp
+        err = Static("", classes="q-error", markup=False)
+        err.display = False
+        yield err
 
     def answer_widget(self) -> ChoiceField | Input | None:
         """The widget that takes the answer (None for notes and read-only questions)."""
@@ -101,14 +106,17 @@ class QuestionView(Vertical):
 
     def set_error(self, text: str) -> None:
         """Show (or clear with "") the message under the question."""
-        self.query_one(".q-error", Static).update(text)
+        err = self.query_one(".q-error", Static)
+        err.update(text)
+        err.display = bool(text)
 
     def set_value(self, value: Any) -> None:
         """Show a saved answer."""
         self.value = value
         special = value if isinstance(value, SpecialAnswer) else None
-        self.query_one(".q-special", Static).update(
-            show_value(special, None, self.special_label) if special else "")
+        sp = self.query_one(".q-special", Static)
+        sp.update(show_value(special, None, self.special_label) if special else "")
+        sp.display = special is not None
         w = self.answer_widget()
         if isinstance(w, ChoiceField):
             w.value = None if special else ("ok" if value is True else value)
