@@ -163,6 +163,9 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False,
         conn.execute("SELECT count(*) FROM meta").fetchone()
     except sqlite3.DatabaseError as exc:
         conn.close()
+        if create:  # no half-made store left behind
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
         if disk_error(exc):
             raise StoreError("the disk is full; the store could not be created or upgraded",
                              file=str(path), hint="Free some space and try again") from exc

@@ -97,7 +97,11 @@ class FieldStore(InterviewsMixin, ReadsMixin):
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError("the store could not be created", file=str(path), got=str(exc)) from exc
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)  # no half-made store left behind
+            hint = "Free some space and try again" if _files.disk_error(exc) else None
+            raise StoreError("the store could not be created", file=str(path), got=str(exc),
+                             hint=hint) from exc
         return cls(conn, path, clock)
 
     @classmethod
