@@ -222,6 +222,9 @@ def test_older_schema_is_backed_up_then_migrated(tmp_path):
     store.complete(uuid)
     store.review(uuid, "approve", reviewer="sup")  # a v2 feature on a migrated store
     assert store.check() == []
-    with pytest.raises(StoreError, match="older schema"):
-        make_v1_store(tmp_path / "ro.sqlite")
-        FieldStore.open(tmp_path / "ro.sqlite", readonly=True)
+    make_v1_store(tmp_path / "ro.sqlite")  # a reader (progress, export) upgrades it too
+    ro = FieldStore.open(tmp_path / "ro.sqlite", readonly=True)
+    assert (tmp_path / "ro.sqlite.schema1.bak").exists()
+    assert ro.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    with pytest.raises(StoreError, match="read-only"):
+        ro.record_attempt("C1-000", "2.24")

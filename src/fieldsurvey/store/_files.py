@@ -114,7 +114,8 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False,
     """Open (or create) a store file, migrated to :data:`SCHEMA_VERSION`.
 
     A new file is created only with ``create=True``; an existing older file is first
-    backed up beside itself as ``<name>.schema<k>.bak``. ``check`` runs SQLite's
+    backed up beside itself as ``<name>.schema<k>.bak`` and migrated, also when opened
+    ``readonly`` (the connection is read-only after the one-time upgrade). ``check`` runs SQLite's
     ``quick_check`` first (default: for files under :data:`CHECK_LIMIT` bytes).
     """
     path = Path(path)
@@ -126,7 +127,7 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False,
         version = 0
     else:
         version = inspect_file(path)
-        if 0 < version < SCHEMA_VERSION and not readonly:
+        if 0 < version < SCHEMA_VERSION:  # readers too: upgrade once, after a backup
             backup = path.with_name(f"{path.name}.schema{version}.bak")
             n = 1
             while backup.exists():
@@ -150,16 +151,9 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False,
             if rows != [("ok",)]:
                 raise sqlite3.DatabaseError("; ".join(str(r[0]) for r in rows[:3]))
         configure(conn)
+        migrate(conn)
         if readonly:
             conn.execute("PRAGMA query_only = ON")
-            if version < SCHEMA_VERSION:
-                raise StoreError(
-                    "this field store has an older schema and must be upgraded before reading",
-                    file=str(path), got=f"schema version {version}",
-                    hint="Open it once for writing (e.g. `fieldsurvey progress`) to migrate it",
-                )
-        else:
-            migrate(conn)
         conn.execute("SELECT count(*) FROM meta").fetchone()
     except sqlite3.DatabaseError as exc:
         conn.close()
