@@ -10,6 +10,7 @@ frame behind (the report is still written, since it says what to fix).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -180,9 +181,14 @@ def _options(**kw: Any) -> dict[str, Any]:
 
 def check_frame(boundaries: Any, dwellings: Any, **options: Any) -> QAReport:
     """Run the self-check only (same arguments as :func:`build_frame`, nothing written
-    except ``report=`` when given)."""
-    options = {**options, "out": None, "gpkg": None, "strict": False, "_check_only": True}
-    return build_frame(boundaries, dwellings, **options).qa
+    except ``report_path=`` when given)."""
+    unknown = set(options) - set(inspect.signature(build_frame).parameters)
+    if unknown:
+        raise TypeError(f"check_frame() got unexpected keyword arguments {sorted(unknown)}")
+    params = {name: p.default for name, p in inspect.signature(build_frame).parameters.items()
+              if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    params.update(options, out=None, gpkg=None, strict=False)
+    return _build(boundaries, dwellings, check_only=True, **params).qa
 
 
 def build_frame(
@@ -210,7 +216,6 @@ def build_frame(
     report_path: str | Path | None = None,
     progress: Progress | None = None,
     chunk_size: int = 1_000_000,
-    _check_only: bool = False,
 ) -> FrameResult:
     """Build the checked, geographically ordered sampling frame.
 
@@ -248,6 +253,38 @@ def build_frame(
         For every input problem (see the readers), and in strict mode when the
         self-check has errors (the report is written first, the frame is not).
     """
+    params = dict(locals())
+    return _build(params.pop("boundaries"), params.pop("dwellings"), check_only=False, **params)
+
+
+def _build(
+    boundaries: Any,
+    dwellings: Any,
+    *,
+    check_only: bool,
+    id_field: str,
+    encoding: str | None,
+    listing_encoding: str | None,
+    crs: Any,
+    listing_crs: Any,
+    coords: str,
+    boundary_coords: str,
+    columns: Mapping[str, str] | str | Path | None,
+    sheet: str | int | None,
+    dwellings_per_floor: float | None,
+    storey_height: float,
+    projected_crs: Any,
+    size_field: str | None,
+    coverage_tolerance: float,
+    vacancy_threshold: float,
+    strict: bool,
+    out: str | Path | None,
+    gpkg: str | Path | None,
+    report_path: str | Path | None,
+    progress: Progress | None,
+    chunk_size: int,
+) -> FrameResult:
+    """The build; ``check_only`` stops after the self-check (for :func:`check_frame`)."""
     opts = _options(id_field=id_field, encoding=encoding, listing_encoding=listing_encoding,
                     crs=None if crs is None else str(crs),
                     listing_crs=None if listing_crs is None else str(listing_crs),
@@ -284,7 +321,7 @@ def build_frame(
             hint="Fix the rows the report names" + (f" (see {report_path})" if report_path else "")
             + ", or build without --strict",
         )
-    if _check_only:
+    if check_only:  # check_frame: the report is all that was asked for
         return FrameResult(frame, qa, fp, prepared.projected_crs, meta)
     result = _finish(frame, b, prepared, qa, fp, meta, progress, factors)
     if out is not None:
