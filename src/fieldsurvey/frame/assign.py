@@ -39,7 +39,7 @@ ASSIGN_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PreparedBoundaries:
     """What each chunk needs from the boundaries (cheap to pickle to dask workers)."""
 

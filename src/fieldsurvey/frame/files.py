@@ -38,7 +38,7 @@ META_KEY = b"fieldsurvey"
 FORMAT = "fieldsurvey-frame/1"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FrameResult:
     """A built (or re-read) sampling frame.
 

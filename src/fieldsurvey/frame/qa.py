@@ -76,7 +76,7 @@ class Check:
                 "examples": list(self.examples), "message": self.message}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class QAReport:
     """The whole self-check: the checks, a per-community table, and totals."""
 

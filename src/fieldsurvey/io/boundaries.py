@@ -38,7 +38,7 @@ __all__ = ["Boundaries", "read_boundaries", "read_vector"]
 _POLYGONAL = ("Polygon", "MultiPolygon")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Boundaries:
     """Community polygons ready for assignment.
 
