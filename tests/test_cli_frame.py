@@ -150,3 +150,19 @@ def test_summary_of_a_non_frame(tmp_path: Path, capsys: pytest.CaptureFixture[st
     pd.DataFrame({"a": [1]}).to_parquet(path)
     assert main(["frame", "summary", "--frame", str(path)]) == 2
     assert "not a fieldsurvey frame" in capsys.readouterr().err
+
+
+def test_crs_flag_fills_a_missing_prj(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    b = tmp_path / "b.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        communities("EPSG:4548").to_file(b)
+    b.with_suffix(".prj").unlink()
+    l = write_csv(listing(), tmp_path / "l.csv")
+    out = tmp_path / "f.parquet"
+    args = ["frame", "build", "--boundaries", str(b), "--dwellings", str(l), "--out", str(out),
+            "--crs", "EPSG:4548"]
+    assert main(args) == 0 and out.exists()
+    assert "outside_boundaries      info" in capsys.readouterr().out
