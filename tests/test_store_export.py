@@ -258,3 +258,12 @@ def test_arrow_child_reader_gives_the_same_tables(filled, monkeypatch):
     assert para_big["seconds"].tolist() == pytest.approx(para_small["seconds"].tolist(),
                                                          nan_ok=True)
     assert para_big["kind"].tolist() == para_small["kind"].tolist()
+
+
+def test_stata_long_names_are_a_clear_error(tmp_path):
+    store = make_store(tmp_path / "dev.sqlite")
+    u = store.start_interview("C1-000")
+    store.set_answer(u, "a_question_name_much_longer_than_stata_allows", 1)
+    with pytest.raises(StoreError, match="32 characters"):
+        export_store(store, tmp_path / "dta", format="dta", tables=["interviews"])
+    assert not (tmp_path / "dta" / "interviews.dta").exists()

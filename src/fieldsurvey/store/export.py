@@ -333,6 +333,13 @@ def _write(df: pd.DataFrame, path: Path, fmt: str, wide: Wide | None, bom: bool)
                 pyreadstat.write_sav(plain, str(tmp), column_labels=col_labels,
                                      variable_value_labels=vlabels, missing_ranges=missing)
             else:
+                long = [c for c in plain.columns if len(c) > 32]
+                if long:
+                    raise StoreError("Stata variable names have at most 32 characters",
+                                     file=str(path), field=long[0],
+                                     got=f"{len(long)} longer name(s)",
+                                     hint="Shorten the question names in the form, or export "
+                                     "as sav, parquet or csv")
                 pyreadstat.write_dta(plain, str(tmp), version=15,
                                      column_labels=[x[:80] for x in col_labels],
                                      variable_value_labels=vlabels)
