@@ -213,7 +213,7 @@ def _stores_step(run: DemoRun, sample: pd.DataFrame) -> Any:
 #: A community "falls short" when fewer than this share of its main sample completed.
 SHORTFALL = 0.6
 #: First morning of the simulated fieldwork.
-FIELD_START = dt.datetime(2026, 11, 2, 8, 30)
+FIELD_START = dt.datetime(2026, 11, 2, 9, 0)
 
 
 def _fieldwork_step(run: DemoRun, sample: pd.DataFrame, district: Any, issued: Any, seed: int,

@@ -95,6 +95,12 @@ class _Clock:
     def advance(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=float(seconds))
 
+    def next_day(self, rng: np.random.Generator) -> None:
+        """Come back one to three days later, at a time people are home (9:00-20:30)."""
+        day = (self.now + dt.timedelta(days=int(rng.integers(1, 4)))).date()
+        minutes = int(rng.integers(9 * 60, 20 * 60 + 30))
+        self.now = dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60))
+
 
 @dataclass
 class _Person:
@@ -155,6 +161,9 @@ def simulate_store(
         total = len(assigned)
         for i, row in enumerate(assigned.itertuples(index=False)):
             report(progress, "fieldwork", i, total)
+            # first visits: eight a day from 9:00, one every 75 minutes or so
+            clock.now = (start + dt.timedelta(days=i // 8, minutes=75 * (i % 8))
+                         + dt.timedelta(minutes=(i * 37) % 30))
             cid = str(row.community_id)
             ctype = str(comm.at[cid, "type"]) if cid in comm.index else ""
             profile = OUTCOME_PROFILES.get(ctype, _DEFAULT_PROFILE)
@@ -195,8 +204,6 @@ class _Case:
     def visit(self, dwelling_id: str, kish_table: str, members: pd.DataFrame | None) -> None:
         r, p = self.rng, self.p
         self.result.cases += 1
-        # Each case is first visited on one of the first days, in the daytime.
-        self.clock.advance(r.uniform(600, 5400))
         if members is None or not len(members):
             # Listed as occupied, but nobody lives there (or it is a shop now).
             code = "4.61" if r.random() < 0.85 else "4.51"
@@ -208,7 +215,7 @@ class _Case:
         selected: _Person | None = None
         for visit in range(MAX_VISITS):
             if visit:
-                self.clock.advance(r.uniform(1.0, 3.0) * 86400)  # return a day or more later
+                self.clock.next_day(r)
             u = r.random()
             if u < p.no_entry:
                 self.attempt(dwelling_id, "2.23", note="门禁/物业未放行")
@@ -232,7 +239,9 @@ class _Case:
                 self.result.finals[dwelling_id] = "2.112"
                 return
             if u < p.respondent_refusal + p.away and visit < MAX_VISITS - 1:
-                appt = self.clock.now + dt.timedelta(days=int(r.integers(1, 4)), hours=int(r.integers(1, 6)))
+                appt = dt.datetime.combine(
+                    self.clock.now.date() + dt.timedelta(days=int(r.integers(1, 4))),
+                    dt.time(int(r.integers(9, 20)), 30 * int(r.integers(0, 2))))
                 self.attempt(dwelling_id, "2.25", note="受访者不在家，已预约", appointment=appt)
                 continue
             self._interview(dwelling_id, roster, selected)
