@@ -68,8 +68,8 @@ def _qtype(j: int) -> tuple[str, str]:
 def _value_sql(j: int) -> tuple[str, str]:
     """SQL for the value and vtype of question j of interview i (deterministic)."""
     if j <= 60:
-        return (f"CASE WHEN (i * {j}) % 37 = 0 THEN -8 ELSE CAST(((i * {j}) % 5) + 1 AS TEXT) "
-                "END", f"CASE WHEN (i * {j}) % 37 = 0 THEN 'x:dont_know' ELSE 's' END")
+        return ((f"CASE WHEN (i * {j}) % 37 = 0 THEN -8 ELSE CAST(((i * {j}) % 5) + 1 AS "
+                 "TEXT) END"), f"CASE WHEN (i * {j}) % 37 = 0 THEN 'x:dont_know' ELSE 's' END")
     if j <= 80:
         return f"(i * {j}) % 90", "'i'"
     if j <= 90:

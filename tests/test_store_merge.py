@@ -162,7 +162,7 @@ def test_conflicting_edits_are_kept_and_listed(tmp_path):
     res = merge_stores([tmp_path / "A.sqlite", tmp_path / "B.sqlite"], tmp_path / "c.sqlite")
     conf = res.conflicts
     assert set(conf["device_id"]) == {"A", "B", "base"} and set(conf["question"]) == {"a1"}
-    cur = conf[conf["current"] == True]  # noqa: E712
+    cur = conf[conf["current"].eq(True)]
     assert cur["device_id"].tolist() == ["B"] and cur["value"].tolist() == [3]
     assert sorted(conf["value"].tolist()) == [1, 2, 3]
     assert any("conflicting edits" in line for line in res.log)

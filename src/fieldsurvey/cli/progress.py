@@ -35,6 +35,7 @@ _SHORT = {"issued": "issued", "attempted": "tried", "completed": "done", "partia
 
 def run(args: argparse.Namespace) -> int:
     """Print the progress table."""
+    import pandas as pd
     from rich.table import Table
 
     from fieldsurvey.cli._ui import out_console
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         cells = []
         for c, v in zip(t.columns, row):
             if c == "response_rate":
-                cells.append("" if v != v else f"{v:.1%}")
+                cells.append("" if pd.isna(v) else f"{v:.1%}")
             else:
                 cells.append(str(v))
         table.add_row(*cells)

@@ -50,7 +50,7 @@ def read_arrow(path: Path, sql: str) -> pa.Table:
         os.close(fd)
         try:
             proc = subprocess.run([sys.executable, "-m", "fieldsurvey.store._arrow", uri, out],
-                                  input=sql, text=True, capture_output=True)
+                                  input=sql, text=True, capture_output=True, check=False)
             if proc.returncode != 0:
                 raise sqlite3.DatabaseError(proc.stderr.strip().splitlines()[-1]
                                             if proc.stderr.strip() else "reader failed")

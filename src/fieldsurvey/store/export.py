@@ -288,11 +288,8 @@ def _for_stats(df: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for c in df.columns:
         s = df[c]
-        if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and s.dtype.kind in "iub":
-            out[c] = s.astype("float64")
-        elif s.dtype == bool:
-            out[c] = s.astype("float64")
-        elif s.dtype.kind in "if":
+        if (isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and s.dtype.kind in "iub") \
+                or s.dtype == bool or s.dtype.kind in "if":
             out[c] = s.astype("float64")
         else:
             vals = s.astype(object).to_numpy()

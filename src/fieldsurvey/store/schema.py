@@ -41,8 +41,8 @@ import sqlite3
 
 __all__ = [
     "APPLICATION_ID",
-    "PAGE_SIZE",
     "MIGRATIONS",
+    "PAGE_SIZE",
     "SCHEMA_VERSION",
     "configure",
     "migrate",

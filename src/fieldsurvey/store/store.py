@@ -25,7 +25,7 @@ import threading
 import uuid as _uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from fieldsurvey.errors import StoreError
 from fieldsurvey.store import _files
@@ -34,7 +34,7 @@ from fieldsurvey.store._interviews import InterviewsMixin, InterviewState
 from fieldsurvey.store._reads import ReadsMixin
 from fieldsurvey.store.dispositions import check_outcome
 
-__all__ = ["Clock", "FieldStore", "InterviewState", "MODES"]
+__all__ = ["MODES", "Clock", "FieldStore", "InterviewState"]
 
 Clock = Callable[[], dt.datetime]
 
@@ -121,7 +121,7 @@ class FieldStore(InterviewsMixin, ReadsMixin):
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> FieldStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
