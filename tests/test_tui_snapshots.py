@@ -10,15 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tui_support import FORM_PATH, FrozenClock, make_store, quick_idle
 
 from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.preload import roster_answers
 from fieldsurvey.store.store import FieldStore
 from fieldsurvey.tui.app import make_app
-from tui_support import FORM_PATH, FrozenClock, make_store
 
 FORM = load_form(FORM_PATH)
 SIZE = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def _quick_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    quick_idle(monkeypatch)
 
 
 @pytest.fixture
@@ -93,17 +98,6 @@ async def _open_interview(pilot) -> None:  # type: ignore[no-untyped-def]
 def test_question_select(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
     _started(store, {"a1": "1", "a2": 1981})
     assert snap_compare(app_for(store), terminal_size=SIZE, run_before=_open_interview)
-
-
-def test_question_constraint_message(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
-    _started(store, {"a1": "1"})
-
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await _open_interview(pilot)
-        await pilot.press(*"1999")
-        await pilot.pause()
-
-    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=run_before)
 
 
 def test_likert_page(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]

@@ -13,11 +13,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 from fieldsurvey.questionnaire import Form, load_form
 from fieldsurvey.store.store import FieldStore
@@ -34,7 +34,7 @@ class FieldsurveyApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     TITLE = "fieldsurvey"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "帮助/Help", show=False),
         Binding("question_mark", "help", show=False),
         Binding("f4", "toggle_language", "中文/English", show=False, priority=True),

@@ -134,6 +134,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_completed": ("完成", "Done"),
     "col_refused": ("拒访", "Refused"),
     "col_rr": ("应答率", "RR1"),
+    "all_rows": ("合计", "All"),
     "review_list": ("待审核访问", "Interviews to review"),
     "col_review": ("审核", "Review"),
     "approve": ("通过", "Approve"),
@@ -164,7 +165,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 HELP_KEYS: tuple[tuple[str, str, str], ...] = (
-    ("1–9", "选择第几个选项 (两位数连按)", "choose option n (two digits typed in a row)"),
+    ("0–9", "选择该代码的选项 (两位数连按)", "choose the option with that code (two digits in a row)"),
     ("空格 Space", "多选题: 选择/取消当前选项", "multi-select: toggle the highlighted option"),
     ("↑ ↓", "移动光标", "move the cursor"),
     ("Enter / PgDn", "确认并到下一题", "confirm and go to the next question"),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Select, Static
 
@@ -25,8 +25,8 @@ class AssignmentListScreen(KeyedScreen[None]):
 
     app: FieldsurveyApp
     AUTO_FOCUS = "#cases"
-    KEYS = [("Enter", "household_key"), ("/", "search_key"), ("Esc", "clear_key")]
-    BINDINGS = [
+    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "household_key"), ("/", "search_key"), ("Esc", "clear_key")]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "搜索/Search"),
         Binding("escape", "clear_filters", show=False),
     ]

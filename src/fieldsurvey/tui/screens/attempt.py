@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
@@ -41,7 +41,7 @@ class AttemptDialog(ModalScreen[str | None]):
     """Choose the outcome of a visit; dismisses with the attempt id (None if cancelled)."""
 
     app: FieldsurveyApp
-    BINDINGS = [Binding("escape", "cancel", "取消/Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "取消/Cancel")]
 
     def __init__(self, dwelling_id: str) -> None:
         super().__init__(id="attempt-dialog")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
@@ -22,14 +23,14 @@ class HelpScreen(ModalScreen[None]):
     """A list of keys; any of Esc, F1, q closes it."""
 
     app: FieldsurveyApp
-    BINDINGS = [Binding("escape,f1,q", "close", "关闭/Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", "关闭/Close")]
 
     def compose(self) -> ComposeResult:
         zh = self.app.lang == "zh"
         with VerticalScroll(id="dialog"):
             yield Label(self.app.t("help_title"), id="dialog-title")
-            yield Static("\n".join(f"{k:<14} {z if zh else e}" for k, z, e in HELP_KEYS),
-                         markup=False)
+            yield Static("\n".join(k + " " * max(1, 16 - cell_len(k)) + (z if zh else e)
+                                   for k, z, e in HELP_KEYS), markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -3,11 +3,11 @@ actions (record a visit, list the household, start or resume the interview)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Static
 
 from fieldsurvey.tui.i18n import outcome_label
@@ -24,8 +24,8 @@ class HouseholdScreen(KeyedScreen[None]):
     """A case's page."""
 
     app: FieldsurveyApp
-    KEYS = [("N", "new_attempt"), ("R", "roster"), ("I", "interview"), ("Esc", "back")]
-    BINDINGS = [
+    KEYS: ClassVar[list[tuple[str, str]]] = [("N", "new_attempt"), ("R", "roster"), ("I", "interview"), ("Esc", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_attempt", "记录接触/Visit"),
         Binding("r", "roster", "成员/Roster"),
         Binding("i", "interview", "访问/Interview"),
@@ -101,7 +101,7 @@ class HouseholdScreen(KeyedScreen[None]):
         lines = []
         sel = self.data["selection"]
         if sel and sel.get("chosen_line") is not None:
-            member = next((m for m in self.data["roster"]
+            member: dict[str, Any] = next((m for m in self.data["roster"]
                            if m["line"] == sel["chosen_line"]), {})
             lines.append(t("selected", line=sel["chosen_line"], name=member.get("name") or "",
                            sex=t(member["sex"]) if member.get("sex") in ("male", "female")

@@ -3,11 +3,11 @@ comment on the highlighted question."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Header, Input, Label, Static
@@ -28,7 +28,7 @@ class CommentDialog(ModalScreen[str | None]):
     """Ask for the reason of a rejection; dismisses with the text (None if cancelled)."""
 
     app: FieldsurveyApp
-    BINDINGS = [Binding("escape", "cancel", "取消/Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "取消/Cancel")]
 
     def __init__(self, key: str) -> None:
         super().__init__(id="comment-dialog")
@@ -55,8 +55,8 @@ class InterviewViewScreen(KeyedScreen[None]):
     """Every answer of an interview with its question, read-only."""
 
     app: FieldsurveyApp
-    KEYS = [("A", "approve"), ("X", "reject"), ("Esc", "back")]
-    BINDINGS = [
+    KEYS: ClassVar[list[tuple[str, str]]] = [("A", "approve"), ("X", "reject"), ("Esc", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "approve", "通过/Approve"),
         Binding("x", "reject", "退回/Reject"),
         Binding("escape", "back", "返回/Back"),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
@@ -26,7 +26,7 @@ class JumpDialog(ModalScreen[str | None]):
     chosen one (None when cancelled)."""
 
     app: FieldsurveyApp
-    BINDINGS = [Binding("escape", "cancel", "取消/Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "取消/Cancel")]
 
     def __init__(self, runner: InterviewRunner) -> None:
         super().__init__(id="jump-dialog")

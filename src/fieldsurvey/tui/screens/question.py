@@ -7,11 +7,11 @@ every move, so quitting (or a kill) resumes at the same place.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Static
 
@@ -69,8 +69,8 @@ class QuestionScreen(KeyedScreen[None]):
     """The interview pages."""
 
     app: FieldsurveyApp
-    KEYS = [("Enter", "next"), ("PgUp", "prev"), ("F5", "jump"), ("F6", "review"), ("F7", "flag"), ("Esc", "leave")]
-    BINDINGS = [
+    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "next"), ("PgUp", "prev"), ("F5", "jump"), ("F6", "review"), ("F7", "flag"), ("Esc", "leave")]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "next", "下一题/Next"),
         Binding("pagedown", "next", show=False),
         Binding("pageup", "prev", "上一题/Prev", priority=True),

@@ -3,11 +3,11 @@ supervisor's comments; submit the interview as complete or partial from here."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -27,8 +27,8 @@ class ReviewScreen(KeyedScreen[str | None]):
     """Dismisses with the key to go to, ``"@done"`` after submitting, or None."""
 
     app: FieldsurveyApp
-    KEYS = [("Enter", "goto"), ("C", "complete"), ("P", "partial"), ("Esc", "back")]
-    BINDINGS = [
+    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "goto"), ("C", "complete"), ("P", "partial"), ("Esc", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "complete", "提交完成/Complete"),
         Binding("p", "partial", "部分完成/Partial"),
         Binding("escape", "back", "返回/Back"),
@@ -74,8 +74,8 @@ class ReviewScreen(KeyedScreen[str | None]):
             if s.key in self.comments:
                 why.append(t("comment_on_q", text=self.comments[s.key]))
             if why:
-                rows.append((s.key, f"{' · '.join(why)}: {s.key} "
-                                    f"{r.text(s, lang=self.app.lang)}"))
+                label = r.text(s, lang=self.app.lang)
+                rows.append((s.key, f"{' · '.join(why)}: {s.key} {label}"))
         items.add_options([Option(text, id=key) for key, text in rows])
         done = not r.missing_required()
         self.query_one("#review-status", Static).update(

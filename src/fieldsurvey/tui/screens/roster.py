@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Static
 
@@ -44,8 +44,8 @@ class RosterScreen(KeyedScreen[None]):
     """Enter the members (name, sex, age, resident) and select the respondent."""
 
     app: FieldsurveyApp
-    KEYS = [("Enter", "add_member"), ("F3", "select_resp"), ("I", "interview"), ("Del", "remove_member"), ("Esc", "back")]
-    BINDINGS = [
+    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "add_member"), ("F3", "select_resp"), ("I", "interview"), ("Del", "remove_member"), ("Esc", "back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f3", "select", "抽选/Select", priority=True),
         Binding("s", "select", show=False),
         Binding("i", "interview", "访问/Interview"),
@@ -121,7 +121,7 @@ class RosterScreen(KeyedScreen[None]):
         m = self.members[idx]
         flagged = [{**x, "eligible": _eligible(x)} for x in self.members]
         try:
-            pos = order_roster(flagged, MIN_AGE).index(idx) + 1
+            pos: int | str = order_roster(flagged, MIN_AGE).index(idx) + 1
         except (ValueError, FieldsurveyError):
             pos = "?"
         how = "selected_how_kish" if sel["method"] == "kish" else "selected_how_random"

@@ -3,12 +3,12 @@ response rate, and the interviews awaiting review."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Static
 
 from fieldsurvey.store.progress import progress_table
@@ -25,10 +25,10 @@ class SupervisorScreen(KeyedScreen[None]):
     """Progress table (``t`` switches community / interviewer) and the review list."""
 
     app: FieldsurveyApp
-    KEYS = [("Enter", "open"), ("T", "switch_by"), ("Tab", "next_table")]
-    BINDINGS = [
+    AUTO_FOCUS = "#sv-interviews"
+    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "open"), ("T", "switch_by"), ("Tab", "next_table")]
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "switch_grouping", "社区/访员"),
-        Binding("tab", "focus_next", show=False),
     ]
 
     def __init__(self) -> None:
@@ -88,7 +88,7 @@ class SupervisorScreen(KeyedScreen[None]):
         table: pd.DataFrame = self.data["table"]
         for row in table.itertuples(index=False):
             g = str(getattr(row, key))
-            label = self.data["names"].get(g, g)
+            label = t("all_rows") if g == "(all)" else self.data["names"].get(g, g)
             rr = row.response_rate
             prog.add_row(label, *(str(getattr(row, c)) for c in cols),
                          "" if pd.isna(rr) else f"{rr:.1%}")

@@ -4,10 +4,11 @@ likert scales on one line."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -28,10 +29,10 @@ class ChoiceField(Widget, can_focus=True):
     ChoiceField { height: auto; padding: 0 1; }
     ChoiceField:focus { background: $boost; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,left", "move(-1)", show=False),
         Binding("down,right", "move(1)", show=False),
-        Binding("space", "toggle", show=False),
+        Binding("space", "toggle_option", show=False),
     ]
 
     @dataclass
@@ -137,7 +138,7 @@ class ChoiceField(Widget, can_focus=True):
         self._typed = ""
         self.cursor = max(0, min(len(self.options) - 1, self.cursor + step))
 
-    def action_toggle(self) -> None:
+    def action_toggle_option(self) -> None:
         self._typed = ""
         if self.options:
             self._pick(self.cursor)

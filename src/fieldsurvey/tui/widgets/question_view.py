@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -14,7 +14,8 @@ from fieldsurvey.tui.widgets.choice_field import ChoiceField
 
 __all__ = ["QuestionView", "show_value"]
 
-_INPUT_TYPE = {"integer": "integer", "decimal": "number"}
+_INPUT_TYPE: dict[str, Literal["integer", "number", "text"]] = {"integer": "integer",
+                                                                "decimal": "number"}
 
 
 def show_value(value: Any, options: list[tuple[str, str]] | None = None,
@@ -26,7 +27,7 @@ def show_value(value: Any, options: list[tuple[str, str]] | None = None,
         return (special_label or {}).get(value.code, value.name)
     labels = dict(options or [])
     if isinstance(value, tuple):
-        return "、".join(labels.get(v, v) for v in value)
+        return "、".join(labels.get(v) or v for v in value)
     if isinstance(value, bool):
         return "✓" if value else ""
     return str(labels.get(str(value), value)) if labels else str(value)
