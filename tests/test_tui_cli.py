@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tui_support import FORM_PATH, make_store
 
 from fieldsurvey.errors import StoreError
 from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.preload import roster_answers
 from fieldsurvey.store.store import FieldStore
 from fieldsurvey.tui.casedata import case_rows
-from tui_support import FORM_PATH, make_store
 
 
 def test_missing_store_is_one_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

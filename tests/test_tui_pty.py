@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
+from tui_support import make_store
 
 from fieldsurvey.store.store import FieldStore
-from tui_support import make_store
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
