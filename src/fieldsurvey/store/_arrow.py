@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -63,7 +64,7 @@ def read_arrow(path: Path, sql: str) -> pa.Table:
         cur = conn.execute(sql)
         names = [d[0] for d in cur.description]
         rows = cur.fetchall()
-        cols = list(zip(*rows)) if rows else [[] for _ in names]
+        cols: list[Any] = list(zip(*rows)) if rows else [[] for _ in names]
         return pa.table({n: pa.array(c) for n, c in zip(names, cols)})
     finally:
         conn.close()

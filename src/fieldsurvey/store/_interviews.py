@@ -19,15 +19,13 @@ import sqlite3
 import uuid as _uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldsurvey.errors import StoreError
 from fieldsurvey.questionnaire.values import answer_key, parse_key
 from fieldsurvey.store import _values
+from fieldsurvey.store._core import StoreCore
 from fieldsurvey.store.dispositions import check_outcome
-
-if TYPE_CHECKING:  # pragma: no cover
-    from fieldsurvey.store.store import FieldStore
 
 __all__ = ["InterviewState", "InterviewsMixin", "split_key"]
 
@@ -68,10 +66,10 @@ def split_key(question: str, instance: tuple[int, ...] | None = None) -> tuple[s
     return name, answer_key("", idx)
 
 
-class InterviewsMixin:
+class InterviewsMixin(StoreCore):
     """Interview methods of :class:`FieldStore`."""
 
-    def _interview_row(self: FieldStore, conn: sqlite3.Connection,
+    def _interview_row(self, conn: sqlite3.Connection,
                        uuid: str) -> tuple[int, str, str]:
         row = conn.execute("SELECT iid, dwelling_id, status FROM interviews WHERE uuid = ?",
                            (uuid,)).fetchone()
@@ -80,7 +78,7 @@ class InterviewsMixin:
                              got=repr(uuid))
         return row[0], row[1], row[2]
 
-    def start_interview(self: FieldStore, dwelling_id: str, *, interviewer: str | None = None,
+    def start_interview(self, dwelling_id: str, *, interviewer: str | None = None,
                         form_id: str | None = None, form_version: str | None = None,
                         respondent_line: int | None = None, uuid: str | None = None) -> str:
         """Start an interview at a case; return its UUID.
@@ -118,7 +116,7 @@ class InterviewsMixin:
                                  got=new_uuid) from exc
         return new_uuid
 
-    def resume_interview(self: FieldStore, uuid: str, *, interviewer: str | None = None,
+    def resume_interview(self, uuid: str, *, interviewer: str | None = None,
                          reopen: bool = False) -> InterviewState:
         """Resume an interview: record the resumption and return its state and answers.
 
@@ -139,7 +137,7 @@ class InterviewsMixin:
                              (hlc, self.device_id, seq, iid))
         return self.interview(uuid)
 
-    def interview(self: FieldStore, uuid: str) -> InterviewState:
+    def interview(self, uuid: str) -> InterviewState:
         """The current state and answers of an interview (no event written)."""
         row = self._conn.execute(
             "SELECT uuid, dwelling_id, form_id, form_version, interviewer, respondent_line, "
@@ -147,9 +145,11 @@ class InterviewsMixin:
         if row is None:
             raise StoreError("no such interview in this store", field="interview",
                              got=repr(uuid))
-        return InterviewState(*row, answers=self.answers(uuid))
+        (u, did, fid, fver, who, line, status, review, position) = row
+        return InterviewState(u, did, fid, fver, who, line, status, review, position,
+                              answers=self.answers(uuid))
 
-    def interviews(self: FieldStore, dwelling_id: str | None = None) -> list[dict[str, Any]]:
+    def interviews(self, dwelling_id: str | None = None) -> list[dict[str, Any]]:
         """The interviews (all, or of one case) with their status and review state."""
         sql = ("SELECT uuid, dwelling_id, respondent_line, form_id, form_version, device_id, "
                "interviewer, started_at, status, outcome, completed_at, position, "
@@ -162,7 +162,7 @@ class InterviewsMixin:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur]
 
-    def answers(self: FieldStore, uuid: str) -> dict[str, Any]:
+    def answers(self, uuid: str) -> dict[str, Any]:
         """The current answers of an interview as ``{key: value}`` (cleared ones left out)."""
         cur = self._conn.execute(
             "SELECT a.question, a.instance, a.value, a.vtype FROM answers a "
@@ -170,7 +170,7 @@ class InterviewsMixin:
             (uuid,))
         return {q + inst: _values.decode(v, t) for q, inst, v, t in cur}
 
-    def set_answer(self: FieldStore, uuid: str, question: str, value: Any, *,
+    def set_answer(self, uuid: str, question: str, value: Any, *,
                    instance: tuple[int, ...] | None = None,
                    interviewer: str | None = None) -> None:
         """Set (or change) one answer; it is on disk when this returns.
@@ -184,7 +184,7 @@ class InterviewsMixin:
         stored, vtype = _values.encode(value, field=name + inst)
         self._answer(uuid, name, inst, stored, vtype, interviewer)
 
-    def clear_answer(self: FieldStore, uuid: str, question: str, *,
+    def clear_answer(self, uuid: str, question: str, *,
                      instance: tuple[int, ...] | None = None,
                      interviewer: str | None = None) -> None:
         """Clear one answer (e.g. a question that became irrelevant); the old value stays
@@ -192,7 +192,7 @@ class InterviewsMixin:
         name, inst = split_key(question, instance)
         self._answer(uuid, name, inst, None, None, interviewer)
 
-    def _answer(self: FieldStore, uuid: str, name: str, inst: str, stored: Any,
+    def _answer(self, uuid: str, name: str, inst: str, stored: Any,
                 vtype: str | None, interviewer: str | None) -> None:
         who = self._who(interviewer)
         with self._write() as conn:
@@ -215,7 +215,7 @@ class InterviewsMixin:
             conn.execute(_ANSWER_UPSERT, (name, inst, iid, stored, vtype, hlc, self.device_id, seq))
             conn.execute("INSERT OR IGNORE INTO editors VALUES (?, ?)", (uuid, self.device_id))
 
-    def set_position(self: FieldStore, uuid: str, position: str, *,
+    def set_position(self, uuid: str, position: str, *,
                      interviewer: str | None = None) -> None:
         """Remember where the interviewer is (a key such as ``"d3"``) to resume there."""
         who = self._who(interviewer)
@@ -226,7 +226,7 @@ class InterviewsMixin:
             conn.execute("UPDATE interviews SET position=?, pos_hlc=?, pos_device=?, pos_seq=? "
                          "WHERE iid=?", (position, hlc, self.device_id, seq, iid))
 
-    def record_paradata(self: FieldStore, uuid: str, kind: str, *, question: str | None = None,
+    def record_paradata(self, uuid: str, kind: str, *, question: str | None = None,
                         detail: Mapping[str, Any] | None = None,
                         interviewer: str | None = None) -> None:
         """Record a paradata event (e.g. ``enter`` / ``leave`` a question, ``language``,
@@ -237,7 +237,7 @@ class InterviewsMixin:
             self._event(conn, f"para:{kind}", who, dwelling_id=did, interview_uuid=uuid,
                         question=question, detail=dict(detail or {}))
 
-    def complete(self: FieldStore, uuid: str, *, outcome: str = "1.1",
+    def complete(self, uuid: str, *, outcome: str = "1.1",
                  interviewer: str | None = None) -> None:
         """Close an interview as complete (``1.1``) or partial (``1.2``); it then awaits
         review. A break-off is a contact attempt (2.12), not a completion."""
@@ -262,7 +262,7 @@ class InterviewsMixin:
                 ("completed" if code == "1.1" else "partial", code, time, hlc, self.device_id,
                  seq, hlc, self.device_id, seq, iid))
 
-    def review(self: FieldStore, uuid: str, decision: str, *, reviewer: str,
+    def review(self, uuid: str, decision: str, *, reviewer: str,
                comment: str | None = None,
                question_comments: Mapping[str, str] | None = None) -> None:
         """Approve or reject a completed interview, with an overall comment and comments
@@ -293,7 +293,7 @@ class InterviewsMixin:
                              (f"{self.device_id}:{seq}:{n}", uuid, q, text, decision,
                               reviewer, time))
 
-    def review_comments(self: FieldStore, uuid: str) -> list[dict[str, Any]]:
+    def review_comments(self, uuid: str) -> list[dict[str, Any]]:
         """All review comments of an interview, oldest first."""
         cur = self._conn.execute(
             "SELECT question, comment, decision, reviewer, time FROM review_comments "

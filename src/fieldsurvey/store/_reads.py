@@ -7,11 +7,12 @@ Split from :mod:`.store` for size; :class:`ReadsMixin` is part of
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
 from fieldsurvey.errors import StoreError
+from fieldsurvey.store._core import StoreCore
 from fieldsurvey.store.dispositions import Final, check_outcome, final_dispositions
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,10 +32,10 @@ def read_frame(conn: Any, sql: str, args: tuple[Any, ...] = ()) -> pd.DataFrame:
     return pd.DataFrame({n: pd.Series(c, dtype=object) for n, c in zip(names, cols)})
 
 
-class ReadsMixin:
+class ReadsMixin(StoreCore):
     """Read methods of :class:`FieldStore`."""
 
-    def assignments(self: FieldStore, interviewer: str | None = None) -> pd.DataFrame:
+    def assignments(self, interviewer: str | None = None) -> pd.DataFrame:
         """The issued sample lines (attributes JSON expanded into columns)."""
         sql = "SELECT * FROM assignments"
         args: tuple[Any, ...] = ()
@@ -51,7 +52,7 @@ class ReadsMixin:
             df = df.drop(columns=["attributes"])
         return df
 
-    def attempts(self: FieldStore, dwelling_id: str | None = None) -> list[dict[str, Any]]:
+    def attempts(self, dwelling_id: str | None = None) -> list[dict[str, Any]]:
         """Contact attempts (all, or of one case) in time order."""
         sql = ("SELECT attempt_id, dwelling_id, time, interviewer, mode, outcome, appointment, "
                "note, device_id FROM attempts")
@@ -63,7 +64,7 @@ class ReadsMixin:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur]
 
-    def events(self: FieldStore, interview_uuid: str | None = None,
+    def events(self, interview_uuid: str | None = None,
                kinds: tuple[str, ...] | None = None) -> pd.DataFrame:
         """The event log (all, or of one interview; all kinds or only ``kinds``) in clock
         order.
@@ -86,7 +87,7 @@ class ReadsMixin:
             sql += " WHERE " + " AND ".join(where)
         return read_frame(self._conn, sql + " ORDER BY hlc, device_id, seq", tuple(args))
 
-    def override_disposition(self: FieldStore, dwelling_id: str, code: str | None, *,
+    def override_disposition(self, dwelling_id: str, code: str | None, *,
                              supervisor: str, reason: str) -> None:
         """Set a case's final disposition by hand (``code=None`` withdraws the override).
 
@@ -109,7 +110,7 @@ class ReadsMixin:
                 "ver_device=excluded.ver_device, ver_seq=excluded.ver_seq",
                 (dwelling_id, norm, reason.strip(), supervisor, time, hlc, self.device_id, seq))
 
-    def dispositions(self: FieldStore) -> pd.DataFrame:
+    def dispositions(self) -> pd.DataFrame:
         """Final disposition of every case (see :mod:`fieldsurvey.store.dispositions`):
         ``dwelling_id, disposition, category, disposition_source, override_reason``."""
         conn = self._conn
@@ -124,7 +125,7 @@ class ReadsMixin:
         overrides = read_frame(conn, "SELECT dwelling_id, code, reason FROM overrides")
         return final_dispositions(cases["dwelling_id"], outcomes, overrides)
 
-    def final_disposition(self: FieldStore, dwelling_id: str) -> Final:
+    def final_disposition(self, dwelling_id: str) -> Final:
         """The final disposition of one case, with where it came from."""
         from fieldsurvey.store.dispositions import final_disposition
 
@@ -138,20 +139,20 @@ class ReadsMixin:
                           (dwelling_id,)).fetchone()
         return final_disposition(att, itv, ov[0] if ov else None)
 
-    def cases(self: FieldStore) -> pd.DataFrame:
+    def cases(self) -> pd.DataFrame:
         """One row per case (see :func:`fieldsurvey.store.export.cases_frame`)."""
         from fieldsurvey.store.export import cases_frame
 
-        return cases_frame(self)
+        return cases_frame(cast("FieldStore", self))
 
-    def conflicts(self: FieldStore) -> pd.DataFrame:
+    def conflicts(self) -> pd.DataFrame:
         """Edits of the same interview from two devices (see
         :func:`fieldsurvey.store.merge.find_conflicts`)."""
         from fieldsurvey.store.merge import find_conflicts
 
         return find_conflicts(self._conn)
 
-    def check(self: FieldStore) -> list[str]:
+    def check(self) -> list[str]:
         """Run ``PRAGMA integrity_check`` and the foreign key check; return the problems
         (an empty list when the file is sound)."""
         rows = [r[0] for r in self._conn.execute("PRAGMA integrity_check")]

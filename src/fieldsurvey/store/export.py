@@ -324,7 +324,7 @@ def _write(df: pd.DataFrame, path: Path, fmt: str, wide: Wide | None, bom: bool)
             vlabels = dict(wide.value_labels) if wide else {}
             col_labels = [labels.get(c, c) for c in plain.columns]
             if fmt == "sav":
-                missing = {c: [float(x) for x in v][:3]
+                missing: dict[str, list[Any]] = {c: [float(x) for x in v][:3]
                            for c, v in (wide.special_columns.items() if wide else ())
                            if plain[c].dtype.kind == "f"}
                 pyreadstat.write_sav(plain, str(tmp), column_labels=col_labels,

@@ -57,7 +57,7 @@ def progress_table(store: FieldStore | str | Path, by: str = "both") -> pd.DataF
         raise StoreError("unknown grouping for progress", field="by",
                          expected=" / ".join(_BY), got=repr(by))
     close = not isinstance(store, FieldStore)
-    st = FieldStore.open(store, readonly=True) if close else store
+    st = store if isinstance(store, FieldStore) else FieldStore.open(store, readonly=True)
     try:
         conn = st.connection
         conn.execute("BEGIN")
