@@ -160,8 +160,8 @@ def bench_export(d: Path, n: int = 100_000) -> dict[str, float]:
             "size_mb": (d / "big.sqlite").stat().st_size / 1e6}
 
 
-def bench_merge(d: Path, stores: int = 20, n: int = 5000, n_q: int = N_Q
-                ) -> dict[str, float]:
+def bench_merge(d: Path, stores: int = 20, n: int = 5000, n_q: int = N_Q,
+                check: bool | None = None) -> dict[str, float]:
     paths = []
     t = time.perf_counter()
     for k in range(stores):
@@ -171,10 +171,10 @@ def bench_merge(d: Path, stores: int = 20, n: int = 5000, n_q: int = N_Q
         paths.append(p)
     built = time.perf_counter() - t
     t = time.perf_counter()
-    res = merge_stores(paths, d / "central.sqlite")
+    res = merge_stores(paths, d / "central.sqlite", check=check)
     took = time.perf_counter() - t
     t = time.perf_counter()
-    again = merge_stores(paths, d / "central.sqlite")
+    again = merge_stores(paths, d / "central.sqlite", check=check)
     took2 = time.perf_counter() - t
     return {"stores": stores, "interviews_each": n, "answers": n_q,
             "events_merged": sum(s.events_new for s in res.sources), "build_s": built,
@@ -189,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", help="work directory (default: a temp dir on this disk)")
     ap.add_argument("--n", type=int, help="override the size (interviews)")
     ap.add_argument("--answers", type=int, default=N_Q, help="answers per interview (merge)")
+    ap.add_argument("--check", choices=("auto", "yes", "no"), default="auto",
+                    help="quick_check each merge source (auto: sources under 64 MB)")
     args = ap.parse_args(argv)
     base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-store-",
                                                                   dir=Path.cwd()))
@@ -205,9 +207,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"tables incl. {r['paradata_rows']} paradata rows in {r['export_s']:.1f} s; "
                   f"store {r['size_mb']:.0f} MB, build {r['build_s']:.0f} s", flush=True)
         if args.which in ("merge", "all"):
-            r = bench_merge(base, n=args.n or 5000, n_q=args.answers)
+            check = {"auto": None, "yes": True, "no": False}[args.check]
+            r = bench_merge(base, n=args.n or 5000, n_q=args.answers, check=check)
             print(f"merge: {r['stores']} stores x {r['interviews_each']} interviews x "
-                  f"{r['answers']} "
+                  f"{r['answers']} (check={args.check}) "
                   f"answers ({r['events_merged']} events) in {r['merge_s']:.1f} s (target "
                   f"<= 30 s; re-merge {r['remerge_s']:.1f} s, {r['new_on_remerge']} new; build "
                   f"{r['build_s']:.0f} s)", flush=True)
