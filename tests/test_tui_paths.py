@@ -357,7 +357,7 @@ async def test_supervisor_rejects_and_interviewer_sees_comment(store: FieldStore
         await pilot.press("down", "enter")  # section A
         await pilot.pause()
         assert screen.runner.current.key == "a1"
-        assert "ask again" in str(screen.views[0].query_one(".q-comment").render())
+        assert "ask again" in str(screen.views[0].query_one(".q-label").render())
     assert store.interviews(d)[-1]["status"] == "in_progress"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
@@ -39,11 +40,6 @@ class QuestionView(Vertical):
 
     DEFAULT_CSS = """
     QuestionView { height: auto; margin: 0 0 1 0; }
-    QuestionView .q-label { text-style: bold; }
-    QuestionView .q-hint { color: $text-muted; }
-    QuestionView .q-error { color: $error; }
-    QuestionView .q-special { color: $warning; text-style: bold; }
-    QuestionView .q-comment { color: $warning; }
     QuestionView Input { border: none; height: 1; padding: 0 1; background: $boost; }
     QuestionView Input:focus { background: $primary 30%; }
     """
@@ -63,20 +59,34 @@ class QuestionView(Vertical):
         self.comment = comment
         self.flagged = flagged
         self.note = note
+        self._error = ""
 
     @property
     def kind(self) -> str:
         q = self.step.question
         return q.type if q is not None else self.step.kind
 
-    def compose(self) -> ComposeResult:
+    def _header(self) -> Text:
         req = "*" if self.step.question is not None and self.step.question.required else ""
         flag = " ⚑" if self.flagged else ""
-        yield Static(f"{self.label}{req}{flag}", classes="q-label", markup=False)
+        out = Text(f"{self.label}{req}{flag}", style="bold")
         if self.hint:
-            yield Static(self.hint, classes="q-hint", markup=False)
+            out.append(f"\n{self.hint}", style="dim")
         if self.comment:
-            yield Static(self.comment, classes="q-comment", markup=False)
+            out.append(f"\n{self.comment}", style="bold yellow")
+        return out
+
+    def _message(self) -> Text:
+        if self._error:
+            return Text(self._error, style="bold red")
+        if isinstance(self.value, SpecialAnswer):
+            return Text(show_value(self.value, None, self.special_label), style="bold yellow")
+        return Text("")
+
+    def compose(self) -> ComposeResult:
+        # Few widgets per question: mounting is most of the time a page takes to draw.
+        self._error = ""
+        yield Static(self._header(), classes="q-label")
         special = self.value if isinstance(self.value, SpecialAnswer) else None
         if self.read_only or self.kind in ("note", "repeat", "end"):
             text = show_value(self.value, self.options, self.special_label)
@@ -92,32 +102,31 @@ class QuestionView(Vertical):
             text = "" if self.value is None or special else str(self.value)
             yield Input(value=text, type=_INPUT_TYPE.get(self.kind, "text"),
                         placeholder=self.note, id="answer", select_on_focus=False)
-        sp = Static(show_value(special, None, self.special_label) if special else "",
-                    classes="q-special", markup=False)
-        sp.display = special is not None
-        yield sp
-        err = Static("", classes="q-error", markup=False)
-        err.display = False
-        yield err
+        msg = Static(self._message(), classes="q-error")
+        msg.display = special is not None
+        yield msg
 
     def answer_widget(self) -> ChoiceField | Input | None:
         """The widget that takes the answer (None for notes and read-only questions)."""
         found = self.query("#answer")
         return found.first() if found else None  # type: ignore[return-value]
 
+    def _show_message(self) -> None:
+        msg = self.query_one(".q-error", Static)
+        text = self._message()
+        msg.update(text)
+        msg.display = bool(text.plain)
+
     def set_error(self, text: str) -> None:
         """Show (or clear with "") the message under the question."""
-        err = self.query_one(".q-error", Static)
-        err.update(text)
-        err.display = bool(text)
+        self._error = text
+        self._show_message()
 
     def set_value(self, value: Any) -> None:
         """Show a saved answer."""
         self.value = value
         special = value if isinstance(value, SpecialAnswer) else None
-        sp = self.query_one(".q-special", Static)
-        sp.update(show_value(special, None, self.special_label) if special else "")
-        sp.display = special is not None
+        self._show_message()
         w = self.answer_widget()
         if isinstance(w, ChoiceField):
             w.value = None if special else ("ok" if value is True else value)
