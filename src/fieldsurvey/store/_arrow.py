@@ -25,7 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["read_arrow"]
+__all__ = ["read_arrow", "read_arrow_parts"]
 
 
 def _has_adbc() -> bool:
@@ -40,13 +40,60 @@ def _has_adbc() -> bool:
 CHILD_LIMIT = 64 * 1024 * 1024
 
 
-def read_arrow(path: Path, sql: str) -> pa.Table:
-    """Run ``sql`` on the store file at ``path`` (read-only) and return an Arrow table."""
-    uri = f"file:{Path(path).resolve()}?mode=ro"
+def _big(path: Path) -> bool:
     size = Path(path).stat().st_size
     wal = Path(f"{path}-wal")
     size += wal.stat().st_size if wal.exists() else 0
-    if size >= CHILD_LIMIT and _has_adbc():
+    return size >= CHILD_LIMIT and _has_adbc()
+
+
+def read_arrow_parts(path: Path, sqls: list[str]) -> pa.Table:
+    """Run several queries with the same columns (e.g. key ranges of one table) at the
+    same time, one child process each, and concatenate their results in order."""
+    if not _big(path):
+        return _rows_table(path, sqls)
+    if len(sqls) == 1:
+        return read_arrow(path, sqls[0])
+    uri = f"file:{Path(path).resolve()}?mode=ro"
+    outs, procs = [], []
+    try:
+        for q in sqls:
+            fd, out = tempfile.mkstemp(prefix="fieldsurvey-", suffix=".arrow")
+            os.close(fd)
+            outs.append(out)
+            p = subprocess.Popen([sys.executable, "-m", "fieldsurvey.store._arrow", uri, out],
+                                 stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            procs.append(p)
+            assert p.stdin is not None
+            try:
+                p.stdin.write(q)
+                p.stdin.close()
+            except BrokenPipeError:  # the child failed at once; its error is read below
+                pass
+        tables = []
+        for p, out in zip(procs, outs):
+            err = p.stderr.read() if p.stderr is not None else ""
+            if p.wait() != 0:
+                raise sqlite3.DatabaseError(err.strip().splitlines()[-1] if err.strip()
+                                            else "reader failed")
+            with pa.memory_map(out) as source:
+                tables.append(pa.ipc.open_file(source).read_all())
+        return pa.concat_tables(tables)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            if p.stderr is not None:
+                p.stderr.close()
+        for out in outs:
+            if os.path.exists(out):
+                os.unlink(out)
+
+
+def read_arrow(path: Path, sql: str) -> pa.Table:
+    """Run ``sql`` on the store file at ``path`` (read-only) and return an Arrow table."""
+    uri = f"file:{Path(path).resolve()}?mode=ro"
+    if _big(path):
         fd, out = tempfile.mkstemp(prefix="fieldsurvey-", suffix=".arrow")
         os.close(fd)
         try:
@@ -59,11 +106,19 @@ def read_arrow(path: Path, sql: str) -> pa.Table:
                 return pa.ipc.open_file(source).read_all()
         finally:
             os.unlink(out)
-    conn = sqlite3.connect(uri, uri=True)
+    return _rows_table(path, [sql])
+
+
+def _rows_table(path: Path, sqls: list[str]) -> pa.Table:
+    """The in-process reader (Python's sqlite3): all queries' rows in one Arrow table."""
+    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
     try:
-        cur = conn.execute(sql)
-        names = [d[0] for d in cur.description]
-        rows = cur.fetchall()
+        rows: list[Any] = []
+        names: list[str] = []
+        for q in sqls:
+            cur = conn.execute(q)
+            names = [d[0] for d in cur.description]
+            rows.extend(cur.fetchall())
         cols: list[Any] = list(zip(*rows)) if rows else [[] for _ in names]
         return pa.table({n: pa.array(c) for n, c in zip(names, cols)})
     finally:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fieldsurvey.store._arrow import read_arrow
+from fieldsurvey.store._arrow import read_arrow, read_arrow_parts
 from fieldsurvey.store._labels import FormSpec, QuestionSpec, label_text, safe_name
 from fieldsurvey.store._reads import read_frame
 
@@ -209,8 +209,11 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
     base = base.drop(columns=["iid"])
     base["respondent_line"] = pd.to_numeric(base["respondent_line"]).astype("Int64")
     wide = Wide(base, pii_mode=pii)
-    tbl = read_arrow(store.path, "SELECT question || instance AS k, iid, CAST(value AS TEXT) "
-                     f"AS v, {_VT_SQL} AS t FROM answers WHERE vtype IS NOT NULL")
+    # two key ranges of iid, read at the same time (one per core)
+    mid = int(iids[len(iids) // 2]) if len(iids) else 0
+    sql = ("SELECT question || instance AS k, iid, CAST(value AS TEXT) AS v, "
+           f"{_VT_SQL} AS t FROM answers WHERE vtype IS NOT NULL")
+    tbl = read_arrow_parts(store.path, [f"{sql} AND iid < {mid}", f"{sql} AND iid >= {mid}"])
     if tbl.num_rows:
         keys = tbl.column("k").combine_chunks().dictionary_encode()
         codes = keys.indices.to_numpy(zero_copy_only=False)
