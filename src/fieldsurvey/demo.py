@@ -101,7 +101,6 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
     from fieldsurvey.district import generate_district, write_district
 
     run = DemoRun(out=Path(out), seed=seed)
-    run.out.mkdir(parents=True, exist_ok=True)
     steps = ["district", "frame", "sample", "maps", "stores", "fieldwork", "merge", "rates",
              "weights", "estimates", "report"]
     total = len(steps)
@@ -111,7 +110,8 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
 
     step(0)
     with _Timer(run, "district"):
-        district = generate_district(seed, scale=scale)
+        district = generate_district(seed, scale=scale)  # checks scale before any output
+        run.out.mkdir(parents=True, exist_ok=True)
         written = write_district(district, run.out / "maps")
     run.outputs.update({f"maps/{k}": v for k, v in written.items()})
     run.figures["communities"] = len(district.boundaries)
@@ -170,7 +170,7 @@ def _sample_step(run: DemoRun, seed: int, progress: Progress | None) -> pd.DataF
     run.outputs.update({f"sample.{k}": v for k, v in paths.items()})
     main = sample[sample["replicate"] == 0]
     run.figures["sampled_communities"] = int(sample["community_id"].nunique())
-    run.figures["sampled_dwellings"] = int(len(main))
+    run.figures["sampled_dwellings"] = len(main)
     run.figures["reserve_dwellings"] = int((sample["replicate"] > 0).sum())
     return sample
 
@@ -294,7 +294,7 @@ def _merge_step(run: DemoRun, issued: Any, progress: Progress | None) -> None:
     with _Timer(run, "merge"):
         result = merge_stores(sorted(issued.devices.values()), issued.central, progress=progress)
     run.outputs["central store"] = issued.central
-    run.figures["merge_conflicts"] = int(len(result.conflicts))
+    run.figures["merge_conflicts"] = len(result.conflicts)
     run.notes.extend(result.log[-1:])
 
 

@@ -155,7 +155,7 @@ def generate_district(seed: int = DEFAULT_SEED, *, scale: float = 1.0) -> Distri
             field="scale",
             expected="a number from 0.02 to 10 (1 is the full district)",
             got=repr(scale),
-            hint="use --scale 1 for the committed district, or e.g. 0.1 for a quick test",
+            hint="Use --scale 1 for the committed district, or e.g. 0.1 for a quick test",
         )
     r_spec, r_geo, r_comp, r_bld, r_pts, r_status, r_people, r_faults, r_names = child_rngs(seed, 9)
 

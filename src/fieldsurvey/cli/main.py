@@ -12,8 +12,11 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
 
 from fieldsurvey import __version__
 from fieldsurvey.errors import FieldsurveyError
@@ -39,10 +42,31 @@ COMMANDS: tuple[str, ...] = (
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
+# File-system errors a user causes (a wrong path, a read-only or full disk): rendered as one
+# paragraph. Any other OSError is a programming error and keeps its traceback.
+_USER_ERRNOS = frozenset({
+    errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR, errno.EEXIST,
+    errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.ENAMETOOLONG, errno.ELOOP,
+})
+
+# The temporary name `_atomic.atomic_path` writes to: ".<target name>.<8 random chars>.part".
+_TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}(?:\.part)?$")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one paragraph (no usage block) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            EXIT_USER_ERROR,
+            f"{self.prog}: error: {message.rstrip('.')}. "
+            f"Run '{self.prog} --help' to see the options.\n",
+        )
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every available verb."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fieldsurvey",
         description=(
             "Map-based household surveys: build a checked sampling frame, draw a multi-stage "
@@ -63,10 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _user_path(name: object) -> object:
+    """The path the user gave, for a temporary file written beside it."""
+    if not isinstance(name, str | Path):
+        return name
+    path = Path(name)
+    match = _TEMP_NAME.match(path.name)
+    return path.with_name(match["name"]) if match else name
+
+
 def _paragraph_for_os_error(exc: OSError) -> str:
-    name = getattr(exc, "filename", None)
+    name = _user_path(getattr(exc, "filename", None))
     where = f"file {name}: " if name else ""
-    if exc.errno == errno.ENOSPC:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return (
             f"{where}the disk is full, so nothing more could be written. Everything written "
             "before this point is safe. Free some space and run the command again."
@@ -77,6 +110,12 @@ def _paragraph_for_os_error(exc: OSError) -> str:
         return f"{where}permission denied. Check that you may read (or write) it."
     if isinstance(exc, IsADirectoryError):
         return f"{where}this is a directory, but a file was expected. Give the path of a file."
+    if exc.errno == errno.EROFS:
+        return (f"{where}the file system is read-only, so the output cannot be written there. "
+                "Give an output path on a writable disk.")
+    if isinstance(exc, NotADirectoryError | FileExistsError):
+        return (f"{where}part of this path is an existing file where a directory is needed. "
+                "Give an output path whose folders are folders (or a new name).")
     return f"{where}{exc.strerror or exc}. Check the path and the disk, then run the command again."
 
 
@@ -92,14 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FieldsurveyError as exc:
         print(f"fieldsurvey {args.command}: error: {exc.paragraph()}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+    except OSError as exc:
+        if exc.errno not in _USER_ERRNOS:
+            raise
         print(f"fieldsurvey {args.command}: error: {_paragraph_for_os_error(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            print(f"fieldsurvey {args.command}: error: {_paragraph_for_os_error(exc)}", file=sys.stderr)
-            return EXIT_USER_ERROR
-        raise
     except KeyboardInterrupt:
         print("fieldsurvey: interrupted; outputs not completed were not written.", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -54,7 +54,6 @@ def run(args: argparse.Namespace) -> int:
     from fieldsurvey.reports.maps import draw_field_maps
 
     font = find_cjk_font(args.font)
-    err_console.print(font.message, markup=False, soft_wrap=True)
     with progress_bar() as progress:
         result = draw_field_maps(
             args.frame, args.sample, args.out,
@@ -65,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
             name_field=args.name_field,
             progress=progress,
         )
+    err_console.print(font.message, markup=False, soft_wrap=True)  # after success only
     for note in result.notes:
         err_console.print(f"note: {note}", markup=False, soft_wrap=True)
     err_console.print(

@@ -41,11 +41,11 @@ def run(args: argparse.Namespace) -> int:
     from fieldsurvey.reports.fonts import find_cjk_font
 
     font = find_cjk_font(args.font)
-    err_console.print(font.message, markup=False, soft_wrap=True)
     with progress_bar() as progress:
         result = write_report(args.db, args.weights, args.out, lang=args.lang, font=font,
                               weight=args.weight_col, form=args.form, title=args.title,
                               date=args.date, progress=progress)
+    err_console.print(font.message, markup=False, soft_wrap=True)  # after success only
     for note in result.notes:
         err_console.print(f"note: {note}", markup=False, soft_wrap=True)
     err_console.print(

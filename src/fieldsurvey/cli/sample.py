@@ -135,7 +135,6 @@ def run_draw(args: argparse.Namespace) -> int:
 
 def run_release(args: argparse.Namespace) -> int:
     """``sample release``."""
-    from fieldsurvey._atomic import atomic_write_text
     from fieldsurvey.cli._ui import err_console
     from fieldsurvey.select.output import read_sample, sample_paths, write_sample
     from fieldsurvey.select.release import release_reserve
@@ -150,9 +149,8 @@ def run_release(args: argparse.Namespace) -> int:
                     "communities": {c: args.count for c in args.community},
                     "note": args.note})
     new.attrs.pop("release_batch", None)
-    paths = write_sample(new, out)
-    atomic_write_text(sample_paths(out)["history"],
-                      json.dumps(history, ensure_ascii=False, indent=2) + "\n")
+    paths = write_sample(new, out, extra={
+        sample_paths(out)["history"]: json.dumps(history, ensure_ascii=False, indent=2) + "\n"})
     print(f"released batch {batch}: {args.count} dwelling(s) in "
                       f"{', '.join(args.community)}")
     err_console.print(f"wrote {paths['csv']}, {paths['parquet']}")

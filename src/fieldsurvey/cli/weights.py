@@ -4,6 +4,7 @@ of any respondent file (``fieldsurvey weights calibrate``)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey._atomic import atomic_path, atomic_write_text
+from fieldsurvey._atomic import atomic_path
 from fieldsurvey.errors import ColumnError, InputError, WeightingError
 from fieldsurvey.weights import (
     CalibrationResult,
@@ -151,9 +152,16 @@ def _calibration_lines(result: CalibrationResult, diag: WeightDiagnostics,
     return lines + diag.lines()
 
 
-def _write_csv(frame: pd.DataFrame, out: Path) -> None:
-    with atomic_path(out) as tmp:
+def _write_outputs(frame: pd.DataFrame, out: Path, report: Path | None,
+                   payload: dict[str, Any]) -> None:
+    """Write the weights CSV and the optional JSON report together: both or neither."""
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_path(out))
         frame.to_csv(tmp, index=False, float_format="%.15g", lineterminator="\n")
+        if report is not None:
+            text = json.dumps(_json_safe(payload), ensure_ascii=False, indent=2, default=str,
+                              allow_nan=False)
+            stack.enter_context(atomic_path(report)).write_text(text + "\n", encoding="utf-8")
 
 
 def _json_safe(value: Any) -> Any:
@@ -171,13 +179,6 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _write_report(path: Path | None, payload: dict[str, Any]) -> None:
-    if path is not None:
-        text = json.dumps(_json_safe(payload), ensure_ascii=False, indent=2, default=str,
-                          allow_nan=False)
-        atomic_write_text(path, text + "\n")
-
-
 def run_calibrate(args: argparse.Namespace) -> int:
     """``fieldsurvey weights calibrate``."""
     file = str(args.data)
@@ -190,11 +191,11 @@ def run_calibrate(args: argparse.Namespace) -> int:
                               factors={args.method: result.factors})
     out = data.copy()
     out[args.out_col] = result.weights.to_numpy()
-    _write_csv(out, args.out)
-    _write_report(args.report, {"method": result.method, "iterations": result.iterations,
-                                "converged": result.converged, "cap": result.cap,
-                                "trimmed": result.trimmed, "notes": list(result.notes),
-                                "diagnostics": diag.to_dict()})
+    _write_outputs(out, args.out, args.report,
+                   {"method": result.method, "iterations": result.iterations,
+                    "converged": result.converged, "cap": result.cap,
+                    "trimmed": result.trimmed, "notes": list(result.notes),
+                    "diagnostics": diag.to_dict()})
     _print(_calibration_lines(result, diag, args.method) + [f"wrote {len(out)} rows to {args.out}"])
     return 0
 
@@ -245,7 +246,6 @@ def run(args: argparse.Namespace) -> int:
         cases_file=cases_file,
     )
     out = res.cases if args.all_cases else res.cases[res.cases["weight"] > 0]
-    _write_csv(out, args.out)
-    _write_report(args.report, res.to_dict())
+    _write_outputs(out, args.out, args.report, res.to_dict() if args.report else {})
     _print(_pipeline_lines(res, args.method) + [f"wrote {len(out)} rows to {args.out}"])
     return 0

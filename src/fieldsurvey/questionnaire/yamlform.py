@@ -80,7 +80,8 @@ def load_yamlform(path: str | Path) -> Form:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise QuestionnaireError(
-            "the YAML form is not UTF-8 text", file=file, got=str(exc)
+            "the YAML form is not UTF-8 text", file=file, got=str(exc),
+            hint="Save the file as UTF-8 (in the editor's Save As dialog, encoding UTF-8)",
         ) from None
     try:
         doc = yaml.safe_load(text)

@@ -8,15 +8,17 @@ base weights. The same sample gives byte-identical files.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fieldsurvey._atomic import atomic_path, atomic_write_text
+from fieldsurvey._atomic import atomic_path
 from fieldsurvey.design import Design
 from fieldsurvey.errors import InputError
 
@@ -103,19 +105,25 @@ def summary_text(summary: dict[str, Any]) -> str:
 
 
 def write_sample(sample: pd.DataFrame, base: str | Path,
-                 design: Design | None = None) -> dict[str, Path]:
-    """Write the sample (CSV with BOM, Parquet) and its summary atomically; return the paths."""
+                 design: Design | None = None,
+                 extra: Mapping[Path, str] | None = None) -> dict[str, Path]:
+    """Write the sample (CSV with BOM, Parquet), its summary and any ``extra`` text files
+    (path -> UTF-8 text) atomically and together: a failed or interrupted run leaves every
+    file as it was, never a new CSV beside an old Parquet. Return the paths."""
     paths = sample_paths(base)
     buf = io.StringIO()
     sample.to_csv(buf, index=False, lineterminator="\n")
-    atomic_write_text(paths["csv"], "\ufeff" + buf.getvalue(), encoding="utf-8")
-    with atomic_path(paths["parquet"]) as tmp:
+    summary = sample_summary(sample, design)
+    texts = {paths["csv"]: "\ufeff" + buf.getvalue(),
+             paths["json"]: json.dumps(summary, ensure_ascii=False, indent=2) + "\n",
+             paths["txt"]: summary_text(summary), **(extra or {})}
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_path(paths["parquet"]))
         table = sample.copy()
         table.attrs = {}
         table.to_parquet(tmp, index=False)
-    summary = sample_summary(sample, design)
-    atomic_write_text(paths["json"], json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    atomic_write_text(paths["txt"], summary_text(summary))
+        for target, text in texts.items():
+            stack.enter_context(atomic_path(target)).write_text(text, encoding="utf-8")
     return paths
 
 

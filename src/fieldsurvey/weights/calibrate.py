@@ -288,6 +288,12 @@ def rake(
         Empty cells, sample levels missing from the margins, totals that disagree between
         margins, or no convergence within ``max_iter`` sweeps (margins that cannot be met).
     """
+    if not (np.isfinite(tol) and tol > 0):
+        raise WeightingError("the raking tolerance must be a positive number", field="tol",
+                             got=str(tol), hint="Use e.g. --tol 1e-10")
+    if not max_iter >= 1:
+        raise WeightingError("the number of raking sweeps must be at least 1", field="max_iter",
+                             got=str(max_iter), hint="Use e.g. --max-iter 1000")
     w0 = _weights(data, weights, file)
     names, levels, codes, targets = _margin_setup(data, w0, margins, file)
     w, it, ok, err = _ipf(codes, targets, w0, tol, max_iter)

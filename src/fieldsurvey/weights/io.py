@@ -30,11 +30,54 @@ __all__ = ["level_codes", "level_keys", "margins_from_frame", "read_case_file", 
 Margins = dict[str, dict[str, float]]
 
 
+# Leading bytes of binary files a user may give by mistake instead of a CSV table.
+_NOT_CSV = (
+    (b"PK\x03\x04", "an Excel workbook or a zip archive",
+     "Open it in Excel or WPS and save it as CSV UTF-8"),
+    (b"SQLite format 3\x00", "an SQLite database (a field store?)",
+     "Give a field store with --db, or the CSV the step needs"),
+    (b"\x89PNG", "a PNG image", "Give the CSV table the step needs"),
+    (b"%PDF", "a PDF document", "Give the CSV table the step needs"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook",
+     "Open it in Excel or WPS and save it as CSV UTF-8"),
+)
+
+
+def _read_parquet_as_text(path: Path) -> pd.DataFrame:
+    """A Parquet table (e.g. ``sample.parquet``) with every column as text, NA kept."""
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow: ArrowInvalid is a ValueError
+        raise InputError("the Parquet file cannot be read (damaged or truncated)",
+                         file=str(path), got=str(exc),
+                         hint="Write it again, or give the CSV version") from None
+    frame = frame.drop(columns=[c for c in ("geometry",) if c in frame.columns])
+    text = frame.astype(object).where(frame.notna(), None).map(
+        lambda v: None if v is None else str(v))
+    text.columns = [str(c).strip() for c in text.columns]
+    return text.astype(str)
+
+
 def read_case_file(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV case file with every column as text (UTF-8, UTF-8 with BOM or GBK)."""
+    """Read a case file with every column as text.
+
+    CSV in UTF-8, UTF-8 with BOM or GBK; a Parquet file (such as ``sample.parquet``) is read
+    too. Other binary files (a workbook, a store, an image) are refused with what they are.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("the file does not exist", file=str(path), hint="Check the path")
+    if path.is_dir():
+        raise InputError("this is a directory, but a CSV file was expected", file=str(path),
+                         hint="Give the path of the file itself")
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith(b"PAR1"):
+        return _read_parquet_as_text(path)
+    for magic, what, hint in _NOT_CSV:
+        if head.startswith(magic):
+            raise InputError(f"this is {what}, not a CSV table", file=str(path),
+                             expected="a CSV file (UTF-8 or GBK text)", hint=hint)
     last: UnicodeDecodeError | None = None
     for encoding in ("utf-8-sig", "gb18030"):
         try:

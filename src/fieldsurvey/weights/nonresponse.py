@@ -180,6 +180,15 @@ def adjust_nonresponse(
                               got=", ".join(map(str, data.columns)))
     if e is not None and not 0 <= e <= 1:
         raise WeightingError("e must lie between 0 and 1", field="e", got=str(e))
+    if not min_respondents >= 1:
+        raise WeightingError("the smallest number of respondents in a class must be at least 1",
+                             field="min_respondents", got=str(min_respondents),
+                             hint="Use e.g. --min-respondents 20")
+    if not (np.isfinite(max_factor) and max_factor >= 1):
+        raise WeightingError("the largest nonresponse adjustment factor must be at least 1",
+                             field="max_factor", got=str(max_factor),
+                             hint="Use e.g. --max-factor 3 (a class whose factor is larger is "
+                             "collapsed with a neighbour)")
     w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():

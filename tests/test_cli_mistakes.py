@@ -1,0 +1,265 @@
+"""A careless user of every verb: each mistake is one paragraph on stderr, exit 2, no
+traceback, and no output file left behind looking complete."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from _samplekit import communities, dwellings
+
+from fieldsurvey.cli.main import main
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+DESIGN = """\
+seed = 7
+[stage1]
+method = "pps_systematic"
+size = "households"
+n = 3
+[stage2]
+method = "systematic"
+eligible = "status == 'occupied'"
+m = 5
+reserve = 2
+"""
+
+
+def _one_paragraph(capsys: pytest.CaptureFixture[str], verb: str, *needles: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"fieldsurvey {verb}: error:"), err
+    assert "\n" not in err and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, (needle, err)
+    return err
+
+
+def _chain_files(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A small sample, its dispositions and sex margins for ``fieldsurvey weights``."""
+    rng = np.random.default_rng(3)
+    sample_rows, case_rows = [], []
+    for c in range(4):
+        for line in range(1, 31):
+            did = f"C{c}-{line:03d}"
+            sample_rows.append({"community_id": f"C{c}", "dwelling_id": did, "line": line,
+                                "released": "True", "base_weight": 10.0 + c})
+            code = rng.choice(["1.1", "2.111", "3.18"], p=[.7, .2, .1])
+            case_rows.append({"dwelling_id": did, "disposition": code,
+                              "sex": rng.choice(["m", "f"]) if code == "1.1" else ""})
+    sample, cases, margins = tmp_path / "sample.csv", tmp_path / "cases.csv", tmp_path / "m.csv"
+    pd.DataFrame(sample_rows).to_csv(sample, index=False)
+    pd.DataFrame(case_rows).to_csv(cases, index=False)
+    margins.write_text("variable,level,total\nsex,m,700\nsex,f,660\n", encoding="utf-8")
+    return sample, cases, margins
+
+
+def _weights_argv(sample: Path, cases: Path, margins: Path, out: Path) -> list[str]:
+    return ["weights", "--sample", str(sample), "--dispositions", str(cases),
+            "--margins", str(margins), "--vars", "sex", "--out", str(out)]
+
+
+@pytest.fixture()
+def sample_files(tmp_path: Path) -> Path:
+    comm = communities(10)
+    dwellings(comm).to_parquet(tmp_path / "frame.parquet")
+    (tmp_path / "d.toml").write_text(DESIGN, encoding="utf-8")
+    return tmp_path
+
+
+# ------------------------------------------------------------- options and output paths
+
+
+@pytest.mark.parametrize(("argv", "option"), [
+    (["sample", "draw", "--design", "d.toml", "--seed", "abc"], "--seed"),
+    (["sample", "size", "--moe", "abc"], "--moe"),
+    (["rates", "--dispositions", "c.csv", "--e", "x"], "--e"),
+    (["demo", "--scale", "big"], "--scale"),
+])
+def test_a_bad_number_in_an_option_is_one_line(capsys: pytest.CaptureFixture[str],
+                                               argv: list[str], option: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "usage:" not in err, err
+    assert option in err and "--help" in err
+
+
+def test_output_below_a_file_is_reported_not_a_traceback(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    sample, cases, margins = _chain_files(tmp_path)
+    blocker = tmp_path / "weights.csv"
+    blocker.write_text("not a folder", encoding="utf-8")
+    rc = main(_weights_argv(sample, cases, margins, blocker / "w.csv"))
+    assert rc == 2
+    _one_paragraph(capsys, "weights", str(blocker), "directory is needed")
+
+
+def test_read_only_disk_names_the_output_not_the_temporary_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import fieldsurvey._atomic as atomic
+
+    def read_only(prefix: str, suffix: str, dir: Path) -> tuple[int, str]:
+        name = str(Path(dir) / f"{prefix}ab12cd34{suffix}")
+        raise OSError(errno.EROFS, "Read-only file system", name)
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", read_only)
+    sample, cases, margins = _chain_files(tmp_path)
+    out = tmp_path / "w.csv"
+    assert main(_weights_argv(sample, cases, margins, out)) == 2
+    err = _one_paragraph(capsys, "weights", f"file {out}:", "read-only")
+    assert ".part" not in err and not out.exists()
+
+
+# ---------------------------------------------------------------------- weights inputs
+
+
+def test_weights_read_the_parquet_sample_too(tmp_path: Path) -> None:
+    sample, cases, margins = _chain_files(tmp_path)
+    pd.read_csv(sample).to_parquet(tmp_path / "sample.parquet")
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert main(_weights_argv(sample, cases, margins, a)) == 0
+    assert main(_weights_argv(tmp_path / "sample.parquet", cases, margins, b)) == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize(("content", "what"), [
+    (PNG, "PNG image"),
+    (b"SQLite format 3\x00" + bytes(100), "SQLite database"),
+    (b"PK\x03\x04" + bytes(100), "Excel workbook"),
+    (b"PAR1" + bytes(100), "Parquet file cannot be read"),
+])
+def test_weights_refuse_a_binary_file_saying_what_it_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, what: str) -> None:
+    sample, _cases, margins = _chain_files(tmp_path)
+    bad = tmp_path / "cases_renamed.csv"
+    bad.write_bytes(content)
+    out = tmp_path / "w.csv"
+    assert main(_weights_argv(sample, bad, margins, out)) == 2
+    _one_paragraph(capsys, "weights", str(bad), what)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("option", "value", "field"), [
+    ("--min-respondents", "0", "min_respondents"),
+    ("--max-factor", "0.5", "max_factor"),
+    ("--tol", "-1", "tol"),
+    ("--max-iter", "0", "max_iter"),
+    ("--trim", "-1", "trim"),
+])
+def test_weights_bad_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str,
+                             value: str, field: str) -> None:
+    sample, cases, margins = _chain_files(tmp_path)
+    out = tmp_path / "w.csv"
+    assert main([*_weights_argv(sample, cases, margins, out), option, value]) == 2
+    _one_paragraph(capsys, "weights", f"field '{field}'", f"Got {float(value)!s}"
+                   if field in ("max_factor", "tol", "trim") else f"Got {value}")
+    assert not out.exists()
+
+
+def test_calibrate_bad_tolerance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "resp.csv"
+    pd.DataFrame({"w": [1.0, 2.0, 3.0, 4.0], "sex": ["m", "f", "m", "f"]}).to_csv(data, index=False)
+    margins = tmp_path / "m.csv"
+    margins.write_text("variable,level,total\nsex,m,5\nsex,f,5\n", encoding="utf-8")
+    out = tmp_path / "k.csv"
+    assert main(["weights", "calibrate", "--data", str(data), "--weights", "w", "--margins",
+                 str(margins), "--tol", "0", "--out", str(out)]) == 2
+    _one_paragraph(capsys, "weights", "field 'tol'", "positive")
+    assert not out.exists()
+
+
+def test_weights_and_report_are_written_together(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    sample, cases, margins = _chain_files(tmp_path)
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    out = tmp_path / "w.csv"
+    argv = [*_weights_argv(sample, cases, margins, out), "--report", str(blocker / "w.json")]
+    assert main(argv) == 2
+    _one_paragraph(capsys, "weights", str(blocker))
+    assert not out.exists(), "the weights were written although their report failed"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_disk_full_while_writing_weights(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    sample, cases, margins = _chain_files(tmp_path)
+    real = pd.DataFrame.to_csv
+
+    def full(self: pd.DataFrame, path: object = None, *args: object, **kwargs: object) -> object:
+        if isinstance(path, Path):
+            path.write_bytes(b"dwelling_id,weight\nC0-001,1")  # half written, then ENOSPC
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    out = tmp_path / "w.csv"
+    assert main(_weights_argv(sample, cases, margins, out)) == 2
+    _one_paragraph(capsys, "weights", "disk is full")
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".w.csv")]
+
+
+# ---------------------------------------------------------------------- sample, demo
+
+
+def _sample_set(base: Path) -> dict[str, bytes]:
+    return {p.name: hashlib.sha256(p.read_bytes()).digest()
+            for p in sorted(base.parent.glob(base.name + ".*"))}
+
+
+def test_interrupted_draw_leaves_the_previous_sample_whole(
+        sample_files: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    out = sample_files / "s"
+    argv = ["sample", "draw", "--frame", str(sample_files / "frame.parquet"),
+            "--design", str(sample_files / "d.toml"), "--out", str(out)]
+    assert main([*argv, "--seed", "1"]) == 0
+    before = _sample_set(out)
+    assert {"s.csv", "s.parquet", "s.summary.json", "s.summary.txt"} <= set(before)
+
+    real = pd.DataFrame.to_parquet
+
+    def ctrl_c(self: pd.DataFrame, path: object, *args: object, **kwargs: object) -> None:
+        real(self, path, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", ctrl_c)
+    assert main([*argv, "--seed", "2"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert _sample_set(out) == before, "a new file was left beside the old ones"
+    assert not [p for p in sample_files.iterdir() if p.name.endswith(".part")]
+
+
+def test_demo_with_a_bad_scale_creates_nothing(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--scale", "0", "--out", str(out)]) == 2
+    _one_paragraph(capsys, "demo", "field 'scale'", "Use --scale 1")
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------- maps, forms
+
+
+def test_maps_error_is_the_only_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "maps.pdf"
+    rc = main(["maps", "--frame", str(tmp_path / "missing.parquet"), "--sample",
+               str(tmp_path / "s.csv"), "--out", str(out), "--font", "STSong-Light"])
+    assert rc == 2
+    _one_paragraph(capsys, "maps", "missing.parquet")  # no font line before the error
+    assert not out.exists()
+
+
+def test_gbk_yaml_form_says_to_save_as_utf8(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    form = tmp_path / "form.yaml"
+    form.write_bytes("survey:\n  - name: q1\n    label: 您好\n".encode("gbk"))
+    assert main(["form", "check", str(form)]) == 2
+    _one_paragraph(capsys, "form", str(form), "not UTF-8", "Save the file as UTF-8")
