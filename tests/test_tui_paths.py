@@ -377,3 +377,29 @@ def test_parse_time() -> None:
     assert parse_time("") is None
     with pytest.raises(ValueError):
         parse_time("soon")
+
+
+async def test_multi_select_keys_in_a_row_and_exclusive_choice(store: FieldStore) -> None:
+    d = did(store)
+    prepare_household(store, d)
+    uuid = store.start_interview(d, respondent_line=1)
+    for k, v in roster_answers(FORM, store.roster(d), 1):
+        store.set_answer(uuid, k, v)
+    store.set_position(uuid, "b1")
+    app = make_app(store, FORM, clock=FrozenClock(), rng=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_case(app, pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.screen.runner.current.key == "b1"
+        await pilot.press("1", "3")
+        await pilot.pause()
+        assert store.answers(uuid)["b1"] == ("1", "3")
+        await pilot.press("0")  # 都没有: replaces the others
+        await pilot.pause()
+        assert store.answers(uuid)["b1"] == ("0",)
+        await pilot.press("2", "space")  # 2 clears 都没有; space on the cursor (2) again
+        await pilot.pause()
+        assert "b1" not in store.answers(uuid)
+        await pilot.press("enter")  # required: stays
+        assert app.screen.runner.current.key == "b1"

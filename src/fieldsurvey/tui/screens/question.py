@@ -166,7 +166,8 @@ class QuestionScreen(KeyedScreen[None]):
                                 value=None, special_label=specials, inline=False,
                                 read_only=True)
         assert q is not None
-        options = [(c.name, c.label.get(lang, d) or c.name) for c in r.choices(step)]
+        shown = r.choices(step)
+        options = [(c.name, c.label.get(lang, d) or c.name) for c in shown]
         hint = r.text(step, "hint", lang)
         if q.type == "note":
             hint = hint or app.t("note_enter")
@@ -181,7 +182,8 @@ class QuestionScreen(KeyedScreen[None]):
             value=r.value(step.key), special_label=specials,
             inline="likert" in q.appearance.split(), read_only=q.read_only,
             comment=app.t("comment_on_q", text=comment) if comment else "",
-            flagged=step.key in self.flags, note=note)
+            flagged=step.key in self.flags, note=note,
+            exclusive=frozenset(c.name for c in shown if c.exclusive))
 
     def show(self, focus_key: str | None = None) -> None:
         """Draw the current page (focus on ``focus_key`` or its first open question)."""
@@ -306,6 +308,7 @@ class QuestionScreen(KeyedScreen[None]):
         if view.kind == "acknowledge":
             value = True if event.value == "ok" else None
         if not self.save(view, value):
+            view.restore_value()
             return
         if event.done:
             self._after_answer(view)

@@ -20,9 +20,10 @@ class ChoiceField(Widget, can_focus=True):
     """The options of one select question.
 
     ``options`` are ``(name, label)`` pairs; ``value`` is the chosen name (select_one),
-    the tuple of names (select_multiple) or None. Choosing posts :class:`Picked` with the
-    value the question would take; the owner saves it and then sets ``value`` (an answer
-    the form refuses is never shown as chosen).
+    the tuple of names (select_multiple) or None; ``exclusive`` names the options that
+    cannot be combined with others (choosing one clears the rest). Choosing posts
+    :class:`Picked` with the value the question would take; the owner saves it, or puts
+    the saved answer back into ``value`` when the form refuses it.
     """
 
     DEFAULT_CSS = """
@@ -52,9 +53,11 @@ class ChoiceField(Widget, can_focus=True):
     cursor: reactive[int] = reactive(0)
 
     def __init__(self, options: list[tuple[str, str]], *, multiple: bool = False,
-                 inline: bool = False, value: object = None, id: str | None = None) -> None:
+                 inline: bool = False, value: object = None,
+                 exclusive: frozenset[str] = frozenset(), id: str | None = None) -> None:
         super().__init__(id=id)
         self.options = options
+        self.exclusive = exclusive
         self.multiple = multiple
         self.inline = inline
         self._typed = ""
@@ -87,15 +90,24 @@ class ChoiceField(Widget, can_focus=True):
         return out
 
     def _pick(self, i: int) -> None:
+        """Show the choice at once (keys typed quickly build on it) and tell the owner,
+        which puts back the saved answer if the form refuses this one."""
         self.cursor = i
         name = self.options[i][0]
         if self.multiple:
             cur = list(self.value) if isinstance(self.value, tuple) else []
-            cur = [n for n in cur if n != name] if name in cur else [*cur, name]
+            if name in cur:
+                cur = [n for n in cur if n != name]
+            elif name in self.exclusive:
+                cur = [name]  # "none of these" replaces the others
+            else:
+                cur = [n for n in cur if n not in self.exclusive] + [name]
             order = [n for n, _ in self.options]
-            new = tuple(sorted(cur, key=order.index))
-            self.post_message(self.Picked(self, new or None, False))
+            new = tuple(sorted(cur, key=order.index)) or None
+            self.value = new
+            self.post_message(self.Picked(self, new, False))
         else:
+            self.value = name
             self.post_message(self.Picked(self, name, True))
 
     def on_key(self, event: events.Key) -> None:

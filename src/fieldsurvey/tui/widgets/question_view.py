@@ -46,7 +46,8 @@ class QuestionView(Vertical):
 
     def __init__(self, step: Step, *, label: str, hint: str, options: list[tuple[str, str]],
                  value: Any, special_label: dict[int, str], inline: bool, read_only: bool,
-                 comment: str = "", flagged: bool = False, note: str = "") -> None:
+                 comment: str = "", flagged: bool = False, note: str = "",
+                 exclusive: frozenset[str] = frozenset()) -> None:
         super().__init__()
         self.step = step
         self.label = label
@@ -60,6 +61,7 @@ class QuestionView(Vertical):
         self.flagged = flagged
         self.note = note
         self._error = ""
+        self.exclusive = exclusive
 
     @property
     def kind(self) -> str:
@@ -94,7 +96,7 @@ class QuestionView(Vertical):
         elif self.kind in ("select_one", "select_multiple"):
             yield ChoiceField(self.options, multiple=self.kind == "select_multiple",
                               inline=self.inline, value=None if special else self.value,
-                              id="answer")
+                              exclusive=self.exclusive, id="answer")
         elif self.kind == "acknowledge":
             yield ChoiceField([("ok", "OK")], value="ok" if self.value is True else None,
                               inline=True, id="answer")
@@ -121,6 +123,10 @@ class QuestionView(Vertical):
         """Show (or clear with "") the message under the question."""
         self._error = text
         self._show_message()
+
+    def restore_value(self) -> None:
+        """Show the saved answer again (after the form refused a new one)."""
+        self.set_value(self.value)
 
     def set_value(self, value: Any) -> None:
         """Show a saved answer."""
