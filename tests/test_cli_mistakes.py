@@ -263,3 +263,40 @@ def test_gbk_yaml_form_says_to_save_as_utf8(tmp_path: Path,
     form.write_bytes("survey:\n  - name: q1\n    label: 您好\n".encode("gbk"))
     assert main(["form", "check", str(form)]) == 2
     _one_paragraph(capsys, "form", str(form), "not UTF-8", "Save the file as UTF-8")
+
+
+def test_a_sample_given_as_the_frame_is_refused(sample_files: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    first = sample_files / "s"
+    argv = ["sample", "draw", "--design", str(sample_files / "d.toml")]
+    assert main([*argv, "--frame", str(sample_files / "frame.parquet"), "--out", str(first)]) == 0
+    capsys.readouterr()
+    out = sample_files / "again"
+    assert main([*argv, "--frame", str(sample_files / "s.parquet"), "--out", str(out)]) == 2
+    _one_paragraph(capsys, "sample", "s.parquet", "this is a sample, not a dwelling frame")
+    assert not list(sample_files.glob("again*"))
+
+
+def test_release_reads_a_sample_saved_again_in_gbk(sample_files: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    base = sample_files / "s"
+    assert main(["sample", "draw", "--design", str(sample_files / "d.toml"), "--frame",
+                 str(sample_files / "frame.parquet"), "--out", str(base)]) == 0
+    gbk = sample_files / "excel.csv"
+    pd.read_csv(sample_files / "s.csv", dtype=str).to_csv(gbk, index=False, encoding="gbk")
+    community = pd.read_csv(gbk, dtype=str, encoding="gbk")["community_id"].iloc[0]
+    capsys.readouterr()
+    assert main(["sample", "release", "--sample", str(gbk), "--community", "nope",
+                 "--out", str(sample_files / "r")]) == 2
+    _one_paragraph(capsys, "sample", "field 'community_id'", community)  # lists the sampled ones
+    assert main(["sample", "release", "--sample", str(gbk), "--community", community,
+                 "--out", str(sample_files / "r")]) == 0
+
+
+def test_a_directory_given_as_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "d.toml").write_text(DESIGN, encoding="utf-8")
+    folder = tmp_path / "frame"
+    folder.mkdir()
+    assert main(["sample", "draw", "--design", str(tmp_path / "d.toml"), "--frame", str(folder),
+                 "--out", str(tmp_path / "s")]) == 2
+    _one_paragraph(capsys, "sample", str(folder), "directory")

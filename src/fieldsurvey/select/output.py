@@ -135,15 +135,25 @@ def read_sample(path: str | Path) -> pd.DataFrame:
     if not src.exists():
         raise InputError("the sample file does not exist", file=str(path),
                          hint="Give the .parquet or .csv written by 'fieldsurvey sample draw'")
+    if src.is_dir():
+        raise InputError("this is a directory, not a sample file", file=str(src),
+                         hint="Give the .parquet or .csv written by 'fieldsurvey sample draw'")
+    with open(src, "rb") as fh:
+        parquet = fh.read(4) == b"PAR1"  # by content: a renamed file is read as what it is
     try:
-        if src.suffix == ".parquet":
+        if parquet:
             sample = pd.read_parquet(src)
         else:
-            sample = pd.read_csv(src, encoding="utf-8-sig",
-                                 dtype={"community_id": str, "dwelling_id": str})
+            try:
+                sample = pd.read_csv(src, encoding="utf-8-sig",
+                                     dtype={"community_id": str, "dwelling_id": str})
+            except UnicodeDecodeError:  # saved again by Excel/WPS in GBK
+                sample = pd.read_csv(src, encoding="gb18030",
+                                     dtype={"community_id": str, "dwelling_id": str})
     except (ValueError, OSError) as exc:
-        raise InputError("the sample file cannot be read", file=str(src),
-                         got=str(exc)) from exc
+        raise InputError("the sample file cannot be read", file=str(src), got=str(exc)[:160],
+                         hint="Give the .parquet or .csv written by 'fieldsurvey sample draw' "
+                         "(a CSV in UTF-8 or GBK)") from exc
     if paths["json"].exists():
         try:
             summary = json.loads(paths["json"].read_text("utf-8"))

@@ -30,7 +30,11 @@ def read_table(path: str | Path, *,
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
-    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise InputError("this is a directory, but a table file was expected", file=str(path),
+                         expected="a .csv, .xlsx or .parquet file",
+                         hint="Give the path of the file itself")
+    suffix = _content_suffix(path)
     try:
         if suffix == ".parquet":
             table = pd.read_parquet(path)
@@ -50,6 +54,19 @@ def read_table(path: str | Path, *,
                          hint="Check that the file is a complete CSV, XLSX or Parquet") from exc
     raise InputError("unsupported table format", file=str(path),
                      expected=".csv, .xlsx or .parquet", got=suffix or "no extension")
+
+
+def _content_suffix(path: Path) -> str:
+    """The format the file's first bytes show (a Parquet or XLSX file renamed .csv is read as
+    what it is); the name's suffix otherwise."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head == b"PAR1":
+        return ".parquet"
+    if head == b"PK\x03\x04":
+        return ".xlsx"
+    suffix = path.suffix.lower()
+    return ".csv" if suffix in (".parquet", ".xlsx", ".xlsm") else suffix
 
 
 def read_communities(path: str | Path, *, id_field: str = "community_id",
@@ -85,4 +102,10 @@ def read_dwelling_frame(path: str | Path) -> pd.DataFrame:
 
             table = read_frame(path).frame
             return pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
-    return read_table(path)
+    table = read_table(path)
+    if {"line", "pi", "base_weight"} <= set(table.columns):
+        raise InputError("this is a sample, not a dwelling frame", file=str(path),
+                         expected="the frame written by 'fieldsurvey frame build'",
+                         got="the sample columns line, pi, base_weight",
+                         hint="Give --frame frame.parquet (the whole listing), not a sample")
+    return table

@@ -72,8 +72,12 @@ def release_reserve(
                               field="count", got=repr(k))
         rows = np.flatnonzero(ids == str(community))
         if rows.size == 0:
+            known = sorted(set(ids))
             raise DesignError(f"community {community!r} is not in the sample",
-                              field="community_id", got=str(community))
+                              field="community_id",
+                              expected="one of " + ", ".join(known[:12])
+                              + (f" … ({len(known)} communities)" if len(known) > 12 else ""),
+                              hint="Give a sampled community's id with --community")
         waiting = rows[~released[rows]]
         waiting = waiting[np.argsort(replicate[waiting], kind="stable")]
         if waiting.size < k:
