@@ -133,6 +133,7 @@ def test_weights_read_the_parquet_sample_too(tmp_path: Path) -> None:
     (b"SQLite format 3\x00" + bytes(100), "SQLite database"),
     (b"PK\x03\x04" + bytes(100), "Excel workbook"),
     (b"PAR1" + bytes(100), "Parquet file cannot be read"),
+    (b'\xef\xbb\xbf{"weights": [1, 2]}', "JSON file"),
 ])
 def test_weights_refuse_a_binary_file_saying_what_it_is(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, what: str) -> None:
@@ -300,3 +301,22 @@ def test_a_directory_given_as_a_table(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["sample", "draw", "--design", str(tmp_path / "d.toml"), "--frame", str(folder),
                  "--out", str(tmp_path / "s")]) == 2
     _one_paragraph(capsys, "sample", str(folder), "directory")
+
+
+def test_an_empty_disposition_is_called_an_empty_cell(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text("dwelling_id,disposition\nA,1.1\nB,\nC,2.11\n", encoding="utf-8")
+    out = tmp_path / "rates.csv"
+    assert main(["rates", "--dispositions", str(cases), "--out", str(out)]) == 2
+    _one_paragraph(capsys, "rates", str(cases), "row 3", "Got an empty cell")
+    assert not out.exists()
+
+
+def test_duplicate_form_name_hint_is_a_sentence(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    form = tmp_path / "form.yaml"
+    form.write_text("survey:\n  - {type: text, name: q1, label: a}\n"
+                    "  - {type: text, name: q1, label: b}\n", encoding="utf-8")
+    assert main(["form", "check", str(form)]) == 2
+    _one_paragraph(capsys, "form", "'q1'", "It is first used")

@@ -228,7 +228,7 @@ def _typed(df: pd.DataFrame, schema: dict[str, str], path: Path) -> pd.DataFrame
             file=path,
             expected=", ".join(schema),
             got=", ".join(map(str, df.columns)),
-            hint="regenerate the example district: python -m fieldsurvey.district --out DIR",
+            hint="Regenerate the example district: python -m fieldsurvey.district --out DIR",
         )
     out = df.copy()
     for col, dtype in schema.items():
@@ -250,7 +250,7 @@ def read_tables(
         raise InputError(
             "no example district here: manifest.json is missing",
             file=manifest_path,
-            hint="point at the maps/ directory, or write one: "
+            hint="Point at the maps/ directory, or write one: "
             "python -m fieldsurvey.district --out DIR",
         )
     try:
@@ -260,7 +260,7 @@ def read_tables(
         raise InputError(
             f"manifest.json is not a district manifest ({exc})",
             file=manifest_path,
-            hint="regenerate the district: python -m fieldsurvey.district --out DIR",
+            hint="Regenerate the district: python -m fieldsurvey.district --out DIR",
         ) from exc
     unknown = [n for n in names if n not in _SCHEMA]
     if unknown:
@@ -269,7 +269,7 @@ def read_tables(
             file=manifest_path,
             expected=", ".join(_SCHEMA),
             got=", ".join(unknown),
-            hint="regenerate the district: python -m fieldsurvey.district --out DIR",
+            hint="Regenerate the district: python -m fieldsurvey.district --out DIR",
         )
     tables: dict[str, pd.DataFrame] = {}
     for fname in names:
@@ -278,7 +278,7 @@ def read_tables(
             raise InputError(
                 f"{fname} of the example district is missing",
                 file=path,
-                hint="regenerate it: python -m fieldsurvey.district --out DIR",
+                hint="Regenerate it: python -m fieldsurvey.district --out DIR",
             )
         expected = manifest["files"][fname].get("sha256") if verify else None
         if expected is not None and _sha256(path.read_bytes()) != expected:
@@ -286,7 +286,7 @@ def read_tables(
                 f"{fname} is not the file the manifest describes (it was changed or comes "
                 "from another generation)",
                 file=path,
-                hint="regenerate the district (python -m fieldsurvey.district --out DIR), "
+                hint="Regenerate the district (python -m fieldsurvey.district --out DIR), "
                 "or load it with verify=False to read the files as they are",
             )
         schema = _SCHEMA[fname]
@@ -302,6 +302,6 @@ def read_tables(
             raise InputError(
                 f"{fname} of the example district cannot be read ({exc})",
                 file=path,
-                hint="regenerate it: python -m fieldsurvey.district --out DIR",
+                hint="Regenerate it: python -m fieldsurvey.district --out DIR",
             ) from exc
     return manifest, tables

@@ -129,7 +129,7 @@ class _Builder:
                     self.file,
                     f"choice '{name}' appears twice in list '{list_name}'",
                     "name",
-                    hint=f"the first is on row {seen[(list_name, name)].row}",
+                    hint=f"The first is on row {seen[(list_name, name)].row}",
                 )
             seen[(list_name, name)] = row
             attrs = tuple(
@@ -237,7 +237,7 @@ def build_form(
                 file,
                 f"the name '{name}' is used twice",
                 "name",
-                hint=f"it is first used on row {b.names[name].row}; names must be unique",
+                hint=f"It is first used on row {b.names[name].row}; names must be unique",
             )
         b.names[name] = row
         return name

@@ -223,7 +223,7 @@ def disposition_categories(
             field=field,
             expected="an AAPOR code such as 1.1, 2.11, 2.24, 3.18 or 4.61 (1.x interview, "
             "2.x eligible non-interview, 3.x unknown eligibility, 4.x not eligible)",
-            got=repr(None if pd.isna(series.iloc[i]) else series.iloc[i]),
+            got="an empty cell" if pd.isna(series.iloc[i]) else repr(series.iloc[i]),
             hint="Give every case its final code (the most informative outcome of its attempts)",
         )
     return out

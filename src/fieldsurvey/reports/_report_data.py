@@ -116,6 +116,11 @@ def load_report_data(db: str | os.PathLike[str], weights: str | os.PathLike[str]
     unweighted = len(answers) - len(resp)
     if unweighted:
         notes.append(f"{unweighted} interview(s) without a positive weight were left out")
+    absent = int(((w["_w"] > 0) & ~w[key].astype("string").isin(answers[key].astype("string")))
+                 .sum())
+    if absent:
+        notes.append(f"{absent} weighted respondent(s) of the weights file are not in this store "
+                     "(a device's store instead of the merged central.sqlite?)")
     if resp.empty:
         raise InputError("no interview of the store has a positive weight in the weights file",
                          file=str(w_p), field=key,

@@ -78,6 +78,10 @@ def read_case_file(path: str | os.PathLike[str]) -> pd.DataFrame:
         if head.startswith(magic):
             raise InputError(f"this is {what}, not a CSV table", file=str(path),
                              expected="a CSV file (UTF-8 or GBK text)", hint=hint)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
+        raise InputError("this is a JSON file, not a CSV table", file=str(path),
+                         expected="a CSV file (UTF-8 or GBK text)",
+                         hint="Give the .csv written beside it (e.g. weights.csv, not weights.json)")
     last: UnicodeDecodeError | None = None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
