@@ -345,6 +345,7 @@ async def test_supervisor_rejects_and_interviewer_sees_comment(store: FieldStore
     itv = store.interviews(d)[-1]
     assert itv["review_state"] == "rejected"
     assert store.review_comments(uuid)[0]["question"] == "a1"
+    assert next(r for r in case_rows(store) if r.dwelling_id == d).status == "rejected"
     app = make_app(store, FORM, clock=FrozenClock(), rng=1)
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot)
@@ -403,3 +404,24 @@ async def test_multi_select_keys_in_a_row_and_exclusive_choice(store: FieldStore
         assert "b1" not in store.answers(uuid)
         await pilot.press("enter")  # required: stays
         assert app.screen.runner.current.key == "b1"
+
+
+async def test_supervisor_approves(store: FieldStore) -> None:
+    d = did(store, 2)
+    uuid = store.start_interview(d, respondent_line=None)
+    store.set_answer(uuid, "a1", "2")
+    store.complete(uuid, outcome="1.1")
+    sup = make_app(store, FORM, supervisor=True, clock=FrozenClock(), rng=1)
+    async with sup.run_test(size=SIZE) as pilot:
+        await settle(sup, pilot)
+        await pilot.press("t")  # progress by interviewer
+        await settle(sup, pilot)
+        first = str(sup.screen.query_one("#sv-progress").get_row_at(0))
+        assert "int01" in first
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "女" in str(sup.screen.query_one("#iv-answers").get_row("a1"))
+        await pilot.press("a")
+        await settle(sup, pilot)
+    assert store.interviews(d)[-1]["review_state"] == "approved"
+    assert store.review_comments(uuid) == []

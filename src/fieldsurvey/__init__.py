@@ -42,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "FieldStore": "fieldsurvey.store.store",
     "merge_stores": "fieldsurvey.store.merge",
     "export_store": "fieldsurvey.store.export",
+    "make_app": "fieldsurvey.tui.app",
     "Disposition": "fieldsurvey.rates",
     "lookup_disposition": "fieldsurvey.rates",
     "aapor_rates": "fieldsurvey.rates",
