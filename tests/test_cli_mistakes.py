@@ -320,3 +320,35 @@ def test_duplicate_form_name_hint_is_a_sentence(tmp_path: Path,
                     "  - {type: text, name: q1, label: b}\n", encoding="utf-8")
     assert main(["form", "check", str(form)]) == 2
     _one_paragraph(capsys, "form", "'q1'", "It is first used")
+
+
+@pytest.fixture()
+def map_files(tmp_path: Path) -> Path:
+    from _reports_data import make
+
+    frame, sample, bnd = make(n_comm=1, per=20, sample_n=3)
+    frame.to_parquet(tmp_path / "frame.parquet")
+    sample.to_csv(tmp_path / "sample.csv", index=False)
+    bnd.to_file(tmp_path / "b.geojson")
+    sample.to_parquet(tmp_path / "sample.parquet")
+    return tmp_path
+
+
+def _maps(files: Path, *extra: str) -> list[str]:
+    return ["maps", "--frame", str(files / "frame.parquet"), "--sample", str(files / "sample.csv"),
+            "--boundaries", str(files / "b.geojson"), "--font", "STSong-Light",
+            "--out", str(files / "maps.pdf"), *extra]
+
+
+def test_maps_refuse_a_table_given_as_a_layer(map_files: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    table = map_files / "sample.csv"
+    assert main(_maps(map_files, "--compounds", str(table))) == 2
+    _one_paragraph(capsys, "maps", str(table), "no geometries")
+    assert not (map_files / "maps.pdf").exists()
+
+
+def test_maps_misspelt_name_field(map_files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(_maps(map_files, "--name-field", "nmae")) == 2
+    _one_paragraph(capsys, "maps", "field 'nmae'", "--name-field")
+    assert not (map_files / "maps.pdf").exists()

@@ -198,6 +198,13 @@ def communities(
         without dwellings, layers without a CRS.
     """
     _require(frame, ("dwelling_id", "community_id"), "frame", frame_file)
+    if name_field != "name" and name_field not in frame.columns and (
+            boundaries is None or name_field not in boundaries.columns):
+        raise ColumnError("the community name field is neither in the frame nor in the "
+                          "boundaries", file=frame_file, field=name_field,
+                          got=", ".join(map(str, (boundaries if boundaries is not None
+                                                  else frame).columns)),
+                          hint="Name an existing field with --name-field, or leave it out")
     s = _prepare_sample(sample, sample_file)
     f = pd.DataFrame({"dwelling_id": as_text(frame["dwelling_id"]),
                       "community_id": as_text(frame["community_id"])})

@@ -62,12 +62,17 @@ def read_frame_file(path: PathLike) -> pd.DataFrame:
     import geopandas as gpd
 
     try:
-        return gpd.read_parquet(p)
+        frame = gpd.read_parquet(p)
     except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
         try:
-            return pd.read_parquet(p)
+            frame = pd.read_parquet(p)
         except Exception:  # noqa: BLE001
             raise _err_read(p, "frame (GeoParquet)", exc) from None
+    if {"line", "pi", "base_weight"} <= set(frame.columns):
+        raise InputError("this is a sample, not the dwelling frame", file=str(p),
+                         expected="the frame written by 'fieldsurvey frame build'",
+                         hint="Give --frame frame.parquet and --sample sample.csv")
+    return frame
 
 
 def frame_fingerprint(frame: pd.DataFrame, path: PathLike | None = None) -> str:
@@ -167,6 +172,10 @@ def read_layer_file(path: PathLike, what: str) -> Any:
         gdf = gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001
         raise _err_read(path, f"{what} (vector)", exc) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
+        raise InputError(f"the {what} file has no geometries: it is a table, not a map layer",
+                         file=str(path), expected="a vector layer (GeoJSON, GeoPackage, "
+                         "Shapefile or KML)", hint=f"Give the {what} layer itself")
     if gdf.crs is None:
         raise CRSError(f"the {what} layer has no coordinate reference system", file=str(path),
                        hint="Add a .prj file or write the layer with a CRS (e.g. EPSG:4326)")
