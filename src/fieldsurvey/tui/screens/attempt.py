@@ -59,6 +59,18 @@ class AttemptDialog(ModalScreen[str | None]):
             yield Input(placeholder=t("note"), id="note")
             yield Label("", id="dialog-error")
 
+    def relabel(self) -> None:
+        """Redraw in the app's current language (the choice made is kept)."""
+        t, lang = self.app.t, self.app.lang
+        self.query_one("#dialog-title", Label).update(t("pick_outcome"))
+        self.query_one("#appt-label", Label).update(t("appointment"))
+        self.query_one("#note", Input).placeholder = t("note")
+        outcomes = self.query_one("#outcomes", OptionList)
+        keep = outcomes.highlighted
+        outcomes.clear_options()
+        outcomes.add_options([Option(outcome_label(c, lang), id=c) for c in OUTCOME_CHOICES])
+        outcomes.highlighted = keep
+
     @on(OptionList.OptionSelected, "#outcomes")
     def _picked(self, event: OptionList.OptionSelected) -> None:
         self.code = event.option.id
