@@ -352,3 +352,34 @@ def test_maps_misspelt_name_field(map_files: Path, capsys: pytest.CaptureFixture
     assert main(_maps(map_files, "--name-field", "nmae")) == 2
     _one_paragraph(capsys, "maps", "field 'nmae'", "--name-field")
     assert not (map_files / "maps.pdf").exists()
+
+
+def test_out_named_like_the_frame_does_not_replace_it(sample_files: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    frame = sample_files / "frame.parquet"
+    before = frame.read_bytes()
+    assert main(["sample", "draw", "--design", str(sample_files / "d.toml"), "--frame", str(frame),
+                 "--out", str(sample_files / "frame")]) == 2
+    _one_paragraph(capsys, "sample", str(frame), "field '--out'", "overwrite an input")
+    assert frame.read_bytes() == before
+    assert not (sample_files / "frame.csv").exists()
+
+
+@pytest.mark.parametrize("target", ["sample", "cases", "margins"])
+def test_weights_never_overwrite_an_input(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          target: str) -> None:
+    sample, cases, margins = _chain_files(tmp_path)
+    victim = {"sample": sample, "cases": cases, "margins": margins}[target]
+    before = victim.read_bytes()
+    assert main(_weights_argv(sample, cases, margins, victim)) == 2
+    _one_paragraph(capsys, "weights", str(victim), "overwrite an input")
+    assert victim.read_bytes() == before
+
+
+def test_rates_never_overwrite_the_cases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, cases, _ = _chain_files(tmp_path)
+    before = cases.read_bytes()
+    assert main(["rates", "--dispositions", str(cases), "--format", "csv", "--out",
+                 str(cases)]) == 2
+    _one_paragraph(capsys, "rates", str(cases), "overwrite an input")
+    assert cases.read_bytes() == before

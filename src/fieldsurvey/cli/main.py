@@ -14,12 +14,12 @@ import errno
 import importlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from fieldsurvey import __version__
-from fieldsurvey.errors import FieldsurveyError
+from fieldsurvey.errors import FieldsurveyError, InputError
 
 # The verbs, in the order of the method. Each is a module of this package.
 COMMANDS: tuple[str, ...] = (
@@ -62,6 +62,18 @@ class _Parser(argparse.ArgumentParser):
             f"{self.prog}: error: {message.rstrip('.')}. "
             f"Run '{self.prog} --help' to see the options.\n",
         )
+
+
+def refuse_overwriting_inputs(outputs: Iterable[object], inputs: Iterable[object],
+                              option: str = "--out") -> None:
+    """Raise if an output path is one of the input files (``--out frame`` beside
+    ``--frame frame.parquet`` would replace the frame with the sample)."""
+    given = {Path(str(p)).resolve(): p for p in inputs if p}
+    for out in outputs:
+        if out and Path(str(out)).resolve() in given:
+            raise InputError("the output would overwrite an input file", file=str(out),
+                             field=option,
+                             hint="Give another output name; inputs are never overwritten")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -129,6 +129,9 @@ def _print_table(table: RateTable) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print (or write) the rates."""
+    from fieldsurvey.cli.main import refuse_overwriting_inputs
+
+    refuse_overwriting_inputs([args.out], (args.db, args.dispositions))
     if args.db is not None:
         data = _read_store(args.db)
         file = str(args.db)

@@ -111,6 +111,11 @@ def run_draw(args: argparse.Namespace) -> int:
     from fieldsurvey.select.readers import read_communities, read_table
     from fieldsurvey.select.stages import draw_sample
 
+    from fieldsurvey.cli.main import refuse_overwriting_inputs
+    from fieldsurvey.select.output import sample_paths
+
+    refuse_overwriting_inputs(sample_paths(args.out).values(),
+                              (args.frame, args.communities, args.selected, args.design))
     design = load_design(args.design)
     selected = None
     if args.stage == 2:
@@ -185,6 +190,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     from fieldsurvey.design import load_design
     from fieldsurvey.select.simulate import simulate_design
 
+    from fieldsurvey.cli.main import refuse_overwriting_inputs
+
+    refuse_overwriting_inputs([args.out], (args.frame, args.communities, args.design))
     design = load_design(args.design)
     data = _frame_or_communities(args, design.stage2 is not None)
     with progress_bar() as progress:

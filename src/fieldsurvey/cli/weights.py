@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey._atomic import atomic_path
+from fieldsurvey.cli.main import refuse_overwriting_inputs
 from fieldsurvey.errors import ColumnError, InputError, WeightingError
 from fieldsurvey.weights import (
     CalibrationResult,
@@ -181,6 +182,7 @@ def _json_safe(value: Any) -> Any:
 
 def run_calibrate(args: argparse.Namespace) -> int:
     """``fieldsurvey weights calibrate``."""
+    refuse_overwriting_inputs([args.out, args.report], (args.data, args.margins))
     file = str(args.data)
     data = read_case_file(args.data)
     if args.weights not in data.columns:
@@ -219,6 +221,8 @@ def _pipeline_lines(res: PipelineResult, method: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """``fieldsurvey weights`` (the whole chain)."""
+    refuse_overwriting_inputs([args.out, args.report],
+                              (args.sample, args.db, args.dispositions, args.margins))
     missing = [f for f, v in (("--sample", args.sample), ("--margins", args.margins),
                               ("--out", args.out)) if v is None]
     margins = _margins(args) if args.margins is not None else {}
