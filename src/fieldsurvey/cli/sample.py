@@ -106,13 +106,11 @@ def _frame_or_communities(args: argparse.Namespace, two_stage: bool) -> Any:
 def run_draw(args: argparse.Namespace) -> int:
     """``sample draw``."""
     from fieldsurvey.cli._ui import err_console, progress_bar
+    from fieldsurvey.cli.main import refuse_overwriting_inputs
     from fieldsurvey.design import load_design
-    from fieldsurvey.select.output import summary_text, sample_summary, write_sample
+    from fieldsurvey.select.output import sample_paths, sample_summary, summary_text, write_sample
     from fieldsurvey.select.readers import read_communities, read_table
     from fieldsurvey.select.stages import draw_sample
-
-    from fieldsurvey.cli.main import refuse_overwriting_inputs
-    from fieldsurvey.select.output import sample_paths
 
     refuse_overwriting_inputs(sample_paths(args.out).values(),
                               (args.frame, args.communities, args.selected, args.design))
@@ -187,10 +185,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     """``sample simulate``."""
     from fieldsurvey._atomic import atomic_path
     from fieldsurvey.cli._ui import progress_bar
+    from fieldsurvey.cli.main import refuse_overwriting_inputs
     from fieldsurvey.design import load_design
     from fieldsurvey.select.simulate import simulate_design
-
-    from fieldsurvey.cli.main import refuse_overwriting_inputs
 
     refuse_overwriting_inputs([args.out], (args.frame, args.communities, args.design))
     design = load_design(args.design)
