@@ -383,3 +383,16 @@ def test_rates_never_overwrite_the_cases(tmp_path: Path, capsys: pytest.CaptureF
                  str(cases)]) == 2
     _one_paragraph(capsys, "rates", str(cases), "overwrite an input")
     assert cases.read_bytes() == before
+
+
+def test_a_negative_seed_is_a_mistake_not_a_traceback(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--seed", "-1", "--scale", "0.02", "--out", str(out)]) == 2
+    _one_paragraph(capsys, "demo", "field 'seed'", "Got -1")
+    assert not out.exists()
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": 1.0}).to_csv(data, index=False)
+    assert main(["estimate", "--data", str(data), "--weights", "w", "--mean", "y",
+                 "--replicates", "bootstrap", "--n-replicates", "5", "--seed", "-3"]) == 2
+    _one_paragraph(capsys, "estimate", "field 'seed'")

@@ -15,8 +15,18 @@ RandomState = int | np.random.Generator | np.random.SeedSequence | None
 __all__ = ["RandomState", "child_rngs", "resolve_rng"]
 
 
+def _check_seed(seed: object) -> None:
+    """A user's seed must be a whole number >= 0 (numpy refuses negative seeds)."""
+    if isinstance(seed, (int, np.integer)) and seed < 0:
+        from fieldsurvey.errors import InputError
+
+        raise InputError("the seed must be a whole number of at least 0", field="seed",
+                         got=str(seed), hint="Use e.g. --seed 20261121")
+
+
 def resolve_rng(rng: RandomState) -> np.random.Generator:
     """Return a numpy Generator for an int seed, a SeedSequence, a Generator or None."""
+    _check_seed(rng)
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, np.random.SeedSequence):
@@ -28,5 +38,6 @@ def resolve_rng(rng: RandomState) -> np.random.Generator:
 
 def child_rngs(seed: int | np.random.SeedSequence | None, n: int) -> list[np.random.Generator]:
     """Return ``n`` independent generators spawned from one seed (one per stage or stratum)."""
+    _check_seed(seed)
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     return [np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(n)]
