@@ -91,6 +91,8 @@ def load_yamlform(path: str | Path) -> Form:
             f"the YAML is not valid: {getattr(exc, 'problem', exc)}",
             file=file,
             row=mark.line + 1 if mark is not None else None,
+            hint="Check that line and the one before it: indent with spaces (not tabs), "
+            "close every bracket and quote",
         ) from None
     if not isinstance(doc, Mapping) or "survey" not in doc:
         raise QuestionnaireError(
