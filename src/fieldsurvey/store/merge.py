@@ -215,6 +215,10 @@ def _merge_one(target: FieldStore, path: Path, version: int, meta: dict[str, str
     except sqlite3.Error:
         conn.execute("ATTACH DATABASE ? AS src", (str(src),))
     try:
+        # rows come from a consistent store in dependency order (assignments before
+        # attempts, interviews before answers), so the per-row foreign key lookups are
+        # skipped during the copy; `FieldStore.check()` verifies them on demand
+        conn.execute("PRAGMA foreign_keys = OFF")
         with target._write() as c:
             rep = _merge_tables(c, str(path), meta)
             when = target._clock().isoformat(timespec="seconds")
@@ -223,6 +227,7 @@ def _merge_one(target: FieldStore, path: Path, version: int, meta: dict[str, str
                        rep.message))
         return rep
     finally:
+        conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("DETACH DATABASE src")
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
@@ -250,6 +255,7 @@ def _devices(c: sqlite3.Connection, schema: str) -> dict[str, tuple[int, int]]:
 def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> SourceReport:
     device = meta.get("device_id", "?")
     src_dev = _devices(c, "src")
+    ranges: list[tuple[str, int]] = []  # (device, last seq we had): its newer events are new
     c.execute("CREATE TEMP TABLE touched (interview_uuid TEXT PRIMARY KEY) WITHOUT ROWID")
     try:
         new = 0
@@ -274,9 +280,7 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
                 c.execute("INSERT OR IGNORE INTO main.events SELECT * FROM src.events "
                           "WHERE device_id = ? AND seq > ?", (dev, mine))
                 new += c.total_changes - before
-                c.execute("INSERT OR IGNORE INTO temp.touched SELECT interview_uuid "
-                          f"FROM src.events WHERE device_id = ? AND seq > ? AND kind IN "
-                          f"{_ANSWER_KINDS}", (dev, mine))
+                ranges.append((dev, mine))
         forms = c.execute("SELECT s.form_id, s.version FROM src.forms s JOIN main.forms m "
                           "USING (form_id, version) WHERE s.sha256 != m.sha256 LIMIT 1").fetchone()
         if forms is not None:
@@ -299,7 +303,7 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
             collist = ", ".join(_columns(c, table))
             c.execute(f"INSERT OR IGNORE INTO main.{table} ({collist}) "
                       f"SELECT {collist} FROM src.{table}")
-        _merge_interviews(c)
+        _merge_interviews(c, ranges)
     finally:
         c.execute("DROP TABLE temp.touched")
     hi = max((h for _, h in src_dev.values()), default=0)
@@ -309,7 +313,7 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
     return SourceReport(name, device, int(seen), int(new))
 
 
-def _merge_interviews(c: sqlite3.Connection) -> None:
+def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> None:
     """Interviews and answers. The source's local ``iid`` s are renumbered: interviews new
     here get ``iid + offset`` (so their answers are copied without a join, in key order
     ``(iid, question, instance)``, i.e. appended at the end); interviews already here
@@ -338,6 +342,10 @@ def _merge_interviews(c: sqlite3.Connection) -> None:
         c.execute(f"INSERT OR IGNORE INTO main.answers SELECT {fresh} FROM src.answers AS a "
                   f"NOT INDEXED{where}", (off,))
         if n_stale:  # only interviews with answer events new here can change
+            for dev, mine in ranges:
+                c.execute("INSERT OR IGNORE INTO temp.touched SELECT interview_uuid "
+                          f"FROM src.events WHERE device_id = ? AND seq > ? AND kind IN "
+                          f"{_ANSWER_KINDS}", (dev, mine))
             c.execute("DELETE FROM temp.stale WHERE src NOT IN (SELECT si.iid FROM "
                       "src.interviews si JOIN temp.touched t ON t.interview_uuid = si.uuid)")
             sel = ", ".join("st.dst" if x == "iid" else f"a.{x}" for x in acols)
