@@ -396,3 +396,25 @@ def test_a_negative_seed_is_a_mistake_not_a_traceback(tmp_path: Path,
     assert main(["estimate", "--data", str(data), "--weights", "w", "--mean", "y",
                  "--replicates", "bootstrap", "--n-replicates", "5", "--seed", "-3"]) == 2
     _one_paragraph(capsys, "estimate", "field 'seed'")
+
+
+def test_rates_format_follows_the_output_name(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    _, cases, _ = _chain_files(tmp_path)
+    out = tmp_path / "rates.json"
+    assert main(["rates", "--dispositions", str(cases), "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").lstrip().startswith("{")
+    clash = tmp_path / "rates2.json"
+    assert main(["rates", "--dispositions", str(cases), "--format", "csv", "--out",
+                 str(clash)]) == 2
+    _one_paragraph(capsys, "rates", str(clash), "field '--format'")
+    assert not clash.exists()
+
+
+def test_weights_named_parquet_are_refused(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    sample, cases, margins = _chain_files(tmp_path)
+    out = tmp_path / "w.parquet"
+    assert main(_weights_argv(sample, cases, margins, out)) == 2
+    _one_paragraph(capsys, "weights", str(out), "written as CSV")
+    assert not out.exists()

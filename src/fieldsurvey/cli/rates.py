@@ -50,8 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--weighted", action="store_true", help="weight cases by their base weight")
     p.add_argument("--weight-col", default="base_weight", metavar="COL",
                    help="base weight column for --weighted (default: base_weight)")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table",
-                   help="output format (default: table)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default=None,
+                   help="output format (default: from the --out suffix .csv/.json, else table)")
     p.add_argument("--out", metavar="FILE", type=Path, help="write to FILE instead of stdout")
     p.set_defaults(func=run)
 
@@ -127,11 +127,22 @@ def _print_table(table: RateTable) -> None:
                       "eligible; report them only when that is justified.")
 
 
+def _output_format(given: str | None, out: Path | None) -> str:
+    """The format asked for, else the one the output's suffix names; a clash is a mistake."""
+    implied = {".csv": "csv", ".json": "json"}.get(out.suffix.lower()) if out else None
+    if given is not None and implied is not None and given != implied:
+        raise InputError(f"--format {given} does not match the output name", file=str(out),
+                         field="--format", expected=f"--format {implied} for a {out.suffix} file",
+                         hint="Drop --format (the suffix decides) or rename the output")
+    return given or implied or "table"
+
+
 def run(args: argparse.Namespace) -> int:
     """Compute and print (or write) the rates."""
     from fieldsurvey.cli.main import refuse_overwriting_inputs
 
     refuse_overwriting_inputs([args.out], (args.db, args.dispositions))
+    args.format = _output_format(args.format, args.out)
     if args.db is not None:
         data = _read_store(args.db)
         file = str(args.db)

@@ -153,6 +153,15 @@ def _calibration_lines(result: CalibrationResult, diag: WeightDiagnostics,
     return lines + diag.lines()
 
 
+def _check_out(out: Path | None) -> None:
+    """The weights are written as CSV: refuse a name that promises another format."""
+    if out is not None and out.suffix.lower() in (".parquet", ".xlsx", ".xls", ".json", ".sav",
+                                                  ".dta"):
+        raise InputError("the weights are written as CSV", file=str(out), field="--out",
+                         expected="a name ending in .csv", got=out.suffix,
+                         hint="Name the output .csv (convert it afterwards if needed)")
+
+
 def _write_outputs(frame: pd.DataFrame, out: Path, report: Path | None,
                    payload: dict[str, Any]) -> None:
     """Write the weights CSV and the optional JSON report together: both or neither."""
@@ -183,6 +192,7 @@ def _json_safe(value: Any) -> Any:
 def run_calibrate(args: argparse.Namespace) -> int:
     """``fieldsurvey weights calibrate``."""
     refuse_overwriting_inputs([args.out, args.report], (args.data, args.margins))
+    _check_out(args.out)
     file = str(args.data)
     data = read_case_file(args.data)
     if args.weights not in data.columns:
@@ -223,6 +233,7 @@ def run(args: argparse.Namespace) -> int:
     """``fieldsurvey weights`` (the whole chain)."""
     refuse_overwriting_inputs([args.out, args.report],
                               (args.sample, args.db, args.dispositions, args.margins))
+    _check_out(args.out)
     missing = [f for f, v in (("--sample", args.sample), ("--margins", args.margins),
                               ("--out", args.out)) if v is None]
     margins = _margins(args) if args.margins is not None else {}
