@@ -129,7 +129,9 @@ def _print_table(table: RateTable) -> None:
 
 def _output_format(given: str | None, out: Path | None) -> str:
     """The format asked for, else the one the output's suffix names; a clash is a mistake."""
-    implied = {".csv": "csv", ".json": "json"}.get(out.suffix.lower()) if out else None
+    if out is None:
+        return given or "table"
+    implied = {".csv": "csv", ".json": "json"}.get(out.suffix.lower())
     if given is not None and implied is not None and given != implied:
         raise InputError(f"--format {given} does not match the output name", file=str(out),
                          field="--format", expected=f"--format {implied} for a {out.suffix} file",
