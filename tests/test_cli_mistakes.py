@@ -418,3 +418,12 @@ def test_weights_named_parquet_are_refused(tmp_path: Path,
     assert main(_weights_argv(sample, cases, margins, out)) == 2
     _one_paragraph(capsys, "weights", str(out), "written as CSV")
     assert not out.exists()
+
+
+def test_maps_output_must_be_a_pdf(map_files: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = _maps(map_files)
+    png = map_files / "maps.png"
+    argv[argv.index("--out") + 1] = str(png)
+    assert main(argv) == 2
+    _one_paragraph(capsys, "maps", str(png), "a name ending in .pdf")
+    assert not png.exists()

@@ -155,6 +155,10 @@ def write_report(
         For missing or unreadable inputs, weights that do not match the store, or a design
         that cannot be estimated.
     """
+    if Path(out).suffix and Path(out).suffix.lower() != ".pdf":
+        raise InputError("the output is a PDF", file=str(out), field="--out",
+                         expected="a name ending in .pdf", got=Path(out).suffix,
+                         hint="Name the output .pdf")
     if lang not in ("zh", "en"):
         raise InputError("unknown language", field="lang", expected="zh or en", got=repr(lang))
     cjk = font if isinstance(font, CJKFont) else find_cjk_font(font)

@@ -206,6 +206,10 @@ def draw_field_maps(
         For unreadable inputs, missing columns, sampled dwellings not in the frame, an
         unknown paper or language, an unusable font.
     """
+    if Path(out).suffix and Path(out).suffix.lower() != ".pdf":
+        raise InputError("the output is a PDF", file=str(out), field="--out",
+                         expected="a name ending in .pdf", got=Path(out).suffix,
+                         hint="Name the output .pdf")
     if paper not in PAPERS:
         raise InputError("unknown paper size", field="paper", expected=" or ".join(PAPERS),
                          got=repr(paper))
