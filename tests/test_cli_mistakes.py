@@ -427,3 +427,49 @@ def test_maps_output_must_be_a_pdf(map_files: Path, capsys: pytest.CaptureFixtur
     assert main(argv) == 2
     _one_paragraph(capsys, "maps", str(png), "a name ending in .pdf")
     assert not png.exists()
+
+
+# ------------------------------------------------------------- frame (io, frame/build)
+
+
+@pytest.fixture()
+def frame_files(tmp_path: Path) -> Path:
+    from _framekit import communities as squares
+    from _framekit import listing, write_csv, write_geojson
+
+    write_geojson(squares(), tmp_path / "b.geojson")
+    write_csv(listing(), tmp_path / "l.csv")
+    return tmp_path
+
+
+def _frame(files: Path, verb: str = "check", *extra: str) -> list[str]:
+    return ["frame", verb, "--boundaries", str(files / "b.geojson"), "--dwellings",
+            str(files / "l.csv"), *extra]
+
+
+def test_frame_column_mapping_not_utf8(frame_files: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = frame_files / "map.toml"
+    mapping.write_bytes('building = "栋号"\n'.encode("gbk"))
+    assert main(_frame(frame_files, "check", "--columns", str(mapping))) == 2
+    _one_paragraph(capsys, "frame", str(mapping), "not UTF-8", "Save it as UTF-8")
+
+
+@pytest.mark.parametrize("header", ["x" * 140_000 + ",lon,lat", '"unclosed,lon,lat'])
+def test_frame_listing_header_that_cannot_be_read(frame_files: Path, header: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """What a listing decoded with the wrong --listing-encoding looks like: one huge line."""
+    (frame_files / "l.csv").write_text(header + "\n1,2,3\n", encoding="utf-8")
+    assert main(_frame(frame_files, "check")) == 2
+    _one_paragraph(capsys, "frame", "l.csv")
+
+
+def test_frame_not_written_when_its_gpkg_copy_fails(frame_files: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = frame_files / "qgis"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    out = frame_files / "frame.parquet"
+    assert main(_frame(frame_files, "build", "--out", str(out), "--gpkg",
+                       str(blocker / "f.gpkg"))) == 2
+    _one_paragraph(capsys, "frame", str(blocker))
+    assert not out.exists()

@@ -324,12 +324,12 @@ def _build(
     if check_only:  # check_frame: the report is all that was asked for
         return FrameResult(frame, qa, fp, prepared.projected_crs, meta)
     result = _finish(frame, b, prepared, qa, fp, meta, progress, factors)
+    if gpkg is not None:  # the copy first: a frame on disk means every output was written
+        write_gpkg(result, gpkg)
     if out is not None:
         report(progress, "write frame", 0, 1)
         write_frame(result, out)
         report(progress, "write frame", 1, 1)
-    if gpkg is not None:
-        write_gpkg(result, gpkg)
     return result
 
 

@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.errors import ColumnError, EncodingError, InputError
 
 __all__ = [
     "FOOTPRINT_FIELDS",
@@ -97,7 +97,11 @@ def load_mapping(path: str | Path) -> dict[str, str]:
         If the file is not valid TOML/JSON or its values are not strings.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise EncodingError("the column mapping file is not UTF-8 text", file=path,
+                            got=str(exc)[:160], hint="Save it as UTF-8") from None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:

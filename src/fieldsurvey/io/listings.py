@@ -70,7 +70,13 @@ def _parse_csv(payload: bytes, path: Path) -> tuple[pa.Table, list[str]]:
     except UnicodeDecodeError:
         raise _NotUtf8 from None
     delimiter = max((",", "\t", ";"), key=first.count)
-    header = _unique_names(next(csv.reader([first], delimiter=delimiter)))
+    try:
+        header = _unique_names(next(csv.reader([first], delimiter=delimiter)))
+    except csv.Error as exc:  # e.g. a whole file on one "line" after a wrong --encoding
+        raise InputError("the header row of the listing cannot be read", file=path,
+                         got=str(exc)[:160],
+                         hint="Check the file's encoding (leave the encoding option out to detect it) "
+                         "and that the first row holds the column names") from None
     try:
         table = pacsv.read_csv(
             io.BytesIO(payload),
