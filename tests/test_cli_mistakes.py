@@ -473,3 +473,14 @@ def test_frame_not_written_when_its_gpkg_copy_fails(frame_files: Path,
                        str(blocker / "f.gpkg"))) == 2
     _one_paragraph(capsys, "frame", str(blocker))
     assert not out.exists()
+
+
+def test_assign_names_the_team_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sample, _, _ = _chain_files(tmp_path)
+    team = tmp_path / "team.csv"
+    team.write_text("id,name\nint01,张三\n", encoding="utf-8")
+    out = tmp_path / "stores"
+    assert main(["assign", "--sample", str(sample), "--interviewers", str(team),
+                 "--out", str(out)]) == 2
+    _one_paragraph(capsys, "assign", str(team), "field 'interviewer'", "Got id, name")
+    assert not out.exists()

@@ -38,11 +38,22 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from fieldsurvey.cli._ui import out_console
+    from fieldsurvey.errors import ColumnError
     from fieldsurvey.select.readers import read_table
     from fieldsurvey.store.issue import issue_stores
 
     sample = read_table(args.sample)
     team = read_table(args.interviewers, text_columns=("interviewer", "community_id", "name"))
+    # name the file in the errors the library raises about the tables it is given
+    missing = [c for c in ("dwelling_id", "community_id") if c not in sample.columns]
+    if missing:
+        raise ColumnError("the sample lacks a required column", file=str(args.sample),
+                          field=missing[0], got=", ".join(map(str, sample.columns[:12])),
+                          hint="Give the sample.csv written by 'fieldsurvey sample draw'")
+    if "interviewer" not in team.columns:
+        raise ColumnError("the team file has no 'interviewer' column", file=str(args.interviewers),
+                          field="interviewer", got=", ".join(map(str, team.columns[:12])),
+                          hint="List one interviewer id per row (optionally with community_id)")
     res = issue_stores(sample, team, args.out, by=args.by, form=args.form,
                        survey_id=args.survey_id, include_unreleased=args.include_unreleased)
     table = Table(title=f"survey {res.survey_id}: {int(res.counts['cases'].sum())} cases issued")
