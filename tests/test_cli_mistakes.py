@@ -484,3 +484,18 @@ def test_assign_names_the_team_file(tmp_path: Path, capsys: pytest.CaptureFixtur
                  "--out", str(out)]) == 2
     _one_paragraph(capsys, "assign", str(team), "field 'interviewer'", "Got id, name")
     assert not out.exists()
+
+
+def test_estimate_output_format_and_empty_weight(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "d.csv"
+    pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [1.0, 1.0, None, 2.0]}).to_csv(data, index=False)
+    out = tmp_path / "e.json"
+    assert main(["estimate", "--data", str(data), "--weights", "w", "--mean", "y",
+                 "--output", str(out)]) == 2
+    err = _one_paragraph(capsys, "estimate", "field 'w'", "Got an empty cell")
+    assert "np.float64" not in err and not out.exists()
+    pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": 1.0}).to_csv(data, index=False)
+    assert main(["estimate", "--data", str(data), "--weights", "w", "--mean", "y",
+                 "--output", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").lstrip().startswith("[")

@@ -88,7 +88,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="bootstrap replicates (default 50)")
     p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap replicates")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "json"), default=None,
+                   help="output format (default: from the --output suffix .csv/.json, else table)")
     p.add_argument("--output", type=Path, metavar="FILE", help="write here instead of stdout")
     p.set_defaults(func=run)
 
@@ -196,7 +197,10 @@ def render(table: EstimateTable, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fieldsurvey estimate``."""
-    text = render(estimate_table(args), args.format)
+    from fieldsurvey.cli.main import output_format
+
+    fmt = output_format(args.format, args.output)
+    text = render(estimate_table(args), fmt)
     if args.output:
         atomic_write_text(args.output, text)
     else:

@@ -76,6 +76,19 @@ def refuse_overwriting_inputs(outputs: Iterable[object], inputs: Iterable[object
                              hint="Give another output name; inputs are never overwritten")
 
 
+def output_format(given: str | None, out: Path | None) -> str:
+    """The ``--format`` asked for, else the one the output's suffix (.csv/.json) names, else
+    table; a format that contradicts the output's name is a mistake."""
+    if out is None:
+        return given or "table"
+    implied = {".csv": "csv", ".json": "json"}.get(out.suffix.lower())
+    if given is not None and implied is not None and given != implied:
+        raise InputError(f"--format {given} does not match the output name", file=str(out),
+                         field="--format", expected=f"--format {implied} for a {out.suffix} file",
+                         hint="Drop --format (the suffix decides) or rename the output")
+    return given or implied or "table"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every available verb."""
     parser = _Parser(

@@ -127,24 +127,12 @@ def _print_table(table: RateTable) -> None:
                       "eligible; report them only when that is justified.")
 
 
-def _output_format(given: str | None, out: Path | None) -> str:
-    """The format asked for, else the one the output's suffix names; a clash is a mistake."""
-    if out is None:
-        return given or "table"
-    implied = {".csv": "csv", ".json": "json"}.get(out.suffix.lower())
-    if given is not None and implied is not None and given != implied:
-        raise InputError(f"--format {given} does not match the output name", file=str(out),
-                         field="--format", expected=f"--format {implied} for a {out.suffix} file",
-                         hint="Drop --format (the suffix decides) or rename the output")
-    return given or implied or "table"
-
-
 def run(args: argparse.Namespace) -> int:
     """Compute and print (or write) the rates."""
-    from fieldsurvey.cli.main import refuse_overwriting_inputs
+    from fieldsurvey.cli.main import output_format, refuse_overwriting_inputs
 
     refuse_overwriting_inputs([args.out], (args.db, args.dispositions))
-    args.format = _output_format(args.format, args.out)
+    args.format = output_format(args.format, args.out)
     if args.db is not None:
         data = _read_store(args.db)
         file = str(args.db)

@@ -43,6 +43,14 @@ from fieldsurvey.estimate._groups import codes_of, combine, first_index
 
 __all__ = ["LONELY_PSU_RULES", "LonelyPSU", "Stage", "SurveyDesign"]
 
+
+def _cell(value: object) -> str:
+    """A cell as a user reads it: 'an empty cell', or its plain value (no numpy repr)."""
+    if pd.isna(value):  # type: ignore[call-overload]
+        return "an empty cell"
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 LonelyPSU = Literal["fail", "remove", "certainty", "adjust", "average"]
 LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "average")
 
@@ -374,7 +382,7 @@ class SurveyDesign:
                     file=self.source,
                     row=row,
                     field=self.weights_column,
-                    got=repr(self.data[self.weights_column].iloc[row - 1]),
+                    got=_cell(self.data[self.weights_column].iloc[row - 1]),
                 )
             return w
         if popsize is None:
