@@ -499,3 +499,15 @@ def test_estimate_output_format_and_empty_weight(tmp_path: Path,
     assert main(["estimate", "--data", str(data), "--weights", "w", "--mean", "y",
                  "--output", str(out)]) == 0
     assert out.read_text(encoding="utf-8").lstrip().startswith("[")
+
+
+@pytest.mark.parametrize("content", [PNG, b"", None])
+def test_export_of_a_bad_store_makes_no_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               content: bytes | None) -> None:
+    db = tmp_path / "central.sqlite"
+    if content is not None:
+        db.write_bytes(content)
+    out = tmp_path / "export"
+    assert main(["export", "--db", str(db), "--out", str(out)]) == 2
+    _one_paragraph(capsys, "export", str(db))
+    assert not out.exists()

@@ -183,9 +183,9 @@ def export_store(store: FieldStore | str | Path, out_dir: str | Path, *,
                          got=", ".join(sorted(unknown)))
     mode = "include" if include_pii else _pii_mode(pii)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    st, close = _open(store)
+    st, close = _open(store)  # a wrong store is reported before any folder is made
     try:
+        out.mkdir(parents=True, exist_ok=True)
         conn = st.connection
         conn.execute("BEGIN")  # one consistent snapshot while a writer may go on
         try:
