@@ -511,3 +511,14 @@ def test_export_of_a_bad_store_makes_no_folder(tmp_path: Path, capsys: pytest.Ca
     assert main(["export", "--db", str(db), "--out", str(out)]) == 2
     _one_paragraph(capsys, "export", str(db))
     assert not out.exists()
+
+
+def test_export_unknown_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from _reports_data import make_store
+
+    db = tmp_path / "central.sqlite"
+    make_store(db, n_comm=1, per=4)
+    out = tmp_path / "export"
+    assert main(["export", "--db", str(db), "--out", str(out), "--language", "xx"]) == 2
+    _one_paragraph(capsys, "export", "field 'language'", "Got 'xx'")
+    assert not out.exists()

@@ -185,7 +185,6 @@ def export_store(store: FieldStore | str | Path, out_dir: str | Path, *,
     out = Path(out_dir)
     st, close = _open(store)  # a wrong store is reported before any folder is made
     try:
-        out.mkdir(parents=True, exist_ok=True)
         conn = st.connection
         conn.execute("BEGIN")  # one consistent snapshot while a writer may go on
         try:
@@ -207,6 +206,12 @@ def _export(st: FieldStore, out: Path, fmt: str, form: Any, mode: str, language:
     salt = st.meta.get("pii_salt", "")
     loaded = _load_form(st, form)
     spec = form_spec(loaded) if loaded is not None else None
+    if language and spec is not None and spec.languages and not any(
+            k == language or k.lower().endswith(f"({language.lower()})") for k in spec.languages):
+        raise StoreError("the questionnaire has no such language", field="language",
+                         expected=", ".join(spec.languages), got=repr(language),
+                         hint="Give one of the form's languages, or leave --language out")
+    out.mkdir(parents=True, exist_ok=True)
     wide = answers_wide(st, spec, pii=mode, language=language) if "interviews" in tables \
         else Wide(pd.DataFrame())
     builders = {
