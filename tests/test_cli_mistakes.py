@@ -522,3 +522,17 @@ def test_export_unknown_language(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["export", "--db", str(db), "--out", str(out), "--language", "xx"]) == 2
     _one_paragraph(capsys, "export", "field 'language'", "Got 'xx'")
     assert not out.exists()
+
+
+def test_assign_failure_leaves_no_empty_folder(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    sample, _, _ = _chain_files(tmp_path)
+    rows = pd.read_csv(sample, dtype=str)
+    pd.concat([rows, rows.iloc[[0]]]).to_csv(sample, index=False)  # a dwelling twice
+    team = tmp_path / "team.csv"
+    team.write_text("interviewer\nint01\n", encoding="utf-8")
+    out = tmp_path / "stores"
+    assert main(["assign", "--sample", str(sample), "--interviewers", str(team),
+                 "--out", str(out)]) == 2
+    _one_paragraph(capsys, "assign", str(sample), "field 'dwelling_id'")
+    assert not out.exists()

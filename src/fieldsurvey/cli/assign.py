@@ -9,6 +9,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from typing import Any
 
 __all__ = ["register", "run"]
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from fieldsurvey.cli._ui import out_console
-    from fieldsurvey.errors import ColumnError
+    from fieldsurvey.errors import ColumnError, FieldsurveyError
     from fieldsurvey.select.readers import read_table
     from fieldsurvey.store.issue import issue_stores
 
@@ -54,8 +55,13 @@ def run(args: argparse.Namespace) -> int:
         raise ColumnError("the team file has no 'interviewer' column", file=str(args.interviewers),
                           field="interviewer", got=", ".join(map(str, team.columns[:12])),
                           hint="List one interviewer id per row (optionally with community_id)")
-    res = issue_stores(sample, team, args.out, by=args.by, form=args.form,
-                       survey_id=args.survey_id, include_unreleased=args.include_unreleased)
+    try:
+        res = issue_stores(sample, team, args.out, by=args.by, form=args.form,
+                           survey_id=args.survey_id, include_unreleased=args.include_unreleased)
+    except FieldsurveyError as exc:  # a row of the sample table: name its file
+        if exc.file is None and exc.row is not None:
+            raise replace(exc, file=str(args.sample)) from None
+        raise
     table = Table(title=f"survey {res.survey_id}: {int(res.counts['cases'].sum())} cases issued")
     for col in ("interviewer", "name", "communities", "cases", "store"):
         table.add_column(col, justify="right" if col in ("communities", "cases") else "left")

@@ -160,6 +160,7 @@ def issue_stores(sample: pd.DataFrame, team: pd.DataFrame, out_dir: str | Path, 
         loaded = load_form(form)
         form_info = (Path(form).read_bytes(), loaded.form_id, loaded.version or "",
                      Path(form).name)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".assign-", dir=out))
     try:
@@ -187,6 +188,11 @@ def issue_stores(sample: pd.DataFrame, team: pd.DataFrame, out_dir: str | Path, 
         for p in people:
             shutil.move(str(tmp / targets[p].name), targets[p])
         shutil.move(str(tmp / "central.sqlite"), central)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created and not any(out.iterdir()):  # leave no empty folder behind a failure
+            out.rmdir()
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     counts = df.groupby("interviewer", sort=False).agg(
