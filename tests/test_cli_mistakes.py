@@ -536,3 +536,19 @@ def test_assign_failure_leaves_no_empty_folder(tmp_path: Path,
                  "--out", str(out)]) == 2
     _one_paragraph(capsys, "assign", str(sample), "field 'dwelling_id'")
     assert not out.exists()
+
+
+def test_frame_build_refuses_a_non_positive_dwellings_per_floor_even_for_points(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fieldsurvey.district import generate_district, write_district
+
+    maps = tmp_path / "maps"
+    write_district(generate_district(3, scale=0.02), maps)
+    out = tmp_path / "frame.parquet"
+    code = main(["frame", "build", "--boundaries", str(maps / "boundaries.geojson"),
+                 "--dwellings", str(maps / "listing.csv"), "--out", str(out),
+                 "--dwellings-per-floor", "-2"])
+    err = capsys.readouterr().err
+    assert code == 2 and "dwellings_per_floor" in err and "Traceback" not in err
+    assert not out.exists()

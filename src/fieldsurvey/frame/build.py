@@ -173,6 +173,13 @@ def _prepare_inputs(boundaries: Any, dwellings: Any, opts: dict[str, Any],
 
 
 def _options(**kw: Any) -> dict[str, Any]:
+    # Checked here, not only where footprints are expanded, so that a wrong value is
+    # refused even when the listing happens to be points (it would be silently ignored).
+    for key in ("dwellings_per_floor", "storey_height"):
+        value = kw.get(key)
+        if value is not None and not value > 0:
+            raise InputError(f"{key.replace('_', ' ')} must be a positive number", field=key,
+                             got=str(value), hint=f"Give --{key.replace('_', '-')} > 0")
     cols = kw["columns"]
     if isinstance(cols, (str, Path)):
         kw["columns"] = load_mapping(cols)
