@@ -78,13 +78,15 @@ def test_roster_with_selection(snap_compare, store: FieldStore) -> None:  # type
     assert snap_compare(app_for(store), terminal_size=SIZE, run_before=run_before)
 
 
-def _started(store: FieldStore, answers: dict[str, object]) -> None:
+def _started(store: FieldStore, answers: dict[str, object], position: str | None = None) -> None:
     d = str(store.assignments()["dwelling_id"].iloc[0])
     uuid = store.start_interview(d, respondent_line=1)
     for k, v in roster_answers(FORM, store.roster(d), 1):
         store.set_answer(uuid, k, v)
     for k, v in answers.items():
         store.set_answer(uuid, k, v)
+    if position is not None:  # resume there (as after leaving the interview on that page)
+        store.set_position(uuid, position)
 
 
 async def _open_interview(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -101,16 +103,10 @@ def test_question_select(snap_compare, store: FieldStore) -> None:  # type: igno
 
 
 def test_likert_page(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
-    _started(store, {"a1": "1", "d1": "4", "d2": "5"})
-
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await _open_interview(pilot)
-        await pilot.press("f5")
-        await pilot.pause()
-        await pilot.press("down", "down", "down", "down", "enter")  # D. 满意度
-        await _ready(pilot)
-
-    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=run_before)
+    # Resume on the satisfaction group (a field-list of Likert items); navigating there
+    # through the jump dialog is covered by the pilot tests, and timing-dependent here.
+    _started(store, {"a1": "1", "d1": "4", "d2": "5"}, position="d1")
+    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=_open_interview)
 
 
 def test_review_page(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
