@@ -122,7 +122,7 @@ async def test_complete_interview_with_skips(store: FieldStore) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot)
         await pilot.press("i")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         seen = await run_to_end(app, pilot, PICKS)
         await pilot.press("c")
         await settle(app, pilot)
@@ -148,12 +148,12 @@ async def test_constraint_error_and_correction(store: FieldStore) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot)
         await pilot.press("i")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         await pilot.press("1")  # a1 male
         screen = app.screen
         assert screen.runner.current.key == "a2"
         await type_text(pilot, "1999")  # disagrees with the roster age 45
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         err = screen.views[0].query_one(".q-error").render()
         assert "出生年份" in str(err)
         await pilot.press("enter")
@@ -163,7 +163,7 @@ async def test_constraint_error_and_correction(store: FieldStore) -> None:
         await pilot.press(*["backspace"] * 4)
         await type_text(pilot, "1981")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert screen.runner.current.key == "a3"
     assert store.answers(uuid)["a2"] == 1981
     assert store.answers(uuid)["a1"] == "1"
@@ -175,11 +175,11 @@ async def test_refusal_recorded_as_attempt(store: FieldStore) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot, row=1)
         await pilot.press("n")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         await pilot.press("down", "down", "down", "enter")  # the 4th outcome: 2.111
         await type_text(pilot, "tomorrow")  # not a time: refused, nothing saved
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert "2026-11-21" in str(app.screen.query_one("#dialog-error").render())
         assert store.attempts(d) == []
         await pilot.press(*["backspace"] * 8)
@@ -204,11 +204,14 @@ async def test_resume_after_quitting(store: FieldStore, tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot)
         await pilot.press("i")
-        await pilot.pause()
+        await settle(app, pilot)
         await pilot.press("2")  # a1: female
+        await settle(app, pilot)
         await type_text(pilot, "1981")
-        await pilot.press("enter", "3")  # a2, a3
-        await pilot.pause()
+        await pilot.press("enter")  # a2
+        await settle(app, pilot)
+        await pilot.press("3")  # a3
+        await settle(app, pilot)
         assert app.screen.runner.current.key == "a4"
     uuid = interview_uuid(store, d)
     store.close()
@@ -218,12 +221,12 @@ async def test_resume_after_quitting(store: FieldStore, tmp_path: Path) -> None:
         async with app2.run_test(size=SIZE) as pilot:
             await open_case(app2, pilot)
             await pilot.press("i")
-            await pilot.pause()
+            await settle(pilot.app, pilot)
             screen = app2.screen
             assert isinstance(screen, QuestionScreen)
             assert screen.runner.current.key == "a4"
             await pilot.press("pageup")
-            await pilot.pause()
+            await settle(pilot.app, pilot)
             assert screen.runner.current.key == "a3"
             assert screen.views[0].answer_widget().value == "3"
         ans = again.answers(uuid)
@@ -243,14 +246,14 @@ async def test_kish_selection_on_the_roster_screen(store: FieldStore) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot, row=row)
         await pilot.press("r")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert isinstance(app.screen, RosterScreen)
         for name, sex, age in members:
             app.screen.query_one("#m-name").value = name
             await pilot.press("enter", sex, "enter", *list(age), "enter", "enter")
-            await pilot.pause()
+            await settle(pilot.app, pilot)
         await pilot.press("f3")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         shown = str(app.screen.query_one("#selection").render())
     roster = store.roster(d)
     assert [m["age"] for m in roster] == [60, 58, 30, 9]
@@ -271,17 +274,17 @@ async def test_language_toggle(store: FieldStore) -> None:
         await open_case(app, pilot)
         assert "社区" in str(app.screen.query_one("#hh-info").render())
         await pilot.press("i")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         label = app.screen.views[0].query_one(".q-label").render()
         assert "受访者性别" in str(label)
         await pilot.press("f4")
-        await pilot.pause()
-        await pilot.pause()
+        await settle(pilot.app, pilot)
+        await settle(pilot.app, pilot)
         assert "sex" in str(app.screen.views[0].query_one(".q-label").render()).lower()
         await pilot.press("1")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         await type_text(pilot, "1900")  # out of range: the message is in English now
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         err = str(app.screen.views[0].query_one(".q-error").render())
         assert err and not any("\u4e00" <= ch <= "\u9fff" for ch in err)
         await pilot.press("escape")
@@ -300,19 +303,19 @@ async def test_special_answer_and_review_page(store: FieldStore) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot)
         await pilot.press("i")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         await pilot.press("1", "f9")  # a1; a2 refused
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert app.screen.runner.current.key == "a3"
         await pilot.press("f7", "f6")  # flag a3, review
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert isinstance(app.screen, ReviewScreen)
         items = app.screen.query_one("#review-items")
         texts = [str(items.get_option_at_index(i).prompt) for i in range(items.option_count)]
         assert any("a2" in t and "特殊回答" in t for t in texts)
         assert any("a3" in t and "未答" in t for t in texts)
         await pilot.press("c")  # refused: required questions are unanswered
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert isinstance(app.screen, ReviewScreen)
     uuid = interview_uuid(store, d)
     assert store.answers(uuid)["a2"].code == -9
@@ -333,12 +336,12 @@ async def test_supervisor_rejects_and_interviewer_sees_comment(store: FieldStore
         assert sup.screen.query_one("#sv-progress").row_count == 4  # 3 communities + all
         sup.screen.query_one("#sv-interviews").focus()
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         while str(sup.screen.query_one("#iv-answers").coordinate_to_cell_key(
                 sup.screen.query_one("#iv-answers").cursor_coordinate).row_key.value) != "a1":
             await pilot.press("down")
         await pilot.press("x")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         await type_text(pilot, "ask again")
         await pilot.press("enter")
         await settle(sup, pilot)
@@ -351,12 +354,12 @@ async def test_supervisor_rejects_and_interviewer_sees_comment(store: FieldStore
         await open_case(app, pilot)
         assert "ask again" in str(app.screen.query_one("#hh-interview").render())
         await pilot.press("i")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         screen = app.screen
         await pilot.press("f5")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         await pilot.press("down", "enter")  # section A
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert screen.runner.current.key == "a1"
         assert "ask again" in str(screen.views[0].query_one(".q-label").render())
     assert store.interviews(d)[-1]["status"] == "in_progress"
@@ -391,16 +394,16 @@ async def test_multi_select_keys_in_a_row_and_exclusive_choice(store: FieldStore
     async with app.run_test(size=SIZE) as pilot:
         await open_case(app, pilot)
         await pilot.press("i")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert app.screen.runner.current.key == "b1"
         await pilot.press("1", "3")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert store.answers(uuid)["b1"] == ("1", "3")
         await pilot.press("0")  # 都没有: replaces the others
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert store.answers(uuid)["b1"] == ("0",)
         await pilot.press("2", "space")  # 2 clears 都没有; space on the cursor (2) again
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert "b1" not in store.answers(uuid)
         await pilot.press("enter")  # required: stays
         assert app.screen.runner.current.key == "b1"
@@ -419,7 +422,7 @@ async def test_supervisor_approves(store: FieldStore) -> None:
         first = str(sup.screen.query_one("#sv-progress").get_row_at(0))
         assert "int01" in first
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot.app, pilot)
         assert "女" in str(sup.screen.query_one("#iv-answers").get_row("a1"))
         await pilot.press("a")
         await settle(sup, pilot)
