@@ -186,7 +186,7 @@ def _label(form: Any, variable: str) -> str:
     name, _, code = variable.partition("_")
     try:
         q = form.question(name)
-    except Exception:  # not a question of the form (derived variables)
+    except KeyError:  # not a question of the form (derived variables)
         return {"participated": "过去12个月参加过社区活动", "satisfaction_index": "综合满意度指数"}.get(
             variable, variable)
     if code and q.choice_list:
