@@ -14,6 +14,7 @@ import pandas as pd
 from fieldsurvey.errors import StoreError
 from fieldsurvey.store._core import StoreCore
 from fieldsurvey.store.dispositions import Final, check_outcome, final_dispositions
+from fieldsurvey.store.schema import DENSE_KINDS, SPARSE_EVENTS
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.store.store import FieldStore
@@ -81,8 +82,8 @@ class ReadsMixin(StoreCore):
         if kinds:
             where.append(f"kind IN ({', '.join('?' * len(kinds))})")
             args.extend(kinds)
-            if not set(kinds) & {"set", "change", "clear", "position", "assign"}:
-                where.append("kind NOT IN ('set', 'change', 'clear', 'position', 'assign')")
+            if not set(kinds) & set(DENSE_KINDS):
+                where.append(SPARSE_EVENTS)
         if where:
             sql += " WHERE " + " AND ".join(where)
         return read_frame(self._conn, sql + " ORDER BY hlc, device_id, seq", tuple(args))

