@@ -263,3 +263,79 @@ def test_merge_reports_progress(tmp_path):
     merge_stores([tmp_path / "a.sqlite"], tmp_path / "c.sqlite",
                  progress=lambda s, d, t: calls.append((s, d, t)))
     assert calls[-1] == ("merge", 1, 1)
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".merging" in p.name)
+
+
+def test_a_failed_first_merge_leaves_no_central_store(tmp_path):
+    make_store(tmp_path / "base.sqlite", device_id="base").close()
+    fork(tmp_path / "base.sqlite", tmp_path / "A.sqlite", "A", "w")
+    fork(tmp_path / "base.sqlite", tmp_path / "A2.sqlite", "A", "w")  # a copied device
+    for name, code in (("A", "2.24"), ("A2", "2.111")):
+        s = FieldStore.open(tmp_path / f"{name}.sqlite")
+        s.record_attempt("C1-000", code)
+        s.close()
+    out = tmp_path / "out" / "central.sqlite"
+    with pytest.raises(StoreError, match="same device id") as info:
+        merge_stores([tmp_path / "A.sqlite", tmp_path / "A2.sqlite"], out)
+    assert not out.exists() and _leftovers(out.parent) == []
+    assert ".merging" not in str(info.value)  # the message names the sources, not a temp file
+    with pytest.raises(StoreError, match="another survey"):
+        make_store(tmp_path / "x.sqlite", survey_id="OTHER").close()
+        merge_stores([tmp_path / "A.sqlite", tmp_path / "x.sqlite"], out)
+    assert not out.exists() and _leftovers(out.parent) == []
+
+
+def test_a_new_central_store_is_durable_and_the_same_as_an_incremental_one(tmp_path):
+    base = tmp_path / "base.sqlite"
+    s = make_store(base, device_id="base")
+    s.close()
+    devices = []
+    for k in range(3):
+        p = tmp_path / f"d{k}.sqlite"
+        fork(base, p, f"d{k}", f"w{k}")
+        s = FieldStore.open(p, clock=StepClock(T0 + dt.timedelta(minutes=k)))
+        u = s.start_interview(CASES[k])
+        s.set_answer(u, "a1", k)
+        s.record_paradata(u, "flag", question="a1", detail={"k": k})
+        s.complete(u)
+        s.close()
+        devices.append(p)
+    bulk = tmp_path / "bulk.sqlite"
+    merge_stores(devices, bulk)
+    one_by_one = tmp_path / "inc.sqlite"
+    for p in reversed(devices):
+        merge_stores([p], one_by_one)
+    assert snapshot(bulk) == snapshot(one_by_one)
+    assert _leftovers(tmp_path) == []
+    c = sqlite3.connect(bulk)
+    assert c.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert c.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    c.close()
+    central = FieldStore.open(bulk)
+    assert central.check() == []
+    u = central.interviews()[0]["uuid"]
+    assert len(central.events(u, kinds=("para:flag",))) == 1  # the sparse-event index
+    central.close()
+
+
+def test_a_central_store_made_meanwhile_by_another_merge_takes_this_one_in(tmp_path):
+    make_store(tmp_path / "base.sqlite", device_id="base").close()
+    for name in ("A", "B"):
+        fork(tmp_path / "base.sqlite", tmp_path / f"{name}.sqlite", name, "w")
+        s = FieldStore.open(tmp_path / f"{name}.sqlite")
+        s.record_attempt("C1-000", "2.24" if name == "A" else "2.111")
+        s.close()
+    out = tmp_path / "central.sqlite"
+
+    def other_merge(step: str, done: int, total: int) -> None:
+        if done == total and not out.exists():  # another supervisor's merge finishes first
+            merge_stores([tmp_path / "B.sqlite"], out)
+
+    merge_stores([tmp_path / "A.sqlite"], out, progress=other_merge)
+    both = FieldStore.open(out)
+    assert {a["device_id"] for a in both.attempts()} == {"A", "B"}
+    both.close()
+    assert _leftovers(tmp_path) == []

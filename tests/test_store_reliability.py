@@ -229,3 +229,74 @@ def test_older_schema_is_backed_up_then_migrated(tmp_path):
     assert ro.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     with pytest.raises(StoreError, match="read-only"):
         ro.record_attempt("C1-000", "2.24")
+
+
+def test_a_version_2_store_gets_the_cheap_sparse_event_index(tmp_path):
+    path = tmp_path / "v2.sqlite"
+    make_v1_store(path)
+    c = sqlite3.connect(path, isolation_level=None)
+    migrate(c, target=2)
+    c.close()
+    store = FieldStore.open(path)
+    (sql,) = store.connection.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'events_sparse'").fetchone()
+    assert "NOT IN" not in sql and "kind <> 'set'" in sql
+    assert (tmp_path / "v2.sqlite.schema2.bak").exists()
+    store.close()
+
+
+MERGE_FULL_SCRIPT = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[3])
+from fieldsurvey.errors import StoreError
+from fieldsurvey.store import FieldStore
+from fieldsurvey.store.merge import merge_stores
+src, mnt = sys.argv[1], sys.argv[2]
+out = {}
+try:  # a new central store that does not fit: nothing left on the disk
+    merge_stores([os.path.join(src, "small.sqlite"), os.path.join(src, "big.sqlite")],
+                 os.path.join(mnt, "new.sqlite"))
+except StoreError as exc:
+    out["new"] = str(exc)
+out["new_files"] = sorted(os.listdir(mnt))
+merge_stores([os.path.join(src, "small.sqlite")], os.path.join(mnt, "c.sqlite"))
+try:  # an existing one: the stores merged before are kept
+    merge_stores([os.path.join(src, "big.sqlite")], os.path.join(mnt, "c.sqlite"))
+except StoreError as exc:
+    out["existing"] = str(exc)
+c = FieldStore.open(os.path.join(mnt, "c.sqlite"), readonly=True)
+out["check"] = c.check()
+out["attempts"] = len(c.attempts())
+print(json.dumps(out))
+"""
+
+
+def test_merge_on_a_full_disk_says_what_was_kept(tmp_path):
+    unshare = shutil.which("unshare")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if unshare is None or sys.platform != "linux":
+        pytest.skip("needs Linux unshare to mount a private tmpfs")
+    probe = subprocess.run([unshare, "-rm", "sh", "-c",
+                            f"mount -t tmpfs -o size=64k none {mnt}"], capture_output=True,
+                           check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {probe.stderr.decode(errors='replace')}")
+    small = make_store(tmp_path / "small.sqlite", device_id="small")
+    small.record_attempt("C1-000", "2.24")
+    small.close()
+    big = make_store(tmp_path / "big.sqlite", device_id="big")
+    uuid = big.start_interview("C1-000")
+    for i in range(3000):
+        big.set_answer(uuid, f"q{i}", "长" * 400)
+    big.close()
+    cmd = (f"mount -t tmpfs -o size=3m none {mnt} && "
+           f"{sys.executable} -c '{MERGE_FULL_SCRIPT}' {tmp_path} {mnt} {TESTS}")
+    out = subprocess.run([unshare, "-rm", "sh", "-c", cmd], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "disk is full" in res["new"] and "nothing was written" in res["new"]
+    assert res["new_files"] == []
+    assert "disk is full" in res["existing"] and "keeps everything merged" in res["existing"]
+    assert res["check"] == [] and res["attempts"] == 1

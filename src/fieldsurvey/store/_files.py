@@ -9,7 +9,9 @@ it is migrated in place.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
 import sqlite3
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from fieldsurvey.store.schema import (
     migrate,
 )
 
-__all__ = ["CHECK_LIMIT", "backup_copy", "connect", "disk_error", "inspect_file"]
+__all__ = ["CHECK_LIMIT", "backup_copy", "connect", "disk_error", "fsync_dir", "fsync_file",
+           "inspect_file"]
 
 #: Files smaller than this (bytes) are checked with ``PRAGMA quick_check`` when opened.
 CHECK_LIMIT = 256 * 1024 * 1024
@@ -178,3 +181,19 @@ def disk_error(exc: BaseException) -> bool:
     if code is not None and code & 0xFF == sqlite3.SQLITE_FULL:
         return True
     return "full" in str(exc).lower()
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a closed file's content to the disk."""
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry (a rename or link in it) where the platform allows."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

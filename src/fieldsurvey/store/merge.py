@@ -22,6 +22,7 @@ temporary copy (the source file is never changed).
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -149,7 +150,7 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
     Returns
     -------
     MergeResult
-        Per-source counts, the conflicts and the merge log.
+        Per-source counts (in the order given), the conflicts and the merge log.
 
     Raises
     ------
@@ -157,6 +158,17 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
         A source that is not a field store, is damaged, belongs to another survey, or
         was written by a newer fieldsurvey; two stores that claim the same device id but
         disagree; merging a store into itself.
+
+    Notes
+    -----
+    Into an existing central store each source is merged in its own transaction (a
+    failing source leaves the earlier ones merged, and readers may run meanwhile). A new
+    central store is bulk-loaded instead: built beside ``into`` under a temporary name
+    without a journal or an fsync per source, made durable (fsync) and moved into place
+    only when every source is in, so a failed or interrupted first merge leaves no
+    central store at all rather than a partial one. Sources are copied in the order of
+    their device ids, so each device's events are appended at the end of the event
+    table's b-tree (a merged store keys events by device).
     """
     into = Path(into)
     paths = [Path(s) for s in sources]
@@ -167,30 +179,120 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
         if into.exists() and p.resolve() == into.resolve():
             raise StoreError("a store cannot be merged into itself", file=str(p))
         metas.append(_source_meta(p, check))
+    if into.exists():
+        target = FieldStore.open(into, clock=clock)
+        try:
+            return _merge_all(target, paths, metas, progress)
+        finally:
+            target.close()
+    return _merge_new(into, paths, metas, progress, clock)
+
+
+def _merge_all(target: FieldStore, paths: list[Path], metas: list[tuple[int, dict[str, str]]],
+               progress: Progress | None, *, new: bool = False) -> MergeResult:
+    """Merge every source into the open ``target``; reports in the order given.
+
+    ``new``: the target is a new central store that is discarded on any error (this
+    changes only what a full disk's message says is kept)."""
     survey_ids = {m["survey_id"] for _, m in metas}
-    target = (FieldStore.open(into, clock=clock) if into.exists() else
-              FieldStore.create(into, survey_id=metas[0][1]["survey_id"],
-                                device_id=f"central-{_uuid.uuid4().hex[:8]}", role="central",
-                                pii_salt=metas[0][1].get("pii_salt"), clock=clock))
+    for p, (_, m) in zip(paths, metas):
+        if m["survey_id"] != target.survey_id:
+            raise StoreError(
+                "this store belongs to another survey and cannot be merged here",
+                file=str(p), expected=f"survey {target.survey_id!r}",
+                got=f"survey {m['survey_id']!r}"
+                + (f" (the sources span {len(survey_ids)} surveys)"
+                   if len(survey_ids) > 1 else ""),
+                hint="Merge each survey's device stores into its own central store")
+    order = sorted(range(len(paths)), key=lambda k: (metas[k][1].get("device_id", ""), k))
+    reports: dict[int, SourceReport] = {}
+    for done, k in enumerate(order):
+        report(progress, "merge", done, len(paths))
+        version, meta = metas[k]
+        try:
+            reports[k] = _merge_one(target, paths[k], version, meta)
+        except StoreError as exc:
+            if exc.__cause__ is None or not _files.disk_error(exc.__cause__):
+                raise
+            raise _disk_full(target.path, paths[k], None if new else len(reports)) from exc
+    report(progress, "merge", len(paths), len(paths))
+    conflicts = find_conflicts(target.connection)
+    return MergeResult(target.path, tuple(reports[k] for k in range(len(paths))), conflicts)
+
+
+def _merge_new(into: Path, paths: list[Path], metas: list[tuple[int, dict[str, str]]],
+               progress: Progress | None, clock: Clock | None) -> MergeResult:
+    """Bulk-load a new central store under a temporary name, then move it into place."""
+    into.parent.mkdir(parents=True, exist_ok=True)
+    tmp = into.with_name(f".{into.name}.{_uuid.uuid4().hex[:8]}.merging")
+    meta0 = metas[0][1]
     try:
-        for p, (_, m) in zip(paths, metas):
-            if m["survey_id"] != target.survey_id:
-                raise StoreError(
-                    "this store belongs to another survey and cannot be merged here",
-                    file=str(p), expected=f"survey {target.survey_id!r}",
-                    got=f"survey {m['survey_id']!r}"
-                    + (f" (the sources span {len(survey_ids)} surveys)"
-                       if len(survey_ids) > 1 else ""),
-                    hint="Merge each survey's device stores into its own central store")
-        reports = []
-        for k, (p, (version, meta)) in enumerate(zip(paths, metas)):
-            report(progress, "merge", k, len(paths))
-            reports.append(_merge_one(target, p, version, meta))
-        report(progress, "merge", len(paths), len(paths))
-        conflicts = find_conflicts(target.connection)
-        return MergeResult(into, tuple(reports), conflicts)
-    finally:
-        target.close()
+        target = FieldStore.create(tmp, survey_id=meta0["survey_id"],
+                                   device_id=f"central-{_uuid.uuid4().hex[:8]}",
+                                   role="central", pii_salt=meta0.get("pii_salt"), clock=clock)
+        target.path = into  # messages name the store the user asked for
+        conn = target.connection
+        try:
+            # the file is not the central store until it is moved into place (a crash or
+            # an error before then leaves only this temporary file, which is deleted), so
+            # it needs no journal and no fsync per source: it is made durable once, at the end
+            conn.execute("PRAGMA journal_mode = OFF")
+            conn.execute("PRAGMA synchronous = OFF")
+            result = _merge_all(target, paths, metas, progress, new=True)
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":  # pragma: no cover - no shared memory here
+                conn.execute("PRAGMA journal_mode = DELETE")
+            conn.execute("PRAGMA synchronous = FULL")
+        finally:
+            target.close()
+        _files.fsync_file(tmp)
+        _publish(tmp, into)
+    except OSError as exc:
+        _remove(tmp)
+        if _files.disk_error(exc):
+            raise _disk_full(into, None, None) from exc
+        raise StoreError("the central store could not be written", file=str(into),
+                         got=str(exc), hint="Check that the folder is writable") from exc
+    except BaseException:
+        _remove(tmp)
+        raise
+    return result
+
+
+def _disk_full(into: Path, source: Path | None, kept: int | None) -> StoreError:
+    """The message of a full disk; ``kept``: sources of this run already merged into an
+    existing central store, ``None`` when a new one was discarded."""
+    what = f"{source} could not be merged" if source else "the central store could not be made"
+    done = (f"nothing was written to {into}" if kept is None else
+            f"{into} keeps everything merged before it, including {kept} store(s) of this run")
+    return StoreError(
+        f"the disk is full: {what} ({done}; no device store was changed)", file=str(into),
+        hint="Free space on this disk (a central store needs about as much space as its "
+        "device stores together) and merge again: stores already merged are skipped")
+
+
+def _publish(tmp: Path, into: Path) -> None:
+    """Move the new central store ``tmp`` to ``into`` without replacing a store that
+    another merge created meanwhile (that one then takes this one in, by a merge)."""
+    try:
+        os.link(tmp, into)  # fails if ``into`` exists: never replaces a store
+    except FileExistsError:
+        merge_stores([tmp], into)
+    except OSError:  # no hard links here (e.g. FAT): rename unless a store appeared
+        if into.exists():
+            merge_stores([tmp], into)
+        else:
+            os.replace(tmp, into)
+            _files.fsync_dir(into.parent)
+            return
+    _files.fsync_dir(into.parent)
+    _remove(tmp)
+
+
+def _remove(path: Path) -> None:
+    """Delete a store file with its WAL, shared-memory and journal files."""
+    for leftover in (path, *(Path(f"{path}{x}") for x in ("-wal", "-shm", "-journal"))):
+        leftover.unlink(missing_ok=True)
 
 
 def _merge_one(target: FieldStore, path: Path, version: int, meta: dict[str, str]
@@ -259,7 +361,17 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
     c.execute("CREATE TEMP TABLE touched (interview_uuid TEXT PRIMARY KEY) WITHOUT ROWID")
     try:
         new = 0
-        for dev, (smax, _) in src_dev.items():
+        if c.execute("SELECT 1 FROM main.events LIMIT 1").fetchone() is None:
+            # into an empty table, this exact statement copies the pages' records as they
+            # are (SQLite's transfer optimisation), several times faster than row by row
+            before = c.total_changes
+            c.execute("INSERT INTO main.events SELECT * FROM src.events")
+            new = c.total_changes - before
+            ranges = [(dev, 0) for dev in src_dev]
+            src_dev_todo: dict[str, tuple[int, int]] = {}
+        else:
+            src_dev_todo = src_dev
+        for dev, (smax, _) in src_dev_todo.items():
             mine = c.execute("SELECT max(seq) FROM main.events WHERE device_id = ?",
                              (dev,)).fetchone()[0] or 0
             common = min(smax, mine)
@@ -326,6 +438,11 @@ def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> N
         c.execute("INSERT INTO temp.stale SELECT si.iid, m.iid FROM src.interviews si "
                   "JOIN main.interviews m ON m.uuid = si.uuid")
         n_stale = c.execute("SELECT count(*) FROM temp.stale").fetchone()[0]
+        if off == 0 and c.execute("SELECT 1 FROM main.answers LIMIT 1").fetchone() is None:
+            # a first source: copied as it is (the transfer optimisation, as for events)
+            c.execute("INSERT INTO main.interviews SELECT * FROM src.interviews")
+            c.execute("INSERT INTO main.answers SELECT * FROM src.answers")
+            return
         c.execute(f"INSERT INTO main.interviews (iid, {collist}) SELECT iid + ?, {collist} "
                   "FROM src.interviews WHERE iid NOT IN (SELECT src FROM temp.stale) "
                   "ORDER BY iid", (off,))
