@@ -118,5 +118,15 @@ def test_merge_errors_are_one_paragraph(field, tmp_path, capsys):
     assert rc == 2 and "--into" in capsys.readouterr().err
     rc = main(["merge", "--conflicts"])
     assert rc == 2
+    capsys.readouterr()
+    central = str(field / "central.sqlite")
+    rc = main(["merge", str(field / "w1.sqlite"), "--into", central, "--format", "csv"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--format goes with --conflicts" in err and "Traceback" not in err
+    rc = main(["merge", str(field / "w1.sqlite"), "--conflicts", "--db", central])
+    assert rc == 2 and "merges nothing" in capsys.readouterr().err
+    c = sqlite3.connect(central)  # every refused merge merged nothing
+    assert c.execute("SELECT count(*) FROM merge_log").fetchone() == (0,)
+    c.close()
     rc = main(["progress", "--db", str(tmp_path / "sample.csv")])
     assert rc == 2 and "not an SQLite" in capsys.readouterr().err

@@ -25,8 +25,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--conflicts", action="store_true",
                    help="list conflicting edits in --db (or --into) instead of merging")
     p.add_argument("--db", help="store whose conflicts to list")
-    p.add_argument("--format", choices=("table", "csv"), default="table",
-                   help="output of --conflicts")
+    p.add_argument("--format", choices=("table", "csv"), default=None,
+                   help="output of --conflicts (default: table)")
     p.add_argument("--check", action="store_true",
                    help="verify every source with SQLite's quick_check (default: under 64 MB)")
     p.set_defaults(func=run)
@@ -43,13 +43,25 @@ def run(args: argparse.Namespace) -> int:
         db = args.db or args.into
         if not db:
             raise StoreError("--conflicts needs the store to look in", field="--db")
+        if args.stores:
+            raise StoreError("--conflicts lists the conflicts of one store and merges nothing",
+                             field="--conflicts", got=" ".join(args.stores),
+                             hint="Merge first (fieldsurvey merge STORES --into CENTRAL), then "
+                             "list: fieldsurvey merge --conflicts --db CENTRAL")
         store = FieldStore.open(db, readonly=True)
         try:
             conflicts = store.conflicts()
         finally:
             store.close()
-        _print_conflicts(conflicts, args.format, out_console)
+        _print_conflicts(conflicts, args.format or "table", out_console)
         return 0
+    for option, value in (("--format", args.format), ("--db", args.db)):
+        if value is not None:
+            raise StoreError(f"{option} goes with --conflicts; a merge takes --into",
+                             field=option, got=value,
+                             hint="To list conflicts: fieldsurvey merge --conflicts --db "
+                             "CENTRAL [--format csv]; to merge: fieldsurvey merge STORES "
+                             "--into CENTRAL")
     if not args.stores or not args.into:
         raise StoreError("give the device stores and --into CENTRAL", field="--into",
                          hint="e.g. fieldsurvey merge a.sqlite b.sqlite --into central.sqlite")
