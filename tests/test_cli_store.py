@@ -91,6 +91,12 @@ def test_field_cycle_merge_progress_export(field, tmp_path, capsys):
     assert total["issued"] == 11 and total["completed"] == 2 and total["refused"] == 1
     assert main(["progress", "--db", str(field / "central.sqlite")]) == 0
     assert "fieldwork progress" in capsys.readouterr().out
+    # rates from one device's store are that interviewer's only: said, not silently done
+    assert main(["rates", "--db", str(field / "w1.sqlite"), "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert "one device's store of interviewer w1" in err and "merge" in err
+    assert main(["rates", "--db", str(field / "central.sqlite"), "--format", "json"]) == 0
+    assert "warning" not in capsys.readouterr().err
     out_dir = tmp_path / "exp"
     assert main(["export", "--db", str(field / "central.sqlite"), "--format", "csv", "--out",
                  str(out_dir), "--bom", "--language", "zh"]) == 0

@@ -339,3 +339,20 @@ def test_a_central_store_made_meanwhile_by_another_merge_takes_this_one_in(tmp_p
     assert {a["device_id"] for a in both.attempts()} == {"A", "B"}
     both.close()
     assert _leftovers(tmp_path) == []
+
+
+def test_merging_leaves_the_device_folder_as_it_was(tmp_path):
+    make_store(tmp_path / "dev" / "a.sqlite").close()
+    before = sorted(p.name for p in (tmp_path / "dev").iterdir())
+    merge_stores([tmp_path / "dev" / "a.sqlite"], tmp_path / "c.sqlite")
+    merge_stores([tmp_path / "dev" / "a.sqlite"], tmp_path / "c.sqlite")
+    assert sorted(p.name for p in (tmp_path / "dev").iterdir()) == before == ["a.sqlite"]
+    open_store = FieldStore.open(tmp_path / "dev" / "a.sqlite")  # in use by the interviewer
+    open_store.record_attempt("C1-000", "2.24")
+    merge_stores([tmp_path / "dev" / "a.sqlite"], tmp_path / "c.sqlite")
+    open_store.record_attempt("C1-000", "2.24")  # still works, its WAL untouched
+    open_store.close()
+    merge_stores([tmp_path / "dev" / "a.sqlite"], tmp_path / "c.sqlite")
+    c = FieldStore.open(tmp_path / "c.sqlite")
+    assert len(c.attempts()) == 2
+    c.close()

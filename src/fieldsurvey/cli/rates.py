@@ -57,10 +57,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _read_store(path: Path) -> pd.DataFrame:
-    """One row per case of a field store, with its final disposition."""
+    """One row per case of a field store, with its final disposition (warns on stderr
+    when the store is one device's rather than the merged central store)."""
     from fieldsurvey.weights.io import read_store_cases
 
-    return read_store_cases(path)
+    notes: list[str] = []
+    cases = read_store_cases(path, notes=notes)
+    for note in notes:
+        print(f"fieldsurvey rates: warning: {note}", file=sys.stderr)
+    return cases
 
 
 def _resolve_by(data: pd.DataFrame, by: str | None, file: str) -> str | None:

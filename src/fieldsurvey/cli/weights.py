@@ -247,7 +247,13 @@ def run(args: argparse.Namespace) -> int:
     if args.db is not None:
         from fieldsurvey.weights.io import read_store_cases
 
-        cases = read_store_cases(args.db, answers=True)
+        from fieldsurvey.cli._ui import err_console
+
+        store_notes: list[str] = []
+        cases = read_store_cases(args.db, answers=True, notes=store_notes)
+        for note in store_notes:
+            err_console.print(f"warning: {note}", highlight=False, markup=False,
+                              soft_wrap=True)
         cases_file = str(args.db)
     else:
         cases = read_case_file(args.dispositions)

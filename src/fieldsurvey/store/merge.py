@@ -22,12 +22,13 @@ temporary copy (the source file is never changed).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
 import tempfile
 import uuid as _uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,18 +175,39 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
     paths = [Path(s) for s in sources]
     if not paths:
         raise StoreError("no store to merge", hint="Give one or more device stores")
-    metas = []
-    for p in paths:
-        if into.exists() and p.resolve() == into.resolve():
-            raise StoreError("a store cannot be merged into itself", file=str(p))
-        metas.append(_source_meta(p, check))
-    if into.exists():
-        target = FieldStore.open(into, clock=clock)
-        try:
-            return _merge_all(target, paths, metas, progress)
-        finally:
-            target.close()
-    return _merge_new(into, paths, metas, progress, clock)
+    with _untouched(paths):
+        metas = []
+        for p in paths:
+            if into.exists() and p.resolve() == into.resolve():
+                raise StoreError("a store cannot be merged into itself", file=str(p))
+            metas.append(_source_meta(p, check))
+        if into.exists():
+            target = FieldStore.open(into, clock=clock)
+            try:
+                return _merge_all(target, paths, metas, progress)
+            finally:
+                target.close()
+        return _merge_new(into, paths, metas, progress, clock)
+
+
+@contextlib.contextmanager
+def _untouched(paths: list[Path]) -> Iterator[None]:
+    """Leave the sources' folders as they were: SQLite's read-only access to a WAL store
+    creates an empty ``-wal`` and a ``-shm`` file beside it that it cannot delete; those
+    that this merge created are removed afterwards (a store open in another program has
+    them already and keeps them)."""
+    sidecars = [Path(f"{p}{x}") for p in paths for x in ("-wal", "-shm")]
+    before = {s for s in sidecars if s.exists()}
+    try:
+        yield
+    finally:
+        for p in paths:
+            wal, shm = Path(f"{p}-wal"), Path(f"{p}-shm")
+            with contextlib.suppress(OSError):
+                if wal not in before and wal.exists() and wal.stat().st_size == 0:
+                    wal.unlink()
+                if shm not in before and not wal.exists():
+                    shm.unlink(missing_ok=True)
 
 
 def _merge_all(target: FieldStore, paths: list[Path], metas: list[tuple[int, dict[str, str]]],

@@ -213,7 +213,8 @@ def read_margins(path: str | os.PathLike[str]) -> Margins:
     return margins_from_frame(read_case_file(path), file=str(path))
 
 
-def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False) -> pd.DataFrame:
+def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False,
+                     notes: list[str] | None = None) -> pd.DataFrame:
     """One row per case of a (merged) field store with its final disposition.
 
     Columns: the sample columns of the assignments (``community_id``, ``stratum``,
@@ -223,6 +224,9 @@ def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False) -> 
     With ``answers=True`` the respondent's answers to the questionnaire (one column per
     question, personal-data questions left out) are added from the case's main interview,
     so that calibration variables such as sex or age group are at hand.
+
+    ``notes``, when given, receives a warning if the file is one device's store (its
+    interviewer's cases only) rather than the merged central store.
     """
     from fieldsurvey.errors import StoreError
     from fieldsurvey.store import FieldStore
@@ -234,6 +238,12 @@ def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False) -> 
     store = FieldStore.open(path, readonly=True)
     try:
         cases = store.cases()
+        meta = store.meta
+        if notes is not None and meta.get("role") == "device":
+            who = f" of interviewer {meta['interviewer']}" if meta.get("interviewer") else ""
+            notes.append(f"{path} is one device's store{who}: these figures cover its "
+                         f"{len(cases)} case(s) only, not the survey; give the merged central "
+                         "store (fieldsurvey merge DEVICE_STORES --into central.sqlite)")
         if answers and len(cases) and cases["interview_uuid"].notna().any():
             from fieldsurvey.store.export import answers_frame
 
