@@ -209,3 +209,19 @@ def test_lonely_stratum_in_a_domain_is_not_lonely(strat: pd.DataFrame) -> None:
     d = SurveyDesign(data, strata="stype", weights="pw", fpc="fpc")
     t = svymean("api00", d, by="dom")
     assert np.isfinite(t.get("api00", domain="dom=True").se)
+
+
+def test_community_survey_design_is_the_stated_svydesign() -> None:
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({
+        "stratum": np.repeat(["A", "A", "B", "C"], 5),  # C has one community: lonely PSU
+        "community_id": np.repeat(["1", "2", "3", "4"], 5),
+        "weight": rng.uniform(10, 30, 20), "y": rng.normal(size=20)})
+    explicit = SurveyDesign(data, ids="community_id", strata="stratum", weights="weight",
+                            nest=True, lonely_psu="adjust")
+    got = svymean("y", SurveyDesign.community_survey(data)).to_frame()
+    assert got[["estimate", "se"]].to_numpy() == pytest.approx(
+        svymean("y", explicit).to_frame()[["estimate", "se"]].to_numpy(), rel=1e-12)
+    unknown = data.assign(stratum=data["stratum"].where(data.index != 0))  # one unknown
+    design = SurveyDesign.community_survey(unknown)
+    assert design.strata == [] and design.ids == ["community_id"]

@@ -164,8 +164,7 @@ def headline_estimates(weighted: pd.DataFrame, *, form: Any = None, by: str = "t
     items = [c for c in satisfaction if c in resp.columns]
     for c in items:
         resp[c] = pd.to_numeric(resp[c], errors="coerce").astype(float)
-    design = SurveyDesign(resp, ids="community_id", strata="stratum", weights="weight",
-                          nest=True, lonely_psu="adjust")
+    design = SurveyDesign.community_survey(resp)
     frames = []
     if items:
         frames.append(satisfaction_summary(design, items, by=domains or None).to_frame())

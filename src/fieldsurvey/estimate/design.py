@@ -233,6 +233,22 @@ class SurveyDesign:
             )
         self.stages: tuple[Stage, ...] = tuple(stages)
 
+    @classmethod
+    def community_survey(cls, data: pd.DataFrame, *, weights: str = "weight",
+                         strata: str = "stratum", communities: str = "community_id",
+                         source: str | None = None) -> SurveyDesign:
+        """The design of a map-address community survey, as its analyses use it.
+
+        Communities are the PSUs, nested in the sample's strata (dropped when the stratum
+        is not known for every respondent), with the final weights; a stratum left with
+        one responding community is handled by the ``adjust`` rule. In R:
+        ``svydesign(ids=~community_id, strata=~stratum, weights=~weight, nest=TRUE)``
+        with ``options(survey.lonely.psu="adjust")``.
+        """
+        known = strata in data.columns and bool(data[strata].notna().all())
+        return cls(data, ids=communities, strata=strata if known else None, weights=weights,
+                   nest=True, lonely_psu="adjust", source=source)
+
     def stratum_label(self, stage: int, stratum: int) -> str:
         """A readable name of a stratum (stage counted from 0), for messages."""
         row = int(self.stages[stage].stratum_rows[stratum])

@@ -44,10 +44,8 @@ class ReportData:
         """The Taylor design over the respondents (strata x community PSUs, final weights)."""
         from fieldsurvey.estimate import SurveyDesign
 
-        strata = "stratum" if self.respondents["stratum"].notna().all() else None
-        return SurveyDesign(self.respondents, ids="community_id", strata=strata,
-                            weights=self.weight, nest=True, lonely_psu="adjust",
-                            source=self.weights_file)
+        return SurveyDesign.community_survey(self.respondents, weights=self.weight,
+                                             source=self.weights_file)
 
 
 def _read_weights(path: Path, weight: str) -> pd.DataFrame:
