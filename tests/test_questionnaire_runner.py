@@ -100,6 +100,24 @@ def test_constraint_message_in_language(form: Form) -> None:
     assert r.validate(130) == "Age must be 0 to 120"
 
 
+def test_the_runners_own_messages_follow_the_language(form: Form) -> None:
+    r = runner(form, "zh")
+    r.add_instance()
+    r.answer("x")
+    r.next()
+    r.answer("1")
+    r.next()  # the age, an integer question
+    with pytest.raises(InvalidAnswer) as err:
+        r.answer_text("三十")
+    assert err.value.message == "“三十”不是有效的答案" and err.value.expected == "应为整数"
+    assert r.validate("30") == "'30' 不是有效的整数答案"
+    r.language = "en"
+    with pytest.raises(InvalidAnswer) as err:
+        r.answer_text("thirty")
+    assert err.value.message == "'thirty' is not a valid answer"
+    assert err.value.expected == "a whole number"
+
+
 def test_required_blocks_next(form: Form) -> None:
     r = runner(form, "zh")
     r.add_instance()

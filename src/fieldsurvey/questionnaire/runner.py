@@ -37,6 +37,7 @@ from fieldsurvey.questionnaire.model import (
     Repeat,
     SpecialAnswer,
 )
+from fieldsurvey.questionnaire.messages import say
 from fieldsurvey.questionnaire.resume import Resumable
 from fieldsurvey.questionnaire.state import MAX_REPEAT, RunnerState
 from fieldsurvey.questionnaire.steps import AnswerRecord, InvalidAnswer, Step
@@ -170,13 +171,15 @@ class InterviewRunner(Resumable, RunnerState):
         """The message why ``value`` is not acceptable at ``step`` (default current), or None."""
         step = step or self.current
         q = step.question
+        lang = self.language
         if q is None or not q.is_input:
-            return "there is no question to answer here"
+            return say("no_question", lang)
         if value is None or value == "" or value == ():
             return None
         if isinstance(value, SpecialAnswer):
             allowed = {s.code for s in self.form.special_for(q)}
-            return None if value.code in allowed else f"{value} is not allowed for {q.name}"
+            return None if value.code in allowed else say("special_not_allowed", lang,
+                                                          value=value, name=q.name)
         kind = q.type
         ok = {
             "integer": isinstance(value, int) and not isinstance(value, bool),
@@ -190,7 +193,7 @@ class InterviewRunner(Resumable, RunnerState):
             "acknowledge": value is True,
         }[kind]
         if not ok:
-            return f"{value!r} is not a valid {kind} answer"
+            return say("wrong_kind", lang, value=repr(value), kind=say(f"kind_{kind}", lang))
         if q.is_select:
             shown = {c.name: c for c in self.choices(step)}
             picked: tuple[str, ...] = (
@@ -198,12 +201,12 @@ class InterviewRunner(Resumable, RunnerState):
             )
             for v in picked:
                 if v not in shown:
-                    return f"'{v}' is not one of the choices offered"
+                    return say("not_offered", lang, value=v)
             if len(set(picked)) != len(picked):
-                return "a choice is selected twice"
+                return say("twice", lang)
             if len(picked) > 1 and any(shown[v].exclusive for v in picked):
                 ex = next(v for v in picked if shown[v].exclusive)
-                return f"choice '{ex}' cannot be combined with others"
+                return say("exclusive", lang, value=ex)
         fn = self._plan.constraint.get(q.name)
         if fn is not None:
             self._refresh()
@@ -213,7 +216,7 @@ class InterviewRunner(Resumable, RunnerState):
             if not to_bool(fn(self._ctx.set(self._plan.scope[q.name], step.instance, check_value))):
                 return self._message(
                     q.constraint_message,
-                    "the answer is not acceptable"
+                    say("not_acceptable", lang)
                     + (f" ({q.constraint.source})" if q.constraint else ""),
                 )
         return None
@@ -223,9 +226,9 @@ class InterviewRunner(Resumable, RunnerState):
         step = step or self.current
         q = step.question
         if q is None:
-            raise InvalidAnswer("there is no question to answer here", field=step.key)
+            raise InvalidAnswer(say("no_question", self.language), field=step.key)
         if q.read_only:
-            raise InvalidAnswer("this question is read-only", field=q.name)
+            raise InvalidAnswer(say("read_only", self.language), field=q.name)
         if isinstance(value, list):
             value = tuple(value)
         message = self.validate(value, step)
@@ -237,12 +240,13 @@ class InterviewRunner(Resumable, RunnerState):
         """Parse ``text`` for the question (codes, numbers, ISO dates) and record it."""
         step = step or self.current
         if step.question is None:
-            raise InvalidAnswer("there is no question to answer here", field=step.key)
+            raise InvalidAnswer(say("no_question", self.language), field=step.key)
         if text.strip() == "":
             value: AnswerValue = None
         else:
             try:
-                value = parse_text_answer(self.form, step.question, text)
+                value = parse_text_answer(self.form, step.question, text,
+                                          language=self.language)
             except QuestionnaireError as exc:
                 raise InvalidAnswer(exc.message, field=step.key, expected=exc.expected) from None
         self.answer(value, step)
@@ -266,11 +270,7 @@ class InterviewRunner(Resumable, RunnerState):
             q = cur.question
             assert q is not None
             if q.required and q.is_input and self._answers.get(cur.key) in (None, ""):
-                fallback = (
-                    "此题必须回答"
-                    if (self.language or "").startswith("zh")
-                    else "an answer is required"
-                )
+                fallback = say("required", self.language)
                 raise InvalidAnswer(self._message(q.required_message, fallback), field=cur.key)
         if cur.kind == "end":
             return cur
@@ -329,11 +329,7 @@ class InterviewRunner(Resumable, RunnerState):
                 and q.is_input
                 and self._answers.get(s.key) in (None, "")
             ):
-                fallback = (
-                    "此题必须回答"
-                    if (self.language or "").startswith("zh")
-                    else "an answer is required"
-                )
+                fallback = say("required", self.language)
                 raise InvalidAnswer(self._message(q.required_message, fallback), field=s.key)
         last = shown[-1]
         if last.kind == "end":

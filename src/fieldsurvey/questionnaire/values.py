@@ -17,6 +17,7 @@ import math
 import re
 
 from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.questionnaire.messages import say
 from fieldsurvey.questionnaire.model import AnswerValue, Form, Question, SpecialAnswer
 
 __all__ = [
@@ -99,11 +100,14 @@ def export_value(value: AnswerValue) -> int | float | str | None:
     return value
 
 
-def parse_text_answer(form: Form, question: Question, text: str) -> AnswerValue:
+def parse_text_answer(form: Form, question: Question, text: str, *,
+                      language: str | None = None) -> AnswerValue:
     """Parse an answer typed as text (a default, a CLI or TUI entry) into its typed value.
 
     Selects take choice names (space-separated for select_multiple); a special answer
-    may be given by its code (e.g. ``-8``) or name when the question allows it.
+    may be given by its code (e.g. ``-8``) or name when the question allows it. A text
+    that is not an answer raises :class:`QuestionnaireError` with its message in
+    ``language`` (Chinese for ``zh*``; default English).
     """
     raw = str(text).strip()
     for sp in form.special_for(question):
@@ -124,15 +128,16 @@ def parse_text_answer(form: Form, question: Question, text: str) -> AnswerValue:
         if kind == "date":
             return dt.date.fromisoformat(raw[:10])
     except ValueError:
-        expected = {"integer": "a whole number", "decimal": "a number", "date": "a date YYYY-MM-DD"}
         raise QuestionnaireError(
-            f"'{raw}' is not a valid answer", field=question.name, expected=expected[kind]
+            say("not_valid", language, raw=raw), field=question.name,
+            expected=say(f"expect_{kind}", language),
         ) from None
     if kind == "acknowledge":
         if raw.lower() in ("ok", "yes", "true", "1"):
             return True
         raise QuestionnaireError(
-            f"'{raw}' is not a valid answer", field=question.name, expected="OK"
+            say("not_valid", language, raw=raw), field=question.name,
+            expected=say("expect_ok", language),
         )
     if question.is_select:
         names = {c.name for c in form.choices(question)}
@@ -140,7 +145,7 @@ def parse_text_answer(form: Form, question: Question, text: str) -> AnswerValue:
         bad = [p for p in parts if p not in names]
         if bad or not parts:
             raise QuestionnaireError(
-                f"'{bad[0] if bad else raw}' is not a choice of this question",
+                say("not_a_choice", language, raw=bad[0] if bad else raw),
                 field=question.name,
                 expected=", ".join(sorted(names)),
             )
@@ -149,5 +154,5 @@ def parse_text_answer(form: Form, question: Question, text: str) -> AnswerValue:
         order = [c.name for c in form.choices(question)]
         return tuple(sorted(set(parts), key=order.index))
     if kind in ("note", "calculate"):
-        raise QuestionnaireError("this question takes no answer", field=question.name)
+        raise QuestionnaireError(say("no_answer", language), field=question.name)
     return str(text)

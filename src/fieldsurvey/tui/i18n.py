@@ -115,6 +115,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sections": ("跳到部分", "Jump to section"),
     "not_reachable": ("该部分目前不适用", "That section does not apply"),
     "saved_error": ("未保存: {msg}", "NOT saved: {msg}"),
+    "expected": ("（{what}）", " ({what})"),
     # review
     "review_title": ("检查: 未答和已标记的问题", "Review: unanswered and flagged questions"),
     "unanswered": ("未答", "Unanswered"),

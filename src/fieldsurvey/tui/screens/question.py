@@ -275,9 +275,10 @@ class QuestionScreen(KeyedScreen[None]):
         if not text.strip():
             return True, None
         try:
-            return True, parse_text_answer(self.app.form, q, text)
+            return True, parse_text_answer(self.app.form, q, text, language=self.app.lang)
         except FieldsurveyError as exc:
-            view.set_error(exc.message + (f" ({exc.expected})" if exc.expected else ""))
+            view.set_error(exc.message + (self.app.t("expected", what=exc.expected)
+                                          if exc.expected else ""))
             return False, None
 
     def _commit_inputs(self) -> bool:
