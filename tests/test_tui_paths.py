@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -264,6 +265,33 @@ async def test_kish_selection_on_the_roster_screen(store: FieldStore) -> None:
     assert sel["chosen_line"] == roster[expected.index]["line"] == 3  # 王磊: men first
     assert sel["probability"] == pytest.approx(kish_probability(2, 3))
     assert "王磊" in shown and "1/3" in shown
+
+
+async def test_random_selection_keeps_its_seed(store: FieldStore) -> None:
+    row = 2
+    d = did(store, row)
+    with store._write() as c:  # a sample line without a Kish table: exact random choice
+        c.execute("UPDATE assignments SET kish_table = NULL WHERE dwelling_id = ?", (d,))
+    members = (("张伟", "1", "44"), ("李娜", "2", "41"), ("张婷", "2", "19"))
+    app = make_app(store, FORM, clock=FrozenClock(), rng=7)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_case(app, pilot, row=row)
+        await pilot.press("r")
+        await settle(pilot.app, pilot)
+        for name, sex, age in members:
+            app.screen.query_one("#m-name").value = name
+            await pilot.press("enter", sex, "enter", *list(age), "enter", "enter")
+            await settle(pilot.app, pilot)
+        await pilot.press("f3")
+        await settle(pilot.app, pilot)
+    sel = store.selection(d)
+    assert sel["method"] == "random" and sel["eligible_count"] == 3
+    assert sel["probability"] == pytest.approx(1 / 3)
+    ev = store.events(kinds=("selection",))
+    detail = json.loads(ev[ev["dwelling_id"] == d]["detail"].iloc[-1])
+    roster = [{**m, "eligible": True} for m in store.roster(d)]
+    again = kish_select(roster, None, method="random", rng=detail["seed"])
+    assert roster[again.index]["line"] == sel["chosen_line"]  # redrawn from the seed
 
 
 async def test_language_toggle(store: FieldStore) -> None:

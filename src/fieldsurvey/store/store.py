@@ -240,10 +240,15 @@ class FieldStore(InterviewsMixin, ReadsMixin):
 
     def record_selection(self, dwelling_id: str, *, method: str, eligible_count: int,
                          chosen_line: int | None, probability: float | None = None,
-                         kish_table: str | None = None, interviewer: str | None = None) -> None:
+                         kish_table: str | None = None, interviewer: str | None = None,
+                         seed: int | None = None) -> None:
         """Record how the respondent was chosen: ``method`` (``kish``, ``random``, ...),
         the Kish table letter, the number of eligible members, the chosen line and the
-        respondent's conditional selection probability (default 1 / eligible_count)."""
+        respondent's conditional selection probability (default 1 / eligible_count).
+
+        ``seed``: for a random choice, the seed it was drawn with; it is kept in the
+        selection's event, so an auditor can redraw the same person from the roster
+        (``kish_select(roster, method="random", rng=seed)``)."""
         who = self._who(interviewer)
         if eligible_count < 0:
             raise StoreError("the number of eligible members cannot be negative",
@@ -261,7 +266,8 @@ class FieldStore(InterviewsMixin, ReadsMixin):
             hlc, seq, time = self._event(
                 conn, "selection", who, dwelling_id=dwelling_id, value=chosen_line, vtype="i",
                 detail={"method": method, "kish_table": kish_table,
-                        "eligible_count": eligible_count, "probability": probability})
+                        "eligible_count": eligible_count, "probability": probability,
+                        **({"seed": int(seed)} if seed is not None else {})})
             conn.execute(
                 "INSERT INTO selection VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (dwelling_id) "
                 "DO UPDATE SET method=excluded.method, kish_table=excluded.kish_table, "

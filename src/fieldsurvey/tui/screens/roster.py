@@ -196,8 +196,10 @@ class RosterScreen(KeyedScreen[None]):
         table = table if isinstance(table, str) and table else None
         method = str(row.get("respondent_method") or ("kish" if table else "random"))
         flagged = [{**m, "eligible": _eligible(m)} for m in self.members]
+        # a random choice gets its own seed, kept with the selection: it can be redrawn
+        seed = int(self.app.rng.integers(2**62)) if method == "random" else None
         try:
-            sel = kish_select(flagged, table, method=method, rng=self.app.rng, min_age=MIN_AGE)
+            sel = kish_select(flagged, table, method=method, rng=seed, min_age=MIN_AGE)
         except FieldsurveyError:
             err.update(t("no_eligible"))
             return
@@ -205,7 +207,7 @@ class RosterScreen(KeyedScreen[None]):
         self.app.store.record_selection(
             self.dwelling_id, method=sel.method, eligible_count=sel.eligible,
             chosen_line=int(self.members[sel.index]["line"]), probability=sel.probability,
-            kish_table=sel.table)
+            kish_table=sel.table, seed=seed)
         self.reload()
         self.query_one("#members", DataTable).focus()
 
