@@ -90,6 +90,16 @@ def test_release_keeps_history(files: Path, capsys) -> None:
     assert main(["sample", "release", "--sample", str(files / "s.parquet"), "--community",
                  first, "--count", "5"]) == 2
     assert "reserve dwellings left" in capsys.readouterr().err
+    (files / "s.releases.json").write_text("{not json", encoding="utf-8")
+    other = next(c for c in s["community_id"].unique() if c != first)
+    assert main(["sample", "release", "--sample", str(files / "s.parquet"), "--community",
+                 other, "--count", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "release history is not readable" in err and "Traceback" not in err
+    # a new draw under the same name: the old draw's releases no longer apply
+    assert main(["sample", "draw", "--frame", str(files / "frame.parquet"), "--design",
+                 str(files / "d.toml"), "--out", str(base)]) == 0
+    assert not (files / "s.releases.json").exists()
 
 
 def test_size_prints_arithmetic(capsys) -> None:

@@ -89,3 +89,27 @@ def test_report_pdf(demo_dir: Path) -> None:
     text = "".join(page.extract_text() or "" for page in reader.pages)
     assert len(reader.pages) >= 3
     assert "RR1" in text and "满意" in text
+
+
+def test_summary_is_written_last_and_names_every_output(demo_dir: Path) -> None:
+    summary = json.loads((demo_dir / "demo.json").read_text(encoding="utf-8"))
+    assert summary["seed"] == 7 and summary["scale"] == 0.15
+    assert summary["figures"]["communities"] > 0
+    for path in summary["outputs"].values():
+        assert (demo_dir / path).exists(), path
+    written = [demo_dir / p for k, p in summary["outputs"].items() if k != "summary"]
+    newest = max(p.stat().st_mtime_ns for p in written)  # (readers add -shm files later)
+    assert (demo_dir / "demo.json").stat().st_mtime_ns >= newest
+
+
+def test_an_interrupted_rerun_leaves_no_summary(tmp_path: Path, monkeypatch) -> None:
+    import fieldsurvey.demo as demo
+
+    (tmp_path / "demo.json").write_text("{}", encoding="utf-8")  # from an earlier run
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "_frame_step", interrupted)
+    assert main(["demo", "--out", str(tmp_path), "--scale", "0.15"]) != 0
+    assert not (tmp_path / "demo.json").exists()

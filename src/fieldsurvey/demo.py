@@ -19,6 +19,9 @@ can print a summary and the end-to-end test can check every output. Steps:
 10. estimate satisfaction, participation and needs with design-based standard errors,
     overall and by community type (:mod:`fieldsurvey.estimate`);
 11. write the analysis report (:func:`fieldsurvey.reports.analysis.write_report`).
+
+Last, ``demo.json`` records the figures, timings and outputs; it is removed when a run
+starts and written when it ends, so a folder without it is from an interrupted run.
 """
 
 from __future__ import annotations
@@ -33,9 +36,13 @@ from typing import Any
 
 import pandas as pd
 
+from fieldsurvey._atomic import atomic_write_text
 from fieldsurvey.progress import Progress, report
 
 __all__ = ["DemoRun", "demo_design_path", "demo_team", "run_demo"]
+
+#: The run's summary, written last.
+SUMMARY = "demo.json"
 
 #: Interviewers of the demo team (one device store each).
 DEMO_TEAM = (
@@ -112,6 +119,8 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
     with _Timer(run, "district"):
         district = generate_district(seed, scale=scale)  # checks scale before any output
         run.out.mkdir(parents=True, exist_ok=True)
+        # written last: a folder without it is an interrupted (or failed) run
+        (run.out / SUMMARY).unlink(missing_ok=True)
         written = write_district(district, run.out / "maps")
     run.outputs.update({f"maps/{k}": v for k, v in written.items()})
     run.figures["communities"] = len(district.boundaries)
@@ -136,8 +145,21 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
     _estimates_step(run, weighted)
     step(10)
     _report_step(run, issued.central, progress)
+    run.outputs["summary"] = run.out / SUMMARY
+    atomic_write_text(run.out / SUMMARY, json.dumps(
+        {"seed": seed, "scale": scale, "figures": run.figures, "timings_s": run.timings,
+         "outputs": {k: str(v.relative_to(run.out)) if v.is_relative_to(run.out) else str(v)
+                     for k, v in run.outputs.items()},
+         "notes": run.notes}, ensure_ascii=False, indent=2, default=_plain) + "\n")
     step(11)
     return run
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the numpy scalars among the figures."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
 
 
 def _frame_step(run: DemoRun, progress: Progress | None) -> None:
@@ -221,7 +243,7 @@ def _fieldwork_step(run: DemoRun, sample: pd.DataFrame, district: Any, issued: A
     from fieldsurvey.design import load_design
     from fieldsurvey.fieldsim import communities_table, simulate_store
     from fieldsurvey.questionnaire import load_form
-    from fieldsurvey.select.output import write_sample
+    from fieldsurvey.select.output import release_history, write_sample
     from fieldsurvey.select.release import release_reserve
     from fieldsurvey.store.store import FieldStore
 
@@ -249,10 +271,14 @@ def _fieldwork_step(run: DemoRun, sample: pd.DataFrame, district: Any, issued: A
         wanted = {c: k for c, k in wanted.items() if k > 0}
         if wanted:
             sample = release_reserve(sample, wanted)
+            batch = int(sample.attrs.pop("release_batch", sample["release_batch"].max()))
             design = load_design(demo_design_path())
-            paths = write_sample(sample, run.out / "sample", design)
+            history = release_history(
+                run.out / "sample", batch, wanted, when=FIELD_START + dt.timedelta(days=10),
+                note=f"communities with fewer than {SHORTFALL:.0%} interviews after the "
+                     "first visits")
+            paths = write_sample(sample, run.out / "sample", design, extra=history)
             run.outputs.update({f"sample.{k}": v for k, v in paths.items()})
-            batch = int(sample["release_batch"].max())
             new = sample[sample["release_batch"] == batch]
             owner = _owners(devices)
             for i, (name, path) in enumerate(devices.items()):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from fieldsurvey.errors import InputError
@@ -139,21 +138,17 @@ def run_draw(args: argparse.Namespace) -> int:
 def run_release(args: argparse.Namespace) -> int:
     """``sample release``."""
     from fieldsurvey.cli._ui import err_console
-    from fieldsurvey.select.output import read_sample, sample_paths, write_sample
+    from fieldsurvey.select.output import read_sample, release_history, write_sample
     from fieldsurvey.select.release import release_reserve
 
     sample = read_sample(args.sample)
     new = release_reserve(sample, list(args.community), count=args.count)
     batch = new.attrs["release_batch"]
     out = args.out or args.sample
-    history_path = sample_paths(args.sample)["history"]
-    history = json.loads(history_path.read_text("utf-8")) if history_path.exists() else []
-    history.append({"batch": batch, "time": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "communities": {c: args.count for c in args.community},
-                    "note": args.note})
+    history = release_history(args.sample, batch, {c: args.count for c in args.community},
+                              note=args.note, out=out)
     new.attrs.pop("release_batch", None)
-    paths = write_sample(new, out, extra={
-        sample_paths(out)["history"]: json.dumps(history, ensure_ascii=False, indent=2) + "\n"})
+    paths = write_sample(new, out, extra=history)
     print(f"released batch {batch}: {args.count} dwelling(s) in "
                       f"{', '.join(args.community)}")
     err_console.print(f"wrote {paths['csv']}, {paths['parquet']}")

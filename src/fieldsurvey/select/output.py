@@ -9,6 +9,7 @@ base weights. The same sample gives byte-identical files.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 from collections.abc import Mapping
@@ -22,7 +23,8 @@ from fieldsurvey._atomic import atomic_path
 from fieldsurvey.design import Design
 from fieldsurvey.errors import InputError
 
-__all__ = ["read_sample", "sample_paths", "sample_summary", "summary_text", "write_sample"]
+__all__ = ["read_sample", "release_history", "sample_paths", "sample_summary", "summary_text",
+           "write_sample"]
 
 
 def sample_paths(base: str | Path) -> dict[str, Path]:
@@ -37,6 +39,34 @@ def sample_paths(base: str | Path) -> dict[str, Path]:
         "txt": base.with_name(base.name + ".summary.txt"),
         "history": base.with_name(base.name + ".releases.json"),
     }
+
+
+def release_history(base: str | Path, batch: int, communities: Mapping[str, int], *,
+                    note: str = "", when: dt.datetime | None = None,
+                    out: str | Path | None = None) -> dict[Path, str]:
+    """The release history to write with a released sample (``write_sample(extra=...)``):
+    the history of the sample ``base`` (a JSON list, one entry per batch) plus this batch,
+    as ``{path of out's history: text}`` (``out`` defaults to ``base``)."""
+    src = sample_paths(base)["history"]
+    history: list[Any] = []
+    if src.exists():
+        try:
+            history = json.loads(src.read_text("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError("the sample's release history is not readable JSON", file=str(src),
+                             got=str(exc), hint="Restore it from a backup, or move it away to "
+                             "start a new history") from None
+        if not isinstance(history, list):
+            raise InputError("the sample's release history is not a list of batches",
+                             file=str(src))
+    history.append({
+        "batch": int(batch),
+        "time": (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        "communities": {str(c): int(k) for c, k in communities.items()},
+        "note": note,
+    })
+    target = sample_paths(out if out is not None else base)["history"]
+    return {target: json.dumps(history, ensure_ascii=False, indent=2) + "\n"}
 
 
 def sample_summary(sample: pd.DataFrame, design: Design | None = None) -> dict[str, Any]:
@@ -109,7 +139,9 @@ def write_sample(sample: pd.DataFrame, base: str | Path,
                  extra: Mapping[Path, str] | None = None) -> dict[str, Path]:
     """Write the sample (CSV with BOM, Parquet), its summary and any ``extra`` text files
     (path -> UTF-8 text) atomically and together: a failed or interrupted run leaves every
-    file as it was, never a new CSV beside an old Parquet. Return the paths."""
+    file as it was, never a new CSV beside an old Parquet. Return the paths written. The
+    release history is one of the ``extra`` files once a reserve batch is released; a
+    sample written without it is a new draw, so an older draw's history is removed."""
     paths = sample_paths(base)
     buf = io.StringIO()
     sample.to_csv(buf, index=False, lineterminator="\n")
@@ -124,6 +156,9 @@ def write_sample(sample: pd.DataFrame, base: str | Path,
         table.to_parquet(tmp, index=False)
         for target, text in texts.items():
             stack.enter_context(atomic_path(target)).write_text(text, encoding="utf-8")
+    if paths["history"] not in texts:  # a new draw: an older draw's releases are void
+        paths["history"].unlink(missing_ok=True)
+        del paths["history"]
     return paths
 
 
