@@ -315,6 +315,17 @@ async def test_language_toggle(store: FieldStore) -> None:
         await settle(pilot.app, pilot)
         err = str(app.screen.views[0].query_one(".q-error").render())
         assert err and not any("\u4e00" <= ch <= "\u9fff" for ch in err)
+        await pilot.press("f5")  # the jump dialog follows a switch while it is open
+        await settle(app, pilot)
+        title = app.screen.query_one("#dialog-title")
+        assert "section" in str(title.render()).lower()
+        await pilot.press("f4")
+        await settle(app, pilot)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in str(title.render()))
+        first = app.screen.query_one("#sections").get_option_at_index(0).prompt
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in str(first))
+        await pilot.press("f4", "escape")
+        await settle(app, pilot)
         await pilot.press("escape")
         await settle(app, pilot)
         assert "Community" in str(app.screen.query_one("#hh-info").render())
@@ -371,6 +382,12 @@ async def test_supervisor_rejects_and_interviewer_sees_comment(store: FieldStore
         await pilot.press("x")
         await settle(pilot.app, pilot)
         await type_text(pilot, "ask again")
+        title = sup.screen.query_one("#dialog-title")
+        before = str(title.render())
+        await pilot.press("f4")  # switching language keeps the text typed
+        await settle(sup, pilot)
+        assert str(title.render()) != before
+        assert sup.screen.query_one("#comment").value == "ask again"
         await pilot.press("enter")
         await settle(sup, pilot)
     itv = store.interviews(d)[-1]

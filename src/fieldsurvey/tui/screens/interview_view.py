@@ -40,6 +40,14 @@ class CommentDialog(ModalScreen[str | None]):
             yield Input(id="comment")
             yield Label("", id="dialog-error")
 
+    def relabel(self) -> None:
+        """Redraw in the app's current language (the text typed is kept)."""
+        self.query_one("#dialog-title", Label).update(
+            self.app.t("reject_comment", key=self.key))
+        error = self.query_one("#dialog-error", Label)
+        if str(error.render()).strip():
+            error.update(self.app.t("need_comment"))
+
     @on(Input.Submitted, "#comment")
     def _done(self, event: Input.Submitted) -> None:
         if not event.value.strip():

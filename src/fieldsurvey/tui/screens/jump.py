@@ -33,12 +33,23 @@ class JumpDialog(ModalScreen[str | None]):
         self.runner = runner
 
     def compose(self) -> ComposeResult:
-        form, lang = self.app.form, self.app.lang
         with Vertical(id="dialog"):
             yield Label(self.app.t("sections"), id="dialog-title")
-            yield OptionList(*[
-                Option(it.label.get(lang, form.default_language) or it.name, id=it.name)
-                for it in form.children if isinstance(it, Group | Repeat)], id="sections")
+            yield OptionList(*self._options(), id="sections")
+
+    def _options(self) -> list[Option]:
+        form, lang = self.app.form, self.app.lang
+        return [Option(it.label.get(lang, form.default_language) or it.name, id=it.name)
+                for it in form.children if isinstance(it, Group | Repeat)]
+
+    def relabel(self) -> None:
+        """Redraw in the app's current language (the highlighted section is kept)."""
+        self.query_one("#dialog-title", Label).update(self.app.t("sections"))
+        sections = self.query_one("#sections", OptionList)
+        keep = sections.highlighted
+        sections.clear_options()
+        sections.add_options(self._options())
+        sections.highlighted = keep
 
     @on(OptionList.OptionSelected, "#sections")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
