@@ -356,3 +356,16 @@ def test_merging_leaves_the_device_folder_as_it_was(tmp_path):
     c = FieldStore.open(tmp_path / "c.sqlite")
     assert len(c.attempts()) == 2
     c.close()
+
+
+def test_a_central_store_that_cannot_be_made_is_named_as_given(tmp_path, monkeypatch):
+    make_store(tmp_path / "a.sqlite").close()
+
+    def refuse(path, **kwargs):
+        raise StoreError("the field store cannot be opened", file=str(path))
+
+    monkeypatch.setattr(FieldStore, "create", refuse)
+    with pytest.raises(StoreError) as info:
+        merge_stores([tmp_path / "a.sqlite"], tmp_path / "central.sqlite")
+    assert info.value.file == str(tmp_path / "central.sqlite")
+    assert _leftovers(tmp_path) == []

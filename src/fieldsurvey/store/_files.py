@@ -143,7 +143,9 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False,
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
-        raise StoreError("the field store cannot be opened", file=str(path), got=str(exc)) from exc
+        raise StoreError("the field store cannot be opened", file=str(path), got=str(exc),
+                         hint="Check that its folder exists and that you may write there"
+                         ) from exc
     try:
         if create:
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")

@@ -23,6 +23,7 @@ temporary copy (the source file is never changed).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import sqlite3
@@ -249,9 +250,13 @@ def _merge_new(into: Path, paths: list[Path], metas: list[tuple[int, dict[str, s
     tmp = into.with_name(f".{into.name}.{_uuid.uuid4().hex[:8]}.merging")
     meta0 = metas[0][1]
     try:
-        target = FieldStore.create(tmp, survey_id=meta0["survey_id"],
-                                   device_id=f"central-{_uuid.uuid4().hex[:8]}",
-                                   role="central", pii_salt=meta0.get("pii_salt"), clock=clock)
+        try:
+            target = FieldStore.create(tmp, survey_id=meta0["survey_id"],
+                                       device_id=f"central-{_uuid.uuid4().hex[:8]}",
+                                       role="central", pii_salt=meta0.get("pii_salt"),
+                                       clock=clock)
+        except StoreError as exc:  # name the store the user asked for, not the temporary
+            raise dataclasses.replace(exc, file=str(into)) from exc
         target.path = into  # messages name the store the user asked for
         conn = target.connection
         try:
