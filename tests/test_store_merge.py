@@ -282,8 +282,8 @@ def test_a_failed_first_merge_leaves_no_central_store(tmp_path):
         merge_stores([tmp_path / "A.sqlite", tmp_path / "A2.sqlite"], out)
     assert not out.exists() and _leftovers(out.parent) == []
     assert ".merging" not in str(info.value)  # the message names the sources, not a temp file
+    make_store(tmp_path / "x.sqlite", survey_id="OTHER").close()
     with pytest.raises(StoreError, match="another survey"):
-        make_store(tmp_path / "x.sqlite", survey_id="OTHER").close()
         merge_stores([tmp_path / "A.sqlite", tmp_path / "x.sqlite"], out)
     assert not out.exists() and _leftovers(out.parent) == []
 

@@ -115,10 +115,12 @@ print(json.dumps({"done": len(done), "message": message, "check": store.check(),
 """
 
 
-def test_full_disk_on_a_real_small_tmpfs(tmp_path):
+def run_on_small_tmpfs(mnt: Path, size: str, script: str, *args: object) -> dict:
+    """Run ``script`` (Python, its args after ``mnt``) with a private tmpfs of ``size``
+    mounted at ``mnt``; return the JSON of its last output line. Skips where a private
+    tmpfs cannot be mounted (no Linux ``unshare``, or user namespaces disallowed)."""
     unshare = shutil.which("unshare")
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
+    mnt.mkdir(exist_ok=True)
     if unshare is None or sys.platform != "linux":
         pytest.skip("needs Linux unshare to mount a private tmpfs")
     probe = subprocess.run([unshare, "-rm", "sh", "-c",
@@ -126,12 +128,17 @@ def test_full_disk_on_a_real_small_tmpfs(tmp_path):
                            check=False)
     if probe.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {probe.stderr.decode(errors='replace')}")
-    cmd = (f"mount -t tmpfs -o size=2m none {mnt} && "
-           f"{sys.executable} -c '{TMPFS_SCRIPT}' {mnt} {TESTS}")
+    cmd = (f"mount -t tmpfs -o size={size} none {mnt} && "
+           f"{sys.executable} -c '{script}' " + " ".join(map(str, args)))
     out = subprocess.run([unshare, "-rm", "sh", "-c", cmd], capture_output=True, text=True,
                          timeout=120, check=False)
     assert out.returncode == 0, out.stderr
-    res = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_full_disk_on_a_real_small_tmpfs(tmp_path):
+    mnt = tmp_path / "mnt"
+    res = run_on_small_tmpfs(mnt, "2m", TMPFS_SCRIPT, mnt, TESTS)
     assert res["done"] > 5 and res["kept"] and res["check"] == []
     assert "disk is full" in res["message"]
 
@@ -272,16 +279,6 @@ print(json.dumps(out))
 
 
 def test_merge_on_a_full_disk_says_what_was_kept(tmp_path):
-    unshare = shutil.which("unshare")
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    if unshare is None or sys.platform != "linux":
-        pytest.skip("needs Linux unshare to mount a private tmpfs")
-    probe = subprocess.run([unshare, "-rm", "sh", "-c",
-                            f"mount -t tmpfs -o size=64k none {mnt}"], capture_output=True,
-                           check=False)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {probe.stderr.decode(errors='replace')}")
     small = make_store(tmp_path / "small.sqlite", device_id="small")
     small.record_attempt("C1-000", "2.24")
     small.close()
@@ -290,12 +287,8 @@ def test_merge_on_a_full_disk_says_what_was_kept(tmp_path):
     for i in range(3000):
         big.set_answer(uuid, f"q{i}", "长" * 400)
     big.close()
-    cmd = (f"mount -t tmpfs -o size=3m none {mnt} && "
-           f"{sys.executable} -c '{MERGE_FULL_SCRIPT}' {tmp_path} {mnt} {TESTS}")
-    out = subprocess.run([unshare, "-rm", "sh", "-c", cmd], capture_output=True, text=True,
-                         timeout=120, check=False)
-    assert out.returncode == 0, out.stderr
-    res = json.loads(out.stdout.strip().splitlines()[-1])
+    mnt = tmp_path / "mnt"
+    res = run_on_small_tmpfs(mnt, "3m", MERGE_FULL_SCRIPT, tmp_path, mnt, TESTS)
     assert "disk is full" in res["new"] and "nothing was written" in res["new"]
     assert res["new_files"] == []
     assert "disk is full" in res["existing"] and "keeps everything merged" in res["existing"]
