@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.design import load_design
-from fieldsurvey.select.stages import draw_sample
+from fieldsurvey.sampling.design import load_design
+from fieldsurvey.sampling.stages import draw_sample
 
 TYPES = ("示范类", "创优类", "强基类")
 

@@ -124,7 +124,7 @@ def make_store(path, *, n_comm: int = 4, per: int = 15, seed: int = 3, respond: 
     st = FieldStore.create(path, survey_id="S1", device_id="central", interviewer="w1",
                            clock=Clock())
     st.connection.execute("PRAGMA synchronous=OFF")
-    form = (Path(__file__).resolve().parents[1] / "src" / "fieldsurvey" / "questionnaires"
+    form = (Path(__file__).resolve().parents[1] / "src" / "fieldsurvey" / "example" / "questionnaires"
             / "resident_survey.yaml")
     st.add_form(form.read_bytes(), form_id="resident_survey", version="1", filename=form.name)
     staff = ("王芳", "李强", "张伟")

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from fieldsurvey.cli.main import main
-from fieldsurvey.errors import ColumnError, FieldsurveyError
+from fieldsurvey.io.errors import ColumnError, FieldsurveyError
 
 
 def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,7 +49,7 @@ def test_module_entry_point_runs() -> None:
 def test_import_is_light() -> None:
     """Importing the package must not pull in the TUI, rich or geopandas."""
     code = (
-        "import sys, fieldsurvey, fieldsurvey.errors;"
+        "import sys, fieldsurvey, fieldsurvey.io.errors;"
         "bad=[m for m in ('textual','rich','geopandas','reportlab') if m in sys.modules];"
         "print(','.join(bad))"
     )

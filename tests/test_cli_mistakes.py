@@ -102,7 +102,7 @@ def test_output_below_a_file_is_reported_not_a_traceback(tmp_path: Path,
 
 def test_read_only_disk_names_the_output_not_the_temporary_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import fieldsurvey._atomic as atomic
+    import fieldsurvey.io.atomic as atomic
 
     def read_only(prefix: str, suffix: str, dir: Path) -> tuple[int, str]:
         name = str(Path(dir) / f"{prefix}ab12cd34{suffix}")
@@ -541,7 +541,7 @@ def test_assign_failure_leaves_no_empty_folder(tmp_path: Path,
 def test_frame_build_refuses_a_non_positive_dwellings_per_floor_even_for_points(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from fieldsurvey.district import generate_district, write_district
+    from fieldsurvey.example.district import generate_district, write_district
 
     maps = tmp_path / "maps"
     write_district(generate_district(3, scale=0.02), maps)

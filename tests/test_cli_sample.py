@@ -153,8 +153,8 @@ def test_stage1_from_a_real_shapefile(shared_data: Path, tmp_path: Path) -> None
     """506 Boston tracts (NAD27 shapefile), PPS by owner-occupied units."""
     import numpy as np
 
-    from fieldsurvey.select.pps import inclusion_probabilities
-    from fieldsurvey.select.readers import read_communities
+    from fieldsurvey.sampling.pps import inclusion_probabilities
+    from fieldsurvey.sampling.readers import read_communities
 
     shp = shared_data / "boundaries" / "boston_tracts_nad27" / "boston_tracts.shp"
     (tmp_path / "d.toml").write_text(
@@ -173,7 +173,7 @@ def test_stage1_from_a_real_shapefile(shared_data: Path, tmp_path: Path) -> None
 
 
 def test_tables_in_gbk_and_xlsx(tmp_path: Path) -> None:
-    from fieldsurvey.select.readers import read_table
+    from fieldsurvey.sampling.readers import read_table
 
     comm = communities(5)
     comm.to_csv(tmp_path / "gbk.csv", index=False, encoding="gbk")
@@ -183,7 +183,7 @@ def test_tables_in_gbk_and_xlsx(tmp_path: Path) -> None:
         assert got["type"].tolist() == comm["type"].tolist()
         assert got["community_id"].tolist() == comm["community_id"].tolist()
     (tmp_path / "c.dbf").write_bytes(b"x")
-    from fieldsurvey.errors import InputError
+    from fieldsurvey.io.errors import InputError
 
     with pytest.raises(InputError, match="unsupported"):
         read_table(tmp_path / "c.dbf")

@@ -13,7 +13,7 @@ from _storekit import sample_frame
 from fieldsurvey.cli.main import main
 from fieldsurvey.store import FieldStore
 
-FORM = "src/fieldsurvey/questionnaires/resident_survey.xlsx"
+FORM = "src/fieldsurvey/example/questionnaires/resident_survey.xlsx"
 
 
 @pytest.fixture()

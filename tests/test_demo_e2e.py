@@ -103,7 +103,7 @@ def test_summary_is_written_last_and_names_every_output(demo_dir: Path) -> None:
 
 
 def test_an_interrupted_rerun_leaves_no_summary(tmp_path: Path, monkeypatch) -> None:
-    import fieldsurvey.demo as demo
+    import fieldsurvey.example.demo as demo
 
     (tmp_path / "demo.json").write_text("{}", encoding="utf-8")  # from an earlier run
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldsurvey.design import Design, load_design
-from fieldsurvey.errors import DesignError
+from fieldsurvey.sampling.design import Design, load_design
+from fieldsurvey.io.errors import DesignError
 
 ISSUE_EXAMPLE = """\
 seed = 20261121                 # optional; --seed overrides
@@ -163,9 +163,9 @@ def test_sampling_modules_are_headless() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, fieldsurvey.design, fieldsurvey.sizecalc, fieldsurvey.kish, "
-            "fieldsurvey.select.stages, fieldsurvey.select.simulate, fieldsurvey.select.release, "
-            "fieldsurvey.select.output, fieldsurvey.select.joint; "
+    code = ("import sys, fieldsurvey.sampling.design, fieldsurvey.sampling.size, fieldsurvey.sampling.kish, "
+            "fieldsurvey.sampling.stages, fieldsurvey.sampling.simulate, fieldsurvey.sampling.release, "
+            "fieldsurvey.sampling.output, fieldsurvey.sampling.joint; "
             "print(sorted(m for m in ('rich', 'textual') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

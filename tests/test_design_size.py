@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from fieldsurvey.errors import DesignError
-from fieldsurvey.sizecalc import sample_size
+from fieldsurvey.io.errors import DesignError
+from fieldsurvey.sampling.size import sample_size
 
 
 def test_srs_textbook_385() -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from fieldsurvey.district import (
+from fieldsurvey.example.district import (
     DEFAULT_SEED,
     District,
     generate_district,
@@ -19,8 +19,8 @@ from fieldsurvey.district import (
     main,
     write_district,
 )
-from fieldsurvey.errors import ColumnError, FieldsurveyError, InputError
-from fieldsurvey.schema import DWELLING_STATUSES
+from fieldsurvey.io.errors import ColumnError, FieldsurveyError, InputError
+from fieldsurvey.io.schema import DWELLING_STATUSES
 
 LISTING_COLUMNS = [
     "dwelling_id",
@@ -363,7 +363,7 @@ def test_committed_maps_equal_a_fresh_generation(
         total += len(committed)
         assert committed == path.read_bytes(), (
             f"maps/{name} differs from a fresh generation; regenerate: "
-            "python -m fieldsurvey.district --out maps"
+            "python -m fieldsurvey.example.district --out maps"
         )
     assert total < 20e6
 
@@ -418,7 +418,7 @@ def test_a_failed_write_leaves_no_manifest(
     small: District, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_district(small, tmp_path)
-    import fieldsurvey.district_io as dio
+    import fieldsurvey.example.files as dio
 
     def broken(df: pd.DataFrame) -> bytes:
         raise OSError("disk full")
@@ -438,7 +438,7 @@ def test_command_writes_the_files(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import fieldsurvey.district as mod
+    import fieldsurvey.example.district as mod
 
     asked = []
     monkeypatch.setattr(

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.errors import ColumnError, DesignError, EstimationError
+from fieldsurvey.io.errors import ColumnError, DesignError, EstimationError
 from fieldsurvey.estimate import (
     SurveyDesign,
     svyby,

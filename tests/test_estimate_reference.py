@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.errors import DesignError, EstimationError
+from fieldsurvey.io.errors import DesignError, EstimationError
 from fieldsurvey.estimate import (
     EstimateTable,
     ReplicateDesign,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.errors import ColumnError, DesignError
+from fieldsurvey.io.errors import ColumnError, DesignError
 from fieldsurvey.estimate import ReplicateDesign, SurveyDesign, as_replicate, svymean, svytotal
 
 REF = Path(__file__).parent / "reference" / "estimate"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.errors import EstimationError
+from fieldsurvey.io.errors import EstimationError
 from fieldsurvey.estimate import (
     SurveyDesign,
     satisfaction_index,

@@ -20,12 +20,12 @@ from _framekit import (
     write_geojson,
 )
 
-from fieldsurvey.errors import InputError
+from fieldsurvey.io.errors import InputError
 from fieldsurvey.frame.assign import assign_chunk, prepare
 from fieldsurvey.frame.build import build_frame
 from fieldsurvey.frame.files import read_frame
 from fieldsurvey.io.boundaries import read_boundaries
-from fieldsurvey.schema import FRAME_COLUMNS
+from fieldsurvey.io.schema import FRAME_COLUMNS
 
 
 @pytest.fixture()

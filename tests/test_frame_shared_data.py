@@ -8,7 +8,7 @@ import numpy as np
 import pyogrio
 import pytest
 
-from fieldsurvey.errors import ColumnError
+from fieldsurvey.io.errors import ColumnError
 from fieldsurvey.frame.build import build_frame
 from fieldsurvey.io.boundaries import read_boundaries
 from fieldsurvey.io.listings import read_listing

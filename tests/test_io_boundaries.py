@@ -11,7 +11,7 @@ import pytest
 import shapely
 from _framekit import communities, write_geojson
 
-from fieldsurvey.errors import ColumnError, CRSError, EncodingError, InputError
+from fieldsurvey.io.errors import ColumnError, CRSError, EncodingError, InputError
 from fieldsurvey.io.boundaries import read_boundaries
 from fieldsurvey.io.coords import wgs84_to_gcj02
 

@@ -12,7 +12,7 @@ import pytest
 import shapely
 from _framekit import listing, write_csv
 
-from fieldsurvey.errors import ColumnError, CRSError, EncodingError, InputError
+from fieldsurvey.io.errors import ColumnError, CRSError, EncodingError, InputError
 from fieldsurvey.io.coords import wgs84_to_bd09, wgs84_to_gcj02
 from fieldsurvey.io.listings import read_listing
 

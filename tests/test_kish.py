@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.errors import InputError
-from fieldsurvey.kish import (
+from fieldsurvey.io.errors import InputError
+from fieldsurvey.sampling.kish import (
     KISH_SHARES,
     KISH_TABLES,
     ROTATION,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.compiler import compile_node
 from fieldsurvey.questionnaire.expr import BinOp, Call, Literal, Ref, parse, references
 from fieldsurvey.questionnaire.model import SpecialAnswer

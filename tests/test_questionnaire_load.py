@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 import yaml
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import load_form
-from fieldsurvey.questionnaire.example import FORMS, example_path, form_source, sheet_rows
+from fieldsurvey.example.forms import FORMS, example_path, form_source, sheet_rows
 from fieldsurvey.questionnaire.model import Group, Repeat
 from fieldsurvey.questionnaire.xlsform import read_workbook
 
@@ -312,7 +312,7 @@ def test_example_xlsx_and_yaml_load_equal(name: str, repo_root: Path) -> None:
 def test_committed_examples_equal_a_regeneration(
     name: str, repo_root: Path, tmp_path: Path
 ) -> None:
-    from fieldsurvey.questionnaire.example import write_all
+    from fieldsurvey.example.forms import write_all
 
     write_all([tmp_path])
     for suffix in (".yaml",):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.rates import (
     CATEGORIES,
     DISPOSITIONS,

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from _reports_data import NAMES, make_store
 from fieldsurvey.cli.main import main
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.reports.analysis import write_report
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from reportlab.pdfbase import pdfmetrics
 
-from fieldsurvey.errors import InputError
+from fieldsurvey.io.errors import InputError
 from fieldsurvey.reports.fonts import CID_FALLBACK, find_cjk_font, font_search_dirs
 
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")

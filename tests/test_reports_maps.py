@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from _reports_data import NAMES, make
 from fieldsurvey.cli.main import main
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.reports._layout import PT_M
 from fieldsurvey.reports.maps import draw_field_maps
 from fieldsurvey.reports.sheets import sheet_page_count
@@ -344,8 +344,8 @@ def test_segment_from_geographic_order(tmp_path):
 def test_maps_from_the_library_frame_and_sample(tmp_path):
     """build_frame -> draw_sample (with segments) -> maps: the real contracts fit together."""
     from fieldsurvey.frame import build_frame
-    from fieldsurvey.select.output import write_sample
-    from fieldsurvey.select.stages import draw_sample
+    from fieldsurvey.sampling.output import write_sample
+    from fieldsurvey.sampling.stages import draw_sample
 
     frame, _, bnd = make(n_comm=2, per=300, size_m=500)
     listing = pd.DataFrame(frame.drop(columns=["geometry", "name", "street", "type",

@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fieldsurvey.errors import DesignError
-from fieldsurvey.select.allocate import allocate, allocation_weights, check_table
-from fieldsurvey.select.pps import (
+from fieldsurvey.io.errors import DesignError
+from fieldsurvey.sampling.allocate import allocate, allocation_weights, check_table
+from fieldsurvey.sampling.pps import (
     brewer_draw,
     brewer_joint,
     inclusion_probabilities,
     pps_systematic_draw,
 )
-from fieldsurvey.select.simulate import z_scores
-from fieldsurvey.select.srs import srs_draw, srs_probabilities
-from fieldsurvey.select.systematic import systematic_draw
+from fieldsurvey.sampling.simulate import z_scores
+from fieldsurvey.sampling.srs import srs_draw, srs_probabilities
+from fieldsurvey.sampling.systematic import systematic_draw
 
 RUNS = 20_000
 SIZES = np.array([5, 10, 40, 3, 8, 12, 25, 7, 1, 60, 14, 9], dtype=float)
@@ -157,8 +157,8 @@ def test_table_checks_name_the_stratum() -> None:
 @pytest.mark.parametrize("method", ["srs", "systematic", "pps_systematic", "pps_brewer",
                                     "take_all"])
 def test_joint_probabilities_against_simulation(method: str) -> None:
-    from fieldsurvey.select.joint import joint_inclusion
-    from fieldsurvey.select.stage1 import StratumPlan, draw_stratum
+    from fieldsurvey.sampling.joint import joint_inclusion
+    from fieldsurvey.sampling.stage1 import StratumPlan, draw_stratum
 
     N = SIZES.size
     n = N if method == "take_all" else 5
@@ -184,8 +184,8 @@ def test_joint_probabilities_against_simulation(method: str) -> None:
 def test_joint_probabilities_by_stratum() -> None:
     import pandas as pd
 
-    from fieldsurvey.design import load_design
-    from fieldsurvey.select.stage1 import joint_probabilities
+    from fieldsurvey.sampling.design import load_design
+    from fieldsurvey.sampling.stage1 import joint_probabilities
 
     table = pd.DataFrame({"community_id": [f"C{i}" for i in range(SIZES.size)],
                           "households": SIZES, "type": ["a", "b"] * 6})

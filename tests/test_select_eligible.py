@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fieldsurvey.errors import DesignError
-from fieldsurvey.select.eligible import eligible_mask
+from fieldsurvey.io.errors import DesignError
+from fieldsurvey.sampling.eligible import eligible_mask
 
 FRAME = pd.DataFrame({
     "status": ["occupied", "vacant", "occupied", None, "unknown"],

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.design import load_design
-from fieldsurvey.errors import DesignError
-from fieldsurvey.select.pps import inclusion_probabilities
-from fieldsurvey.select.stage1 import plan_stage1
-from fieldsurvey.select.stages import draw_sample
+from fieldsurvey.sampling.design import load_design
+from fieldsurvey.io.errors import DesignError
+from fieldsurvey.sampling.pps import inclusion_probabilities
+from fieldsurvey.sampling.stage1 import plan_stage1
+from fieldsurvey.sampling.stages import draw_sample
 
 REFERENCE = Path(__file__).parent / "reference" / "sampling" / "inclusionprobabilities.json"
 N_H = {"North": 2, "South": 3, "East": 3, "West": 2}

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from _samplekit import communities, design, dwellings
-from fieldsurvey.errors import ColumnError, DesignError
-from fieldsurvey.select.release import release_reserve
-from fieldsurvey.select.stages import draw_sample
+from fieldsurvey.io.errors import ColumnError, DesignError
+from fieldsurvey.sampling.release import release_reserve
+from fieldsurvey.sampling.stages import draw_sample
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def test_release_errors(sample: pd.DataFrame) -> None:
 
 
 def test_release_from_the_csv_file(sample: pd.DataFrame, tmp_path) -> None:
-    from fieldsurvey.select.output import read_sample, write_sample
+    from fieldsurvey.sampling.output import read_sample, write_sample
 
     write_sample(sample, tmp_path / "s")
     back = read_sample(tmp_path / "s.csv")

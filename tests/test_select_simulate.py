@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from _samplekit import communities, design, dwellings
-from fieldsurvey.errors import DesignError
-from fieldsurvey.select.simulate import simulate_design
-from fieldsurvey.select.stages import draw_sample
+from fieldsurvey.io.errors import DesignError
+from fieldsurvey.sampling.simulate import simulate_design
+from fieldsurvey.sampling.stages import draw_sample
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_runs_must_be_positive(small) -> None:
 
 def test_a_wrong_probability_is_caught(small, monkeypatch) -> None:
     """The check has power: pi reported 15 % too high in stage 2 is flagged."""
-    import fieldsurvey.select.simulate as sim_module
+    import fieldsurvey.sampling.simulate as sim_module
 
     comm, frame = small
     d = design(stage1={"n": 4}, stage2={"m": 6, "reserve": 3})

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from _samplekit import communities, design, dwellings
-from fieldsurvey.design import load_design
-from fieldsurvey.errors import ColumnError, DesignError
-from fieldsurvey.kish import KISH_TABLES
-from fieldsurvey.schema import SAMPLE_COLUMNS
-from fieldsurvey.select.stage1 import plan_stage1
-from fieldsurvey.select.stage2 import draw_within, within_probabilities
-from fieldsurvey.select.stages import BOOKKEEPING_COLUMNS, draw_sample
+from fieldsurvey.sampling.design import load_design
+from fieldsurvey.io.errors import ColumnError, DesignError
+from fieldsurvey.sampling.kish import KISH_TABLES
+from fieldsurvey.io.schema import SAMPLE_COLUMNS
+from fieldsurvey.sampling.stage1 import plan_stage1
+from fieldsurvey.sampling.stage2 import draw_within, within_probabilities
+from fieldsurvey.sampling.stages import BOOKKEEPING_COLUMNS, draw_sample
 
 
 @pytest.fixture(scope="module")
@@ -270,7 +270,7 @@ def test_ties_in_order_do_not_depend_on_row_order(frame: pd.DataFrame) -> None:
 
 
 def test_communities_without_eligible_dwellings_are_reported(frame: pd.DataFrame) -> None:
-    from fieldsurvey.select.output import sample_summary, summary_text
+    from fieldsurvey.sampling.output import sample_summary, summary_text
 
     s = draw_sample(frame, design(stage2={"eligible": "status == 'demolished'"}))
     assert len(s) == 0 and len(s.attrs["no_eligible"]) == 6

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from _storekit import StepClock, make_store, sample_frame
 
-from fieldsurvey.errors import ColumnError, StoreError
+from fieldsurvey.io.errors import ColumnError, StoreError
 from fieldsurvey.questionnaire.model import DEFAULT_SPECIAL_ANSWERS, SpecialAnswer
 from fieldsurvey.store import FieldStore
 from fieldsurvey.store.dispositions import final_disposition, outcome_rank

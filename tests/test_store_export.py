@@ -14,7 +14,7 @@ import pyreadstat
 import pytest
 from _storekit import make_store
 
-from fieldsurvey.errors import QuestionnaireError, StoreError
+from fieldsurvey.io.errors import QuestionnaireError, StoreError
 from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.model import DEFAULT_SPECIAL_ANSWERS
 from fieldsurvey.store import FieldStore

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_store_reliability import make_v1_store
 
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store import FieldStore
 from fieldsurvey.store.merge import merge_stores
 from fieldsurvey.store.schema import SCHEMA_VERSION

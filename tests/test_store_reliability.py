@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from _storekit import make_store
 
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store import FieldStore
 from fieldsurvey.store.schema import SCHEMA_VERSION, configure, migrate
 
@@ -255,7 +255,7 @@ def test_a_version_2_store_gets_the_cheap_sparse_event_index(tmp_path):
 MERGE_FULL_SCRIPT = r"""
 import json, os, sys
 sys.path.insert(0, sys.argv[3])
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store import FieldStore
 from fieldsurvey.store.merge import merge_stores
 src, mnt = sys.argv[1], sys.argv[2]

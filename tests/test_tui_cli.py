@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from tui_support import FORM_PATH, make_store
 
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.preload import roster_answers
 from fieldsurvey.store.store import FieldStore

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tui_support import FORM_PATH, FrozenClock, make_store, quick_idle
 
-from fieldsurvey.kish import kish_probability, kish_select
+from fieldsurvey.sampling.kish import kish_probability, kish_select
 from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.preload import roster_answers
 from fieldsurvey.store.store import FieldStore

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldsurvey.errors import ColumnError, EncodingError, WeightingError
+from fieldsurvey.io.errors import ColumnError, EncodingError, WeightingError
 from fieldsurvey.weights import (
     base_weights,
     poststratify,

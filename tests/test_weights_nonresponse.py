@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.errors import ColumnError, InputError, WeightingError
+from fieldsurvey.io.errors import ColumnError, InputError, WeightingError
 from fieldsurvey.weights import adjust_nonresponse
 from fieldsurvey.weights.pipeline import weight_sample
 

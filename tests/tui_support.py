@@ -11,7 +11,7 @@ import pandas as pd
 import fieldsurvey
 from fieldsurvey.store.store import FieldStore
 
-FORM_PATH = Path(fieldsurvey.__file__).parent / "questionnaires" / "resident_survey.xlsx"
+FORM_PATH = Path(fieldsurvey.__file__).parent / "example" / "questionnaires" / "resident_survey.xlsx"
 FROZEN = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
 COMMUNITIES = (("340199001001", "东关社区"), ("340199001002", "西门社区"),
                ("340199002001", "南湖社区"))

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from fieldsurvey.progress import Progress as ProgressFn
+from fieldsurvey.io.progress import Progress as ProgressFn
 
 __all__ = ["err_console", "out_console", "progress_bar"]
 

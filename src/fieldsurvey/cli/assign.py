@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from fieldsurvey.cli._ui import out_console
-    from fieldsurvey.errors import ColumnError, FieldsurveyError
-    from fieldsurvey.select.readers import read_table
+    from fieldsurvey.io.errors import ColumnError, FieldsurveyError
+    from fieldsurvey.sampling.readers import read_table
     from fieldsurvey.store.issue import issue_stores
 
     sample = read_table(args.sample)

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from fieldsurvey.cli._ui import out_console, progress_bar
-    from fieldsurvey.demo import run_demo
+    from fieldsurvey.example.demo import run_demo
 
     with progress_bar() as progress:
         result = run_demo(args.out, seed=args.seed, scale=args.scale, progress=progress)

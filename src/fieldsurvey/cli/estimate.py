@@ -19,8 +19,8 @@ import math
 import sys
 from pathlib import Path
 
-from fieldsurvey._atomic import atomic_write_text
-from fieldsurvey.errors import EstimationError, InputError
+from fieldsurvey.io.atomic import atomic_write_text
+from fieldsurvey.io.errors import EstimationError, InputError
 from fieldsurvey.estimate import (
     LONELY_PSU_RULES,
     REPLICATE_TYPES,

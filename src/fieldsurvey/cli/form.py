@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.preview import preview_text, structure_text
 

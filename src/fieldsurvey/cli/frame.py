@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from fieldsurvey.errors import InputError
+from fieldsurvey.io.errors import InputError
 
 __all__ = ["register", "run_build", "run_check", "run_summary"]
 

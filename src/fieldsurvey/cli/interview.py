@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the app until the user quits."""
-    from fieldsurvey.errors import StoreError
+    from fieldsurvey.io.errors import StoreError
     from fieldsurvey.store.store import FieldStore
     from fieldsurvey.tui.app import make_app
 

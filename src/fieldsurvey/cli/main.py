@@ -2,7 +2,7 @@
 
 Each verb lives in its own module ``fieldsurvey.cli.<verb>`` exposing
 ``register(subparsers)``, which adds its parser and sets ``func`` to a function
-``(args) -> int``. ``main`` turns every :class:`~fieldsurvey.errors.FieldsurveyError`
+``(args) -> int``. ``main`` turns every :class:`~fieldsurvey.io.errors.FieldsurveyError`
 (and file-system errors a user can cause) into one paragraph on stderr and a
 non-zero exit code, never a traceback.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from fieldsurvey import __version__
-from fieldsurvey.errors import FieldsurveyError, InputError
+from fieldsurvey.io.errors import FieldsurveyError, InputError
 
 # The verbs, in the order of the method. Each is a module of this package.
 COMMANDS: tuple[str, ...] = (

@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Merge, print the merge log; or list the conflicts."""
     from fieldsurvey.cli._ui import err_console, out_console, progress_bar
-    from fieldsurvey.errors import StoreError
+    from fieldsurvey.io.errors import StoreError
     from fieldsurvey.store import FieldStore
     from fieldsurvey.store.merge import merge_stores
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fieldsurvey._atomic import atomic_write_text
-from fieldsurvey.errors import ColumnError, FieldsurveyError, InputError
+from fieldsurvey.io.atomic import atomic_write_text
+from fieldsurvey.io.errors import ColumnError, FieldsurveyError, InputError
 from fieldsurvey.rates import COUNT_NAMES, RATE_NAMES, RateTable, aapor_rates
 
 HELP = "AAPOR response, cooperation, refusal and contact rates (overall and by group)"

@@ -17,7 +17,7 @@ import argparse
 import json
 from typing import Any
 
-from fieldsurvey.errors import InputError
+from fieldsurvey.io.errors import InputError
 
 __all__ = ["register", "run"]
 
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _frame_or_communities(args: argparse.Namespace, two_stage: bool) -> Any:
-    from fieldsurvey.select.readers import read_communities, read_dwelling_frame
+    from fieldsurvey.sampling.readers import read_communities, read_dwelling_frame
 
     if args.frame:
         return read_dwelling_frame(args.frame)
@@ -106,10 +106,10 @@ def run_draw(args: argparse.Namespace) -> int:
     """``sample draw``."""
     from fieldsurvey.cli._ui import err_console, progress_bar
     from fieldsurvey.cli.main import refuse_overwriting_inputs
-    from fieldsurvey.design import load_design
-    from fieldsurvey.select.output import sample_paths, sample_summary, summary_text, write_sample
-    from fieldsurvey.select.readers import read_communities, read_table
-    from fieldsurvey.select.stages import draw_sample
+    from fieldsurvey.sampling.design import load_design
+    from fieldsurvey.sampling.output import sample_paths, sample_summary, summary_text, write_sample
+    from fieldsurvey.sampling.readers import read_communities, read_table
+    from fieldsurvey.sampling.stages import draw_sample
 
     refuse_overwriting_inputs(sample_paths(args.out).values(),
                               (args.frame, args.communities, args.selected, args.design))
@@ -138,8 +138,8 @@ def run_draw(args: argparse.Namespace) -> int:
 def run_release(args: argparse.Namespace) -> int:
     """``sample release``."""
     from fieldsurvey.cli._ui import err_console
-    from fieldsurvey.select.output import read_sample, release_history, write_sample
-    from fieldsurvey.select.release import release_reserve
+    from fieldsurvey.sampling.output import read_sample, release_history, write_sample
+    from fieldsurvey.sampling.release import release_reserve
 
     sample = read_sample(args.sample)
     new = release_reserve(sample, list(args.community), count=args.count)
@@ -157,7 +157,7 @@ def run_release(args: argparse.Namespace) -> int:
 
 def run_size(args: argparse.Namespace) -> int:
     """``sample size``."""
-    from fieldsurvey.sizecalc import sample_size
+    from fieldsurvey.sampling.size import sample_size
 
     res = sample_size(args.moe, args.confidence, args.p, deff=args.deff, icc=args.icc,
                       per_community=args.per_community, eligibility=args.eligibility,
@@ -178,11 +178,11 @@ def run_size(args: argparse.Namespace) -> int:
 
 def run_simulate(args: argparse.Namespace) -> int:
     """``sample simulate``."""
-    from fieldsurvey._atomic import atomic_path
+    from fieldsurvey.io.atomic import atomic_path
     from fieldsurvey.cli._ui import progress_bar
     from fieldsurvey.cli.main import refuse_overwriting_inputs
-    from fieldsurvey.design import load_design
-    from fieldsurvey.select.simulate import simulate_design
+    from fieldsurvey.sampling.design import load_design
+    from fieldsurvey.sampling.simulate import simulate_design
 
     refuse_overwriting_inputs([args.out], (args.frame, args.communities, args.design))
     design = load_design(args.design)

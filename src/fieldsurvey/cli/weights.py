@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey._atomic import atomic_path
+from fieldsurvey.io.atomic import atomic_path
 from fieldsurvey.cli.main import refuse_overwriting_inputs
-from fieldsurvey.errors import ColumnError, InputError, WeightingError
+from fieldsurvey.io.errors import ColumnError, InputError, WeightingError
 from fieldsurvey.weights import (
     CalibrationResult,
     WeightDiagnostics,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, EstimationError
+from fieldsurvey.io.errors import ColumnError, EstimationError
 from fieldsurvey.estimate._groups import codes_of
 
 __all__ = ["as_names", "categorical_column", "level_label", "numeric_column", "require_columns"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fieldsurvey.errors import EncodingError, InputError
+from fieldsurvey.io.errors import EncodingError, InputError
 
 __all__ = ["SUFFIXES", "read_respondents"]
 

@@ -37,7 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import DesignError
+from fieldsurvey.io.errors import DesignError
 from fieldsurvey.estimate._columns import as_names, numeric_column, require_columns
 from fieldsurvey.estimate._groups import codes_of, combine, first_index
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import norm
 
-from fieldsurvey.errors import EstimationError
+from fieldsurvey.io.errors import EstimationError
 from fieldsurvey.estimate._columns import as_names, categorical_column, level_label, numeric_column
 from fieldsurvey.estimate._core import Design, domain_degf, logit_ci, ratio_stat
 from fieldsurvey.estimate.design import SurveyDesign

@@ -39,8 +39,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.linalg import hadamard
 
-from fieldsurvey._rng import RandomState, resolve_rng
-from fieldsurvey.errors import DesignError
+from fieldsurvey.sampling.rng import RandomState, resolve_rng
+from fieldsurvey.io.errors import DesignError
 from fieldsurvey.estimate._columns import numeric_column, require_columns
 from fieldsurvey.estimate.design import SurveyDesign
 

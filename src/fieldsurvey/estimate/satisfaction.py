@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fieldsurvey.errors import EstimationError
+from fieldsurvey.io.errors import EstimationError
 from fieldsurvey.estimate._columns import as_names, numeric_column
 from fieldsurvey.estimate._core import Design, domain_degf, logit_ci, ratio_stat
 from fieldsurvey.estimate.domains import make_domains

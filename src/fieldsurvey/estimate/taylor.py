@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fieldsurvey.errors import EstimationError
+from fieldsurvey.io.errors import EstimationError
 from fieldsurvey.estimate._groups import group_any, group_sum
 from fieldsurvey.estimate.design import SurveyDesign
 

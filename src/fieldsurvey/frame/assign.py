@@ -27,7 +27,7 @@ from pyproj import CRS, Transformer
 
 from fieldsurvey.io.boundaries import Boundaries
 from fieldsurvey.io.crs import utm_crs
-from fieldsurvey.schema import WGS84
+from fieldsurvey.io.schema import WGS84
 
 __all__ = ["ASSIGN_COLUMNS", "PreparedBoundaries", "assign_chunk", "prepare"]
 

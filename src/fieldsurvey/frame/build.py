@@ -23,8 +23,8 @@ import pandas as pd
 import shapely
 
 from fieldsurvey import __version__
-from fieldsurvey._atomic import atomic_write_text
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.io.atomic import atomic_write_text
+from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.frame.assign import PreparedBoundaries, assign_chunk, prepare
 from fieldsurvey.frame.files import FrameResult, write_frame, write_gpkg
 from fieldsurvey.frame.order import Factors, geographic_order
@@ -34,8 +34,8 @@ from fieldsurvey.io.columns import load_mapping
 from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.listings import read_listing
 from fieldsurvey.io.normalise import LISTING_COLUMNS, normalise_listing
-from fieldsurvey.progress import Progress, report
-from fieldsurvey.schema import FRAME_COLUMNS, WGS84
+from fieldsurvey.io.progress import Progress, report
+from fieldsurvey.io.schema import FRAME_COLUMNS, WGS84
 
 __all__ = ["build_frame", "check_frame", "fingerprint_inputs"]
 

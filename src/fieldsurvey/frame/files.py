@@ -27,10 +27,10 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from fieldsurvey._atomic import atomic_path
-from fieldsurvey.errors import InputError
+from fieldsurvey.io.atomic import atomic_path
+from fieldsurvey.io.errors import InputError
 from fieldsurvey.frame.qa import QAReport
-from fieldsurvey.schema import WGS84
+from fieldsurvey.io.schema import WGS84
 
 __all__ = ["FrameResult", "read_frame", "write_frame", "write_gpkg"]
 
@@ -66,7 +66,7 @@ class FrameResult:
     def frame(self) -> gpd.GeoDataFrame:
         """The frame as a GeoDataFrame: one row per dwelling, in listing order (sort by
         ``community_id`` and ``order`` for the geographic order); columns
-        :data:`fieldsurvey.schema.FRAME_COLUMNS`, then the community attributes, then the
+        :data:`fieldsurvey.io.schema.FRAME_COLUMNS`, then the community attributes, then the
         listing's other columns; geometry = WGS 84 points (None without coordinates).
 
         The point geometries are made on first use: writing the frame file does not

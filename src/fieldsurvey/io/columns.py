@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from fieldsurvey.errors import ColumnError, EncodingError, InputError
+from fieldsurvey.io.errors import ColumnError, EncodingError, InputError
 
 __all__ = [
     "FOOTPRINT_FIELDS",

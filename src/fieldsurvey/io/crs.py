@@ -15,7 +15,7 @@ from typing import Any
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from fieldsurvey.errors import CRSError
+from fieldsurvey.io.errors import CRSError
 
 __all__ = ["crs_label", "parse_crs", "utm_crs"]
 

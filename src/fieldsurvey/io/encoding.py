@@ -13,7 +13,7 @@ mark Excel adds) and GBK from older Chinese Windows software. Detection order:
 A Latin-1/cp1252 text is often byte-valid GBK by accident, but its accented letters
 are isolated high bytes; rule 3 rejects it because the runs of high bytes have odd
 length. When an encoding is given (or detected) and a byte sequence is not valid in
-it, :class:`~fieldsurvey.errors.EncodingError` names the row.
+it, :class:`~fieldsurvey.io.errors.EncodingError` names the row.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import codecs
 import re
 from pathlib import Path
 
-from fieldsurvey.errors import EncodingError
+from fieldsurvey.io.errors import EncodingError
 
 __all__ = ["decode_text", "detect_encoding", "normalise_encoding"]
 

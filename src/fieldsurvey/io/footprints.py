@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.io.errors import ColumnError, InputError
 
 __all__ = ["expand_footprints"]
 

@@ -31,7 +31,7 @@ import pyarrow.csv as pacsv
 import shapely
 from pyproj import CRS
 
-from fieldsurvey.errors import CRSError, InputError
+from fieldsurvey.io.errors import CRSError, InputError
 from fieldsurvey.io.boundaries import read_vector
 from fieldsurvey.io.columns import load_mapping
 from fieldsurvey.io.coords import COORD_SYSTEMS

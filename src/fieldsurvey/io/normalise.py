@@ -21,12 +21,12 @@ import pyarrow.compute as pc
 import shapely
 from pyproj import CRS, Transformer
 
-from fieldsurvey.errors import ColumnError, CRSError, InputError
+from fieldsurvey.io.errors import ColumnError, CRSError, InputError
 from fieldsurvey.io.columns import match_columns
 from fieldsurvey.io.coords import COORD_SYSTEMS, to_wgs84
 from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.footprints import expand_footprints
-from fieldsurvey.schema import WGS84
+from fieldsurvey.io.schema import WGS84
 
 __all__ = ["LISTING_COLUMNS", "STATUS_VALUES", "normalise_listing", "normalise_table"]
 

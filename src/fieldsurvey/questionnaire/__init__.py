@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.model import Form
 
 __all__ = ["Form", "load_form"]

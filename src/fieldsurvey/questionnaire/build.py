@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import expr
 from fieldsurvey.questionnaire.checks import check_cycles, check_defaults, check_references
 from fieldsurvey.questionnaire.model import (

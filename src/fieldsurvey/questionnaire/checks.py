@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import expr
 from fieldsurvey.questionnaire.model import Expression, Form, Group, Question, Repeat
 from fieldsurvey.questionnaire.values import parse_text_answer

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.compiler import compile_node
 from fieldsurvey.questionnaire.model import Expression, Form, Group, Item, Question, Repeat
 

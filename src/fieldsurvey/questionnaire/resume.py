@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.model import AnswerValue, Form, Question
 from fieldsurvey.questionnaire.state import RunnerState
 from fieldsurvey.questionnaire.steps import Step

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.checks import TEXT_REF
 from fieldsurvey.questionnaire.model import (
     AnswerValue,

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from fieldsurvey._rng import RandomState, resolve_rng
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.sampling.rng import RandomState, resolve_rng
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.model import AnswerValue, Form
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.model import AnswerValue, Question, Repeat
 from fieldsurvey.questionnaire.values import answer_key
 

@@ -16,7 +16,7 @@ import json
 import math
 import re
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.messages import say
 from fieldsurvey.questionnaire.model import AnswerValue, Form, Question, SpecialAnswer
 

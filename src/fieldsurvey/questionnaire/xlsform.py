@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.build import RawRow, build_form
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from fieldsurvey.errors import QuestionnaireError
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.build import RawRow, build_form
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 from fieldsurvey.questionnaire.xlsform import SURVEY_COLUMNS, TRANSLATABLE

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import InputError
+from fieldsurvey.io.errors import InputError
 
 __all__ = [
     "CATEGORIES",

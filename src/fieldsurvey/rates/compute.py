@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.rates.codes import CATEGORIES, disposition_categories
 
 __all__ = [

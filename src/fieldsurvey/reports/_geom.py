@@ -14,8 +14,8 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from fieldsurvey.errors import CRSError
-from fieldsurvey.schema import WGS84
+from fieldsurvey.io.errors import CRSError
+from fieldsurvey.io.schema import WGS84
 
 __all__ = [
     "BUILDING_BUFFER_M",
@@ -126,7 +126,7 @@ def segment_focus(d: pd.DataFrame, s: pd.DataFrame, segment: str | None) -> np.n
     """Which listed dwellings belong to the sampled segment of a split community.
 
     Exact when the frame has a ``segment`` column. Otherwise segments are contiguous runs
-    of the geographic ``order`` (see :mod:`fieldsurvey.select.stage2`), so the segment is
+    of the geographic ``order`` (see :mod:`fieldsurvey.sampling.stage2`), so the segment is
     taken as the run spanned by the sampled dwellings (main and reserve), widened evenly
     on both sides to the sample's ``segment_n`` dwellings when that is known.
     """

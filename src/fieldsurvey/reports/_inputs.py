@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.reports._geom import (
     BUILDING_BUFFER_M,
     as_text,
@@ -29,7 +29,7 @@ from fieldsurvey.reports._geom import (
     to_wgs84,
     transform_geoms,
 )
-from fieldsurvey.schema import WGS84
+from fieldsurvey.io.schema import WGS84
 
 __all__ = ["Community", "communities"]
 

@@ -7,7 +7,7 @@ cell = line of the respondent in the roster (men oldest to youngest, then women)
 
 from __future__ import annotations
 
-from fieldsurvey.kish import KISH_TABLES
+from fieldsurvey.sampling.kish import KISH_TABLES
 
 __all__ = ["KISH_GRID", "OUTCOME_CODES", "outcome_codes", "text"]
 

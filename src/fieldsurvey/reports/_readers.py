@@ -1,10 +1,10 @@
 """Read the inputs of the field maps: frame, sample, boundaries and optional layers.
 
 The library's own readers are used when present (:func:`fieldsurvey.frame.read_frame`
-with its fingerprint, :func:`fieldsurvey.select.output.read_sample`,
+with its fingerprint, :func:`fieldsurvey.sampling.output.read_sample`,
 :func:`fieldsurvey.io.boundaries.read_boundaries`); plain GeoParquet/CSV/vector files
 are read directly otherwise, so maps can be printed from any frame and sample that
-follow the column contracts of :mod:`fieldsurvey.schema`.
+follow the column contracts of :mod:`fieldsurvey.io.schema`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, CRSError, InputError
+from fieldsurvey.io.errors import ColumnError, CRSError, InputError
 
 __all__ = [
     "frame_fingerprint",
@@ -112,7 +112,7 @@ def read_sample_file(path: PathLike) -> pd.DataFrame:
     """Read a sample (CSV in UTF-8 / UTF-8 with BOM / GBK, or Parquet), ids as text."""
     p = Path(path)
     try:
-        from fieldsurvey.select.output import read_sample
+        from fieldsurvey.sampling.output import read_sample
     except ImportError:  # pragma: no cover - select module not installed
         read_sample = None
     if read_sample is not None and p.is_file() and p.suffix.lower() in (".parquet", ".csv"):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, InputError
+from fieldsurvey.io.errors import ColumnError, InputError
 
 __all__ = ["ReportData", "load_report_data"]
 

@@ -23,9 +23,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
-from fieldsurvey._atomic import atomic_path
-from fieldsurvey.errors import InputError
-from fieldsurvey.progress import Progress, report
+from fieldsurvey.io.atomic import atomic_path
+from fieldsurvey.io.errors import InputError
+from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.reports import _sections as sec
 from fieldsurvey.reports._pdf import binary_streams
 from fieldsurvey.reports._report_data import ReportData, load_report_data

@@ -30,7 +30,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont, TTFontFile
 
-from fieldsurvey.errors import InputError
+from fieldsurvey.io.errors import InputError
 
 __all__ = ["CID_FALLBACK", "CJKFont", "find_cjk_font", "font_search_dirs"]
 

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 from reportlab.pdfgen.canvas import Canvas
 
-from fieldsurvey._atomic import atomic_path
-from fieldsurvey.errors import InputError
-from fieldsurvey.progress import Progress, report
+from fieldsurvey.io.atomic import atomic_path
+from fieldsurvey.io.errors import InputError
+from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.reports._geom import lonlat_to_local
 from fieldsurvey.reports._inputs import Community, communities
 from fieldsurvey.reports._readers import (

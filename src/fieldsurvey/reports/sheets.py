@@ -53,7 +53,7 @@ def sheet_page_count(n_households: int) -> int:
 
 def _kish_grid() -> dict[str, tuple[int, ...]]:
     try:
-        from fieldsurvey.kish import KISH_TABLES
+        from fieldsurvey.sampling.kish import KISH_TABLES
 
         return dict(KISH_TABLES)
     except ImportError:  # pragma: no cover - kish not installed

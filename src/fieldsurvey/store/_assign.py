@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, StoreError
+from fieldsurvey.io.errors import ColumnError, StoreError
 
 __all__ = ["ASSIGNMENT_COLUMNS", "assignment_rows"]
 

@@ -1,6 +1,6 @@
 """Opening a store file safely: recognise it, refuse what is not ours, migrate what is old.
 
-Every failure a user can meet here gets one clear :class:`~fieldsurvey.errors.StoreError`:
+Every failure a user can meet here gets one clear :class:`~fieldsurvey.io.errors.StoreError`:
 a file that is not SQLite at all, an SQLite file of some other program, a damaged store,
 a store written by a newer fieldsurvey. An older store is copied to
 ``<name>.schema<k>.bak`` (with SQLite's online backup, so the copy is consistent) before
@@ -15,7 +15,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store.schema import (
     APPLICATION_ID,
     PAGE_SIZE,

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.questionnaire.values import answer_key, parse_key
 from fieldsurvey.store import _values
 from fieldsurvey.store._core import StoreCore

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store._core import StoreCore
 from fieldsurvey.store.dispositions import Final, check_outcome, final_dispositions
 from fieldsurvey.store.schema import DENSE_KINDS, SPARSE_EVENTS

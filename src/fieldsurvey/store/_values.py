@@ -21,7 +21,7 @@ import json
 import math
 from typing import Any
 
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.questionnaire.model import DEFAULT_SPECIAL_ANSWERS, SpecialAnswer
 
 __all__ = ["decode", "encode", "flat"]

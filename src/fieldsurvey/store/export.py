@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey._atomic import atomic_path
-from fieldsurvey.errors import StoreError
-from fieldsurvey.progress import Progress, report
+from fieldsurvey.io.atomic import atomic_path
+from fieldsurvey.io.errors import StoreError
+from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.store._frames import (
     ADDRESS_COLUMNS,
     Wide,

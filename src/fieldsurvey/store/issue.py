@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, InputError, StoreError
+from fieldsurvey.io.errors import ColumnError, InputError, StoreError
 from fieldsurvey.store.store import Clock, FieldStore
 
 __all__ = ["IssueResult", "allocate", "issue_stores"]
@@ -117,7 +117,7 @@ def issue_stores(sample: pd.DataFrame, team: pd.DataFrame, out_dir: str | Path, 
     Parameters
     ----------
     sample
-        The sample (columns of :data:`fieldsurvey.schema.SAMPLE_COLUMNS`, address and
+        The sample (columns of :data:`fieldsurvey.io.schema.SAMPLE_COLUMNS`, address and
         community attributes).
     team
         Interviewers: column ``interviewer``, optional ``name`` and ``community_id``.

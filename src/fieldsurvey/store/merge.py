@@ -35,8 +35,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from fieldsurvey.errors import StoreError
-from fieldsurvey.progress import Progress, report
+from fieldsurvey.io.errors import StoreError
+from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.store import _files
 from fieldsurvey.store._reads import read_frame
 from fieldsurvey.store.schema import SCHEMA_VERSION, configure, migrate

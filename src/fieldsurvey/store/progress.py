@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store._reads import read_frame
 from fieldsurvey.store.store import FieldStore
 

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from fieldsurvey.errors import StoreError
+from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store import _files
 from fieldsurvey.store._assign import assignment_rows
 from fieldsurvey.store._core import Clock, utcnow

@@ -104,7 +104,7 @@ class FieldsurveyApp(App[None]):
 def _pinned_form(store: FieldStore) -> Form:
     forms = store.forms()
     if not forms:
-        from fieldsurvey.errors import StoreError
+        from fieldsurvey.io.errors import StoreError
 
         raise StoreError("no questionnaire is pinned in this store", file=str(store.path),
                          hint="Assign the cases with `fieldsurvey assign --form FORM`")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, WeightingError
+from fieldsurvey.io.errors import ColumnError, WeightingError
 
 __all__ = ["base_weights"]
 

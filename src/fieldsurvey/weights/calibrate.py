@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, WeightingError
+from fieldsurvey.io.errors import ColumnError, WeightingError
 from fieldsurvey.weights.io import level_codes, level_keys
 
 __all__ = ["CalibrationResult", "poststratify", "rake"]

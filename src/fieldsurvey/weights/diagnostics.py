@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import WeightingError
+from fieldsurvey.io.errors import WeightingError
 from fieldsurvey.weights.io import level_codes, level_keys
 
 __all__ = ["WeightDiagnostics", "weight_diagnostics"]

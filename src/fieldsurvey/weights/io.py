@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, EncodingError, InputError, WeightingError
+from fieldsurvey.io.errors import ColumnError, EncodingError, InputError, WeightingError
 
 __all__ = ["level_codes", "level_keys", "margins_from_frame", "read_case_file", "read_margins", "read_store_cases"]
 
@@ -228,7 +228,7 @@ def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False,
     ``notes``, when given, receives a warning if the file is one device's store (its
     interviewer's cases only) rather than the merged central store.
     """
-    from fieldsurvey.errors import StoreError
+    from fieldsurvey.io.errors import StoreError
     from fieldsurvey.store import FieldStore
 
     path = Path(path)

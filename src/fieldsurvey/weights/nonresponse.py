@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, WeightingError
+from fieldsurvey.io.errors import ColumnError, WeightingError
 from fieldsurvey.rates.codes import CATEGORIES, disposition_categories
 
 __all__ = ["NonresponseResult", "adjust_nonresponse"]

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, FieldsurveyError, WeightingError
+from fieldsurvey.io.errors import ColumnError, FieldsurveyError, WeightingError
 from fieldsurvey.weights.base import base_weights
 from fieldsurvey.weights.calibrate import CalibrationResult, poststratify, rake
 from fieldsurvey.weights.diagnostics import WeightDiagnostics, weight_diagnostics

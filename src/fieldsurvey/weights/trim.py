@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import WeightingError
+from fieldsurvey.io.errors import WeightingError
 from fieldsurvey.weights.calibrate import (
     CalibrationResult,
     MarginsLike,

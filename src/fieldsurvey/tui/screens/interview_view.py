@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Header, Input, Label, Static
 
-from fieldsurvey.errors import FieldsurveyError
+from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.widgets.key_bar import KeyBar

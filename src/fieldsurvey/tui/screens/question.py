@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Static
 
-from fieldsurvey.errors import FieldsurveyError
+from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.model import AnswerValue, Group, Repeat, SpecialAnswer
 from fieldsurvey.questionnaire.preload import roster_answers
 from fieldsurvey.questionnaire.runner import InterviewRunner

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from fieldsurvey.errors import FieldsurveyError
+from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.model import SpecialAnswer
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.tui.screens._base import KeyedScreen

@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Static
 
-from fieldsurvey.errors import FieldsurveyError
-from fieldsurvey.kish import kish_select, order_roster
+from fieldsurvey.io.errors import FieldsurveyError
+from fieldsurvey.sampling.kish import kish_select, order_roster
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import ColumnError, DesignError
+from fieldsurvey.io.errors import ColumnError, DesignError
 
 __all__ = ["release_reserve"]
 

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey._rng import RandomState, resolve_rng
-from fieldsurvey.errors import InputError
+from fieldsurvey.sampling.rng import RandomState, resolve_rng
+from fieldsurvey.io.errors import InputError
 
 __all__ = [
     "KISH_SHARES",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from scipy.stats import norm
 
-from fieldsurvey.errors import DesignError
+from fieldsurvey.io.errors import DesignError
 
 __all__ = ["SampleSize", "sample_size"]
 

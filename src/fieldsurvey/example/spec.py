@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.district_names import COMMUNITY_NAMES, STREETS
+from fieldsurvey.example.names import COMMUNITY_NAMES, STREETS
 
 __all__ = [
     "COMPOUND_KINDS",

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fieldsurvey.select.srs import srs_draw
-from fieldsurvey.select.systematic import systematic_draw
+from fieldsurvey.sampling.srs import srs_draw
+from fieldsurvey.sampling.systematic import systematic_draw
 
 __all__ = ["Within", "draw_within", "segment_edges", "within_probabilities"]
 

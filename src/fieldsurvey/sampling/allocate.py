@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fieldsurvey.errors import DesignError
+from fieldsurvey.io.errors import DesignError
 
 __all__ = ["allocate", "allocation_weights", "check_table"]
 

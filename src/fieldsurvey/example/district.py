@@ -8,10 +8,10 @@ of dwellings, 8 communities above 10,000 residents, one of them mostly migrants.
 
 :func:`generate_district` builds it (a few seconds), :func:`write_district` writes the
 files committed under ``maps/``, :func:`load_district` reads them back. Every random draw
-comes from ``seed`` through :func:`fieldsurvey._rng.child_rngs`, one stream per stage, so
+comes from ``seed`` through :func:`fieldsurvey.sampling.rng.child_rngs`, one stream per stage, so
 the same seed gives the same files byte for byte.
 
-Regenerate the committed files with ``python -m fieldsurvey.district --out maps``.
+Regenerate the committed files with ``python -m fieldsurvey.example.district --out maps``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from fieldsurvey._rng import child_rngs
-from fieldsurvey.district_geometry import (
+from fieldsurvey.sampling.rng import child_rngs
+from fieldsurvey.example.geometry import (
     community_cells,
     compound_cells,
     dwelling_points,
@@ -39,18 +39,18 @@ from fieldsurvey.district_geometry import (
     to_lonlat,
     xy_to_lonlat,
 )
-from fieldsurvey.district_listing import clean_listing, plant_faults
-from fieldsurvey.district_names import STREETS, compound_names
-from fieldsurvey.district_population import (
+from fieldsurvey.example.listing import clean_listing, plant_faults
+from fieldsurvey.example.names import STREETS, compound_names
+from fieldsurvey.example.population import (
     expected_persons_per_occupied,
     listed_status,
     margins_table,
     populate,
     true_status,
 )
-from fieldsurvey.district_spec import building_templates, community_table, compound_table
-from fieldsurvey.errors import FieldsurveyError
-from fieldsurvey.schema import WGS84
+from fieldsurvey.example.spec import building_templates, community_table, compound_table
+from fieldsurvey.io.errors import FieldsurveyError
+from fieldsurvey.io.schema import WGS84
 
 __all__ = [
     "DEFAULT_SEED",
@@ -332,7 +332,7 @@ def write_district(district: District, directory: str | Path) -> dict[str, Path]
     dict
         File name -> path written.
     """
-    from fieldsurvey.district_io import README_TEMPLATE, write_tables
+    from fieldsurvey.example.files import README_TEMPLATE, write_tables
 
     b = district.boundaries
     unlisted = district.faults.loc[
@@ -363,7 +363,7 @@ def write_district(district: District, directory: str | Path) -> dict[str, Path]
         "faults.csv": district.faults,
         "margins.csv": district.margins,
     }
-    meta = {"generator": "fieldsurvey.district", "seed": district.seed, "scale": district.scale}
+    meta = {"generator": "fieldsurvey.example.district", "seed": district.seed, "scale": district.scale}
     return write_tables(tables, Path(directory), readme, meta)
 
 
@@ -378,7 +378,7 @@ def load_district(directory: str | Path, *, verify: bool = True) -> District:
         When ``manifest.json`` or one of the files is missing, lacks a column, or (with
         ``verify``) differs from what the manifest records.
     """
-    from fieldsurvey.district_io import read_tables
+    from fieldsurvey.example.files import read_tables
 
     manifest, t = read_tables(Path(directory), verify=verify)
     return District(
@@ -395,9 +395,9 @@ def load_district(directory: str | Path, *, verify: bool = True) -> District:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m fieldsurvey.district --out DIR [--seed N] [--scale S]``."""
+    """``python -m fieldsurvey.example.district --out DIR [--seed N] [--scale S]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m fieldsurvey.district", description="Write the example district's files."
+        prog="python -m fieldsurvey.example.district", description="Write the example district's files."
     )
     parser.add_argument("--out", required=True, type=Path, help="directory to write (e.g. maps)")
     parser.add_argument(

@@ -18,7 +18,7 @@ __all__ = ["RandomState", "child_rngs", "resolve_rng"]
 def _check_seed(seed: object) -> None:
     """A user's seed must be a whole number >= 0 (numpy refuses negative seeds)."""
     if isinstance(seed, (int, np.integer)) and seed < 0:
-        from fieldsurvey.errors import InputError
+        from fieldsurvey.io.errors import InputError
 
         raise InputError("the seed must be a whole number of at least 0", field="seed",
                          got=str(seed), hint="Use e.g. --seed 20261121")

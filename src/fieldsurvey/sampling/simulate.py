@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from fieldsurvey._rng import RandomState, resolve_rng
-from fieldsurvey.design import Design, load_design
-from fieldsurvey.errors import DesignError
-from fieldsurvey.progress import Progress, report
-from fieldsurvey.select.stage1 import draw_stratum, plan_stage1
-from fieldsurvey.select.stage2 import draw_within, within_probabilities
-from fieldsurvey.select.stages import communities_from_frame, eligible_groups
+from fieldsurvey.sampling.rng import RandomState, resolve_rng
+from fieldsurvey.sampling.design import Design, load_design
+from fieldsurvey.io.errors import DesignError
+from fieldsurvey.io.progress import Progress, report
+from fieldsurvey.sampling.stage1 import draw_stratum, plan_stage1
+from fieldsurvey.sampling.stage2 import draw_within, within_probabilities
+from fieldsurvey.sampling.stages import communities_from_frame, eligible_groups
 
 __all__ = ["Simulation", "binomial_p_values", "simulate_design", "z_scores"]
 
@@ -89,7 +89,7 @@ def simulate_design(
     frame
         Communities table (stage-1 design) or dwelling frame (two-stage design).
     design
-        TOML path, mapping or :class:`~fieldsurvey.design.Design`.
+        TOML path, mapping or :class:`~fieldsurvey.sampling.design.Design`.
     runs
         Number of simulated samples.
     seed

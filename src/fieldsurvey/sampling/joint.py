@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fieldsurvey.select.pps import CERTAIN, brewer_joint
+from fieldsurvey.sampling.pps import CERTAIN, brewer_joint
 
 __all__ = ["joint_inclusion", "systematic_joint"]
 

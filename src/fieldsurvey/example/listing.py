@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from fieldsurvey.district_geometry import (
+from fieldsurvey.example.geometry import (
     LAT0,
     LON0,
     M_PER_DEG_LAT,

@@ -7,7 +7,7 @@ each community. ``stage=2`` with ``selected=`` draws dwellings in communities ch
 earlier (two-phase); since every stratum and community has its own random stream
 (:mod:`._streams`), the two-phase and one-shot draws give the same sample.
 
-Output: :data:`fieldsurvey.schema.SAMPLE_COLUMNS`, then the bookkeeping columns
+Output: :data:`fieldsurvey.io.schema.SAMPLE_COLUMNS`, then the bookkeeping columns
 ``eligible_n`` (N_i), ``segment_n`` (N_g) and ``pi_segment`` (P_g) that a reserve release
 needs and ``certainty`` (community taken with pi_1 = 1: a stratum of its own for variance
 estimation), then the frame columns of the selected units. A stage-1 sample has only
@@ -25,15 +25,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.design import Design, load_design
-from fieldsurvey.errors import ColumnError, DesignError
-from fieldsurvey.kish import ROTATION, assign_kish_tables
-from fieldsurvey.progress import Progress, report
-from fieldsurvey.schema import SAMPLE_COLUMNS
-from fieldsurvey.select._streams import STAGE2, TABLES, resolve_seed, stream
-from fieldsurvey.select.eligible import eligible_mask
-from fieldsurvey.select.stage1 import select_communities
-from fieldsurvey.select.stage2 import draw_within
+from fieldsurvey.sampling.design import Design, load_design
+from fieldsurvey.io.errors import ColumnError, DesignError
+from fieldsurvey.sampling.kish import ROTATION, assign_kish_tables
+from fieldsurvey.io.progress import Progress, report
+from fieldsurvey.io.schema import SAMPLE_COLUMNS
+from fieldsurvey.sampling._streams import STAGE2, TABLES, resolve_seed, stream
+from fieldsurvey.sampling.eligible import eligible_mask
+from fieldsurvey.sampling.stage1 import select_communities
+from fieldsurvey.sampling.stage2 import draw_within
 
 __all__ = [
     "BOOKKEEPING_COLUMNS", "communities_from_frame", "draw_sample", "eligible_groups",
@@ -97,7 +97,7 @@ def draw_sample(
     frame
         A communities table (stage 1 only) or a dwelling frame (both stages, or stage 2).
     design
-        TOML path, parsed mapping or :class:`~fieldsurvey.design.Design`.
+        TOML path, parsed mapping or :class:`~fieldsurvey.sampling.design.Design`.
     seed
         Overrides the design's seed; when both are None fresh entropy is drawn and recorded
         in ``result.attrs["seed"]``.
@@ -117,7 +117,7 @@ def draw_sample(
     Returns
     -------
     pandas.DataFrame
-        :data:`~fieldsurvey.schema.SAMPLE_COLUMNS`, bookkeeping columns, then frame columns.
+        :data:`~fieldsurvey.io.schema.SAMPLE_COLUMNS`, bookkeeping columns, then frame columns.
         ``attrs`` holds ``seed``, ``stage`` and (two stages) ``no_eligible``, the selected
         communities without any eligible dwelling (they have no rows).
 

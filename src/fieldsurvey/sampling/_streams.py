@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 
-from fieldsurvey.errors import DesignError
+from fieldsurvey.io.errors import DesignError
 
 __all__ = ["STAGE1", "STAGE2", "TABLES", "resolve_seed", "stream"]
 

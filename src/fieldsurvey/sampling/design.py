@@ -3,7 +3,7 @@
 A design names how communities are stratified, how many are drawn and how (stage 1),
 how dwellings are drawn inside them (stage 2), and how the respondent is chosen. It is
 parsed into a frozen :class:`Design`; every unknown key and every impossible value
-raises :class:`~fieldsurvey.errors.DesignError` naming the key (``stage1.n``), so a
+raises :class:`~fieldsurvey.io.errors.DesignError` naming the key (``stage1.n``), so a
 typo never silently changes a sample. Example::
 
     seed = 20261121
@@ -23,7 +23,7 @@ typo never silently changes a sample. Example::
     [respondent]
     method = "kish"               # kish | random | none
 
-The sample-size calculator lives in :mod:`fieldsurvey.sizecalc`.
+The sample-size calculator lives in :mod:`fieldsurvey.sampling.size`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fieldsurvey.errors import DesignError
+from fieldsurvey.io.errors import DesignError
 
 __all__ = [
     "ALLOCATIONS",

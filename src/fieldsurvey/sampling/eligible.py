@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.errors import DesignError
+from fieldsurvey.io.errors import DesignError
 
 __all__ = ["eligible_mask"]
 

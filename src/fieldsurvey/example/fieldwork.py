@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey._rng import child_rngs
-from fieldsurvey.kish import kish_select
-from fieldsurvey.progress import Progress, report
+from fieldsurvey.sampling.rng import child_rngs
+from fieldsurvey.sampling.kish import kish_select
+from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.questionnaire.model import Form, Question, SpecialAnswer
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import InvalidAnswer, Step
@@ -131,7 +131,7 @@ def simulate_store(
         The questionnaire pinned in the store.
     persons
         The true residents: ``dwelling_id``, ``person``, ``sex`` (male/female), ``age``,
-        ``migrant`` (from :class:`~fieldsurvey.district.District`).
+        ``migrant`` (from :class:`~fieldsurvey.example.district.District`).
     communities
         Community attributes: ``community_id``, ``type``, ``migrant_share``.
     seed

@@ -20,13 +20,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fieldsurvey.design import Design
-from fieldsurvey.errors import ColumnError, DesignError
-from fieldsurvey.select import pps
-from fieldsurvey.select._streams import STAGE1, stream
-from fieldsurvey.select.allocate import allocate, allocation_weights, check_table
-from fieldsurvey.select.srs import srs_draw
-from fieldsurvey.select.systematic import systematic_draw
+from fieldsurvey.sampling.design import Design
+from fieldsurvey.io.errors import ColumnError, DesignError
+from fieldsurvey.sampling import pps
+from fieldsurvey.sampling._streams import STAGE1, stream
+from fieldsurvey.sampling.allocate import allocate, allocation_weights, check_table
+from fieldsurvey.sampling.srs import srs_draw
+from fieldsurvey.sampling.systematic import systematic_draw
 
 __all__ = [
     "StratumPlan", "joint_probabilities", "plan_stage1", "select_communities", "stratum_labels",
@@ -222,7 +222,7 @@ def joint_probabilities(table: pd.DataFrame, design: Design) -> dict[str, pd.Dat
     index and columns (in the design's sort order) and pi_ij as values (pi_ii = pi_i).
     Communities of different strata are drawn independently: pi_ij = pi_i pi_j.
     """
-    from fieldsurvey.select.joint import joint_inclusion
+    from fieldsurvey.sampling.joint import joint_inclusion
 
     ids = table[design.stage1.id].to_numpy()
     out = {}

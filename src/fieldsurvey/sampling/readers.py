@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fieldsurvey.errors import InputError
+from fieldsurvey.io.errors import InputError
 
 __all__ = ["read_communities", "read_dwelling_frame", "read_table"]
 

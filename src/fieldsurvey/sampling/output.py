@@ -1,7 +1,7 @@
 """Sample files and the design summary.
 
 A sample is written as CSV (UTF-8 with BOM, so Excel opens Chinese text correctly) and
-Parquet, each atomically (:mod:`fieldsurvey._atomic`), plus ``<name>.summary.json`` and
+Parquet, each atomically (:mod:`fieldsurvey.io.atomic`), plus ``<name>.summary.json`` and
 ``<name>.summary.txt``: the units per stratum, the expected interviews and the range of
 base weights. The same sample gives byte-identical files.
 """
@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey._atomic import atomic_path
-from fieldsurvey.design import Design
-from fieldsurvey.errors import InputError
+from fieldsurvey.io.atomic import atomic_path
+from fieldsurvey.sampling.design import Design
+from fieldsurvey.io.errors import InputError
 
 __all__ = ["read_sample", "release_history", "sample_paths", "sample_summary", "summary_text",
            "write_sample"]

@@ -4,18 +4,18 @@ Each step is a small function that calls the same library API a survey team woul
 its outputs into the demo directory, and records them in a :class:`DemoRun`, so the CLI
 can print a summary and the end-to-end test can check every output. Steps:
 
-1. generate the example district (:mod:`fieldsurvey.district`) and write its maps and listing;
+1. generate the example district (:mod:`fieldsurvey.example.district`) and write its maps and listing;
 2. build the checked frame and its self-check (:func:`fieldsurvey.build_frame`);
 3. draw the stratified two-stage sample (:func:`fieldsurvey.draw_sample`);
 4. print the field maps and assignment sheets (:func:`fieldsurvey.reports.draw_field_maps`);
 5. issue one device store per interviewer (:func:`fieldsurvey.store.issue.issue_stores`);
 6. simulate the fieldwork through the :class:`~fieldsurvey.store.FieldStore` API
-   (:mod:`fieldsurvey.fieldsim`), release a reserve batch where a community falls short,
+   (:mod:`fieldsurvey.example.fieldwork`), release a reserve batch where a community falls short,
    and visit the released dwellings;
 7. merge the device stores into the central store (:func:`fieldsurvey.store.merge.merge_stores`);
 8. compute the AAPOR rates overall, by community and by interviewer (:mod:`fieldsurvey.rates`);
 9. weight the respondents: base, eligibility, nonresponse, respondent selection, raking to
-   the district's sex and age-group margins, trimming (:mod:`fieldsurvey.analysis`);
+   the district's sex and age-group margins, trimming (:mod:`fieldsurvey.example.analysis`);
 10. estimate satisfaction, participation and needs with design-based standard errors,
     overall and by community type (:mod:`fieldsurvey.estimate`);
 11. write the analysis report (:func:`fieldsurvey.reports.analysis.write_report`).
@@ -36,8 +36,8 @@ from typing import Any
 
 import pandas as pd
 
-from fieldsurvey._atomic import atomic_write_text
-from fieldsurvey.progress import Progress, report
+from fieldsurvey.io.atomic import atomic_write_text
+from fieldsurvey.io.progress import Progress, report
 
 __all__ = ["DemoRun", "demo_design_path", "demo_team", "run_demo"]
 
@@ -66,12 +66,12 @@ class DemoRun:
 
 def demo_design_path() -> Path:
     """The demo's design file shipped with the package."""
-    return Path(str(resources.files("fieldsurvey").joinpath("data/demo_design.toml")))
+    return Path(str(resources.files("fieldsurvey.example").joinpath("data/demo_design.toml")))
 
 
 def demo_form_path() -> Path:
     """The example resident questionnaire shipped with the package."""
-    return Path(str(resources.files("fieldsurvey").joinpath("questionnaires/resident_survey.xlsx")))
+    return Path(str(resources.files("fieldsurvey.example").joinpath("questionnaires/resident_survey.xlsx")))
 
 
 def demo_team() -> pd.DataFrame:
@@ -105,7 +105,7 @@ def run_demo(out: str | Path = "fieldsurvey-demo", *, seed: int = 20261121, scal
     progress
         ``progress(step, done, total)`` callback.
     """
-    from fieldsurvey.district import generate_district, write_district
+    from fieldsurvey.example.district import generate_district, write_district
 
     run = DemoRun(out=Path(out), seed=seed)
     steps = ["district", "frame", "sample", "maps", "stores", "fieldwork", "merge", "rates",
@@ -179,10 +179,10 @@ def _frame_step(run: DemoRun, progress: Progress | None) -> None:
 
 
 def _sample_step(run: DemoRun, seed: int, progress: Progress | None) -> pd.DataFrame:
-    from fieldsurvey.design import load_design
+    from fieldsurvey.sampling.design import load_design
     from fieldsurvey.frame.files import read_frame
-    from fieldsurvey.select.output import write_sample
-    from fieldsurvey.select.stages import draw_sample
+    from fieldsurvey.sampling.output import write_sample
+    from fieldsurvey.sampling.stages import draw_sample
 
     with _Timer(run, "sample"):
         frame = read_frame(run.outputs["frame"]).frame
@@ -240,11 +240,11 @@ FIELD_START = dt.datetime(2026, 11, 2, 9, 0)
 
 def _fieldwork_step(run: DemoRun, sample: pd.DataFrame, district: Any, issued: Any, seed: int,
                     progress: Progress | None) -> pd.DataFrame:
-    from fieldsurvey.design import load_design
-    from fieldsurvey.fieldsim import communities_table, simulate_store
+    from fieldsurvey.sampling.design import load_design
+    from fieldsurvey.example.fieldwork import communities_table, simulate_store
     from fieldsurvey.questionnaire import load_form
-    from fieldsurvey.select.output import release_history, write_sample
-    from fieldsurvey.select.release import release_reserve
+    from fieldsurvey.sampling.output import release_history, write_sample
+    from fieldsurvey.sampling.release import release_reserve
     from fieldsurvey.store.store import FieldStore
 
     form = load_form(demo_form_path())
@@ -325,19 +325,19 @@ def _merge_step(run: DemoRun, issued: Any, progress: Progress | None) -> None:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    from fieldsurvey._atomic import atomic_write_text
+    from fieldsurvey.io.atomic import atomic_write_text
 
     atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def _write_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> None:
-    from fieldsurvey._atomic import atomic_write_text
+    from fieldsurvey.io.atomic import atomic_write_text
 
     atomic_write_text(path, "\ufeff" + frame.to_csv(index=index, lineterminator="\n"))
 
 
 def _rates_step(run: DemoRun, central: Path) -> pd.DataFrame:
-    from fieldsurvey.analysis import case_table
+    from fieldsurvey.example.analysis import case_table
     from fieldsurvey.rates.compute import aapor_rates
 
     with _Timer(run, "rates"):
@@ -368,7 +368,7 @@ def _rates_step(run: DemoRun, central: Path) -> pd.DataFrame:
 
 
 def _weights_step(run: DemoRun, sample: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
-    from fieldsurvey.analysis import final_weights
+    from fieldsurvey.example.analysis import final_weights
     from fieldsurvey.weights.io import read_margins
 
     with _Timer(run, "weights"):
@@ -389,7 +389,7 @@ def _weights_step(run: DemoRun, sample: pd.DataFrame, cases: pd.DataFrame) -> pd
 
 
 def _estimates_step(run: DemoRun, weighted: pd.DataFrame) -> None:
-    from fieldsurvey.analysis import headline_estimates
+    from fieldsurvey.example.analysis import headline_estimates
     from fieldsurvey.questionnaire import load_form
 
     with _Timer(run, "estimates"):
