@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from _samplekit import communities, dwellings
+
 from fieldsurvey.cli.main import main
 
 DESIGN = """\

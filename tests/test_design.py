@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldsurvey.sampling.design import Design, load_design
 from fieldsurvey.io.errors import DesignError
+from fieldsurvey.sampling.design import Design, load_design
 
 ISSUE_EXAMPLE = """\
 seed = 20261121                 # optional; --seed overrides

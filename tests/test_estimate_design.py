@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.io.errors import ColumnError, DesignError, EstimationError
 from fieldsurvey.estimate import (
     SurveyDesign,
     svyby,
@@ -18,6 +17,7 @@ from fieldsurvey.estimate import (
     svyratio,
     svytotal,
 )
+from fieldsurvey.io.errors import ColumnError, DesignError, EstimationError
 
 REF = Path(__file__).parent / "reference" / "estimate"
 

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.io.errors import DesignError, EstimationError
 from fieldsurvey.estimate import (
     EstimateTable,
     ReplicateDesign,
@@ -25,6 +24,7 @@ from fieldsurvey.estimate import (
     svyratio,
     svytotal,
 )
+from fieldsurvey.io.errors import DesignError, EstimationError
 
 REF = Path(__file__).parent / "reference" / "estimate"
 RTOL = 1e-8

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.io.errors import ColumnError, DesignError
 from fieldsurvey.estimate import ReplicateDesign, SurveyDesign, as_replicate, svymean, svytotal
+from fieldsurvey.io.errors import ColumnError, DesignError
 
 REF = Path(__file__).parent / "reference" / "estimate"
 

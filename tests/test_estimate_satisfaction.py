@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.io.errors import EstimationError
 from fieldsurvey.estimate import (
     SurveyDesign,
     satisfaction_index,
@@ -17,6 +16,7 @@ from fieldsurvey.estimate import (
     satisfaction_summary,
     svymean,
 )
+from fieldsurvey.io.errors import EstimationError
 
 REF = Path(__file__).parent / "reference" / "estimate"
 

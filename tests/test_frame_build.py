@@ -20,11 +20,11 @@ from _framekit import (
     write_geojson,
 )
 
-from fieldsurvey.io.errors import InputError
 from fieldsurvey.frame.assign import assign_chunk, prepare
 from fieldsurvey.frame.build import build_frame
 from fieldsurvey.frame.files import read_frame
 from fieldsurvey.io.boundaries import read_boundaries
+from fieldsurvey.io.errors import InputError
 from fieldsurvey.io.schema import FRAME_COLUMNS
 
 

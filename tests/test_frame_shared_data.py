@@ -8,9 +8,9 @@ import numpy as np
 import pyogrio
 import pytest
 
-from fieldsurvey.io.errors import ColumnError
 from fieldsurvey.frame.build import build_frame
 from fieldsurvey.io.boundaries import read_boundaries
+from fieldsurvey.io.errors import ColumnError
 from fieldsurvey.io.listings import read_listing
 
 TAIPEI = "boundaries/taipei_li/taipei_village.geojson"

@@ -11,9 +11,9 @@ import pytest
 import shapely
 from _framekit import communities, write_geojson
 
-from fieldsurvey.io.errors import ColumnError, CRSError, EncodingError, InputError
 from fieldsurvey.io.boundaries import read_boundaries
 from fieldsurvey.io.coords import wgs84_to_gcj02
+from fieldsurvey.io.errors import ColumnError, CRSError, EncodingError, InputError
 
 NAMES = ["东风社区", "向阳社区", "团结社区", "和平社区"]
 

@@ -12,8 +12,8 @@ import pytest
 import shapely
 from _framekit import listing, write_csv
 
-from fieldsurvey.io.errors import ColumnError, CRSError, EncodingError, InputError
 from fieldsurvey.io.coords import wgs84_to_bd09, wgs84_to_gcj02
+from fieldsurvey.io.errors import ColumnError, CRSError, EncodingError, InputError
 from fieldsurvey.io.listings import read_listing
 
 CHINESE = {"dwelling_id": "住户编号", "community_id": "社区编码", "compound": "小区",

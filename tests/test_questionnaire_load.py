@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 import yaml
 
+from fieldsurvey.example.forms import FORMS, example_path, form_source, sheet_rows
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import load_form
-from fieldsurvey.example.forms import FORMS, example_path, form_source, sheet_rows
 from fieldsurvey.questionnaire.model import Group, Repeat
 from fieldsurvey.questionnaire.xlsform import read_workbook
 

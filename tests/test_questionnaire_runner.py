@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from fieldsurvey.example.forms import example_path
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import load_form
-from fieldsurvey.example.forms import example_path
 from fieldsurvey.questionnaire.model import Form, SpecialAnswer
 from fieldsurvey.questionnaire.runner import InterviewRunner, InvalidAnswer
 from fieldsurvey.questionnaire.values import encode_value

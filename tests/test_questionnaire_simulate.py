@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from fieldsurvey.example.forms import example_path
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import load_form
-from fieldsurvey.example.forms import example_path
 from fieldsurvey.questionnaire.model import Form, SpecialAnswer
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.simulate import simulate_interview

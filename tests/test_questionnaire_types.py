@@ -12,9 +12,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fieldsurvey.example.forms import example_path
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import load_form
-from fieldsurvey.example.forms import example_path
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 from fieldsurvey.questionnaire.preview import preview_text
 from fieldsurvey.questionnaire.runner import InterviewRunner, InvalidAnswer

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _reports_data import NAMES, make_store
 from pypdf import PdfReader
 
-from _reports_data import NAMES, make_store
 from fieldsurvey.cli.main import main
 from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.reports.analysis import write_report

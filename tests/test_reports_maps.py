@@ -9,10 +9,10 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from pyproj import Geod
-from pypdf import PdfReader
-
 from _reports_data import NAMES, make
+from pypdf import PdfReader
+from pyproj import Geod
+
 from fieldsurvey.cli.main import main
 from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.reports._layout import PT_M

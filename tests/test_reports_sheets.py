@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from _reports_data import make
 from pypdf import PdfReader
 
-from _reports_data import make
 from fieldsurvey.reports.maps import draw_field_maps
 from fieldsurvey.reports.sheets import HOUSEHOLDS_PER_PAGE, _kish_grid, sheet_page_count
 

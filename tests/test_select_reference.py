@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fieldsurvey.sampling.design import load_design
 from fieldsurvey.io.errors import DesignError
+from fieldsurvey.sampling.design import load_design
 from fieldsurvey.sampling.pps import inclusion_probabilities
 from fieldsurvey.sampling.stage1 import plan_stage1
 from fieldsurvey.sampling.stages import draw_sample

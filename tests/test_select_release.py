@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from _samplekit import communities, design, dwellings
+
 from fieldsurvey.io.errors import ColumnError, DesignError
 from fieldsurvey.sampling.release import release_reserve
 from fieldsurvey.sampling.stages import draw_sample

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from _samplekit import communities, design, dwellings
+
 from fieldsurvey.io.errors import DesignError
 from fieldsurvey.sampling.simulate import simulate_design
 from fieldsurvey.sampling.stages import draw_sample

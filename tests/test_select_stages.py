@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from _samplekit import communities, design, dwellings
-from fieldsurvey.sampling.design import load_design
+
 from fieldsurvey.io.errors import ColumnError, DesignError
-from fieldsurvey.sampling.kish import KISH_TABLES
 from fieldsurvey.io.schema import SAMPLE_COLUMNS
+from fieldsurvey.sampling.design import load_design
+from fieldsurvey.sampling.kish import KISH_TABLES
 from fieldsurvey.sampling.stage1 import plan_stage1
 from fieldsurvey.sampling.stage2 import draw_within, within_probabilities
 from fieldsurvey.sampling.stages import BOOKKEEPING_COLUMNS, draw_sample

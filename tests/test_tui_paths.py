@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from tui_support import FORM_PATH, FrozenClock, make_store, quick_idle
 
-from fieldsurvey.sampling.kish import kish_probability, kish_select
 from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.preload import roster_answers
+from fieldsurvey.sampling.kish import kish_probability, kish_select
 from fieldsurvey.store.store import FieldStore
 from fieldsurvey.tui.app import FieldsurveyApp, make_app
 from fieldsurvey.tui.casedata import case_rows

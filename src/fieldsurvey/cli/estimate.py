@@ -19,8 +19,6 @@ import math
 import sys
 from pathlib import Path
 
-from fieldsurvey.io.atomic import atomic_write_text
-from fieldsurvey.io.errors import EstimationError, InputError
 from fieldsurvey.estimate import (
     LONELY_PSU_RULES,
     REPLICATE_TYPES,
@@ -36,6 +34,8 @@ from fieldsurvey.estimate import (
 )
 from fieldsurvey.estimate._io import read_respondents
 from fieldsurvey.estimate.results import COLUMNS
+from fieldsurvey.io.atomic import atomic_write_text
+from fieldsurvey.io.errors import EstimationError, InputError
 
 HELP = "design-based estimates (means, totals, proportions, ratios, quantiles) with SE, CI, deff"
 

@@ -67,7 +67,8 @@ class _Parser(argparse.ArgumentParser):
 def refuse_overwriting_inputs(outputs: Iterable[object], inputs: Iterable[object],
                               option: str = "--out") -> None:
     """Raise if an output path is one of the input files (``--out frame`` beside
-    ``--frame frame.parquet`` would replace the frame with the sample)."""
+    ``--frame frame.parquet`` would replace the frame with the sample).
+    """
     given = {Path(str(p)).resolve(): p for p in inputs if p}
     for out in outputs:
         if out and Path(str(out)).resolve() in given:
@@ -78,7 +79,8 @@ def refuse_overwriting_inputs(outputs: Iterable[object], inputs: Iterable[object
 
 def output_format(given: str | None, out: Path | None) -> str:
     """The ``--format`` asked for, else the one the output's suffix (.csv/.json) names, else
-    table; a format that contradicts the output's name is a mistake."""
+    table; a format that contradicts the output's name is a mistake.
+    """
     if out is None:
         return given or "table"
     implied = {".csv": "csv", ".json": "json"}.get(out.suffix.lower())

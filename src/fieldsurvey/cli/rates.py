@@ -58,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _read_store(path: Path) -> pd.DataFrame:
     """One row per case of a field store, with its final disposition (warns on stderr
-    when the store is one device's rather than the merged central store)."""
+    when the store is one device's rather than the merged central store).
+    """
     from fieldsurvey.weights.io import read_store_cases
 
     notes: list[str] = []

@@ -178,9 +178,9 @@ def run_size(args: argparse.Namespace) -> int:
 
 def run_simulate(args: argparse.Namespace) -> int:
     """``sample simulate``."""
-    from fieldsurvey.io.atomic import atomic_path
     from fieldsurvey.cli._ui import progress_bar
     from fieldsurvey.cli.main import refuse_overwriting_inputs
+    from fieldsurvey.io.atomic import atomic_path
     from fieldsurvey.sampling.design import load_design
     from fieldsurvey.sampling.simulate import simulate_design
 

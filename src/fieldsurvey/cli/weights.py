@@ -1,5 +1,6 @@
 """``fieldsurvey weights``: final weights from the sample and the dispositions, or calibration
-of any respondent file (``fieldsurvey weights calibrate``)."""
+of any respondent file (``fieldsurvey weights calibrate``).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.io.atomic import atomic_path
 from fieldsurvey.cli.main import refuse_overwriting_inputs
+from fieldsurvey.io.atomic import atomic_path
 from fieldsurvey.io.errors import ColumnError, InputError, WeightingError
 from fieldsurvey.weights import (
     CalibrationResult,
@@ -245,9 +246,8 @@ def run(args: argparse.Namespace) -> int:
                          "calibrate for a respondent file")
     sample = read_case_file(args.sample)
     if args.db is not None:
-        from fieldsurvey.weights.io import read_store_cases
-
         from fieldsurvey.cli._ui import err_console
+        from fieldsurvey.weights.io import read_store_cases
 
         store_notes: list[str] = []
         cases = read_store_cases(args.db, answers=True, notes=store_notes)

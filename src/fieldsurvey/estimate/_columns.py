@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.io.errors import ColumnError, EstimationError
 from fieldsurvey.estimate._groups import codes_of
+from fieldsurvey.io.errors import ColumnError, EstimationError
 
 __all__ = ["as_names", "categorical_column", "level_label", "numeric_column", "require_columns"]
 

@@ -185,7 +185,7 @@ def _variance(
 
 
 def _deff_from(var: np.ndarray, ss: np.ndarray, big_w: np.ndarray, nobs: np.ndarray) -> np.ndarray:
-    """var / (s^2 W^2 (W - n) / (W n)) with s^2 = n / (n - 1) * ss / W; NaN when W < n."""
+    """Var / (s^2 W^2 (W - n) / (W n)) with s^2 = n / (n - 1) * ss / W; NaN when W < n."""
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = nobs / (nobs - 1) * ss / big_w
         vsrs = s2 * big_w**2 * (big_w - nobs) / (big_w * nobs)

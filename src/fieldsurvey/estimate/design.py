@@ -37,9 +37,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.io.errors import DesignError
 from fieldsurvey.estimate._columns import as_names, numeric_column, require_columns
 from fieldsurvey.estimate._groups import codes_of, combine, first_index
+from fieldsurvey.io.errors import DesignError
 
 __all__ = ["LONELY_PSU_RULES", "LonelyPSU", "Stage", "SurveyDesign"]
 
@@ -275,7 +275,8 @@ class SurveyDesign:
 
     def _stage_codes(self, n_stages: int) -> tuple[list, list, list, list]:
         """Cluster and stratum codes per stage (R's interactions), a row of every cluster,
-        and the number of clusters per stage."""
+        and the number of clusters per stage.
+        """
         n = self.n
         if self.strata:
             st_given = [self._codes(c, "stratum") for c in self.strata]

@@ -39,10 +39,10 @@ import pandas as pd
 from scipy import sparse
 from scipy.linalg import hadamard
 
-from fieldsurvey.sampling.rng import RandomState, resolve_rng
-from fieldsurvey.io.errors import DesignError
 from fieldsurvey.estimate._columns import numeric_column, require_columns
 from fieldsurvey.estimate.design import SurveyDesign
+from fieldsurvey.io.errors import DesignError
+from fieldsurvey.sampling.rng import RandomState, resolve_rng
 
 __all__ = ["REPLICATE_TYPES", "ReplicateDesign", "as_replicate", "svrvar"]
 

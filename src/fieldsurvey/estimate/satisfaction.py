@@ -25,12 +25,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fieldsurvey.io.errors import EstimationError
 from fieldsurvey.estimate._columns import as_names, numeric_column
 from fieldsurvey.estimate._core import Design, domain_degf, logit_ci, ratio_stat
 from fieldsurvey.estimate.domains import make_domains
 from fieldsurvey.estimate.estimators import method_of, rows_from
 from fieldsurvey.estimate.results import Estimate, EstimateTable
+from fieldsurvey.io.errors import EstimationError
 
 __all__ = ["MISSING_CODES", "satisfaction_index", "satisfaction_items", "satisfaction_summary"]
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fieldsurvey.io.errors import EstimationError
 from fieldsurvey.estimate._groups import group_any, group_sum
 from fieldsurvey.estimate.design import SurveyDesign
+from fieldsurvey.io.errors import EstimationError
 
 __all__ = ["unit_totals", "variance"]
 

@@ -179,8 +179,8 @@ def _frame_step(run: DemoRun, progress: Progress | None) -> None:
 
 
 def _sample_step(run: DemoRun, seed: int, progress: Progress | None) -> pd.DataFrame:
-    from fieldsurvey.sampling.design import load_design
     from fieldsurvey.frame.files import read_frame
+    from fieldsurvey.sampling.design import load_design
     from fieldsurvey.sampling.output import write_sample
     from fieldsurvey.sampling.stages import draw_sample
 
@@ -240,9 +240,9 @@ FIELD_START = dt.datetime(2026, 11, 2, 9, 0)
 
 def _fieldwork_step(run: DemoRun, sample: pd.DataFrame, district: Any, issued: Any, seed: int,
                     progress: Progress | None) -> pd.DataFrame:
-    from fieldsurvey.sampling.design import load_design
     from fieldsurvey.example.fieldwork import communities_table, simulate_store
     from fieldsurvey.questionnaire import load_form
+    from fieldsurvey.sampling.design import load_design
     from fieldsurvey.sampling.output import release_history, write_sample
     from fieldsurvey.sampling.release import release_reserve
     from fieldsurvey.store.store import FieldStore

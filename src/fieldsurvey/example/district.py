@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from fieldsurvey.sampling.rng import child_rngs
 from fieldsurvey.example.geometry import (
     community_cells,
     compound_cells,
@@ -51,6 +50,7 @@ from fieldsurvey.example.population import (
 from fieldsurvey.example.spec import building_templates, community_table, compound_table
 from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.io.schema import WGS84
+from fieldsurvey.sampling.rng import child_rngs
 
 __all__ = [
     "DEFAULT_SEED",

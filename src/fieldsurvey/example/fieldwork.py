@@ -35,12 +35,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.sampling.rng import child_rngs
-from fieldsurvey.sampling.kish import kish_select
 from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.questionnaire.model import Form, Question, SpecialAnswer
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import InvalidAnswer, Step
+from fieldsurvey.sampling.kish import kish_select
+from fieldsurvey.sampling.rng import child_rngs
 
 __all__ = ["OUTCOME_PROFILES", "OutcomeProfile", "SimulationResult", "simulate_store"]
 

@@ -78,7 +78,6 @@ def _outside(
     lon: np.ndarray, lat: np.ndarray, outline_m: shapely.Geometry
 ) -> tuple[np.ndarray, np.ndarray]:
     """Push points straight away from the centre until 300 m past the district outline."""
-
     x, y = (lon - LON0) * M_PER_DEG_LON, (lat - LAT0) * M_PER_DEG_LAT
     r = np.hypot(x, y)
     ux, uy = x / r, y / r

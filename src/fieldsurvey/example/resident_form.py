@@ -1,5 +1,6 @@
 """Content of the example resident survey (社区居民需求、参与与满意度调查); see the
-project's QUESTIONNAIRE.md for the item list, codes and skip rules it implements."""
+project's QUESTIONNAIRE.md for the item list, codes and skip rules it implements.
+"""
 
 from __future__ import annotations
 

@@ -23,15 +23,15 @@ import pandas as pd
 import shapely
 
 from fieldsurvey import __version__
-from fieldsurvey.io.atomic import atomic_write_text
-from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.frame.assign import PreparedBoundaries, assign_chunk, prepare
 from fieldsurvey.frame.files import FrameResult, write_frame, write_gpkg
 from fieldsurvey.frame.order import Factors, geographic_order
 from fieldsurvey.frame.qa import QAReport, run_checks
+from fieldsurvey.io.atomic import atomic_write_text
 from fieldsurvey.io.boundaries import Boundaries, read_boundaries
 from fieldsurvey.io.columns import load_mapping
 from fieldsurvey.io.crs import crs_label, parse_crs
+from fieldsurvey.io.errors import ColumnError, InputError
 from fieldsurvey.io.listings import read_listing
 from fieldsurvey.io.normalise import LISTING_COLUMNS, normalise_listing
 from fieldsurvey.io.progress import Progress, report
@@ -188,7 +188,8 @@ def _options(**kw: Any) -> dict[str, Any]:
 
 def check_frame(boundaries: Any, dwellings: Any, **options: Any) -> QAReport:
     """Run the self-check only (same arguments as :func:`build_frame`, nothing written
-    except ``report_path=`` when given)."""
+    except ``report_path=`` when given).
+    """
     unknown = set(options) - set(inspect.signature(build_frame).parameters)
     if unknown:
         raise TypeError(f"check_frame() got unexpected keyword arguments {sorted(unknown)}")

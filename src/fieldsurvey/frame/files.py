@@ -27,9 +27,9 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from fieldsurvey.frame.qa import QAReport
 from fieldsurvey.io.atomic import atomic_path
 from fieldsurvey.io.errors import InputError
-from fieldsurvey.frame.qa import QAReport
 from fieldsurvey.io.schema import WGS84
 
 __all__ = ["FrameResult", "read_frame", "write_frame", "write_gpkg"]

@@ -103,7 +103,8 @@ Factors = dict[str, tuple[np.ndarray, Any]]
 
 def factorize_column(frame: pd.DataFrame, column: str, cache: Factors | None = None) -> tuple[np.ndarray, Any]:
     """``pd.factorize(frame[column])`` (missing -> -1), remembered in ``cache`` when given,
-    so the self-check and the order do not hash the same text column twice."""
+    so the self-check and the order do not hash the same text column twice.
+    """
     if cache is not None and column in cache:
         return cache[column]
     result = pd.factorize(frame[column], use_na_sentinel=True)

@@ -231,7 +231,8 @@ def _overlaps(prepared: PreparedBoundaries, min_area: float) -> tuple[int, tuple
 
 def community_table(frame: pd.DataFrame, boundaries: Boundaries, size_field: str | None) -> pd.DataFrame:
     """Per community: listed, occupied, vacant, non-residential, unknown, listed households,
-    registered households, coverage and vacancy rate."""
+    registered households, coverage and vacancy rate.
+    """
     m = len(boundaries.frame)
     ci = frame["community_index"].to_numpy()
     ok = ci >= 0

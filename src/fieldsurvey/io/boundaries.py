@@ -27,10 +27,10 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 
-from fieldsurvey.io.errors import ColumnError, CRSError, EncodingError, InputError
 from fieldsurvey.io.coords import COORD_SYSTEMS, to_wgs84
 from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.encoding import detect_encoding, normalise_encoding
+from fieldsurvey.io.errors import ColumnError, CRSError, EncodingError, InputError
 from fieldsurvey.io.schema import WGS84
 
 __all__ = ["Boundaries", "read_boundaries", "read_vector"]

@@ -31,12 +31,12 @@ import pyarrow.csv as pacsv
 import shapely
 from pyproj import CRS
 
-from fieldsurvey.io.errors import CRSError, InputError
 from fieldsurvey.io.boundaries import read_vector
 from fieldsurvey.io.columns import load_mapping
 from fieldsurvey.io.coords import COORD_SYSTEMS
 from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.encoding import decode_text, detect_encoding
+from fieldsurvey.io.errors import CRSError, InputError
 from fieldsurvey.io.normalise import LISTING_COLUMNS, STATUS_VALUES, normalise_table
 
 __all__ = ["LISTING_COLUMNS", "STATUS_VALUES", "read_listing"]

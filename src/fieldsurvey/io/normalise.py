@@ -21,10 +21,10 @@ import pyarrow.compute as pc
 import shapely
 from pyproj import CRS, Transformer
 
-from fieldsurvey.io.errors import ColumnError, CRSError, InputError
 from fieldsurvey.io.columns import match_columns
 from fieldsurvey.io.coords import COORD_SYSTEMS, to_wgs84
 from fieldsurvey.io.crs import crs_label, parse_crs
+from fieldsurvey.io.errors import ColumnError, CRSError, InputError
 from fieldsurvey.io.footprints import expand_footprints
 from fieldsurvey.io.schema import WGS84
 
@@ -164,7 +164,8 @@ def normalise_table(
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Normalise a raw table (one row per dwelling, or per footprint when ``kind`` is
     ``"footprints"``); ``geometry`` holds points for vector layers. Returns the listing
-    and the matched headers (field -> header)."""
+    and the matched headers (field -> header).
+    """
     df = df.reset_index(drop=True)
     found = match_columns(df.columns, mapping, file=path)
     if kind == "dwellings" and not ({"lon", "lat", "x", "y", "community_id"} & set(found)) \

@@ -1,6 +1,7 @@
 """Whole-form checks run at load, after the rows are built: references, choice-filter
 columns, ``position(..)`` outside repeats, defaults, and dependency cycles. Each error
-names the sheet, row and column of the row at fault."""
+names the sheet, row and column of the row at fault.
+"""
 
 from __future__ import annotations
 

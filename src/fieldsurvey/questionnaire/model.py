@@ -339,7 +339,8 @@ AnswerValue = int | float | str | bool | tuple[str, ...] | _dt.date | SpecialAns
 @dataclass(frozen=True)
 class Settings:
     """The settings sheet (``form_id``, ``version``, ``default_language``, ``form_title``)
-    and the special answers the form allows."""
+    and the special answers the form allows.
+    """
 
     form_id: str
     version: str = ""

@@ -1,5 +1,6 @@
 """Plain-text views of a form: its structure (``form check``) and a readable preview in
-one language (``form preview``), for review on paper or screen."""
+one language (``form preview``), for review on paper or screen.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Saving and resuming an interview: a runner rebuilt from the answers the field store
-keeps (key, value; oldest first) and a position, or from a JSON-able snapshot."""
+keeps (key, value; oldest first) and a position, or from a JSON-able snapshot.
+"""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ import math
 
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.checks import TEXT_REF
+from fieldsurvey.questionnaire.messages import say
 from fieldsurvey.questionnaire.model import (
     AnswerValue,
     Choice,
@@ -37,7 +38,6 @@ from fieldsurvey.questionnaire.model import (
     Repeat,
     SpecialAnswer,
 )
-from fieldsurvey.questionnaire.messages import say
 from fieldsurvey.questionnaire.resume import Resumable
 from fieldsurvey.questionnaire.state import MAX_REPEAT, RunnerState
 from fieldsurvey.questionnaire.steps import AnswerRecord, InvalidAnswer, Step
@@ -116,7 +116,8 @@ class InterviewRunner(Resumable, RunnerState):
     def text(self, step: Step | None = None, which: str = "label", lang: str | None = None) -> str:
         """A question's label (or ``hint``, ``constraint_message``, ``required_message``) in
         ``lang`` (default the runner's language), with ``${name}`` replaced by the current
-        values, as XLSForm allows (e.g. "${h_name}的年龄")."""
+        values, as XLSForm allows (e.g. "${h_name}的年龄").
+        """
         step = step or self.current
         item = step.question or step.repeat
         if item is None:
@@ -254,7 +255,8 @@ class InterviewRunner(Resumable, RunnerState):
 
     def set_value(self, key: str, value: AnswerValue) -> None:
         """Set an answer directly, without validation or read-only check (preloads such
-        as the respondent selected by the Kish procedure)."""
+        as the respondent selected by the Kish procedure).
+        """
         name, _ = parse_key(key)
         if name not in self.form.items_by_name or not isinstance(
             self.form.items_by_name[name], Question
@@ -303,7 +305,8 @@ class InterviewRunner(Resumable, RunnerState):
     def screen(self, step: Step | None = None) -> list[Step]:
         """The steps shown together with ``step`` (default current): every relevant
         question of its outermost ``field-list`` group in the same repeat instance, or
-        the step alone."""
+        the step alone.
+        """
         step = step or self.current
         g = self._field_list(step)
         if g is None:

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from fieldsurvey.sampling.rng import RandomState, resolve_rng
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.model import AnswerValue, Form
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
+from fieldsurvey.sampling.rng import RandomState, resolve_rng
 
 __all__ = ["simulate_interview"]
 

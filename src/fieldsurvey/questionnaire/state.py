@@ -170,7 +170,8 @@ class RunnerState:
 
     def _refresh_some(self, changed: set[str]) -> bool:
         """Recompute only what depends on ``changed`` (outside repeats); False if a repeat
-        is involved and a full refresh is needed instead."""
+        is involved and a full refresh is needed instead.
+        """
         ctx, answers, rel, vals = self._ctx, self._answers, self._rel, self._vals
         users, pos, order = self._plan.users, self._order_pos, self._order
         heap = [pos[n] for n in changed]
@@ -301,7 +302,8 @@ class RunnerState:
 
     def _build_sequence(self) -> None:
         """The steps in order for the current repeat counts (relevance is looked up live:
-        an item's relevance already includes its groups')."""
+        an item's relevance already includes its groups').
+        """
         seq: list[Step] = []
         step = self._step
 

@@ -86,7 +86,8 @@ def decode_value(text: str | None) -> AnswerValue:
 
 def export_value(value: AnswerValue) -> int | float | str | None:
     """A flat value for analysis tables: specials become their code, selects a
-    space-separated string, dates ISO text, acknowledge 1."""
+    space-separated string, dates ISO text, acknowledge 1.
+    """
     if value is None:
         return None
     if isinstance(value, SpecialAnswer):

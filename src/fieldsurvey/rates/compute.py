@@ -228,7 +228,8 @@ class RateTable:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict: the rates and counts, ``e`` and ``e_basis``; with groups, an
-        ``overall`` object and a ``groups`` object keyed by group value."""
+        ``overall`` object and a ``groups`` object keyed by group value.
+        """
 
         def clean(row: pd.Series) -> dict[str, Any]:
             out: dict[str, Any] = {}

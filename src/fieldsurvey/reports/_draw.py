@@ -156,7 +156,8 @@ def draw_dots(c: Canvas, px: np.ndarray, py: np.ndarray, radius: float, color: A
 def draw_marker(c: Canvas, x: float, y: float, label: str, *, reserve: bool, radius: float,
                 font: str = "Helvetica-Bold") -> None:
     """A numbered sample marker: main sample a filled red disc, released reserve a blue
-    square outline with blue number (they must read differently in black-and-white too)."""
+    square outline with blue number (they must read differently in black-and-white too).
+    """
     c.saveState()
     size = fit_size(label, font, radius * 1.25, radius * 1.7, minimum=3.0)
     if reserve:

@@ -18,6 +18,7 @@ import shapely
 from pyproj import CRS
 
 from fieldsurvey.io.errors import ColumnError, InputError
+from fieldsurvey.io.schema import WGS84
 from fieldsurvey.reports._geom import (
     BUILDING_BUFFER_M,
     as_text,
@@ -29,7 +30,6 @@ from fieldsurvey.reports._geom import (
     to_wgs84,
     transform_geoms,
 )
-from fieldsurvey.io.schema import WGS84
 
 __all__ = ["Community", "communities"]
 

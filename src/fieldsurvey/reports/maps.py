@@ -32,13 +32,6 @@ from fieldsurvey.io.errors import InputError
 from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.reports._geom import lonlat_to_local
 from fieldsurvey.reports._inputs import Community, communities
-from fieldsurvey.reports._readers import (
-    frame_fingerprint,
-    read_boundaries_file,
-    read_frame_file,
-    read_layer_file,
-    read_sample_file,
-)
 from fieldsurvey.reports._layout import (
     PAPERS,
     MapFrame,
@@ -51,6 +44,13 @@ from fieldsurvey.reports._layout import (
 )
 from fieldsurvey.reports._mappage import MapPageSpec, draw_map_page, unplaced_lines
 from fieldsurvey.reports._pdf import binary_streams
+from fieldsurvey.reports._readers import (
+    frame_fingerprint,
+    read_boundaries_file,
+    read_frame_file,
+    read_layer_file,
+    read_sample_file,
+)
 from fieldsurvey.reports.fonts import CJKFont, find_cjk_font
 from fieldsurvey.reports.sheets import SheetContext, draw_sheets
 

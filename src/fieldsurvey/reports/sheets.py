@@ -17,8 +17,8 @@ import pandas as pd
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
 
 from fieldsurvey.reports._draw import MAIN_COLOR, RESERVE_COLOR, fit_size, text_fit
 from fieldsurvey.reports._inputs import Community

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.sampling.rng import RandomState, resolve_rng
 from fieldsurvey.io.errors import InputError
+from fieldsurvey.sampling.rng import RandomState, resolve_rng
 
 __all__ = [
     "KISH_SHARES",

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.io.atomic import atomic_path
-from fieldsurvey.sampling.design import Design
 from fieldsurvey.io.errors import InputError
+from fieldsurvey.sampling.design import Design
 
 __all__ = ["read_sample", "release_history", "sample_paths", "sample_summary", "summary_text",
            "write_sample"]
@@ -46,7 +46,8 @@ def release_history(base: str | Path, batch: int, communities: Mapping[str, int]
                     out: str | Path | None = None) -> dict[Path, str]:
     """The release history to write with a released sample (``write_sample(extra=...)``):
     the history of the sample ``base`` (a JSON list, one entry per batch) plus this batch,
-    as ``{path of out's history: text}`` (``out`` defaults to ``base``)."""
+    as ``{path of out's history: text}`` (``out`` defaults to ``base``).
+    """
     src = sample_paths(base)["history"]
     history: list[Any] = []
     if src.exists():
@@ -141,7 +142,8 @@ def write_sample(sample: pd.DataFrame, base: str | Path,
     (path -> UTF-8 text) atomically and together: a failed or interrupted run leaves every
     file as it was, never a new CSV beside an old Parquet. Return the paths written. The
     release history is one of the ``extra`` files once a reserve batch is released; a
-    sample written without it is a new draw, so an older draw's history is removed."""
+    sample written without it is a new draw, so an older draw's history is removed.
+    """
     paths = sample_paths(base)
     buf = io.StringIO()
     sample.to_csv(buf, index=False, lineterminator="\n")

@@ -58,7 +58,8 @@ def read_table(path: str | Path, *,
 
 def _content_suffix(path: Path) -> str:
     """The format the file's first bytes show (a Parquet or XLSX file renamed .csv is read as
-    what it is); the name's suffix otherwise."""
+    what it is); the name's suffix otherwise.
+    """
     with open(path, "rb") as fh:
         head = fh.read(4)
     if head == b"PAR1":

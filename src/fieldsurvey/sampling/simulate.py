@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-from fieldsurvey.sampling.rng import RandomState, resolve_rng
-from fieldsurvey.sampling.design import Design, load_design
 from fieldsurvey.io.errors import DesignError
 from fieldsurvey.io.progress import Progress, report
+from fieldsurvey.sampling.design import Design, load_design
+from fieldsurvey.sampling.rng import RandomState, resolve_rng
 from fieldsurvey.sampling.stage1 import draw_stratum, plan_stage1
 from fieldsurvey.sampling.stage2 import draw_within, within_probabilities
 from fieldsurvey.sampling.stages import communities_from_frame, eligible_groups
@@ -59,7 +59,7 @@ class Simulation:
 
 
 def z_scores(frequency: np.ndarray, pi: np.ndarray, runs: int) -> np.ndarray:
-    """z of each empirical frequency against its probability (0 when both are 0 or 1)."""
+    """Z of each empirical frequency against its probability (0 when both are 0 or 1)."""
     var = pi * (1.0 - pi) / runs
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (frequency - pi) / np.sqrt(var)

@@ -20,11 +20,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fieldsurvey.sampling.design import Design
 from fieldsurvey.io.errors import ColumnError, DesignError
 from fieldsurvey.sampling import pps
 from fieldsurvey.sampling._streams import STAGE1, stream
 from fieldsurvey.sampling.allocate import allocate, allocation_weights, check_table
+from fieldsurvey.sampling.design import Design
 from fieldsurvey.sampling.srs import srs_draw
 from fieldsurvey.sampling.systematic import systematic_draw
 

@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.sampling.design import Design, load_design
 from fieldsurvey.io.errors import ColumnError, DesignError
-from fieldsurvey.sampling.kish import ROTATION, assign_kish_tables
 from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.io.schema import SAMPLE_COLUMNS
 from fieldsurvey.sampling._streams import STAGE2, TABLES, resolve_seed, stream
+from fieldsurvey.sampling.design import Design, load_design
 from fieldsurvey.sampling.eligible import eligible_mask
+from fieldsurvey.sampling.kish import ROTATION, assign_kish_tables
 from fieldsurvey.sampling.stage1 import select_communities
 from fieldsurvey.sampling.stage2 import draw_within
 

@@ -49,7 +49,8 @@ def _big(path: Path) -> bool:
 
 def read_arrow_parts(path: Path, sqls: list[str]) -> pa.Table:
     """Run several queries with the same columns (e.g. key ranges of one table) at the
-    same time, one child process each, and concatenate their results in order."""
+    same time, one child process each, and concatenate their results in order.
+    """
     if not _big(path):
         return _rows_table(path, sqls)
     if len(sqls) == 1:

@@ -70,7 +70,8 @@ def cases_frame(store: FieldStore) -> pd.DataFrame:
     the interviewer, address and community attributes, the attempt count, the respondent
     selection (``eligible_count``, ``chosen_line``, ``pi_respondent``), the main interview
     and the final disposition (``disposition``, ``category``, ``disposition_source``,
-    ``override_reason``)."""
+    ``override_reason``).
+    """
     conn = store.connection
     a = read_frame(conn, """
         SELECT a.dwelling_id, a.community_id, a.stratum, a.interviewer, a.line, a.replicate,
@@ -138,7 +139,8 @@ def paradata_frame(store: FieldStore) -> pd.DataFrame:
     since the previous event of the same interview on the same device (the time spent on
     that question). Answer values are not repeated here. Read through Arrow: a merged
     store holds millions of events (the local wall-clock text of each event stays in the
-    store's ``events`` table)."""
+    store's ``events`` table).
+    """
     tbl = read_arrow(store.path, """
         SELECT interview_uuid, device_id, seq, hlc, interviewer, kind,
                question || coalesce(instance, '') AS question
@@ -310,7 +312,8 @@ def _select_multiple(cols: dict[str, Any], wide: Wide, n: int, pos: np.ndarray,
                      specials: list[int], special_labels: dict[int, dict[str, str]]) -> None:
     """The raw list (space-separated names) plus one 0/1 column per choice; a special
     answer puts its code in every choice column, an unanswered question leaves them empty.
-    Vectorised on the stored JSON lists (``["1","3"]``) with Arrow string kernels."""
+    Vectorised on the stored JSON lists (``["1","3"]``) with Arrow string kernels.
+    """
     is_list = vts == _LIST
     is_sp = vts == _SPECIAL
     raw_arrow = pc.replace_substring_regex(pc.replace_substring_regex(vals, r'[\[\]"]', ""),

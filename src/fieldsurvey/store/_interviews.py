@@ -41,7 +41,8 @@ _ANSWER_UPSERT = (
 @dataclass(frozen=True)
 class InterviewState:
     """An interview as the TUI needs it to resume: identity, state and current answers
-    (``{key: value}``, keys such as ``"a2"`` or ``"h_age[3]"``)."""
+    (``{key: value}``, keys such as ``"a2"`` or ``"h_age[3]"``).
+    """
 
     uuid: str
     dwelling_id: str
@@ -57,7 +58,8 @@ class InterviewState:
 
 def split_key(question: str, instance: tuple[int, ...] | None = None) -> tuple[str, str]:
     """``(name, instance text)`` of a question given as a key (``h_age[3]``) or a name
-    plus 1-based repeat instance numbers."""
+    plus 1-based repeat instance numbers.
+    """
     if not question:
         raise StoreError("an answer needs a question name", field="question")
     name, idx = parse_key(question) if "[" in question else (question, ())
@@ -188,7 +190,8 @@ class InterviewsMixin(StoreCore):
                      instance: tuple[int, ...] | None = None,
                      interviewer: str | None = None) -> None:
         """Clear one answer (e.g. a question that became irrelevant); the old value stays
-        in the event log."""
+        in the event log.
+        """
         name, inst = split_key(question, instance)
         self._answer(uuid, name, inst, None, None, interviewer)
 
@@ -230,7 +233,8 @@ class InterviewsMixin(StoreCore):
                         detail: Mapping[str, Any] | None = None,
                         interviewer: str | None = None) -> None:
         """Record a paradata event (e.g. ``enter`` / ``leave`` a question, ``language``,
-        ``pause``); it goes to the event log as ``para:<kind>``."""
+        ``pause``); it goes to the event log as ``para:<kind>``.
+        """
         who = self._who(interviewer)
         with self._write() as conn:
             _, did, _ = self._interview_row(conn, uuid)
@@ -240,7 +244,8 @@ class InterviewsMixin(StoreCore):
     def complete(self, uuid: str, *, outcome: str = "1.1",
                  interviewer: str | None = None) -> None:
         """Close an interview as complete (``1.1``) or partial (``1.2``); it then awaits
-        review. A break-off is a contact attempt (2.12), not a completion."""
+        review. A break-off is a contact attempt (2.12), not a completion.
+        """
         who = self._who(interviewer)
         code = check_outcome(outcome)
         if code not in ("1.1", "1.2"):
@@ -266,7 +271,8 @@ class InterviewsMixin(StoreCore):
                comment: str | None = None,
                question_comments: Mapping[str, str] | None = None) -> None:
         """Approve or reject a completed interview, with an overall comment and comments
-        per question (keys such as ``"d3"``); a rejection needs at least one comment."""
+        per question (keys such as ``"d3"``); a rejection needs at least one comment.
+        """
         if decision not in ("approve", "reject"):
             raise StoreError("a review decision is approve or reject", field="decision",
                              got=repr(decision))

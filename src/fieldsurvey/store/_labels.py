@@ -59,7 +59,8 @@ def form_spec(form: Any) -> FormSpec:
 
 def label_text(texts: dict[str, str], language: str | None) -> str:
     """A label in ``language``; with ``None`` all languages joined by " / "
-    (e.g. "性别 / Sex")."""
+    (e.g. "性别 / Sex").
+    """
     if not texts:
         return ""
     if language is not None:
@@ -79,7 +80,8 @@ _BAD = re.compile(r"[^A-Za-z0-9_]")
 
 def safe_name(name: str) -> str:
     """A variable name SPSS and Stata accept: letters, digits, underscore, starting with a
-    letter (others replaced by ``_``; a leading digit or underscore gets ``v``)."""
+    letter (others replaced by ``_``; a leading digit or underscore gets ``v``).
+    """
     out = _BAD.sub("_", name)
     if not out or not out[0].isalpha():
         out = "v" + out

@@ -113,7 +113,8 @@ class ReadsMixin(StoreCore):
 
     def dispositions(self) -> pd.DataFrame:
         """Final disposition of every case (see :mod:`fieldsurvey.store.dispositions`):
-        ``dwelling_id, disposition, category, disposition_source, override_reason``."""
+        ``dwelling_id, disposition, category, disposition_source, override_reason``.
+        """
         conn = self._conn
         cases = read_frame(conn, "SELECT dwelling_id FROM assignments ORDER BY dwelling_id")
         outcomes = read_frame(
@@ -148,14 +149,16 @@ class ReadsMixin(StoreCore):
 
     def conflicts(self) -> pd.DataFrame:
         """Edits of the same interview from two devices (see
-        :func:`fieldsurvey.store.merge.find_conflicts`)."""
+        :func:`fieldsurvey.store.merge.find_conflicts`).
+        """
         from fieldsurvey.store.merge import find_conflicts
 
         return find_conflicts(self._conn)
 
     def check(self) -> list[str]:
         """Run ``PRAGMA integrity_check`` and the foreign key check; return the problems
-        (an empty list when the file is sound)."""
+        (an empty list when the file is sound).
+        """
         rows = [r[0] for r in self._conn.execute("PRAGMA integrity_check")]
         problems = [] if rows == ["ok"] else rows
         problems += [f"foreign key: {r}" for r in self._conn.execute("PRAGMA foreign_key_check")]

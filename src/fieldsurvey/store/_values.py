@@ -82,7 +82,8 @@ def decode(value: Any, vtype: str | None) -> Any:
 
 def flat(value: Any, vtype: str | None) -> Any:
     """A flat analysis value: selects as space-separated names, booleans as 0/1,
-    specials as their code, dates as ISO text."""
+    specials as their code, dates as ISO text.
+    """
     if vtype == "l":
         return " ".join(json.loads(value))
     return value

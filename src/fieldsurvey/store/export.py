@@ -66,7 +66,8 @@ _XLSX_ROWS = 1_048_575
 @dataclass(frozen=True)
 class ExportResult:
     """Files written by :func:`export_store` (table name -> path), their row counts, and
-    the columns treated as personal data with how they were handled."""
+    the columns treated as personal data with how they were handled.
+    """
 
     files: dict[str, Path]
     rows: dict[str, int]

@@ -84,7 +84,8 @@ class SourceReport:
 @dataclass(frozen=True)
 class MergeResult:
     """The outcome of :func:`merge_stores`: one report per source, the conflicts found in
-    the merged store, and the log lines (also kept in its ``merge_log`` table)."""
+    the merged store, and the log lines (also kept in its ``merge_log`` table).
+    """
 
     into: Path
     sources: tuple[SourceReport, ...]
@@ -196,7 +197,8 @@ def _untouched(paths: list[Path]) -> Iterator[None]:
     """Leave the sources' folders as they were: SQLite's read-only access to a WAL store
     creates an empty ``-wal`` and a ``-shm`` file beside it that it cannot delete; those
     that this merge created are removed afterwards (a store open in another program has
-    them already and keeps them)."""
+    them already and keeps them).
+    """
     sidecars = [Path(f"{p}{x}") for p in paths for x in ("-wal", "-shm")]
     before = {s for s in sidecars if s.exists()}
     try:
@@ -216,7 +218,8 @@ def _merge_all(target: FieldStore, paths: list[Path], metas: list[tuple[int, dic
     """Merge every source into the open ``target``; reports in the order given.
 
     ``new``: the target is a new central store that is discarded on any error (this
-    changes only what a full disk's message says is kept)."""
+    changes only what a full disk's message says is kept).
+    """
     survey_ids = {m["survey_id"] for _, m in metas}
     for p, (_, m) in zip(paths, metas):
         if m["survey_id"] != target.survey_id:
@@ -288,7 +291,8 @@ def _merge_new(into: Path, paths: list[Path], metas: list[tuple[int, dict[str, s
 
 def _disk_full(into: Path, source: Path | None, kept: int | None) -> StoreError:
     """The message of a full disk; ``kept``: sources of this run already merged into an
-    existing central store, ``None`` when a new one was discarded."""
+    existing central store, ``None`` when a new one was discarded.
+    """
     what = f"{source} could not be merged" if source else "the central store could not be made"
     done = (f"nothing was written to {into}" if kept is None else
             f"{into} keeps everything merged before it, including {kept} store(s) of this run")
@@ -300,7 +304,8 @@ def _disk_full(into: Path, source: Path | None, kept: int | None) -> StoreError:
 
 def _publish(tmp: Path, into: Path) -> None:
     """Move the new central store ``tmp`` to ``into`` without replacing a store that
-    another merge created meanwhile (that one then takes this one in, by a merge)."""
+    another merge created meanwhile (that one then takes this one in, by a merge).
+    """
     try:
         os.link(tmp, into)  # fails if ``into`` exists: never replaces a store
     except FileExistsError:
@@ -456,7 +461,8 @@ def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> N
     """Interviews and answers. The source's local ``iid`` s are renumbered: interviews new
     here get ``iid + offset`` (so their answers are copied without a join, in key order
     ``(iid, question, instance)``, i.e. appended at the end); interviews already here
-    ("stale") are mapped by UUID and their answers merged as registers."""
+    ("stale") are mapped by UUID and their answers merged as registers.
+    """
     cols = [x for x in _columns(c, "interviews") if x != "iid"]
     collist = ", ".join(cols)
     off = c.execute("SELECT coalesce(max(iid), 0) FROM main.interviews").fetchone()[0]
@@ -568,6 +574,7 @@ def find_conflicts(conn: sqlite3.Connection) -> pd.DataFrame:
 
 def _has_multi(conn: sqlite3.Connection) -> bool:
     """Cheap pre-check (the small ``editors`` table): some interview has answers edited on
-    more than one device. Only then are the events scanned for the details."""
+    more than one device. Only then are the events scanned for the details.
+    """
     return conn.execute("SELECT 1 FROM editors GROUP BY interview_uuid HAVING count(*) > 1 "
                         "LIMIT 1").fetchone() is not None

@@ -248,7 +248,8 @@ class FieldStore(InterviewsMixin, ReadsMixin):
 
         ``seed``: for a random choice, the seed it was drawn with; it is kept in the
         selection's event, so an auditor can redraw the same person from the roster
-        (``kish_select(roster, method="random", rng=seed)``)."""
+        (``kish_select(roster, method="random", rng=seed)``).
+        """
         who = self._who(interviewer)
         if eligible_count < 0:
             raise StoreError("the number of eligible members cannot be negative",

@@ -42,7 +42,8 @@ def _community_names(a: pd.DataFrame) -> pd.Series:
 
 def case_rows(store: FieldStore) -> list[CaseRow]:
     """Every released case of the store with its status, attempt count and the
-    appointment of its latest visit (if it made one)."""
+    appointment of its latest visit (if it made one).
+    """
     a = store.assignments()
     if not len(a):
         return []

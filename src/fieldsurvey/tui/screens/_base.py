@@ -18,7 +18,8 @@ R = TypeVar("R")
 
 class KeyedScreen(Screen[R], Generic[R]):
     """A screen whose ``KEYS`` (key shown, UI text key) are drawn in a :class:`KeyBar`
-    (yield ``KeyBar(id="keys")`` last in ``compose``)."""
+    (yield ``KeyBar(id="keys")`` last in ``compose``).
+    """
 
     app: FieldsurveyApp
     KEYS: ClassVar[list[tuple[str, str]]] = []

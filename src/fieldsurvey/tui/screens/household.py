@@ -1,5 +1,6 @@
 """One household: its attempts, the interview's state and review comments, and the
-actions (record a visit, list the household, start or resume the interview)."""
+actions (record a visit, list the household, start or resume the interview).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """A finished interview, read-only, for the supervisor: approve it, or reject it with a
-comment on the highlighted question."""
+comment on the highlighted question.
+"""
 
 from __future__ import annotations
 

@@ -23,7 +23,8 @@ __all__ = ["JumpDialog"]
 
 class JumpDialog(ModalScreen[str | None]):
     """Lists the sections; dismisses with the key of the first relevant step of the
-    chosen one (None when cancelled)."""
+    chosen one (None when cancelled).
+    """
 
     app: FieldsurveyApp
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "取消/Cancel")]

@@ -35,7 +35,8 @@ __all__ = ["QuestionScreen", "open_interview", "progress_line"]
 def open_interview(app: FieldsurveyApp, dwelling_id: str) -> None:
     """Resume the case's open (or rejected) interview, or start one after the respondent
     selection, preloading the roster; sends the interviewer to the roster when no
-    respondent has been selected yet."""
+    respondent has been selected yet.
+    """
     store = app.store
     itvs = store.interviews(dwelling_id)
     if itvs:

@@ -1,5 +1,6 @@
 """The review page: unanswered required questions, flagged ones, special answers and the
-supervisor's comments; submit the interview as complete or partial from here."""
+supervisor's comments; submit the interview as complete or partial from here.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The supervisor's screen: progress per community or interviewer with the current
-response rate, and the interviews awaiting review."""
+response rate, and the interviews awaiting review.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Options of a select question: number keys (the codes) choose, space toggles,
-likert scales on one line."""
+likert scales on one line.
+"""
 
 from __future__ import annotations
 
@@ -91,7 +92,8 @@ class ChoiceField(Widget, can_focus=True):
 
     def _pick(self, i: int) -> None:
         """Show the choice at once (keys typed quickly build on it) and tell the owner,
-        which puts back the saved answer if the form refuses this one."""
+        which puts back the saved answer if the form refuses this one.
+        """
         self.cursor = i
         name = self.options[i][0]
         if self.multiple:

@@ -36,7 +36,8 @@ def show_value(value: Any, options: list[tuple[str, str]] | None = None,
 
 class QuestionView(Vertical):
     """A question: attributes down (texts, options, value), messages up (the answer
-    widgets' own :class:`ChoiceField.Picked` and ``Input`` messages)."""
+    widgets' own :class:`ChoiceField.Picked` and ``Input`` messages).
+    """
 
     DEFAULT_CSS = """
     QuestionView { height: auto; margin: 0 0 1 0; }
