@@ -51,6 +51,9 @@ SURVEY_ORDER = (
     "repeat_count",
     "sensitive",
     "special",
+    "indicator",
+    "indicator_direction",
+    "indicator_index",
 )
 TRANSLATED = ("label", "hint", "required_message", "constraint_message")
 

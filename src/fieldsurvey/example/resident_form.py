@@ -257,6 +257,7 @@ def resident_survey() -> dict[str, Any]:
                 constraint_message=L(
                     "“都不需要”不能与其他选项同选", "“None needed” excludes the others"
                 ),
+                indicator="need",
             )
         )
     choices["need_cat"] = choices_of(*[(n, zh, en) for n, (zh, en, _) in enumerate(NEEDS, start=1)])
@@ -315,6 +316,9 @@ def resident_survey() -> dict[str, Any]:
             f"How satisfied are you with {en.lower()}?",
             required="yes",
             appearance="likert",
+            indicator="satisfaction",
+            indicator_direction="ascending",
+            indicator_index="satisfaction_index",
         )
         for i, (zh, en) in enumerate(SATISFACTION, start=1)
     ]
@@ -326,6 +330,8 @@ def resident_survey() -> dict[str, Any]:
             "Overall, how satisfied are you with the community's work?",
             required="yes",
             appearance="likert",
+            indicator="satisfaction",
+            indicator_direction="ascending",
         )
     )
     choices.update(
@@ -495,6 +501,7 @@ def resident_survey() -> dict[str, Any]:
                     "In the past 12 months, which of these have you taken part in?",
                     required="yes",
                     special="none",
+                    indicator="participation",
                     constraint="not(selected(., '0') and count-selected(.) > 1)",
                     constraint_message=L(
                         "“都没有”不能与其他选项同选", "“None of these” excludes the others"
@@ -536,6 +543,8 @@ def resident_survey() -> dict[str, Any]:
                     "Would you take part in community affairs in future?",
                     required="yes",
                     appearance="likert",
+                    indicator="participation",
+                    indicator_direction="ascending",
                 ),
                 q(
                     "select_one aware",

@@ -53,6 +53,11 @@ SURVEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "repeat_count": ("repeat_count", "jr:count", "count", "control:jr:count"),
     "sensitive": ("sensitive", "pii"),
     "special": ("special", "special_answers"),
+    # the indicator declaration, read by fieldsurvey.questionnaire.indicators
+    "indicator": ("indicator",),
+    "indicator_direction": ("indicator_direction",),
+    "indicator_index": ("indicator_index",),
+    "indicator_missing": ("indicator_missing",),
 }
 TRANSLATABLE = {"label", "hint", "required_message", "constraint_message"}
 COMMENT_COLUMNS = {"notes", "note", "comment", "comments", "tutorial notes", "remarks"}
