@@ -170,6 +170,11 @@ def _variance(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Taylor variance of the influence values z, or the replicate variance."""
     if isinstance(design, SurveyDesign):
+        if design.calibration:
+            from fieldsurvey.estimate.calibration import calibrated_unit_totals
+
+            return taylor.variance(design, calibrated_unit_totals(design, z, domain, count),
+                                   None), None
         t, present = taylor.unit_totals(design, z, domain, count)
         return taylor.variance(design, t, present), None
     dom = np.zeros(design.n, dtype=np.int64) if domain is None else domain

@@ -30,9 +30,9 @@ PSUs and the FPC per stratum, and the maps from the finest sampling unit up to e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ import pandas as pd
 from fieldsurvey.estimate._columns import as_names, numeric_column, require_columns
 from fieldsurvey.estimate._groups import codes_of, combine, first_index
 from fieldsurvey.io.errors import DesignError
+
+if TYPE_CHECKING:
+    from fieldsurvey.estimate.calibration import CalibrationStep
 
 __all__ = ["LONELY_PSU_RULES", "LonelyPSU", "Stage", "SurveyDesign"]
 
@@ -232,6 +235,44 @@ class SurveyDesign:
                 )
             )
         self.stages: tuple[Stage, ...] = tuple(stages)
+        self.calibration: tuple[CalibrationStep, ...] = ()
+
+    # -- calibration (see fieldsurvey.estimate.calibration) --------------------------------
+    def rake(self, margins: Mapping[str, Mapping[Any, float]], *, maxit: int = 1000,
+             epsilon: float = 1e-13) -> SurveyDesign:
+        """This design raked to ``margins`` ``{variable: {level: total}}`` (R's ``rake``).
+
+        The returned design carries the raking, so Taylor SEs use the calibration
+        residuals. ``maxit=10, epsilon=1`` is R's default stopping rule.
+        """
+        from fieldsurvey.estimate.calibration import rake_design
+
+        return rake_design(self, margins, maxit=maxit, epsilon=epsilon)  # type: ignore[no-any-return]
+
+    def poststratify(self, variable: str | Sequence[str],
+                     totals: Mapping[Any, float]) -> SurveyDesign:
+        """This design post-stratified on ``variable`` (``a:b`` crosses columns; R's
+        ``postStratify``) to ``{cell: total}``.
+        """
+        from fieldsurvey.estimate.calibration import poststratify_design
+
+        return poststratify_design(self, variable, totals)  # type: ignore[no-any-return]
+
+    def calibrate(self, margins: Mapping[str, Mapping[Any, float] | float], *,
+                  calfun: str = "linear", bounds: tuple[float, float] = (-np.inf, np.inf),
+                  maxit: int = 50, epsilon: float = 1e-7) -> SurveyDesign:
+        """This design calibrated (R's ``calibrate``): linear/GREG, or ``raking`` / ``logit``
+        within ``bounds``; margins ``{variable: {level: total}}`` or ``{variable: total}``.
+        """
+        from fieldsurvey.estimate.calibration import calibrate_design
+
+        return calibrate_design(self, margins, calfun=calfun, bounds=bounds,  # type: ignore[no-any-return]
+                                maxit=maxit, epsilon=epsilon)
+
+    @property
+    def variance_method(self) -> str:
+        """``taylor``, or e.g. ``taylor, raked on sex, age_group`` for a calibrated design."""
+        return ", ".join(["taylor", *(s.describe() for s in self.calibration)])
 
     @classmethod
     def community_survey(cls, data: pd.DataFrame, *, weights: str = "weight",
@@ -391,15 +432,18 @@ class SurveyDesign:
     def _weights(self, popsize: list[np.ndarray] | None, strata: list, info: list) -> np.ndarray:
         if self.weights_column is not None:
             w = numeric_column(self.data, self.weights_column, self.source)
-            if not float(w.min()) >= 0:  # NaN or negative somewhere
-                bad = np.isnan(w) | (w < 0)
+            if not (float(w.min()) >= 0 and float(w.max()) < np.inf):  # NaN, <0 or inf
+                bad = ~np.isfinite(w) | (w < 0)
                 row = int(np.flatnonzero(bad)[0]) + 1
                 raise DesignError(
-                    "sampling weights must be present and not negative",
+                    "sampling weights must be present, finite and not negative",
                     file=self.source,
                     row=row,
                     field=self.weights_column,
+                    expected="a number >= 0 for every respondent",
                     got=_cell(self.data[self.weights_column].iloc[row - 1]),
+                    hint="An infinite weight usually comes from a selection probability of "
+                    "0; fix the weight column before estimating",
                 )
             return w
         if popsize is None:

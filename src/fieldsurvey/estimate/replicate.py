@@ -31,8 +31,8 @@ Built from a design, exactly as R's ``as.svrepdesign`` (first-stage FPC only):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -80,6 +80,7 @@ class ReplicateDesign:
         rscales: np.ndarray,
         mse: bool = False,
         source: str | None = None,
+        check: bool = True,
     ) -> None:
         self.data = data
         self.weights = np.asarray(weights, dtype=np.float64)
@@ -93,6 +94,9 @@ class ReplicateDesign:
         self.source = source
         self.n = len(data)
         self.n_units = self.factors.shape[0]
+        self.calibration: tuple[Any, ...] = ()
+        if check:
+            _check_replicate_weights(self)
 
     @property
     def replicates(self) -> int:
@@ -163,6 +167,50 @@ class ReplicateDesign:
             type=t, scale=1.0 if scale is None else scale, rscales=rs, mse=mse, source=source,
         )
 
+    # -- calibration (see fieldsurvey.estimate.calibration) --------------------------------
+    def analysis_weights(self) -> np.ndarray:
+        """The replicate analysis weights, one column per replicate (rows x replicates)."""
+        return np.asarray(self.multiplier[:, None] * self.factors[self.row_unit], dtype=np.float64)
+
+    def recalibrated(self, weights: np.ndarray, analysis: np.ndarray, step: Any) -> ReplicateDesign:
+        """A copy with new full-sample and replicate analysis weights and one more step."""
+        new = ReplicateDesign(
+            self.data, weights, np.arange(self.n), analysis, np.ones(self.n), type=self.type,
+            scale=self.scale, rscales=self.rscales, mse=self.mse, source=self.source, check=False,
+        )
+        new.calibration = (*self.calibration, step)
+        return new
+
+    def rake(self, margins: Mapping[str, Mapping[Any, float]], *, maxit: int = 1000,
+             epsilon: float = 1e-13) -> ReplicateDesign:
+        """Rake the full-sample and every replicate's weights (R's ``rake`` on a
+        ``svyrep.design``): the replicates get as many sweeps as the full sample.
+        """
+        from fieldsurvey.estimate.calibration import rake_design
+
+        return rake_design(self, margins, maxit=maxit, epsilon=epsilon)  # type: ignore[no-any-return]
+
+    def poststratify(self, variable: str | Sequence[str],
+                     totals: Mapping[Any, float]) -> ReplicateDesign:
+        """Post-stratify the full-sample and every replicate's weights (R's ``postStratify``)."""
+        from fieldsurvey.estimate.calibration import poststratify_design
+
+        return poststratify_design(self, variable, totals)  # type: ignore[no-any-return]
+
+    def calibrate(self, margins: Mapping[str, Mapping[Any, float] | float], *,
+                  calfun: str = "linear", bounds: tuple[float, float] = (-np.inf, np.inf),
+                  maxit: int = 50, epsilon: float = 1e-7) -> ReplicateDesign:
+        """Calibrate the full-sample and every replicate's weights (R's ``calibrate``)."""
+        from fieldsurvey.estimate.calibration import calibrate_design
+
+        return calibrate_design(self, margins, calfun=calfun, bounds=bounds,  # type: ignore[no-any-return]
+                                maxit=maxit, epsilon=epsilon)
+
+    @property
+    def variance_method(self) -> str:
+        """The replicate type, with the calibration, e.g. ``jkn, raked on sex, age_group``."""
+        return ", ".join([self.type, *(s.describe() for s in self.calibration)])
+
     # -- computation -------------------------------------------------------------------------
     def full_totals(self, v: np.ndarray, domain: np.ndarray, count: int) -> np.ndarray:
         """Full-sample weighted totals of ``v`` per domain (rows with domain -1 left out)."""
@@ -197,6 +245,24 @@ class ReplicateDesign:
     def variance(self, thetas: np.ndarray, estimate: np.ndarray) -> np.ndarray:
         """``svrVar`` of replicate estimates ``(replicates, k)`` around ``estimate`` (k,)."""
         return svrvar(thetas, estimate, self.scale, self.rscales, self.mse)
+
+
+def _check_replicate_weights(design: ReplicateDesign) -> None:
+    """Refuse negative or non-finite full-sample or replicate weights (one paragraph)."""
+    for what, values in (("sampling weight", design.weights), ("replicate weight", design.factors),
+                         ("sampling weight", design.multiplier)):
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            idx = np.argwhere(bad)[0]
+            row = int(idx[0]) + 1
+            got = float(values[tuple(idx)])
+            raise DesignError(
+                f"a {what} is negative or not a finite number",
+                file=design.source, row=row if values.shape[0] == design.n else None,
+                expected="weights >= 0 and finite", got=repr(got),
+                hint="Replicate variances need non-negative weights; fix the weight columns "
+                "(R's svrepdesign gives misleading standard errors with them)",
+            )
 
 
 def svrvar(
