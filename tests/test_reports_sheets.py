@@ -7,7 +7,9 @@ from _reports_data import make
 from pypdf import PdfReader
 
 from fieldsurvey.reports.maps import draw_field_maps
-from fieldsurvey.reports.sheets import HOUSEHOLDS_PER_PAGE, _kish_grid, sheet_page_count
+from fieldsurvey.rates.codes import IN_PERSON_OUTCOMES
+from fieldsurvey.reports._labels import KISH_GRID
+from fieldsurvey.reports.sheets import HOUSEHOLDS_PER_PAGE, sheet_page_count
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,7 @@ def test_kish_grid_and_letters(sheets):
     sample, texts = sheets
     text = texts[0]
     assert "Kish 选择表" in text
-    for letter, cells in _kish_grid().items():
+    for letter, cells in KISH_GRID.items():
         assert letter in text
         assert " ".join(map(str, cells)) in text or "".join(map(str, cells)) in text.replace(
             " ", "").replace("\n", "")
@@ -59,6 +61,9 @@ def test_visit_grid_and_outcome_codes(sheets):
         for code, label in (("1.1", "完成访问"), ("2.24", "家中无人"), ("4.61", "常规空置住房"),
                             ("2.111", "户级拒访")):
             assert code in text and label in text
+        # the legend is the one in-person list of fieldsurvey.rates, every code printed
+        for code in IN_PERSON_OUTCOMES:
+            assert code in text, code
     assert "不得替换" in texts[0]
 
 

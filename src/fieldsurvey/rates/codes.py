@@ -35,10 +35,14 @@ from fieldsurvey.io.errors import InputError
 __all__ = [
     "CATEGORIES",
     "DISPOSITIONS",
+    "INTERVIEW_OUTCOMES",
+    "IN_PERSON_OUTCOMES",
+    "VISIT_OUTCOMES",
     "Disposition",
     "disposition_categories",
     "lookup_disposition",
     "normalise_code",
+    "outcome_label",
 ]
 
 #: Outcome groups in the order used for counts everywhere (columns of count tables).
@@ -99,7 +103,8 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("2.112", "R", "Known-respondent refusal", "被选受访者本人拒访"),
     ("2.12", "R", "Break-off", "访问中断"),
     ("2.2", "NC", "Non-contact", "未接触"),
-    ("2.23", "NC", "Unable to enter building or reach housing unit", "无法进入楼栋/到达住户（门禁、物业拦截）"),
+    ("2.23", "NC", "Unable to enter building or reach housing unit",
+     "无法进入楼栋/到达住户（门禁、物业拦截）"),
     ("2.24", "NC", "No one at residence", "家中无人"),
     ("2.25", "NC", "Respondent away or unavailable", "受访者外出或无法接触"),
     ("2.3", "O", "Other eligible non-interview", "其他合格未访问"),
@@ -140,6 +145,27 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
 #: Normalised code -> Disposition for every code in the scheme.
 DISPOSITIONS: dict[str, Disposition] = {c: Disposition(c, cat, en, zh) for c, cat, en, zh in _TABLE}
 
+#: The one list of final codes an interviewer of an in-person household survey records
+#: (AAPOR Standard Definitions, Table 2): printed on the assignment sheet, offered by the
+#: interviewer's visit dialog, known to the rates. Detailed codes only (the group headings
+#: 2.1, 2.2, 3.1 ... are for tables, not for the door).
+IN_PERSON_OUTCOMES: tuple[str, ...] = (
+    "1.1", "1.2",
+    "2.111", "2.112", "2.12",
+    "2.23", "2.24", "2.25",
+    "2.31", "2.32", "2.33", "2.36",
+    "3.11", "3.17", "3.18", "3.21", "3.9",
+    "4.1", "4.51", "4.52", "4.53", "4.61", "4.62", "4.63", "4.7", "4.9",
+)
+
+#: The outcomes a questionnaire session itself ends with (complete, partial).
+INTERVIEW_OUTCOMES: tuple[str, ...] = ("1.1", "1.2")
+
+#: What a recorded visit can be: every in-person code except 3.11 "not attempted or
+#: worked", which is what a case *without* any visit is (a visit is an attempt).
+#: 1.1 and 1.2 stay: an interview done on paper when the device failed is recorded so.
+VISIT_OUTCOMES: tuple[str, ...] = tuple(c for c in IN_PERSON_OUTCOMES if c != "3.11")
+
 _CODE_RE = re.compile(r"^[1-4](\.\d+)?$")
 
 
@@ -173,6 +199,18 @@ def lookup_disposition(value: object) -> Disposition | None:
             return found
         code = code[:-1].rstrip(".")
     return None
+
+
+def outcome_label(code: str, lang: str, *, with_code: bool = True) -> str:
+    """The label of an AAPOR code in ``lang`` (``zh`` or ``en``), e.g. ``2.24 家中无人``.
+
+    A code that is not in the scheme is returned as given.
+    """
+    d = lookup_disposition(code)
+    if d is None:
+        return code
+    label = d.label_zh if lang.startswith("zh") else d.label_en
+    return f"{code} {label}" if with_code else label
 
 
 def disposition_categories(

@@ -7,6 +7,7 @@ cell = line of the respondent in the roster (men oldest to youngest, then women)
 
 from __future__ import annotations
 
+from fieldsurvey.rates.codes import IN_PERSON_OUTCOMES, outcome_label
 from fieldsurvey.sampling.kish import KISH_TABLES
 
 __all__ = ["KISH_GRID", "OUTCOME_CODES", "outcome_codes", "text"]
@@ -15,19 +16,14 @@ __all__ = ["KISH_GRID", "OUTCOME_CODES", "outcome_codes", "text"]
 #: (the same tables the selection uses, so paper and software never disagree).
 KISH_GRID: dict[str, tuple[int, ...]] = KISH_TABLES
 
-#: The AAPOR final disposition codes an interviewer records at the door (in-person).
-OUTCOME_CODES: tuple[str, ...] = (
-    "1.1", "1.2", "2.111", "2.112", "2.12", "2.23", "2.24", "2.25", "2.31", "2.32",
-    "2.33", "2.36", "3.11", "3.17", "3.18", "3.21", "3.9", "4.1", "4.51", "4.52",
-    "4.53", "4.61", "4.62", "4.63", "4.7", "4.9",
-)
+#: The AAPOR final disposition codes an interviewer records at the door (in-person): the
+#: one list of :mod:`fieldsurvey.rates.codes`, so paper, TUI and rates never disagree.
+OUTCOME_CODES: tuple[str, ...] = IN_PERSON_OUTCOMES
+
 
 def outcome_codes(lang: str) -> list[tuple[str, str]]:
     """(code, label) for the printed outcome legend, in the words of :mod:`fieldsurvey.rates`."""
-    from fieldsurvey.rates.codes import DISPOSITIONS
-
-    return [(code, DISPOSITIONS[code].label_zh if lang == "zh" else DISPOSITIONS[code].label_en)
-            for code in OUTCOME_CODES]
+    return [(code, outcome_label(code, lang, with_code=False)) for code in OUTCOME_CODES]
 
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -63,7 +59,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "en": "Note: no boundary file was given; the boundary drawn is the convex hull of "
               "the dwellings and must be checked with the community committee.",
     },
-    "no_coords": {"zh": "注意：样本 {lines} 的住户没有坐标，未在图上标出，请按入户接触记录表上的地址查找。",
+    "no_coords": {"zh": "注意：样本 {lines} 的住户没有坐标，未在图上标出，"
+                        "请按入户接触记录表上的地址查找。",
                   "en": "Note: lines {lines} have no coordinates and are not on the map; find "
                         "them by the address on the assignment sheet."},
     "index": {"zh": "分图索引", "en": "Index of detail maps"},

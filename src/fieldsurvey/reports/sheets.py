@@ -11,7 +11,9 @@ reserve); unreleased reserve stays off paper, so it cannot be used as a substitu
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from reportlab.lib import colors
@@ -51,21 +53,14 @@ def sheet_page_count(n_households: int) -> int:
     return max(1, math.ceil(n_households / HOUSEHOLDS_PER_PAGE))
 
 
-def _kish_grid() -> dict[str, tuple[int, ...]]:
-    try:
-        from fieldsurvey.sampling.kish import KISH_TABLES
-
-        return dict(KISH_TABLES)
-    except ImportError:  # pragma: no cover - kish not installed
-        return KISH_GRID
+def _blank(v: object) -> bool:
+    """True for None, NaN/NA and empty text (a cell with nothing to print)."""
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or str(v) == ""
 
 
-def _bufd(row: dict[str, object]) -> str:
-    parts = []
-    for col in ("building", "unit", "floor", "door"):
-        v = row.get(col)
-        parts.append("—" if v is None or pd.isna(v) or str(v) == "" else str(v))
-    return "-".join(parts)
+def _bufd(row: Mapping[Any, object]) -> str:
+    return "-".join("—" if _blank(v := row.get(col)) else str(v)
+                    for col in ("building", "unit", "floor", "door"))
 
 
 def _header(c: Canvas, comm: Community, ctx: SheetContext, page: int, pages: int) -> float:
@@ -92,7 +87,7 @@ def _header(c: Canvas, comm: Community, ctx: SheetContext, page: int, pages: int
     c.setStrokeColor(colors.black)
     c.setLineWidth(0.8)
     c.line(_MARGIN, top - 28, w - _MARGIN, top - 28)
-    return top - 31
+    return float(top - 31)
 
 
 def _wrap(txt: str, font: str, size: float, width: float) -> list[str]:
@@ -181,33 +176,34 @@ def _table(c: Canvas, rows: pd.DataFrame, ctx: SheetContext, x0: float, top: flo
         text_fit(c, (xs[j] + xs[j + 1]) / 2, top - _HEAD_H + 2.3 * mm, label, font, 7.5,
                  widths[j] - 3, align="centre")
     block_h = VISITS * _ROW_H
-    for k, r in enumerate(rows.itertuples(index=False)):
+    for k, rec in enumerate(rows.to_dict("records")):
         y_top = top - _HEAD_H - k * block_h
         mid = y_top - block_h / 2
-        if r.reserve:
-            b = "" if pd.isna(r.release_batch) else f"{int(r.release_batch)}"
+        if rec["reserve"]:
+            batch = rec["release_batch"]
+            b = "" if _blank(batch) else f"{int(str(batch).split('.')[0])}"
             kind, color = text("reserve_short", lang, b=b), RESERVE_COLOR
         else:
             kind, color = text("main_short", lang), MAIN_COLOR
         cx = (xs[0] + xs[1]) / 2
         c.setFillColor(colors.black)
         c.setFont("Helvetica-Bold", 12)
-        c.drawCentredString(cx, mid + 0.5, str(int(r.line)))
+        c.drawCentredString(cx, mid + 0.5, str(rec["line"]).split(".")[0])
         c.setFillColor(color)
         text_fit(c, cx, mid - 7, kind, font, 6, widths[0] - 2, align="centre")
         c.setFillColor(colors.black)
-        bufd = _bufd(r._asdict())
+        bufd = _bufd(rec)
         _cell_text(c, bufd, font, 8, xs[1] + 2, y_top, widths[1] - 4, block_h - 2)
-        addr = "" if pd.isna(r.address) else str(r.address)
+        addr = "" if _blank(rec["address"]) else str(rec["address"])
         _cell_text(c, addr, font, 7.5, xs[2] + 2, y_top, widths[2] - 4, block_h - 2)
         c.setFont("Helvetica-Bold", 11)
-        c.drawCentredString((xs[3] + xs[4]) / 2, mid - 4, str(r.kish_table or "—"))
+        c.drawCentredString((xs[3] + xs[4]) / 2, mid - 4, str(rec["kish_table"] or "—"))
         c.setFont("Helvetica", 8)
         for v in range(VISITS):
             c.drawCentredString((xs[4] + xs[5]) / 2, y_top - (v + 1) * _ROW_H + 1.6 * mm,
                                 str(v + 1))
     c.restoreState()
-    return bottom
+    return float(bottom)
 
 
 def _panel(c: Canvas, ctx: SheetContext, y_top: float) -> None:
@@ -226,7 +222,7 @@ def _draw_panel(c: Canvas, ctx: SheetContext, y_top: float) -> None:
     w, _ = A4
     x0 = _MARGIN
     text_fit(c, x0, y_top - 9, text("kish_title", lang), font, 7.5, 64 * mm)
-    grid = _kish_grid()
+    grid = KISH_GRID
     cw, rh = 8.6 * mm, 4.6 * mm
     y = y_top - 14 - rh
     c.setLineWidth(0.4)

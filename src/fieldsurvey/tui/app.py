@@ -35,10 +35,10 @@ class FieldsurveyApp(App[None]):
     TITLE = "fieldsurvey"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "帮助/Help", show=False),
+        Binding("f1", "help", show=False),
         Binding("question_mark", "help", show=False),
-        Binding("f4", "toggle_language", "中文/English", show=False, priority=True),
-        Binding("ctrl+q", "quit", "退出/Quit", show=False, priority=True),
+        Binding("f4", "toggle_language", show=False, priority=True),
+        Binding("ctrl+q", "quit", show=False, priority=True),
     ]
 
     def __init__(self, store: FieldStore, form: Form, *, language: str = "zh",
@@ -72,6 +72,7 @@ class FieldsurveyApp(App[None]):
 
     # -- app --------------------------------------------------------------------------
     def on_mount(self) -> None:
+        """Draw the screen once it is mounted."""
         self.title = self.t("supervisor_title" if self.supervisor else "app_title")
         self.sub_title = self.form.settings.title.get(self.lang, self.form.default_language)
         if self.supervisor:
@@ -84,6 +85,7 @@ class FieldsurveyApp(App[None]):
             self.push_screen(AssignmentListScreen())
 
     def action_help(self) -> None:
+        """Key action: help."""
         from fieldsurvey.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):

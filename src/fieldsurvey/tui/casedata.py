@@ -41,8 +41,10 @@ def _community_names(a: pd.DataFrame) -> pd.Series:
 
 
 def case_rows(store: FieldStore) -> list[CaseRow]:
-    """Every released case of the store with its status, attempt count and the
-    appointment of its latest visit (if it made one).
+    """Every released case of the store as a display row.
+
+    Each row has its status, attempt count and the appointment of its latest visit
+    (if it made one).
     """
     a = store.assignments()
     if not len(a):

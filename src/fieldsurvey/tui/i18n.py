@@ -1,11 +1,17 @@
 """The TUI's own texts in Chinese and English (questionnaire texts come from the form).
 
-``tr(key, lang)`` returns the text; ``{name}`` fields are filled with ``str.format``.
+The one translation mechanism of the TUI: every text the app draws is a key of
+:data:`TEXTS` (the help page's lines too); AAPOR outcome labels come from
+:mod:`fieldsurvey.rates.codes`, the one owner of that vocabulary. ``tr(key, lang)``
+returns the text; ``{name}`` fields are filled with ``str.format``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from fieldsurvey.rates.codes import VISIT_OUTCOMES
+from fieldsurvey.rates.codes import outcome_label as _outcome_label
 
 __all__ = ["HELP_KEYS", "OUTCOME_CHOICES", "TEXTS", "outcome_label", "tr"]
 
@@ -163,32 +169,48 @@ TEXTS: dict[str, tuple[str, str]] = {
     "help_title": ("按键说明", "Keys"),
     "close": ("关闭", "Close"),
     "error": ("错误", "Error"),
+    "help_digits": ("选择该代码的选项 (两位数连按)",
+                    "choose the option with that code (two digits in a row)"),
+    "help_space": ("多选题: 选择/取消当前选项", "multi-select: toggle the highlighted option"),
+    "help_arrows": ("移动光标", "move the cursor"),
+    "help_next": ("确认并到下一题", "confirm and go to the next question"),
+    "help_prev": ("上一题", "previous question"),
+    "help_jump": ("跳到某一题 (按题号或文字查找)", "jump to a question (by number or text)"),
+    "help_review": ("检查未答和已标记的问题", "review unanswered and flagged questions"),
+    "help_flag": ("标记/取消标记本题", "flag / unflag this question"),
+    "help_comment": ("给本题写备注", "write a comment on this question"),
+    "help_special": ("不知道 / 拒绝回答", "don't know / refused"),
+    "help_language": ("切换 中文 / English", "switch 中文 / English"),
+    "help_help": ("本帮助", "this help"),
+    "help_back": ("返回上一页 (答案已保存)", "go back (answers are saved)"),
+    "help_quit": ("退出 (答案已保存)", "quit (answers are saved)"),
+    "help_search": ("户列表: 搜索地址", "household list: search addresses"),
+    "help_household": ("住户页: 记录接触 / 家庭成员 / 访问",
+                       "household page: record visit / roster / interview"),
 }
 
-HELP_KEYS: tuple[tuple[str, str, str], ...] = (
-    ("0–9", "选择该代码的选项 (两位数连按)", "choose the option with that code (two digits in a row)"),
-    ("空格 Space", "多选题: 选择/取消当前选项", "multi-select: toggle the highlighted option"),
-    ("↑ ↓", "移动光标", "move the cursor"),
-    ("Enter / PgDn", "确认并到下一题", "confirm and go to the next question"),
-    ("PgUp", "上一题", "previous question"),
-    ("F5", "跳到某一部分", "jump to a section"),
-    ("F6", "检查未答和已标记的问题", "review unanswered and flagged questions"),
-    ("F7", "标记/取消标记本题", "flag / unflag this question"),
-    ("F8 / F9", "不知道 / 拒绝回答", "don't know / refused"),
-    ("F4", "切换 中文 / English", "switch 中文 / English"),
-    ("F1 或 ?", "本帮助", "this help"),
-    ("Esc", "返回上一页 (答案已保存)", "go back (answers are saved)"),
-    ("Ctrl+Q", "退出 (答案已保存)", "quit (answers are saved)"),
-    ("/", "户列表: 搜索地址", "household list: search addresses"),
-    ("N / R / I", "住户页: 记录接触 / 家庭成员 / 访问",
-     "household page: record visit / roster / interview"),
+#: The help page: the keys as written and the text key of what they do (``help_<n>``).
+HELP_KEYS: tuple[tuple[str, str], ...] = (
+    ("0–9", "help_digits"),
+    ("空格 Space", "help_space"),
+    ("↑ ↓", "help_arrows"),
+    ("Enter / PgDn", "help_next"),
+    ("PgUp", "help_prev"),
+    ("F5", "help_jump"),
+    ("F6", "help_review"),
+    ("F7", "help_flag"),
+    ("F2", "help_comment"),
+    ("F8 / F9", "help_special"),
+    ("F4", "help_language"),
+    ("F1 ?", "help_help"),
+    ("Esc", "help_back"),
+    ("Ctrl+Q", "help_quit"),
+    ("/", "help_search"),
+    ("N / R / I", "help_household"),
 )
 
-#: Outcomes offered when recording a visit (interviews complete through the questionnaire).
-OUTCOME_CHOICES: tuple[str, ...] = (
-    "2.24", "2.25", "2.23", "2.111", "2.112", "2.12", "2.32", "2.33", "2.36",
-    "4.61", "4.62", "4.51", "4.52", "4.53", "4.7", "3.18", "3.17", "3.21", "2.9",
-)
+#: Outcomes offered when recording a visit: the one in-person list of the rates.
+OUTCOME_CHOICES: tuple[str, ...] = VISIT_OUTCOMES
 
 
 def tr(text_key: str, lang: str, /, **fields: Any) -> str:
@@ -199,10 +221,9 @@ def tr(text_key: str, lang: str, /, **fields: Any) -> str:
 
 
 def outcome_label(code: str, lang: str) -> str:
-    """An AAPOR code with its label in ``lang``, e.g. ``2.24 家中无人``."""
-    from fieldsurvey.rates.codes import lookup_disposition
+    """An AAPOR code with its label in ``lang``, e.g. ``2.24 家中无人``.
 
-    d = lookup_disposition(code)
-    if d is None:
-        return code
-    return f"{code} {d.label_zh if lang.startswith('zh') else d.label_en}"
+    The words are those of :mod:`fieldsurvey.rates.codes`, the one owner of the outcome
+    vocabulary.
+    """
+    return _outcome_label(code, lang)

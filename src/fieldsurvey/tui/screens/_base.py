@@ -17,8 +17,9 @@ R = TypeVar("R")
 
 
 class KeyedScreen(Screen[R], Generic[R]):
-    """A screen whose ``KEYS`` (key shown, UI text key) are drawn in a :class:`KeyBar`
-    (yield ``KeyBar(id="keys")`` last in ``compose``).
+    """A screen whose ``KEYS`` (key shown, UI text key) are drawn in a :class:`KeyBar`.
+
+    Yield ``KeyBar(id="keys")`` last in ``compose``.
     """
 
     app: FieldsurveyApp

@@ -25,9 +25,13 @@ class AssignmentListScreen(KeyedScreen[None]):
 
     app: FieldsurveyApp
     AUTO_FOCUS = "#cases"
-    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "household_key"), ("/", "search_key"), ("Esc", "clear_key")]
+    KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("Enter", "household_key"),
+        ("/", "search_key"),
+        ("Esc", "clear_key"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "搜索/Search"),
+        Binding("slash", "search"),
         Binding("escape", "clear_filters", show=False),
     ]
 
@@ -37,6 +41,7 @@ class AssignmentListScreen(KeyedScreen[None]):
         self.loaded = False
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         yield Header()
         yield Static(self.app.t("loading"), id="counts")
         with Horizontal(id="filters"):
@@ -47,10 +52,12 @@ class AssignmentListScreen(KeyedScreen[None]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        """Draw the screen once it is mounted."""
         self._columns()
         self.load()
 
     def on_screen_resume(self) -> None:
+        """Read the data again when the screen comes back to the front."""
         if self.loaded:
             self.load()
 
@@ -150,9 +157,11 @@ class AssignmentListScreen(KeyedScreen[None]):
             self.app.push_screen(HouseholdScreen(event.row_key.value))
 
     def action_search(self) -> None:
+        """Key action: search."""
         self.query_one("#search", Input).focus()
 
     def action_clear_filters(self) -> None:
+        """Key action: clear filters."""
         self.query_one("#community", Select).clear()
         self.query_one("#status", Select).clear()
         self.query_one("#search", Input).value = ""

@@ -41,7 +41,7 @@ class AttemptDialog(ModalScreen[str | None]):
     """Choose the outcome of a visit; dismisses with the attempt id (None if cancelled)."""
 
     app: FieldsurveyApp
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "取消/Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel")]
 
     def __init__(self, dwelling_id: str) -> None:
         super().__init__(id="attempt-dialog")
@@ -49,6 +49,7 @@ class AttemptDialog(ModalScreen[str | None]):
         self.code: str | None = None
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         t = self.app.t
         with Vertical(id="dialog"):
             yield Label(t("pick_outcome"), id="dialog-title")
@@ -109,4 +110,5 @@ class AttemptDialog(ModalScreen[str | None]):
         self.dismiss(attempt_id)
 
     def action_cancel(self) -> None:
+        """Key action: cancel."""
         self.dismiss(None)

@@ -23,14 +23,16 @@ class HelpScreen(ModalScreen[None]):
     """A list of keys; any of Esc, F1, q closes it."""
 
     app: FieldsurveyApp
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", "关闭/Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close")]
 
     def compose(self) -> ComposeResult:
-        zh = self.app.lang == "zh"
+        """The widgets of this screen."""
+        t = self.app.t
         with VerticalScroll(id="dialog"):
-            yield Label(self.app.t("help_title"), id="dialog-title")
-            yield Static("\n".join(k + " " * max(1, 16 - cell_len(k)) + (z if zh else e)
-                                   for k, z, e in HELP_KEYS), markup=False)
+            yield Label(t("help_title"), id="dialog-title")
+            yield Static("\n".join(k + " " * max(1, 16 - cell_len(k)) + t(key)
+                                   for k, key in HELP_KEYS), markup=False)
 
     def action_close(self) -> None:
+        """Key action: close."""
         self.dismiss(None)

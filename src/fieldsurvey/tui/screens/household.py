@@ -1,5 +1,6 @@
-"""One household: its attempts, the interview's state and review comments, and the
-actions (record a visit, list the household, start or resume the interview).
+"""One household: its attempts, the interview's state and review comments.
+
+The actions: record a visit, list the household, start or resume the interview.
 """
 
 from __future__ import annotations
@@ -25,12 +26,17 @@ class HouseholdScreen(KeyedScreen[None]):
     """A case's page."""
 
     app: FieldsurveyApp
-    KEYS: ClassVar[list[tuple[str, str]]] = [("N", "new_attempt"), ("R", "roster"), ("I", "interview"), ("Esc", "back")]
+    KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("N", "new_attempt"),
+        ("R", "roster"),
+        ("I", "interview"),
+        ("Esc", "back"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new_attempt", "记录接触/Visit"),
-        Binding("r", "roster", "成员/Roster"),
-        Binding("i", "interview", "访问/Interview"),
-        Binding("escape", "back", "返回/Back"),
+        Binding("n", "new_attempt"),
+        Binding("r", "roster"),
+        Binding("i", "interview"),
+        Binding("escape", "back"),
     ]
 
     def __init__(self, dwelling_id: str) -> None:
@@ -39,6 +45,7 @@ class HouseholdScreen(KeyedScreen[None]):
         self.data: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         yield Header()
         yield Static("", id="hh-info")
         yield Static(self.app.t("attempts"), id="hh-attempts-title", classes="section")
@@ -47,9 +54,11 @@ class HouseholdScreen(KeyedScreen[None]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        """Draw the screen once it is mounted."""
         self.load()
 
     def on_screen_resume(self) -> None:
+        """Read the data again when the screen comes back to the front."""
         self.load()
 
     @work(thread=True, exclusive=True, group="household")
@@ -125,6 +134,7 @@ class HouseholdScreen(KeyedScreen[None]):
 
     # -- actions ------------------------------------------------------------------------
     def action_new_attempt(self) -> None:
+        """Key action: new attempt."""
         from fieldsurvey.tui.screens.attempt import AttemptDialog
 
         def done(result: str | None) -> None:
@@ -134,14 +144,17 @@ class HouseholdScreen(KeyedScreen[None]):
         self.app.push_screen(AttemptDialog(self.dwelling_id), done)
 
     def action_roster(self) -> None:
+        """Key action: roster."""
         from fieldsurvey.tui.screens.roster import RosterScreen
 
         self.app.push_screen(RosterScreen(self.dwelling_id))
 
     def action_interview(self) -> None:
+        """Key action: interview."""
         from fieldsurvey.tui.screens.question import open_interview
 
         open_interview(self.app, self.dwelling_id)
 
     def action_back(self) -> None:
+        """Key action: back."""
         self.app.pop_screen()

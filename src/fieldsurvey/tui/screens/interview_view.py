@@ -1,5 +1,6 @@
-"""A finished interview, read-only, for the supervisor: approve it, or reject it with a
-comment on the highlighted question.
+"""A finished interview, read-only, for the supervisor.
+
+The supervisor approves it, or rejects it with a comment on the highlighted question.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ class CommentDialog(ModalScreen[str | None]):
     """Ask for the reason of a rejection; dismisses with the text (None if cancelled)."""
 
     app: FieldsurveyApp
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "取消/Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel")]
 
     def __init__(self, key: str) -> None:
         super().__init__(id="comment-dialog")
         self.key = key
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         with Vertical(id="dialog"):
             yield Label(self.app.t("reject_comment", key=self.key), id="dialog-title")
             yield Input(id="comment")
@@ -57,6 +59,7 @@ class CommentDialog(ModalScreen[str | None]):
         self.dismiss(event.value.strip())
 
     def action_cancel(self) -> None:
+        """Key action: cancel."""
         self.dismiss(None)
 
 
@@ -66,9 +69,9 @@ class InterviewViewScreen(KeyedScreen[None]):
     app: FieldsurveyApp
     KEYS: ClassVar[list[tuple[str, str]]] = [("A", "approve"), ("X", "reject"), ("Esc", "back")]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "approve", "通过/Approve"),
-        Binding("x", "reject", "退回/Reject"),
-        Binding("escape", "back", "返回/Back"),
+        Binding("a", "approve"),
+        Binding("x", "reject"),
+        Binding("escape", "back"),
     ]
 
     def __init__(self, uuid: str) -> None:
@@ -76,12 +79,14 @@ class InterviewViewScreen(KeyedScreen[None]):
         self.uuid = uuid
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         yield Header()
         yield Static("", id="iv-title", classes="section")
         yield DataTable(id="iv-answers", cursor_type="row")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        """Draw the screen once it is mounted."""
         state = self.app.store.interview(self.uuid)
         self.state = state
         self.runner = InterviewRunner.restore(self.app.form, state.answers, state.position,
@@ -114,6 +119,7 @@ class InterviewViewScreen(KeyedScreen[None]):
         return self.app.store.meta.get("interviewer") or "supervisor"
 
     def action_approve(self) -> None:
+        """Key action: approve."""
         try:
             self.app.store.review(self.uuid, "approve", reviewer=self._reviewer())
         except FieldsurveyError as exc:
@@ -123,6 +129,7 @@ class InterviewViewScreen(KeyedScreen[None]):
         self.app.pop_screen()
 
     def action_reject(self) -> None:
+        """Key action: reject."""
         table = self.query_one("#iv-answers", DataTable)
         if not table.row_count:
             return
@@ -143,4 +150,5 @@ class InterviewViewScreen(KeyedScreen[None]):
         self.app.push_screen(CommentDialog(key), done)
 
     def action_back(self) -> None:
+        """Key action: back."""
         self.app.pop_screen()

@@ -22,18 +22,21 @@ __all__ = ["JumpDialog"]
 
 
 class JumpDialog(ModalScreen[str | None]):
-    """Lists the sections; dismisses with the key of the first relevant step of the
-    chosen one (None when cancelled).
+    """Lists the sections.
+
+    Dismisses with the key of the first relevant step of the chosen one (None when
+    cancelled).
     """
 
     app: FieldsurveyApp
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "取消/Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel")]
 
     def __init__(self, runner: InterviewRunner) -> None:
         super().__init__(id="jump-dialog")
         self.runner = runner
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         with Vertical(id="dialog"):
             yield Label(self.app.t("sections"), id="dialog-title")
             yield OptionList(*self._options(), id="sections")
@@ -64,4 +67,5 @@ class JumpDialog(ModalScreen[str | None]):
         self.app.notify(self.app.t("not_reachable"), severity="warning")
 
     def action_cancel(self) -> None:
+        """Key action: cancel."""
         self.dismiss(None)

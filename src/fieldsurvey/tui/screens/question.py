@@ -33,9 +33,10 @@ __all__ = ["QuestionScreen", "open_interview", "progress_line"]
 
 
 def open_interview(app: FieldsurveyApp, dwelling_id: str) -> None:
-    """Resume the case's open (or rejected) interview, or start one after the respondent
-    selection, preloading the roster; sends the interviewer to the roster when no
-    respondent has been selected yet.
+    """Resume the case's open (or rejected) interview, or start one.
+
+    A new interview starts after the respondent selection, preloading the roster; the
+    interviewer is sent to the roster when no respondent has been selected yet.
     """
     store = app.store
     itvs = store.interviews(dwelling_id)
@@ -70,18 +71,25 @@ class QuestionScreen(KeyedScreen[None]):
     """The interview pages."""
 
     app: FieldsurveyApp
-    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "next"), ("PgUp", "prev"), ("F5", "jump"), ("F6", "review"), ("F7", "flag"), ("Esc", "leave")]
+    KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("Enter", "next"),
+        ("PgUp", "prev"),
+        ("F5", "jump"),
+        ("F6", "review"),
+        ("F7", "flag"),
+        ("Esc", "leave"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "next", "下一题/Next"),
+        Binding("enter", "next"),
         Binding("pagedown", "next", show=False),
-        Binding("pageup", "prev", "上一题/Prev", priority=True),
-        Binding("f5", "jump", "跳到/Jump", priority=True),
-        Binding("f6", "review", "检查/Review", priority=True),
-        Binding("f7", "flag", "标记/Flag", priority=True),
+        Binding("pageup", "prev", priority=True),
+        Binding("f5", "jump", priority=True),
+        Binding("f6", "review", priority=True),
+        Binding("f7", "flag", priority=True),
         Binding("f8", "special(-8)", show=False, priority=True),
         Binding("f9", "special(-9)", show=False, priority=True),
         Binding("a", "add_instance", show=False),
-        Binding("escape", "leave", "离开/Leave", priority=True),
+        Binding("escape", "leave", priority=True),
     ]
 
     def __init__(self, uuid: str) -> None:
@@ -102,6 +110,7 @@ class QuestionScreen(KeyedScreen[None]):
         self.views: list[QuestionView] = []
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         yield Header()
         yield Static("", id="q-section", markup=False)
         yield Static("", id="q-progress", markup=False)
@@ -110,6 +119,7 @@ class QuestionScreen(KeyedScreen[None]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        """Draw the screen once it is mounted."""
         self._settle(forward=True)
         self.show()
 
@@ -364,6 +374,7 @@ class QuestionScreen(KeyedScreen[None]):
 
     # -- navigation -------------------------------------------------------------------
     def action_next(self) -> None:
+        """Key action: next."""
         r = self.runner
         cur = r.current
         if cur.kind == "end":
@@ -390,6 +401,7 @@ class QuestionScreen(KeyedScreen[None]):
         self.show()
 
     def action_prev(self) -> None:
+        """Key action: prev."""
         r = self.runner
         if r.current.kind == "question":
             r.back_screen()
@@ -400,6 +412,7 @@ class QuestionScreen(KeyedScreen[None]):
         self.show()
 
     def action_add_instance(self) -> None:
+        """Key action: add instance."""
         if self.runner.current.kind != "repeat":
             return
         try:
@@ -412,6 +425,7 @@ class QuestionScreen(KeyedScreen[None]):
         self.show()
 
     def action_special(self, code: int) -> None:
+        """Key action: special."""
         view = self._focused_view()
         if view is None or view.step.question is None:
             return
@@ -426,6 +440,7 @@ class QuestionScreen(KeyedScreen[None]):
             self._after_answer(view)
 
     def action_flag(self) -> None:
+        """Key action: flag."""
         view = self._focused_view()
         if view is None:
             return
@@ -436,6 +451,7 @@ class QuestionScreen(KeyedScreen[None]):
         self.show(key)
 
     def action_jump(self) -> None:
+        """Key action: jump."""
         from fieldsurvey.tui.screens.jump import JumpDialog
 
         def go(key: str | None) -> None:
@@ -449,6 +465,7 @@ class QuestionScreen(KeyedScreen[None]):
         self.app.push_screen(JumpDialog(self.runner), go)
 
     def action_review(self) -> None:
+        """Key action: review."""
         from fieldsurvey.tui.screens.review import ReviewScreen
 
         if not self._commit_inputs():
@@ -468,6 +485,7 @@ class QuestionScreen(KeyedScreen[None]):
                              back)
 
     def action_leave(self) -> None:
+        """Key action: leave."""
         self._commit_inputs()
         self._save_position()
         self.app.pop_screen()

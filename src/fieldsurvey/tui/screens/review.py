@@ -1,5 +1,7 @@
-"""The review page: unanswered required questions, flagged ones, special answers and the
-supervisor's comments; submit the interview as complete or partial from here.
+"""The review page: what needs a look before the interview is submitted.
+
+Unanswered required questions, flagged ones, special answers, confirmed warnings and
+comments; the interview is submitted as complete or partial from here.
 """
 
 from __future__ import annotations
@@ -28,11 +30,16 @@ class ReviewScreen(KeyedScreen[str | None]):
     """Dismisses with the key to go to, ``"@done"`` after submitting, or None."""
 
     app: FieldsurveyApp
-    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "goto"), ("C", "complete"), ("P", "partial"), ("Esc", "back")]
+    KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("Enter", "goto"),
+        ("C", "complete"),
+        ("P", "partial"),
+        ("Esc", "back"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "complete", "提交完成/Complete"),
-        Binding("p", "partial", "部分完成/Partial"),
-        Binding("escape", "back", "返回/Back"),
+        Binding("c", "complete"),
+        Binding("p", "partial"),
+        Binding("escape", "back"),
     ]
 
     def __init__(self, uuid: str, runner: InterviewRunner, flags: set[str],
@@ -44,6 +51,7 @@ class ReviewScreen(KeyedScreen[str | None]):
         self.comments = comments
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         yield Header()
         yield Static("", id="review-title", classes="section")
         yield OptionList(id="review-items")
@@ -51,6 +59,7 @@ class ReviewScreen(KeyedScreen[str | None]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        """Draw the screen once it is mounted."""
         self.relabel()
 
     def relabel(self) -> None:
@@ -99,10 +108,13 @@ class ReviewScreen(KeyedScreen[str | None]):
         self.dismiss("@done")
 
     def action_complete(self) -> None:
+        """Key action: complete."""
         self._submit("1.1")
 
     def action_partial(self) -> None:
+        """Key action: partial."""
         self._submit("1.2")
 
     def action_back(self) -> None:
+        """Key action: back."""
         self.dismiss(None)

@@ -44,14 +44,20 @@ class RosterScreen(KeyedScreen[None]):
     """Enter the members (name, sex, age, resident) and select the respondent."""
 
     app: FieldsurveyApp
-    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "add_member"), ("F3", "select_resp"), ("I", "interview"), ("Del", "remove_member"), ("Esc", "back")]
+    KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("Enter", "add_member"),
+        ("F3", "select_resp"),
+        ("I", "interview"),
+        ("Del", "remove_member"),
+        ("Esc", "back"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f3", "select", "抽选/Select", priority=True),
+        Binding("f3", "select", priority=True),
         Binding("s", "select", show=False),
-        Binding("i", "interview", "访问/Interview"),
+        Binding("i", "interview"),
         Binding("f10", "interview", show=False, priority=True),
-        Binding("delete", "remove", "删除/Remove"),
-        Binding("escape", "back", "返回/Back"),
+        Binding("delete", "remove"),
+        Binding("escape", "back"),
     ]
 
     def __init__(self, dwelling_id: str) -> None:
@@ -60,6 +66,7 @@ class RosterScreen(KeyedScreen[None]):
         self.members: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         yield Header()
         yield Static("", id="roster-title", classes="section")
         yield DataTable(id="members", cursor_type="row")
@@ -74,6 +81,7 @@ class RosterScreen(KeyedScreen[None]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        """Draw the screen once it is mounted."""
         self.reload()
         self.query_one("#m-name", Input).focus()
 
@@ -84,6 +92,7 @@ class RosterScreen(KeyedScreen[None]):
         return bool(self.app.store.interviews(self.dwelling_id))
 
     def reload(self) -> None:
+        """Reload."""
         self.members = self.app.store.roster(self.dwelling_id)
         self.relabel()
 
@@ -176,6 +185,7 @@ class RosterScreen(KeyedScreen[None]):
 
     # -- actions ------------------------------------------------------------------------
     def action_remove(self) -> None:
+        """Key action: remove."""
         table = self.query_one("#members", DataTable)
         if not table.has_focus or not table.row_count or self.locked:
             return
@@ -212,10 +222,12 @@ class RosterScreen(KeyedScreen[None]):
         self.query_one("#members", DataTable).focus()
 
     def action_interview(self) -> None:
+        """Key action: interview."""
         from fieldsurvey.tui.screens.question import open_interview
 
         self.app.pop_screen()
         open_interview(self.app, self.dwelling_id)
 
     def action_back(self) -> None:
+        """Key action: back."""
         self.app.pop_screen()

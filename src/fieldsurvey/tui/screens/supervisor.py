@@ -1,5 +1,7 @@
-"""The supervisor's screen: progress per community or interviewer with the current
-response rate, and the interviews awaiting review.
+"""The supervisor's screen: progress, the interviews to review and quality flags.
+
+Progress per community or interviewer with the current response rate, and the
+interviews awaiting review.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Static
 
-from fieldsurvey.store.progress import progress_table
+from fieldsurvey.store.fieldwork_status import progress_table
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 
@@ -27,9 +29,13 @@ class SupervisorScreen(KeyedScreen[None]):
 
     app: FieldsurveyApp
     AUTO_FOCUS = "#sv-interviews"
-    KEYS: ClassVar[list[tuple[str, str]]] = [("Enter", "open"), ("T", "switch_by"), ("Tab", "next_table")]
+    KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("Enter", "open"),
+        ("T", "switch_by"),
+        ("Tab", "next_table"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("t", "switch_grouping", "社区/访员"),
+        Binding("t", "switch_grouping"),
     ]
 
     def __init__(self) -> None:
@@ -38,6 +44,7 @@ class SupervisorScreen(KeyedScreen[None]):
         self.data: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         yield Header()
         yield Static("", id="sv-progress-title", classes="section")
         yield DataTable(id="sv-progress", cursor_type="row")
@@ -46,9 +53,11 @@ class SupervisorScreen(KeyedScreen[None]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
+        """Draw the screen once it is mounted."""
         self.load()
 
     def on_screen_resume(self) -> None:
+        """Read the data again when the screen comes back to the front."""
         self.load()
 
     @work(thread=True, exclusive=True, group="progress")
@@ -60,8 +69,8 @@ class SupervisorScreen(KeyedScreen[None]):
             a = st.assignments()
         names: dict[str, str] = {}
         if "name" in a.columns:
-            names = dict(zip(a["community_id"].astype(str), a["name"].astype(str)))
-        addr = dict(zip(a["dwelling_id"].astype(str), a["address"].astype(object)))
+            names = dict(zip(a["community_id"].astype(str), a["name"].astype(str), strict=True))
+        addr = dict(zip(a["dwelling_id"].astype(str), a["address"].astype(object), strict=True))
         self.app.call_from_thread(self._show, {"table": table, "interviews": itvs,
                                                "names": names, "address": addr})
 
@@ -107,6 +116,7 @@ class SupervisorScreen(KeyedScreen[None]):
                         i["interviewer"], status, t(f"rv_{i['review_state']}"), key=i["uuid"])
 
     def action_switch_grouping(self) -> None:
+        """Key action: switch grouping."""
         self.by = "interviewer" if self.by == "community" else "community"
         self.load()
 

@@ -1,5 +1,6 @@
-"""Options of a select question: number keys (the codes) choose, space toggles,
-likert scales on one line.
+"""Options of a select question.
+
+Number keys (the codes) choose, space toggles, likert scales sit on one line.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class ChoiceField(Widget, can_focus=True):
 
         @property
         def control(self) -> ChoiceField:
+            """The field that posted the message."""
             return self.field
 
     value: reactive[object] = reactive(None, always_update=True)
@@ -70,6 +72,7 @@ class ChoiceField(Widget, can_focus=True):
         self.set_reactive(ChoiceField.value, value)
 
     def render(self) -> Text:
+        """The options, one per line (or on one line for a likert scale)."""
         chosen = set(self.value) if isinstance(self.value, tuple) else {self.value}
         out = Text()
         for i, (name, label) in enumerate(self.options):
@@ -91,8 +94,9 @@ class ChoiceField(Widget, can_focus=True):
         return out
 
     def _pick(self, i: int) -> None:
-        """Show the choice at once (keys typed quickly build on it) and tell the owner,
-        which puts back the saved answer if the form refuses this one.
+        """Show the choice at once (keys typed quickly build on it) and tell the owner.
+
+        The owner puts back the saved answer if the form refuses this one.
         """
         self.cursor = i
         name = self.options[i][0]
@@ -113,6 +117,7 @@ class ChoiceField(Widget, can_focus=True):
             self.post_message(self.Picked(self, name, True))
 
     def on_key(self, event: events.Key) -> None:
+        """Digits choose the option with that code (two digits in a row for 10+)."""
         if event.character is None or not event.character.isdigit():
             return
         event.stop()
@@ -149,10 +154,12 @@ class ChoiceField(Widget, can_focus=True):
         return False
 
     def action_move(self, step: int) -> None:
+        """Key action: move."""
         self._typed = ""
         self.cursor = max(0, min(len(self.options) - 1, self.cursor + step))
 
     def action_toggle_option(self) -> None:
+        """Key action: toggle option."""
         self._typed = ""
         if self.options:
             self._pick(self.cursor)

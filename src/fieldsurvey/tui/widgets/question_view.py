@@ -35,8 +35,10 @@ def show_value(value: Any, options: list[tuple[str, str]] | None = None,
 
 
 class QuestionView(Vertical):
-    """A question: attributes down (texts, options, value), messages up (the answer
-    widgets' own :class:`ChoiceField.Picked` and ``Input`` messages).
+    """A question on the page.
+
+    Attributes go down (texts, options, value), messages up (the answer widgets' own
+    :class:`ChoiceField.Picked` and ``Input`` messages).
     """
 
     DEFAULT_CSS = """
@@ -66,6 +68,7 @@ class QuestionView(Vertical):
 
     @property
     def kind(self) -> str:
+        """The question type, or the step kind for repeats and the end page."""
         q = self.step.question
         return q.type if q is not None else self.step.kind
 
@@ -87,6 +90,7 @@ class QuestionView(Vertical):
         return Text("")
 
     def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
         # Few widgets per question: mounting is most of the time a page takes to draw.
         self._error = ""
         yield Static(self._header(), classes="q-label")
