@@ -153,6 +153,14 @@ def _categorical(data: pd.DataFrame, margins: Mapping[str, Mapping[Any, float]],
         names.append(var)
         codes.append(c)
         targets.append(t)
+    sums_by_var = [float(t.sum()) for t in targets]
+    if any(abs(x - sums_by_var[0]) > 1e-6 * max(abs(sums_by_var[0]), 1.0) for x in sums_by_var):
+        got = "; ".join(f"{n}: {x:.10g}" for n, x in zip(names, sums_by_var, strict=True))
+        raise WeightingError(
+            "the margins disagree on the population total, so no weights can meet them all",
+            file=source, expected="the same total for every variable", got=got,
+            hint="Use margins from one source and year, or rescale them to one total",
+        )
     return names, codes, targets
 
 
