@@ -124,7 +124,7 @@ def test_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["estimate", "--data", str(odd), "--mean", "x"]) == 2
     assert "unsupported table format" in capsys.readouterr().err
     assert main(["estimate", "--data", str(tmp_path / "none.csv"), "--mean", "x"]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     assert main(["estimate", "--data", str(empty), "--mean", "x"]) == 2

@@ -40,11 +40,13 @@ def run(args: argparse.Namespace) -> int:
 
     from fieldsurvey.cli._ui import out_console
     from fieldsurvey.io.errors import ColumnError, FieldsurveyError
-    from fieldsurvey.sampling.readers import read_table
+    from fieldsurvey.io.schema import SAMPLE_TEXT_COLUMNS
+    from fieldsurvey.io.tables import file_row, read_table
     from fieldsurvey.store.issue import issue_stores
 
-    sample = read_table(args.sample)
-    team = read_table(args.interviewers, text_columns=("interviewer", "community_id", "name"))
+    sample = read_table(args.sample, what="sample file", text=SAMPLE_TEXT_COLUMNS)
+    team = read_table(args.interviewers, what="team file",
+                      text=("interviewer", "community_id", "name"))
     # name the file in the errors the library raises about the tables it is given
     missing = [c for c in ("dwelling_id", "community_id") if c not in sample.columns]
     if missing:
@@ -60,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
                            survey_id=args.survey_id, include_unreleased=args.include_unreleased)
     except FieldsurveyError as exc:  # a row of the sample table: name its file
         if exc.file is None and exc.row is not None:
-            raise replace(exc, file=str(args.sample)) from None
+            # the store counts the sample's records 1, 2, ...; a table's messages give the
+            # spreadsheet row (header = row 1), one more
+            raise replace(exc, file=str(args.sample), row=file_row(exc.row - 1)) from None
         raise
     table = Table(title=f"survey {res.survey_id}: {int(res.counts['cases'].sum())} cases issued")
     for col in ("interviewer", "name", "communities", "cases", "store"):

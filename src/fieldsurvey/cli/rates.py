@@ -8,13 +8,14 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
-from fieldsurvey.io.atomic import atomic_write_text
 from fieldsurvey.io.errors import ColumnError, FieldsurveyError, InputError
-from fieldsurvey.rates import COUNT_NAMES, RATE_NAMES, RateTable, aapor_rates
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fieldsurvey.rates import RateTable
 
 HELP = "AAPOR response, cooperation, refusal and contact rates (overall and by group)"
 
@@ -26,7 +27,7 @@ BY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``rates`` verb."""
     p = subparsers.add_parser(
         "rates", help=HELP, description=HELP + ". Final disposition codes are AAPOR codes read "
@@ -36,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--dispositions", metavar="FILE", type=Path,
-                     help="CSV with one row per case and a column of final AAPOR codes")
+                     help="table (CSV, XLSX or Parquet) with one row per case and a column "
+                     "of final AAPOR codes")
     src.add_argument("--db", metavar="STORE", type=Path,
                      help="merged field store (central.sqlite): final dispositions of every case")
     p.add_argument("--disposition-col", default="disposition", metavar="COL",
@@ -81,6 +83,8 @@ def _resolve_by(data: pd.DataFrame, by: str | None, file: str) -> str | None:
 
 
 def _csv(table: RateTable) -> str:
+    from fieldsurvey.rates import COUNT_NAMES, RATE_NAMES
+
     frame = table.to_frame()
     frame.index.name = table.by or "group"
     frame = frame[[*COUNT_NAMES, "n", "e", *RATE_NAMES]]
@@ -93,9 +97,11 @@ def _csv(table: RateTable) -> str:
 
 def _print_table(table: RateTable) -> None:
     """Narrow tables: counts; response; cooperation; refusal and contact rates."""
+    import pandas as pd
     from rich.table import Table
 
     from fieldsurvey.cli._ui import out_console
+    from fieldsurvey.rates import COUNT_NAMES, RATE_NAMES
 
     frame = table.to_frame()
     weighted = ", base-weighted" if table.weighted else ""
@@ -135,7 +141,12 @@ def _print_table(table: RateTable) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and print (or write) the rates."""
+    import numpy as np
+
     from fieldsurvey.cli.main import output_format, refuse_overwriting_inputs
+    from fieldsurvey.io.atomic import atomic_write_text
+    from fieldsurvey.io.tables import file_row, read_table
+    from fieldsurvey.rates import aapor_rates
 
     refuse_overwriting_inputs([args.out], (args.db, args.dispositions))
     args.format = output_format(args.format, args.out)
@@ -143,9 +154,7 @@ def run(args: argparse.Namespace) -> int:
         data = _read_store(args.db)
         file = str(args.db)
     else:
-        from fieldsurvey.weights.io import read_case_file
-
-        data = read_case_file(args.dispositions)
+        data = read_table(args.dispositions, what="dispositions file", text=True)
         file = str(args.dispositions)
     if data.empty:
         raise InputError("there are no cases", file=file, hint="Give a file with one row per case")
@@ -164,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
             i = int(np.flatnonzero(dup)[0])
             raise InputError(
                 "a case appears more than once; rates need one final disposition per case",
-                file=file, row=int(data.index[i]) + 2, field="dwelling_id",
+                file=file, row=file_row(int(data.index[i])), field="dwelling_id",
                 got=str(data["dwelling_id"].iloc[i]),
                 hint="Give each case's final code (the most informative outcome of its "
                 "attempts), not the attempt history; or use --db, which derives it",
@@ -181,7 +190,8 @@ def run(args: argparse.Namespace) -> int:
     except FieldsurveyError as err:  # a position among the kept rows -> the file's row
         if err.row is None or dropped == 0:
             raise
-        raise replace(err, row=int(data.index[err.row - 2]) + 2) from None
+        kept = err.row - file_row(0)  # position among the kept rows
+        raise replace(err, row=file_row(int(data.index[kept]))) from None
     if dropped:
         print(f"fieldsurvey rates: {dropped} reserve line(s) not released were left out.",
               file=sys.stderr)

@@ -108,7 +108,7 @@ def run_draw(args: argparse.Namespace) -> int:
     from fieldsurvey.cli.main import refuse_overwriting_inputs
     from fieldsurvey.sampling.design import load_design
     from fieldsurvey.sampling.output import sample_paths, sample_summary, summary_text, write_sample
-    from fieldsurvey.sampling.readers import read_communities, read_table
+    from fieldsurvey.sampling.readers import read_communities, read_selected
     from fieldsurvey.sampling.stages import draw_sample
 
     refuse_overwriting_inputs(sample_paths(args.out).values(),
@@ -119,7 +119,7 @@ def run_draw(args: argparse.Namespace) -> int:
         if not args.selected or not args.frame:
             raise InputError("a stage-2 draw needs --frame and --selected", field="--selected",
                              hint="Give the dwelling frame and the stage-1 sample file")
-        selected = read_table(args.selected)
+        selected = read_selected(args.selected)
     two_stage = design.stage2 is not None and args.stage != 1
     data = _frame_or_communities(args, two_stage)
     communities = None

@@ -9,11 +9,16 @@ from __future__ import annotations
 __all__ = [
     "DWELLING_STATUSES",
     "FRAME_COLUMNS",
+    "FRAME_META_KEY",
     "SAMPLE_COLUMNS",
+    "SAMPLE_TEXT_COLUMNS",
     "WGS84",
 ]
 
 WGS84 = "EPSG:4326"
+
+#: Key of the Parquet metadata a frame written by ``fieldsurvey frame build`` carries.
+FRAME_META_KEY = b"fieldsurvey"
 
 #: Dwelling status values in the listing and the frame.
 DWELLING_STATUSES: tuple[str, ...] = ("occupied", "vacant", "non_residential", "unknown")
@@ -58,4 +63,11 @@ SAMPLE_COLUMNS: tuple[str, ...] = (
     "pi_2",
     "pi",
     "base_weight",
+)
+
+#: Sample columns read as text whatever they look like (ids and address parts keep their
+#: leading zeros; ``floor`` ``"03"`` stays ``"03"``).
+SAMPLE_TEXT_COLUMNS: tuple[str, ...] = (
+    "stratum", "community_id", "dwelling_id", "building", "unit", "floor", "door", "segment",
+    "kish_table",
 )

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.io.errors import ColumnError, InputError
+from fieldsurvey.io.tables import file_row
 from fieldsurvey.rates.codes import CATEGORIES, disposition_categories
 
 __all__ = [
@@ -260,7 +261,7 @@ def _check_weights(w: pd.Series, name: str, file: str | None) -> np.ndarray:
         raise InputError(
             f"{bad.size} case(s) have a missing, negative or non-numeric weight",
             file=file,
-            row=i + 2,
+            row=file_row(i),
             field=name,
             expected="a number >= 0 for every case",
             got=repr(w.iloc[i]),

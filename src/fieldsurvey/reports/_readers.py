@@ -1,10 +1,11 @@
 """Read the inputs of the field maps: frame, sample, boundaries and optional layers.
 
-The library's own readers are used when present (:func:`fieldsurvey.frame.read_frame`
-with its fingerprint, :func:`fieldsurvey.sampling.output.read_sample`,
-:func:`fieldsurvey.io.boundaries.read_boundaries`); plain GeoParquet/CSV/vector files
-are read directly otherwise, so maps can be printed from any frame and sample that
-follow the column contracts of :mod:`fieldsurvey.io.schema`.
+The library's own readers do the reading: :func:`fieldsurvey.frame.read_frame` (with its
+fingerprint) for a frame fieldsurvey wrote, :func:`fieldsurvey.io.tables.read_table` for
+the sample and for any other table, :func:`fieldsurvey.io.boundaries.read_boundaries` for
+the boundaries; another GeoParquet frame is read with geopandas. So maps can be printed
+from any frame and sample that follow the column contracts of :mod:`fieldsurvey.io.schema`,
+and a file is refused with the reader's own message.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from fieldsurvey.io.errors import ColumnError, CRSError, InputError
+from fieldsurvey.io.errors import CRSError, InputError
+from fieldsurvey.io.schema import FRAME_META_KEY, SAMPLE_TEXT_COLUMNS
+from fieldsurvey.io.tables import read_table, table_format
 
 __all__ = [
     "frame_fingerprint",
@@ -38,36 +41,35 @@ def _err_read(path: PathLike, what: str, exc: Exception) -> InputError:
 def read_frame_file(path: PathLike) -> pd.DataFrame:
     """Read a frame; its fingerprint goes to ``frame.attrs["fingerprint"]``.
 
-    A file written by ``fieldsurvey frame`` is read with :func:`fieldsurvey.frame.read_frame`;
-    another GeoParquet with the frame columns is read with geopandas.
+    A file written by ``fieldsurvey frame`` is read with :func:`fieldsurvey.frame.read_frame`
+    (its errors are the user's); another GeoParquet with the frame columns is read with
+    geopandas, and any other table with ``lon``/``lat`` by :func:`read_table`.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("the frame file does not exist", file=str(p),
-                         hint="Give the GeoParquet frame written by 'fieldsurvey frame'")
-    try:
-        from fieldsurvey.frame import read_frame
-    except ImportError:  # pragma: no cover - frame module not installed
-        read_frame = None
-    if read_frame is not None:
-        try:
-            result = read_frame(p)
-        except InputError as exc:
-            if "not a fieldsurvey frame" not in exc.message:
-                raise
-        else:
-            gdf = result.frame
-            gdf.attrs["fingerprint"] = result.fingerprint
-            return gdf
-    import geopandas as gpd
+    import pyarrow.parquet as pq
 
-    try:
-        frame = gpd.read_parquet(p)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+    from fieldsurvey.frame import read_frame
+
+    p = Path(path)
+    meta: dict[bytes, bytes] = {}
+    if table_format(p, what="frame file") == "parquet":
         try:
-            frame = pd.read_parquet(p)
-        except Exception:  # noqa: BLE001
+            meta = pq.read_schema(p).metadata or {}
+        except (OSError, ValueError):
+            meta = {}  # damaged: read_table below says so
+    if FRAME_META_KEY in meta:
+        result = read_frame(p)
+        gdf = result.frame
+        gdf.attrs["fingerprint"] = result.fingerprint
+        return gdf
+    if b"geo" in meta:
+        import geopandas as gpd
+
+        try:
+            frame: pd.DataFrame = gpd.read_parquet(p)
+        except (OSError, ValueError) as exc:
             raise _err_read(p, "frame (GeoParquet)", exc) from None
+    else:
+        frame = read_table(p, what="frame file", text=SAMPLE_TEXT_COLUMNS)
     if {"line", "pi", "base_weight"} <= set(frame.columns):
         raise InputError("this is a sample, not the dwelling frame", file=str(p),
                          expected="the frame written by 'fieldsurvey frame build'",
@@ -109,57 +111,19 @@ def frame_fingerprint(frame: pd.DataFrame, path: PathLike | None = None) -> str:
 
 
 def read_sample_file(path: PathLike) -> pd.DataFrame:
-    """Read a sample (CSV in UTF-8 / UTF-8 with BOM / GBK, or Parquet), ids as text."""
-    p = Path(path)
-    try:
-        from fieldsurvey.sampling.output import read_sample
-    except ImportError:  # pragma: no cover - select module not installed
-        read_sample = None
-    if read_sample is not None and p.is_file() and p.suffix.lower() in (".parquet", ".csv"):
-        try:
-            return read_sample(p)
-        except InputError:
-            pass  # e.g. a GBK CSV: read it below
-    if not p.is_file():
-        raise InputError("the sample file does not exist", file=str(p),
-                         hint="Give the sample written by 'fieldsurvey sample' (CSV or Parquet)")
-    if p.suffix.lower() in (".parquet", ".pq", ".geoparquet"):
-        try:
-            return pd.read_parquet(p)
-        except Exception as exc:  # noqa: BLE001
-            raise _err_read(p, "sample (Parquet)", exc) from None
-    dtypes = {c: "string" for c in ("community_id", "dwelling_id", "building", "unit",
-                                     "floor", "door", "stratum", "segment", "kish_table")}
-    last: Exception | None = None
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(p, dtype=dtypes, encoding=enc)
-        except UnicodeDecodeError as exc:
-            last = exc
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            raise _err_read(p, "sample (CSV)", exc) from None
-    raise InputError("the sample is neither UTF-8 nor GBK text", file=str(p),
-                     got=str(last), hint="Save it as UTF-8 CSV")
+    """Read a sample (any table :func:`read_table` reads), ids and address parts as text."""
+    return read_table(path, what="sample file", text=SAMPLE_TEXT_COLUMNS)
 
 
 def read_boundaries_file(path: PathLike, id_field: str = "community_id") -> Any:
     """Read community polygons (WGS 84, id column ``community_id``).
 
-    Uses :func:`fieldsurvey.io.boundaries.read_boundaries` when available (encodings,
-    CRS checks, repairs), else geopandas.
+    Read by :func:`fieldsurvey.io.boundaries.read_boundaries` (encodings, CRS checks,
+    repairs).
     """
-    try:
-        from fieldsurvey.io.boundaries import read_boundaries
-    except ImportError:  # pragma: no cover - io not installed
-        read_boundaries = None
-    if read_boundaries is not None:
-        return read_boundaries(path, id_field=id_field).frame
-    gdf = read_layer_file(path, "boundaries")
-    if id_field not in gdf.columns:
-        raise ColumnError("the boundaries lack the community id field", file=str(path),
-                          field=id_field, got=", ".join(map(str, gdf.columns[:20])),
-                          hint="Name the id field with --id-field")
-    return gdf.rename(columns={id_field: "community_id"})
+    from fieldsurvey.io.boundaries import read_boundaries
+
+    return read_boundaries(path, id_field=id_field).frame
 
 
 def read_layer_file(path: PathLike, what: str) -> Any:

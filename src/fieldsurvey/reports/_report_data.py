@@ -51,14 +51,7 @@ class ReportData:
 def _read_weights(path: Path, weight: str) -> pd.DataFrame:
     from fieldsurvey.weights.io import read_case_file
 
-    if path.suffix.lower() == ".parquet":
-        try:
-            w = pd.read_parquet(path)
-        except (OSError, ValueError) as exc:
-            raise InputError("the weights file cannot be read", file=str(path),
-                             got=str(exc)[:160]) from None
-    else:
-        w = read_case_file(path)
+    w = read_case_file(path, what="weights file")  # CSV, XLSX or Parquet, by content
     key = "interview_uuid" if "interview_uuid" in w.columns else "dwelling_id"
     for col in (key, weight):
         if col not in w.columns:

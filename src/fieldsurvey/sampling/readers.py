@@ -1,78 +1,38 @@
 """Read the tables the sampler is given: communities, dwelling frames, stage-1 samples.
 
 A communities table may be a boundary file (GeoPackage, GeoJSON, Shapefile, KML; read by
-:func:`fieldsurvey.io.boundaries.read_boundaries`, geometry dropped) or a plain table
-(CSV in UTF-8/UTF-8 with BOM/GBK, XLSX, Parquet). A dwelling frame is the GeoParquet made
-by ``fieldsurvey frame build`` (read by ``fieldsurvey.frame.read_frame`` when available)
-or any Parquet/CSV with the frame's columns.
+:func:`fieldsurvey.io.boundaries.read_boundaries`, geometry dropped) or a plain table read
+by :func:`fieldsurvey.io.tables.read_table` (CSV in UTF-8/UTF-8 with BOM/GBK, XLSX,
+Parquet, by content). A dwelling frame is the GeoParquet made by ``fieldsurvey frame
+build`` (read and checked by :func:`fieldsurvey.frame.read_frame`) or any table with the
+frame's columns. Ids (``community_id``, ``dwelling_id``) are always read as text.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from fieldsurvey.io.errors import InputError
+from fieldsurvey.io.schema import FRAME_META_KEY
+from fieldsurvey.io.tables import read_table, table_format
 
-__all__ = ["read_communities", "read_dwelling_frame", "read_table"]
+if TYPE_CHECKING:
+    import pandas as pd
 
-_FRAME_META = b"fieldsurvey"  # key of the metadata fieldsurvey.frame writes
+__all__ = ["ID_COLUMNS", "read_communities", "read_dwelling_frame", "read_selected"]
+
+#: Columns read as text whatever they look like (leading zeros in ids survive).
+ID_COLUMNS: tuple[str, ...] = ("community_id", "dwelling_id")
+
 _VECTOR = {".gpkg", ".geojson", ".json", ".shp", ".kml", ".fgb", ".gml"}
-
-
-def read_table(path: str | Path, *,
-               text_columns: tuple[str, ...] = ("community_id", "dwelling_id")) -> pd.DataFrame:
-    """Read CSV (UTF-8, BOM or GBK), XLSX or Parquet into a DataFrame (ids kept as text)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(2, "No such file or directory", str(path))
-    if path.is_dir():
-        raise InputError("this is a directory, but a table file was expected", file=str(path),
-                         expected="a .csv, .xlsx or .parquet file",
-                         hint="Give the path of the file itself")
-    suffix = _content_suffix(path)
-    try:
-        if suffix == ".parquet":
-            table = pd.read_parquet(path)
-            return pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
-        if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, dtype={c: str for c in text_columns})
-        if suffix in (".csv", ".txt"):
-            dtype: Any = {c: str for c in text_columns}
-            try:
-                return pd.read_csv(path, encoding="utf-8-sig", dtype=dtype)
-            except UnicodeDecodeError:
-                return pd.read_csv(path, encoding="gb18030", dtype=dtype)
-    except (ValueError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise InputError("the table cannot be read", file=str(path), got=str(exc),
-                         hint="Check that the file is a complete CSV, XLSX or Parquet") from exc
-    raise InputError("unsupported table format", file=str(path),
-                     expected=".csv, .xlsx or .parquet", got=suffix or "no extension")
-
-
-def _content_suffix(path: Path) -> str:
-    """The format the file's first bytes show (a Parquet or XLSX file renamed .csv is read as
-    what it is); the name's suffix otherwise.
-    """
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-    if head == b"PAR1":
-        return ".parquet"
-    if head == b"PK\x03\x04":
-        return ".xlsx"
-    suffix = path.suffix.lower()
-    return ".csv" if suffix in (".parquet", ".xlsx", ".xlsm") else suffix
 
 
 def read_communities(path: str | Path, *, id_field: str = "community_id",
                      encoding: str | None = None, crs: Any = None) -> pd.DataFrame:
     """Read a communities table from a boundary file or a plain table (no geometry)."""
+    import pandas as pd
+
     path = Path(path)
     if path.suffix.lower() in _VECTOR or path.is_dir():
         from fieldsurvey.io.boundaries import read_boundaries
@@ -80,30 +40,38 @@ def read_communities(path: str | Path, *, id_field: str = "community_id",
         b = read_boundaries(path, id_field=id_field, encoding=encoding, crs=crs)
         return pd.DataFrame(b.frame.drop(columns=["geometry"], errors="ignore")).reset_index(
             drop=True)
-    return read_table(path, text_columns=(id_field,))
+    return read_table(path, what="communities table", text=(id_field, *ID_COLUMNS),
+                      encoding=encoding)
+
+
+def read_selected(path: str | Path) -> pd.DataFrame:
+    """Read a stage-1 sample (the communities drawn), ids as text."""
+    return read_table(path, what="stage-1 sample", text=ID_COLUMNS)
 
 
 def read_dwelling_frame(path: str | Path) -> pd.DataFrame:
-    """Read a dwelling frame (GeoParquet from ``fieldsurvey frame build``, Parquet or CSV).
+    """Read a dwelling frame (GeoParquet from ``fieldsurvey frame build``, or any table).
 
     A Parquet file carrying fieldsurvey frame metadata is read by
-    :func:`fieldsurvey.frame.read_frame` (which checks it); any other Parquet or CSV with
-    the frame's columns is read as a plain table. The geometry is dropped (lon/lat stay).
+    :func:`fieldsurvey.frame.read_frame` (which checks it); any other table with the frame's
+    columns is read as a plain table. The geometry is dropped (lon/lat stay).
     """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     path = Path(path)
-    if path.suffix.lower() == ".parquet" and path.is_file():
+    if table_format(path, what="dwelling frame") == "parquet":
         try:
             meta = pq.read_schema(path).metadata or {}
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError("the frame file cannot be read as Parquet", file=str(path),
-                             got=str(exc)[:160],
-                             hint="Build the frame again with fieldsurvey frame build") from exc
-        if _FRAME_META in meta:
+        except (pa.ArrowInvalid, OSError):
+            meta = {}  # damaged: read_table says so in the common words
+        if FRAME_META_KEY in meta:
             from fieldsurvey.frame import read_frame
 
             table = read_frame(path).frame
             return pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
-    table = read_table(path)
+    table = read_table(path, what="dwelling frame", text=ID_COLUMNS)
     if {"line", "pi", "base_weight"} <= set(table.columns):
         raise InputError("this is a sample, not a dwelling frame", file=str(path),
                          expected="the frame written by 'fieldsurvey frame build'",

@@ -1,7 +1,8 @@
 """Read the case files and margin files that rates and weighting work from.
 
-CSV files in UTF-8 (with or without BOM) or GB18030/GBK are accepted; every column is read
-as text so that codes such as ``2.10`` or ids with leading zeros survive unchanged.
+Tables are read by :func:`fieldsurvey.io.tables.read_table` (CSV in UTF-8, UTF-8 with BOM
+or GBK, XLSX, Parquet); every column is read as text so that codes such as ``2.10`` or ids
+with leading zeros survive unchanged.
 A margins file has one row per level of each calibration variable::
 
     variable,level,total
@@ -23,87 +24,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.io.errors import ColumnError, EncodingError, InputError, WeightingError
+from fieldsurvey.io.errors import ColumnError, WeightingError
+from fieldsurvey.io.tables import file_row, read_table
 
 __all__ = ["level_codes", "level_keys", "margins_from_frame", "read_case_file", "read_margins", "read_store_cases"]
 
 Margins = dict[str, dict[str, float]]
 
 
-# Leading bytes of binary files a user may give by mistake instead of a CSV table.
-_NOT_CSV = (
-    (b"PK\x03\x04", "an Excel workbook or a zip archive",
-     "Open it in Excel or WPS and save it as CSV UTF-8"),
-    (b"SQLite format 3\x00", "an SQLite database (a field store?)",
-     "Give a field store with --db, or the CSV the step needs"),
-    (b"\x89PNG", "a PNG image", "Give the CSV table the step needs"),
-    (b"%PDF", "a PDF document", "Give the CSV table the step needs"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook",
-     "Open it in Excel or WPS and save it as CSV UTF-8"),
-)
+def read_case_file(path: str | os.PathLike[str], *, what: str = "case file") -> pd.DataFrame:
+    """Read a table of cases with every column as text (only empty cells are missing).
 
-
-def _read_parquet_as_text(path: Path) -> pd.DataFrame:
-    """A Parquet table (e.g. ``sample.parquet``) with every column as text, NA kept."""
-    try:
-        frame = pd.read_parquet(path)
-    except (OSError, ValueError) as exc:  # pyarrow: ArrowInvalid is a ValueError
-        raise InputError("the Parquet file cannot be read (damaged or truncated)",
-                         file=str(path), got=str(exc),
-                         hint="Write it again, or give the CSV version") from None
-    frame = frame.drop(columns=[c for c in ("geometry",) if c in frame.columns])
-    text = frame.astype(object).where(frame.notna(), None).map(
-        lambda v: None if v is None else str(v))
-    text.columns = [str(c).strip() for c in text.columns]
-    return text.astype(str)
-
-
-def read_case_file(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a case file with every column as text.
-
-    CSV in UTF-8, UTF-8 with BOM or GBK; a Parquet file (such as ``sample.parquet``) is read
-    too. Other binary files (a workbook, a store, an image) are refused with what they are.
+    Any table :func:`fieldsurvey.io.tables.read_table` reads: CSV in UTF-8, UTF-8 with BOM
+    or GBK, XLSX or Parquet (such as ``sample.parquet``), told apart by content. Files that
+    are not tables (a store, an image, JSON) are refused with what they are.
     """
-    path = Path(path)
-    if not path.exists():
-        raise InputError("the file does not exist", file=str(path), hint="Check the path")
-    if path.is_dir():
-        raise InputError("this is a directory, but a CSV file was expected", file=str(path),
-                         hint="Give the path of the file itself")
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    if head.startswith(b"PAR1"):
-        return _read_parquet_as_text(path)
-    for magic, what, hint in _NOT_CSV:
-        if head.startswith(magic):
-            raise InputError(f"this is {what}, not a CSV table", file=str(path),
-                             expected="a CSV file (UTF-8 or GBK text)", hint=hint)
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
-        raise InputError("this is a JSON file, not a CSV table", file=str(path),
-                         expected="a CSV file (UTF-8 or GBK text)",
-                         hint="Give the .csv written beside it (e.g. weights.csv, not weights.json)")
-    last: UnicodeDecodeError | None = None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False,
-                                na_values=[""])
-        except UnicodeDecodeError as exc:
-            last = exc
-            continue
-        except pd.errors.EmptyDataError:
-            raise InputError("the file is empty", file=str(path),
-                             hint="Give a CSV file with a header row") from None
-        except pd.errors.ParserError as exc:
-            raise InputError(f"the file is not a readable CSV table ({exc})", file=str(path),
-                             hint="Check the separators and quotes") from None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        return frame
-    raise EncodingError(
-        "the file is neither UTF-8 nor GBK text",
-        file=str(path),
-        got=str(last),
-        hint="Save it as CSV UTF-8",
-    )
+    return read_table(path, what=what, text=True)
 
 
 def level_keys(values: pd.Series) -> pd.Series:
@@ -185,7 +121,7 @@ def margins_from_frame(frame: pd.DataFrame, *, file: str | None = None) -> Margi
     for i, (var, level, total) in enumerate(
         zip(frame[cols["variable"]], frame[cols["level"]], frame[cols["total"]], strict=True)
     ):
-        row = i + 2
+        row = file_row(i)
         if pd.isna(var) or pd.isna(level) or not str(var).strip() or not str(level).strip():
             raise WeightingError("a margin row has an empty variable or level", file=file,
                                  row=row, hint="Fill both, or delete the row")
@@ -209,8 +145,8 @@ def margins_from_frame(frame: pd.DataFrame, *, file: str | None = None) -> Margi
 
 
 def read_margins(path: str | os.PathLike[str]) -> Margins:
-    """Read a margins CSV (``variable, level, total``) into ``{variable: {level: total}}``."""
-    return margins_from_frame(read_case_file(path), file=str(path))
+    """Read a margins table (``variable, level, total``) into ``{variable: {level: total}}``."""
+    return margins_from_frame(read_case_file(path, what="margins file"), file=str(path))
 
 
 def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False,
