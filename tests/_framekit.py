@@ -89,7 +89,9 @@ FAULT_COUNTS = {
     "missing_coordinates": 2, "duplicate_id": 2, "duplicate_address": 2, "duplicate_point": 2,
     "community_mismatch": 1, "unknown_community": 1, "empty_community": 2,
     "invalid_polygon": 1, "overlapping_polygons": 1, "coverage": 2, "vacancy": 1,
-    "estimated_dwellings": 0, "unidentified_crs": 0,
+    "estimated_dwellings": 0, "unidentified_crs": 0, "approximate_datum": 0,
+    "coordinate_offset": 0, "unknown_status": 0, "unsized_footprints": 0, "filtered_out": 0,
+    "boundary_notes": 0,
 }
 
 

@@ -109,9 +109,20 @@ def test_fingerprint_tracks_inputs_and_options(inputs: tuple[Path, Path], tmp_pa
 def test_gpkg_copy(inputs: tuple[Path, Path], tmp_path: Path) -> None:
     gpkg = tmp_path / "frame.gpkg"
     res = build_frame(*inputs, gpkg=gpkg)
-    back = pyogrio.read_dataframe(gpkg)
+    back = pyogrio.read_dataframe(gpkg, layer="dwellings")
     assert len(back) == len(res.frame) and "name" in back
-    assert pyogrio.read_info(gpkg)["layer_metadata"]["fieldsurvey_fingerprint"] == res.fingerprint
+    info = pyogrio.read_info(gpkg, layer="dwellings")
+    assert info["layer_metadata"]["fieldsurvey_fingerprint"] == res.fingerprint
+    assert {n for n, _ in pyogrio.list_layers(gpkg)} == {"dwellings", "qa_points", "boundaries"}
+    qa = pyogrio.read_dataframe(gpkg, layer="qa_points")
+    # every flagged dwelling with a point, selectable in QGIS by its problem
+    flagged = res.frame[[c for c in res.frame if c.startswith("qa_")]].any(axis=1) \
+        & res.frame.geometry.notna()
+    assert len(qa) == int(flagged.sum()) > 0
+    assert "X-outside" in set(qa.loc[qa["problems"].str.contains("outside"), "dwelling_id"])
+    assert back["qa_outside"].sum() == res.qa["outside_boundaries"].count
+    bnd = pyogrio.read_dataframe(gpkg, layer="boundaries")
+    assert len(bnd) == len(faulty_communities()) and bnd.geometry.is_valid.all()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".frame.gpkg")]
 
 

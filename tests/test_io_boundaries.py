@@ -43,7 +43,7 @@ def test_kml_when_the_driver_exists(tmp_path: Path) -> None:
     pyogrio.write_dataframe(communities(), path, driver="KML")
     b = read_boundaries(path)
     assert b.frame["community_id"].tolist() == ["C1", "C2", "C3", "C4"]
-    assert b.frame["Name"].tolist() == NAMES  # KML keeps the name in its Name element
+    assert b.frame["name"].tolist() == NAMES  # KML keeps it in Name, recognised as the name
     assert _same_geometry(b.frame)
 
 

@@ -10,7 +10,7 @@ from fieldsurvey.io.coords import (
     bd09_to_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
-    to_wgs84,
+    web_to_wgs84,
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
@@ -55,7 +55,7 @@ def test_vectorised_round_trip_and_missing_values() -> None:
 
 def test_outside_china_is_unchanged_and_dispatch() -> None:
     assert wgs84_to_gcj02(2.35, 48.85) == (2.35, 48.85)
-    assert np.allclose(to_wgs84([116.404], [39.915], "GCJ-02"), gcj02_to_wgs84([116.404], [39.915]))
-    assert to_wgs84(1.0, 2.0, "wgs84") == (1.0, 2.0)
+    assert np.allclose(web_to_wgs84([116.404], [39.915], "GCJ-02"), gcj02_to_wgs84([116.404], [39.915]))
+    assert web_to_wgs84(1.0, 2.0, "wgs84") == (1.0, 2.0)
     with pytest.raises(ValueError, match="unknown coordinate system"):
-        to_wgs84(1.0, 2.0, "mars")
+        web_to_wgs84(1.0, 2.0, "mars")

@@ -60,7 +60,7 @@ def test_invalid_bytes_in_detected_encoding_name_the_row(tmp_path: Path) -> None
     path.write_bytes(b"\n".join(lines))
     with pytest.raises(EncodingError) as exc:
         read_listing(path)
-    assert exc.value.row == 3 and "--encoding" in str(exc.value)
+    assert exc.value.row == 3 and "--listing-encoding" in str(exc.value)
 
 
 def test_text_not_valid_in_given_encoding(tmp_path: Path) -> None:

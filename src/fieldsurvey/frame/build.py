@@ -9,8 +9,8 @@ frame behind (the report is still written, since it says what to fix).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import inspect
 import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +24,14 @@ import shapely
 
 from fieldsurvey import __version__
 from fieldsurvey.frame.assign import PreparedBoundaries, assign_chunk, prepare
-from fieldsurvey.frame.files import FrameResult, write_frame, write_gpkg
+from fieldsurvey.frame.files import (
+    FrameResult,
+    boundaries_path,
+    write_boundaries,
+    write_frame,
+    write_gpkg,
+)
+from fieldsurvey.frame.options import FrameOptions
 from fieldsurvey.frame.order import Factors, geographic_order
 from fieldsurvey.frame.qa import QAReport, run_checks
 from fieldsurvey.io.atomic import atomic_write_text
@@ -37,7 +44,7 @@ from fieldsurvey.io.normalise import LISTING_COLUMNS, normalise_listing
 from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.io.schema import FRAME_COLUMNS, WGS84
 
-__all__ = ["build_frame", "check_frame", "fingerprint_inputs"]
+__all__ = ["FrameOptions", "build_frame", "check_frame", "fingerprint_inputs"]
 
 _SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
@@ -87,15 +94,35 @@ def fingerprint_inputs(
     return hashlib.sha256(payload.encode()).hexdigest(), record
 
 
-def _listing_frame(dwellings: Any, opts: dict[str, Any], crs: Any) -> pd.DataFrame:
+def _keep_predicate(expression: str | None) -> Any:
+    """The ``--keep`` expression as ``table -> bool array`` (the ``eligible`` language)."""
+    if expression is None:
+        return None
+    # the expression language lives with the sampling rules; imported where used
+    from fieldsurvey.sampling.eligible import eligible_mask
+
+    def keep(table: pd.DataFrame) -> np.ndarray:
+        return eligible_mask(table, expression, field="--keep")
+
+    return keep
+
+
+def _listing_frame(dwellings: Any, opts: FrameOptions) -> pd.DataFrame:
+    crs = None if opts.point_crs is None else str(opts.point_crs)
+    columns = load_mapping(opts.columns) if isinstance(opts.columns, (str, Path)) else opts.columns
     if isinstance(dwellings, (str, Path)):
-        return read_listing(dwellings, columns=opts["columns"], encoding=opts["listing_encoding"],
-                            coords=opts["coords"], crs=crs, sheet=opts["sheet"],
-                            dwellings_per_floor=opts["dwellings_per_floor"],
-                            storey_height=opts["storey_height"])
-    return normalise_listing(pd.DataFrame(dwellings), columns=opts["columns"], coords=opts["coords"],
-                             crs=crs, dwellings_per_floor=opts["dwellings_per_floor"],
-                             storey_height=opts["storey_height"])
+        return read_listing(dwellings, columns=columns, encoding=opts.listing_encoding,
+                            coords=opts.coords, crs=crs, sheet=opts.sheet,
+                            dwellings_per_floor=opts.dwellings_per_floor,
+                            storey_height=opts.storey_height, dwelling_area=opts.dwelling_area,
+                            skip_unsized=opts.skip_unsized, keep=_keep_predicate(opts.keep))
+    df = pd.DataFrame(dwellings)
+    keep = _keep_predicate(opts.keep)
+    if keep is not None and "source_row" not in df:
+        df = df[keep(df)]
+    return normalise_listing(df, columns=columns, coords=opts.coords, crs=crs,
+                             dwellings_per_floor=opts.dwellings_per_floor,
+                             storey_height=opts.storey_height)
 
 
 def _assign(listing: pd.DataFrame, prepared: PreparedBoundaries, chunk_size: int,
@@ -147,7 +174,7 @@ def _community_attributes(b: Boundaries, codes: np.ndarray, taken: set[str]) -> 
     return out
 
 
-def _prepare_inputs(boundaries: Any, dwellings: Any, opts: dict[str, Any],
+def _prepare_inputs(boundaries: Any, dwellings: Any, opts: FrameOptions,
                     progress: Progress | None) -> tuple[Boundaries, pd.DataFrame, PreparedBoundaries]:
     report(progress, "read boundaries", 0, 1)
     if isinstance(boundaries, Boundaries):
@@ -159,71 +186,49 @@ def _prepare_inputs(boundaries: Any, dwellings: Any, opts: dict[str, Any],
                               hint="Rename the id column to community_id, or pass the file path")
         b = Boundaries(frame=boundaries.to_crs(WGS84))
     else:
-        b = read_boundaries(boundaries, id_field=opts["id_field"], encoding=opts["encoding"],
-                            crs=opts["crs"], coords=opts["boundary_coords"])
+        b = read_boundaries(boundaries, opts.boundaries)
     report(progress, "read boundaries", 1, 1)
     report(progress, "read listing", 0, 1)
-    listing = _listing_frame(dwellings, opts, opts["listing_crs"] or opts["crs"])
+    listing = _listing_frame(dwellings, opts)
     report(progress, "read listing", 1, 1)
-    proj = parse_crs(opts["projected_crs"], field="projected_crs") if opts["projected_crs"] else None
+    proj = parse_crs(opts.projected_crs, field="projected_crs") if opts.projected_crs else None
     if proj is not None and not proj.is_projected:
         raise InputError("the working CRS must be projected (in metres)", field="projected_crs",
                          got=crs_label(proj), hint="Give a UTM or Gauss-Kruger CRS, or leave it out")
     return b, listing, prepare(b, proj)
 
 
-def _options(**kw: Any) -> dict[str, Any]:
-    # Checked here, not only where footprints are expanded, so that a wrong value is
-    # refused even when the listing happens to be points (it would be silently ignored).
-    for key in ("dwellings_per_floor", "storey_height"):
-        value = kw.get(key)
-        if value is not None and not value > 0:
-            raise InputError(f"{key.replace('_', ' ')} must be a positive number", field=key,
-                             got=str(value), hint=f"Give --{key.replace('_', '-')} > 0")
-    cols = kw["columns"]
-    if isinstance(cols, (str, Path)):
-        kw["columns"] = load_mapping(cols)
-    return kw
+def _resolve(options: FrameOptions | None, keywords: dict[str, Any]) -> FrameOptions:
+    return FrameOptions.from_keywords(options, **keywords) if keywords else (options or FrameOptions())
 
 
-def check_frame(boundaries: Any, dwellings: Any, **options: Any) -> QAReport:
-    """Run the self-check only (same arguments as :func:`build_frame`, nothing written
-    except ``report_path=`` when given).
+def check_frame(
+    boundaries: str | Path | Boundaries | gpd.GeoDataFrame,
+    dwellings: str | Path | pd.DataFrame,
+    options: FrameOptions | None = None,
+    *,
+    report_path: str | Path | None = None,
+    progress: Progress | None = None,
+    **keywords: Any,
+) -> QAReport:
+    """Run the self-check only (same inputs and options as :func:`build_frame`; nothing
+    is written except ``report_path`` when given).
     """
-    unknown = set(options) - set(inspect.signature(build_frame).parameters)
-    if unknown:
-        raise TypeError(f"check_frame() got unexpected keyword arguments {sorted(unknown)}")
-    params = {name: p.default for name, p in inspect.signature(build_frame).parameters.items()
-              if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    params.update(options, out=None, gpkg=None, strict=False)
-    return _build(boundaries, dwellings, check_only=True, **params).qa
+    opts = dataclasses.replace(_resolve(options, keywords), strict=False)
+    return _build(boundaries, dwellings, opts, check_only=True, out=None, gpkg=None,
+                  report_path=report_path, progress=progress).qa
 
 
 def build_frame(
     boundaries: str | Path | Boundaries | gpd.GeoDataFrame,
     dwellings: str | Path | pd.DataFrame,
+    options: FrameOptions | None = None,
     *,
-    id_field: str = "community_id",
-    encoding: str | None = None,
-    listing_encoding: str | None = None,
-    crs: Any = None,
-    listing_crs: Any = None,
-    coords: str = "wgs84",
-    boundary_coords: str = "wgs84",
-    columns: Mapping[str, str] | str | Path | None = None,
-    sheet: str | int | None = None,
-    dwellings_per_floor: float | None = None,
-    storey_height: float = 3.0,
-    projected_crs: Any = None,
-    size_field: str | None = "households",
-    coverage_tolerance: float = 0.10,
-    vacancy_threshold: float = 0.30,
-    strict: bool = False,
     out: str | Path | None = None,
     gpkg: str | Path | None = None,
     report_path: str | Path | None = None,
     progress: Progress | None = None,
-    chunk_size: int = 1_000_000,
+    **keywords: Any,
 ) -> FrameResult:
     """Build the checked, geographically ordered sampling frame.
 
@@ -233,23 +238,18 @@ def build_frame(
         Boundary file (any GDAL format) or :class:`~fieldsurvey.io.boundaries.Boundaries`.
     dwellings
         Listing file (CSV/XLSX/vector) or a DataFrame with the listing columns.
-    id_field, encoding, crs, boundary_coords
-        Passed to :func:`~fieldsurvey.io.read_boundaries` (``crs`` also serves as the
-        listing's x/y CRS when ``listing_crs`` is not given).
-    listing_encoding, listing_crs, coords, columns, sheet, dwellings_per_floor, storey_height
-        Passed to :func:`~fieldsurvey.io.read_listing`.
-    projected_crs
-        Metric CRS for ``x``/``y`` and the order; default the UTM zone of the boundaries.
-    size_field, coverage_tolerance, vacancy_threshold
-        Self-check settings (see :mod:`fieldsurvey.frame.qa`).
-    strict
-        Refuse to write the frame when the self-check finds errors.
+    options
+        :class:`~fieldsurvey.frame.options.FrameOptions` (every reading option and
+        threshold, with its default).
     out, gpkg, report_path
-        Where to write the GeoParquet frame, a GeoPackage copy, and the JSON report.
+        Where to write the GeoParquet frame (and beside it the boundaries it was built
+        on, ``<name>.boundaries.parquet``), a GeoPackage copy (layers ``dwellings``,
+        ``boundaries`` and ``qa_points``), and the JSON report.
     progress
         ``progress(step, done, total)`` callback.
-    chunk_size
-        Dwellings assigned per chunk.
+    **keywords
+        Options by their flat names (``id_field="CPTVID"``, ``storey_height=3.5``), applied
+        on top of ``options`` (see :meth:`FrameOptions.from_keywords`).
 
     Returns
     -------
@@ -260,46 +260,25 @@ def build_frame(
     FieldsurveyError
         For every input problem (see the readers), and in strict mode when the
         self-check has errors (the report is written first, the frame is not).
+    TypeError
+        For a keyword that is no option.
     """
-    params = dict(locals())
-    return _build(params.pop("boundaries"), params.pop("dwellings"), check_only=False, **params)
+    return _build(boundaries, dwellings, _resolve(options, keywords), check_only=False,
+                  out=out, gpkg=gpkg, report_path=report_path, progress=progress)
 
 
 def _build(
     boundaries: Any,
     dwellings: Any,
+    opts: FrameOptions,
     *,
     check_only: bool,
-    id_field: str,
-    encoding: str | None,
-    listing_encoding: str | None,
-    crs: Any,
-    listing_crs: Any,
-    coords: str,
-    boundary_coords: str,
-    columns: Mapping[str, str] | str | Path | None,
-    sheet: str | int | None,
-    dwellings_per_floor: float | None,
-    storey_height: float,
-    projected_crs: Any,
-    size_field: str | None,
-    coverage_tolerance: float,
-    vacancy_threshold: float,
-    strict: bool,
     out: str | Path | None,
     gpkg: str | Path | None,
     report_path: str | Path | None,
     progress: Progress | None,
-    chunk_size: int,
 ) -> FrameResult:
     """The build; ``check_only`` stops after the self-check (for :func:`check_frame`)."""
-    opts = _options(id_field=id_field, encoding=encoding, listing_encoding=listing_encoding,
-                    crs=None if crs is None else str(crs),
-                    listing_crs=None if listing_crs is None else str(listing_crs),
-                    coords=coords, boundary_coords=boundary_coords, columns=columns, sheet=sheet,
-                    dwellings_per_floor=dwellings_per_floor, storey_height=storey_height,
-                    projected_crs=None if projected_crs is None else str(projected_crs),
-                    size_field=size_field)
     # hash the input files on the side (hashlib releases the GIL) while they are parsed
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = {name: pool.submit(_file_digest, Path(obj))
@@ -307,20 +286,25 @@ def _build(
                    if isinstance(obj, (str, Path)) and Path(obj).is_file()}
         b, listing, prepared = _prepare_inputs(boundaries, dwellings, opts, progress)
         digests = {name: f.result() for name, f in pending.items()}
-    frame = _assign(listing, prepared, chunk_size, progress)
+    frame = _assign(listing, prepared, opts.chunk_size, progress)
     report(progress, "self-check", 0, 1)
     factors: Factors = {}
-    qa = run_checks(frame, b, prepared, size_field=size_field, factors=factors,
-                    coverage_tolerance=coverage_tolerance, vacancy_threshold=vacancy_threshold)
+    info = listing.attrs.get("fieldsurvey", {})
+    qa = run_checks(frame, b, prepared, factors=factors,
+                    coverage_tolerance=opts.coverage_tolerance,
+                    vacancy_threshold=opts.vacancy_threshold, listing_info=info,
+                    coords=opts.coords, boundary_coords=opts.boundaries.coords)
     report(progress, "self-check", 1, 1)
+    record_opts = opts.record()
     fp, record = fingerprint_inputs({"boundaries": boundaries if isinstance(boundaries, (str, Path))
-                                     else b, "dwellings": dwellings}, opts, digests)
-    meta = {"version": __version__, "inputs": record, "options": opts,
+                                     else b, "dwellings": dwellings}, record_opts, digests)
+    meta = {"version": __version__, "inputs": record, "options": record_opts,
             "projected_crs_label": crs_label(prepared.projected_crs),
-            "listing": listing.attrs.get("fieldsurvey", {})}
+            "listing": info, "boundaries": {"fields": b.fields, "notes": list(b.notes),
+                                            "encoding": b.encoding}}
     if report_path is not None:
         atomic_write_text(report_path, qa.to_json())
-    if strict and qa.has_errors:
+    if opts.strict and qa.has_errors:
         found = "; ".join(f"{c.check} ({c.count})" for c in qa.errors)
         raise InputError(
             "the self-check found errors, so the frame was not written (strict mode)",
@@ -333,9 +317,10 @@ def _build(
         return FrameResult(frame, qa, fp, prepared.projected_crs, meta)
     result = _finish(frame, b, prepared, qa, fp, meta, progress, factors)
     if gpkg is not None:  # the copy first: a frame on disk means every output was written
-        write_gpkg(result, gpkg)
+        write_gpkg(result, gpkg, boundaries=b.frame)
     if out is not None:
         report(progress, "write frame", 0, 1)
+        write_boundaries(b.frame, fp, boundaries_path(out))
         write_frame(result, out)
         report(progress, "write frame", 1, 1)
     return result
@@ -356,12 +341,14 @@ def _finish(frame: pd.DataFrame, b: Boundaries, prepared: PreparedBoundaries, qa
     taken = set(FRAME_COLUMNS)
     community = _community_attributes(b, codes, taken)
     cols.update(community)
-    taken |= set(community)
     internal = set(LISTING_COLUMNS) | {"community_index", "also_in", "n_boundaries",
                                         "missing_coordinates", "outside_boundaries",
                                         "in_several_boundaries", "community_mismatch",
                                         "unknown_community", "footprint_dwelling"}
     for c in frame.columns:
-        if c not in internal and c not in cols:
-            cols[f"listing_{c}" if c in taken else c] = frame[c]
+        if c not in internal and c not in base:
+            # a listing column named like a community attribute keeps its values
+            cols[f"listing_{c}" if c in cols or c in taken else c] = frame[c]
+    for name, mask in qa.flags.items():
+        cols[name] = mask
     return FrameResult(pd.DataFrame(cols), qa, fp, prepared.projected_crs, meta)

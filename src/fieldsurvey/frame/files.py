@@ -32,7 +32,15 @@ from fieldsurvey.io.atomic import atomic_path
 from fieldsurvey.io.errors import InputError
 from fieldsurvey.io.schema import WGS84
 
-__all__ = ["FrameResult", "read_frame", "write_frame", "write_gpkg"]
+__all__ = [
+    "FrameResult",
+    "boundaries_path",
+    "read_frame",
+    "read_frame_boundaries",
+    "write_boundaries",
+    "write_frame",
+    "write_gpkg",
+]
 
 META_KEY = b"fieldsurvey"
 FORMAT = "fieldsurvey-frame/1"
@@ -136,25 +144,96 @@ def write_frame(result: FrameResult, path: str | Path) -> Path:
     return Path(path)
 
 
-def write_gpkg(result: FrameResult, path: str | Path, layer: str = "dwellings") -> Path:
-    """Write the frame as a GeoPackage layer (for QGIS), atomically."""
-    gdf = result.frame.copy()
-    for c in gdf.columns:  # GPKG has no boolean-with-missing or nullable-int NA quirks
-        if str(gdf[c].dtype) in ("boolean", "Int64"):
-            gdf[c] = gdf[c].astype(object)
+def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    for c in out.columns:  # GPKG has no boolean-with-missing or nullable-int NA quirks
+        if str(out[c].dtype) in ("boolean", "Int64") or isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = out[c].astype(object)
+    return out
+
+
+def write_gpkg(result: FrameResult, path: str | Path, layer: str = "dwellings",
+               boundaries: gpd.GeoDataFrame | None = None) -> Path:
+    """Write the frame as a GeoPackage (for QGIS), atomically.
+
+    Layers: ``dwellings`` (every dwelling with its ``qa_*`` flag columns), ``qa_points``
+    (only the dwellings with a flag raised, and which flags), and ``boundaries`` (the
+    community polygons as read and repaired) when given.
+    """
+    gdf = _gpkg_ready(result.frame)
+    meta = {"fieldsurvey_fingerprint": result.fingerprint,
+            "projected_crs": result.projected_crs.to_string()}
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    flags = [c for c in gdf.columns if str(c).startswith("qa_")]
     # GDAL wants a .gpkg name, so write into a private directory beside the target and
     # rename: the target is either the old file or the complete new one.
     with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as tmpdir:
         tmp = Path(tmpdir) / target.name
-        pyogrio.write_dataframe(
-            gdf, tmp, layer=layer, driver="GPKG",
-            layer_metadata={"fieldsurvey_fingerprint": result.fingerprint,
-                            "projected_crs": result.projected_crs.to_string()},
-        )
+        pyogrio.write_dataframe(gdf, tmp, layer=layer, driver="GPKG", layer_metadata=meta)
+        if flags:
+            raised = gdf[flags].to_numpy(dtype=bool)
+            rows = raised.any(axis=1) & gdf.geometry.notna().to_numpy()
+            qa = gdf.loc[rows, ["dwelling_id", "community_id", "source_row", "address", *flags,
+                                gdf.geometry.name]].copy()
+            qa["problems"] = [", ".join(f.removeprefix("qa_") for f, r in zip(flags, row) if r)
+                              for row in raised[rows]]
+            pyogrio.write_dataframe(gpd.GeoDataFrame(qa, geometry=gdf.geometry.name, crs=WGS84),
+                                    tmp, layer="qa_points", driver="GPKG", append=True,
+                                    layer_metadata=meta)
+        if boundaries is not None:
+            pyogrio.write_dataframe(_gpkg_ready(boundaries), tmp, layer="boundaries",
+                                    driver="GPKG", append=True, layer_metadata=meta)
         os.replace(tmp, target)
     return target
+
+
+def boundaries_path(frame_path: str | Path) -> Path:
+    """Where the boundaries of the frame at ``frame_path`` are kept:
+    ``frame.parquet`` -> ``frame.boundaries.parquet``.
+    """
+    p = Path(frame_path)
+    return p.with_name(p.stem + ".boundaries.parquet")
+
+
+def write_boundaries(boundaries: gpd.GeoDataFrame, fingerprint: str, path: str | Path) -> Path:
+    """Write the frame's boundaries (as read and corrected, WGS 84) as GeoParquet with the
+    frame's fingerprint, atomically.
+    """
+    table = boundaries.to_arrow(index=False) if hasattr(boundaries, "to_arrow") else None
+    if table is None:  # pragma: no cover - geopandas < 1.0
+        raise RuntimeError("geopandas >= 1.0 is needed")
+    table = pa.table(table)
+    meta = dict(table.schema.metadata or {})
+    meta[META_KEY] = json.dumps({"format": "fieldsurvey-boundaries/1",
+                                 "fingerprint": fingerprint}).encode()
+    with atomic_path(path) as tmp:
+        pq.write_table(table.replace_schema_metadata(meta), tmp, compression="snappy")
+    return Path(path)
+
+
+def read_frame_boundaries(frame_path: str | Path, fingerprint: str | None = None
+                          ) -> gpd.GeoDataFrame | None:
+    """The boundaries a frame was built on (None when the frame has none beside it).
+
+    Raises
+    ------
+    InputError
+        When the boundaries file beside the frame belongs to another build.
+    """
+    path = boundaries_path(frame_path)
+    if not path.exists():
+        return None
+    meta = pq.read_schema(path).metadata or {}
+    info = json.loads(meta.get(META_KEY, b"{}"))
+    if fingerprint is not None and info.get("fingerprint") != fingerprint:
+        raise InputError(
+            "the boundaries file beside the frame belongs to another build of the frame",
+            file=path, expected=f"fingerprint {fingerprint[:12]}",
+            got=f"fingerprint {str(info.get('fingerprint'))[:12]}",
+            hint="Build the frame again (frame build writes both), or give --boundaries")
+    gdf = gpd.read_parquet(path)
+    return gdf
 
 
 def read_frame(path: str | Path) -> FrameResult:

@@ -31,11 +31,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from fieldsurvey.frame.assign import PreparedBoundaries
+from fieldsurvey.frame.assign import PreparedBoundaries, _point_in_polygons
 from fieldsurvey.frame.order import Factors, factorize_column, group_codes
 from fieldsurvey.io.boundaries import Boundaries
+from fieldsurvey.io.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 
-__all__ = ["CHECKS", "Check", "QAReport", "run_checks"]
+__all__ = ["CHECKS", "FLAG_COLUMNS", "Check", "QAReport", "run_checks"]
 
 MAX_EXAMPLES = 20
 
@@ -46,7 +47,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "in_several_boundaries": ("warning", "dwellings whose point lies in two or more boundaries"),
     "missing_coordinates": ("warning", "dwellings without coordinates (placed by the listed community)"),
     "duplicate_id": ("error", "dwellings sharing a dwelling_id"),
-    "duplicate_address": ("warning", "dwellings sharing the same address text"),
+    "duplicate_address": ("warning", "dwellings of one community (and compound, when listed) "
+                          "sharing the same address text"),
     "duplicate_point": ("warning", "dwellings at the same point with the same unit, floor and door"),
     "community_mismatch": ("warning", "dwellings whose point lies in another community than listed"),
     "unknown_community": ("warning", "dwellings listed under a community id that has no boundary"),
@@ -57,6 +59,30 @@ CHECKS: dict[str, tuple[str, str]] = {
     "vacancy": ("warning", "communities with a high share of vacant dwellings"),
     "estimated_dwellings": ("info", "dwellings estimated from building footprints (not walked)"),
     "unidentified_crs": ("warning", "boundary CRS without an EPSG code (custom or unknown datum)"),
+    "approximate_datum": ("warning", "the boundaries' datum is converted to WGS 84 only "
+                          "approximately"),
+    "coordinate_offset": ("warning", "the listing sits off its boundaries by a web-map offset "
+                          "(GCJ-02/BD-09)"),
+    "unknown_status": ("warning", "listing rows whose status word is not known (counted as "
+                       "unknown status)"),
+    "unsized_footprints": ("warning", "building footprints with neither a dwelling count, "
+                           "storeys nor a height"),
+    "filtered_out": ("info", "listing rows or footprints left out by --keep"),
+    "boundary_notes": ("info", "what reading the boundaries chose (encoding, dissolve, offsets)"),
+}
+
+#: Per-dwelling flag columns of the frame -> the check they belong to.
+FLAG_COLUMNS: dict[str, str] = {
+    "qa_outside": "outside_boundaries",
+    "qa_unassigned": "unassigned",
+    "qa_in_several": "in_several_boundaries",
+    "qa_missing_coordinates": "missing_coordinates",
+    "qa_duplicate_id": "duplicate_id",
+    "qa_duplicate_address": "duplicate_address",
+    "qa_duplicate_point": "duplicate_point",
+    "qa_community_mismatch": "community_mismatch",
+    "qa_unknown_community": "unknown_community",
+    "qa_unknown_status": "unknown_status",
 }
 
 
@@ -83,6 +109,9 @@ class QAReport:
     checks: tuple[Check, ...]
     communities: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per-dwelling flags (:data:`FLAG_COLUMNS`), in the frame's row order; not in the JSON
+    (they are columns of the frame)."""
 
     def __getitem__(self, name: str) -> Check:
         for c in self.checks:
@@ -282,6 +311,9 @@ def run_checks(
     vacancy_threshold: float = 0.30,
     overlap_min_area: float = 1.0,
     factors: Factors | None = None,
+    listing_info: dict[str, Any] | None = None,
+    coords: str = "wgs84",
+    boundary_coords: str = "wgs84",
 ) -> QAReport:
     """Run every check on an assigned frame.
 
@@ -301,6 +333,11 @@ def run_checks(
         Overlaps smaller than this (m^2) are digitising noise and ignored.
     factors
         Cache of column factorizations, shared with the geographic order.
+    listing_info
+        What the listing reader recorded (unknown status words, footprints without a
+        size, rows left out by ``--keep``).
+    coords, boundary_coords
+        The web-map systems the inputs were read in (the offset check tries the others).
     """
     f = frame.reset_index(drop=True) if not isinstance(frame.index, pd.RangeIndex) else frame
     flag = {k: f[k].to_numpy(dtype=bool) for k in (
@@ -318,9 +355,14 @@ def run_checks(
     ]
     dup_id = _duplicates([f["dwelling_id"]], np.ones(len(f), dtype=bool))
     checks.append(_check("duplicate_id", dup_id.sum(), _row_examples(f, dup_id)))
+    # Addresses are written relative to the community (or compound): "1栋1单元101室"
+    # recurs in every community, so only a repeat within one community (and compound,
+    # when listed) is a duplicate.
     has_addr = f["address"].notna().to_numpy()
     address = _norm_address(f["address"]).to_pandas()
-    dup_addr = _duplicates([address], has_addr)
+    compound = factorize_column(f, "compound", factors)[0] if "compound" in f else \
+        np.zeros(len(f), dtype=np.int64)
+    dup_addr = _duplicates([f["community_index"].to_numpy(), compound, address], has_addr)
     checks.append(_check("duplicate_address", dup_addr.sum(), _row_examples(f, dup_addr, ("address",))))
     has_pt = ~flag["missing_coordinates"]
     point = pd.factorize(_point_key(f["lon"].to_numpy(dtype=float),
@@ -340,7 +382,7 @@ def run_checks(
     rep = boundaries.repaired
     checks.append(_check("invalid_polygon", len(rep), tuple(
         {"dwelling_id": None, "row": None, "community_id": r.community_id,
-         "feature": int(r.feature), "reason": str(r.reason)}
+         "feature": int(str(r.feature)), "reason": str(r.reason)}
         for r in rep.head(MAX_EXAMPLES).itertuples())))
     checks.append(_check("overlapping_polygons", *_overlaps(prepared, overlap_min_area)))
     checks.append(_coverage_check(table, coverage_tolerance, size_field))
@@ -351,6 +393,26 @@ def run_checks(
     checks.append(_check("unidentified_crs", 0 if boundaries.crs_identified else 1, () if
                          boundaries.crs_identified else ({"dwelling_id": None, "row": None,
                          "community_id": None, "crs": str(crs_name)},)))
+    info = listing_info or {}
+    unknown_words = info.get("unknown_status") or {}
+    unknown_status = np.zeros(len(f), dtype=bool)
+    if unknown_words and "status_word" in f:
+        unknown_status = f["status_word"].isin(list(unknown_words)).to_numpy()
+    checks.append(_check("unknown_status", sum(unknown_words.values()), tuple(
+        {"dwelling_id": None, "row": None, "community_id": None, "word": w, "rows": n}
+        for w, n in list(unknown_words.items())[:MAX_EXAMPLES]),
+        note="add the word to the listing's status column as occupied, vacant, "
+        "non_residential or unknown" if unknown_words else ""))
+    checks.extend(_listing_notes(info))
+    checks.extend(_boundary_notes(boundaries))
+    checks.append(_offset_check(f, prepared, coords, boundary_coords))
+    flags = {"qa_outside": flag["outside_boundaries"], "qa_unassigned": unassigned,
+             "qa_in_several": flag["in_several_boundaries"],
+             "qa_missing_coordinates": flag["missing_coordinates"], "qa_duplicate_id": dup_id,
+             "qa_duplicate_address": dup_addr, "qa_duplicate_point": dup_pt,
+             "qa_community_mismatch": flag["community_mismatch"],
+             "qa_unknown_community": flag["unknown_community"],
+             "qa_unknown_status": unknown_status}
     summary = {
         "dwellings": len(f),
         "communities": len(boundaries.frame),
@@ -360,7 +422,97 @@ def run_checks(
         else int(np.nansum(table["registered"])),
         "errors": sum(1 for c in checks if c.severity == "error" and c.count),
     }
-    return QAReport(tuple(checks), table, summary)
+    return QAReport(tuple(checks), table, summary, flags)
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {"dwelling_id": None, "row": None, "community_id": None, "note": text}
+
+
+def _listing_notes(info: dict[str, Any]) -> list[Check]:
+    fp = info.get("footprints") or {}
+    out = []
+    if not fp:
+        out.append(_check("unsized_footprints", 0))
+    else:
+        unsized = int(fp.get("unsized", 0))
+        est, left = int(fp.get("estimated_by_area", 0)), int(fp.get("left_out_unsized", 0))
+        how = []
+        if est:
+            how.append(f"{est} estimated from floor area (flagged estimated)")
+        if left:
+            how.append(f"{left} left out by --skip-unsized (rows "
+                       f"{', '.join(map(str, fp.get('unsized_rows', [])[:10]))}…)")
+        out.append(_check("unsized_footprints", unsized,
+                          tuple(_note(h) for h in how),
+                          note=f"of {int(fp.get('buildings', 0))} footprints; " + "; ".join(how)
+                          if unsized else ""))
+    kept = info.get("kept_rows")
+    if not kept:
+        out.append(_check("filtered_out", 0))
+    else:
+        out.append(_check("filtered_out", int(kept[1]) - int(kept[0]),
+                           note=f"kept {int(kept[0])} of {int(kept[1])}; totals and coverage "
+                           "count only what was kept"))
+    return out
+
+
+def _boundary_notes(b: Boundaries) -> list[Check]:
+    notes = list(b.notes)
+    datum = [n for n in notes if "approximate" in n or "accurate to about" in n]
+    other = [n for n in notes if n not in datum]
+    out = [_check("approximate_datum", len(datum), tuple(_note(n) for n in datum),
+                  note=datum[0] if datum else "")]
+    out.append(_check("boundary_notes", len(other), tuple(_note(n) for n in other),
+                      note="; ".join(other)))
+    return out
+
+
+_OFFSETS = {
+    "gcj02": ("--coords gcj02", "the listing's lon/lat look like GCJ-02 (Amap/Tencent maps)"),
+    "bd09": ("--coords bd09", "the listing's lon/lat look like BD-09 (Baidu maps)"),
+    "boundary_gcj02": ("--boundary-coords gcj02",
+                       "the boundaries look digitised on a GCJ-02 web map"),
+}
+
+
+def _offset_check(f: pd.DataFrame, prepared: PreparedBoundaries, coords: str,
+                  boundary_coords: str) -> Check:
+    """The GCJ-02 signature: many dwellings outside, and nearly all inside once the
+    web-map offset (300-700 m in a consistent direction) is undone on one side.
+    """
+    lon = f["lon"].to_numpy(dtype=float)
+    lat = f["lat"].to_numpy(dtype=float)
+    ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat)
+                        & (lon > 72.0) & (lon < 137.9) & (lat > 0.8) & (lat < 55.9))
+    if len(ok) < 5 or coords != "wgs84" or boundary_coords != "wgs84":
+        return _check("coordinate_offset", 0)
+    ok = ok[np.linspace(0, len(ok) - 1, min(len(ok), 20_000)).astype(np.int64)]
+    x, y = lon[ok], lat[ok]
+
+    def share_inside(px: np.ndarray, py: np.ndarray) -> float:
+        ip, _ = _point_in_polygons(prepared, px, py)
+        return len(np.unique(ip)) / len(px)
+
+    base = share_inside(x, y)
+    if base > 0.9:
+        return _check("coordinate_offset", 0)
+    trials = {"gcj02": gcj02_to_wgs84(x, y), "bd09": bd09_to_wgs84(x, y),
+              "boundary_gcj02": wgs84_to_gcj02(x, y)}
+    scores = {k: share_inside(*v) for k, v in trials.items()}
+    best = max(scores, key=lambda k: scores[k])
+    if scores[best] < max(0.8, base + 0.3):
+        return _check("coordinate_offset", 0)
+    mx, my = trials[best]
+    metres = float(np.median(np.hypot((mx - x) * 111_320 * np.cos(np.radians(y)),
+                                      (my - y) * 110_540)))
+    option, what = _OFFSETS[best]
+    outside = int(round((1 - base) * len(f)))
+    return _check("coordinate_offset", outside, (
+        {"dwelling_id": None, "row": None, "community_id": None, "inside_now": round(base, 3),
+         "inside_with_option": round(scores[best], 3), "offset_m": round(metres)},),
+        note=f"{what}: {base:.0%} of dwellings lie inside a boundary, {scores[best]:.0%} would "
+        f"after undoing a {metres:.0f} m offset; try {option}")
 
 
 def _coverage_check(table: pd.DataFrame, tol: float, size_field: str | None) -> Check:

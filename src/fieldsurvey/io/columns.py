@@ -18,9 +18,11 @@ from pathlib import Path
 from fieldsurvey.io.errors import ColumnError, EncodingError, InputError
 
 __all__ = [
+    "BOUNDARY_FIELDS",
     "FOOTPRINT_FIELDS",
     "LISTING_FIELDS",
     "load_mapping",
+    "match_boundary_columns",
     "match_columns",
     "parse_mapping_items",
 ]
@@ -33,26 +35,51 @@ LISTING_FIELDS: tuple[str, ...] = (
 #: Extra fields of building-footprint listings.
 FOOTPRINT_FIELDS: tuple[str, ...] = ("dwellings", "storeys", "height")
 
+#: Community id aliases, shared by listings and boundaries (simplified and traditional).
+_COMMUNITY_ID = ("community", "community_code", "communityid", "社区编码", "社区代码",
+                 "社区编号", "社区id", "居委会编码", "社區編碼", "社區代碼", "社區編號", "社區id",
+                 "居委會編碼")
+
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "community_id": ("community", "community_code", "communityid", "社区编码", "社区代码",
-                     "社区编号", "社区id", "居委会编码"),
-    "dwelling_id": ("dwelling", "dwellingid", "住户编号", "户编号", "住户id"),
-    "compound": ("estate", "小区", "小区名称", "院落"),
-    "building": ("bldg", "building_no", "building_number", "楼栋", "楼号", "楼栋号", "栋号"),
-    "unit": ("entrance", "单元", "单元号"),
-    "floor": ("storey", "level", "楼层", "层"),
-    "door": ("door_no", "room", "room_no", "apartment", "门牌号", "户号", "房号", "房间号"),
-    "address": ("addr", "地址", "详细地址", "住址"),
-    "lon": ("lng", "long", "longitude", "经度"),
-    "lat": ("latitude", "纬度"),
-    "x": ("easting", "x坐标", "横坐标"),
-    "y": ("northing", "y坐标", "纵坐标"),
-    "status": ("dwelling_status", "状态", "住户状态", "居住状态"),
-    "households": ("hh", "n_households", "户数"),
-    "dwellings": ("dwelling_count", "n_dwellings", "units_count", "套数", "住宅套数", "户数合计"),
+    "community_id": _COMMUNITY_ID,
+    "dwelling_id": ("dwelling", "dwellingid", "住户编号", "户编号", "住户id", "住戶編號",
+                    "戶編號"),
+    "compound": ("estate", "小区", "小区名称", "院落", "小區", "小區名稱"),
+    "building": ("bldg", "building_no", "building_number", "楼栋", "楼号", "楼栋号", "栋号",
+                 "樓棟", "樓號", "棟號"),
+    "unit": ("entrance", "单元", "单元号", "單元", "單元號"),
+    "floor": ("storey", "level", "楼层", "层", "樓層", "層"),
+    "door": ("door_no", "room", "room_no", "apartment", "门牌号", "户号", "房号", "房间号",
+             "門牌號", "戶號", "房號", "房間號"),
+    "address": ("addr", "地址", "详细地址", "住址", "詳細地址", "addr:full"),
+    "lon": ("lng", "long", "longitude", "经度", "經度"),
+    "lat": ("latitude", "纬度", "緯度"),
+    "x": ("easting", "x坐标", "横坐标", "x坐標", "橫坐標"),
+    "y": ("northing", "y坐标", "纵坐标", "y坐標", "縱坐標"),
+    "status": ("dwelling_status", "状态", "住户状态", "居住状态", "狀態", "住戶狀態",
+               "居住狀態"),
+    "households": ("hh", "n_households", "户数", "戶數"),
+    "dwellings": ("dwelling_count", "n_dwellings", "units_count", "套数", "住宅套数", "户数合计",
+                  "building:flats", "套數"),
     "storeys": ("stories", "floors", "levels", "building:levels", "building_levels",
-                "num_floors", "层数", "楼层数", "总层数"),
-    "height": ("height_m", "高度", "建筑高度"),
+                "num_floors", "层数", "楼层数", "总层数", "層數", "樓層數", "總層數"),
+    "height": ("height_m", "高度", "建筑高度", "建築高度"),
+}
+
+#: Standard community attributes of a boundary file.
+BOUNDARY_FIELDS: tuple[str, ...] = ("community_id", "name", "street", "type", "households")
+
+_BOUNDARY_ALIASES: dict[str, tuple[str, ...]] = {
+    "community_id": _COMMUNITY_ID,
+    "name": ("community_name", "名称", "社区名称", "社区名", "社区", "居委会", "居委会名称",
+             "名稱", "社區名稱", "社區名", "社區", "居委會", "居委會名稱", "村居名称"),
+    "street": ("subdistrict", "street_name", "街道", "街道名称", "街道办", "街道办事处", "所属街道",
+               "镇街", "乡镇街道", "街道名稱", "街道辦", "街道辦事處", "所屬街道", "鎮街"),
+    "type": ("community_type", "类型", "类别", "社区类型", "社区类别", "類型", "類別",
+             "社區類型", "社區類別"),
+    "households": ("hh", "registered_households", "n_households", "size", "户数", "户籍户数",
+                   "常住户数", "登记户数", "总户数", "住户数", "戶數", "戶籍戶數", "常住戶數",
+                   "登記戶數", "總戶數", "住戶數"),
 }
 
 _KNOWN = (*LISTING_FIELDS, *FOOTPRINT_FIELDS)
@@ -68,6 +95,63 @@ _LOOKUP: dict[str, str] = {fold(k): k for k in _KNOWN}
 for _std, _names in _ALIASES.items():
     for _n in _names:
         _LOOKUP.setdefault(fold(_n), _std)
+
+_BOUNDARY_LOOKUP: dict[str, str] = {fold(k): k for k in BOUNDARY_FIELDS}
+for _std, _names in _BOUNDARY_ALIASES.items():
+    for _n in _names:
+        _BOUNDARY_LOOKUP.setdefault(fold(_n), _std)
+
+
+def match_boundary_columns(
+    headers: Iterable[str],
+    given: Mapping[str, str | None],
+    *,
+    file: str | Path | None = None,
+) -> dict[str, str]:
+    """Map standard community attribute -> field of a boundary file.
+
+    ``given`` holds what the user named (``{"name": "VNAME", "street": "TNAME"}``, from
+    ``--name-field`` etc. or a ``--columns`` file, either direction); those fields must
+    exist (compared case-insensitively, and by their first 10 characters as dBase
+    truncates names). The other attributes are recognised by the header vocabulary
+    (English, simplified and traditional Chinese); the first matching field wins.
+
+    Raises
+    ------
+    ColumnError
+        When a named field is not in the file.
+    """
+    headers = [str(h) for h in headers]
+    folded = {fold(h): h for h in reversed(headers)}
+    short = {fold(h)[:10]: h for h in reversed(headers)}
+    found: dict[str, str] = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        std, field = key, value
+        if fold(key) not in _BOUNDARY_LOOKUP or _BOUNDARY_LOOKUP[fold(key)] != fold(key):
+            std, field = value, key  # the reverse direction: {"社区名称": "name"}
+        if fold(std) not in BOUNDARY_FIELDS:
+            raise ColumnError(
+                "a boundary column mapping names an attribute fieldsurvey does not know",
+                file=file, field=key, expected=f"one of {', '.join(BOUNDARY_FIELDS)}",
+                got=f"{key}={value}", hint="Map e.g. name=社区名称 or street=街道")
+        hit = folded.get(fold(field)) or short.get(fold(field)[:10])
+        if hit is None:
+            option = "--id-field" if std == "community_id" else f"--{std.replace('households', 'size')}-field"
+            raise ColumnError(
+                f"the {std.replace('_', ' ')} field does not exist in the boundary file",
+                file=file, field=field, expected=f"a field named '{field}'",
+                got=f"the fields {', '.join(h for h in headers if h != 'geometry')}",
+                hint=f"Name the field with {option} (one of the fields above)")
+        found[fold(std)] = hit
+    used = set(found.values())
+    for header in headers:
+        known = _BOUNDARY_LOOKUP.get(fold(header))
+        if known is not None and known not in found and header not in used:
+            found[known] = header
+            used.add(header)
+    return found
 
 
 def parse_mapping_items(items: Iterable[str]) -> dict[str, str]:

@@ -38,7 +38,7 @@ __all__ = [
     "bd09_to_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
-    "to_wgs84",
+    "web_to_wgs84",
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]
@@ -136,8 +136,11 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> Pair:
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
-def to_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> Pair:
-    """Convert lon/lat given in ``system`` ('wgs84', 'gcj02' or 'bd09') to WGS 84.
+def web_to_wgs84(lon: ArrayLike, lat: ArrayLike, system: str) -> Pair:
+    """Convert lon/lat read off a web map in ``system`` ('wgs84', 'gcj02' or 'bd09') to WGS 84.
+
+    (Named for what it undoes: the offset of Chinese web maps. Reprojecting a layer
+    from another CRS is :meth:`geopandas.GeoDataFrame.to_crs`.)
 
     Raises
     ------

@@ -10,6 +10,7 @@ below anything a listing can resolve.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from pyproj import CRS
@@ -17,7 +18,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from fieldsurvey.io.errors import CRSError
 
-__all__ = ["crs_label", "parse_crs", "utm_crs"]
+__all__ = ["crs_label", "datum_note", "parse_crs", "utm_crs"]
 
 
 def parse_crs(value: Any, *, field: str = "crs", file: str | None = None) -> CRS:
@@ -65,3 +66,46 @@ def crs_label(crs: CRS | None) -> str:
     if code is not None:
         return f"EPSG:{code}"
     return crs.name or crs.to_string()[:60]
+
+
+#: Datums that agree with WGS 84 to a few centimetres (PROJ still calls the null
+#: transformation between them "ballpark", but nothing is approximate here).
+_WGS84_LIKE = ("china 2000", "china geodetic coordinate system 2000", "taiwan datum 1997", "world geodetic",
+               "international terrestrial reference frame", "sirgas", "hong kong geodetic")
+
+
+def datum_note(crs: CRS | None) -> str:
+    """A sentence when converting ``crs`` to WGS 84 is only approximate, else "".
+
+    PROJ falls back to a "ballpark" transformation (no datum shift at all) when it
+    knows none between two datums, as for Xian 1980 or Beijing 1954 without grid
+    files: positions can then be off by tens to over a hundred metres.
+    """
+    if crs is None or not crs.is_geographic and not crs.is_projected:
+        return ""
+    from pyproj.transformer import TransformerGroup
+
+    base = crs.geodetic_crs or crs
+    datum = (base.datum.name if base.datum else "").lower()
+    if base.equals(CRS.from_epsg(4326), ignore_axis_order=True) or any(
+            k in datum for k in _WGS84_LIKE):
+        return ""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            group = TransformerGroup(base, CRS.from_epsg(4326), always_xy=True)
+    except Exception:  # noqa: BLE001 - any PROJ failure means: nothing better to say
+        return ""
+    best = group.transformers[0] if group.transformers else None
+    if best is None:
+        return ""
+    name = (best.description or best.name or "").lower()
+    if "ballpark" in name or best.accuracy is None or best.accuracy < 0:
+        return (f"the datum of {crs_label(crs)} ({base.name}) is converted to WGS 84 with "
+                "PROJ's approximate (ballpark) shift: positions may be off by tens of "
+                "metres or more; give a CRS with a known transformation (e.g. --crs "
+                "EPSG:4490) if the file is really CGCS2000, or check points against the map")
+    if best.accuracy is not None and best.accuracy > 5:
+        return (f"the datum shift from {base.name} to WGS 84 is accurate to about "
+                f"{best.accuracy:g} m only")
+    return ""

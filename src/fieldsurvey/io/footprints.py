@@ -9,7 +9,17 @@ of storeys or the height (3D building models). For planning, each building becom
 * otherwise ``n = storeys x dwellings_per_floor``, with
   ``storeys = max(1, round(height / storey_height))`` when only the height is known
   (``estimated = True``); ``dwellings_per_floor`` comes from the user, who knows the
-  local building type.
+  local building type;
+* a footprint with neither a count, storeys nor a height ("unsized": in OpenStreetMap
+  most buildings) gets ``n = max(1, round(area / dwelling_area))`` (one storey of floor
+  area, ``estimated = True``) when the user states ``dwelling_area``, is left out when
+  the user chooses ``skip_unsized``, and is otherwise refused: never dropped silently.
+  How many were estimated or left out is recorded in ``attrs["footprints"]`` for the
+  self-check.
+
+A footprint's address comes from the listing's address, else from OpenStreetMap's
+``addr:street`` + ``addr:housenumber`` (or ``addr:full``), else from its ``name``; each
+dwelling's address is that text followed by its door number.
 
 Dwellings of a building are numbered floor by floor: with ``s`` storeys, ``ceil(n/s)``
 doors per floor, door ``<floor><position:02d>`` ("301" is floor 3, position 1). All
@@ -41,6 +51,8 @@ def expand_footprints(
     *,
     dwellings_per_floor: float | None,
     storey_height: float = 3.0,
+    dwelling_area: float | None = None,
+    skip_unsized: bool = False,
     file: str | Path | None = None,
 ) -> pd.DataFrame:
     """Turn one row per footprint into one row per (counted or estimated) dwelling.
@@ -54,6 +66,9 @@ def expand_footprints(
         Dwellings on each floor, needed when a footprint has no dwelling count.
     storey_height
         Metres per storey for footprints with only a height.
+    dwelling_area, skip_unsized
+        What to do with footprints that have no count, storeys or height (see above);
+        their floor area is the column ``footprint_area`` (m^2).
 
     Returns
     -------
@@ -69,13 +84,14 @@ def expand_footprints(
         When counts must be estimated but ``dwellings_per_floor`` was not given.
     """
     have = [c for c in ("dwellings", "storeys", "height") if c in table]
-    if not have:
+    if not have and dwelling_area is None and not skip_unsized:
         raise ColumnError(
             "the listing is a layer of building footprints, but it has no dwelling count, "
             "storeys or height to turn buildings into dwellings",
             file=file, expected="a field dwellings (套数), storeys (层数) or height (高度)",
             got=f"the fields {', '.join(c for c in table.columns if c != 'source_row')}",
-            hint="Name the field with --columns dwellings=FIELD (or storeys=/height=)",
+            hint="Name the field with --columns dwellings=FIELD (or storeys=/height=), or "
+            "estimate from the floor area with --dwelling-area M2",
         )
     if storey_height <= 0:
         raise InputError("the storey height must be positive", field="storey_height",
@@ -94,14 +110,37 @@ def expand_footprints(
         raise InputError("the number of dwellings per floor must be positive",
                          field="dwellings_per_floor", got=str(dwellings_per_floor))
     estimate = np.where(need, storeys * (dwellings_per_floor or 0), 0.0)
+    unsized = np.isnan(counted) & np.isnan(storeys)
+    by_area = np.zeros(len(table), dtype=bool)
+    if unsized.any():
+        if dwelling_area is not None:
+            area = table["footprint_area"].to_numpy(dtype=float) if "footprint_area" in table \
+                else np.full(len(table), np.nan)
+            by_area = unsized & np.isfinite(area)
+            estimate = np.where(by_area, np.maximum(1.0, np.round(area / dwelling_area)), estimate)
+            need = need | by_area
+        if not skip_unsized and (unsized & ~by_area).any():
+            bad = unsized & ~by_area
+            row = int(table["source_row"].to_numpy()[np.flatnonzero(bad)[0]])
+            raise InputError(
+                f"{int(bad.sum())} of {len(table)} building footprint(s) have neither a dwelling "
+                "count, storeys nor a height, so their dwellings cannot be counted",
+                file=file, row=row, field="storeys",
+                hint="Estimate them from their floor area with --dwelling-area M2 (e.g. 90), "
+                "leave them out with --skip-unsized (they are counted in the self-check), "
+                "or keep only the buildings you want with --keep",
+            )
     n = np.where(np.isnan(counted), estimate, counted)
     n = np.nan_to_num(np.round(n), nan=0.0).astype(np.int64)
+    skipped = unsized & ~by_area
+    n[skipped] = 0
     if (n < 0).any():
         row = int(table["source_row"].to_numpy()[np.flatnonzero(n < 0)[0]])
         raise InputError("a building has a negative dwelling count", file=file, row=row,
                          field="dwellings", hint="Correct the count")
     take = np.repeat(np.arange(len(table)), n)
-    out = table.drop(columns=have).iloc[take].reset_index(drop=True)
+    drop = [*have, *(c for c in ("footprint_area",) if c in table)]
+    out = table.drop(columns=drop).iloc[take].reset_index(drop=True)
     starts = np.repeat(np.cumsum(n) - n, n)
     k = np.arange(int(n.sum()), dtype=np.int64) - starts
     s = np.nan_to_num(storeys[take], nan=0.0)
@@ -115,4 +154,11 @@ def expand_footprints(
     out["door"] = (floor_s + pos_s).fillna(pd.Series((k + 1).astype(str), dtype="string"))
     out["estimated"] = need[take]
     out["footprint_dwelling"] = pd.array(k + 1, dtype="Int64")
+    if "address" in out and out["address"].notna().any():
+        out["address"] = (out["address"].astype("string") + " " + out["door"]).astype("string")
+    out.attrs["footprints"] = {
+        "buildings": len(table), "unsized": int(unsized.sum()),
+        "estimated_by_area": int(by_area.sum()), "left_out_unsized": int(skipped.sum()),
+        "unsized_rows": table["source_row"].to_numpy()[skipped][:20].tolist(),
+    }
     return out

@@ -41,6 +41,10 @@ from fieldsurvey.io.normalise import LISTING_COLUMNS, STATUS_VALUES, normalise_t
 
 __all__ = ["LISTING_COLUMNS", "STATUS_VALUES", "read_listing"]
 
+#: The widest listing read (a real listing has tens of columns; a file with a million
+#: separators in its header is a damaged export, not a listing).
+MAX_COLUMNS = 2_000
+
 _VECTOR_SUFFIXES = {".geojson", ".gpkg", ".shp", ".kml", ".kmz", ".fgb", ".gml", ".json", ".zip"}
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 
@@ -58,6 +62,16 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
+def _check_width(n: int, path: Path) -> None:
+    if n > MAX_COLUMNS:
+        raise InputError(
+            f"the listing has {n:,} columns; fieldsurvey reads at most {MAX_COLUMNS:,}",
+            file=path, expected=f"a listing with at most {MAX_COLUMNS:,} columns",
+            got=f"{n:,} columns in the header row",
+            hint="Check that the file is the listing (a damaged export or the wrong "
+            "separator makes one row very wide), or remove the unused columns")
+
+
 class _NotUtf8(Exception):
     """The bytes are not UTF-8 (raised inside the fast path, never to the user)."""
 
@@ -70,6 +84,7 @@ def _parse_csv(payload: bytes, path: Path) -> tuple[pa.Table, list[str]]:
     except UnicodeDecodeError:
         raise _NotUtf8 from None
     delimiter = max((",", "\t", ";"), key=first.count)
+    _check_width(first.count(delimiter) + 1, path)
     try:
         header = _unique_names(next(csv.reader([first], delimiter=delimiter)))
     except csv.Error as exc:  # e.g. a whole file on one "line" after a wrong --encoding
@@ -107,16 +122,18 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
             table, header = _parse_csv(data[3:] if bom else data, path)
             codec = "utf-8-sig" if bom else "utf-8"
         except _NotUtf8:
-            detect_encoding(data, file=path)  # GBK, or an error naming the row
+            detect_encoding(data, file=path, option=_OPTION)  # GBK, or an error naming the row
         except InputError:
             try:  # a malformed row: report bad text first, if that is the real fault
                 data.decode("utf-8")
             except UnicodeDecodeError:
-                detect_encoding(data, file=path)
+                detect_encoding(data, file=path, option=_OPTION)
             else:
                 raise
     if table is None:
-        text, codec = decode_text(data, encoding or detect_encoding(data, file=path), file=path)
+        text, codec = decode_text(
+            data, encoding or detect_encoding(data, file=path, option=_OPTION), file=path,
+            option=_OPTION)
         try:
             table, header = _parse_csv(text.encode(), path)
         except _NotUtf8:  # pragma: no cover - re-encoded text is always UTF-8
@@ -137,29 +154,85 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         raise InputError("the spreadsheet cannot be read (damaged, truncated or not Excel)",
                          file=path, got=" ".join(str(exc).split())[:200],
                          hint="Open it in Excel or WPS and save it again as .xlsx") from None
+    _check_width(len(df.columns), path)
     df.columns = _unique_names([str(c) for c in df.columns])
     df = df.dropna(how="all")
     if len(df) == 0:
         raise InputError("the listing has a header but no rows", file=path,
                          sheet=None if sheet is None else str(sheet),
                          hint="Give the filled-in listing")
-    return pa.Table.from_pandas(df.astype("str"), preserve_index=False).to_pandas()
+    table: pd.DataFrame = pa.Table.from_pandas(df.astype("str"), preserve_index=False).to_pandas()
+    return table
 
 
-def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any) -> tuple[pd.DataFrame, Any, CRS, str]:
-    gdf = read_vector(path, layer=layer, encoding=encoding)
+_OPTION = "--listing-encoding"
+_OSM_TAG = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
+#: OpenStreetMap tags made into columns (the rest stay in ``other_tags``).
+_OSM_KEYS = ("building", "building:levels", "building:flats", "height", "addr:street",
+             "addr:housenumber", "addr:full", "addr:postcode", "name", "amenity", "shop")
+
+
+def _osm_tags(gdf: pd.DataFrame) -> pd.DataFrame:
+    """Expand the GDAL OSM driver's ``other_tags`` (an hstore string) into columns."""
+    tags = gdf["other_tags"].astype("string")
+    parsed = [dict(_OSM_TAG.findall(t)) if isinstance(t, str) else {} for t in tags.fillna("")]
+    out = gdf.copy()
+    for key in _OSM_KEYS:
+        values = [p.get(key) for p in parsed]
+        if any(v is not None for v in values):
+            if key in out.columns:
+                out[key] = out[key].where(out[key].notna(), pd.Series(values, index=out.index))
+            else:
+                out[key] = values
+    return out
+
+
+def _address(attrs: pd.DataFrame) -> pd.Series | None:
+    """OpenStreetMap address (``addr:full`` or street + house number), else the name."""
+    parts = []
+    if "addr:street" in attrs and "addr:housenumber" in attrs:
+        parts.append(attrs["addr:street"].astype("string") + " "
+                     + attrs["addr:housenumber"].astype("string"))
+    if "addr:full" in attrs:
+        parts.insert(0, attrs["addr:full"].astype("string"))
+    if "name" in attrs:
+        parts.append(attrs["name"].astype("string"))
+    if not parts:
+        return None
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.fillna(p)
+    return out if out.notna().any() else None
+
+
+def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any,
+                  keep: Any = None) -> tuple[pd.DataFrame, Any, CRS, str]:
+    if layer is None and path.suffix.lower() == ".pbf":
+        layer = "multipolygons"
+    gdf = read_vector(path, layer=layer, encoding=encoding, option=_OPTION)
     given = parse_crs(crs, file=str(path)) if crs is not None else None
     src = gdf.crs or given  # the layer's own CRS wins; ``crs`` fills in a missing one
     if src is None:
         raise CRSError("the listing layer does not say which coordinate system it is in",
                        file=path, hint="Give it with --listing-crs (or --crs)")
+    if "other_tags" in gdf.columns:
+        gdf = _osm_tags(gdf)
+    n_read = len(gdf)
+    if keep is not None:
+        gdf = gdf[keep(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))]
+        if len(gdf) == 0:
+            raise InputError("the --keep expression keeps no feature of the layer", file=path,
+                             field="--keep", hint="Check the expression against the layer's fields")
     geoms = shapely.force_2d(gdf.geometry.to_numpy())
     types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
+    area = None
     if types <= {0}:
         kind = "points"
     elif types <= {3, 6}:
         kind = "footprints"
-        geoms = shapely.point_on_surface(shapely.make_valid(geoms))
+        valid = shapely.make_valid(geoms)
+        area = _area_m2(valid, src)
+        geoms = shapely.point_on_surface(valid)
     else:
         raise InputError("a listing layer must hold points (dwellings) or polygons (buildings)",
                          file=path, got="lines or mixed geometry types",
@@ -167,8 +240,37 @@ def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any) -> tup
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     for c in attrs.columns:
         if not pd.api.types.is_numeric_dtype(attrs[c]):
-            attrs[c] = attrs[c].astype("string").str.strip().replace("", pd.NA)
-    return attrs.reset_index(drop=True), geoms, src, kind
+            text = attrs[c].astype("string").str.strip()
+            attrs[c] = text.mask(text == "")
+    if "osm_id" in attrs and "building" in attrs:
+        # OSM's building=* is the building's kind (residential, garage), not its number
+        attrs = attrs.rename(columns={"building": "building_type"})
+    if kind == "footprints":
+        address = _address(attrs)
+        if address is not None and "address" not in attrs:
+            attrs["address"] = address
+        attrs["footprint_area"] = area
+    attrs = attrs.reset_index(drop=True)
+    if keep is not None:
+        attrs.attrs["read_rows"] = n_read
+    return attrs, geoms, src, kind
+
+
+def _area_m2(geoms: Any, src: CRS) -> Any:
+    """Floor area of each footprint in m^2 (in its UTM zone when the layer is geographic)."""
+    import numpy as np
+
+    from fieldsurvey.io.crs import utm_crs
+
+    if src.is_projected:
+        return shapely.area(geoms)
+    c = shapely.centroid(shapely.union_all(shapely.envelope(geoms)))
+    utm = utm_crs(float(shapely.get_x(c)), float(shapely.get_y(c)))
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(src, utm, always_xy=True)
+    moved = shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return shapely.area(moved)
 
 
 def read_listing(
@@ -182,6 +284,9 @@ def read_listing(
     layer: str | int | None = None,
     dwellings_per_floor: float | None = None,
     storey_height: float = 3.0,
+    dwelling_area: float | None = None,
+    skip_unsized: bool = False,
+    keep: Any = None,
 ) -> pd.DataFrame:
     """Read a dwelling listing and normalise it to the standard columns.
 
@@ -200,8 +305,12 @@ def read_listing(
         a projected one is ignored for lon/lat), or of a vector layer that states none.
     sheet, layer
         Spreadsheet sheet or vector layer (default: the first).
-    dwellings_per_floor, storey_height
+    dwellings_per_floor, storey_height, dwelling_area, skip_unsized
         For footprints without a dwelling count (see :mod:`fieldsurvey.io.footprints`).
+    keep
+        ``keep(table) -> bool array``: the rows (features) to keep, evaluated on the
+        file's own columns before anything else (the frame passes the ``--keep``
+        expression).
 
     Returns
     -------
@@ -225,19 +334,32 @@ def read_listing(
     suffix = path.suffix.lower()
     geometry, kind, codec = None, "dwellings", None
     src_crs = parse_crs(crs, file=str(path)) if crs is not None else None
-    if suffix in _VECTOR_SUFFIXES and not (suffix == ".json" and _is_plain_json(path)):
-        df, geometry, src_crs, kind = _vector_table(path, encoding, crs, layer)
-    elif suffix in _EXCEL_SUFFIXES:
-        df = _read_excel(path, sheet)
+    n_read = None
+    if suffix in _VECTOR_SUFFIXES | {".pbf"} and not (suffix == ".json" and _is_plain_json(path)):
+        df, geometry, src_crs, kind = _vector_table(path, encoding, crs, layer, keep)
+        n_read = df.attrs.pop("read_rows", None)
     else:
-        df, codec = _read_csv(path, encoding)
+        if suffix in _EXCEL_SUFFIXES:
+            df = _read_excel(path, sheet)
+        else:
+            df, codec = _read_csv(path, encoding)
+        if keep is not None:
+            n_read = len(df)
+            df = df[keep(df)]
+            if len(df) == 0:
+                raise InputError("the --keep expression keeps no row of the listing", file=path,
+                                 field="--keep", hint="Check the expression against the columns")
     out, found = normalise_table(df, mapping, geometry=geometry, src_crs=src_crs, kind=kind,
                                  coords=coords, path=path, dwellings_per_floor=dwellings_per_floor,
-                                 storey_height=storey_height)
-    out.attrs["fieldsurvey"] = {
+                                 storey_height=storey_height, dwelling_area=dwelling_area,
+                                 skip_unsized=skip_unsized)
+    info: dict[str, Any] = {
         "path": str(path), "encoding": codec, "kind": kind,
         "columns": dict(found), "source_crs": crs_label(src_crs) if src_crs else None,
     }
+    if n_read is not None:
+        info["kept_rows"] = [len(df), n_read]
+    out.attrs["fieldsurvey"] = {**out.attrs.get("fieldsurvey", {}), **info}
     return out
 
 

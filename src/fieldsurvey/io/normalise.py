@@ -22,7 +22,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from fieldsurvey.io.columns import match_columns
-from fieldsurvey.io.coords import COORD_SYSTEMS, to_wgs84
+from fieldsurvey.io.coords import COORD_SYSTEMS, web_to_wgs84
 from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.errors import ColumnError, CRSError, InputError
 from fieldsurvey.io.footprints import expand_footprints
@@ -65,7 +65,8 @@ def _numeric(df: pd.DataFrame, col: str, file: Path | None, rows: np.ndarray) ->
     if pd.api.types.is_numeric_dtype(raw):
         return raw.to_numpy(dtype=float, na_value=np.nan)
     try:  # fast path: Arrow parses the text column in C++
-        return pc.cast(pa.array(raw), pa.float64()).to_numpy(zero_copy_only=False)
+        parsed: np.ndarray = pc.cast(pa.array(raw), pa.float64()).to_numpy(zero_copy_only=False)
+        return parsed
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         raw = _trim(raw)  # slow path: spaces around numbers, or real mistakes to locate
     values = pd.to_numeric(raw, errors="coerce")
@@ -90,13 +91,21 @@ def _as_text(values: pd.Series) -> pd.Series:
     return _trim(s)
 
 
-def _status(values: pd.Series | None, n: int) -> pd.Series:
+def _status(values: pd.Series | None, n: int) -> tuple[pd.Series, dict[str, int]]:
+    """Standard statuses, and the status words that are not known (word -> rows)."""
     if values is None:
-        return pd.Series(pa.array(["unknown"] * n if n else [], type=pa.string()).to_pandas())
+        return pd.Series(pa.array(["unknown"] * n if n else [], type=pa.string()).to_pandas()), {}
     codes, uniques = pd.factorize(values.reset_index(drop=True), use_na_sentinel=True)
-    mapped = pa.array([STATUS_VALUES.get(str(u).strip().casefold(), "unknown") for u in uniques]
-                      + ["unknown"], type=pa.string())
-    return pd.Series(mapped.take(pa.array(np.where(codes < 0, len(uniques), codes))).to_pandas())
+    words = [str(u).strip().casefold() for u in uniques]
+    mapped = pa.array([STATUS_VALUES.get(w, "unknown") for w in words] + ["unknown"],
+                      type=pa.string())
+    strange = [i for i, w in enumerate(words) if w not in STATUS_VALUES]
+    unknown: dict[str, int] = {}
+    if strange:
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        unknown = {str(uniques[i]): int(counts[i]) for i in strange}
+    status = pd.Series(mapped.take(pa.array(np.where(codes < 0, len(uniques), codes))).to_pandas())
+    return status, unknown
 
 
 def _points(df: pd.DataFrame, found: Mapping[str, str], geometry: Any, crs: CRS | None,
@@ -144,7 +153,7 @@ def _points(df: pd.DataFrame, found: Mapping[str, str], geometry: Any, crs: CRS 
             "Projected metres belong in x/y columns with --listing-crs; check the CRS",
         )
     if coords != "wgs84":
-        x, y = to_wgs84(x, y, coords)
+        x, y = web_to_wgs84(x, y, coords)
     return x, y
 
 
@@ -161,6 +170,8 @@ def normalise_table(
     path: Path | None = None,
     dwellings_per_floor: float | None = None,
     storey_height: float = 3.0,
+    dwelling_area: float | None = None,
+    skip_unsized: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Normalise a raw table (one row per dwelling, or per footprint when ``kind`` is
     ``"footprints"``); ``geometry`` holds points for vector layers. Returns the listing
@@ -184,7 +195,8 @@ def normalise_table(
     for name in _TEXT:
         col = found.get(name)
         out[name] = _as_text(df[col]) if col else missing_text
-    out["status"] = _status(_trim(df[found["status"]]) if "status" in found else None, len(df))
+    out["status"], unknown_status = _status(_trim(df[found["status"]]) if "status" in found
+                                            else None, len(df))
     hh = _numeric(df, found["households"], path, rows) if "households" in found else np.ones(len(df))
     hh = np.where(np.isnan(hh), 1.0, hh)
     if (hh < 0).any() or (hh != np.round(hh)).any():
@@ -200,6 +212,9 @@ def normalise_table(
     extras = [c for c in df.columns if c not in used and c not in out.columns]
     for c in extras:
         out[c] = df[c].reset_index(drop=True)
+    if unknown_status:  # the words themselves, so the self-check can flag their rows
+        out["status_word"] = _trim(df[found["status"]]).reset_index(drop=True)
+    info: dict[str, object] = {"unknown_status": unknown_status}
     if kind == "footprints":
         for name in ("dwellings", "storeys", "height"):
             if name in found:
@@ -207,7 +222,10 @@ def normalise_table(
         if out["building"].isna().all():
             out["building"] = pd.array(rows.astype(str), dtype="string")
         out = expand_footprints(out, dwellings_per_floor=dwellings_per_floor,
-                                storey_height=storey_height, file=path)
+                                storey_height=storey_height, dwelling_area=dwelling_area,
+                                skip_unsized=skip_unsized, file=path)
+        info["footprints"] = out.attrs.pop("footprints", {})
+    out.attrs["fieldsurvey"] = info
     return out, found
 
 
@@ -238,6 +256,7 @@ def normalise_listing(
     src = parse_crs(crs) if crs is not None else None
     out, found = normalise_table(df, columns, src_crs=src, coords=coords,
                                  dwellings_per_floor=dwellings_per_floor, storey_height=storey_height)
-    out.attrs["fieldsurvey"] = {"path": None, "encoding": None, "kind": "dwellings",
-                                "columns": dict(found), "source_crs": crs_label(src) if src else None}
+    out.attrs["fieldsurvey"] = {**out.attrs.get("fieldsurvey", {}), "path": None,
+                                "encoding": None, "kind": "dwellings", "columns": dict(found),
+                                "source_crs": crs_label(src) if src else None}
     return out
