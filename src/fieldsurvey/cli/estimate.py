@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 from fieldsurvey.estimate import (
     LONELY_PSU_RULES,
@@ -32,10 +34,10 @@ from fieldsurvey.estimate import (
     svyratio,
     svytotal,
 )
-from fieldsurvey.estimate._io import read_respondents
 from fieldsurvey.estimate.results import COLUMNS
 from fieldsurvey.io.atomic import atomic_write_text
 from fieldsurvey.io.errors import EstimationError, InputError
+from fieldsurvey.io.tables import read_table
 
 HELP = "design-based estimates (means, totals, proportions, ratios, quantiles) with SE, CI, deff"
 
@@ -87,6 +89,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--n-replicates", type=int, default=50, metavar="B",
                    help="bootstrap replicates (default 50)")
     p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap replicates")
+    cal = p.add_mutually_exclusive_group()
+    cal.add_argument("--rake", type=Path, metavar="MARGINS",
+                     help="rake the weights to this margins file (variable, level, total) and "
+                     "keep the raking in the standard errors (R's rake)")
+    cal.add_argument("--poststratify", type=Path, metavar="MARGINS",
+                     help="post-stratify on the one (a:b crossed) variable of this margins file")
+    cal.add_argument("--calibrate", type=Path, metavar="MARGINS",
+                     help="linear (GREG) or bounded calibration to this margins file; a "
+                     "continuous variable's total has the level (total)")
+    cal.add_argument("--calibration", type=Path, metavar="FILE",
+                     help="the .calibration.json saved by fieldsurvey weights calibrate: redo "
+                     "that calibration from the input weights so the SEs account for it")
+    p.add_argument("--cal-vars", metavar="V1,V2", help="use only these margin variables")
+    p.add_argument("--calfun", choices=("linear", "raking", "logit"), default="linear",
+                   help="distance of --calibrate (default linear; logit needs --bounds)")
+    p.add_argument("--bounds", metavar="L,U", help="limits of the calibration factor g, e.g. 0.5,2")
+    p.add_argument("--rake-control", metavar="MAXIT,EPS",
+                   help="raking stopping rule; 10,1 is R's default (default: to convergence)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--format", choices=("table", "csv", "json"), default=None,
                    help="output format (default: from the --output suffix .csv/.json, else table)")
@@ -122,7 +142,7 @@ def _quantiles(specs: list[str]) -> list[tuple[str, float]]:
 
 def estimate_table(args: argparse.Namespace) -> EstimateTable:
     """Read the data, build the design and compute every statistic asked for."""
-    data = read_respondents(args.data)
+    data = read_table(args.data, what="respondents table")
     if not 0 < args.level < 1:
         raise EstimationError("the confidence level must be between 0 and 1", field="--level",
                               got=str(args.level))
@@ -142,21 +162,24 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
                 raise InputError(f"no column matches '{pat}'", file=str(args.data),
                                  field="--repweights")
             cols += [c for c in hits if c not in cols]
-        d = ReplicateDesign.from_columns(data, cols, weights=args.weights, type=args.rep_type,
+        d = ReplicateDesign.from_columns(data, cols, weights=_input_weights(args, data),
+                                         type=args.rep_type,
                                          scale=args.rep_scale, rho=args.rep_rho,
                                          source=str(args.data))
     else:
         design = SurveyDesign(
             data, ids=_list([args.psu]) if args.psu else None,
-            strata=_list([args.strata]) if args.strata else None, weights=args.weights,
+            strata=_list([args.strata]) if args.strata else None,
+            weights=_input_weights(args, data),
             fpc=_list([args.fpc]) if args.fpc else None, nest=args.nest,
             lonely_psu=args.lonely_psu, source=str(args.data),
         )
         d = design if not args.replicates else as_replicate(
             design, args.replicates, replicates=args.n_replicates, rng=args.seed)
+    d = apply_calibration(d, args, data)
     by = _list([args.by]) if args.by else None
     kw = {"by": by, "level": args.level}
-    table = EstimateTable((), "taylor" if isinstance(d, SurveyDesign) else d.type)
+    table = EstimateTable((), d.variance_method)
     if means:
         table += svymean(means, d, **kw)
     if totals:
@@ -168,6 +191,123 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     for col, p in quants:
         table += svyquantile(col, d, p, **kw)
     return table
+
+
+def _spec(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The saved calibration (``--calibration``), checked, or None."""
+    if args.calibration is None:
+        return None
+    cached = getattr(args, "_spec", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    path = args.calibration
+    if not path.exists():
+        raise InputError("the calibration file does not exist", file=str(path),
+                         hint="Give the .calibration.json that fieldsurvey weights calibrate wrote")
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError("the calibration file is not readable JSON", file=str(path),
+                         got=str(exc)[:200]) from None
+    if not isinstance(spec, dict) or spec.get("fieldsurvey") != "calibration":
+        raise InputError("this is not a calibration saved by fieldsurvey weights", file=str(path),
+                         hint="Give the .calibration.json written beside the calibrated weights")
+    args._spec = spec
+    return spec
+
+
+def _input_weights(args: argparse.Namespace, data: Any) -> str | None:
+    """The weight column the design starts from (with --calibration: the input weights)."""
+    spec = _spec(args)
+    if spec is None:
+        return args.weights  # type: ignore[no-any-return]
+    inp, out = str(spec["input_weights"]), str(spec["output_weights"])
+    if args.weights not in (None, inp):
+        raise InputError(
+            f"with --calibration the design starts from the input weights '{inp}', not "
+            f"'{args.weights}'", file=str(args.calibration), field="--weights", expected=inp,
+            got=args.weights,
+            hint=f"Leave out --weights (or give --weights {inp}); the calibrated column '{out}' "
+            "is rebuilt from it, which is what lets the SEs account for the calibration",
+        )
+    if inp not in data.columns:
+        raise InputError(f"the data lack the input weight column '{inp}' the calibration started "
+                         "from", file=str(args.data), field=inp,
+                         hint="Estimate from the file fieldsurvey weights calibrate wrote")
+    return inp
+
+
+def _margins_of(path: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    from fieldsurvey.weights import read_margins
+
+    margins = read_margins(path)
+    if args.cal_vars:
+        wanted = _list([args.cal_vars])
+        missing = [v for v in wanted if v not in margins]
+        if missing:
+            raise InputError("the margins file has no such variable", file=str(path),
+                             field=", ".join(missing), expected=", ".join(margins))
+        margins = {v: margins[v] for v in wanted}
+    return margins
+
+
+def _bounds(text: str | None) -> tuple[float, float]:
+    if not text:
+        return (-math.inf, math.inf)
+    parts = text.split(",")
+    try:
+        lo, hi = float(parts[0]), float(parts[1])
+    except (ValueError, IndexError):
+        lo = hi = math.nan
+    if len(parts) != 2 or not lo < 1 < hi:
+        raise InputError("--bounds takes a lower and an upper limit around 1", field="--bounds",
+                         expected="L,U with L < 1 < U, e.g. 0.5,2", got=repr(text))
+    return lo, hi
+
+
+def apply_calibration(d: SurveyDesign | ReplicateDesign, args: argparse.Namespace,
+                      data: Any) -> SurveyDesign | ReplicateDesign:
+    """Rake, post-stratify or calibrate the design as the flags (or a saved spec) say."""
+    spec = _spec(args)
+    if spec is not None:
+        method, margins = str(spec["method"]), spec["margins"]
+        lo, hi = spec.get("bounds") or [None, None]
+        bounds = (-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi))
+        calfun = str(spec.get("calfun", "linear"))
+        control = (int(spec.get("max_iter", 1000)), 1e-13)
+    elif args.rake or args.poststratify or args.calibrate:
+        path = args.rake or args.poststratify or args.calibrate
+        method = "rake" if args.rake else "poststratify" if args.poststratify else "calibrate"
+        margins = _margins_of(path, args)
+        bounds, calfun = _bounds(args.bounds), args.calfun
+        control = (1000, 1e-13)
+    else:
+        return d
+    if args.rake_control:
+        try:
+            m, e = args.rake_control.split(",")
+            control = (int(m), float(e))
+        except ValueError:
+            raise InputError("--rake-control is MAXIT,EPSILON", field="--rake-control",
+                             expected="e.g. 10,1 (R's default)", got=repr(args.rake_control)) from None
+    if method == "rake":
+        d = d.rake(margins, maxit=control[0], epsilon=control[1])
+    elif method == "poststratify":
+        if len(margins) != 1:
+            raise InputError("post-stratification takes one variable (cross-classify as a:b)",
+                             field="--cal-vars", got=", ".join(margins),
+                             hint="Choose one with --cal-vars, or use --rake")
+        (var, totals), = margins.items()
+        d = d.poststratify(var, totals)
+    else:
+        d = d.calibrate(margins, calfun=calfun, bounds=bounds)
+    if spec is not None and spec.get("trimmed") and isinstance(d, SurveyDesign):
+        out = str(spec["output_weights"])  # trimmed after calibrating: R's trimWeights keeps
+        if out in data.columns:            # the calibration and changes the weights only
+            from fieldsurvey.estimate._columns import numeric_column
+
+            d.weights = numeric_column(data, out, str(args.data))
+    return d
 
 
 def _fmt(v: object, numeric: bool) -> str:

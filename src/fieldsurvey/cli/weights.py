@@ -18,6 +18,7 @@ from fieldsurvey.io.atomic import atomic_path
 from fieldsurvey.io.errors import ColumnError, InputError, WeightingError
 from fieldsurvey.weights import (
     CalibrationResult,
+    calibrate,
     WeightDiagnostics,
     poststratify,
     rake,
@@ -37,9 +38,15 @@ def _calibration_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vars", metavar="V1,V2",
                    help="use only these margin variables (e.g. sex,age_group for raking, or "
                    "sex:age_group to post-stratify on the cross-classification)")
-    p.add_argument("--method", choices=("rake", "poststratify"), default="rake",
-                   help="calibration method (default: rake; poststratify takes one variable, "
-                   "a cross-classification written a:b)")
+    p.add_argument("--method", choices=("rake", "poststratify", "calibrate"), default=None,
+                   help="calibration method (default: rake, or calibrate when a margin is a "
+                   "continuous total; poststratify takes one variable, a cross-classification "
+                   "written a:b; calibrate is linear/GREG or bounded, as R's calibrate)")
+    p.add_argument("--calfun", choices=("linear", "raking", "logit"), default="linear",
+                   help="distance of --method calibrate (default linear; logit needs --bounds)")
+    p.add_argument("--bounds", metavar="L,U",
+                   help="limits of the factor new weight / input weight for --method calibrate, "
+                   "e.g. 0.5,2")
     trim = p.add_mutually_exclusive_group()
     trim.add_argument("--trim", type=float, metavar="K",
                       help="cap weights at K times the median weight, re-calibrate, repeat")
@@ -94,6 +101,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     c.add_argument("--out-col", default="weight", metavar="COL",
                    help="column for the calibrated weights (default: weight)")
     c.add_argument("--out", type=Path, required=True, metavar="FILE", help="output CSV")
+    c.add_argument("--design", type=Path, metavar="FILE",
+                   help="where to save the calibration for fieldsurvey estimate --calibration "
+                   "(default: OUT's name with .calibration.json)")
     c.set_defaults(func=run_calibrate)
 
 
@@ -113,9 +123,62 @@ def _margins(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     return margins
 
 
+def _bounds(args: argparse.Namespace) -> tuple[float, float]:
+    """``--bounds L,U`` as two numbers (no bounds: minus and plus infinity)."""
+    if not getattr(args, "bounds", None):
+        return (-np.inf, np.inf)
+    parts = [p.strip() for p in str(args.bounds).split(",")]
+    try:
+        lo, hi = (float(parts[0]), float(parts[1])) if len(parts) == 2 else (np.nan, np.nan)
+    except ValueError:
+        lo, hi = np.nan, np.nan
+    if not (lo < 1 < hi):
+        raise InputError("--bounds takes a lower and an upper limit around 1", field="--bounds",
+                         expected="L,U with L < 1 < U, e.g. 0.5,2", got=repr(args.bounds))
+    return lo, hi
+
+
+def _method(args: argparse.Namespace, margins: dict[str, dict[str, float]]) -> str:
+    """The calibration method: as given, else calibrate when a margin is continuous."""
+    from fieldsurvey.weights.greg import INTERCEPT, is_continuous
+
+    continuous = [v for v, lv in margins.items() if v in INTERCEPT or is_continuous(lv)]
+    method = getattr(args, "method", None)
+    if method is None:
+        method = "calibrate" if continuous or getattr(args, "bounds", None) else "rake"
+        args.method = method
+    if continuous and method != "calibrate":
+        raise WeightingError(
+            f"{method} cannot meet a continuous total ({', '.join(continuous)})",
+            file=str(args.margins), field="--method", expected="--method calibrate",
+            hint="Use --method calibrate (linear/GREG), or give level totals of a categorical variable",
+        )
+    return str(method)
+
+
+def calibration_spec(args: argparse.Namespace, margins: dict[str, dict[str, float]],
+                     input_weights: str, output_weights: str, trimmed: bool) -> dict[str, Any]:
+    """What ``fieldsurvey estimate --calibration`` needs to rebuild the calibrated design."""
+    lo, hi = _bounds(args)
+    return {
+        "fieldsurvey": "calibration", "version": 1, "method": args.method,
+        "input_weights": input_weights, "output_weights": output_weights,
+        "margins": margins, "calfun": getattr(args, "calfun", "linear"),
+        "bounds": [None if not np.isfinite(lo) else lo, None if not np.isfinite(hi) else hi],
+        "tol": args.tol, "max_iter": args.max_iter, "trimmed": trimmed,
+    }
+
+
 def _calibrate(data: pd.DataFrame, weights: str | np.ndarray, args: argparse.Namespace,
                file: str) -> CalibrationResult:
     margins = _margins(args)
+    method = _method(args, margins)
+    if method == "calibrate":
+        if args.trim is not None or args.trim_quantile is not None:
+            raise InputError("trimming re-rakes, so it cannot follow linear calibration",
+                             field="--trim", hint="Bound the factors with --bounds instead")
+        return calibrate(data, weights, margins, calfun=args.calfun, bounds=_bounds(args),
+                         file=file)
     if args.method == "poststratify":
         if len(margins) != 1:
             raise WeightingError(
@@ -164,11 +227,15 @@ def _check_out(out: Path | None) -> None:
 
 
 def _write_outputs(frame: pd.DataFrame, out: Path, report: Path | None,
-                   payload: dict[str, Any]) -> None:
-    """Write the weights CSV and the optional JSON report together: both or neither."""
+                   payload: dict[str, Any],
+                   design: tuple[Path, dict[str, Any]] | None = None) -> None:
+    """Write the weights CSV, the optional JSON report and the calibration together."""
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(atomic_path(out))
         frame.to_csv(tmp, index=False, float_format="%.15g", lineterminator="\n")
+        if design is not None:
+            text = json.dumps(_json_safe(design[1]), ensure_ascii=False, indent=2)
+            stack.enter_context(atomic_path(design[0])).write_text(text + "\n", encoding="utf-8")
         if report is not None:
             text = json.dumps(_json_safe(payload), ensure_ascii=False, indent=2, default=str,
                               allow_nan=False)
@@ -192,7 +259,7 @@ def _json_safe(value: Any) -> Any:
 
 def run_calibrate(args: argparse.Namespace) -> int:
     """``fieldsurvey weights calibrate``."""
-    refuse_overwriting_inputs([args.out, args.report], (args.data, args.margins))
+    refuse_overwriting_inputs([args.out, args.report, args.design], (args.data, args.margins))
     _check_out(args.out)
     file = str(args.data)
     data = read_case_file(args.data)
@@ -204,12 +271,18 @@ def run_calibrate(args: argparse.Namespace) -> int:
                               factors={args.method: result.factors})
     out = data.copy()
     out[args.out_col] = result.weights.to_numpy()
+    spec_path = args.design or args.out.with_name(args.out.stem + ".calibration.json")
+    spec = calibration_spec(args, _margins(args), args.weights, args.out_col,
+                            result.cap is not None)
     _write_outputs(out, args.out, args.report,
                    {"method": result.method, "iterations": result.iterations,
                     "converged": result.converged, "cap": result.cap,
                     "trimmed": result.trimmed, "notes": list(result.notes),
-                    "diagnostics": diag.to_dict()})
-    _print(_calibration_lines(result, diag, args.method) + [f"wrote {len(out)} rows to {args.out}"])
+                    "diagnostics": diag.to_dict()}, design=(spec_path, spec))
+    _print(_calibration_lines(result, diag, args.method) + [
+        f"wrote {len(out)} rows to {args.out}",
+        f"wrote the calibration to {spec_path} (fieldsurvey estimate --calibration "
+        f"{spec_path.name} gives standard errors that account for it)"])
     return 0
 
 
@@ -238,6 +311,12 @@ def run(args: argparse.Namespace) -> int:
     missing = [f for f, v in (("--sample", args.sample), ("--margins", args.margins),
                               ("--out", args.out)) if v is None]
     margins = _margins(args) if args.margins is not None else {}
+    args.method = args.method or "rake"
+    if args.method == "calibrate":
+        raise InputError("the weighting chain rakes or post-stratifies", field="--method",
+                         expected="rake | poststratify",
+                         hint="Calibrate its output with fieldsurvey weights calibrate "
+                         "--method calibrate")
     if args.db is None and args.dispositions is None:
         missing.append("--db or --dispositions")
     if missing:

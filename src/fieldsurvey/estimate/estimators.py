@@ -31,8 +31,8 @@ __all__ = ["svymean", "svyprop", "svyratio", "svytotal"]
 
 
 def method_of(design: Design) -> str:
-    """``taylor`` or the replicate type."""
-    return "taylor" if isinstance(design, SurveyDesign) else design.type
+    """``taylor`` or the replicate type, with the calibration (``taylor, raked on sex, age``)."""
+    return design.variance_method
 
 
 def check_missing(design: Design, name: str, values: np.ndarray, na_rm: bool) -> None:
@@ -188,12 +188,30 @@ def svyratio(
         check_missing(design, num, y, na_rm)
         check_missing(design, den, xd, na_rm)
         code = doms.restrict(~np.isnan(y) & ~np.isnan(xd))
+        _check_denominator(design, den, xd, code, doms)
         r = ratio_stat(design, y, xd, code, doms.count, want_deff=deff)
         se = np.sqrt(r.var)
         lo, hi = _wald(r.estimate, se, level)
         rows += rows_from(f"{num}/{den}", "ratio", doms, r.estimate, se, lo, hi,
                           r.deff if deff else None, r.n)
     return EstimateTable(tuple(rows), method_of(design))
+
+
+def _check_denominator(design: Design, name: str, x: np.ndarray, code: np.ndarray,
+                       doms: Domains) -> None:
+    """Refuse a ratio whose weighted denominator total is zero (overall or in a domain)."""
+    keep = code >= 0
+    totals = np.bincount(code[keep], weights=(design.weights * x)[keep], minlength=doms.count)
+    zero = np.flatnonzero(totals == 0)
+    if zero.size:
+        where = ", ".join(str(doms.labels[k]) for k in zero[:5]) if doms.labels[0] else ""
+        raise EstimationError(
+            f"the weighted total of the denominator '{name}' is zero"
+            + (f" in domain(s) {where}" if where else ""),
+            file=design.source, field=name, expected="a denominator with a non-zero total",
+            got="0", hint="A ratio needs a denominator that is not zero for every respondent; "
+            "check the column, or estimate the numerator's total instead",
+        )
 
 
 def svyprop(

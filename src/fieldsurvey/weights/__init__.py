@@ -1,7 +1,7 @@
 """Survey weights: base weights, nonresponse adjustment, calibration, trimming, diagnostics.
 
 ``base`` (design weights from the stage probabilities), ``nonresponse`` (unknown eligibility
-and nonresponse within collapsed classes), ``calibrate`` (post-stratification, raking),
+and nonresponse within collapsed classes), ``calibrate`` (post-stratification, raking, linear/GREG and bounded calibration),
 ``trim`` (trimming with re-calibration), ``diagnostics`` (Kish deff, effective n, margins met, factors per step), ``io``
 (case and margin files).
 """
@@ -9,7 +9,7 @@ and nonresponse within collapsed classes), ``calibrate`` (post-stratification, r
 from __future__ import annotations
 
 from fieldsurvey.weights.base import base_weights
-from fieldsurvey.weights.calibrate import CalibrationResult, poststratify, rake
+from fieldsurvey.weights.calibrate import CalibrationResult, calibrate, poststratify, rake
 from fieldsurvey.weights.diagnostics import WeightDiagnostics, weight_diagnostics
 from fieldsurvey.weights.io import read_case_file, read_margins
 from fieldsurvey.weights.nonresponse import NonresponseResult, adjust_nonresponse
@@ -20,6 +20,7 @@ __all__ = [
     "NonresponseResult",
     "WeightDiagnostics",
     "adjust_nonresponse",
+    "calibrate",
     "base_weights",
     "poststratify",
     "rake",

@@ -1,4 +1,5 @@
-"""Calibration: post-stratification and raking (iterative proportional fitting).
+"""Calibration: post-stratification, raking (iterative proportional fitting) and linear/bounded
+calibration (GREG, :func:`calibrate`, with continuous auxiliaries; see :mod:`.greg`).
 
 Post-stratification on one (possibly cross-classified) variable with cells h multiplies the
 weights of the cases in cell h by ``N_h / Σ_{i∈h} w_i``.
@@ -25,7 +26,7 @@ import pandas as pd
 from fieldsurvey.io.errors import ColumnError, WeightingError
 from fieldsurvey.weights.io import level_codes, level_keys
 
-__all__ = ["CalibrationResult", "poststratify", "rake"]
+__all__ = ["CalibrationResult", "calibrate", "poststratify", "rake"]
 
 MarginsLike = Mapping[str, Mapping[Any, float]]
 
@@ -351,3 +352,65 @@ def poststratify(
     w[active] = w0[active] * fac[c[active]]
     table = _margin_table(names, levels, codes, targets, w)
     return _result(data, w0, w, "poststratify", table, 1, True)
+
+
+def calibrate(
+    data: pd.DataFrame,
+    weights: str | Sequence[float] | np.ndarray | pd.Series,
+    margins: Mapping[str, Mapping[Any, float] | float],
+    *,
+    calfun: str = "linear",
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+    maxit: int = 50,
+    epsilon: float = 1e-7,
+    file: str | None = None,
+) -> CalibrationResult:
+    """Calibrate weights linearly (GREG) or within bounds, as R's ``survey::calibrate``.
+
+    Parameters
+    ----------
+    data, weights
+        As in :func:`rake`.
+    margins
+        ``{variable: {level: total}}`` for categorical auxiliaries and ``{variable: total}``
+        (or ``{variable: {"(total)": total}}``, as a margins file writes it) for continuous
+        ones; ``"(Intercept)"`` gives the population size when no categorical margin does.
+    calfun
+        ``linear`` (GREG; truncated at the bounds when they are finite), ``raking``
+        (exponential distance) or ``logit`` (g strictly within the bounds).
+    bounds
+        Lower and upper limits of the factor g = new weight / input weight.
+    maxit, epsilon
+        Newton iterations and the tolerance on ``|misfit| / (1 + |total|)`` (R's defaults).
+
+    Returns
+    -------
+    CalibrationResult
+        ``method`` ``"calibrate"``; the margin table has one row per auxiliary column.
+    """
+    from fieldsurvey.weights.greg import auxiliary_matrix, grake
+
+    if calfun not in ("linear", "raking", "logit"):
+        raise WeightingError("unknown calibration function", field="calfun",
+                             expected="linear | raking | logit", got=repr(calfun))
+    w0 = _weights(data, weights, file)
+    active = w0 > 0
+    aux = auxiliary_matrix(data, margins, active, file)
+    g, ok, achieved = grake(aux.matrix, w0, aux.totals, calfun, bounds, epsilon=epsilon,
+                            maxit=maxit)
+    if not ok:
+        raise WeightingError(
+            f"calibration did not converge in {maxit} iterations (largest misfit {achieved:.3g} "
+            "of the totals): the bounds are too tight for these margins", file=file,
+            field="bounds", got=f"{bounds[0]:g}, {bounds[1]:g}",
+            hint="Widen the bounds, or calibrate on fewer variables",
+        )
+    w = np.where(active, w0 * g, 0.0)
+    got = aux.matrix.T @ w
+    rows = []
+    for name, t, a in zip(aux.names, aux.totals, got, strict=True):
+        var, _, level = name.partition("=")
+        rows.append((var, level or "(total)", float(t), float(a),
+                     (a - t) / t if t else 0.0))
+    table = pd.DataFrame(rows, columns=["variable", "level", "total", "achieved", "rel_error"])
+    return _result(data, w0, w, "calibrate", table, 1, True)

@@ -80,7 +80,16 @@ class WeightDiagnostics:
 def _margin_check(data: pd.DataFrame, w: np.ndarray,
                   margins: Mapping[str, Mapping[Any, float]]) -> pd.DataFrame:
     rows = []
+    from fieldsurvey.weights.greg import INTERCEPT, continuous_total, is_continuous
+
     for var, totals in margins.items():
+        if str(var) in INTERCEPT or is_continuous(totals):
+            t = continuous_total(totals)
+            x = (np.ones(len(data)) if str(var) in INTERCEPT else
+                 pd.to_numeric(data[str(var)], errors="coerce").to_numpy(dtype=float, na_value=0.0))
+            a = float(np.nansum(w * x))
+            rows.append((str(var), "(total)", t, a, a - t, (a - t) / t if t else np.nan))
+            continue
         codes, keys = level_codes(data, str(var))
         ok = codes >= 0
         sums = np.bincount(codes[ok], weights=w[ok], minlength=len(keys))

@@ -32,13 +32,16 @@ from fieldsurvey.io.errors import ColumnError, WeightingError
 
 __all__ = [
     "CALFUNS",
+    "INTERCEPT",
     "AuxiliaryMatrix",
     "Calfun",
     "MarginSpec",
     "auxiliary_matrix",
+    "continuous_total",
     "grake",
     "is_continuous",
     "level_text",
+    "margin_codes",
     "row_levels",
 ]
 
