@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from fieldsurvey.cli.frame import add_boundary_args, boundary_options
+
 __all__ = ["register", "run"]
 
 
@@ -25,12 +27,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--sample", required=True,
                    help="sample (CSV or Parquet) from 'fieldsurvey sample'")
     p.add_argument("--out", required=True, help="PDF to write")
-    p.add_argument("--boundaries", help="community polygons (any vector file); default: convex "
-                   "hull of the dwellings, marked as such on the map")
-    p.add_argument("--id-field", default="community_id",
-                   help="community id field of --boundaries (default: community_id)")
-    p.add_argument("--name-field", default="name",
-                   help="community name field of the frame or boundaries (default: name)")
+    add_boundary_args(
+        p, required=False,
+        help_text="community polygons (any vector file), read with the options below as "
+        "'frame build' reads them; default: the boundaries the frame was built on (kept "
+        "beside it), else a hull of the dwellings, marked as such on the map")
     p.add_argument("--footprints", help="building footprints (polygons, optional 'building' label)")
     p.add_argument("--roads", help="roads (lines, optional 'name' label)")
     p.add_argument("--compounds", help="compounds/小区 (polygons, optional 'name' label); "
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
             compounds=args.compounds,
             paper=args.paper, lang=args.lang, font=font, team=args.team, date=args.date,
             max_scale=args.max_scale, sheets=not args.no_sheets, id_field=args.id_field,
-            name_field=args.name_field,
+            name_field=args.name_field or "name",
+            boundary_options=boundary_options(args) if args.boundaries else None,
             progress=progress,
         )
     err_console.print(font.message, markup=False, soft_wrap=True)  # after success only

@@ -107,7 +107,13 @@ def run_draw(args: argparse.Namespace) -> int:
     from fieldsurvey.cli._ui import err_console, progress_bar
     from fieldsurvey.cli.main import refuse_overwriting_inputs
     from fieldsurvey.sampling.design import load_design
-    from fieldsurvey.sampling.output import sample_paths, sample_summary, summary_text, write_sample
+    from fieldsurvey.sampling.output import (
+        sample_paths,
+        sample_summary,
+        summary_text,
+        unlisted_warning,
+        write_sample,
+    )
     from fieldsurvey.sampling.readers import read_communities, read_selected
     from fieldsurvey.sampling.stages import draw_sample
 
@@ -130,8 +136,11 @@ def run_draw(args: argparse.Namespace) -> int:
         sample = draw_sample(data, design, seed=args.seed, stage=args.stage,
                              selected=selected, communities=communities, progress=progress)
     paths = write_sample(sample, args.out, design)
-    print(summary_text(sample_summary(sample, design)), end="")
+    summary = sample_summary(sample, design)
+    print(summary_text(summary), end="")
     err_console.print(f"wrote {paths['csv']}, {paths['parquet']}, {paths['json']}")
+    if unlisted_warning(summary):
+        err_console.print(unlisted_warning(summary), markup=False, soft_wrap=True)
     return 0
 
 

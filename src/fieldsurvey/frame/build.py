@@ -314,7 +314,7 @@ def _build(
             + ", or build without --strict",
         )
     if check_only:  # check_frame: the report is all that was asked for
-        return FrameResult(frame, qa, fp, prepared.projected_crs, meta)
+        return FrameResult(frame, qa, fp, prepared.projected_crs, meta, b.frame)
     result = _finish(frame, b, prepared, qa, fp, meta, progress, factors)
     if gpkg is not None:  # the copy first: a frame on disk means every output was written
         write_gpkg(result, gpkg, boundaries=b.frame)
@@ -351,4 +351,4 @@ def _finish(frame: pd.DataFrame, b: Boundaries, prepared: PreparedBoundaries, qa
             cols[f"listing_{c}" if c in cols or c in taken else c] = frame[c]
     for name, mask in qa.flags.items():
         cols[name] = mask
-    return FrameResult(pd.DataFrame(cols), qa, fp, prepared.projected_crs, meta)
+    return FrameResult(pd.DataFrame(cols), qa, fp, prepared.projected_crs, meta, b.frame)

@@ -62,6 +62,9 @@ class FrameResult:
         The metric CRS of ``x``/``y``.
     metadata
         Everything else recorded with the frame (inputs, options, version).
+    boundaries
+        The community polygons the frame was built on (as read and corrected, WGS 84),
+        when known: kept by a build, read back from beside a frame file.
     """
 
     data: pd.DataFrame
@@ -69,6 +72,7 @@ class FrameResult:
     fingerprint: str
     projected_crs: CRS
     metadata: dict[str, Any] = field(default_factory=dict)
+    boundaries: gpd.GeoDataFrame | None = None
 
     @cached_property
     def frame(self) -> gpd.GeoDataFrame:
@@ -82,14 +86,35 @@ class FrameResult:
         dwellings making them is a large share of a build.
         """
         if isinstance(self.data, gpd.GeoDataFrame):
-            return self.data
-        lon = self.data["lon"].to_numpy(dtype=float)
-        lat = self.data["lat"].to_numpy(dtype=float)
-        ok = np.isfinite(lon) & np.isfinite(lat)
-        geoms = np.full(len(self.data), None, dtype=object)
-        geoms[ok] = shapely.points(lon[ok], lat[ok])
-        return gpd.GeoDataFrame(self.data, geometry=gpd.GeoSeries(geoms, index=self.data.index, crs=WGS84),
-                                crs=WGS84)
+            gdf = self.data
+        else:
+            lon = self.data["lon"].to_numpy(dtype=float)
+            lat = self.data["lat"].to_numpy(dtype=float)
+            ok = np.isfinite(lon) & np.isfinite(lat)
+            geoms = np.full(len(self.data), None, dtype=object)
+            geoms[ok] = shapely.points(lon[ok], lat[ok])
+            gdf = gpd.GeoDataFrame(
+                self.data, geometry=gpd.GeoSeries(geoms, index=self.data.index, crs=WGS84),
+                crs=WGS84)
+        gdf.attrs["unlisted_communities"] = self.unlisted_communities
+        return gdf
+
+    @property
+    def unlisted_communities(self) -> list[dict[str, Any]]:
+        """Communities with a boundary and registered households but no listed dwelling.
+
+        A one-shot draw from the dwelling frame cannot select them (they have no
+        dwellings), so it names them; a two-phase draw keeps them in stage 1.
+        """
+        table = self.qa.communities
+        if table.empty or "registered" not in table or "listed" not in table:
+            return []
+        reg = pd.to_numeric(table["registered"], errors="coerce")
+        rows = table[(table["listed"] == 0) & (reg > 0)]
+        return [{"community_id": str(r["community_id"]),
+                 "name": None if pd.isna(r.get("name")) else str(r.get("name")),
+                 "registered": int(reg[i])}
+                for i, r in rows.iterrows()]
 
     def __len__(self) -> int:
         return len(self.data)
@@ -200,14 +225,13 @@ def write_boundaries(boundaries: gpd.GeoDataFrame, fingerprint: str, path: str |
     """Write the frame's boundaries (as read and corrected, WGS 84) as GeoParquet with the
     frame's fingerprint, atomically.
     """
-    table = boundaries.to_arrow(index=False) if hasattr(boundaries, "to_arrow") else None
-    if table is None:  # pragma: no cover - geopandas < 1.0
-        raise RuntimeError("geopandas >= 1.0 is needed")
-    table = pa.table(table)
-    meta = dict(table.schema.metadata or {})
-    meta[META_KEY] = json.dumps({"format": "fieldsurvey-boundaries/1",
-                                 "fingerprint": fingerprint}).encode()
+    gdf = _gpkg_ready(gpd.GeoDataFrame(boundaries))
     with atomic_path(path) as tmp:
+        gdf.to_parquet(tmp, index=False)  # GeoParquet metadata, then the fingerprint beside it
+        table = pq.read_table(tmp)
+        meta = dict(table.schema.metadata or {})
+        meta[META_KEY] = json.dumps({"format": "fieldsurvey-boundaries/1",
+                                     "fingerprint": fingerprint}).encode()
         pq.write_table(table.replace_schema_metadata(meta), tmp, compression="snappy")
     return Path(path)
 
@@ -267,4 +291,8 @@ def read_frame(path: str | Path) -> FrameResult:
     fingerprint = info.pop("fingerprint")
     crs = CRS.from_wkt(info.pop("projected_crs"))
     info.pop("format", None)
-    return FrameResult(gdf, qa, fingerprint, crs, info)
+    try:
+        bnd = read_frame_boundaries(path, fingerprint)
+    except InputError:  # boundaries of another build: not this frame's
+        bnd = None
+    return FrameResult(gdf, qa, fingerprint, crs, info, bnd)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 from reportlab.pdfgen.canvas import Canvas
 
 from fieldsurvey.io.atomic import atomic_path
@@ -156,6 +157,7 @@ def draw_field_maps(
     sheets: bool = True,
     id_field: str = "community_id",
     name_field: str = "name",
+    boundary_options: Any = None,
     progress: Progress | None = None,
 ) -> FieldMapsResult:
     """Write the field maps (总图, 分图) and assignment sheets of every sampled community.
@@ -171,8 +173,10 @@ def draw_field_maps(
         The PDF to write (atomically: no partial file is left on failure).
     boundaries
         Community polygons (GeoDataFrame, ``io.Boundaries`` or a vector file path) with
-        ``id_field`` (and ``name_field``, used when the frame has no names). Without them
-        the boundary is the convex hull of the dwellings, and every map says so.
+        ``id_field`` (and ``name_field``, used when the frame has no names). By default
+        the polygons the frame was built on (kept beside a frame file, as read and
+        corrected: CRS, encoding, GCJ-02); without any, the boundary is a hull of the
+        community's dwellings (stray points left out), and every map says so.
     footprints, roads, compounds
         Optional building-footprint polygons (``building`` label column), road lines
         (``name`` label) and compound polygons (``name`` label), GeoDataFrames or vector
@@ -192,6 +196,9 @@ def draw_field_maps(
         Also print the assignment sheets.
     id_field, name_field
         Community id field of a boundaries table, and the name field of frame/boundaries.
+    boundary_options
+        :class:`~fieldsurvey.io.boundaries.BoundaryOptions` for reading a ``boundaries``
+        file (the same options ``frame build`` takes: CRS, encoding, GCJ-02, fields).
     progress
         ``progress("maps", done, total)`` callback.
 
@@ -224,8 +231,16 @@ def draw_field_maps(
     cjk = font if isinstance(font, CJKFont) else find_cjk_font(font)
     frame_df, frame_file = _load(frame, read_frame_file)
     sample_df, sample_file = _load(sample, read_sample_file)
-    bnd, _ = _load(boundaries, lambda p: read_boundaries_file(p, id_field))
-    if boundaries is not None and not isinstance(boundaries, pd.DataFrame):
+    if boundaries is None:
+        boundaries = _frame_boundaries(frame, frame_df, frame_file)
+    if boundary_options is not None and isinstance(boundaries, (str, os.PathLike)):
+        from fieldsurvey.io.boundaries import read_boundaries
+
+        bnd = read_boundaries(boundaries, boundary_options).frame
+    else:
+        bnd, _ = _load(boundaries, lambda p: read_boundaries_file(p, id_field))
+    if boundaries is not None and not (isinstance(boundaries, pd.DataFrame)
+                                       and id_field in boundaries.columns):
         id_field = "community_id"  # the readers name the id column community_id
     fp, _ = _load(footprints, lambda p: read_layer_file(p, "footprints"))
     rd, _ = _load(roads, lambda p: read_layer_file(p, "roads"))
@@ -250,9 +265,17 @@ def draw_field_maps(
         c.setKeywords(["fieldsurvey", "field maps", cjk.description])
         report(progress, "maps", 0, len(ids))
         for done, comm in enumerate(bundles, start=1):
+            stray = _robust(comm)
             if comm.boundary_inferred:
                 notes.append(f"community {comm.community_id}: no boundary given, "
-                             "drew the convex hull of its dwellings")
+                             "drew the convex hull of its dwellings"
+                             + (f" (leaving out {stray} stray point(s))" if stray else ""))
+            off = _off_map_lines(comm)
+            if off:
+                notes.append(f"community {comm.community_id}: sample line(s) "
+                             f"{', '.join(map(str, off))} lie outside the community's boundary "
+                             "(flagged in the frame's self-check) and are off the map; see the "
+                             "assignment sheet")
             unplaced = unplaced_lines(comm)
             if unplaced:
                 notes.append(f"community {comm.community_id}: sample line(s) "
@@ -265,15 +288,102 @@ def draw_field_maps(
                            notes=tuple(notes))
 
 
+def _frame_boundaries(frame: Any, frame_df: pd.DataFrame, frame_file: str | None) -> Any:
+    """The polygons the frame was built on: kept with a built frame, or beside its file."""
+    kept = getattr(frame, "boundaries", None)
+    if kept is not None:
+        return kept
+    if frame_file is None:
+        return None
+    from fieldsurvey.frame.files import read_frame_boundaries
+
+    return read_frame_boundaries(frame_file, frame_fingerprint(frame_df, frame_file))
+
+
+_STRAY_M = 150.0  # a dwelling this far outside its community's polygon is a stray point
+
+
+def _robust(comm: Community) -> int:
+    """Mark the dwellings that may set the map's extent (``in_extent``); return how many
+    in-focus dwellings were left out as stray points.
+
+    With a boundary: the dwellings inside it (or within 150 m: digitising slack). Without
+    one: those within Q3 + 3 IQR (at least 150 m) of the dwellings' median, and the
+    drawn hull is made of those only. Flagged points are still drawn where they fall on
+    the map; they never set its scale.
+    """
+    d = comm.dwellings
+    x, y = d["x"].to_numpy(float), d["y"].to_numpy(float)
+    ok = np.isfinite(x) & np.isfinite(y) & d["in_focus"].to_numpy(bool)
+    if not comm.boundary_inferred and comm.boundary is not None:
+        area = shapely.buffer(comm.boundary, _STRAY_M)
+        inside = np.zeros(len(d), dtype=bool)
+        inside[ok] = shapely.contains_xy(area, x[ok], y[ok])
+    else:
+        inside = ok.copy()
+        if ok.sum() >= 4:
+            mx, my = np.median(x[ok]), np.median(y[ok])
+            dist = np.hypot(x - mx, y - my)
+            q1, q3 = np.percentile(dist[ok], [25, 75])
+            inside = ok & (dist <= max(q3 + 3 * (q3 - q1), _STRAY_M))
+            if (ok & ~inside).any() and inside.any():
+                hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x[inside],
+                                                                                y[inside]])))
+                comm.boundary = hull.buffer(15.0)
+    if not inside.any():
+        inside = ok
+    d["in_extent"] = inside
+    return int((ok & ~inside).sum())
+
+
+def _off_map_lines(comm: Community) -> list[int]:
+    """Sample lines whose dwelling was left out of the extent (stray, flagged points)."""
+    d = comm.dwellings
+    out = d.loc[d["in_focus"] & ~d["in_extent"], "dwelling_id"]
+    s = comm.sample
+    return [int(v) for v in s.loc[s["dwelling_id"].isin(set(out)), "line"]]
+
+
+def _focus_extent(comm: Community) -> tuple[float, float, float, float]:
+    """Extent to map: the boundary (or segment) and the dwellings that set the extent."""
+    d = comm.dwellings[comm.dwellings["in_extent"]]
+    if comm.segment is not None and len(d):
+        geoms = [shapely.multipoints(d[["x", "y"]].to_numpy()).buffer(40.0)]
+    else:
+        geoms = [comm.boundary]
+        if len(d):
+            geoms.append(shapely.multipoints(d[["x", "y"]].to_numpy()))
+    minx, miny, maxx, maxy = shapely.total_bounds(np.array(geoms, dtype=object))
+    pad = max(maxx - minx, maxy - miny, 50.0) * 0.04
+    return (minx - pad, miny - pad, maxx + pad, maxy + pad)
+
+
+def _dwelling_extent(comm: Community) -> tuple[float, float, float, float]:
+    """Extent of the buildings and the dwellings that set the extent, padded 30 m."""
+    d = comm.dwellings[comm.dwellings["in_extent"]]
+    xy = d[["x", "y"]].to_numpy(float)
+    minx, miny = xy.min(axis=0)
+    maxx, maxy = xy.max(axis=0)
+    if len(comm.buildings) and comm.footprints:
+        b = shapely.bounds(comm.buildings)
+        near = (b[:, 2] >= minx) & (b[:, 0] <= maxx) & (b[:, 3] >= miny) & (b[:, 1] <= maxy)
+        if near.any():
+            minx, miny = min(minx, b[near, 0].min()), min(miny, b[near, 1].min())
+            maxx, maxy = max(maxx, b[near, 2].max()), max(maxy, b[near, 3].max())
+    return (minx - 30.0, miny - 30.0, maxx + 30.0, maxy + 30.0)
+
+
 def _community_pages(c: Canvas, comm: Community, ctx: SheetContext, paper: str,
                      max_scale: int, before: int, sheets: bool) -> list[PageInfo]:
-    extent = comm.focus_extent
+    if "in_extent" not in comm.dwellings:
+        _robust(comm)
+    extent = _focus_extent(comm)
     land = best_orientation(extent, paper)
     size, box = page_boxes(paper, land)
     overview = fit_map(extent, box)
     tiles: tuple[tuple[float, float, float, float], ...] = ()
     if overview.scale > max_scale:
-        tiles = tuple(_keep_tiles(comm, plan_tiles(comm.dwelling_extent, box, max_scale)))
+        tiles = tuple(_keep_tiles(comm, plan_tiles(_dwelling_extent(comm), box, max_scale)))
         if len(tiles) == 1 and fit_map(tiles[0], box).scale * _MIN_GAIN > overview.scale:
             tiles = ()  # one detail map hardly larger than the overview: not worth a page
     out: list[PageInfo] = []
@@ -297,8 +407,9 @@ def _community_pages(c: Canvas, comm: Community, ctx: SheetContext, paper: str,
 
 def _keep_tiles(comm: Community, tiles: list[tuple[float, float, float, float]]
                 ) -> list[tuple[float, float, float, float]]:
-    """Drop detail tiles with no dwelling in focus (open fields, water): nothing to walk."""
-    d = comm.dwellings[comm.dwellings["in_focus"]]
+    """Drop detail tiles with no dwelling in focus (open fields, water, tiles holding only
+    a stray point): nothing to walk."""
+    d = comm.dwellings[comm.dwellings["in_extent"]]
     x, y = d["x"].to_numpy(float), d["y"].to_numpy(float)
     keep = []
     for t in tiles:

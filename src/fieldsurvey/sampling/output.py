@@ -24,6 +24,7 @@ from fieldsurvey.io.errors import InputError
 from fieldsurvey.sampling.design import Design
 
 __all__ = ["read_sample", "release_history", "sample_paths", "sample_summary", "summary_text",
+           "unlisted_warning",
            "write_sample"]
 
 
@@ -106,6 +107,11 @@ def sample_summary(sample: pd.DataFrame, design: Design | None = None) -> dict[s
         if "segment" in sample.columns:
             out["segmented_communities"] = int(
                 sample.loc[sample["segment"].notna(), "community_id"].nunique())
+    unlisted = list(sample.attrs.get("unlisted") or [])
+    if unlisted:
+        out["unlisted_communities"] = unlisted
+        out["unlisted_registered_households"] = int(sum(u.get("registered") or 0
+                                                        for u in unlisted))
     if w.size:
         out["weights"] = {"min": float(w.min()), "max": float(w.max()),
                           "ratio": float(w.max() / w.min()), "sum": float(w.sum())}
@@ -128,11 +134,30 @@ def summary_text(summary: dict[str, Any]) -> str:
         if summary.get("no_eligible"):
             lines.append(f"WARNING: {len(summary['no_eligible'])} selected communities have no "
                          f"eligible dwelling: {', '.join(summary['no_eligible'])}")
+    warning = unlisted_warning(summary)
+    if warning:
+        lines.append(warning)
     if "weights" in summary:
         wt = summary["weights"]
         lines.append(f"base weights {wt['min']:.4g} to {wt['max']:.4g} "
                      f"(ratio {wt['ratio']:.3g}), sum {wt['sum']:.6g}")
     return "\n".join(lines) + "\n"
+
+
+def unlisted_warning(summary: dict[str, Any]) -> str:
+    """The warning for communities a one-shot draw could not select ("" when none)."""
+    unlisted = summary.get("unlisted_communities") or []
+    if not unlisted:
+        return ""
+    named = ", ".join(f"{u['community_id']}" + (f" {u['name']}" if u.get("name") else "")
+                      + f" ({u.get('registered')})" for u in unlisted[:10])
+    more = f" and {len(unlisted) - 10} more" if len(unlisted) > 10 else ""
+    return (f"WARNING: {len(unlisted)} communities with a boundary and registered households "
+            f"but no listed dwelling could not be drawn (pi = 0), "
+            f"{summary.get('unlisted_registered_households', 0):,} registered households "
+            f"of coverage lost: {named}{more}. To keep them, draw in two phases: stage 1 "
+            "from the boundaries (sample draw --stage 1 --communities ...), list the "
+            "selected communities, then stage 2 (sample draw --stage 2 --selected ...).")
 
 
 def write_sample(sample: pd.DataFrame, base: str | Path,
@@ -197,6 +222,8 @@ def read_sample(path: str | Path) -> pd.DataFrame:
             sample.attrs.update({k: summary.get(k) for k in ("seed", "stage")})
             if summary.get("no_eligible"):
                 sample.attrs["no_eligible"] = summary["no_eligible"]
+            if summary.get("unlisted_communities"):
+                sample.attrs["unlisted"] = summary["unlisted_communities"]
         except (ValueError, OSError):
             pass
     return sample

@@ -119,7 +119,10 @@ def draw_sample(
     pandas.DataFrame
         :data:`~fieldsurvey.io.schema.SAMPLE_COLUMNS`, bookkeeping columns, then frame columns.
         ``attrs`` holds ``seed``, ``stage`` and (two stages) ``no_eligible``, the selected
-        communities without any eligible dwelling (they have no rows).
+        communities without any eligible dwelling (they have no rows); a one-shot draw
+        from a dwelling frame also ``unlisted``: the communities with a boundary and
+        registered households but no listed dwelling, which could not be drawn (from the
+        frame's self-check; draw in two phases to keep them, see the README).
 
     Raises
     ------
@@ -153,6 +156,10 @@ def draw_sample(
         out = _stage2(frame, chosen, d, seed, progress)
     out.attrs["seed"] = seed
     out.attrs["stage"] = stage or (2 if two_stage else 1)
+    if stage is None and communities is None and "dwelling_id" in frame.columns:
+        # one-shot from the dwelling frame: communities with a boundary and a size but
+        # no listed dwelling were not in the stage-1 population (pi = 0); say which
+        out.attrs["unlisted"] = list(frame.attrs.get("unlisted_communities") or [])
     return out
 
 
