@@ -43,7 +43,8 @@ def test_assign_writes_one_store_per_interviewer(field, repo_root, capsys):
         a = dev.assignments()
         assert set(a["interviewer"]) == {name} and dev.meta["interviewer"] == name
         assert dev.survey_id == central.survey_id
-        assert dev.meta["pii_salt"] == central.meta["pii_salt"]
+        assert "pii_salt" not in dev.meta and central.meta["pii_salt"]  # key only at HQ
+        assert (field / f"{name}.sqlite").stat().st_mode & 0o777 == 0o600
         assert dev.form_file("resident_survey", "2026.1")[1] == pinned
         assert set(a["community_id"]).isdisjoint(
             set(central.assignments(interviewer="w2" if name == "w1" else "w1")
@@ -104,7 +105,7 @@ def test_field_cycle_merge_progress_export(field, tmp_path, capsys):
     itv = pd.read_csv(out_dir / "interviews.csv", encoding="utf-8-sig")
     assert len(itv) == 2 and "f1" not in itv.columns and set(itv["a1"]) == {2}
     manifest = json.loads((out_dir / "export.json").read_text(encoding="utf-8"))
-    assert "f1" in manifest["personal_data"]["columns"]
+    assert "interviews.f1" in manifest["personal_data"]["columns"]
     assert main(["export", "--db", str(field / "central.sqlite"), "--format", "dta", "--out",
                  str(tmp_path / "dta"), "--include-pii", "--tables", "interviews"]) == 0
     assert "included" in capsys.readouterr().out

@@ -18,8 +18,8 @@ from fieldsurvey.io.errors import QuestionnaireError, StoreError
 from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.model import DEFAULT_SPECIAL_ANSWERS
 from fieldsurvey.store import FieldStore
-from fieldsurvey.store.export import answers_frame, export_store
-from fieldsurvey.store.progress import progress_table
+from fieldsurvey.store.export import answers_frame, export_store, read_consistent
+from fieldsurvey.store.fieldwork_status import progress_table
 
 DK, REF = DEFAULT_SPECIAL_ANSWERS
 TESTS = Path(__file__).resolve().parent
@@ -114,10 +114,17 @@ def test_wide_table_columns_types_and_specials(filled):
     assert en.variable_labels["a1"] == "Sex" and en.value_labels["a1"][2] == "Female"
 
 
-def test_pii_pseudonymised_stably_or_included(filled):
+def test_pii_pseudonymised_stably_or_included(filled, tmp_path):
     store, u1, _ = filled
-    p1 = answers_frame(store, pii="pseudonymise").frame.set_index("interview_uuid")
-    p2 = answers_frame(store, pii="pseudonymise").frame.set_index("interview_uuid")
+    assert "pii_salt" not in store.meta  # a device store never holds the key
+    with pytest.raises(StoreError, match="pseudonymisation key"):
+        answers_frame(store, pii="pseudonymise")
+    key = tmp_path / "survey.key"
+    key.write_text("0123456789abcdef0123456789abcdef", encoding="utf-8")
+    p1 = answers_frame(store, pii="pseudonymise", key_file=key).frame.set_index(
+        "interview_uuid")
+    p2 = answers_frame(store, pii="pseudonymise", key_file=key).frame.set_index(
+        "interview_uuid")
     assert p1.loc[u1, "f1"] == p2.loc[u1, "f1"] and p1.loc[u1, "f1"].startswith("P")
     assert "多修路" not in p1.to_string()
     full = answers_frame(store, include_pii=True).frame.set_index("interview_uuid")
@@ -134,7 +141,10 @@ def test_without_form_types_come_from_values(tmp_path):
     store.set_answer(u, "t", "文本")
     w = answers_frame(store)
     row = w.frame.iloc[0]
-    assert row["x"] == 1.5 and row["m"] == "b a" and row["m_a"] == 1 and row["t"] == "文本"
+    assert row["x"] == 1.5 and row["m"] == "b a" and row["m_a"] == 1
+    # text no form declares is free text: personal unless said to be safe
+    assert "t" not in w.frame.columns and w.pii_columns == ["t"]
+    assert answers_frame(store, safe_text=["t"]).frame.iloc[0]["t"] == "文本"
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "xlsx", "sav", "dta"])
@@ -246,15 +256,15 @@ def test_readers_run_while_a_writer_writes(tmp_path):
 def test_arrow_child_reader_gives_the_same_tables(filled, monkeypatch):
     pytest.importorskip("adbc_driver_sqlite")
     from fieldsurvey.store import _arrow
-    from fieldsurvey.store._frames import paradata_frame
+    from fieldsurvey.store.tables import paradata_frame
 
     store, *_ = filled
     small = answers_frame(store).frame
-    para_small = paradata_frame(store)
+    para_small = read_consistent(store, paradata_frame)
     monkeypatch.setattr(_arrow, "CHILD_LIMIT", 0)  # force the ADBC child process
     big = answers_frame(store).frame
     pd.testing.assert_frame_equal(small, big)
-    para_big = paradata_frame(store)
+    para_big = read_consistent(store, paradata_frame)
     assert para_big["seconds"].tolist() == pytest.approx(para_small["seconds"].tolist(),
                                                          nan_ok=True)
     assert para_big["kind"].tolist() == para_small["kind"].tolist()

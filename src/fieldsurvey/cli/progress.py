@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from fieldsurvey.cli._ui import out_console
-    from fieldsurvey.store.progress import progress_table
+    from fieldsurvey.store.fieldwork_status import progress_table
 
     t = progress_table(args.db, by=args.by)
     if args.format == "csv":

@@ -20,12 +20,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["read_arrow", "read_arrow_parts"]
+__all__ = ["CHILD_LIMIT", "Snapshot"]
 
 
 def _has_adbc() -> bool:
@@ -47,16 +48,50 @@ def _big(path: Path) -> bool:
     return size >= CHILD_LIMIT and _has_adbc()
 
 
-def read_arrow_parts(path: Path, sqls: list[str]) -> pa.Table:
-    """Run several queries with the same columns (e.g. key ranges of one table) at the
-    same time, one child process each, and concatenate their results in order.
+@dataclass
+class Snapshot:
+    """One consistent read of a store.
+
+    ``conn`` holds the read transaction, ``path`` is the file for readers in child
+    processes.
+
+    Small stores (and any store when ``children`` is False) are read through ``conn``
+    itself, so every table comes from the same state. A large store's big queries run in
+    child processes (see the module docstring), each with its own read; the caller checks
+    afterwards that no write came in between (:attr:`used_children` says whether any did).
     """
-    if not _big(path):
-        return _rows_table(path, sqls)
-    if len(sqls) == 1:
-        return read_arrow(path, sqls[0])
+
+    conn: sqlite3.Connection
+    path: Path
+    children: bool = True
+    used_children: bool = False
+
+    def _big(self) -> bool:
+        return self.children and _big(self.path)
+
+    def arrow_parts(self, sqls: list[str]) -> pa.Table:
+        """Run several queries with the same columns (e.g.
+
+        key ranges of one table) and concatenate their results in order (one child process
+        each for a large store).
+        """
+        if not self._big():
+            return _rows_table(self.conn, sqls)
+        self.used_children = True
+        if len(sqls) == 1:
+            return _child_tables(self.path, sqls)[0]
+        return pa.concat_tables(_child_tables(self.path, sqls))
+
+    def arrow(self, sql: str) -> pa.Table:
+        """Run ``sql`` and return an Arrow table."""
+        return self.arrow_parts([sql])
+
+
+def _child_tables(path: Path, sqls: list[str]) -> list[pa.Table]:
+    """Each query run by the ADBC driver in a child process, read back from Arrow files."""
     uri = f"file:{Path(path).resolve()}?mode=ro"
-    outs, procs = [], []
+    outs: list[str] = []
+    procs: list[subprocess.Popen[str]] = []
     try:
         for q in sqls:
             fd, out = tempfile.mkstemp(prefix="fieldsurvey-", suffix=".arrow")
@@ -72,14 +107,14 @@ def read_arrow_parts(path: Path, sqls: list[str]) -> pa.Table:
             except BrokenPipeError:  # the child failed at once; its error is read below
                 pass
         tables = []
-        for p, out in zip(procs, outs):
+        for p, out in zip(procs, outs, strict=True):
             err = p.stderr.read() if p.stderr is not None else ""
             if p.wait() != 0:
                 raise sqlite3.DatabaseError(err.strip().splitlines()[-1] if err.strip()
                                             else "reader failed")
             with pa.memory_map(out) as source:
                 tables.append(pa.ipc.open_file(source).read_all())
-        return pa.concat_tables(tables)
+        return tables
     finally:
         for p in procs:
             if p.poll() is None:
@@ -91,39 +126,19 @@ def read_arrow_parts(path: Path, sqls: list[str]) -> pa.Table:
                 os.unlink(out)
 
 
-def read_arrow(path: Path, sql: str) -> pa.Table:
-    """Run ``sql`` on the store file at ``path`` (read-only) and return an Arrow table."""
-    uri = f"file:{Path(path).resolve()}?mode=ro"
-    if _big(path):
-        fd, out = tempfile.mkstemp(prefix="fieldsurvey-", suffix=".arrow")
-        os.close(fd)
-        try:
-            proc = subprocess.run([sys.executable, "-m", "fieldsurvey.store._arrow", uri, out],
-                                  input=sql, text=True, capture_output=True, check=False)
-            if proc.returncode != 0:
-                raise sqlite3.DatabaseError(proc.stderr.strip().splitlines()[-1]
-                                            if proc.stderr.strip() else "reader failed")
-            with pa.memory_map(out) as source:
-                return pa.ipc.open_file(source).read_all()
-        finally:
-            os.unlink(out)
-    return _rows_table(path, [sql])
+def _rows_table(conn: sqlite3.Connection, sqls: list[str]) -> pa.Table:
+    """The in-process reader (Python's sqlite3 on the snapshot's connection).
 
-
-def _rows_table(path: Path, sqls: list[str]) -> pa.Table:
-    """The in-process reader (Python's sqlite3): all queries' rows in one Arrow table."""
-    conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-    try:
-        rows: list[Any] = []
-        names: list[str] = []
-        for q in sqls:
-            cur = conn.execute(q)
-            names = [d[0] for d in cur.description]
-            rows.extend(cur.fetchall())
-        cols: list[Any] = list(zip(*rows)) if rows else [[] for _ in names]
-        return pa.table({n: pa.array(c) for n, c in zip(names, cols)})
-    finally:
-        conn.close()
+    all queries' rows in one Arrow table.
+    """
+    rows: list[Any] = []
+    names: list[str] = []
+    for q in sqls:
+        cur = conn.execute(q)
+        names = [d[0] for d in cur.description]
+        rows.extend(cur.fetchall())
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    return pa.table({n: pa.array(c) for n, c in zip(names, cols, strict=True)})
 
 
 def _child(uri: str, out: str, sql: str) -> None:

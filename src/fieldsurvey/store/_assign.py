@@ -45,7 +45,7 @@ def assignment_rows(sample: Any, *, interviewer: str | None = None,
                     default_interviewer: str | None = None) -> list[dict[str, Any]]:
     """Validate a sample and return one dict per assignment (columns of ``assignments``)."""
     if isinstance(sample, pd.DataFrame):
-        records: Iterable[Mapping[str, Any]] = sample.to_dict("records")
+        records: Iterable[Mapping[Any, Any]] = sample.to_dict("records")
     else:
         records = sample
     out: list[dict[str, Any]] = []

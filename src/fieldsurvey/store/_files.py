@@ -24,8 +24,9 @@ from fieldsurvey.store.schema import (
     migrate,
 )
 
-__all__ = ["CHECK_LIMIT", "backup_copy", "connect", "disk_error", "fsync_dir", "fsync_file",
-           "inspect_file"]
+__all__ = ["CHECK_LIMIT", "backup_copy", "connect", "disk_error", "file_mode", "fsync_dir",
+           "fsync_file", "inspect_file", "make_private", "on_readonly_media", "read_uri",
+           "readonly_error", "readonly_media"]
 
 #: Files smaller than this (bytes) are checked with ``PRAGMA quick_check`` when opened.
 CHECK_LIMIT = 256 * 1024 * 1024
@@ -33,7 +34,74 @@ CHECK_LIMIT = 256 * 1024 * 1024
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
+def file_mode(group: bool = False) -> int:
+    """The permissions of stores and exports.
+
+    the owner only (0600), or also the owner's group (0640) with ``group=True``. Personal
+    data is never world-readable.
+    """
+    return 0o640 if group else 0o600
+
+
+def make_private(path: Path, *, group: bool = False, directory: bool = False) -> None:
+    """Set ``path``'s permissions to :func:`file_mode` (0700 / 0750 for a directory)."""
+    mode = file_mode(group)
+    if directory:
+        mode |= 0o100 | (0o010 if group else 0)
+    os.chmod(path, mode)
+
+
+def on_readonly_media(path: Path) -> bool:
+    """True when ``path`` (or the folder it would be in) cannot be written.
+
+    a read-only disk, a write-protected card, a read-only mount or folder.
+    """
+    probe = path if path.exists() else path.parent
+    try:
+        if os.statvfs(probe).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        pass
+    folder = probe if probe.is_dir() else probe.parent
+    return not os.access(folder, os.W_OK) or (probe.is_file() and not os.access(probe, os.W_OK))
+
+
+def readonly_error(exc: BaseException) -> bool:
+    """True when an SQLite or OS error means the file or its medium is read-only."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF == sqlite3.SQLITE_READONLY:
+        return True
+    return "readonly" in str(exc).lower() or "read-only" in str(exc).lower()
+
+
+def readonly_media(path: Path, exc: BaseException | None = None) -> StoreError:
+    """The message for a sound store that cannot be written where it is."""
+    return StoreError(
+        "the field store is on read-only media (a write-protected card or disk, a read-only "
+        "folder or mount): it is not damaged, but it cannot be opened for writing there",
+        file=str(path), got=None if exc is None else str(exc),
+        hint="Copy the store, together with any -wal file beside it, to a writable disk "
+        "and use the copy (or run `fieldsurvey handin --db STORE --to FOLDER`, which reads "
+        "it as it is)")
+
+
+def read_uri(path: Path) -> str:
+    """An SQLite URI that opens ``path`` read-only.
+
+    On read-only media a store without a ``-wal`` file is opened ``immutable`` (SQLite would
+    otherwise need to create its shared-memory file beside it, which it cannot do there).
+    """
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+    if on_readonly_media(Path(path)) and not Path(f"{path}-wal").exists():
+        uri += "&immutable=1"
+    return uri
+
+
 def _damaged(path: Path, exc: BaseException) -> StoreError:
+    if on_readonly_media(path):
+        return readonly_media(path, exc)
     return StoreError(
         "the field store is damaged and cannot be read",
         file=str(path),
@@ -72,7 +140,7 @@ def inspect_file(path: Path) -> int:
         raise _damaged(path, ValueError("truncated header"))
     # read the header fields through SQLite: a recent change may still be in the WAL
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_uri(path), uri=True)
         try:
             app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
@@ -110,10 +178,11 @@ def backup_copy(path: Path, target: Path) -> None:
             dst.close()
     finally:
         src.close()
+    make_private(target)
 
 
 def connect(path: Path, *, create: bool = False, readonly: bool = False,
-            check: bool | None = None) -> sqlite3.Connection:
+            check: bool | None = None, group: bool = False) -> sqlite3.Connection:
     """Open (or create) a store file, migrated to :data:`SCHEMA_VERSION`.
 
     A new file is created only with ``create=True``; an existing older file is first
@@ -127,6 +196,17 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False,
             raise StoreError("a file already exists at this path", file=str(path),
                              hint="Choose another path; an existing store is never overwritten")
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # an empty file is an empty database; SQLite gives its -wal the same mode
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, file_mode(group)))
+            make_private(path, group=group)
+        except FileExistsError as exc:
+            raise StoreError("a file already exists at this path", file=str(path),
+                             hint="Choose another path; an existing store is never overwritten"
+                             ) from exc
+        except OSError as exc:
+            if on_readonly_media(path):
+                raise readonly_media(path, exc) from exc
+            raise
         version = 0
     else:
         version = inspect_file(path)
@@ -140,6 +220,8 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False,
                 backup_copy(path, backup)
             except sqlite3.DatabaseError as exc:
                 raise _damaged(path, exc) from exc
+    if readonly and not create and version == SCHEMA_VERSION and on_readonly_media(path):
+        return _connect_readonly_media(path)
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -172,6 +254,18 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False,
     except BaseException:
         conn.close()
         raise
+    return conn
+
+
+def _connect_readonly_media(path: Path) -> sqlite3.Connection:
+    """A reader's connection to a sound store on read-only media (nothing is written)."""
+    try:
+        conn = sqlite3.connect(read_uri(path), uri=True, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT count(*) FROM meta").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise readonly_media(path, exc) from exc
     return conn
 
 

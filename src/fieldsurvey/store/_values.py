@@ -23,8 +23,9 @@ from typing import Any
 
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.questionnaire.model import DEFAULT_SPECIAL_ANSWERS, SpecialAnswer
+from fieldsurvey.questionnaire.values import answer_key, parse_key
 
-__all__ = ["decode", "encode", "flat"]
+__all__ = ["decode", "encode", "flat", "split_key"]
 
 _SPECIAL_LABELS = {s.code: s for s in DEFAULT_SPECIAL_ANSWERS}
 
@@ -81,9 +82,25 @@ def decode(value: Any, vtype: str | None) -> Any:
 
 
 def flat(value: Any, vtype: str | None) -> Any:
-    """A flat analysis value: selects as space-separated names, booleans as 0/1,
-    specials as their code, dates as ISO text.
+    """A flat analysis value.
+
+    selects as space-separated names, booleans as 0/1, specials as their code, dates as ISO
+    text.
     """
     if vtype == "l":
         return " ".join(json.loads(value))
     return value
+
+
+def split_key(question: str, instance: tuple[int, ...] | None = None) -> tuple[str, str]:
+    """``(name, instance text)`` of a question key.
+
+    The question is given as a key (``h_age[3]``) or a name plus 1-based repeat instance
+    numbers.
+    """
+    if not question:
+        raise StoreError("an answer needs a question name", field="question")
+    name, idx = parse_key(question) if "[" in question else (question, ())
+    if instance:
+        idx = tuple(idx) + tuple(int(i) for i in instance)
+    return name, answer_key("", idx)

@@ -91,8 +91,10 @@ def check_outcome(code: object, *, field: str = "outcome") -> str:
 
 @dataclass(frozen=True)
 class Final:
-    """A case's final disposition: the code, its AAPOR class letter and where it came from
-    (``override``, ``attempt``, ``interview`` or ``none``).
+    """A case's final disposition.
+
+    the code, its AAPOR class letter and where it came from (``override``, ``attempt``,
+    ``interview`` or ``none``).
     """
 
     code: str

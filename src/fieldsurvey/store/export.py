@@ -18,55 +18,70 @@ Files written to the output directory (``<ext>`` the format's extension):
                             codes, and how personal data was handled (written last)
 ==========================  ==================================================================
 
-Special answers (不知道 / 拒绝回答, -8 / -9 by default) stay distinct from missing: they
-are their codes, labelled in SPSS and Stata, declared as user-missing values in SPSS,
-while an unanswered question is empty (system missing). Personal data — questions the
-form marks sensitive, roster names, exact addresses — is left out (``pii="drop"``, the
-default) or replaced by stable pseudonyms (HMAC with the survey's key) unless
-``include_pii=True``; ``export.json`` says which.
+Special answers (不知道 / 拒绝回答, -8 / -9 by default, and choices the form marks missing
+such as 8 不了解) stay distinct from an unanswered question: they are their codes,
+labelled, declared user-missing in SPSS and tagged missing (``.a``, ``.b`` ...) in Stata,
+and listed as missing in ``codebook_values.csv``; an unanswered question is empty (system
+missing). Personal data (:mod:`fieldsurvey.store.personal`: sensitive questions of any
+form version, free text, roster names, addresses and coordinates, attempt notes) is left
+out (``pii="drop"``, the default) or replaced by stable pseudonyms (HMAC keyed by the
+survey's key, which only the central store or a key file holds) unless
+``include_pii=True``; ``export.json`` lists exactly which columns.
+
+The export reads one consistent state (one read transaction across every table, while a
+writer may go on), removes the folder's ``export.json`` first, writes every table under a
+temporary folder, moves the tables into place only when all are written, and writes
+``export.json`` last: a folder without it is an export that did not finish. Files are
+created readable by their owner only (0600; 0640 with ``group=True``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
 
-from fieldsurvey.io.atomic import atomic_path
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.io.progress import Progress, report
-from fieldsurvey.store._frames import (
-    ADDRESS_COLUMNS,
+from fieldsurvey.store import _files
+from fieldsurvey.store._arrow import Snapshot
+from fieldsurvey.store._labels import FormSpec, combine_specs, form_spec
+from fieldsurvey.store._writers import codebook_frames, stata_tags, write_table
+from fieldsurvey.store.conflicts import find_conflicts
+from fieldsurvey.store.personal import PERSONAL_COLUMNS, REASONS, personal_questions, pseudonym
+from fieldsurvey.store.store import FieldStore
+from fieldsurvey.store.tables import (
     Wide,
     answers_wide,
     attempts_frame,
     cases_frame,
     paradata_frame,
-    pseudonym,
     roster_frame,
 )
-from fieldsurvey.store._labels import form_spec
-from fieldsurvey.store.store import FieldStore
 
-__all__ = ["FORMATS", "ExportResult", "answers_frame", "cases_frame", "export_store"]
+__all__ = ["FORMATS", "TABLES", "ExportResult", "answers_frame", "cases_frame", "export_store"]
 
 #: Export formats and their file extensions.
 FORMATS: dict[str, str] = {"csv": "csv", "parquet": "parquet", "xlsx": "xlsx", "sav": "sav",
                            "dta": "dta"}
 TABLES: tuple[str, ...] = ("interviews", "cases", "attempts", "rosters", "paradata")
-_XLSX_ROWS = 1_048_575
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    """Files written by :func:`export_store` (table name -> path), their row counts, and
-    the columns treated as personal data with how they were handled.
+    """What :func:`export_store` wrote.
+
+    The files (table name -> path), their row counts, and the columns treated as personal
+    data (``table.column``) with how they were handled.
     """
 
     files: dict[str, Path]
@@ -82,31 +97,90 @@ def _open(store: FieldStore | str | Path) -> tuple[FieldStore, bool]:
     return FieldStore.open(store, readonly=True), True
 
 
-def _load_form(store: FieldStore, form: Any) -> Any:
-    """The form to label with: a Form, a path, or the one pinned in the store."""
-    if form is None:
-        pinned = store.forms()
-        if len(pinned) != 1:
-            return None
-        import tempfile
+def _load_spec(store: FieldStore, form: Any) -> FormSpec | None:
+    """What the exports need of the form.
 
-        from fieldsurvey.questionnaire import load_form
+    the given one (a Form or a path), else every questionnaire pinned in the store (all
+    versions, combined: a question is personal data when any version says so).
+    """
+    from fieldsurvey.questionnaire import load_form
 
-        name, content = store.form_file(pinned[0]["form_id"], pinned[0]["version"])
-        with tempfile.TemporaryDirectory() as d:
-            p = Path(d) / Path(name).name
-            p.write_bytes(content)
-            return load_form(p)
     if isinstance(form, (str, Path)):
-        from fieldsurvey.questionnaire import load_form
+        return form_spec(load_form(form))
+    if form is not None:
+        return form_spec(form)
+    specs = []
+    with tempfile.TemporaryDirectory(prefix="fieldsurvey-form-") as d:
+        for k, pinned in enumerate(sorted(store.forms(), key=lambda f: str(f["added_at"]))):
+            name, content = store.form_file(pinned["form_id"], pinned["version"])
+            p = Path(d) / str(k) / Path(name).name
+            p.parent.mkdir()
+            p.write_bytes(content)
+            specs.append(form_spec(load_form(p)))
+    return combine_specs(specs)
 
-        return load_form(form)
-    return form
+
+def _pii_mode(include_pii: bool, pii: str) -> str:
+    if include_pii:
+        return "include"
+    if pii not in ("drop", "pseudonymise", "pseudonymize"):
+        raise StoreError("unknown handling of personal data", field="pii",
+                         expected="drop or pseudonymise", got=repr(pii))
+    return "pseudonymise" if pii.startswith("pseudonym") else "drop"
+
+
+def _salt(store: FieldStore, mode: str, key_file: str | Path | None) -> str:
+    """The pseudonymisation key: from the key file, else the (central) store's own."""
+    if mode != "pseudonymise":
+        return ""
+    if key_file is not None:
+        key = Path(key_file).read_text(encoding="utf-8").strip()
+        if len(key) < 16:
+            raise StoreError("the key file holds no usable key", file=str(key_file),
+                             expected="the survey's key (at least 16 characters)",
+                             hint="Use the key file HQ keeps for this survey")
+        return key
+    key = store.meta.get("pii_salt", "")
+    if not key:
+        raise StoreError(
+            "this store does not hold the pseudonymisation key (device stores never do)",
+            file=str(store.path), field="pii",
+            hint="Export the central store (made by `fieldsurvey assign` or `merge`), or "
+            "give the survey's key file with --key-file, or leave personal data out")
+    return key
+
+
+def read_consistent(store: FieldStore, read: Callable[[Snapshot], _T]) -> _T:
+    """Run ``read`` on one consistent state of the store (see :class:`Snapshot`).
+
+    Every read through the snapshot's connection happens in one read transaction. When a
+    large store's big queries ran in child processes, a probe checks that no write was
+    committed meanwhile (SQLite's ``data_version``); if one was, the read is repeated, and
+    the third time it is done in this process only.
+    """
+    conn = store.connection
+    for attempt in range(3):
+        probe = sqlite3.connect(_files.read_uri(store.path), uri=True)
+        try:
+            before = probe.execute("PRAGMA data_version").fetchone()[0]
+            snap = Snapshot(conn, store.path, children=attempt < 2)
+            conn.execute("BEGIN")
+            try:
+                result = read(snap)
+            finally:
+                conn.execute("COMMIT")
+            if not snap.used_children or \
+                    probe.execute("PRAGMA data_version").fetchone()[0] == before:
+                return result
+        finally:
+            probe.close()
+    raise AssertionError("unreachable: the third read is done in this process")
 
 
 def answers_frame(store: FieldStore | str | Path, form: Any = None, *,
                   include_pii: bool = False, pii: str = "drop",
-                  language: str | None = None) -> Wide:
+                  language: str | None = None, key_file: str | Path | None = None,
+                  safe_text: Sequence[str] = ()) -> Wide:
     """The respondent-level table: one row per interview, one column per question.
 
     Parameters
@@ -114,12 +188,16 @@ def answers_frame(store: FieldStore | str | Path, form: Any = None, *,
     store
         A :class:`FieldStore` or the path of a store.
     form
-        A loaded form, a form file, or None for the form pinned in the store (if exactly
-        one); without any, columns are named and typed from the stored answers only.
+        A loaded form, a form file, or None for the forms pinned in the store (every
+        version); without any, columns are named and typed from the stored answers only.
     include_pii, pii
-        Keep personal-data questions, or else ``"drop"`` them / ``"pseudonymise"`` them.
+        Keep personal data, or else ``"drop"`` it / ``"pseudonymise"`` it.
     language
         ``"zh"``, ``"en"``..., or None for all languages joined ("性别 / Sex").
+    key_file
+        The survey's pseudonymisation key (default: the central store's own).
+    safe_text
+        Free-text questions known to hold no personal data (kept).
 
     Returns
     -------
@@ -129,29 +207,26 @@ def answers_frame(store: FieldStore | str | Path, form: Any = None, *,
         review_state, started_at, completed_at`` then the questions), ``.variable_labels``,
         ``.value_labels``, ``.special_columns``, ``.pii_columns``.
     """
+    mode = _pii_mode(include_pii, pii)
     st, close = _open(store)
     try:
-        loaded = _load_form(st, form)
-        spec = form_spec(loaded) if loaded is not None else None
-        return answers_wide(st, spec, pii="include" if include_pii else _pii_mode(pii),
-                            language=language)
+        spec = _load_spec(st, form)
+        salt = _salt(st, mode, key_file)
+        safe = frozenset(safe_text)
+        return read_consistent(st, lambda snap: answers_wide(
+            snap, spec, pii=mode, personal=personal_questions(spec, safe), safe=safe,
+            salt=salt, language=language))
     finally:
         if close:
             st.close()
 
 
-def _pii_mode(pii: str) -> str:
-    if pii not in ("drop", "pseudonymise", "pseudonymize"):
-        raise StoreError("unknown handling of personal data", field="pii",
-                         expected="drop or pseudonymise", got=repr(pii))
-    return "pseudonymise" if pii.startswith("pseudonym") else "drop"
-
-
 def export_store(store: FieldStore | str | Path, out_dir: str | Path, *,
                  format: str = "parquet", form: Any = None, include_pii: bool = False,
                  pii: str = "drop", language: str | None = None, bom: bool = False,
-                 tables: Sequence[str] = TABLES,
-                 progress: Progress | None = None) -> ExportResult:
+                 tables: Sequence[str] = TABLES, progress: Progress | None = None,
+                 key_file: str | Path | None = None, safe_text: Sequence[str] = (),
+                 group: bool = False) -> ExportResult:
     """Write the analysis tables of a store (see the module docstring).
 
     Parameters
@@ -162,7 +237,7 @@ def export_store(store: FieldStore | str | Path, out_dir: str | Path, *,
         Directory for the files (created).
     format
         ``csv``, ``parquet``, ``xlsx``, ``sav`` (SPSS) or ``dta`` (Stata).
-    form, include_pii, pii, language
+    form, include_pii, pii, language, key_file, safe_text
         As in :func:`answers_frame`.
     bom
         CSV only: UTF-8 with a byte-order mark (Excel in China opens it correctly).
@@ -170,6 +245,8 @@ def export_store(store: FieldStore | str | Path, out_dir: str | Path, *,
         Which of ``interviews, cases, attempts, rosters, paradata`` to write.
     progress
         Optional ``progress(step, done, total)`` callback.
+    group
+        Files readable by the owner's group too (0640 instead of 0600).
 
     Returns
     -------
@@ -182,191 +259,152 @@ def export_store(store: FieldStore | str | Path, out_dir: str | Path, *,
     if unknown:
         raise StoreError("unknown export table", field="tables", expected=", ".join(TABLES),
                          got=", ".join(sorted(unknown)))
-    mode = "include" if include_pii else _pii_mode(pii)
+    mode = _pii_mode(include_pii, pii)
     out = Path(out_dir)
     st, close = _open(store)  # a wrong store is reported before any folder is made
     try:
-        conn = st.connection
-        conn.execute("BEGIN")  # one consistent snapshot while a writer may go on
-        try:
-            result = _export(st, out, format, form, mode, language, bom, tuple(tables),
-                             progress)
-        finally:
-            conn.execute("COMMIT")
-        return result
+        spec = _load_spec(st, form)
+        if language and spec is not None and spec.languages and not any(
+                k == language or k.lower().endswith(f"({language.lower()})")
+                for k in spec.languages):
+            raise StoreError("the questionnaire has no such language", field="language",
+                             expected=", ".join(spec.languages), got=repr(language),
+                             hint="Give one of the form's languages, or leave --language out")
+        salt = _salt(st, mode, key_file)
+        safe = frozenset(safe_text)
+        frames = read_consistent(st, lambda snap: _read_tables(
+            snap, spec, mode, salt, safe, language, tuple(tables), progress))
+        return _write_all(st, out, format, spec, mode, frames, bom, group, progress)
     finally:
         if close:
             st.close()
 
 
-def _export(st: FieldStore, out: Path, fmt: str, form: Any, mode: str, language: str | None,
-            bom: bool, tables: tuple[str, ...], progress: Progress | None) -> ExportResult:
-    files: dict[str, Path] = {}
-    rows: dict[str, int] = {}
-    pii_cols: list[str] = []
-    salt = st.meta.get("pii_salt", "")
-    loaded = _load_form(st, form)
-    spec = form_spec(loaded) if loaded is not None else None
-    if language and spec is not None and spec.languages and not any(
-            k == language or k.lower().endswith(f"({language.lower()})") for k in spec.languages):
-        raise StoreError("the questionnaire has no such language", field="language",
-                         expected=", ".join(spec.languages), got=repr(language),
-                         hint="Give one of the form's languages, or leave --language out")
-    out.mkdir(parents=True, exist_ok=True)
-    wide = answers_wide(st, spec, pii=mode, language=language) if "interviews" in tables \
-        else Wide(pd.DataFrame())
-    builders = {
+@dataclass
+class _Frames:
+    wide: Wide
+    tables: dict[str, pd.DataFrame]
+    pii: list[str]
+    conflicts: pd.DataFrame
+
+
+def _read_tables(snap: Snapshot, spec: FormSpec | None, mode: str, salt: str,
+                 safe: frozenset[str], language: str | None, tables: tuple[str, ...],
+                 progress: Progress | None) -> _Frames:
+    """Every table of the export, from one snapshot, personal data handled."""
+    conn = snap.conn
+    wide = answers_wide(snap, spec, pii=mode, personal=personal_questions(spec, safe),
+                        safe=safe, salt=salt, language=language) \
+        if "interviews" in tables else Wide(pd.DataFrame())
+    readers: dict[str, Callable[[], pd.DataFrame]] = {
         "interviews": lambda: wide.frame,
-        "cases": lambda: _private(cases_frame(st), ADDRESS_COLUMNS, mode, salt, pii_cols,
-                                  "cases"),
-        "attempts": lambda: attempts_frame(st),
-        "rosters": lambda: _private(roster_frame(st), ("name",), mode, salt, pii_cols,
-                                    "rosters"),
-        "paradata": lambda: paradata_frame(st),
+        "cases": lambda: cases_frame(conn),
+        "attempts": lambda: attempts_frame(conn),
+        "rosters": lambda: roster_frame(conn),
+        "paradata": lambda: paradata_frame(snap),
     }
+    pii = [f"interviews.{c}" for c in wide.pii_columns]
+    out: dict[str, pd.DataFrame] = {}
     for k, name in enumerate(tables):
-        report(progress, "export", k, len(tables))
-        df = builders[name]()
-        path = out / f"{name}.{FORMATS[fmt]}"
-        meta = wide if name == "interviews" else None
-        _write(df, path, fmt, meta, bom)
-        files[name], rows[name] = path, len(df)
-    report(progress, "export", len(tables), len(tables))
-    conflicts = st.conflicts()
-    if len(conflicts):
-        _write(conflicts, out / "conflicts.csv", "csv", None, bom)
-        files["conflicts"], rows["conflicts"] = out / "conflicts.csv", len(conflicts)
-    if "interviews" in tables:
-        files.update(_codebook(wide, out, bom))
-    pii_all = tuple(wide.pii_columns) + tuple(pii_cols)
-    manifest = {
+        report(progress, "read", k, len(tables))
+        df = readers[name]()
+        present = [c for c in PERSONAL_COLUMNS.get(name, ()) if c in df.columns]
+        if mode != "include" and present:
+            pii.extend(f"{name}.{c}" for c in present)
+            if mode == "drop":
+                df = df.drop(columns=present)
+            else:
+                df = df.copy()
+                for c in present:
+                    df[c] = [pseudonym(salt, v) for v in df[c]]
+        out[name] = df
+    return _Frames(wide, out, pii, find_conflicts(conn))
+
+
+def _write_all(st: FieldStore, out: Path, fmt: str, spec: FormSpec | None, mode: str,
+               frames: _Frames, bom: bool, group: bool,
+               progress: Progress | None) -> ExportResult:
+    """Write the tables under a temporary folder, move them into place, then the marker."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    if created:
+        _files.make_private(out, group=group, directory=True)
+    marker = out / "export.json"
+    marker.unlink(missing_ok=True)  # from now on the folder is an unfinished export
+    stage = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
+    codes = [c for c, _, _ in spec.specials] if spec else []
+    codes += sorted({m for q in (spec.questions.values() if spec else ()) for m in q.missing})
+    tags = stata_tags(codes)
+    names: dict[str, str] = {}
+    rows: dict[str, int] = {}
+    try:
+        todo: list[tuple[str, pd.DataFrame, str, Wide | None]] = [
+            (name, df, fmt, frames.wide if name == "interviews" else None)
+            for name, df in frames.tables.items()]
+        if len(frames.conflicts):
+            todo.append(("conflicts", frames.conflicts, "csv", None))
+        if "interviews" in frames.tables:
+            var, val = codebook_frames(frames.wide, tags)
+            todo += [("codebook_variables", var, "csv", None),
+                     ("codebook_values", val, "csv", None)]
+        for k, (name, df, f, wide) in enumerate(todo):
+            report(progress, "export", k, len(todo))
+            names[name] = f"{name}.{FORMATS[f]}"
+            write_table(df, stage / names[name], f, wide, bom, tags)
+            _files.make_private(stage / names[name], group=group)
+            if name in frames.tables or name == "conflicts":
+                rows[name] = len(df)
+        for name in names.values():
+            (stage / name).replace(out / name)
+        if "conflicts" not in names:  # an older export's conflicts no longer hold
+            (out / "conflicts.csv").unlink(missing_ok=True)
+        report(progress, "export", len(todo), len(todo))
+        manifest = _manifest(st, fmt, spec, mode, names, rows, frames.pii, tags)
+        with open(stage / "export.json", "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(manifest, ensure_ascii=False, indent=2))
+        _files.make_private(stage / "export.json", group=group)
+        _files.fsync_file(stage / "export.json")
+        (stage / "export.json").replace(marker)
+        _files.fsync_dir(out)
+    except OSError as exc:
+        if _files.disk_error(exc):
+            raise StoreError(
+                "the disk is full: the export was not completed (no table of this export was "
+                "put in place; export.json was removed, so the folder reads as unfinished)",
+                file=str(out), got=str(exc), hint="Free some space and export again") from exc
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return ExportResult({k: out / v for k, v in names.items()}, rows, mode, tuple(frames.pii),
+                        marker)
+
+
+def _manifest(st: FieldStore, fmt: str, spec: FormSpec | None, mode: str,
+              names: dict[str, str], rows: dict[str, int], pii: list[str],
+              tags: dict[int, str]) -> dict[str, Any]:
+    reasons = {c: ("personal question of the form, or free text" if c.startswith(
+        "interviews.") else REASONS.get(c.partition(".")[0], "personal data")) for c in pii}
+    labels = {c: n for c, n, _ in spec.specials} if spec else {}
+    for q in spec.questions.values() if spec else ():
+        for m in q.missing:
+            labels.setdefault(m, "missing choice")
+    return {
         "survey_id": st.survey_id,
         "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "format": fmt,
         "form": None if spec is None else {"form_id": spec.form_id, "version": spec.version},
-        "files": {k: p.name for k, p in files.items()},
+        "files": names,
         "rows": rows,
         "personal_data": {
             "handling": {"include": "included", "drop": "left out",
                          "pseudonymise": "replaced by stable pseudonyms"}[mode],
-            "columns": list(pii_all),
+            "columns": list(pii),
+            "why": reasons,
         },
-        "special_codes": None if spec is None else {str(c): n for c, n, _ in spec.specials},
-        "missing": "empty cells are unanswered (system missing); special answers keep their "
-                   "codes (declared user-missing in .sav)",
+        "special_codes": None if spec is None else {str(c): n for c, n in labels.items()},
+        "stata_tags": {str(c): f".{t}" for c, t in tags.items()},
+        "missing": "empty cells are unanswered (system missing); special answers and choices "
+                   "the form marks missing keep their codes: declared user-missing in .sav, "
+                   "tagged missing (.a, .b ...) in .dta, listed in codebook_values.csv",
     }
-    path = out / "export.json"
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return ExportResult(files, rows, mode, pii_all, path)
 
-
-def _private(df: pd.DataFrame, columns: tuple[str, ...], mode: str, salt: str,
-             record: list[str], table: str) -> pd.DataFrame:
-    present = [c for c in columns if c in df.columns]
-    if mode == "include" or not present:
-        return df
-    record.extend(f"{table}.{c}" for c in present)
-    if mode == "drop":
-        return df.drop(columns=present)
-    df = df.copy()
-    for c in present:
-        df[c] = [pseudonym(salt, v) for v in df[c]]
-    return df
-
-
-def _codebook(wide: Wide, out: Path, bom: bool) -> dict[str, Path]:
-    var = pd.DataFrame({"variable": list(wide.variable_labels),
-                        "question": [wide.questions.get(c, c) for c in wide.variable_labels],
-                        "label": list(wide.variable_labels.values())})
-    val = pd.DataFrame([{"variable": c, "code": k, "label": v}
-                        for c, labels in wide.value_labels.items() for k, v in labels.items()],
-                       columns=["variable", "code", "label"])
-    paths = {"codebook_variables": out / "codebook_variables.csv",
-             "codebook_values": out / "codebook_values.csv"}
-    _write(var, paths["codebook_variables"], "csv", None, bom)
-    _write(val, paths["codebook_values"], "csv", None, bom)
-    return paths
-
-
-def _for_stats(df: pd.DataFrame) -> pd.DataFrame:
-    """Plain numpy/object columns for pyreadstat (nullable ints -> float, bools -> 0/1)."""
-    out = {}
-    for c in df.columns:
-        s = df[c]
-        if (isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and s.dtype.kind in "iub") \
-                or s.dtype == bool or s.dtype.kind in "if":
-            out[c] = s.astype("float64")
-        else:
-            vals = s.astype(object).to_numpy()
-            if all(v is None or isinstance(v, bool | np.bool_) or
-                   (isinstance(v, float) and np.isnan(v)) for v in vals):
-                out[c] = pd.Series([np.nan if v is None or isinstance(v, float) else float(v)
-                                    for v in vals], index=df.index, dtype="float64")
-            else:
-                out[c] = pd.Series(["" if v is None or (isinstance(v, float) and np.isnan(v))
-                                    else str(v) for v in vals], index=df.index, dtype=object)
-    return pd.DataFrame(out, index=df.index)
-
-
-def _write(df: pd.DataFrame, path: Path, fmt: str, wide: Wide | None, bom: bool) -> None:
-    if fmt == "xlsx" and len(df) > _XLSX_ROWS:
-        raise StoreError("the table has more rows than an Excel sheet holds", file=str(path),
-                         got=f"{len(df)} rows", hint="Export as csv or parquet instead")
-    if fmt in ("xlsx", "sav", "dta"):
-        df = _naive_times(df)
-    with atomic_path(path) as tmp:
-        if fmt == "csv":
-            df.to_csv(tmp, index=False, encoding="utf-8-sig" if bom else "utf-8")
-        elif fmt == "parquet":
-            _for_parquet(df).to_parquet(tmp, index=False)
-        elif fmt == "xlsx":
-            df.to_excel(tmp, index=False, engine="openpyxl")
-        else:
-            import pyreadstat
-
-            plain = _for_stats(df)
-            labels = dict(wide.variable_labels) if wide else {}
-            vlabels = dict(wide.value_labels) if wide else {}
-            col_labels = [labels.get(c, c) for c in plain.columns]
-            if fmt == "sav":
-                missing: dict[str, list[Any]] = {c: [float(x) for x in v][:3]
-                           for c, v in (wide.special_columns.items() if wide else ())
-                           if plain[c].dtype.kind == "f"}
-                pyreadstat.write_sav(plain, str(tmp), column_labels=col_labels,
-                                     variable_value_labels=vlabels, missing_ranges=missing)
-            else:
-                long = [c for c in plain.columns if len(c) > 32]
-                if long:
-                    raise StoreError("Stata variable names have at most 32 characters",
-                                     file=str(path), field=long[0],
-                                     got=f"{len(long)} longer name(s)",
-                                     hint="Shorten the question names in the form, or export "
-                                     "as sav, parquet or csv")
-                pyreadstat.write_dta(plain, str(tmp), version=15,
-                                     column_labels=[x[:80] for x in col_labels],
-                                     variable_value_labels=vlabels)
-
-
-def _naive_times(df: pd.DataFrame) -> pd.DataFrame:
-    """Time-zone aware columns as naive UTC (Excel, SPSS and Stata have no time zones)."""
-    aware = [c for c in df.columns if isinstance(df[c].dtype, pd.DatetimeTZDtype)]
-    if not aware:
-        return df
-    df = df.copy()
-    for c in aware:
-        df[c] = df[c].dt.tz_convert("UTC").dt.tz_localize(None)
-    return df
-
-
-def _for_parquet(df: pd.DataFrame) -> pd.DataFrame:
-    """Object columns that mix types become text, so Arrow gets one type per column."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object:
-            vals = out[c].to_numpy()
-            kinds = {type(v) for v in vals if v is not None and not
-                     (isinstance(v, float) and np.isnan(v))}
-            if len(kinds) > 1:
-                out[c] = [None if v is None else str(v) for v in vals]
-    return out

@@ -37,7 +37,7 @@ import pandas as pd
 from fieldsurvey.io.errors import ColumnError, InputError, StoreError
 from fieldsurvey.store.store import Clock, FieldStore
 
-__all__ = ["IssueResult", "allocate", "issue_stores"]
+__all__ = ["IssueResult", "allocate", "check_team", "issue_stores"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ def allocate(sample: pd.DataFrame, team: pd.DataFrame, *, by: str | None = None)
     people = list(dict.fromkeys(team["interviewer"].astype(str)))
     if not people:
         raise InputError("the team file lists no interviewer", field="interviewer")
+    check_team(team)
     order_cols = ["community_id"] + (["line"] if "line" in sample.columns else []) + \
         ["dwelling_id"]
     ordered = sample.sort_values(order_cols, kind="mergesort")
@@ -87,7 +88,7 @@ def allocate(sample: pd.DataFrame, team: pd.DataFrame, *, by: str | None = None)
                              field="community_id", got=", ".join(missing[:10]),
                              hint="Add a row (interviewer, community_id) for each community")
         for c, idx in ordered.groupby(com, sort=False).groups.items():
-            names = who[c]
+            names = who[str(c)]
             out.loc[idx] = [names[b] for b in _blocks(len(idx), len(names))]
     elif by == "community":
         sizes = com.value_counts()
@@ -108,10 +109,52 @@ def _safe_file(name: str) -> str:
     return re.sub(r"[^\w.-]", "_", name, flags=re.UNICODE) or "interviewer"
 
 
+#: Store file names ``assign`` writes besides the interviewers' own.
+_RESERVED = ("central",)
+
+
+def check_team(team: pd.DataFrame) -> None:
+    """Refuse a team file whose interviewers cannot be told apart.
+
+    That is a team file that lists an interviewer twice (for the same community, or
+    without communities), or whose interviewer ids would share a store file: an id that is
+    the central store's name, or two ids that differ only in characters a file name
+    cannot hold (``张 三`` and ``张_三`` both give ``张_三.sqlite``).
+    """
+    ids = team["interviewer"].astype(str)
+    rows = pd.Series(range(2, len(team) + 2), index=team.index)  # file lines (header = 1)
+    key = ids if "community_id" not in team.columns else \
+        ids + "\x00" + team["community_id"].astype(str)
+    dup = key[key.duplicated(keep=False)]
+    if len(dup):
+        first = dup.index[0]
+        raise InputError(
+            "the team file lists the same interviewer twice", field="interviewer",
+            row=int(rows[dup.index[1]]),
+            got=f"{ids[first]!r} on lines {', '.join(str(int(rows[i])) for i in dup.index)}",
+            hint="List each interviewer once (or once per community they work in)")
+    files: dict[str, str] = {}
+    for who in dict.fromkeys(ids):
+        name = _safe_file(who).lower()
+        if name in _RESERVED:
+            raise InputError(
+                f"the interviewer id {who!r} is the name of the supervisor's store "
+                f"({name}.sqlite), so their device store would take its place",
+                field="interviewer", got=who, hint="Give this interviewer another id")
+        if name in files:
+            raise InputError(
+                f"the interviewer ids {files[name]!r} and {who!r} give the same store file "
+                f"({_safe_file(who)}.sqlite): a file name cannot tell them apart",
+                field="interviewer", got=f"{files[name]!r}, {who!r}",
+                hint="Give them ids that differ in letters or digits, not only in spaces or "
+                "punctuation")
+        files[name] = who
+
+
 def issue_stores(sample: pd.DataFrame, team: pd.DataFrame, out_dir: str | Path, *,
                  by: str | None = None, form: str | Path | None = None,
                  survey_id: str | None = None, include_unreleased: bool = False,
-                 clock: Clock | None = None) -> IssueResult:
+                 clock: Clock | None = None, group: bool = False) -> IssueResult:
     """Write ``central.sqlite`` and one ``<interviewer>.sqlite`` per interviewer.
 
     Parameters
@@ -132,6 +175,13 @@ def issue_stores(sample: pd.DataFrame, team: pd.DataFrame, out_dir: str | Path, 
         stores of the same survey.
     include_unreleased
         Also issue reserve lines not yet released.
+    clock
+        Wall clock of the stores' events (tests).
+    group
+        Stores readable by the owner's group too (0640 instead of 0600).
+
+    The pseudonymisation key of the survey is kept in the central store only: device
+    stores never hold it.
     """
     out = Path(out_dir)
     df = sample.copy()
@@ -167,7 +217,7 @@ def issue_stores(sample: pd.DataFrame, team: pd.DataFrame, out_dir: str | Path, 
         salt = secrets.token_hex(16)
         master = FieldStore.create(tmp / "central.sqlite", survey_id=sid, role="central",
                                    device_id=f"central-{_uuid.uuid4().hex[:8]}", pii_salt=salt,
-                                   clock=clock)
+                                   clock=clock, group=group)
         try:
             if form_info:
                 master.add_form(form_info[0], form_id=form_info[1], version=form_info[2],
@@ -180,7 +230,7 @@ def issue_stores(sample: pd.DataFrame, team: pd.DataFrame, out_dir: str | Path, 
         for p in people:
             dev = FieldStore.create(tmp / targets[p].name, survey_id=sid, role="device",
                                     device_id=f"{_safe_file(p)}-{_uuid.uuid4().hex[:6]}",
-                                    interviewer=p, pii_salt=salt, clock=clock)
+                                    interviewer=p, clock=clock, group=group)
             try:
                 _copy_part(dev.connection, tmp / "central.sqlite", p, hlc)
             finally:

@@ -38,13 +38,12 @@ import pandas as pd
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.store import _files
-from fieldsurvey.store._reads import read_frame
+from fieldsurvey.store.conflicts import ANSWER_KINDS, find_conflicts
 from fieldsurvey.store.schema import SCHEMA_VERSION, configure, migrate
 from fieldsurvey.store.store import Clock, FieldStore
 
 __all__ = ["MergeResult", "SourceReport", "find_conflicts", "merge_stores"]
 
-_ANSWER_KINDS = "('set', 'change', 'clear')"
 
 # (table, key columns, version prefix) of the last-writer-wins registers
 _REGISTERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -83,8 +82,10 @@ class SourceReport:
 
 @dataclass(frozen=True)
 class MergeResult:
-    """The outcome of :func:`merge_stores`: one report per source, the conflicts found in
-    the merged store, and the log lines (also kept in its ``merge_log`` table).
+    """The outcome of :func:`merge_stores`.
+
+    one report per source, the conflicts found in the merged store, and the log lines (also
+    kept in its ``merge_log`` table).
     """
 
     into: Path
@@ -194,10 +195,11 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
 
 @contextlib.contextmanager
 def _untouched(paths: list[Path]) -> Iterator[None]:
-    """Leave the sources' folders as they were: SQLite's read-only access to a WAL store
-    creates an empty ``-wal`` and a ``-shm`` file beside it that it cannot delete; those
-    that this merge created are removed afterwards (a store open in another program has
-    them already and keeps them).
+    """Leave the sources' folders as they were.
+
+    SQLite's read-only access to a WAL store creates an empty ``-wal`` and a ``-shm`` file
+    beside it that it cannot delete; those that this merge created are removed afterwards (a
+    store open in another program has them already and keeps them).
     """
     sidecars = [Path(f"{p}{x}") for p in paths for x in ("-wal", "-shm")]
     before = {s for s in sidecars if s.exists()}
@@ -221,7 +223,7 @@ def _merge_all(target: FieldStore, paths: list[Path], metas: list[tuple[int, dic
     changes only what a full disk's message says is kept).
     """
     survey_ids = {m["survey_id"] for _, m in metas}
-    for p, (_, m) in zip(paths, metas):
+    for p, (_, m) in zip(paths, metas, strict=True):
         if m["survey_id"] != target.survey_id:
             raise StoreError(
                 "this store belongs to another survey and cannot be merged here",
@@ -290,8 +292,10 @@ def _merge_new(into: Path, paths: list[Path], metas: list[tuple[int, dict[str, s
 
 
 def _disk_full(into: Path, source: Path | None, kept: int | None) -> StoreError:
-    """The message of a full disk; ``kept``: sources of this run already merged into an
-    existing central store, ``None`` when a new one was discarded.
+    """The message of a full disk.
+
+    ``kept``: sources of this run already merged into an existing central store, ``None``
+    when a new one was discarded.
     """
     what = f"{source} could not be merged" if source else "the central store could not be made"
     done = (f"nothing was written to {into}" if kept is None else
@@ -303,8 +307,9 @@ def _disk_full(into: Path, source: Path | None, kept: int | None) -> StoreError:
 
 
 def _publish(tmp: Path, into: Path) -> None:
-    """Move the new central store ``tmp`` to ``into`` without replacing a store that
-    another merge created meanwhile (that one then takes this one in, by a merge).
+    """Move the new central store ``tmp`` to ``into``, never replacing a store.
+
+    A store that another merge created meanwhile takes this one in, by a merge.
     """
     try:
         os.link(tmp, into)  # fails if ``into`` exists: never replaces a store
@@ -458,10 +463,12 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
 
 
 def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> None:
-    """Interviews and answers. The source's local ``iid`` s are renumbered: interviews new
-    here get ``iid + offset`` (so their answers are copied without a join, in key order
-    ``(iid, question, instance)``, i.e. appended at the end); interviews already here
-    ("stale") are mapped by UUID and their answers merged as registers.
+    """Interviews and answers.
+
+    The source's local ``iid`` s are renumbered: interviews new here get ``iid + offset``
+    (so their answers are copied without a join, in key order ``(iid, question, instance)``,
+    i.e. appended at the end); interviews already here ("stale") are mapped by UUID and
+    their answers merged as registers.
     """
     cols = [x for x in _columns(c, "interviews") if x != "iid"]
     collist = ", ".join(cols)
@@ -495,7 +502,7 @@ def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> N
             for dev, mine in ranges:
                 c.execute("INSERT OR IGNORE INTO temp.touched SELECT interview_uuid "
                           f"FROM src.events WHERE device_id = ? AND seq > ? AND kind IN "
-                          f"{_ANSWER_KINDS}", (dev, mine))
+                          f"{ANSWER_KINDS}", (dev, mine))
             c.execute("DELETE FROM temp.stale WHERE src NOT IN (SELECT si.iid FROM "
                       "src.interviews si JOIN temp.touched t ON t.interview_uuid = si.uuid)")
             sel = ", ".join("st.dst" if x == "iid" else f"a.{x}" for x in acols)
@@ -509,72 +516,3 @@ def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> N
                 "(answers.ver_hlc, answers.ver_device, answers.ver_seq)")
     finally:
         c.execute("DROP TABLE temp.stale")
-
-
-def find_conflicts(conn: sqlite3.Connection) -> pd.DataFrame:
-    """List conflicting edits in a (merged) store.
-
-    Two kinds, one row per device involved:
-
-    * ``answer``: the same answer (interview, question key) set, changed or cleared on two
-      or more devices; ``value`` is each device's last value, ``current`` marks the one
-      the store now holds (the latest by the hybrid clock); every edit stays in the
-      event log.
-    * ``case``: two or more devices started interviews at the same case.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``kind, dwelling_id, interview_uuid, question, device_id, interviewer, time,
-        value, current``.
-    """
-    answers = read_frame(conn, f"""
-        WITH multi AS (
-            SELECT interview_uuid FROM editors
-            GROUP BY interview_uuid HAVING count(*) > 1),
-        e AS (
-            SELECT interview_uuid, dwelling_id, question, instance, device_id, interviewer,
-                   time, value, vtype, hlc, seq,
-                   row_number() OVER (PARTITION BY interview_uuid, question, instance, device_id
-                                      ORDER BY hlc DESC, seq DESC) AS rn
-            FROM events WHERE kind IN {_ANSWER_KINDS}
-              AND interview_uuid IN (SELECT interview_uuid FROM multi)),
-        k AS (
-            SELECT interview_uuid, question, instance FROM e
-            GROUP BY interview_uuid, question, instance HAVING count(DISTINCT device_id) > 1)
-        SELECT 'answer' AS kind, e.dwelling_id, e.interview_uuid,
-               e.question || e.instance AS question, e.device_id, e.interviewer, e.time,
-               e.value, e.vtype,
-               (a.ver_device = e.device_id AND a.ver_seq = e.seq) AS current
-        FROM e JOIN k USING (interview_uuid, question, instance)
-        LEFT JOIN interviews i ON i.uuid = e.interview_uuid
-        LEFT JOIN answers a ON a.iid = i.iid AND a.question = e.question
-                            AND a.instance = e.instance
-        WHERE e.rn = 1
-        ORDER BY e.interview_uuid, question, e.device_id""") if _has_multi(conn) else None
-    cases = read_frame(conn, """
-        SELECT 'case' AS kind, dwelling_id, uuid AS interview_uuid, NULL AS question,
-               device_id, interviewer, started_at AS time, status AS value, NULL AS vtype,
-               NULL AS current
-        FROM interviews WHERE dwelling_id IN (
-            SELECT dwelling_id FROM interviews GROUP BY dwelling_id
-            HAVING count(DISTINCT device_id) > 1)
-        ORDER BY dwelling_id, device_id, uuid""")
-    frames = [f for f in (answers, cases) if f is not None and len(f)]
-    if not frames:
-        return cases.drop(columns=["vtype"]).iloc[0:0]
-    out = pd.concat(frames, ignore_index=True)
-    from fieldsurvey.store._values import flat
-
-    out["value"] = [flat(v, t) if t is not None else v
-                    for v, t in zip(out["value"], out["vtype"])]
-    out["current"] = out["current"].map(lambda x: None if x is None else bool(x))
-    return out.drop(columns=["vtype"])
-
-
-def _has_multi(conn: sqlite3.Connection) -> bool:
-    """Cheap pre-check (the small ``editors`` table): some interview has answers edited on
-    more than one device. Only then are the events scanned for the details.
-    """
-    return conn.execute("SELECT 1 FROM editors GROUP BY interview_uuid HAVING count(*) > 1 "
-                        "LIMIT 1").fetchone() is not None

@@ -289,8 +289,10 @@ def configure(conn: sqlite3.Connection) -> None:
 
 
 def migrate(conn: sqlite3.Connection, *, target: int = SCHEMA_VERSION) -> int:
-    """Apply the migrations after the file's ``user_version`` up to ``target``, in one
-    transaction; return the version reached. Back the file up first (the caller does).
+    """Apply the migrations after the file's ``user_version`` up to ``target``.
+
+    In one transaction; return the version reached. Back the file up first (the caller
+    does).
     """
     current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     todo = [(v, sql) for v, sql in MIGRATIONS if current < v <= target]

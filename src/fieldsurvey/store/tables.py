@@ -1,5 +1,6 @@
-"""The analysis tables read from a store: cases, respondents' answers (wide), attempts,
-rosters and paradata.
+"""The analysis tables read from a store.
+
+cases, respondents' answers (wide), attempts, rosters and paradata.
 
 The wide answers table is built one question column at a time (the ``answers`` table is
 keyed by question first, so each column is one index range scan) and placed by interview
@@ -8,37 +9,25 @@ position with numpy, which keeps 100,000 interviews x 100 answers within seconds
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fieldsurvey.store._arrow import read_arrow, read_arrow_parts
+from fieldsurvey.store._arrow import Snapshot
 from fieldsurvey.store._labels import FormSpec, QuestionSpec, label_text, safe_name
-from fieldsurvey.store._reads import read_frame
-
-if TYPE_CHECKING:  # pragma: no cover
-    from fieldsurvey.store.store import FieldStore
+from fieldsurvey.store.personal import pseudonym
+from fieldsurvey.store.queries import dispositions
+from fieldsurvey.store.queries import query_frame as read_rows
 
 __all__ = ["Wide", "answers_wide", "attempts_frame", "cases_frame", "paradata_frame",
-           "pseudonym", "roster_frame"]
-
-#: Address columns of the assignments: personal data in exports unless included.
-ADDRESS_COLUMNS: tuple[str, ...] = ("address", "building", "unit", "floor", "door")
-
-
-def pseudonym(salt: str, value: Any) -> str | None:
-    """A stable pseudonym of a value: HMAC-SHA256 keyed by the survey's salt, 12 hex."""
-    if value is None:
-        return None
-    return "P" + hmac.new(salt.encode(), str(value).encode(), hashlib.sha256).hexdigest()[:12]
+           "roster_frame"]
 
 
 def _expand_attributes(df: pd.DataFrame) -> pd.DataFrame:
@@ -49,9 +38,9 @@ def _expand_attributes(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([df.drop(columns=["attributes"]), extra], axis=1)
 
 
-def _main_interviews(store: FieldStore) -> pd.DataFrame:
+def _main_interviews(conn: sqlite3.Connection) -> pd.DataFrame:
     """One interview per case: a closed one first, then the latest started."""
-    itv = read_frame(store.connection,
+    itv = read_rows(conn,
                      "SELECT dwelling_id, uuid AS interview_uuid, status AS interview_status, "
                      "review_state, respondent_line, started_at FROM interviews")
     if not len(itv):
@@ -64,16 +53,16 @@ def _main_interviews(store: FieldStore) -> pd.DataFrame:
     return main.reset_index()
 
 
-def cases_frame(store: FieldStore) -> pd.DataFrame:
-    """One row per case (issued sample line): the sample columns (stratum, community,
-    dwelling, line, replicate, Kish table, ``pi_1``, ``pi_2``, ``pi``, ``base_weight``),
-    the interviewer, address and community attributes, the attempt count, the respondent
-    selection (``eligible_count``, ``chosen_line``, ``pi_respondent``), the main interview
-    and the final disposition (``disposition``, ``category``, ``disposition_source``,
-    ``override_reason``).
+def cases_frame(conn: sqlite3.Connection) -> pd.DataFrame:
+    """One row per case (issued sample line).
+
+    the sample columns (stratum, community, dwelling, line, replicate, Kish table, ``pi_1``,
+    ``pi_2``, ``pi``, ``base_weight``), the interviewer, address and community attributes,
+    the attempt count, the respondent selection (``eligible_count``, ``chosen_line``,
+    ``pi_respondent``), the main interview and the final disposition (``disposition``,
+    ``category``, ``disposition_source``, ``override_reason``).
     """
-    conn = store.connection
-    a = read_frame(conn, """
+    a = read_rows(conn, """
         SELECT a.dwelling_id, a.community_id, a.stratum, a.interviewer, a.line, a.replicate,
                a.released, a.release_batch, a.segment, a.kish_table, a.pi_1, a.pi_2, a.pi,
                a.base_weight, a.address, a.building, a.unit, a.floor, a.door, a.attributes,
@@ -87,9 +76,9 @@ def cases_frame(store: FieldStore) -> pd.DataFrame:
         LEFT JOIN selection s USING (dwelling_id)
         ORDER BY a.community_id, a.line, a.dwelling_id""")
     a = _expand_attributes(a)
-    disp = store.dispositions()
+    disp = dispositions(conn)
     out = a.merge(disp, on="dwelling_id", how="left")
-    main = _main_interviews(store)
+    main = _main_interviews(conn)
     if len(main):
         out = out.merge(main, on="dwelling_id", how="left")
     else:
@@ -107,18 +96,18 @@ def cases_frame(store: FieldStore) -> pd.DataFrame:
     return out
 
 
-def attempts_frame(store: FieldStore) -> pd.DataFrame:
+def attempts_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     """Every contact attempt with its case's community, in time order."""
-    return read_frame(store.connection, """
+    return read_rows(conn, """
         SELECT t.attempt_id, t.dwelling_id, a.community_id, t.time, t.interviewer, t.mode,
                t.outcome, t.appointment, t.note, t.device_id
         FROM attempts t JOIN assignments a USING (dwelling_id)
         ORDER BY t.dwelling_id, t.hlc, t.attempt_id""")
 
 
-def roster_frame(store: FieldStore) -> pd.DataFrame:
+def roster_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     """Household members (current roster lines) with the case's respondent selection."""
-    df = read_frame(store.connection, """
+    df = read_rows(conn, """
         SELECT r.dwelling_id, r.line, r.name, r.sex, r.age, r.resident, r.eligible, r.extra,
                (s.chosen_line = r.line) AS selected, r.time, r.interviewer
         FROM roster r LEFT JOIN selection s USING (dwelling_id)
@@ -132,16 +121,18 @@ def roster_frame(store: FieldStore) -> pd.DataFrame:
     return df
 
 
-def paradata_frame(store: FieldStore) -> pd.DataFrame:
-    """One row per interview event (start, resume, set, change, clear, position, complete,
-    review, ``para:*``): who, when (``timestamp``, UTC, from the store's hybrid clock: the
+def paradata_frame(snap: Snapshot) -> pd.DataFrame:
+    """One row per interview event.
+
+    Events are start, resume, set, change, clear, position, complete, review,
+    ``para:*``; the columns say who, when (``timestamp``, UTC, from the store's hybrid clock: the
     device's wall clock unless that clock was set back), which question, and ``seconds``
     since the previous event of the same interview on the same device (the time spent on
     that question). Answer values are not repeated here. Read through Arrow: a merged
     store holds millions of events (the local wall-clock text of each event stays in the
     store's ``events`` table).
     """
-    tbl = read_arrow(store.path, """
+    tbl = snap.arrow("""
         SELECT interview_uuid, device_id, seq, hlc, interviewer, kind,
                question || coalesce(instance, '') AS question
         FROM events WHERE interview_uuid IS NOT NULL""")
@@ -163,7 +154,8 @@ def paradata_frame(store: FieldStore) -> pd.DataFrame:
     stamp = pa.array(h, pa.timestamp("us", tz="UTC"))
     out = tbl.drop_columns(["hlc"]).take(pa.array(order))
     out = out.add_column(3, "timestamp", stamp).append_column("seconds", pa.array(sec))
-    return out.to_pandas()
+    frame: pd.DataFrame = out.to_pandas()
+    return frame
 
 
 @dataclass
@@ -196,16 +188,19 @@ _VT_SQL = ("CASE WHEN vtype IN ('i', 'b') THEN 0 WHEN vtype = 'f' THEN 1 WHEN vt
 _INT, _FLOAT, _TEXT, _LIST, _DATE, _SPECIAL = range(6)
 
 
-def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = "drop",
-                 pii_questions: tuple[str, ...] = (), language: str | None = None) -> Wide:
+def answers_wide(snap: Snapshot, spec: FormSpec | None = None, *, pii: str = "drop",
+                 personal: frozenset[str] = frozenset(), safe: frozenset[str] = frozenset(),
+                 salt: str = "", language: str | None = None) -> Wide:
     """One row per interview, one column per question (see :func:`export_store`).
 
-    ``pii``: ``"drop"`` leaves personal-data questions out, ``"pseudonymise"`` replaces
-    their values with stable pseudonyms, ``"include"`` keeps them. The answers are read
-    into Arrow in one scan, grouped by key with numpy, and converted column by column.
+    ``personal``: the questions that are personal data (:mod:`.personal`); a question no
+    form declares whose answers are text is treated as free text, i.e. personal too,
+    unless named in ``safe``. ``pii``: ``"drop"`` leaves them out, ``"pseudonymise"``
+    replaces their values with stable pseudonyms (HMAC keyed by ``salt``), ``"include"``
+    keeps them. The answers are read into Arrow in one scan, grouped by key with numpy,
+    and converted column by column.
     """
-    conn = store.connection
-    base = read_frame(conn, _BASE_SQL)
+    base = read_rows(snap.conn, _BASE_SQL)
     iids = np.asarray(base["iid"].to_numpy(), dtype=np.int64)
     n = len(base)
     base = base.drop(columns=["iid"])
@@ -215,7 +210,7 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
     mid = int(iids[len(iids) // 2]) if len(iids) else 0
     sql = ("SELECT question || instance AS k, iid, CAST(value AS TEXT) AS v, "
            f"{_VT_SQL} AS t FROM answers WHERE vtype IS NOT NULL")
-    tbl = read_arrow_parts(store.path, [f"{sql} AND iid < {mid}", f"{sql} AND iid >= {mid}"])
+    tbl = snap.arrow_parts([f"{sql} AND iid < {mid}", f"{sql} AND iid >= {mid}"])
     if tbl.num_rows:
         keys = tbl.column("k").combine_chunks().dictionary_encode()
         codes = keys.indices.to_numpy(zero_copy_only=False)
@@ -233,7 +228,6 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
         groups[(q, "[" + rest if rest else "")] = order[bounds[c]:bounds[c + 1]]
     questions = spec.questions if spec else {}
     qorder = {q: k for k, q in enumerate(questions)}
-    sensitive = set(pii_questions) | {q for q, s in questions.items() if s.sensitive}
     special_labels = {c: lab for c, _, lab in spec.specials} if spec else {}
     cols: dict[str, Any] = {}
     used = set(base.columns)
@@ -255,23 +249,25 @@ def answers_wide(store: FieldStore, spec: FormSpec | None = None, *, pii: str = 
         label = label_text(qspec.label, language) if qspec else q
         label = label + (f" [{inst.strip('[]').replace('][', ',')}]" if inst else "")
         wide.questions[col] = q + inst
-        if q in sensitive and pii != "include":
+        kinds = set(np.unique(vts).tolist())
+        free_text = qspec is None and _TEXT in kinds and kinds <= {_TEXT, _SPECIAL} \
+            and q not in safe
+        if (q in personal or free_text) and pii != "include":
             wide.pii_columns.append(col)
             if pii == "drop":
                 used.discard(col)
                 del wide.questions[col]
                 continue
             arr = np.full(n, None, dtype=object)
-            arr[pos] = [pseudonym(store.meta.get("pii_salt", ""), v)
+            arr[pos] = [pseudonym(salt, v)
                         for v in vals.to_pylist()]
             cols[col] = arr
             wide.variable_labels[col] = label
             continue
-        kinds = set(np.unique(vts).tolist())
         is_sp = vts == _SPECIAL
         specials_here = sorted({int(v) for v in vals.filter(pa.array(is_sp)).to_pylist()}) \
             if is_sp.any() else []
-        allowed = set(qspec.special) if qspec else set()
+        allowed = set(qspec.special) | set(qspec.missing) if qspec else set()
         if _LIST in kinds or (qspec and qspec.type == "select_multiple"):
             _select_multiple(cols, wide, n, pos, vals, vts, col, label, qspec, language,
                              name_for, specials_here, special_labels)
@@ -310,9 +306,11 @@ def _select_multiple(cols: dict[str, Any], wide: Wide, n: int, pos: np.ndarray,
                      vals: pa.Array, vts: np.ndarray, col: str, label: str,
                      qspec: QuestionSpec | None, language: str | None, name_for: Any,
                      specials: list[int], special_labels: dict[int, dict[str, str]]) -> None:
-    """The raw list (space-separated names) plus one 0/1 column per choice; a special
-    answer puts its code in every choice column, an unanswered question leaves them empty.
-    Vectorised on the stored JSON lists (``["1","3"]``) with Arrow string kernels.
+    """The raw list (space-separated names) plus one 0/1 column per choice.
+
+    a special answer puts its code in every choice column, an unanswered question leaves
+    them empty. Vectorised on the stored JSON lists (``["1","3"]``) with Arrow string
+    kernels.
     """
     is_list = vts == _LIST
     is_sp = vts == _SPECIAL

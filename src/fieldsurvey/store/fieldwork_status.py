@@ -1,4 +1,4 @@
-"""Fieldwork progress: per community and interviewer, how far the cases have got.
+"""Fieldwork status: per community and interviewer, how far the cases have got.
 
 Counts come from each case's current final disposition (the rule of
 :mod:`fieldsurvey.store.dispositions`), so a case counts once, by its most informative
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.io.errors import StoreError
-from fieldsurvey.store._reads import read_frame
+from fieldsurvey.store.queries import dispositions, query_frame
 from fieldsurvey.store.store import FieldStore
 
 __all__ = ["COUNT_COLUMNS", "progress_table"]
@@ -62,11 +62,11 @@ def progress_table(store: FieldStore | str | Path, by: str = "both") -> pd.DataF
         conn = st.connection
         conn.execute("BEGIN")
         try:
-            cases = read_frame(conn, "SELECT dwelling_id, community_id, interviewer, "
+            cases = query_frame(conn, "SELECT dwelling_id, community_id, interviewer, "
                                "coalesce(released, 1) AS released FROM assignments")
-            worked = read_frame(conn, "SELECT DISTINCT dwelling_id FROM attempts UNION "
+            worked = query_frame(conn, "SELECT DISTINCT dwelling_id FROM attempts UNION "
                                 "SELECT DISTINCT dwelling_id FROM interviews")
-            disp = st.dispositions()
+            disp = dispositions(conn)
         finally:
             conn.execute("COMMIT")
     finally:
