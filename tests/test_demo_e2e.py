@@ -91,6 +91,27 @@ def test_report_pdf(demo_dir: Path) -> None:
     assert "RR1" in text and "满意" in text
 
 
+def test_one_index_and_n_in_summary_estimates_and_report(demo_dir: Path) -> None:
+    from pypdf import PdfReader
+
+    summary = json.loads((demo_dir / "demo.json").read_text(encoding="utf-8"))["figures"]
+    est = pd.read_csv(demo_dir / "estimates.csv", encoding="utf-8-sig")
+    idx = est[(est["variable"] == "satisfaction_index") & est["domain"].isna()].iloc[0]
+    ci = f"{idx['estimate']:.1f} (95% CI {idx['ci_low']:.1f}-{idx['ci_high']:.1f})"
+    assert summary["satisfaction_index"] == ci
+    assert summary["satisfaction_index_n"] == idx["n"]
+    assert summary["satisfaction_index_items"] == " ".join(f"d{i}" for i in range(1, 13))
+    # every row says its variance method: the design raked to the weights' margins
+    assert set(est["variance"]) == {"taylor, raked on sex, age_group"}
+    text = "".join(p.extract_text() or "" for p in PdfReader(demo_dir / "report.pdf").pages)
+    text = text.replace("\n", "")
+    assert f"{idx['estimate']:.1f} [{idx['ci_low']:.1f}, {idx['ci_high']:.1f}]" in text
+    assert f"n = {int(idx['n'])}" in text
+    assert "satisfaction" not in text and "interview(s)" not in text  # no English in zh
+    part = est[(est["variable"] == "b1_any") & est["domain"].isna()].iloc[0]
+    assert f"{100 * part['estimate']:.1f} [" in text  # the participation headline
+
+
 def test_summary_is_written_last_and_names_every_output(demo_dir: Path) -> None:
     summary = json.loads((demo_dir / "demo.json").read_text(encoding="utf-8"))
     assert summary["seed"] == 7 and summary["scale"] == 0.15

@@ -33,7 +33,7 @@ def survey(tmp_path_factory):
 def test_report_sections_and_bases(survey):
     _, _, _, sample, weights, res, calls = survey
     text = _text(res.path)
-    for heading in ("实地执行与应答", "样本与权数", "满意度", "社区参与", "居民需求排序",
+    for heading in ("要点", "实地执行与应答", "样本与权数", "满意度", "社区参与", "居民需求排序",
                     "分社区类型的结果"):
         assert heading in text
     for name in NAMES[:4]:
@@ -67,8 +67,8 @@ def test_overall_satisfaction_matches_weighted_share(survey):
     d0 = pd.to_numeric(ans["d0"])
     valid = d0.between(1, 5)
     share = (ans.loc[valid, "weight"] * (d0[valid] >= 4)).sum() / ans.loc[valid, "weight"].sum()
-    text = _text(res.path)
-    assert f"总体满意度 {100 * share:.1f}" in text.replace("\n", " ")
+    text = _text(res.path).replace("\n", "")
+    assert f"工作满意吗?{100 * share:.1f}" in text  # the item's label comes from the form
 
 
 def test_needs_are_ranked_by_weighted_share(survey):
@@ -118,8 +118,15 @@ def test_bad_weights_files(survey, tmp_path):
     assert exc.value.row == 4
     other = weights.assign(dwelling_id="X-" + weights["dwelling_id"])
     other.to_csv(bad, index=False)
-    with pytest.raises(InputError, match="no interview"):
+    with pytest.raises(InputError, match="for another sample"):
         write_report(db, bad, out)
+    # this store is a device's (its own cases only): other weighted cases are a note
+    mixed = weights.copy()
+    mixed.loc[0, "dwelling_id"] = "X-1"
+    mixed.to_csv(bad, index=False)
+    res = write_report(db, bad, out)
+    assert any("不在本数据库中" in n for n in res.notes)
+    out.unlink()
     with pytest.raises(InputError, match="does not exist"):
         write_report(tmp_path / "none.sqlite", bad, out)
     assert not out.exists()

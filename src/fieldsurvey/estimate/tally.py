@@ -14,10 +14,14 @@ meet, so that each figure is computed one way:
   weight x the respondent-selection factor, i.e. Kish's), and with the final weights
   when a weights file is given. Every row says which weighting it used.
 
-The designs are :meth:`SurveyDesign.community_survey` (strata, communities as PSUs,
-lonely PSUs ``adjust``), so the numbers are those of
-``fieldsurvey estimate --strata stratum --psu community_id --nest --lonely-psu adjust``
-on the same scored table.
+District-wide figures use :meth:`SurveyDesign.community_survey` (strata, communities as
+PSUs, lonely PSUs ``adjust``): the numbers of
+``fieldsurvey estimate --strata stratum --psu community_id --nest --lonely-psu adjust``.
+A community's own figures use :func:`community_design`: the community is the population
+(it was selected; its estimate is conditional on that), so it is a stratum and the
+respondents are its units -- ``fieldsurvey estimate --strata community_id --by
+community_id --lonely-psu adjust``. (With communities as PSUs, a community's own ratio
+estimate would have a Taylor variance of exactly 0.)
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ __all__ = [
     "RESPONDENT_CODES",
     "WEIGHTINGS",
     "Tally",
+    "community_design",
     "form_and_indicators",
     "indicator_table",
     "join_weights",
@@ -155,8 +160,15 @@ def join_weights(cases: pd.DataFrame, weights: pd.DataFrame, *, weight: str = "w
     return out
 
 
+def community_design(data: pd.DataFrame, weights: str | None, *,
+                     source: str | None = None) -> SurveyDesign:
+    """The design for communities' own estimates (see the module docstring)."""
+    return SurveyDesign(data, strata="community_id", weights=weights, lonely_psu="adjust",
+                        source=source)
+
+
 def tally_design(respondents: pd.DataFrame, weighting: str, *,
-                 source: str | None = None) -> SurveyDesign:
+                 source: str | None = None, community: bool = False) -> SurveyDesign:
     """The design of one weighting over scored respondents.
 
     ``unweighted``: every respondent weight 1; ``design``: base weight x the inverse of
@@ -177,6 +189,8 @@ def tally_design(respondents: pd.DataFrame, weighting: str, *,
         raise ValueError(weighting)
     data = r.assign(_tally_w=w)
     data = data[np.isfinite(w) & (w > 0)]
+    if community:
+        return community_design(data, "_tally_w", source=source)
     return SurveyDesign.community_survey(data, weights="_tally_w", source=source)
 
 
@@ -223,9 +237,9 @@ def _rates(cases: pd.DataFrame) -> pd.DataFrame:
 
 def _estimates(resp: pd.DataFrame, ind: Indicators, weighting: str, level: float,
                source: str | None) -> pd.DataFrame:
-    design = tally_design(resp, weighting, source=source)
     frames = []
     for by in (None, "community_id"):
+        design = tally_design(resp, weighting, source=source, community=by is not None)
         t = indicator_table(design, ind, by=by, level=level)
         f = t.to_frame()
         if by is None:

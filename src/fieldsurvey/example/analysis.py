@@ -9,14 +9,13 @@ This is the analyst's path through the library after fieldwork, in one place so 
 2. :func:`final_weights` — base weight × unknown-eligibility × nonresponse (within
    communities, collapsed when small) × respondent selection (Kish probability),
    then raked to the population's sex and age-group margins and trimmed;
-3. :func:`headline_estimates` — the design-based estimates of the example questionnaire
-   (:mod:`fieldsurvey.estimate`, Taylor linearisation, strata = sampling strata,
-   PSU = community, with-replacement approximation at stage 1, lonely PSUs ``adjust``):
-   satisfaction per area and overall (top-two-box, mean, 0–100 index), participation in
-   community affairs, the ranking of the 31 needs, each overall and by community type.
-
-The questionnaire's item names (``d1``…``d12``, ``d0``; ``b1``; ``c1``…``c11``) are those of
-the shipped example form; other forms pass their own item lists.
+3. :func:`headline_estimates` — the design-based estimates of the indicators the
+   questionnaire declares (:mod:`fieldsurvey.questionnaire.indicators`, estimated by
+   :func:`fieldsurvey.estimate.tally.indicator_table`; Taylor linearisation, strata =
+   sampling strata, PSU = community, with-replacement approximation at stage 1, lonely
+   PSUs ``adjust``): satisfaction per item (top-two-box, mean, 0–100 index) and the
+   composite index, participation in community affairs, the share naming each need,
+   each overall and by community type. The PDF report uses the same functions.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ import pandas as pd
 
 __all__ = [
     "AGE_GROUPS",
-    "SATISFACTION_ITEMS",
     "Headline",
     "case_table",
     "final_weights",
@@ -43,10 +41,6 @@ AGE_GROUPS: tuple[tuple[str, int, int], ...] = (
     ("18-29", 18, 29), ("30-39", 30, 39), ("40-49", 40, 49),
     ("50-59", 50, 59), ("60-69", 60, 69), ("70+", 70, 200),
 )
-#: Satisfaction items of the example form: 12 areas and overall (d0).
-SATISFACTION_ITEMS: tuple[str, ...] = tuple(f"d{i}" for i in range(1, 13)) + ("d0",)
-#: Need categories of the example form (select_multiple, one per category).
-NEED_QUESTIONS: tuple[str, ...] = tuple(f"c{i}" for i in range(1, 12))
 RESPONDENT_CODES = ("1.1", "1.2")
 
 
@@ -72,10 +66,11 @@ def case_table(store: str | Path, *, reference_year: int, min_age: int = 18) -> 
     # so "17" from a 2009 birth year at reference year 2026 is an 18-year-old.
     age = age.where(~((age >= min_age - 1) & (age < min_age)), float(min_age))
     source = pd.Series("answers", index=cases.index, dtype="string")
-    need = (sex.isna() | age.isna()) & cases["chosen_line"].notna() if "chosen_line" in cases else None
+    need = ((sex.isna() | age.isna()) & cases["chosen_line"].notna()
+            if "chosen_line" in cases else None)
     if need is not None and need.any():
         with FieldStore.open(store, readonly=True) as st:
-            for i in np.flatnonzero(need.to_numpy()):
+            for i in map(int, np.flatnonzero(need.to_numpy())):
                 row = cases.iloc[i]
                 line = int(row["chosen_line"])
                 person = next((m for m in st.roster(str(row["dwelling_id"]))
@@ -133,10 +128,8 @@ def respondents_of(weighted: pd.DataFrame) -> pd.DataFrame:
 
 
 def headline_estimates(weighted: pd.DataFrame, *, form: Any = None, by: str = "type",
-                       satisfaction: Sequence[str] = SATISFACTION_ITEMS,
-                       needs: Sequence[str] = NEED_QUESTIONS,
-                       participation: str = "b1") -> Headline:
-    """Satisfaction, participation and needs estimates, overall and by ``by``.
+                       margins: Mapping[str, Mapping[Any, float]] | None = None) -> Headline:
+    """The form's declared indicators, overall and by ``by`` (see the module docstring).
 
     Parameters
     ----------
@@ -144,38 +137,36 @@ def headline_estimates(weighted: pd.DataFrame, *, form: Any = None, by: str = "t
         The weighted cases (the ``cases`` of :func:`final_weights`' result), with the
         answers, ``stratum``, ``community_id`` and ``weight``.
     form
-        The questionnaire, for the labels of the items (optional).
+        The questionnaire (default: the example form); its indicator declaration says
+        which items are estimated and how the composite index is made
+        (:mod:`fieldsurvey.questionnaire.indicators`).
+    margins
+        The calibration margins the final weights were raked to: the design is raked to
+        them (:meth:`SurveyDesign.rake`), so the standard errors carry the calibration
+        (the ``variance`` column says so); without them the weights are taken as fixed.
     """
-    from fieldsurvey.estimate import SurveyDesign, satisfaction_summary, svymean
+    from fieldsurvey.estimate import SurveyDesign
+    from fieldsurvey.estimate.tally import indicator_table
+    from fieldsurvey.questionnaire import load_form
+    from fieldsurvey.questionnaire.indicators import read_indicators
 
-    resp = respondents_of(weighted).copy()
+    if form is None:
+        from fieldsurvey.example.demo import demo_form_path
+
+        form = load_form(demo_form_path())
+    ind = read_indicators(form)
+    resp = ind.scored(respondents_of(weighted))
     domains = [by] if by in resp.columns else []
-    # participation: anything but "none of these" (b1_0) in the select_multiple
-    none_col = f"{participation}_0"
-    numeric: list[str] = []
-    if none_col in resp.columns:
-        flag = pd.to_numeric(resp[none_col], errors="coerce")
-        resp["participated"] = (1 - flag).where(flag.isin([0, 1]))
-        numeric.append("participated")
-    need_cols = [c for q in needs for c in resp.columns
-                 if c.startswith(f"{q}_") and c[len(q) + 1:].isdigit() and c[len(q) + 1:] != "0"]
-    for c in need_cols:
-        resp[c] = pd.to_numeric(resp[c], errors="coerce").astype(float)
-    items = [c for c in satisfaction if c in resp.columns]
-    for c in items:
-        resp[c] = pd.to_numeric(resp[c], errors="coerce").astype(float)
-    design = SurveyDesign.community_survey(resp)
-    frames = []
-    if items:
-        frames.append(satisfaction_summary(design, items, by=domains or None).to_frame())
-    means = [*numeric, *need_cols]
-    if means:
-        frames.append(svymean(means, design).to_frame())
-        if domains:
-            frames.append(svymean(means, design, by=domains).to_frame())
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if form is not None and len(table):
-        table["label"] = [_label(form, v) for v in table["variable"]]
+    des = SurveyDesign.community_survey(resp)
+    if margins:
+        des = des.rake(margins)
+    tables = [indicator_table(des, ind)]
+    if domains:
+        tables.append(indicator_table(des, ind, by=domains))
+    method = str(getattr(des, "variance_method", tables[0].method))
+    frames = [t.to_frame().assign(variance=method) for t in tables]
+    table = pd.concat(frames, ignore_index=True)
+    table["label"] = [_label(form, v) for v in table["variable"]]
     return Headline(table=table, respondents=len(resp),
                     weighted_total=float(np.sum(resp["weight"])))
 
@@ -183,13 +174,16 @@ def headline_estimates(weighted: pd.DataFrame, *, form: Any = None, by: str = "t
 def _label(form: Any, variable: str) -> str:
     """Chinese label of an item or of one option of a select_multiple (``c3_2``)."""
     name, _, code = variable.partition("_")
+    if code == "any":
+        return "过去12个月参加过至少一项社区活动"
     try:
         q = form.question(name)
     except KeyError:  # not a question of the form (derived variables)
-        return {"participated": "过去12个月参加过社区活动", "satisfaction_index": "综合满意度指数"}.get(
-            variable, variable)
+        if variable.endswith("_any"):
+            return "过去12个月参加过至少一项社区活动"
+        return {"satisfaction_index": "综合满意度指数"}.get(variable, variable)
     if code and q.choice_list:
         for c in form.choice_lists[q.choice_list].choices:
             if c.name == code:
-                return c.label.get("zh")
-    return q.label.get("zh")
+                return str(c.label.get("zh"))
+    return str(q.label.get("zh"))

@@ -4,7 +4,8 @@ Each step is a small function that calls the same library API a survey team woul
 its outputs into the demo directory, and records them in a :class:`DemoRun`, so the CLI
 can print a summary and the end-to-end test can check every output. Steps:
 
-1. generate the example district (:mod:`fieldsurvey.example.district`) and write its maps and listing;
+1. generate the example district (:mod:`fieldsurvey.example.district`) and write its maps and
+   listing;
 2. build the checked frame and its self-check (:func:`fieldsurvey.build_frame`);
 3. draw the stratified two-stage sample (:func:`fieldsurvey.draw_sample`);
 4. print the field maps and assignment sheets (:func:`fieldsurvey.reports.draw_field_maps`);
@@ -71,7 +72,8 @@ def demo_design_path() -> Path:
 
 def demo_form_path() -> Path:
     """The example resident questionnaire shipped with the package."""
-    return Path(str(resources.files("fieldsurvey.example").joinpath("questionnaires/resident_survey.xlsx")))
+    pkg = resources.files("fieldsurvey.example")
+    return Path(str(pkg.joinpath("questionnaires/resident_survey.xlsx")))
 
 
 def demo_team() -> pd.DataFrame:
@@ -197,7 +199,8 @@ def _sample_step(run: DemoRun, seed: int, progress: Progress | None) -> pd.DataF
     return sample
 
 
-def _maps_step(run: DemoRun, sample: pd.DataFrame, district: Any, progress: Progress | None) -> None:
+def _maps_step(run: DemoRun, sample: pd.DataFrame, district: Any,
+               progress: Progress | None) -> None:
     from fieldsurvey.frame.files import read_frame
     from fieldsurvey.reports.maps import draw_field_maps
 
@@ -253,7 +256,7 @@ def _fieldwork_step(run: DemoRun, sample: pd.DataFrame, district: Any, issued: A
     completes = partials = answers = 0
     with _Timer(run, "fieldwork"):
         finals: dict[str, str] = {}
-        for i, (name, path) in enumerate(devices.items()):
+        for i, path in enumerate(devices.values()):
             res = simulate_store(path, form, district.persons, comms, seed=seed + i,
                                  start=FIELD_START + dt.timedelta(minutes=7 * i),
                                  progress=progress)
@@ -373,7 +376,7 @@ def _weights_step(run: DemoRun, sample: pd.DataFrame, cases: pd.DataFrame) -> pd
 
     with _Timer(run, "weights"):
         result = final_weights(sample, cases, read_margins(run.out / "maps" / "margins.csv"))
-        weighted = result.cases
+        weighted: pd.DataFrame = result.cases
         keep = [c for c in ("dwelling_id", "community_id", "stratum", "interviewer",
                             "disposition", "base_weight", "weight_class", "f_eligibility",
                             "f_nonresponse", "f_person", "f_calibration", "weight", "sex",
@@ -391,26 +394,48 @@ def _weights_step(run: DemoRun, sample: pd.DataFrame, cases: pd.DataFrame) -> pd
 def _estimates_step(run: DemoRun, weighted: pd.DataFrame) -> None:
     from fieldsurvey.example.analysis import headline_estimates
     from fieldsurvey.questionnaire import load_form
+    from fieldsurvey.questionnaire.indicators import read_indicators
 
+    form = load_form(demo_form_path())
+    ind = read_indicators(form)
+    from fieldsurvey.weights.io import read_margins
+
+    margins = {k: v for k, v in read_margins(run.out / "maps" / "margins.csv").items()
+               if k in ("sex", "age_group")}
     with _Timer(run, "estimates"):
-        head = headline_estimates(weighted, form=load_form(demo_form_path()))
+        head = headline_estimates(weighted, form=form, margins=margins)
         _write_csv(run.out / "estimates.csv", head.table)
         _write_json(run.out / "estimates.json", head.table.to_dict(orient="records"))
     run.outputs["estimates"] = run.out / "estimates.csv"
-    idx = head.get("satisfaction_index", "index")
-    run.figures["satisfaction_index"] = (
-        f"{idx['estimate']:.1f} (95% CI {idx['ci_low']:.1f}-{idx['ci_high']:.1f})")
-    part = head.get("participated", "mean")
-    run.figures["took_part_in_community_affairs"] = (
-        f"{part['estimate']:.1%} (95% CI {part['ci_low']:.1%}-{part['ci_high']:.1%})")
+    comp = ind.headline
+    if comp is not None:
+        idx = head.get(comp.name, "index")
+        run.figures["satisfaction_index"] = (
+            f"{idx['estimate']:.1f} (95% CI {idx['ci_low']:.1f}-{idx['ci_high']:.1f})")
+        run.figures["satisfaction_index_n"] = int(idx["n"])
+        run.figures["satisfaction_index_items"] = " ".join(comp.items)
+    part = ind.participation_any
+    if part is not None:
+        row = head.table[(head.table["variable"] == part.any_column)
+                         & (head.table["level"].astype(str) == "1")
+                         & head.table["domain"].isna()].iloc[0]
+        run.figures["took_part_in_community_affairs"] = (
+            f"{row['estimate']:.1%} (95% CI {row['ci_low']:.1%}-{row['ci_high']:.1%})")
+    run.figures["variance_method"] = str(head.table["variance"].iloc[0])
 
 
 def _report_step(run: DemoRun, central: Path, progress: Progress | None) -> None:
     from fieldsurvey.reports.analysis import write_report
 
     with _Timer(run, "report"):
+        from fieldsurvey.weights.io import read_margins
+
+        margins = {k: v for k, v in read_margins(run.out / "maps" / "margins.csv").items()
+                   if k in ("sex", "age_group")}
         result = write_report(central, run.outputs["weights"], run.out / "report.pdf",
-                              title="青岚区社区治理居民调查（示例）", date=FIELD_START.date().isoformat(),
+                              margins=margins,
+                              title="青岚区社区治理居民调查（示例）",
+                              date=FIELD_START.date().isoformat(),
                               progress=progress)
     run.outputs["report"] = run.out / "report.pdf"
     pages = getattr(result, "pages", None)

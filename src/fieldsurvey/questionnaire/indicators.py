@@ -127,7 +127,7 @@ class Composite:
         items = "、".join(self.items) if lang == "zh" else ", ".join(self.items)
         lo, hi = self.scale
         if lang == "zh":
-            return (f"{self.name}：{len(self.items)} 题（{items}）各按 100×(x−{lo})/({hi}−{lo}) "
+            return (f"综合指数：{len(self.items)} 题（{items}）各按 100×(x−{lo})/({hi}−{lo}) "
                     f"计为 0–100 分（反向量表先倒转），特殊回答与“不了解”等缺失码不计；"
                     f"至少回答 {self.min_items} 题者取已答题的平均分，指数为其加权均值。")
         return (f"{self.name}: the {len(self.items)} items ({items}) each scored "

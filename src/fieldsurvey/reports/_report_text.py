@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["SAT_SHORT", "t"]
-
-#: Short names of the satisfaction items (QUESTIONNAIRE.md, section D).
-SAT_SHORT: dict[str, dict[str, str]] = {
-    "d0": {"zh": "总体满意度", "en": "Overall"},
-    "d1": {"zh": "物业服务", "en": "Property management"},
-    "d2": {"zh": "环境卫生", "en": "Sanitation"},
-    "d3": {"zh": "社会治安", "en": "Public order"},
-    "d4": {"zh": "停车与出行", "en": "Parking and transport"},
-    "d5": {"zh": "便民服务", "en": "Convenience services"},
-    "d6": {"zh": "养老服务", "en": "Elderly care"},
-    "d7": {"zh": "托育与儿童服务", "en": "Childcare"},
-    "d8": {"zh": "文体活动", "en": "Culture and sports"},
-    "d9": {"zh": "社区办事效率", "en": "Efficiency of the office"},
-    "d10": {"zh": "居民参与社区自治", "en": "Residents' self-governance"},
-    "d11": {"zh": "社区信息公开", "en": "Openness of information"},
-    "d12": {"zh": "社区工作者服务态度", "en": "Attitude of community workers"},
-}
+__all__ = ["t"]
 
 _METHOD_ZH = ("加权估计（最终权数 = 基础权数 × 无回答调整 × 校准）；方差按 Taylor 线性化，"
               "分层、以社区为初级抽样单位（单一 PSU 的层按 adjust 规则处理）；95% 置信区间，"
@@ -38,12 +21,67 @@ _T: dict[str, tuple[str, str]] = {
                 "{cases} households issued, {resp} interviews ({wresp} with a weight); AAPOR "
                 "response rate RR1 = {rr1}%, RR3 = {rr3}%."),
     "method": ("方法：" + _METHOD_ZH, "Method: " + _METHOD_EN),
-    "font_note": ("字体：{font}", "Font: {font}"),
+    "font_note": ("中文字体：{font}。", "Font for Chinese text: {font}."),
+    "font_embedded": ("已嵌入本文件", "embedded in this file"),
+    "font_cid": ("阅读器自带的宋体（未嵌入）", "the reader's own Song face (not embedded)"),
+    "variance": ("方差估计：{v}。", "Variance estimation: {v}."),
+    "variance_taylor": ("Taylor 线性化，分层、以社区为初级抽样单位（放回近似），权数视为固定",
+                        "Taylor linearisation with strata and communities as PSUs (with-"
+                        "replacement approximation), the weights taken as fixed"),
+    "variance_calibrated": ("Taylor 线性化，分层、以社区为初级抽样单位，并计入校准"
+                            "（以校准变量回归残差计算，同 R survey 的 calibrate/rake）",
+                            "Taylor linearisation with strata and communities as PSUs, "
+                            "with the calibration in the variance (residuals on the calibration "
+                            "variables, as R survey's calibrate/rake)"),
+    "note_unfinished": ("{k} 份访问未完成（中断或不是该户的最终结果），不计为受访者",
+                        "{k} unfinished interview(s) (broken off, or not the case's final "
+                        "outcome) are not counted as respondents"),
+    "note_unweighted": ("{k} 位受访者在权数文件中没有正权数，未计入估计",
+                        "{k} respondent(s) have no positive weight in the weights file and are "
+                        "left out of the estimates"),
+    "note_device": ("权数文件中有 {k} 位受访者不在本数据库中（给出的是单台设备的数据库？）",
+                    "{k} weighted respondent(s) of the weights file are not in this store (a "
+                    "device's store instead of the merged central.sqlite?)"),
+    "unit_persons": ("成年居民人数", "adult residents (persons)"),
+    "unit_households": ("户数", "households"),
+    "kind_satisfaction": ("满意度指标", "satisfaction indicators"),
+    "kind_participation": ("参与指标", "participation indicators"),
+    "kind_need": ("需求指标", "need indicators"),
+    "kind_type": ("社区类型与综合满意度指数", "community type and the composite index"),
+    "h_key": ("要点", "Key findings"),
+    "key_rates": ("样本 {cases} 户，完成访问 {i} 份、部分完成 {p} 份；AAPOR 应答率 RR1 = {rr1}%，"
+                  "RR3 = {rr3}%，合作率 COOP1 = {coop}%。",
+                  "{cases} households issued; {i} complete and {p} partial interviews; AAPOR "
+                  "response rate RR1 = {rr1}%, RR3 = {rr3}%; cooperation rate COOP1 = {coop}%."),
+    "key_index": ("综合满意度指数（{k} 个方面，0–100）为 {v}（95% 置信区间），n = {n}。",
+                  "Composite satisfaction index ({k} areas, 0–100): {v} (95% CI), n = {n}."),
+    "key_part": ("过去 12 个月参加过至少一项社区活动的居民占 {v}%（95% 置信区间），n = {n}。",
+                 "Took part in at least one community activity in the past 12 months: {v}% "
+                 "(95% CI), n = {n}."),
+    "key_needs": ("最迫切的三项需求（需要社区帮助解决的比例 % [95% CI]）：{items}。",
+                  "The three most pressing needs (share naming each, % [95% CI]): {items}."),
+    "key_comm": ("{k} 个社区中，综合满意度指数的 95% 置信区间整体高于全区（{d}）的有 {above} 个，"
+                 "整体低于全区的有 {below} 个；其余与全区无显著差异。",
+                 "Of {k} communities, {above} have a composite index whose 95% CI lies above "
+                 "the district's ({d}) and {below} below it; the others do not differ "
+                 "significantly."),
+    "t_comm": ("综合满意度指数最高与最低的社区", "Communities with the highest and lowest index"),
+    "comm_note": ("各社区的估计以该社区为总体（社区作为层、受访户为单位，最终权数），95% 置信"
+                  "区间；与全区值 {d} 比较。每社区受访者不多，区间较宽，排名宜谨慎。",
+                  "Each community's estimate takes the community as the population (the "
+                  "community a stratum, its respondents the units, final weights), 95% CI, "
+                  "compared with the district's {d}. With few respondents per community the "
+                  "intervals are wide; rank with care."),
+    "vs_district": ("与全区相比", "Versus the district"),
+    "above": ("高于全区", "above"),
+    "below": ("低于全区", "below"),
+    "not_diff": ("无显著差异", "not different"),
+    "any_activity": ("参加过至少一项", "Any of these"),
     "notes": ("说明：{notes}", "Notes: {notes}"),
     "figure": ("图{n}", "Figure {n}."),
     "table": ("表{n}", "Table {n}."),
-    "base": ("基数：n = {n} 位受访者（加权总数 {N:,.0f}）。" + _METHOD_ZH,
-             "Base: n = {n} respondents (weighted total {N:,.0f}). " + _METHOD_EN),
+    "base": ("基数：n = {n} 位受访者（加权推及{unit} {N:,.0f}）。" + _METHOD_ZH,
+             "Base: n = {n} respondents (weighted total {N:,.0f} {unit}). " + _METHOD_EN),
     "h_fieldwork": ("一、实地执行与应答", "1. Fieldwork and participation"),
     "unweighted": ("未加权", "Unweighted"),
     "base_weighted": ("按基础权数加权", "Base-weighted"),
@@ -71,7 +109,7 @@ _T: dict[str, tuple[str, str]] = {
     "weights_note": ("Kish 设计效应 deff = 1 + CV²，有效样本量 = (Σw)² / Σw²（Kish 1965）。",
                      "Kish's design effect deff = 1 + CV², effective n = (Σw)² / Σw² (Kish 1965)."),
     "w_n": ("权数 > 0 的受访者", "Respondents with weight > 0"),
-    "w_total": ("权数总和（推及户数）", "Sum of weights (households represented)"),
+    "w_total": ("权数总和（推及{unit}）", "Sum of weights ({unit} represented)"),
     "w_min": ("最小值", "Minimum"),
     "w_median": ("中位数", "Median"),
     "w_max": ("最大值", "Maximum"),
@@ -84,14 +122,15 @@ _T: dict[str, tuple[str, str]] = {
     "f_weights": ("最终权数的分布", "Distribution of the final weights"),
     "weight_axis": ("最终权数", "Final weight"),
     "h_satisfaction": ("三、满意度", "3. Satisfaction"),
-    "missing_items": ("数据中没有 {items} 题，本节从略。",
-                      "The data have no items {items}; section left out."),
+    "missing_items": ("问卷未声明{items}，或数据中没有相应题目，本节从略。",
+                      "The questionnaire declares no {items}, or the data lack them; section "
+                      "left out."),
     "f_sat": ("各方面满意比例（比较满意 + 非常满意）及 95% 置信区间",
               "Share satisfied (4 + 5) by area, with 95% intervals"),
     "sat_note": ("各题有效回答 {lo}–{hi} 人（“不了解”、不知道、拒答不计入）。",
                  "Valid answers per item {lo}–{hi} ('don't know', refusals excluded)."),
     "top2_axis": ("满意比例 %", "Share satisfied %"),
-    "composite": ("综合满意度指数（d1–d12）", "Composite index (d1–d12)"),
+    "composite": ("综合满意度指数（{k} 个方面）", "Composite index ({k} areas)"),
     "t_sat": ("满意度：满意比例、平均分与 0–100 指数",
               "Satisfaction: share satisfied, mean, index"),
     "sat_table_note": ("满意比例 % [95% CI]；平均分（标准误），1–5 分；"
@@ -104,12 +143,10 @@ _T: dict[str, tuple[str, str]] = {
     "mean_se": ("平均分（SE）", "Mean (SE)"),
     "index": ("指数", "Index"),
     "h_participation": ("四、社区参与", "4. Participation in community affairs"),
-    "f_part": ("过去 12 个月参加各类社区活动的比例",
-               "Share taking part in each activity (past 12 months)"),
+    "f_part": ("参与比例：{q}", "Share taking part: {q}"),
     "prop_note": ("比例 %，95% logit 置信区间。", "Percent, 95% logit intervals."),
-    "willing": ("今后愿意参与社区公共事务（比较愿意 + 很愿意）的比例为 {p}%"
-                "（95% CI {lo}–{hi}，n = {n}）。",
-                "Willing to take part in future (4 + 5): {p}% (95% CI {lo}–{hi}, n = {n})."),
+    "willing": ("{q} 选择最高两档的比例为 {p}%（95% CI {lo}–{hi}，n = {n}）。",
+                "{q} Top two points: {p}% (95% CI {lo}–{hi}, n = {n})."),
     "h_needs": ("五、居民需求排序", "5. Ranking of needs"),
     "f_needs": ("{k} 项需求：需要社区帮助解决的家庭比例",
                 "The {k} needs: share of households naming each"),
@@ -125,7 +162,7 @@ _T: dict[str, tuple[str, str]] = {
     "ctype": ("社区类型", "Community type"),
     "index_ci": ("综合指数 [95% CI]", "Index [95% CI]"),
     "overall_top2": ("总体满意比例 % [95% CI]", "Overall satisfied % [95% CI]"),
-    "weighted_n": ("加权户数", "Weighted total"),
+    "weighted_n": ("加权推及{unit}", "Weighted total ({unit})"),
     "page": ("第 {p} 页", "Page {p}"),
 }
 

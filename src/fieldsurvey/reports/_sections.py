@@ -1,13 +1,17 @@
 """The sections of the analysis report, each a list of platypus flowables.
 
-Every figure and table states its base (respondents n, and the weighted total) and its
-method, as AAPOR's disclosure standard asks: fieldwork rates name e and its basis;
-estimates are weighted, with Taylor-linearised standard errors over strata and
-community PSUs and 95% intervals (logit for proportions, Wald for means).
+Every figure and table states its base (respondents n, and the weighted total with the
+unit the weights sum to) and its method, as AAPOR's disclosure standard asks: fieldwork
+rates name e and its basis; estimates are weighted, with Taylor-linearised standard errors
+over strata and community PSUs and 95% intervals (logit for proportions, Wald for means).
+The items come from the questionnaire's indicator declaration
+(:mod:`fieldsurvey.questionnaire.indicators`) and are estimated by
+:func:`fieldsurvey.estimate.tally.indicator_table`, the function the demo uses.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,11 +24,11 @@ from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyl
 
 from fieldsurvey.reports._charts import BarRow, hbar_chart, histogram
 from fieldsurvey.reports._report_data import ReportData
-from fieldsurvey.reports._report_text import SAT_SHORT, t
+from fieldsurvey.reports._report_text import t
 
-__all__ = ["Ctx", "by_type", "fieldwork", "needs", "participation", "satisfaction", "weights"]
+__all__ = ["Ctx", "by_type", "fieldwork", "key_findings", "needs", "participation",
+           "satisfaction", "weights"]
 
-SAT_ITEMS = tuple(f"d{i}" for i in range(1, 13))
 RATES = ("RR1", "RR3", "COOP1", "REF1", "CON1")
 
 
@@ -88,8 +92,8 @@ def _esc(s: str) -> str:
     return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _pct(v: float) -> str:
-    return "—" if v is None or not np.isfinite(v) else f"{100 * v:.1f}"
+def _pct(v: Any) -> str:
+    return "—" if v is None or not np.isfinite(v) else f"{100 * float(v):.1f}"
 
 
 def _pct_ci(r: Any) -> str:
@@ -97,9 +101,19 @@ def _pct_ci(r: Any) -> str:
     return f"{_pct(r['estimate'])} [{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]"
 
 
+def _idx_ci(r: Any) -> str:
+    """``"73.7 [69.8, 77.6]"`` from an index row."""
+    return f"{float(r['estimate']):.1f} [{float(r['ci_low']):.1f}, {float(r['ci_high']):.1f}]"
+
+
+def _unit(ctx: Ctx, data: ReportData) -> str:
+    return t(f"unit_{data.unit}", ctx.lang)
+
+
 def _base(ctx: Ctx, data: ReportData, n: int | None = None) -> str:
     w = data.respondents[data.weight].to_numpy(float)
-    return t("base", ctx.lang, n=len(w) if n is None else n, N=float(w.sum()))
+    return t("base", ctx.lang, n=len(w) if n is None else n, N=float(w.sum()),
+             unit=_unit(ctx, data))
 
 
 def fieldwork(ctx: Ctx, data: ReportData) -> list[Any]:
@@ -131,6 +145,8 @@ def fieldwork(ctx: Ctx, data: ReportData) -> list[Any]:
         table = aapor_rates(cases.assign(**{by: cases[by].fillna("—")}), disposition="disposition",
                             by=by)
         g = table.groups
+        if g is None:
+            continue
         names = _names(cases) if by == "community_id" else {}
         label = [f"{names.get(i, '')} {i}".strip() for i in g.index.astype(str)]
         chart_rows: list[BarRow] = [(lab, 100 * float(g.loc[i, "RR1"]), np.nan, np.nan)
@@ -163,7 +179,7 @@ def weights(ctx: Ctx, data: ReportData) -> list[Any]:
     w = data.respondents[data.weight].to_numpy(float)
     dg = weight_diagnostics(w)
     out: list[Any] = [ctx.p(t("h_weights", lang), "h1")]
-    rows = [[t(k, lang), v] for k, v in (
+    rows = [[t(k, lang, unit=_unit(ctx, data)), v] for k, v in (
         ("w_n", f"{dg.n_positive:,}"), ("w_total", f"{dg.total:,.1f}"),
         ("w_min", f"{dg.minimum:,.4g}"), ("w_median", f"{dg.median:,.4g}"),
         ("w_max", f"{dg.maximum:,.4g}"), ("w_ratio", f"{dg.maximum / dg.median:.3g}"),
@@ -178,116 +194,145 @@ def weights(ctx: Ctx, data: ReportData) -> list[Any]:
     return out
 
 
-def _est_rows(table: Any, stat: str) -> pd.DataFrame:
-    df = table.to_frame()
-    return df[df["statistic"] == stat]
+def _rows(table: pd.DataFrame, stat: str, domain: bool = False) -> pd.DataFrame:
+    """Rows of one statistic, overall (``domain=False``) or by domain, indexed by variable."""
+    df = table[table["statistic"] == stat]
+    df = df[df["domain"].notna()] if domain else df[df["domain"].isna()].copy()
+    if not domain:
+        df.index = pd.Index(df["variable"].astype(str), name="variable")
+    return df
 
 
-def satisfaction(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
+def _strip_common(labels: dict[str, str]) -> dict[str, str]:
+    """Drop the words every label shares ("您对本社区的…满意吗?") to get short item names."""
+    vals = list(labels.values())
+    if len(vals) < 3:
+        return labels
+    pre = os.path.commonprefix(vals)
+    suf = os.path.commonprefix([v[::-1] for v in vals])[::-1]
+    out = {k: v[len(pre):len(v) - len(suf)].strip(" ?？,，。") for k, v in labels.items()}
+    return out if all(out.values()) else labels
+
+
+def item_labels(data: ReportData, names: Sequence[str]) -> dict[str, str]:
+    """Short labels of scale items from the questionnaire (the ``lang`` labels)."""
+    labels = {n: str(data.variable_labels.get(n, n)) for n in names}
+    ind = data.indicators
+    members: set[str] = set()
+    if ind is not None:
+        for comp in ind.composites:
+            members |= set(comp.items)
+    short = _strip_common({n: v for n, v in labels.items() if n in members})
+    return {n: short.get(n, labels[n]) for n in names}
+
+
+def _estimates(data: ReportData, design: Any, by: str | None = None) -> pd.DataFrame:
+    from fieldsurvey.estimate.tally import indicator_table
+
+    if data.indicators is None:
+        return pd.DataFrame(columns=["variable", "statistic", "domain", "estimate"])
+    return indicator_table(design, data.indicators, by=by).to_frame()
+
+
+def satisfaction(ctx: Ctx, data: ReportData, design: Any,
+                 table: pd.DataFrame | None = None) -> list[Any]:
     """Top-two-box share, mean and 0-100 index of every satisfaction item, and the composite."""
-    from fieldsurvey.estimate import satisfaction_index, satisfaction_items
-
     lang = ctx.lang
-    items = [c for c in ("d0", *SAT_ITEMS) if c in data.respondents.columns]
     out: list[Any] = [ctx.p(t("h_satisfaction", lang), "h1")]
+    ind = data.indicators
+    items = [i.name for i in ind.of_kind("satisfaction") if i.is_scale
+             and i.name in data.respondents.columns] if ind is not None else []
     if not items:
-        return out + [ctx.p(t("missing_items", lang, items="d0–d12"))]
-    tab = satisfaction_items(design, items)
-    comp = [c for c in SAT_ITEMS if c in items]
-    index = satisfaction_index(design, comp) if comp else None
-    top = _est_rows(tab, "top2box").set_index("variable")
-    mean = _est_rows(tab, "mean_score").set_index("variable")
-    idx = _est_rows(tab, "index").set_index("variable")
-    order = sorted(items, key=lambda v: -top.loc[v, "estimate"])
-    chart = [(_sat_label(v, lang), 100 * top.loc[v, "estimate"], 100 * top.loc[v, "ci_low"],
-              100 * top.loc[v, "ci_high"]) for v in order]
-    n_min, n_max = int(top["n"].min()), int(top["n"].max())
+        return out + [ctx.p(t("missing_items", lang, items=t("kind_satisfaction", lang)))]
+    tab = table if table is not None else _estimates(data, design)
+    top, mean, idx = (_rows(tab, s) for s in ("top2box", "mean_score", "index"))
+    labels = item_labels(data, items)
+    est = {v: float(top.loc[v, "estimate"]) for v in items}
+    order = sorted(items, key=lambda v: -est[v])
+    chart: list[BarRow] = [(labels[v], 100 * float(top.loc[v, "estimate"]),
+                            100 * float(top.loc[v, "ci_low"]), 100 * float(top.loc[v, "ci_high"]))
+                           for v in order]
+    n_min, n_max = int(top.loc[items, "n"].min()), int(top.loc[items, "n"].max())
     cap = ctx.caption("figure", t("f_sat", lang), _base(ctx, data) + " " +
                       t("sat_note", lang, lo=n_min, hi=n_max))
     out += _chart(cap, chart, ctx, axis_label=t("top2_axis", lang))
-    rows = [[_sat_label(v, lang),
-             _pct_ci(top.loc[v]),
-             f"{mean.loc[v, 'estimate']:.2f} ({mean.loc[v, 'se']:.2f})",
-             f"{idx.loc[v, 'estimate']:.1f}", f"{top.loc[v, 'deff']:.2f}", int(top.loc[v, "n"])]
-            for v in order]
-    if index is not None:
-        r = index.to_frame().iloc[0]
-        rows.append([t("composite", lang), "", "", f"{r['estimate']:.1f} [{r['ci_low']:.1f}, "
-                     f"{r['ci_high']:.1f}]", f"{r['deff']:.2f}", int(r["n"])])
-    out += ctx.caption("table", t("t_sat", lang), t("sat_table_note", lang))
+    rows = [[labels[v], _pct_ci(top.loc[v]),
+             f"{float(mean.loc[v, 'estimate']):.2f} ({float(mean.loc[v, 'se']):.2f})",
+             f"{float(idx.loc[v, 'estimate']):.1f}", f"{float(top.loc[v, 'deff']):.2f}",
+             int(top.loc[v, "n"])] for v in order]
+    notes = []
+    for comp in ind.composites if ind is not None else ():
+        if comp.name in idx.index:
+            r = idx.loc[comp.name]
+            rows.append([t("composite", lang, k=len(comp.items)), "", "", _idx_ci(r),
+                         f"{float(r['deff']):.2f}", int(r["n"])])
+            notes.append(comp.describe(lang))
+    out += ctx.caption("table", t("t_sat", lang), " ".join([t("sat_table_note", lang), *notes]))
     out.append(ctx.table_of([t("item", lang), t("top2", lang), t("mean_se", lang),
                              t("index", lang), "deff", "n"], rows,
                             [0.3, 0.22, 0.14, 0.16, 0.08, 0.08]))
     return out
 
 
-def _sat_label(v: str, lang: str) -> str:
-    return SAT_SHORT.get(v, {}).get(lang, v)
-
-
-def _dummies(data: ReportData, stem: str) -> list[str]:
-    cols = [c for c in data.respondents.columns
-            if c.startswith(stem + "_") and c[len(stem) + 1:].isdigit()
-            and c[len(stem) + 1:] != "0"]
-    return sorted(cols, key=lambda c: int(c.rsplit("_", 1)[1]))
-
-
-def _share_rows(design: Any, cols: list[str]) -> pd.DataFrame:
-    from fieldsurvey.estimate import svyprop
-
-    all_levels = svyprop(cols, design).to_frame()
-    df = all_levels[all_levels["level"] == "1"].set_index("variable").reindex(cols)
-    # a choice nobody made has only the level "0": its share is 0 (no interval)
-    zero = all_levels[all_levels["level"] == "0"].set_index("variable")
-    absent = df["estimate"].isna() & df.index.isin(zero.index)
-    for c in df.index[absent]:
-        df.loc[c, ["estimate", "n"]] = [0.0, zero.loc[c, "n"]]
-    return df
-
-
 def _choice(label: str) -> str:
     return label.split(": ", 1)[1] if ": " in label else label
 
 
-def participation(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
-    """Shares taking part in each community activity (b1) and willingness to take part (b4)."""
+def participation(ctx: Ctx, data: ReportData, design: Any,
+                  table: pd.DataFrame | None = None) -> list[Any]:
+    """Shares taking part in each activity and in any, and willingness (scale items)."""
     lang = ctx.lang
     out: list[Any] = [ctx.p(t("h_participation", lang), "h1")]
-    cols = _dummies(data, "b1")
-    if "b1_0" in data.respondents.columns:
-        cols.append("b1_0")
-    if not cols:
-        return out + [ctx.p(t("missing_items", lang, items="b1"))]
-    df = _share_rows(design, cols)
-    labels = {c: _choice(data.variable_labels.get(c, c)) for c in cols}
-    chart = [(labels[c], 100 * df.loc[c, "estimate"], 100 * df.loc[c, "ci_low"],
-              100 * df.loc[c, "ci_high"]) for c in cols]
-    cap = ctx.caption("figure", t("f_part", lang), _base(ctx, data, int(df["n"].max())) + " " +
-                      t("prop_note", lang))
-    out += _chart(cap, chart, ctx, axis_label="%")
-    if "b4" in data.respondents.columns:
-        from fieldsurvey.estimate import satisfaction_items
-
-        b4 = _est_rows(satisfaction_items(design, ["b4"]), "top2box").iloc[0]
-        out.append(ctx.p(t("willing", lang, p=_pct(b4["estimate"]), lo=_pct(b4["ci_low"]),
-                           hi=_pct(b4["ci_high"]), n=int(b4["n"]))))
+    ind = data.indicators
+    multi = [i for i in ind.of_kind("participation") if not i.is_scale] if ind else []
+    scales = [i for i in ind.of_kind("participation") if i.is_scale] if ind else []
+    if not multi and not scales:
+        return out + [ctx.p(t("missing_items", lang, items=t("kind_participation", lang)))]
+    tab = table if table is not None else _estimates(data, design)
+    prop = _rows(tab, "prop")
+    for q in multi:
+        cols = [c for c in (*q.option_columns(), q.any_column) if c in prop.index]
+        if not cols:
+            continue
+        labels = {c: _choice(data.variable_labels.get(c, c)) for c in cols}
+        labels[q.any_column] = t("any_activity", lang)
+        chart: list[BarRow] = [(labels[c], 100 * float(prop.loc[c, "estimate"]),
+                                100 * float(prop.loc[c, "ci_low"]),
+                                100 * float(prop.loc[c, "ci_high"])) for c in cols]
+        n = int(prop.loc[cols, "n"].max())
+        cap = ctx.caption("figure", t("f_part", lang, q=data.variable_labels.get(q.name, q.name)),
+                          _base(ctx, data, n) + " " + t("prop_note", lang))
+        out += _chart(cap, chart, ctx, axis_label="%")
+    top = _rows(tab, "top2box")
+    for q in scales:
+        if q.name in top.index:
+            r = top.loc[q.name]
+            out.append(ctx.p(t("willing", lang, q=data.variable_labels.get(q.name, q.name),
+                               p=_pct(r["estimate"]), lo=_pct(r["ci_low"]),
+                               hi=_pct(r["ci_high"]), n=int(r["n"]))))
     return out
 
 
-def needs(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
-    """The ranking of the needs items (c1_1 ... c11_3) by the weighted share naming them."""
+def needs(ctx: Ctx, data: ReportData, design: Any,
+          table: pd.DataFrame | None = None) -> list[Any]:
+    """The ranking of the declared needs options by the weighted share naming them."""
     lang = ctx.lang
     out: list[Any] = [ctx.p(t("h_needs", lang), "h1")]
-    cols = [c for k in range(1, 12) for c in _dummies(data, f"c{k}")]
+    ind = data.indicators
+    cols = [c for q in ind.of_kind("need") for c in q.option_columns()] if ind else []
+    tab = table if table is not None else _estimates(data, design)
+    prop = _rows(tab, "prop")
+    cols = [c for c in cols if c in prop.index]
     if not cols:
-        return out + [ctx.p(t("missing_items", lang, items="c1–c11"))]
-    df = _share_rows(design, cols).sort_values("estimate", ascending=False)
-    chart, rows = [], []
+        return out + [ctx.p(t("missing_items", lang, items=t("kind_need", lang)))]
+    df = prop.loc[cols].sort_values("estimate", ascending=False, kind="stable")
+    chart: list[BarRow] = []
+    rows: list[list[Any]] = []
     for rank, (c, r) in enumerate(df.iterrows(), start=1):
-        label = data.variable_labels.get(c, c)
+        label = data.variable_labels.get(str(c), str(c))
         cat, item = label.split(": ", 1) if ": " in label else ("", label)
-        chart.append((f"{rank}. {item}", 100 * r["estimate"], 100 * r["ci_low"],
-                      100 * r["ci_high"]))
+        chart.append((f"{rank}. {item}", 100 * float(r["estimate"]), 100 * float(r["ci_low"]),
+                      100 * float(r["ci_high"])))
         rows.append([rank, cat, item, _pct_ci(r), int(r["n"])])
     cap = ctx.caption("figure", t("f_needs", lang, k=len(cols)),
                       _base(ctx, data, int(df["n"].max())) + " " + t("prop_note", lang))
@@ -300,35 +345,103 @@ def needs(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
 
 
 def by_type(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
-    """Composite satisfaction index and overall top-two-box by community type."""
-    from fieldsurvey.estimate import satisfaction_index, satisfaction_items
+    """Composite satisfaction index and the overall item's top-two-box by community type."""
+    from fieldsurvey.estimate.tally import indicator_table
 
     lang = ctx.lang
     out: list[Any] = [ctx.p(t("h_type", lang), "h1")]
-    comp = [c for c in SAT_ITEMS if c in data.respondents.columns]
-    if "type" not in data.respondents.columns or not comp:
-        return out + [ctx.p(t("missing_items", lang, items="type, d1–d12"))]
+    ind = data.indicators
+    comp = ind.headline if ind is not None else None
+    if "type" not in data.respondents.columns or comp is None:
+        return out + [ctx.p(t("missing_items", lang, items=t("kind_type", lang)))]
     resp = data.respondents
-    idx = satisfaction_index(design, comp, by="type").to_frame()
-    idx = idx[idx["domain"].notna()]
-    has_d0 = "d0" in resp.columns
-    top = _est_rows(satisfaction_items(design, ["d0"], by="type"), "top2box") if has_d0 else None
-    chart, rows = [], []
+    tab = indicator_table(design, ind, by="type", kinds=("satisfaction",)).to_frame()
+    idx = tab[(tab["variable"] == comp.name) & (tab["statistic"] == "index")]
+    overall = [i.name for i in ind.of_kind("satisfaction") if i.is_scale and not i.index]
+    top = tab[(tab["statistic"] == "top2box") & tab["variable"].isin(overall[:1])]
+    chart: list[BarRow] = []
+    rows: list[list[Any]] = []
     for _, r in idx.iterrows():
         typ = str(r["type"])
-        sub = resp[resp["type"] == r["type"]]
-        wsum = float(sub[data.weight].sum())
-        chart.append((typ, r["estimate"], r["ci_low"], r["ci_high"]))
-        d0 = ""
-        if top is not None:
-            m = top[top["type"] == r["type"]]
-            if len(m):
-                d0 = _pct_ci(m.iloc[0])
-        rows.append([typ, f"{r['estimate']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]", d0,
-                     int(r["n"]), f"{wsum:,.0f}"])
+        wsum = float(resp.loc[resp["type"] == r["type"], data.weight].sum())
+        chart.append((typ, float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])))
+        m = top[top["type"] == r["type"]]
+        rows.append([typ, _idx_ci(r), _pct_ci(m.iloc[0]) if len(m) else "", int(r["n"]),
+                     f"{wsum:,.0f}"])
     cap = ctx.caption("figure", t("f_type", lang), _base(ctx, data) + " " + t("type_note", lang))
     out += _chart(cap, chart, ctx, axis_label=t("index_axis", lang), label_frac=0.25)
     out += ctx.caption("table", t("t_type", lang), t("type_note", lang))
     out.append(ctx.table_of([t("ctype", lang), t("index_ci", lang), t("overall_top2", lang), "n",
-                             t("weighted_n", lang)], rows, [0.2, 0.25, 0.25, 0.1, 0.15]))
+                             t("weighted_n", lang, unit=_unit(ctx, data))], rows,
+                            [0.2, 0.25, 0.25, 0.1, 0.15]))
+    return out
+
+
+def community_index(data: ReportData, design: Any) -> pd.DataFrame:
+    """The composite index by community with its CI, name and n (empty without one)."""
+    from fieldsurvey.estimate.tally import indicator_table
+
+    ind = data.indicators
+    comp = ind.headline if ind is not None else None
+    if comp is None or "community_id" not in data.respondents.columns:
+        return pd.DataFrame()
+    from fieldsurvey.estimate.tally import community_design
+
+    cdes = community_design(data.respondents, data.weight, source=data.weights_file)
+    tab = indicator_table(cdes, ind, by="community_id", kinds=("satisfaction",)).to_frame()
+    idx = tab[(tab["variable"] == comp.name) & (tab["statistic"] == "index")].copy()
+    names = _names(data.cases)
+    idx["name"] = [names.get(str(c), str(c)) for c in idx["community_id"]]
+    out: pd.DataFrame = idx.sort_values("estimate", ascending=False).reset_index(drop=True)
+    return out
+
+
+def key_findings(ctx: Ctx, data: ReportData, design: Any, table: pd.DataFrame,
+                 by_community: pd.DataFrame) -> list[Any]:
+    """The first page: response, satisfaction, participation, needs, communities."""
+    from fieldsurvey.rates import aapor_rates
+
+    lang = ctx.lang
+    out: list[Any] = [ctx.p(t("h_key", lang), "h1")]
+    o = aapor_rates(data.cases, disposition="disposition").overall
+    out.append(ctx.p("• " + t("key_rates", lang, cases=len(data.cases), i=int(o["I"]),
+                              p=int(o["P"]), rr1=_pct(o["RR1"]), rr3=_pct(o["RR3"]),
+                              coop=_pct(o["COOP1"]))))
+    ind = data.indicators
+    idx = _rows(table, "index")
+    comp = ind.headline if ind is not None else None
+    district = float("nan")
+    if comp is not None and comp.name in idx.index:
+        r = idx.loc[comp.name]
+        district = float(r["estimate"])
+        out.append(ctx.p("• " + t("key_index", lang, v=_idx_ci(r), n=int(r["n"]),
+                                  k=len(comp.items))))
+    prop = _rows(table, "prop")
+    part = ind.participation_any if ind is not None else None
+    if part is not None and part.any_column in prop.index:
+        r = prop.loc[part.any_column]
+        out.append(ctx.p("• " + t("key_part", lang, v=_pct_ci(r), n=int(r["n"]))))
+    need_cols = [c for q in ind.of_kind("need") for c in q.option_columns()
+                 if c in prop.index] if ind is not None else []
+    if need_cols:
+        top3 = prop.loc[need_cols].sort_values("estimate", ascending=False, kind="stable")[:3]
+        sep = "；" if lang == "zh" else "; "
+        items = sep.join(f"{k}. {_choice(data.variable_labels.get(str(c), str(c)))} "
+                         f"{_pct_ci(r)}%" for k, (c, r) in enumerate(top3.iterrows(), start=1))
+        out.append(ctx.p("• " + t("key_needs", lang, items=items)))
+    if len(by_community) and np.isfinite(district):
+        above = by_community[by_community["ci_low"] > district]
+        below = by_community[by_community["ci_high"] < district]
+        out.append(ctx.p("• " + t("key_comm", lang, above=len(above), below=len(below),
+                                  k=len(by_community), d=f"{district:.1f}")))
+        show = pd.concat([by_community.head(3), by_community.tail(3)]).drop_duplicates(
+            "community_id")
+        rows = []
+        for _, r in show.iterrows():
+            mark = t("above", lang) if r["ci_low"] > district else (
+                t("below", lang) if r["ci_high"] < district else t("not_diff", lang))
+            rows.append([f"{r['name']}", _idx_ci(r), int(r["n"]), mark])
+        out += ctx.caption("table", t("t_comm", lang), t("comm_note", lang, d=f"{district:.1f}"))
+        out.append(ctx.table_of([t("by_community", lang), t("index_ci", lang), "n",
+                                 t("vs_district", lang)], rows, [0.35, 0.25, 0.1, 0.2]))
     return out

@@ -1,11 +1,14 @@
 """The analysis report (PDF): fieldwork and participation, the weights, and the results.
 
 :func:`write_report` reads a merged field store and the final weights, then writes a
-report that reads well in Chinese (or English): AAPOR outcome rates overall, by
+report that reads well in Chinese (or English): a first page of key findings (response
+rate, the composite satisfaction index, the participation rate, the three most pressing
+needs, the communities above and below the district); AAPOR outcome rates overall, by
 community and by interviewer; the spread of the weights with Kish's design effect;
-satisfaction by area with confidence intervals (chart and table); participation in
-community affairs; the ranking of the 31 needs; results by community type. Every figure
-states its base (n, weighted total) and method. Statistics come from
+satisfaction per item with confidence intervals (chart and table); participation in
+community affairs; the ranking of the needs; results by community type. The items are
+those the questionnaire declares as indicators. Every figure states its base (n, weighted
+total and the unit the weights sum to) and method. Statistics come from
 :mod:`fieldsurvey.rates`, :mod:`fieldsurvey.weights` and :mod:`fieldsurvey.estimate`;
 this module only lays them out (platypus flowables, reportlab graphics charts).
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,7 @@ from typing import Any
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
 from fieldsurvey.io.atomic import atomic_path
 from fieldsurvey.io.errors import InputError
@@ -76,25 +80,34 @@ def _styles(font: str, lang: str) -> dict[str, ParagraphStyle]:
     }
 
 
-def _front(ctx: sec.Ctx, data: ReportData, date: str, font: CJKFont, title: str | None
-           ) -> list[Any]:
-    from fieldsurvey.rates import aapor_rates
+def _variance(design: Any) -> str:
+    """The variance method's key: calibrated designs say so."""
+    return "variance_calibrated" if getattr(design, "calibration", ()) else "variance_taylor"
 
+
+def _front(ctx: sec.Ctx, data: ReportData, design: Any, date: str, font: CJKFont,
+           title: str | None, table: Any, by_community: Any) -> list[Any]:
     lang = ctx.lang
-    rates = aapor_rates(data.cases, disposition="disposition").overall
     out: list[Any] = [
         ctx.p(title or t("title", lang), "title"),
         ctx.p(t("generated", lang, date=date, db=Path(data.db).name,
                 weights=Path(data.weights_file).name), "small"),
         Spacer(1, 4),
-        ctx.p(t("summary", lang, cases=len(data.cases),
-                resp=int(rates["I"] + rates["P"]), wresp=len(data.respondents),
-                rr1=sec._pct(rates["RR1"]), rr3=sec._pct(rates["RR3"]))),
-        ctx.p(t("method", lang), "small"),
-        ctx.p(t("font_note", lang, font=font.description), "small"),
     ]
+    out += sec.key_findings(ctx, data, design, table, by_community)
+    out += [
+        Spacer(1, 6),
+        ctx.p(t("method", lang), "small"),
+        ctx.p(t("variance", lang, v=t(_variance(design), lang)), "small"),
+    ]
+    ind = data.indicators
+    for comp in ind.composites if ind is not None else ():
+        out.append(ctx.p(comp.describe(lang), "small"))
+    out.append(ctx.p(t("font_note", lang, font=t("font_embedded" if font.embedded
+                                                 else "font_cid", lang)), "small"))
     if data.notes:
         out.append(ctx.p(t("notes", lang, notes="; ".join(data.notes)), "small"))
+    out.append(PageBreak())
     return out
 
 
@@ -117,6 +130,7 @@ def write_report(
     font: str | os.PathLike[str] | CJKFont | None = None,
     weight: str = "weight",
     form: Any = None,
+    margins: Mapping[str, Mapping[Any, float]] | str | os.PathLike[str] | None = None,
     title: str | None = None,
     date: str | None = None,
     progress: Progress | None = None,
@@ -139,7 +153,12 @@ def write_report(
     weight
         Name of the weight column.
     form
-        Questionnaire for the labels (default: the one pinned in the store).
+        Questionnaire (default: the one pinned in the store): labels, and the indicators
+        it declares (:mod:`fieldsurvey.questionnaire.indicators`) are the report's items.
+    margins
+        The calibration margins the final weights were raked to (``{variable: {level:
+        total}}`` or a margins file): the design is raked to them so that the confidence
+        intervals carry the calibration; the variables must be columns of the weights file.
     title, date
         Report title and date (defaults: the survey title, today).
     progress
@@ -162,18 +181,24 @@ def write_report(
     if lang not in ("zh", "en"):
         raise InputError("unknown language", field="lang", expected="zh or en", got=repr(lang))
     cjk = font if isinstance(font, CJKFont) else find_cjk_font(font)
-    data = load_report_data(db, weights, weight=weight, form=form, lang=lang)
+    if isinstance(margins, str | os.PathLike):
+        from fieldsurvey.weights.io import read_margins
+
+        margins = read_margins(margins)
+    data = load_report_data(db, weights, weight=weight, form=form, lang=lang, margins=margins)
     design = data.design()
     width = A4[0] - 2 * _MARGIN
     ctx = sec.Ctx(lang=lang, font=cjk.name, width=width, styles=_styles(cjk.name, lang))
     date = date or _dt.date.today().isoformat()
-    steps = [
-        lambda: _front(ctx, data, date, cjk, title),
+    table = sec._estimates(data, design)
+    by_comm = sec.community_index(data, design)
+    steps: list[Callable[[], list[Any]]] = [
+        lambda: _front(ctx, data, design, date, cjk, title, table, by_comm),
         lambda: sec.fieldwork(ctx, data),
         lambda: sec.weights(ctx, data),
-        lambda: sec.satisfaction(ctx, data, design),
-        lambda: sec.participation(ctx, data, design),
-        lambda: sec.needs(ctx, data, design),
+        lambda: sec.satisfaction(ctx, data, design, table),
+        lambda: sec.participation(ctx, data, design, table),
+        lambda: sec.needs(ctx, data, design, table),
         lambda: sec.by_type(ctx, data, design),
     ]
     story: list[Any] = []
