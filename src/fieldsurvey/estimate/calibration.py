@@ -353,6 +353,8 @@ def _cell_sums(step: CalibrationStep, values: np.ndarray, domain: np.ndarray | N
     """(cells x domains) sums of ``values`` (rows of domain -1 or no cell left out)."""
     cell = step.cell
     if domain is None:
+        if step.cache.setdefault("all_in_cells", bool((cell >= 0).all())):
+            return np.bincount(cell, weights=values, minlength=step.n_cells)[:, None]
         keep = cell >= 0
         return np.bincount(cell[keep], weights=values[keep], minlength=step.n_cells)[:, None]
     keep = (cell >= 0) & (domain >= 0)
@@ -466,10 +468,13 @@ def calibrated_unit_totals(design: SurveyDesign, z: np.ndarray, domain: np.ndarr
         with np.errstate(invalid="ignore", divide="ignore"):
             h = s / (gain * o)[:, None] * gain[:, None]
     else:
-        pos = base > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(pos, z / np.where(pos, base, 1.0), 0.0)
-        s = _cell_sums(step, ratio, domain, count)
+        inv = step.cache.get("inverse_base")
+        if inv is None:
+            pos = base > 0
+            with np.errstate(invalid="ignore", divide="ignore"):
+                inv = np.where(pos, 1.0 / np.where(pos, base, 1.0), 0.0)
+            step.cache["inverse_base"] = inv
+        s = _cell_sums(step, z * inv, domain, count)
         nc = step.cache.get("nc")
         if nc is None:
             nc = np.bincount(step.cell[step.cell >= 0], minlength=step.n_cells).astype(np.float64)

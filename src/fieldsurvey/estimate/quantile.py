@@ -8,7 +8,9 @@ next one when it falls short of p W.
 Interval (Woodruff 1952, as ``woodruffCI(method="mean")``): with
 :math:`\\hat p = \\hat F(\\hat q)`, the weighted share of values <= the estimate and its
 design-based SE, :math:`\\hat p \\mp t_{df}\\,SE` is mapped back through the same rule;
-an end outside [0, 1] gives NaN. The SE is the interval's width / (2 t_df). df is the
+an end outside [0, 1] gives NaN. At p = 0 and p = 1 the estimate is the smallest or largest
+value, with SE 0 and the interval (q, q) (R gives NaN at p = 0). The SE is the interval's
+width / (2 t_df). df is the
 design's degrees of freedom (PSUs - strata of the rows used; replicate: rank - 1), the
 default of R's ``svyquantile``.
 """
@@ -106,6 +108,12 @@ def svyquantile(
             r = ratio_stat(design, ind, None, code, doms.count, want_deff=False)
             se_p = np.sqrt(r.var)
             p_lo, p_hi = r.estimate - tq * se_p, r.estimate + tq * se_p
+            # rounding (an always-true indicator's variance of 1e-32) must not push an end
+            # just outside [0, 1]; p = 0 and p = 1 are the extremes, known without error
+            p_lo = np.where((p_lo < 0) & (p_lo > -1e-9), 0.0, p_lo)
+            p_hi = np.where((p_hi > 1) & (p_hi < 1 + 1e-9), 1.0, p_hi)
+            if p in (0.0, 1.0):
+                p_lo = p_hi = np.full(doms.count, p)
             lo = np.array([
                 np.nan if not (pl >= 0) else qrule_math(xs, cw, tot, pl)
                 for pl, (xs, cw, tot) in zip(p_lo, prepared, strict=True)
@@ -115,6 +123,8 @@ def svyquantile(
                 for ph, (xs, cw, tot) in zip(p_hi, prepared, strict=True)
             ])
             se = (hi - lo) / (2 * tq)
+            if p in (0.0, 1.0):
+                se = np.where(np.isnan(qhat), np.nan, 0.0)
             for d in range(doms.count):
                 rows.append(
                     Estimate(
