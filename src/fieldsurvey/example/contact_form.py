@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldsurvey.questionnaire._form_helpers import L, Row, choices_of, q
+from fieldsurvey.example._authoring import L, Row, choices_of, q
 
 __all__ = ["contact_module"]
 

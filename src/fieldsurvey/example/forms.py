@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from fieldsurvey.io.atomic import atomic_path, atomic_write_text
-from fieldsurvey.questionnaire._form_helpers import Row
+from fieldsurvey.example._authoring import Row
+from fieldsurvey.io.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 
 __all__ = ["FORMS", "example_path", "form_source", "write_all", "write_xlsx", "write_yaml"]
 
@@ -157,13 +157,20 @@ def example_path(name: str, suffix: str = ".xlsx") -> Path:
 
 def write_all(directories: list[Path]) -> list[Path]:
     """Write every example form as .xlsx and .yaml into each directory."""
-    written = []
-    for d in directories:
-        for name in FORMS:
-            src = form_source(name)
-            write_xlsx(src, d / f"{name}.xlsx")
-            write_yaml(src, d / f"{name}.yaml")
-            written += [d / f"{name}.xlsx", d / f"{name}.yaml"]
+    written: list[Path] = []
+    if not directories:
+        return written
+    first, *others = directories
+    for name in FORMS:
+        src = form_source(name)
+        made = [first / f"{name}.xlsx", first / f"{name}.yaml"]
+        write_xlsx(src, made[0])
+        write_yaml(src, made[1])
+        written += made
+        for d in others:  # byte-identical copies (a workbook embeds its save time)
+            for p in made:
+                atomic_write_bytes(d / p.name, p.read_bytes())
+                written.append(d / p.name)
     return written
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldsurvey.questionnaire._form_helpers import L, Row, choices_of, group, q
+from fieldsurvey.example._authoring import L, Row, choices_of, group, q
 
 __all__ = ["NEEDS", "SATISFACTION", "resident_survey"]
 
