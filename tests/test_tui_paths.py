@@ -177,11 +177,11 @@ async def test_refusal_recorded_as_attempt(store: FieldStore) -> None:
         await open_case(app, pilot, row=1)
         await pilot.press("n")
         await settle(pilot.app, pilot)
-        await pilot.press("down", "down", "down", "enter")  # the 4th outcome: 2.111
+        await pilot.press("down", "down", "enter")  # the 3rd outcome: 2.111
         await type_text(pilot, "tomorrow")  # not a time: refused, nothing saved
         await pilot.press("enter")
         await settle(pilot.app, pilot)
-        assert "2026-11-21" in str(app.screen.query_one("#dialog-error").render())
+        assert "明天 18:30" in str(app.screen.query_one("#dialog-error").render())
         assert store.attempts(d) == []
         await pilot.press(*["backspace"] * 8)
         await type_text(pilot, "2026-11-23 18:30")
@@ -318,15 +318,18 @@ async def test_language_toggle(store: FieldStore) -> None:
         await pilot.press("f5")  # the jump dialog follows a switch while it is open
         await settle(app, pilot)
         title = app.screen.query_one("#dialog-title")
-        assert "section" in str(title.render()).lower()
+        assert "question" in str(title.render()).lower()
         await pilot.press("f4")
         await settle(app, pilot)
         assert any("\u4e00" <= ch <= "\u9fff" for ch in str(title.render()))
-        first = app.screen.query_one("#sections").get_option_at_index(0).prompt
+        first = app.screen.query_one("#questions-list").get_option_at_index(0).prompt
         assert any("\u4e00" <= ch <= "\u9fff" for ch in str(first))
         await pilot.press("f4", "escape")
         await settle(app, pilot)
-        await pilot.press("escape")
+        await pilot.press("escape")  # leaving shows the share answered
+        await settle(app, pilot)
+        assert "answered" in str(app.screen.query_one("#leave-share").render())
+        await pilot.press("enter")
         await settle(app, pilot)
         assert "Community" in str(app.screen.query_one("#hh-info").render())
     uuid = interview_uuid(store, d)
@@ -403,7 +406,8 @@ async def test_supervisor_rejects_and_interviewer_sees_comment(store: FieldStore
         screen = app.screen
         await pilot.press("f5")
         await settle(pilot.app, pilot)
-        await pilot.press("down", "enter")  # section A
+        await type_text(pilot, "a1")  # jump by the question's number
+        await pilot.press("enter")
         await settle(pilot.app, pilot)
         assert screen.runner.current.key == "a1"
         assert "ask again" in str(screen.views[0].query_one(".q-label").render())
@@ -420,12 +424,27 @@ def test_probability_text() -> None:
 
 
 def test_parse_time() -> None:
-    from fieldsurvey.tui.screens.attempt import parse_time
+    from fieldsurvey.tui.screens.attempt import AppointmentError, parse_time
 
-    assert parse_time("2026-11-23 18:30") == dt.datetime(2026, 11, 23, 18, 30)
-    assert parse_time("") is None
-    with pytest.raises(ValueError):
-        parse_time("soon")
+    now = dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.UTC)
+    at = dt.datetime(2026, 11, 23, 18, 30, tzinfo=dt.UTC)
+    assert parse_time("2026-11-23 18:30", now) == at
+    assert parse_time("11-23 18:30", now) == at
+    assert parse_time("+2d 18:30", now) == at
+    assert parse_time("后天 18:30", now) == at
+    assert parse_time("明天 18:30", now) == at - dt.timedelta(days=1)
+    assert parse_time("tomorrow 18:30", now) == at - dt.timedelta(days=1)
+    assert parse_time("18:30", now) == at - dt.timedelta(days=2)
+    assert parse_time("+2d", now) == now + dt.timedelta(days=2)
+    assert parse_time("01-05 10:00", now) == dt.datetime(2027, 1, 5, 10, 0, tzinfo=dt.UTC)
+    assert parse_time("", now) is None
+    for text, reason in (("soon", "unparsable"), ("25:00", "unparsable"),
+                         ("02-30 10:00", "unparsable"), ("明天", "unparsable"),
+                         ("09:00", "past"), ("11-20 18:30", "past"),
+                         ("2026-11-21 09:29", "past")):
+        with pytest.raises(AppointmentError) as err:
+            parse_time(text, now)
+        assert err.value.reason == reason, text
 
 
 async def test_multi_select_keys_in_a_row_and_exclusive_choice(store: FieldStore) -> None:

@@ -29,22 +29,50 @@ class FrozenClock:
         return self.now
 
 
-def make_store(path: Path, n: int = 6, clock: FrozenClock | None = None) -> FieldStore:
-    """A device store of interviewer ``int01`` with ``n`` households."""
+YAML_PATH = FORM_PATH.with_suffix(".yaml")
+
+
+def checked_form(folder: Path) -> Path:
+    """The example form with a soft check against the roster: ``respondent_sex`` is
+    preloaded from the selected member and question a1 (the respondent's sex) warns when
+    it disagrees; completion by the AAPOR default thresholds (50 % / 80 %).
+    """
+    text = YAML_PATH.read_text(encoding="utf-8")
+    text = text.replace("survey:\n", "survey:\n- type: hidden\n  name: respondent_sex\n", 1)
+    a1 = ("    name: a1\n    label:\n      zh: 受访者性别\n      en: Respondent's sex\n"
+          "    required: 'yes'\n")
+    assert a1 in text
+    text = text.replace(a1, a1 + (
+        "    warning: (. = 1 and ${respondent_sex} = 'male') or (. = 2 and "
+        "${respondent_sex} = 'female') or ${respondent_sex} = ''\n"
+        "    warning_message:\n"
+        "      zh: 家庭成员表中受访者的性别不同，请核实\n"
+        "      en: The roster gives the respondent another sex; please check\n"), 1)
+    out = folder / "checked_survey.yaml"
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def make_store(path: Path, n: int = 6, clock: FrozenClock | None = None, *,
+               form_path: Path = FORM_PATH, addresses: list[dict[str, object]] | None = None
+               ) -> FieldStore:
+    """A device store of interviewer ``int01`` with ``n`` households (``addresses``:
+    extra columns per household, e.g. a real-looking address, compound, building ...).
+    """
     from fieldsurvey.questionnaire import load_form
 
-    form = load_form(FORM_PATH)
+    form = load_form(form_path)
     st = FieldStore.create(path, survey_id="S-test", device_id="dev-test",
                            interviewer="int01", pii_salt="salt", clock=clock or FrozenClock())
-    st.add_form(FORM_PATH.read_bytes(), form_id=form.form_id, version=form.version,
-                filename=FORM_PATH.name)
+    st.add_form(form_path.read_bytes(), form_id=form.form_id, version=form.version,
+                filename=form_path.name)
     rows = []
     for i in range(n):
         cid, cname = COMMUNITIES[i % len(COMMUNITIES)]
         rows.append({"dwelling_id": f"{cid}-{i + 1:05d}", "community_id": cid, "name": cname,
                      "line": i // len(COMMUNITIES) + 1, "kish_table": TABLES[i % 12],
                      "address": f"{cname}幸福小区{i % 9 + 1}栋{i % 3 + 1}单元{101 + i}室",
-                     "released": 1})
+                     "released": 1, **(addresses[i] if addresses else {})})
     st.assign(pd.DataFrame(rows), form_id=form.form_id, form_version=form.version)
     return st
 

@@ -91,6 +91,19 @@ class FieldsurveyApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    async def action_quit(self) -> None:
+        """Quit: an open interview session is recorded as a visit, the store's main file
+        made complete (checkpoint), then the app exits. Answers were saved as entered.
+        """
+        from fieldsurvey.tui.session import checkpoint
+
+        for screen in self.screen_stack:
+            end = getattr(screen, "end_session", None)
+            if end is not None:
+                end(how="quit")
+        checkpoint(self.store)
+        self.exit()
+
     def action_toggle_language(self) -> None:
         """Switch 中文 / English on every open screen."""
         self.lang = "en" if self.lang == "zh" else "zh"
@@ -117,9 +130,11 @@ def _pinned_form(store: FieldStore) -> Form:
         want = (str(row["form_id"]), str(row["form_version"] or ""))
     f = next((f for f in forms if (f["form_id"], f["version"]) == want), forms[-1])
     name, content = store.form_file(f["form_id"], f["version"])
-    tmp = Path(tempfile.mkdtemp(prefix="fieldsurvey-form-")) / Path(name).name
-    tmp.write_bytes(content)
-    return load_form(tmp)
+    # the form is read from a temporary copy, removed at once (nothing left in /tmp)
+    with tempfile.TemporaryDirectory(prefix="fieldsurvey-form-") as folder:
+        tmp = Path(folder) / Path(name).name
+        tmp.write_bytes(content)
+        return load_form(tmp)
 
 
 def make_app(store: FieldStore | str | Path, form: Form | None = None, *,

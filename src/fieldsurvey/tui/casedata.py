@@ -13,7 +13,7 @@ import pandas as pd
 
 from fieldsurvey.store.store import FieldStore
 
-__all__ = ["STATUSES", "CaseRow", "case_rows"]
+__all__ = ["STATUSES", "CaseRow", "case_rows", "split_address"]
 
 #: Status keys in display order (labels in :mod:`.i18n` as ``st_<key>``).
 STATUSES: tuple[str, ...] = ("new", "pending", "open", "rejected", "partial", "done", "closed")
@@ -31,6 +31,45 @@ class CaseRow:
     disposition: str
     attempts: int
     appointment: str
+    place: str = ""
+    """What tells the dwelling apart: compound, building, unit, floor, door (the address
+    without its street and community)."""
+    street: str = ""
+
+
+def _text(v: object) -> str:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return ""
+    text = str(v).strip()
+    return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
+
+
+def split_address(address: str, community: str, *, street: str = "", compound: str = "",
+                  parts: tuple[str, str, str, str] = ("", "", "", "")) -> tuple[str, str]:
+    """``(street, place)`` of an address: the street and community are cut off the front
+    (they go to their own column or the header); the place is what is left, i.e. the
+    compound and building-unit-floor-door, which differ between neighbours.
+
+    When the address does not contain the community's name, a given ``street`` prefix is
+    cut; when nothing is left, the place is written from ``compound`` and the building,
+    unit, floor and door ``parts``.
+    """
+    addr = address.strip()
+    found_street = street
+    rest = addr
+    if community and community in addr:
+        before, _, rest = addr.partition(community)
+        found_street = before.strip() or street
+    elif street and addr.startswith(street):
+        rest = addr[len(street):]
+    rest = rest.strip(" ,，")
+    if not rest:
+        building, unit, floor, door = parts
+        bits = [b for b in (compound, f"{building}栋" if building else "",
+                            f"{unit}单元" if unit else "",
+                            f"{door}室" if door else (f"{floor}层" if floor else "")) if b]
+        rest = "".join(bits)
+    return found_street, rest
 
 
 def _community_names(a: pd.DataFrame) -> pd.Series:
@@ -78,8 +117,15 @@ def case_rows(store: FieldStore) -> list[CaseRow]:
         else:
             status = "pending"
         appt = last_appt.get(did) if n else None
-        addr = r.address if isinstance(r.address, str) and r.address else did
-        rows.append(CaseRow(did, None if pd.isna(r.line) else int(r.line), names.iloc[i],
+        addr = _text(r.address) or did
+        community = str(names.iloc[i])
+        street, place = split_address(
+            addr if addr != did else "", community, street=_text(getattr(r, "street", "")),
+            compound=_text(getattr(r, "compound", "")),
+            parts=(_text(r.building), _text(r.unit), _text(r.floor), _text(r.door)))
+        line_text = _text(r.line)
+        rows.append(CaseRow(did, int(line_text) if line_text.isdigit() else None, community,
                             addr, status, code, n, str(appt)[:16].replace("T", " ")
-                            if isinstance(appt, str) and appt else ""))
+                            if isinstance(appt, str) and appt else "", place=place or did,
+                            street=street))
     return rows

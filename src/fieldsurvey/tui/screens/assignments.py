@@ -11,13 +11,21 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Select, Static
 
 from fieldsurvey.tui.casedata import STATUSES, CaseRow, case_rows
+from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["AssignmentListScreen"]
+__all__ = ["COLUMNS", "AssignmentListScreen"]
+
+#: Columns of the household list and their widths in cells (80 columns in all with the
+#: cell padding): the place (compound, building-unit-floor-door) gets the room, the
+#: street and community are cut off the front of the address.
+COLUMNS: tuple[tuple[str, int], ...] = (("col_line", 4), ("col_community", 9),
+                                       ("col_address", 30), ("col_status", 8),
+                                       ("col_attempts", 4), ("col_appt", 11))
 
 
 class AssignmentListScreen(KeyedScreen[None]):
@@ -79,9 +87,8 @@ class AssignmentListScreen(KeyedScreen[None]):
         t = self.app.t
         table = self.query_one("#cases", DataTable)
         table.clear(columns=True)
-        for key, width in (("col_line", 4), ("col_community", 10), ("col_address", 30),
-                           ("col_status", 8), ("col_attempts", 4), ("col_appt", 11)):
-            table.add_column(t(key), key=key, width=width)
+        for key, width in COLUMNS:
+            table.add_column(fit(t(key), width), key=key, width=width)
 
     def _filters(self) -> None:
         t = self.app.t
@@ -107,7 +114,7 @@ class AssignmentListScreen(KeyedScreen[None]):
         if isinstance(status, str):
             out = [r for r in out if r.status == status]
         if text:
-            out = [r for r in out if text in r.address]
+            out = [r for r in out if text in r.address or text in r.place]
         return out
 
     def _fill(self) -> None:
@@ -115,14 +122,20 @@ class AssignmentListScreen(KeyedScreen[None]):
         table = self.query_one("#cases", DataTable)
         keep = table.cursor_row
         table.clear()
+        w = dict(COLUMNS)
         for r in self._visible():
-            table.add_row("" if r.line is None else str(r.line), r.community, r.address,
-                          t(f"st_{r.status}"), str(r.attempts) if r.attempts else "",
+            table.add_row("" if r.line is None else str(r.line),
+                          fit(r.community, w["col_community"]),
+                          fit(r.place, w["col_address"], keep="end"),
+                          fit(t(f"st_{r.status}"), w["col_status"]),
+                          str(r.attempts) if r.attempts else "",
                           r.appointment[5:], key=r.dwelling_id)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
         n = {s: sum(1 for r in self.rows if r.status == s) for s in STATUSES}
-        self.query_one("#counts", Static).update(t(
+        streets = sorted({r.street for r in self.rows if r.street})
+        where = f"{streets[0]} · " if len(streets) == 1 else ""
+        self.query_one("#counts", Static).update(where + t(
             "counts", total=len(self.rows), fresh=n["new"],
             open=n["open"] + n["pending"] + n["rejected"], done=n["done"] + n["partial"],
             closed=n["closed"]))

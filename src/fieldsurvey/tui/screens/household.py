@@ -156,5 +156,8 @@ class HouseholdScreen(KeyedScreen[None]):
         open_interview(self.app, self.dwelling_id)
 
     def action_back(self) -> None:
-        """Key action: back."""
+        """Back to the list; the store's main file is made complete (checkpoint)."""
+        from fieldsurvey.tui.session import checkpoint
+
+        checkpoint(self.app.store)
         self.app.pop_screen()

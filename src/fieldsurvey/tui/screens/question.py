@@ -7,6 +7,9 @@ every move, so quitting (or a kill) resumes at the same place.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
@@ -17,11 +20,12 @@ from textual.widgets import Header, Input, Static
 
 from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.model import AnswerValue, Group, Repeat, SpecialAnswer
-from fieldsurvey.questionnaire.preload import roster_answers
+from fieldsurvey.questionnaire.preload import respondent_preload, roster_answers
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.questionnaire.values import parse_text_answer
 from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.session import Session, left_outcome, orphan_session
 from fieldsurvey.tui.widgets.choice_field import ChoiceField
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 from fieldsurvey.tui.widgets.question_view import QuestionView
@@ -29,7 +33,25 @@ from fieldsurvey.tui.widgets.question_view import QuestionView
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["QuestionScreen", "open_interview", "progress_line"]
+__all__ = ["QuestionScreen", "open_interview", "progress_line", "respondent_entry"]
+
+#: An Enter that comes this soon after the app moved on by itself (a choice moves to the
+#: next question) on an empty question is the interviewer's habit, not a request to
+#: leave the question: it is ignored instead of showing "required".
+ENTER_GRACE_S = 1.0
+
+
+def respondent_entry(app: FieldsurveyApp, dwelling_id: str,
+                     line: int | None) -> dict[str, Any] | None:
+    """The selected respondent's roster entry (``name, sex, age, relation`` ...), which
+    the form sees as ``${respondent_*}``; None without a selection.
+    """
+    if line is None:
+        sel = app.store.selection(dwelling_id)
+        line = sel.get("chosen_line") if sel else None
+    if line is None:
+        return None
+    return next((m for m in app.store.roster(dwelling_id) if m["line"] == line), None)
 
 
 def open_interview(app: FieldsurveyApp, dwelling_id: str) -> None:
@@ -56,7 +78,11 @@ def open_interview(app: FieldsurveyApp, dwelling_id: str) -> None:
         app.push_screen(RosterScreen(dwelling_id))
         return
     uuid = store.start_interview(dwelling_id, respondent_line=sel["chosen_line"])
-    for key, value in roster_answers(app.form, store.roster(dwelling_id), sel["chosen_line"]):
+    members = store.roster(dwelling_id)
+    for key, value in roster_answers(app.form, members, sel["chosen_line"]):
+        store.set_answer(uuid, key, value)
+    entry = next((m for m in members if m["line"] == sel["chosen_line"]), None)
+    for key, value in respondent_preload(app.form, entry):
         store.set_answer(uuid, key, value)
     app.push_screen(QuestionScreen(uuid))
 
@@ -77,6 +103,7 @@ class QuestionScreen(KeyedScreen[None]):
         ("F5", "jump"),
         ("F6", "review"),
         ("F7", "flag"),
+        ("F2", "comment_key"),
         ("Esc", "leave"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -86,6 +113,7 @@ class QuestionScreen(KeyedScreen[None]):
         Binding("f5", "jump", priority=True),
         Binding("f6", "review", priority=True),
         Binding("f7", "flag", priority=True),
+        Binding("f2", "comment", priority=True),
         Binding("f8", "special(-8)", show=False, priority=True),
         Binding("f9", "special(-9)", show=False, priority=True),
         Binding("a", "add_instance", show=False),
@@ -95,19 +123,33 @@ class QuestionScreen(KeyedScreen[None]):
     def __init__(self, uuid: str) -> None:
         super().__init__(id="questions")
         self.uuid = uuid
-        app: FieldsurveyApp = self.app  # type: ignore[assignment]
+        app: FieldsurveyApp = self.app
         state = app.store.interview(uuid)
         self.dwelling_id = state.dwelling_id
-        self.runner = InterviewRunner.restore(app.form, state.answers, state.position,
-                                              language=app.lang, clock=app.today)
+        self.runner = InterviewRunner.restore(
+            app.form, state.answers, state.position, language=app.lang, clock=app.today,
+            roster=respondent_entry(app, state.dwelling_id, state.respondent_line))
         self.comments = {c["question"]: c["comment"] for c in app.store.review_comments(uuid)
                          if c["question"]}
-        ev = app.store.events(uuid, kinds=("para:flag",))  # indexed: cheap on a merged store
         self.flags: set[str] = set()
-        for r in ev.itertuples():
-            (self.flags.add if '"on": true' in (r.detail or "") else self.flags.discard)(
-                r.question)
+        #: The interviewer's own comments on questions (F2), key -> text.
+        self.notes: dict[str, str] = {}
+        # indexed: cheap on a merged store
+        ev = app.store.events(uuid, kinds=("para:flag", "para:warning", "para:comment"))
+        for kind, question, detail in zip(ev["kind"], ev["question"], ev["detail"],
+                                          strict=True):
+            d = json.loads(detail or "{}")
+            if kind == "para:flag":
+                (self.flags.add if d.get("on") else self.flags.discard)(str(question))
+            elif kind == "para:warning" and d.get("reason"):
+                self.runner.confirmed[str(question)] = str(d["reason"])
+            elif kind == "para:comment":
+                self.notes[str(question)] = str(d.get("text") or "")
+                if not self.notes[str(question)]:
+                    del self.notes[str(question)]
         self.views: list[QuestionView] = []
+        self.session: Session | None = None
+        self._moved_at = 0.0  # when the focus last moved by itself (an answer given)
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -119,9 +161,26 @@ class QuestionScreen(KeyedScreen[None]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        """Draw the screen once it is mounted."""
+        """Start the visit's session (closing one a kill left open) and draw the page."""
+        app = self.app
+        orphan = orphan_session(app.store, self.uuid)
+        if orphan is not None:  # the app was killed during a session: that was a visit
+            done = self.runner.completion()
+            Session(app.store, self.uuid, self.dwelling_id,
+                    dt.datetime.fromisoformat(orphan["start"])).end(
+                left_outcome(done), done, now=app.clock(), how="killed")
+        self.session = Session.begin(app.store, self.uuid, self.dwelling_id, app.clock())
         self._settle(forward=True)
         self.show()
+
+    def end_session(self, code: str | None = None, *, appointment: dt.datetime | None = None,
+                    how: str = "left") -> None:
+        """Record this session as a visit (once): ``code`` or the outcome by the share."""
+        if self.session is None or self.session.ended:
+            return
+        done = self.runner.completion()
+        self.session.end(code or left_outcome(done), done, now=self.app.clock(),
+                         appointment=appointment, how=how)
 
     # -- state ------------------------------------------------------------------------
     def _settle(self, *, forward: bool) -> None:
@@ -160,11 +219,33 @@ class QuestionScreen(KeyedScreen[None]):
                 parts.append(text)
         return " › ".join(parts)
 
+    def _specials(self, step: Step) -> dict[int, str]:
+        """The special answers (code -> label) the F8/F9 keys give at ``step``."""
+        form, lang = self.app.form, self.app.lang
+        return {s.code: s.label.get(lang, form.default_language)
+                for s in form.settings.special_answers}
+
+    def _colliding(self, step: Step, options: list[tuple[str, str]]) -> dict[int, str]:
+        """Special codes whose label is also an option's label at ``step`` (e.g. an
+        option "3 不知道"): the key gives that option instead, so one 不知道 exists.
+        """
+        if step.question is None or not options:
+            return {}
+        by_label = {label.strip().lower(): name for name, label in options}
+        out = {}
+        for sp in self.app.form.special_for(step.question):
+            for _, text in sp.label.texts:
+                name = by_label.get(text.strip().lower())
+                if name is not None:
+                    out[sp.code] = name
+                    break
+        return out
+
     def _view(self, step: Step) -> QuestionView:
         app, r, form = self.app, self.runner, self.app.form
         lang, d = app.lang, form.default_language
         q = step.question
-        specials = {s.code: s.label.get(lang, d) for s in form.settings.special_answers}
+        specials = self._specials(step)
         if step.kind == "repeat":
             assert step.repeat is not None
             n = r.instance_count(step.repeat.name, step.instance)
@@ -187,14 +268,30 @@ class QuestionScreen(KeyedScreen[None]):
             note = app.t("read_only")
         elif q.type in ("integer", "decimal", "text", "date"):
             note = "YYYY-MM-DD" if q.type == "date" else app.t("type_answer")
-        comment = self.comments.get(step.key, "")
-        return QuestionView(
+        lines = []
+        if step.key in self.comments:
+            lines.append(app.t("comment_on_q", text=self.comments[step.key]))
+        if step.key in self.notes:
+            lines.append(app.t("note_on_q", text=self.notes[step.key]))
+        view = QuestionView(
             step, label=r.text(step, "label", lang) or q.name, hint=hint, options=options,
             value=r.value(step.key), special_label=specials,
             inline="likert" in q.appearance.split(), read_only=q.read_only,
-            comment=app.t("comment_on_q", text=comment) if comment else "",
-            flagged=step.key in self.flags, note=note,
+            comment="\n".join(lines), flagged=step.key in self.flags, note=note,
             exclusive=frozenset(c.name for c in shown if c.exclusive))
+        view.warning = self._warning_text(step)
+        return view
+
+    def _warning_text(self, step: Step) -> str:
+        """The soft warning shown under the question: open (asks for a reason) or
+        confirmed (with the reason given)."""
+        msg = self.runner.warning(step) if step.question is not None else None
+        if not msg:
+            return ""
+        reason = self.runner.confirmed.get(step.key)
+        if reason:
+            return self.app.t("warning_confirmed", msg=msg, reason=reason)
+        return self.app.t("warning_open", msg=msg)
 
     def show(self, focus_key: str | None = None) -> None:
         """Draw the current page (focus on ``focus_key`` or its first open question)."""
@@ -212,11 +309,32 @@ class QuestionScreen(KeyedScreen[None]):
         pos = keys.index(cur.key) + 1 if cur.key in keys else len(keys)
         self.query_one("#q-progress", Static).update(progress_line(pos, len(keys), 60))
         q = cur.question
-        hint = self.app.t("special_keys") if q is not None and q.special else ""
+        hint = self._special_hint(cur) if q is not None and q.special else ""
         if q is not None and q.type == "select_multiple":
             hint = self.app.t("multi_hint") + (" · " + hint if hint else "")
         self.query_one("#q-keys", Static).update(hint)
         self.call_after_refresh(self._focus, focus_key)
+
+    def _special_hint(self, step: Step) -> str:
+        """``F8 不知道 · F9 拒绝回答``, naming the option a key gives when the question
+        has its own option with that label (never two 不知道 on one screen).
+        """
+        q = step.question
+        assert q is not None
+        options = [(c.name, c.label.get(self.app.lang, self.app.form.default_language))
+                   for c in self.runner.choices(step)]
+        colliding = self._colliding(step, options)
+        labels = self._specials(step)
+        parts = []
+        for sp in self.app.form.special_for(q):
+            key = {-8: "F8", -9: "F9"}.get(sp.code)
+            if key is None:
+                continue
+            if sp.code in colliding:
+                parts.append(f"{key} = {colliding[sp.code]} {dict(options)[colliding[sp.code]]}")
+            else:
+                parts.append(f"{key} {labels.get(sp.code, sp.name)}")
+        return " · ".join(parts)
 
     def _focus(self, key: str | None = None) -> None:
         target = None
@@ -276,9 +394,39 @@ class QuestionScreen(KeyedScreen[None]):
             view.set_error(self.app.t("saved_error", msg=exc.message))
             return False
         self.runner.answer(None if value == "" else value, step)
+        if step.key in self.runner.confirmed and not self.runner.warning(step):
+            del self.runner.confirmed[step.key]  # the answer changed: the warning is gone
         view.set_error("")
         view.set_value(value)
+        view.set_warning(self._warning_text(step))
         return True
+
+    def _open_warning(self, view: QuestionView) -> bool:
+        """True when the question has a soft warning not yet confirmed with a reason."""
+        step = view.step
+        return (step.question is not None and step.key not in self.runner.confirmed
+                and bool(self.runner.warning(step)))
+
+    def _confirm(self, view: QuestionView) -> None:
+        """Ask for the reason that confirms the warning at ``view``; go on once given."""
+        from fieldsurvey.tui.screens.dialogs import TextDialog
+
+        msg = self.runner.warning(view.step) or ""
+
+        def done(reason: str | None) -> None:
+            if not reason:
+                w = view.answer_widget()
+                if w is not None:
+                    w.focus()
+                return
+            detail = self.runner.confirm_warning(view.step.key, reason)
+            self.app.store.record_paradata(self.uuid, "warning", question=view.step.key,
+                                           detail=detail)
+            view.set_warning(self._warning_text(view.step))
+            self._after_answer(view)
+
+        self.app.push_screen(TextDialog("warning_reason", detail=f"⚠ {msg}",
+                                        key=view.step.key), done)
 
     def _parse(self, view: QuestionView, text: str) -> tuple[bool, AnswerValue]:
         q = view.step.question
@@ -341,7 +489,7 @@ class QuestionScreen(KeyedScreen[None]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         view = self._view_of(event.input)
-        if view is None:
+        if view is None or self._habit_enter():
             return
         ok, value = self._parse(view, event.value)
         if not ok or (value != view.value and not self.save(view, value)):
@@ -349,7 +497,20 @@ class QuestionScreen(KeyedScreen[None]):
         self._after_answer(view)
 
     def _after_answer(self, view: QuestionView) -> None:
-        """After a complete answer: the next question on the page, else the next page."""
+        """After a complete answer: the next question on the page, else the next page.
+
+        An answer with an open soft warning stays: the interviewer checks it, then
+        changes it or confirms it with a reason (Enter).
+        """
+        if self._open_warning(view):
+            w = view.answer_widget()
+            if w is not None:
+                w.focus()
+            return
+        self._advance(view)
+        self._moved_at = time.monotonic()
+
+    def _advance(self, view: QuestionView) -> None:
         if len(self.views) > 1:
             r = self.runner
             now = [s.key for s in r.screen() if s.question is None
@@ -360,7 +521,7 @@ class QuestionScreen(KeyedScreen[None]):
                 return
             if self._focus_after(view.step.key):
                 return
-        self.action_next()
+        self._next()
 
     def _focus_after(self, key: str) -> bool:
         idx = next((i for i, v in enumerate(self.views) if v.step.key == key), -1)
@@ -374,13 +535,22 @@ class QuestionScreen(KeyedScreen[None]):
 
     # -- navigation -------------------------------------------------------------------
     def action_next(self) -> None:
-        """Key action: next."""
+        """Enter: confirm the page and go to the next one."""
+        if self.runner.current.kind == "question" and self._habit_enter():
+            return
+        self._next()
+
+    def _next(self) -> None:
         r = self.runner
         cur = r.current
         if cur.kind == "end":
             self.action_review()
             return
         if cur.kind == "question" and not self._commit_inputs():
+            return
+        pending = next((v for v in self.views if self._open_warning(v)), None)
+        if pending is not None:
+            self._confirm(pending)
             return
         try:
             if cur.kind == "question":
@@ -399,6 +569,23 @@ class QuestionScreen(KeyedScreen[None]):
         self._settle(forward=True)
         self._save_position()
         self.show()
+
+    def _habit_enter(self) -> bool:
+        """True for an Enter right after the app moved on by itself, on a question with
+        nothing typed or chosen yet: ignored (the choice already moved on).
+        """
+        if time.monotonic() - self._moved_at > ENTER_GRACE_S:
+            return False
+        view = self._focused_view()
+        if view is None or view.value not in (None, ""):
+            return False
+        w = view.answer_widget()
+        if isinstance(w, Input) and w.value.strip():
+            return False
+        if isinstance(w, ChoiceField) and w.pending():
+            return False
+        self._moved_at = 0.0  # a second Enter is meant
+        return True
 
     def action_prev(self) -> None:
         """Key action: prev."""
@@ -433,6 +620,14 @@ class QuestionScreen(KeyedScreen[None]):
                   None)
         if sp is None or view.read_only:
             return
+        option = self._colliding(view.step, view.options).get(code)
+        if option is not None:  # the question's own 不知道 option: one 不知道, not two
+            w = view.answer_widget()
+            if isinstance(w, ChoiceField) and not w.multiple:
+                w.value = option
+            if self.save(view, option):
+                self._after_answer(view)
+            return
         w = view.answer_widget()
         if isinstance(w, Input):
             w.value = ""
@@ -449,6 +644,26 @@ class QuestionScreen(KeyedScreen[None]):
         self.app.store.record_paradata(self.uuid, "flag", question=key, detail={"on": on_})
         (self.flags.add if on_ else self.flags.discard)(key)
         self.show(key)
+
+    def action_comment(self) -> None:
+        """Write (or change, or clear with a blank) a comment on the focused question."""
+        from fieldsurvey.tui.screens.dialogs import TextDialog
+
+        view = self._focused_view()
+        if view is None or view.step.question is None:
+            return
+        key = view.step.key
+
+        def done(text: str | None) -> None:
+            if text is None:
+                return
+            self.app.store.record_paradata(self.uuid, "comment", question=key,
+                                           detail={"text": text})
+            self.notes[key] = text
+            self.show(key)
+
+        self.app.push_screen(TextDialog("comment_title", value=self.notes.get(key, ""),
+                                        need_key="need_comment_text", key=key), done)
 
     def action_jump(self) -> None:
         """Key action: jump."""
@@ -481,11 +696,30 @@ class QuestionScreen(KeyedScreen[None]):
                 self._save_position()
             self.show(key)
 
-        self.app.push_screen(ReviewScreen(self.uuid, self.runner, self.flags, self.comments),
+        self.app.push_screen(ReviewScreen(self.uuid, self.runner, self.flags, self.comments,
+                                          self.notes, on_submit=self._submitted_as),
                              back)
 
+    def _submitted_as(self, code: str) -> None:
+        """The review page submitted the interview as ``code``: that ends the visit."""
+        self.end_session(code, how="submitted")
+
     def action_leave(self) -> None:
-        """Key action: leave."""
+        """Leave the interview: show the share answered, take an appointment, record the
+        visit (1.2 or 2.12 by the share) and go back to the household.
+        """
+        from fieldsurvey.tui.screens.dialogs import LeaveDialog
+
         self._commit_inputs()
         self._save_position()
-        self.app.pop_screen()
+
+        def done(result: tuple[str, dt.datetime | None] | None) -> None:
+            if result is None:
+                self.show()
+                return
+            _, appointment = result
+            self.end_session(appointment=appointment,
+                             how="appointment" if appointment else "left")
+            self.app.pop_screen()
+
+        self.app.push_screen(LeaveDialog(self.runner.completion()), done)

@@ -6,6 +6,7 @@ comments; the interview is submitted as complete or partial from here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -18,6 +19,7 @@ from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.model import SpecialAnswer
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.screens.dialogs import share_text
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,12 +45,15 @@ class ReviewScreen(KeyedScreen[str | None]):
     ]
 
     def __init__(self, uuid: str, runner: InterviewRunner, flags: set[str],
-                 comments: dict[str, str]) -> None:
+                 comments: dict[str, str], notes: dict[str, str] | None = None, *,
+                 on_submit: Callable[[str], None] | None = None) -> None:
         super().__init__(id="review")
         self.uuid = uuid
         self.runner = runner
         self.flags = flags
         self.comments = comments
+        self.notes = notes or {}
+        self.on_submit = on_submit
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -71,7 +76,7 @@ class ReviewScreen(KeyedScreen[str | None]):
         seen = set()
         rows: list[tuple[str, str]] = []
         for s in r.missing_required():
-            rows.append((s.key, f"{t('unanswered')}: {s.key} {r.text(s, lang=self.app.lang)}"))
+            rows.append((s.key, f"{s.key} {r.text(s, lang=self.app.lang)} — {t('unanswered')}"))
             seen.add(s.key)
         for s in r.steps():
             if s.key in seen or s.question is None:
@@ -83,28 +88,47 @@ class ReviewScreen(KeyedScreen[str | None]):
                 why.append(t("special"))
             if s.key in self.comments:
                 why.append(t("comment_on_q", text=self.comments[s.key]))
+            if s.key in self.notes:
+                why.append(t("note_on_q", text=self.notes[s.key]))
+            msg = r.warning(s)
+            if msg:
+                reason = r.confirmed.get(s.key)
+                why.append(t("warning_confirmed", msg=msg, reason=reason) if reason
+                           else t("warning_open", msg=msg))
             if why:
                 label = r.text(s, lang=self.app.lang)
-                rows.append((s.key, f"{' · '.join(why)}: {s.key} {label}"))
+                rows.append((s.key, f"{s.key} {label} — {' · '.join(why)}"))
         items.add_options([Option(text, id=key) for key, text in rows])
         done = not r.missing_required()
         self.query_one("#review-status", Static).update(
-            t("all_good") if done else t("cannot_complete"))
+            (t("all_good") if done else t("cannot_complete")) + "\n"
+            + share_text(self.app, r.completion()))
 
     @on(OptionList.OptionSelected, "#review-items")
     def _go(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
     def _submit(self, outcome: str) -> None:
+        t = self.app.t
         if outcome == "1.1" and self.runner.missing_required():
-            self.app.notify(self.app.t("cannot_complete"), severity="error")
+            self.app.notify(t("cannot_complete"), severity="error")
+            return
+        done = self.runner.completion()
+        if outcome == "1.2" and done.status == "break-off":
+            # AAPOR: below the form's partial threshold it is a break-off, not a partial
+            msg = t("partial_refused", share=f"{done.share:.0%}",
+                    partial=f"{self.app.form.settings.completion.partial:.0%}")
+            self.query_one("#review-status", Static).update(msg)
+            self.app.notify(msg, severity="error")
             return
         try:
             self.app.store.complete(self.uuid, outcome=outcome)
         except FieldsurveyError as exc:
             self.app.notify(exc.message, severity="error")
             return
-        self.app.notify(self.app.t("completed_msg"))
+        if self.on_submit is not None:
+            self.on_submit(outcome)
+        self.app.notify(t("completed_msg"))
         self.dismiss("@done")
 
     def action_complete(self) -> None:

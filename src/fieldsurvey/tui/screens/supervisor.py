@@ -36,6 +36,7 @@ class SupervisorScreen(KeyedScreen[None]):
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "switch_grouping"),
+        Binding("y", "tally"),
     ]
 
     def __init__(self) -> None:
@@ -105,7 +106,7 @@ class SupervisorScreen(KeyedScreen[None]):
         self.query_one("#sv-review-title", Static).update(t("review_list"))
         itv = self.query_one("#sv-interviews", DataTable)
         itv.clear(columns=True)
-        for c, w in (("col_address", 32), ("col_interviewer", 8), ("col_status", 8),
+        for c, w in (("col_full_address", 32), ("col_interviewer", 8), ("col_status", 8),
                      ("col_review", 8)):
             itv.add_column(t(c), width=w)
         order = {"pending": 0, "rejected": 1, "approved": 2}
@@ -114,6 +115,12 @@ class SupervisorScreen(KeyedScreen[None]):
             status = t("st_done") if i["status"] == "completed" else t("st_partial")
             itv.add_row(str(self.data["address"].get(i["dwelling_id"]) or i["dwelling_id"]),
                         i["interviewer"], status, t(f"rv_{i['review_state']}"), key=i["uuid"])
+
+    def action_tally(self) -> None:
+        """Key action: the tally screen (rates and indicators)."""
+        from fieldsurvey.tui.screens.tally import TallyScreen
+
+        self.app.push_screen(TallyScreen())
 
     def action_switch_grouping(self) -> None:
         """Key action: switch grouping."""

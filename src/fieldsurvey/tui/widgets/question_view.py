@@ -65,6 +65,8 @@ class QuestionView(Vertical):
         self.note = note
         self._error = ""
         self.exclusive = exclusive
+        #: A soft warning under the question ("" for none), set by the owner.
+        self.warning = ""
 
     @property
     def kind(self) -> str:
@@ -85,9 +87,14 @@ class QuestionView(Vertical):
     def _message(self) -> Text:
         if self._error:
             return Text(self._error, style="bold red")
+        out = Text("")
         if isinstance(self.value, SpecialAnswer):
-            return Text(show_value(self.value, None, self.special_label), style="bold yellow")
-        return Text("")
+            out.append(show_value(self.value, None, self.special_label), style="bold yellow")
+        if self.warning:
+            if out.plain:
+                out.append("\n")
+            out.append(f"⚠ {self.warning}", style="bold yellow")
+        return out
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -103,14 +110,15 @@ class QuestionView(Vertical):
                               inline=self.inline, value=None if special else self.value,
                               exclusive=self.exclusive, id="answer")
         elif self.kind == "acknowledge":
-            yield ChoiceField([("ok", "OK")], value="ok" if self.value is True else None,
+            yield ChoiceField([("ok", "OK")], value="ok" if self.value in (True, "OK") else None,
                               inline=True, id="answer")
         else:
             text = "" if self.value is None or special else str(self.value)
             yield Input(value=text, type=_INPUT_TYPE.get(self.kind, "text"),
                         placeholder=self.note, id="answer", select_on_focus=False)
-        msg = Static(self._message(), classes="q-error")
-        msg.display = special is not None
+        message = self._message()
+        msg = Static(message, classes="q-error")
+        msg.display = bool(message.plain)
         yield msg
 
     def answer_widget(self) -> ChoiceField | Input | None:
@@ -123,6 +131,11 @@ class QuestionView(Vertical):
         text = self._message()
         msg.update(text)
         msg.display = bool(text.plain)
+
+    def set_warning(self, text: str) -> None:
+        """Show (or clear with "") the soft warning under the question."""
+        self.warning = text
+        self._show_message()
 
     def set_error(self, text: str) -> None:
         """Show (or clear with "") the message under the question."""
