@@ -119,3 +119,36 @@ def faulty_listing() -> pd.DataFrame:
         row("X-unknown", "C9", *centre(0, 1, dx=0.3, dy=-0.3), "无名社区1号"),
     ]
     return pd.concat([base, pd.DataFrame(extra)], ignore_index=True)
+
+
+def write_dbf(path: Path, fields: list[str], rows: list[list[object]], encoding: str,
+              ldid: int = 0) -> Path:
+    """A dBase III file of character fields, text in ``encoding``, language byte ``ldid``
+    (0 = none), as old Chinese GIS software writes them."""
+    import struct
+
+    enc = [[str(v).encode(encoding) for v in r] for r in rows]
+    names = [f.encode(encoding)[:10] for f in fields]
+    widths = [max([len(f), 1, *(len(r[i]) for r in enc)]) for i, f in enumerate(names)]
+    header_len = 32 + 32 * len(fields) + 1
+    record_len = 1 + sum(widths)
+    head = struct.pack("<B3BIHH", 3, 126, 1, 1, len(rows), header_len, record_len)
+    head += bytes(17) + bytes([ldid]) + bytes(2)
+    for f, w in zip(names, widths, strict=True):
+        head += f.ljust(11, b"\0") + b"C" + bytes(4) + bytes([w, 0]) + bytes(14)
+    body = b"".join(b" " + b"".join(v.ljust(w, b" ") for v, w in zip(r, widths, strict=True))
+                    for r in enc)
+    path.write_bytes(head + b"\r" + body + b"\x1a")
+    return path
+
+
+def write_shapefile(gdf: gpd.GeoDataFrame, path: Path, fields: list[str], rows: list[list[object]],
+                    encoding: str, ldid: int = 0, prj: bool = True) -> Path:
+    """A shapefile with ``gdf``'s geometries and a hand-made .dbf (no .cpg)."""
+    import pyogrio
+
+    pyogrio.write_dataframe(gdf[["geometry"]].assign(fid_=range(len(gdf))), path)
+    for suffix in (".cpg",) + (() if prj else (".prj",)):
+        path.with_suffix(suffix).unlink(missing_ok=True)
+    write_dbf(path.with_suffix(".dbf"), fields, rows, encoding, ldid)
+    return path

@@ -489,10 +489,15 @@ def _offset_check(f: pd.DataFrame, prepared: PreparedBoundaries, coords: str,
         return _check("coordinate_offset", 0)
     ok = ok[np.linspace(0, len(ok) - 1, min(len(ok), 20_000)).astype(np.int64)]
     x, y = lon[ok], lat[ok]
+    listed = pd.Index(prepared.ids).get_indexer(
+        f["listed_community_id"].iloc[ok].astype(object).where(
+            f["listed_community_id"].iloc[ok].notna(), None))
 
     def share_inside(px: np.ndarray, py: np.ndarray) -> float:
-        ip, _ = _point_in_polygons(prepared, px, py)
-        return len(np.unique(ip)) / len(px)
+        """Share of points inside a boundary, and inside their listed one when listed."""
+        ip, ib = _point_in_polygons(prepared, px, py)
+        fits = (listed[ip] < 0) | (listed[ip] == ib)
+        return len(np.unique(ip[fits])) / len(px)
 
     base = share_inside(x, y)
     if base > 0.9:

@@ -151,7 +151,8 @@ def _check_given_encoding(path: Path, codec: str, option: str) -> None:
     dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
     if dbf is None:
         return
-    for name, values in dbf_text_fields(dbf.read_bytes()).items():
+    for raw_name, values in dbf_text_fields(dbf.read_bytes()).items():
+        name = raw_name.decode(codec, errors="replace")
         raw = b"\n".join(values)
         if not any(b >= 0x80 for b in raw):
             continue
@@ -163,10 +164,11 @@ def _check_given_encoding(path: Path, codec: str, option: str) -> None:
             if codecs_equal(other, codec):
                 continue
             try:
-                theirs = 1.0 if other == "utf-8" else cjk_score(raw.decode(other), other)
+                text = raw.decode(other)
             except UnicodeDecodeError:
                 continue
-            if theirs >= 0.8 and theirs > mine + 0.25:
+            theirs = 1.0 if other == "utf-8" else cjk_score(text, other)
+            if theirs >= 0.7 and theirs > mine + 0.25:
                 first = raw.split(b"\n")[0]
                 raise EncodingError(
                     f"the attribute text does not read as {codec.upper()}, as given: it reads "
@@ -175,7 +177,6 @@ def _check_given_encoding(path: Path, codec: str, option: str) -> None:
                     got=f"'{first.decode(codec, errors='replace')}' as given, "
                     f"'{first.decode(other, errors='replace')}' as {label}",
                     hint=f"Give {option} {label} (or leave {option} out to detect it)")
-        return
 
 
 def codecs_equal(a: str, b: str) -> bool:

@@ -216,7 +216,7 @@ def _gbk_or_big5(data: bytes) -> str:
         else "gb18030"
 
 
-def dbf_text_fields(data: bytes) -> dict[str, list[bytes]]:
+def dbf_text_fields(data: bytes) -> dict[bytes, list[bytes]]:
     """The raw bytes of every character field of a dBase file, by field name.
 
     Only what the encoding checks need: the header, the field descriptors and the
@@ -227,18 +227,18 @@ def dbf_text_fields(data: bytes) -> dict[str, list[bytes]]:
     n = int.from_bytes(data[4:8], "little")
     header_len = int.from_bytes(data[8:10], "little")
     record_len = int.from_bytes(data[10:12], "little")
-    fields: list[tuple[str, str, int, int]] = []
+    fields: list[tuple[bytes, str, int, int]] = []
     pos, offset = 32, 1
     while pos + 32 <= min(header_len, len(data)) and data[pos] != 0x0D:
         desc = data[pos:pos + 32]
-        name = desc[:11].split(b"\0", 1)[0].decode("latin-1").strip()
+        name = desc[:11].split(b"\0", 1)[0].strip()
         ftype, width = chr(desc[11]), desc[16]
         fields.append((name, ftype, offset, width))
         offset += width
         pos += 32
     if record_len <= 0 or offset != record_len:
         return {}
-    out: dict[str, list[bytes]] = {}
+    out: dict[bytes, list[bytes]] = {}
     for name, ftype, start, width in fields:
         if ftype != "C":
             continue
@@ -294,7 +294,8 @@ def dbf_encoding(shp: Path) -> DbfEncoding:
         return DbfEncoding("gb18030", "language byte")
     if data[29] != 0:
         return DbfEncoding(None, "language byte")
-    raw = b"\n".join(v for vals in dbf_text_fields(data).values() for v in vals)
+    fields = dbf_text_fields(data)
+    raw = b"\n".join([*fields, *(v for vals in fields.values() for v in vals)])
     if not re.search(rb"[\x80-\xff]", raw):
         return DbfEncoding(None, "ascii")
     scores = {}
