@@ -145,7 +145,7 @@ def main() -> int:
     whole, cpu = [], []
     for _ in range(args.repeat * 4):
         runner.jump("q0")
-        runner._pending = None  # force the full pass
+        runner.state.invalidate()  # force the full pass
         t, c = time.perf_counter(), time.process_time()
         runner.answer("1")
         runner.next()

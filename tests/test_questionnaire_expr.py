@@ -153,7 +153,7 @@ def test_choice_filter_fields() -> None:
         ("1 2", "unexpected '2'"),
         ("and 1", "needs a value"),
         ("sum(1)", "needs a question"),
-        ("(" * 200 + "1" + ")" * 200, "nested too deeply"),
+        ("(" * 200 + "1" + ")" * 200, "nested more than 60 levels"),
     ],
 )
 def test_syntax_errors_are_questionnaire_errors(source: str, fragment: str) -> None:

@@ -386,12 +386,11 @@ def test_incremental_refresh_matches_full(form: Form) -> None:
         except InvalidAnswer:
             continue
         r.steps()  # incremental refresh
-        inc_rel, inc_vals = dict(r._rel), dict(r._vals)
-        r._pending = None
-        r._dirty = True
+        inc_rel, inc_vals = dict(r.state.rel), dict(r.state.vals)
+        r.state.invalidate()
         r.steps()  # full refresh
-        assert r._rel == inc_rel
-        assert {k: v for k, v in r._vals.items() if v is not None} == {
+        assert r.state.rel == inc_rel
+        assert {k: v for k, v in r.state.vals.items() if v is not None} == {
             k: v for k, v in inc_vals.items() if v is not None
         }
 

@@ -79,7 +79,7 @@ def test_keys_and_exports() -> None:
         parse_key("x[a]")
     assert export_value(SpecialAnswer(-8, "dont_know")) == -8
     assert export_value(("1", "3")) == "1 3"
-    assert export_value(True) == 1
+    assert export_value(True) == "OK"
     assert export_value(dt.date(2026, 1, 2)) == "2026-01-02"
     with pytest.raises(QuestionnaireError):
         decode_value("{not json")
@@ -112,7 +112,7 @@ def test_each_type_validates(tmp_path: Path) -> None:
             [dt.date(2026, 1, 1)],
             "2026-11-21",
         ),
-        "k": (["no"], [False, "OK"], [True], "OK"),
+        "k": (["no"], [False, "yes"], [True, "OK"], "OK"),
     }
     for name, (bad_text, bad_values, good, text) in cases.items():
         assert r.current.key == name

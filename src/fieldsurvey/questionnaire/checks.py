@@ -1,6 +1,8 @@
-"""Whole-form checks run at load, after the rows are built: references, choice-filter
-columns, ``position(..)`` outside repeats, defaults, and dependency cycles. Each error
-names the sheet, row and column of the row at fault.
+"""Whole-form checks run at load, after the rows are built.
+
+References, choice-filter columns, ``position(..)`` outside repeats, defaults, and
+dependency cycles. Each error names the sheet, row and column of the row at fault; all
+are collected (see :mod:`.problems`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from fieldsurvey.questionnaire.values import parse_text_answer
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.questionnaire.build import RawRow
+    from fieldsurvey.questionnaire.problems import Problems
 
 __all__ = ["check_cycles", "check_defaults", "check_references"]
+
+
+_COLUMN = {"required_if": "required", "default_expression": "default"}
 
 
 def check_references(
@@ -24,67 +30,109 @@ def check_references(
     questions: list[tuple[Question, RawRow]],
     containers: list[tuple[Group | Repeat, RawRow]],
     file: str | None,
+    problems: Problems,
+    known_extra: set[str] | None = None,
+    ambiguous: set[str] | None = None,
 ) -> None:
-    known = {q.name for q in form.questions}
+    """Check references of every expression and text.
+
+    Every ``${name}`` names one question, choice-filter columns exist, ``position(..)``
+    is used inside repeats, and ``essential_questions`` name questions.
+    """
+    known = {q.name for q in form.questions} | (known_extra or set())
+    ambiguous = ambiguous or set()
     items: list[tuple[Any, RawRow, tuple[str, ...]]] = [
-        (q, r, ("relevant", "constraint", "calculation", "choice_filter")) for q, r in questions
+        (q, r, ("relevant", "constraint", "calculation", "choice_filter", "warning",
+                "required_if", "default_expression"))
+        for q, r in questions
     ]
     items += [(c, r, ("relevant", "repeat_count")) for c, r in containers]
     for obj, row, keys in items:
-        _check_text_references(form, obj, row, file, known)
+        _check_text_references(form, obj, row, file, known, problems)
         for key in keys:
             e: Expression | None = getattr(obj, key, None)
             if e is None:
                 continue
-            for ref in sorted(e.deps):
-                if ref not in known and not isinstance(form.items_by_name.get(ref), Repeat):
-                    what = "a group" if ref in form.items_by_name else "no question"
-                    raise row.error(
-                        file,
-                        f"${{{ref}}} refers to {what}",
-                        key,
-                        got=repr(e.source),
-                        hint="Refer to an existing question by its name",
-                    )
-            field_names = expr.fields(e.tree)
-            if key == "choice_filter":
-                cl = form.choice_lists[obj.choice_list]
-                columns = {"name", "label"} | {k for c in cl.choices for k, _ in c.attributes}
-                bad = sorted(field_names - columns)
-                if bad:
-                    raise row.error(
-                        file,
-                        f"choice_filter uses '{bad[0]}', which is not a column of list "
-                        f"'{obj.choice_list.removesuffix('__or_other')}'",
-                        key,
-                        expected=", ".join(sorted(columns)),
-                    )
-            elif field_names:
-                raise row.error(
-                    file,
-                    f"'{sorted(field_names)[0]}' is not understood",
-                    key,
-                    got=repr(e.source),
-                    hint="Refer to questions as ${name}; quote text as 'text'",
-                )
-            if expr.uses(e.tree, expr.Parent) or any(
-                isinstance(n, expr.Call) and n.name == "position" for n in expr.walk(e.tree)
-            ):
-                in_repeat = isinstance(obj, Repeat) or bool(getattr(obj, "repeats", ()))
-                if not in_repeat:
-                    raise row.error(
-                        file, "position(..) only works inside a repeat", key, got=repr(e.source)
-                    )
+            try:
+                _check_expression(form, obj, row, file, known, ambiguous, key, e)
+            except QuestionnaireError as exc:
+                problems.error(exc)
+    for name in form.settings.completion.essential:
+        if name not in known:
+            problems.error(QuestionnaireError(
+                f"essential_questions names '{name}', which is no question of the form",
+                file=file, sheet="settings", field="essential_questions",
+            ))
+
+
+def _check_expression(
+    form: Form, obj: Any, row: RawRow, file: str | None, known: set[str],
+    ambiguous: set[str], key: str, e: Expression,
+) -> None:
+    column = _COLUMN.get(key, key)
+    for ref in sorted(e.deps):
+        if ref in ambiguous:
+            raise row.error(
+                file, f"${{{ref}}} is ambiguous: two questions in different groups are "
+                f"called '{ref}'", column, got=repr(e.source),
+                hint="Refer to the one meant as ${group.name} (see the warnings)")
+        if ref not in known and not isinstance(form.items_by_name.get(ref), Repeat):
+            what = "a group" if ref in form.items_by_name else "no question"
+            raise row.error(
+                file,
+                f"${{{ref}}} refers to {what}",
+                column,
+                got=repr(e.source),
+                hint="Refer to an existing question by its name",
+            )
+    field_names = expr.fields(e.tree)
+    lookups = [n for n in expr.walk(e.tree) if isinstance(n, expr.Lookup)]
+    for lk in lookups:
+        if lk.instance not in form.attachments and lk.instance not in form.choice_lists:
+            raise row.error(file, f"instance('{lk.instance}') names no choice list or "
+                            "attachment of the form", column, got=repr(e.source),
+                            hint="Add a csv-external/xml-external row or a choice list")
+        if lk.predicate is not None:
+            field_names = field_names - expr.fields(lk.predicate)
+    if key == "choice_filter":
+        cl = form.choice_lists[obj.choice_list]
+        columns = {"name", "label"} | {k for c in cl.choices for k, _ in c.attributes}
+        bad = sorted(field_names - columns)
+        if bad:
+            raise row.error(
+                file,
+                f"choice_filter uses '{bad[0]}', which is not a column of list "
+                f"'{obj.choice_list.removesuffix('__or_other')}'",
+                key,
+                expected=", ".join(sorted(columns)),
+            )
+    elif field_names:
+        raise row.error(
+            file,
+            f"'{sorted(field_names)[0]}' is not understood",
+            column,
+            got=repr(e.source),
+            hint="Refer to questions as ${name}; quote text as 'text'",
+        )
+    if expr.uses(e.tree, expr.Parent) or any(
+        isinstance(n, expr.Call) and n.name == "position" for n in expr.walk(e.tree)
+    ):
+        in_repeat = isinstance(obj, Repeat) or bool(getattr(obj, "repeats", ()))
+        if not in_repeat:
+            raise row.error(
+                file, "position(..) only works inside a repeat", column, got=repr(e.source)
+            )
 
 
 TEXT_REF = re.compile(r"\$\{([^{}]*)\}")
 
 
 def _check_text_references(
-    form: Form, obj: Any, row: RawRow, file: str | None, known: set[str]
+    form: Form, obj: Any, row: RawRow, file: str | None, known: set[str], problems: Problems
 ) -> None:
     """``${name}`` inside a label, hint or message must name a question."""
-    for attr in ("label", "hint", "constraint_message", "required_message"):
+    for attr in ("label", "hint", "constraint_message", "required_message", "warning_message",
+                 "guidance_hint"):
         text = getattr(obj, attr, None)
         if not text:
             continue
@@ -92,26 +140,29 @@ def _check_text_references(
             for ref in TEXT_REF.findall(value):
                 if ref.strip() not in known:
                     column = f"{attr}::{lang}" if lang else attr
-                    raise QuestionnaireError(
+                    problems.error(QuestionnaireError(
                         f"${{{ref}}} in the {attr} refers to no question",
                         file=file,
                         sheet=row.sheet,
                         row=row.row,
                         field=row.headers.get(attr, column) if not lang else column,
                         hint="Refer to an existing question by its name",
-                    )
+                    ))
 
 
-def check_defaults(form: Form, questions: list[tuple[Question, RawRow]], file: str | None) -> None:
+def check_defaults(
+    form: Form, questions: list[tuple[Question, RawRow]], file: str | None, problems: Problems
+) -> None:
+    """A constant default must be a valid answer of its question."""
     for q, row in questions:
-        if q.default is None:
+        if q.default is None or q.default_expression is not None:
             continue
         try:
             parse_text_answer(form, q, q.default)
         except QuestionnaireError as exc:
-            raise row.error(
+            problems.error(row.error(
                 file, f"the default is not a valid answer: {exc.message}", "default"
-            ) from None
+            ))
 
 
 def check_cycles(
@@ -119,6 +170,7 @@ def check_cycles(
     questions: list[tuple[Question, RawRow]],
     containers: list[tuple[Group | Repeat, RawRow]],
     file: str | None,
+    problems: Problems,
 ) -> None:
     """relevant/calculation dependencies must form no cycle (ODK refuses them too)."""
     cont = {c.name: c for c, _ in containers}
@@ -129,7 +181,7 @@ def check_cycles(
             if e is not None:
                 d |= e.deps
         for p in q.parents:
-            rel = cont[p].relevant
+            rel = cont[p].relevant if p in cont else None
             if rel is not None:
                 d |= rel.deps
         deps[q.name] = d
@@ -152,12 +204,14 @@ def check_cycles(
             if state.get(nxt) == 1:
                 cycle = path[path.index(nxt) :] + [nxt]
                 row = rows[nxt]
-                raise row.error(
+                problems.error(row.error(
                     file,
                     "cyclic dependency: " + " -> ".join(cycle),
                     "calculation" if form.question(nxt).calculation is not None else "relevant",
-                    hint="A relevant or calculation cannot depend on itself, directly or through others",
-                )
+                    hint="A relevant or calculation cannot depend on itself, directly or "
+                    "through others",
+                ))
+                return
             if not state.get(nxt):
                 state[nxt] = 1
                 path.append(nxt)

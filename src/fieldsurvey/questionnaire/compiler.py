@@ -14,9 +14,11 @@ from typing import Any
 from fieldsurvey.questionnaire.expr import (
     BinOp,
     Call,
+    Chain,
     Current,
     Field,
     Literal,
+    Lookup,
     Neg,
     Node,
     Parent,
@@ -60,7 +62,62 @@ def compile_node(node: Node) -> Compiled:
         return lambda ctx: -to_num(inner(ctx))
     if isinstance(node, BinOp):
         return _compile_binop(node)
+    if isinstance(node, Chain):
+        return _compile_chain(node)
+    if isinstance(node, Lookup):
+        return _compile_lookup(node)
     return _compile_call(node)
+
+
+def apply_op(op: str, a: Any, b: Any) -> Any:
+    """One binary operator on two values (the general XPath rules)."""
+    if op == "and":
+        return to_bool(a) and to_bool(b)
+    if op == "or":
+        return to_bool(a) or to_bool(b)
+    if op == "=":
+        return _equal(a, b)
+    if op == "!=":
+        return not _equal(a, b)
+    if op in _REL:
+        cmp = _REL[op]
+        if isinstance(a, list) or isinstance(b, list):
+            xs = a if isinstance(a, list) else [a]
+            ys = b if isinstance(b, list) else [b]
+            return any(cmp(to_num(x), to_num(y)) for x in xs for y in ys)
+        return cmp(to_num(a), to_num(b))
+    return _ARITH[op](to_num(a), to_num(b))
+
+
+def _compile_chain(node: Chain) -> Compiled:
+    first = compile_node(node.first)
+    rest = [(op, compile_node(n)) for op, n in node.rest]
+    logical = node.rest[0][0] in ("and", "or")
+
+    def chain(ctx: Context) -> Any:
+        acc = first(ctx)
+        for op, fn in rest:
+            if logical:
+                if op == "and" and not to_bool(acc):
+                    return False
+                if op == "or" and to_bool(acc):
+                    return True
+                acc = to_bool(fn(ctx))
+            else:
+                acc = apply_op(op, acc, fn(ctx))
+        return acc
+
+    return chain
+
+
+def _compile_lookup(node: Lookup) -> Compiled:
+    pred = compile_node(node.predicate) if node.predicate is not None else None
+    name, column = node.instance, node.column
+
+    def lookup(ctx: Context) -> Any:
+        return ctx.rows(name, pred, column)
+
+    return lookup
 
 
 def _compile_binop(node: BinOp) -> Compiled:
@@ -149,9 +206,24 @@ def _compile_call(node: Call) -> Compiled:
     name = node.name
     if name in AGGREGATES:
         ref = node.args[0]
+        agg = AGGREGATES[name]
+        if isinstance(ref, Lookup):
+            rows = _compile_lookup(ref)
+            return lambda ctx: agg(_as_list(rows(ctx)))
         assert isinstance(ref, Ref)
-        agg, rname = AGGREGATES[name], ref.name
+        rname = ref.name
         return lambda ctx: agg(ctx.nodeset(rname))
+    if name == "join":
+        sep_fn, ref = compile_node(node.args[0]), node.args[1]
+        if isinstance(ref, Lookup):
+            rows = _compile_lookup(ref)
+            return lambda ctx: to_str(sep_fn(ctx)).join(to_str(v) for v in _as_list(rows(ctx)))
+        assert isinstance(ref, Ref)
+        jname = ref.name
+        return lambda ctx: to_str(sep_fn(ctx)).join(to_str(v) for v in ctx.nodeset(jname))
+    special = _special_call(node)
+    if special is not None:
+        return special
     if name == "indexed-repeat":
         ref = node.args[0]
         assert isinstance(ref, Ref)
@@ -187,6 +259,40 @@ def _compile_call(node: Call) -> Compiled:
         a0, a1 = args
         return lambda ctx: impl(a0(ctx), a1(ctx))
     return lambda ctx: impl(*(a(ctx) for a in args))
+
+
+def _as_list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else [v]
+
+
+def _special_call(node: Call) -> Compiled | None:
+    """Functions that need the interview, not just their argument values."""
+    name = node.name
+    args = tuple(compile_node(a) for a in node.args)
+    if name == "now":
+        return lambda ctx: ctx.now()
+    if name == "random":
+        return lambda ctx: ctx.random()
+    if name == "duration":
+        return lambda ctx: ctx.duration()
+    if name == "once":
+        (a,) = args
+        return lambda ctx: ctx.once(a(ctx))
+    if name == "device-info":
+        (a,) = args
+        return lambda ctx: ctx.device_info(to_str(a(ctx)))
+    if name in ("jr:choice-name", "choice-name"):
+        value_fn, qnode = args[0], node.args[1]
+        if isinstance(qnode, Ref):  # pyxform turns '${q}' into a path; accept both
+            qname = qnode.name
+            return lambda ctx: ctx.choice_name(value_fn(ctx), qname)
+        q_fn = args[1]
+        return lambda ctx: ctx.choice_name(value_fn(ctx), to_str(q_fn(ctx)))
+    if name == "pulldata":
+        inst, col, keycol, key = args
+        return lambda ctx: ctx.lookup(to_str(inst(ctx)), to_str(col(ctx)),
+                                      to_str(keycol(ctx)), key(ctx))
+    return None
 
 
 def evaluate(node: Node, ctx: Context) -> Any:

@@ -1,4 +1,5 @@
-"""The expression language of ``relevant``, ``constraint``, ``calculation`` and ``choice_filter``:
+"""The expression language of ``relevant``, ``constraint``, ``calculation`` and ``choice_filter``.
+
 tokenizer and recursive-descent (precedence-climbing) parser.
 
 A subset of the XPath 1.0 that XLSForm uses, parsed once at load into a tree of frozen
@@ -31,11 +32,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fieldsurvey.io.errors import QuestionnaireError
-from fieldsurvey.questionnaire.xpath import FUNCTIONS
+from fieldsurvey.questionnaire.regex import regex_problem
+from fieldsurvey.questionnaire.xpath import FUNCTIONS, NOT_SUPPORTED_FUNCTIONS
 
 __all__ = [
     "BinOp",
     "Call",
+    "Chain",
+    "Lookup",
     "Current",
     "Field",
     "Literal",
@@ -51,6 +55,9 @@ __all__ = [
 ]
 
 MAX_DEPTH = 60  # nesting depth a form may use; deeper is refused, not a RecursionError
+MAX_LENGTH = 20_000  # characters of one expression
+MAX_TOKENS = 5_000  # tokens (names, values, operators) of one expression
+_CHAIN_MIN = 8  # runs longer than this become a flat Chain
 
 
 # --------------------------------------------------------------------------- tree
@@ -109,7 +116,31 @@ class Call:
     args: tuple[Node, ...]
 
 
-Node = Literal | Ref | Current | Parent | Field | Neg | BinOp | Call
+@dataclass(frozen=True)
+class Chain:
+    """A long run of one operator level (``${a1} + ${a2} + ...``), kept flat.
+
+    A 500-term sum then needs no deep recursion to compile, compare or evaluate.
+    """
+
+    first: Node
+    rest: tuple[tuple[str, Node], ...]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """``instance('list')/root/item[predicate]/column``.
+
+    rows of a choice list or an attached file; bare names in the predicate are the row's
+    columns.
+    """
+
+    instance: str
+    predicate: Node | None
+    column: str | None
+
+
+Node = Literal | Ref | Current | Parent | Field | Neg | BinOp | Call | Chain | Lookup
 
 
 # --------------------------------------------------------------------------- tokens
@@ -121,7 +152,7 @@ _TOKEN = re.compile(
   | (?P<ref>\$\{\s*(?P<refname>[^\s{}]+)\s*\})
   | (?P<dotdot>\.\.)
   | (?P<dot>\.)
-  | (?P<op><=|>=|!=|=|<|>|\+|-|\*|\(|\)|,)
+  | (?P<op><=|>=|!=|=|<|>|\+|-|\*|\(|\)|,|/|\[|\])
   | (?P<name>[A-Za-z_][A-Za-z0-9_\-]*(?::[A-Za-z_][A-Za-z0-9_\-]*)?)
     """,
     re.VERBOSE,
@@ -144,11 +175,23 @@ def _syntax(message: str, source: str, pos: int | None = None) -> QuestionnaireE
     )
 
 
+def _limit(message: str, source: str) -> QuestionnaireError:
+    return QuestionnaireError(
+        f"the expression is too large: {message}",
+        got=repr(source) if len(source) <= 120 else repr(source[:117]) + "...",
+        hint="Split it into several calculate rows",
+    )
+
+
 def _tokenize(source: str) -> list[_Tok]:
     toks: list[_Tok] = []
     pos = 0
     n = len(source)
+    if n > MAX_LENGTH:
+        raise _limit(f"{n:,} characters (fieldsurvey's limit is {MAX_LENGTH:,})", source)
     while pos < n:
+        if len(toks) > MAX_TOKENS:
+            raise _limit(f"more than {MAX_TOKENS:,} terms and operators", source)
         m = _TOKEN.match(source, pos)
         if m is None:
             raise _syntax(f"unexpected character {source[pos]!r}", source, pos)
@@ -224,7 +267,7 @@ class _Parser:
         """A full expression (precedence climbing over the binary operators)."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise _syntax("the expression is nested too deeply", self.source, self.peek().pos)
+            raise _limit(f"brackets or calls nested more than {MAX_DEPTH} levels deep", self.source)
         try:
             return self.binary(1)
         finally:
@@ -242,14 +285,20 @@ class _Parser:
             if prec < min_prec or prec == 0:
                 return left
             self.i += 1
-            left = BinOp(tok.text, left, self.binary(prec + 1))
+            right = self.binary(prec + 1)
+            if isinstance(left, Chain) and _PREC.get(left.rest[0][0]) == prec:
+                left = Chain(left.first, (*left.rest, (tok.text, right)))
+            elif _chain_length(left, prec) >= _CHAIN_MIN:
+                left = _to_chain(left, prec, tok.text, right)
+            else:
+                left = BinOp(tok.text, left, right)
 
     def unary(self) -> Node:
         if self.at_op("-"):
             self.take()
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise _syntax("the expression is nested too deeply", self.source, self.peek().pos)
+                raise _limit(f"more than {MAX_DEPTH} signs in a row", self.source)
             try:
                 return Neg(self.unary())
             finally:
@@ -286,10 +335,71 @@ class _Parser:
                         self.take()
                         args.append(self.or_())
                 self.expect(")")
+                if tok.text == "instance":
+                    return self.lookup(tok, args)
                 return Call(tok.text, tuple(args))
+            if self.at_op("/", "["):
+                raise _unsupported("XPath paths (use ${name} to refer to a question)",
+                                   self.source)
             return Field(tok.text)
+        if tok.kind == "op" and tok.text == "/":
+            raise _unsupported("absolute XPath paths such as /data/... (use ${name})",
+                               self.source)
         found = "the end" if tok.kind == "end" else repr(tok.text)
         raise _syntax(f"expected a value, found {found}", self.source, tok.pos)
+
+
+    def lookup(self, tok: _Tok, args: list[Node]) -> Node:
+        """``instance('x')/root/item[pred]/col`` after the call ``instance('x')``."""
+        if len(args) != 1 or not isinstance(args[0], Literal):
+            raise _syntax("instance() takes the name of a list in quotes", self.source, tok.pos)
+        name = str(args[0].value)
+        steps: list[str] = []
+        predicate: Node | None = None
+        column: str | None = None
+        while self.at_op("/"):
+            self.take()
+            t = self.take()
+            if t.kind != "name":
+                raise _syntax("expected a name after /", self.source, t.pos)
+            if len(steps) < 2:
+                steps.append(t.text)
+                if len(steps) == 2 and self.at_op("["):
+                    self.take()
+                    predicate = self.or_()
+                    self.expect("]")
+            elif column is None:
+                column = t.text
+            else:
+                raise _unsupported("instance() paths deeper than /root/item/column", self.source)
+        if steps != ["root", "item"]:
+            raise _unsupported("instance() paths other than instance('x')/root/item[...]/column",
+                               self.source)
+        return Lookup(name, predicate, column)
+
+
+def _unsupported(what: str, source: str) -> QuestionnaireError:
+    return QuestionnaireError(
+        f"not supported: {what}",
+        got=repr(source) if len(source) <= 120 else repr(source[:117]) + "...",
+        hint="See the README's XLSForm support table",
+    )
+
+
+def _chain_length(node: Node, prec: int) -> int:
+    n = 1
+    while isinstance(node, BinOp) and _PREC.get(node.op) == prec:
+        n += 1
+        node = node.left
+    return n
+
+
+def _to_chain(left: Node, prec: int, op: str, right: Node) -> Chain:
+    rest: list[tuple[str, Node]] = [(op, right)]
+    while isinstance(left, BinOp) and _PREC.get(left.op) == prec:
+        rest.append((left.op, left.right))
+        left = left.left
+    return Chain(left, tuple(reversed(rest)))
 
 
 def parse(source: str) -> Node:
@@ -320,10 +430,15 @@ def _children(node: Node) -> tuple[Node, ...]:
         return (node.operand,)
     if isinstance(node, Call):
         return node.args
+    if isinstance(node, Chain):
+        return (node.first, *(n for _, n in node.rest))
+    if isinstance(node, Lookup):
+        return (node.predicate,) if node.predicate is not None else ()
     return ()
 
 
 def walk(node: Node) -> Iterable[Node]:
+    """Every node of the tree (iteratively: deep trees need no recursion)."""
     stack = [node]
     while stack:
         n = stack.pop()
@@ -335,6 +450,10 @@ def _check_calls(node: Node, source: str) -> None:
     for n in walk(node):
         if isinstance(n, Call):
             spec = FUNCTIONS.get(n.name)
+            if spec is None and n.name in NOT_SUPPORTED_FUNCTIONS:
+                raise _unsupported(
+                    f"function {n.name}() ({NOT_SUPPORTED_FUNCTIONS[n.name]})", source
+                )
             if spec is None:
                 raise QuestionnaireError(
                     f"unknown function {n.name}()",
@@ -349,15 +468,15 @@ def _check_calls(node: Node, source: str) -> None:
                     f"{n.name}() takes {want} argument(s), not {len(n.args)}", got=repr(source)
                 )
             if n.name == "regex" and isinstance(n.args[1], Literal):
-                try:
-                    re.compile(str(n.args[1].value))
-                except re.error as exc:
-                    raise QuestionnaireError(
-                        f"invalid regular expression in regex(): {exc}", got=repr(source)
-                    ) from None
-            if n.name in ("indexed-repeat", "sum", "count", "max", "min") and not isinstance(
-                n.args[0], Ref
+                problem = regex_problem(str(n.args[1].value))
+                if problem is not None:
+                    raise QuestionnaireError(f"in regex(): {problem}", got=repr(source))
+            if n.name in ("sum", "count", "max", "min", "count-non-empty", "join") and isinstance(
+                n.args[-1 if n.name == "join" else 0], Lookup
             ):
+                continue
+            if n.name in ("indexed-repeat", "sum", "count", "max", "min", "count-non-empty",
+                          "join") and not isinstance(n.args[-1 if n.name == "join" else 0], Ref):
                 raise QuestionnaireError(
                     f"{n.name}() needs a question ${{name}} as its first argument", got=repr(source)
                 )

@@ -43,16 +43,18 @@ import datetime as _dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.questionnaire.expr import Node
+    from fieldsurvey.questionnaire.external import Attachment
 
 __all__ = [
     "QUESTION_TYPES",
     "AnswerValue",
     "Choice",
     "ChoiceList",
+    "CompletionRules",
     "DEFAULT_SPECIAL_ANSWERS",
     "Expression",
     "Form",
@@ -76,20 +78,44 @@ QuestionType = Literal[
     "date",
     "calculate",
     "acknowledge",
+    "time",
+    "datetime",
+    "range",
+    "rank",
+    "barcode",
+    "geopoint",
+    "geotrace",
+    "geoshape",
+    "image",
+    "audio",
+    "video",
+    "file",
+    "hidden",
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "username",
+    "phonenumber",
+    "simserial",
+    "subscriberid",
+    "email",
+    "imei",
+    "audit",
 ]
-QUESTION_TYPES: tuple[str, ...] = (
-    "integer",
-    "decimal",
-    "text",
-    "select_one",
-    "select_multiple",
-    "note",
-    "date",
-    "calculate",
-    "acknowledge",
+QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
+#: Filled by the runner, never shown (the interview's metadata).
+METADATA_TYPES: frozenset[str] = frozenset(
+    {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial",
+     "subscriberid", "email", "imei", "audit"}
 )
-#: Types that take an answer from the interviewer (everything but note and calculate).
-INPUT_TYPES: frozenset[str] = frozenset(QUESTION_TYPES) - {"note", "calculate"}
+#: Media questions: the answer is a file path (see the README's XLSForm table).
+MEDIA_TYPES: frozenset[str] = frozenset({"image", "audio", "video", "file"})
+#: Location questions: typed as ``lat lon [alt [accuracy]]`` (points joined by ``;``).
+GEO_TYPES: frozenset[str] = frozenset({"geopoint", "geotrace", "geoshape"})
+INPUT_TYPES: frozenset[str] = (
+    frozenset(QUESTION_TYPES) - {"note", "calculate", "hidden"} - METADATA_TYPES
+)
 
 
 @dataclass(frozen=True)
@@ -280,6 +306,35 @@ class Question:
     parents: tuple[str, ...] = ()
     repeats: tuple[str, ...] = ()
     row: int | None = field(default=None, compare=False)
+    required_if: Expression | None = None
+    default_expression: Expression | None = None
+    warning: Expression | None = None
+    warning_message: LangText = field(default_factory=LangText)
+    guidance_hint: LangText = field(default_factory=LangText)
+    parameters: tuple[tuple[str, str], ...] = ()
+    media: tuple[tuple[str, str], ...] = ()
+    trigger: tuple[str, ...] = ()
+    extra_columns: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def extra(self) -> dict[str, str]:
+        """Survey columns fieldsurvey does not interpret (e.g. ``indicator``), by header."""
+        return dict(self.extra_columns)
+
+    @property
+    def parameter(self) -> dict[str, str]:
+        """The ``parameters`` column as a dict (``start=1 end=10 step=1`` ...)."""
+        return dict(self.parameters)
+
+    @property
+    def is_metadata(self) -> bool:
+        """True for ``start``, ``end``, ``today``, ``deviceid`` ... (filled, never shown)."""
+        return self.type in METADATA_TYPES
+
+    @property
+    def hidden(self) -> bool:
+        """True for questions never shown: metadata and ``hidden``."""
+        return self.type in METADATA_TYPES or self.type == "hidden"
 
     @property
     def is_input(self) -> bool:
@@ -288,8 +343,8 @@ class Question:
 
     @property
     def is_select(self) -> bool:
-        """True for select_one and select_multiple."""
-        return self.type in ("select_one", "select_multiple")
+        """True for select_one, select_multiple and rank."""
+        return self.type in ("select_one", "select_multiple", "rank")
 
 
 @dataclass(frozen=True)
@@ -333,13 +388,37 @@ class Repeat:
 Item = Question | Group | Repeat
 
 #: A value an answer can take (see the module docstring).
-AnswerValue = int | float | str | bool | tuple[str, ...] | _dt.date | SpecialAnswer | None
+AnswerValue = (
+    int | float | str | bool | tuple[str, ...] | _dt.date | _dt.datetime | _dt.time
+    | SpecialAnswer | None
+)
+
+
+@dataclass(frozen=True)
+class CompletionRules:
+    """When an interview counts as complete, partial or a break-off (issue 17).
+
+    Shares of the applicable input questions answered (or of the ``essential`` ones when
+    listed): ``complete`` at or above :attr:`complete`, ``partial`` at or above
+    :attr:`partial`, else ``break-off``. Defaults follow AAPOR (50 % and 80 %); set in
+    the settings sheet as ``completion_partial``, ``completion_complete`` (fractions or
+    percentages) and ``essential_questions`` (names separated by spaces or commas).
+    """
+
+    partial: float = 0.5
+    complete: float = 0.8
+    essential: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The settings sheet (``form_id``, ``version``, ``default_language``, ``form_title``)
-    and the special answers the form allows.
+    """The settings sheet and the special answers the form allows.
+
+    ``form_id``, ``version``, ``default_language``, ``form_title``, completion rules and
+    other settings.
+
+    ``other`` keeps the accepted settings fieldsurvey stores but does not act on
+    (``instance_name``, ``style``, ``public_key``, ``submission_url`` ...).
     """
 
     form_id: str
@@ -347,6 +426,9 @@ class Settings:
     default_language: str | None = None
     title: LangText = field(default_factory=LangText)
     special_answers: tuple[SpecialAnswer, ...] = DEFAULT_SPECIAL_ANSWERS
+    completion: CompletionRules = field(default_factory=CompletionRules)
+    allow_choice_duplicates: bool = False
+    other: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -358,6 +440,9 @@ class Form:
     choice_lists: Mapping[str, ChoiceList]
     children: tuple[Item, ...]
     source: str | None = field(default=None, compare=False)
+    attachments: Mapping[str, Attachment] = field(default_factory=dict, compare=False)
+    declares_special: bool = field(default=True, compare=False)
+    warnings: tuple[Any, ...] = field(default=(), compare=False)
 
     # -- convenience --------------------------------------------------------------
     @property

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fieldsurvey.io.errors import QuestionnaireError
+from fieldsurvey.questionnaire import expr as _expr
 from fieldsurvey.questionnaire.compiler import compile_node
-from fieldsurvey.questionnaire.model import Expression, Form, Group, Item, Question, Repeat
+from fieldsurvey.questionnaire.model import (
+    Choice,
+    Expression,
+    Form,
+    Group,
+    Item,
+    Question,
+    Repeat,
+)
+from fieldsurvey.questionnaire.xpath import to_num, to_str
 
 __all__ = ["Plan", "plan_for"]
 
@@ -37,6 +47,15 @@ class Plan:
     repeats: dict[str, Repeat]
     parent: dict[str, str | None]
     users: dict[str, list[str]]  # name -> items whose relevant/calculation/nesting uses it
+    required: dict[str, Compiled] = field(default_factory=dict)  # required as an expression
+    warning: dict[str, Compiled] = field(default_factory=dict)  # soft checks
+    default: dict[str, Compiled] = field(default_factory=dict)  # default as an expression
+    dynamic_default: dict[str, bool] = field(default_factory=dict)  # visible + calculation
+    # select name -> (columns, value functions, {(values...): choices}) for
+    # choice_filters of the form col = expr [and col2 = expr2 ...]
+    filter_index: dict[str, tuple[Any, Any, dict[Any, tuple[Choice, ...]]]] = field(
+        default_factory=dict
+    )
 
 
 class _Compiler:
@@ -103,7 +122,74 @@ def _make_plan(form: Form) -> Plan:
     for name, needed in deps.items():
         for dep in needed:
             users[dep].append(name)
-    return Plan(form, order, scope, rel, calc, cons, filt, count, repeats, parent, users)
+    plan = Plan(form, order, scope, rel, calc, cons, filt, count, repeats, parent, users)
+    for q in form.questions:
+        if q.required_if is not None:
+            plan.required[q.name] = compile_expr(q.required_if)
+        if q.warning is not None:
+            plan.warning[q.name] = compile_expr(q.warning)
+        if q.default_expression is not None:
+            plan.default[q.name] = compile_expr(q.default_expression)
+        if q.calculation is not None and q.type != "calculate":
+            plan.dynamic_default[q.name] = True
+        if q.choice_filter is not None and q.choice_list is not None:
+            fast = _filter_index(form, q, compile_expr)
+            if fast is not None:
+                plan.filter_index[q.name] = fast
+    return plan
+
+
+def _equalities(node: Any) -> list[tuple[str, Any]] | None:
+    """``col = expr and col2 = expr2 ...`` as [(col, expr)], or None for other shapes."""
+    if isinstance(node, _expr.Chain) and all(op == "and" for op, _ in node.rest):
+        parts: list[Any] = [node.first, *(n for _, n in node.rest)]
+    elif isinstance(node, _expr.BinOp) and node.op == "and":
+        left, right = _equalities(node.left), _equalities(node.right)
+        return None if left is None or right is None else left + right
+    else:
+        parts = [node]
+    out: list[tuple[str, Any]] = []
+    for p in parts:
+        if not isinstance(p, _expr.BinOp) or p.op != "=":
+            if isinstance(p, _expr.BinOp) and p.op == "and":
+                sub = _equalities(p)
+                if sub is None:
+                    return None
+                out += sub
+                continue
+            return None
+        a, b = p.left, p.right
+        if isinstance(b, _expr.Field):
+            a, b = b, a
+        if not isinstance(a, _expr.Field) or _expr.fields(b):
+            return None
+        out.append((a.name, b))
+    return out
+
+
+def _filter_index(form: Form, q: Question, compile_expr: Any) -> Any:
+    """An index for choice filters made of equalities between columns and expressions.
+
+    Only used when every value of those columns compares as text the way XPath
+    compares it (no numbers written two ways, such as ``3`` and ``3.0``).
+    """
+    assert q.choice_filter is not None and q.choice_list is not None
+    eqs = _equalities(q.choice_filter.tree)
+    if not eqs or len(eqs) > 4:
+        return None
+    choices = form.choice_lists[q.choice_list].choices
+    columns = tuple(c for c, _ in eqs)
+    index: dict[tuple[str, ...], list[Choice]] = {}
+    for c in choices:
+        key = tuple(c.attribute(col) for col in columns)
+        for v in key:
+            n = to_num(v)
+            if v and n == n and to_str(n) != v:  # "3.0", "03": XPath would compare numbers
+                return None
+        index.setdefault(key, []).append(c)
+    fns = tuple(compile_node(e) for _, e in eqs)
+    frozen = {k: tuple(v) for k, v in index.items()}
+    return columns, fns, frozen
 
 
 def _toposort(form: Form, items: list[Item], deps: dict[str, set[str]]) -> list[Item]:
@@ -131,7 +217,8 @@ def _toposort(form: Form, items: list[Item], deps: dict[str, set[str]]) -> list[
             sheet="survey",
             row=first.row,
             field=first.name,
-            hint="A relevant, calculation or repeat_count cannot depend on itself, directly or through others",
+            hint="A relevant, calculation or repeat_count cannot depend on itself, directly "
+            "or through others",
         )
     return order
 

@@ -1,5 +1,13 @@
 """Preloading an interview from the household roster and the respondent selection.
 
+Two preloads. :func:`roster_answers` fills the form's own roster repeat (``h_name``,
+``h_sex`` ...) and its respondent question from the store's roster. And
+:func:`respondent_preload` gives the *selected respondent's* roster values to the form
+as the questions ``respondent_name``, ``respondent_sex``, ``respondent_age`` and
+``respondent_relation`` when the form declares them (any type; usually ``hidden``, or a
+``select_one`` whose choice names or labels match ``male``/``female``/男/女): the
+runner's ``roster=`` argument.
+
 The interviewer lists the household once (the field store's roster, which the respondent
 selection uses); the questionnaire's own roster repeat and its respondent question are
 then filled from it instead of being asked again. Questions are matched by name
@@ -15,7 +23,15 @@ from typing import Any
 from fieldsurvey.questionnaire.model import AnswerValue, Form, Question
 from fieldsurvey.questionnaire.values import answer_key
 
-__all__ = ["ROSTER_FIELDS", "roster_answers"]
+__all__ = ["RESPONDENT_FIELDS", "ROSTER_FIELDS", "respondent_preload", "roster_answers"]
+
+#: Roster fields of the selected respondent a form can preload, by question name:
+#: declare e.g. ``hidden respondent_sex`` (or a ``select_one sex`` / ``integer`` /
+#: ``text`` question) and the runner fills it from ``roster=`` before the interview
+#: starts; expressions then use ``${respondent_sex}`` to prefill, skip or check.
+RESPONDENT_FIELDS: dict[str, str] = {"name": "respondent_name", "sex": "respondent_sex",
+                                     "age": "respondent_age",
+                                     "relation": "respondent_relation"}
 
 #: Roster entry field -> question name in the form's roster repeat.
 ROSTER_FIELDS: dict[str, str] = {"name": "h_name", "sex": "h_sex", "age": "h_age",
@@ -88,4 +104,37 @@ def roster_answers(
     lines = [int(m["line"]) for m in roster]
     if isinstance(rq, Question) and respondent_line is not None and respondent_line in lines:
         out.append((rq.name, lines.index(respondent_line) + 1))
+    return out
+
+
+def respondent_preload(
+    form: Form, roster: Mapping[str, Any] | None
+) -> list[tuple[str, AnswerValue]]:
+    """The answers (key, value) of the ``respondent_*`` questions the form declares.
+
+    ``roster`` is the selected member's entry (``name``, ``sex`` as ``male``/``female``,
+    ``age``, ``relation``); fields it lacks, or questions the form lacks, are left out.
+    A value that does not fit its question (an age that is not a number, a sex no choice
+    matches) is left out too, so the interviewer asks it.
+    """
+    out: list[tuple[str, AnswerValue]] = []
+    if not roster:
+        return out
+    for f, qname in RESPONDENT_FIELDS.items():
+        q = form.items_by_name.get(qname)
+        v = roster.get(f)
+        if not isinstance(q, Question) or v is None or q.repeats:
+            continue
+        value: AnswerValue
+        if q.is_select:
+            value = _select_value(form, q, v)
+        elif q.type in ("integer", "decimal"):
+            try:
+                value = int(v) if q.type == "integer" else float(v)
+            except (TypeError, ValueError):
+                value = None
+        else:
+            value = str(v)
+        if value is not None:
+            out.append((q.name, value))
     return out

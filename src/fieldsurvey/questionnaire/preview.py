@@ -1,5 +1,7 @@
-"""Plain-text views of a form: its structure (``form check``) and a readable preview in
-one language (``form preview``), for review on paper or screen.
+"""Plain-text views of a form.
+
+its structure (``form check``) and a readable preview in one language (``form preview``), for review
+on paper or screen.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def preview_text(form: Form, lang: str | None = None) -> str:
     ]
     specials = ", ".join(
         f"{s.code} {s.label.get(lang, d) or s.name}" for s in form.settings.special_answers
-    )
+    ) if form.declares_special else ""
 
     def rec(items: tuple[Item, ...], depth: int) -> None:
         pad = "  " * depth
@@ -90,13 +92,16 @@ def structure_text(form: Form) -> str:
         by_type[q.type] = by_type.get(q.type, 0) + 1
     lines = [
         f"form_id: {form.form_id}   version: {form.version or '-'}",
-        f"languages: {', '.join(form.languages) or '(one, unnamed)'}   default: {form.default_language or '-'}",
+        f"languages: {', '.join(form.languages) or '(one, unnamed)'}   "
+        f"default: {form.default_language or '-'}",
         f"questions: {len(qs)} (" + ", ".join(f"{k} {v}" for k, v in sorted(by_type.items())) + ")",
-        f"choice lists: {len(form.choice_lists)}   relevant: {sum(q.relevant is not None for q in qs)}   "
+        f"choice lists: {len(form.choice_lists)}   "
+        f"relevant: {sum(q.relevant is not None for q in qs)}   "
         f"constraints: {sum(q.constraint is not None for q in qs)}   sensitive: "
         + (", ".join(form.sensitive_names) or "none"),
         "special answers: "
-        + (", ".join(f"{s.code} {s.name}" for s in form.settings.special_answers)),
+        + (", ".join(f"{s.code} {s.name}" for s in form.settings.special_answers)
+           if form.declares_special else "none"),
         "",
     ]
 

@@ -1,5 +1,7 @@
-"""Simulated interviews: drive an :class:`~.runner.InterviewRunner` to the end with random
-answers that the form itself accepts (types, choice filters, constraints, required).
+"""Simulated interviews.
+
+drive an :class:`~.runner.InterviewRunner` to the end with random answers that the form itself
+accepts (types, choice filters, constraints, required).
 
 Used by the demo and by tests to produce realistic answer sets without an interviewer.
 Every answer goes through :meth:`~.runner.InterviewRunner.validate`: candidates are drawn

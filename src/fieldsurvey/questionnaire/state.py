@@ -1,179 +1,207 @@
-"""The runner's evaluation state: answers, repeat instance counts, every relevance and
-calculated value, and the ordered steps of the interview.
+"""The interview's state.
 
-After an answer changes, only what depends on it is recomputed (following the
-dependency graph of :mod:`.plan` in evaluation order); a change that touches a repeat,
-or a restore, recomputes everything in one pass. The steps are rebuilt only when the
-number of repeat instances changes: a step's relevance is looked up live.
+answers, repeat instance counts, and every relevance and calculated value that follows from them.
+
+:class:`InterviewState` is the one mutable object of an interview; the runner's other
+parts (the step sequence, the checks, the navigator) read it and change it only through
+:meth:`InterviewState.store`, :meth:`~InterviewState.add_instance` and
+:meth:`~InterviewState.remove_instance`. After an answer changes, only what depends on
+it is recomputed (following the dependency graph of :mod:`.plan` in evaluation order); a
+change that touches a repeat, or a restore, recomputes everything in one pass.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import heapq
 import math
-from collections.abc import Callable
 from typing import Any
 
-from fieldsurvey.questionnaire.model import AnswerValue, Choice, Form, Group, Item, Question, Repeat
+from fieldsurvey.questionnaire.context import EvalContext, tidy
+from fieldsurvey.questionnaire.env import InterviewEnv
+from fieldsurvey.questionnaire.model import AnswerValue, Form, Question, Repeat
 from fieldsurvey.questionnaire.plan import plan_for
-from fieldsurvey.questionnaire.steps import Step
-from fieldsurvey.questionnaire.values import answer_key, parse_text_answer
-from fieldsurvey.questionnaire.xpath import to_bool, to_num
+from fieldsurvey.questionnaire.values import answer_key, parse_key, parse_text_answer
+from fieldsurvey.questionnaire.xpath import to_bool, to_num, to_str
 
-__all__ = ["MAX_REPEAT", "RunnerState"]
+__all__ = ["MAX_REPEAT", "InterviewState"]
 
 MAX_REPEAT = 500
 
+# one row of the evaluation order: name, scope, parent, parent depth, relevant,
+# calculation, kind (0 group, 1 question, 2 repeat), repeat_count, default expression
+Row = tuple[Any, ...]
 
-class _Ctx:
-    """The evaluation context handed to compiled expressions (reused, not reallocated)."""
 
-    __slots__ = ("run", "scope", "inst", "cur", "choice", "plain", "vals")
-
-    def __init__(self, run: RunnerState) -> None:
-        self.run = run
-        self.plain = frozenset(n for n, sc in run._plan.scope.items() if not sc)
-        self.vals: dict[str, Any] = {}
-        self.scope: tuple[str, ...] = ()
-        self.inst: tuple[int, ...] = ()
-        self.cur: Any = None
-        self.choice: Choice | None = None
-
-    def set(self, scope: tuple[str, ...], inst: tuple[int, ...], cur: Any = None) -> _Ctx:
-        self.scope, self.inst, self.cur, self.choice = scope, inst, cur, None
-        return self
-
-    def _key(self, name: str) -> str | None:
-        tscope = self.run._plan.scope[name]
-        if not tscope:
-            return name
-        n = len(tscope)
-        if self.scope[:n] == tscope:
-            return answer_key(name, self.inst[:n])
+def _typed(form: Form, q: Question, v: Any) -> AnswerValue:
+    """A default expression's value as an answer of ``q`` (None when it is not one)."""
+    if v in (None, "") or isinstance(v, list):
+        return None
+    if q.type in ("date", "datetime", "time") and not isinstance(v, str):
+        return v  # type: ignore[no-any-return]
+    try:
+        return parse_text_answer(form, q, to_str(v))
+    except Exception:  # a default that does not fit the question is left blank, as ODK
         return None
 
-    def ref(self, name: str) -> Any:
-        if name in self.plain:
-            v = self.vals.get(name)
-            return "" if v is None else v
-        key = self._key(name)
-        if key is None:
-            return self.nodeset(name)
-        v = self.run._vals.get(key)
-        return "" if v is None else v
 
-    def nodeset(self, name: str) -> list[Any]:
-        run = self.run
-        tscope = run._plan.scope[name]
-        k = 0
-        while k < len(tscope) and k < len(self.scope) and tscope[k] == self.scope[k]:
-            k += 1
-        out = []
-        for inst in run._instances(tscope, self.inst[:k]):
-            v = run._vals.get(answer_key(name, inst))
-            out.append("" if v is None else v)
-        return out
+class InterviewState:
+    """Answers and what follows from them (see the module docstring)."""
 
-    def indexed(self, name: str, index: int) -> Any:
-        tscope = self.run._plan.scope[name]
-        if not tscope:
-            return self.ref(name)
-        prefix = self.inst[: len(tscope) - 1]
-        v = self.run._vals.get(answer_key(name, (*prefix, index)))
-        return "" if v is None else v
-
-    def current(self) -> Any:
-        return "" if self.cur is None else self.cur
-
-    def position(self) -> int:
-        return self.inst[-1] if self.inst else 0
-
-    def field(self, name: str) -> str:
-        return self.choice.attribute(name) if self.choice is not None else ""
-
-    def today(self) -> dt.date:
-        return self.run.clock()
-
-
-def _tidy(value: Any) -> Any:
-    """A calculated whole number as an int (XPath numbers are floats)."""
-    if value.__class__ is float and value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    return value
-
-
-class RunnerState:
-    """The evaluation state behind :class:`~.runner.InterviewRunner` (no public API)."""
-
-    def __init__(
-        self,
-        form: Form,
-        *,
-        language: str | None = None,
-        clock: Callable[[], dt.date] = dt.date.today,
-    ) -> None:
+    def __init__(self, form: Form, env: InterviewEnv) -> None:
         self.form = form
-        self.language = language or form.default_language
-        self.clock = clock
-        self._plan = plan_for(form)
-        self._answers: dict[str, AnswerValue] = {}
-        self._counts: dict[str, int] = {}  # "+repeat[inst]" key of a manual repeat -> instances
-        self._vals: dict[str, Any] = {}
-        self._rel: dict[str, bool] = {}
-        self._auto: dict[str, int] = {}
-        self._struct: list[Step] = []
-        self._pending: set[str] | None = None  # plain names changed since the last refresh
+        self.env = env
+        self.plan = plan_for(form)
+        self.answers: dict[str, AnswerValue] = {}
+        self.counts: dict[str, int] = {}  # "+repeat[inst]" of a manual repeat -> instances
+        self.vals: dict[str, Any] = {}
+        self.rel: dict[str, bool] = {}
+        self.auto: dict[str, int] = {}  # "+repeat[inst]" of a counted repeat -> instances
+        self.once_memo: dict[str, Any] = {}
+        self.pending: set[str] | None = None  # plain names changed since the last refresh
+        self.dirty = True
+        self.generation = 0  # bumped when instance counts change (the steps follow)
         self._shape: tuple[Any, ...] = ()
-        self._index: dict[str, int] = {}
-        self._dirty = True
-        self._ctx = _Ctx(self)
-        self._order = self._make_order()
-        self._order_pos = {row[0]: i for i, row in enumerate(self._order)}
-        self._steps: dict[tuple[str, tuple[int, ...], str], Step] = {}
-        self._end = Step("end")
-        self._apply_defaults(())
-        self._pos = self._first_relevant(0)
+        self.ctx = EvalContext(self)
+        self.order = self._make_order()
+        self.order_pos = {row[0]: i for i, row in enumerate(self.order)}
 
-    # ------------------------------------------------------------------ state
-    @property
-    def current(self) -> Step:
-        """The current step."""
-        self._refresh()
-        if self._pos.key not in self._index:  # its repeat instance was removed
-            self._pos = self._first_relevant(0)
-        return self._pos
+    # ------------------------------------------------------------------ repeats
+    def count(self, repeat: str, parent: tuple[int, ...]) -> int:
+        """Instances of ``repeat`` under the parent instance."""
+        key = "+" + answer_key(repeat, parent)
+        if repeat in self.plan.repeat_count:
+            return self.auto.get(key, 0)
+        return self.counts.get(key, 0)
 
-    def _instances(
+    def instances(
         self, scope: tuple[str, ...], prefix: tuple[int, ...] = ()
     ) -> list[tuple[int, ...]]:
+        """Every instance tuple of the repeats ``scope`` that starts with ``prefix``."""
         out = [prefix]
         for r in scope[len(prefix) :]:
-            out = [(*p, i) for p in out for i in range(1, self._count(r, p) + 1)]
+            out = [(*p, i) for p in out for i in range(1, self.count(r, p) + 1)]
         return out
 
-    def _count(self, repeat: str, parent: tuple[int, ...]) -> int:
-        key = "+" + answer_key(repeat, parent)
-        if repeat in self._plan.repeat_count:
-            return self._auto.get(key, 0)
-        return self._counts.get(key, 0)
+    def add_instance(self, repeat: str, parent: tuple[int, ...]) -> int:
+        """Add an instance to a manual repeat; its number."""
+        k = "+" + answer_key(repeat, parent)
+        n = self.counts.get(k, 0) + 1
+        self.counts[k] = n
+        self.apply_defaults((*parent, n), repeat)
+        return n
 
-    def _refresh(self) -> None:
-        if not self._dirty:
+    def remove_instance(self, repeat: str, instance: tuple[int, ...]) -> None:
+        """Delete one instance of a manual repeat; later instances move up by one."""
+        parent, number = instance[:-1], instance[-1]
+        k = "+" + answer_key(repeat, parent)
+        depth = len(instance)
+        moved: dict[str, AnswerValue] = {}
+        for key, v in self.answers.items():
+            name, inst = parse_key(key)
+            scope = self.plan.scope[name]
+            if len(inst) >= depth and scope[depth - 1] == repeat and inst[: depth - 1] == parent:
+                if inst[depth - 1] == number:
+                    continue
+                if inst[depth - 1] > number:
+                    inst = (*parent, inst[depth - 1] - 1, *inst[depth:])
+                    key = answer_key(name, inst)
+            moved[key] = v
+        self.answers = moved
+        self.counts[k] = self.counts.get(k, 0) - 1
+        self.invalidate()
+
+    # ------------------------------------------------------------------ answers
+    def store(self, key: str, value: AnswerValue) -> None:
+        """Record (or with ``None``/``""``/``()`` clear) the answer at ``key``."""
+        if value is None or value == "" or value == ():
+            self.answers.pop(key, None)
+        else:
+            self.answers[key] = value
+        if self.pending is not None and key in self.ctx.plain:
+            self.pending.add(key)
+        else:
+            self.pending = None
+        self.dirty = True
+
+    def invalidate(self) -> None:
+        """Force a full recomputation at the next refresh."""
+        self.pending = None
+        self.dirty = True
+
+    def value(self, key: str) -> AnswerValue:
+        """The stored answer or calculated value at ``key``."""
+        self.refresh()
+        name, _ = parse_key(key)
+        if name in self.plan.calculation:
+            v = self.vals.get(key)
+            return None if v == "" else v
+        return self.answers.get(key)
+
+    def choice_label(self, question: str, value: Any) -> str:
+        """The label of choice ``value`` of ``question`` in the default language."""
+        q = self.form.items_by_name.get(question.strip().removeprefix("${").removesuffix("}"))
+        if not isinstance(q, Question) or q.choice_list is None:
+            return ""
+        c = self.form.choice_lists[q.choice_list].by_name.get(to_str(value))
+        return c.label.get(self.form.default_language) if c is not None else ""
+
+    def apply_defaults(self, inst: tuple[int, ...], repeat: str | None = None) -> None:
+        """Fill the defaults of the questions of one repeat instance (or the top level).
+
+        constants as typed answers, expressions (``today()``, ``${x}``) evaluated once.
+        """
+        dynamic: list[tuple[Question, str]] = []
+        for q in self.form.questions:
+            if q.default is None or q.type == "calculate":
+                continue
+            scope = self.plan.scope[q.name]
+            if repeat is None and scope:
+                continue
+            if repeat is not None and (
+                not scope or scope[len(inst) - 1] != repeat or len(scope) != len(inst)
+            ):
+                continue
+            key = answer_key(q.name, inst)
+            if key in self.answers:
+                continue
+            if q.default_expression is not None:
+                dynamic.append((q, key))
+            else:
+                self.answers[key] = parse_text_answer(self.form, q, q.default)
+        self.invalidate()
+        if dynamic:
+            self.refresh()
+            for q, key in dynamic:
+                v = tidy(self.plan.default[q.name](self.ctx.set(self.plan.scope[q.name], inst)))
+                value = _typed(self.form, q, v)
+                if value is not None:
+                    self.answers[key] = value
+            self.invalidate()
+
+    # ------------------------------------------------------------------ evaluation
+    def refresh(self) -> None:
+        """Bring relevances and calculated values up to date with the answers."""
+        if not self.dirty:
             return
-        if self._pending is not None and self._struct and self._refresh_some(self._pending):
-            self._pending = set()
-            self._dirty = False
+        if self.pending is not None and self._shape and self._refresh_some(self.pending):
+            self.pending = set()
+            self.dirty = False
             return
         self._full_refresh()
-        self._pending = set()
+        self.pending = set()
+
+    def _calc(self, calc_fn: Any, key: str, scope: tuple[str, ...], inst: tuple[int, ...]) -> Any:
+        if key in self.answers and self.plan.dynamic_default.get(key.split("[", 1)[0]):
+            return self.answers[key]  # a visible question's calculation is its default
+        return tidy(calc_fn(self.ctx.set(scope, inst, self.answers.get(key), key)))
 
     def _refresh_some(self, changed: set[str]) -> bool:
-        """Recompute only what depends on ``changed`` (outside repeats); False if a repeat
-        is involved and a full refresh is needed instead.
+        """Recompute only what depends on ``changed`` (outside repeats).
+
+        False if a repeat is involved and a full refresh is needed instead.
         """
-        ctx, answers, rel, vals = self._ctx, self._answers, self._rel, self._vals
-        users, pos, order = self._plan.users, self._order_pos, self._order
+        ctx, answers, rel, vals = self.ctx, self.answers, self.rel, self.vals
+        users, pos, order = self.plan.users, self.order_pos, self.order
         heap = [pos[n] for n in changed]
         heapq.heapify(heap)
         done: set[int] = set()
@@ -203,7 +231,7 @@ class RunnerState:
             rel[name] = ok
             if kind == 1:
                 if calc_fn is not None:
-                    vals[name] = _tidy(calc_fn(ctx.set((), ()))) if ok else None
+                    vals[name] = self._calc(calc_fn, name, (), ()) if ok else None
                 elif ok:
                     vals[name] = answers.get(name)
                 else:
@@ -214,14 +242,19 @@ class RunnerState:
                     heapq.heappush(heap, pos[u])
         return True
 
+    def _set_count(self, key: str, count_fn: Any, ok: bool, scope: tuple[str, ...],
+                   inst: tuple[int, ...]) -> None:
+        n = to_num(count_fn(self.ctx.set(scope, inst))) if ok else 0.0
+        self.auto["+" + key] = 0 if math.isnan(n) else max(0, min(MAX_REPEAT, int(n)))
+
     def _full_refresh(self) -> None:
-        ctx, answers = self._ctx, self._answers
+        ctx, answers = self.ctx, self.answers
         vals: dict[str, Any] = {}
         rel: dict[str, bool] = {}
-        self._vals, self._rel = vals, rel
+        self.vals, self.rel = vals, rel
         ctx.vals = vals
-        self._auto = {}
-        for name, scope, parent, plen, rel_fn, calc_fn, kind, count_fn in self._order:
+        self.auto = {}
+        for name, scope, parent, plen, rel_fn, calc_fn, kind, count_fn in self.order:
             if not scope:  # fast path: outside repeats
                 ok = True if parent is None else rel.get(parent, False)
                 if ok and rel_fn is not None:
@@ -231,17 +264,14 @@ class RunnerState:
                 rel[name] = ok
                 if kind == 2:
                     if count_fn is not None:
-                        n = to_num(count_fn(ctx.set((), ()))) if ok else 0.0
-                        self._auto["+" + name] = (
-                            0 if math.isnan(n) else max(0, min(MAX_REPEAT, int(n)))
-                        )
+                        self._set_count(name, count_fn, ok, (), ())
                 elif kind == 1:
                     if calc_fn is not None:
-                        vals[name] = _tidy(calc_fn(ctx.set((), ()))) if ok else None
+                        vals[name] = self._calc(calc_fn, name, (), ()) if ok else None
                     elif ok:
                         vals[name] = answers.get(name)
                 continue
-            for inst in self._instances(scope):
+            for inst in self.instances(scope):
                 key = answer_key(name, inst)
                 ok = True
                 if parent is not None:
@@ -251,24 +281,21 @@ class RunnerState:
                 rel[key] = ok
                 if kind == 2:
                     if count_fn is not None:
-                        n = to_num(count_fn(ctx.set(scope, inst))) if ok else 0.0
-                        self._auto["+" + key] = (
-                            0 if math.isnan(n) else max(0, min(MAX_REPEAT, int(n)))
-                        )
+                        self._set_count(key, count_fn, ok, scope, inst)
                 elif kind == 1:
                     if calc_fn is not None:
-                        vals[key] = _tidy(calc_fn(ctx.set(scope, inst))) if ok else None
+                        vals[key] = self._calc(calc_fn, key, scope, inst) if ok else None
                     elif ok:
                         vals[key] = answers.get(key)
-        shape = (tuple(sorted(self._counts.items())), tuple(sorted(self._auto.items())))
-        if shape != self._shape or not self._struct:  # instance counts changed
-            self._build_sequence()
+        shape = (tuple(sorted(self.counts.items())), tuple(sorted(self.auto.items())))
+        if shape != self._shape:  # instance counts changed
             self._shape = shape
-        self._dirty = False
+            self.generation += 1
+        self.dirty = False
 
-    def _make_order(self) -> list[tuple[Any, ...]]:
+    def _make_order(self) -> list[Row]:
         """The plan's evaluation order with what each item needs, precomputed."""
-        plan = self._plan
+        plan = self.plan
         out = []
         for item in plan.order:
             name = item.name
@@ -287,95 +314,3 @@ class RunnerState:
                 )
             )
         return out
-
-    def _step(self, kind: str, inst: tuple[int, ...], item: Any) -> Step:
-        k = (item.name, inst, kind)
-        s = self._steps.get(k)
-        if s is None:
-            s = (
-                Step("question", inst, question=item)
-                if kind == "question"
-                else Step("repeat", inst, repeat=item)
-            )
-            self._steps[k] = s
-        return s
-
-    def _build_sequence(self) -> None:
-        """The steps in order for the current repeat counts (relevance is looked up live:
-        an item's relevance already includes its groups').
-        """
-        seq: list[Step] = []
-        step = self._step
-
-        def walk(items: tuple[Item, ...], inst: tuple[int, ...]) -> None:
-            for it in items:
-                if isinstance(it, Question):
-                    if it.type != "calculate":
-                        seq.append(step("question", inst, it))
-                elif isinstance(it, Group):
-                    walk(it.children, inst)
-                else:
-                    for i in range(1, self._count(it.name, inst) + 1):
-                        walk(it.children, (*inst, i))
-                    if it.name not in self._plan.repeat_count:
-                        seq.append(step("repeat", inst, it))
-
-        walk(self.form.children, ())
-        seq.append(self._end)
-        self._struct = seq
-        self._index = {s.key: i for i, s in enumerate(seq)}
-
-    def _ok(self, s: Step) -> bool:
-        if s.kind == "end":
-            return True
-        if s.kind == "repeat":
-            assert s.repeat is not None
-            return self._rel.get(answer_key(s.repeat.name, s.instance), False)
-        return self._rel.get(s.key, False)
-
-    @property
-    def _seq(self) -> list[tuple[Step, bool]]:
-        self._refresh()
-        return [(s, self._ok(s)) for s in self._struct]
-
-    def _first_relevant(self, start: int, step: int = 1) -> Step:
-        self._refresh()
-        i = start
-        struct = self._struct
-        while 0 <= i < len(struct):
-            s = struct[i]
-            if self._ok(s):
-                return s
-            i += step
-        return struct[-1] if step > 0 else self._first_relevant(0)
-
-    def _apply_defaults(self, inst: tuple[int, ...], repeat: str | None = None) -> None:
-        for q in self.form.questions:
-            if q.default is None or q.type == "calculate":
-                continue
-            scope = self._plan.scope[q.name]
-            if repeat is None and scope:
-                continue
-            if repeat is not None and (
-                not scope or scope[len(inst) - 1] != repeat or len(scope) != len(inst)
-            ):
-                continue
-            key = answer_key(q.name, inst)
-            if key not in self._answers:
-                self._answers[key] = parse_text_answer(self.form, q, q.default)
-        self._pending = None
-        self._dirty = True
-
-    def _message(self, text: Any, fallback: str) -> str:
-        return text.get(self.language, self.form.default_language) if text else fallback
-
-    def _store(self, key: str, value: AnswerValue) -> None:
-        if value is None or value == "" or value == ():
-            self._answers.pop(key, None)
-        else:
-            self._answers[key] = value
-        if self._pending is not None and key in self._ctx.plain:
-            self._pending.add(key)
-        else:
-            self._pending = None
-        self._dirty = True

@@ -1,5 +1,7 @@
-"""The runner's small value types: where an interview is (:class:`Step`), one answer of
-it (:class:`AnswerRecord`), and the error for an answer a question refuses.
+"""The runner's small value types.
+
+where an interview is (:class:`Step`), one answer of it (:class:`AnswerRecord`), and the error for
+an answer a question refuses.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from fieldsurvey.io.errors import QuestionnaireError
 
-__all__ = ["SIMPLE_TYPES", "parse_type"]
+__all__ = ["ATTACHMENT_TYPES", "SIMPLE_TYPES", "parse_type"]
 
 SIMPLE_TYPES: dict[str, str] = {
     "integer": "integer",
@@ -20,7 +20,38 @@ SIMPLE_TYPES: dict[str, str] = {
     "calculate": "calculate",
     "acknowledge": "acknowledge",
     "trigger": "acknowledge",
+    "time": "time",
+    "datetime": "datetime",
+    "date time": "datetime",
+    "range": "range",
+    "barcode": "barcode",
+    "geopoint": "geopoint",
+    "location": "geopoint",
+    "gps": "geopoint",
+    "geotrace": "geotrace",
+    "geoshape": "geoshape",
+    "image": "image",
+    "photo": "image",
+    "audio": "audio",
+    "video": "video",
+    "file": "file",
+    "hidden": "hidden",
+    "start": "start",
+    "end": "end",
+    "today": "today",
+    "deviceid": "deviceid",
+    "imei": "imei",
+    "username": "username",
+    "phonenumber": "phonenumber",
+    "phone number": "phonenumber",
+    "simserial": "simserial",
+    "subscriberid": "subscriberid",
+    "email": "email",
+    "audit": "audit",
+    "text audit": "audit",
 }
+#: Types that only declare an attachment for ``instance()`` (no question).
+ATTACHMENT_TYPES = ("csv-external", "xml-external")
 _CONTROL = {
     "begin group": "begin group",
     "begin_group": "begin group",
@@ -32,11 +63,21 @@ _CONTROL = {
     "end_repeat": "end repeat",
 }
 _SELECT = re.compile(
-    r"^(select_one|select_multiple|select one|select all that apply|select1)"
-    r"(?:\s+from)?\s+(\S+)(\s+or_other)?$",
+    r"^(select_one_from_file|select_multiple_from_file|select one from file|"
+    r"select multiple from file|select_one_external|select_multiple_external|rank|"
+    r"select_one|select_multiple|select one|select all that apply|select1|select)"
+    r"(?:\s+from)?\s+(\S+)(\s+or_other|\s+or specify other)?$",
     re.IGNORECASE,
 )
 _SELECT_KIND = {
+    "select_one_from_file": "select_one@file",
+    "select one from file": "select_one@file",
+    "select_multiple_from_file": "select_multiple@file",
+    "select multiple from file": "select_multiple@file",
+    "select_one_external": "select_one@external",
+    "select_multiple_external": "select_multiple@external",
+    "rank": "rank",
+    "select": "select_multiple",
     "select_one": "select_one",
     "select one": "select_one",
     "select1": "select_one",
@@ -44,16 +85,21 @@ _SELECT_KIND = {
     "select all that apply": "select_multiple",
 }
 _KNOWN_UNSUPPORTED = (
-    "select_one_from_file",
-    "select_multiple_from_file",
-    "select one from file",
-    "select multiple from file",
-    "select_one_external",
-    "rank",
     "begin loop",
     "begin_loop",
     "begin looped group",
     "begin lgroup",
+    "background-audio",
+    "background-geopoint",
+    "start-geopoint",
+    "audio audit",
+    "speed violations",
+    "sensor_",
+    "caseid",
+    "comments",
+    "entity",
+    "osm",
+    "xml-external-data",
 )
 
 
@@ -69,18 +115,24 @@ def parse_type(
     low = text.lower()
     if low in _CONTROL:
         return _CONTROL[low], None, False
+    if low.startswith("uri:") and low[4:] in SIMPLE_TYPES:  # older ODK: uri:deviceid
+        low = low[4:]
     if low in SIMPLE_TYPES:
         return SIMPLE_TYPES[low], None, False
+    if low.split()[0] in ATTACHMENT_TYPES:
+        return low.split()[0], None, False
     for prefix in _KNOWN_UNSUPPORTED:
         if low.startswith(prefix):
-            raise error(f"question type '{prefix}' is not supported")
+            raise error(f"not supported: question type '{text}' (see the README's XLSForm table)")
     m = _SELECT.match(text)
     if m:
         return _SELECT_KIND[" ".join(m.group(1).lower().split())], m.group(2), bool(m.group(3))
     if low.split()[0] in ("select_one", "select_multiple") and len(low.split()) == 1:
         raise error(f"'{text}' needs a choice list name")
-    supported = ", ".join(sorted(set(SIMPLE_TYPES.values()) | {"select_one", "select_multiple"}))
+    supported = ", ".join(
+        sorted(set(SIMPLE_TYPES.values()) | {"select_one", "select_multiple", "rank"})
+    )
     raise error(
-        f"question type '{text}' is not supported (supported: {supported}, "
+        f"not supported: question type '{text}' (supported: {supported}, "
         "begin/end group, begin/end repeat)"
     )

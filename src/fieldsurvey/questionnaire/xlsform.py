@@ -19,7 +19,10 @@ from typing import Any
 
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.build import RawRow, build_form
+from fieldsurvey.questionnaire.external import Attachment, find_attachment, read_attachment
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
+from fieldsurvey.questionnaire.problems import Problems
+from fieldsurvey.questionnaire.settings import completion_rules
 
 __all__ = ["SURVEY_COLUMNS", "load_xlsform", "read_workbook"]
 
@@ -32,6 +35,7 @@ SURVEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "required": ("required", "bind:required"),
     "required_message": (
         "required_message",
+        "required message",
         "requiredmsg",
         "jr:requiredmsg",
         "bind:jr:requiredmsg",
@@ -48,7 +52,7 @@ SURVEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "default": ("default",),
     "choice_filter": ("choice_filter",),
     "appearance": ("appearance", "control:appearance"),
-    "read_only": ("read_only", "readonly", "bind:readonly"),
+    "read_only": ("read_only", "readonly", "read only", "bind:readonly"),
     "calculation": ("calculation", "calculate", "bind:calculate"),
     "repeat_count": ("repeat_count", "jr:count", "count", "control:jr:count"),
     "sensitive": ("sensitive", "pii"),
@@ -58,8 +62,24 @@ SURVEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "indicator_direction": ("indicator_direction",),
     "indicator_index": ("indicator_index",),
     "indicator_missing": ("indicator_missing",),
+    "warning": ("warning", "soft_constraint"),
+    "warning_message": ("warning_message", "warning message", "soft_constraint_message"),
+    "guidance_hint": ("guidance_hint", "guidance hint"),
+    "parameters": ("parameters", "params"),
+    "trigger": ("trigger",),
+    "media": ("image", "big-image", "audio", "video", "media::image", "media::big-image",
+              "media::audio", "media::video", "media:image", "media:audio", "media:video"),
 }
-TRANSLATABLE = {"label", "hint", "required_message", "constraint_message"}
+TRANSLATABLE = {"label", "hint", "required_message", "constraint_message", "warning_message",
+                "guidance_hint", "media"}
+#: Columns that change how ODK runs a form and that fieldsurvey cannot honour.
+UNSUPPORTED_COLUMNS = {
+    "save_to": "entities (save_to)",
+    "body::accuracythreshold": "geopoint accuracy thresholds",
+    "body:accuracythreshold": "geopoint accuracy thresholds",
+    "bind::odk:length": "text length limits (bind::odk:length)",
+    "body::intent": "external apps (body::intent)",
+}
 COMMENT_COLUMNS = {"notes", "note", "comment", "comments", "tutorial notes", "remarks"}
 CHOICE_MEDIA = {
     "image",
@@ -75,16 +95,57 @@ SETTINGS_COLUMNS = {
     "version": ("version",),
     "default_language": ("default_language",),
     "title": ("form_title", "set_form_title", "title"),
+    "completion_partial": ("completion_partial",),
+    "completion_complete": ("completion_complete",),
+    "essential_questions": ("essential_questions",),
+    "allow_choice_duplicates": ("allow_choice_duplicates",),
+    # stored but not acted on (see the README's XLSForm table)
+    "instance_name": ("instance_name",),
+    "style": ("style",),
+    "public_key": ("public_key",),
+    "submission_url": ("submission_url",),
+    "add_none_option": ("add_none_option",),
+    "namespaces": ("namespaces",),
+    "auto_send": ("auto_send",),
+    "auto_delete": ("auto_delete",),
+    "clean_text_values": ("clean_text_values",),
+    "name": ("name",),
+    "omit_instanceid": ("omit_instanceid",),
+    "client_editable": ("client_editable",),
 }
-KNOWN_SHEETS = ("survey", "choices", "settings", "special_answers")
+KNOWN_SHEETS = ("survey", "choices", "settings", "special_answers", "external_choices")
 MAX_EMPTY_RUN = 1000  # stop reading after this many empty rows (sheets claiming 1,048,576 rows)
 
 _ALIAS = {alias: key for key, aliases in SURVEY_COLUMNS.items() for alias in aliases}
 
 
+class NumberText(str):
+    """A number cell's text; ``ambiguous`` when trailing zeros may have been lost."""
+
+    ambiguous = False
+
+
+def _formatted(value: Any, number_format: str | None) -> Any:
+    """A float cell as the text Excel shows for its number format.
+
+    ``0.00`` keeps ``2026.10``; with the General format trailing zeros may be lost.
+    """
+    if not isinstance(value, float) or value.is_integer():
+        return value
+    fmt = (number_format or "General").split(";")[0]
+    if "." in fmt and set(fmt.split(".")[1]) <= set("0#"):
+        decimals = len(fmt.split(".")[1])
+        return NumberText(f"{value:.{decimals}f}")
+    out = NumberText(repr(value))
+    out.ambiguous = True
+    return out
+
+
 def _cell(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, NumberText):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -119,10 +180,19 @@ def read_workbook(path: Path) -> dict[str, list[tuple[int, list[str | None]]]]:
                 wb = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
             try:
                 for ws in wb.worksheets:
-                    rows = (
-                        (i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
-                    )
-                    sheets[ws.title.strip().lower()] = _collect(rows)
+                    title = ws.title.strip().lower()
+                    if title == "settings":  # keep the text of numbers such as 2026.10
+                        rows = (
+                            (i, [_formatted(c.value, getattr(c, "number_format", None))
+                                 for c in r])
+                            for i, r in enumerate(ws.iter_rows(), start=1)
+                        )
+                    else:
+                        rows = (
+                            (i, list(r))
+                            for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
+                        )
+                    sheets[title] = _collect(rows)
             finally:
                 wb.close()
     except QuestionnaireError:
@@ -163,8 +233,20 @@ def _collect(rows: Iterator[tuple[int, list[Any]]]) -> list[tuple[int, list[str 
     return out
 
 
+_ONE_COLON = {"label", "hint", "constraint_message", "required_message", "guidance_hint",
+              "warning_message", "constraint message", "required message", "image", "audio",
+              "video", "big-image", "jr:constraintmsg", "jr:requiredmsg", "media"}
+
+
 def _split_header(header: str) -> tuple[str, str | None]:
     base, sep, lang = header.partition("::")
+    if not sep:  # SurveyCTO and older forms: label:English
+        b1, sep1, l1 = header.rpartition(":")
+        if sep1 and b1.strip().lower() in _ONE_COLON and l1.strip():
+            return b1.strip().lower(), l1.strip()
+    elif base.strip().lower() == "media":  # media::image::English
+        kind, _, lang2 = lang.partition("::")
+        return f"media::{kind.strip().lower()}", (lang2.strip() or "")
     return base.strip().lower(), (lang.strip() if sep else None)
 
 
@@ -174,62 +256,79 @@ def _rows(
     file: str,
     mapper: Any,
     languages: list[str],
+    problems: Problems | None = None,
 ) -> list[RawRow]:
-    """Map a sheet's cells to RawRows with ``mapper(base, lang) -> key | None``."""
+    """Map a sheet's cells to RawRows with ``mapper(base, lang) -> key | None``.
+
+    A column fieldsurvey cannot honour is an error (once, at its first value); a column
+    it does not know but that cannot change how the form runs is kept (``extra``) with
+    a warning.
+    """
+    pr = problems if problems is not None else Problems()
     if not data:
         return []
     header_row, headers = data[0]
-    columns: list[tuple[int, str, str, str | None]] = []  # (index, header, key, lang)
-    bad: dict[int, str] = {}
+    columns: list[tuple[int, str, str, str | None, str]] = []  # index, header, key, lang, base
+    bad: dict[int, tuple[str, str]] = {}  # index -> (header, why)
     for i, h in enumerate(headers):
         if h is None:
-            bad[i] = "(no header)"
+            bad[i] = ("(no header)", "a value in a column without a header")
             continue
         base, lang = _split_header(h)
         if base in COMMENT_COLUMNS:
             continue
         key = mapper(base, lang)
         if key is None:
-            bad[i] = h
+            why = _unsupported_column(base)
+            if why is None and sheet == "survey":
+                columns.append((i, h, "extra", None, base))
+                pr.warn(QuestionnaireError(
+                    f"column '{h}' is not used by fieldsurvey; its values are kept with each "
+                    "question (Question.extra)", file=file, sheet=sheet, row=header_row, field=h))
+                continue
+            bad[i] = (h, why or f"not supported: column '{h}'")
             continue
         if key in TRANSLATABLE or key == "choice_label":
             lang = lang or ""
-            if lang and lang not in languages:
+            if lang and lang not in languages and key != "media":
                 languages.append(lang)
         elif lang is not None and key != "attribute":
-            bad[i] = h
+            bad[i] = (h, f"not supported: column '{h}' (a language on a column that takes none)")
             continue
-        columns.append((i, h, key, lang))
-    seen: set[tuple[str, str | None]] = set()
-    for _i, h, key, lang in columns:
-        if key != "attribute" and (key, lang) in seen:
-            raise QuestionnaireError(
+        columns.append((i, h, key, lang, base))
+    seen: set[tuple[str, str | None, str]] = set()
+    for _i, h, key, lang, base in columns:
+        ident = (key, lang, base if key == "media" else "")
+        if key not in ("attribute", "extra") and ident in seen:
+            pr.error(QuestionnaireError(
                 f"column '{h}' appears twice", file=file, sheet=sheet, row=header_row, field=h
-            )
-        seen.add((key, lang))
+            ))
+        seen.add(ident)
+    reported: set[int] = set()
     out: list[RawRow] = []
     for number, cells in data[1:]:
-        for i, h in bad.items():
-            if i < len(cells) and cells[i] is not None:
-                what = (
-                    "a value in a column without a header"
-                    if h == "(no header)"
-                    else f"column '{h}' is not supported"
-                )
-                raise QuestionnaireError(
-                    what,
+        for i, (h, why) in bad.items():
+            if i not in reported and i < len(cells) and cells[i] is not None:
+                reported.add(i)
+                pr.error(QuestionnaireError(
+                    why,
                     file=file,
                     sheet=sheet,
                     row=number,
                     field=h,
                     got=repr(cells[i])[:60],
-                    hint="fieldsurvey refuses what it cannot run; remove the column or its values",
-                )
+                    hint="Remove the column or its values (see the README's XLSForm table)",
+                ))
         values: dict[str, Any] = {}
         hdrs: dict[str, str] = {}
-        for i, h, key, lang in columns:
+        for i, h, key, lang, base in columns:
             v = cells[i] if i < len(cells) else None
-            if key in ("label", "hint", "required_message", "constraint_message", "choice_label"):
+            if key == "media":
+                if v is not None:
+                    kind = base.removeprefix("media::").removeprefix("media:")
+                    values.setdefault("media", {})[f"{kind}::{lang}" if lang else kind] = v
+                hdrs.setdefault(key, h)
+            elif key in TRANSLATABLE or key == "choice_label":
                 k = "label" if key == "choice_label" else key
                 d = values.setdefault(k, {})
                 if v is not None:
@@ -237,11 +336,23 @@ def _rows(
                 hdrs.setdefault(k, h)
             elif key == "attribute":
                 values.setdefault("attributes", {})[h.strip()] = v
+            elif key == "extra" or key.startswith("indicator"):
+                if v is not None:
+                    values.setdefault("extra", {})[h.strip()] = v
             else:
                 values[key] = v
                 hdrs[key] = h
         out.append(RawRow(sheet, number, values, hdrs))
     return out
+
+
+def _unsupported_column(base: str) -> str | None:
+    """Why a survey column that changes how ODK runs the form cannot be honoured."""
+    if base in UNSUPPORTED_COLUMNS:
+        return f"not supported: column '{base}' ({UNSUPPORTED_COLUMNS[base]})"
+    if base.startswith(("bind:", "bind::", "body:", "body::", "instance::", "instance:")):
+        return f"not supported: column '{base}' (an XForm attribute fieldsurvey does not run)"
+    return None
 
 
 def _survey_key(base: str, lang: str | None) -> str | None:
@@ -257,9 +368,7 @@ def _choice_key(base: str, lang: str | None) -> str | None:
         return "choice_label"
     if base in ("missing", "exclusive"):
         return base
-    if base in CHOICE_MEDIA or base.startswith("media"):
-        return None
-    return "attribute"
+    return "attribute"  # media columns too: a terminal shows the label, not the picture
 
 
 def load_xlsform(path: str | Path) -> Form:
@@ -276,15 +385,49 @@ def load_xlsform(path: str | Path) -> Form:
             got="sheets " + ", ".join(repr(s) for s in sheets) or "none",
             hint="An XLSForm needs a sheet called survey",
         )
+    pr = Problems()
     languages: list[str] = []
-    survey = _rows("survey", sheets["survey"], file, _survey_key, languages)
-    choices = _rows("choices", sheets.get("choices", []), file, _choice_key, languages)
-    settings = _settings(sheets.get("settings", []), file)
-    specials = _specials(sheets.get("special_answers", []), file, languages)
+    survey = _rows("survey", sheets["survey"], file, _survey_key, languages, pr)
+    choices = _rows("choices", sheets.get("choices", []), file, _choice_key, languages, pr)
+    external = _rows("external_choices", sheets.get("external_choices", []), file, _choice_key,
+                     languages, pr)
+    settings = _settings(sheets.get("settings", []), file, pr)
+    try:
+        specials = _specials(sheets.get("special_answers", []), file, languages)
+    except QuestionnaireError as exc:
+        pr.error(exc)
+        specials = None
+    for name, data in sheets.items():
+        if name.startswith("help") or name in KNOWN_SHEETS or len(data) <= 1:
+            continue  # SurveyCTO's help-* sheets are documentation
+        if name not in ("entities", "osm"):  # other sheets are notes to the author
+            pr.warn(QuestionnaireError(
+                f"sheet '{name}' is not read by fieldsurvey (nor by ODK)", file=file, sheet=name))
+            continue
+        pr.error(QuestionnaireError(
+            f"not supported: sheet '{name}'",
+            file=file,
+            sheet=name,
+            row=data[1][0],
+            got=f"{len(data) - 1} row(s) of values",
+            hint="fieldsurvey reads survey, choices, external_choices, settings and "
+            "special_answers; remove or empty this sheet",
+        ))
     if languages == [""]:
         languages = []
     langs = [lang for lang in languages if lang]
-    form = build_form(
+
+    def attachment(filename: str, need_name: bool) -> Attachment:
+        found = find_attachment(p, filename)
+        if found is None:
+            raise QuestionnaireError(
+                f"the attachment '{filename}' is not next to the form",
+                file=file,
+                hint=f"Put {filename} beside the form or in {p.stem}-media/",
+            )
+        return read_attachment(found, need_name)
+
+    return build_form(
         file=file,
         survey=survey,
         choices=choices,
@@ -292,23 +435,15 @@ def load_xlsform(path: str | Path) -> Form:
         languages=langs,
         specials=specials,
         default_id=p.stem,
+        problems=pr,
+        attachments=attachment,
+        external=external,
     )
-    # checked last, so that a form's own errors (types, columns, rows) are reported first
-    for name, data in sheets.items():
-        if name not in KNOWN_SHEETS and len(data) > 1:
-            raise QuestionnaireError(
-                f"sheet '{name}' is not supported",
-                file=file,
-                sheet=name,
-                row=data[1][0],
-                got=f"{len(data) - 1} row(s) of values",
-                hint="fieldsurvey reads survey, choices, settings and special_answers; "
-                "remove or empty this sheet",
-            )
-    return form
 
 
-def _settings(data: list[tuple[int, list[str | None]]], file: str) -> dict[str, Any]:
+def _settings(
+    data: list[tuple[int, list[str | None]]], file: str, pr: Problems
+) -> dict[str, Any]:
     if len(data) < 2:
         return {}
     _, headers = data[0]
@@ -318,24 +453,25 @@ def _settings(data: list[tuple[int, list[str | None]]], file: str) -> dict[str, 
         v = cells[i] if i < len(cells) else None
         if h is None:
             if v is not None:
-                raise QuestionnaireError(
+                pr.error(QuestionnaireError(
                     "a value in a column without a header", file=file, sheet="settings", row=number
-                )
+                ))
             continue
         base, lang = _split_header(h)
         key = next((k for k, al in SETTINGS_COLUMNS.items() if base in al), None)
         if key is None:
             if v is None or base in COMMENT_COLUMNS:
                 continue
-            raise QuestionnaireError(
-                f"setting '{h}' is not supported",
+            pr.error(QuestionnaireError(
+                f"not supported: setting '{h}'",
                 file=file,
                 sheet="settings",
                 row=number,
                 field=h,
                 got=repr(v)[:60],
-                expected="form_id, version, default_language, form_title",
-            )
+                expected=", ".join(SETTINGS_COLUMNS),
+            ))
+            continue
         if v is None:
             continue
         if key == "title" and lang:
@@ -344,13 +480,32 @@ def _settings(data: list[tuple[int, list[str | None]]], file: str) -> dict[str, 
                 out["title"][lang] = v
         else:
             out[key] = v
-    for number, _cells in data[2:]:
-        raise QuestionnaireError(
+    for number, _cells in data[2:3]:
+        pr.error(QuestionnaireError(
             "the settings sheet has more than one row of values",
             file=file,
             sheet="settings",
             row=number,
-        )
+        ))
+    version = out.get("version")
+    if isinstance(version, NumberText) and version.ambiguous:
+        pr.warn(QuestionnaireError(
+            f"the version was typed as the number {version}; ODK compares versions as text",
+            file=file, sheet="settings", field="version",
+            hint="Format the cell as text (or type '2026.10 with a leading apostrophe) so "
+            "trailing zeros are kept"))
+    for k in ("completion_partial", "completion_complete"):
+        if k in out:
+            pass
+    for exc_cells in [out]:
+        try:
+            completion_rules(exc_cells)
+        except QuestionnaireError as exc:
+            pr.error(QuestionnaireError(exc.message, file=file, sheet="settings", row=number,
+                                        field=exc.field, got=exc.got, hint=exc.hint,
+                                        expected=exc.expected))
+            for k in ("completion_partial", "completion_complete"):
+                out.pop(k, None)
     return out
 
 

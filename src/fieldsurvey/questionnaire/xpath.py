@@ -1,5 +1,6 @@
-"""XPath 1.0 values and functions for form expressions: conversions, comparison, the
-function table, and the :class:`Context` protocol a runner implements.
+"""XPath 1.0 values and functions for form expressions.
+
+conversions, comparison, the function table, and the :class:`Context` protocol a runner implements.
 
 Conversions follow XPath: an empty answer is ``""`` (``NaN`` as a number); comparing
 with a number converts the other side to a number; a select_multiple answer is its choice
@@ -12,12 +13,24 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import uuid
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from fieldsurvey.questionnaire.model import SpecialAnswer
+from fieldsurvey.questionnaire.regex import compile_regex
 
-__all__ = ["AGGREGATES", "FUNCTIONS", "Context", "equal", "to_bool", "to_num", "to_str"]
+__all__ = [
+    "AGGREGATES",
+    "FUNCTIONS",
+    "NOT_SUPPORTED_FUNCTIONS",
+    "Context",
+    "equal",
+    "to_bool",
+    "to_num",
+    "to_str",
+]
 
 _EPOCH = dt.date(1970, 1, 1)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -41,8 +54,12 @@ def to_num(v: Any) -> float:
         return float(v)
     if isinstance(v, SpecialAnswer):
         return float(v.code)
+    if isinstance(v, dt.datetime):
+        return _decimal_date_time(v)
     if isinstance(v, dt.date):
         return float((v - _EPOCH).days)
+    if isinstance(v, dt.time):
+        return (v.hour * 3600 + v.minute * 60 + v.second) / 86400
     if isinstance(v, list):
         return to_num(v[0]) if v else math.nan
     s = to_str(v).strip()
@@ -79,11 +96,19 @@ def to_str(v: Any) -> str:
         return " ".join(v)
     if isinstance(v, SpecialAnswer):
         return str(v.code)
-    if isinstance(v, dt.date):
+    if isinstance(v, dt.datetime):
+        return v.isoformat(timespec="milliseconds")
+    if isinstance(v, dt.date | dt.time):
         return v.isoformat()
     if isinstance(v, list):
         return to_str(v[0]) if v else ""
     return str(v)
+
+
+def _decimal_date_time(v: dt.datetime) -> float:
+    if v.tzinfo is not None:
+        v = v.astimezone(dt.UTC).replace(tzinfo=None)
+    return (v - dt.datetime(1970, 1, 1)).total_seconds() / 86400
 
 
 def to_bool(v: Any) -> bool:
@@ -176,6 +201,31 @@ class Context(Protocol):
     def today(self) -> dt.date:
         """Today's date (injectable for tests)."""
 
+    def now(self) -> dt.datetime:
+        """The current time."""
+
+    def random(self) -> float:
+        """A uniform number in [0, 1)."""
+
+    def duration(self) -> float:
+        """Seconds since the interview started."""
+
+    def once(self, value: Any) -> Any:
+        """The value already stored for the question being computed, else ``value``."""
+
+    def device_info(self, what: str) -> str:
+        """A metadata value (device id, user name ...)."""
+
+    def choice_name(self, value: Any, question: str) -> str:
+        """The label of choice ``value`` of question ``question``."""
+
+    def lookup(self, instance: str, column: str, key_col: str, key: Any) -> str:
+        """``pulldata()``: a column of the first matching row of an attachment."""
+
+    def rows(self, instance: str, predicate: Callable[[Any], Any] | None,
+             column: str | None) -> list[Any]:
+        """``instance()`` rows that satisfy ``predicate``: ``column`` of each, or names."""
+
 
 def _f_int(x: Any) -> Any:
     n = to_num(x)
@@ -185,19 +235,103 @@ def _f_int(x: Any) -> Any:
 
 
 def _f_round(x: Any, d: Any = 0.0) -> float:
+    """JavaRosa's round: half away from zero on the decimal value (1.005 -> 1.01)."""
     n, k = to_num(x), to_num(d)
     if math.isnan(n) or math.isnan(k) or math.isinf(n):
         return n if not math.isnan(k) else math.nan
-    k = int(max(-15, min(15, k)))
-    q = 10.0**k
-    return math.floor(n * q + 0.5) / q
+    places = int(max(-15, min(15, k)))
+    dec = Decimal(repr(n)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) \
+        if places >= 0 else Decimal(repr(n)).scaleb(places).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP).scaleb(-places)
+    return float(dec)
 
 
 def _f_regex(s: Any, pattern: Any) -> bool:
+    """``regex()``: the whole value must match (as in JavaRosa), in linear time (RE2)."""
+    compiled = compile_regex(to_str(pattern))
+    return compiled is not None and compiled.fullmatch(to_str(s)) is not None
+
+
+def _f_substr(s: Any, start: Any, end: Any = None) -> str:
+    text = to_str(s)
+    a = to_num(start)
+    if math.isnan(a):
+        return ""
+    b = len(text) if end is None else to_num(end)
+    if math.isnan(b):
+        return ""
+    return text[max(0, int(a)): max(0, int(b))]
+
+
+def _f_pow(a: Any, b: Any) -> float:
     try:
-        return re.search(to_str(pattern), to_str(s)) is not None
-    except re.error:
-        return False
+        return float(math.pow(to_num(a), to_num(b)))
+    except (OverflowError, ValueError):
+        return math.nan
+
+
+def _f_sqrt(a: Any) -> float:
+    n = to_num(a)
+    return math.sqrt(n) if n >= 0 else math.nan
+
+
+def _f_log(fn: Callable[[float], float]) -> Callable[[Any], float]:
+    def run(a: Any) -> float:
+        n = to_num(a)
+        return fn(n) if n > 0 else math.nan
+
+    return run
+
+
+def _f_exp(a: Any) -> float:
+    try:
+        return math.exp(to_num(a))
+    except OverflowError:
+        return math.inf
+
+
+def _f_decimal_date_time(a: Any) -> float:
+    if isinstance(a, dt.datetime):
+        return _decimal_date_time(a)
+    if isinstance(a, dt.date):
+        return float((a - _EPOCH).days)
+    text = to_str(a).strip()
+    try:
+        return _decimal_date_time(dt.datetime.fromisoformat(text))
+    except ValueError:
+        return math.nan
+
+
+def _f_substring_before(a: Any, b: Any) -> str:
+    s, t = to_str(a), to_str(b)
+    i = s.find(t)
+    return s[:i] if i >= 0 and t else ""
+
+
+def _f_substring_after(a: Any, b: Any) -> str:
+    s, t = to_str(a), to_str(b)
+    i = s.find(t)
+    return s[i + len(t):] if i >= 0 else ""
+
+
+def _f_translate(a: Any, b: Any, c: Any) -> str:
+    s, frm, to = to_str(a), to_str(b), to_str(c)
+    table: dict[int, int | None] = {}
+    for i, ch in enumerate(frm):
+        if ord(ch) not in table:
+            table[ord(ch)] = ord(to[i]) if i < len(to) else None
+    return s.translate(table)
+
+
+def _safe(fn: Callable[[float], float], a: Any) -> float:
+    try:
+        return fn(to_num(a))
+    except (ValueError, OverflowError):
+        return math.nan
+
+
+def _f_boolean_from_string(a: Any) -> bool:
+    return to_str(a).strip().lower() in ("true", "1")
 
 
 _FMT = {
@@ -245,6 +379,11 @@ def _f_format_date(d: Any, fmt: Any) -> str:
 def _f_date(x: Any) -> Any:
     if isinstance(x, dt.date):
         return x
+    if isinstance(x, str) and len(x.strip()) > 10 and _DATE_RE.match(x.strip()[:10]):
+        try:
+            return dt.datetime.fromisoformat(x.strip())
+        except ValueError:
+            return ""
     n = to_num(x)
     if isinstance(x, str) and _DATE_RE.match(x.strip()):
         try:
@@ -308,6 +447,58 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any] | None]] = {
     "max": (1, 1, None),
     "min": (1, 1, None),
     "indexed-repeat": (3, 3, None),
+    "substr": (2, 3, _f_substr),
+    "substring": (2, 3, _f_substr),
+    "sqrt": (1, 1, _f_sqrt),
+    "pow": (2, 2, _f_pow),
+    "exp": (1, 1, _f_exp),
+    "exp10": (1, 1, lambda a: _f_pow(10, a)),
+    "log": (1, 1, _f_log(math.log)),
+    "log10": (1, 1, _f_log(math.log10)),
+    "pi": (0, 0, lambda: math.pi),
+    "sin": (1, 1, lambda a: _safe(math.sin, a)),
+    "cos": (1, 1, lambda a: _safe(math.cos, a)),
+    "tan": (1, 1, lambda a: _safe(math.tan, a)),
+    "asin": (1, 1, lambda a: _safe(math.asin, a)),
+    "acos": (1, 1, lambda a: _safe(math.acos, a)),
+    "atan": (1, 1, lambda a: _safe(math.atan, a)),
+    "atan2": (2, 2, lambda a, b: math.atan2(to_num(a), to_num(b))),
+    "ends-with": (2, 2, lambda a, b: to_str(a).endswith(to_str(b))),
+    "substring-before": (2, 2, _f_substring_before),
+    "substring-after": (2, 2, _f_substring_after),
+    "translate": (3, 3, _f_translate),
+    "normalize-space": (1, 1, lambda a: " ".join(to_str(a).split())),
+    "boolean-from-string": (1, 1, _f_boolean_from_string),
+    "uuid": (0, 1, lambda *a: str(uuid.uuid4())),
+    "decimal-date-time": (1, 1, _f_decimal_date_time),
+    "decimal-date": (1, 1, _f_decimal_date_time),
+    "date-time": (1, 1, _f_date),
+    "format-date-time": (2, 2, _f_format_date),
+    "join": (2, 2, None),
+    "count-non-empty": (1, 1, None),
+    "now": (0, 0, None),
+    "once": (1, 1, None),
+    "random": (0, 0, None),
+    "duration": (0, 0, None),
+    "device-info": (1, 1, None),
+    "jr:choice-name": (2, 2, None),
+    "choice-name": (2, 2, None),
+    "pulldata": (4, 4, None),
+    "instance": (1, 1, None),
+}
+
+#: Functions fieldsurvey recognises but does not run (refused as "not supported").
+NOT_SUPPORTED_FUNCTIONS: dict[str, str] = {
+    "area": "geometry on a map",
+    "distance": "geometry on a map",
+    "digest": "cryptographic digests",
+    "base64-decode": "base64 decoding",
+    "checklist": "checklist scoring",
+    "weighted-checklist": "checklist scoring",
+    "current": "paths relative to current()",
+    "randomize": "shuffled choice order",
+    "plugin-data": "SurveyCTO plug-ins",
+    "users-data": "SurveyCTO user data",
 }
 
 AGGREGATES: dict[str, Callable[[list[Any]], Any]] = {
@@ -315,6 +506,7 @@ AGGREGATES: dict[str, Callable[[list[Any]], Any]] = {
     "max": _agg(max),
     "min": _agg(min),
     "count": len,
+    "count-non-empty": lambda xs: sum(1 for x in xs if to_str(x) != ""),
 }
 
 

@@ -1,0 +1,99 @@
+"""What an interview knows of the world outside its answers.
+
+the clock, the device and interviewer, a random generator, and the form's attachments.
+
+The runner fills metadata questions (``start``, ``end``, ``today``, ``deviceid``,
+``username`` ...) and the functions ``now()``, ``today()``, ``random()``,
+``duration()``, ``device-info()``, ``pulldata()`` from an :class:`InterviewEnv`. A caller
+that has the field store passes its device id and interviewer and the interview's first
+event time; tests pass fixed clocks. Anything not given is blank, as on a device that
+cannot tell (stated per item in the README's XLSForm table).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random as _random
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.questionnaire.model import Form
+
+__all__ = ["METADATA_KEYS", "InterviewEnv"]
+
+#: Metadata names a caller may give (``metadata=``), as ODK/SurveyCTO name them.
+METADATA_KEYS = (
+    "deviceid",
+    "username",
+    "phonenumber",
+    "simserial",
+    "subscriberid",
+    "email",
+    "imei",
+    "audit",
+)
+_DEVICE_INFO = {
+    "deviceid": "deviceid",
+    "device_id": "deviceid",
+    "username": "username",
+    "user": "username",
+    "phonenumber": "phonenumber",
+    "phone_number": "phonenumber",
+    "imei": "deviceid",
+}
+
+
+class InterviewEnv:
+    """Clock, metadata, randomness and attachments of one interview."""
+
+    def __init__(
+        self,
+        form: Form,
+        *,
+        clock: Callable[[], dt.date] = dt.date.today,
+        now: Callable[[], dt.datetime] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        started: dt.datetime | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.form = form
+        self.clock = clock
+        self._now = now
+        self.metadata = {str(k).lower(): "" if v is None else str(v)
+                         for k, v in (metadata or {}).items()}
+        self.started = started or self.now()
+        self._rng = _random.Random(seed)
+
+    def today(self) -> dt.date:
+        """Today's date."""
+        return self.clock()
+
+    def now(self) -> dt.datetime:
+        """The current time (from ``now``, else today's date at the wall-clock time)."""
+        if self._now is not None:
+            return self._now()
+        wall = dt.datetime.now().astimezone()
+        day = self.clock()
+        return wall if wall.date() == day else dt.datetime.combine(day, wall.timetz())
+
+    def random(self) -> float:
+        """A uniform number in [0, 1)."""
+        return self._rng.random()
+
+    def meta(self, name: str) -> str:
+        """A metadata value (``deviceid``, ``username`` ...); ``""`` when unknown."""
+        key = str(name).strip().lower()
+        key = _DEVICE_INFO.get(key, key)
+        return self.metadata.get(key, "")
+
+    def duration(self) -> float:
+        """Seconds since the interview started."""
+        return max(0.0, (self.now() - self.started).total_seconds())
+
+    def lookup(self, instance: str, column: str, key_col: str, key: Any) -> str:
+        """A column of the first row of attachment ``instance`` whose ``key_col`` is ``key``."""
+        table = self.form.attachments.get(instance)
+        if table is None:
+            return ""
+        return table.lookup(column, key_col, key)
