@@ -216,6 +216,19 @@ def test_public_names_resolve(name: str) -> None:
     assert getattr(fieldsurvey, name) is not None
 
 
+def test_the_public_api_is_typed_by_the_same_names_it_exports() -> None:
+    """Each lazy export is also imported under TYPE_CHECKING, from the same module."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    typed: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom) and imp.module
+                typed.update({alias.name: imp.module for alias in imp.names})
+    assert typed == fieldsurvey._EXPORTS
+    assert fieldsurvey.__all__ == sorted(["__version__", *fieldsurvey._EXPORTS])
+
+
 def test_public_api_lists_the_main_verbs() -> None:
     for name in ("build_frame", "read_frame", "draw_sample", "load_form", "FieldStore",
                  "aapor_rates", "weight_sample", "SurveyDesign", "draw_field_maps",
