@@ -250,7 +250,7 @@ def read_frame_boundaries(frame_path: str | Path, fingerprint: str | None = None
         return None
     meta = pq.read_schema(path).metadata or {}
     info = json.loads(meta.get(META_KEY, b"{}"))
-    if fingerprint is not None and info.get("fingerprint") != fingerprint:
+    if fingerprint is not None and not str(info.get("fingerprint", "")).startswith(fingerprint):
         raise InputError(
             "the boundaries file beside the frame belongs to another build of the frame",
             file=path, expected=f"fingerprint {fingerprint[:12]}",

@@ -70,7 +70,9 @@ def read_dwelling_frame(path: str | Path) -> pd.DataFrame:
             from fieldsurvey.frame import read_frame
 
             table = read_frame(path).frame
-            return pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
+            frame = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
+            frame.attrs.update(table.attrs)  # e.g. the communities the listing missed
+            return frame
     table = read_table(path, what="dwelling frame", text=ID_COLUMNS)
     if {"line", "pi", "base_weight"} <= set(table.columns):
         raise InputError("this is a sample, not a dwelling frame", file=str(path),
