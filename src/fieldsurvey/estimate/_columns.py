@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,8 +33,10 @@ def require_columns(data: pd.DataFrame, names: Sequence[str], source: str | None
                 file=source,
                 field=name,
                 expected="one of the file's columns",
-                got=shown + (f" and {len(data.columns) - 30} more" if len(data.columns) > 30 else ""),
-                hint="Column names are used exactly as in the file (case, dots and Chinese included)",
+                got=shown + (f" and {len(data.columns) - 30} more"
+                             if len(data.columns) > 30 else ""),
+                hint="Column names are used exactly as in the file (case, dots and Chinese "
+                "included)",
             )
 
 
@@ -70,13 +73,14 @@ def level_label(value: object) -> str:
     return str(value)
 
 
-def categorical_column(data: pd.DataFrame, name: str, source: str | None) -> tuple[np.ndarray, list]:
+def categorical_column(data: pd.DataFrame, name: str,
+                       source: str | None) -> tuple[np.ndarray, list[Any]]:
     """Codes 0..k-1 of the column's sorted distinct values (-1 for missing) and those values."""
     require_columns(data, [name], source)
     col = data[name]
     if pd.api.types.is_integer_dtype(col.dtype) and not col.hasnans:
-        codes, uniques = codes_of(col)  # integers in a compact range: coded in sorted order
-        return codes, [u.item() if hasattr(u, "item") else u for u in uniques]
+        dense, distinct = codes_of(col)  # integers in a compact range: coded in sorted order
+        return dense, [u.item() if hasattr(u, "item") else u for u in distinct]
     try:
         codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
     except TypeError:  # values of mixed types: sort them as text

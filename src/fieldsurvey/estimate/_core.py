@@ -44,7 +44,8 @@ class RatioResult:
     thetas: np.ndarray | None  # replicate estimates (replicates, domains), replicate designs
 
 
-def _bincount(dom: np.ndarray, keep: np.ndarray | None, v: np.ndarray | None, count: int) -> np.ndarray:
+def _bincount(dom: np.ndarray, keep: np.ndarray | None, v: np.ndarray | None,
+              count: int) -> np.ndarray:
     if keep is None:
         return np.bincount(dom, weights=v, minlength=count)
     return np.bincount(dom[keep], weights=None if v is None else v[keep], minlength=count)
@@ -92,8 +93,9 @@ def ratio_stat(
         return _one_domain(design, y, x, wk, keep_mask, keep, total, want_deff)
     dom0 = np.where(keep_mask, domain, 0) if keep is not None else domain
     big_w = np.bincount(dom0, weights=wk, minlength=count)
-    big_y = np.bincount(dom0, weights=wk * y, minlength=count)
+    big_y: np.ndarray = np.bincount(dom0, weights=wk * y, minlength=count)
     n = _bincount(dom0, keep, None, count).astype(np.int64)
+    est: np.ndarray
     if total:
         est, big_x, u = big_y, None, y
     else:
@@ -230,11 +232,12 @@ def logit_ci(
     return np.where(edge, p, lo), np.where(edge, p, hi)
 
 
-def _distinct_per_domain(domain: np.ndarray, codes: np.ndarray, n_codes: int, count: int) -> np.ndarray:
+def _distinct_per_domain(domain: np.ndarray, codes: np.ndarray, n_codes: int,
+                         count: int) -> np.ndarray:
     """Number of distinct ``codes`` among the rows of each domain."""
     if count * n_codes <= 5_000_000:
         seen = np.bincount(domain * n_codes + codes, minlength=count * n_codes) > 0
-        return seen.reshape(count, n_codes).sum(axis=1)
+        return np.asarray(seen.reshape(count, n_codes).sum(axis=1))
     pairs = np.unique(domain * n_codes + codes)
     return np.bincount(pairs // n_codes, minlength=count)
 
@@ -247,5 +250,5 @@ def domain_degf(design: Design, domain: np.ndarray, count: int) -> np.ndarray:
         n_strata = int(design.stage1_stratum.max()) + 1
         nc = _distinct_per_domain(d, design.stage1_cluster[ok], design.n_psu, count)
         ns = _distinct_per_domain(d, design.stage1_stratum[ok], n_strata, count)
-        return (nc - ns).astype(np.float64)
+        return np.asarray(nc - ns, dtype=np.float64)
     return np.array([design.degf(domain == k) for k in range(count)], dtype=np.float64)

@@ -69,7 +69,8 @@ def first_index(codes: np.ndarray, n: int) -> np.ndarray:
     When every row has its own code in row order (``codes`` is 0, 1, ..., n-1) the answer is
     ``codes`` itself, found without scattering.
     """
-    if n == codes.size and n > 0 and codes[0] == 0 and codes[-1] == n - 1 and (np.diff(codes) == 1).all():
+    if (n == codes.size and n > 0 and codes[0] == 0 and codes[-1] == n - 1
+            and (np.diff(codes) == 1).all()):
         return codes
     rep = np.empty(n, dtype=np.int64)
     rep[codes] = np.arange(codes.size)

@@ -141,7 +141,8 @@ def _categorical(data: pd.DataFrame, margins: Mapping[str, Mapping[Any, float]],
                 f"margin '{var}' has level(s) with a population total but no weighted case in "
                 "the sample (an empty cell), so the total cannot be met", file=source,
                 field=var, got=", ".join(empty[:10]),
-                hint="Collapse the empty level with a neighbouring level in the data and the margins",
+                hint="Collapse the empty level with a neighbouring level in the data and the "
+                "margins",
             )
         zero = [lv for lv, s, tt in zip(levels, sums, t, strict=True) if s > 0 and tt <= 0]
         if zero:
@@ -184,8 +185,10 @@ def _cells(codes: list[np.ndarray], sizes: list[int], active: np.ndarray
 
 def _sweeps(cw: np.ndarray, levels: list[np.ndarray], targets: list[np.ndarray],
             maxit: int, epsilon: float) -> tuple[list[np.ndarray], np.ndarray, int, bool]:
-    """R's ``rake`` loop on cell totals ``cw`` (cells,): factors after each margin of the last
-    sweep, the final factor, the sweeps done and whether it converged.
+    """R's ``rake`` loop on the cell totals ``cw``.
+
+    Returns the cell factors after each margin of the last sweep, the final factor, the
+    sweeps done and whether it converged.
     """
     f = np.ones(cw.size)
     old = cw.copy()
@@ -381,7 +384,7 @@ def _step_rows(step: CalibrationStep, x: np.ndarray) -> np.ndarray:
     """The projection of ``x`` (rows x columns) by one calibration step."""
     base = step.base
     if step.kind == "greg":
-        return x - (step.g * base)[:, None] * (step.matrix @ _greg_beta(step, x))
+        return np.asarray(x - (step.g * base)[:, None] * (step.matrix @ _greg_beta(step, x)))
     pos = base > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(pos[:, None], x / np.where(pos, base, 1.0)[:, None], 0.0)
@@ -423,7 +426,7 @@ def _greg_qr(step: CalibrationStep) -> tuple[np.ndarray, np.ndarray]:
         rinv = solve_triangular(r, np.eye(r.shape[0])) / scale[:, None]
         cached = (np.empty(0), rinv)
         step.cache["qr"] = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def calibrated_unit_totals(design: SurveyDesign, z: np.ndarray, domain: np.ndarray | None,
@@ -450,14 +453,15 @@ def calibrated_unit_totals(design: SurveyDesign, z: np.ndarray, domain: np.ndarr
         t = np.broadcast_to(t, (t.shape[0], count))
     if step.kind == "greg":
         beta = _greg_domains(step, z, domain, count)
-        c = step.cache.get(("units", "greg"))
+        c = step.cache.get("units_greg")
         if c is None:
             gw = step.g * step.base
             c = np.column_stack([
-                np.bincount(design.row_unit, weights=gw * step.matrix[:, j], minlength=design.n_units)
+                np.bincount(design.row_unit, weights=gw * step.matrix[:, j],
+                            minlength=design.n_units)
                 for j in range(step.matrix.shape[1])
             ])
-            step.cache[("units", "greg")] = c
+            step.cache["units_greg"] = c
         return np.asarray(t - c @ beta)
     base = step.base
     if step.kind == "poststratify":

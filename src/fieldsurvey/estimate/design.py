@@ -191,7 +191,8 @@ class SurveyDesign:
             cl_st = st[reps[s]]
             n_st = int(cl_st.max()) + 1
             # stage-s strata that are the stage s-1 clusters already have a row each
-            st_rep = reps[s - 1] if s > 0 and st is clusters[s - 1] else reps[s][first_index(cl_st, n_st)]
+            st_rep = (reps[s - 1] if s > 0 and st is clusters[s - 1]
+                      else reps[s][first_index(cl_st, n_st)])
             npsu = np.bincount(cl_st, minlength=n_st).astype(np.float64)
             stage_info.append((n_cl, n_st, st_rep, npsu, cl_st))
         popsize = self._popsizes(strata_codes, stage_info) if self.fpc_columns else None
@@ -240,7 +241,7 @@ class SurveyDesign:
     # -- calibration (see fieldsurvey.estimate.calibration) --------------------------------
     def rake(self, margins: Mapping[str, Mapping[Any, float]], *, maxit: int = 1000,
              epsilon: float = 1e-13) -> SurveyDesign:
-        """This design raked to ``margins`` ``{variable: {level: total}}`` (R's ``rake``).
+        """Rake the design to ``margins`` ``{variable: {level: total}}`` (R's ``rake``).
 
         The returned design carries the raking, so Taylor SEs use the calibration
         residuals. ``maxit=10, epsilon=1`` is R's default stopping rule.
@@ -251,8 +252,9 @@ class SurveyDesign:
 
     def poststratify(self, variable: str | Sequence[str],
                      totals: Mapping[Any, float]) -> SurveyDesign:
-        """This design post-stratified on ``variable`` (``a:b`` crosses columns; R's
-        ``postStratify``) to ``{cell: total}``.
+        """Post-stratify on ``variable`` (``a:b`` crosses columns; R's ``postStratify``).
+
+        ``totals`` is ``{cell: total}``.
         """
         from fieldsurvey.estimate.calibration import poststratify_design
 
@@ -261,8 +263,9 @@ class SurveyDesign:
     def calibrate(self, margins: Mapping[str, Mapping[Any, float] | float], *,
                   calfun: str = "linear", bounds: tuple[float, float] = (-np.inf, np.inf),
                   maxit: int = 50, epsilon: float = 1e-7) -> SurveyDesign:
-        """This design calibrated (R's ``calibrate``): linear/GREG, or ``raking`` / ``logit``
-        within ``bounds``; margins ``{variable: {level: total}}`` or ``{variable: total}``.
+        """Calibrate the design (R's ``calibrate``): linear/GREG, or ``raking`` / ``logit``.
+
+        ``bounds`` limit g; margins are ``{variable: {level: total}}`` or ``{variable: total}``.
         """
         from fieldsurvey.estimate.calibration import calibrate_design
 
@@ -314,8 +317,11 @@ class SurveyDesign:
             )
         return codes, len(uniques)
 
-    def _stage_codes(self, n_stages: int) -> tuple[list, list, list, list]:
-        """Cluster and stratum codes per stage (R's interactions), a row of every cluster,
+    def _stage_codes(self, n_stages: int) -> tuple[list[np.ndarray], list[np.ndarray],
+                                                   list[np.ndarray], list[int]]:
+        """Cluster and stratum codes per stage (R's interactions), and more.
+
+        Also a row of every cluster
         and the number of clusters per stage.
         """
         n = self.n
@@ -378,7 +384,7 @@ class SurveyDesign:
                 hint="If cluster ids restart in every stratum, use nest=True (--nest)",
             )
 
-    def _popsizes(self, strata: list[np.ndarray], info: list) -> list[np.ndarray]:
+    def _popsizes(self, strata: list[np.ndarray], info: list[Any]) -> list[np.ndarray]:
         """Population size N_h of every stratum at every stage, from the FPC columns."""
         raw = [numeric_column(self.data, c, self.source) for c in self.fpc_columns]
         lo, hi = np.inf, -np.inf
@@ -429,7 +435,8 @@ class SurveyDesign:
             out.append(big_n)
         return out
 
-    def _weights(self, popsize: list[np.ndarray] | None, strata: list, info: list) -> np.ndarray:
+    def _weights(self, popsize: list[np.ndarray] | None, strata: list[np.ndarray],
+                 info: list[Any]) -> np.ndarray:
         if self.weights_column is not None:
             w = numeric_column(self.data, self.weights_column, self.source)
             if not (float(w.min()) >= 0 and float(w.max()) < np.inf):  # NaN, <0 or inf
@@ -464,7 +471,8 @@ class SurveyDesign:
         inset = self.weights != 0
         if rows is not None:
             inset = inset & rows
-        return int(np.unique(self.stage1_cluster[inset]).size - np.unique(self.stage1_stratum[inset]).size)
+        return int(np.unique(self.stage1_cluster[inset]).size
+                   - np.unique(self.stage1_stratum[inset]).size)
 
     def __repr__(self) -> str:
         return (

@@ -22,7 +22,6 @@ from scipy.stats import norm
 
 from fieldsurvey.estimate._columns import as_names, categorical_column, level_label, numeric_column
 from fieldsurvey.estimate._core import Design, domain_degf, logit_ci, ratio_stat
-from fieldsurvey.estimate.design import SurveyDesign
 from fieldsurvey.estimate.domains import Domains, make_domains
 from fieldsurvey.estimate.results import Estimate, EstimateTable
 from fieldsurvey.io.errors import EstimationError

@@ -1,4 +1,4 @@
-"""Quantiles as R survey 4.x computes them: ``svyquantile(qrule="math", interval.type="mean")``.
+r"""Quantiles as R survey 4.x computes them: ``svyquantile(qrule="math", interval.type="mean")``.
 
 Estimate (``qrule_math``): sort the values with non-zero weight, accumulate the weights
 (in extended precision, as R's ``cumsum`` and ``sum``) and take the first value whose
@@ -6,8 +6,8 @@ cumulative weight reaches p W: the last position with cumulative weight <= p W, 
 next one when it falls short of p W.
 
 Interval (Woodruff 1952, as ``woodruffCI(method="mean")``): with
-:math:`\\hat p = \\hat F(\\hat q)`, the weighted share of values <= the estimate and its
-design-based SE, :math:`\\hat p \\mp t_{df}\\,SE` is mapped back through the same rule;
+:math:`\hat p = \hat F(\hat q)`, the weighted share of values <= the estimate and its
+design-based SE, :math:`\hat p \mp t_{df}\,SE` is mapped back through the same rule;
 an end outside [0, 1] gives NaN. At p = 0 and p = 1 the estimate is the smallest or largest
 value, with SE 0 and the interval (q, q) (R gives NaN at p = 0). The SE is the interval's
 width / (2 t_df). df is the
@@ -83,7 +83,8 @@ def svyquantile(
     EstimateTable
         Statistic ``quantile``, ``level`` the probability as text, ``deff`` None.
     """
-    probs = [float(quantiles)] if np.isscalar(quantiles) else [float(q) for q in quantiles]  # type: ignore[arg-type]
+    probs = ([float(quantiles)] if isinstance(quantiles, (int, float, np.number))
+             else [float(q) for q in quantiles])
     doms = make_domains(design, by)
     w = design.weights
     rows: list[Estimate] = []

@@ -1,13 +1,13 @@
-"""Replicate-weight designs: JK1, JKn, Rao-Wu bootstrap and BRR, as R's ``svrepdesign``.
+r"""Replicate-weight designs: JK1, JKn, Rao-Wu bootstrap and BRR, as R's ``svrepdesign``.
 
 A replicate design keeps the full-sample weights w_i and R replicate analysis weights
 a_ri = m_i F[unit(i), r]: built from a :class:`~.design.SurveyDesign`, the factors F are
 per first-stage PSU and m = w; read from replicate weight columns, the units are the rows.
 Any statistic is recomputed with each replicate's weights and (R's ``svrVar``)
 
-.. math:: v = \\text{scale} \\sum_r \\text{rscale}_r (\\hat\\theta_r - \\bar\\theta)^2,
+.. math:: v = \text{scale} \sum_r \text{rscale}_r (\hat\theta_r - \bar\theta)^2,
 
-with :math:`\\bar\\theta` the mean of the replicates with rscale > 0 (or the full-sample
+with :math:`\bar\theta` the mean of the replicates with rscale > 0 (or the full-sample
 estimate when ``mse=True``). Replicates giving NaN for a statistic are left out of its
 variance, as R's ``na.omit`` does.
 
@@ -135,13 +135,15 @@ class ReplicateDesign:
         reps = np.column_stack([numeric_column(data, c, source) for c in cols])
         if np.isnan(reps).any():
             r, c = np.argwhere(np.isnan(reps))[0]
-            raise DesignError("missing replicate weight", file=source, row=int(r) + 1, field=cols[c])
+            raise DesignError("missing replicate weight", file=source, row=int(r) + 1,
+                              field=cols[c])
         w = np.ones(len(data)) if weights is None else numeric_column(data, weights, source)
         if np.isnan(w).any():
             raise DesignError("missing sampling weight", file=source, field=weights)
         n_rep = reps.shape[1]
         t = type.lower()
-        rs = None if rscales is None else np.broadcast_to(np.asarray(rscales, float), (n_rep,)).copy()
+        rs = (None if rscales is None
+              else np.broadcast_to(np.asarray(rscales, float), (n_rep,)).copy())
         if t == "brr":
             scale = 1.0 / n_rep
         elif t == "fay":
@@ -183,8 +185,9 @@ class ReplicateDesign:
 
     def rake(self, margins: Mapping[str, Mapping[Any, float]], *, maxit: int = 1000,
              epsilon: float = 1e-13) -> ReplicateDesign:
-        """Rake the full-sample and every replicate's weights (R's ``rake`` on a
-        ``svyrep.design``): the replicates get as many sweeps as the full sample.
+        """Rake the full-sample and every replicate's weights (R's ``rake``).
+
+        As R on a ``svyrep.design``, the replicates get as many sweeps as the full sample.
         """
         from fieldsurvey.estimate.calibration import rake_design
 
@@ -411,7 +414,7 @@ def _rao_wu(
     lam = np.sqrt(1 - f_psu)
     f = 1 - lam[:, None] + lam[:, None] * (n_h / m_h)[:, None] * counts
     f[lonely[psu_stratum]] = 1.0
-    return f
+    return np.asarray(f, dtype=np.float64)
 
 
 def _brr(design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray, rho: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Taylor-linearisation variance of estimated totals, with strata, multistage clusters and FPC.
+r"""Taylor-linearisation variance of estimated totals, with strata, multistage clusters and FPC.
 
 An estimator hands over the totals of its influence function ("linearised values") per
 finest sampling unit, ``T`` (units x columns), and which units hold respondents of the
@@ -7,12 +7,12 @@ for all columns and all clusters at once:
 
 .. math::
 
-    V = \\sum_{s=1}^{K} \\sum_{u \\in U_{s-1}} \\Big(\\prod_{r<s} f^{(r)}_{u}\\Big)
-        \\frac{H_u}{H^{ok}_u} \\sum_{h \\in u} c_h \\sum_{i \\in h} (t_{hi} - \\bar t_h)^2
+    V = \sum_{s=1}^{K} \sum_{u \in U_{s-1}} \Big(\prod_{r<s} f^{(r)}_{u}\Big)
+        \frac{H_u}{H^{ok}_u} \sum_{h \in u} c_h \sum_{i \in h} (t_{hi} - \bar t_h)^2
 
 where stage-s strata h sit inside stage-(s-1) clusters u (one root at stage 1), t_hi are
-cluster totals, :math:`\\bar t_h = \\sum_i t_{hi} / n_h` over all n_h PSUs of the stratum
-(absent PSUs count as zero totals, as R's zero padding), :math:`c_h = (1 - n_h/N_h)\\,
+cluster totals, :math:`\bar t_h = \sum_i t_{hi} / n_h` over all n_h PSUs of the stratum
+(absent PSUs count as zero totals, as R's zero padding), :math:`c_h = (1 - n_h/N_h)\,
 n_h/(n_h - 1)` (just :math:`1 - n_h/N_h` for n_h = 1; 1 - n/N is 1 without FPC) and the
 multiplier of later stages is the product of the sampling fractions n/N above them
 (Cochran 1977, 11.8; Lumley 2010, 2.2). Strata with 1 - n/N < 1e-7 contribute nothing.
@@ -48,18 +48,19 @@ def unit_totals(
         if design.units_are_rows:
             return z[:, None], None
         if u == design.n:  # every row its own finest unit: a permutation, no sums needed
-            t = np.empty(u)
-            t[design.row_unit] = z
+            t1: np.ndarray = np.empty(u)
+            t1[design.row_unit] = z
         else:
-            t = np.bincount(design.row_unit, weights=z, minlength=u)
-        return t[:, None], None
+            t1 = np.bincount(design.row_unit, weights=z, minlength=u)
+        return t1[:, None], None
     if keep.all():
         key = design.row_unit * n_domains + domain
         zk = z
     else:
+        assert domain is not None
         key = design.row_unit[keep] * n_domains + domain[keep]
         zk = z[keep]
-    t = np.bincount(key, weights=zk, minlength=u * n_domains).reshape(u, n_domains)
+    t: np.ndarray = np.bincount(key, weights=zk, minlength=u * n_domains).reshape(u, n_domains)
     present = (np.bincount(key, minlength=u * n_domains) > 0).reshape(u, n_domains)
     return t, present
 

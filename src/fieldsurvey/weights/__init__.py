@@ -1,9 +1,10 @@
 """Survey weights: base weights, nonresponse adjustment, calibration, trimming, diagnostics.
 
 ``base`` (design weights from the stage probabilities), ``nonresponse`` (unknown eligibility
-and nonresponse within collapsed classes), ``calibrate`` (post-stratification, raking, linear/GREG and bounded calibration),
-``trim`` (trimming with re-calibration), ``diagnostics`` (Kish deff, effective n, margins met, factors per step), ``io``
-(case and margin files).
+and nonresponse within collapsed classes), ``calibrate`` (post-stratification, raking,
+linear/GREG and bounded calibration), ``trim`` (trimming with re-calibration),
+``diagnostics`` (Kish deff, effective n, margins met, factors per step), ``io`` (case and
+margin files).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""Calibration: post-stratification, raking (iterative proportional fitting) and linear/bounded
-calibration (GREG, :func:`calibrate`, with continuous auxiliaries; see :mod:`.greg`).
+"""Calibration: post-stratification, raking (IPF) and linear/bounded calibration.
+
+Linear/bounded calibration (GREG, :func:`calibrate`) takes continuous auxiliaries too; see
+:mod:`.greg`.
 
 Post-stratification on one (possibly cross-classified) variable with cells h multiplies the
 weights of the cases in cell h by ``N_h / Σ_{i∈h} w_i``.
@@ -129,7 +131,7 @@ def _codes(data: pd.DataFrame, variable: str, levels: Mapping[str, float], activ
             hint="Add the level to the margins, or recode the variable to the margins' levels",
         )
     codes[~active] = -1
-    return codes
+    return np.asarray(codes, dtype=np.int64)
 
 
 def _margin_setup(
@@ -193,7 +195,8 @@ def _margin_table(names: list[str], levels: list[list[str]], codes: list[np.ndar
 
 
 def _result(data: pd.DataFrame, w0: np.ndarray, w: np.ndarray, method: str,
-            table: pd.DataFrame, iterations: int, converged: bool, **extra: Any) -> CalibrationResult:
+            table: pd.DataFrame, iterations: int, converged: bool,
+            **extra: Any) -> CalibrationResult:
     with np.errstate(invalid="ignore", divide="ignore"):
         factors = np.where(w0 > 0, w / np.where(w0 > 0, w0, 1.0), np.nan)
     err = float(table["rel_error"].abs().max()) if len(table) else 0.0
@@ -234,7 +237,8 @@ def _ipf(codes: list[np.ndarray], targets: list[np.ndarray], w: np.ndarray, tol:
     f = np.ones(cw.size)
     err = np.inf
     it = 0
-    for it in range(1, max_iter + 1):
+    for sweep in range(1, max_iter + 1):
+        it = sweep
         for lv, t in zip(cell_levels, targets, strict=True):
             s = np.bincount(lv, weights=cw * f, minlength=t.size)
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -69,7 +69,8 @@ class WeightDiagnostics:
     def lines(self) -> list[str]:
         """A few readable lines."""
         return [
-            f"cases with weight > 0: {self.n_positive} of {self.n}; sum of weights {self.total:,.6g}",
+            f"cases with weight > 0: {self.n_positive} of {self.n}; "
+            f"sum of weights {self.total:,.6g}",
             (f"min {self.minimum:.6g}, median {self.median:.6g}, max {self.maximum:.6g} "
              f"(max/median {self.maximum / self.median:.3g})"),
             (f"CV {self.cv:.4f}; Kish deff_w = 1 + CV² = {self.deff:.4f}; "
@@ -120,7 +121,8 @@ def _factor_table(factors: Mapping[str, Sequence[float] | pd.Series | np.ndarray
         parts.append(t.rename_axis("class").reset_index())
     if not parts:
         return pd.DataFrame(columns=["step", "class", "n", "min", "median", "max"])
-    return pd.concat(parts, ignore_index=True)[["step", "class", "n", "min", "median", "max"]]
+    table: pd.DataFrame = pd.concat(parts, ignore_index=True)
+    return table[["step", "class", "n", "min", "median", "max"]]
 
 
 def weight_diagnostics(

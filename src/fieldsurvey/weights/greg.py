@@ -215,7 +215,8 @@ def auxiliary_matrix(data: pd.DataFrame, margins: MarginSpec, active: np.ndarray
                 f"margin '{var}' has level(s) with a population total but no case in the "
                 "sample (an empty cell), so the total cannot be met", file=file, field=var,
                 got=", ".join(empty[:10]),
-                hint="Collapse the empty level with a neighbouring level in the data and the margins",
+                hint="Collapse the empty level with a neighbouring level in the data and the "
+                "margins",
             )
         pop_sizes.append((var, float(t.sum())))
         for k, (lv, tt) in enumerate(zip(levels, t, strict=True)):

@@ -122,7 +122,7 @@ def _home(data: pd.DataFrame, codes: np.ndarray, labels: list[str], within: str 
             hint="Use classes nested in the strata (e.g. communities within strata)",
         )
     first = pairs.drop_duplicates("c").set_index("c")["v"]
-    return {labels[int(c)]: str(v) for c, v in first.items()}
+    return {labels[int(str(c))]: str(v) for c, v in first.items()}
 
 
 def adjust_nonresponse(
@@ -267,7 +267,7 @@ def adjust_nonresponse(
         a, b = sorted((i, j))
         merged = groups[a] + groups[b]
         collapses.append((len(collapses) + 1, "+".join(groups[i]), "+".join(groups[j]),
-                          "+".join(merged), reason))
+                          "+".join(merged), str(reason)))
         groups[a:b + 1] = [merged]
 
     final_of = {lab: k for k, g in enumerate(groups) for lab in g}

@@ -1,5 +1,6 @@
-"""The whole weighting chain for a drawn sample: base → eligibility → nonresponse → person
-→ calibration (→ trimming), with the diagnostics of every step.
+"""The whole weighting chain for a drawn sample, with the diagnostics of every step.
+
+base → eligibility → nonresponse → person → calibration (→ trimming):
 
 1. Base weight of each released dwelling (``base_weight`` of the sample, else 1/π).
 2. Unknown-eligibility and nonresponse adjustment within weighting classes, from the final
@@ -246,7 +247,8 @@ def weight_sample(
             if w0.isna().any() or (w0 <= 0).any():
                 i = int(np.flatnonzero((w0.isna() | (w0 <= 0)).to_numpy())[0])
                 raise WeightingError("a base weight is not a positive number", file=sample_file,
-                                     row=i + 2, field="base_weight", got=repr(data["base_weight"][i]))
+                                     row=i + 2, field="base_weight",
+                                     got=repr(data["base_weight"][i]))
             data["base_weight"] = w0.to_numpy(dtype=float)
         else:
             data["base_weight"] = base_weights(data, file=sample_file).to_numpy()

@@ -101,7 +101,8 @@ def trim_weights(
     rounds = 0
     converged = False
     previous: np.ndarray | None = None
-    for rounds in range(1, max_rounds + 1):
+    for round_no in range(1, max_rounds + 1):
+        rounds = round_no
         over = w > bound * (1 + tol)
         if not over.any():
             converged = True
