@@ -172,7 +172,8 @@ def tally_design(respondents: pd.DataFrame, weighting: str, *,
     """The design of one weighting over scored respondents.
 
     ``unweighted``: every respondent weight 1; ``design``: base weight x the inverse of
-    the respondent's selection probability (Kish); ``final``: the ``_final`` column.
+    the respondent's selection probability (Kish; 1 when none was recorded);
+    ``final``: the ``_final`` column. Respondents without a positive weight are left out.
     """
     r = respondents
     if weighting == "unweighted":
@@ -180,8 +181,9 @@ def tally_design(respondents: pd.DataFrame, weighting: str, *,
     elif weighting == "design":
         base = pd.to_numeric(r["base_weight"], errors="coerce") if "base_weight" in r \
             else pd.Series(1.0, index=r.index)
-        pr = pd.to_numeric(r["pi_respondent"], errors="coerce") if "pi_respondent" in r \
-            else pd.Series(1.0, index=r.index)
+        # no selection recorded (one eligible person, or none listed yet): probability 1
+        pr = pd.to_numeric(r["pi_respondent"], errors="coerce").fillna(1.0) \
+            if "pi_respondent" in r else pd.Series(1.0, index=r.index)
         w = (base / pr.where(pr > 0)).to_numpy(float)
     elif weighting == "final":
         w = pd.to_numeric(r["_final"], errors="coerce").to_numpy(float)

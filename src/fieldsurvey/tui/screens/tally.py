@@ -1,0 +1,176 @@
+"""The tally screen: the survey's participation and the form's indicators, as fieldwork goes.
+
+Reached from the supervisor screen (``y``); read-only. The figures come from
+:func:`fieldsurvey.estimate.tally.tally` (the same functions as ``fieldsurvey estimate``,
+the demo and the report): AAPOR RR1/RR3/COOP1/REF1/CON1 with the counts behind them by
+community or interviewer (``g``); for each declared indicator (``i`` cycles) the 0-100
+index or the share with its 95 % CI, the top-two-box share and n, for the district and
+each community, unweighted, design-weighted (base x Kish) or with the final weights when
+the app was given a weights file (``w`` cycles; the title says which). Communities with
+fewer completes than ``min_completes`` are greyed with their n. ``s`` sorts, ``r`` (and
+coming back to the screen after a sync or merge) recomputes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Static
+
+from fieldsurvey.tui.widgets.tally_table import indicator_rows, rate_rows, tx
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.estimate.tally import Tally
+    from fieldsurvey.tui.app import FieldsurveyApp
+
+__all__ = ["TallyScreen"]
+
+
+class TallyScreen(Screen[None]):
+    """Rates and indicator estimates of the app's store (see the module docstring)."""
+
+    app: FieldsurveyApp
+    CSS_PATH = "../styles/tally.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen"),
+        Binding("g", "group"),
+        Binding("w", "weighting"),
+        Binding("i", "item"),
+        Binding("s", "sort"),
+        Binding("r", "refresh"),
+    ]
+
+    def __init__(self, *, weights: str | None = None, min_completes: int = 10) -> None:
+        super().__init__(id="tally")
+        self.weights = weights
+        self.min_completes = min_completes
+        self.result: Tally | None = None
+        self.by = "community_id"
+        self.weighting = "unweighted"
+        self.item = 0
+        self.sort = 0
+
+    def compose(self) -> ComposeResult:
+        """The widgets of this screen."""
+        yield Header()
+        yield Static("", id="tally-rates-title")
+        yield DataTable(id="tally-rates", cursor_type="row")
+        yield Static("", id="tally-ind-title")
+        yield DataTable(id="tally-ind", cursor_type="row")
+        yield Static("", id="tally-keys")
+
+    def on_mount(self) -> None:
+        """Compute once mounted."""
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        """Recompute when the screen comes back (after a sync or a merge)."""
+        self.load()
+
+    @work(thread=True, exclusive=True, group="tally")
+    def load(self) -> None:
+        """Compute the tally on a worker thread."""
+        from fieldsurvey.estimate.tally import tally
+
+        # the pinned form file carries the indicator declaration
+        result = tally(self.app.store.path, weights=self.weights,
+                       min_completes=self.min_completes)
+        self.app.call_from_thread(self._show, result)
+
+    def _show(self, result: Tally) -> None:
+        self.result = result
+        if self.weighting not in result.weightings:
+            self.weighting = result.weightings[0]
+        self.relabel()
+
+    def _items(self) -> list[tuple[str, str]]:
+        """(variable, label) of the indicators to cycle through, composite first."""
+        if self.result is None:
+            return []
+        ind = self.result.indicators
+        lang = self.app.lang
+        out = [(c.name, tx("composite", lang)) for c in ind.composites]
+        part = ind.participation_any
+        if part is not None:
+            out.append((part.any_column, tx("any", lang)))
+        out += [(i.name, f"{i.name} {i.label.get(lang)}") for i in ind.scales]
+        return out
+
+    def relabel(self) -> None:
+        """Draw the tables in the app's current language."""
+        lang = self.app.lang
+        self.query_one("#tally-keys", Static).update(tx("keys", lang))
+        res = self.result
+        if res is None:
+            self.query_one("#tally-rates-title", Static).update(tx("loading", lang))
+            return
+        by = tx("by_community" if self.by == "community_id" else "by_interviewer", lang)
+        small = tx("small", lang, k=res.min_completes)
+        self.query_one("#tally-rates-title", Static).update(
+            f"{tx('rates', lang)} · {by} · {tx('unweighted', lang)} · {small}")
+        rates = self.query_one("#tally-rates", DataTable)
+        rates.clear(columns=True)
+        for label, width in ((tx("group", lang), 10), ("n", 4), ("I", 4), ("RR1", 5),
+                             ("RR3", 5), ("COOP", 5), ("REF", 5), ("CON", 5)):
+            rates.add_column(label, width=width)
+        for row in rate_rows(res.rates, self.by, res.names, res.completes, res.min_completes,
+                             lang, sort=self.sort % 8):
+            rates.add_row(*row)
+        ind = self.query_one("#tally-ind", DataTable)
+        ind.clear(columns=True)
+        items = self._items()
+        title = self.query_one("#tally-ind-title", Static)
+        if not items or res.estimates.empty:
+            title.update(tx("none", lang))
+            return
+        var, label = items[self.item % len(items)]
+        title.update(f"{label[:24]} · {tx(self.weighting, lang)}")
+        head = tx("index", lang) if not var.endswith("_any") else tx("share", lang)
+        for label_, width in ((tx("group", lang), 10), (head, 20), (tx("top2", lang), 6),
+                              ("n", 5)):
+            ind.add_column(label_, width=width)
+        for row in indicator_rows(res.estimates, var, self.weighting, res.names, res.completes,
+                                  res.min_completes, lang, sort=self.sort % 3):
+            ind.add_row(*row)
+
+    def action_group(self) -> None:
+        """Key action: community / interviewer."""
+        self.by = "interviewer" if self.by == "community_id" else "community_id"
+        self.relabel()
+
+    def action_weighting(self) -> None:
+        """Key action: next weighting (unweighted, design, final)."""
+        if self.result is not None:
+            ws = self.result.weightings
+            self.weighting = ws[(ws.index(self.weighting) + 1) % len(ws)]
+            self.relabel()
+
+    def action_item(self) -> None:
+        """Key action: next indicator."""
+        self.item += 1
+        self.relabel()
+
+    def action_sort(self) -> None:
+        """Key action: next sort order."""
+        self.sort += 1
+        self.relabel()
+
+    def action_refresh(self) -> None:
+        """Key action: recompute from the store."""
+        self.load()
+
+    def draw_keys(self) -> None:
+        """Redraw the key line (called on a language switch)."""
+        self.query_one("#tally-keys", Static).update(tx("keys", self.app.lang))
+
+    def figures(self) -> dict[str, Any]:
+        """The rows shown, as text (for tests and screen readers)."""
+        out: dict[str, Any] = {}
+        for wid in ("#tally-rates", "#tally-ind"):
+            table = self.query_one(wid, DataTable)
+            out[wid] = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        return out

@@ -1,0 +1,188 @@
+"""The tally: same numbers as ``fieldsurvey estimate``; the tally screen at 80x24 in zh and en."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from _reports_data import make_store
+
+from fieldsurvey.cli.main import main
+from fieldsurvey.estimate.tally import RESPONDENT_CODES, form_and_indicators, tally
+from fieldsurvey.io.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def survey(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    d = tmp_path_factory.mktemp("tally")
+    db = d / "central.sqlite"
+    _, weights = make_store(db, n_comm=4, per=20)
+    return db, weights
+
+
+def _scored(db: Path) -> pd.DataFrame:
+    """The respondents as a user would build them: answers, scored by the form's indicators."""
+    from fieldsurvey.weights.io import read_store_cases
+
+    cases = read_store_cases(db, answers=True)
+    _, ind = form_and_indicators(db)
+    resp = ind.scored(cases[cases["disposition"].astype(str).isin(RESPONDENT_CODES)])
+    pr = pd.to_numeric(resp["pi_respondent"], errors="coerce").fillna(1.0)
+    resp["design_w"] = resp["base_weight"] / pr
+    # the composite score, written out from its definition (12 items, at least 6 answered)
+    items = ind.headline.items
+    scores = (resp[list(items)] - 1) / 4 * 100
+    ok = scores.notna().sum(axis=1) >= ind.headline.min_items
+    resp["composite"] = scores.mean(axis=1).where(ok)
+    return resp.reset_index(drop=True)
+
+
+def _cli(tmp: Path, data: pd.DataFrame, *args: str) -> pd.DataFrame:
+    src = tmp / "resp.csv"
+    data.to_csv(src, index=False)
+    out = tmp / "est.json"
+    assert main(["estimate", "--data", str(src), "--lonely-psu", "adjust", *args,
+                 "--output", str(out)]) == 0
+    return pd.DataFrame(json.loads(out.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("weighting", ["unweighted", "design"])
+def test_tally_equals_fieldsurvey_estimate(survey, tmp_path: Path, weighting: str) -> None:
+    db, _ = survey
+    res = tally(db)
+    est = res.estimates[res.estimates["weighting"] == weighting]
+    data = _scored(db)
+    w = ["--weights", "design_w"] if weighting == "design" else []
+    # the district: strata x community PSUs
+    cli = _cli(tmp_path, data, "--strata", "stratum", "--psu", "community_id", "--nest", *w,
+               "--mean", "composite,d0,d5", "--prop", "b1_any")
+    for var, stat, cvar in (("satisfaction_index", "index", "composite"),
+                            ("d0", "mean_score", "d0"), ("d5", "mean_score", "d5")):
+        mine = est[(est["variable"] == var) & (est["statistic"] == stat)
+                   & (est["community_id"] == "")].iloc[0]
+        ref = cli[(cli["variable"] == cvar) & (cli["statistic"] == "mean")].iloc[0]
+        assert mine["estimate"] == pytest.approx(ref["estimate"], rel=1e-10)
+        assert mine["se"] == pytest.approx(ref["se"], rel=1e-8)
+        assert mine["n"] == ref["n"]
+    mine = est[(est["variable"] == "b1_any") & (est["community_id"] == "")].iloc[0]
+    ref = cli[(cli["variable"] == "b1_any") & (cli["level"].astype(str) == "1")].iloc[0]
+    assert mine["estimate"] == pytest.approx(ref["estimate"], rel=1e-10)
+    assert mine["ci_low"] == pytest.approx(ref["ci_low"], rel=1e-8)
+    # each community: the community a stratum, its respondents the units
+    cli = _cli(tmp_path, data, "--strata", "community_id", *w, "--mean", "composite",
+               "--by", "community_id")
+    for cid, grp in est[(est["variable"] == "satisfaction_index")
+                        & (est["community_id"] != "")].groupby("community_id"):
+        ref = cli[cli["domain"] == f"community_id={cid}"].iloc[0]
+        assert grp["estimate"].iloc[0] == pytest.approx(ref["estimate"], rel=1e-10)
+        assert grp["se"].iloc[0] == pytest.approx(ref["se"], rel=1e-8)
+        assert 0 < grp["se"].iloc[0]  # not the degenerate 0 of a community-as-PSU domain
+
+
+def test_rates_by_group_with_counts(survey) -> None:
+    db, _ = survey
+    res = tally(db)
+    from fieldsurvey.rates import aapor_rates
+    from fieldsurvey.weights.io import read_store_cases
+
+    cases = read_store_cases(db)
+    ref = aapor_rates(cases, disposition="disposition", by="interviewer").groups
+    got = res.rates[res.rates["by"] == "interviewer"].set_index("group")
+    for who in ref.index:
+        assert got.loc[str(who), "RR1"] == pytest.approx(ref.loc[who, "RR1"])
+        assert got.loc[str(who), "n"] == ref.loc[who, "n"]
+    assert sum(res.completes.values()) == int((cases["disposition"] == "1.1").sum())
+
+
+def test_final_weights_and_weights_of_another_sample(survey, tmp_path: Path) -> None:
+    db, weights = survey
+    good = tmp_path / "w.csv"
+    weights.to_csv(good, index=False)
+    res = tally(db, weights=good)
+    assert res.weightings == ("unweighted", "design", "final")
+    fin = res.estimates[res.estimates["weighting"] == "final"]
+    assert (fin["variable"] == "satisfaction_index").any()
+    bad = tmp_path / "other.csv"
+    weights.assign(dwelling_id="X" + weights["dwelling_id"]).to_csv(bad, index=False)
+    with pytest.raises(InputError, match="for another sample"):
+        tally(db, weights=bad)
+
+
+def _screen_figures(db: Path, lang: str, keys: tuple[str, ...] = ()) -> tuple[dict, str]:
+    from fieldsurvey.tui.app import make_app
+
+    app = make_app(db, supervisor=True, language=lang)
+
+    async def run() -> tuple[dict, str]:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.press("y")
+            for _ in range(3):
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+            for k in keys:
+                await pilot.press(k)
+                await pilot.pause()
+            screen = app.screen
+            assert screen.id == "tally"
+            title = str(screen.query_one("#tally-ind-title").render())
+            return screen.figures(), title
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_tally_screen_shows_the_estimates(survey, lang: str) -> None:
+    db, _ = survey
+    res = tally(db)
+    figs, title = _screen_figures(db, lang)
+    e = res.estimates
+    row = e[(e["variable"] == "satisfaction_index") & (e["weighting"] == "unweighted")
+            & (e["community_id"] == "")].iloc[0]
+    shown = figs["#tally-ind"][0]
+    assert shown[1] == f"{row['estimate']:.1f} [{row['ci_low']:.1f},{row['ci_high']:.1f}]"
+    assert shown[3] == str(int(row["n"]))
+    assert ("未加权" if lang == "zh" else "unweighted") in title
+    rates = figs["#tally-rates"]
+    o = res.rates[res.rates["by"] == "all"].iloc[0]
+    assert rates[0][3] == f"{100 * o['RR1']:.1f}"
+    assert len(rates) == 1 + (res.rates["by"] == "community_id").sum()
+    # design weighting on 'w'
+    figs, title = _screen_figures(db, lang, ("w",))
+    row = e[(e["variable"] == "satisfaction_index") & (e["weighting"] == "design")
+            & (e["community_id"] == "")].iloc[0]
+    assert figs["#tally-ind"][0][1].startswith(f"{row['estimate']:.1f} [")
+    assert ("Kish" in title)
+
+
+def test_tally_snapshot(snap_compare, survey) -> None:  # type: ignore[no-untyped-def]
+    from fieldsurvey.tui.app import make_app
+
+    db, _ = survey
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("y")
+        for _ in range(3):
+            await pilot.pause()
+            await pilot.app.workers.wait_for_complete()
+
+    assert snap_compare(make_app(db, supervisor=True), terminal_size=(80, 24),
+                        run_before=run_before)
+
+
+def test_small_communities_are_greyed(survey) -> None:
+    db, _ = survey
+    res = tally(db, min_completes=1000)
+    from fieldsurvey.tui.widgets.tally_table import indicator_rows
+
+    rows = indicator_rows(res.estimates, "satisfaction_index", "unweighted", res.names,
+                          res.completes, res.min_completes, "zh")
+    assert rows[0][0].style == "" and all(r[0].style == "dim" for r in rows[1:])
+    assert np.isfinite(float(rows[1][3].plain))
