@@ -408,9 +408,17 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
             src_dev_todo: dict[str, tuple[int, int]] = {}
         else:
             src_dev_todo = src_dev
+        own = meta.get("device_id")
         for dev, (smax, _) in src_dev_todo.items():
             mine = c.execute("SELECT max(seq) FROM main.events WHERE device_id = ?",
                              (dev,)).fetchone()[0] or 0
+            if dev != own and not (_is_prefix(c, "src", dev, smax)
+                                   and _is_prefix(c, "main", dev, mine)):
+                # another device's events that this store holds only in part (the events
+                # `assign` or a sync gave each device): compared and copied one by one
+                new += _merge_sparse(c, name, dev)
+                ranges.append((dev, 0))
+                continue
             common = min(smax, mine)
             if common:  # the same device must have written the same event there
                 a = c.execute("SELECT hlc, kind, value FROM src.events WHERE device_id = ? "
@@ -418,12 +426,7 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
                 b = c.execute("SELECT hlc, kind, value FROM main.events WHERE device_id = ? "
                               "AND seq = ?", (dev, common)).fetchone()
                 if a != b:
-                    raise StoreError(
-                        "two different stores claim the same device id: their entries cannot "
-                        "be told apart", file=name, field="device_id",
-                        got=f"{dev} event {common}",
-                        hint="A device store was probably copied and used on two devices; "
-                        "keep the copies apart and ask the developers to re-key one of them")
+                    raise _same_device(c, name, dev, common)
             if smax > mine:
                 before = c.total_changes
                 c.execute("INSERT OR IGNORE INTO main.events SELECT * FROM src.events "
@@ -458,8 +461,51 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
     hi = max((h for _, h in src_dev.values()), default=0)
     c.execute("UPDATE main.meta SET value = max(CAST(value AS INTEGER), ?) "
               "WHERE key = 'hlc_floor'", (hi,))
-    seen = sum(s for s, _ in src_dev.values())
+    seen = sum(s if dev == device else _count(c, "src", dev) for dev, (s, _) in src_dev.items())
     return SourceReport(name, device, int(seen), int(new))
+
+
+def _count(c: sqlite3.Connection, schema: str, dev: str) -> int:
+    """The number of ``dev``'s events in ``schema``."""
+    return int(c.execute(f"SELECT count(*) FROM {schema}.events WHERE device_id = ?",
+                         (dev,)).fetchone()[0])
+
+
+def _is_prefix(c: sqlite3.Connection, schema: str, dev: str, last: int) -> bool:
+    """Whether ``schema`` holds all of ``dev``'s events ``1..last`` (a device's own are)."""
+    return last == 0 or _count(c, schema, dev) == last
+
+
+def _merge_sparse(c: sqlite3.Connection, name: str, dev: str) -> int:
+    """Copy ``dev``'s events that the source holds in part; the number new here.
+
+    Each store holds the events of the supervisor's store (``central-…``) that concern
+    it (its assignments, reviews); events held by both must be the same.
+    """
+    row = c.execute("SELECT s.seq FROM src.events s JOIN main.events m "
+                    "ON m.device_id = s.device_id AND m.seq = s.seq WHERE s.device_id = ? "
+                    "AND (s.hlc, s.kind, s.value) IS NOT (m.hlc, m.kind, m.value) LIMIT 1",
+                    (dev,)).fetchone()
+    if row is not None:
+        raise _same_device(c, name, dev, int(row[0]))
+    before = c.total_changes
+    c.execute("INSERT OR IGNORE INTO main.events SELECT * FROM src.events WHERE device_id = ?",
+              (dev,))
+    return int(c.total_changes - before)
+
+
+def _same_device(c: sqlite3.Connection, name: str, dev: str, seq: int) -> StoreError:
+    """Two stores that hold different entries under one device id: which, and what to do."""
+    row = c.execute("SELECT source FROM main.merge_log WHERE source_device = ? "
+                    "ORDER BY rowid DESC LIMIT 1", (dev,)).fetchone()
+    other = row[0] if row is not None else "the central store"
+    return StoreError(
+        f"{name} and {other} claim the same device id but hold different entries under it "
+        f"(entry {seq} differs): they cannot be told apart", file=name, field="device_id",
+        got=f"{dev} event {seq}",
+        hint=f"One of them was restored from an older backup, or copied and used on two "
+        f"devices. Keep both files; give {name} a new device id with `fieldsurvey store "
+        f"rekey --db {name} --central CENTRAL` (what was merged is kept) and merge it again")
 
 
 def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> None:
