@@ -187,7 +187,13 @@ class EvalContext:
 
 
 def tidy(value: Any) -> Any:
-    """A calculated whole number as an int (XPath numbers are floats); NaN is blank."""
+    """A calculated value as stored.
+
+    Whole numbers as int (XPath numbers are floats), NaN as blank (as ODK stores it), a
+    nodeset as its first value.
+    """
+    if value.__class__ is list:
+        return value[0] if value else ""
     if value.__class__ is float:
         if value != value:  # NaN: ODK stores a blank
             return ""

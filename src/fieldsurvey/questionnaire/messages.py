@@ -30,6 +30,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_question": ("这里没有要回答的问题", "there is no question to answer here"),
     "read_only": ("此题只读，不能修改", "this question is read-only"),
     "no_answer": ("此题不需要回答", "this question takes no answer"),
+    "expect_time": ("应为时间，如 18:30", "a time HH:MM"),
+    "expect_datetime": ("应为日期和时间，如 2026-05-01 18:30", "a date and time YYYY-MM-DD HH:MM"),
+    "expect_range": ("应为数字", "a number"),
+    "expect_geopoint": ("应为坐标：纬度 经度 [高度 精度]", "coordinates: latitude longitude "
+                        "[altitude accuracy]"),
+    "expect_geotrace": ("应为至少两个坐标点，用 ; 分隔", "two or more points separated by ;"),
+    "expect_geoshape": ("应为至少四个坐标点（首尾相同），用 ; 分隔",
+                        "four or more points separated by ; (first = last)"),
+    "range": ("应在 {lo} 到 {hi} 之间，步长 {step}",
+              "must be from {lo} to {hi} in steps of {step}"),
+    "rank_all": ("请给每一项排序", "every item must be ranked"),
+    "unusual": ("这个答案不太寻常，请核实", "this answer is unusual; please check it"),
     # question types, as the messages name them
     "kind_integer": ("整数", "integer"),
     "kind_decimal": ("数字", "decimal"),
@@ -38,6 +50,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "kind_select_multiple": ("多选", "select_multiple"),
     "kind_date": ("日期", "date"),
     "kind_acknowledge": ("确认", "acknowledge"),
+    "kind_time": ("时间", "time"),
+    "kind_datetime": ("日期时间", "datetime"),
+    "kind_range": ("数字", "range"),
+    "kind_rank": ("排序", "rank"),
+    "kind_barcode": ("条码", "barcode"),
+    "kind_geopoint": ("坐标", "geopoint"),
+    "kind_geotrace": ("路线", "geotrace"),
+    "kind_geoshape": ("区域", "geoshape"),
+    "kind_image": ("图片文件", "image"),
+    "kind_audio": ("音频文件", "audio"),
+    "kind_video": ("视频文件", "video"),
+    "kind_file": ("文件", "file"),
 }
 
 

@@ -116,10 +116,10 @@ class InterviewRunner:
         self.state = InterviewState(form, self.env)
         self.sequence = StepSequence(self.state)
         self.checks = AnswerChecks(self.state, self.sequence, self._language)
-        self.state.apply_defaults(())
         self._fill_metadata()
         for key, value in respondent_preload(form, roster):
             self.state.store(key, value)
+        self.state.apply_defaults(())  # after the preloads: a default may use them
         self.nav = Navigator(self.state, self.sequence, self.checks)
         self.confirmed: dict[str, str] = {}  # answer key -> the interviewer's reason
 

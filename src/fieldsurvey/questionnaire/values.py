@@ -256,7 +256,7 @@ def parse_text_answer(form: Form, question: Question, text: str, *,
             return tuple(dict.fromkeys(parts))
         order = [c.name for c in form.choices(question)]
         return tuple(sorted(set(parts), key=order.index))
-    if kind in ("note", "calculate") or question.hidden:
+    if kind in ("note", "calculate") or question.is_metadata:
         raise QuestionnaireError(say("no_answer", language), field=question.name)
     if kind in MEDIA_TYPES:
         return raw

@@ -31,19 +31,80 @@ import yaml
 
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.build import RawRow, build_form
+from fieldsurvey.questionnaire.external import Attachment, find_attachment, read_attachment
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 from fieldsurvey.questionnaire.xlsform import SURVEY_COLUMNS, TRANSLATABLE
 
 __all__ = ["load_yamlform"]
 
-_TOP_KEYS = {"settings", "languages", "special_answers", "choices", "survey"}
+_TOP_KEYS = {"settings", "languages", "special_answers", "choices", "survey",
+             "external_choices"}
 _SETTINGS = {
     "form_id": "form_id",
     "version": "version",
     "default_language": "default_language",
     "form_title": "title",
     "title": "title",
+    "completion_partial": "completion_partial",
+    "completion_complete": "completion_complete",
+    "essential_questions": "essential_questions",
+    "allow_choice_duplicates": "allow_choice_duplicates",
+    "instance_name": "instance_name",
+    "style": "style",
+    "public_key": "public_key",
+    "submission_url": "submission_url",
+    "add_none_option": "add_none_option",
 }
+MAX_ALIASES = 100  # a form needs few; an alias bomb needs many
+MAX_NODES = 200_000  # values after aliases are expanded
+
+
+class _Float(float):
+    """A YAML number with the text it was written as (``2026.10`` stays "2026.10")."""
+
+    text = ""
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that counts aliases and keeps the text of decimal numbers."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.YAMLError(
+                    f"more than {MAX_ALIASES} aliases (*name); fieldsurvey limits them"
+                )
+        return super().compose_node(parent, index)
+
+
+def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    value = _Float(yaml.SafeLoader.construct_yaml_float(loader, node))
+    value.text = str(node.value)
+    return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _float)
+
+
+def _size(doc: Any) -> int:
+    """Values in the document with aliases expanded (stops counting past the limit)."""
+    n = 0
+    stack = [doc]
+    while stack:
+        v = stack.pop()
+        n += 1
+        if n > MAX_NODES:
+            break
+        if isinstance(v, Mapping):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return n
 
 
 def _text(value: Any) -> str | None:
@@ -51,6 +112,8 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, _Float) and value.text:
+        return value.text
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     text = str(value).strip()
@@ -84,7 +147,7 @@ def load_yamlform(path: str | Path) -> Form:
             hint="Save the file as UTF-8 (in the editor's Save As dialog, encoding UTF-8)",
         ) from None
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise QuestionnaireError(
@@ -94,6 +157,12 @@ def load_yamlform(path: str | Path) -> Form:
             hint="Check that line and the one before it: indent with spaces (not tabs), "
             "close every bracket and quote",
         ) from None
+    if _size(doc) > MAX_NODES:
+        raise QuestionnaireError(
+            f"the YAML form expands to more than {MAX_NODES:,} values",
+            file=file,
+            hint="Aliases (*name) repeat what they point to; write the form out instead",
+        )
     if not isinstance(doc, Mapping) or "survey" not in doc:
         raise QuestionnaireError(
             "a YAML form needs a 'survey' list",
@@ -112,9 +181,21 @@ def load_yamlform(path: str | Path) -> Form:
     settings = _settings(doc.get("settings") or {}, file, languages)
     specials = _specials(doc.get("special_answers"), file, languages)
     choices = _choices(doc.get("choices") or {}, file, languages)
+    external = _choices(doc.get("external_choices") or {}, file, languages)
     survey: list[RawRow] = []
     _survey(doc["survey"], file, languages, survey, "survey")
     langs = [lang for lang in languages if lang]
+
+    def attachment(filename: str, need_name: bool) -> Attachment:
+        found = find_attachment(p, filename)
+        if found is None:
+            raise QuestionnaireError(
+                f"the attachment '{filename}' is not next to the form",
+                file=file,
+                hint=f"Put {filename} beside the form or in {p.stem}-media/",
+            )
+        return read_attachment(found, need_name)
+
     return build_form(
         file=file,
         survey=survey,
@@ -123,6 +204,8 @@ def load_yamlform(path: str | Path) -> Form:
         languages=langs,
         specials=specials,
         default_id=p.stem,
+        attachments=attachment,
+        external=external,
     )
 
 
@@ -134,11 +217,11 @@ def _settings(raw: Any, file: str, languages: list[str]) -> dict[str, Any]:
         key = _SETTINGS.get(str(k))
         if key is None:
             raise QuestionnaireError(
-                f"setting '{k}' is not supported",
+                f"not supported: setting '{k}'",
                 file=file,
                 sheet="settings",
                 field=str(k),
-                expected="form_id, version, default_language, form_title",
+                expected=", ".join(_SETTINGS),
             )
         out[key] = _lang(v, languages) if key == "title" and isinstance(v, Mapping) else _text(v)
     return out
@@ -241,7 +324,7 @@ def _survey(items: Any, file: str, languages: list[str], out: list[RawRow], wher
                 continue
             if k not in SURVEY_COLUMNS:
                 raise QuestionnaireError(
-                    f"column '{k}' is not supported",
+                    f"not supported: column '{k}'",
                     file=file,
                     sheet="survey",
                     row=row,
