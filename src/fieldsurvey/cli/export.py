@@ -31,6 +31,12 @@ def register(subparsers: Any) -> None:
                    help="keep names, phone numbers, addresses and other sensitive answers")
     p.add_argument("--pseudonymise", action="store_true",
                    help="replace personal data by stable pseudonyms instead of leaving it out")
+    p.add_argument("--key-file", help="the survey's pseudonymisation key (for --pseudonymise "
+                   "of a store that does not hold it; only HQ keeps the key)")
+    p.add_argument("--keep-text", help="comma-separated free-text questions that hold no "
+                   "personal data (kept; other free text is left out)")
+    p.add_argument("--group", action="store_true",
+                   help="files readable by your group too (0640; default 0600)")
     p.add_argument("--bom", action="store_true", help="CSV as UTF-8 with BOM (for Excel)")
     p.add_argument("--tables", help="comma-separated subset of "
                    "interviews,cases,attempts,rosters,paradata")
@@ -47,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
         res = export_store(args.db, args.out, format=args.format, form=args.form,
                            include_pii=args.include_pii,
                            pii="pseudonymise" if args.pseudonymise else "drop",
-                           language=args.language, bom=args.bom, tables=tables, progress=bar)
+                           language=args.language, bom=args.bom, tables=tables, progress=bar,
+                           key_file=args.key_file, group=args.group,
+                           safe_text=[t.strip() for t in (args.keep_text or "").split(",")
+                                      if t.strip()])
     for name, path in res.files.items():
         n = res.rows.get(name)
         out_console.print(f"{path}" + (f"  ({n} rows)" if n is not None else ""), markup=False)
@@ -55,5 +64,7 @@ def run(args: argparse.Namespace) -> int:
                 "pseudonymise": "replaced by pseudonyms"}[res.pii_mode]
     cols = ", ".join(res.pii_columns) or "none found"
     out_console.print(f"personal data {handling}: {cols}", markup=False)
+    if res.pii_mode == "include":
+        out_console.print("these files hold personal data: keep them private", markup=False)
     out_console.print(f"manifest: {res.manifest}", markup=False)
     return 0

@@ -27,6 +27,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--db", help="store whose conflicts to list")
     p.add_argument("--format", choices=("table", "csv"), default=None,
                    help="output of --conflicts (default: table)")
+    p.add_argument("--group", action="store_true",
+                   help="a new central store readable by your group too (0640; default 0600)")
     p.add_argument("--check", action="store_true",
                    help="verify every source with SQLite's quick_check (default: under 64 MB)")
     p.set_defaults(func=run)
@@ -67,9 +69,11 @@ def run(args: argparse.Namespace) -> int:
                          hint="e.g. fieldsurvey merge a.sqlite b.sqlite --into central.sqlite")
     with progress_bar() as bar:
         res = merge_stores(args.stores, args.into, progress=bar,
-                           check=True if args.check else None)
+                           check=True if args.check else None, group=args.group)
     for line in res.log:
         out_console.print(line, markup=False)
+    for warning in res.warnings:
+        err_console.print(f"warning: {warning}", markup=False)
     if len(res.conflicts):
         err_console.print(f"{res.conflicts['interview_uuid'].nunique()} interview(s) were "
                           "edited on more than one device; both versions are kept.")

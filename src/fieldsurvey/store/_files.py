@@ -26,6 +26,7 @@ from fieldsurvey.store.schema import (
 
 __all__ = ["CHECK_LIMIT", "backup_copy", "connect", "disk_error", "file_mode", "fsync_dir",
            "fsync_file", "inspect_file", "make_private", "on_readonly_media", "read_uri",
+           "source_uri",
            "readonly_error", "readonly_media"]
 
 #: Files smaller than this (bytes) are checked with ``PRAGMA quick_check`` when opened.
@@ -99,6 +100,19 @@ def read_uri(path: Path) -> str:
     return uri
 
 
+def source_uri(path: Path) -> str:
+    """An SQLite URI that reads a store without leaving files beside it.
+
+    A store without a ``-wal`` (or ``-shm``) file beside it is not open anywhere and its
+    main file is complete: it is opened ``immutable``, so SQLite creates no ``-wal`` and
+    ``-shm`` beside it (a killed reader would leave them there). Otherwise as
+    :func:`read_uri`.
+    """
+    if not Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists():
+        return f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
+    return read_uri(path)
+
+
 def _damaged(path: Path, exc: BaseException) -> StoreError:
     if on_readonly_media(path):
         return readonly_media(path, exc)
@@ -140,7 +154,7 @@ def inspect_file(path: Path) -> int:
         raise _damaged(path, ValueError("truncated header"))
     # read the header fields through SQLite: a recent change may still be in the WAL
     try:
-        conn = sqlite3.connect(read_uri(path), uri=True)
+        conn = sqlite3.connect(source_uri(path), uri=True)
         try:
             app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])

@@ -84,13 +84,14 @@ class SourceReport:
 class MergeResult:
     """The outcome of :func:`merge_stores`.
 
-    one report per source, the conflicts found in the merged store, and the log lines (also
-    kept in its ``merge_log`` table).
+    One report per source, the conflicts found in the merged store, the log lines (also
+    kept in its ``merge_log`` table) and warnings about sources that may be incomplete.
     """
 
     into: Path
     sources: tuple[SourceReport, ...]
     conflicts: pd.DataFrame
+    warnings: tuple[str, ...] = ()
 
     @property
     def log(self) -> list[str]:
@@ -117,7 +118,7 @@ def _source_meta(path: Path, check: bool | None) -> tuple[int, dict[str, str]]:
     if check is None:
         check = path.stat().st_size < CHECK_LIMIT
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(_files.source_uri(path), uri=True)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall() if check else [("ok",)]
             if rows != [("ok",)]:
@@ -132,7 +133,7 @@ def _source_meta(path: Path, check: bool | None) -> tuple[int, dict[str, str]]:
 
 def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
                  progress: Progress | None = None, clock: Clock | None = None,
-                 check: bool | None = None) -> MergeResult:
+                 check: bool | None = None, group: bool = False) -> MergeResult:
     """Merge device stores into ``into`` (created when missing).
 
     Parameters
@@ -150,6 +151,8 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
         Verify each source with SQLite's ``quick_check`` first (it reads the whole file).
         Default: for sources under 64 MB; larger ones are still refused if SQLite finds a
         damaged page while copying (the merge is then rolled back).
+    group
+        A new central store readable by the owner's group too (0640; default 0600).
 
     Returns
     -------
@@ -178,6 +181,8 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
     paths = [Path(s) for s in sources]
     if not paths:
         raise StoreError("no store to merge", hint="Give one or more device stores")
+    _remove_stale(into)
+    warnings = tuple(w for p in paths if (w := incomplete_warning(p)))
     with _untouched(paths):
         metas = []
         for p in paths:
@@ -187,10 +192,66 @@ def merge_stores(sources: Sequence[str | Path], into: str | Path, *,
         if into.exists():
             target = FieldStore.open(into, clock=clock)
             try:
-                return _merge_all(target, paths, metas, progress)
+                result = _merge_all(target, paths, metas, progress)
             finally:
                 target.close()
-        return _merge_new(into, paths, metas, progress, clock)
+        else:
+            result = _merge_new(into, paths, metas, progress, clock, group)
+    return dataclasses.replace(result, warnings=warnings)
+
+
+def incomplete_warning(path: Path) -> str | None:
+    """A warning when a store file may lack writes, else None.
+
+    Two signs: a ``-wal`` file beside it (the store is open in the app, or the app did
+    not close: its latest writes are in that file, and a copy of the main file alone
+    would lack them), or a main file that says writes came after its last checkpoint
+    (``unsaved_since``: the file was copied while the app was open or after a crash,
+    without its ``-wal``).
+    """
+    wal = Path(f"{path}-wal")
+    hint = ("hand stores in with `fieldsurvey handin --db STORE --to FOLDER` (it copies "
+            "everything into one file), or quit the app before copying the store")
+    if wal.exists() and wal.stat().st_size > 0:
+        return (f"{path}: a -wal file beside it holds writes not yet in the main file; this "
+                f"merge read them, but a copy of the main file alone would lack them: {hint}")
+    try:
+        conn = sqlite3.connect(_files.source_uri(path), uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'unsaved_since'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None  # an unreadable file is refused with its own message
+    if row is not None and row[0] and not wal.exists():
+        return (f"{path}: this copy may lack the answers entered since {row[0]} (it was "
+                "copied while the app was open or after a crash, without its -wal file; "
+                f"they are still on the device): {hint}")
+    return None
+
+
+def _remove_stale(into: Path) -> None:
+    """Remove temporary central stores that killed merges left beside ``into``.
+
+    Their names carry the merging process's id; a file whose process is gone (or older
+    than a day) is no merge in progress.
+    """
+    import time
+
+    for tmp in into.parent.glob(f".{into.name}.*.merging"):
+        pid = tmp.name[len(into.name) + 2:].split(".")[0].split("-")[0]
+        alive = False
+        if pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:
+                alive = True
+        with contextlib.suppress(OSError):
+            if not alive or time.time() - tmp.stat().st_mtime > 86400:
+                _remove(tmp)
 
 
 @contextlib.contextmanager
@@ -249,17 +310,17 @@ def _merge_all(target: FieldStore, paths: list[Path], metas: list[tuple[int, dic
 
 
 def _merge_new(into: Path, paths: list[Path], metas: list[tuple[int, dict[str, str]]],
-               progress: Progress | None, clock: Clock | None) -> MergeResult:
+               progress: Progress | None, clock: Clock | None, group: bool) -> MergeResult:
     """Bulk-load a new central store under a temporary name, then move it into place."""
     into.parent.mkdir(parents=True, exist_ok=True)
-    tmp = into.with_name(f".{into.name}.{_uuid.uuid4().hex[:8]}.merging")
+    tmp = into.with_name(f".{into.name}.{os.getpid()}-{_uuid.uuid4().hex[:8]}.merging")
     meta0 = metas[0][1]
     try:
         try:
             target = FieldStore.create(tmp, survey_id=meta0["survey_id"],
                                        device_id=f"central-{_uuid.uuid4().hex[:8]}",
                                        role="central", pii_salt=meta0.get("pii_salt"),
-                                       clock=clock)
+                                       clock=clock, group=group)
         except StoreError as exc:  # name the store the user asked for, not the temporary
             raise dataclasses.replace(exc, file=str(into)) from exc
         target.path = into  # messages name the store the user asked for
@@ -350,7 +411,7 @@ def _merge_one(target: FieldStore, path: Path, version: int, meta: dict[str, str
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA cache_size = -262144")  # 256 MB while merging
     try:
-        conn.execute("ATTACH DATABASE ? AS src", (f"file:{src}?mode=ro",))
+        conn.execute("ATTACH DATABASE ? AS src", (_files.source_uri(src),))
     except sqlite3.Error:
         conn.execute("ATTACH DATABASE ? AS src", (str(src),))
     try:

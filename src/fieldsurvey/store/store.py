@@ -91,13 +91,17 @@ class FieldStore:
         self.readonly = readonly
         self._meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
         self._flag_pending = False
+        self._dirty = False  # this object wrote since its last checkpoint
         if "survey_id" not in self._meta:
             raise StoreError("the field store has no survey id (it was never initialised)",
                              file=str(path), hint="Create stores with `fieldsurvey assign`")
 
     def close(self) -> None:
-        """Close the file (checkpointing the WAL when this is the last connection)."""
+        """Close the file; a writer first makes the main file complete (:meth:`checkpoint`)."""
         with self._lock:
+            if not self.readonly and self._dirty:
+                with contextlib.suppress(StoreError, sqlite3.Error):
+                    self.checkpoint()
             self._conn.close()
 
     def __enter__(self) -> Self:
@@ -138,6 +142,7 @@ class FieldStore:
                     self._flag_pending = not self._wal_checkpoint("PASSIVE")
                 conn.execute("BEGIN IMMEDIATE")
                 self._mark_unsaved(conn)
+                self._dirty = True
                 yield conn
                 conn.execute("COMMIT")
             except BaseException as exc:
@@ -166,7 +171,7 @@ class FieldStore:
 
     def _wal_checkpoint(self, mode: str) -> bool:
         """Run a WAL checkpoint; True when every frame is now in the main file."""
-        busy, log, done = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        busy, log, done = self._conn.execute(f"PRAGMA main.wal_checkpoint({mode})").fetchone()
         return int(busy) == 0 and int(log) == int(done)
 
     def checkpoint(self) -> bool:
@@ -194,6 +199,7 @@ class FieldStore:
                         conn.execute("ROLLBACK")
                 raise self._sql_error(exc) from exc
             self._flag_pending = False
+            self._dirty = not done
             return done
 
     def _sql_error(self, exc: sqlite3.Error) -> StoreError:
