@@ -1,4 +1,4 @@
-"""``fieldsurvey frame``: build the sampling frame, run its self-check, summarise it.
+r"""``fieldsurvey frame``: build the sampling frame, run its self-check, summarise it.
 
 Examples::
 
@@ -155,7 +155,9 @@ def run_build(args: argparse.Namespace) -> int:
     with progress_bar() as progress:
         result = build_frame(args.boundaries, args.dwellings, _options(args), out=args.out,
                              gpkg=args.gpkg, report_path=args.report, progress=progress)
-    out_console.print(result.qa.to_text(width=max(out_console.width, 60)), markup=False, soft_wrap=True)
+    out_console.print(
+        result.qa.to_text(width=max(out_console.width, 60)), markup=False, soft_wrap=True
+    )
     err_console.print(f"frame: {len(result):,} dwellings -> {args.out} "
                       f"(fingerprint {result.fingerprint[:12]})", markup=False)
     return 0
@@ -201,8 +203,9 @@ def fit(text: str, width: int | None) -> str:
 
 
 def summary_lines(table: Any, wide: bool = False) -> list[str]:
-    """The per-community table: 80 columns (ids and names cut by display width), or
-    every character with ``wide``.
+    """The per-community table lines.
+
+    80 columns (ids and names cut by display width), or every character with ``wide``.
     """
     rows = table.to_dict(orient="records")
     ids = [str(r["community_id"]) for r in rows]
@@ -217,7 +220,7 @@ def summary_lines(table: Any, wide: bool = False) -> list[str]:
     head = (fit("community", wid) + fit("name", wname) + f"{'listed':>8}{'occupied':>9}"
             f"{'vacant':>7}{'registered':>11}{'coverage':>9}")
     lines = [head]
-    for r, cid, name in zip(rows, ids, names):
+    for r, cid, name in zip(rows, ids, names, strict=False):
         lines.append(fit(fit(cid, cut[0]), wid) + fit(fit(name, cut[1]), wname)
                      + f"{_fmt(r['listed']):>8}{_fmt(r['occupied']):>9}{_fmt(r['vacant']):>7}"
                      f"{_fmt(r.get('registered')):>11}{_fmt(r.get('coverage'), True):>9}")

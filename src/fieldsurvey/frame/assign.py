@@ -62,7 +62,9 @@ class PreparedBoundaries:
         return Transformer.from_crs(WGS84, self.projected_crs, always_xy=True)
 
 
-def prepare(boundaries: Boundaries | gpd.GeoDataFrame, projected_crs: CRS | None = None) -> PreparedBoundaries:
+def prepare(
+    boundaries: Boundaries | gpd.GeoDataFrame, projected_crs: CRS | None = None
+) -> PreparedBoundaries:
     """Index the community polygons for assignment.
 
     Parameters
@@ -91,7 +93,9 @@ def prepare(boundaries: Boundaries | gpd.GeoDataFrame, projected_crs: CRS | None
     )
 
 
-def _first_per_point(ip: np.ndarray, ib: np.ndarray, preferred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _first_per_point(
+    ip: np.ndarray, ib: np.ndarray, preferred: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For each point index in ``ip``, the chosen polygon (preferred first, then file order)."""
     order = np.lexsort((ib, ~preferred, ip))
     ip_s, ib_s = ip[order], ib[order]
@@ -134,7 +138,7 @@ def _point_in_polygons(
         lo, hi = starts[rows + c0[j]], starts[rows + c1[j] + 1]
         if (hi - lo).sum() == 0:
             continue
-        cand = order[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])]
+        cand = order[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=False)])]
         found = cand[shapely.intersects_xy(geom, xi[cand], yi[cand])]
         if len(found):
             hits_p.append(inside[found])

@@ -168,14 +168,17 @@ def _community_attributes(b: Boundaries, codes: np.ndarray, taken: set[str]) -> 
             values = s.iloc[safe].reset_index(drop=True)
             if none.any():
                 if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
-                    values = values.astype("Int64" if pd.api.types.is_integer_dtype(s) else "boolean")
+                    values = values.astype(
+                        "Int64" if pd.api.types.is_integer_dtype(s) else "boolean"
+                    )
                 values = values.mask(none)
         out[f"community_{col}" if col in taken else col] = values
     return out
 
 
-def _prepare_inputs(boundaries: Any, dwellings: Any, opts: FrameOptions,
-                    progress: Progress | None) -> tuple[Boundaries, pd.DataFrame, PreparedBoundaries]:
+def _prepare_inputs(
+    boundaries: Any, dwellings: Any, opts: FrameOptions, progress: Progress | None
+) -> tuple[Boundaries, pd.DataFrame, PreparedBoundaries]:
     report(progress, "read boundaries", 0, 1)
     if isinstance(boundaries, Boundaries):
         b = boundaries
@@ -193,13 +196,19 @@ def _prepare_inputs(boundaries: Any, dwellings: Any, opts: FrameOptions,
     report(progress, "read listing", 1, 1)
     proj = parse_crs(opts.projected_crs, field="projected_crs") if opts.projected_crs else None
     if proj is not None and not proj.is_projected:
-        raise InputError("the working CRS must be projected (in metres)", field="projected_crs",
-                         got=crs_label(proj), hint="Give a UTM or Gauss-Kruger CRS, or leave it out")
+        raise InputError(
+            "the working CRS must be projected (in metres)",
+            field="projected_crs",
+            got=crs_label(proj),
+            hint="Give a UTM or Gauss-Kruger CRS, or leave it out",
+        )
     return b, listing, prepare(b, proj)
 
 
 def _resolve(options: FrameOptions | None, keywords: dict[str, Any]) -> FrameOptions:
-    return FrameOptions.from_keywords(options, **keywords) if keywords else (options or FrameOptions())
+    return (
+        FrameOptions.from_keywords(options, **keywords) if keywords else (options or FrameOptions())
+    )
 
 
 def check_frame(
@@ -211,8 +220,10 @@ def check_frame(
     progress: Progress | None = None,
     **keywords: Any,
 ) -> QAReport:
-    """Run the self-check only (same inputs and options as :func:`build_frame`; nothing
-    is written except ``report_path`` when given).
+    """Run the self-check only.
+
+    Same inputs and options as :func:`build_frame`; nothing is written except
+    ``report_path`` when given.
     """
     opts = dataclasses.replace(_resolve(options, keywords), strict=False)
     return _build(boundaries, dwellings, opts, check_only=True, out=None, gpkg=None,
@@ -326,8 +337,16 @@ def _build(
     return result
 
 
-def _finish(frame: pd.DataFrame, b: Boundaries, prepared: PreparedBoundaries, qa: QAReport,
-            fp: str, meta: dict[str, Any], progress: Progress | None, factors: Factors) -> FrameResult:
+def _finish(
+    frame: pd.DataFrame,
+    b: Boundaries,
+    prepared: PreparedBoundaries,
+    qa: QAReport,
+    fp: str,
+    meta: dict[str, Any],
+    progress: Progress | None,
+    factors: Factors,
+) -> FrameResult:
     # Rows stay in listing order (source_row ascending, easy to check against the input);
     # ``order`` gives the geographic order within each community.
     report(progress, "order", 0, 1)

@@ -76,7 +76,9 @@ class FrameResult:
 
     @cached_property
     def frame(self) -> gpd.GeoDataFrame:
-        """The frame as a GeoDataFrame: one row per dwelling, in listing order (sort by
+        """The frame as a GeoDataFrame.
+
+        One row per dwelling, in listing order (sort by
         ``community_id`` and ``order`` for the geographic order); columns
         :data:`fieldsurvey.io.schema.FRAME_COLUMNS`, then the community attributes, then the
         listing's other columns; geometry = WGS 84 points (None without coordinates).
@@ -109,12 +111,13 @@ class FrameResult:
         table = self.qa.communities
         if table.empty or "registered" not in table or "listed" not in table:
             return []
-        reg = pd.to_numeric(table["registered"], errors="coerce")
-        rows = table[(table["listed"] == 0) & (reg > 0)]
-        return [{"community_id": str(r["community_id"]),
-                 "name": None if pd.isna(r.get("name")) else str(r.get("name")),
+        reg = pd.to_numeric(table["registered"], errors="coerce").to_numpy(dtype=float)
+        pick = np.flatnonzero((table["listed"].to_numpy() == 0) & (reg > 0))
+        names = table["name"] if "name" in table else pd.Series([None] * len(table))
+        return [{"community_id": str(table["community_id"].iloc[i]),
+                 "name": None if pd.isna(names.iloc[i]) else str(names.iloc[i]),
                  "registered": int(reg[i])}
-                for i, r in rows.iterrows()]
+                for i in pick]
 
     def __len__(self) -> int:
         return len(self.data)
@@ -127,14 +130,23 @@ def _wkb_points(x: np.ndarray, y: np.ndarray) -> pa.Array:
     rec["bo"], rec["t"], rec["x"], rec["y"] = 1, 1, x, y
     valid = np.isfinite(x) & np.isfinite(y)
     offsets = np.arange(n + 1, dtype=np.int32) * 21
-    arr = pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rec.tobytes())])
-    return arr if valid.all() else pa.compute.if_else(pa.array(valid), arr, pa.scalar(None, pa.binary()))
+    arr = pa.Array.from_buffers(
+        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rec.tobytes())]
+    )
+    return (
+        arr
+        if valid.all()
+        else pa.compute.if_else(pa.array(valid), arr, pa.scalar(None, pa.binary()))
+    )
 
 
 def _geo_metadata(lon: np.ndarray, lat: np.ndarray) -> bytes:
     ok = np.isfinite(lon) & np.isfinite(lat)
-    bbox = [float(lon[ok].min()), float(lat[ok].min()), float(lon[ok].max()), float(lat[ok].max())] \
-        if ok.any() else None
+    bbox = (
+        [float(lon[ok].min()), float(lat[ok].min()), float(lon[ok].max()), float(lat[ok].max())]
+        if ok.any()
+        else None
+    )
     col: dict[str, Any] = {"encoding": "WKB", "geometry_types": ["Point"],
                            "crs": CRS.from_user_input(WGS84).to_json_dict()}
     if bbox:
@@ -162,7 +174,17 @@ def write_frame(result: FrameResult, path: str | Path) -> Path:
     table = table.replace_schema_metadata(meta)
     # dictionary pages pay off for the repetitive columns only (ids, addresses and
     # coordinates are nearly unique, and trying a dictionary on them costs time)
-    unique_ish = {"dwelling_id", "address", "lon", "lat", "x", "y", "geometry", "source_row", "order"}
+    unique_ish = {
+        "dwelling_id",
+        "address",
+        "lon",
+        "lat",
+        "x",
+        "y",
+        "geometry",
+        "source_row",
+        "order",
+    }
     dictionary = [c for c in table.column_names if c not in unique_ish]
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="snappy", use_dictionary=dictionary)
@@ -172,7 +194,9 @@ def write_frame(result: FrameResult, path: str | Path) -> Path:
 def _gpkg_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gdf.copy()
     for c in out.columns:  # GPKG has no boolean-with-missing or nullable-int NA quirks
-        if str(out[c].dtype) in ("boolean", "Int64") or isinstance(out[c].dtype, pd.CategoricalDtype):
+        if str(out[c].dtype) in ("boolean", "Int64") or isinstance(
+            out[c].dtype, pd.CategoricalDtype
+        ):
             out[c] = out[c].astype(object)
     return out
 
@@ -201,8 +225,10 @@ def write_gpkg(result: FrameResult, path: str | Path, layer: str = "dwellings",
             rows = raised.any(axis=1) & gdf.geometry.notna().to_numpy()
             qa = gdf.loc[rows, ["dwelling_id", "community_id", "source_row", "address", *flags,
                                 gdf.geometry.name]].copy()
-            qa["problems"] = [", ".join(f.removeprefix("qa_") for f, r in zip(flags, row) if r)
-                              for row in raised[rows]]
+            qa["problems"] = [
+                ", ".join(f.removeprefix("qa_") for f, r in zip(flags, row, strict=False) if r)
+                for row in raised[rows]
+            ]
             pyogrio.write_dataframe(gpd.GeoDataFrame(qa, geometry=gdf.geometry.name, crs=WGS84),
                                     tmp, layer="qa_points", driver="GPKG", append=True,
                                     layer_metadata=meta)
@@ -214,7 +240,8 @@ def write_gpkg(result: FrameResult, path: str | Path, layer: str = "dwellings",
 
 
 def boundaries_path(frame_path: str | Path) -> Path:
-    """Where the boundaries of the frame at ``frame_path`` are kept:
+    """Where the boundaries of the frame at ``frame_path`` are kept.
+
     ``frame.parquet`` -> ``frame.boundaries.parquet``.
     """
     p = Path(frame_path)
@@ -222,8 +249,9 @@ def boundaries_path(frame_path: str | Path) -> Path:
 
 
 def write_boundaries(boundaries: gpd.GeoDataFrame, fingerprint: str, path: str | Path) -> Path:
-    """Write the frame's boundaries (as read and corrected, WGS 84) as GeoParquet with the
-    frame's fingerprint, atomically.
+    """Write the frame's boundaries as GeoParquet, atomically.
+
+    The polygons as read and corrected (WGS 84), with the frame's fingerprint.
     """
     gdf = _gpkg_ready(gpd.GeoDataFrame(boundaries))
     with atomic_path(path) as tmp:

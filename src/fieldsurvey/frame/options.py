@@ -111,8 +111,9 @@ class FrameOptions:
         if unknown:
             raise TypeError(f"unexpected frame option(s) {unknown}")
         if bnd:
-            keywords["boundaries"] = dataclasses.replace(keywords.get("boundaries", base.boundaries),
-                                                         **bnd)
+            keywords["boundaries"] = dataclasses.replace(
+                keywords.get("boundaries", base.boundaries), **bnd
+            )
         return dataclasses.replace(base, **keywords)
 
     @property
@@ -121,8 +122,10 @@ class FrameOptions:
         return self.listing_crs if self.listing_crs is not None else self.boundaries.crs
 
     def record(self) -> dict[str, Any]:
-        """JSON-ready form for the fingerprint and the frame's metadata (what shapes the
-        frame; ``strict`` and ``chunk_size`` do not change it and are left out).
+        """JSON-ready form for the fingerprint and the frame's metadata.
+
+        What shapes the frame; ``strict`` and ``chunk_size`` do not change it and are
+        left out.
         """
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):

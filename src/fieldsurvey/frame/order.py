@@ -23,7 +23,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Factors", "factorize_column", "geographic_order", "group_codes", "hilbert_index", "natural_key", "natural_ranks"]
+__all__ = [
+    "Factors",
+    "factorize_column",
+    "geographic_order",
+    "group_codes",
+    "hilbert_index",
+    "natural_key",
+    "natural_ranks",
+]
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -101,9 +109,13 @@ def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
 Factors = dict[str, tuple[np.ndarray, Any]]
 
 
-def factorize_column(frame: pd.DataFrame, column: str, cache: Factors | None = None) -> tuple[np.ndarray, Any]:
-    """``pd.factorize(frame[column])`` (missing -> -1), remembered in ``cache`` when given,
-    so the self-check and the order do not hash the same text column twice.
+def factorize_column(
+    frame: pd.DataFrame, column: str, cache: Factors | None = None
+) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(frame[column])`` (missing -> -1).
+
+    Remembered in ``cache`` when given, so the self-check and the order do not hash the
+    same text column twice.
     """
     if cache is not None and column in cache:
         return cache[column]
@@ -154,7 +166,10 @@ def geographic_order(
     community = pd.factorize(frame["community_id"], use_na_sentinel=True, sort=True)[0]
     community = np.where(community < 0, community.max(initial=0) + 1, community)
     cache: Factors = {} if factors is None else factors
-    f = {c: factorize_column(frame, c, cache) for c in ("compound", "building", "unit", "floor", "door")}
+    f = {
+        c: factorize_column(frame, c, cache)
+        for c in ("compound", "building", "unit", "floor", "door")
+    }
     building, names = f["building"]
     building = np.where(building < 0, len(names) + np.arange(n), building)  # alone: own building
     bcode = group_codes(community, f["compound"][0], building)

@@ -45,12 +45,23 @@ CHECKS: dict[str, tuple[str, str]] = {
     "outside_boundaries": ("error", "dwellings whose point lies outside every community boundary"),
     "unassigned": ("error", "dwellings with no community at all (no usable point and none listed)"),
     "in_several_boundaries": ("warning", "dwellings whose point lies in two or more boundaries"),
-    "missing_coordinates": ("warning", "dwellings without coordinates (placed by the listed community)"),
+    "missing_coordinates": (
+        "warning",
+        "dwellings without coordinates (placed by the listed community)",
+    ),
     "duplicate_id": ("error", "dwellings sharing a dwelling_id"),
-    "duplicate_address": ("warning", "dwellings of one community (and compound, when listed) "
-                          "sharing the same address text"),
-    "duplicate_point": ("warning", "dwellings at the same point with the same unit, floor and door"),
-    "community_mismatch": ("warning", "dwellings whose point lies in another community than listed"),
+    "duplicate_address": (
+        "warning",
+        "dwellings of one community (and compound, when listed) sharing the same address text",
+    ),
+    "duplicate_point": (
+        "warning",
+        "dwellings at the same point with the same unit, floor and door",
+    ),
+    "community_mismatch": (
+        "warning",
+        "dwellings whose point lies in another community than listed",
+    ),
     "unknown_community": ("warning", "dwellings listed under a community id that has no boundary"),
     "empty_community": ("warning", "communities with no listed dwellings"),
     "invalid_polygon": ("warning", "invalid boundary polygons that were repaired"),
@@ -59,14 +70,22 @@ CHECKS: dict[str, tuple[str, str]] = {
     "vacancy": ("warning", "communities with a high share of vacant dwellings"),
     "estimated_dwellings": ("info", "dwellings estimated from building footprints (not walked)"),
     "unidentified_crs": ("warning", "boundary CRS without an EPSG code (custom or unknown datum)"),
-    "approximate_datum": ("warning", "the boundaries' datum is converted to WGS 84 only "
-                          "approximately"),
-    "coordinate_offset": ("warning", "the listing sits off its boundaries by a web-map offset "
-                          "(GCJ-02/BD-09)"),
-    "unknown_status": ("warning", "listing rows whose status word is not known (counted as "
-                       "unknown status)"),
-    "unsized_footprints": ("warning", "building footprints with neither a dwelling count, "
-                           "storeys nor a height"),
+    "approximate_datum": (
+        "warning",
+        "the boundaries' datum is converted to WGS 84 only approximately",
+    ),
+    "coordinate_offset": (
+        "warning",
+        "the listing sits off its boundaries by a web-map offset (GCJ-02/BD-09)",
+    ),
+    "unknown_status": (
+        "warning",
+        "listing rows whose status word is not known (counted as unknown status)",
+    ),
+    "unsized_footprints": (
+        "warning",
+        "building footprints with neither a dwelling count, storeys nor a height",
+    ),
     "filtered_out": ("info", "listing rows or footprints left out by --keep"),
     "boundary_notes": ("info", "what reading the boundaries chose (encoding, dissolve, offsets)"),
 }
@@ -187,13 +206,18 @@ def _clean(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _row_examples(frame: pd.DataFrame, mask: np.ndarray, extra: tuple[str, ...] = ()) -> tuple[dict[str, Any], ...]:
+def _row_examples(
+    frame: pd.DataFrame, mask: np.ndarray, extra: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], ...]:
     idx = np.flatnonzero(mask)[:MAX_EXAMPLES]
     cols = {k: frame[k] for k in ("dwelling_id", "source_row", "community_id", *extra)}
     out = []
     for i in idx:  # scalar look-ups: a take on a chunked Arrow column would copy it
-        e = {"dwelling_id": _clean(cols["dwelling_id"].iloc[i]), "row": _clean(cols["source_row"].iloc[i]),
-             "community_id": _clean(cols["community_id"].iloc[i])}
+        e = {
+            "dwelling_id": _clean(cols["dwelling_id"].iloc[i]),
+            "row": _clean(cols["source_row"].iloc[i]),
+            "community_id": _clean(cols["community_id"].iloc[i]),
+        }
         e.update({k: _clean(cols[k].iloc[i]) for k in extra})
         out.append(e)
     return tuple(out)
@@ -220,7 +244,7 @@ def _duplicates(columns: list[pd.Series | np.ndarray], valid: np.ndarray) -> np.
 
 
 def _point_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """One int64 per point rounded to 1e-7 degree (about 1 cm): lon and lat packed in 32 bits each."""
+    """One int64 per point rounded to 1e-7 degree (about 1 cm): lon, lat in 32 bits each."""
     with np.errstate(invalid="ignore"):
         x = np.nan_to_num(np.round(lon * 1e7), nan=0.0).astype(np.int64) + (1 << 31)
         y = np.nan_to_num(np.round(lat * 1e7), nan=0.0).astype(np.int64) + (1 << 31)
@@ -236,7 +260,9 @@ def _norm_address(s: pd.Series) -> pa.Array:
     return pc.utf8_lower(arr)
 
 
-def _overlaps(prepared: PreparedBoundaries, min_area: float) -> tuple[int, tuple[dict[str, Any], ...]]:
+def _overlaps(
+    prepared: PreparedBoundaries, min_area: float
+) -> tuple[int, tuple[dict[str, Any], ...]]:
     """Pairs of polygons overlapping by more than ``min_area`` m^2.
 
     Neighbours share edges, and digitised shared edges never match exactly, so every
@@ -244,7 +270,9 @@ def _overlaps(prepared: PreparedBoundaries, min_area: float) -> tuple[int, tuple
     separates true neighbours; only pairs that still intersect are measured.
     """
     t = prepared.transformer
-    geoms = shapely.transform(prepared.geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    geoms = shapely.transform(
+        prepared.geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+    )
     shrunk = shapely.buffer(geoms, -0.5, quad_segs=2, join_style="mitre")
     a, b = shapely.STRtree(shrunk).query(shrunk, predicate="intersects")
     keep = a < b
@@ -254,12 +282,16 @@ def _overlaps(prepared: PreparedBoundaries, min_area: float) -> tuple[int, tuple
     ex = tuple({"dwelling_id": None, "row": None, "community_id": prepared.ids[i],
                 "other_community_id": prepared.ids[j], "feature": int(i) + 1,
                 "area_m2": round(float(ar), 1)}
-               for i, j, ar in list(zip(a[hit], b[hit], area[hit]))[:MAX_EXAMPLES])
+               for i, j, ar in list(zip(a[hit], b[hit], area[hit], strict=False))[:MAX_EXAMPLES])
     return int(hit.sum()), ex
 
 
-def community_table(frame: pd.DataFrame, boundaries: Boundaries, size_field: str | None) -> pd.DataFrame:
-    """Per community: listed, occupied, vacant, non-residential, unknown, listed households,
+def community_table(
+    frame: pd.DataFrame, boundaries: Boundaries, size_field: str | None
+) -> pd.DataFrame:
+    """The per-community table of the self-check.
+
+    Per community: listed, occupied, vacant, non-residential, unknown, listed households,
     registered households, coverage and vacancy rate.
     """
     m = len(boundaries.frame)
@@ -363,7 +395,9 @@ def run_checks(
     compound = factorize_column(f, "compound", factors)[0] if "compound" in f else \
         np.zeros(len(f), dtype=np.int64)
     dup_addr = _duplicates([f["community_index"].to_numpy(), compound, address], has_addr)
-    checks.append(_check("duplicate_address", dup_addr.sum(), _row_examples(f, dup_addr, ("address",))))
+    checks.append(
+        _check("duplicate_address", dup_addr.sum(), _row_examples(f, dup_addr, ("address",)))
+    )
     has_pt = ~flag["missing_coordinates"]
     point = pd.factorize(_point_key(f["lon"].to_numpy(dtype=float),
                                     f["lat"].to_numpy(dtype=float)))[0].astype(np.int64)
@@ -376,9 +410,18 @@ def run_checks(
                          _row_examples(f, flag["unknown_community"], ("listed_community_id",))))
     table = community_table(f, boundaries, size_field)
     empty = table["listed"].to_numpy() == 0
-    checks.append(_check("empty_community", empty.sum(), tuple(
-        {"dwelling_id": None, "row": None, "community_id": c, "feature": int(i) + 1}
-        for i, c in list(zip(np.flatnonzero(empty), table["community_id"][empty]))[:MAX_EXAMPLES])))
+    checks.append(
+        _check(
+            "empty_community",
+            empty.sum(),
+            tuple(
+                {"dwelling_id": None, "row": None, "community_id": c, "feature": int(i) + 1}
+                for i, c in list(
+                    zip(np.flatnonzero(empty), table["community_id"][empty], strict=False)
+                )[:MAX_EXAMPLES]
+            ),
+        )
+    )
     rep = boundaries.repaired
     checks.append(_check("invalid_polygon", len(rep), tuple(
         {"dwelling_id": None, "row": None, "community_id": r.community_id,
@@ -478,8 +521,10 @@ _OFFSETS = {
 
 def _offset_check(f: pd.DataFrame, prepared: PreparedBoundaries, coords: str,
                   boundary_coords: str) -> Check:
-    """The GCJ-02 signature: many dwellings outside, and nearly all inside once the
-    web-map offset (300-700 m in a consistent direction) is undone on one side.
+    """The GCJ-02 signature.
+
+    Many dwellings outside, and nearly all inside once the web-map offset (300-700 m in
+    a consistent direction) is undone on one side.
     """
     lon = f["lon"].to_numpy(dtype=float)
     lat = f["lat"].to_numpy(dtype=float)

@@ -48,8 +48,10 @@ __all__ = ["BoundaryOptions", "Boundaries", "read_boundaries", "read_vector"]
 
 @dataclass(frozen=True)
 class BoundaryOptions:
-    """How to read a community boundary file: the one set of reading options that
-    ``frame build``, ``maps`` and a later ``--boundaries`` share (defaults here only).
+    """How to read a community boundary file.
+
+    The one set of reading options that ``frame build``, ``maps`` and a later
+    ``--boundaries`` share (defaults here only).
 
     Attributes
     ----------
@@ -148,7 +150,9 @@ def _check_given_encoding(path: Path, codec: str, option: str) -> None:
     """Refuse a given encoding that the .dbf's bytes clearly are not in (GBK on Big5)."""
     if path.suffix.lower() != ".shp":
         return
-    dbf = next((p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None)
+    dbf = next(
+        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
+    )
     if dbf is None:
         return
     for raw_name, values in dbf_text_fields(dbf.read_bytes()).items():
@@ -210,8 +214,13 @@ def read_vector(
         raise InputError(
             "the file is empty", file=path, hint="Export the layer again and check the copy"
         )
-    chosen = (DbfEncoding(normalise_encoding(encoding, file=path), "given") if encoding
-              else dbf_encoding(path) if path.suffix.lower() == ".shp" else DbfEncoding(None, "none"))
+    chosen = (
+        DbfEncoding(normalise_encoding(encoding, file=path), "given")
+        if encoding
+        else dbf_encoding(path)
+        if path.suffix.lower() == ".shp"
+        else DbfEncoding(None, "none")
+    )
     codec = chosen.codec
     if encoding and codec:
         _check_given_encoding(path, codec, option)
@@ -337,11 +346,15 @@ def _reproject(gdf: gpd.GeoDataFrame, coords: str, path: Path | None,
         projected_numbers = src is not None and src.is_geographic and np.nanmax(np.abs(raw)) > 1000
         raise CRSError(
             "the coordinates do not fit the stated coordinate reference system"
-            + (": it is geographic (degrees) but the numbers are projected metres"
-               if projected_numbers else ""),
+            + (
+                ": it is geographic (degrees) but the numbers are projected metres"
+                if projected_numbers
+                else ""
+            ),
             file=path,
             expected="longitudes within ±180 and latitudes within ±90 after conversion",
-            got=f"bounds {raw[0]:.6g}, {raw[1]:.6g}, {raw[2]:.6g}, {raw[3]:.6g} in {crs_label(src)}",
+            got=f"bounds {raw[0]:.6g}, {raw[1]:.6g}, {raw[2]:.6g}, {raw[3]:.6g} "
+            f"in {crs_label(src)}",
             hint=f"Give the projected CRS the numbers are in with {option} (for example "
             f"{option} EPSG:2326 for the Hong Kong 1980 Grid, EPSG:4547 for CGCS2000 / 3-degree "
             "Gauss-Kruger zone 38), or fix the file's .prj",

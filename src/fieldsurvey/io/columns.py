@@ -138,7 +138,11 @@ def match_boundary_columns(
                 got=f"{key}={value}", hint="Map e.g. name=社区名称 or street=街道")
         hit = folded.get(fold(field)) or short.get(fold(field)[:10])
         if hit is None:
-            option = "--id-field" if std == "community_id" else f"--{std.replace('households', 'size')}-field"
+            option = (
+                "--id-field"
+                if std == "community_id"
+                else f"--{std.replace('households', 'size')}-field"
+            )
             raise ColumnError(
                 f"the {std.replace('_', ' ')} field does not exist in the boundary file",
                 file=file, field=field, expected=f"a field named '{field}'",
@@ -189,9 +193,12 @@ def load_mapping(path: str | Path) -> dict[str, str]:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError("the column mapping file cannot be parsed", file=path,
-                         got=str(exc)[:160],
-                         expected='lines like building = "栋号" (TOML) or {"building": "栋号"} (JSON)') from None
+        raise InputError(
+            "the column mapping file cannot be parsed",
+            file=path,
+            got=str(exc)[:160],
+            expected='lines like building = "栋号" (TOML) or {"building": "栋号"} (JSON)',
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("columns"), dict):
         data = data["columns"]
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):

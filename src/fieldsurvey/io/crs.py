@@ -70,8 +70,15 @@ def crs_label(crs: CRS | None) -> str:
 
 #: Datums that agree with WGS 84 to a few centimetres (PROJ still calls the null
 #: transformation between them "ballpark", but nothing is approximate here).
-_WGS84_LIKE = ("china 2000", "china geodetic coordinate system 2000", "taiwan datum 1997", "world geodetic",
-               "international terrestrial reference frame", "sirgas", "hong kong geodetic")
+_WGS84_LIKE = (
+    "china 2000",
+    "china geodetic coordinate system 2000",
+    "taiwan datum 1997",
+    "world geodetic",
+    "international terrestrial reference frame",
+    "sirgas",
+    "hong kong geodetic",
+)
 
 
 def datum_note(crs: CRS | None) -> str:

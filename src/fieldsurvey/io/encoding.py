@@ -191,8 +191,10 @@ def _char_weight(ch: str, codec: str) -> float:
 
 
 def cjk_score(text: str, codec: str) -> float:
-    """Plausibility (0-1) of ``text`` as decoded with ``codec``: the mean weight of its
-    non-ASCII characters (1 for the frequent characters of that standard, less for rare
+    """Plausibility (0-1) of ``text`` as decoded with ``codec``.
+
+    The mean weight of its non-ASCII characters (1 for the frequent characters of that standard,
+    less for rare
     ones, 0 for symbols and private-use code points). 1.0 for pure ASCII.
     """
     chars = [c for c in text if ord(c) >= 0x80]
@@ -269,8 +271,10 @@ _LDID_BIG5 = {0x4F, 0x78}
 
 
 def dbf_encoding(shp: Path) -> DbfEncoding:
-    """Encoding for the attributes of a shapefile (``.cpg``, the .dbf language byte, or
-    detection among UTF-8, GBK and Big5 when neither says).
+    """Encoding for the attributes of a shapefile.
+
+    From the ``.cpg``, the .dbf language byte, or detection among UTF-8, GBK and Big5
+    when neither says.
 
     Big5 (by ``.cpg`` or by language byte) is read as Big5-HKSCS, a superset whose
     extra characters (禾輋邨, 鰂魚涌) cp950 loses.

@@ -39,9 +39,15 @@ __all__ = ["expand_footprints"]
 
 
 def _storeys(table: pd.DataFrame, storey_height: float) -> np.ndarray:
-    storeys = table["storeys"].to_numpy(dtype=float) if "storeys" in table else np.full(len(table), np.nan)
+    storeys = (
+        table["storeys"].to_numpy(dtype=float)
+        if "storeys" in table
+        else np.full(len(table), np.nan)
+    )
     if "height" in table:
-        from_height = np.maximum(1.0, np.round(table["height"].to_numpy(dtype=float) / storey_height))
+        from_height = np.maximum(
+            1.0, np.round(table["height"].to_numpy(dtype=float) / storey_height)
+        )
         storeys = np.where(np.isnan(storeys), from_height, storeys)
     return storeys
 
@@ -96,7 +102,11 @@ def expand_footprints(
     if storey_height <= 0:
         raise InputError("the storey height must be positive", field="storey_height",
                          got=str(storey_height))
-    counted = table["dwellings"].to_numpy(dtype=float) if "dwellings" in table else np.full(len(table), np.nan)
+    counted = (
+        table["dwellings"].to_numpy(dtype=float)
+        if "dwellings" in table
+        else np.full(len(table), np.nan)
+    )
     storeys = _storeys(table, storey_height)
     need = np.isnan(counted) & ~np.isnan(storeys)
     if need.any() and not dwellings_per_floor:

@@ -88,10 +88,13 @@ def _parse_csv(payload: bytes, path: Path) -> tuple[pa.Table, list[str]]:
     try:
         header = _unique_names(next(csv.reader([first], delimiter=delimiter)))
     except csv.Error as exc:  # e.g. a whole file on one "line" after a wrong --encoding
-        raise InputError("the header row of the listing cannot be read", file=path,
-                         got=str(exc)[:160],
-                         hint="Check the file's encoding (leave the encoding option out to detect it) "
-                         "and that the first row holds the column names") from None
+        raise InputError(
+            "the header row of the listing cannot be read",
+            file=path,
+            got=str(exc)[:160],
+            hint="Check the file's encoding (leave the encoding option out to detect it) "
+            "and that the first row holds the column names",
+        ) from None
     try:
         table = pacsv.read_csv(
             io.BytesIO(payload),
@@ -104,9 +107,12 @@ def _parse_csv(payload: bytes, path: Path) -> tuple[pa.Table, list[str]]:
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower():
             raise _NotUtf8 from None
-        raise InputError("the CSV cannot be parsed (a row has the wrong number of fields?)",
-                         file=path, got=" ".join(str(exc).split())[:200],
-                         hint="Open the file, fix that row (quotes, stray separators), save again") from None
+        raise InputError(
+            "the CSV cannot be parsed (a row has the wrong number of fields?)",
+            file=path,
+            got=" ".join(str(exc).split())[:200],
+            hint="Open the file, fix that row (quotes, stray separators), save again",
+        ) from None
     return table, header
 
 

@@ -139,7 +139,11 @@ def _points(df: pd.DataFrame, found: Mapping[str, str], geometry: Any, crs: CRS 
         ok = ~(np.isnan(x) | np.isnan(y))
         x, y = x.copy(), y.copy()
         x[ok], y[ok] = t.transform(x[ok], y[ok])
-    bad = (np.abs(x) > 180) | (np.abs(y) > 90) | ~np.isfinite(np.nan_to_num(x, nan=0) + np.nan_to_num(y, nan=0))
+    bad = (
+        (np.abs(x) > 180)
+        | (np.abs(y) > 90)
+        | ~np.isfinite(np.nan_to_num(x, nan=0) + np.nan_to_num(y, nan=0))
+    )
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         swapped = np.nanmedian(np.abs(y)) > 90 >= np.nanmedian(np.abs(x))
@@ -173,8 +177,10 @@ def normalise_table(
     dwelling_area: float | None = None,
     skip_unsized: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Normalise a raw table (one row per dwelling, or per footprint when ``kind`` is
-    ``"footprints"``); ``geometry`` holds points for vector layers. Returns the listing
+    """Normalise a raw table.
+
+    One row per dwelling, or per footprint when ``kind`` is ``"footprints"``; ``geometry`` holds
+    points for vector layers. Returns the listing
     and the matched headers (field -> header).
     """
     df = df.reset_index(drop=True)
@@ -197,7 +203,9 @@ def normalise_table(
         out[name] = _as_text(df[col]) if col else missing_text
     out["status"], unknown_status = _status(_trim(df[found["status"]]) if "status" in found
                                             else None, len(df))
-    hh = _numeric(df, found["households"], path, rows) if "households" in found else np.ones(len(df))
+    hh = (
+        _numeric(df, found["households"], path, rows) if "households" in found else np.ones(len(df))
+    )
     hh = np.where(np.isnan(hh), 1.0, hh)
     if (hh < 0).any() or (hh != np.round(hh)).any():
         i = int(np.flatnonzero((hh < 0) | (hh != np.round(hh)))[0])
@@ -254,8 +262,14 @@ def normalise_listing(
         raise InputError("unknown coordinate system for --coords", field="coords",
                          expected=" or ".join(COORD_SYSTEMS), got=repr(coords))
     src = parse_crs(crs) if crs is not None else None
-    out, found = normalise_table(df, columns, src_crs=src, coords=coords,
-                                 dwellings_per_floor=dwellings_per_floor, storey_height=storey_height)
+    out, found = normalise_table(
+        df,
+        columns,
+        src_crs=src,
+        coords=coords,
+        dwellings_per_floor=dwellings_per_floor,
+        storey_height=storey_height,
+    )
     out.attrs["fieldsurvey"] = {**out.attrs.get("fieldsurvey", {}), "path": None,
                                 "encoding": None, "kind": "dwellings", "columns": dict(found),
                                 "source_crs": crs_label(src) if src else None}

@@ -46,7 +46,7 @@ Fill = Callable[[], None]
 
 def fit_size(text: str, font: str, size: float, width: float, minimum: float = 4.0) -> float:
     """The largest font size <= ``size`` at which ``text`` fits in ``width`` points."""
-    w = stringWidth(text, font, size)
+    w = float(stringWidth(text, font, size))
     if w <= width or w == 0:
         return size
     return max(minimum, size * width / w)
@@ -155,8 +155,10 @@ def draw_dots(c: Canvas, px: np.ndarray, py: np.ndarray, radius: float, color: A
 
 def draw_marker(c: Canvas, x: float, y: float, label: str, *, reserve: bool, radius: float,
                 font: str = "Helvetica-Bold") -> None:
-    """A numbered sample marker: main sample a filled red disc, released reserve a blue
-    square outline with blue number (they must read differently in black-and-white too).
+    """A numbered sample marker.
+
+    Main sample a filled red disc, released reserve a blue square outline with blue number (they
+    must read differently in black-and-white too).
     """
     c.saveState()
     size = fit_size(label, font, radius * 1.25, radius * 1.7, minimum=3.0)

@@ -70,7 +70,8 @@ def transform_geoms(geoms: np.ndarray, tr: Transformer) -> np.ndarray:
         x, y = tr.transform(c[:, 0], c[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, f)
+    moved: np.ndarray = shapely.transform(geoms, f)
+    return moved
 
 
 def layer_near(gdf: Any, bbox_wgs: tuple[float, float, float, float], id_field: str,
@@ -154,4 +155,5 @@ def segment_focus(d: pd.DataFrame, s: pd.DataFrame, segment: str | None) -> np.n
         above = min(extra - below, room_above)
         below = min(extra - above, room_below)  # what the upper end could not take
         focus = (ranks >= r_lo - below) & (ranks <= r_hi + above)
-    return focus
+    out: np.ndarray = np.asarray(focus, dtype=bool)
+    return out

@@ -104,7 +104,8 @@ def _visible(geoms: np.ndarray, ext: tuple[float, float, float, float]) -> np.nd
         return geoms
     b = shapely.bounds(geoms)
     keep = (b[:, 0] <= ext[2]) & (b[:, 2] >= ext[0]) & (b[:, 1] <= ext[3]) & (b[:, 3] >= ext[1])
-    return geoms[keep]
+    out: np.ndarray = geoms[keep]
+    return out
 
 
 def _map_body(c: Canvas, comm: Community, ctx: SheetContext, spec: MapPageSpec) -> None:

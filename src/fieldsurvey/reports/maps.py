@@ -236,7 +236,7 @@ def draw_field_maps(
     if boundary_options is not None and isinstance(boundaries, (str, os.PathLike)):
         from fieldsurvey.io.boundaries import read_boundaries
 
-        bnd = read_boundaries(boundaries, boundary_options).frame
+        bnd = read_boundaries(os.fspath(boundaries), boundary_options).frame
     else:
         bnd, _ = _load(boundaries, lambda p: read_boundaries_file(p, id_field))
     if boundaries is not None and not (isinstance(boundaries, pd.DataFrame)
@@ -304,8 +304,9 @@ _STRAY_M = 150.0  # a dwelling this far outside its community's polygon is a str
 
 
 def _robust(comm: Community) -> int:
-    """Mark the dwellings that may set the map's extent (``in_extent``); return how many
-    in-focus dwellings were left out as stray points.
+    """Mark the dwellings that may set the map's extent (``in_extent``).
+
+    Returns how many in-focus dwellings were left out as stray points.
 
     With a boundary: the dwellings inside it (or within 150 m: digitising slack). Without
     one: those within Q3 + 3 IQR (at least 150 m) of the dwellings' median, and the
@@ -407,8 +408,10 @@ def _community_pages(c: Canvas, comm: Community, ctx: SheetContext, paper: str,
 
 def _keep_tiles(comm: Community, tiles: list[tuple[float, float, float, float]]
                 ) -> list[tuple[float, float, float, float]]:
-    """Drop detail tiles with no dwelling in focus (open fields, water, tiles holding only
-    a stray point): nothing to walk."""
+    """Drop detail tiles with nothing to walk.
+
+    Open fields, water, tiles holding only a stray point: no dwelling in focus.
+    """
     d = comm.dwellings[comm.dwellings["in_extent"]]
     x, y = d["x"].to_numpy(float), d["y"].to_numpy(float)
     keep = []

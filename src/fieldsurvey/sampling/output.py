@@ -45,8 +45,9 @@ def sample_paths(base: str | Path) -> dict[str, Path]:
 def release_history(base: str | Path, batch: int, communities: Mapping[str, int], *,
                     note: str = "", when: dt.datetime | None = None,
                     out: str | Path | None = None) -> dict[Path, str]:
-    """The release history to write with a released sample (``write_sample(extra=...)``):
-    the history of the sample ``base`` (a JSON list, one entry per batch) plus this batch,
+    """The release history to write with a released sample (``write_sample(extra=...)``).
+
+    The history of the sample ``base`` (a JSON list, one entry per batch) plus this batch,
     as ``{path of out's history: text}`` (``out`` defaults to ``base``).
     """
     src = sample_paths(base)["history"]
@@ -163,8 +164,10 @@ def unlisted_warning(summary: dict[str, Any]) -> str:
 def write_sample(sample: pd.DataFrame, base: str | Path,
                  design: Design | None = None,
                  extra: Mapping[Path, str] | None = None) -> dict[str, Path]:
-    """Write the sample (CSV with BOM, Parquet), its summary and any ``extra`` text files
-    (path -> UTF-8 text) atomically and together: a failed or interrupted run leaves every
+    """Write the sample (CSV with BOM, Parquet), its summary and any ``extra`` text files.
+
+    The files (``extra``: path -> UTF-8 text) are written atomically and together: a failed or
+    interrupted run leaves every
     file as it was, never a new CSV beside an old Parquet. Return the paths written. The
     release history is one of the ``extra`` files once a reserve batch is released; a
     sample written without it is a new draw, so an older draw's history is removed.

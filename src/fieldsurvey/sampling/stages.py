@@ -219,7 +219,8 @@ def _stage2(frame: pd.DataFrame, chosen: pd.DataFrame, d: Design, seed: int,
                               expected="a frame made by 'fieldsurvey frame build'")
     rows, counts, starts = eligible_groups(frame, chosen[cid], d)
     wanted = chosen[cid]
-    rotation = stream(seed, TABLES).permutation(np.array(ROTATION, dtype=object))
+    rotation: list[str] = stream(seed, TABLES).permutation(
+        np.array(ROTATION, dtype=object)).tolist()
     cols: dict[str, list[np.ndarray]] = {k: [] for k in (
         "take", "comm", "line", "replicate", "segment", "seg_n", "pi_seg", "elig", "table")}
     total = len(chosen)
