@@ -151,7 +151,7 @@ class _Builder:
             rules = completion_rules(cells)
         except QuestionnaireError as exc:
             self.problems.error(exc)
-        other = tuple(sorted((str(k), str(v)) for k, v in cells.items()
+        other = tuple(sorted((str(k).removeprefix("other:"), str(v)) for k, v in cells.items()
                              if k not in ("form_id", "version", "default_language", "title",
                                           "completion_partial", "completion_complete",
                                           "essential_questions", "allow_choice_duplicates")))
@@ -402,6 +402,8 @@ def build_form(
             current().append(item)
             continue
 
+        if kind == "note" and row.get("name") is None:  # pyxform allows nameless notes
+            row.cells["name"] = f"_note{row.row}"
         try:
             name = b.check_name(row, sibling_names[-1], parents)
         except QuestionnaireError as exc:

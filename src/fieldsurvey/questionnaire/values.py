@@ -180,7 +180,14 @@ def metadata_value(kind: str, env: InterviewEnv) -> AnswerValue:
 
 
 def _parse_time(raw: str) -> dt.time:
-    t = dt.time.fromisoformat(raw)
+    try:
+        t = dt.time.fromisoformat(raw)
+    except ValueError:
+        frac = float(raw)  # a spreadsheet time: a fraction of a day
+        if not 0 <= frac < 1:
+            raise
+        secs = round(frac * 86400)
+        return dt.time(secs // 3600, secs // 60 % 60, secs % 60)
     return t.replace(microsecond=0)
 
 

@@ -270,9 +270,10 @@ def _rows(
     header_row, headers = data[0]
     columns: list[tuple[int, str, str, str | None, str]] = []  # index, header, key, lang, base
     bad: dict[int, tuple[str, str]] = {}  # index -> (header, why)
+    headerless: list[int] = []
     for i, h in enumerate(headers):
         if h is None:
-            bad[i] = ("(no header)", "a value in a column without a header")
+            headerless.append(i)  # ignored, as pyxform ignores it (a warning if it has values)
             continue
         base, lang = _split_header(h)
         if base in COMMENT_COLUMNS:
@@ -307,6 +308,12 @@ def _rows(
     reported: set[int] = set()
     out: list[RawRow] = []
     for number, cells in data[1:]:
+        for i in headerless:
+            if i not in reported and i < len(cells) and cells[i] is not None:
+                reported.add(i)
+                pr.warn(QuestionnaireError(
+                    "values in a column without a header are ignored", file=file, sheet=sheet,
+                    row=number, got=repr(cells[i])[:60], hint="Give the column a header"))
         for i, (h, why) in bad.items():
             if i not in reported and i < len(cells) and cells[i] is not None:
                 reported.add(i)
@@ -378,6 +385,8 @@ def load_xlsform(path: str | Path) -> Form:
         raise FileNotFoundError(2, "No such file or directory", str(p))
     file = str(p)
     sheets = read_workbook(p)
+    if "survey" not in sheets and len(sheets) == 1:  # one sheet: it is the survey
+        sheets = {"survey": next(iter(sheets.values()))}
     if "survey" not in sheets:
         raise QuestionnaireError(
             "the workbook has no 'survey' sheet",
@@ -462,15 +471,15 @@ def _settings(
         if key is None:
             if v is None or base in COMMENT_COLUMNS:
                 continue
-            pr.error(QuestionnaireError(
-                f"not supported: setting '{h}'",
+            pr.warn(QuestionnaireError(
+                f"setting '{h}' is not used by fieldsurvey (kept)",
                 file=file,
                 sheet="settings",
                 row=number,
                 field=h,
                 got=repr(v)[:60],
-                expected=", ".join(SETTINGS_COLUMNS),
             ))
+            out[f"other:{h}"] = v
             continue
         if v is None:
             continue
