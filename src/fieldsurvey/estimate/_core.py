@@ -175,9 +175,19 @@ def _variance(
         if design.calibration:
             from fieldsurvey.estimate.calibration import calibrated_unit_totals
 
-            return taylor.variance(design, calibrated_unit_totals(design, z, domain, count),
-                                   None), None
+            t_cal = calibrated_unit_totals(design, z, domain, count)
+            if design.dcheck is not None:
+                from fieldsurvey.estimate.pps import dcheck_variance
+
+                return dcheck_variance(design.dcheck, t_cal, design.pps_variance == "YG"), None
+            return taylor.variance(design, t_cal, None), None
         t, present = taylor.unit_totals(design, z, domain, count)
+        if design.dcheck is not None:
+            from fieldsurvey.estimate.pps import dcheck_variance
+
+            if t.shape[1] != count:
+                t = np.broadcast_to(t, (t.shape[0], count))
+            return dcheck_variance(design.dcheck, t, design.pps_variance == "YG"), None
         return taylor.variance(design, t, present), None
     dom = np.zeros(design.n, dtype=np.int64) if domain is None else domain
     rep_y = design.replicate_totals(y, dom, count)

@@ -83,6 +83,8 @@ class Stage:
         Counts of this stage's clusters and strata, and of the previous stage's clusters.
     units_are_clusters
         This is the last stage of the variance: its clusters are the finest units.
+    cluster_fpc
+        PPS designs (Brewer): 1 - pi of every cluster, used instead of ``fpc``.
     """
 
     unit_cluster: np.ndarray
@@ -96,6 +98,7 @@ class Stage:
     fraction: np.ndarray
     stratum_rows: np.ndarray
     units_are_clusters: bool = False
+    cluster_fpc: np.ndarray | None = None
 
 
 class SurveyDesign:
@@ -119,6 +122,14 @@ class SurveyDesign:
         ``fail``, ``remove``, ``certainty``, ``adjust`` or ``average``.
     source
         The file the data came from (named in errors).
+    pps
+        PPS sampling without replacement at stage 1 (R's ``pps=``; see
+        :mod:`fieldsurvey.estimate.pps`): ``brewer``, ``overton``, ``hr`` (Hartley-Rao,
+        ``hr_p2bar`` the population's sum of pi^2 / n, else the stratum's mean pi) or
+        ``ppsmat`` (``joint``: the sample's joint inclusion probabilities, rows in data order,
+        one row per PSU). ``fpc`` is then the PSUs' inclusion probabilities, and the weights
+        default to 1 / pi. ``pps_variance``: ``HT`` (Horvitz-Thompson) or ``YG``
+        (Yates-Grundy) for overton / hr / ppsmat.
 
     Raises
     ------
@@ -139,6 +150,11 @@ class SurveyDesign:
         nest: bool = False,
         lonely_psu: LonelyPSU = "fail",
         source: str | None = None,
+        pps: str | None = None,
+        joint: np.ndarray | None = None,
+        hr_p2bar: float | None = None,
+        pps_variance: Literal["HT", "YG"] = "HT",
+        ppsmat_tolerance: float = 1e-4,
     ) -> None:
         if lonely_psu not in LONELY_PSU_RULES:
             raise DesignError(
@@ -181,6 +197,11 @@ class SurveyDesign:
                 got=f"{len(self.fpc_columns)}",
                 hint="Use a column of Inf (or leave the stage out of ids) for a stage without FPC",
             )
+        self.pps = pps
+        self.pps_variance = pps_variance
+        self.dcheck: np.ndarray | None = None
+        if pps is not None:
+            self._check_pps(pps, n_stages, joint, pps_variance)
         clusters, strata_codes, reps, counts = self._stage_codes(n_stages)
         # per stage: (n_clusters, n_strata, a row of each stratum, PSUs per stratum, stratum of
         # each cluster); everything per stratum is derived from the clusters, not the rows
@@ -195,12 +216,29 @@ class SurveyDesign:
                       else reps[s][first_index(cl_st, n_st)])
             npsu = np.bincount(cl_st, minlength=n_st).astype(np.float64)
             stage_info.append((n_cl, n_st, st_rep, npsu, cl_st))
-        popsize = self._popsizes(strata_codes, stage_info) if self.fpc_columns else None
-        self.weights = self._weights(popsize, strata_codes, stage_info)
+        pi_cluster = None
+        if pps is not None:
+            pi_cluster = self._pps_probabilities(clusters[0], reps[0], counts[0], joint)
+            popsize = None
+        else:
+            popsize = self._popsizes(strata_codes, stage_info) if self.fpc_columns else None
+        if pps is not None and weights is None:
+            assert pi_cluster is not None
+            self.weights = 1.0 / pi_cluster[clusters[0]]
+        else:
+            self.weights = self._weights(popsize, strata_codes, stage_info)
         self.stage1_cluster = clusters[0]
         self.stage1_stratum = strata_codes[0]
         # with FPC every stage contributes; without, only the first (ultimate clusters)
         var_stages = n_stages if popsize is not None else 1
+        if pi_cluster is not None and pps in ("overton", "hr", "ppsmat"):
+            from fieldsurvey.estimate.pps import dcheck_matrix
+
+            cl_joint = None
+            if joint is not None:
+                cl_joint = np.asarray(joint, dtype=np.float64)[np.ix_(reps[0], reps[0])]
+            self.dcheck = dcheck_matrix(pps, pi_cluster, stage_info[0][4], p2bar=hr_p2bar,
+                                        joint=cl_joint, tolerance=ppsmat_tolerance)
         self.row_unit = clusters[var_stages - 1]
         self.n_units = counts[var_stages - 1]
         # every row its own finest unit, in row order: unit totals are the values themselves
@@ -233,6 +271,7 @@ class SurveyDesign:
                     fraction=frac,
                     stratum_rows=st_rep,
                     units_are_clusters=s == var_stages - 1,
+                    cluster_fpc=(None if pi_cluster is None or s > 0 else 1.0 - pi_cluster),
                 )
             )
         self.stages: tuple[Stage, ...] = tuple(stages)
@@ -303,6 +342,68 @@ class SurveyDesign:
         return f"within {where}"
 
     # -- construction helpers ---------------------------------------------------------------
+    def _check_pps(self, pps: str, n_stages: int, joint: np.ndarray | None,
+                   variance: str) -> None:
+        from fieldsurvey.estimate.pps import PPS_METHODS
+
+        if pps not in PPS_METHODS:
+            raise DesignError("unknown PPS method", file=self.source, field="pps",
+                              expected=" | ".join(PPS_METHODS), got=repr(pps))
+        if n_stages > 1:
+            raise DesignError("PPS variances are available for one-stage designs (the PSUs)",
+                              file=self.source, field=",".join(self.ids),
+                              hint="Give only the first-stage cluster id")
+        if variance not in ("HT", "YG"):
+            raise DesignError("the PPS variance is HT or YG", field="pps_variance",
+                              got=repr(variance))
+        if pps == "ppsmat" and joint is None:
+            raise DesignError("ppsmat needs the sample's joint inclusion probabilities",
+                              file=self.source, field="joint",
+                              hint="Give a square matrix, one row and column per sampled PSU")
+        if pps != "ppsmat" and len(self.fpc_columns) != 1:
+            raise DesignError(f"pps={pps!r} needs the PSUs' inclusion probabilities as fpc",
+                              file=self.source, field="fpc",
+                              hint="Give the column of stage-1 inclusion probabilities (pi_1)")
+
+    def _pps_probabilities(self, cluster: np.ndarray, rep: np.ndarray, n_clusters: int,
+                           joint: np.ndarray | None) -> np.ndarray:
+        """Inclusion probability of every stage-1 cluster (from fpc, or joint's diagonal)."""
+        from fieldsurvey.estimate.pps import check_probabilities
+
+        if joint is not None:
+            j = np.asarray(joint, dtype=np.float64)
+            if j.ndim != 2 or j.shape[0] != j.shape[1] or j.shape[0] != self.n:
+                raise DesignError(
+                    "the joint inclusion probabilities must be a square matrix with one row "
+                    "and column per respondent row", file=self.source, field="joint",
+                    expected=f"{self.n} x {self.n}", got=" x ".join(map(str, j.shape)),
+                )
+            if n_clusters != self.n:
+                raise DesignError("ppsmat needs one row per PSU", file=self.source,
+                                  field=",".join(self.ids) or None)
+            if not np.allclose(j, j.T, rtol=1e-10, atol=1e-14):
+                raise DesignError("the joint inclusion probabilities are not symmetric",
+                                  file=self.source, field="joint")
+            pi = np.diag(j)[rep]
+            check_probabilities(pi, self.source, "joint")
+            if self.fpc_columns:
+                given = numeric_column(self.data, self.fpc_columns[0], self.source)[rep]
+                if not np.allclose(given, pi, rtol=1e-8):
+                    raise DesignError("the FPC column and the diagonal of the joint inclusion "
+                                      "probabilities disagree", file=self.source,
+                                      field=self.fpc_columns[0])
+            return np.asarray(pi)
+        name = self.fpc_columns[0]
+        vals = numeric_column(self.data, name, self.source)
+        pi = vals[rep]
+        check_probabilities(pi, self.source, name)
+        varies = vals != pi[cluster]
+        if varies.any():
+            raise DesignError("the inclusion probability varies within a PSU",
+                              file=self.source, row=int(np.flatnonzero(varies)[0]) + 1,
+                              field=name, expected="one pi per PSU")
+        return np.asarray(pi)
+
     def _codes(self, name: str, what: str) -> tuple[np.ndarray, int]:
         codes, uniques = codes_of(self.data[name])
         if codes.size and codes.min() < 0:

@@ -100,7 +100,17 @@ def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray | None) ->
         np.multiply(dev, dev, out=dev)
         ss = group_sum(st.cluster_stratum, st.n_strata, dev)
         scale = np.where(lonely, st.fpc, st.fpc * npsu / np.maximum(npsu - 1, 1))
-        contrib = ss * scale[:, None]
+        if st.cluster_fpc is None:
+            contrib = ss * scale[:, None]
+        else:  # PPS (Brewer): every PSU its own 1 - pi
+            lone = lonely[st.cluster_stratum]
+            mult = np.where(lone, 1.0, (npsu / np.maximum(npsu - 1, 1))[st.cluster_stratum])
+            weight_c = st.cluster_fpc * mult
+            dev_raw = tc - centre[st.cluster_stratum]
+            contrib = group_sum(st.cluster_stratum, st.n_strata,
+                                dev_raw * dev_raw * weight_c[:, None])
+            census = group_sum(st.cluster_stratum, st.n_strata,
+                               (st.cluster_fpc >= 1e-7).astype(np.float64)) == 0
         contrib[census] = 0.0
         bad = lonely & ~census
         if bad.any():
