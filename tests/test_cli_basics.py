@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from fieldsurvey.cli.main import main
+from fieldsurvey.cli.main import COMMANDS, main, verb_summary
 from fieldsurvey.io.errors import ColumnError, FieldsurveyError
 
 
@@ -55,3 +55,61 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+# ------------------------------------------------------------------------- a fast start
+
+# Libraries that cost a visible part of a second to import; the start of the command (help,
+# version, a verb's help) must not pay for them.
+HEAVY = ("numpy", "pandas", "scipy", "geopandas", "shapely", "pyarrow", "reportlab", "textual")
+
+
+def _heavy_modules_after(argv: list[str]) -> list[str]:
+    code = (
+        "import sys\n"
+        "from fieldsurvey.cli.main import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return [m for m in out.stderr.strip().split(",") if m]
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], []], ids=["help", "version", "none"])
+def test_the_command_starts_without_heavy_imports(argv: list[str]) -> None:
+    assert _heavy_modules_after(argv) == []
+
+
+@pytest.mark.parametrize("verb", list(COMMANDS))
+def test_a_verbs_help_imports_no_heavy_module(verb: str) -> None:
+    heavy = _heavy_modules_after([verb, "--help"])
+    assert heavy == [], (f"'fieldsurvey {verb} --help' imports {', '.join(heavy)}: move the "
+                         f"import into the function that needs it ({COMMANDS[verb]})")
+
+
+def test_help_lists_every_verb_without_importing_its_module(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for verb, module in COMMANDS.items():
+        assert verb in out
+        summary = verb_summary(module)
+        assert summary and summary.split()[0] in out, verb
+
+
+def test_a_verbs_own_help_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["rates", "--help"])
+    assert exc.value.code == 0
+    assert "--dispositions" in capsys.readouterr().out
+
+
+def test_an_unknown_verb_is_one_paragraph(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "invalid choice: 'frobnicate'" in err and "rates" in err

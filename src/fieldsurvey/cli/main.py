@@ -1,10 +1,15 @@
 """Entry point of the ``fieldsurvey`` command.
 
-Each verb lives in its own module ``fieldsurvey.cli.<verb>`` exposing
+Each verb lives in its own module (:data:`COMMANDS` maps the verb to it) exposing
 ``register(subparsers)``, which adds its parser and sets ``func`` to a function
-``(args) -> int``. ``main`` turns every :class:`~fieldsurvey.io.errors.FieldsurveyError`
-(and file-system errors a user can cause) into one paragraph on stderr and a
-non-zero exit code, never a traceback.
+``(args) -> int``. Only the module of the verb being run is imported: ``fieldsurvey --help``
+lists the verbs from their modules' docstrings without importing them, so the command starts
+in a fraction of a second; a verb module keeps its heavy imports (pandas, scipy, geopandas,
+reportlab, textual, pyarrow) inside the functions that use them, so ``fieldsurvey VERB
+--help`` is fast too.
+
+``main`` turns every :class:`~fieldsurvey.io.errors.FieldsurveyError` (and file-system errors
+a user can cause) into one paragraph on stderr and a non-zero exit code, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,32 +17,33 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import importlib.util
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from fieldsurvey import __version__
 from fieldsurvey.io.errors import FieldsurveyError, InputError
 
-# The verbs, in the order of the method. Each is a module of this package.
-COMMANDS: tuple[str, ...] = (
-    "demo",
-    "frame",
-    "sample",
-    "maps",
-    "form",
-    "assign",
-    "interview",
-    "merge",
-    "progress",
-    "export",
-    "rates",
-    "weights",
-    "estimate",
-    "report",
-)
+# The verbs, in the order of the method: verb -> the module that registers it.
+COMMANDS: dict[str, str] = {
+    "demo": "fieldsurvey.cli.demo",
+    "frame": "fieldsurvey.cli.frame",
+    "sample": "fieldsurvey.cli.sample",
+    "maps": "fieldsurvey.cli.maps",
+    "form": "fieldsurvey.cli.form",
+    "assign": "fieldsurvey.cli.assign",
+    "interview": "fieldsurvey.cli.interview",
+    "merge": "fieldsurvey.cli.merge",
+    "progress": "fieldsurvey.cli.progress",
+    "export": "fieldsurvey.cli.export",
+    "rates": "fieldsurvey.cli.rates",
+    "weights": "fieldsurvey.cli.weights",
+    "estimate": "fieldsurvey.cli.estimate",
+    "report": "fieldsurvey.cli.report",
+}
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -49,8 +55,12 @@ _USER_ERRNOS = frozenset({
     errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.ENAMETOOLONG, errno.ELOOP,
 })
 
-# The temporary name `_atomic.atomic_path` writes to: ".<target name>.<8 random chars>.part".
+# The temporary name `io.atomic.atomic_path` writes to: ".<target name>.<8 random chars>.part".
 _TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}(?:\.part)?$")
+
+# The first paragraph of a module docstring, and the "``fieldsurvey verb``: " it opens with.
+_DOCSTRING = re.compile(r'^[rR]?"""(?P<text>.*?)(?:\n\s*\n|""")', re.DOTALL)
+_VERB_PREFIX = re.compile(r"^``fieldsurvey [\w-]+``:\s*")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,8 +76,9 @@ class _Parser(argparse.ArgumentParser):
 
 def refuse_overwriting_inputs(outputs: Iterable[object], inputs: Iterable[object],
                               option: str = "--out") -> None:
-    """Raise if an output path is one of the input files (``--out frame`` beside
-    ``--frame frame.parquet`` would replace the frame with the sample).
+    """Raise if an output path is one of the input files.
+
+    (``--out frame`` beside ``--frame frame.parquet`` would replace the frame with the sample.)
     """
     given = {Path(str(p)).resolve(): p for p in inputs if p}
     for out in outputs:
@@ -78,8 +89,9 @@ def refuse_overwriting_inputs(outputs: Iterable[object], inputs: Iterable[object
 
 
 def output_format(given: str | None, out: Path | None) -> str:
-    """The ``--format`` asked for, else the one the output's suffix (.csv/.json) names, else
-    table; a format that contradicts the output's name is a mistake.
+    """The ``--format`` asked for, else the one the output's suffix (.csv/.json) names.
+
+    Without either it is ``table``; a format that contradicts the output's name is a mistake.
     """
     if out is None:
         return given or "table"
@@ -91,8 +103,35 @@ def output_format(given: str | None, out: Path | None) -> str:
     return given or implied or "table"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every available verb."""
+def verb_summary(module: str) -> str | None:
+    """The one-line help of a verb: its module docstring's first paragraph, not imported.
+
+    None when the module does not exist (a verb not built yet).
+    """
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    with open(spec.origin, encoding="utf-8") as fh:
+        head = fh.read(4000)
+    match = _DOCSTRING.match(head)
+    if match is None:
+        return ""
+    text = " ".join(match["text"].split())
+    return _VERB_PREFIX.sub("", text).replace("``", "").rstrip(".")
+
+
+def build_parser(verbs: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser.
+
+    Parameters
+    ----------
+    verbs
+        The verbs whose modules are imported and whose full parsers are built (default: all);
+        the others are listed by name and summary only.
+    """
     parser = _Parser(
         prog="fieldsurvey",
         description=(
@@ -103,15 +142,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fieldsurvey {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"fieldsurvey.cli.{name}")
-        except ModuleNotFoundError as exc:  # a verb not built yet
-            if exc.name == f"fieldsurvey.cli.{name}":
-                continue
-            raise
-        module.register(sub)
+    for name, module_name in COMMANDS.items():
+        if verbs is None or name in verbs:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:  # a verb not built yet
+                if exc.name == module_name:
+                    continue
+                raise
+            module.register(sub)
+        else:
+            summary = verb_summary(module_name)
+            if summary is not None:
+                sub.add_parser(name, help=summary, add_help=False)
     return parser
+
+
+def _verb_of(argv: Sequence[str]) -> str | None:
+    """The verb the command line names (the first word that is not an option)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def _user_path(name: object) -> object:
@@ -148,8 +197,10 @@ def _paragraph_for_os_error(exc: OSError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    verb = _verb_of(words)
+    parser = build_parser([verb] if verb in COMMANDS else [])
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USER_ERROR if args.command is None else 0
