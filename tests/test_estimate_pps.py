@@ -104,3 +104,22 @@ def test_pps_input_errors() -> None:
         SurveyDesign(ms, fpc="pi", pps="ppsmat")
     with pytest.raises(DesignError, match="square matrix"):
         SurveyDesign(ms, fpc="pi", pps="ppsmat", joint=np.eye(3))
+
+
+def test_pps_from_the_cli(reference: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from fieldsurvey.cli.main import main
+
+    args = ["estimate", "--data", str(REF / "mu284_pps.csv"), "--fpc", "pi", "--total", "RMT85",
+            "--format", "json"]
+    for case, extra in (("brewer", ["--pps", "brewer"]),
+                        ("ppsmat_yg", ["--pps", "ppsmat", "--joint", str(REF / "mu284_pps_joint.csv"),
+                                       "--pps-variance", "YG"])):
+        assert main([*args, *extra]) == 0
+        row = json.loads(capsys.readouterr().out)[0]
+        ref = reference[(reference.case == case) & (reference.variable == "RMT85")
+                        & (reference.statistic == "total") & (reference.domain == "")]
+        assert row["se"] == pytest.approx(float(ref.se.iloc[0]), rel=1e-8)
+    assert main([*args, "--pps", "ppsmat"]) == 2
+    assert "--joint" in capsys.readouterr().err

@@ -76,6 +76,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--by", metavar="COL[,COL]", help="domain variable(s), as R's svyby")
     p.add_argument("--lonely-psu", choices=LONELY_PSU_RULES, default="fail",
                    help="strata with a single PSU (as options(survey.lonely.psu); default fail)")
+    p.add_argument("--pps", choices=("brewer", "overton", "hr", "ppsmat"),
+                   help="PPS sampling without replacement at stage 1 (R's pps=): --fpc is then "
+                   "the PSUs' inclusion probabilities; ppsmat needs --joint")
+    p.add_argument("--joint", type=Path, metavar="FILE",
+                   help="CSV square matrix of the sample's joint inclusion probabilities (rows "
+                   "and columns in the data's row order) for --pps ppsmat")
+    p.add_argument("--hr-p2bar", type=float, metavar="X",
+                   help="Hartley-Rao: the population's sum of pi^2 / n (default: mean pi)")
+    p.add_argument("--pps-variance", choices=("HT", "YG"), default="HT",
+                   help="Horvitz-Thompson or Yates-Grundy form (default HT)")
     p.add_argument("--replicates", choices=REPLICATE_TYPES,
                    help="replicate-weight variance instead of Taylor linearisation")
     p.add_argument("--repweights", metavar="COL[,COL]",
@@ -172,7 +182,7 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
             strata=_list([args.strata]) if args.strata else None,
             weights=_input_weights(args, data),
             fpc=_list([args.fpc]) if args.fpc else None, nest=args.nest,
-            lonely_psu=args.lonely_psu, source=str(args.data),
+            lonely_psu=args.lonely_psu, source=str(args.data), **_pps(args),
         )
         d = design if not args.replicates else as_replicate(
             design, args.replicates, replicates=args.n_replicates, rng=args.seed)
@@ -191,6 +201,34 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     for col, p in quants:
         table += svyquantile(col, d, p, **kw)
     return table
+
+
+def _pps(args: argparse.Namespace) -> dict[str, Any]:
+    """The PPS keywords of the design from --pps, --joint, --hr-p2bar, --pps-variance."""
+    if args.pps is None:
+        if args.joint is not None:
+            raise InputError("--joint goes with --pps ppsmat", field="--joint")
+        return {}
+    kw: dict[str, Any] = {"pps": args.pps, "pps_variance": args.pps_variance,
+                          "hr_p2bar": args.hr_p2bar}
+    if args.pps == "ppsmat":
+        if args.joint is None:
+            raise InputError("--pps ppsmat needs --joint FILE", field="--joint",
+                             hint="A CSV square matrix of joint inclusion probabilities")
+        import pandas as pd
+
+        try:
+            joint = pd.read_csv(args.joint, header=None).apply(pd.to_numeric, errors="coerce")
+        except (OSError, ValueError) as exc:
+            raise InputError("the joint probabilities cannot be read", file=str(args.joint),
+                             got=str(exc)[:200]) from None
+        if joint.iloc[0].isna().all():  # a header row
+            joint = joint.iloc[1:]
+        if joint.isna().to_numpy().any():
+            raise InputError("the joint probabilities must all be numbers", file=str(args.joint),
+                             hint="A square matrix of numbers, optionally with a header row")
+        kw["joint"] = joint.to_numpy(dtype=float)
+    return kw
 
 
 def _spec(args: argparse.Namespace) -> dict[str, Any] | None:

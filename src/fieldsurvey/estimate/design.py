@@ -314,7 +314,11 @@ class SurveyDesign:
     @property
     def variance_method(self) -> str:
         """``taylor``, or e.g. ``taylor, raked on sex, age_group`` for a calibrated design."""
-        return ", ".join(["taylor", *(s.describe() for s in self.calibration)])
+        head = "taylor"
+        if self.pps is not None:
+            head += f" (pps {self.pps}" + (", yates-grundy)" if self.pps_variance == "YG"
+                                           and self.pps != "brewer" else ")")
+        return ", ".join([head, *(s.describe() for s in self.calibration)])
 
     @classmethod
     def community_survey(cls, data: pd.DataFrame, *, weights: str = "weight",
