@@ -385,8 +385,11 @@ def load_xlsform(path: str | Path) -> Form:
         raise FileNotFoundError(2, "No such file or directory", str(p))
     file = str(p)
     sheets = read_workbook(p)
-    if "survey" not in sheets and len(sheets) == 1:  # one sheet: it is the survey
-        sheets = {"survey": next(iter(sheets.values()))}
+    only = next(iter(sheets.values())) if len(sheets) == 1 else []
+    if "survey" not in sheets and only and "type" in [
+        str(h).strip().lower() for h in only[0][1] if h is not None
+    ]:  # one sheet with a type column: it is the survey (as pyxform reads it)
+        sheets = {"survey": only}
     if "survey" not in sheets:
         raise QuestionnaireError(
             "the workbook has no 'survey' sheet",
