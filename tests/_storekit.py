@@ -47,3 +47,47 @@ def make_store(path: Path, *, n: int = 6, interviewer: str = "w1", device_id: st
                               interviewer=interviewer, clock=clock or StepClock())
     store.assign(sample_frame(n), form_id="f", form_version="1")
     return store
+
+
+def run_in_private_mount(mnt: Path, size: str, *scripts: str, readonly_after_first: bool = False,
+                         args: tuple[object, ...] = ()) -> list[str]:
+    """Run Python ``scripts`` (texts; ``sys.argv[1]`` is ``mnt``, then ``args``) one after
+    the other with a private tmpfs of ``size`` mounted at ``mnt``, remounted read-only
+    after the first script when asked; return each script's stdout. Skips where a private
+    tmpfs cannot be mounted (no Linux ``unshare``, or user namespaces disallowed).
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    unshare = shutil.which("unshare")
+    mnt.mkdir(exist_ok=True)
+    if unshare is None or sys.platform != "linux":
+        pytest.skip("needs Linux unshare to mount a private tmpfs")
+    probe = subprocess.run([unshare, "-rm", "sh", "-c", f"mount -t tmpfs -o size=64k none {mnt}"],
+                           capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {probe.stderr.decode(errors='replace')}")
+    files = []
+    for k, text in enumerate(scripts):
+        f = mnt.parent / f"_script{k}.py"
+        f.write_text(text, encoding="utf-8")
+        files.append(f)
+    extra = " ".join(f"'{a}'" for a in args)
+    steps = [f"mount -t tmpfs -o size={size} none {mnt}"]
+    for k, f in enumerate(files):
+        steps.append(f"{sys.executable} {f} {mnt} {extra} > {f}.out 2> {f}.err; echo $? > {f}.rc")
+        if k == 0 and readonly_after_first:
+            steps.append(f"mount -o remount,ro {mnt}")
+    out = subprocess.run([unshare, "-rm", "sh", "-c", " && ".join(steps)], capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    results = []
+    for f in files:
+        rc = Path(f"{f}.rc").read_text().strip()
+        err = Path(f"{f}.err").read_text()
+        assert rc == "0", f"{f.name} exited {rc}: {err}"
+        results.append(Path(f"{f}.out").read_text())
+    return results

@@ -211,6 +211,10 @@ def answers_wide(snap: Snapshot, spec: FormSpec | None = None, *, pii: str = "dr
     sql = ("SELECT question || instance AS k, iid, CAST(value AS TEXT) AS v, "
            f"{_VT_SQL} AS t FROM answers WHERE vtype IS NOT NULL")
     tbl = snap.arrow_parts([f"{sql} AND iid < {mid}", f"{sql} AND iid >= {mid}"])
+    if tbl.num_rows and snap.used_children:  # a child may have seen a later state:
+        known = np.isin(tbl.column("iid").to_numpy(), iids)  # the caller then reads again
+        if not known.all():
+            tbl = tbl.filter(pa.array(known))
     if tbl.num_rows:
         keys = tbl.column("k").combine_chunks().dictionary_encode()
         codes = keys.indices.to_numpy(zero_copy_only=False)
