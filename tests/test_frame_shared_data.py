@@ -86,3 +86,30 @@ def test_soho_custom_wkt(shared_data: Path) -> None:
     got = read_listing(path, columns={"storeys": "cat"}, dwellings_per_floor=1)  # any field will do
     assert len(got) == sum(range(1, 159)) and got["estimated"].all()
     assert np.allclose(got["lon"].mean(), -0.137, atol=0.01)
+
+
+def test_helsinki_osm_buildings_are_counted_never_dropped(shared_data: Path, tmp_path: Path) -> None:
+    """A raw OSM extract: tags in other_tags, heights with units, a ring of 2 points,
+    parks and roads among the polygons, most buildings without levels."""
+    import geopandas as gpd
+    import shapely
+
+    from fieldsurvey.io.errors import InputError
+
+    pbf = shared_data / "dwellings/helsinki_osm.pbf"
+    box = (24.934, 60.163, 24.955, 60.180)
+    mid = (box[0] + box[2]) / 2
+    b = gpd.GeoDataFrame({"社区编码": ["H1", "H2"], "社区名称": ["西区", "东区"], "户数": [900, 900]},
+                         geometry=[shapely.box(box[0], box[1], mid, box[3]),
+                                   shapely.box(mid, box[1], box[2], box[3])], crs="EPSG:4326")
+    bpath = tmp_path / "b.geojson"
+    b.to_file(bpath, driver="GeoJSON")
+    with pytest.raises(InputError, match="of 494 building footprint"):  # SOURCES.md: 494
+        build_frame(bpath, pbf, dwellings_per_floor=3)
+    res = build_frame(bpath, pbf, dwellings_per_floor=3, dwelling_area=90, skip_unsized=True,
+                      keep="building in ('residential', 'apartments', 'yes')")
+    f = res.frame
+    assert res.qa["filtered_out"].count > 0 and res.qa["unsized_footprints"].count > 0
+    assert f["estimated"].all() and set(f["community_id"].dropna()) == {"H1", "H2"}
+    assert f["address"].str.startswith("Mannerheimintie").any()  # from addr:* tags
+    assert f["name"].dropna().isin(["西区", "东区"]).all()

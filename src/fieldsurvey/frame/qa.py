@@ -195,6 +195,8 @@ def _jsonable(value: Any) -> Any:
 def _example_text(e: dict[str, Any]) -> str:
     if e.get("dwelling_id") is not None:
         return f"{e['dwelling_id']} (row {e.get('row')}, {e.get('community_id')})"
+    if e.get("note") or e.get("word"):
+        return str(e.get("note") or f"{e['word']} ({e.get('rows')} rows)")
     other = e.get("other_community_id")
     return f"{e.get('community_id')}" + (f"/{other}" if other else "") + (
         f" (feature {e['feature']})" if e.get("feature") else "")

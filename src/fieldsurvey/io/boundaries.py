@@ -234,7 +234,16 @@ def read_vector(
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
-            gdf = pyogrio.read_dataframe(path, **kwargs)
+            try:
+                gdf = pyogrio.read_dataframe(path, **kwargs)
+            except shapely.errors.GEOSException:
+                # a broken ring (2 points, as in some OSM extracts): read the others and
+                # leave that feature without a geometry, and say so
+                gdf = pyogrio.read_dataframe(path, on_invalid="ignore", **kwargs)
+                if notes is not None:
+                    bad = int(gdf.geometry.isna().sum())
+                    notes.append(f"{bad} feature(s) have a geometry GEOS cannot read (e.g. a "
+                                 "ring of 2 points) and were read without one")
     except UnicodeDecodeError as exc:
         raise EncodingError(
             "the attribute text is not valid in the " + ("given" if encoding else "detected")

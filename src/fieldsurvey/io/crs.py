@@ -110,8 +110,9 @@ def datum_note(crs: CRS | None) -> str:
     if "ballpark" in name or best.accuracy is None or best.accuracy < 0:
         return (f"the datum of {crs_label(crs)} ({base.name}) is converted to WGS 84 with "
                 "PROJ's approximate (ballpark) shift: positions may be off by tens of "
-                "metres or more; give a CRS with a known transformation (e.g. --crs "
-                "EPSG:4490) if the file is really CGCS2000, or check points against the map")
+                "metres or more; if the coordinates are really in a datum PROJ can convert "
+                "(CGCS2000: EPSG:4490, SIRGAS 2000: EPSG:4674 ...), give it with --crs, "
+                "otherwise check the points against the map")
     if best.accuracy is not None and best.accuracy > 5:
         return (f"the datum shift from {base.name} to WGS 84 is accurate to about "
                 f"{best.accuracy:g} m only")

@@ -333,8 +333,12 @@ def suspicious_text(values: list[str]) -> tuple[str, str, str] | None:
         if any(0xE000 <= ord(c) <= 0xF8FF or ord(c) == 0xFFFD for c in v):
             return "private-use or replacement characters", v, ""
     for v in values:
-        runs = re.findall(r"[\u0080-\u00ff]{2,}", v)
-        if not runs:
+        high = [c for c in v if 0x80 <= ord(c) <= 0xFF]
+        letters = [c for c in v if not c.isspace()]
+        # CJK bytes read as Latin-1 are mostly high characters, many of them symbols
+        # (¨ ¥ ´ ³ ½); accented Latin names (Alto da Nação) have a few accented letters
+        if len(high) < 2 or len(high) < 0.5 * len(letters) \
+                or not any(0x80 <= ord(c) <= 0xBF for c in high):
             continue
         raw = v.encode("latin-1", errors="ignore")
         for codec in _DECODINGS:

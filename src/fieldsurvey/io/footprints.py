@@ -134,7 +134,9 @@ def expand_footprints(
             row = int(table["source_row"].to_numpy()[np.flatnonzero(bad)[0]])
             raise InputError(
                 f"{int(bad.sum())} of {len(table)} building footprint(s) have neither a dwelling "
-                "count, storeys nor a height, so their dwellings cannot be counted",
+                "count, storeys nor a height"
+                + (" nor a readable outline to measure" if dwelling_area is not None else "")
+                + ", so their dwellings cannot be counted",
                 file=file, row=row, field="storeys",
                 hint="Estimate them from their floor area with --dwelling-area M2 (e.g. 90), "
                 "leave them out with --skip-unsized (they are counted in the self-check), "

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -190,6 +191,11 @@ def _osm_tags(gdf: pd.DataFrame) -> pd.DataFrame:
                 out[key] = out[key].where(out[key].notna(), pd.Series(values, index=out.index))
             else:
                 out[key] = values
+    for key in ("height", "building:levels", "building:flats"):
+        if key in out.columns:  # OSM writes "12.13 m", "3;4": the first number counts
+            text = out[key].astype("string")
+            out[key] = pd.to_numeric(text.str.extract(r"^\s*(\d+(?:\.\d+)?)")[0],
+                                     errors="coerce")
     return out
 
 
@@ -221,9 +227,14 @@ def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any,
     if src is None:
         raise CRSError("the listing layer does not say which coordinate system it is in",
                        file=path, hint="Give it with --listing-crs (or --crs)")
+    n_read = len(gdf)
     if "other_tags" in gdf.columns:
         gdf = _osm_tags(gdf)
-    n_read = len(gdf)
+        if "building" in gdf.columns and keep is None:
+            # an OSM layer holds parks, roads and land use too: buildings only
+            # (counted as left out; --keep chooses otherwise)
+            tag = gdf["building"].astype("string")
+            gdf = gdf[(tag.notna() & (tag != "no")).to_numpy()]
     if keep is not None:
         gdf = gdf[keep(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))]
         if len(gdf) == 0:
@@ -256,9 +267,11 @@ def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any,
         if address is not None and "address" not in attrs:
             attrs["address"] = address
         attrs["footprint_area"] = area
+    features = attrs.index.to_numpy(dtype=np.int64) + 1  # feature numbers in the file
     attrs = attrs.reset_index(drop=True)
-    if keep is not None:
+    if keep is not None or len(attrs) < n_read:
         attrs.attrs["read_rows"] = n_read
+        attrs.attrs["source_rows"] = features
     return attrs, geoms, src, kind
 
 
@@ -351,7 +364,9 @@ def read_listing(
             df, codec = _read_csv(path, encoding)
         if keep is not None:
             n_read = len(df)
-            df = df[keep(df)]
+            mask = keep(df)
+            df = df[mask].reset_index(drop=True)
+            df.attrs["source_rows"] = np.flatnonzero(mask) + 1
             if len(df) == 0:
                 raise InputError("the --keep expression keeps no row of the listing", file=path,
                                  field="--keep", hint="Check the expression against the columns")

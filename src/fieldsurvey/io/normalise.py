@@ -194,7 +194,9 @@ def normalise_table(
             got=f"the columns {', '.join(map(str, df.columns))}",
             hint="Add those columns, or map yours with --columns lon=COLUMN (etc.)",
         )
-    rows = np.arange(1, len(df) + 1, dtype=np.int64)
+    kept = df.attrs.pop("source_rows", None)  # data rows / features left after --keep
+    rows = np.asarray(kept, dtype=np.int64) if kept is not None \
+        else np.arange(1, len(df) + 1, dtype=np.int64)
     lon, lat = _points(df, found, geometry, src_crs, coords, path, rows)
     out = pd.DataFrame({"source_row": rows})
     missing_text = pd.Series(pa.nulls(len(df), pa.large_string()).to_pandas())

@@ -256,7 +256,8 @@ def _read_csv(path: Path, text: bool | Collection[str], encoding: str | None) ->
     else:
         kw = {}
     try:
-        return pd.read_csv(io.StringIO(content), sep=sep, **kw)
+        frame: pd.DataFrame = pd.read_csv(io.StringIO(content), sep=sep, **kw)
+        return frame
     except pd.errors.EmptyDataError:
         raise InputError("the file is empty", file=str(path),
                          hint="Give a table with a header row and one row per record") from None
