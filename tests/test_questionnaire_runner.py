@@ -412,3 +412,28 @@ def test_field_list_screen(form: Form) -> None:
     assert r.screen(r.current)[0].key == "d1"
     r.jump("c11")
     assert r.screen() == [r.current]
+
+
+def test_example_form_prefills_and_checks_sex_against_the_roster(form: Form) -> None:
+    r = InterviewRunner(form, language="en", clock=lambda: TODAY,
+                        roster={"name": "刘洋", "sex": "male", "age": 30})
+    assert r.value("respondent_sex") == "male"
+    assert r.value("a1") == "1"  # prefilled from the roster
+    r.jump("a1") if r.is_relevant("a1") else None
+    step = next(s for s in r.steps(relevant_only=False) if s.key == "a1")
+    assert r.warning(step) is None
+    message = r.warning(step, "2")
+    assert message is not None and "roster says" in message
+    r.answer("2", step)  # a soft check never blocks
+    assert [w.key for w in r.warnings()] == ["a1"]
+    detail = r.confirm_warning("a1", "respondent corrected the roster")
+    assert detail["reason"] == "respondent corrected the roster"
+    assert r.warnings() == []
+
+
+def test_example_form_warns_against_its_own_roster_line(form: Form) -> None:
+    r = through_roster(form)
+    r.set_value("resp_line", 2)  # 小李, sex 2
+    assert r.value("a1") is None  # no preload: not prefilled at the start
+    step = next(s for s in r.steps() if s.key == "a1")
+    assert r.warning(step, "1") is not None and r.warning(step, "2") is None

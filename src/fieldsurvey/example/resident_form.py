@@ -1,5 +1,6 @@
-"""Content of the example resident survey (社区居民需求、参与与满意度调查); see the
-project's QUESTIONNAIRE.md for the item list, codes and skip rules it implements.
+"""Content of the example resident survey (社区居民需求、参与与满意度调查).
+
+See the project's QUESTIONNAIRE.md for the item list, codes and skip rules it implements.
 """
 
 from __future__ import annotations
@@ -418,29 +419,56 @@ def resident_survey() -> dict[str, Any]:
             "name": "resp_age",
             "calculation": "indexed-repeat(${h_age}, ${h_roster}, ${resp_line})",
         },
+        {"type": "hidden", "name": "respondent_sex"},
+        {
+            "type": "calculate",
+            "name": "roster_sex",
+            "calculation": "if(${respondent_sex} = 'male', '1', if(${respondent_sex} = 'female', "
+            "'2', indexed-repeat(${h_sex}, ${h_roster}, ${resp_line})))",
+        },
+        {
+            "type": "calculate",
+            "name": "roster_sex_label",
+            "calculation": "jr:choice-name(${roster_sex}, '${a1}')",
+        },
         group(
             "sec_a",
             "A. 基本情况",
             "A. Background",
             [
-                q("select_one sex", "a1", "受访者性别", "Respondent's sex", required="yes"),
+                q(
+                    "select_one sex",
+                    "a1",
+                    "受访者性别",
+                    "Respondent's sex",
+                    required="yes",
+                    default="${roster_sex}",
+                    warning=". = ${roster_sex} or string(${roster_sex}) = ''",
+                    warning_message=L(
+                        "家庭成员表中此人的性别是“${roster_sex_label}”，请核实",
+                        "The household roster says ${roster_sex_label}; please check",
+                    ),
+                ),
                 q(
                     "integer",
                     "a2",
                     "您是哪一年出生的?",
                     "In what year were you born?",
                     required="yes",
-                    constraint=f". >= 1900 and . <= {THIS_YEAR} - 18 and (string(${{resp_age}}) = '' or "
+                    constraint=f". >= 1900 and . <= {THIS_YEAR} - 18 and "
+                    f"(string(${{resp_age}}) = '' or "
                     f"abs({THIS_YEAR} - . - ${{resp_age}}) <= 1)",
                     constraint_message=L(
                         "出生年份应在1900年到18年前之间,且与家庭成员表中的年龄相符(±1岁)",
-                        "Year of birth must be 1900 to 18 years ago and agree with the roster age (±1)",
+                        "Year of birth must be 1900 to 18 years ago and agree with the roster "
+                        "age (±1)",
                     ),
                 ),
                 {
                     "type": "calculate",
                     "name": "age_est",
-                    "calculation": f"coalesce(${{resp_age}}, if(${{a2}} >= 1900, {THIS_YEAR} - ${{a2}}, ''))",
+                    "calculation": f"coalesce(${{resp_age}}, "
+                    f"if(${{a2}} >= 1900, {THIS_YEAR} - ${{a2}}, ''))",
                 },
                 q("select_one edu", "a3", "您的文化程度", "Your education", required="yes"),
                 q(
@@ -457,7 +485,8 @@ def resident_survey() -> dict[str, Any]:
                     "您在本社区住了多少年?",
                     "How many years have you lived in this community?",
                     required="yes",
-                    constraint=". >= 0 and . <= 99 and (string(${age_est}) = '' or . <= ${age_est})",
+                    constraint=". >= 0 and . <= 99 and "
+                    "(string(${age_est}) = '' or . <= ${age_est})",
                     constraint_message=L(
                         "居住年数应在0到99之间且不超过年龄",
                         "Years must be 0 to 99 and not exceed age",
@@ -523,7 +552,8 @@ def resident_survey() -> dict[str, Any]:
                     "您没有参与社区事务的主要原因是?(最多选两项)",
                     "Main reasons for not taking part? (at most two)",
                     required="yes",
-                    relevant="selected(${b1}, '0') or (selected(${b1}, '6') and count-selected(${b1}) = 1)",
+                    relevant="selected(${b1}, '0') or "
+                    "(selected(${b1}, '6') and count-selected(${b1}) = 1)",
                     constraint="count-selected(.) <= 2",
                     constraint_message=L("最多选两项", "Choose at most two"),
                 ),
@@ -581,7 +611,8 @@ def resident_survey() -> dict[str, Any]:
                     "select_one need4",
                     "e1",
                     "您认为在社区推行“区—街道—社区—居民小组—楼栋”分级治理有必要吗?",
-                    "Is tiered governance (district–street–community–residents' group–building) necessary?",
+                    "Is tiered governance (district–street–community–residents' group–building) "
+                    "necessary?",
                     required="yes",
                 ),
                 q(
