@@ -81,7 +81,7 @@ def build_devices(tmp: Path, ops_per_device: list[list[tuple]],
     shared = store.start_interview("C1-000", uuid="shared-1")
     store.close()
     paths = []
-    for k, (ops, off) in enumerate(zip(ops_per_device, offsets)):
+    for k, (ops, off) in enumerate(zip(ops_per_device, offsets, strict=True)):
         p = tmp / f"dev{k}.sqlite"
         fork(base, p, f"dev{k}", f"w{k}")
         clock = StepClock(T0 + dt.timedelta(seconds=off), step=1.0)

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from _storekit import make_store, run_in_private_mount, sample_frame
 
-from fieldsurvey.cli.main import main
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.questionnaire.model import DEFAULT_SPECIAL_ANSWERS
 from fieldsurvey.store import FieldStore
@@ -242,7 +241,6 @@ s.close()
 READONLY_CHECK = r"""
 import json, sys
 sys.path.insert(0, sys.argv[2])
-from fieldsurvey.cli.main import main
 from fieldsurvey.store import FieldStore
 from fieldsurvey.io.errors import StoreError
 db = sys.argv[1] + "/dev.sqlite"
@@ -271,7 +269,6 @@ def test_a_store_on_read_only_media_is_named_so_and_still_read(tmp_path):
 FULL_DISK = r"""
 import json, sys, os
 sys.path.insert(0, sys.argv[2])
-from fieldsurvey.cli.main import main
 import contextlib, io
 err = io.StringIO()
 with contextlib.redirect_stderr(err):

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -338,7 +339,8 @@ def _write_all(st: FieldStore, out: Path, fmt: str, spec: FormSpec | None, mode:
         _files.make_private(out, group=group, directory=True)
     marker = out / "export.json"
     marker.unlink(missing_ok=True)  # from now on the folder is an unfinished export
-    stage = Path(tempfile.mkdtemp(prefix=".export-", dir=out))
+    _remove_stale_stages(out)
+    stage = Path(tempfile.mkdtemp(prefix=f".export-{os.getpid()}-", dir=out))
     codes = [c for c, _, _ in spec.specials] if spec else []
     codes += sorted({m for q in (spec.questions.values() if spec else ()) for m in q.missing})
     tags = stata_tags(codes)
@@ -384,6 +386,21 @@ def _write_all(st: FieldStore, out: Path, fmt: str, spec: FormSpec | None, mode:
         shutil.rmtree(stage, ignore_errors=True)
     return ExportResult({k: out / v for k, v in names.items()}, rows, mode, tuple(frames.pii),
                         marker)
+
+
+def _remove_stale_stages(out: Path) -> None:
+    """Remove staging folders that killed exports left (their process is gone)."""
+    for stage in out.glob(".export-*"):
+        pid = stage.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), 0)
+                continue  # an export in progress
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _manifest(st: FieldStore, fmt: str, spec: FormSpec | None, mode: str,
