@@ -141,6 +141,8 @@ def _designs(pop: dict[str, dict[str, float]]) -> dict[str, Callable[[], Any]]:
         "strat_greg": lambda: strat.calibrate(sgreg),
         "clus2_rake_tight": lambda: clus2.rake(st_sw),
         "clus2_greg": lambda: clus2.calibrate(greg),
+        "clus1_rake_trim": lambda: clus1.rake(st_sw).trim(30, 40),
+        "clus1_rake_trim_strict": lambda: clus1.rake(st_sw).trim(30, 40, strict=True),
         "clus1_ps_greg": lambda: clus1.poststratify("stype", pop["stype"]).calibrate(
             {"(Intercept)": 6194.0, "api99": API99_TOTAL}),
     }
@@ -152,7 +154,7 @@ MARGINS = {"rake": ("stype", "sch.wide", "awards")}
 @pytest.mark.parametrize("case", [
     "clus1_rake", "clus1_rake_tight", "clus1_ps", "clus1_greg", "clus1_bounded", "clus1_logit",
     "clus1_rakingfun", "strat_rake_tight", "strat_ps", "strat_greg", "clus2_rake_tight",
-    "clus2_greg", "clus1_ps_greg",
+    "clus2_greg", "clus1_ps_greg", "clus1_rake_trim", "clus1_rake_trim_strict",
 ])
 def test_calibrated_taylor_designs_match_r(case: str, pop: dict, reference: pd.DataFrame) -> None:
     design = _designs(pop)[case]()
@@ -294,3 +296,18 @@ def test_quantiles_at_zero_and_one_have_se_zero_and_a_finite_interval(pop: dict)
             assert row.ci_low == row.ci_high == row.estimate
         top = svyquantile("api00", design, 1.0).rows[0]
         assert top.estimate == design.data["api00"].max()
+
+
+def test_trim_bounds_is_r_trimweights(pop: dict) -> None:
+    """weights.trim_bounds gives the trimmed design's weights (R: trimWeights, both modes)."""
+    from fieldsurvey.weights import trim_bounds
+
+    clus1 = SurveyDesign(api("apiclus1"), ids="dnum", weights="pw", fpc="fpc")
+    raked = clus1.rake({"stype": pop["stype"], "sch.wide": pop["sch.wide"]})
+    one = trim_bounds(raked.data, raked.weights, lower=30, upper=40)
+    assert np.allclose(one.weights.to_numpy(), raked.trim(30, 40).weights, rtol=1e-14)
+    assert not one.converged and one.notes and one.weights.max() > 40  # one pass, as R
+    strict = trim_bounds(raked.data, raked.weights, lower=30, upper=40, strict=True)
+    w = strict.weights.to_numpy()
+    assert strict.converged and w.min() >= 30 - 1e-9 and w.max() <= 40 + 1e-9
+    assert w.sum() == pytest.approx(raked.weights.sum(), rel=1e-12)

@@ -123,3 +123,24 @@ def test_negative_replicate_weight_is_refused(tmp_path: Path,
                  "--repweights", "rw*", "--rep-type", "bootstrap", "--mean", "api00"]) == 2
     err = capsys.readouterr().err
     assert "replicate weight is negative" in err and "row 3" in err
+
+
+def test_trimmed_calibration_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """weights calibrate --trim-lower/--trim-upper --trim-strict, then estimate --calibration:
+    R's trimWeights(rake(...), lower=30, upper=40, strict=TRUE) mean of api00 and its SE."""
+    (tmp_path / "rake.csv").write_text(RAKE)
+    out = tmp_path / "t.csv"
+    assert main(["weights", "calibrate", "--data", str(API), "--weights", "pw", "--margins",
+                 str(tmp_path / "rake.csv"), "--out", str(out), "--trim-lower", "30",
+                 "--trim-upper", "40", "--trim-strict"]) == 0
+    w = pd.read_csv(out)["weight"]
+    assert w.min() >= 30 - 1e-9 and w.max() <= 40 + 1e-9
+    capsys.readouterr()
+    res = rows(capsys, "--data", str(out), "--psu", "dnum", "--fpc", "fpc", "--calibration",
+               str(tmp_path / "t.calibration.json"), "--mean", "api00")
+    ref = pd.read_csv(Path(__file__).parent / "reference" / "calibration" /
+                      "calibration_reference.csv")
+    r = ref[(ref.case == "clus1_rake_trim_strict") & (ref.variable == "api00")
+            & (ref.statistic == "mean") & ref.domain.isna()]
+    assert res[0]["estimate"] == pytest.approx(float(r.estimate.iloc[0]), rel=1e-9)
+    assert res[0]["se"] == pytest.approx(float(r.se.iloc[0]), rel=1e-8)

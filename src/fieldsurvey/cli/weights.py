@@ -52,6 +52,14 @@ def _calibration_options(p: argparse.ArgumentParser) -> None:
                       help="cap weights at K times the median weight, re-calibrate, repeat")
     trim.add_argument("--trim-quantile", type=float, metavar="Q",
                       help="cap weights at their Q quantile (e.g. 0.99) instead")
+    p.add_argument("--trim-lower", type=float, metavar="W",
+                   help="after calibrating, raise weights below W to W (R's trimWeights; the "
+                   "amount is taken equally from the others)")
+    p.add_argument("--trim-upper", type=float, metavar="W",
+                   help="after calibrating, cut weights above W to W (R's trimWeights)")
+    p.add_argument("--trim-strict", action="store_true",
+                   help="repeat --trim-lower/--trim-upper until every weight is within them "
+                   "(R's strict=TRUE; default one pass, R's default)")
     p.add_argument("--tol", type=float, default=1e-10, metavar="T",
                    help="relative tolerance on every margin (default: 1e-10)")
     p.add_argument("--max-iter", type=int, default=1000, metavar="N", help="raking sweeps (default: 1000)")
@@ -190,6 +198,24 @@ def _calibrate(data: pd.DataFrame, weights: str | np.ndarray, args: argparse.Nam
         result = poststratify(data, weights, var, totals, file=file)
     else:
         result = rake(data, weights, margins, tol=args.tol, max_iter=args.max_iter, file=file)
+    bounds_given = args.trim_lower is not None or args.trim_upper is not None
+    if bounds_given and (args.trim is not None or args.trim_quantile is not None):
+        raise InputError("--trim/--trim-quantile and --trim-lower/--trim-upper are two ways to "
+                         "trim; give one", field="--trim")
+    if bounds_given:
+        from fieldsurvey.weights import trim_bounds
+
+        trimmed = trim_bounds(data, result.weights.to_numpy(), lower=args.trim_lower,
+                              upper=args.trim_upper, strict=args.trim_strict, file=file)
+        before = result.weights.to_numpy()
+        ratio = trimmed.weights.to_numpy() / np.where(before > 0, before, 1.0)
+        return CalibrationResult(
+            weights=trimmed.weights, method=result.method,
+            factors=pd.Series(result.factors.to_numpy() * ratio, index=result.factors.index,
+                              name="factor"),
+            margins=result.margins, iterations=result.iterations, converged=result.converged,
+            max_rel_error=result.max_rel_error, cap=trimmed.cap, trimmed=trimmed.trimmed,
+            notes=result.notes + trimmed.notes)
     if args.trim is not None or args.trim_quantile is not None:
         result = trim_weights(data, result.weights.to_numpy(), cap=args.trim,
                               quantile=args.trim_quantile, margins=margins, method=args.method,

@@ -311,6 +311,26 @@ class SurveyDesign:
         return calibrate_design(self, margins, calfun=calfun, bounds=bounds,  # type: ignore[no-any-return]
                                 maxit=maxit, epsilon=epsilon)
 
+    def trim(self, lower: float | None = None, upper: float | None = None, *,
+             strict: bool = False) -> SurveyDesign:
+        """Trim the weights to ``[lower, upper]`` as R's ``trimWeights``.
+
+        The amount cut is shared equally; one pass unless ``strict``. A calibration is kept,
+        as in R.
+        """
+        import copy
+
+        from fieldsurvey.weights.trim import trim_bound_weights
+
+        lo = -np.inf if lower is None else float(lower)
+        hi = np.inf if upper is None else float(upper)
+        w, _, _ = trim_bound_weights(self.weights, lo, hi, strict)
+        new = copy.copy(self)
+        new.weights = w
+        if hasattr(new, "_all_nonzero"):
+            del new._all_nonzero
+        return new
+
     @property
     def variance_method(self) -> str:
         """``taylor``, or e.g. ``taylor, raked on sex, age_group`` for a calibrated design."""

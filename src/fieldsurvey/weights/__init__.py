@@ -14,7 +14,7 @@ from fieldsurvey.weights.calibrate import CalibrationResult, calibrate, poststra
 from fieldsurvey.weights.diagnostics import WeightDiagnostics, weight_diagnostics
 from fieldsurvey.weights.io import read_case_file, read_margins
 from fieldsurvey.weights.nonresponse import NonresponseResult, adjust_nonresponse
-from fieldsurvey.weights.trim import trim_weights
+from fieldsurvey.weights.trim import trim_bounds, trim_weights
 
 __all__ = [
     "CalibrationResult",
@@ -27,6 +27,7 @@ __all__ = [
     "rake",
     "read_case_file",
     "read_margins",
+    "trim_bounds",
     "trim_weights",
     "weight_diagnostics",
 ]

@@ -1,5 +1,10 @@
 """Trimming: cap large weights, restore the totals, repeat until no weight is above the cap.
 
+:func:`trim_bounds` is R's ``survey::trimWeights`` exactly: weights outside ``[lower,
+upper]`` are set to the bound and the amount cut (or added) is shared equally among the
+others, once (``strict=False``, R's default) or until every weight is within the bounds
+(``strict=True``).
+
 Trimming caps weights at an upper bound (a multiple of the median weight, a quantile, or a
 number), then restores the totals — by re-raking/post-stratifying to the margins when they are
 given, otherwise by sharing the amount cut among the untrimmed cases (in proportion to their
@@ -26,7 +31,7 @@ from fieldsurvey.weights.calibrate import (
     _weights,
 )
 
-__all__ = ["trim_weights"]
+__all__ = ["trim_bounds", "trim_weights"]
 
 
 def trim_weights(
@@ -151,3 +156,81 @@ def trim_weights(
         )
     return _result(data, w0, w, "trim", table, rounds, converged, cap=bound,
                    trimmed=int(ever.sum()), notes=notes)
+
+
+def trim_bound_weights(w: np.ndarray, lower: float, upper: float, strict: bool,
+                       max_rounds: int = 1000) -> tuple[np.ndarray, int, np.ndarray]:
+    """R's ``trimWeights`` on an array: new weights, rounds and which weights were cut.
+
+    Cases with weight 0 keep 0 (R would give them a share of the amount cut).
+    """
+    w = np.asarray(w, dtype=np.float64).copy()
+    active = w > 0
+    ever = np.zeros(w.size, dtype=bool)
+    rounds = 0
+    while rounds < max_rounds:
+        outside = active & ((w < lower) | (w > upper))
+        if not outside.any():
+            break
+        rounds += 1
+        ever |= outside
+        new = np.where(outside, np.clip(w, lower, upper), w)
+        inside = active & ~outside
+        if not inside.any():
+            raise WeightingError("every weight is outside the trimming bounds, so nothing can "
+                                 "take the amount cut", field="trim",
+                                 got=f"bounds {lower:g}, {upper:g}", hint="Widen the bounds")
+        new[inside] += float((w - new)[outside].sum()) / int(inside.sum())
+        w = new
+        if not strict:
+            break
+    return w, rounds, ever
+
+
+def trim_bounds(
+    data: pd.DataFrame,
+    weights: str | Sequence[float] | np.ndarray | pd.Series,
+    *,
+    lower: float | None = None,
+    upper: float | None = None,
+    strict: bool = False,
+    file: str | None = None,
+) -> CalibrationResult:
+    """Trim weights to ``[lower, upper]`` as R's ``trimWeights`` (see the module docstring).
+
+    Parameters
+    ----------
+    data, weights
+        As in :func:`~fieldsurvey.weights.rake`.
+    lower, upper
+        The bounds (absolute weights); at least one.
+    strict
+        Repeat until every weight is within the bounds (R's ``strict=TRUE``); by default one
+        pass, after which weights that received a share may again lie outside.
+
+    Returns
+    -------
+    CalibrationResult
+        ``method`` ``"trim"``, ``cap`` the upper bound; the margin table holds the weight total.
+    """
+    lo = -np.inf if lower is None else float(lower)
+    hi = np.inf if upper is None else float(upper)
+    if lower is None and upper is None:
+        raise WeightingError("give a lower or an upper trimming bound", field="trim")
+    if not lo < hi:
+        raise WeightingError("the lower trimming bound must be below the upper one",
+                             field="trim", got=f"{lo:g}, {hi:g}")
+    w0 = _weights(data, weights, file)
+    w, rounds, ever = trim_bound_weights(w0, lo, hi, strict)
+    within = bool(((w >= lo) & (w <= hi) | (w == 0)).all())
+    notes: tuple[str, ...] = ()
+    if not within:
+        notes = (f"one pass (R's strict=FALSE): {int(((w < lo) | (w > hi)).sum())} weight(s) "
+                 "received a share and lie outside the bounds again; use strict to repeat",)
+    table = pd.DataFrame(
+        [("(total)", "(all)", float(w0.sum()), float(w.sum()),
+          (float(w.sum()) - float(w0.sum())) / float(w0.sum()))],
+        columns=["variable", "level", "total", "achieved", "rel_error"],
+    )
+    return _result(data, w0, w, "trim", table, rounds, within,
+                   cap=None if upper is None else hi, trimmed=int(ever.sum()), notes=notes)

@@ -128,6 +128,10 @@ api_suite("strat_greg", calibrate(strat, ~sch.wide + api99,
                                   c(`(Intercept)` = 6194, sch.wideYes = pop_sw$Freq[2], api99 = api99_total)))
 api_suite("clus2_rake_tight", rake(clus2, list(~stype, ~sch.wide), list(pop_stype, pop_sw), control = tight))
 api_suite("clus2_greg", calibrate(clus2, ~stype + api99, greg_totals))
+# trimWeights on the raked design: one pass (R's default) and strict
+rk <- rake(clus1, list(~stype, ~sch.wide), list(pop_stype, pop_sw), control = tight)
+api_suite("clus1_rake_trim", trimWeights(rk, lower = 30, upper = 40))
+api_suite("clus1_rake_trim_strict", trimWeights(rk, lower = 30, upper = 40, strict = TRUE))
 # two calibrations in sequence: post-stratify on stype, then GREG on api99
 api_suite("clus1_ps_greg", calibrate(postStratify(clus1, ~stype, pop_stype), ~api99,
                                      c(`(Intercept)` = 6194, api99 = api99_total)))
