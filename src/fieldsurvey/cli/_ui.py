@@ -8,7 +8,14 @@ import sys
 from collections.abc import Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from fieldsurvey.io.progress import Progress as ProgressFn
 
@@ -37,7 +44,7 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressFn]:
         console=err_console,
         transient=False,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def update(step: str, done: int, total: int) -> None:
         if step not in tasks:

@@ -1,8 +1,8 @@
-"""``fieldsurvey assign``: split the sample among interviewers, one store per device.
+r"""``fieldsurvey assign``: split the sample among interviewers, one store per device.
 
 Example::
 
-    fieldsurvey assign --sample sample.csv --interviewers team.csv --by community \\
+    fieldsurvey assign --sample sample.csv --interviewers team.csv --by community \
         --form questionnaires/resident_survey.xlsx --out field/
 """
 
@@ -74,4 +74,9 @@ def run(args: argparse.Namespace) -> int:
                       str(row.cases), str(row.store))
     out_console.print(table)
     out_console.print(f"central store: {res.central}")
+    if res.tokens:  # the team sheet of sync tokens (fieldsurvey sync)
+        from fieldsurvey.store.sync.tokens import write_sheet
+
+        sheet = write_sheet(res.central.parent / "tokens.txt", res.tokens)
+        out_console.print(f"sync tokens, one per device (keep this file private): {sheet}")
     return 0

@@ -14,7 +14,8 @@ def register(subparsers: Any) -> None:
         "demo", help="run the whole method on the example district",
         description="Generate the example district, build and check its frame, draw the "
                     "sample, print field maps, issue device stores, and show every output.")
-    p.add_argument("--out", default="fieldsurvey-demo", help="output directory (default: %(default)s)")
+    p.add_argument("--out", default="fieldsurvey-demo",
+                   help="output directory (default: %(default)s)")
     p.add_argument("--seed", type=int, default=20261121, help="seed (default: %(default)s)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="size of the district, 1.0 = full example (default: %(default)s)")

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         table.add_column(_SHORT.get(c, c), justify="right" if c in _SHORT else "left")
     for row in t.itertuples(index=False):
         cells = []
-        for c, v in zip(t.columns, row):
+        for c, v in zip(t.columns, row, strict=True):
             if c == "response_rate":
                 cells.append("" if pd.isna(v) else f"{v:.1%}")
             else:

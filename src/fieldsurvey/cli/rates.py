@@ -59,8 +59,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _read_store(path: Path) -> pd.DataFrame:
-    """One row per case of a field store, with its final disposition (warns on stderr
-    when the store is one device's rather than the merged central store).
+    """One row per case of a field store, with its final disposition.
+
+    Warns on stderr when the store is one device's rather than the merged central store.
     """
     from fieldsurvey.weights.io import read_store_cases
 

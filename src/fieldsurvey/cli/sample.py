@@ -1,9 +1,9 @@
-"""``fieldsurvey sample``: draw, release reserve, size and simulate a sample design.
+r"""``fieldsurvey sample``: draw, release reserve, size and simulate a sample design.
 
 Examples::
 
     fieldsurvey sample draw --stage 1 --communities boundaries.gpkg --design d.toml --out stage1
-    fieldsurvey sample draw --stage 2 --frame frame.parquet --selected stage1.csv \\
+    fieldsurvey sample draw --stage 2 --frame frame.parquet --selected stage1.csv \
         --design d.toml --out sample
     fieldsurvey sample draw --frame frame.parquet --design d.toml --out sample
     fieldsurvey sample release --sample sample.parquet --community C01 --count 3

@@ -363,7 +363,8 @@ def write_district(district: District, directory: str | Path) -> dict[str, Path]
         "faults.csv": district.faults,
         "margins.csv": district.margins,
     }
-    meta = {"generator": "fieldsurvey.example.district", "seed": district.seed, "scale": district.scale}
+    meta = {"generator": "fieldsurvey.example.district", "seed": district.seed,
+            "scale": district.scale}
     return write_tables(tables, Path(directory), readme, meta)
 
 
@@ -397,7 +398,8 @@ def load_district(directory: str | Path, *, verify: bool = True) -> District:
 def main(argv: list[str] | None = None) -> int:
     """``python -m fieldsurvey.example.district --out DIR [--seed N] [--scale S]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m fieldsurvey.example.district", description="Write the example district's files."
+        prog="python -m fieldsurvey.example.district",
+        description="Write the example district's files.",
     )
     parser.add_argument("--out", required=True, type=Path, help="directory to write (e.g. maps)")
     parser.add_argument(

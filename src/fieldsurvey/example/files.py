@@ -1,9 +1,9 @@
-"""Files of the example district: write them (atomically, byte-reproducibly) and read them.
+r"""Files of the example district: write them (atomically, byte-reproducibly) and read them.
 
 GeoJSON is written by hand, one feature per line, coordinates already rounded to 7
 decimals (about 1 cm), Chinese text as UTF-8, so that the same district gives the same
 bytes on every machine and a diff of two generations is readable. CSV files are UTF-8
-with ``\\n`` line ends and the English columns of DESIGN.md. A ``manifest.json`` records
+with ``\n`` line ends and the English columns of DESIGN.md. A ``manifest.json`` records
 the seed, the scale and the SHA-256 of every file; ``README.md`` describes the files.
 """
 
@@ -174,7 +174,7 @@ def geojson_bytes(gdf: gpd.GeoDataFrame, name: str) -> bytes:
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 bytes: no index, ``\\n`` line ends, floats in their shortest form."""
+    r"""CSV as UTF-8 bytes: no index, ``\n`` line ends, floats in their shortest form."""
     return df.to_csv(index=False, lineterminator="\n").encode()
 
 
@@ -196,7 +196,7 @@ def write_tables(
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "manifest.json").unlink(missing_ok=True)
     written: dict[str, Path] = {}
-    entries = {}
+    entries: dict[str, dict[str, Any]] = {}
     for fname, table in tables.items():
         data = (
             geojson_bytes(table, fname.split(".")[0])
@@ -210,12 +210,12 @@ def write_tables(
     with atomic_path(directory / "manifest.json") as tmp:
         tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     written["manifest.json"] = directory / "manifest.json"
-    table = "\n".join(
+    listing = "\n".join(
         f"| `{f}` | {FILES[f]} | {e['rows']:,} | {e['bytes'] / 1e6:.2f} MB | `{e['sha256'][:16]}` |"
         for f, e in entries.items()
     )
     header = "| file | holds | rows | size | sha256 (start) |\n|---|---|---:|---:|---|\n"
-    atomic_write_text(directory / "README.md", readme.replace("{manifest}", header + table))
+    atomic_write_text(directory / "README.md", readme.replace("{manifest}", header + listing))
     written["README.md"] = directory / "README.md"
     return written
 
@@ -228,12 +228,10 @@ def _typed(df: pd.DataFrame, schema: dict[str, str], path: Path) -> pd.DataFrame
             file=path,
             expected=", ".join(schema),
             got=", ".join(map(str, df.columns)),
-            hint="Regenerate the example district: python -m fieldsurvey.example.district --out DIR",
+            hint="Regenerate the example district: "
+            "python -m fieldsurvey.example.district --out DIR",
         )
-    out = df.copy()
-    for col, dtype in schema.items():
-        out[col] = out[col].astype(dtype)
-    return out
+    return df.astype(schema)
 
 
 def read_tables(

@@ -43,8 +43,6 @@ SURVEY_ORDER = (
     "relevant",
     "constraint",
     "constraint_message",
-    "warning",
-    "warning_message",
     "calculation",
     "default",
     "choice_filter",
@@ -57,7 +55,7 @@ SURVEY_ORDER = (
     "indicator_direction",
     "indicator_index",
 )
-TRANSLATED = ("label", "hint", "required_message", "constraint_message", "warning_message")
+TRANSLATED = ("label", "hint", "required_message", "constraint_message")
 
 
 def _flatten(items: list[Row]) -> list[Row]:

@@ -81,7 +81,8 @@ def snap7(values: np.ndarray) -> np.ndarray:
 
 def snap_geoms(geoms: np.ndarray) -> np.ndarray:
     """Round every coordinate of ``geoms`` to 7 decimals (see :func:`snap7`)."""
-    return shapely.transform(geoms, snap7)
+    snapped: np.ndarray = shapely.transform(geoms, snap7)
+    return snapped
 
 
 def to_lonlat(geoms: np.ndarray, *, snap: bool = True) -> np.ndarray:
@@ -118,7 +119,8 @@ def voronoi(points: np.ndarray, clip: shapely.Geometry) -> np.ndarray:
     if len(points) == 1:
         return np.array([clip], dtype=object)
     diagram = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=clip, ordered=True)
-    return shapely.intersection(shapely.get_parts(diagram), clip)
+    cells: np.ndarray = shapely.intersection(shapely.get_parts(diagram), clip)
+    return cells
 
 
 def relaxed_cells(points: np.ndarray, clip: shapely.Geometry, iterations: int) -> np.ndarray:
@@ -241,7 +243,8 @@ def rectangles(
     sv = np.array([-0.5, -0.5, 0.5, 0.5, -0.5])
     du, dv = su[None, :] * length[:, None], sv[None, :] * depth[:, None]
     dx, dy = _rotate(du, dv, theta[:, None])
-    return shapely.polygons(np.stack([x[:, None] + dx, y[:, None] + dy], axis=-1))
+    boxes: np.ndarray = shapely.polygons(np.stack([x[:, None] + dx, y[:, None] + dy], axis=-1))
+    return boxes
 
 
 def place_buildings(

@@ -53,7 +53,8 @@ def expected_persons_per_occupied(migrant_rate: np.ndarray, hub: np.ndarray) -> 
     """Expected persons per occupied dwelling of a community (households x mean size)."""
     sizes = np.arange(1, 7)
     size = (1 - migrant_rate) * (sizes @ _SIZE_P) + migrant_rate * (sizes @ _SIZE_P_MIGRANT)
-    return size * np.where(hub, 1.28, 1.03)
+    persons: np.ndarray = size * np.where(hub, 1.28, 1.03)
+    return persons
 
 
 def _calibrate(

@@ -48,7 +48,8 @@ def allocate(total: int, weights: np.ndarray, minimum: int) -> np.ndarray:
     out = np.floor(share).astype(np.int64)
     rest = free - out.sum()
     out[np.argsort(-(share - out), kind="stable")[:rest]] += 1
-    return out + minimum
+    result: np.ndarray = out + minimum
+    return result
 
 
 def community_table(rng: np.random.Generator, scale: float) -> pd.DataFrame:

@@ -228,8 +228,9 @@ class RateTable:
         return pd.concat([first, self.groups.set_axis(self.groups.index.astype(str))])
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: the rates and counts, ``e`` and ``e_basis``; with groups, an
-        ``overall`` object and a ``groups`` object keyed by group value.
+        """JSON-ready dict: the rates and counts, ``e`` and ``e_basis``.
+
+        With groups, an ``overall`` object and a ``groups`` object keyed by group value.
         """
 
         def clean(row: pd.Series) -> dict[str, Any]:

@@ -58,7 +58,7 @@ def read_frame_file(path: PathLike) -> pd.DataFrame:
             meta = {}  # damaged: read_table below says so
     if FRAME_META_KEY in meta:
         result = read_frame(p)
-        gdf = result.frame
+        gdf: pd.DataFrame = result.frame
         gdf.attrs["fingerprint"] = result.fingerprint
         return gdf
     if b"geo" in meta:
@@ -123,7 +123,7 @@ def read_boundaries_file(path: PathLike, id_field: str = "community_id") -> Any:
     """
     from fieldsurvey.io.boundaries import read_boundaries
 
-    return read_boundaries(path, id_field=id_field).frame
+    return read_boundaries(Path(path), id_field=id_field).frame
 
 
 def read_layer_file(path: PathLike, what: str) -> Any:

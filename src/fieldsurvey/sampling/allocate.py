@@ -136,7 +136,8 @@ def _bounded_shares(n: int, w: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np
     else:
         t0, t1, s0, s1 = breaks[k - 1], breaks[k], totals[k - 1], totals[k]
         t = t0 + (n - s0) * (t1 - t0) / (s1 - s0)
-    return np.clip(t * w, lo, hi)
+    clipped: np.ndarray = np.clip(t * w, lo, hi)
+    return clipped
 
 
 def check_table(

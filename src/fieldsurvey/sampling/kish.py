@@ -129,7 +129,8 @@ def order_roster(roster: Sequence[Mapping[str, Any]] | pd.DataFrame,
     A person is eligible when ``eligible`` is true if that key is present, else when
     ``age >= min_age``. Ties keep roster order.
     """
-    rows = roster.to_dict("records") if isinstance(roster, pd.DataFrame) else list(roster)
+    rows: list[Mapping[Any, Any]] = (
+        list(roster.to_dict("records")) if isinstance(roster, pd.DataFrame) else list(roster))
     keys = []
     for i, person in enumerate(rows):
         age = person.get("age")

@@ -168,13 +168,14 @@ def brewer_joint(pi: np.ndarray, max_states: int = 200_000) -> np.ndarray:
         new = states[s_idx].copy()
         new[np.arange(s_idx.size), j_idx] = True
         new_prob = prob[s_idx] * weight[s_idx, j_idx]
-        keys = np.packbits(new, axis=1)
-        keys = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1]))).ravel()
+        packed = np.packbits(new, axis=1)
+        keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
         uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         if uniq.size > max_states:
             raise ValueError("too many possible samples for exact joint probabilities")
         states = new[first]
-        prob = np.bincount(inverse.ravel(), weights=new_prob, minlength=uniq.size)
+        prob = np.asarray(np.bincount(inverse.ravel(), weights=new_prob, minlength=uniq.size),
+                          dtype=np.float64)
     s = states.astype(np.float64)
     joint_rest = (s * prob[:, None]).T @ s
     joint = np.outer(pi, pi) * 0.0

@@ -71,7 +71,8 @@ def binomial_p_values(frequency: np.ndarray, pi: np.ndarray, runs: int) -> np.nd
     k = np.rint(frequency * runs)
     lower = binom.cdf(k, runs, pi)
     upper = binom.sf(k - 1, runs, pi)
-    return np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    p_values: np.ndarray = np.minimum(1.0, 2.0 * np.minimum(lower, upper))
+    return p_values
 
 
 def simulate_design(

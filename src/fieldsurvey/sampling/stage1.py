@@ -100,7 +100,8 @@ def _sort_order(table: pd.DataFrame, keys: tuple[str, ...]) -> np.ndarray:
         names = list(dict.fromkeys(keys))
         arrow = pa.table({k: pa.array(table[k], from_pandas=True) for k in names})
         spec = [(k, "ascending") for k in names]
-        return pc.sort_indices(arrow, sort_keys=spec).to_numpy()  # nulls last by default
+        order: np.ndarray = pc.sort_indices(arrow, sort_keys=spec).to_numpy()  # nulls last
+        return order
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass  # mixed types in a column: order by the text of the values
     order = np.arange(len(table))
