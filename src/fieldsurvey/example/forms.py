@@ -43,6 +43,8 @@ SURVEY_ORDER = (
     "relevant",
     "constraint",
     "constraint_message",
+    "warning",
+    "warning_message",
     "calculation",
     "default",
     "choice_filter",
@@ -55,7 +57,7 @@ SURVEY_ORDER = (
     "indicator_direction",
     "indicator_index",
 )
-TRANSLATED = ("label", "hint", "required_message", "constraint_message")
+TRANSLATED = ("label", "hint", "required_message", "constraint_message", "warning_message")
 
 
 def _flatten(items: list[Row]) -> list[Row]:

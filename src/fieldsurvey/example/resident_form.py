@@ -419,12 +419,36 @@ def resident_survey() -> dict[str, Any]:
             "name": "resp_age",
             "calculation": "indexed-repeat(${h_age}, ${h_roster}, ${resp_line})",
         },
+        {"type": "hidden", "name": "respondent_sex"},
+        {
+            "type": "calculate",
+            "name": "roster_sex",
+            "calculation": "if(${respondent_sex} = 'male', '1', if(${respondent_sex} = 'female', "
+            "'2', indexed-repeat(${h_sex}, ${h_roster}, ${resp_line})))",
+        },
+        {
+            "type": "calculate",
+            "name": "roster_sex_label",
+            "calculation": "jr:choice-name(${roster_sex}, '${a1}')",
+        },
         group(
             "sec_a",
             "A. 基本情况",
             "A. Background",
             [
-                q("select_one sex", "a1", "受访者性别", "Respondent's sex", required="yes"),
+                q(
+                    "select_one sex",
+                    "a1",
+                    "受访者性别",
+                    "Respondent's sex",
+                    required="yes",
+                    default="${roster_sex}",
+                    warning=". = ${roster_sex} or string(${roster_sex}) = ''",
+                    warning_message=L(
+                        "家庭成员表中此人的性别是“${roster_sex_label}”，请核实",
+                        "The household roster says ${roster_sex_label}; please check",
+                    ),
+                ),
                 q(
                     "integer",
                     "a2",
