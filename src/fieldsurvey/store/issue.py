@@ -20,6 +20,7 @@ Only released lines (``released`` true, or no ``released`` column) are issued un
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import secrets
@@ -36,6 +37,7 @@ import pandas as pd
 
 from fieldsurvey.io.errors import ColumnError, InputError, StoreError
 from fieldsurvey.store.store import Clock, FieldStore
+from fieldsurvey.store.sync.tokens import IssuedToken, issue_tokens
 
 __all__ = ["IssueResult", "allocate", "check_team", "issue_stores"]
 
@@ -48,6 +50,7 @@ class IssueResult:
     central: Path
     devices: dict[str, Path]
     counts: pd.DataFrame  # interviewer, communities, cases, store
+    tokens: tuple[IssuedToken, ...] = ()  # each device store's sync token (the team sheet)
 
 
 def _blocks(n: int, k: int) -> np.ndarray:
@@ -235,6 +238,8 @@ def issue_stores(sample: pd.DataFrame, team: pd.DataFrame, out_dir: str | Path, 
                 _copy_part(dev.connection, tmp / "central.sqlite", p, hlc)
             finally:
                 dev.close()
+        issued = [dataclasses.replace(t, store=str(targets[t.interviewer])) for t in
+                  issue_tokens(tmp / "central.sqlite", [tmp / targets[p].name for p in people])]
         for p in people:
             shutil.move(str(tmp / targets[p].name), targets[p])
         shutil.move(str(tmp / "central.sqlite"), central)
@@ -249,7 +254,7 @@ def issue_stores(sample: pd.DataFrame, team: pd.DataFrame, out_dir: str | Path, 
         communities=("community_id", "nunique"), cases=("dwelling_id", "size")).reset_index()
     counts["name"] = [_name(names, p) for p in counts["interviewer"]]
     counts["store"] = [targets[p].name for p in counts["interviewer"]]
-    return IssueResult(sid, central, targets, counts)
+    return IssueResult(sid, central, targets, counts, tuple(issued))
 
 
 def _name(names: pd.DataFrame, person: Any) -> str:

@@ -263,11 +263,34 @@ CREATE INDEX events_sparse ON events (interview_uuid) WHERE kind <> 'set' AND ki
     AND kind <> 'clear' AND kind <> 'position' AND kind <> 'assign';
 """
 
+# v4: network sync (fieldsurvey.store.sync). ``credentials`` (central stores): one row
+# per device or reviewer with the SHA-256 of its token (the token itself is kept only in
+# its device store's ``meta``, key ``sync_token``); ``sync_log`` (device stores): one row
+# per sync, shown to the interviewer.
+_V4 = """
+CREATE TABLE credentials (
+    device_id    TEXT PRIMARY KEY,        -- a device store's id, or 'user:<name>'
+    interviewer  TEXT,                    -- the device's interviewer (role interviewer)
+    role         TEXT NOT NULL,           -- interviewer | supervisor | hq
+    token_sha256 TEXT NOT NULL UNIQUE,
+    issued_at    TEXT NOT NULL,
+    revoked_at   TEXT
+);
+CREATE TABLE sync_log (
+    time    TEXT NOT NULL,                -- the device's wall clock (shown, never ordered by)
+    server  TEXT NOT NULL,
+    pushed  INTEGER NOT NULL,
+    pulled  INTEGER NOT NULL,
+    result  TEXT NOT NULL                 -- 'ok' or the error message
+);
+"""
+
 #: Ordered migrations: ``(version, DDL)``; migration k turns a version k-1 file into k.
 #: v1: core field data; v2: supervisor review, disposition overrides, answer editors per
 #: interview (conflict detection), merge log; v3: the sparse-event index with a predicate
-#: that is cheap to check on insert (merges of millions of events twice as fast).
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3))
+#: that is cheap to check on insert (merges of millions of events twice as fast); v4:
+#: sync credentials (token hashes) and the device's sync log.
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
 
 #: The schema version this code writes.
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]

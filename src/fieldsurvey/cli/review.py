@@ -1,0 +1,83 @@
+"""``fieldsurvey review``: the supervisor's and HQ's review of completed interviews.
+
+Examples::
+
+    fieldsurvey review --db central.sqlite --list
+    fieldsurvey review --db central.sqlite --approve 3f2a9c1e
+    fieldsurvey review --db central.sqlite --reject 3f2a9c1e --comment "年龄不符" --question a2
+    fieldsurvey review --db central.sqlite --approve 3f2a9c1e --as hq
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``review`` verb."""
+    p = subparsers.add_parser(
+        "review", help="approve or reject completed interviews (supervisor, then HQ)",
+        description="Two-tier review of completed interviews in the central store: the "
+                    "supervisor approves or rejects, then HQ approves or rejects what the "
+                    "supervisor approved. A rejection needs a comment (overall, or on a "
+                    "question with --question) and reopens the interview on the "
+                    "interviewer's device at its next sync or pull.")
+    p.add_argument("--db", required=True, help="the central store")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--list", action="store_true",
+                      help="list completed interviews and where they stand (with --as: "
+                      "only those awaiting that tier)")
+    what.add_argument("--approve", metavar="ID", help="approve an interview (UUID, its first "
+                      "8 characters, or a dwelling id)")
+    what.add_argument("--reject", metavar="ID", help="reject an interview (needs --comment)")
+    p.add_argument("--comment", help="what to fix (with --question: about that question)")
+    p.add_argument("--question", help="the question the comment is about (e.g. a2)")
+    p.add_argument("--as", dest="tier", choices=("supervisor", "hq"), default=None,
+                   help="the review tier (default supervisor)")
+    p.add_argument("--reviewer", help="your name (default: the login name)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """List, approve or reject."""
+    from fieldsurvey.cli._ui import out_console
+    from fieldsurvey.io.errors import InputError
+    from fieldsurvey.store import FieldStore
+    from fieldsurvey.store.review import find_interview, review, review_list
+
+    if args.list:
+        store = FieldStore.open(args.db, readonly=True)
+        try:
+            rows = review_list(store.connection, args.tier)
+        finally:
+            store.close()
+        if not rows:
+            out_console.print("no interview awaits review" if args.tier else
+                              "no completed interview", markup=False)
+        for r in rows:
+            out_console.print(f"{r.uuid[:8]}  {r.dwelling_id}  {r.interviewer}  {r.status}  "
+                              f"{r.stage}" + (f" ({r.reviewer})" if r.reviewer else ""),
+                              markup=False, soft_wrap=True)
+        return 0
+    if args.question and not args.comment:
+        raise InputError("--question needs --comment", field="--comment")
+    ident = args.approve or args.reject
+    decision = "approve" if args.approve else "reject"
+    reviewer = args.reviewer or os.environ.get("USER") or os.environ.get("USERNAME") or ""
+    if not reviewer:
+        raise InputError("who reviews is not known", field="--reviewer",
+                         hint="Give --reviewer NAME")
+    store = FieldStore.open(args.db)
+    try:
+        uuid = find_interview(store.connection, ident)
+        qc = {args.question: args.comment} if args.question else None
+        now = review(store, uuid, decision, tier=args.tier or "supervisor", reviewer=reviewer,
+                     comment=None if args.question else args.comment, question_comments=qc)
+    finally:
+        store.close()
+    out_console.print(f"{uuid}: {now}", markup=False)
+    return 0

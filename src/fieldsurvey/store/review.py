@@ -1,0 +1,155 @@
+r"""Two-tier review: the supervisor, then HQ, approve or reject a completed interview.
+
+The path of an interview::
+
+    completed -> pending --supervisor--> approved (awaiting HQ) --hq--> approved by HQ
+                    |                       |                      \\-> rejected by HQ
+                    \\-> rejected <----------/ (the supervisor may still reject it)
+
+A rejection (by either tier) needs a comment, overall or per question; it goes back to
+the interviewer's device at the next sync (or ``fieldsurvey pull``), where the interview
+reopens with the comments on the questions; completing it again puts it back to pending.
+
+Each decision is a ``review`` event in the store's event log (value ``approve`` /
+``reject``, detail ``{"tier", "comment", "questions"}``) and sets the interview's review
+register; HQ's decisions carry the reviewer as ``hq:NAME``, so the review state keeps
+the four values every reader knows (``none pending approved rejected``) and
+:func:`stage` tells the tiers apart.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fieldsurvey.io.errors import StoreError
+from fieldsurvey.store.store import FieldStore
+
+__all__ = ["TIERS", "ReviewRow", "find_interview", "review", "review_list", "stage"]
+
+#: The review tiers, in order.
+TIERS: tuple[str, ...] = ("supervisor", "hq")
+
+_HQ = "hq:"
+
+
+def stage(review_state: str, reviewer: str | None) -> str:
+    """Where an interview stands in the two tiers, in words."""
+    by_hq = bool(reviewer) and str(reviewer).startswith(_HQ)
+    if review_state == "approved":
+        return "approved by HQ" if by_hq else "approved by the supervisor, awaiting HQ"
+    if review_state == "rejected":
+        return "rejected by HQ" if by_hq else "rejected by the supervisor"
+    if review_state == "pending":
+        return "awaiting the supervisor"
+    return "not completed"
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One completed interview as the review list shows it."""
+
+    uuid: str
+    dwelling_id: str
+    interviewer: str
+    status: str
+    review_state: str
+    reviewer: str | None
+    completed_at: str | None
+    stage: str
+
+
+def review_list(conn: sqlite3.Connection, tier: str | None = None) -> list[ReviewRow]:
+    """Completed interviews with their stage; ``tier``: only those awaiting that tier."""
+    rows = conn.execute(
+        "SELECT i.uuid, i.dwelling_id, coalesce(a.interviewer, i.interviewer), i.status, "
+        "i.review_state, i.reviewer, i.completed_at FROM interviews i LEFT JOIN assignments a "
+        "USING (dwelling_id) WHERE i.status <> 'in_progress' OR i.review_state = 'rejected' "
+        "ORDER BY i.completed_at, i.uuid").fetchall()
+    out = [ReviewRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], r[6],
+                     stage(str(r[4]), r[5])) for r in rows]
+    if tier == "supervisor":
+        out = [r for r in out if r.review_state == "pending"]
+    elif tier == "hq":
+        out = [r for r in out if r.review_state == "approved"
+               and not (r.reviewer or "").startswith(_HQ)]
+    return out
+
+
+def find_interview(conn: sqlite3.Connection, ident: str) -> str:
+    """The UUID of the interview ``ident`` names.
+
+    A UUID, its first 8 or more characters, or a dwelling id (its latest interview).
+    """
+    row = conn.execute("SELECT uuid FROM interviews WHERE uuid = ?", (ident,)).fetchone()
+    if row:
+        return str(row[0])
+    if len(ident) >= 8:
+        rows = conn.execute("SELECT uuid FROM interviews WHERE uuid LIKE ? || '%' LIMIT 2",
+                            (ident,)).fetchall()
+        if len(rows) == 1:
+            return str(rows[0][0])
+    rows = conn.execute("SELECT uuid FROM interviews WHERE dwelling_id = ? ORDER BY "
+                        "started_at DESC LIMIT 1", (ident,)).fetchall()
+    if rows:
+        return str(rows[0][0])
+    raise StoreError("no interview with this id in the store", field="ID", got=repr(ident),
+                     hint="Give an interview UUID (or its first 8 characters) or a dwelling "
+                     "id; `fieldsurvey review --db CENTRAL --list` lists them")
+
+
+def review(store: FieldStore, uuid: str, decision: str, *, tier: str, reviewer: str,
+           comment: str | None = None,
+           question_comments: Mapping[str, str] | None = None) -> str:
+    """Record one tier's decision on a completed interview; return its new stage.
+
+    Raises
+    ------
+    StoreError
+        An interview not completed, not awaiting this tier (HQ reviews only interviews the
+        supervisor approved; nobody reviews a rejected one before the interviewer
+        completes it again), a rejection without a comment, an unknown tier or decision.
+    """
+    if tier not in TIERS:
+        raise StoreError("the review tier is supervisor or hq", field="--as", got=repr(tier))
+    if decision not in ("approve", "reject"):
+        raise StoreError("a review decision is approve or reject", field="decision",
+                         got=repr(decision))
+    qc = {str(k): str(v) for k, v in (question_comments or {}).items()}
+    if decision == "reject" and not ((comment or "").strip() or qc):
+        raise StoreError("a rejection needs a comment saying what to fix", field="--comment",
+                         hint="Add --comment TEXT (and --question NAME for a question)")
+    if not reviewer.strip():
+        raise StoreError("the reviewer must be named", field="--reviewer")
+    who = f"{_HQ}{reviewer}" if tier == "hq" else reviewer
+    with store._write() as conn:
+        iid, did, status = store._interview_row(conn, uuid)
+        state, prev = conn.execute("SELECT review_state, reviewer FROM interviews WHERE "
+                                   "iid = ?", (iid,)).fetchone()
+        now = stage(state, prev)
+        if status == "in_progress":
+            why = "reopened after a rejection" if state == "rejected" else status
+            raise StoreError("only a completed interview can be reviewed", field="interview",
+                             got=f"{uuid} ({why})")
+        by_hq = (prev or "").startswith(_HQ)
+        ok = (state == "pending" or (state == "approved" and not by_hq)) if tier == "supervisor" \
+            else (state == "approved" and not by_hq)
+        if not ok:
+            need = ("completed and awaiting the supervisor, or approved by them and not yet "
+                    "by HQ" if tier == "supervisor" else "approved by the supervisor")
+            raise StoreError(f"this interview is not awaiting the {tier}'s review",
+                             field="interview", expected=need, got=f"{uuid}: {now}")
+        hlc, seq, time = store._event(conn, "review", who, dwelling_id=did, interview_uuid=uuid,
+                                      value=decision, vtype="s",
+                                      detail={"tier": tier, "comment": comment,
+                                              "questions": qc})
+        new_state = "approved" if decision == "approve" else "rejected"
+        conn.execute("UPDATE interviews SET review_state=?, reviewer=?, review_comment=?, "
+                     "reviewed_at=?, rv_hlc=?, rv_device=?, rv_seq=? WHERE iid=?",
+                     (new_state, who, comment, time, hlc, store.device_id, seq, iid))
+        items = ([(None, comment)] if comment else []) + sorted(qc.items())
+        for n, (q, text) in enumerate(items):
+            conn.execute("INSERT INTO review_comments VALUES (?,?,?,?,?,?,?)",
+                         (f"{store.device_id}:{seq}:{n}", uuid, q, text, decision, who, time))
+    return stage(new_state, who)

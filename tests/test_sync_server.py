@@ -1,0 +1,92 @@
+"""`fieldsurvey serve` + `fieldsurvey sync`: a team's fieldwork over the network (issue 18)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from _synckit import cli, interview, server, server_log, team_stores
+from test_store_merge import snapshot
+
+from fieldsurvey.store import FieldStore
+from fieldsurvey.store.merge import merge_stores
+from fieldsurvey.store.review import review
+from fieldsurvey.store.sync.client import last_syncs, sync
+
+
+def rows(path, sql):
+    c = sqlite3.connect(path)
+    try:
+        return c.execute(sql).fetchall()
+    finally:
+        c.close()
+
+
+def test_sync_pushes_pulls_and_a_rejection_reopens_on_the_device(tmp_path):
+    stores = team_stores(tmp_path)
+    central = stores / "central.sqlite"
+    uuid = interview(stores / "int01.sqlite", answers=100)
+    interview(stores / "int02.sqlite", answers=5)
+    with server(central) as (url, _):
+        first = sync(stores / "int01.sqlite", url, chunk=40)
+        assert first.pushed == 1 + 1 + 100 + 1 and first.requests >= 4  # chunks of 40 events
+        sync(stores / "int02.sqlite", url)
+        before = snapshot(stores / "int01.sqlite")
+        again = sync(stores / "int01.sqlite", url)
+        assert (again.pushed, again.pulled) == (0, 0)
+        assert snapshot(stores / "int01.sqlite") == before  # idempotent
+        # the supervisor rejects with a comment on a question, while the server runs
+        hub = FieldStore.open(central)
+        review(hub, uuid, "reject", tier="supervisor", reviewer="王芳",
+               question_comments={"q3": "请核实"})
+        hub.close()
+        back = sync(stores / "int01.sqlite", url)
+        assert back.pulled >= 2
+        dev = FieldStore.open(stores / "int01.sqlite")
+        assert dev.interview(uuid).review_state == "rejected"
+        assert [(c["question"], c["comment"]) for c in dev.review_comments(uuid)] == \
+            [("q3", "请核实")]
+        dev.resume_interview(uuid)  # reopens
+        dev.set_answer(uuid, "q3", 33)
+        dev.complete(uuid)
+        dev.close()
+        assert sync(stores / "int01.sqlite", url).pushed == 3
+    got = rows(central, "SELECT a.value FROM answers a JOIN interviews i USING (iid) "
+                        f"WHERE i.uuid = '{uuid}' AND a.question = 'q3'")
+    assert got == [(33,)]
+    assert rows(central, f"SELECT review_state FROM interviews WHERE uuid = '{uuid}'") == \
+        [("pending",)]
+    # the central store is what a file merge of the same device stores gives
+    merge_stores(sorted(stores.glob("int*.sqlite")), tmp_path / "filed.sqlite")
+    a, b = snapshot(central), snapshot(tmp_path / "filed.sqlite")
+    for table in ("answers", "attempts", "interviews", "assignments", "review_comments"):
+        assert a[table] == b[table], table
+    # a device never holds another interviewer's households
+    assert rows(stores / "int02.sqlite", "SELECT DISTINCT interviewer FROM assignments") == \
+        [("int02",)]
+    assert rows(stores / "int02.sqlite", "SELECT count(*) FROM interviews") == [(1,)]
+    log = last_syncs(sqlite3.connect(stores / "int01.sqlite"))
+    assert [r["result"] for r in log] == ["ok"] * 4 and log[-1]["pushed"] == 103
+    assert "push from int01" in server_log(central)
+
+
+def test_no_or_a_wrong_token_is_refused_with_401(tmp_path):
+    stores = team_stores(tmp_path, n=6)
+    interview(stores / "int01.sqlite")
+    with server(stores / "central.sqlite") as (url, _):
+        run = cli("sync", "--db", str(stores / "int01.sqlite"), "--server", url,
+                  "--token", "not-a-token")
+        assert run.returncode == 2
+        assert "HTTP 401" in run.stderr and "token" in run.stderr and "Traceback" not in \
+            run.stderr
+        import urllib.error
+        import urllib.request
+
+        try:
+            urllib.request.urlopen(url + "/api/v1/hello", timeout=10)
+            raise AssertionError("no token was accepted")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401
+    assert rows(stores / "central.sqlite", "SELECT count(*) FROM interviews") == [(0,)]
+    log = last_syncs(sqlite3.connect(stores / "int01.sqlite"))
+    assert log[0]["result"].startswith("failed") and "401" in log[0]["result"]
+    assert "401" in server_log(stores / "central.sqlite")
