@@ -169,10 +169,12 @@ def test_one_shot_draw_names_communities_without_a_listing(tmp_path: Path,
         {"community_id": "440304004", "name": "水围社区", "registered": 80}]
     assert summary["unlisted_registered_households"] == 80
     assert read_sample(tmp_path / "smp.csv").attrs["unlisted"][0]["community_id"] == "440304004"
-    # a two-phase draw keeps it: stage 1 from the boundaries can select it
-    shp = next(tmp_path.glob("*.shp"))
-    assert main(["sample", "draw", "--stage", "1", "--communities", str(shp), "--id-field",
-                 "社区编码", "--crs", "EPSG:4326", "--design", str(tmp_path / "d.toml"),
-                 "--out", str(tmp_path / "s1")]) == 0
-    s1 = pd.read_csv(tmp_path / "s1.csv", dtype=str)
-    assert "440304004" in set(s1["community_id"])
+    # a two-phase draw keeps it: stage 1 from the boundaries the frame kept (as read and
+    # corrected, no reading options needed again), or from the original file
+    for communities, extra in ((frame_path.with_name("frame.boundaries.parquet"), []),
+                               (next(tmp_path.glob("*.shp")), ["--crs", "EPSG:4326"])):
+        assert main(["sample", "draw", "--stage", "1", "--communities", str(communities),
+                     *extra, "--design", str(tmp_path / "d.toml"),
+                     "--out", str(tmp_path / "s1")]) == 0
+        s1 = pd.read_csv(tmp_path / "s1.csv", dtype=str)
+        assert "440304004" in set(s1["community_id"])

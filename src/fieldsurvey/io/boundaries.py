@@ -214,6 +214,8 @@ def read_vector(
         raise InputError(
             "the file is empty", file=path, hint="Export the layer again and check the copy"
         )
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        return _read_geoparquet(path)
     chosen = (
         DbfEncoding(normalise_encoding(encoding, file=path), "given")
         if encoding
@@ -280,6 +282,21 @@ def read_vector(
                          hint="Export the layer again; it came out empty")
     lost = [str(w.message) for w in caught if "converted correctly" in str(w.message)]
     _check_text(gdf, path, option, lost)
+    return gdf
+
+
+def _read_geoparquet(path: Path) -> gpd.GeoDataFrame:
+    """A GeoParquet layer (such as the boundaries a frame keeps beside itself)."""
+    try:
+        gdf = gpd.read_parquet(path)
+    except (ValueError, OSError) as exc:
+        raise InputError("the file cannot be read as GeoParquet", file=path,
+                         got=" ".join(str(exc).split())[:200],
+                         hint="Give a GeoParquet layer (geometry column with 'geo' metadata)"
+                         ) from None
+    if len(gdf) == 0:
+        raise InputError("the file has no features", file=path,
+                         hint="Export the layer again; it came out empty")
     return gdf
 
 
