@@ -127,7 +127,9 @@ def _screen_figures(db: Path, lang: str, keys: tuple[str, ...] = ()) -> tuple[di
                 await app.workers.wait_for_complete()
             for k in keys:
                 await pilot.press(k)
-                await pilot.pause()
+                for _ in range(3):
+                    await pilot.pause()
+                    await app.workers.wait_for_complete()
             screen = app.screen
             assert screen.id == "tally"
             title = str(screen.query_one("#tally-ind-title").render())

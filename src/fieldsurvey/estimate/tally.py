@@ -257,7 +257,8 @@ def _estimates(resp: pd.DataFrame, ind: Indicators, weighting: str, level: float
 def tally(store: str | os.PathLike[str], *, form: Any = None,
           weights: str | os.PathLike[str] | None = None, weight: str = "weight",
           min_completes: int = 10, level: float = 0.95,
-          indicators: Indicators | None = None) -> Tally:
+          indicators: Indicators | None = None,
+          only: Sequence[str] | None = None) -> Tally:
     """Rates and indicator estimates of a store (see the module docstring).
 
     Parameters
@@ -270,6 +271,9 @@ def tally(store: str | os.PathLike[str], *, form: Any = None,
         Optional final weights file (``fieldsurvey weights``): adds ``final`` rows.
     min_completes
         Communities with fewer completes are flagged (``small``) for greying out.
+    only
+        Estimate only these weightings (of ``unweighted``, ``design``, ``final``); the
+        screen computes the one it shows. ``Tally.weightings`` still lists all available.
 
     Raises
     ------
@@ -296,7 +300,7 @@ def tally(store: str | os.PathLike[str], *, form: Any = None,
     resp = indicators.scored(cases[disp.isin(RESPONDENT_CODES)].reset_index(drop=True))
     resp["community_id"] = resp["community_id"].astype("string")
     frames = [_estimates(resp, indicators, w, level, str(path)) for w in weightings
-              if len(resp)]
+              if len(resp) and (only is None or w in only)]
     est = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     completes = cases[disp == "1.1"].groupby(cases["community_id"].astype(str)).size()
     names = {}

@@ -53,6 +53,7 @@ class TallyScreen(Screen[None]):
         self.weighting = "unweighted"
         self.item = 0
         self.sort = 0
+        self.stale = True  # the next result replaces every figure (store read again)
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -69,6 +70,7 @@ class TallyScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Recompute when the screen comes back (after a sync or a merge)."""
+        self.stale = True
         self.load()
 
     @work(thread=True, exclusive=True, group="tally")
@@ -78,10 +80,23 @@ class TallyScreen(Screen[None]):
 
         # the pinned form file carries the indicator declaration
         result = tally(self.app.store.path, weights=self.weights,
-                       min_completes=self.min_completes)
+                       min_completes=self.min_completes, only=(self.weighting,))
         self.app.call_from_thread(self._show, result)
 
     def _show(self, result: Tally) -> None:
+        old = None if self.stale else self.result
+        self.stale = False
+        if old is not None and not old.estimates.empty and not result.estimates.empty:
+            # keep the other weightings already computed, unless recomputed now
+            keep = old.estimates[~old.estimates["weighting"].isin(
+                set(result.estimates["weighting"]))]
+            if len(keep):
+                import dataclasses
+
+                import pandas as pd
+
+                result = dataclasses.replace(
+                    result, estimates=pd.concat([result.estimates, keep], ignore_index=True))
         self.result = result
         if self.weighting not in result.weightings:
             self.weighting = result.weightings[0]
@@ -147,7 +162,10 @@ class TallyScreen(Screen[None]):
         if self.result is not None:
             ws = self.result.weightings
             self.weighting = ws[(ws.index(self.weighting) + 1) % len(ws)]
-            self.relabel()
+            if not (self.result.estimates["weighting"] == self.weighting).any():
+                self.load()  # computed when first shown
+            else:
+                self.relabel()
 
     def action_item(self) -> None:
         """Key action: next indicator."""
@@ -161,6 +179,7 @@ class TallyScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         """Key action: recompute from the store."""
+        self.stale = True
         self.load()
 
     def draw_keys(self) -> None:
