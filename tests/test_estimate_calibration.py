@@ -311,3 +311,16 @@ def test_trim_bounds_is_r_trimweights(pop: dict) -> None:
     w = strict.weights.to_numpy()
     assert strict.converged and w.min() >= 30 - 1e-9 and w.max() <= 40 + 1e-9
     assert w.sum() == pytest.approx(raked.weights.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("case", ["cattotal_clus1", "cattotal_rake", "cattotal_jk1"])
+def test_total_of_a_categorical_variable_matches_r(case: str, pop: dict,
+                                                   reference: pd.DataFrame) -> None:
+    clus1 = SurveyDesign(api("apiclus1"), ids="dnum", weights="pw", fpc="fpc")
+    design: Any = {
+        "cattotal_clus1": clus1,
+        "cattotal_rake": clus1.rake({"stype": pop["stype"], "sch.wide": pop["sch.wide"]}),
+        "cattotal_jk1": as_replicate(clus1, "jk1"),
+    }[case]
+    t = svytotal(["stype", "awards"], design)
+    assert compare(t, reference[reference.case == case], ()) >= 2

@@ -144,3 +144,27 @@ def test_trimmed_calibration_round_trip(tmp_path: Path, capsys: pytest.CaptureFi
             & (ref.statistic == "mean") & ref.domain.isna()]
     assert res[0]["estimate"] == pytest.approx(float(r.estimate.iloc[0]), rel=1e-9)
     assert res[0]["se"] == pytest.approx(float(r.se.iloc[0]), rel=1e-8)
+
+
+def test_jkn_replicate_columns_with_rscales(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """--rep-type jkn --rscales: JKn columns from a file give R's JKn SE (strat_jkn)."""
+    from fieldsurvey.estimate import SurveyDesign, as_replicate
+
+    strat = pd.read_csv(Path(__file__).parent / "reference" / "estimate" / "apistrat.csv")
+    rep = as_replicate(SurveyDesign(strat, strata="stype", weights="pw", fpc="fpc"), "jkn")
+    a = rep.analysis_weights()
+    cols = [f"jk{i:03d}" for i in range(a.shape[1])]
+    data = pd.concat([strat, pd.DataFrame(a, columns=cols)], axis=1)
+    data.to_csv(tmp_path / "jkn.csv", index=False)
+    rscales = ",".join(f"{v:.17g}" for v in rep.rscales)
+    out = rows(capsys, "--data", str(tmp_path / "jkn.csv"), "--weights", "pw", "--repweights",
+               "jk*", "--rep-type", "jkn", "--rscales", rscales, "--scale", "1", "--mean", "api00")
+    ref = pd.read_csv(Path(__file__).parent / "reference" / "estimate" / "estimate_reference.csv")
+    r = ref[(ref.case == "strat_jkn") & (ref.variable == "api00") & (ref.statistic == "mean")
+            & ref.domain.isna()]
+    assert out[0]["se"] == pytest.approx(float(r.se.iloc[0]), rel=1e-8)
+    assert main(["estimate", "--data", str(tmp_path / "jkn.csv"), "--weights", "pw",
+                 "--repweights", "jk*", "--rep-type", "jkn", "--rscales", "1,2",
+                 "--mean", "api00"]) == 2
+    assert "--rscales" in capsys.readouterr().err

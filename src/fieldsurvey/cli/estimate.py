@@ -92,9 +92,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="replicate analysis-weight columns in the file (wildcards allowed: rw*); "
                    "instead of --psu/--strata/--fpc/--replicates")
     p.add_argument("--rep-type", default="other",
-                   choices=("bootstrap", "jk1", "brr", "fay", "other"),
+                   choices=("bootstrap", "jk1", "jkn", "brr", "fay", "other"),
                    help="type of the --repweights (sets R's default scale)")
-    p.add_argument("--rep-scale", type=float, metavar="S", help="variance scale of --repweights")
+    p.add_argument("--rep-scale", "--scale", dest="rep_scale", type=float, metavar="S",
+                   help="variance scale of --repweights (R's scale)")
+    p.add_argument("--rscales", metavar="R[,R...]",
+                   help="per-replicate variance multipliers of --repweights (R's rscales): one "
+                   "number for all, or one per replicate column; JKn needs (n_h - 1) / n_h")
     p.add_argument("--rep-rho", type=float, metavar="RHO", help="Fay's rho for --rep-type fay")
     p.add_argument("--n-replicates", type=int, default=50, metavar="B",
                    help="bootstrap replicates (default 50)")
@@ -175,6 +179,7 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
         d = ReplicateDesign.from_columns(data, cols, weights=_input_weights(args, data),
                                          type=args.rep_type,
                                          scale=args.rep_scale, rho=args.rep_rho,
+                                         rscales=_rscales(args.rscales, len(cols)),
                                          source=str(args.data))
     else:
         design = SurveyDesign(
@@ -201,6 +206,21 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     for col, p in quants:
         table += svyquantile(col, d, p, **kw)
     return table
+
+
+def _rscales(text: str | None, n_rep: int) -> list[float] | None:
+    """``--rscales``: one number, or one per replicate column."""
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in _list([text])]
+    except ValueError:
+        values = []
+    if len(values) not in (1, n_rep) or not all(math.isfinite(v) and v >= 0 for v in values):
+        raise InputError("--rscales takes one number >= 0, or one per replicate column",
+                         field="--rscales", expected=f"1 or {n_rep} numbers",
+                         got=repr(text))
+    return values * n_rep if len(values) == 1 else values
 
 
 def _pps(args: argparse.Namespace) -> dict[str, Any]:

@@ -97,6 +97,9 @@ def _linear(
     doms = make_domains(design, by)
     rows: list[Estimate] = []
     for name in as_names(x):
+        if total and _is_text(design, name):
+            rows += _level_totals(design, name, doms, level, na_rm, deff)
+            continue
         y = numeric_column(design.data, name, design.source)
         check_missing(design, name, y, na_rm)
         code = doms.restrict(~np.isnan(y))
@@ -106,6 +109,38 @@ def _linear(
         rows += rows_from(name, "total" if total else "mean", doms, r.estimate, se, lo, hi,
                           r.deff if deff else None, r.n)
     return EstimateTable(tuple(rows), method_of(design))
+
+
+def _is_text(design: Design, name: str) -> bool:
+    """A column of words (not numbers): its total is the total of every level."""
+    import pandas as pd
+
+    if name not in design.data.columns:
+        return False
+    col = design.data[name]
+    if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+        return False
+    conv = pd.to_numeric(col, errors="coerce")
+    return bool((conv.isna() & col.notna()).any())
+
+
+def _level_totals(design: Design, name: str, doms: Domains, level: float, na_rm: bool,
+                  deff: bool) -> list[Estimate]:
+    """R's ``svytotal(~factor(x))``: the estimated number of each level, with SE."""
+    codes, levels = categorical_column(design.data, name, design.source)
+    if not na_rm and (codes < 0).any():
+        check_missing(design, name, np.where(codes < 0, np.nan, 0.0), na_rm)
+    code = doms.restrict(codes >= 0)
+    out: list[Estimate] = []
+    for k, lev in enumerate(levels):
+        y = (codes == k).astype(np.float64)
+        r = ratio_stat(design, y, None, code, doms.count, total=True, want_deff=deff)
+        with np.errstate(invalid="ignore"):
+            se = np.sqrt(r.var)
+        lo, hi = _wald(r.estimate, se, level)
+        out += rows_from(name, "total", doms, r.estimate, se, lo, hi, r.deff if deff else None,
+                         r.n, level=level_label(lev))
+    return out
 
 
 def svymean(
@@ -151,7 +186,11 @@ def svytotal(
     na_rm: bool = True,
     deff: bool = True,
 ) -> EstimateTable:
-    """Weighted totals (R's ``svytotal``); parameters as :func:`svymean`."""
+    """Weighted totals (R's ``svytotal``); parameters as :func:`svymean`.
+
+    A column of words (``stype`` = E / H / M) gives the total of every level, one row each
+    with ``level`` set (R's ``svytotal(~stype)``).
+    """
     return _linear(x, design, by, level, na_rm, deff, total=True)
 
 

@@ -102,6 +102,14 @@ rep_suite <- function(case, r) {
   do_by(case, r, "enroll", "awards", svytotal, "total")
 }
 
+do_cattotal <- function(case, d, v) {
+  m <- svytotal(as.formula(paste0("~`", v, "`")), d, na.rm = TRUE, deff = TRUE)
+  ci <- confint(m)
+  levs <- sort(unique(na.omit(as.character(d$variables[[v]]))))
+  for (i in seq_along(levs))
+    emit(case, v, "total", NA, levs[i], coef(m)[i], SE(m)[i], ci[i, 1], ci[i, 2], deff(m)[i])
+}
+
 # ---- population margins ---------------------------------------------------------------------
 pop_stype <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
 pop_sw <- data.frame(sch.wide = c("No", "Yes"), Freq = as.vector(table(apipop$sch.wide)))
@@ -135,6 +143,11 @@ api_suite("clus1_rake_trim_strict", trimWeights(rk, lower = 30, upper = 40, stri
 # two calibrations in sequence: post-stratify on stype, then GREG on api99
 api_suite("clus1_ps_greg", calibrate(postStratify(clus1, ~stype, pop_stype), ~api99,
                                      c(`(Intercept)` = 6194, api99 = api99_total)))
+
+# totals of a categorical variable (svytotal(~stype)): plain, raked, JK1
+do_cattotal("cattotal_clus1", clus1, "stype"); do_cattotal("cattotal_clus1", clus1, "awards")
+do_cattotal("cattotal_rake", rake(clus1, list(~stype, ~sch.wide), list(pop_stype, pop_sw), control = tight), "awards")
+do_cattotal("cattotal_jk1", as.svrepdesign(clus1, type = "JK1"), "stype")
 
 # ---- replicate designs: re-calibrated replicates --------------------------------------------
 jk1 <- as.svrepdesign(clus1, type = "JK1")
