@@ -196,3 +196,24 @@ def test_projected_crs_option(inputs: tuple[Path, Path]) -> None:
     assert res.projected_crs.to_epsg() == 4548 and np.nanmax(res.frame["x"]) < 1_000_000
     with pytest.raises(InputError, match="projected"):
         build_frame(*inputs, projected_crs="EPSG:4490")
+
+
+def test_one_options_object_for_build_check_and_keywords(inputs: tuple[Path, Path]) -> None:
+    import dataclasses
+
+    from fieldsurvey.frame import FrameOptions, check_frame
+    from fieldsurvey.io.boundaries import BoundaryOptions
+
+    opts = FrameOptions(storey_height=3.5, vacancy_threshold=0.2)
+    a = build_frame(*inputs, opts)
+    b = build_frame(*inputs, storey_height=3.5, vacancy_threshold=0.2)  # the same, by keyword
+    assert a.fingerprint == b.fingerprint and a.qa.to_dict() == b.qa.to_dict()
+    assert check_frame(*inputs, opts).to_dict() == a.qa.to_dict()
+    with pytest.raises(TypeError, match="stoery_height"):
+        build_frame(*inputs, stoery_height=3.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.strict = True  # type: ignore[misc]
+    flat = FrameOptions.from_keywords(id_field="CODE", encoding="GBK", boundary_coords="gcj02")
+    assert flat.boundaries == BoundaryOptions(id_field="CODE", encoding="GBK", coords="gcj02")
+    with pytest.raises(InputError, match="dwelling area must be a positive number"):
+        FrameOptions(dwelling_area=0)
