@@ -85,15 +85,22 @@ def _check_expression(
                 got=repr(e.source),
                 hint="Refer to an existing question by its name",
             )
-    field_names = expr.fields(e.tree)
-    lookups = [n for n in expr.walk(e.tree) if isinstance(n, expr.Lookup)]
-    for lk in lookups:
-        if lk.instance not in form.attachments and lk.instance not in form.choice_lists:
-            raise row.error(file, f"instance('{lk.instance}') names no choice list or "
-                            "attachment of the form", column, got=repr(e.source),
-                            hint="Add a csv-external/xml-external row or a choice list")
-        if lk.predicate is not None:
-            field_names = field_names - expr.fields(lk.predicate)
+    field_names: set[str] = set()
+    in_predicate: set[str] = set()
+    positional = False
+    for n in expr.walk(e.tree):  # one pass over the tree
+        if isinstance(n, expr.Field):
+            field_names.add(n.name)
+        elif isinstance(n, expr.Parent) or (isinstance(n, expr.Call) and n.name == "position"):
+            positional = True
+        elif isinstance(n, expr.Lookup):
+            if n.instance not in form.attachments and n.instance not in form.choice_lists:
+                raise row.error(file, f"instance('{n.instance}') names no choice list or "
+                                "attachment of the form", column, got=repr(e.source),
+                                hint="Add a csv-external/xml-external row or a choice list")
+            if n.predicate is not None:
+                in_predicate |= expr.fields(n.predicate)
+    field_names -= in_predicate
     if key == "choice_filter":
         cl = form.choice_lists[obj.choice_list]
         columns = {"name", "label"} | {k for c in cl.choices for k, _ in c.attributes}
@@ -114,9 +121,7 @@ def _check_expression(
             got=repr(e.source),
             hint="Refer to questions as ${name}; quote text as 'text'",
         )
-    if expr.uses(e.tree, expr.Parent) or any(
-        isinstance(n, expr.Call) and n.name == "position" for n in expr.walk(e.tree)
-    ):
+    if positional:
         in_repeat = isinstance(obj, Repeat) or bool(getattr(obj, "repeats", ()))
         if not in_repeat:
             raise row.error(

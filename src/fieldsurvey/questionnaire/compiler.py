@@ -261,6 +261,10 @@ def _compile_call(node: Call) -> Compiled:
     return lambda ctx: impl(*(a(ctx) for a in args))
 
 
+_SPECIAL = frozenset({"now", "random", "duration", "once", "device-info", "jr:choice-name",
+                      "choice-name", "pulldata"})
+
+
 def _as_list(v: Any) -> list[Any]:
     return v if isinstance(v, list) else [v]
 
@@ -268,6 +272,8 @@ def _as_list(v: Any) -> list[Any]:
 def _special_call(node: Call) -> Compiled | None:
     """Functions that need the interview, not just their argument values."""
     name = node.name
+    if name not in _SPECIAL:
+        return None
     args = tuple(compile_node(a) for a in node.args)
     if name == "now":
         return lambda ctx: ctx.now()
