@@ -227,3 +227,21 @@ def test_the_sha256_file_checks_with_sha256sum(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0 and "OK" in out.stdout
     os.chmod(h.path, 0o600)
+
+
+def test_an_older_device_store_gives_up_its_pseudonymisation_key(tmp_path):
+    make_store(tmp_path / "int01.sqlite").close()
+    c = sqlite3.connect(tmp_path / "int01.sqlite")  # as fieldsurvey before 0600/HQ keys
+    c.execute("INSERT INTO meta VALUES ('pii_salt', 'old-key')")
+    c.commit()
+    c.close()
+    h = hand_in(tmp_path / "int01.sqlite", tmp_path / "usb")
+    c = sqlite3.connect(h.path)
+    assert c.execute("SELECT count(*) FROM meta WHERE key = 'pii_salt'").fetchone() == (0,)
+    c.close()
+    store = FieldStore.open(tmp_path / "int01.sqlite")
+    assert "pii_salt" not in store.meta
+    store.close()
+    c = sqlite3.connect(tmp_path / "int01.sqlite")
+    assert c.execute("SELECT count(*) FROM meta WHERE key = 'pii_salt'").fetchone() == (0,)
+    c.close()

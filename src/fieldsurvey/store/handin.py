@@ -92,6 +92,8 @@ def hand_in(db: str | Path, to: str | Path, *, group: bool = False) -> HandIn:
             source.backup(dst)
             dst.execute("PRAGMA journal_mode = DELETE")  # one file, no -wal beside it
             dst.execute("UPDATE meta SET value = '' WHERE key = 'unsaved_since'")
+            if meta.get("role") == "device":  # the key is kept at HQ only
+                dst.execute("DELETE FROM meta WHERE key = 'pii_salt'")
             problems = [r[0] for r in dst.execute("PRAGMA quick_check")]
             _, n_dst, _ = _summary(dst)
         finally:

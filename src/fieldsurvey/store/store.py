@@ -300,12 +300,24 @@ class FieldStore:
              check: bool | None = None) -> FieldStore:
         """Open an existing store; an older schema is migrated after a backup copy.
 
-        ``readonly=True`` is for readers (progress, export) running beside a writer;
+        ``readonly=True`` is for readers (progress, export) running beside a writer; a
+        device store opened for writing gives up a pseudonymisation key an older version
+        left in it (the key is kept at HQ only);
         ``check`` runs SQLite's ``quick_check`` first (default: for files under 256 MB),
         so a damaged file is refused with a clear message.
         """
         path = Path(path)
-        return cls(_files.connect(path, readonly=readonly, check=check), path, clock, readonly)
+        store = cls(_files.connect(path, readonly=readonly, check=check), path, clock, readonly)
+        if not readonly and store._meta.get("role") == "device" and "pii_salt" in store._meta:
+            # stores made before the key was kept at HQ only: the device gives it up
+            try:
+                with store._write() as conn:
+                    conn.execute("DELETE FROM meta WHERE key = 'pii_salt'")
+            except BaseException:
+                store.close()
+                raise
+            del store._meta["pii_salt"]
+        return store
 
     # -- forms and assignments -----------------------------------------------------
     def add_form(self, content: bytes, *, form_id: str, version: str, filename: str) -> None:
