@@ -6,7 +6,9 @@ Generates (once, under benchmarks/_data, gitignored) 2,000 community polygons of
 then times, each in a fresh subprocess so peak memory is its own:
 
 * ``sjoin``: geopandas.read_file(boundaries) + pandas.read_csv(listing, engine="pyarrow")
-  + points_from_xy + geopandas.sjoin (the faster of predicate "within" / "intersects");
+  + points_from_xy + to_crs (the UTM zone, as the frame's x/y) + geopandas.sjoin (the
+  faster of predicate "within" / "intersects") + to_parquet (GeoParquet), the bare
+  equivalent of a frame build (issue 15: the build must stay within 1.3x of it);
 * ``build``: fieldsurvey.build_frame(boundaries, listing, out=frame.parquet,
   report_path=qa.json), i.e. read, assign, self-check, order, write GeoParquet.
 
@@ -128,7 +130,11 @@ def run_child(kind: str, n: int) -> dict[str, float]:
         b = gpd.read_file(bpath)
         df = pd.read_csv(lpath, engine="pyarrow")
         pts = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs=4326)
+        utm = pts.estimate_utm_crs()
+        b = b.to_crs(utm)
+        pts = pts.to_crs(utm)
         joined = gpd.sjoin(pts, b, predicate=predicate, how="left")
+        joined.to_parquet(DATA / f"sjoin_{n}.parquet")
         wall = time.perf_counter() - t
         rows = len(joined)
     else:
