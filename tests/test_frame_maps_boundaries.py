@@ -178,3 +178,20 @@ def test_one_shot_draw_names_communities_without_a_listing(tmp_path: Path,
                      "--out", str(tmp_path / "s1")]) == 0
         s1 = pd.read_csv(tmp_path / "s1.csv", dtype=str)
         assert "440304004" in set(s1["community_id"])
+
+
+def test_no_detail_map_without_a_sampled_dwelling(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _reports_data import make
+
+    frame, sample, bnd = make(n_comm=1, per=600, size_m=1500, sample_n=3, reserve=0)
+    res = draw_field_maps(frame, sample, tmp_path / "big.pdf", boundaries=bnd, sheets=False,
+                          date="2026-11-21", max_scale=2000)
+    details = [p for p in res.pages if p.kind == "detail"]
+    assert details  # 1.5 km at 1:2,000 needs detail maps ...
+    texts = "".join(p.extract_text() for p in PdfReader(str(res.path)).pages)
+    assert "无样本" not in texts  # ... but only where someone is to be visited
+    lines = sample.loc[sample["released"], ["line"]]
+    assert len(details) <= len(lines)

@@ -410,12 +410,17 @@ def _keep_tiles(comm: Community, tiles: list[tuple[float, float, float, float]]
                 ) -> list[tuple[float, float, float, float]]:
     """Drop detail tiles with nothing to walk.
 
-    Open fields, water, tiles holding only a stray point: no dwelling in focus.
+    Open fields, water, tiles holding only a stray point (no dwelling in focus), and
+    tiles without a released sample line (a page 分图N：无样本 sends nobody anywhere).
     """
     d = comm.dwellings[comm.dwellings["in_extent"]]
     x, y = d["x"].to_numpy(float), d["y"].to_numpy(float)
+    placed = set(d["dwelling_id"]) if len(d) < len(comm.dwellings) else None
+    s = comm.sample if placed is None else comm.sample[comm.sample["dwelling_id"].isin(placed)]
+    sx, sy = s["x"].to_numpy(float), s["y"].to_numpy(float)
     keep = []
     for t in tiles:
-        if np.any((x >= t[0]) & (x <= t[2]) & (y >= t[1]) & (y <= t[3])):
+        if np.any((x >= t[0]) & (x <= t[2]) & (y >= t[1]) & (y <= t[3])) and np.any(
+                (sx >= t[0]) & (sx <= t[2]) & (sy >= t[1]) & (sy <= t[3])):
             keep.append(t)
     return keep
