@@ -15,7 +15,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from fieldsurvey.questionnaire.model import SpecialAnswer
@@ -235,14 +235,19 @@ def _f_int(x: Any) -> Any:
 
 
 def _f_round(x: Any, d: Any = 0.0) -> float:
-    """JavaRosa's round: half away from zero on the decimal value (1.005 -> 1.01)."""
+    """JavaRosa's round: on the decimal value, halves towards +infinity (1.005 -> 1.01,
+    -2.5 -> -2, as JavaRosa gives them).
+    """
     n, k = to_num(x), to_num(d)
     if math.isnan(n) or math.isnan(k) or math.isinf(n):
         return n if not math.isnan(k) else math.nan
     places = int(max(-15, min(15, k)))
-    dec = Decimal(repr(n)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) \
-        if places >= 0 else Decimal(repr(n)).scaleb(places).quantize(
-            Decimal(1), rounding=ROUND_HALF_UP).scaleb(-places)
+    mode = ROUND_HALF_UP if n >= 0 else ROUND_HALF_DOWN
+    value = Decimal(repr(n))
+    if places >= 0:
+        dec = value.quantize(Decimal(1).scaleb(-places), rounding=mode)
+    else:
+        dec = value.scaleb(places).quantize(Decimal(1), rounding=mode).scaleb(-places)
     return float(dec)
 
 

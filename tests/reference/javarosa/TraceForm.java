@@ -1,0 +1,169 @@
+// Reference traces from JavaRosa, ODK's form engine, for fieldsurvey's conformance tests.
+//
+// Usage (see generate.sh): java -cp ODK_Validate.jar:. TraceForm FORM.xml SCRIPT.tsv
+//
+// Walks the form as ODK Collect does (FormEntryController), answering from the script and
+// printing one line per event:
+//   ask KEY                      a question is shown (KEY as fieldsurvey writes it: name[i])
+//   choices KEY c1 c2 ...        the choices offered at a select (after choice_filter)
+//   answer KEY VALUE ok|constraint|required   the scripted answer and whether it was taken
+//   repeat NAME[parent] add|done the "add another?" prompt of a repeat
+//   value KEY VALUE              at the end, every relevant non-empty leaf of the instance
+// Script lines (tab-separated): "answer KEY VALUE" or "count REPEAT[parent] N" (instances
+// wanted; a repeat without count in the form starts with one, as Collect shows it).
+// Java is not a test dependency: the traces are committed and the tests read them.
+
+import java.io.FileInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.javarosa.core.model.FormDef;
+import org.javarosa.core.model.SelectChoice;
+import org.javarosa.core.model.data.DateData;
+import org.javarosa.core.model.data.DecimalData;
+import org.javarosa.core.model.data.IAnswerData;
+import org.javarosa.core.model.data.IntegerData;
+import org.javarosa.core.model.data.SelectMultiData;
+import org.javarosa.core.model.data.SelectOneData;
+import org.javarosa.core.model.data.StringData;
+import org.javarosa.core.model.data.helper.Selection;
+import org.javarosa.core.model.instance.InstanceInitializationFactory;
+import org.javarosa.core.model.instance.TreeElement;
+import org.javarosa.core.model.instance.TreeReference;
+import org.javarosa.core.model.Constants;
+import org.javarosa.form.api.FormEntryController;
+import org.javarosa.form.api.FormEntryModel;
+import org.javarosa.form.api.FormEntryPrompt;
+import org.javarosa.xform.util.XFormUtils;
+
+public class TraceForm {
+    static Map<String, String> answers = new HashMap<>();
+    static Map<String, Integer> counts = new HashMap<>();
+
+    static String key(TreeReference ref, boolean isRepeatPrompt) {
+        // /data/grp/roster[1]/pname -> pname[2] (1-based repeat instances)
+        StringBuilder inst = new StringBuilder();
+        int n = ref.size();
+        String name = ref.getName(n - 1);
+        for (int i = 0; i < n - 1; i++) {
+            int mult = ref.getMultiplicity(i);
+            if (mult >= 0 && isRepeat(ref, i)) inst.append("[").append(mult + 1).append("]");
+        }
+        return name + inst;
+    }
+
+    static FormDef form;
+
+    static boolean isRepeat(TreeReference ref, int level) {
+        TreeReference sub = ref.getSubReference(level).genericize();
+        TreeElement t = form.getMainInstance().getTemplatePath(sub);
+        return t != null && t.isRepeatable();
+    }
+
+    public static void main(String[] args) throws Exception {
+        form = XFormUtils.getFormFromInputStream(new FileInputStream(args[0]));
+        for (String line : Files.readAllLines(Paths.get(args[1]), StandardCharsets.UTF_8)) {
+            if (line.isBlank() || line.startsWith("#")) continue;
+            String[] p = line.split("\t", 3);
+            if (p[0].equals("answer")) answers.put(p[1], p.length > 2 ? p[2] : "");
+            else if (p[0].equals("count")) counts.put(p[1], Integer.parseInt(p[2]));
+        }
+        FormEntryModel model = new FormEntryModel(form);
+        FormEntryController fec = new FormEntryController(model);
+        form.initialize(true, new InstanceInitializationFactory());
+        int event = fec.stepToNextEvent();
+        Map<String, Integer> added = new HashMap<>();
+        while (event != FormEntryController.EVENT_END_OF_FORM) {
+            if (event == FormEntryController.EVENT_QUESTION) {
+                FormEntryPrompt prompt = model.getQuestionPrompt();
+                String k = key(prompt.getIndex().getReference(), false);
+                System.out.println("ask\t" + k);
+                List<SelectChoice> choices = prompt.getSelectChoices();
+                if (choices != null) {
+                    StringBuilder sb = new StringBuilder("choices\t" + k);
+                    for (SelectChoice c : choices) sb.append("\t").append(c.getValue());
+                    System.out.println(sb);
+                }
+                if (answers.containsKey(k)) {
+                    String v = answers.get(k);
+                    IAnswerData data = toData(prompt, v, choices);
+                    int status = fec.answerQuestion(data, true);
+                    String s = status == FormEntryController.ANSWER_OK ? "ok"
+                        : status == FormEntryController.ANSWER_CONSTRAINT_VIOLATED ? "constraint"
+                        : "required";
+                    System.out.println("answer\t" + k + "\t" + v + "\t" + s);
+                }
+            } else if (event == FormEntryController.EVENT_PROMPT_NEW_REPEAT) {
+                TreeReference ref = model.getFormIndex().getReference();
+                String name = ref.getName(ref.size() - 1);
+                StringBuilder parent = new StringBuilder();
+                for (int i = 0; i < ref.size() - 1; i++) {
+                    int mult = ref.getMultiplicity(i);
+                    if (mult >= 0 && isRepeat(ref, i)) parent.append("[").append(mult + 1).append("]");
+                }
+                String rk = name + parent;
+                // the form's repeat starts with one instance (as Collect shows it); add until
+                // the script's count is reached
+                int want = counts.getOrDefault(rk, 0);
+                int have = added.getOrDefault(rk, 0) + 1;
+                if (have < want) {
+                    System.out.println("repeat\t" + rk + "\tadd");
+                    fec.newRepeat();
+                    added.put(rk, have);
+                } else {
+                    System.out.println("repeat\t" + rk + "\tdone");
+                }
+            }
+            event = fec.stepToNextEvent();
+        }
+        List<String> out = new ArrayList<>();
+        walk(form.getMainInstance().getRoot(), out);
+        for (String s : out) System.out.println(s);
+    }
+
+    static void walk(TreeElement e, List<String> out) {
+        if (!e.isRelevant()) return;
+        if (e.getNumChildren() == 0) {
+            IAnswerData v = e.getValue();
+            if (v != null && !v.getDisplayText().isEmpty()) {
+                String k = key(e.getRef(), false);
+                if (!k.equals("instanceID")) out.add("value\t" + k + "\t" + v.getDisplayText());
+            }
+            return;
+        }
+        for (int i = 0; i < e.getNumChildren(); i++) {
+            TreeElement c = e.getChildAt(i);
+            if (c.getMultiplicity() == TreeReference.INDEX_TEMPLATE) continue;
+            walk(c, out);
+        }
+    }
+
+    static IAnswerData toData(FormEntryPrompt prompt, String v, List<SelectChoice> choices) {
+        if (v.isEmpty()) return null;
+        switch (prompt.getDataType()) {
+            case Constants.DATATYPE_INTEGER: return new IntegerData(Integer.parseInt(v));
+            case Constants.DATATYPE_DECIMAL: return new DecimalData(Double.parseDouble(v));
+            case Constants.DATATYPE_DATE:
+                return new DateData(java.sql.Date.valueOf(v));
+            case Constants.DATATYPE_CHOICE: {
+                for (SelectChoice c : choices) if (c.getValue().equals(v)) return new SelectOneData(new Selection(c));
+                return new SelectOneData(new Selection(v));
+            }
+            case Constants.DATATYPE_CHOICE_LIST: {
+                List<Selection> sel = new ArrayList<>();
+                for (String part : v.split(" ")) {
+                    SelectChoice hit = null;
+                    for (SelectChoice c : choices) if (c.getValue().equals(part)) hit = c;
+                    sel.add(hit != null ? new Selection(hit) : new Selection(part));
+                }
+                return new SelectMultiData(sel);
+            }
+            default: return new StringData(v);
+        }
+    }
+}

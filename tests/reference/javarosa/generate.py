@@ -1,0 +1,160 @@
+"""Make JavaRosa's reference traces for the conformance tests (maintainers only).
+
+For each form of :data:`FORMS` (rows written here) and the shared ``tutorial.xls``: write
+the XLSForm, convert it with pyxform, and run ``TraceForm.java`` (JavaRosa from the ODK
+Validate jar that pyxform bundles) with the form's answer script. Writes ``forms/NAME.xlsx``,
+``forms/NAME.tsv`` (the script), ``forms/NAME.xml`` and ``traces/NAME.trace``. Needs Java 17
+and pyxform; the tests need neither (they read the committed files):
+
+    python tests/reference/javarosa/generate.py
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import openpyxl
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parents[2] / ".." / "shared" / "data" / "questionnaires"
+
+S = ["type", "name", "label", "relevant", "constraint", "calculation", "choice_filter",
+     "required", "repeat_count"]
+
+FORMS: dict[str, dict[str, list[list[object]]]] = {
+    "siblings": {
+        "survey": [
+            S,
+            ["begin repeat", "roster", "Roster"],
+            ["text", "pname", "Name"],
+            ["integer", "page", "Age", None, ". >= 0 and . <= 120"],
+            ["end repeat"],
+            ["calculate", "hhsize", None, None, None, "count(${roster})"],
+            ["begin repeat", "module", "Module"],
+            ["select_one yn", "works", "Works?"],
+            ["end repeat"],
+            ["integer", "after", "After", "${hhsize} = 2"],
+        ],
+        "choices": [["list_name", "name", "label"], ["yn", "1", "Yes"], ["yn", "2", "No"]],
+    },
+    "fixes": {
+        "survey": [
+            S,
+            ["text", "code", "Code", None, "regex(., '[0-9]{3}')"],
+            ["integer", "a", "A"],
+            ["calculate", "total", None, None, None, "${a} * 2"],
+            ["calculate", "safe", None, None, None, "coalesce(${total}, 0)"],
+            ["text", "why", "Why", "${total} = ''"],
+            ["calculate", "r", None, None, None, "round(1.005, 2)"],
+            ["calculate", "r2", None, None, None, "round(-2.5, 0)"],
+            ["calculate", "s", None, None, None, "substr('abcdef', 1, 3)"],
+            ["calculate", "m", None, None, None, "sqrt(16) + pow(2, 3) + abs(-1)"],
+            ["calculate", "c", None, None, None, "concat(${code}, '-', string-length(${code}))"],
+            ["select_multiple ways", "ways", "Ways"],
+            ["calculate", "nways", None, None, None, "count-selected(${ways})"],
+            ["integer", "foot", "Foot", "selected(${ways}, 'foot')"],
+        ],
+        "choices": [["list_name", "name", "label"], ["ways", "foot", "Foot"],
+                    ["ways", "bike", "Bike"], ["ways", "bus", "Bus"]],
+    },
+    "cascade": {
+        "survey": [
+            S,
+            ["select_one region", "region", "Region"],
+            ["select_one district", "district", "District", None, None, None,
+             "region = ${region}"],
+            ["select_one district", "other_district", "Another district", None,
+             ". != ${district}", None, "region = ${region} and name != ${district}"],
+            ["integer", "n", "How many", None, ". > 0"],
+            ["begin repeat", "visit", "Visit", None, None, None, None, None, "${n}"],
+            ["integer", "days", "Days", None, ". < 10"],
+            ["calculate", "pos", None, None, None, "position(..)"],
+            ["end repeat"],
+            ["calculate", "total", None, None, None, "sum(${days})"],
+        ],
+        "choices": [["list_name", "name", "label", "region"],
+                    ["region", "n", "North"], ["region", "s", "South"],
+                    ["district", "n1", "N1", "n"], ["district", "n2", "N2", "n"],
+                    ["district", "n3", "N3", "n"], ["district", "s1", "S1", "s"]],
+    },
+}
+
+SCRIPTS: dict[str, list[tuple[str, str, str]]] = {
+    "siblings": [("count", "roster", "2"), ("answer", "pname[1]", "A"),
+                 ("answer", "page[1]", "40"), ("answer", "pname[2]", "B"),
+                 ("answer", "page[2]", "150"), ("count", "module", "1"),
+                 ("answer", "works[1]", "1"), ("answer", "after", "3")],
+    "fixes": [("answer", "code", "1234"), ("answer", "a", ""),
+              ("answer", "why", "none given"), ("answer", "ways", "foot bus"),
+              ("answer", "foot", "12")],
+    "cascade": [("answer", "region", "n"), ("answer", "district", "n2"),
+                ("answer", "other_district", "n2"), ("answer", "n", "3"),
+                ("answer", "days[1]", "2"), ("answer", "days[2]", "15"),
+                ("answer", "days[3]", "4")],
+    "tutorial": [("count", "member", "2"), ("answer", "name[1]", "Amina"),
+                 ("answer", "relationship_to_household_head[1]", "head"),
+                 ("answer", "sex[1]", "female"), ("answer", "resident[1]", "yes"),
+                 ("answer", "age_in_years[1]", "34"), ("answer", "pregnant[1]", "yes"),
+                 ("answer", "name[2]", "Omar"), ("answer", "sex[2]", "male"),
+                 ("answer", "resident[2]", "no"), ("answer", "stayed_last_night[2]", "yes"),
+                 ("answer", "older_than_five[2]", "no")],
+}
+
+
+def jar() -> Path:
+    import pyxform
+
+    return (Path(pyxform.__file__).parent / "validators" / "odk_validate" / "bin"
+            / "ODK_Validate.jar")
+
+
+def write_xlsx(sheets: dict[str, list[list[object]]], path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+    import datetime as dt
+
+    wb.properties.created = wb.properties.modified = dt.datetime(2026, 1, 1)
+    wb.save(path)
+
+
+def main() -> int:
+    from pyxform.xls2xform import convert
+
+    forms, traces = HERE / "forms", HERE / "traces"
+    forms.mkdir(exist_ok=True)
+    traces.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        classes = Path(tmp)
+        cp = f"{jar()}{os.pathsep}{classes}"
+        subprocess.run(["javac", "-cp", str(jar()), "-d", str(classes),
+                        str(HERE / "TraceForm.java")], check=True)
+        for name in [*FORMS, "tutorial"]:
+            src = forms / f"{name}.xlsx"
+            if name in FORMS:
+                write_xlsx(FORMS[name], src)
+            else:
+                src = forms / "tutorial.xls"
+                shutil.copyfile(SHARED / "tutorial.xls", src)
+            xml = forms / f"{name}.xml"
+            xml.write_text(convert(xlsform=str(src), validate=False).xform, encoding="utf-8")
+            script = forms / f"{name}.tsv"
+            script.write_text("".join("\t".join(r) + "\n" for r in SCRIPTS[name]),
+                              encoding="utf-8")
+            out = subprocess.run(["java", "-cp", cp, "TraceForm", str(xml), str(script)],
+                                 check=True, capture_output=True, text=True).stdout
+            (traces / f"{name}.trace").write_text(out, encoding="utf-8")
+            print(f"{name}: {len(out.splitlines())} trace lines")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
