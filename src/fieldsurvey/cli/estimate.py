@@ -73,6 +73,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--ratio", action="append", metavar="NUM/DEN[,NUM/DEN]", help="ratio(s) of totals")
     p.add_argument("--quantile", action="append", metavar="COL:P[,COL:P]",
                    help="quantile(s), e.g. api00:0.5 (R survey's default rule, Woodruff CI)")
+    p.add_argument("--prop-ci", choices=("logit", "xlogit", "mean", "asin", "beta", "wilson"),
+                   default="logit",
+                   help="interval of --prop (R's svyciprop method; wilson: Wilson's interval "
+                   "with the effective sample size); default logit")
+    p.add_argument("--qrule", default="math",
+                   choices=("math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5",
+                            "hf6", "hf7", "hf8", "hf9"),
+                   help="quantile rule (R's qrule; default math)")
+    p.add_argument("--quantile-ci", choices=("mean", "xlogit", "asin", "beta"), default="mean",
+                   help="how Woodruff's interval of F(q) is formed (R's interval.type)")
     p.add_argument("--by", metavar="COL[,COL]", help="domain variable(s), as R's svyby")
     p.add_argument("--lonely-psu", choices=LONELY_PSU_RULES, default="fail",
                    help="strata with a single PSU (as options(survey.lonely.psu); default fail)")
@@ -200,11 +210,11 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     if totals:
         table += svytotal(totals, d, **kw)
     if props:
-        table += svyprop(props, d, **kw)
+        table += svyprop(props, d, method=args.prop_ci, **kw)
     for num, den in ratios:
         table += svyratio(num, den, d, **kw)
     for col, p in quants:
-        table += svyquantile(col, d, p, **kw)
+        table += svyquantile(col, d, p, qrule=args.qrule, interval_type=args.quantile_ci, **kw)
     return table
 
 

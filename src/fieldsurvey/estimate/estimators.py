@@ -22,7 +22,9 @@ from scipy.stats import norm
 
 from fieldsurvey.estimate._columns import as_names, categorical_column, level_label, numeric_column
 from fieldsurvey.estimate._core import Design, domain_degf, logit_ci, ratio_stat
+from fieldsurvey.estimate.design import SurveyDesign
 from fieldsurvey.estimate.domains import Domains, make_domains
+from fieldsurvey.estimate.intervals import PROP_METHODS, prop_interval
 from fieldsurvey.estimate.results import Estimate, EstimateTable
 from fieldsurvey.io.errors import EstimationError
 
@@ -109,6 +111,13 @@ def _linear(
         rows += rows_from(name, "total" if total else "mean", doms, r.estimate, se, lo, hi,
                           r.deff if deff else None, r.n)
     return EstimateTable(tuple(rows), method_of(design))
+
+
+def _design_rows(design: Design, code: np.ndarray, count: int) -> np.ndarray:
+    """R's ``nrow(design)`` of each domain's subset design (all rows when R keeps them)."""
+    if isinstance(design, SurveyDesign) and (design.calibration or design.pps is not None):
+        return np.full(count, float(design.n))
+    return np.bincount(code[code >= 0], minlength=count).astype(np.float64)
 
 
 def _is_text(design: Design, name: str) -> bool:
@@ -260,13 +269,19 @@ def svyprop(
     level: float = 0.95,
     na_rm: bool = True,
     deff: bool = True,
+    method: str = "logit",
 ) -> EstimateTable:
     """Proportion of every level of categorical column(s), with logit intervals.
 
     Estimates and SEs are R's ``svymean(~factor(x), design, na.rm=TRUE)``; the interval is
-    ``svyciprop(~I(x == level), design, method="logit")``. Levels are the column's sorted
-    distinct values, labelled as text (``1.0`` shown as ``1``).
+    ``svyciprop(~I(x == level), design, method="logit")``; ``method`` chooses another of
+    R's ``svyciprop`` methods (``xlogit``, ``mean``, ``asin``, ``beta``) or ``wilson`` (Wilson's
+    interval with the effective sample size; see :mod:`fieldsurvey.estimate.intervals`).
+    Levels are the column's sorted distinct values, labelled as text (``1.0`` shown as ``1``).
     """
+    if method not in PROP_METHODS:
+        raise EstimationError("unknown proportion interval method", field="method",
+                              expected=" | ".join(PROP_METHODS), got=repr(method))
     doms = make_domains(design, by)
     rows: list[Estimate] = []
     df = domain_degf(design, doms.code, doms.count)
@@ -279,7 +294,11 @@ def svyprop(
             y = (codes == k).astype(np.float64)
             r = ratio_stat(design, y, None, code, doms.count, want_deff=deff)
             se = np.sqrt(r.var)
-            lo, hi = logit_ci(design, r.estimate, r.var, r.thetas, df, level)
+            if method == "logit":
+                lo, hi = logit_ci(design, r.estimate, r.var, r.thetas, df, level)
+            else:
+                lo, hi = prop_interval(method, r.estimate, r.var, df, level,
+                                       _design_rows(design, code, doms.count))
             rows += rows_from(name, "prop", doms, r.estimate, se, lo, hi,
                               r.deff if deff else None, r.n, level=level_label(lev))
     return EstimateTable(tuple(rows), method_of(design))

@@ -25,8 +25,10 @@ from scipy.stats import t as student_t
 from fieldsurvey.estimate._columns import as_names, numeric_column
 from fieldsurvey.estimate._core import Design, domain_degf, ratio_stat
 from fieldsurvey.estimate.domains import make_domains
-from fieldsurvey.estimate.estimators import check_missing, method_of
+from fieldsurvey.estimate.estimators import _design_rows, check_missing, method_of
+from fieldsurvey.estimate.intervals import QRULES, prop_interval, quantile_rule
 from fieldsurvey.estimate.results import Estimate, EstimateTable
+from fieldsurvey.io.errors import EstimationError
 
 __all__ = ["qrule_math", "svyquantile"]
 
@@ -43,13 +45,23 @@ def qrule_math(x_sorted: np.ndarray, cumw: np.ndarray, total: float, p: float) -
     return float(x_sorted[pos] if wlow == 0 else x_sorted[nxt])
 
 
-def _prepare(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+Prepared = tuple[np.ndarray, np.ndarray, np.ndarray, float]
+
+
+def _prepare(x: np.ndarray, w: np.ndarray) -> Prepared:
     nz = w != 0
     x, w = x[nz], w[nz]
     order = np.argsort(x, kind="stable")
     cumw = np.cumsum(w[order].astype(np.longdouble)).astype(np.float64)
     total = float(np.cumsum(w.astype(np.longdouble))[-1]) if w.size else 0.0
-    return x[order], cumw, total
+    return x[order], w[order], cumw, total
+
+
+def _rule(rule: str, prep: Prepared, p: float) -> float:
+    xs, ws, cw, tot = prep
+    if rule in ("math", "hf1"):
+        return qrule_math(xs, cw, tot, p)
+    return quantile_rule(rule, xs, ws, cw, tot, p)
 
 
 def svyquantile(
@@ -60,6 +72,8 @@ def svyquantile(
     by: str | Sequence[str] | None = None,
     level: float = 0.95,
     na_rm: bool = True,
+    qrule: str = "math",
+    interval_type: str = "mean",
 ) -> EstimateTable:
     """Weighted quantiles with Woodruff intervals (R's ``svyquantile(~x, design, p, ci=TRUE)``).
 
@@ -77,12 +91,24 @@ def svyquantile(
         Confidence level.
     na_rm
         Drop missing values (True) or refuse them.
+    qrule
+        R's ``qrule``: ``math`` (default), ``school``, ``shahvaish``, ``hf1`` ... ``hf9``
+        (see :mod:`fieldsurvey.estimate.intervals`).
+    interval_type
+        How the interval of F(q) is formed before mapping it back (R's ``interval.type``):
+        ``mean`` (default), ``xlogit``, ``asin`` or ``beta``.
 
     Returns
     -------
     EstimateTable
         Statistic ``quantile``, ``level`` the probability as text, ``deff`` None.
     """
+    if qrule not in QRULES:
+        raise EstimationError("unknown quantile rule", field="qrule",
+                              expected=" | ".join(QRULES), got=repr(qrule))
+    if interval_type not in ("mean", "xlogit", "asin", "beta"):
+        raise EstimationError("unknown quantile interval type", field="interval_type",
+                              expected="mean | xlogit | asin | beta", got=repr(interval_type))
     probs = ([float(quantiles)] if isinstance(quantiles, (int, float, np.number))
              else [float(q) for q in quantiles])
     doms = make_domains(design, by)
@@ -104,11 +130,15 @@ def svyquantile(
             prepared.append(_prepare(y[idx], w[idx]))
         n = counts
         for p in probs:
-            qhat = np.array([qrule_math(xs, cw, tot, p) for xs, cw, tot in prepared])
+            qhat = np.array([_rule(qrule, prep, p) for prep in prepared])
             ind = np.where(code >= 0, y <= qhat[np.maximum(code, 0)], 0.0).astype(np.float64)
             r = ratio_stat(design, ind, None, code, doms.count, want_deff=False)
             se_p = np.sqrt(r.var)
-            p_lo, p_hi = r.estimate - tq * se_p, r.estimate + tq * se_p
+            if interval_type == "mean":
+                p_lo, p_hi = r.estimate - tq * se_p, r.estimate + tq * se_p
+            else:
+                n_rows = _design_rows(design, code, doms.count)
+                p_lo, p_hi = prop_interval(interval_type, r.estimate, r.var, df, level, n_rows)
             # rounding (an always-true indicator's variance of 1e-32) must not push an end
             # just outside [0, 1]; p = 0 and p = 1 are the extremes, known without error
             p_lo = np.where((p_lo < 0) & (p_lo > -1e-9), 0.0, p_lo)
@@ -116,12 +146,12 @@ def svyquantile(
             if p in (0.0, 1.0):
                 p_lo = p_hi = np.full(doms.count, p)
             lo = np.array([
-                np.nan if not (pl >= 0) else qrule_math(xs, cw, tot, pl)
-                for pl, (xs, cw, tot) in zip(p_lo, prepared, strict=True)
+                np.nan if not (pl >= 0) else _rule(qrule, prep, pl)
+                for pl, prep in zip(p_lo, prepared, strict=True)
             ])
             hi = np.array([
-                np.nan if not (ph <= 1) else qrule_math(xs, cw, tot, ph)
-                for ph, (xs, cw, tot) in zip(p_hi, prepared, strict=True)
+                np.nan if not (ph <= 1) else _rule(qrule, prep, ph)
+                for ph, prep in zip(p_hi, prepared, strict=True)
             ])
             se = (hi - lo) / (2 * tq)
             if p in (0.0, 1.0):
