@@ -235,8 +235,9 @@ def _f_int(x: Any) -> Any:
 
 
 def _f_round(x: Any, d: Any = 0.0) -> float:
-    """JavaRosa's round: on the decimal value, halves towards +infinity (1.005 -> 1.01,
-    -2.5 -> -2, as JavaRosa gives them).
+    """JavaRosa's round: on the decimal value, halves towards +infinity.
+
+    1.005 -> 1.01 and -2.5 -> -2, as JavaRosa gives them.
     """
     n, k = to_num(x), to_num(d)
     if math.isnan(n) or math.isnan(k) or math.isinf(n):
