@@ -1,7 +1,12 @@
-"""Benchmark: the interviewer TUI (issue 6), measured with Textual's pilot at 80x24.
+"""Benchmark: the interviewer TUI (issues 6, 17) at 80x24.
 
-1. Start-up to the household list drawn with 500 households (app start, the worker
-   reading the cases, the table filled);                                target <= 2 s
+0. Start-up of the real command, measured from outside the process: ``fieldsurvey
+   interview --db store`` is started in a pseudo-terminal of 80x24 and the clock stops
+   when the household list with its counts line (``共500户``) has been written to the
+   terminal (interpreter start, imports, store, the worker reading the cases, the table
+   drawn);                                                              target <= 1.0 s
+1. Start-up of the app inside a loaded process (Textual's pilot): the app alone;
+                                                                        target <= 2 s
 2. A key press that answers a question until the next question is drawn, over the
    example questionnaire (number keys on select questions; the store write of the
    answer and of the position included);                            target <= 50 ms
@@ -124,6 +129,73 @@ async def keypresses(path: Path) -> tuple[list[float], list[float]]:
     return times, cpu
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+CPU_AT_LIST: list[float] = []
+
+
+def startup_pty(path: Path, n: int, timeout: float = 60.0) -> float:
+    """Seconds from starting ``fieldsurvey interview`` in an 80x24 pseudo-terminal to the
+    household list on the terminal (its counts line written), seen from outside.
+
+    The CPU time the command had used by then is appended to :data:`CPU_AT_LIST` (on a
+    loaded machine it is what the start-up costs without waiting for the cores).
+    """
+    import fcntl
+    import pty
+    import select
+    import signal
+    import struct
+    import subprocess
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
+    marker = f"共{n}户".encode()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "fieldsurvey", "interview", "--db",
+                             str(path)], stdin=slave, stdout=slave, stderr=slave, env=env,
+                            close_fds=True, start_new_session=True)
+    os.close(slave)
+    seen = b""
+    elapsed = float("nan")
+    try:
+        while time.perf_counter() - t0 < timeout:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            seen = seen[-200:] + chunk
+            if marker in seen:
+                elapsed = time.perf_counter() - t0
+                CPU_AT_LIST.append(_cpu_seconds(proc.pid))
+                break
+        os.write(master, b"\x11")  # Ctrl+Q
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    finally:
+        os.close(master)
+    if elapsed != elapsed:
+        raise RuntimeError(f"the household list did not appear within {timeout:.0f} s")
+    return elapsed
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--households", type=int, default=500)
@@ -132,9 +204,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite"
         make_store(path, args.households).close()
+        runs = [startup_pty(path, args.households) for _ in range(3)]
+        ok &= min(runs) <= 1.0
+        print(f"start-up of `fieldsurvey interview` to the household list in an 80x24 pty "
+              f"({args.households} households, from outside the process): best "
+              f"{min(runs):.2f} s, runs {', '.join(f'{r:.2f}' for r in runs)} "
+              f"(target <= 1.0 s); CPU time of the command by then "
+              f"{min(CPU_AT_LIST):.2f} s; load average {os.getloadavg()[0]:.1f}")
         best = min(asyncio.run(startup(path, args.households)) for _ in range(3))
         ok &= best <= 2.0
-        print(f"start-up to the household list ({args.households} households): "
+        print(f"start-up of the app in a loaded process ({args.households} households): "
               f"{best:.2f} s (target <= 2 s)")
         times, cpu = asyncio.run(keypresses(path))
         med = statistics.median(times)

@@ -60,14 +60,23 @@ async def settle(app: FieldsurveyApp, pilot) -> None:  # type: ignore[no-untyped
 
 
 async def open_interview(app: FieldsurveyApp, pilot) -> QuestionScreen:  # type: ignore[no-untyped-def]
+    """Open the first household's interview at question a1 (the respondent's sex, which
+    the form prefills from the roster, so the interview itself starts after it)."""
     await settle(app, pilot)
     await pilot.press("enter")
     await settle(app, pilot)
     assert isinstance(app.screen, HouseholdScreen)
     await pilot.press("i")
     await settle(app, pilot)
-    assert isinstance(app.screen, QuestionScreen)
-    return app.screen
+    screen = app.screen
+    assert isinstance(screen, QuestionScreen)
+    for _ in range(5):
+        if screen.runner.current.key == "a1":
+            break
+        await pilot.press("pageup")
+        await settle(app, pilot)
+    assert screen.runner.current.key == "a1"
+    return screen
 
 
 def first(store: FieldStore) -> str:
@@ -324,3 +333,13 @@ async def test_main_file_complete_after_leaving(store: FieldStore, tmp_path: Pat
 def test_checked_form_loads(form_path: Path) -> None:
     form = load_form(form_path)
     assert form.settings.completion.partial == 0.5
+
+
+def test_closing_code_agrees_with_the_rates_scheme() -> None:
+    from fieldsurvey.rates.codes import DISPOSITIONS
+    from fieldsurvey.tui.casedata import closing_code
+
+    for code, d in DISPOSITIONS.items():
+        assert closing_code(code) == (d.category in ("I", "P", "R", "O", "NE")), code
+        assert closing_code(code + "1") == closing_code(code) or code.count(".") == 0, code
+    assert closing_code("2.110") and not closing_code("2.240") and not closing_code("")

@@ -38,6 +38,10 @@ def checked_form(folder: Path) -> Path:
     it disagrees; completion by the AAPOR default thresholds (50 % / 80 %).
     """
     text = YAML_PATH.read_text(encoding="utf-8")
+    out = folder / "checked_survey.yaml"
+    if "name: respondent_sex" in text:  # the example form has the check itself
+        out.write_text(text, encoding="utf-8")
+        return out
     text = text.replace("survey:\n", "survey:\n- type: hidden\n  name: respondent_sex\n", 1)
     a1 = ("    name: a1\n    label:\n      zh: 受访者性别\n      en: Respondent's sex\n"
           "    required: 'yes'\n")
@@ -48,7 +52,6 @@ def checked_form(folder: Path) -> Path:
         "    warning_message:\n"
         "      zh: 家庭成员表中受访者的性别不同，请核实\n"
         "      en: The roster gives the respondent another sex; please check\n"), 1)
-    out = folder / "checked_survey.yaml"
     out.write_text(text, encoding="utf-8")
     return out
 

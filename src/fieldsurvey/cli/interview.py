@@ -32,16 +32,17 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the app until the user quits."""
+    # Only what the household list needs is imported here: the app opens the store (and
+    # imports pandas, the questionnaire ...) after the list is drawn.
     from fieldsurvey.io.errors import StoreError
-    from fieldsurvey.store.store import FieldStore
     from fieldsurvey.tui.app import make_app
 
     if not args.db.exists():
         raise StoreError("the field store does not exist", file=str(args.db),
                          hint="Give the .sqlite file made by `fieldsurvey assign`")
-    store = FieldStore.open(args.db)
+    app = make_app(args.db, language=args.lang, supervisor=args.supervisor)
     try:
-        make_app(store, language=args.lang, supervisor=args.supervisor).run()
+        app.run()
     finally:
-        store.close()
+        app.close_store()
     return 0

@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "interview": "fieldsurvey.cli.interview",
     "merge": "fieldsurvey.cli.merge",
     "progress": "fieldsurvey.cli.progress",
+    "quality": "fieldsurvey.cli.quality",
     "export": "fieldsurvey.cli.export",
     "rates": "fieldsurvey.cli.rates",
     "weights": "fieldsurvey.cli.weights",

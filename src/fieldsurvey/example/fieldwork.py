@@ -17,6 +17,15 @@ answered, else 2.12), or it completes (1.1). Answers follow plausible distributi
 community-level differences (satisfaction, participation, needs), so the estimates
 differ by community and type and have real design effects.
 
+Every interview is a visit: the session that starts it records a contact attempt with
+the outcome it ended with (1.1, 1.2 or 2.12), as the interviewer app does, so a case with
+an interview always has at least one attempt.
+
+Interviewers differ in their habits (:data:`STYLES`): ``fast`` answers in about a second
+per question (speeding), ``straight`` gives every item of a grid the same answer
+(straight-lining); ``fieldsurvey quality`` on the demo flags them. The demo team's
+``int05`` is fast and ``int06`` straight-lines.
+
 Simulated time advances on a virtual clock (days of fieldwork, minutes per visit,
 seconds per question), so the paradata (time per question) and appointment times look
 like fieldwork. Everything is reproducible from the seed. Durability is relaxed
@@ -41,8 +50,13 @@ from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import InvalidAnswer, Step
 from fieldsurvey.sampling.kish import kish_select
 from fieldsurvey.sampling.rng import child_rngs
+from fieldsurvey.store.quality import grids_of
 
-__all__ = ["OUTCOME_PROFILES", "OutcomeProfile", "SimulationResult", "simulate_store"]
+__all__ = ["OUTCOME_PROFILES", "STYLES", "OutcomeProfile", "SimulationResult",
+           "simulate_store"]
+
+#: Interviewer id -> habit (``normal`` when not listed): see the module docstring.
+STYLES: dict[str, str] = {"int05": "fast", "int06": "straight"}
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,7 @@ def simulate_store(
     start: dt.datetime,
     dwelling_ids: Sequence[str] | None = None,
     progress: Progress | None = None,
+    style: str | None = None,
 ) -> SimulationResult:
     """Play the interviewer of one device store: visit its cases and record everything.
 
@@ -141,6 +156,9 @@ def simulate_store(
         Virtual start time of the fieldwork.
     dwelling_ids
         Only these cases (default: every case without an attempt yet).
+    style
+        The interviewer's habit: ``normal``, ``fast`` or ``straight`` (default: by the
+        store's interviewer in :data:`STYLES`).
     """
     from fieldsurvey.store.store import FieldStore
 
@@ -149,6 +167,8 @@ def simulate_store(
     store = FieldStore.open(store_path, clock=clock)
     try:
         store.connection.execute("PRAGMA synchronous=OFF")
+        habit = style or STYLES.get(store.meta.get("interviewer", ""), "normal")
+        grids = {q for qs in grids_of(form).values() for q in qs}
         assigned = store.assignments()
         if dwelling_ids is not None:
             assigned = assigned[assigned["dwelling_id"].isin(list(dwelling_ids))]
@@ -167,11 +187,13 @@ def simulate_store(
             cid = str(row.community_id)
             ctype = str(comm.at[cid, "type"]) if cid in comm.index else ""
             profile = OUTCOME_PROFILES.get(ctype, _DEFAULT_PROFILE)
-            mshare = float(comm.at[cid, "migrant_share"]) if "migrant_share" in comm.columns and cid in comm.index else 0.1
+            share: Any = (comm.at[cid, "migrant_share"]
+                          if "migrant_share" in comm.columns and cid in comm.index else 0.1)
+            mshare = float(share)
             case_seed = np.random.SeedSequence([seed, _stable_int(str(row.dwelling_id))])
             rng = child_rngs(case_seed, 1)[0]
             members = people.get(str(row.dwelling_id))
-            _Case(store, form, clock, rng, result, profile, mshare, cid).visit(
+            _Case(store, form, clock, rng, result, profile, mshare, cid, habit, grids).visit(
                 str(row.dwelling_id), str(getattr(row, "kish_table", "") or "A"), members)
         report(progress, "fieldwork", total, total)
     finally:
@@ -191,10 +213,12 @@ class _Case:
 
     def __init__(self, store: Any, form: Form, clock: _Clock, rng: np.random.Generator,
                  result: SimulationResult, profile: OutcomeProfile, migrant_share: float,
-                 community_id: str) -> None:
+                 community_id: str, style: str = "normal",
+                 grids: frozenset[str] | set[str] = frozenset()) -> None:
         self.store, self.form, self.clock, self.rng = store, form, clock, rng
         self.result, self.p, self.migrant_share = result, profile, migrant_share
         self.community_id = community_id
+        self.style, self.grids = style, grids
 
     def attempt(self, dwelling_id: str, code: str, note: str | None = None,
                 appointment: dt.datetime | None = None) -> None:
@@ -210,8 +234,11 @@ class _Case:
             self.attempt(dwelling_id, code, note="现场核实" if code == "4.61" else "商铺")
             self.result.finals[dwelling_id] = code
             return
-        roster = [_Person(i + 1, str(m.sex), int(m.age), bool(m.migrant))
-                  for i, m in enumerate(members.sort_values("person").itertuples(index=False))]
+        people = members.sort_values("person")
+        roster = [_Person(i + 1, str(sex), int(age), bool(migrant))
+                  for i, (sex, age, migrant) in enumerate(zip(
+                      people["sex"], people["age"].astype(int), people["migrant"],
+                      strict=True))]
         selected: _Person | None = None
         for visit in range(MAX_VISITS):
             if visit:
@@ -270,6 +297,8 @@ class _Case:
         runner = InterviewRunner(self.form, clock=lambda: self.clock.now.date())
         gen = _Answers(self.form, runner, r, self.p, roster, resp, self.migrant_share,
                        self.community_id)
+        if self.style == "straight":
+            gen.straight = self.grids
         breakoff_at = int(r.integers(8, 50)) if r.random() < self.p.breakoff else None
         answered = 0
         for _ in range(2000):  # a bound, never reached by a sane form
@@ -294,11 +323,14 @@ class _Case:
                 self.store.set_answer(uuid, step.key, value)
                 answered += 1
                 self.result.answers += 1
-            self.clock.advance(r.gamma(2.0, 6.0) + 3)
+            self.clock.advance(r.gamma(1.0, 0.5) + 0.4 if self.style == "fast"
+                               else r.gamma(2.0, 6.0) + 3)
             runner.next()
         if breakoff_at is not None and runner.current.kind != "end":
-            if answered >= 30:
+            # partial or break-off by the form's rule on the share of applicable questions
+            if runner.completion().status != "break-off":
                 self.store.complete(uuid, outcome="1.2")
+                self.attempt(dwelling_id, "1.2", note="部分完成")
                 self.result.partials += 1
                 self.result.finals[dwelling_id] = "1.2"
             else:
@@ -306,6 +338,7 @@ class _Case:
                 self.result.finals[dwelling_id] = "2.12"
             return
         self.store.complete(uuid, outcome="1.1")
+        self.attempt(dwelling_id, "1.1", note="访问完成")
         self.result.completes += 1
         self.result.finals[dwelling_id] = "1.1"
 
@@ -335,11 +368,15 @@ class _Answers:
         self.partic = min(0.95, max(0.05, profile.participation + crng.normal(0, 0.08)
                                     - (0.15 if self.migrant else 0.0)))
         self.instances = 0
+        #: Grid items answered all alike (an interviewer who straight-lines).
+        self.straight: frozenset[str] | set[str] = frozenset()
+        self.straight_pick: dict[str, str] = {}
         specials = {s.code: s for s in form.settings.special_answers}
         self.dont_know: SpecialAnswer | None = specials.get(-8)
 
     def wants_instance(self, step: Step) -> bool:
-        if step.repeat is not None and step.repeat.name == "h_roster" and self.instances < len(self.roster):
+        if (step.repeat is not None and step.repeat.name == "h_roster"
+                and self.instances < len(self.roster)):
             self.instances += 1
             return True
         return False
@@ -370,7 +407,8 @@ class _Answers:
         member = self.roster[inst[0] - 1] if inst and q.name.startswith("h_") else None
         today = self.runner.clock()
         if member is not None:
-            fixed: dict[str, Any] = {"h_name": _name(r), "h_sex": "1" if member.sex == "male" else "2",
+            fixed: dict[str, Any] = {"h_name": _name(r),
+                                     "h_sex": "1" if member.sex == "male" else "2",
                                      "h_age": member.age, "h_resident": "1"}
             if q.name in fixed:
                 return [fixed[q.name]]
@@ -403,6 +441,9 @@ class _Answers:
         names = [c.name for c in choices if not c.missing]
         if not names:
             return []
+        if q.name in self.straight and q.choice_list:
+            # the same answer to every item of the grid (the first pick of its list)
+            return [self.straight_pick.setdefault(q.choice_list, names[len(names) // 2])]
         if q.type == "select_multiple":
             return self._multiple(q, choices)
         lst = q.choice_list or ""
@@ -435,7 +476,8 @@ class _Answers:
                                   key=plain.index))
             return [picked, picked[:1]]
         else:
-            p_each = float(np.clip(0.28 + self.c_item[_stable_int(q.choice_list or '') % 7] * 0.3, 0.05, 0.8))
+            shift = self.c_item[_stable_int(q.choice_list or "") % 7] * 0.3
+            p_each = float(np.clip(0.28 + shift, 0.05, 0.8))
         picked = tuple(n for n in plain if r.random() < p_each)
         if not picked:
             picked = tuple(exclusive[:1]) or (plain[0],)

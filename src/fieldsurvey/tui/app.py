@@ -4,28 +4,42 @@ The app holds the store, the questionnaire, the language and the injected clock 
 random generator; screens read them from ``self.app``. Slow reads run in thread workers
 on their own read-only connection (:meth:`FieldsurveyApp.reader`); every write goes
 through the app's :class:`FieldStore`, committed before the call returns.
+
+Start-up: the household list is drawn from a plain read-only SQLite connection
+(:func:`~fieldsurvey.tui.casedata.case_rows`), so the command shows it before pandas,
+numpy, the store's classes and the questionnaire are imported; the store is opened and
+the form loaded when first needed (a worker warms them up once the list is drawn).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from fieldsurvey.questionnaire import Form, load_form
-from fieldsurvey.store.store import FieldStore
 from fieldsurvey.tui.i18n import tr
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from fieldsurvey.questionnaire import Form
+    from fieldsurvey.store.store import FieldStore
 
 __all__ = ["FieldsurveyApp", "make_app"]
 
 Clock = Callable[[], dt.datetime]
+
+#: Cells the header has for "title — form title" at 80 columns (icon and margins aside).
+HEADER_CELLS = 62
 
 
 class FieldsurveyApp(App[None]):
@@ -41,16 +55,60 @@ class FieldsurveyApp(App[None]):
         Binding("ctrl+q", "quit", show=False, priority=True),
     ]
 
-    def __init__(self, store: FieldStore, form: Form, *, language: str = "zh",
-                 supervisor: bool = False, clock: Clock | None = None,
-                 rng: np.random.Generator | None = None) -> None:
+    def __init__(self, store: FieldStore | Path, form: Form | None = None, *,
+                 language: str = "zh", supervisor: bool = False, clock: Clock | None = None,
+                 rng: np.random.Generator | int | None = None) -> None:
         super().__init__()
-        self.store = store
-        self.form = form
+        self._store = None if isinstance(store, Path) else store
+        self.store_path: Path = store if isinstance(store, Path) else Path(store.path)
+        self._form = form
+        self._form_lock = threading.Lock()
         self.lang = "en" if language.startswith("en") else "zh"
         self.supervisor = supervisor
         self.clock: Clock = clock or (lambda: dt.datetime.now().astimezone())
-        self.rng = rng if rng is not None else np.random.default_rng()
+        self._rng = rng
+
+    @property
+    def store(self) -> FieldStore:
+        """The field store every write goes through (opened on first use, on the UI thread)."""
+        if self._store is None:
+            from fieldsurvey.store.store import FieldStore
+
+            self._store = FieldStore.open(self.store_path)
+        return self._store
+
+    def close_store(self) -> None:
+        """Close the store if the app opened it (the CLI calls this after the app ends)."""
+        if self._store is not None:
+            self._store.close()
+
+    @property
+    def form(self) -> Form:
+        """The questionnaire pinned in the store (loaded on first use)."""
+        with self._form_lock:
+            if self._form is None:
+                self._form = _pinned_form(self.store_path)
+            return self._form
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """Generator for exact random respondent selection."""
+        import numpy as np
+
+        if not isinstance(self._rng, np.random.Generator):
+            self._rng = np.random.default_rng(self._rng)
+        return self._rng
+
+    @work(thread=True, exclusive=True, group="warm")
+    def warm_up(self) -> None:
+        """Load the form and import the store's modules off the UI thread.
+
+        Run after the household list is drawn, so opening a household is quick.
+        """
+        import fieldsurvey.store.store  # noqa: F401 - imported for its side: warm
+
+        _ = self.form
+        self.call_from_thread(self._titles)
 
     # -- helpers for screens ---------------------------------------------------------
     def t(self, text_key: str, /, **fields: Any) -> str:
@@ -60,7 +118,9 @@ class FieldsurveyApp(App[None]):
     @contextmanager
     def reader(self) -> Iterator[FieldStore]:
         """A read-only connection to the store for a worker thread."""
-        st = FieldStore.open(self.store.path, readonly=True, check=False)
+        from fieldsurvey.store.store import FieldStore
+
+        st = FieldStore.open(self.store_path, readonly=True, check=False)
         try:
             yield st
         finally:
@@ -71,10 +131,23 @@ class FieldsurveyApp(App[None]):
         return self.clock().date()
 
     # -- app --------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        """Draw the screen once it is mounted."""
+    def _titles(self) -> None:
+        """Title and form title in the header.
+
+        The form title is shortened between words so the header never cuts a word at 80
+        columns.
+        """
+        from fieldsurvey.tui.cells import cell_len, fit
+
         self.title = self.t("supervisor_title" if self.supervisor else "app_title")
-        self.sub_title = self.form.settings.title.get(self.lang, self.form.default_language)
+        if self._form is None:  # drawn again once the form is loaded
+            return
+        form_title = self._form.settings.title.get(self.lang, self._form.default_language)
+        self.sub_title = fit(form_title, max(10, HEADER_CELLS - cell_len(self.title) - 3))
+
+    def on_mount(self) -> None:
+        """Open the first screen: the household list, or the supervisor's."""
+        self._titles()
         if self.supervisor:
             from fieldsurvey.tui.screens.supervisor import SupervisorScreen
 
@@ -92,8 +165,10 @@ class FieldsurveyApp(App[None]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        """Quit: an open interview session is recorded as a visit, the store's main file
-        made complete (checkpoint), then the app exits. Answers were saved as entered.
+        """Quit.
+
+        An open interview session is recorded as a visit, the store's main file made
+        complete (checkpoint), then the app exits. Answers were saved as entered.
         """
         from fieldsurvey.tui.session import checkpoint
 
@@ -101,14 +176,14 @@ class FieldsurveyApp(App[None]):
             end = getattr(screen, "end_session", None)
             if end is not None:
                 end(how="quit")
-        checkpoint(self.store)
+        if self._store is not None:
+            checkpoint(self._store)
         self.exit()
 
     def action_toggle_language(self) -> None:
         """Switch 中文 / English on every open screen."""
         self.lang = "en" if self.lang == "zh" else "zh"
-        self.title = self.t("supervisor_title" if self.supervisor else "app_title")
-        self.sub_title = self.form.settings.title.get(self.lang, self.form.default_language)
+        self._titles()
         for screen in self.screen_stack:
             for name in ("relabel", "draw_keys"):
                 method = getattr(screen, name, None)
@@ -116,25 +191,55 @@ class FieldsurveyApp(App[None]):
                     method()
 
 
-def _pinned_form(store: FieldStore) -> Form:
-    forms = store.forms()
-    if not forms:
-        from fieldsurvey.io.errors import StoreError
+def _connect(path: Path) -> sqlite3.Connection:
+    """A read-only connection (no writes, no journal files made) to check and read."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
-        raise StoreError("no questionnaire is pinned in this store", file=str(store.path),
-                         hint="Assign the cases with `fieldsurvey assign --form FORM`")
-    a = store.assignments()
-    want = None
-    if len(a) and "form_id" in a.columns and a["form_id"].notna().any():
-        row = a[a["form_id"].notna()].iloc[0]
-        want = (str(row["form_id"]), str(row["form_version"] or ""))
-    f = next((f for f in forms if (f["form_id"], f["version"]) == want), forms[-1])
-    name, content = store.form_file(f["form_id"], f["version"])
+
+def _pinned_form(path: Path) -> Form:
+    """The questionnaire pinned for the store's assignments (else the newest)."""
+    from fieldsurvey.questionnaire import load_form
+
+    conn = _connect(path)
+    try:
+        pinned = conn.execute("SELECT form_id, form_version FROM assignments WHERE form_id "
+                              "IS NOT NULL ORDER BY community_id, line, dwelling_id "
+                              "LIMIT 1").fetchone()
+        forms = conn.execute("SELECT form_id, version, filename, content FROM forms "
+                             "ORDER BY rowid").fetchall()
+    finally:
+        conn.close()
+    want = (str(pinned[0]), str(pinned[1] or "")) if pinned else None
+    f = next((f for f in forms if (f[0], f[1]) == want), forms[-1])
+    name, content = f[2], f[3]
     # the form is read from a temporary copy, removed at once (nothing left in /tmp)
     with tempfile.TemporaryDirectory(prefix="fieldsurvey-form-") as folder:
         tmp = Path(folder) / Path(name).name
         tmp.write_bytes(content)
         return load_form(tmp)
+
+
+def _check_store(path: Path) -> None:
+    """Refuse a file that is not a field store with a pinned questionnaire.
+
+    One clear message; cheap (plain SQLite, nothing imported).
+    """
+    from fieldsurvey.io.errors import StoreError
+
+    try:
+        conn = _connect(path)
+        try:
+            n = conn.execute("SELECT count(*) FROM forms").fetchone()[0]
+            conn.execute("SELECT dwelling_id FROM assignments LIMIT 1").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError("this file is not a fieldsurvey field store", file=str(path),
+                         got=str(exc), hint="Give the .sqlite file made by "
+                         "`fieldsurvey assign` (or `fieldsurvey merge`)") from exc
+    if not n:
+        raise StoreError("no questionnaire is pinned in this store", file=str(path),
+                         hint="Assign the cases with `fieldsurvey assign --form FORM`")
 
 
 def make_app(store: FieldStore | str | Path, form: Form | None = None, *,
@@ -145,7 +250,7 @@ def make_app(store: FieldStore | str | Path, form: Form | None = None, *,
     Parameters
     ----------
     store
-        An open :class:`FieldStore` (or its path).
+        An open :class:`FieldStore`, or its path (opened when first needed).
     form
         The questionnaire; default the one pinned in the store for its assignments.
     language
@@ -157,8 +262,9 @@ def make_app(store: FieldStore | str | Path, form: Form | None = None, *,
     rng
         Generator (or seed) for exact random respondent selection.
     """
-    st = store if isinstance(store, FieldStore) else FieldStore.open(store)
-    return FieldsurveyApp(st, form or _pinned_form(st), language=language,
-                          supervisor=supervisor, clock=clock,
-                          rng=rng if isinstance(rng, np.random.Generator)
-                          else np.random.default_rng(rng))
+    source: FieldStore | Path = store if not isinstance(store, str | Path) else Path(store)
+    path = source if isinstance(source, Path) else Path(source.path)
+    if form is None:
+        _check_store(path)
+    return FieldsurveyApp(source, form, language=language, supervisor=supervisor,
+                          clock=clock, rng=rng)

@@ -1,22 +1,46 @@
 """The household list as the interviewer sees it: one row per case with its status.
 
-Read-only shaping of what the store says (assignments, attempts, interviews and the final
-disposition rule of :mod:`fieldsurvey.store.dispositions`) into display rows; no rule of
-its own beyond naming the status.
+Read-only shaping of what the store says (assignments, attempts, interviews, overrides)
+into display rows, with plain SQL on a read-only connection: the list is the first thing
+the command shows, before pandas and the store's classes are imported.
+
+The status names where a case stands. "Closed" is a case whose final disposition (the
+rule of :mod:`fieldsurvey.store.dispositions`: the most informative outcome wins) is an
+interview, a refusal or break-off, another eligible non-interview or not eligible; those
+outcomes outrank every non-contact and unknown-eligibility code, so a case is closed as
+soon as one of its outcomes (or an override) is of those kinds. AAPOR codes are
+hierarchical, so the kind is read from the code's prefix (:func:`closing_code`; a test
+checks it against :mod:`fieldsurvey.rates.codes` for every code).
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.store.store import FieldStore
 
-from fieldsurvey.store.store import FieldStore
-
-__all__ = ["STATUSES", "CaseRow", "case_rows", "split_address"]
+__all__ = ["STATUSES", "CaseRow", "Place", "case_rows", "closing_code", "places",
+           "split_address"]
 
 #: Status keys in display order (labels in :mod:`.i18n` as ``st_<key>``).
 STATUSES: tuple[str, ...] = ("new", "pending", "open", "rejected", "partial", "done", "closed")
+
+def closing_code(code: object) -> bool:
+    """True for an outcome that closes a case.
+
+    An interview (1.x), a refusal or break-off (2.1x), another eligible non-interview (2, 2.3x,
+    2.9) or not eligible (4.x).
+    """
+    c = str(code or "").strip()
+    if "." in c:
+        c = c.rstrip("0").rstrip(".")
+    return (c in ("1", "2", "4") or c.startswith(("1.", "4.", "2.1", "2.3", "2.9")))
 
 
 @dataclass(frozen=True)
@@ -37,8 +61,20 @@ class CaseRow:
     street: str = ""
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a case is: its community, the street and the place within the community."""
+
+    dwelling_id: str
+    community: str
+    street: str
+    place: str
+    address: str
+    line: int | None
+
+
 def _text(v: object) -> str:
-    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+    if v is None or (isinstance(v, float) and v != v) or str(v) in ("<NA>", "nan", "NaT"):
         return ""
     text = str(v).strip()
     return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
@@ -46,13 +82,13 @@ def _text(v: object) -> str:
 
 def split_address(address: str, community: str, *, street: str = "", compound: str = "",
                   parts: tuple[str, str, str, str] = ("", "", "", "")) -> tuple[str, str]:
-    """``(street, place)`` of an address: the street and community are cut off the front
-    (they go to their own column or the header); the place is what is left, i.e. the
-    compound and building-unit-floor-door, which differ between neighbours.
+    """``(street, place)`` of an address.
 
-    When the address does not contain the community's name, a given ``street`` prefix is
-    cut; when nothing is left, the place is written from ``compound`` and the building,
-    unit, floor and door ``parts``.
+    The street and community are cut off the front (they go to their own column or the
+    header); the place is what is left, i.e. the compound and building-unit-floor-door,
+    which differ between neighbours. When the address does not contain the community's
+    name, a given ``street`` prefix is cut; when nothing is left, the place is written
+    from ``compound`` and the building, unit, floor and door ``parts``.
     """
     addr = address.strip()
     found_street = street
@@ -72,60 +108,93 @@ def split_address(address: str, community: str, *, street: str = "", compound: s
     return found_street, rest
 
 
-def _community_names(a: pd.DataFrame) -> pd.Series:
-    if "name" in a.columns:
-        names = a["name"].astype(object)
-        return names.where(names.notna(), a["community_id"]).astype(str)
-    return a["community_id"].astype(str)
+def places(records: Iterable[Mapping[str, Any]]) -> list[Place]:
+    """The :class:`Place` of assignment records.
 
-
-def case_rows(store: FieldStore) -> list[CaseRow]:
-    """Every released case of the store as a display row.
-
-    Each row has its status, attempt count and the appointment of its latest visit
-    (if it made one).
+    Records have ``dwelling_id, community_id, address, building, unit, floor, door,
+    line`` and the ``name``, ``street``, ``compound`` attributes when present.
     """
-    a = store.assignments()
-    if not len(a):
-        return []
-    if "released" in a.columns:
-        a = a[a["released"].fillna(1).astype(int) == 1]
-    att = pd.DataFrame(store.attempts(), columns=["dwelling_id", "time", "appointment"])
-    n_att = att.groupby("dwelling_id").size() if len(att) else pd.Series(dtype=int)
-    last_appt = (att.sort_values("time").groupby("dwelling_id")["appointment"].last()
-                 if len(att) else pd.Series(dtype=object))
-    itv = pd.DataFrame(store.interviews(), columns=["dwelling_id", "status", "review_state",
-                                                    "started_at"])
-    latest = (itv.sort_values("started_at").groupby("dwelling_id").last()
-              if len(itv) else pd.DataFrame(columns=["status", "review_state"]))
-    disp = store.dispositions().set_index("dwelling_id")
-    names = _community_names(a)
+    out = []
+    for rec in records:
+        did = str(rec["dwelling_id"])
+        community = _text(rec.get("name")) or _text(rec.get("community_id"))
+        addr = _text(rec.get("address"))
+        street, place = split_address(
+            addr, community, street=_text(rec.get("street")),
+            compound=_text(rec.get("compound")),
+            parts=(_text(rec.get("building")), _text(rec.get("unit")),
+                   _text(rec.get("floor")), _text(rec.get("door"))))
+        line = _text(rec.get("line"))
+        out.append(Place(did, community, street, place or did, addr or did,
+                         int(line) if line.isdigit() else None))
+    return out
+
+
+def _connection(source: FieldStore | sqlite3.Connection | str | Path
+                ) -> tuple[sqlite3.Connection, bool]:
+    if isinstance(source, sqlite3.Connection):
+        return source, False
+    if isinstance(source, str | Path):
+        uri = f"{Path(source).resolve().as_uri()}?mode=ro"
+        return sqlite3.connect(uri, uri=True), True
+    return source.connection, False
+
+
+def case_rows(source: FieldStore | sqlite3.Connection | str | Path) -> list[CaseRow]:
+    """Every released case of a store as a display row.
+
+    Each row has its status, attempt count and the appointment of its latest visit (if it
+    made one). ``source`` is an open store, a connection, or a store's path (read-only).
+    """
+    conn, own = _connection(source)
+    try:
+        cur = conn.execute(
+            "SELECT dwelling_id, community_id, line, released, address, building, unit, "
+            "floor, door, attributes FROM assignments ORDER BY community_id, line, dwelling_id")
+        records = []
+        for did, cid, line, released, addr, b, u, f, d, attrs in cur:
+            if released is not None and int(released) != 1:
+                continue
+            extra = json.loads(attrs or "{}")
+            records.append({"dwelling_id": did, "community_id": cid, "line": line,
+                            "address": addr, "building": b, "unit": u, "floor": f,
+                            "door": d, "name": extra.get("name"),
+                            "street": extra.get("street"), "compound": extra.get("compound")})
+        n_att: dict[str, int] = {}
+        appt: dict[str, str | None] = {}
+        closed: set[str] = set()
+        for did, outcome, when in conn.execute(
+                "SELECT dwelling_id, outcome, appointment FROM attempts ORDER BY hlc"):
+            n_att[did] = n_att.get(did, 0) + 1
+            appt[did] = when
+            if closing_code(outcome):
+                closed.add(did)
+        for did, code in conn.execute("SELECT dwelling_id, code FROM overrides"):
+            if code is None:
+                continue
+            (closed.add if closing_code(code) else closed.discard)(did)
+        latest: dict[str, tuple[str, str]] = {}
+        for did, status, review in conn.execute(
+                "SELECT dwelling_id, status, review_state FROM interviews "
+                "ORDER BY started_at, uuid"):
+            latest[did] = (status, review)
+    finally:
+        if own:
+            conn.close()
     rows = []
-    for i, r in enumerate(a.itertuples(index=False)):
-        did = str(r.dwelling_id)
-        n = int(n_att.get(did, 0))
-        cat = str(disp.at[did, "category"]) if did in disp.index else "UH"
-        code = str(disp.at[did, "disposition"]) if did in disp.index else ""
-        if did in latest.index:
-            st, rv = latest.at[did, "status"], latest.at[did, "review_state"]
+    for p in places(records):
+        did = p.dwelling_id
+        n = n_att.get(did, 0)
+        if did in latest:
+            st, rv = latest[did]
             status = ("rejected" if rv == "rejected" else "open" if st == "in_progress"
                       else "partial" if st == "partial" else "done")
         elif n == 0:
             status = "new"
-        elif cat in ("R", "O", "NE", "I", "P"):
-            status = "closed"
         else:
-            status = "pending"
-        appt = last_appt.get(did) if n else None
-        addr = _text(r.address) or did
-        community = str(names.iloc[i])
-        street, place = split_address(
-            addr if addr != did else "", community, street=_text(getattr(r, "street", "")),
-            compound=_text(getattr(r, "compound", "")),
-            parts=(_text(r.building), _text(r.unit), _text(r.floor), _text(r.door)))
-        line_text = _text(r.line)
-        rows.append(CaseRow(did, int(line_text) if line_text.isdigit() else None, community,
-                            addr, status, code, n, str(appt)[:16].replace("T", " ")
-                            if isinstance(appt, str) and appt else "", place=place or did,
-                            street=street))
+            status = "closed" if did in closed else "pending"
+        when = appt.get(did) if n else None
+        rows.append(CaseRow(did, p.line, p.community, p.address, status, "", n,
+                            str(when)[:16].replace("T", " ") if when else "",
+                            place=p.place, street=p.street))
     return rows

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldsurvey.rates.codes import VISIT_OUTCOMES
-from fieldsurvey.rates.codes import outcome_label as _outcome_label
-
-__all__ = ["HELP_KEYS", "OUTCOME_CHOICES", "TEXTS", "outcome_label", "tr"]
+__all__ = ["HELP_KEYS", "TEXTS", "outcome_label", "tr"]  # and OUTCOME_CHOICES (lazy)
 
 TEXTS: dict[str, tuple[str, str]] = {
     "app_title": ("入户访问", "Household interviews"),
@@ -31,6 +28,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "col_community": ("社区", "Community"),
     "col_address": ("小区 楼栋-单元-室", "Compound · bldg-unit-door"),
     "col_full_address": ("地址", "Address"),
+    "col_place": ("门牌", "Place"),
     "col_status": ("状态", "Status"),
     "col_attempts": ("次数", "Vis."),
     "col_appt": ("预约", "Appointment"),
@@ -189,13 +187,36 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rv_pending": ("待审核", "pending"),
     "rv_approved": ("已通过", "approved"),
     "rv_rejected": ("已退回", "rejected"),
+    # quality flags (supervisor)
+    "quality_key": ("质量", "Quality"),
+    "filter_key": ("筛选", "Filter"),
+    "sort_key": ("排序", "Sort"),
+    "tally_key": ("统计", "Tally"),
+    "col_flags": ("质量提示", "Flags"),
+    "col_spq": ("秒/题", "s/q"),
+    "col_special": ("不知道", "DK/RF"),
+    "quality_title": ("质量提示 · 显示: {shown} (F) · 排序: {order} (S) · Q 返回审核",
+                      "Quality · showing {shown} (F) · order {order} (S) · Q review"),
+    "flag_": ("全部", "all"),
+    "flag_any": ("有提示的", "flagged"),
+    "flag_speeding": ("过快", "speeding"),
+    "flag_straight_lining": ("同一答案", "straight"),
+    "flag_special_answers": ("不知道多", "many DK"),
+    "flag_outside_hours": ("非工作时间", "off hours"),
+    "flag_gps_distance": ("位置远", "far GPS"),
+    "flag_outcome_mix": ("结果分布异常", "outcome mix"),
+    "flag_completes_per_day": ("日完成过多", "per day"),
+    "sort_n_flags": ("提示数", "flags"),
+    "sort_sec_per_question": ("秒/题", "s/question"),
+    "sort_special_share": ("不知道比例", "DK share"),
+    "sort_interviewer": ("访员", "interviewer"),
     # key bar
     "household_key": ("打开", "Open"),
     "search_key": ("搜索", "Search"),
     "clear_key": ("清除筛选", "Clear filters"),
     "goto": ("去该题", "Go to"),
     "open": ("查看", "Open"),
-    "switch_by": ("社区/访员", "Community/interviewer"),
+    "switch_by": ("社区/访员", "By group"),
     "next_table": ("切换表格", "Next table"),
     # help
     "help_title": ("按键说明", "Keys"),
@@ -241,8 +262,18 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("N / R / I", "help_household"),
 )
 
-#: Outcomes offered when recording a visit: the one in-person list of the rates.
-OUTCOME_CHOICES: tuple[str, ...] = VISIT_OUTCOMES
+def __getattr__(name: str) -> Any:
+    """``OUTCOME_CHOICES``.
+
+    The outcomes offered when recording a visit, the one in-person list of
+    :mod:`fieldsurvey.rates.codes` (imported when first asked for: the rates pull in pandas,
+    which the household list does not need).
+    """
+    if name == "OUTCOME_CHOICES":
+        from fieldsurvey.rates.codes import VISIT_OUTCOMES
+
+        return VISIT_OUTCOMES
+    raise AttributeError(name)
 
 
 def tr(text_key: str, lang: str, /, **fields: Any) -> str:
@@ -258,4 +289,6 @@ def outcome_label(code: str, lang: str) -> str:
     The words are those of :mod:`fieldsurvey.rates.codes`, the one owner of the outcome
     vocabulary.
     """
-    return _outcome_label(code, lang)
+    from fieldsurvey.rates.codes import outcome_label as label_of
+
+    return label_of(code, lang)

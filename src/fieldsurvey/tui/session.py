@@ -36,10 +36,10 @@ __all__ = ["Session", "checkpoint", "left_outcome", "orphan_session"]
 
 
 def checkpoint(store: FieldStore) -> None:
-    """Make the store's main file complete (copy the WAL in), so a copy of it alone
-    holds everything (issue 21).
+    """Make the store's main file complete (copy the WAL in).
 
-    Uses :meth:`FieldStore.checkpoint`; a store without it gets the pragma directly.
+    A copy of the main file alone then holds everything (issue 21). Uses
+    :meth:`FieldStore.checkpoint`; a store without it gets the pragma directly.
     """
     method = getattr(store, "checkpoint", None)
     if callable(method):
@@ -50,8 +50,9 @@ def checkpoint(store: FieldStore) -> None:
 
 
 def left_outcome(done: Completion) -> str:
-    """The outcome of a session left before submitting: 1.2 when the share answered
-    reaches the partial threshold, else 2.12 break-off.
+    """The outcome of a session left before submitting.
+
+    1.2 when the share answered reaches the partial threshold, else 2.12 break-off.
     """
     return "1.2" if done.status in ("partial", "complete") else "2.12"
 

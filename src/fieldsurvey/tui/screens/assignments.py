@@ -72,15 +72,17 @@ class AssignmentListScreen(KeyedScreen[None]):
     @work(thread=True, exclusive=True, group="cases")
     def load(self) -> None:
         """Read the cases on a worker thread (a big store takes a moment)."""
-        with self.app.reader() as st:
-            rows = case_rows(st)
+        rows = case_rows(self.app.store_path)  # plain SQL: no pandas before the list
         self.app.call_from_thread(self._loaded, rows)
 
     def _loaded(self, rows: list[CaseRow]) -> None:
+        first = not self.loaded
         self.rows = rows
         self.loaded = True
         self._filters()
         self._fill()
+        if first:
+            self.call_after_refresh(self.app.warm_up)
 
     # -- display ----------------------------------------------------------------------
     def _columns(self) -> None:

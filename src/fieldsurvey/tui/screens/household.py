@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Static
 
+from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.i18n import outcome_label
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.widgets.key_bar import KeyBar
@@ -107,7 +108,8 @@ class HouseholdScreen(KeyedScreen[None]):
         for att in self.data["attempts"]:
             appt = (att["appointment"] or "")[5:16].replace("T", " ")
             table.add_row(att["time"][5:16].replace("T", " "),
-                          outcome_label(att["outcome"], lang), appt, att["note"] or "")
+                          fit(outcome_label(att["outcome"], lang), 26), appt,
+                          fit(att["note"] or "", 20))
         lines = []
         sel = self.data["selection"]
         if sel and sel.get("chosen_line") is not None:

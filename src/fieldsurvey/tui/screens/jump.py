@@ -26,8 +26,9 @@ __all__ = ["JumpDialog", "jump_targets", "match_targets"]
 
 
 def jump_targets(runner: InterviewRunner, lang: str) -> list[tuple[str, str]]:
-    """``(key, label)`` of every question the interviewer can jump to (relevant, shown:
-    calculations and hidden metadata left out).
+    """``(key, label)`` of every question the interviewer can jump to (relevant, shown.
+
+    Calculations and hidden metadata left out).
     """
     out = []
     for s in runner.steps():
@@ -41,8 +42,9 @@ def jump_targets(runner: InterviewRunner, lang: str) -> list[tuple[str, str]]:
 
 
 def match_targets(targets: list[tuple[str, str]], text: str) -> list[tuple[str, str]]:
-    """The targets whose key starts with / contains ``text`` (keys first) or whose label
-    contains it; all of them when ``text`` is empty.
+    """The targets matching ``text``: keys starting with it, keys and labels containing it.
+
+    All of them when ``text`` is empty.
     """
     needle = text.strip().lower()
     if not needle:

@@ -43,8 +43,9 @@ ENTER_GRACE_S = 1.0
 
 def respondent_entry(app: FieldsurveyApp, dwelling_id: str,
                      line: int | None) -> dict[str, Any] | None:
-    """The selected respondent's roster entry (``name, sex, age, relation`` ...), which
-    the form sees as ``${respondent_*}``; None without a selection.
+    """The selected respondent's roster entry (``name, sex, age, relation`` ...).
+
+    The form sees it as ``${respondent_*}``; None without a selection.
     """
     if line is None:
         sel = app.store.selection(dwelling_id)
@@ -226,8 +227,9 @@ class QuestionScreen(KeyedScreen[None]):
                 for s in form.settings.special_answers}
 
     def _colliding(self, step: Step, options: list[tuple[str, str]]) -> dict[int, str]:
-        """Special codes whose label is also an option's label at ``step`` (e.g. an
-        option "3 不知道"): the key gives that option instead, so one 不知道 exists.
+        """Special codes whose label is also an option's label at ``step``.
+
+        E.g. an option "3 不知道": the key gives that option instead, so one 不知道 exists.
         """
         if step.question is None or not options:
             return {}
@@ -283,8 +285,10 @@ class QuestionScreen(KeyedScreen[None]):
         return view
 
     def _warning_text(self, step: Step) -> str:
-        """The soft warning shown under the question: open (asks for a reason) or
-        confirmed (with the reason given)."""
+        """The soft warning shown under the question.
+
+        Open (asks for a reason) or confirmed (with the reason given).
+        """
         msg = self.runner.warning(step) if step.question is not None else None
         if not msg:
             return ""
@@ -316,8 +320,10 @@ class QuestionScreen(KeyedScreen[None]):
         self.call_after_refresh(self._focus, focus_key)
 
     def _special_hint(self, step: Step) -> str:
-        """``F8 不知道 · F9 拒绝回答``, naming the option a key gives when the question
-        has its own option with that label (never two 不知道 on one screen).
+        """The special-answer keys line, e.g. ``F8 不知道 · F9 拒绝回答``.
+
+        It names the option a key gives when the question has its own option with that
+        label (never two 不知道 on one screen).
         """
         q = step.question
         assert q is not None
@@ -571,8 +577,10 @@ class QuestionScreen(KeyedScreen[None]):
         self.show()
 
     def _habit_enter(self) -> bool:
-        """True for an Enter right after the app moved on by itself, on a question with
-        nothing typed or chosen yet: ignored (the choice already moved on).
+        """True for an Enter to ignore: a habit after the app moved on by itself.
+
+        It came right after an automatic move, on a question with nothing typed or
+        chosen yet (the choice already moved on).
         """
         if time.monotonic() - self._moved_at > ENTER_GRACE_S:
             return False
@@ -705,8 +713,10 @@ class QuestionScreen(KeyedScreen[None]):
         self.end_session(code, how="submitted")
 
     def action_leave(self) -> None:
-        """Leave the interview: show the share answered, take an appointment, record the
-        visit (1.2 or 2.12 by the share) and go back to the household.
+        """Leave the interview.
+
+        Show the share answered, take an appointment, record the visit (1.2 or 2.12 by the
+        share) and go back to the household.
         """
         from fieldsurvey.tui.screens.dialogs import LeaveDialog
 

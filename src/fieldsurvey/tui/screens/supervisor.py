@@ -15,34 +15,57 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Static
 
 from fieldsurvey.store.fieldwork_status import progress_table
+from fieldsurvey.tui.casedata import places
+from fieldsurvey.tui.cells import cell_len, fit
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["SupervisorScreen"]
+__all__ = ["FLAG_FILTERS", "SORTS", "SupervisorScreen"]
+
+
+#: Flags the quality list can be filtered to (``F`` cycles; "" is every interview).
+FLAG_FILTERS: tuple[str, ...] = ("", "any", "speeding", "straight_lining", "special_answers",
+                                 "outside_hours", "gps_distance")
+#: Orders of the quality list (``S`` cycles): (column, descending).
+SORTS: tuple[tuple[str, bool], ...] = (("n_flags", True), ("sec_per_question", False),
+                                       ("special_share", True), ("interviewer", False))
 
 
 class SupervisorScreen(KeyedScreen[None]):
-    """Progress table (``t`` switches community / interviewer) and the review list."""
+    """Progress table above the review list or the quality flags.
+
+    ``t`` switches community / interviewer, ``q`` the quality flags (``f`` filters by
+    flag, ``s`` changes the order).
+    """
 
     app: FieldsurveyApp
     AUTO_FOCUS = "#sv-interviews"
     KEYS: ClassVar[list[tuple[str, str]]] = [
         ("Enter", "open"),
         ("T", "switch_by"),
-        ("Tab", "next_table"),
+        ("Q", "quality_key"),
+        ("F", "filter_key"),
+        ("S", "sort_key"),
+        ("Y", "tally_key"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "switch_grouping"),
         Binding("y", "tally"),
+        Binding("q", "toggle_quality"),
+        Binding("f", "next_filter"),
+        Binding("s", "next_sort"),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="supervisor")
         self.by = "community"
         self.data: dict[str, Any] = {}
+        self.quality = False
+        self.filter = 0
+        self.sort = 0
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -63,17 +86,23 @@ class SupervisorScreen(KeyedScreen[None]):
 
     @work(thread=True, exclusive=True, group="progress")
     def load(self) -> None:
-        """Count progress and list interviews on a worker thread."""
+        """Count progress, list interviews and compute the quality flags off the UI."""
+        from fieldsurvey.store.quality import quality_report
+
         with self.app.reader() as st:
             table = progress_table(st, by=self.by)
             itvs = [i for i in st.interviews() if i["status"] != "in_progress"]
             a = st.assignments()
+            report = quality_report(st)
         names: dict[str, str] = {}
         if "name" in a.columns:
             names = dict(zip(a["community_id"].astype(str), a["name"].astype(str), strict=True))
-        addr = dict(zip(a["dwelling_id"].astype(str), a["address"].astype(object), strict=True))
+        records = [{str(k): v for k, v in rec.items()}
+                   for rec in a.astype(object).where(a.notna(), None).to_dict("records")]
+        place = {r.dwelling_id: (r.community, r.place) for r in places(records)}
         self.app.call_from_thread(self._show, {"table": table, "interviews": itvs,
-                                               "names": names, "address": addr})
+                                               "names": names, "place": place,
+                                               "quality": report})
 
     def _show(self, data: dict[str, Any]) -> None:
         self.data = data
@@ -83,44 +112,108 @@ class SupervisorScreen(KeyedScreen[None]):
         """Redraw in the app's current language."""
         if not self.data:
             return
+        self._progress()
+        if self.quality:
+            self._quality()
+        else:
+            self._reviews()
+
+    def _progress(self) -> None:
         t = self.app.t
-        self.query_one("#sv-progress-title", Static).update(
-            f"{t('progress')} · {t('by_community' if self.by == 'community' else 'by_interviewer')}"
-            " (t)")
+        by = "by_community" if self.by == "community" else "by_interviewer"
+        self.query_one("#sv-progress-title", Static).update(f"{t('progress')} · {t(by)} (T)")
         prog = self.query_one("#sv-progress", DataTable)
         prog.clear(columns=True)
         key = "community_id" if self.by == "community" else "interviewer"
-        prog.add_column(t("col_community" if self.by == "community" else "col_interviewer"),
-                        width=14)
+        head = t("col_community" if self.by == "community" else "col_interviewer")
+        prog.add_column(head, width=max(12, cell_len(head)))
         cols = ("issued", "attempted", "completed", "refused")
         for c in cols:
-            prog.add_column(t(f"col_{c}"), width=6)
+            label = t(f"col_{c}")
+            prog.add_column(label, width=max(5, cell_len(label)))
         prog.add_column(t("col_rr"), width=7)
+        flags: dict[str, str] = {}
+        if self.by == "interviewer":
+            who = self.data["quality"].interviewers
+            if len(who):
+                flags = dict(zip(who["interviewer"], who["flags"], strict=True))
+            prog.add_column(t("col_flags"), width=18)
         table: pd.DataFrame = self.data["table"]
         for row in table.itertuples(index=False):
             g = str(getattr(row, key))
             label = t("all_rows") if g == "(all)" else self.data["names"].get(g, g)
-            rr = row.response_rate
-            prog.add_row(label, *(str(getattr(row, c)) for c in cols),
-                         "" if pd.isna(rr) else f"{rr:.1%}")
-        self.query_one("#sv-review-title", Static).update(t("review_list"))
+            rr: Any = row.response_rate
+            rate = "" if rr is None or rr != rr else f"{float(rr):.1%}"
+            cells = [fit(label, 12), *(str(getattr(row, c)) for c in cols), rate]
+            if self.by == "interviewer":
+                cells.append(fit(self._flag_names(flags.get(g, "")), 18))
+            prog.add_row(*cells)
+
+    def _flag_names(self, flags: str) -> str:
+        return " ".join(self.app.t(f"flag_{f}") for f in flags.split())
+
+    def _columns(self, table: DataTable[Any], spec: tuple[tuple[str, int], ...]) -> None:
+        table.clear(columns=True)
+        for key, width in spec:
+            table.add_column(fit(self.app.t(key), width), width=width)
+
+    def _reviews(self) -> None:
+        t = self.app.t
+        self.query_one("#sv-review-title", Static).update(t("review_list") + " (Q)")
         itv = self.query_one("#sv-interviews", DataTable)
-        itv.clear(columns=True)
-        for c, w in (("col_full_address", 32), ("col_interviewer", 8), ("col_status", 8),
-                     ("col_review", 8)):
-            itv.add_column(t(c), width=w)
+        self._columns(itv, (("col_community", 10), ("col_place", 25),
+                            ("col_interviewer", 11), ("col_status", 8), ("col_review", 8)))
         order = {"pending": 0, "rejected": 1, "approved": 2}
         for i in sorted(self.data["interviews"],
                         key=lambda i: (order.get(i["review_state"], 3), i["completed_at"] or "")):
             status = t("st_done") if i["status"] == "completed" else t("st_partial")
-            itv.add_row(str(self.data["address"].get(i["dwelling_id"]) or i["dwelling_id"]),
-                        i["interviewer"], status, t(f"rv_{i['review_state']}"), key=i["uuid"])
+            comm, place = self.data["place"].get(i["dwelling_id"], ("", i["dwelling_id"]))
+            itv.add_row(fit(comm, 10), fit(place, 25, keep="end"), fit(i["interviewer"], 11),
+                        fit(status, 8), fit(t(f"rv_{i['review_state']}"), 8), key=i["uuid"])
 
-    def action_tally(self) -> None:
-        """Key action: the tally screen (rates and indicators)."""
-        from fieldsurvey.tui.screens.tally import TallyScreen
+    def _quality(self) -> None:
+        t = self.app.t
+        report = self.data["quality"]
+        want = FLAG_FILTERS[self.filter]
+        col, desc = SORTS[self.sort]
+        shown = t(f"flag_{want}") if want else t("all_rows")
+        self.query_one("#sv-review-title", Static).update(
+            t("quality_title", shown=shown, order=t(f"sort_{col}")))
+        table = self.query_one("#sv-interviews", DataTable)
+        self._columns(table, (("col_interviewer", 11), ("col_place", 20),
+                              ("col_spq", 6), ("col_special", 6), ("col_flags", 21)))
+        df = report.interviews
+        if not len(df):
+            return
+        df = df.assign(n_flags=df["flags"].str.split().str.len().fillna(0))
+        if want == "any":
+            df = df[df["flags"] != ""]
+        elif want:
+            df = df[df["flags"].str.split().apply(lambda fs: want in fs)]
+        df = df.sort_values(col, ascending=not desc, kind="mergesort", na_position="last")
+        for r in df.itertuples(index=False):
+            _, place = self.data["place"].get(r.dwelling_id, ("", r.dwelling_id))
+            spq = "" if pd.isna(r.sec_per_question) else f"{r.sec_per_question:.1f}"
+            table.add_row(fit(str(r.interviewer), 11), fit(place, 20, keep="end"), spq,
+                          f"{r.special_share:.0%}", fit(self._flag_names(r.flags), 21),
+                          key=r.uuid)
 
-        self.app.push_screen(TallyScreen())
+    def action_toggle_quality(self) -> None:
+        """Show the quality flags instead of the review list (or back)."""
+        self.quality = not self.quality
+        self.relabel()
+
+    def action_next_filter(self) -> None:
+        """Quality list: the next flag to filter by."""
+        if self.quality:
+            self.filter = (self.filter + 1) % len(FLAG_FILTERS)
+            self.relabel()
+
+    def action_next_sort(self) -> None:
+        """Quality list: the next order."""
+        if self.quality:
+            self.sort = (self.sort + 1) % len(SORTS)
+            self.relabel()
 
     def action_switch_grouping(self) -> None:
         """Key action: switch grouping."""
@@ -133,3 +226,9 @@ class SupervisorScreen(KeyedScreen[None]):
 
         if event.row_key.value is not None:
             self.app.push_screen(InterviewViewScreen(event.row_key.value))
+
+    def action_tally(self) -> None:
+        """Key action: the tally screen (rates and indicators)."""
+        from fieldsurvey.tui.screens.tally import TallyScreen
+
+        self.app.push_screen(TallyScreen())
