@@ -22,7 +22,7 @@ def register(subparsers: Any) -> None:
         description="Allocate the released sample lines to interviewers and write a central "
                     "store plus one device store per interviewer (with the questionnaire).")
     p.add_argument("--sample", required=True, help="sample file (.csv, .xlsx or .parquet)")
-    p.add_argument("--interviewers", required=True,
+    p.add_argument("--interviewers", required=False,
                    help="team file: column 'interviewer', optional 'name' and 'community_id'")
     p.add_argument("--by", choices=("community",),
                    help="give whole communities to one interviewer")
@@ -30,7 +30,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--survey-id", help="survey id (default: derived from the sample)")
     p.add_argument("--include-unreleased", action="store_true",
                    help="also issue reserve lines that are not released yet")
-    p.add_argument("--out", required=True, help="output directory for the .sqlite stores")
+    p.add_argument("--out", required=False, help="output directory for the .sqlite stores")
+    p.add_argument("--add", metavar="CENTRAL", help="add released reserve lines and "
+                   "reassignments (an 'interviewer' column) to this running survey's central "
+                   "store instead; devices get them at their next sync or pull")
     p.set_defaults(func=run)
 
 
@@ -44,6 +47,13 @@ def run(args: argparse.Namespace) -> int:
     from fieldsurvey.io.tables import file_row, read_table
     from fieldsurvey.store.issue import issue_stores
 
+    if args.add:  # new work into a running survey (fieldsurvey.store.sync.work)
+        from fieldsurvey.cli.sync import print_added
+
+        return print_added(args)
+    for flag, value in (("--interviewers", args.interviewers), ("--out", args.out)):
+        if not value:
+            raise ColumnError(f"assign needs {flag}", field=flag)
     sample = read_table(args.sample, what="sample file", text=SAMPLE_TEXT_COLUMNS)
     team = read_table(args.interviewers, what="team file",
                       text=("interviewer", "community_id", "name"))

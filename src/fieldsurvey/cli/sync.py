@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["register", "run"]
+__all__ = ["print_added", "register", "run"]
 
 
 def register(subparsers: Any) -> None:
@@ -55,4 +55,33 @@ def run(args: argparse.Namespace) -> int:
                          hint="e.g. --server http://192.168.1.10:8765")
     res = sync(args.db, args.server, token=args.token, cafile=args.cafile)
     out_console.print(res.message, markup=False, soft_wrap=True)
+    return 0
+
+
+def print_added(args: argparse.Namespace) -> int:
+    """``fieldsurvey assign --add CENTRAL``: add new work and list what moved."""
+    from fieldsurvey.cli._ui import out_console
+    from fieldsurvey.io.schema import SAMPLE_TEXT_COLUMNS
+    from fieldsurvey.io.tables import read_table
+    from fieldsurvey.store.sync.work import add_work
+
+    sample = read_table(args.sample, what="sample file",
+                        text=(*SAMPLE_TEXT_COLUMNS, "interviewer"))
+    team = None
+    if args.interviewers:
+        team = read_table(args.interviewers, what="team file",
+                          text=("interviewer", "community_id", "name"))
+    res = add_work(args.add, sample, team, by=args.by,
+                   include_unreleased=args.include_unreleased)
+    for r in res.added.itertuples(index=False):
+        out_console.print(f"added {r.dwelling_id} -> {r.interviewer}", markup=False)
+    for r in res.moved.itertuples(index=False):
+        out_console.print(f"moved {r.dwelling_id}: {r.interviewer} -> {r.to}", markup=False)
+    for r in res.conflicts.itertuples(index=False):
+        out_console.print(f"CONFLICT {r.dwelling_id}: stays with {r.interviewer} (not moved "
+                          f"to {r.to}): {r.reason}", markup=False, soft_wrap=True)
+    out_console.print(f"{len(res.added)} line(s) added, {len(res.moved)} moved, "
+                      f"{len(res.conflicts)} conflict(s), {res.unchanged} unchanged in "
+                      f"{args.add}; devices get them at their next sync or pull",
+                      markup=False, soft_wrap=True)
     return 0
