@@ -279,3 +279,27 @@ def test_dataframe_in_memory_is_normalised_like_a_file() -> None:
 def test_projected_crs_for_boundaries_does_not_touch_lonlat(tmp_path: Path) -> None:
     got = read_listing(write_csv(listing(), tmp_path / "l.csv"), crs="EPSG:4548")
     assert np.allclose(got["lon"], listing()["lon"])
+
+
+def test_big5_listing_is_detected_and_names_survive(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    text = "社區編碼,地址,經度,緯度,狀態\nC1,鰂魚涌英皇道1號,114.21,22.28,在住\nC1,禾輋邨2座,114.19,22.38,在住\n"
+    path.write_bytes(text.encode("big5hkscs"))
+    df = read_listing(path)
+    assert df["address"].tolist() == ["鰂魚涌英皇道1號", "禾輋邨2座"]
+    assert df.attrs["fieldsurvey"]["encoding"] == "big5hkscs" and df["status"].eq("occupied").all()
+
+
+def test_private_use_characters_in_boundaries_are_an_error(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from fieldsurvey.io.boundaries import read_boundaries
+
+    gdf = gpd.GeoDataFrame({"community_id": ["C1"], "name": ["禾\ue05e邨"]},
+                           geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
+    path = tmp_path / "b.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    with pytest.raises(EncodingError, match="private-use") as exc:
+        read_boundaries(path)
+    assert exc.value.field == "name" and "--encoding" in str(exc.value)

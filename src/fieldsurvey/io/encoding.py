@@ -1,12 +1,15 @@
 """Detect and check the text encoding of listings and shapefile attributes.
 
-Files reach a survey team in three encodings: UTF-8 (with or without the byte-order
-mark Excel adds) and GBK from older Chinese Windows software. Detection order:
+Files reach a survey team in a few encodings: UTF-8 (with or without the byte-order
+mark Excel adds), GBK from older Chinese Windows software, Big5 from Hong Kong and
+Taiwan. Detection order:
 
 1. a UTF-8 BOM -> ``utf-8-sig``;
 2. valid UTF-8 -> ``utf-8``;
 3. valid GB18030 (a superset of GBK and GB2312) whose non-ASCII bytes come in pairs,
-   as Chinese text does -> ``gb18030``;
+   as Chinese text does -> ``gb18030``, unless the same bytes read clearly better as
+   Big5 (see :func:`cjk_score`) -> ``big5hkscs``; valid Big5 that reads as Chinese ->
+   ``big5hkscs`` (Hong Kong and Taiwan files; HKSCS is a superset of Big5);
 4. otherwise the file is reported: it is not valid in any encoding we can tell apart,
    so the user must name it (``encoding=`` / ``--encoding``).
 
@@ -88,8 +91,10 @@ def detect_encoding(data: bytes, *, file: str | Path | None = None,
         data.decode("gb18030")
         if _looks_like_cjk_pairs(data):
             return _gbk_or_big5(data)
+        if _plausible_big5(data):  # Big5 trail bytes may be ASCII: runs of odd length
+            return "big5hkscs"
     except UnicodeDecodeError as gbk_err:
-        if _looks_like_cjk_pairs(data) and _valid(data, "big5hkscs"):
+        if _plausible_big5(data):
             return "big5hkscs"
         if gbk_err.start > first_bad and _looks_like_cjk_pairs(data[: gbk_err.start]):
             # GBK up to a point, then bytes that are not: name that row
@@ -202,6 +207,16 @@ def cjk_score(text: str, codec: str) -> float:
         return 1.0
     weights = {c: _char_weight(c, codec) for c in set(chars)}
     return sum(weights[c] for c in chars) / len(chars)
+
+
+def _plausible_big5(data: bytes) -> bool:
+    """Valid Big5-HKSCS that reads as Chinese (its trail bytes may be ASCII letters, so
+    the even-runs test for GBK does not apply)."""
+    try:
+        text = data.decode("big5hkscs")
+    except UnicodeDecodeError:
+        return False
+    return cjk_score(text[:_SAMPLE], "big5hkscs") >= 0.7
 
 
 def _gbk_or_big5(data: bytes) -> str:
