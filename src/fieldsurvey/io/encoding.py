@@ -210,8 +210,10 @@ def cjk_score(text: str, codec: str) -> float:
 
 
 def _plausible_big5(data: bytes) -> bool:
-    """Valid Big5-HKSCS that reads as Chinese (its trail bytes may be ASCII letters, so
-    the even-runs test for GBK does not apply)."""
+    """True for valid Big5-HKSCS that reads as Chinese.
+
+    Its trail bytes may be ASCII letters, so the even-runs test for GBK does not apply.
+    """
     try:
         text = data.decode("big5hkscs")
     except UnicodeDecodeError:
