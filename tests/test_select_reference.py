@@ -77,7 +77,7 @@ def test_psu_frame_probabilities(psu_frame: pd.DataFrame, shared_data: Path,
         pi.iloc[plan.rows] = plan.pi
     np.testing.assert_allclose(pi.loc[published["cluster"]].to_numpy(),
                                published["psu_prob"].to_numpy(), rtol=1e-12)
-    for region, ref in reference["psu_frame"].items():
+    for ref in reference["psu_frame"].values():
         np.testing.assert_allclose(pi.loc[ref["cluster"]].to_numpy(), ref["pik"], rtol=1e-12)
 
 

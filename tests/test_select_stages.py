@@ -43,7 +43,7 @@ def test_columns_and_probabilities(frame: pd.DataFrame) -> None:
     assert set(s["status"]) == {"occupied"}
     assert set(s["kish_table"]) <= set(KISH_TABLES)
     assert s.groupby("stratum")["community_id"].nunique().sum() == 6
-    for cid, part in s.groupby("community_id"):
+    for _cid, part in s.groupby("community_id"):
         N = int(part["eligible_n"].iloc[0])
         rel = part[part["released"]]
         assert len(rel) == min(8, N)
