@@ -99,6 +99,11 @@ def test_english_and_cid_fallback(survey, tmp_path):
                        date="2026-11-21")
     text = _text(res.path)
     assert "Fieldwork and participation" in text and "Ranking of needs" in text
+    assert "Key findings" in text
+    for who in ("王芳", "李强", "张伟"):  # interviewer ids are data, printed as given
+        text = text.replace(who, "")
+    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    assert not han, "".join(han[:40])  # no Chinese in the English report
     assert not res.font.embedded
     assert "STSong-Light" in PdfReader(str(res.path)).metadata.subject
 

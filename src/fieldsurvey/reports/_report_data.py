@@ -143,6 +143,21 @@ def load_report_data(db: str | os.PathLike[str], weights: str | os.PathLike[str]
     loaded, indicators = form_and_indicators(db_p, form)
     wide = answers_frame(db_p, loaded, language=lang)
     answers = wide.frame
+    if margins:
+        # the margins of single variables that the weights file carries (a crossed margin
+        # such as sex:age_group is implied by them when raking)
+        from fieldsurvey.weights.io import read_case_file
+
+        have = set(map(str, read_case_file(w_p).columns))
+        usable = {k: v for k, v in margins.items() if ":" not in str(k) and str(k) in have}
+        if not usable:
+            raise ColumnError("the weights file has none of the calibration variables",
+                              file=str(w_p), field=", ".join(map(str, margins)),
+                              expected="columns named as the margins' variables (e.g. sex, "
+                              "age_group)", got=", ".join(sorted(have))[:200],
+                              hint="Give the weights file written by 'fieldsurvey weights' with "
+                              "these margins, or leave the margins out")
+        margins = usable
     w = _read_weights(w_p, weight, tuple(margins or ()))
     key = "interview_uuid" if "interview_uuid" in w.columns else "dwelling_id"
     final = cases[cases["disposition"].astype("string").isin(RESPONDENT_CODES)]

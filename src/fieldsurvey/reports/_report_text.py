@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["t"]
+__all__ = ["t", "type_label"]
+
+#: English names of the community classes of the example district (DESIGN.md).
+_TYPES_EN = {"示范类": "Model", "创优类": "Striving", "强基类": "Foundation"}
+
+
+def type_label(value: str, lang: str) -> str:
+    """A community class in the report's language (other classes as given)."""
+    return _TYPES_EN.get(value, value) if lang == "en" else value
 
 _METHOD_ZH = ("加权估计（最终权数 = 基础权数 × 无回答调整 × 校准）；方差按 Taylor 线性化，"
               "分层、以社区为初级抽样单位（单一 PSU 的层按 adjust 规则处理）；95% 置信区间，"

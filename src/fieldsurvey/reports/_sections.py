@@ -24,7 +24,7 @@ from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyl
 
 from fieldsurvey.reports._charts import BarRow, hbar_chart, histogram
 from fieldsurvey.reports._report_data import ReportData
-from fieldsurvey.reports._report_text import t
+from fieldsurvey.reports._report_text import t, type_label
 
 __all__ = ["Ctx", "by_type", "fieldwork", "key_findings", "needs", "participation",
            "satisfaction", "weights"]
@@ -147,7 +147,7 @@ def fieldwork(ctx: Ctx, data: ReportData) -> list[Any]:
         g = table.groups
         if g is None:
             continue
-        names = _names(cases) if by == "community_id" else {}
+        names = _names(cases, lang) if by == "community_id" else {}
         label = [f"{names.get(i, '')} {i}".strip() for i in g.index.astype(str)]
         chart_rows: list[BarRow] = [(lab, 100 * float(g.loc[i, "RR1"]), np.nan, np.nan)
                                     for lab, i in zip(label, g.index, strict=True)]
@@ -164,8 +164,9 @@ def fieldwork(ctx: Ctx, data: ReportData) -> list[Any]:
     return out
 
 
-def _names(cases: pd.DataFrame) -> dict[str, str]:
-    if "name" not in cases.columns:
+def _names(cases: pd.DataFrame, lang: str = "zh") -> dict[str, str]:
+    """Community names by id (none in English: communities are named by their id there)."""
+    if "name" not in cases.columns or lang != "zh":
         return {}
     named = cases.dropna(subset=["name"]).drop_duplicates("community_id")
     return dict(zip(named["community_id"].astype(str), named["name"].astype(str), strict=True))
@@ -362,7 +363,7 @@ def by_type(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
     chart: list[BarRow] = []
     rows: list[list[Any]] = []
     for _, r in idx.iterrows():
-        typ = str(r["type"])
+        typ = type_label(str(r["type"]), lang)
         wsum = float(resp.loc[resp["type"] == r["type"], data.weight].sum())
         chart.append((typ, float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])))
         m = top[top["type"] == r["type"]]
@@ -377,7 +378,7 @@ def by_type(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
     return out
 
 
-def community_index(data: ReportData, design: Any) -> pd.DataFrame:
+def community_index(data: ReportData, design: Any, lang: str = "zh") -> pd.DataFrame:
     """The composite index by community with its CI, name and n (empty without one)."""
     from fieldsurvey.estimate.tally import indicator_table
 
@@ -390,7 +391,7 @@ def community_index(data: ReportData, design: Any) -> pd.DataFrame:
     cdes = community_design(data.respondents, data.weight, source=data.weights_file)
     tab = indicator_table(cdes, ind, by="community_id", kinds=("satisfaction",)).to_frame()
     idx = tab[(tab["variable"] == comp.name) & (tab["statistic"] == "index")].copy()
-    names = _names(data.cases)
+    names = _names(data.cases, lang)
     idx["name"] = [names.get(str(c), str(c)) for c in idx["community_id"]]
     out: pd.DataFrame = idx.sort_values("estimate", ascending=False).reset_index(drop=True)
     return out

@@ -191,7 +191,7 @@ def write_report(
     ctx = sec.Ctx(lang=lang, font=cjk.name, width=width, styles=_styles(cjk.name, lang))
     date = date or _dt.date.today().isoformat()
     table = sec._estimates(data, design)
-    by_comm = sec.community_index(data, design)
+    by_comm = sec.community_index(data, design, lang)
     steps: list[Callable[[], list[Any]]] = [
         lambda: _front(ctx, data, design, date, cjk, title, table, by_comm),
         lambda: sec.fieldwork(ctx, data),
