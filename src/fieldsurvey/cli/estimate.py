@@ -84,6 +84,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--quantile-ci", choices=("mean", "xlogit", "asin", "beta"), default="mean",
                    help="how Woodruff's interval of F(q) is formed (R's interval.type)")
     p.add_argument("--by", metavar="COL[,COL]", help="domain variable(s), as R's svyby")
+    p.add_argument("--sae", choices=("fay-herriot",),
+                   help="small-area estimates of every --mean by --area: direct means and "
+                   "Fay-Herriot EBLUPs (REML, Prasad-Rao MSE), labelled eblup")
+    p.add_argument("--area", metavar="COL", help="the area column for --sae (e.g. community_id)")
+    p.add_argument("--aux", type=Path, metavar="FILE",
+                   help="area auxiliaries for --sae: the area column and numeric covariates")
+    p.add_argument("--sae-transform", choices=("none", "arcsin"), default="none",
+                   help="arcsin for proportions (a 0/1 --mean), back-transformed by sin^2")
     p.add_argument("--lonely-psu", choices=LONELY_PSU_RULES, default="fail",
                    help="strata with a single PSU (as options(survey.lonely.psu); default fail)")
     p.add_argument("--pps", choices=("brewer", "overton", "hr", "ppsmat"),
@@ -207,6 +215,9 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     table = EstimateTable((), d.variance_method)
     if means:
         table += svymean(means, d, **kw)
+    if args.sae:
+        sae = _small_areas(args, d, means)
+        table = EstimateTable(table.rows + sae.rows, sae.method)
     if totals:
         table += svytotal(totals, d, **kw)
     if props:
@@ -216,6 +227,28 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     for col, p in quants:
         table += svyquantile(col, d, p, qrule=args.qrule, interval_type=args.quantile_ci, **kw)
     return table
+
+
+def _small_areas(args: argparse.Namespace, d: SurveyDesign | ReplicateDesign,
+                 means: list[str]) -> EstimateTable:
+    """``--sae fay-herriot``: direct and model-based area means of every --mean."""
+    from fieldsurvey.estimate.sae import small_area_table
+
+    if not args.area or args.aux is None or not means:
+        raise InputError("--sae needs --area COL, --aux FILE and at least one --mean",
+                         field="--sae", hint="e.g. --sae fay-herriot --area community_id "
+                         "--aux community_aux.csv --mean satisfaction_index")
+    if args.by:
+        raise InputError("--sae estimates by --area; leave out --by", field="--by")
+    aux = read_table(args.aux, what="area auxiliaries")
+    rows: list[Any] = []
+    method = d.variance_method
+    for name in means:
+        part = small_area_table(d, name, args.area, aux, transform=args.sae_transform,
+                                level=args.level)
+        rows += part.rows  # type: ignore[attr-defined]
+        method = part.method  # type: ignore[attr-defined]
+    return EstimateTable(tuple(rows), method)
 
 
 def _rscales(text: str | None, n_rep: int) -> list[float] | None:

@@ -7,6 +7,13 @@ Vocabulary and numbers follow R's ``survey`` package (Lumley): build a design wi
 (each with ``by=`` for domains, or through :func:`svyby`), and for Likert items
 :func:`satisfaction_items`, :func:`satisfaction_index` and :func:`satisfaction_summary`.
 Every estimator returns a frozen :class:`EstimateTable`.
+
+Calibrated designs (R's ``rake``, ``postStratify``, ``calibrate``): ``design.rake(margins)``,
+``design.poststratify(variable, totals)``, ``design.calibrate(margins, calfun=..., bounds=...)``
+return a design whose SEs account for the calibration (see
+:mod:`fieldsurvey.estimate.calibration`); PPS without replacement: ``SurveyDesign(...,
+pps="brewer" | "overton" | "hr" | "ppsmat")``; small areas: :func:`fay_herriot`,
+:func:`small_area_table`.
 """
 
 from fieldsurvey.estimate.design import LONELY_PSU_RULES, SurveyDesign
@@ -15,6 +22,7 @@ from fieldsurvey.estimate.estimators import svymean, svyprop, svyratio, svytotal
 from fieldsurvey.estimate.quantile import svyquantile
 from fieldsurvey.estimate.replicate import REPLICATE_TYPES, ReplicateDesign, as_replicate
 from fieldsurvey.estimate.results import Estimate, EstimateTable
+from fieldsurvey.estimate.sae import FayHerriot, fay_herriot, small_area_table
 from fieldsurvey.estimate.satisfaction import (
     satisfaction_index,
     satisfaction_items,
@@ -26,12 +34,15 @@ __all__ = [
     "REPLICATE_TYPES",
     "Estimate",
     "EstimateTable",
+    "FayHerriot",
     "ReplicateDesign",
     "SurveyDesign",
     "as_replicate",
+    "fay_herriot",
     "satisfaction_index",
     "satisfaction_items",
     "satisfaction_summary",
+    "small_area_table",
     "svyby",
     "svymean",
     "svyprop",
