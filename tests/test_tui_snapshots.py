@@ -126,3 +126,32 @@ def test_supervisor_progress(snap_compare, store: FieldStore) -> None:  # type: 
     store.complete(uuid, outcome="1.2")
     assert snap_compare(app_for(store, supervisor=True), terminal_size=SIZE,
                         run_before=_ready)
+
+
+def test_household_list_english(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app_for(store, language="en"), terminal_size=SIZE, run_before=_ready)
+
+
+def test_supervisor_quality(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    _started(store, {"a1": "1"})
+    uuid = store.interviews()[-1]["uuid"]
+    store.complete(uuid, outcome="1.2")
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _ready(pilot)
+        await pilot.press("q")
+        await _ready(pilot)
+
+    assert snap_compare(app_for(store, supervisor=True, language="en"), terminal_size=SIZE,
+                        run_before=run_before)
+
+
+def test_leave_dialog(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
+    _started(store, {"a1": "1", "a2": 1981})
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open_interview(pilot)
+        await pilot.press("escape")
+        await _ready(pilot)
+
+    assert snap_compare(app_for(store), terminal_size=SIZE, run_before=run_before)

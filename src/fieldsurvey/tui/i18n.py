@@ -107,7 +107,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flag": ("标记", "Flag"),
     "review": ("检查", "Review"),
     "help": ("帮助", "Help"),
-    "language": ("English", "中文"),
+    "language": ("EN", "中文"),
     "leave": ("离开", "Leave"),
     "special_keys": ("F8 不知道 · F9 拒绝回答", "F8 don't know · F9 refused"),
     "add_instance": ("A 添加一位 · Enter 结束列表", "A add one · Enter finish the list"),

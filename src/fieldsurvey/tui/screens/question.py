@@ -100,7 +100,6 @@ class QuestionScreen(KeyedScreen[None]):
     app: FieldsurveyApp
     KEYS: ClassVar[list[tuple[str, str]]] = [
         ("Enter", "next"),
-        ("PgUp", "prev"),
         ("F5", "jump"),
         ("F6", "review"),
         ("F7", "flag"),
