@@ -24,21 +24,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--db", required=True, help="store (device or central)")
     p.add_argument("--by", choices=("community", "interviewer", "both"), default="both")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--wide", action="store_true",
+                   help="every column at full width, community names with their ids "
+                        "(default: fit 80 columns)")
     p.set_defaults(func=run)
-
-
-_SHORT = {"issued": "issued", "attempted": "tried", "completed": "done", "partial": "part",
-          "refused": "refused", "non_contact": "no contact", "other": "other",
-          "unknown": "unknown", "ineligible": "not elig.", "not_attempted": "open",
-          "response_rate": "RR"}
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the progress table."""
-    import pandas as pd
-    from rich.table import Table
-
-    from fieldsurvey.cli._ui import out_console
     from fieldsurvey.store.fieldwork_status import progress_table
 
     t = progress_table(args.db, by=args.by)
@@ -48,17 +41,12 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(t.to_json(orient="records", force_ascii=False, indent=2) + "\n")
         return 0
-    table = Table(title="fieldwork progress (RR = AAPOR RR1 so far: completed / (issued - "
-                  "not eligible))")
-    for c in t.columns:
-        table.add_column(_SHORT.get(c, c), justify="right" if c in _SHORT else "left")
-    for row in t.itertuples(index=False):
-        cells = []
-        for c, v in zip(t.columns, row, strict=True):
-            if c == "response_rate":
-                cells.append("" if pd.isna(v) else f"{v:.1%}")
-            else:
-                cells.append(str(v))
-        table.add_row(*cells)
-    out_console.print(table)
+    from fieldsurvey.cli._tables import LEGEND, names_of, progress_lines, wrap
+    from fieldsurvey.store import FieldStore
+
+    with FieldStore.open(args.db, readonly=True) as st:
+        names = names_of(st.assignments())
+    lines = ["fieldwork progress", *progress_lines(t, names, wide=args.wide), "",
+             *wrap(LEGEND)]
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
