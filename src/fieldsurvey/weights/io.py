@@ -27,7 +27,8 @@ import pandas as pd
 from fieldsurvey.io.errors import ColumnError, WeightingError
 from fieldsurvey.io.tables import file_row, read_table
 
-__all__ = ["level_codes", "level_keys", "margins_from_frame", "read_case_file", "read_margins", "read_store_cases"]
+__all__ = ["level_codes", "level_keys", "margins_from_frame", "read_case_file", "read_margins",
+           "read_store_cases"]
 
 Margins = dict[str, dict[str, float]]
 
