@@ -195,3 +195,23 @@ def test_no_detail_map_without_a_sampled_dwelling(tmp_path: Path) -> None:
     assert "无样本" not in texts  # ... but only where someone is to be visited
     lines = sample.loc[sample["released"], ["line"]]
     assert len(details) <= len(lines)
+
+
+def test_maps_accepts_the_name_field_the_frame_was_built_with(tmp_path: Path) -> None:
+    from _framekit import communities, listing, write_geojson
+
+    b = communities().rename(columns={"name": "VNAME"})
+    bpath = write_geojson(b, tmp_path / "b.geojson")
+    out = tmp_path / "frame.parquet"
+    from fieldsurvey.frame import build_frame
+
+    built = build_frame(bpath, listing(), name_field="VNAME", out=out)
+    sample = draw_sample(built.frame, DESIGN_DICT)
+    write_sample(sample, tmp_path / "smp")
+    for extra in ([], ["--boundaries", str(bpath)]):
+        pdf = tmp_path / "m.pdf"
+        assert main(["maps", "--frame", str(out), "--sample", str(tmp_path / "smp.csv"),
+                     "--out", str(pdf), "--name-field", "VNAME", "--no-sheets", *extra]) == 0
+        assert "东风社区" in PdfReader(str(pdf)).pages[0].extract_text()
+    assert main(["maps", "--frame", str(out), "--sample", str(tmp_path / "smp.csv"),
+                 "--out", str(tmp_path / "x.pdf"), "--name-field", "VNAMEX"]) == 2

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             compounds=args.compounds,
             paper=args.paper, lang=args.lang, font=font, team=args.team, date=args.date,
             max_scale=args.max_scale, sheets=not args.no_sheets, id_field=args.id_field,
-            name_field=args.name_field or "name",
+            name_field=args.name_field or "name",  # read as ``name`` by the boundary reader
             boundary_options=boundary_options(args) if args.boundaries else None,
             progress=progress,
         )

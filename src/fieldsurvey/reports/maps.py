@@ -245,6 +245,7 @@ def draw_field_maps(
     fp, _ = _load(footprints, lambda p: read_layer_file(p, "footprints"))
     rd, _ = _load(roads, lambda p: read_layer_file(p, "roads"))
     cp, _ = _load(compounds, lambda p: read_layer_file(p, "compounds"))
+    name_field = _standard_name_field(name_field, frame_df, bnd, frame_file, boundary_options)
     ids, bundles = communities(frame_df, sample_df, boundaries=bnd, footprints=fp, roads=rd,
                                compounds=cp,
                                id_field=id_field, name_field=name_field, frame_file=frame_file,
@@ -286,6 +287,34 @@ def draw_field_maps(
         c.save()
     return FieldMapsResult(path=Path(out), pages=tuple(pages), font=cjk, communities=tuple(ids),
                            notes=tuple(notes))
+
+
+def _standard_name_field(name_field: str, frame_df: pd.DataFrame, bnd: Any,
+                         frame_file: str | None, boundary_options: Any) -> str:
+    """``name`` when the named field was read as the standard ``name`` column.
+
+    The boundary reader renames the field given as ``--name-field`` (or recognised) to
+    ``name``: in boundaries read with ``boundary_options``, and in a frame built with it
+    (the frame records which field it was).
+    """
+    if name_field == "name" or name_field in frame_df.columns or (
+            bnd is not None and name_field in bnd.columns):
+        return name_field
+    if boundary_options is not None and getattr(boundary_options, "name_field", None) == name_field:
+        return "name"
+    if frame_file is not None:
+        import json
+
+        import pyarrow.parquet as pq
+
+        try:
+            schema = pq.read_schema(frame_file).metadata or {}
+            meta = json.loads(schema.get(b"fieldsurvey", b"{}"))
+        except (OSError, ValueError):
+            return name_field
+        if (meta.get("boundaries") or {}).get("fields", {}).get("name") == name_field:
+            return "name"
+    return name_field
 
 
 def _frame_boundaries(frame: Any, frame_df: pd.DataFrame, frame_file: str | None) -> Any:
