@@ -514,3 +514,36 @@ def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
     with pytest.raises(QuestionnaireError, match="aliases|expands"):
         yaml_form(tmp_path, bomb)
     assert time.perf_counter() - t < 2
+
+
+def test_trigger_recalculates_and_cycles_are_refused(tmp_path: Path) -> None:
+    form = yaml_form(tmp_path, """
+survey:
+  - {type: integer, name: a, label: A}
+  - {type: integer, name: b, label: B, calculation: '${a} * 10', trigger: '${a}'}
+""")
+    r = run(form)
+    r.answer(2)
+    assert r.value("b") == 20
+    r.next()
+    r.answer(7)  # the interviewer's own value...
+    r.jump("a")
+    r.answer(3)  # ...until the trigger fires again
+    assert r.value("b") == 30
+    with pytest.raises(QuestionnaireError, match="cyclic trigger"):
+        yaml_form(tmp_path, """
+survey:
+  - {type: integer, name: a, label: A, calculation: '${b}', trigger: '${b}'}
+  - {type: integer, name: b, label: B, calculation: '${a}', trigger: '${a}'}
+""", "cyc.yaml")
+
+
+def test_a_megabyte_label_is_one_clear_error(tmp_path: Path) -> None:
+    p = tmp_path / "big.yaml"
+    p.write_text("survey:\n  - {type: text, name: a, label: '" + "x" * 1_000_000 + "'}\n",
+                 encoding="utf-8")
+    t = time.perf_counter()
+    with pytest.raises(QuestionnaireError, match="limit is 100,000") as err:
+        load_form(p)
+    assert err.value.row == 1 and err.value.field == "label"
+    assert time.perf_counter() - t < 10

@@ -337,6 +337,8 @@ def build_form(
     for row in survey:
         if not row.cells or all(v in (None, "", {}) for v in row.cells.values()):
             continue
+        if _too_long(row, file, pr):
+            continue
         raw_type = row.get("type")
         if raw_type is None:
             if any(row.get(k) is not None for k in row.cells if k != "extra"):
@@ -468,6 +470,21 @@ def build_form(
         pr.raise_if_any(file)
     object.__setattr__(form, "warnings", tuple(pr.warnings))  # frozen: set once, here
     return form
+
+
+MAX_CELL = 100_000  # characters of one cell: a 10 MB label is a mistake, not a question
+
+
+def _too_long(row: RawRow, file: str | None, pr: Problems) -> bool:
+    for key, v in row.cells.items():
+        texts = v.values() if isinstance(v, Mapping) else [v]
+        for t in texts:
+            if isinstance(t, str) and len(t) > MAX_CELL:
+                pr.error(row.error(
+                    file, f"a cell of {len(t):,} characters (fieldsurvey's limit is "
+                    f"{MAX_CELL:,})", key, hint="A text this long is a mistake; shorten it"))
+                return True
+    return False
 
 
 def _check_language(form: Form, pr: Problems) -> None:

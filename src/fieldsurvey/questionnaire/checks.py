@@ -57,12 +57,45 @@ def check_references(
                 _check_expression(form, obj, row, file, known, ambiguous, key, e)
             except QuestionnaireError as exc:
                 problems.error(exc)
+    for q, row in questions:
+        for t in q.trigger:
+            if t not in known:
+                problems.error(row.error(file, f"trigger ${{{t}}} refers to no question",
+                                         "trigger"))
+    _check_trigger_cycles(form, questions, file, problems)
     for name in form.settings.completion.essential:
         if name not in known:
             problems.error(QuestionnaireError(
                 f"essential_questions names '{name}', which is no question of the form",
                 file=file, sheet="settings", field="essential_questions",
             ))
+
+
+def _check_trigger_cycles(
+    form: Form, questions: list[tuple[Question, RawRow]], file: str | None, problems: Problems
+) -> None:
+    """A question recalculated by a trigger must not trigger itself.
+
+    Directly or through others: each recalculation would start the next.
+    """
+    rows = {q.name: r for q, r in questions}
+    fires: dict[str, list[str]] = {}
+    for q, _ in questions:
+        for t in q.trigger:
+            fires.setdefault(t, []).append(q.name)
+    for start in fires:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in fires.get(node, ()):
+                if nxt == start:
+                    problems.error(rows[start].error(
+                        file, "cyclic trigger: " + " -> ".join([*path, nxt]), "trigger",
+                        hint="A trigger cannot lead back to the question that fires it"))
+                    return
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
 
 
 def _check_expression(

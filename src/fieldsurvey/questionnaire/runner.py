@@ -57,13 +57,14 @@ from typing import Any
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import resume
 from fieldsurvey.questionnaire.checking import AnswerChecks, Completion, SoftWarning
+from fieldsurvey.questionnaire.context import tidy
 from fieldsurvey.questionnaire.env import InterviewEnv
 from fieldsurvey.questionnaire.messages import say
 from fieldsurvey.questionnaire.model import AnswerValue, Choice, Form, Group, Item, Question, Repeat
 from fieldsurvey.questionnaire.navigation import Navigator
 from fieldsurvey.questionnaire.preload import respondent_preload
 from fieldsurvey.questionnaire.sequence import StepSequence
-from fieldsurvey.questionnaire.state import InterviewState
+from fieldsurvey.questionnaire.state import InterviewState, typed_answer
 from fieldsurvey.questionnaire.steps import AnswerRecord, InvalidAnswer, Step
 from fieldsurvey.questionnaire.values import (
     answer_key,
@@ -239,6 +240,28 @@ class InterviewRunner:
         if self.state.answers.get(step.key) != value:
             self.confirmed.pop(step.key, None)  # a changed answer needs a new confirmation
         self.state.store(step.key, value)
+        self._fire_triggers(q.name, step.instance)
+
+    def _fire_triggers(self, name: str, instance: tuple[int, ...]) -> None:
+        """Recalculate the questions whose ``trigger`` names ``name``.
+
+        ODK's setvalue on value change, in the same repeat instance when they share it.
+        """
+        st = self.state
+        for t in self.form.questions:
+            if name not in t.trigger:
+                continue
+            scope = st.plan.scope[t.name]
+            inst = instance[: len(scope)]
+            if len(inst) != len(scope):
+                continue
+            key = answer_key(t.name, inst)
+            st.refresh()
+            if t.calculation is None:
+                st.store(key, None)  # a trigger without a calculation clears the value
+                continue
+            v = tidy(st.plan.calculation[t.name](st.ctx.set(scope, inst, None, key)))
+            st.store(key, None if v in (None, "") else typed_answer(self.form, t, v))
 
     def answer_text(self, text: str, step: Step | None = None) -> AnswerValue:
         """Parse ``text`` for the question (codes, numbers, ISO dates) and record it."""

@@ -16,6 +16,7 @@ import heapq
 import math
 from typing import Any
 
+from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.context import EvalContext, tidy
 from fieldsurvey.questionnaire.env import InterviewEnv
 from fieldsurvey.questionnaire.model import AnswerValue, Form, Question, Repeat
@@ -23,7 +24,7 @@ from fieldsurvey.questionnaire.plan import plan_for
 from fieldsurvey.questionnaire.values import answer_key, parse_key, parse_text_answer
 from fieldsurvey.questionnaire.xpath import to_bool, to_num, to_str
 
-__all__ = ["MAX_REPEAT", "InterviewState"]
+__all__ = ["MAX_REPEAT", "InterviewState", "typed_answer"]
 
 MAX_REPEAT = 500
 
@@ -32,7 +33,7 @@ MAX_REPEAT = 500
 Row = tuple[Any, ...]
 
 
-def _typed(form: Form, q: Question, v: Any) -> AnswerValue:
+def typed_answer(form: Form, q: Question, v: Any) -> AnswerValue:
     """A default expression's value as an answer of ``q`` (None when it is not one)."""
     if v in (None, "") or isinstance(v, list):
         return None
@@ -40,7 +41,7 @@ def _typed(form: Form, q: Question, v: Any) -> AnswerValue:
         return v  # type: ignore[no-any-return]
     try:
         return parse_text_answer(form, q, to_str(v))
-    except Exception:  # a default that does not fit the question is left blank, as ODK
+    except QuestionnaireError:  # a value that does not fit the question is left blank
         return None
 
 
@@ -173,7 +174,7 @@ class InterviewState:
             self.refresh()
             for q, key in dynamic:
                 v = tidy(self.plan.default[q.name](self.ctx.set(self.plan.scope[q.name], inst)))
-                value = _typed(self.form, q, v)
+                value = typed_answer(self.form, q, v)
                 if value is not None:
                     self.answers[key] = value
             self.invalidate()

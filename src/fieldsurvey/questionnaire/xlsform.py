@@ -114,6 +114,7 @@ SETTINGS_COLUMNS = {
     "client_editable": ("client_editable",),
 }
 KNOWN_SHEETS = ("survey", "choices", "settings", "special_answers", "external_choices")
+MAX_CELL = 100_000  # characters of one cell (a label of 10 MB is a mistake, not a question)
 MAX_EMPTY_RUN = 1000  # stop reading after this many empty rows (sheets claiming 1,048,576 rows)
 
 _ALIAS = {alias: key for key, aliases in SURVEY_COLUMNS.items() for alias in aliases}
@@ -330,6 +331,12 @@ def _rows(
         hdrs: dict[str, str] = {}
         for i, h, key, lang, base in columns:
             v = cells[i] if i < len(cells) else None
+            if v is not None and len(v) > MAX_CELL:
+                pr.error(QuestionnaireError(
+                    f"a cell of {len(v):,} characters (fieldsurvey's limit is {MAX_CELL:,})",
+                    file=file, sheet=sheet, row=number, field=h,
+                    hint="A label or expression this long is a mistake; shorten it"))
+                v = None
             if key == "media":
                 if v is not None:
                     kind = base.removeprefix("media::").removeprefix("media:")
