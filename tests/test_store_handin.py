@@ -95,6 +95,19 @@ def test_a_killed_first_merge_leaves_nothing_the_next_one_does_not_clean(tmp_pat
     assert not list(tmp_path.glob("a.sqlite-*"))
 
 
+def test_cli_merge_prints_the_warning(tmp_path, capsys):
+    store = make_store(tmp_path / "int01.sqlite")
+    store.checkpoint()
+    store.record_attempt("C1-000", "2.24")
+    (tmp_path / "copy").mkdir()
+    shutil.copy(tmp_path / "int01.sqlite", tmp_path / "copy" / "int01.sqlite")
+    assert main(["merge", str(tmp_path / "copy" / "int01.sqlite"), "--into",
+                 str(tmp_path / "central.sqlite")]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "may lack" in err and "handin" in err
+    store.close()
+
+
 def test_handin_refuses_another_device_under_the_same_name_and_replaces_its_own(tmp_path):
     a = make_store(tmp_path / "a" / "int01.sqlite", device_id="dev-A")
     b = make_store(tmp_path / "b" / "int01.sqlite", device_id="dev-B")
