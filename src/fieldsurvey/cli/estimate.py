@@ -83,6 +83,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="quantile rule (R's qrule; default math)")
     p.add_argument("--quantile-ci", choices=("mean", "xlogit", "asin", "beta"), default="mean",
                    help="how Woodruff's interval of F(q) is formed (R's interval.type)")
+    p.add_argument("--satisfaction", metavar="FORM",
+                   help="estimate the indicators the questionnaire FORM declares (each item's "
+                   "top-two-box, mean and 0-100 index, the composite index, participation "
+                   "and need shares), answers scored by its declaration")
     p.add_argument("--by", metavar="COL[,COL]", help="domain variable(s), as R's svyby")
     p.add_argument("--sae", choices=("fay-herriot",),
                    help="small-area estimates of every --mean by --area: direct means and "
@@ -180,7 +184,13 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
                               got=str(args.level))
     means, totals, props = _list(args.mean), _list(args.total), _list(args.prop)
     ratios, quants = _ratios(_list(args.ratio)), _quantiles(_list(args.quantile))
-    if not (means or totals or props or ratios or quants):
+    ind = None
+    if args.satisfaction:
+        from fieldsurvey.estimate.tally import form_and_indicators
+
+        ind = form_and_indicators("", args.satisfaction)[1]
+        data = ind.scored(data)
+    if not (means or totals or props or ratios or quants or ind is not None):
         raise InputError("nothing to estimate", hint="Add --mean, --total, --prop, --ratio or --quantile")
     d: SurveyDesign | ReplicateDesign
     if args.repweights:
@@ -213,6 +223,10 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     by = _list([args.by]) if args.by else None
     kw = {"by": by, "level": args.level}
     table = EstimateTable((), d.variance_method)
+    if ind is not None:
+        from fieldsurvey.estimate.tally import indicator_table
+
+        table += indicator_table(d, ind, **kw)
     if means:
         table += svymean(means, d, **kw)
     if args.sae:
