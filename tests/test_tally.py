@@ -83,6 +83,29 @@ def test_tally_equals_fieldsurvey_estimate(survey, tmp_path: Path, weighting: st
         assert 0 < grp["se"].iloc[0]  # not the degenerate 0 of a community-as-PSU domain
 
 
+def test_estimate_satisfaction_reads_the_form(survey, tmp_path: Path) -> None:
+    """``fieldsurvey estimate --satisfaction FORM`` on the raw answers gives the tally's rows."""
+    from fieldsurvey.weights.io import read_store_cases
+
+    db, _ = survey
+    res = tally(db)
+    cases = read_store_cases(db, answers=True)
+    raw = cases[cases["disposition"].astype(str).isin(RESPONDENT_CODES)]
+    form = Path(__file__).resolve().parents[1] / "src" / "fieldsurvey" / "example" / \
+        "questionnaires" / "resident_survey.yaml"
+    cli = _cli(tmp_path, raw, "--satisfaction", str(form), "--strata", "stratum", "--psu",
+               "community_id", "--nest")
+    est = res.estimates[(res.estimates["weighting"] == "unweighted")
+                        & (res.estimates["community_id"] == "")]
+    for var, stat in (("satisfaction_index", "index"), ("d0", "top2box"), ("b1_any", "prop"),
+                      ("c3_1", "prop")):
+        mine = est[(est["variable"] == var) & (est["statistic"] == stat)].iloc[0]
+        ref = cli[(cli["variable"] == var) & (cli["statistic"] == stat)].iloc[0]
+        assert mine["estimate"] == pytest.approx(ref["estimate"], rel=1e-10), var
+        assert mine["ci_high"] == pytest.approx(ref["ci_high"], rel=1e-8), var
+        assert mine["n"] == ref["n"]
+
+
 def test_rates_by_group_with_counts(survey) -> None:
     db, _ = survey
     res = tally(db)
