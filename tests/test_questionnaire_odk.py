@@ -547,3 +547,22 @@ def test_a_megabyte_label_is_one_clear_error(tmp_path: Path) -> None:
         load_form(p)
     assert err.value.row == 1 and err.value.field == "label"
     assert time.perf_counter() - t < 10
+
+
+def test_max_of_values_format_date_time_and_last_saved(tmp_path: Path) -> None:
+    form = yaml_form(tmp_path, """
+survey:
+  - {type: integer, name: a, label: A}
+  - {type: integer, name: b, label: B}
+  - {type: calculate, name: hi, calculation: 'max(${a}, ${b}, 3)'}
+  - {type: calculate, name: lo, calculation: 'min(${a}, ${b})'}
+  - {type: calculate, name: stamp, calculation: "format-date-time(now(), '%Y%m%d-%H%M')"}
+""")
+    r = run(form)
+    r.answer(5)
+    r.next()
+    r.answer(1)
+    assert r.value("hi") == 5 and r.value("lo") == 1 and r.value("stamp") == "20261121-1030"
+    with pytest.raises(QuestionnaireError, match="not supported: .*last-saved"):
+        yaml_form(tmp_path, "survey:\n  - {type: integer, name: a, label: A, "
+                            "default: '${last-saved#a}'}\n", "ls.yaml")

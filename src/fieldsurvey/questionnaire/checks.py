@@ -104,6 +104,9 @@ def _check_expression(
 ) -> None:
     column = _COLUMN.get(key, key)
     for ref in sorted(e.deps):
+        if ref.startswith("last-saved#"):
+            raise row.error(file, f"not supported: ${{{ref}}} (values of the last saved "
+                            "form)", column, got=repr(e.source))
         if ref in ambiguous:
             raise row.error(
                 file, f"${{{ref}}} is ambiguous: two questions in different groups are "

@@ -204,6 +204,10 @@ def _literal_equal(node: BinOp) -> Compiled | None:
 
 def _compile_call(node: Call) -> Compiled:
     name = node.name
+    if name in ("max", "min") and len(node.args) > 1:  # max(${a}, ${b}, 3): of the values
+        parts = tuple(compile_node(a) for a in node.args)
+        many = AGGREGATES[name]
+        return lambda ctx: many([v for p in parts for v in _as_list(p(ctx))])
     if name in AGGREGATES:
         ref = node.args[0]
         agg = AGGREGATES[name]

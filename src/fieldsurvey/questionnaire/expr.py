@@ -475,6 +475,8 @@ def _check_calls(node: Node, source: str) -> None:
                 n.args[-1 if n.name == "join" else 0], Lookup
             ):
                 continue
+            if n.name in ("max", "min") and len(n.args) > 1:
+                continue
             if n.name in ("indexed-repeat", "sum", "count", "max", "min", "count-non-empty",
                           "join") and not isinstance(n.args[-1 if n.name == "join" else 0], Ref):
                 raise QuestionnaireError(

@@ -349,18 +349,25 @@ _FMT = {
     "%e": "%-d",
     "%b": "%b",
     "%a": "%a",
+    "%H": "%H",
+    "%M": "%M",
+    "%S": "%S",
 }
 
 
 def _f_format_date(d: Any, fmt: Any) -> str:
+    date: dt.date
     if isinstance(d, dt.date):
         date = d
     else:
         s = to_str(d).strip()
         try:
-            date = dt.date.fromisoformat(s[:10])
+            date = dt.datetime.fromisoformat(s) if len(s) > 10 else dt.date.fromisoformat(s)
         except ValueError:
-            return ""
+            try:
+                date = dt.date.fromisoformat(s[:10])
+            except ValueError:
+                return ""
     out = []
     f = to_str(fmt)
     i = 0
@@ -371,6 +378,11 @@ def _f_format_date(d: Any, fmt: Any) -> str:
                 out.append(str(date.month))
             elif code == "%e":
                 out.append(str(date.day))
+            elif code == "%3":
+                ms = date.microsecond // 1000 if isinstance(date, dt.datetime) else 0
+                out.append(f"{ms:03d}")
+            elif code in ("%H", "%M", "%S") and not isinstance(date, dt.datetime):
+                out.append("00")
             elif code in _FMT:
                 out.append(date.strftime(code))
             else:
@@ -450,8 +462,8 @@ FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any] | None]] = {
     "date": (1, 1, _f_date),
     "sum": (1, 1, None),
     "count": (1, 1, None),
-    "max": (1, 1, None),
-    "min": (1, 1, None),
+    "max": (1, 99, None),
+    "min": (1, 99, None),
     "indexed-repeat": (3, 3, None),
     "substr": (2, 3, _f_substr),
     "substring": (2, 3, _f_substr),
