@@ -108,6 +108,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="Hartley-Rao: the population's sum of pi^2 / n (default: mean pi)")
     p.add_argument("--pps-variance", choices=("HT", "YG"), default="HT",
                    help="Horvitz-Thompson or Yates-Grundy form (default HT)")
+    p.add_argument("--domain-lonely", action="store_true",
+                   help="a --by domain in one PSU of a stratum is lonely there (R's "
+                   "survey.adjust.domain.lonely=TRUE; acts with --lonely-psu adjust/average)")
     p.add_argument("--replicates", choices=REPLICATE_TYPES,
                    help="replicate-weight variance instead of Taylor linearisation")
     p.add_argument("--repweights", metavar="COL[,COL]",
@@ -215,7 +218,8 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
             strata=_list([args.strata]) if args.strata else None,
             weights=_input_weights(args, data),
             fpc=_list([args.fpc]) if args.fpc else None, nest=args.nest,
-            lonely_psu=args.lonely_psu, source=str(args.data), **_pps(args),
+            lonely_psu=args.lonely_psu, source=str(args.data),
+            adjust_domain_lonely=args.domain_lonely, **_pps(args),
         )
         d = design if not args.replicates else as_replicate(
             design, args.replicates, replicates=args.n_replicates, rng=args.seed)

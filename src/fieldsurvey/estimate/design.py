@@ -20,8 +20,8 @@
   contribution; they give the same numbers in R), ``adjust`` (deviation of the PSU total
   from zero, i.e. from the grand mean for a mean's influence function) or ``average``
   (the stratum is dropped and the sum of the others scaled by strata / strata-with-variance).
-  R's ``survey.adjust.domain.lonely`` is taken as its default FALSE: a domain that falls in
-  one PSU of a stratum is not lonely.
+  R's ``survey.adjust.domain.lonely`` is its default FALSE (a domain that falls in one
+  PSU of a stratum is not lonely) unless ``adjust_domain_lonely=True``.
 
 The design precomputes, per stage, integer codes of clusters and strata, the number of
 PSUs and the FPC per stratum, and the maps from the finest sampling unit up to each stage;
@@ -122,6 +122,11 @@ class SurveyDesign:
         ``fail``, ``remove``, ``certainty``, ``adjust`` or ``average``.
     source
         The file the data came from (named in errors).
+    adjust_domain_lonely
+        R's ``options(survey.adjust.domain.lonely=TRUE)``: a domain whose respondents fall
+        in a single PSU of a stratum that has several is lonely in that stratum, and the
+        ``adjust`` (deviation from 0) or ``average`` (stratum dropped, others scaled) rule
+        applies to it; otherwise (R's default) it is not lonely.
     pps
         PPS sampling without replacement at stage 1 (R's ``pps=``; see
         :mod:`fieldsurvey.estimate.pps`): ``brewer``, ``overton``, ``hr`` (Hartley-Rao,
@@ -155,6 +160,7 @@ class SurveyDesign:
         hr_p2bar: float | None = None,
         pps_variance: Literal["HT", "YG"] = "HT",
         ppsmat_tolerance: float = 1e-4,
+        adjust_domain_lonely: bool = False,
     ) -> None:
         if lonely_psu not in LONELY_PSU_RULES:
             raise DesignError(
@@ -199,6 +205,7 @@ class SurveyDesign:
             )
         self.pps = pps
         self.pps_variance = pps_variance
+        self.adjust_domain_lonely = adjust_domain_lonely
         self.dcheck: np.ndarray | None = None
         if pps is not None:
             self._check_pps(pps, n_stages, joint, pps_variance)

@@ -111,6 +111,14 @@ def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray | None) ->
                                 dev_raw * dev_raw * weight_c[:, None])
             census = group_sum(st.cluster_stratum, st.n_strata,
                                (st.cluster_fpc >= 1e-7).astype(np.float64)) == 0
+        domain_lonely = None
+        if design.adjust_domain_lonely and pc is not None and rule in ("adjust", "average"):
+            # R's survey.adjust.domain.lonely: a domain in one PSU of a stratum with several
+            n_in = group_sum(st.cluster_stratum, st.n_strata, pc.astype(np.float64))
+            domain_lonely = (n_in == 1) & ~lonely[:, None] & ~census[:, None]
+            if rule == "adjust" and domain_lonely.any():  # deviation from 0, not the mean
+                raw = group_sum(st.cluster_stratum, st.n_strata, tc * tc) * scale[:, None]
+                contrib = np.where(domain_lonely, raw, contrib)
         contrib[census] = 0.0
         bad = lonely & ~census
         if bad.any():
@@ -129,6 +137,8 @@ def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray | None) ->
             not_ok = bad[:, None] & ph if rule == "average" else np.zeros_like(ph)
         else:
             not_ok = np.zeros_like(ph)
+        if domain_lonely is not None and rule == "average":
+            not_ok = not_ok | (domain_lonely & ph)
         contrib = np.where(ph & ~not_ok, contrib, 0.0)
         nstrat = group_sum(st.stratum_parent, st.n_parents, ph.astype(np.float64))
         nok = nstrat - group_sum(st.stratum_parent, st.n_parents, not_ok.astype(np.float64))
