@@ -177,6 +177,10 @@ def test_rekey_keeps_what_was_merged_and_moves_the_new_work(tmp_path):
     old.close()
     with pytest.raises(StoreError, match="device id"):
         merge_stores([tmp_path / "old.sqlite"], central)
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(tmp_path / "old.sqlite", tmp_path / "elsewhere" / "old.sqlite")
+    with pytest.raises(StoreError, match="needs the central store"):
+        rekey_store(tmp_path / "elsewhere" / "old.sqlite")
     res = rekey_store(tmp_path / "old.sqlite", central=central)
     assert res.kept == 12 and res.moved == 3 and res.new_device != res.old_device
     assert (tmp_path / "old.sqlite.rekey.bak").exists()

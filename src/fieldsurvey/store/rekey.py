@@ -48,10 +48,8 @@ class Rekeyed:
     moved: int  # events moved to the new id (work not merged yet)
 
 
-def _common_prefix(conn: sqlite3.Connection, device: str, central: Path | None) -> int:
+def _common_prefix(conn: sqlite3.Connection, device: str, central: Path) -> int:
     """The number of the device's first events the central store holds identically."""
-    if central is None:
-        return 0
     conn.execute("ATTACH DATABASE ? AS c", (_files.source_uri(central),))
     try:
         rows = conn.execute(
@@ -80,8 +78,9 @@ def rekey_store(db: str | Path, *, central: str | Path | None = None,
         copy ``<name>.rekey.bak`` beside it).
     central
         The central store the device was merged into. Default: ``central.sqlite`` in the
-        store's folder when there is one (the layout ``fieldsurvey assign`` writes).
-        Without a central store, every event of the old id is treated as not merged.
+        store's folder when there is one (the layout ``fieldsurvey assign`` writes);
+        without one the store is refused (re-keying events already merged would merge
+        them twice).
     new_device
         The new id (default: the old one with a new random suffix).
     """
@@ -90,9 +89,13 @@ def rekey_store(db: str | Path, *, central: str | Path | None = None,
     if central is None and (path.parent / "central.sqlite").exists() \
             and path.name != "central.sqlite":
         central = path.parent / "central.sqlite"
-    cpath = None if central is None else Path(central)
-    if cpath is not None:
-        _files.inspect_file(cpath)
+    if central is None:
+        raise StoreError(
+            "re-keying needs the central store the device was merged into, to keep what it "
+            "already holds", file=str(path), field="--central",
+            hint="Give it with --central CENTRAL (or put central.sqlite beside the store)")
+    cpath = Path(central)
+    _files.inspect_file(cpath)
     backup = path.with_name(f"{path.name}.rekey.bak")
     n = 1
     while backup.exists():
