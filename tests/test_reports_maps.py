@@ -419,3 +419,16 @@ def test_scale_bar_as_drawn_in_the_pdf_matches_the_ground(small):
         px, py = page.to_page([a["lon"], b["lon"]], [a["lat"], b["lat"]])
         on_page = math.hypot(px[1] - px[0], py[1] - py[0])
         assert (page.bar.metres / drawn) == pytest.approx(metres / on_page, rel=0.02)
+
+
+def test_a_far_duplicate_does_not_stretch_its_building():
+    """One dwelling of 1栋 listed again 305 m away must not draw a 305 m building."""
+    import shapely
+
+    from fieldsurvey.reports._geom import group_polygons
+
+    x = np.array([0.0, 1.0, 2.0, 3.0, 305.0, 0.0, 1.0])
+    y = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 50.0, 51.0])
+    polys, labels = group_polygons(x, y, pd.Series(["1栋"] * 5 + ["2栋"] * 2), 2.0)
+    assert list(labels) == ["1栋", "2栋"]
+    assert shapely.bounds(polys[0])[2] < 10  # ends near x = 3, not at 305
