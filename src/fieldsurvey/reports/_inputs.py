@@ -272,8 +272,9 @@ def _one(cid: str, d: pd.DataFrame, s: pd.DataFrame, bnd: Any, fp: Any, rd: Any,
         dw[col] = d[col].to_numpy() if col in d.columns else pd.NA
 
     released = s[s["released"]].sort_values("line")
-    seg_vals = as_text(released["segment"]).dropna() if "segment" in released.columns else []
-    segment = str(seg_vals.iloc[0]) if len(seg_vals) else None
+    seg_vals: list[str] = (as_text(released["segment"]).dropna().astype(str).tolist()
+                           if "segment" in released.columns else [])
+    segment = seg_vals[0] if seg_vals else None
     dw["in_focus"] = segment_focus(d, s, segment)
 
     pos = dw.set_index("dwelling_id")
