@@ -194,19 +194,31 @@ def _hello(http: _Http, store: FieldStore) -> int:
 def _push(http: _Http, store: FieldStore, have: int, chunk: int) -> int:
     seq, _, _ = protocol.last_event(store.connection, store.device_id)
     new = 0
-    while have < seq:
-        hi = min(have + max(chunk, 1), seq)
-        body = protocol.build_push(store.path, store.meta, have, hi)
+    lo = have + 1
+    c = store.connection
+    while lo <= seq:  # chunks of ``chunk`` events (by count: a device's seqs may have gaps)
+        first = c.execute("SELECT min(seq) FROM events WHERE device_id = ? AND seq >= ?",
+                          (store.device_id, lo)).fetchone()[0]
+        if first is None:
+            break
+        row = c.execute("SELECT seq FROM events WHERE device_id = ? AND seq >= ? ORDER BY seq "
+                        "LIMIT 1 OFFSET ?", (store.device_id, first, max(chunk, 1) - 1)
+                        ).fetchone()
+        lo, hi = int(first), seq if row is None else int(row[0])
+        body = protocol.build_push(store.path, store.meta, have, lo, hi)
         data, _ = http.call("POST", f"{_API}/push", body, {
             "Content-Type": "application/x-sqlite3",
             "X-Content-SHA256": hashlib.sha256(body).hexdigest()})
         reply = json.loads(data)
-        if int(reply["have"]) < hi:
+        sent = store.connection.execute("SELECT max(seq) FROM events WHERE device_id = ? AND "
+                                        "seq <= ?", (store.device_id, hi)).fetchone()[0]
+        if int(reply["have"]) < int(sent or 0):
             raise StoreError("the server did not keep what was sent",
-                             got=f"it holds up to {reply['have']}, {hi} sent",
+                             got=f"it holds up to {reply['have']}, {sent} sent",
                              hint="Sync again; if it persists, tell the supervisor")
         have = int(reply["have"])
         new += int(reply["new"])
+        lo = hi + 1
     return new
 
 

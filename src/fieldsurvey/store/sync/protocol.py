@@ -42,9 +42,18 @@ CHUNK = 2500
 _META_KEYS = ("survey_id", "device_id", "role", "interviewer", "created_at", "hlc_floor")
 
 
+_TEMPLATE: list[bytes] = []  # an empty store of this schema, made once per process
+
+
 def _empty(meta: dict[str, str]) -> sqlite3.Connection:
+    """A new in-memory store of this schema version with ``meta``."""
+    if not _TEMPLATE:
+        mem = sqlite3.connect(":memory:", isolation_level=None)
+        migrate(mem)
+        _TEMPLATE.append(bytes(mem.serialize()))
+        mem.close()
     mem = sqlite3.connect(":memory:", isolation_level=None, uri=True)
-    migrate(mem)
+    mem.deserialize(_TEMPLATE[0])
     mem.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
     return mem
 
@@ -57,16 +66,20 @@ def last_event(conn: sqlite3.Connection, device_id: str, schema: str = "main"
     return (0, 0, "") if row is None else (int(row[0]), int(row[1]), str(row[2]))
 
 
-def build_push(device: Path, meta: dict[str, str], have: int, hi: int) -> bytes:
-    """The device's writes of its events ``have+1 .. hi`` as a store file's bytes."""
+def build_push(device: Path, meta: dict[str, str], have: int, lo: int, hi: int) -> bytes:
+    """The device's writes of its events ``lo .. hi`` as a store file's bytes.
+
+    With event ``have`` too (the last the server holds), which the server compares with
+    its own to see that the same device continues.
+    """
     dev = meta["device_id"]
     mem = _empty({k: meta[k] for k in _META_KEYS if k in meta})
     try:
         mem.execute("ATTACH DATABASE ? AS d", (_files.read_uri(device),))
-        p = {"dev": dev, "ov": max(have, 1), "lo": have + 1, "hi": hi}
+        p = {"dev": dev, "have": have, "lo": lo, "hi": hi}
         mem.execute("BEGIN")
         mem.execute("INSERT INTO events SELECT * FROM d.events WHERE device_id = :dev "
-                    "AND seq BETWEEN :ov AND :hi", p)
+                    "AND (seq = :have OR seq BETWEEN :lo AND :hi)", p)
         for table in ("assignments", "roster", "selection", "overrides", "answers"):
             mem.execute(f"INSERT INTO main.{table} SELECT * FROM d.{table} WHERE "
                         "ver_device = :dev AND ver_seq BETWEEN :lo AND :hi", p)
