@@ -38,6 +38,12 @@ from fieldsurvey.io.errors import ColumnError, InputError
 __all__ = ["expand_footprints"]
 
 
+#: Columns the reader makes for every listing (not the layer's own fields).
+_MADE = frozenset({"source_row", "dwelling_id", "community_id", "compound", "building", "unit",
+                   "floor", "door", "address", "status", "households", "estimated", "lon",
+                   "lat", "footprint_dwelling", "footprint_area"})
+
+
 def _storeys(table: pd.DataFrame, storey_height: float) -> np.ndarray:
     storeys = (
         table["storeys"].to_numpy(dtype=float)
@@ -95,7 +101,8 @@ def expand_footprints(
             "the listing is a layer of building footprints, but it has no dwelling count, "
             "storeys or height to turn buildings into dwellings",
             file=file, expected="a field dwellings (套数), storeys (层数) or height (高度)",
-            got=f"the fields {', '.join(c for c in table.columns if c != 'source_row')}",
+            got="the fields " + (", ".join(c for c in table.columns if c not in _MADE)
+                                 or "(none besides the geometry)"),
             hint="Name the field with --columns dwellings=FIELD (or storeys=/height=), or "
             "estimate from the floor area with --dwelling-area M2",
         )
