@@ -158,20 +158,38 @@ def run_build(args: argparse.Namespace) -> int:
     out_console.print(
         result.qa.to_text(width=max(out_console.width, 60)), markup=False, soft_wrap=True
     )
+    _print_notes(result.qa, err_console)
     err_console.print(f"frame: {len(result):,} dwellings -> {args.out} "
                       f"(fingerprint {result.fingerprint[:12]})", markup=False)
     return 0
 
 
+#: Checks whose message says what to do or what was chosen: printed in full on stderr
+#: (the table cuts them to the terminal's width).
+_NOTED = ("coordinate_offset", "approximate_datum", "boundary_notes", "unsized_footprints",
+          "unknown_status", "filtered_out")
+
+
+def _print_notes(qa: Any, console: Any) -> None:
+    for name in _NOTED:
+        try:
+            check = qa[name]
+        except KeyError:
+            continue
+        if check.count:
+            console.print(f"note ({name}): {check.message}", markup=False, soft_wrap=True)
+
+
 def run_check(args: argparse.Namespace) -> int:
     """Run the self-check only; exit 1 when it finds errors."""
-    from fieldsurvey.cli._ui import out_console, progress_bar
+    from fieldsurvey.cli._ui import err_console, out_console, progress_bar
     from fieldsurvey.frame.build import check_frame
 
     with progress_bar() as progress:
         qa = check_frame(args.boundaries, args.dwellings, _options(args),
                          report_path=args.report, progress=progress)
     out_console.print(qa.to_text(width=max(out_console.width, 60)), markup=False, soft_wrap=True)
+    _print_notes(qa, err_console)
     return 1 if qa.has_errors else 0
 
 

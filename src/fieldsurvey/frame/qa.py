@@ -86,7 +86,8 @@ CHECKS: dict[str, tuple[str, str]] = {
         "warning",
         "building footprints with neither a dwelling count, storeys nor a height",
     ),
-    "filtered_out": ("info", "listing rows or footprints left out by --keep"),
+    "filtered_out": ("info", "listing rows or footprints left out by --keep (in an OSM "
+                     "extract also the features that are not buildings)"),
     "boundary_notes": ("info", "what reading the boundaries chose (encoding, dissolve, offsets)"),
 }
 
