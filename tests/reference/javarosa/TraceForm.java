@@ -65,7 +65,27 @@ public class TraceForm {
         return t != null && t.isRepeatable();
     }
 
+    /** Device properties (deviceid, phonenumber ...) as fieldsurvey's tests give them. */
+    static class Props implements org.javarosa.core.services.IPropertyManager {
+        public List<String> getProperty(String n) {
+            String v = getSingularProperty(n);
+            List<String> out = new ArrayList<>();
+            if (v != null) out.add(v);
+            return out;
+        }
+        public void setProperty(String n, String v) { }
+        public void setProperty(String n, List<String> v) { }
+        public String getSingularProperty(String n) {
+            return n.equals("deviceid") || n.equals("uri:deviceid") ? "int01" : null;
+        }
+        public void addRules(org.javarosa.core.services.properties.IPropertyRules r) { }
+        public List<org.javarosa.core.services.properties.IPropertyRules> getRules() {
+            return new ArrayList<>();
+        }
+    }
+
     public static void main(String[] args) throws Exception {
+        org.javarosa.core.services.PropertyManager.setPropertyManager(new Props());
         form = XFormUtils.getFormFromInputStream(new FileInputStream(args[0]));
         for (String line : Files.readAllLines(Paths.get(args[1]), StandardCharsets.UTF_8)) {
             if (line.isBlank() || line.startsWith("#")) continue;
@@ -130,9 +150,10 @@ public class TraceForm {
         if (!e.isRelevant()) return;
         if (e.getNumChildren() == 0) {
             IAnswerData v = e.getValue();
-            if (v != null && !v.getDisplayText().isEmpty()) {
+            String text = v == null ? "" : v.uncast().getString();  // the value as submitted
+            if (!text.isEmpty()) {
                 String k = key(e.getRef(), false);
-                if (!k.equals("instanceID")) out.add("value\t" + k + "\t" + v.getDisplayText());
+                if (!k.equals("instanceID")) out.add("value\t" + k + "\t" + text);
             }
             return;
         }

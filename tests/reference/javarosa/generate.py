@@ -102,7 +102,20 @@ SCRIPTS: dict[str, list[tuple[str, str, str]]] = {
                  ("answer", "name[2]", "Omar"), ("answer", "sex[2]", "male"),
                  ("answer", "resident[2]", "no"), ("answer", "stayed_last_night[2]", "yes"),
                  ("answer", "older_than_five[2]", "no")],
+    "xlsform_spec_test": [("answer", "skip_to_end", "no"), ("answer", "my_name", "Ann"),
+                          ("answer", "address", "Main St 1"),
+                          ("answer", "autocomplete_test", "yes"),
+                          ("answer", "a_integer", "5"), ("answer", "a_decimal", "7.5"),
+                          ("count", "repeat_test", "2"),
+                          ("answer", "required_text[1]", "r1"),
+                          ("answer", "select_multiple_test[1]", "yes no"),
+                          ("answer", "label-test[1]", "no"), ("answer", "compact-test[1]", "a"),
+                          ("answer", "required_text[2]", "r2"),
+                          ("answer", "date_test", "2026-01-02"),
+                          ("answer", "barcode_test", "12345"),
+                          ("answer", "launch", "3")],
 }
+SHARED_FORMS = {"tutorial": "tutorial.xls", "xlsform_spec_test": "xlsform_spec_test.xlsx"}
 
 
 def jar() -> Path:
@@ -136,12 +149,12 @@ def main() -> int:
         cp = f"{jar()}{os.pathsep}{classes}"
         subprocess.run(["javac", "-cp", str(jar()), "-d", str(classes),
                         str(HERE / "TraceForm.java")], check=True)
-        for name in [*FORMS, "tutorial"]:
+        for name in [*FORMS, *SHARED_FORMS]:
             src = forms / f"{name}.xlsx"
             if name in FORMS:
                 write_xlsx(FORMS[name], src)
             else:  # a shared public form: read in place, never copied into the project
-                src = SHARED / "tutorial.xls"
+                src = SHARED / SHARED_FORMS[name]
             xml = forms / f"{name}.xml"
             xml.write_text(convert(xlsform=str(src), validate=False).xform, encoding="utf-8")
             script = forms / f"{name}.tsv"
