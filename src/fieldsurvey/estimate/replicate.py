@@ -23,10 +23,10 @@ Built from a design, exactly as R's ``as.svrepdesign`` (first-stage FPC only):
   replacement per stratum: factor 1 - lambda + lambda n_h/m_h r_hi, lambda = sqrt(1 - f_h);
   scale 1/(B-1). Without FPC this is R's ``subbootstrap``. One-PSU strata keep factor 1
   (no variance) unless the rule is ``fail``.
-* ``brr`` (exactly two PSUs per stratum): a Sylvester Hadamard matrix of order
-  2^k > H, rows 2..H+1 choosing the half-sample; factors 2 / 0 (Fay: 2-rho / rho);
-  scale 1 / (R (1-rho)^2). R uses other Hadamard matrices of order 4k, so BRR standard
-  errors of totals equal R's and those of non-linear statistics differ slightly.
+* ``brr`` (exactly two PSUs per stratum): R's default Hadamard matrix (the smallest that
+  ``survey::hadamard`` gives, :mod:`.hadamard`), rows 2..H+1 choosing the half-sample with
+  strata and PSUs in R's order, so the replicates are R's; factors 2 / 0 (Fay: 2-rho /
+  rho); scale 1 / (R (1-rho)^2).
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.linalg import hadamard
 
 from fieldsurvey.estimate._columns import numeric_column, require_columns
 from fieldsurvey.estimate.design import SurveyDesign
@@ -425,13 +424,20 @@ def _brr(design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray, rho: f
             f"has {int(npsu[h])}", field=design.strata[0] if design.strata else None,
             hint="Use jkn or bootstrap replicates for this design",
         )
+    from fieldsurvey.estimate.hadamard import r_hadamard
+
     n_strata = npsu.size
-    order = 1 << int(np.ceil(np.log2(n_strata + 1)))
-    hm = hadamard(order)[1 : n_strata + 1]  # (strata, replicates) of +-1, first row skipped
+    # R's brrweights: strata in the order of their labels as text, PSUs within a stratum in
+    # order of first appearance; the stratum of rank k takes row k + 1 of hadamard(H)
+    labels = [design.stratum_label(0, h) for h in range(n_strata)]
+    rank = np.empty(n_strata, dtype=np.int64)
+    rank[sorted(range(n_strata), key=lambda h: labels[h])] = np.arange(n_strata)
+    hm = r_hadamard(n_strata)[1 : n_strata + 1]  # (strata by rank, replicates) of 0/1
+    _, first_row = np.unique(design.stage1_cluster, return_index=True)
+    order = np.lexsort((first_row, psu_stratum))  # PSUs by stratum, then first appearance
     first = np.zeros(psu_stratum.size, dtype=bool)
-    rep = np.empty(n_strata, dtype=np.int64)
-    rep[psu_stratum[::-1]] = np.arange(psu_stratum.size)[::-1]  # first PSU of each stratum
-    first[rep] = True
-    plus = hm[psu_stratum] > 0  # +1: the replicate keeps the stratum's first PSU
-    chosen = np.where(first[:, None], plus, ~plus)
+    starts = np.r_[0, np.cumsum(npsu.astype(np.int64))[:-1]]
+    first[order[starts]] = True
+    one = hm[rank[psu_stratum]] == 1  # the stratum's first PSU is in the half-sample
+    chosen = np.where(first[:, None], one, ~one)
     return np.where(chosen, 2.0 - rho, rho)
