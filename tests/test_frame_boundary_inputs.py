@@ -196,3 +196,22 @@ def test_crs_errors_name_the_option(tmp_path: Path) -> None:
     with pytest.raises(CRSError, match="no .prj") as exc:
         read_boundaries(shp)
     assert "--crs" in str(exc.value)
+
+
+def test_hong_kong_shapefile_big5_without_shx_prj_or_cpg_in_the_hk1980_grid(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The constituency file as it arrives: .shp and .dbf only, Big5 without a language
+    byte, coordinates in the Hong Kong 1980 Grid (EPSG:2326)."""
+    grid = gpd.GeoDataFrame(geometry=[shapely.box(836_000 + 800 * k, 818_000, 836_600 + 800 * k,
+                                                  818_600) for k in range(4)], crs="EPSG:2326")
+    shp = write_shapefile(grid, tmp_path / "hk.shp", ["ID", "ENAME", "DISTRICT"], HK_ROWS,
+                          "big5hkscs", ldid=0, prj=False)
+    shp.with_suffix(".shx").unlink()
+    with pytest.raises(CRSError, match="no .prj"):
+        read_boundaries(shp, id_field="ID")
+    b = read_boundaries(shp, id_field="ID", name_field="ENAME", crs="EPSG:2326")
+    assert b.frame["name"].tolist() == ["禾輋邨", "鰂魚涌", "沙打", "將軍澳"]
+    assert any(".shx" in n for n in b.notes) and any("chose Big5" in n for n in b.notes)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hk.dbf", "hk.shp"]  # untouched
+    minx, miny, maxx, maxy = b.frame.total_bounds
+    assert 113.8 < minx < maxx < 114.5 and 22.1 < miny < maxy < 22.6

@@ -237,7 +237,7 @@ def read_vector(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             try:
-                gdf = pyogrio.read_dataframe(path, **kwargs)
+                gdf = _read_layer(path, kwargs, notes)
             except shapely.errors.GEOSException:
                 # a broken ring (2 points, as in some OSM extracts): read the others and
                 # leave that feature without a geometry, and say so
@@ -282,6 +282,35 @@ def read_vector(
                          hint="Export the layer again; it came out empty")
     lost = [str(w.message) for w in caught if "converted correctly" in str(w.message)]
     _check_text(gdf, path, option, lost)
+    return gdf
+
+
+def _read_layer(path: Path, kwargs: dict[str, Any], notes: list[str] | None) -> Any:
+    """Read a layer with pyogrio; a shapefile without its .shx from a temporary copy.
+
+    GDAL rebuilds the missing index from the .shp in the copy, so the user's folder is
+    left as it was.
+    """
+    try:
+        return pyogrio.read_dataframe(path, **kwargs)
+    except pyogrio.errors.DataSourceError as exc:
+        if path.suffix.lower() != ".shp" or "SHAPE_RESTORE_SHX" not in str(exc):
+            raise
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="fieldsurvey-shx-") as tmp:
+        for part in path.parent.glob(path.stem + ".*"):
+            if part.suffix.lower() in (".shp", ".dbf", ".prj", ".cpg"):
+                shutil.copyfile(part, Path(tmp) / (path.stem + part.suffix.lower()))
+        pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": "YES"})
+        try:
+            gdf = pyogrio.read_dataframe(Path(tmp) / (path.stem + ".shp"), **kwargs)
+        finally:
+            pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": None})
+    if notes is not None:
+        notes.append("the shapefile has no .shx index; it was rebuilt from the .shp "
+                     "(in a temporary copy)")
     return gdf
 
 
