@@ -114,8 +114,15 @@ SCRIPTS: dict[str, list[tuple[str, str, str]]] = {
                           ("answer", "date_test", "2026-01-02"),
                           ("answer", "barcode_test", "12345"),
                           ("answer", "launch", "3")],
+    "widgets": [("answer", "my_string", "hello"), ("answer", "my_int", "12"),
+                ("answer", "my_decimal", "2.5"), ("answer", "my_date", "2026-03-04"),
+                ("answer", "my_select", "a c"), ("answer", "my_select1", "2"),
+                ("answer", "my_barcode", "978020137962"), ("answer", "spinner", "b"),
+                ("answer", "grid_test", "b"), ("answer", "table_list_1", "yes"),
+                ("answer", "happy_sad_brian", "happy")],
 }
-SHARED_FORMS = {"tutorial": "tutorial.xls", "xlsform_spec_test": "xlsform_spec_test.xlsx"}
+SHARED_FORMS = {"tutorial": "tutorial.xls", "xlsform_spec_test": "xlsform_spec_test.xlsx",
+                "widgets": "widgets.xls"}
 
 
 def jar() -> Path:
