@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from _framekit import communities, listing, square, write_csv, write_geojson, write_shapefile
@@ -215,3 +216,34 @@ def test_hong_kong_shapefile_big5_without_shx_prj_or_cpg_in_the_hk1980_grid(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hk.dbf", "hk.shp"]  # untouched
     minx, miny, maxx, maxy = b.frame.total_bounds
     assert 113.8 < minx < maxx < 114.5 and 22.1 < miny < maxy < 22.6
+
+
+def test_utf8_dbf_without_cpg_is_detected(tmp_path: Path) -> None:
+    # dBase names stop at 10 bytes: 4 Chinese characters do not fit in UTF-8
+    shp = write_shapefile(communities(), tmp_path / "省.shp", ["ID", "社区", "街道", "类型", "户数"],
+                          CN_ROWS, "utf-8")
+    b = read_boundaries(shp, id_field="ID")
+    assert b.frame["name"].tolist()[0] == "东风社区" and b.fields["street"] == "街道"
+    assert any(n.endswith("chose UTF-8") for n in b.notes)
+
+
+def test_gcj02_boundaries_read_as_wgs84_get_the_option_that_fixes_them(tmp_path: Path) -> None:
+    from fieldsurvey.io.coords import wgs84_to_gcj02
+
+    small = communities()
+    small["geometry"] = [shapely.box(x - 0.0015, y - 0.0015, x + 0.0015, y + 0.0015)
+                         for x, y in (g.centroid.coords[0] for g in small.geometry)]
+    shifted = small.copy()
+    shifted["geometry"] = [shapely.Polygon(np.column_stack(wgs84_to_gcj02(
+        *np.asarray(g.exterior.coords).T))) for g in small.geometry]
+    lst = listing(n_per=12)
+    centres = {c: g.centroid.coords[0] for c, g in zip(small["community_id"], small.geometry,
+                                                        strict=True)}
+    lst["lon"] = lst["community_id"].map(lambda c: centres[c][0]) + np.tile(
+        np.linspace(-0.001, 0.001, 12), 3)
+    lst["lat"] = lst["community_id"].map(lambda c: centres[c][1])
+    path = write_geojson(shifted, tmp_path / "gcj.geojson")
+    qa = build_frame(path, lst).qa
+    assert "--boundary-coords gcj02" in qa["coordinate_offset"].message
+    fixed = build_frame(path, lst, boundary_coords="gcj02").qa
+    assert fixed["outside_boundaries"].count == 0 and fixed["coordinate_offset"].count == 0
