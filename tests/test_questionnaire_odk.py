@@ -13,6 +13,7 @@ import pytest
 
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire import load_form
+from fieldsurvey.questionnaire.checking import media_fingerprint
 from fieldsurvey.questionnaire.model import Form
 from fieldsurvey.questionnaire.problems import FormErrors
 from fieldsurvey.questionnaire.runner import InterviewRunner, InvalidAnswer
@@ -222,8 +223,13 @@ survey:
     r.next()
     r.answer("4006381333931")
     r.next()
-    r.answer_text("/tmp/house.jpg")
-    assert r.value("photo") == "/tmp/house.jpg"
+    with pytest.raises(InvalidAnswer, match="no file"):
+        r.answer_text(str(tmp_path / "missing.jpg"))
+    photo = tmp_path / "house.jpg"
+    photo.write_bytes(b"\xff\xd8jpeg")
+    r.answer_text(str(photo))
+    assert r.value("photo") == str(photo)
+    assert media_fingerprint(photo)[1] == 6
     for v in (dt.time(18, 30), dt.datetime(2026, 11, 21, 18, 30)):
         assert decode_value(encode_value(v)) == v
 
@@ -566,3 +572,16 @@ survey:
     with pytest.raises(QuestionnaireError, match="not supported: .*last-saved"):
         yaml_form(tmp_path, "survey:\n  - {type: integer, name: a, label: A, "
                             "default: '${last-saved#a}'}\n", "ls.yaml")
+
+
+def test_geopoint_accuracy_worse_than_warning_accuracy_is_a_soft_warning(tmp_path: Path) -> None:
+    form = yaml_form(tmp_path, """
+survey:
+  - {type: geopoint, name: gp, label: Where, parameters: 'warning-accuracy=10'}
+""")
+    r = run(form)
+    r.answer_text("36.8 -1.2 1600 25")  # stored, with its accuracy
+    assert r.value("gp") == "36.8 -1.2 1600 25"
+    assert [w.key for w in r.warnings()] == ["gp"] and "25 m" in r.warnings()[0].message
+    r.answer_text("36.8 -1.2 1600 5")
+    assert r.warnings() == []

@@ -9,6 +9,11 @@ Soft checks (issue 17): a question's ``warning`` expression (column ``warning``,
 the interviewer may confirm with a reason; ``warnings()`` lists the open ones. Unlike a
 constraint, a warning never blocks an answer or the end of the interview.
 
+Terminal behaviour: a media answer (``image``, ``audio``, ``video``, ``file``) is the
+path of an existing file (:func:`media_fingerprint` gives the SHA-256 and size a store
+keeps beside it); a geopoint's typed accuracy worse than its ``warning-accuracy``
+parameter is a soft warning.
+
 Completion by rule: ``completion()`` gives the share of applicable questions answered
 (or of the essential ones, when the form lists them) and the status it means under the
 form's thresholds (AAPOR defaults: break-off < 50 %, partial 50–80 %, complete ≥ 80 %).
@@ -19,18 +24,25 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fieldsurvey.questionnaire.checks import TEXT_REF
 from fieldsurvey.questionnaire.messages import say
-from fieldsurvey.questionnaire.model import AnswerValue, Choice, LangText, SpecialAnswer
+from fieldsurvey.questionnaire.model import (
+    MEDIA_TYPES,
+    AnswerValue,
+    Choice,
+    LangText,
+    SpecialAnswer,
+)
 from fieldsurvey.questionnaire.sequence import StepSequence
 from fieldsurvey.questionnaire.state import InterviewState
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.questionnaire.values import KIND_CHECKS
 from fieldsurvey.questionnaire.xpath import to_bool, to_str
 
-__all__ = ["AnswerChecks", "Completion", "SoftWarning"]
+__all__ = ["AnswerChecks", "Completion", "SoftWarning", "media_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +163,8 @@ class AnswerChecks:
         problem = self._parameters(q.parameters, value) if q.parameters else None
         if problem:
             return problem
+        if q.type in MEDIA_TYPES and isinstance(value, str) and not Path(value).is_file():
+            return say("no_file", lang, path=value)
         if q.is_select:
             problem = self._choice_problem(value, step)
             if problem:
@@ -212,6 +226,9 @@ class AnswerChecks:
         q = step.question
         if q is None:
             return None
+        accuracy = self._accuracy_warning(step, value)
+        if accuracy is not None:
+            return accuracy
         fn = self.state.plan.warning.get(q.name)
         if fn is None:
             return None
@@ -226,15 +243,32 @@ class AnswerChecks:
         text = self.message(q.warning_message, say("unusual", self.language))
         return self.fill(text, st.plan.scope[q.name], step.instance)
 
+    def _accuracy_warning(self, step: Step, value: AnswerValue | None) -> str | None:
+        """``warning-accuracy`` of a geopoint: a typed accuracy worse than it."""
+        q = step.question
+        if q is None or q.type != "geopoint" or "warning-accuracy" not in q.parameter:
+            return None
+        v = self.state.answers.get(step.key) if value is None else value
+        parts = v.split() if isinstance(v, str) else []
+        try:
+            limit = float(q.parameter["warning-accuracy"])
+            acc = float(parts[3]) if len(parts) > 3 else None
+        except ValueError:
+            return None
+        if acc is None or acc <= limit:
+            return None
+        return say("accuracy", self.language, acc=_num(acc), limit=_num(limit))
+
     def warnings(self) -> list[SoftWarning]:
         """Every soft check that fails on a relevant answer, in interview order."""
         out = []
         for s, ok in self.seq.with_relevance():
             q = s.question
-            if ok and q is not None and q.warning is not None:
+            if ok and q is not None and (q.warning is not None or q.type == "geopoint"):
                 msg = self.warning_for(s)
                 if msg is not None:
-                    out.append(SoftWarning(s.key, q.name, msg, q.warning.source))
+                    source = q.warning.source if q.warning is not None else "warning-accuracy"
+                    out.append(SoftWarning(s.key, q.name, msg, source))
         return out
 
     # ------------------------------------------------------------------ completion
@@ -286,3 +320,16 @@ def _show(v: Any) -> str:
         return " ".join(to_str(x) for x in v)
     return to_str(v)
 
+
+
+def media_fingerprint(path: str | Path) -> tuple[str, int]:
+    """SHA-256 (hex) and size in bytes of a media answer's file."""
+    import hashlib
+
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size

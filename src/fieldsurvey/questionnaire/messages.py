@@ -41,6 +41,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "range": ("应在 {lo} 到 {hi} 之间，步长 {step}",
               "must be from {lo} to {hi} in steps of {step}"),
     "rank_all": ("请给每一项排序", "every item must be ranked"),
+    "accuracy": ("位置精度 {acc} 米，差于本题要求的 {limit} 米",
+                 "the location's accuracy, {acc} m, is worse than {limit} m"),
+    "no_file": ("找不到文件“{path}”", "there is no file '{path}'"),
     "unusual": ("这个答案不太寻常，请核实", "this answer is unusual; please check it"),
     # question types, as the messages name them
     "kind_integer": ("整数", "integer"),
