@@ -251,3 +251,30 @@ def test_vars_selects_margins_of_the_example_district(tmp_path: Path, repo_root:
                  "--margins", str(margins), "--vars", "income",
                  "--out", str(tmp_path / "x.csv")]) == 2
     assert "field 'income'" in capsys.readouterr().err
+
+
+def test_weights_chain_saves_the_calibration_for_estimate(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """weights writes weights.calibration.json; estimate --calibration re-rakes from
+    w_precalibration, so its SE equals the raked design built in Python."""
+    from fieldsurvey.estimate import SurveyDesign, svymean
+
+    sample, cases, margins = _chain_files(tmp_path)
+    out = tmp_path / "weights.csv"
+    assert main(["weights", "--sample", str(sample), "--dispositions", str(cases),
+                 "--margins", str(margins), "--out", str(out)]) == 0
+    spec = tmp_path / "weights.calibration.json"
+    assert json.loads(spec.read_text(encoding="utf-8"))["input_weights"] == "w_precalibration"
+    got = pd.read_csv(out)
+    got["y"] = np.arange(len(got)) % 7
+    got.to_csv(out, index=False)
+    capsys.readouterr()
+    assert main(["estimate", "--data", str(out), "--psu", "community_id", "--calibration",
+                 str(spec), "--mean", "y", "--format", "json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    raked = SurveyDesign(got, ids="community_id", weights="w_precalibration").rake(
+        {"sex": {"男": 5100.0, "女": 4900.0}})
+    ref = svymean("y", raked).rows[0]
+    assert raked.weights == pytest.approx(got["weight"].to_numpy(), rel=1e-8)
+    assert row["estimate"] == pytest.approx(ref.estimate, rel=1e-12)
+    assert row["se"] == pytest.approx(ref.se, rel=1e-12)

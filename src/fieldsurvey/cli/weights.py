@@ -372,6 +372,13 @@ def run(args: argparse.Namespace) -> int:
         cases_file=cases_file,
     )
     out = res.cases if args.all_cases else res.cases[res.cases["weight"] > 0]
-    _write_outputs(out, args.out, args.report, res.to_dict() if args.report else {})
-    _print(_pipeline_lines(res, args.method) + [f"wrote {len(out)} rows to {args.out}"])
+    spec_path = args.out.with_name(args.out.stem + ".calibration.json")
+    spec = calibration_spec(args, margins, "w_precalibration", "weight",
+                            args.trim is not None or args.trim_quantile is not None)
+    _write_outputs(out, args.out, args.report, res.to_dict() if args.report else {},
+                   design=(spec_path, spec))
+    _print(_pipeline_lines(res, args.method) + [
+        f"wrote {len(out)} rows to {args.out}",
+        f"wrote the calibration to {spec_path} (fieldsurvey estimate --calibration "
+        f"{spec_path.name} gives standard errors that account for it)"])
     return 0

@@ -284,6 +284,7 @@ def weight_sample(
         out["f_nonresponse"] = nr.cases["f_nonresponse"].to_numpy()
         out["w_nonresponse"] = w_nr
         out["f_person"] = np.where(resp, f_person, np.nan)
+        out["w_precalibration"] = w_person  # what estimate --calibration re-calibrates
         out["f_calibration"] = f_cal
         out["weight"] = final
         if not (final[resp] > 0).any():
