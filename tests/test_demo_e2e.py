@@ -108,6 +108,7 @@ def test_one_index_and_n_in_summary_estimates_and_report(demo_dir: Path) -> None
     assert f"{idx['estimate']:.1f} [{idx['ci_low']:.1f}, {idx['ci_high']:.1f}]" in text
     assert f"n = {int(idx['n'])}" in text
     assert "satisfaction" not in text and "interview(s)" not in text  # no English in zh
+    assert "EBLUP" in text  # the communities' small-area estimates beside the direct ones
     part = est[(est["variable"] == "b1_any") & est["domain"].isna()].iloc[0]
     assert f"{100 * part['estimate']:.1f} [" in text  # the participation headline
 

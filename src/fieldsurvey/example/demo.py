@@ -424,6 +424,24 @@ def _estimates_step(run: DemoRun, weighted: pd.DataFrame) -> None:
     run.figures["variance_method"] = str(head.table["variance"].iloc[0])
 
 
+def _community_aux(out: Path) -> pd.DataFrame:
+    """Community-level auxiliaries for the small-area estimates.
+
+    The migrant share, persons per household and whether the community is a model (示范类)
+    community, from the district's community attributes (what a street office's records give).
+    """
+    import geopandas as gpd
+
+    b = gpd.read_file(out / "maps" / "boundaries.geojson")
+    return pd.DataFrame({
+        "community_id": b["community_id"].astype(str),
+        "migrant_share": pd.to_numeric(b["migrant_share"], errors="coerce"),
+        "persons_per_household": pd.to_numeric(b["residents"], errors="coerce")
+        / pd.to_numeric(b["households"], errors="coerce"),
+        "model_community": (b["type"] == "示范类").astype(float),
+    })
+
+
 def _report_step(run: DemoRun, central: Path, progress: Progress | None) -> None:
     from fieldsurvey.reports.analysis import write_report
 
@@ -433,7 +451,7 @@ def _report_step(run: DemoRun, central: Path, progress: Progress | None) -> None
         margins = {k: v for k, v in read_margins(run.out / "maps" / "margins.csv").items()
                    if k in ("sex", "age_group")}
         result = write_report(central, run.outputs["weights"], run.out / "report.pdf",
-                              margins=margins,
+                              margins=margins, aux=_community_aux(run.out),
                               title="青岚区社区治理居民调查（示例）",
                               date=FIELD_START.date().isoformat(),
                               progress=progress)

@@ -80,6 +80,14 @@ _T: dict[str, tuple[str, str]] = {
                   "community a stratum, its respondents the units, final weights), 95% CI, "
                   "compared with the district's {d}. With few respondents per community the "
                   "intervals are wide; rank with care."),
+    "eblup_ci": ("小区域模型估计 [95% CI]", "Model-based (EBLUP) [95% CI]"),
+    "sae_note": ("模型估计为 Fay–Herriot 面积层模型的 EBLUP（REML，均方误差按 Prasad–Rao），"
+                 "借用辅助变量 {aux} 与其他社区的信息，是模型估计而非直接估计；排名宜看模型"
+                 "估计，显著性判断仍以直接估计为准。",
+                 "Model-based figures are Fay-Herriot area-level EBLUPs (REML, Prasad-Rao MSE) "
+                 "borrowing strength from the auxiliaries {aux} and the other communities; they "
+                 "are model-based, not direct. Rank on them; the above/below marks use the "
+                 "direct intervals."),
     "vs_district": ("与全区相比", "Versus the district"),
     "above": ("高于全区", "above"),
     "below": ("低于全区", "below"),

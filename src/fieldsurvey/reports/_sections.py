@@ -378,23 +378,55 @@ def by_type(ctx: Ctx, data: ReportData, design: Any) -> list[Any]:
     return out
 
 
-def community_index(data: ReportData, design: Any, lang: str = "zh") -> pd.DataFrame:
-    """The composite index by community with its CI, name and n (empty without one)."""
-    from fieldsurvey.estimate.tally import indicator_table
+def community_index(data: ReportData, design: Any, lang: str = "zh",
+                    aux: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The composite index by community with its CI, name and n (empty without one).
+
+    With ``aux`` (``community_id`` and numeric community-level auxiliaries) the
+    Fay-Herriot EBLUP of each community's index and its 95% interval (root Prasad-Rao
+    MSE) are added as ``eblup``, ``eblup_low``, ``eblup_high``.
+    """
+    from fieldsurvey.estimate.tally import community_design, indicator_table
 
     ind = data.indicators
     comp = ind.headline if ind is not None else None
     if comp is None or "community_id" not in data.respondents.columns:
         return pd.DataFrame()
-    from fieldsurvey.estimate.tally import community_design
-
     cdes = community_design(data.respondents, data.weight, source=data.weights_file)
     tab = indicator_table(cdes, ind, by="community_id", kinds=("satisfaction",)).to_frame()
     idx = tab[(tab["variable"] == comp.name) & (tab["statistic"] == "index")].copy()
     names = _names(data.cases, lang)
     idx["name"] = [names.get(str(c), str(c)) for c in idx["community_id"]]
+    if aux is not None and len(idx) >= 4:
+        idx = _small_areas(idx, aux)
     out: pd.DataFrame = idx.sort_values("estimate", ascending=False).reset_index(drop=True)
     return out
+
+
+def _small_areas(idx: pd.DataFrame, aux: pd.DataFrame) -> pd.DataFrame:
+    """Fay-Herriot EBLUPs of the communities' direct index (see :mod:`fieldsurvey.estimate.sae`)."""
+    from scipy.stats import norm
+
+    from fieldsurvey.estimate.sae import fay_herriot
+    from fieldsurvey.io.errors import InputError
+
+    if "community_id" not in aux.columns:
+        raise InputError("the community auxiliaries lack community_id", field="community_id",
+                         got=", ".join(map(str, aux.columns)),
+                         hint="Give one row per community: community_id and numeric columns")
+    a = aux.assign(community_id=aux["community_id"].astype(str)).drop_duplicates("community_id")
+    a = a.set_index("community_id").reindex(idx["community_id"].astype(str))
+    x = a.apply(pd.to_numeric, errors="coerce")
+    x = x.loc[:, x.notna().all() & (x.std() > 0)]
+    if x.shape[1] == 0 or x.shape[1] + 2 > len(idx):
+        return idx
+    fit = fay_herriot(idx["estimate"].to_numpy(float), idx["se"].to_numpy(float) ** 2,
+                      x.to_numpy(float))
+    z = float(norm.ppf(0.975))
+    rmse = np.sqrt(fit.mse)
+    return idx.assign(eblup=fit.eblup, eblup_low=fit.eblup - z * rmse,
+                      eblup_high=fit.eblup + z * rmse,
+                      aux_columns=", ".join(map(str, x.columns)))
 
 
 def key_findings(ctx: Ctx, data: ReportData, design: Any, table: pd.DataFrame,
@@ -438,11 +470,19 @@ def key_findings(ctx: Ctx, data: ReportData, design: Any, table: pd.DataFrame,
         show = pd.concat([by_community.head(3), by_community.tail(3)]).drop_duplicates(
             "community_id")
         rows = []
+        sae = "eblup" in show.columns
         for _, r in show.iterrows():
             mark = t("above", lang) if r["ci_low"] > district else (
                 t("below", lang) if r["ci_high"] < district else t("not_diff", lang))
-            rows.append([f"{r['name']}", _idx_ci(r), int(r["n"]), mark])
-        out += ctx.caption("table", t("t_comm", lang), t("comm_note", lang, d=f"{district:.1f}"))
-        out.append(ctx.table_of([t("by_community", lang), t("index_ci", lang), "n",
-                                 t("vs_district", lang)], rows, [0.35, 0.25, 0.1, 0.2]))
+            model = [f"{r['eblup']:.1f} [{r['eblup_low']:.1f}, {r['eblup_high']:.1f}]"] \
+                if sae else []
+            rows.append([f"{r['name']}", _idx_ci(r), *model, int(r["n"]), mark])
+        note = t("comm_note", lang, d=f"{district:.1f}")
+        if sae:
+            note += " " + t("sae_note", lang, aux=str(show["aux_columns"].iloc[0]))
+        out += ctx.caption("table", t("t_comm", lang), note)
+        head = [t("by_community", lang), t("index_ci", lang),
+                *([t("eblup_ci", lang)] if sae else []), "n", t("vs_district", lang)]
+        widths = [0.25, 0.22, 0.22, 0.08, 0.15] if sae else [0.35, 0.25, 0.1, 0.2]
+        out.append(ctx.table_of(head, rows, widths))
     return out

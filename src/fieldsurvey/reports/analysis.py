@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -131,6 +132,7 @@ def write_report(
     weight: str = "weight",
     form: Any = None,
     margins: Mapping[str, Mapping[Any, float]] | str | os.PathLike[str] | None = None,
+    aux: pd.DataFrame | str | os.PathLike[str] | None = None,
     title: str | None = None,
     date: str | None = None,
     progress: Progress | None = None,
@@ -159,6 +161,10 @@ def write_report(
         The calibration margins the final weights were raked to (``{variable: {level:
         total}}`` or a margins file): the design is raked to them so that the confidence
         intervals carry the calibration; the variables must be columns of the weights file.
+    aux
+        Community-level auxiliaries (``community_id`` and numeric columns, a table or a
+        file): the key findings then show each community's small-area estimate
+        (Fay-Herriot EBLUP) beside the direct one.
     title, date
         Report title and date (defaults: the survey title, today).
     progress
@@ -191,7 +197,11 @@ def write_report(
     ctx = sec.Ctx(lang=lang, font=cjk.name, width=width, styles=_styles(cjk.name, lang))
     date = date or _dt.date.today().isoformat()
     table = sec._estimates(data, design)
-    by_comm = sec.community_index(data, design, lang)
+    if aux is not None and not isinstance(aux, pd.DataFrame):
+        from fieldsurvey.weights.io import read_case_file
+
+        aux = read_case_file(Path(aux))
+    by_comm = sec.community_index(data, design, lang, aux)
     steps: list[Callable[[], list[Any]]] = [
         lambda: _front(ctx, data, design, date, cjk, title, table, by_comm),
         lambda: sec.fieldwork(ctx, data),
