@@ -585,3 +585,24 @@ survey:
     assert [w.key for w in r.warnings()] == ["gp"] and "25 m" in r.warnings()[0].message
     r.answer_text("36.8 -1.2 1600 5")
     assert r.warnings() == []
+
+
+def test_simulation_answers_the_new_types(tmp_path: Path) -> None:
+    from fieldsurvey.questionnaire.simulate import simulate_interview
+
+    form = yaml_form(tmp_path, """
+choices:
+  p: [{name: a, label: A}, {name: b, label: B}]
+survey:
+  - {type: time, name: t, label: T, required: yes}
+  - {type: datetime, name: d, label: D, required: yes}
+  - {type: range, name: r, label: R, parameters: 'start=0 end=10 step=5', required: yes}
+  - {type: rank p, name: k, label: K, required: yes}
+  - {type: geopoint, name: g, label: G, required: yes}
+  - {type: acknowledge, name: ok, label: OK, required: yes}
+""")
+    runner = simulate_interview(form, 3)
+    assert runner.is_complete
+    values = {rec.name: rec.value for rec in runner.records()}
+    assert set(values) >= {"t", "d", "r", "k", "g", "ok"}
+    assert values["r"] in (0, 5, 10) and values["ok"] == "OK"

@@ -144,6 +144,10 @@ def _candidates(runner: InterviewRunner, step: Step, gen: np.random.Generator) -
         if q.type == "select_one":
             yield from (names[i] for i in gen.permutation(len(names)))
             return
+        if q.type == "rank":
+            for _ in range(5):
+                yield tuple(names[int(i)] for i in gen.permutation(len(names)))
+            return
         order = {n: i for i, n in enumerate(names)}
         for _ in range(30):
             k = int(gen.integers(1, min(3, len(names)) + 1))
@@ -151,6 +155,32 @@ def _candidates(runner: InterviewRunner, step: Step, gen: np.random.Generator) -
             yield tuple(sorted(pick, key=order.__getitem__))
         yield from ((n,) for n in names)
         return
+    if q.type == "range":
+        p = q.parameter
+        lo, hi, stp = (float(p.get(k, d)) for k, d in (("start", "1"), ("end", "10"),
+                                                          ("step", "1")))
+        n = int(abs(hi - lo) / abs(stp)) if stp else 0
+        for i in gen.permutation(n + 1):
+            v = lo + int(i) * abs(stp) * (1 if hi >= lo else -1)
+            yield int(v) if float(v).is_integer() and float(stp).is_integer() else v
+        return
+    if q.type == "time":
+        for _ in range(5):
+            yield dt.time(int(gen.integers(8, 20)), int(gen.integers(0, 60)))
+        return
+    if q.type == "datetime":
+        for d in gen.integers(-30, 1, size=5):
+            yield dt.datetime.combine(today + dt.timedelta(days=int(d)),
+                                      dt.time(int(gen.integers(8, 20))))
+        return
+    if q.type in ("geopoint", "geotrace", "geoshape"):
+        lat, lon = 30 + float(gen.uniform(0, 1)), 114 + float(gen.uniform(0, 1))
+        pts = [f"{lat:.6f} {lon:.6f} 0 5"] * {"geopoint": 1, "geotrace": 2,
+                                               "geoshape": 4}[q.type]
+        yield ";".join(pts)
+        return
+    if q.type in ("image", "audio", "video", "file"):
+        return  # no file to give: left unanswered (or given with values=)
     if q.type in ("integer", "decimal"):
         conv = float if q.type == "decimal" else int
         ranges = [(0, 10), (0, 120), (1, 365), (1900, today.year)]
@@ -169,7 +199,7 @@ def _candidates(runner: InterviewRunner, step: Step, gen: np.random.Generator) -
         yield from (today + dt.timedelta(days=d) for d in range(-400, 401))
         return
     if q.type == "acknowledge":
-        yield True
+        yield "OK"
         return
     words = _NAMES if q.sensitive else _WORDS
     yield str(words[int(gen.integers(len(words)))])
