@@ -219,11 +219,12 @@ def test_hong_kong_shapefile_big5_without_shx_prj_or_cpg_in_the_hk1980_grid(
 
 
 def test_utf8_dbf_without_cpg_is_detected(tmp_path: Path) -> None:
-    # dBase names stop at 10 bytes: 4 Chinese characters do not fit in UTF-8
-    shp = write_shapefile(communities(), tmp_path / "省.shp", ["ID", "社区", "街道", "类型", "户数"],
-                          CN_ROWS, "utf-8")
-    b = read_boundaries(shp, id_field="ID")
+    # dBase names stop at 10 bytes: 社区编码 (12 bytes in UTF-8) arrives cut as 社区编
+    shp = write_shapefile(communities(), tmp_path / "省.shp", CN_FIELDS, CN_ROWS, "utf-8")
+    b = read_boundaries(shp)
+    assert b.frame["community_id"].tolist() == ["C1", "C2", "C3", "C4"]
     assert b.frame["name"].tolist()[0] == "东风社区" and b.fields["street"] == "街道"
+    assert b.fields["community_id"] == "社区编" and b.frame["households"].tolist()[0] == 10
     assert any(n.endswith("chose UTF-8") for n in b.notes)
 
 

@@ -293,6 +293,16 @@ def _read_layer(path: Path, kwargs: dict[str, Any], notes: list[str] | None) -> 
     """
     try:
         return pyogrio.read_dataframe(path, **kwargs)
+    except UnicodeDecodeError:
+        if kwargs.get("encoding") != "UTF-8" or path.suffix.lower() != ".shp":
+            raise
+        # dBase cuts field names at 10 bytes, often inside a UTF-8 character: let GDAL
+        # recode (it drops the cut bytes) instead of failing on the names
+        gdf = pyogrio.read_dataframe(path, **{**kwargs, "encoding": "utf8"})
+        if notes is not None:
+            notes.append("some field names were cut inside a character by the 10-byte "
+                         "dBase limit; the cut bytes were dropped")
+        return gdf
     except pyogrio.errors.DataSourceError as exc:
         if path.suffix.lower() != ".shp" or "SHAPE_RESTORE_SHX" not in str(exc):
             raise

@@ -102,6 +102,19 @@ for _std, _names in _BOUNDARY_ALIASES.items():
         _BOUNDARY_LOOKUP.setdefault(fold(_n), _std)
 
 
+def _dbase_cut(name: str) -> str:
+    """``name`` as a UTF-8 .dbf stores it: 10 bytes, a cut character dropped."""
+    return name.encode("utf-8")[:10].decode("utf-8", errors="ignore")
+
+
+# Shapefiles keep 10 bytes of a field name: 社区编码 arrives as 社区编 in UTF-8
+for _lookup, _aliases in ((_BOUNDARY_LOOKUP, _BOUNDARY_ALIASES), (_LOOKUP, _ALIASES)):
+    for _std, _names in _aliases.items():
+        for _n in _names:
+            if len(_n.encode("utf-8")) > 10 and len(_dbase_cut(_n)) >= 2:
+                _lookup.setdefault(fold(_dbase_cut(_n)), _std)
+
+
 def match_boundary_columns(
     headers: Iterable[str],
     given: Mapping[str, str | None],

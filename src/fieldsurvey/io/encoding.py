@@ -322,7 +322,11 @@ def dbf_encoding(shp: Path) -> DbfEncoding:
     scores = {}
     for codec in _DECODINGS:
         try:
-            text = raw.decode(codec)
+            # field names stop at 10 bytes, perhaps inside a character: their cut tail
+            # does not count against an encoding
+            names = [_decode_cut(n, codec) for n in fields]
+            text = "\n".join([*names, *(v.decode(codec) for vals in fields.values()
+                                         for v in vals)])
         except UnicodeDecodeError:
             continue
         scores[codec] = 1.0 if codec == "utf-8" else cjk_score(text, codec)
@@ -337,6 +341,16 @@ def dbf_encoding(shp: Path) -> DbfEncoding:
 
 
 _LABEL = {"utf-8": "UTF-8", "gb18030": "GBK", "big5hkscs": "Big5"}
+
+
+def _decode_cut(name: bytes, codec: str) -> str:
+    """A dBase field name decoded, allowing a character cut at the 10-byte limit."""
+    for cut in range(4 if len(name) >= 8 else 1):
+        try:
+            return name[:len(name) - cut].decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return name.decode(codec)  # raises: not this encoding
 
 
 def suspicious_text(values: list[str]) -> tuple[str, str, str] | None:
