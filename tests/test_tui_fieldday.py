@@ -343,3 +343,31 @@ def test_closing_code_agrees_with_the_rates_scheme() -> None:
         assert closing_code(code) == (d.category in ("I", "P", "R", "O", "NE")), code
         assert closing_code(code + "1") == closing_code(code) or code.count(".") == 0, code
     assert closing_code("2.110") and not closing_code("2.240") and not closing_code("")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+async def test_supervisor_sees_the_reason_and_the_comment(store: FieldStore, lang: str) -> None:
+    d = first(store)
+    prepare(store, d)
+    uuid = store.start_interview(d, respondent_line=1)
+    store.set_answer(uuid, "a1", "2")
+    store.record_paradata(uuid, "warning", question="a1",
+                          detail={"question": "a1", "reason": "checked ID card"})
+    store.record_paradata(uuid, "comment", question="a1", detail={"text": "shy"})
+    store.complete(uuid, outcome="1.2")
+    app = make_app(store, language=lang, supervisor=True, clock=FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#sv-interviews").focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        table = app.screen.query_one("#iv-answers")
+        row = [str(c) for c in table.get_row("a1")]
+        assert row[2].startswith("⚠ checked ID card")  # the column shows the start
+        for cell in row:
+            assert cell_len(cell) <= 36
+        while str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value) != "a1":
+            await pilot.press("down")
+        await settle(app, pilot)
+        notes = str(app.screen.query_one("#iv-notes").render())
+        assert "checked ID card" in notes and "shy" in notes  # in full under the table

@@ -183,6 +183,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "read_only_view": ("只读查看", "Read only"),
     "col_question": ("问题", "Question"),
     "col_answer": ("回答", "Answer"),
+    "col_iv_notes": ("访员说明", "Interviewer's notes"),
     "rv_none": ("未审核", "not reviewed"),
     "rv_pending": ("待审核", "pending"),
     "rv_approved": ("已通过", "approved"),

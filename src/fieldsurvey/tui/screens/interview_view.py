@@ -5,6 +5,7 @@ The supervisor approves it, or rejects it with a comment on the highlighted ques
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -16,6 +17,7 @@ from textual.widgets import DataTable, Header, Input, Label, Static
 
 from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.runner import InterviewRunner
+from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 from fieldsurvey.tui.widgets.question_view import show_value
@@ -83,12 +85,30 @@ class InterviewViewScreen(KeyedScreen[None]):
         yield Header()
         yield Static("", id="iv-title", classes="section")
         yield DataTable(id="iv-answers", cursor_type="row")
+        yield Static("", id="iv-notes", markup=False)
         yield KeyBar(id="keys")
+
+    @on(DataTable.RowHighlighted, "#iv-answers")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The interviewer's notes on the highlighted question, in full, under the table."""
+        key = str(event.row_key.value)
+        self.query_one("#iv-notes", Static).update(
+            f"{key}: {' '.join(self.notes[key])}" if key in self.notes else "")
 
     def on_mount(self) -> None:
         """Draw the screen once it is mounted."""
         state = self.app.store.interview(self.uuid)
         self.state = state
+        #: The interviewer's confirmed warnings (key -> reason) and comments (key -> text).
+        self.notes: dict[str, list[str]] = {}
+        ev = self.app.store.events(self.uuid, kinds=("para:warning", "para:comment"))
+        for kind, question, detail in zip(ev["kind"], ev["question"], ev["detail"],
+                                          strict=True):
+            d = json.loads(detail or "{}")
+            text = d.get("reason") if kind == "para:warning" else d.get("text")
+            if text:
+                mark = "⚠" if kind == "para:warning" else "✎"
+                self.notes.setdefault(str(question), []).append(f"{mark} {text}")
         self.runner = InterviewRunner.restore(self.app.form, state.answers, state.position,
                                               clock=self.app.today)
         self.relabel()
@@ -103,8 +123,9 @@ class InterviewViewScreen(KeyedScreen[None]):
             f"{t('rv_' + st.review_state)}")
         table = self.query_one("#iv-answers", DataTable)
         table.clear(columns=True)
-        table.add_column(t("col_question"), width=44)
-        table.add_column(t("col_answer"), width=26)
+        table.add_column(t("col_question"), width=36)
+        table.add_column(t("col_answer"), width=16)
+        table.add_column(fit(t("col_iv_notes"), 20), width=20)
         specials = {s.code: s.label.get(lang, d) for s in form.settings.special_answers}
         for rec in self.runner.records():
             q = form.question(rec.name)
@@ -112,8 +133,9 @@ class InterviewViewScreen(KeyedScreen[None]):
                 continue
             options = [(c.name, c.label.get(lang, d)) for c in form.choices(q)]
             label = q.label.get(lang, d) or q.name
-            table.add_row(f"{rec.key} {label}", show_value(rec.value, options, specials),
-                          key=rec.key)
+            table.add_row(fit(f"{rec.key} {label}", 36),
+                          fit(show_value(rec.value, options, specials), 16),
+                          fit(" ".join(self.notes.get(rec.key, [])), 20), key=rec.key)
 
     def _reviewer(self) -> str:
         return self.app.store.meta.get("interviewer") or "supervisor"

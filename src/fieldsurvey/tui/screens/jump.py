@@ -87,7 +87,7 @@ class JumpDialog(ModalScreen[str | None]):
         found = match_targets(self.targets, text)
         lst = self.query_one("#questions-list", OptionList)
         lst.clear_options()
-        lst.add_options([Option(fit(f"{k}  {label}", 66), id=k) for k, label in found])
+        lst.add_options([Option(fit(f"{k}  {label}", 60), id=k) for k, label in found])
         if found:
             lst.highlighted = 0
         self.query_one("#dialog-error", Label).update(

@@ -35,10 +35,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["QuestionScreen", "open_interview", "progress_line", "respondent_entry"]
 
-#: An Enter that comes this soon after the app moved on by itself (a choice moves to the
-#: next question) on an empty question is the interviewer's habit, not a request to
-#: leave the question: it is ignored instead of showing "required".
-ENTER_GRACE_S = 1.0
+#: An Enter on an empty question the app moved to by itself (a choice moves on), before
+#: anything else was typed there, is the interviewer's habit, not a request to leave the
+#: question: it is ignored once instead of showing "required". A second Enter is meant.
+#: (A time limit as a safety net: after this long it is taken as meant.)
+ENTER_GRACE_S = 30.0
 
 
 def respondent_entry(app: FieldsurveyApp, dwelling_id: str,
@@ -149,7 +150,7 @@ class QuestionScreen(KeyedScreen[None]):
                     del self.notes[str(question)]
         self.views: list[QuestionView] = []
         self.session: Session | None = None
-        self._moved_at = 0.0  # when the focus last moved by itself (an answer given)
+        self._moved_at = 0.0  # when the focus last moved by itself (0: not since a key)
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -404,6 +405,7 @@ class QuestionScreen(KeyedScreen[None]):
         view.set_error("")
         view.set_value(value)
         view.set_warning(self._warning_text(step))
+        self._moved_at = 0.0
         return True
 
     def _open_warning(self, view: QuestionView) -> bool:
@@ -480,6 +482,7 @@ class QuestionScreen(KeyedScreen[None]):
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
+        self._moved_at = 0.0  # the interviewer typed here: an Enter is meant
         view = self._view_of(event.input)
         if view is None or view.step.question is None:
             return

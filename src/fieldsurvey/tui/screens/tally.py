@@ -7,12 +7,14 @@ community or interviewer (``g``); for each declared indicator (``i`` cycles) the
 index or the share with its 95 % CI, the top-two-box share and n, for the district and
 each community, unweighted, design-weighted (base x Kish) or with the final weights when
 the app was given a weights file (``w`` cycles; the title says which). Communities with
-fewer completes than ``min_completes`` are greyed with their n. ``s`` sorts, ``r`` (and
-coming back to the screen after a sync or merge) recomputes.
+fewer completes than ``min_completes`` are greyed with their n. ``s`` sorts; ``r``, coming
+back to the screen, and a change of the store file (a sync or a merge; checked every
+``POLL_S`` seconds) recompute.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -64,12 +66,46 @@ class TallyScreen(Screen[None]):
         yield DataTable(id="tally-ind", cursor_type="row")
         yield Static("", id="tally-keys")
 
+    #: seconds between checks whether the store changed (a sync or a merge wrote to it)
+    POLL_S: ClassVar[float] = 10.0
+
     def on_mount(self) -> None:
-        """Compute once mounted."""
+        """Compute once mounted; watch the store file for syncs and merges."""
+        self.signature = self._signature()
         self.load()
+        self.set_interval(self.POLL_S, self._poll)
+
+    def _path(self) -> Path:
+        """The app's store file (without opening it for writing)."""
+        path = getattr(self.app, "store_path", None)
+        return Path(path) if path is not None else Path(self.app.store.path)
+
+    def _signature(self) -> tuple[tuple[int, int], ...]:
+        """Size and modification time of the store and its write-ahead log."""
+        import os
+
+        base = str(self._path())
+        out = []
+        for p in (base, base + "-wal"):
+            try:
+                st = os.stat(p)
+            except OSError:
+                out.append((0, 0))
+            else:
+                out.append((st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    def _poll(self) -> None:
+        """Recompute when the store was written since the last computation."""
+        sig = self._signature()
+        if sig != self.signature:
+            self.signature = sig
+            self.stale = True
+            self.load()
 
     def on_screen_resume(self) -> None:
         """Recompute when the screen comes back (after a sync or a merge)."""
+        self.signature = self._signature()
         self.stale = True
         self.load()
 
@@ -79,7 +115,7 @@ class TallyScreen(Screen[None]):
         from fieldsurvey.estimate.tally import tally
 
         # the pinned form file carries the indicator declaration
-        result = tally(self.app.store.path, weights=self.weights,
+        result = tally(self._path(), weights=self.weights,
                        min_completes=self.min_completes, only=(self.weighting,))
         self.app.call_from_thread(self._show, result)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -75,6 +76,8 @@ class ChoiceField(Widget, can_focus=True):
         """The options, one per line (or on one line for a likert scale)."""
         chosen = set(self.value) if isinstance(self.value, tuple) else {self.value}
         out = Text()
+        width = self.content_size.width or 78
+        used = 0
         for i, (name, label) in enumerate(self.options):
             on = name in chosen
             mark = ("[x]" if on else "[ ]") if self.multiple else ("(•)" if on else "( )")
@@ -87,7 +90,14 @@ class ChoiceField(Widget, can_focus=True):
             else:
                 piece = f"{mark} {key:>2} {label}"
             if self.inline and i:
-                out.append(" ")
+                # a likert option never breaks across lines: it moves down whole
+                if used + 1 + cell_len(piece) > width:
+                    out.append("\n")
+                    used = 0
+                else:
+                    out.append(" ")
+                    used += 1
+            used += cell_len(piece)
             out.append(piece, style=style.strip() or None)
             if not self.inline and i < len(self.options) - 1:
                 out.append("\n")
