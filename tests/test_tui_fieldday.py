@@ -120,7 +120,7 @@ async def test_rows_tell_neighbours_apart(tmp_path: Path, lang: str) -> None:
             # the street is in the header line, the community has its own column
             assert "城关街道" in str(app.screen.query_one("#counts").render())
             headers = [str(c.label) for c in table.columns.values()]
-            for (key, width), head in zip(COLUMNS, headers, strict=True):
+            for (_key, width), head in zip(COLUMNS, headers, strict=True):
                 assert cell_len(head) <= width and not head.endswith("…"), head
             assert widths["col_address"] >= 28
     finally:
