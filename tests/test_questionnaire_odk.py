@@ -606,3 +606,23 @@ survey:
     values = {rec.name: rec.value for rec in runner.records()}
     assert set(values) >= {"t", "d", "r", "k", "g", "ok"}
     assert values["r"] in (0, 5, 10) and values["ok"] == "OK"
+
+
+def test_surveycto_metadata_stays_blank_and_search_appearance_is_refused(tmp_path: Path) -> None:
+    form = xlsx_form(tmp_path, {"survey": [
+        ["type", "name", "label:English", "media:image:English", "calculation"],
+        ["caseid", "caseid"], ["comments", "comments"], ["audio audit", "aa"],
+        ["speed violations count", "sv"], ["calculate_here", "c", None, None, "1 + 1"],
+        ["integer", "a", "A", "a.png"],
+    ]})
+    assert form.question("a").media == (("image::English", "a.png"),)
+    r = run(form)
+    assert [s.key for s in r.steps()] == ["a", "@end"]
+    assert r.value("comments") is None and r.value("c") == 2
+    with pytest.raises(QuestionnaireError, match="search"):
+        yaml_form(tmp_path, """
+choices:
+  l: [{name: x, label: X}]
+survey:
+  - {type: select_one l, name: s, label: S, appearance: "search('villages')"}
+""")

@@ -20,7 +20,8 @@ What fieldsurvey runs of an XLSForm (the README's "XLSForm support" table has th
   types      integer decimal text select_one select_multiple (also _from_file, _external)
              rank note date time datetime range barcode calculate acknowledge hidden;
              metadata start end today deviceid imei username phonenumber simserial
-             subscriberid email audit (filled by the runner, never shown);
+             subscriberid email audit (filled by the runner, never shown); SurveyCTO
+             caseid comments "audio audit" "speed violations" sensor_* stay blank;
              terminal behaviour: geopoint geotrace geoshape typed as "lat lon [alt acc]",
              image audio video file take a file path (stored as text)
   columns    label hint guidance_hint (any language, label::zh or label:English), required
@@ -40,7 +41,8 @@ What fieldsurvey runs of an XLSForm (the README's "XLSForm support" table has th
              completion_partial completion_complete essential_questions; kept only:
              instance_name style public_key submission_url add_none_option auto_send ...
   not supported (refused by name): begin loop, entities (save_to), background-audio,
-             start-geopoint, osm, bind::/body:: columns, area() distance() digest()
+             start-geopoint, osm, bind::/body:: columns, appearance search(),
+             area() distance() digest(), ${last-saved#x}
 """
 
 

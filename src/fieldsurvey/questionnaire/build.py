@@ -592,6 +592,11 @@ def _question(
     default_expr = None
     if default is not None and _EXPRESSION_LIKE.search(default):
         default_expr = b.expression(row, "default")
+    appearance = str(row.get("appearance", "")).strip()
+    if "search(" in appearance.replace(" ", ""):
+        raise row.error(file, "not supported: appearance search() (choices from a CSV "
+                        "through the appearance column)", "appearance", got=repr(appearance),
+                        hint="Use select_one_from_file with a choice_filter instead")
     required, required_if = _required(b, row)
     if kind == "range":
         _check_range(b, row)

@@ -102,12 +102,18 @@ QuestionType = Literal[
     "email",
     "imei",
     "audit",
+    "caseid",
+    "comments",
+    "audio_audit",
+    "speed_violations",
+    "sensor",
 ]
 QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
 #: Filled by the runner, never shown (the interview's metadata).
 METADATA_TYPES: frozenset[str] = frozenset(
     {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial",
-     "subscriberid", "email", "imei", "audit"}
+     "subscriberid", "email", "imei", "audit", "caseid", "comments", "audio_audit",
+     "speed_violations", "sensor"}
 )
 #: Media questions: the answer is a file path (see the README's XLSForm table).
 MEDIA_TYPES: frozenset[str] = frozenset({"image", "audio", "video", "file"})

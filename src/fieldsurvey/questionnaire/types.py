@@ -49,6 +49,16 @@ SIMPLE_TYPES: dict[str, str] = {
     "email": "email",
     "audit": "audit",
     "text audit": "audit",
+    "calculate_here": "calculate",
+    # SurveyCTO metadata a terminal does not record: accepted, always blank (stated)
+    "caseid": "caseid",
+    "comments": "comments",
+    "audio audit": "audio_audit",
+    "speed violations count": "speed_violations",
+    "speed violations list": "speed_violations",
+    "speed violations audit": "speed_violations",
+    "sensor_statistic": "sensor",
+    "sensor_stream": "sensor",
 }
 #: Types that only declare an attachment for ``instance()`` (no question).
 ATTACHMENT_TYPES = ("csv-external", "xml-external")
@@ -92,11 +102,6 @@ _KNOWN_UNSUPPORTED = (
     "background-audio",
     "background-geopoint",
     "start-geopoint",
-    "audio audit",
-    "speed violations",
-    "sensor_",
-    "caseid",
-    "comments",
     "entity",
     "osm",
     "xml-external-data",

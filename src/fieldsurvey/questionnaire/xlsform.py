@@ -243,8 +243,10 @@ def _split_header(header: str) -> tuple[str, str | None]:
     base, sep, lang = header.partition("::")
     if not sep:  # SurveyCTO and older forms: label:English
         b1, sep1, l1 = header.rpartition(":")
-        if sep1 and b1.strip().lower() in _ONE_COLON and l1.strip():
-            return b1.strip().lower(), l1.strip()
+        b1_low = b1.strip().lower()
+        if sep1 and l1.strip() and (b1_low in _ONE_COLON or b1_low in (
+                "media:image", "media:audio", "media:video", "media:big-image")):
+            return b1_low, l1.strip()
     elif base.strip().lower() == "media":  # media::image::English
         kind, _, lang2 = lang.partition("::")
         return f"media::{kind.strip().lower()}", (lang2.strip() or "")
