@@ -241,6 +241,7 @@ s.close()
 READONLY_CHECK = r"""
 import json, sys
 sys.path.insert(0, sys.argv[2])
+from fieldsurvey.cli.main import main
 from fieldsurvey.store import FieldStore
 from fieldsurvey.io.errors import StoreError
 db = sys.argv[1] + "/dev.sqlite"
@@ -269,6 +270,7 @@ def test_a_store_on_read_only_media_is_named_so_and_still_read(tmp_path):
 FULL_DISK = r"""
 import json, sys, os
 sys.path.insert(0, sys.argv[2])
+from fieldsurvey.cli.main import main
 import contextlib, io
 err = io.StringIO()
 with contextlib.redirect_stderr(err):
