@@ -123,3 +123,17 @@ def test_pps_from_the_cli(reference: pd.DataFrame, capsys: pytest.CaptureFixture
         assert row["se"] == pytest.approx(float(ref.se.iloc[0]), rel=1e-8)
     assert main([*args, "--pps", "ppsmat"]) == 2
     assert "--joint" in capsys.readouterr().err
+
+
+def test_two_stage_brewer_matches_r(reference: pd.DataFrame) -> None:
+    """Brewer's approximation at both stages (R: per-row FPC as probabilities)."""
+    c2 = pd.read_csv(REF / "apiclus2_pps.csv")
+    d = SurveyDesign(c2, ids=["dnum", "snum"], fpc=["pi1", "pi2"], pps="brewer")
+    t = svytotal(["api00", "enroll"], d) + svymean(["api00", "enroll"], d)
+    t += svymean("api00", d, by="stype")
+    ref = reference[(reference.case == "twostage_brewer") & reference.estimate.notna()]
+    assert len(ref) >= 5
+    for r in ref.itertuples():
+        row = t.get(r.variable, r.statistic, domain=r.domain or None)
+        assert row.estimate == pytest.approx(r.estimate, rel=1e-10)
+        assert row.se == pytest.approx(r.se, rel=1e-8), (r.variable, r.statistic, r.domain)

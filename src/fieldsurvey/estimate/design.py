@@ -83,8 +83,9 @@ class Stage:
         Counts of this stage's clusters and strata, and of the previous stage's clusters.
     units_are_clusters
         This is the last stage of the variance: its clusters are the finest units.
-    cluster_fpc
-        PPS designs (Brewer): 1 - pi of every cluster, used instead of ``fpc``.
+    cluster_fpc, cluster_fraction
+        PPS designs (Brewer): 1 - pi and pi of every cluster, used instead of ``fpc`` and
+        ``fraction`` (R's per-row FPC of ``svydesign(pps="brewer")``).
     """
 
     unit_cluster: np.ndarray
@@ -99,6 +100,7 @@ class Stage:
     stratum_rows: np.ndarray
     units_are_clusters: bool = False
     cluster_fpc: np.ndarray | None = None
+    cluster_fraction: np.ndarray | None = None
 
 
 class SurveyDesign:
@@ -224,20 +226,26 @@ class SurveyDesign:
             npsu = np.bincount(cl_st, minlength=n_st).astype(np.float64)
             stage_info.append((n_cl, n_st, st_rep, npsu, cl_st))
         pi_cluster = None
+        pi_stages: list[np.ndarray] = []
         if pps is not None:
             pi_cluster = self._pps_probabilities(clusters[0], reps[0], counts[0], joint)
+            pi_stages = [pi_cluster] + [
+                self._pps_probabilities(clusters[s], reps[s], counts[s], None, stage=s)
+                for s in range(1, n_stages)
+            ]
             popsize = None
         else:
             popsize = self._popsizes(strata_codes, stage_info) if self.fpc_columns else None
         if pps is not None and weights is None:
-            assert pi_cluster is not None
-            self.weights = 1.0 / pi_cluster[clusters[0]]
+            self.weights = np.ones(self.n)
+            for s, pi_s in enumerate(pi_stages):
+                self.weights = self.weights / pi_s[clusters[s]]
         else:
             self.weights = self._weights(popsize, strata_codes, stage_info)
         self.stage1_cluster = clusters[0]
         self.stage1_stratum = strata_codes[0]
         # with FPC every stage contributes; without, only the first (ultimate clusters)
-        var_stages = n_stages if popsize is not None else 1
+        var_stages = n_stages if (popsize is not None or pi_stages) else 1
         if pi_cluster is not None and pps in ("overton", "hr", "ppsmat"):
             from fieldsurvey.estimate.pps import dcheck_matrix
 
@@ -278,7 +286,8 @@ class SurveyDesign:
                     fraction=frac,
                     stratum_rows=st_rep,
                     units_are_clusters=s == var_stages - 1,
-                    cluster_fpc=(None if pi_cluster is None or s > 0 else 1.0 - pi_cluster),
+                    cluster_fpc=(1.0 - pi_stages[s]) if pi_stages else None,
+                    cluster_fraction=pi_stages[s] if pi_stages else None,
                 )
             )
         self.stages: tuple[Stage, ...] = tuple(stages)
@@ -380,10 +389,11 @@ class SurveyDesign:
         if pps not in PPS_METHODS:
             raise DesignError("unknown PPS method", file=self.source, field="pps",
                               expected=" | ".join(PPS_METHODS), got=repr(pps))
-        if n_stages > 1:
-            raise DesignError("PPS variances are available for one-stage designs (the PSUs)",
+        if n_stages > 1 and pps != "brewer":
+            raise DesignError(f"pps={pps!r} is available for one-stage designs (the PSUs); "
+                              "Brewer's approximation takes several stages",
                               file=self.source, field=",".join(self.ids),
-                              hint="Give only the first-stage cluster id")
+                              hint="Give only the first-stage cluster id, or use pps brewer")
         if variance not in ("HT", "YG"):
             raise DesignError("the PPS variance is HT or YG", field="pps_variance",
                               got=repr(variance))
@@ -391,14 +401,15 @@ class SurveyDesign:
             raise DesignError("ppsmat needs the sample's joint inclusion probabilities",
                               file=self.source, field="joint",
                               hint="Give a square matrix, one row and column per sampled PSU")
-        if pps != "ppsmat" and len(self.fpc_columns) != 1:
-            raise DesignError(f"pps={pps!r} needs the PSUs' inclusion probabilities as fpc",
-                              file=self.source, field="fpc",
-                              hint="Give the column of stage-1 inclusion probabilities (pi_1)")
+        if pps != "ppsmat" and len(self.fpc_columns) != n_stages:
+            raise DesignError(f"pps={pps!r} needs the inclusion probabilities as fpc, one "
+                              "column per stage", file=self.source, field="fpc",
+                              hint="Give the stage-1 inclusion probabilities (pi_1), and pi_2 "
+                              "for a second stage")
 
     def _pps_probabilities(self, cluster: np.ndarray, rep: np.ndarray, n_clusters: int,
-                           joint: np.ndarray | None) -> np.ndarray:
-        """Inclusion probability of every stage-1 cluster (from fpc, or joint's diagonal)."""
+                           joint: np.ndarray | None, stage: int = 0) -> np.ndarray:
+        """Inclusion probability of every cluster of a stage (fpc, or joint's diagonal)."""
         from fieldsurvey.estimate.pps import check_probabilities
 
         if joint is not None:
@@ -424,7 +435,7 @@ class SurveyDesign:
                                       "probabilities disagree", file=self.source,
                                       field=self.fpc_columns[0])
             return np.asarray(pi)
-        name = self.fpc_columns[0]
+        name = self.fpc_columns[stage]
         vals = numeric_column(self.data, name, self.source)
         pi = vals[rep]
         check_probabilities(pi, self.source, name)

@@ -153,6 +153,9 @@ def variance(design: SurveyDesign, t: np.ndarray, present: np.ndarray | None) ->
         if s + 1 < len(design.stages):
             # multiplier of this stage's clusters for the next stage: their stratum's n/N x above
             parent_mult = np.ones(st.n_parents) if unit_mult is None else unit_mult
-            h_mult = st.fraction * parent_mult[st.stratum_parent]
-            unit_mult = h_mult[st.cluster_stratum]
+            if st.cluster_fraction is not None:  # PPS: each cluster's own n / N = pi
+                unit_mult = st.cluster_fraction * parent_mult[st.stratum_parent][st.cluster_stratum]
+            else:
+                h_mult = st.fraction * parent_mult[st.stratum_parent]
+                unit_mult = h_mult[st.cluster_stratum]
     return total

@@ -66,3 +66,21 @@ suite("strat_hr_default", svydesign(id = ~1, strata = ~half, fpc = ~pi, data = s
 write.csv(do.call(rbind, rows), file.path(here, "pps_reference.csv"), row.names = FALSE, na = "")
 writeLines(c(R.version.string, paste("survey", packageVersion("survey")),
              paste("sampling", packageVersion("sampling"))), file.path(here, "pps_reference_versions.txt"))
+
+# two-stage Brewer (R: per-row FPC as probabilities at both stages): apiclus2 with pi1 from
+# enrollment-like sizes of the districts and pi2 = schools sampled / schools in the district
+data(api)
+c2 <- apiclus2
+c2$pi1 <- 40 / 757                     # stage 1 as drawn (SRS of 40 of 757 districts)
+c2$pi1 <- ave(c2$pi1 * (0.5 + c2$dnum / max(c2$dnum)), c2$dnum)  # made unequal per district
+c2$pi2 <- as.vector(ave(rep(1, nrow(c2)), c2$dnum, FUN = sum) / c2$fpc2)
+write_exact(c2[, c("dnum", "snum", "stype", "api00", "enroll", "api.stu", "pi1", "pi2")],
+            file.path(here, "apiclus2_pps.csv"))
+d2 <- svydesign(id = ~dnum + snum, fpc = ~pi1 + pi2, data = c2, pps = "brewer")
+for (v in c("api00", "enroll")) {
+  m <- svytotal(as.formula(paste0("~", v)), d2); emit("twostage_brewer", v, "total", NA, coef(m), SE(m))
+  m <- svymean(as.formula(paste0("~", v)), d2); emit("twostage_brewer", v, "mean", NA, coef(m), SE(m))
+}
+b <- svyby(~api00, ~stype, d2, svymean)
+for (i in seq_len(nrow(b))) emit("twostage_brewer", "api00", "mean", paste0("stype=", b[i, 1]), b[i, 2], b[i, 3])
+write.csv(do.call(rbind, rows), file.path(here, "pps_reference.csv"), row.names = FALSE, na = "")
