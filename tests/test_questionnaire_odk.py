@@ -283,7 +283,7 @@ survey:
   - {type: integer, name: n, label: N}
   - {type: text, name: why, label: Why, required: '${n} > 5'}
   - {type: date, name: d, label: D, default: 'today()'}
-  - {type: integer, name: twice, label: Twice, calculation: '${n} * 2'}
+  - {type: integer, name: twice, label: Twice, calculation: '${n} * 2', required: yes}
 """)
     r = run(form)
     assert r.value("d") == TODAY
@@ -296,6 +296,7 @@ survey:
     with pytest.raises(InvalidAnswer):
         r.next()  # now required
     assert r.value("twice") == 14  # a default from the calculation...
+    assert "twice" not in [s.key for s in r.missing_required()]
     r.answer(15, next(s for s in r.steps() if s.key == "twice"))
     assert r.value("twice") == 15  # ...until the interviewer answers
 

@@ -124,7 +124,7 @@ class AnswerChecks:
         st = self.state
         for s, ok in self.seq.with_relevance():
             q = s.question
-            if ok and q is not None and q.is_input and st.answers.get(s.key) in (None, ""):
+            if ok and q is not None and q.is_input and not st.has_answer(s.key, q.name):
                 if self.required(s):
                     out.append(s)
         return out

@@ -42,7 +42,7 @@ class Navigator:
         st = self.state
         for s in steps:
             q = s.question
-            if q is not None and q.is_input and st.answers.get(s.key) in (None, ""):
+            if q is not None and q.is_input and not st.has_answer(s.key, q.name):
                 if self.checks.required(s):
                     fallback = say("required", self.checks.language)
                     raise InvalidAnswer(self.checks.message(q.required_message, fallback),

@@ -129,6 +129,15 @@ class InterviewState:
         self.pending = None
         self.dirty = True
 
+    def has_answer(self, key: str, name: str) -> bool:
+        """Whether the question at ``key`` has a value (its calculated default counts)."""
+        if self.answers.get(key) not in (None, ""):
+            return True
+        if name in self.plan.dynamic_default:
+            self.refresh()
+            return self.vals.get(key) not in (None, "")
+        return False
+
     def value(self, key: str) -> AnswerValue:
         """The stored answer or calculated value at ``key``."""
         self.refresh()
