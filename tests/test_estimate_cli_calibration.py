@@ -168,3 +168,29 @@ def test_jkn_replicate_columns_with_rscales(tmp_path: Path,
                  "--repweights", "jk*", "--rep-type", "jkn", "--rscales", "1,2",
                  "--mean", "api00"]) == 2
     assert "--rscales" in capsys.readouterr().err
+
+
+def test_bounded_logit_calibration_round_trip(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """weights calibrate --calfun logit --bounds, then estimate --calibration: R's
+    calibrate(..., calfun="logit", bounds=c(0.7, 1.7)) mean of api00 and its SE."""
+    (tmp_path / "greg.csv").write_text(GREG)
+    out = tmp_path / "w.csv"
+    assert main(["weights", "calibrate", "--data", str(API), "--weights", "pw", "--margins",
+                 str(tmp_path / "greg.csv"), "--out", str(out), "--calfun", "logit",
+                 "--bounds", "0.7,1.7"]) == 0
+    w = pd.read_csv(out)
+    g = w["weight"] / w["pw"]
+    assert g.min() > 0.7 and g.max() < 1.7
+    capsys.readouterr()
+    res = rows(capsys, "--data", str(out), "--psu", "dnum", "--fpc", "fpc", "--calibration",
+               str(tmp_path / "w.calibration.json"), "--mean", "api00")
+    ref = pd.read_csv(Path(__file__).parent / "reference" / "calibration" /
+                      "calibration_reference.csv")
+    r = ref[(ref.case == "clus1_logit") & (ref.variable == "api00") & (ref.statistic == "mean")
+            & ref.domain.isna()]
+    assert res[0]["se"] == pytest.approx(float(r.se.iloc[0]), rel=1e-8)
+    assert main(["weights", "calibrate", "--data", str(API), "--weights", "pw", "--margins",
+                 str(tmp_path / "greg.csv"), "--out", str(tmp_path / "x.csv"), "--calfun",
+                 "logit", "--bounds", "2,3"]) == 2
+    assert "--bounds" in capsys.readouterr().err
