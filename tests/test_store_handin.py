@@ -54,6 +54,7 @@ def test_a_copy_without_its_wal_is_warned_about_and_handin_is_complete(tmp_path)
                                                                "int01.sqlite.sha256"]
     # after a checkpoint (completion, leaving a household, quit) the main file is complete
     assert store.checkpoint()
+    assert Path(f"{tmp_path / 'int01.sqlite'}-wal").stat().st_size == 0  # the WAL is emptied
     shutil.copy(tmp_path / "int01.sqlite", copy)
     res3 = merge_stores([copy], tmp_path / "c3.sqlite")
     assert res3.warnings == () and _answers(tmp_path / "c3.sqlite") == 200

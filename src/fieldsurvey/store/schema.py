@@ -308,6 +308,8 @@ def configure(conn: sqlite3.Connection) -> None:
     if str(mode).lower() != "wal":  # pragma: no cover - file systems without shared memory
         conn.execute("PRAGMA journal_mode = DELETE")
     conn.execute("PRAGMA synchronous = FULL")
+    # the WAL stays small: after a checkpoint it is cut back to this size (4 MiB)
+    conn.execute("PRAGMA journal_size_limit = 4194304")
     conn.execute("PRAGMA foreign_keys = ON")
 
 
