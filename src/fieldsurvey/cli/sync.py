@@ -27,6 +27,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--token", help="this device's token (default: the one kept in the store)")
     p.add_argument("--cafile", help="the server's certificate, for https with a "
                    "self-signed certificate")
+    p.add_argument("--chunk", type=int, default=2500,
+                   help="entries sent per request (default 2500; smaller on a poor network)")
     p.add_argument("--log", action="store_true", help="show the device's last syncs and exit")
     p.set_defaults(func=run)
 
@@ -53,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.server:
         raise InputError("sync needs the server's address", field="--server",
                          hint="e.g. --server http://192.168.1.10:8765")
-    res = sync(args.db, args.server, token=args.token, cafile=args.cafile)
+    if args.chunk < 1:
+        raise InputError("--chunk is a number of entries, at least 1", field="--chunk",
+                         got=str(args.chunk))
+    res = sync(args.db, args.server, token=args.token, cafile=args.cafile, chunk=args.chunk)
     out_console.print(res.message, markup=False, soft_wrap=True)
     return 0
 

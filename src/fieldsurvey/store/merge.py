@@ -518,7 +518,7 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
                       f"SELECT {collist} FROM src.{table}")
         _merge_interviews(c, ranges)
     finally:
-        c.execute("DROP TABLE temp.touched")
+        c.execute("DROP TABLE IF EXISTS temp.touched")  # gone if SQLite rolled back
     hi = max((h for _, h in src_dev.values()), default=0)
     c.execute("UPDATE main.meta SET value = max(CAST(value AS INTEGER), ?) "
               "WHERE key = 'hlc_floor'", (hi,))
@@ -622,4 +622,4 @@ def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> N
                 "WHERE (excluded.ver_hlc, excluded.ver_device, excluded.ver_seq) > "
                 "(answers.ver_hlc, answers.ver_device, answers.ver_seq)")
     finally:
-        c.execute("DROP TABLE temp.stale")
+        c.execute("DROP TABLE IF EXISTS temp.stale")
