@@ -47,3 +47,18 @@ def test_r_hadamard_matrices_are_hadamard() -> None:
         h = 2 * r_hadamard(n) - 1
         assert h.shape[0] > n and h.shape[0] == h.shape[1]
         assert np.array_equal(h @ h.T, h.shape[0] * np.eye(h.shape[0], dtype=np.int64)), n
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.3])
+def test_strata_of_four_and_six_psus_are_split_into_pairs_as_r(rho: float) -> None:
+    ref = pd.read_csv(REF / "brr_reference.csv")
+    ref = ref[ref.case == f"split_rho{rho:g}"].set_index(["variable", "statistic"])
+    mr = pd.read_csv(REF / "mu284_brr_split.csv")
+    rep = as_replicate(SurveyDesign(mr, ids="LABEL", strata="REG", weights="w"), "brr",
+                       fay_rho=rho)
+    assert rep.replicates == int(ref.loc[("replicates", "count"), "estimate"])
+    t = (svymean("RMT85", rep) + svytotal("RMT85", rep) + svyratio("RMT85", "P85", rep)
+         + svyquantile("RMT85", rep, 0.5))
+    for (var, stat), r in ref.drop(("replicates", "count")).iterrows():
+        row = t.get(var, stat)
+        assert row.se == pytest.approx(r.se, rel=1e-8), (rho, var, stat)

@@ -97,8 +97,9 @@ def test_wrong_replicate_type_for_design(strat: pd.DataFrame, clus1: pd.DataFram
         as_replicate(SurveyDesign(strat, strata="stype", weights="pw"), "jk1")
     with pytest.raises(DesignError, match="needs a stratified"):
         as_replicate(SurveyDesign(clus1, ids="dnum", weights="pw"), "jkn")
-    with pytest.raises(DesignError, match="exactly two PSUs"):
-        as_replicate(SurveyDesign(strat, strata="stype", weights="pw"), "brr")
+    with pytest.raises(DesignError, match="two PSUs per stratum"):  # 7, 7 and 1 PSUs
+        as_replicate(SurveyDesign(clus1, ids="dnum", strata="lstr", weights="pw",
+                                  lonely_psu="adjust"), "brr")
     with pytest.raises(DesignError, match="unknown replicate type"):
         as_replicate(SurveyDesign(clus1, ids="dnum", weights="pw"), "jk2")  # type: ignore[arg-type]
 

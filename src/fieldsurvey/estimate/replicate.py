@@ -23,7 +23,8 @@ Built from a design, exactly as R's ``as.svrepdesign`` (first-stage FPC only):
   replacement per stratum: factor 1 - lambda + lambda n_h/m_h r_hi, lambda = sqrt(1 - f_h);
   scale 1/(B-1). Without FPC this is R's ``subbootstrap``. One-PSU strata keep factor 1
   (no variance) unless the rule is ``fail``.
-* ``brr`` (exactly two PSUs per stratum): R's default Hadamard matrix (the smallest that
+* ``brr`` (two PSUs per stratum; strata with an even number are split into pairs, R's
+  ``large="split"``): R's default Hadamard matrix (the smallest that
   ``survey::hadamard`` gives, :mod:`.hadamard`), rows 2..H+1 choosing the half-sample with
   strata and PSUs in R's order, so the replicates are R's; factors 2 / 0 (Fay: 2-rho /
   rho); scale 1 / (R (1-rho)^2).
@@ -417,27 +418,37 @@ def _rao_wu(
 
 
 def _brr(design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray, rho: float) -> np.ndarray:
-    if not (npsu == 2).all():
-        h = int(np.flatnonzero(npsu != 2)[0])
+    bad = (npsu < 2) | (npsu % 2 == 1)
+    if bad.any():
+        h = int(np.flatnonzero(bad)[0])
         raise DesignError(
-            f"BRR needs exactly two PSUs per stratum; stratum {design.stratum_label(0, h)} "
-            f"has {int(npsu[h])}", field=design.strata[0] if design.strata else None,
-            hint="Use jkn or bootstrap replicates for this design",
+            f"BRR needs two PSUs per stratum (or an even number, split into pairs as R does); "
+            f"stratum {design.stratum_label(0, h)} has {int(npsu[h])}",
+            field=design.strata[0] if design.strata else None,
+            hint="Use jkn or bootstrap replicates for this design, or pair the strata",
         )
     from fieldsurvey.estimate.hadamard import r_hadamard
 
     n_strata = npsu.size
-    # R's brrweights: strata in the order of their labels as text, PSUs within a stratum in
-    # order of first appearance; the stratum of rank k takes row k + 1 of hadamard(H)
+    # R's brrweights (large = "split"): strata in the order of their labels as text, PSUs in
+    # order of first appearance; strata with more than two PSUs are split into consecutive
+    # pairs, which come first, then the two-PSU strata; half-sample k takes row k + 1 of
+    # hadamard(number of pairs), its first PSU being in the half-sample where that row is 1
     labels = [design.stratum_label(0, h) for h in range(n_strata)]
-    rank = np.empty(n_strata, dtype=np.int64)
-    rank[sorted(range(n_strata), key=lambda h: labels[h])] = np.arange(n_strata)
-    hm = r_hadamard(n_strata)[1 : n_strata + 1]  # (strata by rank, replicates) of 0/1
+    by_label = sorted(range(n_strata), key=lambda h: labels[h])
     _, first_row = np.unique(design.stage1_cluster, return_index=True)
     order = np.lexsort((first_row, psu_stratum))  # PSUs by stratum, then first appearance
-    first = np.zeros(psu_stratum.size, dtype=bool)
     starts = np.r_[0, np.cumsum(npsu.astype(np.int64))[:-1]]
-    first[order[starts]] = True
-    one = hm[rank[psu_stratum]] == 1  # the stratum's first PSU is in the half-sample
+    pair = np.empty(psu_stratum.size, dtype=np.int64)
+    first = np.zeros(psu_stratum.size, dtype=bool)
+    k = 0
+    for group in ([h for h in by_label if npsu[h] > 2], [h for h in by_label if npsu[h] == 2]):
+        for h in group:
+            members = order[starts[h] : starts[h] + int(npsu[h])]
+            pair[members] = k + np.arange(members.size) // 2
+            first[members[0::2]] = True
+            k += members.size // 2
+    hm = r_hadamard(k)[1 : k + 1]  # (pairs, replicates) of 0/1
+    one = hm[pair] == 1
     chosen = np.where(first[:, None], one, ~one)
     return np.where(chosen, 2.0 - rho, rho)
