@@ -129,7 +129,8 @@ class QuestionScreen(KeyedScreen[None]):
         self.dwelling_id = state.dwelling_id
         self.runner = InterviewRunner.restore(
             app.form, state.answers, state.position, language=app.lang, clock=app.today,
-            roster=respondent_entry(app, state.dwelling_id, state.respondent_line))
+            roster=respondent_entry(app, state.dwelling_id, state.respondent_line),
+            metadata={"deviceid": app.store.device_id, "username": state.interviewer})
         self.comments = {c["question"]: c["comment"] for c in app.store.review_comments(uuid)
                          if c["question"]}
         self.flags: set[str] = set()
