@@ -1,8 +1,22 @@
 """Questionnaires: the form model, XLSForm and YAML loaders, expressions and the runner.
 
 ``load_form(path)`` reads an XLSForm workbook (``.xlsx``, legacy ``.xls``) or a YAML
-form (``.yaml``/``.yml``) into a frozen :class:`~.model.Form`;
-:class:`~.runner.InterviewRunner` runs it headless.
+form (``.yaml``/``.yml``) into a frozen :class:`~.model.Form`, collecting every problem
+(:class:`~.problems.FormErrors`; warnings in ``form.warnings``);
+:class:`~.runner.InterviewRunner` runs it headless, as ODK's JavaRosa would.
+
+Modules by role:
+
+* the form: :mod:`.model` (what a form is), :mod:`.xlsform` / :mod:`.yamlform`
+  (reading), :mod:`.build` / :mod:`.checks` / :mod:`.settings` / :mod:`.types`
+  (turning rows into a checked form), :mod:`.external` (attachments),
+  :mod:`.problems` (all errors at once), :mod:`.preview` (text views);
+* expressions: :mod:`.expr` (parser), :mod:`.compiler` (closures), :mod:`.xpath`
+  (values and functions), :mod:`.regex` (RE2), :mod:`.plan` (compiled form);
+* an interview: :mod:`.runner` (the public object) composed of :mod:`.state`,
+  :mod:`.context`, :mod:`.env`, :mod:`.sequence`, :mod:`.checking`,
+  :mod:`.navigation`, with :mod:`.resume` (persistence), :mod:`.values` (answer
+  values and keys), :mod:`.preload` (roster preloads), :mod:`.simulate`.
 """
 
 from __future__ import annotations
