@@ -609,7 +609,7 @@ survey:
     assert values["r"] in (0, 5, 10) and values["ok"] == "OK"
 
 
-def test_surveycto_metadata_stays_blank_and_search_appearance_is_refused(tmp_path: Path) -> None:
+def test_surveycto_metadata_stays_blank_and_search_appearance_reads_a_csv(tmp_path: Path) -> None:
     form = xlsx_form(tmp_path, {"survey": [
         ["type", "name", "label:English", "media:image:English", "calculation"],
         ["caseid", "caseid"], ["comments", "comments"], ["audio audit", "aa"],
@@ -620,10 +620,17 @@ def test_surveycto_metadata_stays_blank_and_search_appearance_is_refused(tmp_pat
     r = run(form)
     assert [s.key for s in r.steps()] == ["a", "@end"]
     assert r.value("comments") is None and r.value("c") == 2
-    with pytest.raises(QuestionnaireError, match="search"):
-        yaml_form(tmp_path, """
+    (tmp_path / "villages.csv").write_text(
+        "code,vname,district\n1,Alpha,d1\n2,Beta,d1\n3,Gamma,d2\n", encoding="utf-8")
+    form = yaml_form(tmp_path, """
 choices:
-  l: [{name: x, label: X}]
+  l: [{name: code, label: vname}]
 survey:
-  - {type: select_one l, name: s, label: S, appearance: "search('villages')"}
+  - {type: text, name: dist, label: D}
+  - {type: select_one l, name: s, label: S,
+     appearance: "minimal search('villages', 'matches', 'district', ${dist})"}
 """)
+    r = run(form)
+    r.answer("d1")
+    r.next()
+    assert [(c.name, c.label.get()) for c in r.choices()] == [("1", "Alpha"), ("2", "Beta")]

@@ -17,7 +17,8 @@ from fieldsurvey.questionnaire.preview import preview_text, structure_text
 
 SUPPORT = """\
 What fieldsurvey runs of an XLSForm (the README's "XLSForm support" table has the detail):
-  types      integer decimal text select_one select_multiple (also _from_file, _external)
+  types      integer decimal text select_one select_multiple (also _from_file, _external,
+             and the search('file', ...) appearance)
              rank note date time datetime range barcode calculate acknowledge hidden;
              metadata start end today deviceid imei username phonenumber simserial
              subscriberid email audit (filled by the runner, never shown); SurveyCTO
@@ -41,8 +42,8 @@ What fieldsurvey runs of an XLSForm (the README's "XLSForm support" table has th
              completion_partial completion_complete essential_questions; kept only:
              instance_name style public_key submission_url add_none_option auto_send ...
   not supported (refused by name): begin loop, entities (save_to), background-audio,
-             start-geopoint, osm, bind::/body:: columns, appearance search(),
-             area() distance() digest(), ${last-saved#x}
+             start-geopoint, osm, bind::/body:: columns, area() distance() digest(),
+             ${last-saved#x}
 """
 
 

@@ -102,6 +102,7 @@ class _Builder:
         self.paths: dict[str, list[tuple[str, ...]]] = {}
         self.failed: set[str] = set()  # names of rows refused (not reported again as unknown)
         self.ambiguous: set[str] = set()  # names used in two groups (pyxform allows it)
+        self.search_lists: dict[str, ChoiceList] = {}  # lists made by search()
         self.problems = problems
 
     def check_name(self, row: RawRow, siblings: set[str], parents: list[str]) -> str:
@@ -414,7 +415,8 @@ def build_form(
         try:
             made = _question(b, row, name, kind, arg, or_other, choice_list_for, lists,
                              tuple(parents), tuple(repeats),
-                             (default_special, special_names, special_codes), add_none)
+                             (default_special, special_names, special_codes), add_none,
+                             lambda f, r, k: attach(f, r, k, False))
         except QuestionnaireError as exc:
             pr.error(exc)
             b.failed.add(name)
@@ -443,6 +445,7 @@ def build_form(
     if not questions or stack:
         pr.raise_if_any(file)
 
+    lists.update(b.search_lists)
     form = Form(
         settings=form_settings,
         languages=tuple(languages),
@@ -543,6 +546,7 @@ def _question(
     repeats: tuple[str, ...],
     special_info: tuple[tuple[int, ...], dict[str, int], tuple[int, ...]],
     add_none: bool,
+    attach: Callable[[str, RawRow, str], Attachment],
 ) -> list[Question]:
     file = b.file
     list_name = None
@@ -593,10 +597,11 @@ def _question(
     if default is not None and _EXPRESSION_LIKE.search(default):
         default_expr = b.expression(row, "default")
     appearance = str(row.get("appearance", "")).strip()
+    search_filter = None
     if "search(" in appearance.replace(" ", ""):
-        raise row.error(file, "not supported: appearance search() (choices from a CSV "
-                        "through the appearance column)", "appearance", got=repr(appearance),
-                        hint="Use select_one_from_file with a choice_filter instead")
+        if list_name is None:
+            raise row.error(file, "search() only applies to select questions", "appearance")
+        list_name, search_filter = _search(b, row, appearance, lists[list_name], attach)
     required, required_if = _required(b, row)
     if kind == "range":
         _check_range(b, row)
@@ -614,8 +619,8 @@ def _question(
         default=default,
         choice_list=list_name,
         or_other=or_other,
-        choice_filter=b.expression(row, "choice_filter"),
-        appearance=str(row.get("appearance", "")).strip(),
+        choice_filter=_and(search_filter, b.expression(row, "choice_filter")),
+        appearance=appearance,
         read_only=_bool(row, "read_only", file),
         sensitive=_bool(row, "sensitive", file),
         special=special,
@@ -655,6 +660,54 @@ def _extra(row: RawRow) -> tuple[tuple[str, str], ...]:
         if k.startswith("indicator") and v not in (None, ""):
             out[k] = str(v)
     return tuple(sorted(out.items()))
+
+
+_SEARCH = re.compile(
+    r"search\(\s*'([^']+)'\s*(?:,\s*'(matches|contains|startswith|endswith)'\s*,"
+    r"\s*'([^']+)'\s*,\s*(.+?))?\s*\)\s*$", re.IGNORECASE)
+_SEARCH_OP = {"matches": "{col} = {v}", "contains": "contains({col}, {v})",
+              "startswith": "starts-with({col}, {v})", "endswith": "ends-with({col}, {v})"}
+
+
+def _search(
+    b: _Builder, row: RawRow, appearance: str, placeholder: ChoiceList,
+    attach: Callable[[str, RawRow, str], Attachment],
+) -> tuple[str, Expression | None]:
+    """ODK's ``search('file' [, 'matches', 'column', value])`` appearance.
+
+    The choices are the rows of ``file.csv``; the list's one choice row names the value
+    column (``name``) and the label column (``label``), as ODK reads it.
+    """
+    m = _SEARCH.search(appearance[appearance.index("search("):])
+    if m is None or not placeholder.choices:
+        raise row.error(b.file, "not supported: this form of search() in the appearance",
+                        "appearance", got=repr(appearance),
+                        expected="search('file') or search('file', 'matches', 'column', value)")
+    att = attach(f"{m.group(1)}.csv", row, "appearance")
+    head = placeholder.choices[0]
+    value_col = head.name
+    label_cols = dict(head.label.texts)
+    choices = tuple(
+        Choice(c.attribute(value_col),
+               LangText.of({lang: c.attribute(col) for lang, col in label_cols.items()}),
+               c.attributes)
+        for c in att.choices if c.attribute(value_col)
+    )
+    lname = f"search:{m.group(1)}:{value_col}"
+    b.search_lists[lname] = ChoiceList(lname, choices)
+    if m.group(2) is None:
+        return lname, None
+    source = _SEARCH_OP[m.group(2).lower()].format(col=m.group(3), v=m.group(4).strip())
+    tree = expr.parse(source)
+    return lname, Expression(source, tree, expr.references(tree))
+
+
+def _and(a: Expression | None, b: Expression | None) -> Expression | None:
+    if a is None or b is None:
+        return a or b
+    source = f"({a.source}) and ({b.source})"
+    tree = expr.parse(source)
+    return Expression(source, tree, a.deps | b.deps)
 
 
 def _required(b: _Builder, row: RawRow) -> tuple[bool, Expression | None]:
