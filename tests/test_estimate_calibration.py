@@ -324,3 +324,25 @@ def test_total_of_a_categorical_variable_matches_r(case: str, pop: dict,
     }[case]
     t = svytotal(["stype", "awards"], design)
     assert compare(t, reference[reference.case == case], ()) >= 2
+
+
+def test_replicates_of_a_calibrated_design_are_refused(pop: dict) -> None:
+    from fieldsurvey.io.errors import DesignError
+
+    clus1 = SurveyDesign(api("apiclus1"), ids="dnum", weights="pw", fpc="fpc")
+    raked = clus1.rake({"stype": pop["stype"], "sch.wide": pop["sch.wide"]})
+    with pytest.raises(DesignError, match="re-calibrate the replicates"):
+        as_replicate(raked, "jk1")
+
+
+def test_satisfaction_and_svyby_work_on_a_raked_design(pop: dict) -> None:
+    from fieldsurvey.estimate import satisfaction_index, svyby
+
+    clus2 = SurveyDesign(api("apiclus2"), ids=["dnum", "snum"], weights="pw",
+                         fpc=["fpc1", "fpc2"])
+    raked = clus2.rake({"stype": pop["stype"], "sch.wide": pop["sch.wide"]})
+    t = satisfaction_index(raked, ["s1", "s2"], by="stype")
+    assert len(t.rows) >= 3 and all(np.isfinite(r.se) and r.se > 0 for r in t.rows)
+    assert t.method.startswith("taylor, raked on")
+    by = svyby("api00", "stype", raked, svymean)
+    assert by.rows[0].se == svymean("api00", raked, by="stype").rows[0].se

@@ -313,6 +313,16 @@ def as_replicate(
         do not have exactly two PSUs, a lonely PSU under ``fail``, or every stratum a census.
     """
     t = type.lower()
+    if design.calibration:
+        raise DesignError(
+            "replicate weights from a calibrated design would not re-calibrate the replicates",
+            field="replicates", got=design.variance_method,
+            hint="Make the replicates from the design before calibrating, then calibrate them "
+            "(as_replicate(design, ...).rake(...)), as the CLI does with --replicates --rake",
+        )
+    if design.pps is not None:
+        raise DesignError("replicate weights are not made for PPS designs", field="replicates",
+                          hint="Use the PPS variance (Brewer, Overton, Hartley-Rao, ppsmat)")
     if t not in REPLICATE_TYPES:
         raise DesignError("unknown replicate type", field="replicates",
                           expected=" | ".join(REPLICATE_TYPES), got=repr(type))
