@@ -634,3 +634,22 @@ survey:
     r.answer("d1")
     r.next()
     assert [(c.name, c.label.get()) for c in r.choices()] == [("1", "Alpha"), ("2", "Beta")]
+
+
+def test_begin_loop_over_a_list_is_one_group_per_choice(tmp_path: Path) -> None:
+    form = yaml_form(tmp_path, """
+choices:
+  toilet: [{name: pit, label: {en: Pit latrine}}, {name: flush, label: {en: Flush toilet}}]
+survey:
+  - {type: begin loop over toilet, name: lp, label: {en: Toilets}}
+  - {type: integer, name: number, label: {en: 'How many %(label)s?'}}
+  - {type: integer, name: broken, label: {en: Broken}, constraint: '. <= ${number}'}
+  - {type: end loop}
+""")
+    r = run(form)
+    assert [s.key for s in r.steps()][:4] == ["number_pit", "broken_pit", "number_flush",
+                                             "broken_flush"]
+    assert r.text(lang="en") == "How many Pit latrine?"
+    r.answer(2)
+    r.next()
+    assert r.validate(3) is not None and r.validate(2) is None

@@ -20,6 +20,7 @@ What fieldsurvey runs of an XLSForm (the README's "XLSForm support" table has th
   types      integer decimal text select_one select_multiple (also _from_file, _external,
              and the search('file', ...) appearance)
              rank note date time datetime range barcode calculate acknowledge hidden;
+             groups, repeats, "begin loop over list" (a group per choice);
              metadata start end today deviceid imei username phonenumber simserial
              subscriberid email audit (filled by the runner, never shown); SurveyCTO
              caseid comments "audio audit" "speed violations" sensor_* stay blank;
@@ -41,7 +42,7 @@ What fieldsurvey runs of an XLSForm (the README's "XLSForm support" table has th
   settings   form_id version form_title default_language allow_choice_duplicates
              completion_partial completion_complete essential_questions; kept only:
              instance_name style public_key submission_url add_none_option auto_send ...
-  not supported (refused by name): begin loop, entities (save_to), background-audio,
+  not supported (refused by name): entities (save_to), background-audio,
              start-geopoint, osm, bind::/body:: columns, area() distance() digest(),
              ${last-saved#x}
 """

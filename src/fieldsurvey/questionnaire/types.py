@@ -95,8 +95,6 @@ _SELECT_KIND = {
     "select all that apply": "select_multiple",
 }
 _KNOWN_UNSUPPORTED = (
-    "begin loop",
-    "begin_loop",
     "begin looped group",
     "begin lgroup",
     "background-audio",
