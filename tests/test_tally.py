@@ -185,6 +185,48 @@ def test_tally_screen_shows_the_estimates(survey, lang: str) -> None:
     assert ("Kish" in title)
 
 
+def test_tally_screen_recomputes_after_the_store_changes(survey, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from fieldsurvey.store import FieldStore
+    from fieldsurvey.tui.app import make_app
+    from fieldsurvey.tui.screens.tally import TallyScreen
+    from fieldsurvey.weights.io import read_store_cases
+
+    db0, _ = survey
+    db = tmp_path / "central.sqlite"
+    shutil.copy(db0, db)
+    monkeypatch.setattr(TallyScreen, "POLL_S", 0.2)
+    cases = read_store_cases(db)
+    todo = str(cases.loc[cases["disposition"].astype(str).str.startswith("2"),
+                         "dwelling_id"].iloc[0])
+    app = make_app(db, supervisor=True)
+
+    async def run() -> tuple[str, str]:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.press("y")
+            for _ in range(3):
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+            before = app.screen.figures()["#tally-rates"][0][2]
+            with FieldStore.open(db) as st:  # a merge or sync writes to the store
+                uid = st.start_interview(todo, interviewer="王芳")
+                st.complete(uid, interviewer="王芳")
+            for _ in range(200):
+                await pilot.pause(0.1)
+                await app.workers.wait_for_complete()
+                after = app.screen.figures()["#tally-rates"][0][2]
+                if after != before:
+                    break
+            return before, after
+
+    before, after = asyncio.run(run())
+    assert int(after) == int(before) + 1  # one more complete, without a key press
+
+
 def test_tally_snapshot(snap_compare, survey) -> None:  # type: ignore[no-untyped-def]
     from fieldsurvey.tui.app import make_app
 

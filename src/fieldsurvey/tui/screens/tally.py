@@ -56,6 +56,7 @@ class TallyScreen(Screen[None]):
         self.item = 0
         self.sort = 0
         self.stale = True  # the next result replaces every figure (store read again)
+        self.loading = False
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -96,7 +97,9 @@ class TallyScreen(Screen[None]):
         return tuple(out)
 
     def _poll(self) -> None:
-        """Recompute when the store was written since the last computation."""
+        """Recompute when the store was written since the last computation started."""
+        if self.loading:
+            return  # checked again once this computation is shown
         sig = self._signature()
         if sig != self.signature:
             self.signature = sig
@@ -105,12 +108,19 @@ class TallyScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Recompute when the screen comes back (after a sync or a merge)."""
+        if self.loading:  # (also sent when the screen is first shown)
+            return
         self.signature = self._signature()
         self.stale = True
         self.load()
 
-    @work(thread=True, exclusive=True, group="tally")
     def load(self) -> None:
+        """Compute the tally (on a worker thread); polling waits until it is shown."""
+        self.loading = True
+        self._compute()
+
+    @work(thread=True, exclusive=True, group="tally")
+    def _compute(self) -> None:
         """Compute the tally on a worker thread."""
         from fieldsurvey.estimate.tally import tally
 
@@ -120,6 +130,7 @@ class TallyScreen(Screen[None]):
         self.app.call_from_thread(self._show, result)
 
     def _show(self, result: Tally) -> None:
+        self.loading = False
         old = None if self.stale else self.result
         self.stale = False
         if old is not None and not old.estimates.empty and not result.estimates.empty:
