@@ -423,9 +423,14 @@ def apply_calibration(d: SurveyDesign | ReplicateDesign, args: argparse.Namespac
     if spec is not None and spec.get("trimmed") and isinstance(d, SurveyDesign):
         out = str(spec["output_weights"])  # trimmed after calibrating: R's trimWeights keeps
         if out in data.columns:            # the calibration and changes the weights only
-            from fieldsurvey.estimate._columns import numeric_column
+            import pandas as pd
 
-            d.weights = numeric_column(data, out, str(args.data))
+            final = pd.to_numeric(data[out], errors="coerce").to_numpy(dtype=float)
+            if not (final[~pd.isna(final)] >= 0).all() or pd.isna(final).any():
+                raise InputError(f"the calibrated weight column '{out}' has missing or "
+                                 "negative values", file=str(args.data), field=out,
+                                 hint="Use the file fieldsurvey weights calibrate wrote")
+            d.weights = final
     return d
 
 
