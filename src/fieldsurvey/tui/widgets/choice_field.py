@@ -76,7 +76,8 @@ class ChoiceField(Widget, can_focus=True):
         """The options, one per line (or on one line for a likert scale)."""
         chosen = set(self.value) if isinstance(self.value, tuple) else {self.value}
         out = Text()
-        width = self.content_size.width or 78
+        # the size of the last layout (content_size would lay the page out again)
+        width = self.size.width or 76
         used = 0
         for i, (name, label) in enumerate(self.options):
             on = name in chosen
