@@ -117,6 +117,8 @@ def test_copies_without_the_wal_are_warned_about_and_handins_lose_nothing(tmp_pa
         assert all(v == dict(((u, q), w) for u, q, w in handed.itertuples(index=False))
                    .get(k) for k, v in want.items())
         assert not list((d / "copy").glob("*-wal")) and not list((d / "copy").glob("*-shm"))
+    print(f"copies without the WAL: {warned} warned, {silent_complete} complete without a "
+          "warning, 0 incomplete without a warning; hand-ins complete in 6 of 6")
     assert warned >= 1
 
 
