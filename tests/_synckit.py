@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -63,12 +64,14 @@ def server(db: Path, *, env: dict[str, str] | None = None,
     proc = subprocess.Popen([FIELDSURVEY, "serve", "--db", str(db), "--port", str(port),
                              *extra], stdout=log, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, **(env or {})})
-    url = f"http://127.0.0.1:{port}"
+    tls = "--certfile" in extra
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    ctx = ssl._create_unverified_context() if tls else None  # only to see that it is up
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(url + "/healthz", timeout=2).read()
+                urllib.request.urlopen(url + "/healthz", timeout=2, context=ctx).read()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:

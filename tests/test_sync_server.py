@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 
 from _synckit import cli, interview, server, server_log, team_stores
 from test_store_merge import snapshot
@@ -90,3 +91,21 @@ def test_no_or_a_wrong_token_is_refused_with_401(tmp_path):
     log = last_syncs(sqlite3.connect(stores / "int01.sqlite"))
     assert log[0]["result"].startswith("failed") and "401" in log[0]["result"]
     assert "401" in server_log(stores / "central.sqlite")
+
+
+def test_https_with_a_self_signed_certificate(tmp_path):
+    stores = team_stores(tmp_path, n=6)
+    interview(stores / "int01.sqlite")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    with server(stores / "central.sqlite",
+                extra=("--certfile", str(cert), "--keyfile", str(key))) as (url, _):
+        assert url.startswith("https://")
+        untrusted = cli("sync", "--db", str(stores / "int01.sqlite"), "--server", url)
+        assert untrusted.returncode == 2 and "certificate is not trusted" in untrusted.stderr
+        ok = cli("sync", "--db", str(stores / "int01.sqlite"), "--server", url,
+                 "--cafile", str(cert))
+        assert ok.returncode == 0 and "3 new entries sent" in ok.stdout
+    assert rows(stores / "central.sqlite", "SELECT count(*) FROM interviews") == [(1,)]
