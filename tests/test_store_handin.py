@@ -263,3 +263,26 @@ def test_an_older_device_store_gives_up_its_pseudonymisation_key(tmp_path):
     c = sqlite3.connect(tmp_path / "int01.sqlite")
     assert c.execute("SELECT count(*) FROM meta WHERE key = 'pii_salt'").fetchone() == (0,)
     c.close()
+
+
+def test_the_key_file_comes_from_the_central_store_and_gives_the_same_pseudonyms(tmp_path,
+                                                                                   capsys):
+    from fieldsurvey.store.export import answers_frame
+
+    dev = make_store(tmp_path / "int01.sqlite")
+    u = dev.start_interview("C1-000")
+    dev.set_answer(u, "t", "老王的电话")
+    dev.close()
+    central = tmp_path / "central.sqlite"
+    merge_stores([tmp_path / "int01.sqlite"], central)
+    assert main(["store", "key", "--db", str(tmp_path / "int01.sqlite"), "--out",
+                 str(tmp_path / "none.key")]) == 2  # a device holds no key
+    assert not (tmp_path / "none.key").exists()
+    key = tmp_path / "survey.key"
+    assert main(["store", "key", "--db", str(central), "--out", str(key)]) == 0
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert main(["store", "key", "--db", str(central), "--out", str(key)]) == 2
+    capsys.readouterr()
+    a = answers_frame(central, pii="pseudonymise").frame["t"].tolist()
+    b = answers_frame(tmp_path / "int01.sqlite", pii="pseudonymise", key_file=key).frame
+    assert a == b["t"].tolist() and a[0].startswith("P")

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+from pathlib import Path
 from typing import Any
 
 from fieldsurvey.store._labels import FormSpec
 
-__all__ = ["PERSONAL_COLUMNS", "personal_questions", "pseudonym"]
+__all__ = ["PERSONAL_COLUMNS", "personal_questions", "pseudonym", "write_key_file"]
 
 #: Columns of the exported tables that are personal data (table -> columns), besides the
 #: personal questions of the ``interviews`` table.
@@ -57,3 +59,29 @@ def pseudonym(salt: str, value: Any) -> str | None:
     if value is None:
         return None
     return "P" + hmac.new(salt.encode(), str(value).encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def write_key_file(key: str, path: str | Path, *, group: bool = False) -> Path:
+    """Write the survey's pseudonymisation key to a new file readable by its owner only.
+
+    The key exists only at HQ (the central store holds it); a key file lets an export of
+    another copy (``--key-file``) give the same pseudonyms. An existing file is never
+    replaced.
+    """
+    from fieldsurvey.io.errors import StoreError
+
+    p = Path(path)
+    if not key:
+        raise StoreError("this store does not hold the pseudonymisation key",
+                         hint="Take the key from the survey's central store")
+    try:
+        fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640 if group else 0o600)
+    except FileExistsError as exc:
+        raise StoreError("a file already exists at this path", file=str(p),
+                         hint="Choose another name; a key file is never overwritten") from exc
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(p, 0o640 if group else 0o600)
+    return p
