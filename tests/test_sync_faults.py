@@ -328,3 +328,25 @@ def test_killed_mid_sync_both_stores_stay_whole_and_a_retry_completes(tmp_path, 
         res = sync(stores / "int01.sqlite", url2, chunk=10)
     assert res.pushed == 2 * 153 - len(held)
     assert events_of(central, dev) == events_of(stores / "int01.sqlite", dev)
+
+
+def test_a_device_cannot_reassign_households_to_itself(tmp_path):
+    stores = team_stores(tmp_path, n=6)
+    central = stores / "central.sqlite"
+    hub = sqlite3.connect(central)
+    theirs = hub.execute("SELECT * FROM assignments WHERE interviewer = 'int02'").fetchall()
+    hub.close()
+    s = FieldStore.open(stores / "int01.sqlite")  # a tampered device store
+    cols = [r[1] for r in s.connection.execute("PRAGMA table_info(assignments)")]
+    import pandas as pd
+
+    grab = pd.DataFrame(theirs, columns=cols).drop(columns=["attributes"])
+    s.assign(grab, interviewer="int01")
+    s.close()
+    with server(central) as (url, _):
+        with pytest.raises(StoreError, match="HTTP 403.*cannot issue, reassign"):
+            sync(stores / "int01.sqlite", url)
+    c = sqlite3.connect(central)
+    assert c.execute("SELECT count(*) FROM assignments WHERE interviewer = 'int01'"
+                     ).fetchone()[0] == 2
+    c.close()

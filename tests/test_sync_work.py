@@ -87,3 +87,17 @@ def test_pull_refuses_what_it_cannot_use(tmp_path):
     with pytest.raises(StoreError, match="only an interviewer's device store"):
         pull_from_file(stores / "central.sqlite", tmp_path / "c2.sqlite")
     FieldStore.open(stores / "int01.sqlite").close()
+
+
+def test_a_newer_form_version_reaches_the_devices(tmp_path):
+    stores = team_stores(tmp_path, n=6)
+    hub = FieldStore.open(stores / "central.sqlite")
+    hub.add_form(b"form version 2 bytes", form_id="f", version="2", filename="f-v2.yaml")
+    hub.close()
+    assert pull_from_file(stores / "central.sqlite", stores / "int03.sqlite") == 1  # the form
+    dev = FieldStore.open(stores / "int03.sqlite")
+    try:
+        assert dev.form_file("f", "2") == ("f-v2.yaml", b"form version 2 bytes")
+    finally:
+        dev.close()
+    assert pull_from_file(stores / "central.sqlite", stores / "int03.sqlite") == 0

@@ -123,6 +123,7 @@ class SyncService:
                                  field="device_id", expected=cred.device_id,
                                  got=meta.get("device_id"),
                                  hint="Each device syncs with its own token")
+            _only_field_work(path)
             rep = _merge._merge_one(self.store, path, version, meta)
         seq, _, _ = protocol.last_event(self.store.connection, cred.device_id)
         return {"have": seq, "new": rep.events_new}
@@ -144,6 +145,25 @@ class SyncService:
                 for r in rows]
 
 
+def _only_field_work(path: Path) -> None:
+    """Refuse a push that issues, reassigns, reviews or overrides: a device only collects.
+
+    (Otherwise a device could reassign another interviewer's households to itself and
+    read them at its next pull.)
+    """
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        n = conn.execute("SELECT (SELECT count(*) FROM assignments) + (SELECT count(*) FROM "
+                         "overrides) + (SELECT count(*) FROM events WHERE kind IN ('assign', "
+                         "'review', 'override'))").fetchone()[0]
+    finally:
+        conn.close()
+    if n:
+        raise StoreError("a device's push cannot issue, reassign, review or override "
+                         "households (only the supervisor's central store does)",
+                         got=f"{n} such entries", hint="Sync only interviewers' device stores")
+
+
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
@@ -154,6 +174,8 @@ def _status_of(exc: FieldsurveyError) -> int:
         return 507
     if "not a complete field store" in text or "not a fieldsurvey" in text:
         return 400
+    if "cannot issue, reassign" in text:
+        return 403
     return 409
 
 
