@@ -35,9 +35,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fieldsurvey.estimate._columns import numeric_column
+from fieldsurvey.estimate._core import domain_degf, logit_ci, ratio_stat
 from fieldsurvey.estimate.design import SurveyDesign
-from fieldsurvey.estimate.estimators import svyprop
-from fieldsurvey.estimate.results import Estimate, EstimateTable
+from fieldsurvey.estimate.domains import make_domains
+from fieldsurvey.estimate.estimators import rows_from
+from fieldsurvey.estimate.results import COLUMNS, Estimate, EstimateTable
 from fieldsurvey.estimate.satisfaction import satisfaction_index, satisfaction_items
 from fieldsurvey.io.errors import InputError
 from fieldsurvey.questionnaire.indicators import Indicators
@@ -50,6 +53,7 @@ __all__ = [
     "form_and_indicators",
     "indicator_table",
     "join_weights",
+    "table_frame",
     "tally",
     "tally_design",
 ]
@@ -62,18 +66,40 @@ WEIGHTINGS: tuple[str, ...] = ("unweighted", "design", "final")
 
 def _prop_rows(design: Any, cols: Sequence[str], by: str | Sequence[str] | None,
                level: float) -> list[Estimate]:
-    """The share with value 1 of 0/1 columns (a column nobody chose has share 0)."""
+    """The share with value 1 of 0/1 columns (statistic ``prop``, level ``"1"``).
+
+    The numbers of ``svyprop`` (R's ``svymean(~factor(x))`` and ``svyciprop(method=
+    "logit")``) for the level 1 only, with missing values left out (``na.rm``).
+    """
     if not cols:
         return []
-    table = svyprop(list(cols), design, by=by, level=level)
-    rows = [r for r in table if r.level == "1"]
-    have = {(r.variable, r.domain) for r in rows}
-    for r in table:
-        if r.level == "0" and (r.variable, r.domain) not in have:
-            rows.append(Estimate(variable=r.variable, statistic="prop", estimate=0.0, se=0.0,
-                                 ci_low=0.0, ci_high=0.0, deff=None, n=r.n, domain=r.domain,
-                                 level="1", by=r.by))
+    doms = make_domains(design, by)
+    df = domain_degf(design, doms.code, doms.count)
+    rows: list[Estimate] = []
+    for name in cols:
+        v = numeric_column(design.data, name, design.source)
+        code = doms.restrict(~np.isnan(v))
+        r = ratio_stat(design, np.nan_to_num(v), None, code, doms.count)
+        lo, hi = logit_ci(design, r.estimate, r.var, r.thetas, df, level)
+        # a share of exactly 0 or 1 has no logit interval: it is the point itself
+        edge = (r.estimate == 0) | (r.estimate == 1)
+        lo, hi = np.where(edge, r.estimate, lo), np.where(edge, r.estimate, hi)
+        rows += rows_from(name, "prop", doms, r.estimate, np.sqrt(r.var), lo, hi, r.deff,
+                          r.n, level="1")
     return rows
+
+
+def table_frame(table: EstimateTable) -> pd.DataFrame:
+    """``table.to_frame()`` built without a dict per row (thousands of rows on the screen)."""
+    cols = list(COLUMNS)
+    out = pd.DataFrame.from_records(
+        [(r.variable, r.statistic, r.domain, r.level, r.estimate, r.se, r.ci_low, r.ci_high,
+          r.deff, r.n) for r in table.rows], columns=cols)
+    names = list(dict.fromkeys(name for r in table.rows for name, _ in r.by
+                               if name not in COLUMNS))
+    for name in names:
+        out[name] = [dict(r.by).get(name) for r in table.rows]
+    return out
 
 
 def indicator_table(design: Any, indicators: Indicators, *,
@@ -243,7 +269,7 @@ def _estimates(resp: pd.DataFrame, ind: Indicators, weighting: str, level: float
     for by in (None, "community_id"):
         design = tally_design(resp, weighting, source=source, community=by is not None)
         t = indicator_table(design, ind, by=by, level=level)
-        f = t.to_frame()
+        f = table_frame(t)
         if by is None:
             f["community_id"] = ""
         f["variance"] = t.method
