@@ -151,6 +151,11 @@ async def test_complete_interview_with_skips(store: FieldStore) -> None:
     # the roster came from the roster screen's entries and the selection
     assert answers["h_age[2]"] == 43 and answers["resp_line"] == 1
     assert store.interview(uuid).position == "@end"
+    # the session was a visit: submitted complete, an attempt 1.1 by this interviewer
+    att = store.attempts(d)
+    assert [a["outcome"] for a in att] == ["1.1"] and att[0]["interviewer"] == "int01"
+    assert "submitted" in att[0]["note"]
+    assert next(r for r in case_rows(store) if r.dwelling_id == d).attempts == 1
 
 
 async def test_constraint_error_and_correction(store: FieldStore) -> None:
