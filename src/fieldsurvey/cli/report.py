@@ -29,6 +29,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--font", help="CJK TrueType font file (FILE or FILE.ttc#N), or STSong-Light")
     p.add_argument("--weight-col", default="weight", help="weight column (default: weight)")
     p.add_argument("--form", help="questionnaire file for labels (default: the store's)")
+    p.add_argument("--margins", help="the calibration margins the weights were raked to "
+                   "(variable,level,total): the CIs then come from the raked design")
+    p.add_argument("--aux", help="community auxiliaries (community_id + numeric columns): "
+                   "small-area estimates of the communities' index on the first page")
     p.add_argument("--title", help="report title")
     p.add_argument("--date", help="report date (default: today)")
     p.set_defaults(func=run)
@@ -43,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     font = find_cjk_font(args.font)
     with progress_bar() as progress:
         result = write_report(args.db, args.weights, args.out, lang=args.lang, font=font,
+                              margins=args.margins, aux=args.aux,
                               weight=args.weight_col, form=args.form, title=args.title,
                               date=args.date, progress=progress)
     err_console.print(font.message, markup=False, soft_wrap=True)  # after success only
