@@ -96,8 +96,10 @@ class AssignmentListScreen(KeyedScreen[None]):
         t = self.app.t
         comm = self.query_one("#community", Select)
         names = sorted({r.community for r in self.rows})
+        street = {r.community: r.street for r in self.rows if r.street}
         keep = comm.value
-        comm.set_options([(n, n) for n in names])
+        # the street beside its community (the list's address column leaves it out)
+        comm.set_options([(f"{n} · {street[n]}" if n in street else n, n) for n in names])
         if keep in names:
             comm.value = keep
         status = self.query_one("#status", Select)
