@@ -89,3 +89,15 @@ def test_unknown_kind_is_refused(tmp_path: Path) -> None:
     p = _form_with(tmp_path, d3="{indicator: happiness}")
     with pytest.raises(QuestionnaireError, match="unknown indicator"):
         read_indicators(load_form(p))
+
+
+def test_cli_names_the_bad_declaration_and_exits_2(tmp_path: Path, capsys) -> None:
+    from fieldsurvey.cli.main import main
+
+    p = _form_with(tmp_path, f1="{indicator: satisfaction}", d3="{indicator_direction: null}")
+    data = tmp_path / "resp.csv"
+    pd.DataFrame({"d1": [1, 2], "w": [1.0, 1.0]}).to_csv(data, index=False)
+    code = main(["estimate", "--data", str(data), "--satisfaction", str(p)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "form.yaml" in err and "indicator" in err and "Traceback" not in err
