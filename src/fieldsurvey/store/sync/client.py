@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 import ssl
 import time
 import urllib.error
@@ -240,12 +241,17 @@ def _pull(http: _Http, store: FieldStore) -> int:
 
 def _log(store: FieldStore, server: str, pushed: int, pulled: int, result: str) -> None:
     when = store._clock().astimezone(dt.UTC).isoformat(timespec="seconds")
+    # one plain commit: the log is no field data, so it does not go through the store's
+    # write path (which also marks the main file as lacking writes and checkpoints)
+    c = store.connection
     try:
-        with store._write() as c:
-            c.execute("INSERT INTO sync_log VALUES (?,?,?,?,?)",
-                      (when, server, pushed, pulled, result[:2000]))
-    except StoreError:  # a full device disk: the result is still printed
-        pass
+        c.execute("BEGIN IMMEDIATE")
+        c.execute("INSERT INTO sync_log VALUES (?,?,?,?,?)",
+                  (when, server, pushed, pulled, result[:2000]))
+        c.execute("COMMIT")
+    except sqlite3.Error:  # a full device disk: the result is still printed
+        if c.in_transaction:
+            c.execute("ROLLBACK")
 
 
 def last_syncs(conn: Any, n: int = 10) -> list[dict[str, Any]]:
