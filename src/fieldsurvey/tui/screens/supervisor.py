@@ -64,6 +64,7 @@ class SupervisorScreen(KeyedScreen[None]):
         self.by = "community"
         self.data: dict[str, Any] = {}
         self.quality = False
+        self.report: Any = None  # the QualityReport, read when first shown
         self.filter = 0
         self.sort = 0
 
@@ -86,14 +87,11 @@ class SupervisorScreen(KeyedScreen[None]):
 
     @work(thread=True, exclusive=True, group="progress")
     def load(self) -> None:
-        """Count progress, list interviews and compute the quality flags off the UI."""
-        from fieldsurvey.store.quality import quality_report
-
+        """Count progress and list interviews on a worker thread."""
         with self.app.reader() as st:
             table = progress_table(st, by=self.by)
             itvs = [i for i in st.interviews() if i["status"] != "in_progress"]
             a = st.assignments()
-            report = quality_report(st)
         names: dict[str, str] = {}
         if "name" in a.columns:
             names = dict(zip(a["community_id"].astype(str), a["name"].astype(str), strict=True))
@@ -101,11 +99,34 @@ class SupervisorScreen(KeyedScreen[None]):
                    for rec in a.astype(object).where(a.notna(), None).to_dict("records")]
         place = {r.dwelling_id: (r.community, r.place) for r in places(records)}
         self.app.call_from_thread(self._show, {"table": table, "interviews": itvs,
-                                               "names": names, "place": place,
-                                               "quality": report})
+                                               "names": names, "place": place})
+
+    @work(thread=True, exclusive=True, group="quality")
+    def load_quality(self) -> None:
+        """Compute the quality flags on a worker thread.
+
+        Only when they are shown: the whole event log is read.
+        """
+        from fieldsurvey.store.quality import quality_report
+
+        with self.app.reader() as st:
+            report = quality_report(st)
+        self.app.call_from_thread(self._quality_loaded, report)
+
+    def _quality_loaded(self, report: Any) -> None:
+        self.report = report
+        self.relabel()
+
+    def _want_quality(self) -> None:
+        if self.report is None and (self.quality or self.by == "interviewer"):
+            self.load_quality()
 
     def _show(self, data: dict[str, Any]) -> None:
+        if not self.data:
+            self.app.warm_up()  # the form (its title in the header) off the UI thread
         self.data = data
+        self.report = None  # the flags are read again with the rest
+        self._want_quality()
         self.relabel()
 
     def relabel(self) -> None:
@@ -134,8 +155,8 @@ class SupervisorScreen(KeyedScreen[None]):
         prog.add_column(t("col_rr"), width=7)
         flags: dict[str, str] = {}
         if self.by == "interviewer":
-            who = self.data["quality"].interviewers
-            if len(who):
+            if self.report is not None and len(self.report.interviewers):
+                who = self.report.interviewers
                 flags = dict(zip(who["interviewer"], who["flags"], strict=True))
             prog.add_column(t("col_flags"), width=18)
         table: pd.DataFrame = self.data["table"]
@@ -173,7 +194,7 @@ class SupervisorScreen(KeyedScreen[None]):
 
     def _quality(self) -> None:
         t = self.app.t
-        report = self.data["quality"]
+        report = self.report
         want = FLAG_FILTERS[self.filter]
         col, desc = SORTS[self.sort]
         shown = t(f"flag_{want}") if want else t("all_rows")
@@ -182,6 +203,9 @@ class SupervisorScreen(KeyedScreen[None]):
         table = self.query_one("#sv-interviews", DataTable)
         self._columns(table, (("col_interviewer", 11), ("col_place", 20),
                               ("col_spq", 6), ("col_special", 6), ("col_flags", 21)))
+        if report is None:
+            self.query_one("#sv-review-title", Static).update(t("loading"))
+            return
         df = report.interviews
         if not len(df):
             return
@@ -201,6 +225,7 @@ class SupervisorScreen(KeyedScreen[None]):
     def action_toggle_quality(self) -> None:
         """Show the quality flags instead of the review list (or back)."""
         self.quality = not self.quality
+        self._want_quality()
         self.relabel()
 
     def action_next_filter(self) -> None:
