@@ -70,3 +70,20 @@ def test_review_cli(tmp_path):
     assert hq.returncode == 2 and "not awaiting the hq" in hq.stderr
     nobody = cli("review", "--db", db, "--approve", "no-such-id", "--reviewer", "王芳")
     assert nobody.returncode == 2 and "no interview with this id" in nobody.stderr
+
+
+def test_a_supervisor_note_reaches_the_device_without_changing_the_state(tmp_path):
+    stores = team_stores(tmp_path, n=6)
+    a = interview(stores / "int03.sqlite", 0)
+    merge_stores([stores / "int03.sqlite"], stores / "central.sqlite")
+    run = cli("review", "--db", str(stores / "central.sqlite"), "--note", a[:8], "--comment",
+              "下次请带上访问证", "--reviewer", "王芳")
+    assert run.returncode == 0, run.stderr
+    assert pull_from_file(stores / "central.sqlite", stores / "int03.sqlite") == 2
+    dev = FieldStore.open(stores / "int03.sqlite")
+    try:
+        assert dev.interview(a).review_state == "pending"
+        assert [(c["decision"], c["comment"]) for c in dev.review_comments(a)] == \
+            [("note", "下次请带上访问证")]
+    finally:
+        dev.close()

@@ -34,6 +34,8 @@ def register(subparsers: Any) -> None:
     what.add_argument("--approve", metavar="ID", help="approve an interview (UUID, its first "
                       "8 characters, or a dwelling id)")
     what.add_argument("--reject", metavar="ID", help="reject an interview (needs --comment)")
+    what.add_argument("--note", metavar="ID", help="a note to the interviewer on an interview "
+                      "(--comment, optionally --question), without a decision")
     p.add_argument("--comment", help="what to fix (with --question: about that question)")
     p.add_argument("--question", help="the question the comment is about (e.g. a2)")
     p.add_argument("--as", dest="tier", choices=("supervisor", "hq"), default=None,
@@ -65,12 +67,23 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.question and not args.comment:
         raise InputError("--question needs --comment", field="--comment")
+    if args.note:
+        if not args.comment:
+            raise InputError("--note needs --comment", field="--comment")
+        from fieldsurvey.store.review import note
+
+        store = FieldStore.open(args.db)
+        try:
+            uuid = find_interview(store.connection, args.note)
+            note(store, uuid, args.comment, reviewer=_reviewer(args), question=args.question)
+        finally:
+            store.close()
+        out_console.print(f"{uuid}: note kept; the interviewer gets it at the next sync",
+                          markup=False)
+        return 0
     ident = args.approve or args.reject
     decision = "approve" if args.approve else "reject"
-    reviewer = args.reviewer or os.environ.get("USER") or os.environ.get("USERNAME") or ""
-    if not reviewer:
-        raise InputError("who reviews is not known", field="--reviewer",
-                         hint="Give --reviewer NAME")
+    reviewer = _reviewer(args)
     store = FieldStore.open(args.db)
     try:
         uuid = find_interview(store.connection, ident)
@@ -81,3 +94,13 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     out_console.print(f"{uuid}: {now}", markup=False)
     return 0
+
+
+def _reviewer(args: argparse.Namespace) -> str:
+    from fieldsurvey.io.errors import InputError
+
+    reviewer = args.reviewer or os.environ.get("USER") or os.environ.get("USERNAME") or ""
+    if not reviewer:
+        raise InputError("who reviews is not known", field="--reviewer",
+                         hint="Give --reviewer NAME")
+    return str(reviewer)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store.store import FieldStore
 
-__all__ = ["TIERS", "ReviewRow", "find_interview", "review", "review_list", "stage"]
+__all__ = ["TIERS", "ReviewRow", "find_interview", "note", "review", "review_list", "stage"]
 
 #: The review tiers, in order.
 TIERS: tuple[str, ...] = ("supervisor", "hq")
@@ -153,3 +153,24 @@ def review(store: FieldStore, uuid: str, decision: str, *, tier: str, reviewer: 
             conn.execute("INSERT INTO review_comments VALUES (?,?,?,?,?,?,?)",
                          (f"{store.device_id}:{seq}:{n}", uuid, q, text, decision, who, time))
     return stage(new_state, who)
+
+
+def note(store: FieldStore, uuid: str, text: str, *, reviewer: str,
+         question: str | None = None) -> None:
+    """A supervisor's note on an interview (on a question), without a decision.
+
+    It changes no state; it reaches the interviewer's device with the next sync or pull
+    (a ``note`` event and a review comment with decision ``note``).
+    """
+    if not text.strip():
+        raise StoreError("a note needs a text", field="--comment")
+    if not reviewer.strip():
+        raise StoreError("the reviewer must be named", field="--reviewer")
+    with store._write() as conn:
+        _, did, _ = store._interview_row(conn, uuid)
+        _, seq, time = store._event(conn, "note", reviewer, dwelling_id=did,
+                                    interview_uuid=uuid, question=question,
+                                    detail={"comment": text})
+        conn.execute("INSERT INTO review_comments VALUES (?,?,?,?,?,?,?)",
+                     (f"{store.device_id}:{seq}:0", uuid, question, text, "note", reviewer,
+                      time))
