@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from _framekit import LAT0, LON0, STEP, centre, communities, listing, write_csv, write_geojson
+from _framekit import LAT0, LON0, STEP, centre, communities, listing, write_geojson
 
 from fieldsurvey.cli.main import main
 from fieldsurvey.frame.build import build_frame, check_frame
@@ -182,3 +182,10 @@ def test_undetectable_listing_encoding_names_the_listing_option(
                  str(write_geojson(communities(), tmp_path / "b.geojson")),
                  "--dwellings", str(path)]) == 2
     assert "--listing-encoding" in capsys.readouterr().err
+
+
+def test_keep_on_a_table_in_memory_keeps_its_row_numbers(tmp_path: Path) -> None:
+    res = build_frame(write_geojson(communities(), tmp_path / "b.geojson"), listing(),
+                      keep="status == 'occupied'")
+    assert res.qa["filtered_out"].count == 3 and "kept 12 of 15" in res.qa["filtered_out"].message
+    assert 1 not in set(res.frame["source_row"]) and 2 in set(res.frame["source_row"])

@@ -118,11 +118,18 @@ def _listing_frame(dwellings: Any, opts: FrameOptions) -> pd.DataFrame:
                             skip_unsized=opts.skip_unsized, keep=_keep_predicate(opts.keep))
     df = pd.DataFrame(dwellings)
     keep = _keep_predicate(opts.keep)
+    kept = None
     if keep is not None and "source_row" not in df:
-        df = df[keep(df)]
-    return normalise_listing(df, columns=columns, coords=opts.coords, crs=crs,
-                             dwellings_per_floor=opts.dwellings_per_floor,
-                             storey_height=opts.storey_height)
+        mask = keep(df)
+        kept = [int(mask.sum()), len(df)]
+        df = df[mask].reset_index(drop=True)
+        df.attrs["source_rows"] = np.flatnonzero(mask) + 1  # rows of the table given
+    out = normalise_listing(df, columns=columns, coords=opts.coords, crs=crs,
+                            dwellings_per_floor=opts.dwellings_per_floor,
+                            storey_height=opts.storey_height)
+    if kept is not None:
+        out.attrs["fieldsurvey"] = {**out.attrs.get("fieldsurvey", {}), "kept_rows": kept}
+    return out
 
 
 def _assign(listing: pd.DataFrame, prepared: PreparedBoundaries, chunk_size: int,
