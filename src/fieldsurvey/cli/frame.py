@@ -107,6 +107,16 @@ def register(subparsers: Any) -> None:
     _input_args(build)
     build.add_argument("--out", required=True, help="frame file to write (.parquet)")
     build.add_argument("--gpkg", help="also write a GeoPackage copy (for QGIS)")
+    g = build.add_argument_group("large frames (Dask)")
+    g.add_argument("--engine", choices=("single", "dask"), default="single",
+                   help="dask: build on a Dask cluster and write --out as a partitioned "
+                   "GeoParquet directory (--dwellings may be a glob or a directory)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (default "
+                   "DASK_SCHEDULER_ADDRESS, else a local cluster)")
+    g.add_argument("--workers", type=int, help="local cluster: worker processes (default: cores)")
+    g.add_argument("--memory-limit", metavar="SIZE",
+                   help="local cluster: memory per worker, e.g. 3GiB (default: RAM / workers)")
     build.set_defaults(func=run_build)
     check = sub.add_parser("check", help="run the self-check only and print it")
     _input_args(check)
@@ -152,6 +162,8 @@ def run_build(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() not in (".parquet", ".geoparquet"):
         raise InputError("the frame is written as GeoParquet", field="--out",
                          expected="a name ending in .parquet", got=args.out)
+    if getattr(args, "engine", "single") == "dask":
+        return _run_build_dask(args)
     with progress_bar() as progress:
         result = build_frame(args.boundaries, args.dwellings, _options(args), out=args.out,
                              gpkg=args.gpkg, report_path=args.report, progress=progress)
@@ -161,6 +173,41 @@ def run_build(args: argparse.Namespace) -> int:
     _print_notes(result.qa, err_console)
     err_console.print(f"frame: {len(result):,} dwellings -> {args.out} "
                       f"(fingerprint {result.fingerprint[:12]})", markup=False)
+    return 0
+
+
+def _run_build_dask(args: argparse.Namespace) -> int:
+    """``frame build --engine dask`` (fieldsurvey.frame.distributed)."""
+    from fieldsurvey.cli._ui import err_console, out_console, progress_bar
+    from fieldsurvey.frame.distributed import build_frame_dask
+
+    if args.gpkg:
+        raise InputError("--gpkg is not written by the Dask engine (a GeoPackage is one file)",
+                         field="--gpkg", hint="Leave --gpkg out, or build with --engine single")
+
+    def connected(client: Any) -> None:
+        import importlib.util
+
+        link = client.dashboard_link if client.scheduler_info().get("services", {}).get(
+            "dashboard") else "not running"
+        if importlib.util.find_spec("bokeh") is None:
+            link += " (its status pages need bokeh: pip install bokeh)"
+        err_console.print(f"dask: scheduler {client.scheduler.address}; dashboard {link}",
+                          markup=False, soft_wrap=True)
+
+    with progress_bar() as progress:
+        result = build_frame_dask(args.boundaries, args.dwellings, _options(args), out=args.out,
+                                  report_path=args.report, progress=progress,
+                                  scheduler=args.scheduler, workers=args.workers,
+                                  memory_limit=args.memory_limit, on_client=connected)
+    out_console.print(
+        result.qa.to_text(width=max(out_console.width, 60)), markup=False, soft_wrap=True
+    )
+    _print_notes(result.qa, err_console)
+    n = len(result.parts)
+    err_console.print(f"frame: {len(result):,} dwellings -> {args.out} ({n} part"
+                      f"{'' if n == 1 else 's'}; fingerprint {result.fingerprint[:12]})",
+                      markup=False)
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from fieldsurvey.io.errors import InputError
@@ -88,6 +89,15 @@ def run(args: argparse.Namespace) -> int:
 def _frame_or_communities(args: argparse.Namespace, two_stage: bool) -> Any:
     from fieldsurvey.sampling.readers import read_communities, read_dwelling_frame
 
+    if args.frame and Path(args.frame).is_dir():  # a partitioned frame (--engine dask)
+        import pandas as pd
+
+        from fieldsurvey.frame import read_frame
+
+        table = read_frame(args.frame).frame
+        frame = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
+        frame.attrs.update(table.attrs)
+        return frame
     if args.frame:
         return read_dwelling_frame(args.frame)
     if args.communities:

@@ -304,6 +304,10 @@ def read_frame(path: str | Path) -> FrameResult:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(2, "No such file or directory", str(path))
+    if path.is_dir():  # a partitioned frame (frame build --engine dask)
+        from fieldsurvey.frame.partitions import read_partitioned
+
+        return read_partitioned(path)
     try:
         meta = pq.read_schema(path).metadata or {}
     except (pa.ArrowInvalid, OSError) as exc:

@@ -1,0 +1,361 @@
+"""The pieces of a partitioned frame build, and reading a partitioned frame back.
+
+No Dask here: these are plain pandas functions of one partition (read, assign, split
+by community group, find duplicates in a hash bucket, check and order one group of
+communities, write it), which :mod:`fieldsurvey.frame.distributed` maps over a cluster,
+and :func:`read_partitioned`, which :func:`fieldsurvey.frame.read_frame` calls for a
+frame directory. Every step calls the single-process build's own functions
+(:func:`~fieldsurvey.frame.assign.assign_chunk` through the build's ``_assign``, the
+self-check's helpers, :func:`~fieldsurvey.frame.order.geographic_order` through the
+build's ``_finish``), so both engines share one implementation.
+
+A partitioned frame is a directory ``frame.parquet/`` holding ``part-00000.parquet`` ...
+(each one group of whole streets, or of communities when the boundaries have no
+street) and ``_frame.json`` with the fingerprint, options and self-check of the whole
+frame; ``_frame.json`` is written last, so a directory without it is no frame.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fieldsurvey.frame.assign import PreparedBoundaries
+from fieldsurvey.frame.build import _assign, _finish, _listing_frame
+from fieldsurvey.frame.files import FORMAT, FrameResult, write_frame
+from fieldsurvey.frame.options import FrameOptions
+from fieldsurvey.frame.order import factorize_column
+from fieldsurvey.frame.qa import (
+    FLAG_COLUMNS,
+    MAX_EXAMPLES,
+    QAReport,
+    _duplicates,
+    _norm_address,
+    _point_key,
+    _row_examples,
+    community_table,
+)
+from fieldsurvey.io.boundaries import Boundaries
+from fieldsurvey.io.errors import InputError
+
+__all__ = ["MANIFEST", "Source", "find_sources", "is_partitioned", "read_partitioned"]
+
+MANIFEST = "_frame.json"
+_LISTING_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".parquet", ".geojson", ".gpkg",
+                     ".shp", ".json", ".fgb", ".pbf"}
+#: Row-wise checks: (check, flag column of the assigned frame, extra example columns).
+ROW_CHECKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("outside_boundaries", "qa_outside", ("listed_community_id", "lon", "lat")),
+    ("unassigned", "qa_unassigned", ()),
+    ("in_several_boundaries", "qa_in_several", ("also_in",)),
+    ("missing_coordinates", "qa_missing_coordinates", ()),
+    ("duplicate_id", "qa_duplicate_id", ()),
+    ("duplicate_address", "qa_duplicate_address", ("address",)),
+    ("duplicate_point", "qa_duplicate_point", ("lon", "lat")),
+    ("community_mismatch", "qa_community_mismatch", ("listed_community_id",)),
+    ("unknown_community", "qa_unknown_community", ("listed_community_id",)),
+)
+_TABLE_SUMS = ("listed", "occupied", "vacant", "non_residential", "unknown", "listed_households")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One partition of the listing: a file, or one row group of a Parquet file."""
+
+    path: str
+    row_group: int | None = None
+    row_start: int = 0
+    """Rows of the same file before this row group."""
+
+
+def find_sources(dwellings: str | Path) -> list[Source]:
+    """The listing partitions of a file, a glob or a directory (files in name order).
+
+    Raises
+    ------
+    InputError
+        A glob or directory that matches no listing file.
+    """
+    text = str(dwellings)
+    path = Path(text)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file()
+                       and p.suffix.lower() in _LISTING_SUFFIXES
+                       and not p.name.startswith((".", "_")))
+        what = f"the directory {text} holds no listing file (CSV, XLSX, Parquet or a vector layer)"
+    elif any(c in text for c in "*?["):
+        files = sorted(Path(p) for p in globlib.glob(text) if Path(p).is_file())
+        what = f"the pattern {text} matches no file"
+    else:
+        if not path.exists():
+            raise FileNotFoundError(2, "No such file or directory", text)
+        files = [path]
+        what = ""
+    if not files:
+        raise InputError(what, field="--dwellings",
+                         hint="Check the pattern or directory (quote a glob so the shell "
+                         "leaves it to fieldsurvey)")
+    out: list[Source] = []
+    for f in files:
+        if f.suffix.lower() != ".parquet":
+            out.append(Source(str(f)))
+            continue
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(f).metadata
+        except Exception as exc:  # noqa: BLE001 - any reader failure names the file
+            raise InputError("the listing partition cannot be read as Parquet", file=f,
+                             got=str(exc)[:160], hint="Replace or remove the file") from None
+        start = 0
+        for g in range(meta.num_row_groups):
+            out.append(Source(str(f), g, start))
+            start += meta.row_group(g).num_rows
+    return out
+
+
+def read_source(source: Source, opts: FrameOptions) -> pd.DataFrame:
+    """Read and normalise one listing partition (the build's own reader)."""
+    if Path(source.path).suffix.lower() != ".parquet":
+        return _listing_frame(source.path, opts)
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(source.path).read_row_group(source.row_group or 0)
+    except Exception as exc:  # noqa: BLE001 - a damaged partition is named, whatever broke
+        raise InputError("the listing partition cannot be read", file=source.path,
+                         row=None, field=f"row group {source.row_group}", got=str(exc)[:160],
+                         hint="Replace the file, or remove it from the listing") from None
+    out = _listing_frame(table.to_pandas(), opts)
+    if source.row_start:
+        out["source_row"] = out["source_row"] + source.row_start
+    out.attrs["fieldsurvey"] = {**out.attrs.get("fieldsurvey", {}), "path": source.path}
+    return out
+
+
+def listing_facts(listing: pd.DataFrame) -> tuple[int, int, dict[str, Any]]:
+    """Rows, the largest ``source_row`` and the reader's notes of a partition."""
+    top = int(listing["source_row"].max()) if len(listing) else 0
+    return len(listing), top, dict(listing.attrs.get("fieldsurvey", {}))
+
+
+def rows(listing: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
+    """Rows ``start:stop`` of a partition read whole (a single big file)."""
+    part: pd.DataFrame = listing.iloc[start:stop]
+    return part
+
+
+def assign_part(listing: pd.DataFrame, prepared: PreparedBoundaries, row_offset: int,
+                position: int, chunk_size: int) -> pd.DataFrame:
+    """Assign a partition (the build's ``_assign``); ``_pos`` = row of the whole listing."""
+    if row_offset:
+        listing = listing.assign(source_row=listing["source_row"] + row_offset)
+    frame = _assign(listing, prepared, chunk_size, None)
+    frame["_pos"] = np.arange(position, position + len(frame), dtype=np.int64)
+    return frame
+
+
+def offset_candidates(frame: pd.DataFrame) -> np.ndarray:
+    """Rows the web-map offset check may look at (coordinates in China's box).
+
+    The same test as :func:`fieldsurvey.frame.qa._offset_check` makes on the whole frame.
+    """
+    lon = frame["lon"].to_numpy(dtype=float)
+    lat = frame["lat"].to_numpy(dtype=float)
+    return np.flatnonzero(np.isfinite(lon) & np.isfinite(lat)
+                          & (lon > 72.0) & (lon < 137.9) & (lat > 0.8) & (lat < 55.9))
+
+
+def offset_rows(frame: pd.DataFrame, picks: np.ndarray) -> pd.DataFrame:
+    """The picked candidate rows (positions among :func:`offset_candidates`)."""
+    picked: pd.DataFrame = frame.iloc[offset_candidates(frame)[picks]]
+    return picked[["lon", "lat", "listed_community_id"]]
+
+
+def pick(value: Any, *index: int) -> Any:
+    """``value[i][j]...`` (a piece of a task's result)."""
+    for i in index:
+        value = value[i]
+    return value
+
+
+def split_part(frame: pd.DataFrame, group_of: np.ndarray, k: int
+               ) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    """Split an assigned partition for the shuffle.
+
+    Returns the rows of each output group (by the community's street, ``group_of``
+    maps community index -> group; rows without a community go by their listed id's
+    hash), and the duplicate-test keys of each hash bucket.
+    """
+    ci = frame["community_index"].to_numpy()
+    listed = pd.util.hash_array(frame["community_id"].astype(object).to_numpy()) % np.uint64(k)
+    group = np.where(ci >= 0, group_of[np.maximum(ci, 0)], listed.astype(np.int64))
+    keys = pd.DataFrame({
+        "_pos": frame["_pos"].to_numpy(), "_group": group,
+        "dwelling_id": frame["dwelling_id"].to_numpy(),
+        "point": _point_key(frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)),
+        "has_point": ~frame["missing_coordinates"].to_numpy(dtype=bool),
+        **{c: frame[c].to_numpy() for c in ("unit", "floor", "door")},
+    })
+    bucket_id = pd.util.hash_array(keys["dwelling_id"].astype(object).to_numpy()) % np.uint64(k)
+    bucket_pt = pd.util.hash_array(keys["point"].to_numpy()) % np.uint64(k)
+    by_group = [frame[group == j] for j in range(k)]
+    by_bucket = [pd.concat([keys[bucket_id == j].assign(_test=0),
+                            keys[(bucket_pt == j) & keys["has_point"].to_numpy()].assign(_test=1)])
+                 for j in range(k)]
+    return by_group, by_bucket
+
+
+def bucket_duplicates(pieces: list[pd.DataFrame], k: int) -> list[dict[str, np.ndarray]]:
+    """Exact duplicate tests within one hash bucket (all rows with equal keys are here).
+
+    Returns, per output group, the ``_pos`` of its rows with a duplicated id and a
+    duplicated point (same point, unit, floor and door), as the self-check defines them.
+    """
+    keys = pd.concat(pieces, ignore_index=True)
+    ids = keys[keys["_test"].to_numpy() == 0]
+    pts = keys[keys["_test"].to_numpy() == 1].reset_index(drop=True)
+    dup_id = _duplicates([ids["dwelling_id"]], np.ones(len(ids), dtype=bool))
+    point = pd.factorize(pts["point"])[0].astype(np.int64)
+    ufd = [factorize_column(pts, c)[0] for c in ("unit", "floor", "door")]
+    dup_pt = _duplicates([point, *ufd], np.ones(len(pts), dtype=bool))
+    out = []
+    for j in range(k):
+        out.append({
+            "qa_duplicate_id": ids["_pos"].to_numpy()[dup_id & (ids["_group"].to_numpy() == j)],
+            "qa_duplicate_point": pts["_pos"].to_numpy()[dup_pt & (pts["_group"].to_numpy() == j)],
+        })
+    return out
+
+
+@dataclass
+class GroupStats:
+    """What one output group contributes to the self-check (reduced on the client)."""
+
+    rows: int = 0
+    assigned: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    table: pd.DataFrame | None = None
+    file: str | None = None
+
+
+def finish_group(pieces: list[pd.DataFrame], dups: list[dict[str, np.ndarray]],
+                 b: Boundaries, prepared: PreparedBoundaries, fp: str, meta: dict[str, Any],
+                 unknown_words: list[str], path: str) -> GroupStats:
+    """Check, order and write one group of whole communities.
+
+    Rows are put back in listing order (``_pos``), so the geographic order of each
+    community (:func:`~fieldsurvey.frame.order.geographic_order`, ties by listing
+    order) is the single-process one.
+    """
+    frame = pd.concat(pieces).sort_values("_pos", kind="stable").reset_index(drop=True)
+    if len(frame) == 0:
+        return GroupStats()
+    pos = frame["_pos"].to_numpy()
+    flags: dict[str, np.ndarray] = {
+        "qa_outside": frame["outside_boundaries"].to_numpy(dtype=bool),
+        "qa_unassigned": frame["community_id"].isna().to_numpy(),
+        "qa_in_several": frame["in_several_boundaries"].to_numpy(dtype=bool),
+        "qa_missing_coordinates": frame["missing_coordinates"].to_numpy(dtype=bool),
+    }
+    for name in ("qa_duplicate_id", "qa_duplicate_point"):
+        found = np.concatenate([d[name] for d in dups]) if dups else np.zeros(0, np.int64)
+        flags[name] = np.isin(pos, found)
+    # addresses repeat only within a community (and compound): the group holds it whole
+    has_addr = frame["address"].notna().to_numpy()
+    address = _norm_address(frame["address"]).to_pandas()
+    compound = factorize_column(frame, "compound")[0] if "compound" in frame else \
+        np.zeros(len(frame), dtype=np.int64)
+    flags["qa_duplicate_address"] = _duplicates(
+        [frame["community_index"].to_numpy(), compound, address], has_addr)
+    flags["qa_community_mismatch"] = frame["community_mismatch"].to_numpy(dtype=bool)
+    flags["qa_unknown_community"] = frame["unknown_community"].to_numpy(dtype=bool)
+    flags["qa_unknown_status"] = (frame["status_word"].isin(unknown_words).to_numpy()
+                                  if unknown_words and "status_word" in frame
+                                  else np.zeros(len(frame), dtype=bool))
+    flags = {name: flags[name] for name in FLAG_COLUMNS}  # the single-process column order
+    stats = GroupStats(rows=len(frame), assigned=int((~flags["qa_unassigned"]).sum()))
+    est = frame["estimated"].to_numpy(dtype=bool)
+    for check, flag, extra in (*ROW_CHECKS, ("estimated_dwellings", "", ())):
+        mask = est if not flag else flags[flag]
+        stats.counts[check] = int(mask.sum())
+        where = np.flatnonzero(mask)[:MAX_EXAMPLES]
+        stats.examples[check] = list(zip(pos[where].tolist(),
+                                         _row_examples(frame, mask, extra), strict=True))
+    part = community_table(frame, b, "households")
+    stats.table = part[["community_id", *_TABLE_SUMS]]
+    qa = QAReport((), flags=flags)
+    result = _finish(frame.drop(columns=["_pos"]), b, prepared, qa, fp, meta, None, {})
+    write_frame(FrameResult(result.data, qa, fp, prepared.projected_crs, {"part": True}), path)
+    stats.file = Path(path).name
+    return stats
+
+
+def is_partitioned(path: str | Path) -> bool:
+    """True for a frame directory written by the Dask engine."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+def read_partitioned(path: str | Path) -> FrameResult:
+    """Read a partitioned frame back as one frame, rows in listing order.
+
+    Raises
+    ------
+    InputError
+        A directory without ``_frame.json`` (a build that did not finish), or a part
+        that is missing or unreadable (named).
+    """
+    import geopandas as gpd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyproj import CRS
+
+    from fieldsurvey.frame.files import read_frame_boundaries
+    from fieldsurvey.io.schema import WGS84
+
+    root = Path(path)
+    if not is_partitioned(root):
+        raise InputError("this directory is not a complete partitioned frame (no _frame.json)",
+                         file=root, hint="Build the frame again with fieldsurvey frame build "
+                         "--engine dask (an interrupted build leaves no frame)")
+    info = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    tables = []
+    for name in info.pop("parts"):
+        try:
+            tables.append(pq.read_table(root / name))
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputError("a part of the partitioned frame is missing or unreadable",
+                             file=root / name, got=str(exc)[:160],
+                             hint="Build the frame again") from None
+    table = pa.concat_tables(tables, promote_options="permissive").unify_dictionaries()
+    data = table.drop_columns(["geometry"]).to_pandas()
+    geometry = gpd.GeoSeries.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False),
+                                      crs=WGS84)
+    gdf = gpd.GeoDataFrame(data, geometry=geometry, crs=WGS84)
+    gdf = gdf.sort_values("source_row", kind="stable").reset_index(drop=True)
+    qa = QAReport.from_dict(info.pop("qa", {}))
+    fingerprint = info.pop("fingerprint")
+    crs = CRS.from_wkt(info.pop("projected_crs"))
+    info.pop("format", None)
+    try:
+        bnd = read_frame_boundaries(root, fingerprint)
+    except InputError:
+        bnd = None
+    return FrameResult(gdf, qa, fingerprint, crs, info, bnd)
+
+
+def manifest(parts: list[str], fp: str, crs_wkt: str, meta: dict[str, Any],
+             qa: QAReport) -> str:
+    """The text of ``_frame.json``."""
+    info = {"format": FORMAT, "fingerprint": fp, "projected_crs": crs_wkt, **meta,
+            "qa": qa.to_dict(), "parts": parts}
+    from fieldsurvey.frame.qa import _jsonable
+
+    return json.dumps(info, ensure_ascii=False, default=_jsonable)
