@@ -162,6 +162,17 @@ def test_cli_dask_build_and_byte_identical_draw(inputs: tuple[Path, Path], tmp_p
     for ext in (".csv", ".parquet", ".summary.json", ".summary.txt"):
         assert (tmp_path / f"s-dask{ext}").read_bytes() == \
             (tmp_path / f"s-single{ext}").read_bytes(), ext
+    # field maps from the partitioned frame, with the boundaries it was built on
+    capsys.readouterr()
+    for name in ("single", "dask"):
+        assert main(["maps", "--frame", str(tmp_path / f"{name}.parquet"), "--sample",
+                     str(tmp_path / "s-dask.csv"), "--out", str(tmp_path / f"{name}.pdf"),
+                     "--date", "2026-12-02", "--no-sheets"]) == 0
+    assert "no boundary given" not in capsys.readouterr().err
+    from pypdf import PdfReader
+
+    pages = [len(PdfReader(tmp_path / f"{n}.pdf").pages) for n in ("single", "dask")]
+    assert pages[0] == pages[1] > 0
 
 
 def test_scheduler_that_does_not_answer(inputs: tuple[Path, Path], tmp_path: Path,

@@ -51,7 +51,9 @@ def read_frame_file(path: PathLike) -> pd.DataFrame:
 
     p = Path(path)
     meta: dict[bytes, bytes] = {}
-    if table_format(p, what="frame file") == "parquet":
+    if p.is_dir():  # a partitioned frame (frame build --engine dask) carries its metadata
+        meta = {FRAME_META_KEY: b""}  # in _frame.json; read_frame reads the directory
+    elif table_format(p, what="frame file") == "parquet":
         try:
             meta = pq.read_schema(p).metadata or {}
         except (OSError, ValueError):
