@@ -194,3 +194,11 @@ def test_bounded_logit_calibration_round_trip(tmp_path: Path,
                  str(tmp_path / "greg.csv"), "--out", str(tmp_path / "x.csv"), "--calfun",
                  "logit", "--bounds", "2,3"]) == 2
     assert "--bounds" in capsys.readouterr().err
+
+
+def test_cli_choice_lists_agree_with_the_package() -> None:
+    import fieldsurvey.cli.estimate as cli
+    from fieldsurvey.estimate import LONELY_PSU_RULES, REPLICATE_TYPES
+
+    assert cli.LONELY_PSU_RULES == LONELY_PSU_RULES
+    assert cli.REPLICATE_TYPES == REPLICATE_TYPES

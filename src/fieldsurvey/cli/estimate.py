@@ -21,23 +21,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fieldsurvey.estimate import (
-    LONELY_PSU_RULES,
-    REPLICATE_TYPES,
-    EstimateTable,
-    ReplicateDesign,
-    SurveyDesign,
-    as_replicate,
-    svymean,
-    svyprop,
-    svyquantile,
-    svyratio,
-    svytotal,
-)
-from fieldsurvey.estimate.results import COLUMNS
-from fieldsurvey.io.atomic import atomic_write_text
+from typing import TYPE_CHECKING
+
 from fieldsurvey.io.errors import EstimationError, InputError
-from fieldsurvey.io.tables import read_table
+
+if TYPE_CHECKING:
+    from fieldsurvey.estimate import EstimateTable, ReplicateDesign, SurveyDesign
+
+# as fieldsurvey.estimate's LONELY_PSU_RULES and REPLICATE_TYPES (kept here so that
+# --help does not import numpy; tests/test_estimate_cli_calibration.py checks they agree)
+LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust", "average")
+REPLICATE_TYPES = ("jk1", "jkn", "bootstrap", "brr")
 
 HELP = "design-based estimates (means, totals, proportions, ratios, quantiles) with SE, CI, deff"
 
@@ -181,6 +175,19 @@ def _quantiles(specs: list[str]) -> list[tuple[str, float]]:
 
 def estimate_table(args: argparse.Namespace) -> EstimateTable:
     """Read the data, build the design and compute every statistic asked for."""
+    from fieldsurvey.estimate import (
+        EstimateTable,
+        ReplicateDesign,
+        SurveyDesign,
+        as_replicate,
+        svymean,
+        svyprop,
+        svyquantile,
+        svyratio,
+        svytotal,
+    )
+    from fieldsurvey.io.tables import read_table
+
     data = read_table(args.data, what="respondents table")
     if not 0 < args.level < 1:
         raise EstimationError("the confidence level must be between 0 and 1", field="--level",
@@ -250,7 +257,9 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
 def _small_areas(args: argparse.Namespace, d: SurveyDesign | ReplicateDesign,
                  means: list[str]) -> EstimateTable:
     """``--sae fay-herriot``: direct and model-based area means of every --mean."""
+    from fieldsurvey.estimate import EstimateTable
     from fieldsurvey.estimate.sae import small_area_table
+    from fieldsurvey.io.tables import read_table
 
     if not args.area or args.aux is None or not means:
         raise InputError("--sae needs --area COL, --aux FILE and at least one --mean",
@@ -387,6 +396,8 @@ def _bounds(text: str | None) -> tuple[float, float]:
 def apply_calibration(d: SurveyDesign | ReplicateDesign, args: argparse.Namespace,
                       data: Any) -> SurveyDesign | ReplicateDesign:
     """Rake, post-stratify or calibrate the design as the flags (or a saved spec) say."""
+    from fieldsurvey.estimate import SurveyDesign
+
     spec = _spec(args)
     if spec is not None:
         method, margins = str(spec["method"]), spec["margins"]
@@ -444,6 +455,8 @@ def _fmt(v: object, numeric: bool) -> str:
 
 def render(table: EstimateTable, fmt: str) -> str:
     """The table as aligned text, CSV or JSON."""
+    from fieldsurvey.estimate.results import COLUMNS
+
     if fmt == "json":
         return table.to_json() + "\n"
     frame = table.to_frame()[list(COLUMNS)]
@@ -461,6 +474,8 @@ def render(table: EstimateTable, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fieldsurvey estimate``."""
+    from fieldsurvey.io.atomic import atomic_write_text
+
     from fieldsurvey.cli.main import output_format
 
     fmt = output_format(args.format, args.output)

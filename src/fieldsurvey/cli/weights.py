@@ -10,24 +10,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from fieldsurvey.cli.main import refuse_overwriting_inputs
 from fieldsurvey.io.atomic import atomic_path
 from fieldsurvey.io.errors import ColumnError, InputError, WeightingError
-from fieldsurvey.weights import (
-    CalibrationResult,
-    calibrate,
-    WeightDiagnostics,
-    poststratify,
-    rake,
-    read_case_file,
-    read_margins,
-    trim_weights,
-    weight_diagnostics,
-)
-from fieldsurvey.weights.pipeline import PipelineResult, weight_sample
+
+if TYPE_CHECKING:  # numpy, pandas and the weights package are imported when a verb runs
+    import numpy as np
+    import pandas as pd
+
+    from fieldsurvey.weights import CalibrationResult, WeightDiagnostics
+    from fieldsurvey.weights.pipeline import PipelineResult
 
 HELP = "final weights: base, nonresponse and calibration (raking / post-stratification, trimming)"
 
@@ -120,6 +114,8 @@ def _margins(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     if args.margins is None:
         raise InputError("--margins is required", field="--margins",
                          hint="Give a CSV with columns variable, level, total")
+    from fieldsurvey.weights import read_margins
+
     margins = read_margins(args.margins)
     if args.vars:
         wanted = [v.strip() for v in args.vars.split(",") if v.strip()]
@@ -133,6 +129,8 @@ def _margins(args: argparse.Namespace) -> dict[str, dict[str, float]]:
 
 def _bounds(args: argparse.Namespace) -> tuple[float, float]:
     """``--bounds L,U`` as two numbers (no bounds: minus and plus infinity)."""
+    import numpy as np
+
     if not getattr(args, "bounds", None):
         return (-np.inf, np.inf)
     parts = [p.strip() for p in str(args.bounds).split(",")]
@@ -167,6 +165,8 @@ def _method(args: argparse.Namespace, margins: dict[str, dict[str, float]]) -> s
 def calibration_spec(args: argparse.Namespace, margins: dict[str, dict[str, float]],
                      input_weights: str, output_weights: str, trimmed: bool) -> dict[str, Any]:
     """What ``fieldsurvey estimate --calibration`` needs to rebuild the calibrated design."""
+    import numpy as np
+
     lo, hi = _bounds(args)
     return {
         "fieldsurvey": "calibration", "version": 1, "method": args.method,
@@ -179,6 +179,17 @@ def calibration_spec(args: argparse.Namespace, margins: dict[str, dict[str, floa
 
 def _calibrate(data: pd.DataFrame, weights: str | np.ndarray, args: argparse.Namespace,
                file: str) -> CalibrationResult:
+    import numpy as np
+    import pandas as pd
+
+    from fieldsurvey.weights import (
+        CalibrationResult,
+        calibrate,
+        poststratify,
+        rake,
+        trim_weights,
+    )
+
     margins = _margins(args)
     method = _method(args, margins)
     if method == "calibrate":
@@ -270,6 +281,9 @@ def _write_outputs(frame: pd.DataFrame, out: Path, report: Path | None,
 
 def _json_safe(value: Any) -> Any:
     """Plain JSON values: NaN and infinities become null, numpy scalars Python numbers."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -285,6 +299,8 @@ def _json_safe(value: Any) -> Any:
 
 def run_calibrate(args: argparse.Namespace) -> int:
     """``fieldsurvey weights calibrate``."""
+    from fieldsurvey.weights import read_case_file, weight_diagnostics
+
     refuse_overwriting_inputs([args.out, args.report, args.design], (args.data, args.margins))
     _check_out(args.out)
     file = str(args.data)
@@ -331,6 +347,9 @@ def _pipeline_lines(res: PipelineResult, method: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """``fieldsurvey weights`` (the whole chain)."""
+    from fieldsurvey.weights import read_case_file
+    from fieldsurvey.weights.pipeline import weight_sample
+
     refuse_overwriting_inputs([args.out, args.report],
                               (args.sample, args.db, args.dispositions, args.margins))
     _check_out(args.out)
