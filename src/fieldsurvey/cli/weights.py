@@ -8,9 +8,7 @@ import argparse
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fieldsurvey.cli.main import refuse_overwriting_inputs
 from fieldsurvey.io.atomic import atomic_path
@@ -374,7 +372,8 @@ def run(args: argparse.Namespace) -> int:
         from fieldsurvey.weights.io import read_store_cases
 
         store_notes: list[str] = []
-        cases = read_store_cases(args.db, answers=True, notes=store_notes)
+        needed = [*(margins or {}), *([args.weight_class] if args.weight_class else [])]
+        cases = read_store_cases(args.db, answers=True, notes=store_notes, keep=needed)
         for note in store_notes:
             err_console.print(f"warning: {note}", highlight=False, markup=False,
                               soft_wrap=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -151,7 +152,8 @@ def read_margins(path: str | os.PathLike[str]) -> Margins:
 
 
 def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False,
-                     notes: list[str] | None = None) -> pd.DataFrame:
+                     notes: list[str] | None = None,
+                     keep: Sequence[str] = ()) -> pd.DataFrame:
     """One row per case of a (merged) field store with its final disposition.
 
     Columns: the sample columns of the assignments (``community_id``, ``stratum``,
@@ -161,6 +163,10 @@ def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False,
     With ``answers=True`` the respondent's answers to the questionnaire (one column per
     question, personal-data questions left out) are added from the case's main interview,
     so that calibration variables such as sex or age group are at hand.
+
+    ``keep`` names answers the caller needs even when the store cannot tell they hold no
+    personal data (a question of no pinned form is treated as free text and left out):
+    the calibration variables of a weighting, for instance.
 
     ``notes``, when given, receives a warning if the file is one device's store (its
     interviewer's cases only) rather than the merged central store.
@@ -184,7 +190,7 @@ def read_store_cases(path: str | os.PathLike[str], *, answers: bool = False,
         if answers and len(cases) and cases["interview_uuid"].notna().any():
             from fieldsurvey.store.export import answers_frame
 
-            wide = answers_frame(store, pii="drop").frame
+            wide = answers_frame(store, pii="drop", safe_text=tuple(keep)).frame
             extra = [c for c in wide.columns if c not in cases.columns]
             if extra:
                 cases = cases.merge(wide[["interview_uuid", *extra]], on="interview_uuid",
