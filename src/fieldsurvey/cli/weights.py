@@ -1,5 +1,6 @@
-"""``fieldsurvey weights``: final weights from the sample and the dispositions, or calibration
-of any respondent file (``fieldsurvey weights calibrate``).
+"""``fieldsurvey weights``: final weights from the sample and the dispositions.
+
+Or calibration of any respondent file (``fieldsurvey weights calibrate``).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def _calibration_options(p: argparse.ArgumentParser) -> None:
                    "(R's strict=TRUE; default one pass, R's default)")
     p.add_argument("--tol", type=float, default=1e-10, metavar="T",
                    help="relative tolerance on every margin (default: 1e-10)")
-    p.add_argument("--max-iter", type=int, default=1000, metavar="N", help="raking sweeps (default: 1000)")
+    p.add_argument("--max-iter", type=int, default=1000, metavar="N",
+                   help="raking sweeps (default: 1000)")
     p.add_argument("--report", type=Path, metavar="FILE",
                    help="also write the diagnostics as JSON")
 
@@ -155,7 +157,8 @@ def _method(args: argparse.Namespace, margins: dict[str, dict[str, float]]) -> s
         raise WeightingError(
             f"{method} cannot meet a continuous total ({', '.join(continuous)})",
             file=str(args.margins), field="--method", expected="--method calibrate",
-            hint="Use --method calibrate (linear/GREG), or give level totals of a categorical variable",
+            hint="Use --method calibrate (linear/GREG), or give level totals of a "
+                 "categorical variable",
         )
     return str(method)
 
@@ -386,7 +389,8 @@ def run(args: argparse.Namespace) -> int:
         method=args.method, order=args.order.split(",") if args.order else None,
         within=args.within,
         min_respondents=args.min_respondents, max_factor=args.max_factor, e=args.e,
-        trim=args.trim, trim_quantile=args.trim_quantile, tol=args.tol, max_iter=args.max_iter, sample_file=str(args.sample),
+        trim=args.trim, trim_quantile=args.trim_quantile, tol=args.tol,
+        max_iter=args.max_iter, sample_file=str(args.sample),
         cases_file=cases_file,
     )
     out = res.cases if args.all_cases else res.cases[res.cases["weight"] > 0]
