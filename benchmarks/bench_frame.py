@@ -49,7 +49,7 @@ def make_boundaries(path: Path, seed: int = 1) -> None:
     cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=box))
     cells = shapely.intersection(cells, box)
     seg = np.sqrt(shapely.area(cells)) * 4 / 50  # ~50 vertices per polygon
-    cells = np.array([shapely.segmentize(c, s) for c, s in zip(cells, seg)], dtype=object)
+    cells = np.array([shapely.segmentize(c, s) for c, s in zip(cells, seg, strict=True)], dtype=object)
     gdf = gpd.GeoDataFrame({
         "community_id": [f"C{i:05d}" for i in range(len(cells))],
         "name": [f"社区{i}" for i in range(len(cells))],

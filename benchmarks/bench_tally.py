@@ -34,7 +34,7 @@ def declared_form(path: Path) -> Path:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         for j, decl in _DECL.items():
-            if line.startswith(f"- {{type:") and f"name: q{j}," in line:
+            if line.startswith("- {type:") and f"name: q{j}," in line:
                 line = line[:-1] + ", " + decl + "}"
         out.append(line)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")

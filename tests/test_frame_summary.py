@@ -30,7 +30,7 @@ def test_summary_fits_80_columns_and_wide_shows_everything(
     b["community_id"] = ["650102001001001", "650102001001002", "650102001001003", "C4"]
     b["name"] = ["乌鲁木齐市天山区东门街道幸福路社区", "向阳社区", "Xiangyang Road Community", "和平"]
     lst = listing()
-    lst["community_id"] = lst["community_id"].map(dict(zip(["C1", "C2", "C3"], b["community_id"])))
+    lst["community_id"] = lst["community_id"].map(dict(zip(["C1", "C2", "C3"], b["community_id"], strict=False)))
     out = tmp_path / "f.parquet"
     assert main(["frame", "build", "--boundaries", str(write_geojson(b, tmp_path / "b.geojson")),
                  "--dwellings", str(write_csv(lst, tmp_path / "l.csv")), "--out", str(out)]) == 0

@@ -6,9 +6,9 @@ import pytest
 from _reports_data import make
 from pypdf import PdfReader
 
-from fieldsurvey.reports.maps import draw_field_maps
 from fieldsurvey.rates.codes import IN_PERSON_OUTCOMES
 from fieldsurvey.reports._labels import KISH_GRID
+from fieldsurvey.reports.maps import draw_field_maps
 from fieldsurvey.reports.sheets import HOUSEHOLDS_PER_PAGE, sheet_page_count
 
 

@@ -1,9 +1,9 @@
-"""``fieldsurvey estimate``: design-based estimates, SEs, CIs and design effects from a file.
+r"""``fieldsurvey estimate``: design-based estimates, SEs, CIs and design effects from a file.
 
 Example::
 
-    fieldsurvey estimate --data apiclus2.csv --psu dnum,snum --fpc fpc1,fpc2 \\
-        --mean api00 --total enroll --prop stype --ratio api.stu/enroll \\
+    fieldsurvey estimate --data apiclus2.csv --psu dnum,snum --fpc fpc1,fpc2 \
+        --mean api00 --total enroll --prop stype --ratio api.stu/enroll \
         --quantile api00:0.5 --by stype --format json
 
 Each statistic flag may be repeated or take a comma-separated list; column names are used
@@ -19,9 +19,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fieldsurvey.io.errors import EstimationError, InputError
 
@@ -64,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--total", action="append", metavar="COL[,COL]", help="weighted total(s)")
     p.add_argument("--prop", action="append", metavar="COL[,COL]",
                    help="proportion of every level of categorical column(s), logit CI")
-    p.add_argument("--ratio", action="append", metavar="NUM/DEN[,NUM/DEN]", help="ratio(s) of totals")
+    p.add_argument("--ratio", action="append", metavar="NUM/DEN[,NUM/DEN]",
+                   help="ratio(s) of totals")
     p.add_argument("--quantile", action="append", metavar="COL:P[,COL:P]",
                    help="quantile(s), e.g. api00:0.5 (R survey's default rule, Woodruff CI)")
     p.add_argument("--prop-ci", choices=("logit", "xlogit", "mean", "asin", "beta", "wilson"),
@@ -167,8 +166,9 @@ def _quantiles(specs: list[str]) -> list[tuple[str, float]]:
         except ValueError:
             p = float("nan")
         if not sep or not col or not 0 <= p <= 1:
-            raise EstimationError("a quantile is written COL:P with 0 <= P <= 1", field="--quantile",
-                                  expected="e.g. api00:0.5", got=repr(spec))
+            raise EstimationError("a quantile is written COL:P with 0 <= P <= 1",
+                                  field="--quantile", expected="e.g. api00:0.5",
+                                  got=repr(spec))
         out.append((col, p))
     return out
 
@@ -201,7 +201,8 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
         ind = form_and_indicators("", args.satisfaction)[1]
         data = ind.scored(data)
     if not (means or totals or props or ratios or quants or ind is not None):
-        raise InputError("nothing to estimate", hint="Add --mean, --total, --prop, --ratio or --quantile")
+        raise InputError("nothing to estimate",
+                         hint="Add --mean, --total, --prop, --ratio or --quantile")
     d: SurveyDesign | ReplicateDesign
     if args.repweights:
         if args.psu or args.strata or args.fpc or args.replicates:
@@ -419,7 +420,8 @@ def apply_calibration(d: SurveyDesign | ReplicateDesign, args: argparse.Namespac
             control = (int(m), float(e))
         except ValueError:
             raise InputError("--rake-control is MAXIT,EPSILON", field="--rake-control",
-                             expected="e.g. 10,1 (R's default)", got=repr(args.rake_control)) from None
+                             expected="e.g. 10,1 (R's default)",
+                             got=repr(args.rake_control)) from None
     if method == "rake":
         d = d.rake(margins, maxit=control[0], epsilon=control[1])
     elif method == "poststratify":
@@ -467,16 +469,16 @@ def render(table: EstimateTable, fmt: str) -> str:
         [_fmt(v, k) for v, k in zip(r, numeric, strict=True)] for r in frame.itertuples(index=False)
     ]
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(COLUMNS))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + f"\n({len(table)} estimates, {table.method} standard errors)\n"
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``fieldsurvey estimate``."""
-    from fieldsurvey.io.atomic import atomic_write_text
-
     from fieldsurvey.cli.main import output_format
+    from fieldsurvey.io.atomic import atomic_write_text
 
     fmt = output_format(args.format, args.output)
     text = render(estimate_table(args), fmt)
