@@ -6,7 +6,9 @@ The runner fills metadata questions (``start``, ``end``, ``today``, ``deviceid``
 ``username`` ...) and the functions ``now()``, ``today()``, ``random()``,
 ``duration()``, ``device-info()``, ``pulldata()`` from an :class:`InterviewEnv`. A caller
 that has the field store passes its device id and interviewer and the interview's first
-event time; tests pass fixed clocks. Anything not given is blank, as on a device that
+event time, the seconds of its earlier sessions and when this session started (the TUI
+reads them from the store's event log: ``fieldsurvey.tui.session.interview_times``); tests
+pass fixed clocks. Anything not given is blank, as on a device that
 cannot tell (stated per item in the README's XLSForm table).
 """
 
@@ -56,6 +58,8 @@ class InterviewEnv:
         metadata: Mapping[str, Any] | None = None,
         started: dt.datetime | None = None,
         seed: int | None = None,
+        previous_seconds: float = 0.0,
+        session_started: dt.datetime | None = None,
     ) -> None:
         self.form = form
         self.clock = clock
@@ -63,6 +67,10 @@ class InterviewEnv:
         self.metadata = {str(k).lower(): "" if v is None else str(v)
                          for k, v in (metadata or {}).items()}
         self.started = started or self.now()
+        #: Seconds spent in the interview's earlier sessions (from the store's event log).
+        self.previous_seconds = max(0.0, float(previous_seconds))
+        #: When this session started (default: when the interview started).
+        self.session_started = session_started or self.started
         self._rng = _random.Random(seed)
 
     def today(self) -> dt.date:
@@ -88,8 +96,17 @@ class InterviewEnv:
         return self.metadata.get(key, "")
 
     def duration(self) -> float:
-        """Seconds since the interview started."""
-        return max(0.0, (self.now() - self.started).total_seconds())
+        """Seconds spent in the interview: earlier sessions plus this one so far.
+
+        SurveyCTO's ``duration()`` counts the time the form was open, not the days between
+        its first and last session; a caller with an event log gives ``previous_seconds``
+        and ``session_started`` (without them: seconds since the interview started).
+        """
+        now = self.now()
+        since = self.session_started
+        if (now.tzinfo is None) != (since.tzinfo is None):  # one naive, one aware
+            now, since = now.replace(tzinfo=None), since.replace(tzinfo=None)
+        return self.previous_seconds + max(0.0, (now - since).total_seconds())
 
     def lookup(self, instance: str, column: str, key_col: str, key: Any) -> str:
         """A column of the first row of attachment ``instance`` whose ``key_col`` is ``key``."""

@@ -25,7 +25,13 @@ from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.questionnaire.values import parse_text_answer
 from fieldsurvey.tui.screens._base import KeyedScreen
-from fieldsurvey.tui.session import Session, left_outcome, orphan_session
+from fieldsurvey.tui.session import (
+    Session,
+    interview_times,
+    left_outcome,
+    orphan_session,
+    save_metadata,
+)
 from fieldsurvey.tui.widgets.choice_field import ChoiceField
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 from fieldsurvey.tui.widgets.question_view import QuestionView
@@ -127,8 +133,11 @@ class QuestionScreen(KeyedScreen[None]):
         app: FieldsurveyApp = self.app
         state = app.store.interview(uuid)
         self.dwelling_id = state.dwelling_id
+        # start = the interview's first event, whichever session this is
+        started = interview_times(app.store, uuid).start
         self.runner = InterviewRunner.restore(
             app.form, state.answers, state.position, language=app.lang, clock=app.today,
+            now=app.clock, started=started,
             roster=respondent_entry(app, state.dwelling_id, state.respondent_line),
             metadata={"deviceid": app.store.device_id, "username": state.interviewer})
         self.comments = {c["question"]: c["comment"] for c in app.store.review_comments(uuid)
@@ -172,6 +181,9 @@ class QuestionScreen(KeyedScreen[None]):
                     dt.datetime.fromisoformat(orphan["start"])).end(
                 left_outcome(done), done, now=app.clock(), how="killed")
         self.session = Session.begin(app.store, self.uuid, self.dwelling_id, app.clock())
+        env = self.runner.env  # duration(): the earlier sessions plus this one
+        env.previous_seconds = interview_times(app.store, self.uuid).previous_seconds
+        env.session_started = self.session.start
         self._settle(forward=True)
         self.show()
 
@@ -180,6 +192,8 @@ class QuestionScreen(KeyedScreen[None]):
         """Record this session as a visit (once): ``code`` or the outcome by the share."""
         if self.session is None or self.session.ended:
             return
+        if self.app.store.interview(self.uuid).status == "in_progress":
+            save_metadata(self.app.store, self.uuid, self.runner)
         done = self.runner.completion()
         self.session.end(code or left_outcome(done), done, now=self.app.clock(),
                          appointment=appointment, how=how)
@@ -708,8 +722,13 @@ class QuestionScreen(KeyedScreen[None]):
             self.show(key)
 
         self.app.push_screen(ReviewScreen(self.uuid, self.runner, self.flags, self.comments,
-                                          self.notes, on_submit=self._submitted_as),
+                                          self.notes, on_submit=self._submitted_as,
+                                          before_submit=self._before_submit),
                              back)
+
+    def _before_submit(self) -> None:
+        """Save the metadata answers (``end`` now) while the interview can still change."""
+        save_metadata(self.app.store, self.uuid, self.runner)
 
     def _submitted_as(self, code: str) -> None:
         """The review page submitted the interview as ``code``: that ends the visit."""

@@ -46,7 +46,8 @@ class ReviewScreen(KeyedScreen[str | None]):
 
     def __init__(self, uuid: str, runner: InterviewRunner, flags: set[str],
                  comments: dict[str, str], notes: dict[str, str] | None = None, *,
-                 on_submit: Callable[[str], None] | None = None) -> None:
+                 on_submit: Callable[[str], None] | None = None,
+                 before_submit: Callable[[], None] | None = None) -> None:
         super().__init__(id="review")
         self.uuid = uuid
         self.runner = runner
@@ -54,6 +55,7 @@ class ReviewScreen(KeyedScreen[str | None]):
         self.comments = comments
         self.notes = notes or {}
         self.on_submit = on_submit
+        self.before_submit = before_submit  # e.g. save the metadata answers
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -122,6 +124,8 @@ class ReviewScreen(KeyedScreen[str | None]):
             self.app.notify(msg, severity="error")
             return
         try:
+            if self.before_submit is not None:
+                self.before_submit()
             self.app.store.complete(self.uuid, outcome=outcome)
         except FieldsurveyError as exc:
             self.app.notify(exc.message, severity="error")
