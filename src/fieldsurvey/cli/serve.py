@@ -5,6 +5,8 @@ Examples::
     fieldsurvey serve --db central.sqlite --host 0.0.0.0 --port 8765
     fieldsurvey serve --db central.sqlite --issue-tokens stores/int*.sqlite --sheet tokens.txt
     fieldsurvey serve --db central.sqlite --add-user 王芳 --role supervisor
+    fieldsurvey serve --db central.sqlite --set-password 王芳
+    fieldsurvey serve --db central.sqlite --web --host 0.0.0.0 --port 8765
 """
 
 from __future__ import annotations
@@ -37,7 +39,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--add-user", metavar="NAME",
                    help="issue a token for a supervisor or HQ reviewer and exit")
     p.add_argument("--role", choices=("supervisor", "hq"), default="supervisor",
-                   help="the role of --add-user (default supervisor)")
+                   help="the role of --add-user or --set-password (default supervisor)")
+    p.add_argument("--web", action="store_true",
+                   help="also serve the supervisor view in a browser at /web/ (login with "
+                   "a password set by --set-password)")
+    p.add_argument("--set-password", metavar="NAME",
+                   help="set the browser password of supervisor NAME (asked twice, or read "
+                   "from --password-file) and exit")
+    p.add_argument("--password-file", help="read --set-password's password from this "
+                   "file's first line")
     p.set_defaults(func=run)
 
 
@@ -48,6 +58,13 @@ def run(args: argparse.Namespace) -> int:
     from fieldsurvey.cli._ui import out_console
     from fieldsurvey.store.sync import tokens
 
+    if args.set_password:
+        from fieldsurvey.cli._web import set_password_from
+
+        user = set_password_from(args.db, args.set_password, args.role, args.password_file)
+        out_console.print(f"browser password set for {user.name} ({user.role})",
+                          markup=False)
+        return 0
     if args.issue_tokens or args.add_user:
         issued = (tokens.issue_tokens(args.db, args.issue_tokens) if args.issue_tokens
                   else [tokens.add_user(args.db, args.add_user, args.role)])
@@ -69,7 +86,16 @@ def run(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         print(f"serving {args.db} on {url} (Ctrl-C stops)", flush=True)
+        if args.web:
+            print(f"supervisors in a browser: {url}/web/", flush=True)
 
+    extend = None
+    if args.web:
+        from pathlib import Path
+
+        from fieldsurvey.cli._web import WebView
+
+        extend = WebView(Path(args.db), secure=bool(args.certfile)).install
     serve(args.db, host=args.host, port=args.port, certfile=args.certfile,
-          keyfile=args.keyfile, ready=ready)
+          keyfile=args.keyfile, ready=ready, extend=extend)
     return 0

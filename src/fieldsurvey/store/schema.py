@@ -285,12 +285,24 @@ CREATE TABLE sync_log (
 );
 """
 
+# v5: supervisors in a browser (``fieldsurvey serve --web``): one row per reviewer who may
+# log in, with the scrypt hash of their password (never the password).
+_V5 = """
+CREATE TABLE web_logins (
+    name    TEXT PRIMARY KEY,             -- the supervisor's or HQ reviewer's name
+    role    TEXT NOT NULL,                -- supervisor | hq
+    scrypt  TEXT NOT NULL,                -- 'scrypt$n$r$p$salt$hash' (hex)
+    set_at  TEXT NOT NULL
+);
+"""
+
 #: Ordered migrations: ``(version, DDL)``; migration k turns a version k-1 file into k.
 #: v1: core field data; v2: supervisor review, disposition overrides, answer editors per
 #: interview (conflict detection), merge log; v3: the sparse-event index with a predicate
 #: that is cheap to check on insert (merges of millions of events twice as fast); v4:
-#: sync credentials (token hashes) and the device's sync log.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
+#: sync credentials (token hashes) and the device's sync log; v5: browser logins.
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4),
+                                           (5, _V5))
 
 #: The schema version this code writes.
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]

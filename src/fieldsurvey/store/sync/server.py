@@ -277,8 +277,9 @@ def make_app(service: SyncService) -> web.Application:
 
 def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
           certfile: str | None = None, keyfile: str | None = None,
-          ready: Callable[[str], None] | None = None) -> None:
-    """Run the server until interrupted (SIGINT/SIGTERM)."""
+          ready: Callable[[str], None] | None = None,
+          extend: Callable[[web.Application], None] | None = None) -> None:
+    """Run the server until interrupted (SIGINT/SIGTERM); ``extend`` adds routes."""
     ctx = None
     if certfile:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -290,6 +291,8 @@ def serve(db: str | Path, *, host: str = "127.0.0.1", port: int = 8765,
                              "key (--keyfile)") from exc
     service = SyncService(Path(db))
     app = make_app(service)
+    if extend is not None:
+        extend(app)
     scheme = "https" if ctx else "http"
 
     async def _main() -> None:
