@@ -162,6 +162,44 @@ def test_the_web_terminal_runs_the_supervisor_view_in_chinese(tmp_path):
     assert "web terminal opened by 王芳" in server_log(central)
 
 
+def test_many_wrong_passwords_lock_the_address_out(tmp_path):
+    central = _team(tmp_path)
+
+    async def go(url: str) -> list[int]:
+        async with aiohttp.ClientSession() as http:
+            first = await asyncio.gather(*(_login(http, url, f"guess {i}") for i in range(10)))
+            assert [r.status for r in first] == [401] * 10
+            late = await _login(http, url, PASSWORD)  # even the right one waits now
+            assert "Too many wrong passwords" in await late.text()
+            return [late.status, "Set-Cookie" in late.headers]
+
+    with server(central, extra=("--web",)) as (url, _):
+        assert asyncio.run(go(url)) == [429, False]
+    assert "refused, 10 wrong passwords" in server_log(central)
+
+
+def test_a_view_that_cannot_start_ends_the_browser_session(tmp_path):
+    central = _team(tmp_path)
+    c = sqlite3.connect(central)
+    c.execute("DELETE FROM forms")  # the TUI refuses a store without its questionnaire
+    c.commit()
+    c.close()
+
+    async def go(url: str) -> aiohttp.WSMsgType:
+        async with aiohttp.ClientSession() as http:
+            key = (await _login(http, url, PASSWORD)).cookies["fieldsurvey_session"].value
+            ws = await http.ws_connect(f"{url}/web/ws", headers={
+                "Cookie": f"fieldsurvey_session={key}", "Origin": url})
+            while True:
+                msg = await ws.receive(timeout=60)
+                if msg.type != aiohttp.WSMsgType.BINARY:
+                    return msg.type
+
+    with server(central, extra=("--web",)) as (url, _):
+        assert asyncio.run(go(url)) in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert "no questionnaire is pinned" in server_log(central)
+
+
 class _Chrome:
     """A headless Chromium driven over the DevTools protocol (aiohttp's websocket)."""
 

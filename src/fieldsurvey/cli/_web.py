@@ -44,6 +44,8 @@ COOKIE = "fieldsurvey_session"
 SESSION_SECONDS = 12 * 3600
 #: At most this many browser terminals (one TUI process each) at once.
 MAX_TERMINALS = 16
+#: After this many wrong passwords from one address within LOCKOUT_SECONDS, it waits.
+MAX_FAILURES, LOCKOUT_SECONDS = 10, 900
 _STATIC = {"xterm.css": "css/xterm.css", "textual.js": "js/textual.js",
            "RobotoMono.ttf": "fonts/RobotoMono-VariableFont_wght.ttf"}
 _TYPES = {".css": "text/css", ".js": "text/javascript", ".ttf": "font/ttf"}
@@ -91,6 +93,7 @@ class WebView:
     secure: bool = False
     command: str = ""
     sessions: dict[str, _Session] = field(default_factory=dict)
+    failures: dict[str, list[float]] = field(default_factory=dict)
     terminals: int = 0
 
     def __post_init__(self) -> None:
@@ -137,10 +140,20 @@ class WebView:
     async def _login(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
         name, password = str(form.get("name", "")), str(form.get("password", ""))
+        peer = request.remote or "?"
+        now = time.time()
+        recent = [t for t in self.failures.get(peer, []) if t > now - LOCKOUT_SECONDS]
+        self.failures[peer] = recent
+        if len(recent) >= MAX_FAILURES:
+            log.warning("web login as %r from %s: refused, %d wrong passwords in %d min",
+                        name, peer, len(recent), LOCKOUT_SECONDS // 60)
+            return _html(_login_page(f"密码错误次数过多，请 {LOCKOUT_SECONDS // 60} 分钟后再试 · "
+                                     "Too many wrong passwords from this address: wait "
+                                     f"{LOCKOUT_SECONDS // 60} minutes", name), status=429)
         loop = asyncio.get_running_loop()
         user = await loop.run_in_executor(None, self._check, name, password)
-        peer = request.remote or "?"
         if user is None:
+            self.failures[peer].append(now)
             log.warning("web login as %r from %s: wrong name or password", name, peer)
             await asyncio.sleep(1.0)  # slows guessing down
             return _html(_login_page("用户名或密码错误 · Wrong name or password", name),
