@@ -16,7 +16,7 @@ import aiohttp
 import pandas as pd
 import pytest
 from _storekit import sample_frame
-from _synckit import cli, server, server_log
+from _synckit import FIELDSURVEY, cli, server, server_log
 from tui_support import FORM_PATH
 
 from fieldsurvey.store.issue import issue_stores
@@ -74,6 +74,21 @@ def test_bad_password_input_is_one_paragraph_exit_2(tmp_path):
     got = cli("serve", "--db", str(central), "--set-password", "王芳", "--password-file",
               str(tmp_path / "missing.txt"))
     assert got.returncode == 2 and "password file cannot be read" in got.stderr
+
+
+def test_set_password_asks_twice_when_no_file_is_given(tmp_path):
+    central = _team(tmp_path)
+    run = [FIELDSURVEY, "serve", "--db", str(central), "--set-password", "张三"]
+    got = subprocess.run(run, input="longpassword1\nlongpassword1\n", capture_output=True,
+                         text=True, timeout=300, start_new_session=True)  # no terminal
+    assert got.returncode == 0 and "browser password set for 张三" in got.stdout, got.stderr
+    got = subprocess.run(run, input="longpassword1\nlongpassword2\n", capture_output=True,
+                         text=True, timeout=300, start_new_session=True)
+    assert got.returncode == 2 and "the two passwords differ" in got.stderr
+    c = sqlite3.connect(central)
+    stored = c.execute("SELECT scrypt FROM web_logins WHERE name = '张三'").fetchone()[0]
+    c.close()
+    assert check_password(stored, "longpassword1")  # the first one stays
 
 
 async def _login(http: aiohttp.ClientSession, url: str, password: str) -> aiohttp.ClientResponse:
