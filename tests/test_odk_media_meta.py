@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from tui_support import FROZEN, FrozenClock, make_store, quick_idle
 
@@ -131,3 +133,133 @@ async def test_metadata_from_the_event_log_across_two_sessions(tmp_path: Path) -
         assert ans["endtime"] <= complete_t
     finally:
         again.close()
+
+
+MEDIA_FORM = """\
+settings:
+  form_id: media_test
+  version: '1'
+  default_language: en
+languages:
+- en
+survey:
+- type: image
+  name: photo
+  label:
+    en: Photo of the meter
+- type: text
+  name: q1
+  label:
+    en: Note
+"""
+
+
+def _media_store(tmp_path: Path, name: str, device: str = "dev-test") -> tuple[FieldStore, str]:
+    form_path = tmp_path / "media.yaml"
+    form_path.write_text(MEDIA_FORM, encoding="utf-8")
+    form = load_form(form_path)
+    st = FieldStore.create(tmp_path / name, survey_id="S-test", device_id=device,
+                           interviewer="int01", pii_salt="salt", clock=FrozenClock())
+    st.add_form(form_path.read_bytes(), form_id=form.form_id, version=form.version,
+                filename=form_path.name)
+    st.assign(pd.DataFrame([{"dwelling_id": f"340199001001-{device}", "community_id":
+                             "340199001001", "released": 1}]),
+              form_id=form.form_id, form_version=form.version)
+    d = str(st.assignments()["dwelling_id"].iloc[0])
+    return st, d
+
+
+def test_media_file_kept_in_store_and_exported(tmp_path: Path) -> None:
+    from fieldsurvey.store.export import export_store
+    from fieldsurvey.store.media import add_media, media_answer, media_content
+
+    photo = tmp_path / "meter 1.jpg"
+    data = bytes(range(256)) * 40
+    photo.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    st, d = _media_store(tmp_path, "dev.sqlite")
+    uuid = st.start_interview(d, respondent_line=1)
+    text = add_media(st, photo)
+    assert text == f"{digest}-meter 1.jpg" and media_answer(text) == (digest, "meter 1.jpg")
+    assert add_media(st, photo) == text  # the same content twice: one row
+    assert st.connection.execute("SELECT count(*) FROM media").fetchone()[0] == 1
+    st.set_answer(uuid, "photo", text)
+    st.set_answer(uuid, "q1", "ok")
+    st.complete(uuid)
+    photo.unlink()  # the store keeps the bytes: the original may go
+    assert media_content(st, digest) == data
+    res = export_store(st, tmp_path / "out", format="csv")
+    assert res.rows["media"] == 1
+    out = tmp_path / "out" / "media" / f"{digest}-meter 1.jpg"
+    assert out.read_bytes() == data
+    table = (tmp_path / "out" / "interviews.csv").read_text(encoding="utf-8")
+    assert f"{digest}-meter 1.jpg" in table
+    st.close()
+
+
+def test_media_unreadable_or_missing_is_one_clear_error(tmp_path: Path) -> None:
+    from fieldsurvey.io.errors import StoreError
+    from fieldsurvey.store.media import add_media
+
+    st, _ = _media_store(tmp_path, "dev.sqlite")
+    with pytest.raises(StoreError) as err:
+        add_media(st, tmp_path / "nope.jpg")
+    assert "nope.jpg" in str(err.value) and "cannot be read" in str(err.value)
+    st.close()
+
+
+def test_media_rows_merge_idempotently_by_hash(tmp_path: Path) -> None:
+    from fieldsurvey.store.media import add_media, media_content
+    from fieldsurvey.store.merge import merge_stores
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, da = _media_store(tmp_path / "a", "dev.sqlite")
+    b, db = _media_store(tmp_path / "b", "dev.sqlite", "dev-b")
+    same = tmp_path / "same.png"
+    same.write_bytes(b"\x89PNG same")
+    other = tmp_path / "other.png"
+    other.write_bytes(b"\x89PNG other")
+    for st, d, files in ((a, da, (same,)), (b, db, (same, other))):
+        uuid = st.start_interview(d, respondent_line=1)
+        st.set_answer(uuid, "photo", add_media(st, files[-1]))
+        for f in files:
+            add_media(st, f)
+        st.close()
+    central = tmp_path / "central.sqlite"
+    merge_stores([tmp_path / "a" / "dev.sqlite", tmp_path / "b" / "dev.sqlite"], central)
+    merge_stores([tmp_path / "b" / "dev.sqlite", tmp_path / "a" / "dev.sqlite"], central)
+    c = FieldStore.open(central, readonly=True)
+    try:
+        assert c.connection.execute("SELECT count(*) FROM media").fetchone()[0] == 2
+        for f in (same, other):
+            data = f.read_bytes()
+            assert media_content(c, hashlib.sha256(data).hexdigest()) == data
+    finally:
+        c.close()
+
+
+async def test_tui_media_question_takes_a_typed_path(tmp_path: Path) -> None:
+    photo = tmp_path / "door.jpg"
+    photo.write_bytes(b"\xff\xd8\xff door")
+    digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+    st, d = _media_store(tmp_path, "dev.sqlite")
+    form = load_form(tmp_path / "media.yaml")
+    st.set_roster_member(d, 1, name="A", sex="male", age=40, resident=True, eligible=True)
+    st.record_selection(d, method="kish", eligible_count=1, chosen_line=1,
+                        probability=1.0, kish_table="A")
+    app = make_app(st, form, language="en", clock=FrozenClock(), rng=1)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_interview(app, pilot)
+        assert screen.runner.current.key == "photo"
+        await pilot.press(*list(str(tmp_path / "missing.jpg")), "enter")
+        await _settle(app, pilot)
+        assert screen.runner.current.key == "photo"  # no such file: refused, stays
+        inp = screen.views[0].answer_widget()
+        inp.value = str(photo)
+        await pilot.press("enter")
+        await _settle(app, pilot)
+        assert screen.runner.current.key == "q1"
+    uuid = st.interviews(d)[-1]["uuid"]
+    assert st.answers(uuid)["photo"] == f"{digest}-door.jpg"
+    st.close()

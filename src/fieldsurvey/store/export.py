@@ -367,6 +367,10 @@ def _write_all(st: FieldStore, out: Path, fmt: str, spec: FormSpec | None, mode:
             (stage / name).replace(out / name)
         if "conflicts" not in names:  # an older export's conflicts no longer hold
             (out / "conflicts.csv").unlink(missing_ok=True)
+        if "interviews" in frames.tables:
+            media = _write_media(st, stage / "media", out / "media", frames.pii, group)
+            if media:
+                rows["media"] = media
         report(progress, "export", len(todo), len(todo))
         manifest = _manifest(st, fmt, spec, mode, names, rows, frames.pii, tags)
         with open(stage / "export.json", "w", encoding="utf-8") as fh:
@@ -386,6 +390,31 @@ def _write_all(st: FieldStore, out: Path, fmt: str, spec: FormSpec | None, mode:
         shutil.rmtree(stage, ignore_errors=True)
     return ExportResult({k: out / v for k, v in names.items()}, rows, mode, tuple(frames.pii),
                         marker)
+
+
+def _write_media(st: FieldStore, stage: Path, dest: Path, pii: list[str],
+                 group: bool) -> int:
+    """Media answers' files as ``media/<sha256>-<name>`` beside the data; how many.
+
+    The files of media questions whose column was left out as personal data stay out.
+    """
+    from fieldsurvey.store.media import write_media
+
+    try:
+        rows = st.connection.execute(
+            "SELECT DISTINCT a.question, a.value FROM answers a JOIN media m "
+            "ON m.sha256 = substr(a.value, 1, 64) WHERE a.vtype IS NOT NULL").fetchall()
+    except sqlite3.OperationalError:  # a store from before media (schema < 6)
+        return 0
+    dropped = set(pii)
+    texts = [str(v) for q, v in rows if q not in dropped]
+    written = write_media(st, stage, texts)
+    if written:
+        dest.mkdir(exist_ok=True)
+        for name in written:
+            _files.make_private(stage / name, group=group)
+            (stage / name).replace(dest / name)
+    return len(written)
 
 
 def _remove_stale_stages(out: Path) -> None:

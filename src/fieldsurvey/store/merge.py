@@ -52,7 +52,8 @@ _REGISTERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("selection", ("dwelling_id",), "ver"),
     ("overrides", ("dwelling_id",), "ver"),
 )
-_SETS: tuple[str, ...] = ("attempts", "review_comments", "editors")
+# (media: files of media answers, one row per SHA-256 — a union by hash, idempotent)
+_SETS: tuple[str, ...] = ("attempts", "review_comments", "editors", "media")
 # groups of interview columns merged as registers: version prefix -> columns
 _INTERVIEW_GROUPS: dict[str, tuple[str, ...]] = {
     "st": ("status", "outcome", "completed_at"),

@@ -296,13 +296,26 @@ CREATE TABLE web_logins (
 );
 """
 
+# v6: media answers (image, audio, video, file): each distinct file once, by its SHA-256;
+# the answer is ``<sha256>-<name>`` (store.media). Merged as a set by hash.
+_V6 = """
+CREATE TABLE media (
+    sha256   TEXT PRIMARY KEY,            -- hex SHA-256 of content
+    name     TEXT NOT NULL,               -- the file's name when first stored
+    size     INTEGER NOT NULL,            -- bytes
+    content  BLOB NOT NULL,
+    added_at TEXT NOT NULL
+);
+"""
+
 #: Ordered migrations: ``(version, DDL)``; migration k turns a version k-1 file into k.
 #: v1: core field data; v2: supervisor review, disposition overrides, answer editors per
 #: interview (conflict detection), merge log; v3: the sparse-event index with a predicate
 #: that is cheap to check on insert (merges of millions of events twice as fast); v4:
-#: sync credentials (token hashes) and the device's sync log; v5: browser logins.
+#: sync credentials (token hashes) and the device's sync log; v5: browser logins; v6:
+#: media files of media answers.
 MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4),
-                                           (5, _V5))
+                                           (5, _V5), (6, _V6))
 
 #: The schema version this code writes.
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]

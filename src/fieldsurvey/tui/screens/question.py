@@ -19,11 +19,18 @@ from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Static
 
 from fieldsurvey.io.errors import FieldsurveyError
-from fieldsurvey.questionnaire.model import AnswerValue, Group, Repeat, SpecialAnswer
+from fieldsurvey.questionnaire.model import (
+    MEDIA_TYPES,
+    AnswerValue,
+    Group,
+    Repeat,
+    SpecialAnswer,
+)
 from fieldsurvey.questionnaire.preload import respondent_preload, roster_answers
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.questionnaire.values import parse_text_answer
+from fieldsurvey.store.media import add_media, media_answer
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.session import (
     Session,
@@ -407,10 +414,16 @@ class QuestionScreen(KeyedScreen[None]):
             view.set_error(msg)
             return False
         try:
-            if value is None or value == "":
+            stored = value
+            if (step.question is not None and step.question.type in MEDIA_TYPES
+                    and isinstance(value, str) and value and media_answer(value) is None):
+                # the file's bytes go into the store, whose answer is <sha256>-<name>; the
+                # runner keeps the path for this session (it checks that the file exists)
+                stored = add_media(self.app.store, value)
+            if stored is None or stored == "":
                 self.app.store.clear_answer(self.uuid, step.key)
             else:
-                self.app.store.set_answer(self.uuid, step.key, value)
+                self.app.store.set_answer(self.uuid, step.key, stored)
         except FieldsurveyError as exc:
             view.set_error(self.app.t("saved_error", msg=exc.message))
             return False
