@@ -263,3 +263,32 @@ async def test_tui_media_question_takes_a_typed_path(tmp_path: Path) -> None:
     uuid = st.interviews(d)[-1]["uuid"]
     assert st.answers(uuid)["photo"] == f"{digest}-door.jpg"
     st.close()
+
+
+def test_sync_push_carries_the_media_of_its_answers(tmp_path: Path) -> None:
+    import sqlite3
+
+    from fieldsurvey.store.media import add_media
+    from fieldsurvey.store.sync.protocol import build_push, last_event, read_delta
+
+    photo = tmp_path / "roof.jpg"
+    photo.write_bytes(b"\xff\xd8 roof")
+    unused = tmp_path / "unused.jpg"
+    unused.write_bytes(b"\xff\xd8 not an answer")
+    st, d = _media_store(tmp_path, "dev.sqlite")
+    uuid = st.start_interview(d, respondent_line=1)
+    st.set_answer(uuid, "photo", add_media(st, photo))
+    add_media(st, unused)
+    seq = last_event(st.connection, st.device_id)[0]
+    meta = st.meta
+    st.checkpoint()
+    data = build_push(st.path, meta, 0, 1, seq)
+    st.close()
+    with read_delta(data, tmp_path) as (path, _version, _meta):
+        c = sqlite3.connect(path)
+        try:
+            rows = c.execute("SELECT sha256, content FROM media").fetchall()
+        finally:
+            c.close()
+    assert [(r[0], bytes(r[1])) for r in rows] == [
+        (hashlib.sha256(photo.read_bytes()).hexdigest(), photo.read_bytes())]

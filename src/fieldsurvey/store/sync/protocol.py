@@ -102,6 +102,9 @@ def build_push(device: Path, meta: dict[str, str], have: int, lo: int, hi: int) 
                     "AND interview_uuid IN (SELECT uuid FROM main.interviews)", p)
         mem.execute("INSERT INTO main.forms SELECT * FROM d.forms WHERE EXISTS (SELECT 1 FROM "
                     "main.events WHERE kind = 'form' AND seq >= :lo)", p)
+        # the files of the media answers pushed (merged by hash: a resend is harmless)
+        mem.execute("INSERT OR IGNORE INTO main.media SELECT * FROM d.media WHERE sha256 IN "
+                    "(SELECT substr(value, 1, 64) FROM main.answers)")
         mem.execute("COMMIT")
         mem.execute("DETACH DATABASE d")
         return bytes(mem.serialize())
