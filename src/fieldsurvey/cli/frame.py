@@ -297,11 +297,17 @@ def run_summary(args: argparse.Namespace) -> int:
     from fieldsurvey.cli._ui import out_console
     from fieldsurvey.frame.files import read_frame
 
-    result = read_frame(args.frame)
-    table = result.qa.communities
+    if Path(args.frame).is_dir():  # a partitioned frame: its _frame.json says it all
+        from fieldsurvey.frame.partitions import partitioned_report
+
+        qa, fingerprint = partitioned_report(args.frame)
+    else:
+        result = read_frame(args.frame)
+        qa, fingerprint = result.qa, result.fingerprint
+    table = qa.communities
     lines = summary_lines(table, wide=getattr(args, "wide", False))
-    s = result.qa.summary
+    s = qa.summary
     lines.append(f"{len(table)} communities, {s.get('dwellings', 0):,} dwellings; "
-                 f"fingerprint {result.fingerprint[:12]}")
+                 f"fingerprint {fingerprint[:12]}")
     out_console.print("\n".join(lines), markup=False, soft_wrap=True)
     return 0

@@ -44,7 +44,14 @@ from fieldsurvey.frame.qa import (
 from fieldsurvey.io.boundaries import Boundaries
 from fieldsurvey.io.errors import InputError
 
-__all__ = ["MANIFEST", "Source", "find_sources", "is_partitioned", "read_partitioned"]
+__all__ = [
+    "MANIFEST",
+    "Source",
+    "find_sources",
+    "is_partitioned",
+    "partitioned_report",
+    "read_partitioned",
+]
 
 MANIFEST = "_frame.json"
 _LISTING_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".parquet", ".geojson", ".gpkg",
@@ -387,6 +394,23 @@ def read_partitioned(path: str | Path) -> FrameResult:
     except InputError:
         bnd = None
     return FrameResult(gdf, qa, fingerprint, crs, info, bnd)
+
+
+def partitioned_report(path: str | Path) -> tuple[QAReport, str]:
+    """The self-check and fingerprint of a partitioned frame, from ``_frame.json`` alone.
+
+    Raises
+    ------
+    InputError
+        A directory that is no complete partitioned frame.
+    """
+    root = Path(path)
+    if not is_partitioned(root):
+        raise InputError("this directory is not a complete partitioned frame (no _frame.json)",
+                         file=root, hint="Build the frame again with fieldsurvey frame build "
+                         "--engine dask (an interrupted build leaves no frame)")
+    info = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    return QAReport.from_dict(info.get("qa", {})), str(info["fingerprint"])
 
 
 def manifest(parts: list[str], fp: str, crs_wkt: str, meta: dict[str, Any],
