@@ -292,3 +292,92 @@ def test_sync_push_carries_the_media_of_its_answers(tmp_path: Path) -> None:
             c.close()
     assert [(r[0], bytes(r[1])) for r in rows] == [
         (hashlib.sha256(photo.read_bytes()).hexdigest(), photo.read_bytes())]
+
+
+def _nmea(body: str) -> str:
+    c = 0
+    for ch in body:
+        c ^= ord(ch)
+    return f"${body}*{c:02X}\r\n"
+
+
+GEO_FORM = """\
+settings:
+  form_id: geo_test
+  version: '1'
+  default_language: en
+languages:
+- en
+survey:
+- type: geopoint
+  name: here
+  label:
+    en: Where is the door?
+  parameters: capture-accuracy=50 warning-accuracy=10
+"""
+
+
+def test_geopoint_without_gpsd_is_none() -> None:
+    import socket
+
+    from fieldsurvey.questionnaire.gps import read_fix
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert read_fix(port=port, timeout=1.0) is None
+
+
+def test_geopoint_from_gpsfake_with_accuracy(tmp_path: Path) -> None:
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    from fieldsurvey.questionnaire.gps import capture_accuracy, read_fix
+    from fieldsurvey.questionnaire.runner import InterviewRunner
+
+    if shutil.which("gpsfake") is None or shutil.which("gpsd") is None:
+        pytest.skip("gpsd / gpsfake not installed (apt-get install gpsd gpsd-clients)")
+    log = tmp_path / "fix.nmea"
+    lines = []
+    for i in range(40):
+        t = f"0930{i % 60:02d}.00"
+        lines += [_nmea(f"GPGGA,{t},3150.0000,N,11716.0000,E,1,09,0.9,45.3,M,0.0,M,,"),
+                  _nmea("GPGSA,A,3,01,02,03,04,05,06,07,08,09,,,,1.5,0.9,1.2"),
+                  _nmea(f"GPRMC,{t},A,3150.0000,N,11716.0000,E,0.0,0.0,211126,,,A"),
+                  _nmea(f"GPGST,{t},1.0,2.0,1.5,0.0,2.0,1.5,3.0")]
+    log.write_text("".join(lines), encoding="ascii")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["gpsfake", "-1", "-q", "-c", "0.1", "-P", str(port), str(log)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        form_path = tmp_path / "geo.yaml"
+        form_path.write_text(GEO_FORM, encoding="utf-8")
+        form = load_form(form_path)
+        q = next(x for x in form.questions if x.name == "here")
+        assert capture_accuracy(q) == 50.0
+        fix = None
+        t0 = time.monotonic()
+        while fix is None and time.monotonic() - t0 < 10:
+            fix = read_fix(port=port, timeout=3.0, capture=capture_accuracy(q))
+        assert fix is not None
+        assert fix.lat == pytest.approx(31 + 50 / 60) and fix.lon == pytest.approx(117 + 16 / 60)
+        assert fix.alt is None or fix.alt == pytest.approx(45.3)  # a first 2D fix has none
+        assert fix.accuracy is not None and 0 < fix.accuracy <= 50
+        text = fix.answer()
+        parts = [float(p) for p in text.split()]
+        assert parts[0] == pytest.approx(fix.lat) and parts[3] == pytest.approx(fix.accuracy)
+        # the runner takes it as a typed point; warning-accuracy=10 warns about > 10 m
+        run = InterviewRunner(form)
+        step = run.current
+        assert step.key == "here"
+        assert run.validate(text, step) is None
+        run.answer(text, step)
+        warned = run.warning(step)
+        assert (fix.accuracy > 10) == bool(warned)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
