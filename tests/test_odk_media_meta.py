@@ -328,21 +328,19 @@ def test_geopoint_without_gpsd_is_none() -> None:
     assert read_fix(port=port, timeout=1.0) is None
 
 
-def test_geopoint_from_gpsfake_with_accuracy(tmp_path: Path) -> None:
+@pytest.fixture
+def gpsfake_port(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A gpsfake (gpsd replaying an NMEA log) on a free port; skipped without gpsd."""
     import shutil
     import socket
     import subprocess
-    import time
-
-    from fieldsurvey.questionnaire.gps import capture_accuracy, read_fix
-    from fieldsurvey.questionnaire.runner import InterviewRunner
 
     if shutil.which("gpsfake") is None or shutil.which("gpsd") is None:
         pytest.skip("gpsd / gpsfake not installed (apt-get install gpsd gpsd-clients)")
     log = tmp_path / "fix.nmea"
     lines = []
-    for i in range(40):
-        t = f"0930{i % 60:02d}.00"
+    for i in range(200):
+        t = f"09{30 + i // 60:02d}{i % 60:02d}.00"
         lines += [_nmea(f"GPGGA,{t},3150.0000,N,11716.0000,E,1,09,0.9,45.3,M,0.0,M,,"),
                   _nmea("GPGSA,A,3,01,02,03,04,05,06,07,08,09,,,,1.5,0.9,1.2"),
                   _nmea(f"GPRMC,{t},A,3150.0000,N,11716.0000,E,0.0,0.0,211126,,,A"),
@@ -351,33 +349,79 @@ def test_geopoint_from_gpsfake_with_accuracy(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(["gpsfake", "-1", "-q", "-c", "0.1", "-P", str(port), str(log)],
+    proc = subprocess.Popen(["gpsfake", "-1", "-q", "-c", "0.05", "-P", str(port), str(log)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        form_path = tmp_path / "geo.yaml"
-        form_path.write_text(GEO_FORM, encoding="utf-8")
-        form = load_form(form_path)
-        q = next(x for x in form.questions if x.name == "here")
-        assert capture_accuracy(q) == 50.0
-        fix = None
-        t0 = time.monotonic()
-        while fix is None and time.monotonic() - t0 < 10:
-            fix = read_fix(port=port, timeout=3.0, capture=capture_accuracy(q))
-        assert fix is not None
-        assert fix.lat == pytest.approx(31 + 50 / 60) and fix.lon == pytest.approx(117 + 16 / 60)
-        assert fix.alt is None or fix.alt == pytest.approx(45.3)  # a first 2D fix has none
-        assert fix.accuracy is not None and 0 < fix.accuracy <= 50
-        text = fix.answer()
-        parts = [float(p) for p in text.split()]
-        assert parts[0] == pytest.approx(fix.lat) and parts[3] == pytest.approx(fix.accuracy)
-        # the runner takes it as a typed point; warning-accuracy=10 warns about > 10 m
-        run = InterviewRunner(form)
-        step = run.current
-        assert step.key == "here"
-        assert run.validate(text, step) is None
-        run.answer(text, step)
-        warned = run.warning(step)
-        assert (fix.accuracy > 10) == bool(warned)
+        yield port
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_geopoint_from_gpsfake_with_accuracy(tmp_path: Path, gpsfake_port: int) -> None:
+    import time
+
+    from fieldsurvey.questionnaire.gps import capture_accuracy, read_fix
+    from fieldsurvey.questionnaire.runner import InterviewRunner
+
+    port = gpsfake_port
+    form_path = tmp_path / "geo.yaml"
+    form_path.write_text(GEO_FORM, encoding="utf-8")
+    form = load_form(form_path)
+    q = next(x for x in form.questions if x.name == "here")
+    assert capture_accuracy(q) == 50.0
+    fix = None
+    t0 = time.monotonic()
+    while fix is None and time.monotonic() - t0 < 10:
+        fix = read_fix(port=port, timeout=3.0, capture=capture_accuracy(q))
+    assert fix is not None
+    assert fix.lat == pytest.approx(31 + 50 / 60) and fix.lon == pytest.approx(117 + 16 / 60)
+    assert fix.alt is None or fix.alt == pytest.approx(45.3)  # a first 2D fix has none
+    assert fix.accuracy is not None and 0 < fix.accuracy <= 50
+    text = fix.answer()
+    parts = [float(p) for p in text.split()]
+    assert parts[0] == pytest.approx(fix.lat) and parts[3] == pytest.approx(fix.accuracy)
+    # the runner takes it as a typed point; warning-accuracy=10 warns about > 10 m
+    run = InterviewRunner(form)
+    step = run.current
+    assert step.key == "here"
+    assert run.validate(text, step) is None
+    run.answer(text, step)
+    warned = run.warning(step)
+    assert (fix.accuracy > 10) == bool(warned)
+
+
+async def test_tui_f3_reads_the_geopoint_from_gpsd(tmp_path: Path, gpsfake_port: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    monkeypatch.setenv("FIELDSURVEY_GPSD", f"127.0.0.1:{gpsfake_port}")
+    form_path = tmp_path / "geo.yaml"
+    form_path.write_text(GEO_FORM.replace("warning-accuracy=10", "warning-accuracy=100"),
+                         encoding="utf-8")
+    form = load_form(form_path)
+    st = make_store(tmp_path / "dev.sqlite", 1, FrozenClock(), form_path=form_path)
+    d = str(st.assignments()["dwelling_id"].iloc[0])
+    st.set_roster_member(d, 1, name="A", sex="male", age=40, resident=True, eligible=True)
+    st.record_selection(d, method="kish", eligible_count=1, chosen_line=1,
+                        probability=1.0, kish_table="A")
+    app = make_app(st, form, language="en", clock=FrozenClock(), rng=1)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_interview(app, pilot)
+        assert screen.runner.current.key == "here"
+        inp = screen.views[0].answer_widget()
+        for _ in range(5):  # gpsfake may still be starting: F3 again, as a user would
+            await pilot.press("f3")
+            await _settle(app, pilot)
+            await asyncio.sleep(0.2)
+            await _settle(app, pilot)
+            if inp.value:
+                break
+        assert inp.value, "no fix from gpsfake"
+        await pilot.press("enter")
+        await _settle(app, pilot)
+    ans = st.answers(st.interviews(d)[-1]["uuid"])["here"]
+    lat, lon, _alt, acc = (float(p) for p in ans.split())
+    assert lat == pytest.approx(31 + 50 / 60) and lon == pytest.approx(117 + 16 / 60)
+    assert 0 < acc <= 50
+    st.close()

@@ -12,6 +12,7 @@ to a typed point. Typed coordinates remain the fallback.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.questionnaire.model import Question
 
-__all__ = ["DEFAULT_CAPTURE_ACCURACY", "GPSD_PORT", "Fix", "capture_accuracy", "read_fix"]
+__all__ = ["DEFAULT_CAPTURE_ACCURACY", "GPSD_PORT", "Fix", "capture_accuracy", "gpsd_address",
+           "read_fix"]
 
 GPSD_PORT = 2947
 #: ODK Collect accepts a point by itself once it is this accurate (metres).
@@ -41,6 +43,16 @@ class Fix:
         return " ".join(f"{v:.8g}" if i < 2 else f"{v:.2f}".rstrip("0").rstrip(".")
                         for i, v in enumerate((self.lat, self.lon, self.alt or 0.0,
                                                self.accuracy or 0.0)))
+
+
+def gpsd_address() -> tuple[str, int]:
+    """Where gpsd listens: ``$FIELDSURVEY_GPSD`` (``host:port``), else 127.0.0.1:2947."""
+    raw = os.environ.get("FIELDSURVEY_GPSD", "").strip()
+    host, _, port = raw.rpartition(":") if ":" in raw else (raw, "", "")
+    try:
+        return host or "127.0.0.1", int(port) if port else GPSD_PORT
+    except ValueError:
+        return host or "127.0.0.1", GPSD_PORT
 
 
 def capture_accuracy(question: Question) -> float:

@@ -44,6 +44,7 @@ from fieldsurvey.tui.widgets.key_bar import KeyBar
 from fieldsurvey.tui.widgets.question_view import QuestionView
 
 if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.questionnaire.gps import Fix
     from fieldsurvey.tui.app import FieldsurveyApp
 
 __all__ = ["QuestionScreen", "open_interview", "progress_line", "respondent_entry"]
@@ -53,6 +54,8 @@ __all__ = ["QuestionScreen", "open_interview", "progress_line", "respondent_entr
 #: question: it is ignored once instead of showing "required". A second Enter is meant.
 #: (A time limit as a safety net: after this long it is taken as meant.)
 ENTER_GRACE_S = 30.0
+#: How long F3 waits for gpsd to give a fix as accurate as the question's capture-accuracy.
+GPS_TIMEOUT_S = 20.0
 
 
 def respondent_entry(app: FieldsurveyApp, dwelling_id: str,
@@ -130,6 +133,7 @@ class QuestionScreen(KeyedScreen[None]):
         Binding("f2", "comment", priority=True),
         Binding("f8", "special(-8)", show=False, priority=True),
         Binding("f9", "special(-9)", show=False, priority=True),
+        Binding("f3", "gps", show=False, priority=True),
         Binding("a", "add_instance", show=False),
         Binding("escape", "leave", priority=True),
     ]
@@ -671,6 +675,39 @@ class QuestionScreen(KeyedScreen[None]):
             w.value = ""
         if self.save(view, sp):
             self._after_answer(view)
+
+    def action_gps(self) -> None:
+        """At a geopoint: read a fix from gpsd into the answer box (Enter accepts it).
+
+        Without a receiver the interviewer is told so and types the coordinates.
+        """
+        from fieldsurvey.questionnaire.gps import capture_accuracy, gpsd_address, read_fix
+
+        view = self._focused_view() or (self.views[0] if self.views else None)
+        q = view.step.question if view is not None else None
+        if view is None or q is None or q.type != "geopoint":
+            return
+        zh = self.app.lang == "zh"
+        self.app.notify("正在读取GPS…" if zh else "Reading the GPS…")
+        host, port = gpsd_address()
+        capture = capture_accuracy(q)
+
+        def work() -> None:
+            fix = read_fix(host=host, port=port, timeout=GPS_TIMEOUT_S, capture=capture)
+            self.app.call_from_thread(self._gps_done, view, fix)
+
+        self.run_worker(work, thread=True, exclusive=True, group="gps")
+
+    def _gps_done(self, view: QuestionView, fix: Fix | None) -> None:
+        zh = self.app.lang == "zh"
+        if fix is None:
+            self.app.notify("没有GPS定位: 请输入纬度 经度" if zh else
+                            "No GPS fix: type the latitude and longitude", severity="warning")
+            return
+        w = view.answer_widget()
+        if isinstance(w, Input):
+            w.value = fix.answer()
+            w.focus()
 
     def action_flag(self) -> None:
         """Key action: flag."""
