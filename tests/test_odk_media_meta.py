@@ -151,6 +151,11 @@ survey:
   name: q1
   label:
     en: Note
+- type: image
+  name: face
+  label:
+    en: Photo of the respondent
+  sensitive: 'yes'
 """
 
 
@@ -185,6 +190,10 @@ def test_media_file_kept_in_store_and_exported(tmp_path: Path) -> None:
     assert st.connection.execute("SELECT count(*) FROM media").fetchone()[0] == 1
     st.set_answer(uuid, "photo", text)
     st.set_answer(uuid, "q1", "ok")
+    face = tmp_path / "face.jpg"
+    face.write_bytes(b"\xff\xd8 a face")
+    face_text = add_media(st, face)
+    st.set_answer(uuid, "face", face_text)
     st.complete(uuid)
     photo.unlink()  # the store keeps the bytes: the original may go
     assert media_content(st, digest) == data
@@ -194,6 +203,11 @@ def test_media_file_kept_in_store_and_exported(tmp_path: Path) -> None:
     assert out.read_bytes() == data
     table = (tmp_path / "out" / "interviews.csv").read_text(encoding="utf-8")
     assert f"{digest}-meter 1.jpg" in table
+    # a sensitive photo stays out of an export without personal data, as its column does
+    assert not (tmp_path / "out" / "media" / face_text).exists() and face_text not in table
+    res = export_store(st, tmp_path / "full", format="csv", include_pii=True)
+    assert res.rows["media"] == 2
+    assert (tmp_path / "full" / "media" / face_text).read_bytes() == face.read_bytes()
     st.close()
 
 

@@ -368,7 +368,8 @@ def _write_all(st: FieldStore, out: Path, fmt: str, spec: FormSpec | None, mode:
         if "conflicts" not in names:  # an older export's conflicts no longer hold
             (out / "conflicts.csv").unlink(missing_ok=True)
         if "interviews" in frames.tables:
-            media = _write_media(st, stage / "media", out / "media", frames.pii, group)
+            personal = personal_questions(spec) if mode != "include" else frozenset()
+            media = _write_media(st, stage / "media", out / "media", personal, group)
             if media:
                 rows["media"] = media
         report(progress, "export", len(todo), len(todo))
@@ -392,11 +393,12 @@ def _write_all(st: FieldStore, out: Path, fmt: str, spec: FormSpec | None, mode:
                         marker)
 
 
-def _write_media(st: FieldStore, stage: Path, dest: Path, pii: list[str],
+def _write_media(st: FieldStore, stage: Path, dest: Path, personal: frozenset[str],
                  group: bool) -> int:
     """Media answers' files as ``media/<sha256>-<name>`` beside the data; how many.
 
-    The files of media questions whose column was left out as personal data stay out.
+    The files of ``personal`` questions (marked sensitive) stay out unless personal data
+    is included (a pseudonym of a photo would not hide it).
     """
     from fieldsurvey.store.media import write_media
 
@@ -406,8 +408,7 @@ def _write_media(st: FieldStore, stage: Path, dest: Path, pii: list[str],
             "ON m.sha256 = substr(a.value, 1, 64) WHERE a.vtype IS NOT NULL").fetchall()
     except sqlite3.OperationalError:  # a store from before media (schema < 6)
         return 0
-    dropped = set(pii)
-    texts = [str(v) for q, v in rows if q not in dropped]
+    texts = [str(v) for q, v in rows if q not in personal]
     written = write_media(st, stage, texts)
     if written:
         dest.mkdir(exist_ok=True)
