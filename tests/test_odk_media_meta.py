@@ -439,3 +439,32 @@ async def test_tui_f3_reads_the_geopoint_from_gpsd(tmp_path: Path, gpsfake_port:
     assert lat == pytest.approx(31 + 50 / 60) and lon == pytest.approx(117 + 16 / 60)
     assert 0 < acc <= 50
     st.close()
+
+
+def test_interview_times_sum_sessions_not_the_gaps(tmp_path: Path) -> None:
+    from fieldsurvey.tui.session import interview_times
+
+    clock = FrozenClock(FROZEN)
+    st, d = _media_store(tmp_path, "dev.sqlite")
+    st._clock = clock  # the store's clock: event times we control
+    uuid = st.start_interview(d, respondent_line=1)
+    t_start = clock.now
+    st.record_paradata(uuid, "session")  # session 1: 3 more events, then ended
+    for _ in range(3):
+        st.set_answer(uuid, "q1", "x")
+    st.record_paradata(uuid, "session_end", detail={"how": "left"})  # +5 s in all
+    clock.now += dt.timedelta(hours=5)  # the gap between visits does not count
+    st.resume_interview(uuid)
+    st.record_paradata(uuid, "session")  # session 2: killed after 2 events
+    st.set_answer(uuid, "q1", "y")
+    st.set_answer(uuid, "q1", "z")  # its last event: 2 s after it began
+    clock.now += dt.timedelta(days=1)
+    st.record_paradata(uuid, "session_end", detail={"how": "killed"})  # found on reopening
+    st.resume_interview(uuid)
+    st.record_paradata(uuid, "session")  # session 3, open now
+    times = interview_times(st, uuid)
+    assert times.start == t_start  # the start event's time
+    span = st.events(uuid)["time"].map(dt.datetime.fromisoformat)
+    assert span.max() - span.min() > dt.timedelta(days=1)  # the gaps are in the log
+    assert times.previous_seconds == pytest.approx(4 + 2)
+    st.close()
