@@ -198,7 +198,7 @@ def test_media_file_kept_in_store_and_exported(tmp_path: Path) -> None:
     photo.unlink()  # the store keeps the bytes: the original may go
     assert media_content(st, digest) == data
     res = export_store(st, tmp_path / "out", format="csv")
-    assert res.rows["media"] == 1
+    assert res.rows["media"] == 1 and res.files["media"] == tmp_path / "out" / "media"
     out = tmp_path / "out" / "media" / f"{digest}-meter 1.jpg"
     assert out.read_bytes() == data
     table = (tmp_path / "out" / "interviews.csv").read_text(encoding="utf-8")

@@ -14,6 +14,9 @@ Files written to the output directory (``<ext>`` the format's extension):
 ``conflicts.csv``           edits of one interview from two devices (when there are any)
 ``codebook_variables.csv``  variable, question key, label
 ``codebook_values.csv``     variable, code, label (choices and special answers)
+``media/<sha256>-<name>``   the files of media answers (image, audio, video, file) kept in
+                            the store (:mod:`fieldsurvey.store.media`); a sensitive
+                            question's files only with personal data included
 ``export.json``             what was exported: survey, format, files, row counts, the special
                             codes, and how personal data was handled (written last)
 ==========================  ==================================================================
@@ -389,8 +392,10 @@ def _write_all(st: FieldStore, out: Path, fmt: str, spec: FormSpec | None, mode:
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return ExportResult({k: out / v for k, v in names.items()}, rows, mode, tuple(frames.pii),
-                        marker)
+    files = {k: out / v for k, v in names.items()}
+    if "media" in rows:
+        files["media"] = out / "media"
+    return ExportResult(files, rows, mode, tuple(frames.pii), marker)
 
 
 def _write_media(st: FieldStore, stage: Path, dest: Path, personal: frozenset[str],
