@@ -423,6 +423,7 @@ async def test_tui_f3_reads_the_geopoint_from_gpsd(tmp_path: Path, gpsfake_port:
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_interview(app, pilot)
         assert screen.runner.current.key == "here"
+        assert "F3 reads the GPS" in str(screen.query_one("#q-keys").render())
         inp = screen.views[0].answer_widget()
         for _ in range(5):  # gpsfake may still be starting: F3 again, as a user would
             await pilot.press("f3")

@@ -342,6 +342,10 @@ class QuestionScreen(KeyedScreen[None]):
         hint = self._special_hint(cur) if q is not None and q.special else ""
         if q is not None and q.type == "select_multiple":
             hint = self.app.t("multi_hint") + (" · " + hint if hint else "")
+        if q is not None and q.type == "geopoint":  # F3: a fix from gpsd (action_gps)
+            gps = "F3 读取GPS, 或输入 纬度 经度" if self.app.lang == "zh" else \
+                "F3 reads the GPS, or type latitude longitude"
+            hint = gps + (" · " + hint if hint else "")
         self.query_one("#q-keys", Static).update(hint)
         self.call_after_refresh(self._focus, focus_key)
 
