@@ -49,9 +49,12 @@ def app_for(store: FieldStore, **kw):  # type: ignore[no-untyped-def]
 
 
 async def _ready(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    # a key may start a worker a moment later (the store and form load after the list is
+    # drawn): wait twice, with a short settle between, so no screen is captured mid-load
+    for _ in range(2):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
 
 
 def test_household_list(snap_compare, store: FieldStore) -> None:  # type: ignore[no-untyped-def]
