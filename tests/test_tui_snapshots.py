@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_support import FORM_PATH, FrozenClock, make_store, quick_idle
+from tui_support import FORM_PATH, FrozenClock, make_store, quick_idle, steady_cursor
 
 from fieldsurvey.questionnaire import load_form
 from fieldsurvey.questionnaire.preload import roster_answers
@@ -24,6 +24,7 @@ SIZE = (80, 24)
 @pytest.fixture(autouse=True)
 def _quick_idle(monkeypatch: pytest.MonkeyPatch) -> None:
     quick_idle(monkeypatch)
+    steady_cursor(monkeypatch)
 
 
 @pytest.fixture

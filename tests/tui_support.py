@@ -91,3 +91,14 @@ def quick_idle(monkeypatch) -> None:  # type: ignore[no-untyped-def]
 
     monkeypatch.setattr(wait, "SLEEP_GRANULARITY", 1 / 250)
     monkeypatch.setattr(wait, "SLEEP_IDLE", 1 / 250 / 20)
+
+
+def steady_cursor(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Keep the text cursor of every Input shown: it blinks every 0.5 s otherwise.
+
+    A snapshot taken on a slow or busy machine may fall in either half of the blink, so
+    pictures of a screen with a focused Input would differ by one cell from run to run.
+    """
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
