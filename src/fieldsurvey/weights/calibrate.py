@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.io.errors import ColumnError, WeightingError
+from fieldsurvey.weights.greg import level_index
 from fieldsurvey.weights.io import level_codes, level_keys
 
 __all__ = ["CalibrationResult", "calibrate", "poststratify", "rake"]
@@ -108,29 +109,9 @@ def _codes(data: pd.DataFrame, variable: str, levels: Mapping[str, float], activ
                               file=file, field=col, got=", ".join(map(str, data.columns)),
                               hint="Rename the column or the margin variable so they match")
     row_codes, keys = level_codes(data, variable)
-    names = list(levels)
-    table = pd.Index(names, dtype=object).get_indexer(pd.Index(keys, dtype=object))
-    table = np.append(table.astype(np.int64), -2)  # -2: missing value (row code -1)
-    codes = table[row_codes]
-    missing = active & (codes == -2)
-    if missing.any():
-        i = int(np.flatnonzero(missing)[0])
-        raise WeightingError(
-            f"{int(missing.sum())} case(s) with a weight have no value of '{variable}'",
-            file=file, row=i + 2, field=variable,
-            hint="Impute the value or put the case in a level before calibrating",
-        )
-    unknown = active & (codes == -1)
-    if unknown.any():
-        i = int(np.flatnonzero(unknown)[0])
-        extra = sorted({keys[j] for j in np.unique(row_codes[unknown])})
-        raise WeightingError(
-            f"the sample has level(s) of '{variable}' that the margins do not give",
-            file=file, row=i + 2, field=variable, expected=", ".join(map(str, names)),
-            got=", ".join(extra[:10]),
-            hint="Add the level to the margins, or recode the variable to the margins' levels",
-        )
-    codes[~active] = -1
+    hint = "Add the level to the margins, or recode the variable to the margins' levels"
+    codes = level_index(row_codes, keys, variable, list(levels), active, file, hint=hint,
+                        shown=None)
     return np.asarray(codes, dtype=np.int64)
 
 

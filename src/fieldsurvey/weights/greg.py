@@ -40,6 +40,7 @@ __all__ = [
     "continuous_total",
     "grake",
     "is_continuous",
+    "level_index",
     "level_text",
     "margin_codes",
     "row_levels",
@@ -122,8 +123,27 @@ def margin_codes(data: pd.DataFrame, variable: str, levels: list[str], active: n
                  file: str | None) -> np.ndarray:
     """Index of each row's level in ``levels`` (-1 for inactive rows), refusing gaps."""
     row_codes, keys = row_levels(data, variable, file)
+    return level_index(row_codes, keys, variable, levels, active, file)
+
+
+_UNKNOWN_LEVEL_HINT = (
+    "Add the level to the margins, recode the variable to the margins' levels, "
+    "or give a continuous variable's total with the level (total)"
+)
+
+
+def level_index(row_codes: np.ndarray, keys: list[str], variable: str, levels: list[str],
+                active: np.ndarray, file: str | None, *, hint: str = _UNKNOWN_LEVEL_HINT,
+                shown: int | None = 20) -> np.ndarray:
+    """Index in ``levels`` of each row's level (-1 for inactive rows), refusing gaps.
+
+    ``row_codes`` index ``keys`` (the row's level as text; -1 for a missing value). A
+    row with a weight (``active``) and a missing value, or a level the margins do not
+    give, is an error naming its data row; ``hint`` and the first ``shown`` levels (all
+    when ``None``) go into the second message.
+    """
     table = pd.Index(levels, dtype=object).get_indexer(pd.Index(keys, dtype=object))
-    table = np.append(table.astype(np.int64), -2)
+    table = np.append(table.astype(np.int64), -2)  # -2: missing value (row code -1)
     codes = table[row_codes]
     missing = active & (codes == -2)
     if missing.any():
@@ -139,10 +159,8 @@ def margin_codes(data: pd.DataFrame, variable: str, levels: list[str], active: n
         extra = sorted({keys[j] for j in np.unique(row_codes[unknown])})
         raise WeightingError(
             f"the sample has level(s) of '{variable}' that the margins do not give",
-            file=file, row=i + 2, field=variable, expected=", ".join(levels[:20]),
-            got=", ".join(extra[:10]),
-            hint="Add the level to the margins, recode the variable to the margins' levels, "
-            "or give a continuous variable's total with the level (total)",
+            file=file, row=i + 2, field=variable,
+            expected=", ".join(map(str, levels[:shown])), got=", ".join(extra[:10]), hint=hint,
         )
     return np.where(active, codes, -1)
 
