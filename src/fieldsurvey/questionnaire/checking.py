@@ -92,6 +92,21 @@ class AnswerChecks:
         ctx = self.state.ctx.set(scope, inst)
         return TEXT_REF.sub(lambda m: _show(ctx.ref(m.group(1).strip())), raw)
 
+    def choice_text(self, choice: Choice, step: Step, lang: str | None = None) -> str:
+        """``choice``'s label at ``step`` in ``lang`` with ``${name}`` filled in.
+
+        As ODK fills a choice label: with the current values seen from the question's
+        repeat instance, for every list (filtered or not, the form's own or an
+        attachment's). The choice's name when it has no label.
+        """
+        raw = choice.label.get(lang or self.language, self.state.form.default_language)
+        if not raw:
+            return choice.name
+        q = step.question
+        if q is None or "${" not in raw:
+            return raw
+        return self.fill(raw, self.state.plan.scope[q.name], step.instance)
+
     def choices(self, step: Step) -> tuple[Choice, ...]:
         """The choices shown at a select question (after its ``choice_filter``)."""
         q = step.question

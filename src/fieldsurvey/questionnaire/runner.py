@@ -24,7 +24,7 @@ The runner's public API (used by the TUI, the simulation and the tests):
 * answers: ``answer(value)``, ``answer_text(text)``, ``validate(value)``,
   ``set_value(key, value)``, ``value(key)``, ``records()``;
 * state: ``is_relevant(key)``, ``instance_count(repeat)``, ``steps()``, ``choices()``,
-  ``text()``, ``missing_required()``, ``is_complete``;
+  ``text()``, ``choice_labels()``, ``missing_required()``, ``is_complete``;
 * soft checks: ``warning(step)`` (the message for the current answer or a candidate),
   ``warnings()`` (open ones), ``confirm_warning(key, reason)`` (returns the event
   detail to record in the store's event log; confirmed ones are in ``confirmed``);
@@ -173,6 +173,20 @@ class InterviewRunner:
     def choices(self, step: Step | None = None) -> tuple[Choice, ...]:
         """The choices shown at a select question (after its ``choice_filter``)."""
         return self.checks.choices(step or self.current)
+
+    def choice_labels(
+        self, step: Step | None = None, lang: str | None = None
+    ) -> list[tuple[str, str]]:
+        """The choices shown at ``step`` as (name, label) with ``${name}`` filled in.
+
+        ``lang`` defaults to the runner's; a choice without a label shows its name.
+        """
+        step = step or self.current
+        return [(c.name, self.checks.choice_text(c, step, lang)) for c in self.choices(step)]
+
+    def choice_text(self, choice: Choice, step: Step | None = None, lang: str | None = None) -> str:
+        """One choice's label at ``step`` with ``${name}`` filled in (see :meth:`choice_labels`)."""
+        return self.checks.choice_text(choice, step or self.current, lang)
 
     def text(self, step: Step | None = None, which: str = "label", lang: str | None = None) -> str:
         """A question's text with ``${name}`` filled in.

@@ -9,6 +9,10 @@
 //   answer KEY VALUE ok|constraint|required   the scripted answer and whether it was taken
 //   repeat NAME[parent] add|done the "add another?" prompt of a repeat
 //   value KEY VALUE              at the end, every relevant non-empty leaf of the instance
+// With a third argument --labels, also (after each ask/choices line) the texts as shown, in
+// every language of the form (the language "" when the form has none):
+//   label KEY LANG TEXT          the question's label, ${x} (<output>) filled in
+//   choice KEY LANG VALUE TEXT   each offered choice's label, ${x} filled in
 // Script lines (tab-separated): "answer KEY VALUE" or "count REPEAT[parent] N" (instances
 // wanted; a repeat without count in the form starts with one, as Collect shows it).
 // Java is not a test dependency: the traces are committed and the tests read them.
@@ -84,7 +88,31 @@ public class TraceForm {
         }
     }
 
+    static boolean labels = false;
+
+    /** The question's and its choices' labels in every language, outputs filled in. */
+    static void printLabels(FormEntryPrompt prompt, String k, List<SelectChoice> choices) {
+        org.javarosa.core.services.locale.Localizer loc = form.getLocalizer();
+        String[] langs = loc == null ? new String[] {""} : loc.getAvailableLocales();
+        String was = loc == null ? null : loc.getLocale();
+        for (String lang : langs) {
+            if (loc != null) loc.setLocale(lang);
+            System.out.println("label\t" + k + "\t" + lang + "\t" + flat(prompt.getLongText()));
+            if (choices == null) continue;
+            for (SelectChoice c : choices) {
+                System.out.println("choice\t" + k + "\t" + lang + "\t" + c.getValue() + "\t"
+                    + flat(prompt.getSelectChoiceText(c)));
+            }
+        }
+        if (loc != null && was != null) loc.setLocale(was);
+    }
+
+    static String flat(String s) {
+        return s == null ? "" : s.replace("\t", " ").replace("\n", " ");
+    }
+
     public static void main(String[] args) throws Exception {
+        labels = args.length > 2 && args[2].equals("--labels");
         org.javarosa.core.services.PropertyManager.setPropertyManager(new Props());
         form = XFormUtils.getFormFromInputStream(new FileInputStream(args[0]));
         for (String line : Files.readAllLines(Paths.get(args[1]), StandardCharsets.UTF_8)) {
@@ -109,6 +137,7 @@ public class TraceForm {
                     for (SelectChoice c : choices) sb.append("\t").append(c.getValue());
                     System.out.println(sb);
                 }
+                if (labels) printLabels(prompt, k, choices);
                 if (answers.containsKey(k)) {
                     String v = answers.get(k);
                     IAnswerData data = toData(prompt, v, choices);

@@ -6,7 +6,10 @@ Validate jar that pyxform bundles) with the form's answer script. Writes ``forms
 ``forms/NAME.tsv`` (the script), ``forms/NAME.xml`` and ``traces/NAME.trace``. Needs Java 17
 and pyxform; the tests need neither (they read the committed files):
 
-    python tests/reference/javarosa/generate.py
+    python tests/reference/javarosa/generate.py [NAME ...]   # default: every form
+
+Forms of :data:`LABEL_FORMS` also get ``traces/labels/NAME.trace``: the same walk with each
+question's and offered choice's label, ``${x}`` filled in, in every language.
 """
 
 from __future__ import annotations
@@ -81,7 +84,49 @@ FORMS: dict[str, dict[str, list[list[object]]]] = {
                     ["district", "n1", "N1", "n"], ["district", "n2", "N2", "n"],
                     ["district", "n3", "N3", "n"], ["district", "s1", "S1", "s"]],
     },
+    # ${x} in choice labels (and question labels), two languages, a choice_filter, a repeat
+    "choice_labels": {
+        "survey": [
+            ["type", "name", "label::English (en)", "label::French (fr)", "calculation",
+             "choice_filter"],
+            ["text", "name", "Name?", "Nom ?"],
+            ["integer", "age", "Age of ${name}?", "Âge de ${name} ?"],
+            ["select_one who", "who", "Who answers?", "Qui répond ?"],
+            ["decimal", "income", "Income of ${name}?", "Revenu de ${name} ?"],
+            ["calculate", "total", None, None, "${income} * 2"],
+            ["date", "dob", "Born?", "Né(e) ?"],
+            ["select_multiple spend", "spend", "Spending", "Dépenses"],
+            ["select_one region", "region", "Region", "Région"],
+            ["select_one district", "district", "District", "District", None,
+             "region = ${region}"],
+            ["text", "nick", "Nickname (left blank)", "Surnom (laissé vide)"],
+            ["select_one yn", "ok", "All right?", "D'accord ?"],
+            ["begin repeat", "member", "Member", "Membre"],
+            ["text", "pname", "Member name", "Nom du membre"],
+            ["select_one slept", "slept", "Last night?", "La nuit dernière ?"],
+            ["end repeat"],
+        ],
+        "choices": [
+            ["list_name", "name", "label::English (en)", "label::French (fr)", "region"],
+            ["who", "self", "${name} (${age} years)", "${name} (${age} ans)"],
+            ["who", "other", "Someone other than ${name}", "Quelqu'un d'autre que ${name}"],
+            ["spend", "less", "Less than ${total}", "Moins de ${total}"],
+            ["spend", "more", "More than ${total} (born ${dob})",
+             "Plus de ${total} (né(e) le ${dob})"],
+            ["region", "n", "North", "Nord"], ["region", "s", "South", "Sud"],
+            ["district", "n1", "N1 of ${region}, for ${name}", "N1 de ${region}, pour ${name}",
+             "n"],
+            ["district", "n2", "N2 of ${region}", "N2 de ${region}", "n"],
+            ["district", "s1", "S1 of ${region}", "S1 de ${region}", "s"],
+            ["yn", "1", "Yes, ${nick}!", "Oui, ${nick} !"], ["yn", "2", "No", "Non"],
+            ["slept", "1", "${pname} slept here", "${pname} a dormi ici"],
+            ["slept", "2", "${pname} did not (${name} asked)",
+             "${pname} non (${name} a demandé)"],
+        ],
+    },
 }
+#: Forms whose texts are traced too (TraceForm --labels): traces/labels/NAME.trace.
+LABEL_FORMS = ("choice_labels",)
 
 SCRIPTS: dict[str, list[tuple[str, str, str]]] = {
     "siblings": [("count", "roster", "2"), ("answer", "pname[1]", "A"),
@@ -95,6 +140,14 @@ SCRIPTS: dict[str, list[tuple[str, str, str]]] = {
                 ("answer", "other_district", "n2"), ("answer", "n", "3"),
                 ("answer", "days[1]", "2"), ("answer", "days[2]", "15"),
                 ("answer", "days[3]", "4")],
+    "choice_labels": [("answer", "name", "Ana"), ("answer", "age", "41"),
+                      ("answer", "who", "self"), ("answer", "income", "1234.5"),
+                      ("answer", "dob", "1985-03-04"), ("answer", "spend", "less"),
+                      ("answer", "region", "n"), ("answer", "district", "n1"),
+                      ("answer", "ok", "1"), ("count", "member", "2"),
+                      ("answer", "pname[1]", "Bo"),
+                      ("answer", "slept[1]", "1"), ("answer", "pname[2]", "Cy"),
+                      ("answer", "slept[2]", "2")],
     "tutorial": [("count", "member", "2"), ("answer", "name[1]", "Amina"),
                  ("answer", "relationship_to_household_head[1]", "head"),
                  ("answer", "sex[1]", "female"), ("answer", "resident[1]", "yes"),
@@ -145,18 +198,20 @@ def write_xlsx(sheets: dict[str, list[list[object]]], path: Path) -> None:
     wb.save(path)
 
 
-def main() -> int:
+def main(names: list[str]) -> int:
+    """Make the traces of ``names`` (every form when empty)."""
     from pyxform.xls2xform import convert
 
     forms, traces = HERE / "forms", HERE / "traces"
     forms.mkdir(exist_ok=True)
     traces.mkdir(exist_ok=True)
+    (traces / "labels").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         classes = Path(tmp)
         cp = f"{jar()}{os.pathsep}{classes}"
         subprocess.run(["javac", "-cp", str(jar()), "-d", str(classes),
                         str(HERE / "TraceForm.java")], check=True)
-        for name in [*FORMS, *SHARED_FORMS]:
+        for name in names or [*FORMS, *SHARED_FORMS]:
             src = forms / f"{name}.xlsx"
             if name in FORMS:
                 write_xlsx(FORMS[name], src)
@@ -170,9 +225,14 @@ def main() -> int:
             out = subprocess.run(["java", "-cp", cp, "TraceForm", str(xml), str(script)],
                                  check=True, capture_output=True, text=True).stdout
             (traces / f"{name}.trace").write_text(out, encoding="utf-8")
+            if name in LABEL_FORMS:  # the same walk, with the texts as shown
+                out = subprocess.run(["java", "-cp", cp, "TraceForm", str(xml), str(script),
+                                      "--labels"],
+                                     check=True, capture_output=True, text=True).stdout
+                (traces / "labels" / f"{name}.trace").write_text(out, encoding="utf-8")
             print(f"{name}: {len(out.splitlines())} trace lines")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

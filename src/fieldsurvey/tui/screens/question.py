@@ -287,7 +287,7 @@ class QuestionScreen(KeyedScreen[None]):
                                 read_only=True)
         assert q is not None
         shown = r.choices(step)
-        options = [(c.name, c.label.get(lang, d) or c.name) for c in shown]
+        options = [(c.name, r.choice_text(c, step, lang)) for c in shown]
         hint = r.text(step, "hint", lang)
         if q.type == "note":
             hint = hint or app.t("note_enter")
@@ -357,8 +357,7 @@ class QuestionScreen(KeyedScreen[None]):
         """
         q = step.question
         assert q is not None
-        options = [(c.name, c.label.get(self.app.lang, self.app.form.default_language))
-                   for c in self.runner.choices(step)]
+        options = self.runner.choice_labels(step, self.app.lang)
         colliding = self._colliding(step, options)
         labels = self._specials(step)
         parts = []
