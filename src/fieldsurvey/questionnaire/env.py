@@ -8,8 +8,9 @@ The runner fills metadata questions (``start``, ``end``, ``today``, ``deviceid``
 that has the field store passes its device id and interviewer and the interview's first
 event time, the seconds of its earlier sessions and when this session started (the TUI
 reads them from the store's event log: ``fieldsurvey.tui.session.interview_times``); tests
-pass fixed clocks. Anything not given is blank, as on a device that
-cannot tell (stated per item in the README's XLSForm table).
+pass fixed clocks. The metadata names a caller may give are
+:data:`~fieldsurvey.questionnaire.model.METADATA_KEYS`. Anything not given is blank, as
+on a device that cannot tell (stated per item in the README's XLSForm table).
 """
 
 from __future__ import annotations
@@ -22,19 +23,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.questionnaire.model import Form
 
-__all__ = ["METADATA_KEYS", "InterviewEnv"]
+__all__ = ["InterviewEnv"]
 
-#: Metadata names a caller may give (``metadata=``), as ODK/SurveyCTO name them.
-METADATA_KEYS = (
-    "deviceid",
-    "username",
-    "phonenumber",
-    "simserial",
-    "subscriberid",
-    "email",
-    "imei",
-    "audit",
-)
 _DEVICE_INFO = {
     "deviceid": "deviceid",
     "device_id": "deviceid",

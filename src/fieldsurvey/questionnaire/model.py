@@ -56,6 +56,8 @@ __all__ = [
     "ChoiceList",
     "CompletionRules",
     "DEFAULT_SPECIAL_ANSWERS",
+    "METADATA_KEYS",
+    "METADATA_TYPES",
     "Expression",
     "Form",
     "Group",
@@ -109,10 +111,14 @@ QuestionType = Literal[
     "sensor",
 ]
 QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
+#: Metadata a caller may give (``InterviewEnv(metadata=...)``), as ODK/SurveyCTO name them.
+METADATA_KEYS: tuple[str, ...] = (
+    "deviceid", "username", "phonenumber", "simserial", "subscriberid", "email", "imei",
+    "audit",
+)
 #: Filled by the runner, never shown (the interview's metadata).
 METADATA_TYPES: frozenset[str] = frozenset(
-    {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial",
-     "subscriberid", "email", "imei", "audit", "caseid", "comments", "audio_audit",
+    {"start", "end", "today", *METADATA_KEYS, "caseid", "comments", "audio_audit",
      "speed_violations", "sensor"}
 )
 #: Media questions: the answer is a file path (see the README's XLSForm table).
