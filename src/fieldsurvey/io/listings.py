@@ -12,6 +12,10 @@ listing's other columns under their own names. Text columns are trimmed strings
 CRS, or from GCJ-02/BD-09); ``status`` is one of ``occupied, vacant, non_residential,
 unknown``; ``households`` defaults to 1. ``source_row`` is the 1-based data row (the
 feature number for vector layers) so the self-check can point at the row to fix.
+
+A CSV listing is parsed here with Arrow (fast for the largest listings), but its separator
+is the one :func:`fieldsurvey.io.tables.csv_separator` reads from the header, as for every
+other table.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.encoding import decode_text, detect_encoding
 from fieldsurvey.io.errors import CRSError, InputError
 from fieldsurvey.io.normalise import LISTING_COLUMNS, STATUS_VALUES, normalise_table
+from fieldsurvey.io.tables import csv_separator
 
 __all__ = ["LISTING_COLUMNS", "STATUS_VALUES", "read_listing"]
 
@@ -84,7 +89,7 @@ def _parse_csv(payload: bytes, path: Path) -> tuple[pa.Table, list[str]]:
         first = payload[: end if end >= 0 else len(payload)].decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
         raise _NotUtf8 from None
-    delimiter = max((",", "\t", ";"), key=first.count)
+    delimiter = csv_separator(first, path.suffix.lower())
     _check_width(first.count(delimiter) + 1, path)
     try:
         header = _unique_names(next(csv.reader([first], delimiter=delimiter)))

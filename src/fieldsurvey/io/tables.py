@@ -53,6 +53,7 @@ __all__ = [
     "FORMATS_TEXT",
     "FIRST_DATA_ROW",
     "TableFormat",
+    "csv_separator",
     "file_row",
     "read_table",
     "table_format",
@@ -219,7 +220,12 @@ def _decode(path: Path, encoding: str | None) -> str:
         raise replace(exc, row=1 if exc.row is None else exc.row + 1) from None
 
 
-def _separator(header: str, suffix: str) -> str:
+def csv_separator(header: str, suffix: str = "") -> str:
+    """The separator of a CSV whose header row is ``header``: comma, tab or semicolon.
+
+    A ``.tsv``/``.tab`` file is tab-separated; otherwise a header with no comma but tabs or
+    semicolons is split on the more frequent of the two, and any other is comma-separated.
+    """
     if suffix in (".tsv", ".tab"):
         return "\t"
     counts = {sep: header.count(sep) for sep in (",", "\t", ";")}
@@ -244,7 +250,7 @@ def _read_csv(path: Path, text: bool | Collection[str], encoding: str | None) ->
 
     content = _decode(path, encoding)
     first = content.split("\n", 1)[0]
-    sep = _separator(first, path.suffix.lower())
+    sep = csv_separator(first, path.suffix.lower())
     header = next(csv.reader([first.lstrip("\ufeff")], delimiter=sep), [])
     _check_header(header, path)
     kw: dict[str, Any]
