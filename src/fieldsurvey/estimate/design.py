@@ -31,76 +31,30 @@ PSUs and the FPC per stratum, and the maps from the finest sampling unit up to e
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from fieldsurvey.estimate._columns import as_names, numeric_column, require_columns
-from fieldsurvey.estimate._groups import codes_of, combine, first_index
+from fieldsurvey.estimate._columns import as_names, require_columns
+from fieldsurvey.estimate._structure import (
+    LONELY_PSU_RULES,
+    LonelyPSU,
+    Stage,
+    StageCodes,
+    StageInfo,
+    build_stages,
+    popsizes,
+    sampling_weights,
+    stage_codes,
+    stage_info,
+)
 from fieldsurvey.io.errors import DesignError
 
 if TYPE_CHECKING:
     from fieldsurvey.estimate.calibration import CalibrationStep
 
 __all__ = ["LONELY_PSU_RULES", "LonelyPSU", "Stage", "SurveyDesign"]
-
-
-def _cell(value: object) -> str:
-    """A cell as a user reads it: 'an empty cell', or its plain value (no numpy repr)."""
-    if pd.isna(value):  # type: ignore[call-overload]
-        return "an empty cell"
-    return repr(value.item() if isinstance(value, np.generic) else value)
-
-
-LonelyPSU = Literal["fail", "remove", "certainty", "adjust", "average"]
-LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "average")
-
-
-@dataclass(frozen=True)
-class Stage:
-    """The structure of one sampling stage, on integer codes.
-
-    Attributes
-    ----------
-    unit_cluster
-        For every finest sampling unit, its cluster at this stage (empty at the last stage,
-        whose clusters are the units).
-    cluster_stratum
-        For every cluster of this stage, its stratum.
-    stratum_parent
-        For every stratum, the cluster of the previous stage that holds it (0 at stage 1).
-    npsu
-        Number of clusters sampled in each stratum (from the whole design).
-    fpc
-        The factor (N - n) / N per stratum (1 without FPC or for N infinite).
-    fraction
-        The sampling fraction n / N per stratum (0 for N infinite; 1 without FPC).
-    stratum_rows
-        A row of every stratum (for labels in messages).
-    n_clusters, n_strata, n_parents
-        Counts of this stage's clusters and strata, and of the previous stage's clusters.
-    units_are_clusters
-        This is the last stage of the variance: its clusters are the finest units.
-    cluster_fpc, cluster_fraction
-        PPS designs (Brewer): 1 - pi and pi of every cluster, used instead of ``fpc`` and
-        ``fraction`` (R's per-row FPC of ``svydesign(pps="brewer")``).
-    """
-
-    unit_cluster: np.ndarray
-    n_clusters: int
-    cluster_stratum: np.ndarray
-    n_strata: int
-    stratum_parent: np.ndarray
-    n_parents: int
-    npsu: np.ndarray
-    fpc: np.ndarray
-    fraction: np.ndarray
-    stratum_rows: np.ndarray
-    units_are_clusters: bool = False
-    cluster_fpc: np.ndarray | None = None
-    cluster_fraction: np.ndarray | None = None
 
 
 class SurveyDesign:
@@ -188,10 +142,47 @@ class SurveyDesign:
             raise DesignError("the data have no rows", file=source)
         self.has_strata = bool(self.strata)
         n_stages = max(1, len(self.ids))
+        self._check_columns(n_stages)
+        self.pps = pps
+        self.pps_variance = pps_variance
+        self.adjust_domain_lonely = adjust_domain_lonely
+        self.dcheck: np.ndarray | None = None
+        if pps is not None:
+            from fieldsurvey.estimate.pps import check_pps_arguments
+
+            check_pps_arguments(self, pps, n_stages, joint, pps_variance)
+        codes = stage_codes(self, n_stages)
+        info = stage_info(codes)
+        pi_stages: list[np.ndarray] = []
+        popsize = None
+        if pps is not None:
+            pi_stages = self._pps_stages(codes, joint, hr_p2bar, ppsmat_tolerance, info)
+        elif self.fpc_columns:
+            popsize = popsizes(self, codes.strata, info)
+        if pps is not None and weights is None:
+            self.weights = np.ones(self.n)
+            for s, pi_s in enumerate(pi_stages):
+                self.weights = self.weights / pi_s[codes.clusters[s]]
+        else:
+            self.weights = sampling_weights(self, popsize, codes.strata, info)
+        self.stage1_cluster = codes.clusters[0]
+        self.stage1_stratum = codes.strata[0]
+        # with FPC every stage contributes; without, only the first (ultimate clusters)
+        var_stages = n_stages if (popsize is not None or pi_stages) else 1
+        self.row_unit = codes.clusters[var_stages - 1]
+        self.n_units = codes.counts[var_stages - 1]
+        # every row its own finest unit, in row order: unit totals are the values themselves
+        self.units_are_rows = codes.reps[var_stages - 1] is self.row_unit
+        self.stages: tuple[Stage, ...] = build_stages(codes, info, var_stages, popsize,
+                                                      pi_stages)
+        self.calibration: tuple[CalibrationStep, ...] = ()
+
+    def _check_columns(self, n_stages: int) -> None:
+        """At most one strata column and exactly one FPC column (or none) per stage."""
         if len(self.strata) > n_stages:
             raise DesignError(
                 "more strata columns than stages",
-                file=source,
+                file=self.source,
                 field=",".join(self.strata),
                 expected=f"at most {n_stages} (one per stage of ids)",
                 got=str(len(self.strata)),
@@ -199,99 +190,33 @@ class SurveyDesign:
         if self.fpc_columns and len(self.fpc_columns) != n_stages:
             raise DesignError(
                 "give an FPC for every stage or for none (as R's svydesign)",
-                file=source,
+                file=self.source,
                 field=",".join(self.fpc_columns),
                 expected=f"{n_stages} FPC column(s), one per stage of ids",
                 got=f"{len(self.fpc_columns)}",
                 hint="Use a column of Inf (or leave the stage out of ids) for a stage without FPC",
             )
-        self.pps = pps
-        self.pps_variance = pps_variance
-        self.adjust_domain_lonely = adjust_domain_lonely
-        self.dcheck: np.ndarray | None = None
-        if pps is not None:
-            self._check_pps(pps, n_stages, joint, pps_variance)
-        clusters, strata_codes, reps, counts = self._stage_codes(n_stages)
-        # per stage: (n_clusters, n_strata, a row of each stratum, PSUs per stratum, stratum of
-        # each cluster); everything per stratum is derived from the clusters, not the rows
-        stage_info = []
-        for s in range(n_stages):
-            st = strata_codes[s]
-            n_cl = counts[s]
-            cl_st = st[reps[s]]
-            n_st = int(cl_st.max()) + 1
-            # stage-s strata that are the stage s-1 clusters already have a row each
-            st_rep = (reps[s - 1] if s > 0 and st is clusters[s - 1]
-                      else reps[s][first_index(cl_st, n_st)])
-            npsu = np.bincount(cl_st, minlength=n_st).astype(np.float64)
-            stage_info.append((n_cl, n_st, st_rep, npsu, cl_st))
-        pi_cluster = None
-        pi_stages: list[np.ndarray] = []
-        if pps is not None:
-            pi_cluster = self._pps_probabilities(clusters[0], reps[0], counts[0], joint)
-            pi_stages = [pi_cluster] + [
-                self._pps_probabilities(clusters[s], reps[s], counts[s], None, stage=s)
-                for s in range(1, n_stages)
-            ]
-            popsize = None
-        else:
-            popsize = self._popsizes(strata_codes, stage_info) if self.fpc_columns else None
-        if pps is not None and weights is None:
-            self.weights = np.ones(self.n)
-            for s, pi_s in enumerate(pi_stages):
-                self.weights = self.weights / pi_s[clusters[s]]
-        else:
-            self.weights = self._weights(popsize, strata_codes, stage_info)
-        self.stage1_cluster = clusters[0]
-        self.stage1_stratum = strata_codes[0]
-        # with FPC every stage contributes; without, only the first (ultimate clusters)
-        var_stages = n_stages if (popsize is not None or pi_stages) else 1
-        if pi_cluster is not None and pps in ("overton", "hr", "ppsmat"):
-            from fieldsurvey.estimate.pps import dcheck_matrix
 
+    def _pps_stages(self, codes: StageCodes, joint: np.ndarray | None,
+                    hr_p2bar: float | None, tolerance: float,
+                    info: list[StageInfo]) -> list[np.ndarray]:
+        """Every stage's cluster inclusion probabilities; the HT matrix for Overton, HR, ppsmat."""
+        from fieldsurvey.estimate.pps import dcheck_matrix, pps_probabilities
+
+        assert self.pps is not None
+        pi_stages = [
+            pps_probabilities(self, codes.clusters[s], codes.reps[s], codes.counts[s],
+                              joint if s == 0 else None, stage=s)
+            for s in range(len(codes.clusters))
+        ]
+        if self.pps in ("overton", "hr", "ppsmat"):
             cl_joint = None
             if joint is not None:
-                cl_joint = np.asarray(joint, dtype=np.float64)[np.ix_(reps[0], reps[0])]
-            self.dcheck = dcheck_matrix(pps, pi_cluster, stage_info[0][4], p2bar=hr_p2bar,
-                                        joint=cl_joint, tolerance=ppsmat_tolerance)
-        self.row_unit = clusters[var_stages - 1]
-        self.n_units = counts[var_stages - 1]
-        # every row its own finest unit, in row order: unit totals are the values themselves
-        self.units_are_rows = reps[var_stages - 1] is self.row_unit
-        unit_rep = reps[var_stages - 1]
-        stages = []
-        for s in range(var_stages):
-            cl = clusters[s]
-            n_cl, n_st, st_rep, npsu, cl_st = stage_info[s]
-            if popsize is None:
-                fpcf, frac = np.ones(n_st), np.ones(n_st)
-            else:
-                big_n = popsize[s]
-                fpcf = np.where(np.isinf(big_n), 1.0, (big_n - npsu) / big_n)
-                frac = np.where(np.isinf(big_n), 0.0, npsu / big_n)
-            parent = clusters[s - 1][st_rep] if s > 0 else np.zeros(n_st, dtype=np.int64)
-            n_par = stage_info[s - 1][0] if s > 0 else 1
-            # the last stage's clusters are the units themselves (not used: units_are_clusters)
-            unit_cluster = cl[unit_rep] if s < var_stages - 1 else np.empty(0, dtype=np.int64)
-            stages.append(
-                Stage(
-                    unit_cluster=unit_cluster,
-                    n_clusters=n_cl,
-                    cluster_stratum=cl_st,
-                    n_strata=n_st,
-                    stratum_parent=parent,
-                    n_parents=n_par,
-                    npsu=npsu,
-                    fpc=fpcf,
-                    fraction=frac,
-                    stratum_rows=st_rep,
-                    units_are_clusters=s == var_stages - 1,
-                    cluster_fpc=(1.0 - pi_stages[s]) if pi_stages else None,
-                    cluster_fraction=pi_stages[s] if pi_stages else None,
-                )
-            )
-        self.stages: tuple[Stage, ...] = tuple(stages)
-        self.calibration: tuple[CalibrationStep, ...] = ()
+                rep = codes.reps[0]
+                cl_joint = np.asarray(joint, dtype=np.float64)[np.ix_(rep, rep)]
+            self.dcheck = dcheck_matrix(self.pps, pi_stages[0], info[0].cluster_stratum,
+                                        p2bar=hr_p2bar, joint=cl_joint, tolerance=tolerance)
+        return pi_stages
 
     # -- calibration (see fieldsurvey.estimate.calibration) --------------------------------
     def rake(self, margins: Mapping[str, Mapping[Any, float]], *, maxit: int = 1000,
@@ -380,228 +305,6 @@ class SurveyDesign:
         parent_id = self.ids[stage - 1] if self.ids else None
         where = f"{parent_id}={self.data[parent_id].iloc[row]}" if parent_id else f"row {row + 1}"
         return f"within {where}"
-
-    # -- construction helpers ---------------------------------------------------------------
-    def _check_pps(self, pps: str, n_stages: int, joint: np.ndarray | None,
-                   variance: str) -> None:
-        from fieldsurvey.estimate.pps import PPS_METHODS
-
-        if pps not in PPS_METHODS:
-            raise DesignError("unknown PPS method", file=self.source, field="pps",
-                              expected=" | ".join(PPS_METHODS), got=repr(pps))
-        if n_stages > 1 and pps != "brewer":
-            raise DesignError(f"pps={pps!r} is available for one-stage designs (the PSUs); "
-                              "Brewer's approximation takes several stages",
-                              file=self.source, field=",".join(self.ids),
-                              hint="Give only the first-stage cluster id, or use pps brewer")
-        if variance not in ("HT", "YG"):
-            raise DesignError("the PPS variance is HT or YG", field="pps_variance",
-                              got=repr(variance))
-        if pps == "ppsmat" and joint is None:
-            raise DesignError("ppsmat needs the sample's joint inclusion probabilities",
-                              file=self.source, field="joint",
-                              hint="Give a square matrix, one row and column per sampled PSU")
-        if pps != "ppsmat" and len(self.fpc_columns) != n_stages:
-            raise DesignError(f"pps={pps!r} needs the inclusion probabilities as fpc, one "
-                              "column per stage", file=self.source, field="fpc",
-                              hint="Give the stage-1 inclusion probabilities (pi_1), and pi_2 "
-                              "for a second stage")
-
-    def _pps_probabilities(self, cluster: np.ndarray, rep: np.ndarray, n_clusters: int,
-                           joint: np.ndarray | None, stage: int = 0) -> np.ndarray:
-        """Inclusion probability of every cluster of a stage (fpc, or joint's diagonal)."""
-        from fieldsurvey.estimate.pps import check_probabilities
-
-        if joint is not None:
-            j = np.asarray(joint, dtype=np.float64)
-            if j.ndim != 2 or j.shape[0] != j.shape[1] or j.shape[0] != self.n:
-                raise DesignError(
-                    "the joint inclusion probabilities must be a square matrix with one row "
-                    "and column per respondent row", file=self.source, field="joint",
-                    expected=f"{self.n} x {self.n}", got=" x ".join(map(str, j.shape)),
-                )
-            if n_clusters != self.n:
-                raise DesignError("ppsmat needs one row per PSU", file=self.source,
-                                  field=",".join(self.ids) or None)
-            if not np.allclose(j, j.T, rtol=1e-10, atol=1e-14):
-                raise DesignError("the joint inclusion probabilities are not symmetric",
-                                  file=self.source, field="joint")
-            pi = np.diag(j)[rep]
-            check_probabilities(pi, self.source, "joint")
-            if self.fpc_columns:
-                given = numeric_column(self.data, self.fpc_columns[0], self.source)[rep]
-                if not np.allclose(given, pi, rtol=1e-8):
-                    raise DesignError("the FPC column and the diagonal of the joint inclusion "
-                                      "probabilities disagree", file=self.source,
-                                      field=self.fpc_columns[0])
-            return np.asarray(pi)
-        name = self.fpc_columns[stage]
-        vals = numeric_column(self.data, name, self.source)
-        pi = vals[rep]
-        check_probabilities(pi, self.source, name)
-        varies = vals != pi[cluster]
-        if varies.any():
-            raise DesignError("the inclusion probability varies within a PSU",
-                              file=self.source, row=int(np.flatnonzero(varies)[0]) + 1,
-                              field=name, expected="one pi per PSU")
-        return np.asarray(pi)
-
-    def _codes(self, name: str, what: str) -> tuple[np.ndarray, int]:
-        codes, uniques = codes_of(self.data[name])
-        if codes.size and codes.min() < 0:
-            row = int(np.flatnonzero(codes < 0)[0]) + 1
-            raise DesignError(
-                f"missing value in the {what} column",
-                file=self.source,
-                row=row,
-                field=name,
-                expected=f"a {what} for every respondent",
-                got="an empty cell",
-            )
-        return codes, len(uniques)
-
-    def _stage_codes(self, n_stages: int) -> tuple[list[np.ndarray], list[np.ndarray],
-                                                   list[np.ndarray], list[int]]:
-        """Cluster and stratum codes per stage (R's interactions), and more.
-
-        Also a row of every cluster
-        and the number of clusters per stage.
-        """
-        n = self.n
-        if self.strata:
-            st_given = [self._codes(c, "stratum") for c in self.strata]
-        else:
-            st_given = [(np.zeros(n, dtype=np.int64), 1)]
-        if self.ids:
-            id_codes = [self._codes(c, "cluster id") for c in self.ids]
-        else:
-            id_codes = [(np.arange(n, dtype=np.int64), n)]
-        clusters: list[np.ndarray] = []
-        counts: list[int] = []
-        strata: list[np.ndarray] = []
-        reps: list[np.ndarray] = []
-        for s in range(n_stages):
-            if s == 0:
-                st, n_st = st_given[0]
-                cl, n_cl = id_codes[0]
-                if self.nest and self.has_strata:
-                    cl, n_cl = combine(st, n_st, cl, n_cl)
-            else:
-                # stage-s strata: the given stratum crossed with the stage s-1 cluster; when no
-                # new stratum column is given this is just the stage s-1 cluster (nested)
-                if s >= len(st_given):
-                    st, n_st = clusters[s - 1], counts[s - 1]
-                else:
-                    st, n_st = combine(*st_given[s], clusters[s - 1], counts[s - 1])
-                cl, n_cl = combine(clusters[s - 1], counts[s - 1], *id_codes[s])
-                if self.nest and s < len(st_given):
-                    cl, n_cl = combine(st, n_st, cl, n_cl)
-            rep = first_index(cl, n_cl)
-            if n_cl < n:
-                self._check_nested(cl, st, rep, s)
-            clusters.append(cl)
-            counts.append(n_cl)
-            strata.append(st)
-            reps.append(rep)
-        if counts[0] == 1 and not (self.nest and self.has_strata):
-            raise DesignError(
-                "the design has only one primary sampling unit",
-                file=self.source,
-                field=self.ids[0] if self.ids else None,
-                hint="A variance needs at least two PSUs; check the cluster column",
-            )
-        return clusters, strata, reps, counts
-
-    def _check_nested(self, cl: np.ndarray, st: np.ndarray, first: np.ndarray, s: int) -> None:
-        bad = st != st[first][cl]
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0]) + 1
-            name = self.ids[s] if self.ids else "(row)"
-            raise DesignError(
-                f"clusters are not nested in strata at stage {s + 1}",
-                file=self.source,
-                row=row,
-                field=name,
-                expected="every cluster id within one stratum",
-                got="a cluster id that appears in two strata",
-                hint="If cluster ids restart in every stratum, use nest=True (--nest)",
-            )
-
-    def _popsizes(self, strata: list[np.ndarray], info: list[Any]) -> list[np.ndarray]:
-        """Population size N_h of every stratum at every stage, from the FPC columns."""
-        raw = [numeric_column(self.data, c, self.source) for c in self.fpc_columns]
-        lo, hi = np.inf, -np.inf
-        for name, vals in zip(self.fpc_columns, raw, strict=True):
-            vlo, vhi = float(vals.min()), float(vals.max())
-            if np.isnan(vlo):
-                row = int(np.flatnonzero(np.isnan(vals))[0]) + 1
-                raise DesignError("missing FPC value", file=self.source, row=row, field=name)
-            lo, hi = min(lo, vlo), max(hi, vhi)
-        is_popsize = hi > 1
-        ge1 = lo >= 1
-        if is_popsize != ge1:
-            raise DesignError(
-                "FPC mixes population sizes and sampling fractions",
-                file=self.source,
-                field=",".join(self.fpc_columns),
-                expected="all values >= 1 (population sizes) or all <= 1 (sampling fractions)",
-                got=f"values from {lo:g} to {hi:g}",
-            )
-        out = []
-        for s, (name, vals) in enumerate(zip(self.fpc_columns, raw, strict=True)):
-            st = strata[s]
-            _, _, st_rep, npsu, _ = info[s]
-            per_stratum = vals[st_rep]
-            varies = vals != per_stratum[st]
-            if varies.any():
-                row = int(np.flatnonzero(varies)[0]) + 1
-                raise DesignError(
-                    f"the FPC varies within a stratum at stage {s + 1}",
-                    file=self.source,
-                    row=row,
-                    field=name,
-                    expected="one population size (or fraction) per stratum",
-                )
-            with np.errstate(divide="ignore"):
-                big_n = per_stratum if is_popsize else npsu / per_stratum
-            small = big_n < npsu
-            if small.any():
-                h = int(np.flatnonzero(small)[0])
-                raise DesignError(
-                    f"the FPC implies more than 100% sampling at stage {s + 1}",
-                    file=self.source,
-                    row=int(st_rep[h]) + 1,
-                    field=name,
-                    expected=f"a population size of at least {npsu[h]:g}",
-                    got=f"{big_n[h]:g}",
-                )
-            out.append(big_n)
-        return out
-
-    def _weights(self, popsize: list[np.ndarray] | None, strata: list[np.ndarray],
-                 info: list[Any]) -> np.ndarray:
-        if self.weights_column is not None:
-            w = numeric_column(self.data, self.weights_column, self.source)
-            if not (float(w.min()) >= 0 and float(w.max()) < np.inf):  # NaN, <0 or inf
-                bad = ~np.isfinite(w) | (w < 0)
-                row = int(np.flatnonzero(bad)[0]) + 1
-                raise DesignError(
-                    "sampling weights must be present, finite and not negative",
-                    file=self.source,
-                    row=row,
-                    field=self.weights_column,
-                    expected="a number >= 0 for every respondent",
-                    got=_cell(self.data[self.weights_column].iloc[row - 1]),
-                    hint="An infinite weight usually comes from a selection probability of "
-                    "0; fix the weight column before estimating",
-                )
-            return w
-        if popsize is None:
-            return np.ones(self.n)
-        w = np.ones(self.n)
-        for s, big_n in enumerate(popsize):
-            w = w * (big_n / info[s][3])[strata[s]]
-        return w
 
     # -- information -----------------------------------------------------------------------
     @property

@@ -25,11 +25,18 @@ small samples) is reported as NaN, which is R's SE there.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from fieldsurvey.estimate._columns import numeric_column
 from fieldsurvey.io.errors import DesignError
 
-__all__ = ["PPS_METHODS", "dcheck_matrix", "dcheck_variance"]
+if TYPE_CHECKING:
+    from fieldsurvey.estimate.design import SurveyDesign
+
+__all__ = ["PPS_METHODS", "check_pps_arguments", "dcheck_matrix", "dcheck_variance",
+           "pps_probabilities"]
 
 PPS_METHODS: tuple[str, ...] = ("brewer", "overton", "hr", "ppsmat")
 
@@ -87,3 +94,75 @@ def check_probabilities(pi: np.ndarray, source: str | None, field: str | None) -
             hint="Give the stage-1 inclusion probabilities (the sample's pi_1), not population "
             "sizes",
         )
+
+
+def check_pps_arguments(design: SurveyDesign, pps: str, n_stages: int,
+                        joint: np.ndarray | None, variance: str) -> None:
+    """Refuse a PPS specification R's ``svydesign`` refuses (with R's reason)."""
+    source = design.source
+    if pps not in PPS_METHODS:
+        raise DesignError("unknown PPS method", file=source, field="pps",
+                          expected=" | ".join(PPS_METHODS), got=repr(pps))
+    if n_stages > 1 and pps != "brewer":
+        raise DesignError(f"pps={pps!r} is available for one-stage designs (the PSUs); "
+                          "Brewer's approximation takes several stages",
+                          file=source, field=",".join(design.ids),
+                          hint="Give only the first-stage cluster id, or use pps brewer")
+    if variance not in ("HT", "YG"):
+        raise DesignError("the PPS variance is HT or YG", field="pps_variance",
+                          got=repr(variance))
+    if pps == "ppsmat" and joint is None:
+        raise DesignError("ppsmat needs the sample's joint inclusion probabilities",
+                          file=source, field="joint",
+                          hint="Give a square matrix, one row and column per sampled PSU")
+    if pps != "ppsmat" and len(design.fpc_columns) != n_stages:
+        raise DesignError(f"pps={pps!r} needs the inclusion probabilities as fpc, one "
+                          "column per stage", file=source, field="fpc",
+                          hint="Give the stage-1 inclusion probabilities (pi_1), and pi_2 "
+                          "for a second stage")
+
+
+def _joint_probabilities(design: SurveyDesign, joint: np.ndarray, rep: np.ndarray,
+                         n_clusters: int) -> np.ndarray:
+    """The PSUs' inclusion probabilities from the joint matrix's diagonal (checked)."""
+    source = design.source
+    j = np.asarray(joint, dtype=np.float64)
+    if j.ndim != 2 or j.shape[0] != j.shape[1] or j.shape[0] != design.n:
+        raise DesignError(
+            "the joint inclusion probabilities must be a square matrix with one row "
+            "and column per respondent row", file=source, field="joint",
+            expected=f"{design.n} x {design.n}", got=" x ".join(map(str, j.shape)),
+        )
+    if n_clusters != design.n:
+        raise DesignError("ppsmat needs one row per PSU", file=source,
+                          field=",".join(design.ids) or None)
+    if not np.allclose(j, j.T, rtol=1e-10, atol=1e-14):
+        raise DesignError("the joint inclusion probabilities are not symmetric",
+                          file=source, field="joint")
+    pi = np.diag(j)[rep]
+    check_probabilities(pi, source, "joint")
+    if design.fpc_columns:
+        given = numeric_column(design.data, design.fpc_columns[0], source)[rep]
+        if not np.allclose(given, pi, rtol=1e-8):
+            raise DesignError("the FPC column and the diagonal of the joint inclusion "
+                              "probabilities disagree", file=source,
+                              field=design.fpc_columns[0])
+    return np.asarray(pi)
+
+
+def pps_probabilities(design: SurveyDesign, cluster: np.ndarray, rep: np.ndarray,
+                      n_clusters: int, joint: np.ndarray | None,
+                      stage: int = 0) -> np.ndarray:
+    """Inclusion probability of every cluster of a stage (its FPC column, or joint's diagonal)."""
+    if joint is not None:
+        return _joint_probabilities(design, joint, rep, n_clusters)
+    name = design.fpc_columns[stage]
+    vals = numeric_column(design.data, name, design.source)
+    pi = vals[rep]
+    check_probabilities(pi, design.source, name)
+    varies = vals != pi[cluster]
+    if varies.any():
+        raise DesignError("the inclusion probability varies within a PSU",
+                          file=design.source, row=int(np.flatnonzero(varies)[0]) + 1,
+                          field=name, expected="one pi per PSU")
+    return np.asarray(pi)
