@@ -17,26 +17,8 @@
 suppressPackageStartupMessages({library(survey); library(sampling)})
 data(api); data(MU284)
 here <- "tests/reference/calibration"
-out_rows <- list()
-fmt <- function(x) ifelse(is.na(x), NA, sprintf("%.17g", as.numeric(x)))
-emit <- function(case, variable, statistic, domain, level, est, se, lo = NA, hi = NA, deff = NA) {
-  out_rows[[length(out_rows) + 1]] <<- data.frame(
-    case = case, variable = variable, statistic = statistic,
-    domain = ifelse(is.na(domain), "", domain), level = ifelse(is.na(level), "", level),
-    estimate = fmt(est), se = fmt(se), ci_low = fmt(lo), ci_high = fmt(hi), deff = fmt(deff),
-    stringsAsFactors = FALSE)
-}
-write_exact <- function(d, path) {
-  for (n in names(d)) if (is.double(d[[n]])) d[[n]] <- fmt(d[[n]])
-  write.csv(d, path, row.names = FALSE, na = "")
-}
-z <- qnorm(0.975)
-do_mean <- function(case, d, v, stat = "mean") {
-  f <- if (stat == "mean") svymean else svytotal
-  m <- f(as.formula(paste0("~`", v, "`")), d, na.rm = TRUE, deff = TRUE)
-  ci <- confint(m)
-  emit(case, v, stat, NA, NA, coef(m)[1], SE(m)[1], ci[1, 1], ci[1, 2], deff(m)[1])
-}
+source("tests/reference/survey_helpers.R")  # out_rows, emit, write_exact, z, do_mean, do_quant, do_by_*
+# this script's own: proportions and ratios without a design effect, by-domains on one variable
 do_prop <- function(case, d, v) {
   m <- svymean(as.formula(paste0("~factor(`", v, "`)")), d, na.rm = TRUE)
   levs <- sort(unique(na.omit(d$variables[[v]])))
@@ -51,33 +33,11 @@ do_ratio <- function(case, d, num, den) {
   est <- coef(r)[1]; se <- SE(r)[1]
   emit(case, paste0(num, "/", den), "ratio", NA, NA, est, se, est - z * se, est + z * se)
 }
-do_quant <- function(case, d, v, ps) {
-  q <- svyquantile(as.formula(paste0("~`", v, "`")), d, ps, ci = TRUE, na.rm = TRUE)[[1]]
-  for (i in seq_along(ps)) emit(case, v, "quantile", NA, format(ps[i]), q[i, 1], q[i, 4], q[i, 2], q[i, 3])
-}
 do_by <- function(case, d, v, by, fun, stat) {
   b <- svyby(as.formula(paste0("~`", v, "`")), as.formula(paste0("~", by)), d, fun, na.rm = TRUE,
              vartype = c("se", "ci"))
   for (i in seq_len(nrow(b)))
     emit(case, v, stat, paste0(by, "=", b[i, 1]), NA, b[i, 2], b[i, 3], b[i, 4], b[i, 5])
-}
-do_by_ratio <- function(case, d, num, den, by) {
-  b <- svyby(as.formula(paste0("~`", num, "`")), as.formula(paste0("~", by)), d, svyratio,
-             denominator = as.formula(paste0("~`", den, "`")), na.rm = TRUE, vartype = c("se", "ci"))
-  for (i in seq_len(nrow(b)))
-    emit(case, paste0(num, "/", den), "ratio", paste0(by, "=", b[i, 1]), NA, b[i, 2], b[i, 3], b[i, 4], b[i, 5])
-}
-do_by_quant <- function(case, d, v, by, p) {
-  b <- svyby(as.formula(paste0("~`", v, "`")), as.formula(paste0("~", by)), d, svyquantile,
-             quantiles = p, ci = TRUE, na.rm = TRUE, vartype = c("se", "ci"))
-  for (i in seq_len(nrow(b)))
-    emit(case, v, "quantile", paste0(by, "=", b[i, 1]), format(p), b[i, 2], b[i, 3], b[i, 4], b[i, 5])
-}
-do_by_prop <- function(case, d, v, lev, by) {
-  b <- svyby(as.formula(sprintf("~I(`%s` == '%s')", v, lev)), as.formula(paste0("~", by)), d,
-             svyciprop, method = "logit", vartype = c("se", "ci"), na.rm = TRUE)
-  for (i in seq_len(nrow(b)))
-    emit(case, v, "prop", paste0(by, "=", b[i, 1]), lev, b[i, 2], b[i, 3], b[i, 4], b[i, 5])
 }
 # every estimator on an api design (Taylor); by-domains on awards (not a calibration variable)
 api_suite <- function(case, d) {

@@ -16,21 +16,7 @@
 suppressPackageStartupMessages(library(survey))
 data(api)
 here <- "tests/reference/estimate"
-out_rows <- list()
-fmt <- function(x) ifelse(is.na(x), NA, sprintf("%.17g", as.numeric(x)))
-
-emit <- function(case, variable, statistic, domain, level, est, se, lo = NA, hi = NA, deff = NA) {
-  out_rows[[length(out_rows) + 1]] <<- data.frame(
-    case = case, variable = variable, statistic = statistic,
-    domain = ifelse(is.na(domain), "", domain), level = ifelse(is.na(level), "", level),
-    estimate = fmt(est), se = fmt(se), ci_low = fmt(lo), ci_high = fmt(hi), deff = fmt(deff),
-    stringsAsFactors = FALSE)
-}
-
-write_exact <- function(d, path) {
-  for (n in names(d)) if (is.double(d[[n]])) d[[n]] <- fmt(d[[n]])
-  write.csv(d, path, row.names = FALSE, na = "")
-}
+source("tests/reference/survey_helpers.R")  # out_rows, emit, write_exact, z, do_mean, do_quant, do_by_*
 
 # ---- data -------------------------------------------------------------------------------------
 dn <- sort(unique(apiclus1$dnum))
@@ -48,13 +34,7 @@ write_exact(apiclus1, file.path(here, "apiclus1.csv"))
 write_exact(apiclus2, file.path(here, "apiclus2.csv"))
 
 # ---- estimate helpers -------------------------------------------------------------------------
-z <- qnorm(0.975)
-do_mean <- function(case, d, v, stat = "mean", domain = NA) {
-  f <- if (stat == "mean") svymean else svytotal
-  m <- f(as.formula(paste0("~`", v, "`")), d, na.rm = TRUE, deff = TRUE)
-  ci <- confint(m)
-  emit(case, v, stat, domain, NA, coef(m)[1], SE(m)[1], ci[1, 1], ci[1, 2], deff(m)[1])
-}
+# (the shared ones are in survey_helpers.R; these ask for design effects, do_by on crossed domains)
 do_prop <- function(case, d, v) {
   m <- svymean(as.formula(paste0("~factor(`", v, "`)")), d, na.rm = TRUE, deff = TRUE)
   levs <- sort(unique(na.omit(d$variables[[v]])))
@@ -73,10 +53,6 @@ do_ratio <- function(case, d, num, den) {
   emit(case, paste0(num, "/", den), "ratio", NA, NA, est, se, est - z * se, est + z * se,
        if (isrep) NA else attr(r, "deff")[1, 1])
 }
-do_quant <- function(case, d, v, ps) {
-  q <- svyquantile(as.formula(paste0("~`", v, "`")), d, ps, ci = TRUE, na.rm = TRUE)[[1]]
-  for (i in seq_along(ps)) emit(case, v, "quantile", NA, format(ps[i]), q[i, 1], q[i, 4], q[i, 2], q[i, 3])
-}
 do_by <- function(case, d, v, by, fun, stat, ...) {
   f <- as.formula(paste0("~`", v, "`"))
   b <- svyby(f, as.formula(paste0("~", by)), d, fun, na.rm = TRUE, deff = (stat %in% c("mean", "total")),
@@ -89,25 +65,6 @@ do_by <- function(case, d, v, by, fun, stat, ...) {
     emit(case, v, stat, dom, NA, b[i, k + 1], b[i, k + 2], b[i, k + 3], b[i, k + 4], deffv)
   }
 }
-do_by_ratio <- function(case, d, num, den, by) {
-  b <- svyby(as.formula(paste0("~`", num, "`")), as.formula(paste0("~", by)), d, svyratio,
-             denominator = as.formula(paste0("~`", den, "`")), na.rm = TRUE, vartype = c("se", "ci"))
-  for (i in seq_len(nrow(b)))
-    emit(case, paste0(num, "/", den), "ratio", paste0(by, "=", b[i, 1]), NA, b[i, 2], b[i, 3], b[i, 4], b[i, 5])
-}
-do_by_quant <- function(case, d, v, by, p) {
-  b <- svyby(as.formula(paste0("~`", v, "`")), as.formula(paste0("~", by)), d, svyquantile,
-             quantiles = p, ci = TRUE, na.rm = TRUE, vartype = c("se", "ci"))
-  for (i in seq_len(nrow(b)))
-    emit(case, v, "quantile", paste0(by, "=", b[i, 1]), format(p), b[i, 2], b[i, 3], b[i, 4], b[i, 5])
-}
-do_by_prop <- function(case, d, v, lev, by) {
-  b <- svyby(as.formula(sprintf("~I(`%s` == '%s')", v, lev)), as.formula(paste0("~", by)), d,
-             svyciprop, method = "logit", vartype = c("se", "ci"), na.rm = TRUE)
-  for (i in seq_len(nrow(b)))
-    emit(case, v, "prop", paste0(by, "=", b[i, 1]), lev, b[i, 2], b[i, 3], b[i, 4], b[i, 5])
-}
-
 api_suite <- function(case, d, enroll_ok = TRUE) {
   do_mean(case, d, "api00"); do_mean(case, d, "enroll"); do_mean(case, d, "api.stu")
   do_mean(case, d, "enroll", "total"); do_mean(case, d, "api00", "total")
