@@ -84,9 +84,10 @@ class SurveyDesign:
         ``adjust`` (deviation from 0) or ``average`` (stratum dropped, others scaled) rule
         applies to it; otherwise (R's default) it is not lonely.
     pps
-        PPS sampling without replacement at stage 1 (R's ``pps=``; see
-        :mod:`fieldsurvey.estimate.pps`): ``brewer``, ``overton``, ``hr`` (Hartley-Rao,
-        ``hr_p2bar`` the population's sum of pi^2 / n, else the stratum's mean pi) or
+        PPS sampling without replacement (R's ``pps=``; see
+        :mod:`fieldsurvey.estimate.pps`): ``brewer`` (one or several stages, an FPC column
+        of inclusion probabilities per stage), or for one stage of ids ``overton``, ``hr``
+        (Hartley-Rao, ``hr_p2bar`` the population's sum of pi^2 / n, else the stratum's mean pi) or
         ``ppsmat`` (``joint``: the sample's joint inclusion probabilities, rows in data order,
         one row per PSU). ``fpc`` is then the PSUs' inclusion probabilities, and the weights
         default to 1 / pi. ``pps_variance``: ``HT`` (Horvitz-Thompson) or ``YG``
@@ -278,7 +279,7 @@ class SurveyDesign:
         head = "taylor"
         if self.pps is not None:
             head += f" (pps {self.pps}" + (", yates-grundy)" if self.pps_variance == "YG"
-                                           and self.pps != "brewer" else ")")
+                                           else ")")
         return ", ".join([head, *(s.describe() for s in self.calibration)])
 
     @classmethod

@@ -19,6 +19,15 @@ stage-1 inclusion probabilities :math:`\pi_i` in the FPC column (sampling fracti
   gives them for a drawn stratum) and sets entries below ``tolerance`` to zero (R's
   ``ppsmat(..., tolerance=1e-4)``).
 
+Several stages (R's ``svydesign(id=~psu+ssu, fpc=~pi1+pi2, pps=...)``): only ``brewer``,
+with every stage's inclusion probabilities in its FPC column; the variance is R's
+``multistage`` recursion with each cluster's own 1 - pi and the later stages weighted by the
+pi above them. R refuses several stages of ids for ``overton``, ``HR()`` and ``ppsmat()``
+("Multistage PPS sampling not supported [with this method]"), and so does this module, with
+R's words. One-stage designs of clusters (several rows per PSU) work with every method
+(``ppsmat`` needs one row per PSU: its matrix is per row, as in R). Brewer has no
+Yates-Grundy form (R: "Only variance='HT' supported for this design").
+
 A negative variance estimate (possible with the Overton and Hartley-Rao approximations in
 small samples) is reported as NaN, which is R's SE there.
 """
@@ -87,8 +96,11 @@ def check_probabilities(pi: np.ndarray, source: str | None, field: str | None) -
     """Refuse inclusion probabilities outside (0, 1]."""
     bad = ~np.isfinite(pi) | (pi <= 0) | (pi > 1)
     if bad.any():
+        said = ("fpc must be specified as sampling fraction for PPS sampling (R's words): "
+                if bool((pi[np.isfinite(pi)] > 1).any()) else "")
         raise DesignError(
-            "PPS designs need the PSUs' inclusion probabilities (0 < pi <= 1) in the FPC column",
+            said + "PPS designs need the PSUs' inclusion probabilities (0 < pi <= 1) in the "
+            "FPC column",
             file=source, field=field, expected="numbers in (0, 1]",
             got=f"{float(pi[np.flatnonzero(bad)[0]]):g}",
             hint="Give the stage-1 inclusion probabilities (the sample's pi_1), not population "
@@ -104,13 +116,28 @@ def check_pps_arguments(design: SurveyDesign, pps: str, n_stages: int,
         raise DesignError("unknown PPS method", file=source, field="pps",
                           expected=" | ".join(PPS_METHODS), got=repr(pps))
     if n_stages > 1 and pps != "brewer":
-        raise DesignError(f"pps={pps!r} is available for one-stage designs (the PSUs); "
-                          "Brewer's approximation takes several stages",
-                          file=source, field=",".join(design.ids),
-                          hint="Give only the first-stage cluster id, or use pps brewer")
+        # R's survey:::pps_design.character / .HR / .ppsmat refuse several stages of ids
+        said = ("Multistage PPS sampling not supported" if pps == "ppsmat"
+                else "Multistage PPS sampling not supported with this method")
+        raise DesignError(
+            f"{said} (as R's svydesign: pps={pps!r} takes one stage of ids; only Brewer's "
+            "approximation takes several)",
+            file=source, field=",".join(design.ids),
+            expected="one cluster id column with pps " + repr(pps),
+            got=f"{n_stages} stages of ids",
+            hint="Use pps brewer for a multistage design (the per-stage inclusion "
+            "probabilities as fpc, e.g. pi1,pi2), or give only the first-stage cluster id",
+        )
     if variance not in ("HT", "YG"):
         raise DesignError("the PPS variance is HT or YG", field="pps_variance",
                           got=repr(variance))
+    if pps == "brewer" and variance != "HT":
+        raise DesignError(
+            "Only variance='HT' supported for this design (as R's svydesign: Brewer's "
+            "approximation has no Yates-Grundy form)", file=source, field="pps_variance",
+            expected="HT", got=repr(variance),
+            hint="Drop the Yates-Grundy option, or use pps overton | hr | ppsmat for it",
+        )
     if pps == "ppsmat" and joint is None:
         raise DesignError("ppsmat needs the sample's joint inclusion probabilities",
                           file=source, field="joint",
