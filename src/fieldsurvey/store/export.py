@@ -17,6 +17,8 @@ Files written to the output directory (``<ext>`` the format's extension):
 ``media/<sha256>-<name>``   the files of media answers (image, audio, video, file) kept in
                             the store (:mod:`fieldsurvey.store.media`); a sensitive
                             question's files only with personal data included
+``audit.csv``, ``audit/``   forms with an ``audit`` question: ODK's audit log of each
+                            interview, derived from the event log (:mod:`.audit`)
 ``export.json``             what was exported: survey, format, files, row counts, the special
                             codes, and how personal data was handled (written last)
 ==========================  ==================================================================
@@ -375,6 +377,12 @@ def _write_all(st: FieldStore, out: Path, fmt: str, spec: FormSpec | None, mode:
             media = _write_media(st, stage / "media", out / "media", personal, group)
             if media:
                 rows["media"] = media
+            from fieldsurvey.store.audit import write_audits  # forms with an audit question
+
+            audits = write_audits(st, stage, out, personal=personal, group=group) if (
+                spec is None or any(q.type == "audit" for q in spec.questions.values())) else 0
+            if audits:
+                rows["audit"], names["audit"] = audits, "audit.csv"
         report(progress, "export", len(todo), len(todo))
         manifest = _manifest(st, fmt, spec, mode, names, rows, frames.pii, tags)
         with open(stage / "export.json", "w", encoding="utf-8") as fh:
