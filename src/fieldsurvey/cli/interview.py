@@ -4,11 +4,14 @@ Example::
 
     fieldsurvey interview --db int01.sqlite
     fieldsurvey interview --db central.sqlite --supervisor --lang en
+    fieldsurvey interview --db int01.sqlite --server http://192.168.1.10:8765
+    fieldsurvey interview --db central.sqlite --supervisor --reviewer 王芳
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language at start")
     p.add_argument("--supervisor", action="store_true",
                    help="progress and review of a merged store")
+    p.add_argument("--server", help="the sync server's address for the household list's sync "
+                   "key S (default: the last server this device synced with)")
+    p.add_argument("--reviewer", help="with --supervisor: the name reviews are recorded with "
+                   "(default: $FIELDSURVEY_REVIEWER, set by `serve --web` for the logged-in "
+                   "supervisor)")
     p.set_defaults(func=run)
 
 
@@ -40,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.db.exists():
         raise StoreError("the field store does not exist", file=str(args.db),
                          hint="Give the .sqlite file made by `fieldsurvey assign`")
-    app = make_app(args.db, language=args.lang, supervisor=args.supervisor)
+    reviewer = (args.reviewer or os.environ.get("FIELDSURVEY_REVIEWER") or "").strip()
+    app = make_app(args.db, language=args.lang, supervisor=args.supervisor,
+                   server=args.server, reviewer=reviewer or None)
     try:
         app.run()
     finally:

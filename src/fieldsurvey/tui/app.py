@@ -57,11 +57,17 @@ class FieldsurveyApp(App[None]):
 
     def __init__(self, store: FieldStore | Path, form: Form | None = None, *,
                  language: str = "zh", supervisor: bool = False, clock: Clock | None = None,
-                 rng: np.random.Generator | int | None = None) -> None:
+                 rng: np.random.Generator | int | None = None, server: str | None = None,
+                 reviewer: str | None = None) -> None:
         super().__init__()
         self._store = None if isinstance(store, Path) else store
         self.store_path: Path = store if isinstance(store, Path) else Path(store.path)
         self._form = form
+        self._form_given = form is not None
+        #: the sync server's address given at start (else the last one in the sync log)
+        self.server = server
+        #: who signs the supervisor's reviews (None: the store's interviewer, "supervisor")
+        self.reviewer = reviewer
         self._form_lock = threading.Lock()
         self.lang = "en" if language.startswith("en") else "zh"
         self.supervisor = supervisor
@@ -76,6 +82,30 @@ class FieldsurveyApp(App[None]):
 
             self._store = FieldStore.open(self.store_path)
         return self._store
+
+    def forget_form(self) -> None:
+        """Load the pinned form again when next needed (a sync may bring a newer version).
+
+        A form given to :func:`make_app` is kept.
+        """
+        if not self._form_given:
+            with self._form_lock:
+                self._form = None
+
+    def close_sessions(self, how: str) -> None:
+        """Record every open interview session as a visit and make the store file complete.
+
+        Before quitting and before a sync: answers are saved as entered; this ends the
+        session (its visit) and checkpoints the store (issue 21).
+        """
+        from fieldsurvey.tui.session import checkpoint
+
+        for screen in self.screen_stack:
+            end = getattr(screen, "end_session", None)
+            if end is not None:
+                end(how=how)
+        if self._store is not None:
+            checkpoint(self._store)
 
     def close_store(self) -> None:
         """Close the store if the app opened it (the CLI calls this after the app ends)."""
@@ -170,14 +200,7 @@ class FieldsurveyApp(App[None]):
         An open interview session is recorded as a visit, the store's main file made
         complete (checkpoint), then the app exits. Answers were saved as entered.
         """
-        from fieldsurvey.tui.session import checkpoint
-
-        for screen in self.screen_stack:
-            end = getattr(screen, "end_session", None)
-            if end is not None:
-                end(how="quit")
-        if self._store is not None:
-            checkpoint(self._store)
+        self.close_sessions("quit")
         self.exit()
 
     def action_toggle_language(self) -> None:
@@ -244,7 +267,8 @@ def _check_store(path: Path) -> None:
 
 def make_app(store: FieldStore | str | Path, form: Form | None = None, *,
              language: str = "zh", supervisor: bool = False, clock: Clock | None = None,
-             rng: np.random.Generator | int | None = None) -> FieldsurveyApp:
+             rng: np.random.Generator | int | None = None, server: str | None = None,
+             reviewer: str | None = None) -> FieldsurveyApp:
     """Build the app over a field store.
 
     Parameters
@@ -261,10 +285,15 @@ def make_app(store: FieldStore | str | Path, form: Form | None = None, *,
         Wall clock for appointments and ``today()`` (inject a fixed one in tests).
     rng
         Generator (or seed) for exact random respondent selection.
+    server
+        The sync server's address for the household list's sync key (default: the last
+        server in the device's sync log).
+    reviewer
+        The name the supervisor's reviews are recorded with.
     """
     source: FieldStore | Path = store if not isinstance(store, str | Path) else Path(store)
     path = source if isinstance(source, Path) else Path(source.path)
     if form is None:
         _check_store(path)
     return FieldsurveyApp(source, form, language=language, supervisor=supervisor,
-                          clock=clock, rng=rng)
+                          clock=clock, rng=rng, server=server, reviewer=reviewer)

@@ -1,9 +1,19 @@
-"""The household list: every assigned case with its status, filters and counts."""
+"""The household list: every assigned case with its status, filters and counts.
+
+On a device store that syncs (it has a token from ``assign``), ``S`` syncs with the
+server (:func:`fieldsurvey.store.sync.client.sync` on a worker thread, the screen stays
+live; see :mod:`.sync_log` for where the server's address comes from) and a status line
+above the keys tells the last sync's time, what it sent and received, and its result or
+the error in one line; the list is read again afterwards (new and reassigned households,
+rejected interviews). ``L`` opens the sync log.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,6 +23,7 @@ from textual.widgets import DataTable, Header, Input, Select, Static
 from fieldsurvey.tui.casedata import STATUSES, CaseRow, case_rows
 from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.screens.sync_log import SyncInfo, log_time, short_result, sync_info
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,6 +43,7 @@ class AssignmentListScreen(KeyedScreen[None]):
     """Table of households (line, community, address, status, visits, appointment)."""
 
     app: FieldsurveyApp
+    CSS_PATH = "../styles/sync.tcss"
     AUTO_FOCUS = "#cases"
     KEYS: ClassVar[list[tuple[str, str]]] = [
         ("Enter", "household_key"),
@@ -41,12 +53,19 @@ class AssignmentListScreen(KeyedScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search"),
         Binding("escape", "clear_filters", show=False),
+        Binding("s", "sync", show=False),
+        Binding("l", "sync_log", show=False),
     ]
+    #: The sync keys, shown on a store that syncs.
+    SYNC_KEYS: ClassVar[list[tuple[str, str]]] = [("S", "sync_key"), ("L", "sync_log_key")]
 
     def __init__(self) -> None:
         super().__init__(id="assignments")
         self.rows: list[CaseRow] = []
         self.loaded = False
+        self.sync = SyncInfo(False, "", None)
+        self.syncing = ""  # the server being synced with, while a sync runs
+        self.tz: dt.tzinfo | None = None  # the app clock's zone (sync times), set on mount
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -57,10 +76,12 @@ class AssignmentListScreen(KeyedScreen[None]):
             yield Select[str]([], prompt=self.app.t("all_status"), id="status")
             yield Input(placeholder=self.app.t("search"), id="search")
         yield DataTable(id="cases", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="sync-status", markup=False)
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         """Draw the screen once it is mounted."""
+        self.tz = self.app.clock().tzinfo
         self._columns()
         self.load()
 
@@ -73,12 +94,17 @@ class AssignmentListScreen(KeyedScreen[None]):
     def load(self) -> None:
         """Read the cases on a worker thread (a big store takes a moment)."""
         rows = case_rows(self.app.store_path)  # plain SQL: no pandas before the list
-        self.app.call_from_thread(self._loaded, rows)
+        info = sync_info(self.app.store_path)
+        self.app.call_from_thread(self._loaded, rows, info)
 
-    def _loaded(self, rows: list[CaseRow]) -> None:
+    def _loaded(self, rows: list[CaseRow], info: SyncInfo | None = None) -> None:
         first = not self.loaded
         self.rows = rows
         self.loaded = True
+        if info is not None:
+            self.sync = info
+            self._sync_line()
+            self.draw_keys()
         self._filters()
         self._fill()
         if first:
@@ -170,6 +196,9 @@ class AssignmentListScreen(KeyedScreen[None]):
     def _open(self, event: DataTable.RowSelected) -> None:
         from fieldsurvey.tui.screens.household import HouseholdScreen
 
+        if self.syncing:  # the list is read again when the sync is done
+            self.app.notify(self.app.t("sync_wait"))
+            return
         if event.row_key.value is not None:
             self.app.push_screen(HouseholdScreen(event.row_key.value))
 
@@ -183,3 +212,90 @@ class AssignmentListScreen(KeyedScreen[None]):
         self.query_one("#status", Select).clear()
         self.query_one("#search", Input).value = ""
         self.query_one("#cases", DataTable).focus()
+
+    # -- sync -------------------------------------------------------------------------
+    def _sync_shown(self) -> bool:
+        return self.sync.can_sync or bool(self.app.server) or self.sync.last is not None
+
+    def draw_keys(self) -> None:
+        """Draw the key bar (with the sync keys on a store that syncs)."""
+        bar = self.query("#keys")
+        if not bar:
+            return
+        t = self.app.t
+        keys = self.KEYS + (self.SYNC_KEYS if self._sync_shown() else [])
+        bar.first(KeyBar).show([(k, t(x)) for k, x in keys]
+                               + [("F4", t("language")), ("F1", t("help"))])
+
+    def _sync_line(self, problem: str = "") -> None:
+        """The status line: syncing, or the last sync's time, counts and result."""
+        t = self.app.t
+        line = self.query_one("#sync-status", Static)
+        last = self.sync.last
+        failed = bool(problem) or (last is not None and last["result"] != "ok"
+                                   and not self.syncing)
+        if self.syncing:
+            text = t("sync_running", server=self.syncing)
+        elif problem:
+            text = problem
+        elif last is None:
+            text = t("sync_never")
+        elif last["result"] == "ok":
+            text = t("sync_ok", time=log_time(last["time"], self.tz), pushed=last["pushed"],
+                     pulled=last["pulled"])
+        else:
+            msg = short_result(str(last["result"]), t)
+            if last["pushed"] or last["pulled"]:
+                msg = t("sync_counts", pushed=last["pushed"], pulled=last["pulled"]) + \
+                    " · " + msg
+            text = t("sync_failed", time=log_time(last["time"], self.tz), msg=msg)
+        line.set_class(self._sync_shown() or bool(problem), "shown")
+        line.set_class(bool(self.syncing), "busy")
+        line.set_class(failed, "failed")
+        line.update(Text(fit(text, 78), no_wrap=True))
+
+    def action_sync(self) -> None:
+        """Key action: sync with the server on a worker thread."""
+        if self.syncing:
+            self.app.notify(self.app.t("sync_wait"))
+            return
+        server = self.app.server or self.sync.server
+        if not server:
+            self._sync_line(self.app.t("sync_no_server"))
+            return
+        # an open interview session ends as a visit and the store file is made complete
+        # before anything is sent (nothing is open while the list is in front; kept safe)
+        self.app.close_sessions("sync")
+        self.syncing = server
+        self._sync_line()
+        self.run_sync(server)
+
+    @work(thread=True, exclusive=True, group="sync")
+    def run_sync(self, server: str) -> None:
+        """Sync (push, pull, log) off the UI thread; then read the list again."""
+        from fieldsurvey.store.sync.client import sync
+
+        error: Exception | None = None
+        try:
+            sync(self.app.store_path, server, clock=self.app.clock)
+        except Exception as exc:  # any failure is shown; the app goes on
+            error = exc  # the client logged it; the device store is as it was
+        self.app.call_from_thread(self._synced, error)
+
+    def _synced(self, error: Exception | None) -> None:
+        self.syncing = ""
+        if error is None:
+            self.app.forget_form()  # a newer questionnaire may have come
+        else:
+            from fieldsurvey.io.errors import FieldsurveyError
+
+            text = error.paragraph() if isinstance(error, FieldsurveyError) else \
+                f"{type(error).__name__}: {error}"
+            self.app.notify(text, title=self.app.t("error"), severity="error", timeout=12)
+        self.load()
+
+    def action_sync_log(self) -> None:
+        """Key action: the device's sync log."""
+        from fieldsurvey.tui.screens.sync_log import SyncLogScreen
+
+        self.app.push_screen(SyncLogScreen())

@@ -31,7 +31,8 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="dialog"):
             yield Label(t("help_title"), id="dialog-title")
             yield Static("\n".join(k + " " * max(1, 16 - cell_len(k)) + t(key)
-                                   for k, key in HELP_KEYS), markup=False)
+                                   for k, key in (*HELP_KEYS, ("S / L", "help_sync"))),
+                         markup=False)
 
     def action_close(self) -> None:
         """Key action: close."""

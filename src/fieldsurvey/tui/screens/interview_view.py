@@ -138,7 +138,7 @@ class InterviewViewScreen(KeyedScreen[None]):
                           fit(" ".join(self.notes.get(rec.key, [])), 20), key=rec.key)
 
     def _reviewer(self) -> str:
-        return self.app.store.meta.get("interviewer") or "supervisor"
+        return self.app.reviewer or self.app.store.meta.get("interviewer") or "supervisor"
 
     def action_approve(self) -> None:
         """Key action: approve."""
