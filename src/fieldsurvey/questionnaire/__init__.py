@@ -8,8 +8,10 @@ form (``.yaml``/``.yml``) into a frozen :class:`~.model.Form`, collecting every 
 Modules by role:
 
 * the form: :mod:`.model` (what a form is), :mod:`.xlsform` / :mod:`.yamlform`
-  (reading), :mod:`.build` / :mod:`.checks` / :mod:`.settings` / :mod:`.types`
-  (turning rows into a checked form), :mod:`.external` (attachments),
+  (reading) into :mod:`.rows`, :mod:`.build` (the walk over the rows) with
+  :mod:`.items` (a row to its item), :mod:`.choicelists`, :mod:`.settings`,
+  :mod:`.types`, :mod:`.loops`, :mod:`.checks` (turning rows into a checked form),
+  :mod:`.external` (attachments),
   :mod:`.problems` (all errors at once), :mod:`.preview` (text views);
 * expressions: :mod:`.expr` (parser), :mod:`.compiler` (closures), :mod:`.xpath`
   (values and functions), :mod:`.regex` (RE2), :mod:`.plan` (compiled form);

@@ -16,8 +16,8 @@ from fieldsurvey.questionnaire.model import Expression, Form, Group, Question, R
 from fieldsurvey.questionnaire.values import parse_text_answer
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fieldsurvey.questionnaire.build import RawRow
     from fieldsurvey.questionnaire.problems import Problems
+    from fieldsurvey.questionnaire.rows import RawRow
 
 __all__ = ["check_cycles", "check_defaults", "check_references"]
 

@@ -3,7 +3,7 @@
 A loop becomes a group holding one group per choice of the list; inside, every name
 gets the choice's name appended (``number_pit``), ``${name}`` of a question of the loop
 refers to the same choice's copy, and ``%(label)s`` / ``%(name)s`` in texts become the
-choice's label and name. Works on the neutral rows of :mod:`.build`, before the form
+choice's label and name. Works on the neutral rows of :mod:`.rows`, before the form
 is built, so the rest of the loader never sees a loop.
 """
 
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from fieldsurvey.questionnaire.model import Choice
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fieldsurvey.questionnaire.build import RawRow
     from fieldsurvey.questionnaire.problems import Problems
+    from fieldsurvey.questionnaire.rows import RawRow
 
 __all__ = ["expand_loops"]
 

@@ -1,5 +1,9 @@
-"""Settings-sheet values with rules of their own: the completion thresholds.
+"""The settings of a form: their names, the :class:`~.model.Settings` they make, their rules.
 
+Why a module of its own: the settings fieldsurvey acts on, the one function that turns a
+settings row into :class:`~.model.Settings`, and the checks of their values.
+
+The completion thresholds have rules of their own:
 ``completion_partial`` and ``completion_complete`` are shares of the applicable input
 questions answered, as fractions (``0.5``) or percentages (``50`` or ``50%``);
 ``essential_questions`` names the questions whose share counts instead (spaces or
@@ -11,14 +15,39 @@ are an error naming the setting.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fieldsurvey.io.errors import QuestionnaireError
-from fieldsurvey.questionnaire.model import CompletionRules
+from fieldsurvey.questionnaire.model import (
+    DEFAULT_SPECIAL_ANSWERS,
+    CompletionRules,
+    Form,
+    LangText,
+    Settings,
+    SpecialAnswer,
+)
+from fieldsurvey.questionnaire.problems import Problems
+from fieldsurvey.questionnaire.rows import TRUE_WORDS, lang_text
 
-__all__ = ["completion_rules"]
+__all__ = [
+    "USED_SETTINGS",
+    "check_default_language",
+    "completion_rules",
+    "form_settings",
+]
 
+#: Settings fieldsurvey acts on: name -> the headers an XLSForm may give it under.
+USED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "form_id": ("form_id", "set_form_id", "id_string"),
+    "version": ("version",),
+    "default_language": ("default_language",),
+    "title": ("form_title", "set_form_title", "title"),
+    "completion_partial": ("completion_partial",),
+    "completion_complete": ("completion_complete",),
+    "essential_questions": ("essential_questions",),
+    "allow_choice_duplicates": ("allow_choice_duplicates",),
+}
 
 def _share(cells: Mapping[str, Any], key: str, default: float) -> float:
     raw = cells.get(key)
@@ -56,3 +85,54 @@ def completion_rules(cells: Mapping[str, Any]) -> CompletionRules:
     raw = str(cells.get("essential_questions") or "").strip()
     essential = tuple(n for n in re.split(r"[\s,;]+", raw) if n)
     return CompletionRules(partial, complete, essential)
+
+
+def form_settings(
+    cells: Mapping[str, Any], specials: Sequence[SpecialAnswer] | None, default_id: str,
+    problems: Problems,
+) -> Settings:
+    """The :class:`~.model.Settings` of a settings row (setting name -> value).
+
+    Settings fieldsurvey does not act on are kept in ``other`` (without the ``other:``
+    prefix a reader gives a setting it does not know); impossible completion thresholds
+    are reported to ``problems`` and the defaults used.
+    """
+    rules = CompletionRules()
+    try:
+        rules = completion_rules(cells)
+    except QuestionnaireError as exc:
+        problems.error(exc)
+    other = tuple(sorted((str(k).removeprefix("other:"), str(v)) for k, v in cells.items()
+                         if k not in USED_SETTINGS))
+    dup = str(cells.get("allow_choice_duplicates") or "").strip().lower() in TRUE_WORDS
+    return Settings(
+        form_id=str(cells.get("form_id") or default_id),
+        version=str(cells.get("version") or ""),
+        default_language=str(cells["default_language"])
+        if cells.get("default_language")
+        else None,
+        title=lang_text(cells.get("title")),
+        special_answers=tuple(specials) if specials is not None else DEFAULT_SPECIAL_ANSWERS,
+        completion=rules,
+        allow_choice_duplicates=dup,
+        other=other,
+    )
+
+
+def check_default_language(form: Form, problems: Problems) -> None:
+    """Warn when ``default_language`` names none of the form's label languages."""
+    lang = form.settings.default_language
+    if lang and form.languages and LangText.of(dict.fromkeys(form.languages, "x")).get(
+        lang, "\0none"
+    ) == "x" and not any(_lang_matches(lang, lg) for lg in form.languages):
+        problems.warn(QuestionnaireError(
+            f"default_language '{lang}' matches no label language of the form",
+            file=form.source, sheet="settings", field="default_language",
+            expected=", ".join(form.languages),
+            hint=f"Labels will be shown in {form.languages[0]}",
+        ))
+
+
+def _lang_matches(wanted: str, lang: str) -> bool:
+    w, k = wanted.strip().lower(), lang.lower()
+    return k == w or (k.endswith(")") and k.rsplit("(", 1)[-1].rstrip(")").strip() == w)

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from fieldsurvey.io.errors import QuestionnaireError
-from fieldsurvey.questionnaire.build import RawRow, build_form
+from fieldsurvey.questionnaire.build import build_form
 from fieldsurvey.questionnaire.external import Attachment, find_attachment, read_attachment
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 from fieldsurvey.questionnaire.problems import Problems
+from fieldsurvey.questionnaire.rows import RawRow
 from fieldsurvey.questionnaire.settings import completion_rules
 
 __all__ = ["SURVEY_COLUMNS", "load_xlsform", "read_workbook"]

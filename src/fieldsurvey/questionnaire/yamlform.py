@@ -30,9 +30,10 @@ from typing import Any
 import yaml
 
 from fieldsurvey.io.errors import QuestionnaireError
-from fieldsurvey.questionnaire.build import RawRow, build_form
+from fieldsurvey.questionnaire.build import build_form
 from fieldsurvey.questionnaire.external import Attachment, find_attachment, read_attachment
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
+from fieldsurvey.questionnaire.rows import RawRow
 from fieldsurvey.questionnaire.xlsform import SURVEY_COLUMNS, TRANSLATABLE
 
 __all__ = ["load_yamlform"]
