@@ -286,6 +286,49 @@ def test_the_store_without_a_token_shows_no_sync_keys(tmp_path: Path) -> None:
     assert not info.can_sync and info.last is None and info.server == ""
 
 
+# -- snapshots at 80x24 ----------------------------------------------------------------
+def _snap_app(team: Team, who: str, lang: str) -> FieldsurveyApp:
+    complete_first(team.devices[who])
+    return make_app(team.devices[who], FORM, clock=FrozenClock(), language=lang, rng=7,
+                    server=team.url)
+
+
+async def _synced_then_failed(pilot: Any) -> None:
+    """A sync with the server, then one while it is down (a fixed address), then ``L``."""
+    await settle(pilot)
+    await pilot.press("s")
+    await settle(pilot)
+    pilot.app.server = DEAD
+    await pilot.press("s")
+    await settle(pilot)
+    pilot.app.clear_notifications()  # the error's toast has a timeout: not in the picture
+    await pilot.press("l")
+    await settle(pilot, lambda: isinstance(pilot.app.screen, SyncLogScreen)
+                 and pilot.app.screen.rows is not None)
+    await pilot.pause()
+
+
+def test_snapshot_household_list_after_a_sync(snap_compare: Any, team: Team) -> None:
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.pause()
+
+    assert snap_compare(_snap_app(team, "int04", "zh"), terminal_size=SIZE,
+                        run_before=run_before)
+
+
+def test_snapshot_sync_log(snap_compare: Any, team: Team) -> None:
+    assert snap_compare(_snap_app(team, "int05", "zh"), terminal_size=SIZE,
+                        run_before=_synced_then_failed)
+
+
+def test_snapshot_sync_log_english(snap_compare: Any, team: Team) -> None:
+    assert snap_compare(_snap_app(team, "int06", "en"), terminal_size=SIZE,
+                        run_before=_synced_then_failed)
+
+
 # -- the supervisor's name on reviews ------------------------------------------------------
 def test_the_reviewer_name_comes_from_the_option_else_the_environment(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -118,7 +118,7 @@ def short_result(result: str, t: Any) -> str:
 
 #: Columns of the log table and their widths (80 columns with the cell padding).
 COLUMNS: tuple[tuple[str, int], ...] = (("col_time", 14), ("col_pushed", 6),
-                                       ("col_pulled", 8), ("col_result", 42))
+                                       ("col_pulled", 8), ("col_result", 44))
 
 
 class SyncLogScreen(KeyedScreen[None]):
