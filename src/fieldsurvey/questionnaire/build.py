@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.checks import check_cycles, check_defaults, check_references
 from fieldsurvey.questionnaire.choicelists import ChoiceLists, read_choices
-from fieldsurvey.questionnaire.external import Attachment
+from fieldsurvey.questionnaire.external import Attachment, find_attachment, read_attachment
 from fieldsurvey.questionnaire.items import SpecialRule, container, question
 from fieldsurvey.questionnaire.loops import expand_loops
 from fieldsurvey.questionnaire.model import (
@@ -35,9 +36,29 @@ from fieldsurvey.questionnaire.rows import TRUE_WORDS, RawRow, cell_name, too_lo
 from fieldsurvey.questionnaire.settings import check_default_language, form_settings
 from fieldsurvey.questionnaire.types import ATTACHMENT_TYPES, parse_type
 
-__all__ = ["build_form"]
+__all__ = ["attachments_beside", "build_form"]
 
 _NAME = re.compile(r"^[^\W\d][\w.\-]*$")
+
+
+def attachments_beside(path: Path) -> Callable[[str, bool], Attachment]:
+    """``attachments(filename, need_name)`` for :func:`build_form`: a form file's attachments.
+
+    A file the form names is looked for next to the form and in ``<form name>-media/``.
+    """
+    file = str(path)
+
+    def attachment(filename: str, need_name: bool) -> Attachment:
+        found = find_attachment(path, filename)
+        if found is None:
+            raise QuestionnaireError(
+                f"the attachment '{filename}' is not next to the form",
+                file=file,
+                hint=f"Put {filename} beside the form or in {path.stem}-media/",
+            )
+        return read_attachment(found, need_name)
+
+    return attachment
 
 
 def build_form(

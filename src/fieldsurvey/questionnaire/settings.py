@@ -1,7 +1,9 @@
 """The settings of a form: their names, the :class:`~.model.Settings` they make, their rules.
 
-Why a module of its own: the settings fieldsurvey acts on, the one function that turns a
-settings row into :class:`~.model.Settings`, and the checks of their values.
+Why a module of its own: the XLSForm reader, the YAML reader and the form builder all
+need the same list of settings (which fieldsurvey acts on, which it keeps without acting
+on, the headers an XLSForm may use for each); it is written once here, with the one
+function that turns a settings row into :class:`~.model.Settings`.
 
 The completion thresholds have rules of their own:
 ``completion_partial`` and ``completion_complete`` are shares of the applicable input
@@ -31,7 +33,10 @@ from fieldsurvey.questionnaire.problems import Problems
 from fieldsurvey.questionnaire.rows import TRUE_WORDS, lang_text
 
 __all__ = [
+    "KEPT_SETTINGS",
+    "SETTINGS_COLUMNS",
     "USED_SETTINGS",
+    "YAML_SETTINGS",
     "check_default_language",
     "completion_rules",
     "form_settings",
@@ -48,6 +53,27 @@ USED_SETTINGS: dict[str, tuple[str, ...]] = {
     "essential_questions": ("essential_questions",),
     "allow_choice_duplicates": ("allow_choice_duplicates",),
 }
+#: Settings stored on the form (``Settings.other``) but not acted on, except
+#: ``add_none_option`` (see the README's XLSForm table); a YAML form may give them too.
+KEPT_SETTINGS: tuple[str, ...] = (
+    "instance_name", "style", "public_key", "submission_url", "add_none_option",
+)
+#: Further ODK settings an XLSForm may carry, stored in ``Settings.other`` as well.
+_ODK_SETTINGS: tuple[str, ...] = (
+    "namespaces", "auto_send", "auto_delete", "clean_text_values", "name", "omit_instanceid",
+    "client_editable",
+)
+#: Every setting an XLSForm settings sheet may hold: name -> accepted headers (lower case).
+SETTINGS_COLUMNS: dict[str, tuple[str, ...]] = {
+    **USED_SETTINGS, **{k: (k,) for k in (*KEPT_SETTINGS, *_ODK_SETTINGS)},
+}
+#: The keys of a YAML form's ``settings`` mapping -> the setting each names.
+YAML_SETTINGS: dict[str, str] = {
+    key: name
+    for name in (*USED_SETTINGS, *KEPT_SETTINGS)
+    for key in (("form_title", "title") if name == "title" else (name,))
+}
+
 
 def _share(cells: Mapping[str, Any], key: str, default: float) -> float:
     raw = cells.get(key)

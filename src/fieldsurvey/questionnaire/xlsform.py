@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from fieldsurvey.io.errors import QuestionnaireError
-from fieldsurvey.questionnaire.build import build_form
-from fieldsurvey.questionnaire.external import Attachment, find_attachment, read_attachment
+from fieldsurvey.questionnaire.build import attachments_beside, build_form
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 from fieldsurvey.questionnaire.problems import Problems
-from fieldsurvey.questionnaire.rows import RawRow
-from fieldsurvey.questionnaire.settings import completion_rules
+from fieldsurvey.questionnaire.rows import MAX_CELL, RawRow
+from fieldsurvey.questionnaire.settings import SETTINGS_COLUMNS, completion_rules
 
 __all__ = ["SURVEY_COLUMNS", "load_xlsform", "read_workbook"]
 
@@ -91,31 +90,7 @@ CHOICE_MEDIA = {
     "media::audio",
     "media::video",
 }
-SETTINGS_COLUMNS = {
-    "form_id": ("form_id", "set_form_id", "id_string"),
-    "version": ("version",),
-    "default_language": ("default_language",),
-    "title": ("form_title", "set_form_title", "title"),
-    "completion_partial": ("completion_partial",),
-    "completion_complete": ("completion_complete",),
-    "essential_questions": ("essential_questions",),
-    "allow_choice_duplicates": ("allow_choice_duplicates",),
-    # stored but not acted on (see the README's XLSForm table)
-    "instance_name": ("instance_name",),
-    "style": ("style",),
-    "public_key": ("public_key",),
-    "submission_url": ("submission_url",),
-    "add_none_option": ("add_none_option",),
-    "namespaces": ("namespaces",),
-    "auto_send": ("auto_send",),
-    "auto_delete": ("auto_delete",),
-    "clean_text_values": ("clean_text_values",),
-    "name": ("name",),
-    "omit_instanceid": ("omit_instanceid",),
-    "client_editable": ("client_editable",),
-}
 KNOWN_SHEETS = ("survey", "choices", "settings", "special_answers", "external_choices")
-MAX_CELL = 100_000  # characters of one cell (a label of 10 MB is a mistake, not a question)
 MAX_EMPTY_RUN = 1000  # stop reading after this many empty rows (sheets claiming 1,048,576 rows)
 
 _ALIAS = {alias: key for key, aliases in SURVEY_COLUMNS.items() for alias in aliases}
@@ -438,17 +413,6 @@ def load_xlsform(path: str | Path) -> Form:
     if languages == [""]:
         languages = []
     langs = [lang for lang in languages if lang]
-
-    def attachment(filename: str, need_name: bool) -> Attachment:
-        found = find_attachment(p, filename)
-        if found is None:
-            raise QuestionnaireError(
-                f"the attachment '{filename}' is not next to the form",
-                file=file,
-                hint=f"Put {filename} beside the form or in {p.stem}-media/",
-            )
-        return read_attachment(found, need_name)
-
     return build_form(
         file=file,
         survey=survey,
@@ -458,7 +422,7 @@ def load_xlsform(path: str | Path) -> Form:
         specials=specials,
         default_id=p.stem,
         problems=pr,
-        attachments=attachment,
+        attachments=attachments_beside(p),
         external=external,
     )
 
@@ -516,18 +480,14 @@ def _settings(
             file=file, sheet="settings", field="version",
             hint="Format the cell as text (or type '2026.10 with a leading apostrophe) so "
             "trailing zeros are kept"))
-    for k in ("completion_partial", "completion_complete"):
-        if k in out:
-            pass
-    for exc_cells in [out]:
-        try:
-            completion_rules(exc_cells)
-        except QuestionnaireError as exc:
-            pr.error(QuestionnaireError(exc.message, file=file, sheet="settings", row=number,
-                                        field=exc.field, got=exc.got, hint=exc.hint,
-                                        expected=exc.expected))
-            for k in ("completion_partial", "completion_complete"):
-                out.pop(k, None)
+    try:  # checked here to name the row; the builder then sees the defaults
+        completion_rules(out)
+    except QuestionnaireError as exc:
+        pr.error(QuestionnaireError(exc.message, file=file, sheet="settings", row=number,
+                                    field=exc.field, got=exc.got, hint=exc.hint,
+                                    expected=exc.expected))
+        for k in ("completion_partial", "completion_complete"):
+            out.pop(k, None)
     return out
 
 

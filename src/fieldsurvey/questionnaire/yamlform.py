@@ -30,32 +30,16 @@ from typing import Any
 import yaml
 
 from fieldsurvey.io.errors import QuestionnaireError
-from fieldsurvey.questionnaire.build import build_form
-from fieldsurvey.questionnaire.external import Attachment, find_attachment, read_attachment
+from fieldsurvey.questionnaire.build import attachments_beside, build_form
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 from fieldsurvey.questionnaire.rows import RawRow
+from fieldsurvey.questionnaire.settings import YAML_SETTINGS
 from fieldsurvey.questionnaire.xlsform import SURVEY_COLUMNS, TRANSLATABLE
 
 __all__ = ["load_yamlform"]
 
 _TOP_KEYS = {"settings", "languages", "special_answers", "choices", "survey",
              "external_choices"}
-_SETTINGS = {
-    "form_id": "form_id",
-    "version": "version",
-    "default_language": "default_language",
-    "form_title": "title",
-    "title": "title",
-    "completion_partial": "completion_partial",
-    "completion_complete": "completion_complete",
-    "essential_questions": "essential_questions",
-    "allow_choice_duplicates": "allow_choice_duplicates",
-    "instance_name": "instance_name",
-    "style": "style",
-    "public_key": "public_key",
-    "submission_url": "submission_url",
-    "add_none_option": "add_none_option",
-}
 MAX_ALIASES = 100  # a form needs few; an alias bomb needs many
 MAX_NODES = 200_000  # values after aliases are expanded
 
@@ -186,17 +170,6 @@ def load_yamlform(path: str | Path) -> Form:
     survey: list[RawRow] = []
     _survey(doc["survey"], file, languages, survey, "survey")
     langs = [lang for lang in languages if lang]
-
-    def attachment(filename: str, need_name: bool) -> Attachment:
-        found = find_attachment(p, filename)
-        if found is None:
-            raise QuestionnaireError(
-                f"the attachment '{filename}' is not next to the form",
-                file=file,
-                hint=f"Put {filename} beside the form or in {p.stem}-media/",
-            )
-        return read_attachment(found, need_name)
-
     return build_form(
         file=file,
         survey=survey,
@@ -205,7 +178,7 @@ def load_yamlform(path: str | Path) -> Form:
         languages=langs,
         specials=specials,
         default_id=p.stem,
-        attachments=attachment,
+        attachments=attachments_beside(p),
         external=external,
     )
 
@@ -215,14 +188,14 @@ def _settings(raw: Any, file: str, languages: list[str]) -> dict[str, Any]:
         raise QuestionnaireError("settings must be a mapping", file=file, field="settings")
     out: dict[str, Any] = {}
     for k, v in raw.items():
-        key = _SETTINGS.get(str(k))
+        key = YAML_SETTINGS.get(str(k))
         if key is None:
             raise QuestionnaireError(
                 f"not supported: setting '{k}'",
                 file=file,
                 sheet="settings",
                 field=str(k),
-                expected=", ".join(_SETTINGS),
+                expected=", ".join(YAML_SETTINGS),
             )
         out[key] = _lang(v, languages) if key == "title" and isinstance(v, Mapping) else _text(v)
     return out
