@@ -1,15 +1,16 @@
 """The tally screen: the survey's participation and the form's indicators, as fieldwork goes.
 
 Reached from the supervisor screen (``y``); read-only. The figures come from
-:func:`fieldsurvey.estimate.tally.tally` (the same functions as ``fieldsurvey estimate``,
-the demo and the report): AAPOR RR1/RR3/COOP1/REF1/CON1 with the counts behind them by
-community or interviewer (``g``); for each declared indicator (``i`` cycles) the 0-100
-index or the share with its 95 % CI, the top-two-box share and n, for the district and
-each community, unweighted, design-weighted (base x Kish) or with the final weights when
-the app was given a weights file (``w`` cycles; the title says which). Communities with
-fewer completes than ``min_completes`` are greyed with their n. ``s`` sorts; ``r``, coming
-back to the screen, and a change of the store file (a sync or a merge; checked every
-``POLL_S`` seconds) recompute.
+:class:`fieldsurvey.estimate.tally.TallySession` (the numbers of ``fieldsurvey estimate``,
+the demo and the report; computed on a worker thread, and on a refresh only the cases
+written since the last computation are read again): AAPOR RR1/RR3/COOP1/REF1/CON1 with
+the counts behind them by community or interviewer (``g``); for each declared indicator
+(``i`` cycles) the 0-100 index or the share with its 95 % CI, the top-two-box share and
+n, for the district and each community, unweighted, design-weighted (base x Kish) or
+with the final weights when the app was given a weights file (``w`` cycles; the title
+says which). Communities with fewer completes than ``min_completes`` are greyed with
+their n. ``s`` sorts; ``r``, coming back to the screen, and a change of the store file
+(a sync or a merge; checked every ``POLL_S`` seconds) recompute.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from textual.widgets import DataTable, Header, Static
 from fieldsurvey.tui.widgets.tally_table import indicator_rows, rate_rows, tx
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fieldsurvey.estimate.tally import Tally
+    from fieldsurvey.estimate.tally import Tally, TallySession
     from fieldsurvey.tui.app import FieldsurveyApp
 
 __all__ = ["TallyScreen"]
@@ -57,6 +58,9 @@ class TallyScreen(Screen[None]):
         self.sort = 0
         self.stale = True  # the next result replaces every figure (store read again)
         self.loading = False
+        self.session: TallySession | None = None  # reads again only what changed
+        self._form: Any = None
+        self.shown = 0  # results drawn (for benchmarks and tests)
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -121,33 +125,28 @@ class TallyScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="tally")
     def _compute(self) -> None:
-        """Compute the tally on a worker thread."""
-        from fieldsurvey.estimate.tally import tally
+        """Compute the tally on a worker thread (only what changed since the last time)."""
+        from fieldsurvey.estimate.tally import TallySession
 
-        # the pinned form file carries the indicator declaration
-        result = tally(self._path(), weights=self.weights,
-                       min_completes=self.min_completes, only=(self.weighting,))
+        try:  # the form the app already loaded carries the indicator declaration
+            form = self.app.form
+        except Exception:  # noqa: BLE001 - no single pinned form: the store's own rule
+            form = None
+        if self.session is None or form is not self._form:
+            self._form = form
+            self.session = TallySession(self._path(), form=form, weights=self.weights,
+                                        min_completes=self.min_completes)
+        result = self.session.compute(only=(self.weighting,))
         self.app.call_from_thread(self._show, result)
 
     def _show(self, result: Tally) -> None:
         self.loading = False
-        old = None if self.stale else self.result
         self.stale = False
-        if old is not None and not old.estimates.empty and not result.estimates.empty:
-            # keep the other weightings already computed, unless recomputed now
-            keep = old.estimates[~old.estimates["weighting"].isin(
-                set(result.estimates["weighting"]))]
-            if len(keep):
-                import dataclasses
-
-                import pandas as pd
-
-                result = dataclasses.replace(
-                    result, estimates=pd.concat([result.estimates, keep], ignore_index=True))
         self.result = result
         if self.weighting not in result.weightings:
             self.weighting = result.weightings[0]
         self.relabel()
+        self.shown += 1
 
     def _items(self) -> list[tuple[str, str]]:
         """(variable, label) of the indicators to cycle through, composite first."""
