@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,18 +45,15 @@ from fieldsurvey.frame.partitions import (
     MANIFEST,
     GroupStats,
     Source,
-    assign_part,
-    bucket_duplicates,
+    bucket_files,
     find_sources,
-    finish_group,
+    finish_files,
     listing_facts,
     manifest,
-    offset_candidates,
-    offset_rows,
-    pick,
+    offset_sample_rows,
     read_source,
     rows,
-    split_part,
+    stage_part,
 )
 from fieldsurvey.frame.qa import QAReport
 from fieldsurvey.frame.reductions import OffsetSample, merge_info, reduce_checks
@@ -90,11 +88,15 @@ class PartitionedFrame:
 
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, *, workers: int | None = None,
-                memory_limit: str | None = None) -> Iterator[Any]:
+                memory_limit: str | None = None, processes: bool = True
+                ) -> Iterator[Any]:
     """A ``distributed.Client`` to ``scheduler``, else to a local cluster.
 
     ``scheduler`` defaults to ``DASK_SCHEDULER_ADDRESS``; without either, a
-    ``LocalCluster`` on 127.0.0.1 runs for the ``with`` block and is closed after it.
+    ``LocalCluster`` on 127.0.0.1 runs for the ``with`` block and is closed after it:
+    ``workers`` processes of one thread (pandas holds the GIL too much for threads to
+    share a process well; ``processes=False`` runs them as threads of this process),
+    each with ``memory_limit`` (``"3GiB"``; Dask's default share of the machine without).
 
     Raises
     ------
@@ -103,6 +105,7 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None,
     """
     import logging
 
+    import dask
     import distributed
 
     # distributed has no type hints: its classes are used as Any
@@ -126,17 +129,27 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None,
             client.close()
         return
     n = workers or max(1, min(os.cpu_count() or 1, 8))
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                           memory_limit=memory_limit or "auto", silence_logs=logging.ERROR)
-    try:
-        client = Client(cluster)
+    where = {"host": "127.0.0.1"} if processes else {}  # threads: in-process comms
+    # worker processes are forked from this one where fork is safe (Linux): they start
+    # with the frame build imported in a fraction of a second, where spawned ones spend
+    # seconds importing pandas, geopandas and distributed again
+    method = "fork" if sys.platform.startswith("linux") else \
+        dask.config.get("distributed.worker.multiprocessing-method")
+    # (and without the statistical profiler, which samples every worker's stack 100
+    # times a second: a tenth of the CPU of a build on a busy machine)
+    with dask.config.set({"distributed.worker.multiprocessing-method": method,
+                          "distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, **where,
+                               dashboard_address="127.0.0.1:0",
+                               memory_limit=memory_limit or "auto", silence_logs=logging.ERROR)
         try:
-            yield client
+            client = Client(cluster)
+            try:
+                yield client
+            finally:
+                client.close()
         finally:
-            client.close()
-    finally:
-        cluster.close()
+            cluster.close()
 
 
 def _inputs_digest(sources: list[Source]) -> str:
@@ -169,24 +182,25 @@ class _Run:
         self.token = uuid.uuid4().hex[:8]
         self.what: dict[str, str] = {}
 
-    def submit(self, fn: Callable[..., Any], *args: Any, name: str, what: str) -> Any:
+    def submit(self, fn: Callable[..., Any], *args: Any, name: str, what: str,
+               near: Any = None) -> Any:
+        """Submit ``fn(*args)``; ``near``: run it where that future's data is, if free."""
         key = f"fieldsurvey-{name}-{self.token}"
         self.what[key] = what
-        return self.client.submit(fn, *args, key=key, pure=False)
+        where: dict[str, Any] = {}
+        if near is not None:
+            holders = self.client.who_has([near]).get(near.key)
+            if holders:
+                where = {"workers": list(holders), "allow_other_workers": True}
+        return self.client.submit(fn, *args, key=key, pure=False, **where)
 
-    def wait(self, futures: list[Any], step: str) -> list[Any]:
-        """Results in order; progress as tasks finish (Dask's ``as_completed``)."""
-        import distributed
+    @contextlib.contextmanager
+    def named_failures(self) -> Iterator[None]:
+        """A worker that keeps dying becomes one paragraph naming its partition."""
         from distributed import KilledWorker
 
-        as_completed: Any = distributed.as_completed
-
-        total = len(futures)
-        report(self.progress, step, 0, total)
         try:
-            for done, _ in enumerate(as_completed(futures), start=1):
-                report(self.progress, step, done, total)
-            return list(self.client.gather(futures))
+            yield
         except KilledWorker as exc:
             key = str(getattr(exc, "task", exc.args[0] if exc.args else ""))
             raise FieldsurveyError(
@@ -194,6 +208,24 @@ class _Run:
                 f"working on {self.what.get(key, key)}, so the build stopped and wrote no frame",
                 hint="Give the workers more memory (--memory-limit) or smaller partitions "
                 "(split the listing into more files), then build again") from None
+
+    def result(self, future: Any) -> Any:
+        """One task's result."""
+        with self.named_failures():
+            return future.result()
+
+    def wait(self, futures: list[Any], step: str) -> list[Any]:
+        """Results in order; progress as tasks finish (Dask's ``as_completed``)."""
+        import distributed
+
+        as_completed: Any = distributed.as_completed
+
+        total = len(futures)
+        report(self.progress, step, 0, total)
+        with self.named_failures():
+            for done, _ in enumerate(as_completed(futures), start=1):
+                report(self.progress, step, done, total)
+            return list(self.client.gather(futures))
 
 
 def build_frame_dask(
@@ -267,73 +299,54 @@ def _run(client: Any, b: Boundaries, prepared: PreparedBoundaries, boundaries: A
          partition_rows: int) -> PartitionedFrame:
     run = _Run(client, progress)
     tmp = target.with_name(f".{target.name}.{run.token}.tmp")
+    shuffle = target.with_name(f".{target.name}.{run.token}.shuffle")
     try:
+        shuffle.mkdir(parents=True)
         return _stages(run, b, prepared, boundaries, dwellings, sources, opts, target, tmp,
-                       report_path, partition_rows)
+                       shuffle, report_path, partition_rows)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        for folder in (tmp, shuffle):
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _groups(b: Boundaries, sources: list[Source], partition_rows: int) -> tuple[np.ndarray, int]:
+    """Output group of each community (whole streets together) and the number of groups.
+
+    About ``partition_rows`` dwellings per group (rows counted from Parquet metadata,
+    else estimated at 100 bytes a row), at most one group per street.
+    """
+    key = b.frame["street"] if "street" in b.frame else b.frame["community_id"]
+    street = pd.factorize(key.astype(str), sort=True)[0]
+    estimate = 0
+    for path in dict.fromkeys(s.path for s in sources):
+        if Path(path).suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            estimate += int(pq.ParquetFile(path).metadata.num_rows)
+        else:
+            estimate += Path(path).stat().st_size // 100
+    k = max(1, min(-(-estimate // max(partition_rows, 1)), int(street.max(initial=0)) + 1))
+    return (street % k).astype(np.int64), k
 
 
 def _stages(run: _Run, b: Boundaries, prepared: PreparedBoundaries, boundaries: Any,
             dwellings: Any, sources: list[Source], opts: FrameOptions, target: Path, tmp: Path,
-            report_path: str | Path | None, partition_rows: int) -> PartitionedFrame:
+            shuffle: Path, report_path: str | Path | None,
+            partition_rows: int) -> PartitionedFrame:
     # the boundaries as tasks, not scattered data: a worker that dies takes scattered
     # data with it for good, a task's result is made again
-    b_f = run.submit(_same, b, name="boundaries", what="the boundaries")
     p_f = run.submit(_same, prepared, name="prepared", what="the boundaries")
-    reads = [run.submit(read_source, s, opts, name=f"read-{i}", what=_describe(s))
-             for i, s in enumerate(sources)]
-    facts = run.wait([run.submit(listing_facts, r, name=f"facts-{i}", what=_describe(s))
-                      for i, (r, s) in enumerate(zip(reads, sources, strict=True))], "read listing")
-    # rows count on across files (as if concatenated); row groups of a file already do
-    top: dict[str, int] = {}
-    for s, (_, high, _) in zip(sources, facts, strict=True):
-        top[s.path] = max(top.get(s.path, 0), high)
-    offsets, running = {}, 0
-    for path in dict.fromkeys(s.path for s in sources):
-        offsets[path], running = running, running + top[path]
-    digest = _inputs_digest(sources)
-    assigned, position = [], 0
-    for i, (r, s, (n, _, _)) in enumerate(zip(reads, sources, facts, strict=True)):
-        for start in range(0, max(n, 1), partition_rows):
-            stop = min(start + partition_rows, n)
-            what = _describe(s, start, stop)
-            piece = r if n <= partition_rows else run.submit(rows, r, start, stop,
-                                                             name=f"rows-{i}-{start}", what=what)
-            assigned.append(run.submit(assign_part, piece, p_f, offsets[s.path], position,
-                                       opts.chunk_size, name=f"assign-{i}-{start}", what=what))
-            position += stop - start
-    # (reads stay referenced: a lost partition is recomputed from them)
-    info = merge_info([f[2] for f in facts])
+    group_of, k = _groups(b, sources, partition_rows)
+    staged, infos = _stage_listing(run, p_f, sources, opts, str(shuffle), group_of, k,
+                                   partition_rows)
+    digest = _inputs_digest(sources)  # (the client hashes while the workers assign)
+    facts = run.wait(staged, "assign dwellings")
+    parts = len(facts)
+    info = merge_info(infos)
     if len(sources) > 1:
         info["path"] = str(dwellings)
     words = list((info.get("unknown_status") or {}).keys())
-    # the offset check's evenly spaced sample, taken from the partitions in listing order
-    counts = run.wait([run.submit(_count, a, name=f"cand-{i}", what="the offset sample")
-                       for i, a in enumerate(assigned)], "assign dwellings")
-    total = int(sum(counts))
-    picks = np.linspace(0, total - 1, min(total, 20_000)).astype(np.int64) if total else \
-        np.zeros(0, np.int64)
-    starts = np.cumsum([0, *counts])
-    sample_parts = run.wait([run.submit(offset_rows, a, picks[(picks >= lo) & (picks < hi)] - lo,
-                                        name=f"sample-{i}", what="the offset sample")
-                             for i, (a, lo, hi) in enumerate(zip(assigned, starts[:-1],
-                                                                 starts[1:], strict=True))],
-                            "self-check")
-    sample = OffsetSample(pd.concat(sample_parts, ignore_index=True), position)
-    # shuffle: whole streets (or communities) into k groups, duplicate keys into k buckets
-    key = b.frame["street"] if "street" in b.frame else b.frame["community_id"]
-    street = pd.factorize(key.astype(str), sort=True)[0]
-    k = max(1, min(len(assigned), int(street.max(initial=0)) + 1))
-    group_of = (street % k).astype(np.int64)
-    splits = [run.submit(split_part, a, group_of, k, name=f"split-{i}", what=f"partition {i}")
-              for i, a in enumerate(assigned)]
-    del assigned
-    buckets = [run.submit(bucket_duplicates, [run.submit(pick, s, 1, j, name=f"key-{i}-{j}",
-                                                         what=f"partition {i}")
-                                              for i, s in enumerate(splits)], k,
-                          name=f"dups-{j}", what=f"duplicate bucket {j}") for j in range(k)]
     record_opts = opts.record()
     fp, record = fingerprint_inputs(
         {"boundaries": boundaries if isinstance(boundaries, (str, Path)) else b,
@@ -344,14 +357,15 @@ def _stages(run: _Run, b: Boundaries, prepared: PreparedBoundaries, boundaries: 
             "boundaries": {"fields": b.fields, "notes": list(b.notes), "encoding": b.encoding},
             "engine": "dask"}
     tmp.mkdir(parents=True)
-    parts = [f"part-{j:05d}.parquet" for j in range(k)]
-    finished = [run.submit(
-        finish_group, [run.submit(pick, s, 0, j, name=f"group-{i}-{j}", what=f"partition {i}")
-                       for i, s in enumerate(splits)],
-        [run.submit(pick, d, j, name=f"dup-{i}-{j}", what=f"duplicate bucket {i}")
-         for i, d in enumerate(buckets)],
-        b_f, p_f, fp, meta, words, str(tmp / parts[j]),
-        name=f"finish-{j}", what=f"output part {parts[j]}") for j in range(k)]
+    names = [f"part-{j:05d}.parquet" for j in range(k)]
+    b_f = run.submit(_same, b, name="boundaries", what="the boundaries")
+    buckets = [run.submit(bucket_files, str(shuffle), j, parts, k, name=f"dups-{j}",
+                          what=f"duplicate bucket {j}") for j in range(k)]
+    finished = [run.submit(finish_files, str(shuffle), j, parts, buckets, b_f, p_f, fp, meta,
+                           words, str(tmp / names[j]), name=f"finish-{j}",
+                           what=f"output part {names[j]}") for j in range(k)]
+    sample = _offset_sample(run, str(shuffle), [int(f[1]) for f in facts],
+                            int(sum(f[0] for f in facts)))
     stats: list[GroupStats] = run.wait(finished, "check, order and write")
     qa = reduce_checks(stats, b, prepared, info, sample,
                        coverage_tolerance=opts.coverage_tolerance,
@@ -360,12 +374,68 @@ def _stages(run: _Run, b: Boundaries, prepared: PreparedBoundaries, boundaries: 
     return _publish(qa, stats, b, prepared, fp, meta, opts, target, tmp, report_path, dwellings)
 
 
+def _stage_listing(run: _Run, p_f: Any, sources: list[Source], opts: FrameOptions,
+                   shuffle: str, group_of: np.ndarray, k: int, partition_rows: int
+                   ) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Read, assign and split the listing partitions, a few at a time.
+
+    Rows are numbered on across files (as if concatenated), so a partition's row
+    offset is known once the partitions before it are read: reads run at most
+    ``window`` ahead of the partitions being assigned, and a read is dropped as soon
+    as its partition is on disk, so memory holds a few partitions, not the listing.
+    """
+    threads = sum(run.client.nthreads().values()) or 1
+    window = 2 * threads
+    reads: dict[int, tuple[Any, Any]] = {}
+
+    def read(i: int) -> None:
+        s = sources[i]
+        r = run.submit(read_source, s, opts, name=f"read-{i}", what=_describe(s))
+        reads[i] = (r, run.submit(listing_facts, r, name=f"facts-{i}", what=_describe(s)))
+
+    staged: list[Any] = []
+    infos: list[dict[str, Any]] = []
+    offset = top = 0
+    ahead = 0
+    report(run.progress, "read listing", 0, len(sources))
+    for i, s in enumerate(sources):
+        while ahead < len(sources) and ahead <= i + window:
+            read(ahead)
+            ahead += 1
+        r, f = reads.pop(i)
+        n, high, info = run.result(f)
+        report(run.progress, "read listing", i + 1, len(sources))
+        infos.append(info)
+        top = max(top, high)
+        for start in range(0, max(n, 1), partition_rows):
+            stop = min(start + partition_rows, n)
+            what = _describe(s, start, stop)
+            piece = r if n <= partition_rows else run.submit(
+                rows, r, start, stop, name=f"rows-{i}-{start}", what=what)
+            staged.append(run.submit(stage_part, piece, p_f, offset, len(staged), group_of, k,
+                                     opts.chunk_size, shuffle, name=f"assign-{i}-{start}",
+                                     what=what, near=r))  # (a partition is not moved)
+        del r, f
+        if i + 1 == len(sources) or sources[i + 1].path != s.path:
+            offset, top = offset + top, 0  # the next file's rows follow this one's
+    return staged, infos
+
+
+def _offset_sample(run: _Run, shuffle: str, counts: list[int], n: int) -> OffsetSample:
+    """The offset check's evenly spaced sample, taken from the partitions in listing order."""
+    total = int(sum(counts))
+    picks = np.linspace(0, total - 1, min(total, 20_000)).astype(np.int64) if total else \
+        np.zeros(0, np.int64)
+    starts = np.cumsum([0, *counts])
+    pieces = [run.submit(offset_sample_rows, shuffle, i, picks[(picks >= lo) & (picks < hi)] - lo,
+                         name=f"sample-{i}", what="the offset sample")
+              for i, (lo, hi) in enumerate(zip(starts[:-1], starts[1:], strict=True))
+              if hi > lo or (i == 0 and total == 0)]
+    return OffsetSample(pd.concat(run.wait(pieces, "self-check"), ignore_index=True), n)
+
+
 def _same(value: Any) -> Any:
     return value
-
-
-def _count(frame: pd.DataFrame) -> int:
-    return len(offset_candidates(frame))
 
 
 def _describe(s: Source, start: int | None = None, stop: int | None = None) -> str:

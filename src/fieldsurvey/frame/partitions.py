@@ -179,17 +179,70 @@ def offset_candidates(frame: pd.DataFrame) -> np.ndarray:
                           & (lon > 72.0) & (lon < 137.9) & (lat > 0.8) & (lat < 55.9))
 
 
-def offset_rows(frame: pd.DataFrame, picks: np.ndarray) -> pd.DataFrame:
-    """The picked candidate rows (positions among :func:`offset_candidates`)."""
-    picked: pd.DataFrame = frame.iloc[offset_candidates(frame)[picks]]
-    return picked[["lon", "lat", "listed_community_id"]]
+def _dump(value: Any, path: Path) -> None:
+    """Pickle ``value`` to ``path`` (a shuffle file: written whole, then renamed)."""
+    import pickle
+
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        pickle.dump(value, fh, protocol=5)
+    tmp.replace(path)
 
 
-def pick(value: Any, *index: int) -> Any:
-    """``value[i][j]...`` (a piece of a task's result)."""
-    for i in index:
-        value = value[i]
-    return value
+def _load(path: Path) -> Any:
+    import pickle
+
+    with open(path, "rb") as fh:
+        return pickle.load(fh)  # noqa: S301 - our own shuffle file of this build
+
+
+def shuffle_file(folder: str | Path, kind: str, j: int, part: int) -> Path:
+    """Where partition ``part`` leaves its rows of output group (or bucket) ``j``."""
+    return Path(folder) / f"{kind}-{j:05d}-{part:06d}.pkl"
+
+
+def stage_part(listing: pd.DataFrame, prepared: PreparedBoundaries, row_offset: int,
+               part: int, group_of: np.ndarray, k: int, chunk_size: int,
+               folder: str) -> tuple[int, int]:
+    """Assign one listing partition and leave it on disk, split for the shuffle.
+
+    Writes the rows of each output group, the duplicate-test keys of each hash bucket
+    and the rows the web-map offset check may look at, as files of ``folder`` (a
+    shared directory: any worker reads them back), so no worker holds more than the
+    partitions it works on. ``_pos`` is ``part * 2**32`` plus the row of the
+    partition: the listing order. Returns the rows and the offset candidates.
+    """
+    frame = assign_part(listing, prepared, row_offset, part << 32, chunk_size)
+    cand = offset_candidates(frame)
+    _dump(frame[["lon", "lat", "listed_community_id"]].iloc[cand],
+          shuffle_file(folder, "cand", 0, part))
+    groups, keys = split_part(frame, group_of, k)
+    del frame
+    for j in range(k):
+        _dump(groups[j], shuffle_file(folder, "group", j, part))
+        _dump(keys[j], shuffle_file(folder, "keys", j, part))
+    return len(listing), len(cand)
+
+
+def offset_sample_rows(folder: str, part: int, picks: np.ndarray) -> pd.DataFrame:
+    """The picked offset-check rows of a partition (positions among its candidates)."""
+    cand: pd.DataFrame = _load(shuffle_file(folder, "cand", 0, part))
+    return cand.iloc[picks]
+
+
+def bucket_files(folder: str, j: int, parts: int, k: int) -> list[dict[str, np.ndarray]]:
+    """:func:`bucket_duplicates` of hash bucket ``j``, its keys read from the shuffle files."""
+    return bucket_duplicates([_load(shuffle_file(folder, "keys", j, p)) for p in range(parts)],
+                             k)
+
+
+def finish_files(folder: str, j: int, parts: int, dups: list[list[dict[str, np.ndarray]]],
+                 b: Boundaries, prepared: PreparedBoundaries, fp: str, meta: dict[str, Any],
+                 unknown_words: list[str], path: str) -> GroupStats:
+    """:func:`finish_group` of output group ``j``, its rows read from the shuffle files."""
+    pieces = [_load(shuffle_file(folder, "group", j, p)) for p in range(parts)]
+    return finish_group(pieces, [d[j] for d in dups], b, prepared, fp, meta, unknown_words,
+                        path)
 
 
 def text_buckets(values: pd.Series, k: int) -> np.ndarray:
@@ -231,7 +284,8 @@ def _pieces(frame: pd.DataFrame, which: np.ndarray, k: int) -> list[pd.DataFrame
     """The rows of each ``which`` value 0..k-1, in their order (one take in all)."""
     order = np.argsort(which, kind="stable")
     starts = np.searchsorted(which[order], np.arange(k + 1))
-    return [frame.iloc[order[starts[j]:starts[j + 1]]] for j in range(k)]
+    ordered = frame.iloc[order]  # one take per column; the pieces are slices of it
+    return [ordered.iloc[starts[j]:starts[j + 1]] for j in range(k)]
 
 
 def split_part(frame: pd.DataFrame, group_of: np.ndarray, k: int
