@@ -262,6 +262,24 @@ async def test_a_wrong_token_and_an_unknown_server_say_so(team: Team) -> None:
     assert table_dump(device) == before
 
 
+async def test_a_failure_the_log_cannot_keep_is_still_shown(tmp_path: Path) -> None:
+    # a device whose sync log cannot be written (here: the table is gone) still shows
+    # the failure of the sync just made
+    device = issue(tmp_path)[1]["int07"]
+    with sqlite3.connect(device) as conn:
+        conn.execute("DROP TABLE sync_log")
+    conn.close()
+    app = make_app(device, FORM, clock=FrozenClock(), language="en", server=DEAD)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        line = status_text(app)
+        assert line.startswith("Sync failed 11-21 09:30") and \
+            line.endswith(tr("sync_unreachable", "en")), line
+    app.close_store()
+
+
 def test_short_results_name_the_known_failures() -> None:
     def t(key: str) -> str:
         return tr(key, "en")
@@ -301,7 +319,6 @@ async def _synced_then_failed(pilot: Any) -> None:
     pilot.app.server = DEAD
     await pilot.press("s")
     await settle(pilot)
-    pilot.app.clear_notifications()  # the error's toast has a timeout: not in the picture
     await pilot.press("l")
     await settle(pilot, lambda: isinstance(pilot.app.screen, SyncLogScreen)
                  and pilot.app.screen.rows is not None)

@@ -65,6 +65,7 @@ class AssignmentListScreen(KeyedScreen[None]):
         self.loaded = False
         self.sync = SyncInfo(False, "", None)
         self.syncing = ""  # the server being synced with, while a sync runs
+        self.unlogged = ""  # the last sync's failure, when the log does not have it
         self.tz: dt.tzinfo | None = None  # the app clock's zone (sync times), set on mount
 
     def compose(self) -> ComposeResult:
@@ -234,6 +235,10 @@ class AssignmentListScreen(KeyedScreen[None]):
         last = self.sync.last
         failed = bool(problem) or (last is not None and last["result"] != "ok"
                                    and not self.syncing)
+        if self.unlogged and (last is None or last["result"] == "ok"):
+            problem = t("sync_failed", time=log_time(self.app.clock().isoformat(), self.tz),
+                        msg=self.unlogged)
+            failed = not self.syncing
         if self.syncing:
             text = t("sync_running", server=self.syncing)
         elif problem:
@@ -284,14 +289,13 @@ class AssignmentListScreen(KeyedScreen[None]):
 
     def _synced(self, error: Exception | None) -> None:
         self.syncing = ""
+        self.unlogged = ""
         if error is None:
             self.app.forget_form()  # a newer questionnaire may have come
         else:
-            from fieldsurvey.io.errors import FieldsurveyError
-
-            text = error.paragraph() if isinstance(error, FieldsurveyError) else \
-                f"{type(error).__name__}: {error}"
-            self.app.notify(text, title=self.app.t("error"), severity="error", timeout=12)
+            # the client wrote the failure to the sync log (the status line and L show it);
+            # kept here too, for a device whose disk is too full to log it
+            self.unlogged = short_result(f"failed: {error}", self.app.t)
         self.load()
 
     def action_sync_log(self) -> None:
