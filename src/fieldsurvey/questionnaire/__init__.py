@@ -7,8 +7,8 @@ form (``.yaml``/``.yml``) into a frozen :class:`~.model.Form`, collecting every 
 
 Modules by role:
 
-* the form: :mod:`.model` (what a form is), :mod:`.xlsform` / :mod:`.yamlform`
-  (reading) into :mod:`.rows`, :mod:`.build` (the walk over the rows) with
+* the form: :mod:`.model` (what a form is), :mod:`.xlsform` (with :mod:`.workbook`) /
+  :mod:`.yamlform` (reading) into :mod:`.rows`, :mod:`.build` (the walk over the rows) with
   :mod:`.items` (a row to its item), :mod:`.choicelists`, :mod:`.settings`,
   :mod:`.types`, :mod:`.loops`, :mod:`.checks` (turning rows into a checked form),
   :mod:`.external` (attachments),
