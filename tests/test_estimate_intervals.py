@@ -95,4 +95,4 @@ def test_unknown_rule_and_method_are_refused() -> None:
     with pytest.raises(EstimationError, match="quantile rule"):
         svyquantile("api00", d, 0.5, qrule="hf10")  # type: ignore[arg-type]
     with pytest.raises(EstimationError, match="interval method"):
-        svyprop("sch.wide", d, method="likelihood")  # type: ignore[arg-type]
+        svyprop("sch.wide", d, method="score")  # type: ignore[arg-type]

@@ -66,7 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="ratio(s) of totals")
     p.add_argument("--quantile", action="append", metavar="COL:P[,COL:P]",
                    help="quantile(s), e.g. api00:0.5 (R survey's default rule, Woodruff CI)")
-    p.add_argument("--prop-ci", choices=("logit", "xlogit", "mean", "asin", "beta", "wilson"),
+    p.add_argument("--prop-ci", choices=("logit", "likelihood", "xlogit", "mean", "asin", "beta",
+                                         "wilson"),
                    default="logit",
                    help="interval of --prop (R's svyciprop method; wilson: Wilson's interval "
                    "with the effective sample size); default logit")

@@ -275,8 +275,9 @@ def svyprop(
 
     Estimates and SEs are R's ``svymean(~factor(x), design, na.rm=TRUE)``; the interval is
     ``svyciprop(~I(x == level), design, method="logit")``; ``method`` chooses another of
-    R's ``svyciprop`` methods (``xlogit``, ``mean``, ``asin``, ``beta``) or ``wilson`` (Wilson's
-    interval with the effective sample size; see :mod:`fieldsurvey.estimate.intervals`).
+    R's ``svyciprop`` methods (``likelihood``, ``xlogit``, ``mean``, ``asin``, ``beta``) or
+    ``wilson`` (Wilson's interval with the effective sample size; see
+    :mod:`fieldsurvey.estimate.intervals`).
     Levels are the column's sorted distinct values, labelled as text (``1.0`` shown as ``1``).
     """
     if method not in PROP_METHODS:
@@ -296,6 +297,12 @@ def svyprop(
             se = np.sqrt(r.var)
             if method == "logit":
                 lo, hi = logit_ci(design, r.estimate, r.var, r.thetas, df, level)
+            elif method == "likelihood":
+                from fieldsurvey.estimate.likelihood_ci import design_likelihood_interval
+
+                lo, hi = design_likelihood_interval(design, y, code, doms.count, r.estimate,
+                                                    r.var, df, level,
+                                                    _design_rows(design, code, doms.count))
             else:
                 lo, hi = prop_interval(method, r.estimate, r.var, df, level,
                                        _design_rows(design, code, doms.count))

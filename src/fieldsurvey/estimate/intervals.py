@@ -12,8 +12,9 @@ Interval methods for a proportion p with design-based variance v and degrees of 
 * ``wilson``: Wilson's score interval with the effective sample size n* = p (1 - p) / v and
   the normal quantile (Kish 1965; not in R's ``svyciprop``: labelled as such).
 
-R's ``likelihood`` method (a profile of the quasi-binomial ``svyglm`` with Rao-Scott scaling)
-is not offered.
+* ``likelihood`` (R's): the profile of the design-effect-scaled binomial likelihood of the
+  quasi-binomial ``svyglm``, read off R's spline of it; see
+  :mod:`fieldsurvey.estimate.likelihood_ci` (it needs the rows, so the estimator calls it).
 
 Quantile rules (the estimate and the ends of Woodruff's interval use the same rule), from
 the sorted values x_k with weights w_k, cumulative W_k, total W:
@@ -30,7 +31,8 @@ import numpy as np
 
 __all__ = ["PROP_METHODS", "QRULES", "prop_interval", "quantile_rule"]
 
-PROP_METHODS: tuple[str, ...] = ("logit", "xlogit", "mean", "asin", "beta", "wilson")
+PROP_METHODS: tuple[str, ...] = ("logit", "likelihood", "xlogit", "mean", "asin", "beta",
+                                 "wilson")
 QRULES: tuple[str, ...] = ("math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5",
                            "hf6", "hf7", "hf8", "hf9")
 
