@@ -243,6 +243,11 @@ async def test_a_wrong_token_and_an_unknown_server_say_so(team: Team) -> None:
         await pilot.press("s")
         await settle(pilot)
         assert status_text(app) == tr("sync_no_server", "zh")
+        await pilot.press("f1")  # the help page tells the two keys
+        await pilot.pause()
+        help_text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "S / L" in help_text and tr("help_sync", "zh") in help_text
+        await pilot.press("escape")
     app.close_store()
     app = make_app(device, FORM, clock=FrozenClock(), language="en", server=team.url)
     async with app.run_test(size=SIZE) as pilot:

@@ -291,7 +291,8 @@ class AssignmentListScreen(KeyedScreen[None]):
         self.syncing = ""
         self.unlogged = ""
         if error is None:
-            self.app.forget_form()  # a newer questionnaire may have come
+            self.app.forget_form()  # a newer questionnaire may have come: read it again
+            self.app.warm_up()
         else:
             # the client wrote the failure to the sync log (the status line and L show it);
             # kept here too, for a device whose disk is too full to log it
