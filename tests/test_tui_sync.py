@@ -198,6 +198,10 @@ async def test_the_sync_key_sends_work_brings_updates_and_survives_a_dead_server
         line = status_text(app)
         assert line.endswith(t("sync_ok_short")) and line != t(
             "sync_ok", time="11-21 09:30", pushed=0, pulled=0)
+        await pilot.press("f4")  # the line follows a change of language
+        other = "en" if lang == "zh" else "zh"
+        assert status_text(app).endswith(tr("sync_ok_short", other))
+        await pilot.press("f4")
         with FieldStore.open(device, readonly=True) as d:
             assert any(c["comment"] == "出生年份与年龄不符" for c in d.review_comments(uuid))
     app.close_store()

@@ -65,7 +65,9 @@ class AssignmentListScreen(KeyedScreen[None]):
         self.loaded = False
         self.sync = SyncInfo(False, "", None)
         self.syncing = ""  # the server being synced with, while a sync runs
-        self.unlogged = ""  # the last sync's failure, when the log does not have it
+        #: the last sync's failure (time, result), for when the log does not have it
+        self.unlogged: tuple[str, str] | None = None
+        self.notice = ""  # a text key: why S did not start a sync (no server address)
         self.tz: dt.tzinfo | None = None  # the app clock's zone (sync times), set on mount
 
     def compose(self) -> ComposeResult:
@@ -181,6 +183,7 @@ class AssignmentListScreen(KeyedScreen[None]):
         if self.loaded:
             self._filters()
             self._fill()
+            self._sync_line()
 
     # -- events -----------------------------------------------------------------------
     @on(Select.Changed)
@@ -228,16 +231,17 @@ class AssignmentListScreen(KeyedScreen[None]):
         bar.first(KeyBar).show([(k, t(x)) for k, x in keys]
                                + [("F4", t("language")), ("F1", t("help"))])
 
-    def _sync_line(self, problem: str = "") -> None:
+    def _sync_line(self) -> None:
         """The status line: syncing, or the last sync's time, counts and result."""
         t = self.app.t
         line = self.query_one("#sync-status", Static)
         last = self.sync.last
+        problem = t(self.notice) if self.notice else ""
         failed = bool(problem) or (last is not None and last["result"] != "ok"
                                    and not self.syncing)
         if self.unlogged and (last is None or last["result"] == "ok"):
-            problem = t("sync_failed", time=log_time(self.app.clock().isoformat(), self.tz),
-                        msg=self.unlogged)
+            when, result = self.unlogged
+            problem = t("sync_failed", time=when, msg=short_result(result, t))
             failed = not self.syncing
         if self.syncing:
             text = t("sync_running", server=self.syncing)
@@ -265,8 +269,9 @@ class AssignmentListScreen(KeyedScreen[None]):
             self.app.notify(self.app.t("sync_wait"))
             return
         server = self.app.server or self.sync.server
+        self.notice = "" if server else "sync_no_server"
         if not server:
-            self._sync_line(self.app.t("sync_no_server"))
+            self._sync_line()
             return
         # an open interview session ends as a visit and the store file is made complete
         # before anything is sent (nothing is open while the list is in front; kept safe)
@@ -289,14 +294,15 @@ class AssignmentListScreen(KeyedScreen[None]):
 
     def _synced(self, error: Exception | None) -> None:
         self.syncing = ""
-        self.unlogged = ""
+        self.unlogged = None
         if error is None:
             self.app.forget_form()  # a newer questionnaire may have come: read it again
             self.app.warm_up()
         else:
             # the client wrote the failure to the sync log (the status line and L show it);
             # kept here too, for a device whose disk is too full to log it
-            self.unlogged = short_result(f"failed: {error}", self.app.t)
+            self.unlogged = (log_time(self.app.clock().isoformat(), self.tz),
+                             f"failed: {error}")
         self.load()
 
     def action_sync_log(self) -> None:
