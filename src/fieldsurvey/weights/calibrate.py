@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.io.errors import ColumnError, WeightingError
-from fieldsurvey.weights.greg import level_index
+from fieldsurvey.weights.greg import level_index, one_population_total
 from fieldsurvey.weights.io import level_codes, level_keys
 
 __all__ = ["CalibrationResult", "calibrate", "poststratify", "rake"]
@@ -152,15 +152,8 @@ def _margin_setup(
         levels.append(list(lev))
         codes.append(c)
         targets.append(t)
-    sums_by_var = [float(t.sum()) for t in targets]
-    ref = sums_by_var[0]
-    if any(abs(s - ref) > 1e-6 * max(abs(ref), 1.0) for s in sums_by_var[1:]):
-        got = "; ".join(f"{n}: {s:.10g}" for n, s in zip(names, sums_by_var, strict=True))
-        raise WeightingError(
-            "the margins disagree on the population total, so no weights can meet them all",
-            file=file, expected="the same total for every variable", got=got,
-            hint="Use margins from one source and year, or rescale them to one total",
-        )
+    one_population_total([(n, float(t.sum())) for n, t in zip(names, targets, strict=True)],
+                         file)
     return names, levels, codes, targets
 
 

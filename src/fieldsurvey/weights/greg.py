@@ -43,6 +43,7 @@ __all__ = [
     "level_index",
     "level_text",
     "margin_codes",
+    "one_population_total",
     "row_levels",
 ]
 
@@ -165,6 +166,19 @@ def level_index(row_codes: np.ndarray, keys: list[str], variable: str, levels: l
     return np.where(active, codes, -1)
 
 
+def one_population_total(sizes: list[tuple[str, float]], file: str | None, *,
+                         expected: str = "the same total for every variable") -> None:
+    """Refuse margins whose population totals (``(name, total)``) disagree (relative 1e-6)."""
+    ref = sizes[0][1]
+    if any(abs(s - ref) > 1e-6 * max(abs(ref), 1.0) for _, s in sizes):
+        got = "; ".join(f"{n}: {s:.10g}" for n, s in sizes)
+        raise WeightingError(
+            "the margins disagree on the population total, so no weights can meet them all",
+            file=file, expected=expected, got=got,
+            hint="Use margins from one source and year, or rescale them to one total",
+        )
+
+
 @dataclass(frozen=True)
 class AuxiliaryMatrix:
     """The calibration model matrix, its population totals and column names."""
@@ -247,17 +261,9 @@ def auxiliary_matrix(data: pd.DataFrame, margins: MarginSpec, active: np.ndarray
             names.append(f"{var}={lv}")
         n_cat += 1
     if pop_sizes:
-        ref = pop_sizes[0][1]
-        sizes = [s for _, s in pop_sizes] + ([intercept] if intercept is not None else [])
-        if any(abs(s - ref) > 1e-6 * max(abs(ref), 1.0) for s in sizes):
-            got = "; ".join(f"{v}: {s:.10g}" for v, s in pop_sizes)
-            if intercept is not None:
-                got += f"; (Intercept): {intercept:.10g}"
-            raise WeightingError(
-                "the margins disagree on the population total, so no weights can meet them all",
-                file=file, expected="the same total for every categorical variable", got=got,
-                hint="Use margins from one source and year, or rescale them to one total",
-            )
+        one_population_total(
+            pop_sizes + ([("(Intercept)", intercept)] if intercept is not None else []), file,
+            expected="the same total for every categorical variable")
     elif intercept is not None:
         cols.insert(0, active.astype(np.float64))
         totals.insert(0, intercept)
