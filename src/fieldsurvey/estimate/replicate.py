@@ -23,11 +23,19 @@ Built from a design, exactly as R's ``as.svrepdesign`` (first-stage FPC only):
   replacement per stratum: factor 1 - lambda + lambda n_h/m_h r_hi, lambda = sqrt(1 - f_h);
   scale 1/(B-1). Without FPC this is R's ``subbootstrap``. One-PSU strata keep factor 1
   (no variance) unless the rule is ``fail``.
+* ``subbootstrap``: R's subbootstrap, the same resampling with the FPC ignored (lambda = 1).
 * ``brr`` (two PSUs per stratum; strata with an even number are split into pairs, R's
   ``large="split"``): R's default Hadamard matrix (the smallest that
   ``survey::hadamard`` gives, :mod:`.hadamard`), rows 2..H+1 choosing the half-sample with
   strata and PSUs in R's order, so the replicates are R's; factors 2 / 0 (Fay: 2-rho /
   rho); scale 1 / (R (1-rho)^2).
+
+PPS designs, as R's ``as.svrepdesign``: for ``pps="brewer"`` R's first-stage FPC is the
+population size n_h / pi, so ``jk1`` needs one pi for all PSUs and ``jkn`` / ``bootstrap``
+one pi per stratum (then 1 - n_h/N_h = 1 - pi_h); ``subbootstrap`` ignores the FPC and ``brr``
+drops it, so they take any Brewer design; later stages' probabilities are dropped, as R
+does. R makes no replicates of ``overton``, ``hr`` or ``ppsmat`` designs (every type
+stops), and neither does this module: it says which variance and which replicates to use.
 """
 
 from __future__ import annotations
@@ -40,14 +48,20 @@ import pandas as pd
 from scipy import sparse
 
 from fieldsurvey.estimate._columns import numeric_column, require_columns
+from fieldsurvey.estimate._replicate_factors import (
+    brr_factors,
+    jkn_factors,
+    psu_structure,
+    rao_wu_factors,
+)
 from fieldsurvey.estimate.design import SurveyDesign
 from fieldsurvey.io.errors import DesignError
-from fieldsurvey.sampling.rng import RandomState, resolve_rng
+from fieldsurvey.sampling.rng import RandomState
 
 __all__ = ["REPLICATE_TYPES", "ReplicateDesign", "as_replicate", "svrvar"]
 
-ReplicateType = Literal["jk1", "jkn", "bootstrap", "brr"]
-REPLICATE_TYPES: tuple[str, ...] = ("jk1", "jkn", "bootstrap", "brr")
+ReplicateType = Literal["jk1", "jkn", "bootstrap", "subbootstrap", "brr"]
+REPLICATE_TYPES: tuple[str, ...] = ("jk1", "jkn", "bootstrap", "subbootstrap", "brr")
 
 
 class ReplicateDesign:
@@ -289,12 +303,6 @@ def svrvar(
 
 
 # -- building replicate weights from a design --------------------------------------------------
-def _psu_structure(design: SurveyDesign) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Stratum of each first-stage PSU, PSUs per stratum, and 1 - n_h/N_h (None: no FPC)."""
-    st1 = design.stages[0]
-    return st1.cluster_stratum, st1.npsu, (st1.fpc if design.fpc_columns else None)
-
-
 def as_replicate(
     design: SurveyDesign,
     type: ReplicateType = "jkn",
@@ -309,8 +317,10 @@ def as_replicate(
     Raises
     ------
     DesignError
-        JK1 for a stratified design, JKn/BRR for an unstratified one, BRR with strata that
-        do not have exactly two PSUs, a lonely PSU under ``fail``, or every stratum a census.
+        JK1 for a stratified design, JKn/BRR for an unstratified one, an Overton, Hartley-Rao
+        or ppsmat design, a Brewer design whose pi vary where R needs one FPC (JK1 / JKn /
+        bootstrap), BRR with strata that do not have exactly two PSUs, a lonely PSU under
+        ``fail``, or every stratum a census.
     """
     t = type.lower()
     if design.calibration:
@@ -320,20 +330,26 @@ def as_replicate(
             hint="Make the replicates from the design before calibrating, then calibrate them "
             "(as_replicate(design, ...).rake(...)), as the CLI does with --replicates --rake",
         )
-    if design.pps is not None:
-        raise DesignError("replicate weights are not made for PPS designs", field="replicates",
-                          hint="Use the PPS variance (Brewer, Overton, Hartley-Rao, ppsmat)")
+    if design.pps is not None and design.pps != "brewer":
+        raise DesignError(
+            f"replicate weights are not made for pps={design.pps!r} designs (R's "
+            "as.svrepdesign stops on Overton, Hartley-Rao and ppsmat designs for every type)",
+            file=design.source, field="replicates", got=repr(type),
+            hint=f"Use the design's own {design.variance_method} variance (no replicates), or "
+            "describe the sample with pps brewer and make subbootstrap replicates (jk1, jkn or "
+            "bootstrap when pi is equal within strata; brr for two PSUs per stratum)",
+        )
     if t not in REPLICATE_TYPES:
         raise DesignError("unknown replicate type", field="replicates",
                           expected=" | ".join(REPLICATE_TYPES), got=repr(type))
-    psu_stratum, npsu, fpcf = _psu_structure(design)
-    n_psu = psu_stratum.size
     if t == "jk1" and design.has_strata:
         raise DesignError("JK1 cannot be used for a stratified design", field="replicates",
                           hint="Use jkn (one replicate per PSU, within strata)")
     if t in ("jkn", "brr") and not design.has_strata:
         raise DesignError(f"{t} needs a stratified design", field="replicates",
                           hint="Use jk1 or bootstrap for an unstratified design")
+    psu_stratum, npsu, fpcf = psu_structure(design, t)
+    n_psu = psu_stratum.size
     f_psu = np.zeros(n_psu) if fpcf is None else 1 - fpcf[psu_stratum]  # sampling fraction
     if t == "jk1":
         fac = 1.0 if fpcf is None else float(fpcf[0])
@@ -343,122 +359,15 @@ def as_replicate(
             f = f[:, :0]
         scale, rscales = fac * (n_psu - 1) / n_psu, np.ones(f.shape[1])
     elif t == "jkn":
-        f, scale, rscales = _jkn(design, psu_stratum, npsu, fpcf)
-    elif t == "bootstrap":
-        f = _rao_wu(design, psu_stratum, npsu, f_psu, replicates, rng)
+        f, scale, rscales = jkn_factors(design, psu_stratum, npsu, fpcf)
+    elif t in ("bootstrap", "subbootstrap"):
+        f = rao_wu_factors(design, psu_stratum, npsu, f_psu, replicates, rng)
         scale, rscales = 1.0 / (replicates - 1), np.ones(replicates)
     else:
-        f = _brr(design, psu_stratum, npsu, fay_rho)
+        f = brr_factors(design, psu_stratum, npsu, fay_rho)
         scale, rscales = 1.0 / (f.shape[1] * (1 - fay_rho) ** 2), np.ones(f.shape[1])
         t = "brr" if fay_rho == 0 else "fay"
     return ReplicateDesign(
         design.data, design.weights, design.stage1_cluster, f, design.weights,
         type=t, scale=scale, rscales=rscales, mse=mse, source=design.source,
     )
-
-
-def _lonely_error(design: SurveyDesign, h: int) -> DesignError:
-    label = design.stratum_label(0, h)
-    return DesignError(
-        f"stratum {label!s} has only one PSU", field=design.strata[0] if design.strata else None,
-        hint="Choose a lonely-PSU rule: remove | certainty | adjust | average (--lonely-psu)",
-    )
-
-
-def _jkn(
-    design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray, fpcf: np.ndarray | None
-) -> tuple[np.ndarray, float, np.ndarray]:
-    n_psu = psu_stratum.size
-    n_strata = npsu.size
-    fac = np.ones(n_strata) if fpcf is None else fpcf
-    n_of_psu = npsu[psu_stratum]
-    lonely_psu = (n_of_psu == 1) & (fac[psu_stratum] != 0)
-    if lonely_psu.any() and design.lonely_psu == "fail":
-        raise _lonely_error(design, int(psu_stratum[np.flatnonzero(lonely_psu)[0]]))
-    regular = (n_of_psu > 1) & (fac[psu_stratum] != 0)
-    adjust = lonely_psu if design.lonely_psu == "adjust" else np.zeros(n_psu, dtype=bool)
-    reps = np.flatnonzero(regular | adjust)  # one replicate per such PSU, in PSU order
-    # R orders replicates by stratum; the variance does not depend on the order
-    f = np.ones((n_psu, reps.size))
-    cols = np.arange(reps.size)
-    reg = regular[reps]
-    # regular replicates: PSUs of the same stratum x n_h/(n_h-1), the dropped PSU 0
-    same = psu_stratum[:, None] == psu_stratum[reps][None, :]
-    boost = (n_of_psu / np.maximum(n_of_psu - 1, 1))[:, None]
-    f = np.where(same & reg[None, :], boost, f)
-    hh = float(n_strata)
-    f = np.where(~reg[None, :], np.where(same, 0.0, hh / (hh - 1)), f)
-    f[reps, cols] = 0.0
-    rscales = np.where(reg, fac[psu_stratum[reps]] * (n_of_psu[reps] - 1) / n_of_psu[reps],
-                       (hh - 1) / hh)
-    if reps.size == 0:
-        raise DesignError("all strata were sampled exhaustively: there is no sampling variance")
-    scale = 1.0
-    if reps.size < n_psu and design.lonely_psu == "average":
-        scale = n_psu / reps.size
-    return f, scale, rscales
-
-
-def _rao_wu(
-    design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray, f_psu: np.ndarray,
-    replicates: int, rng: RandomState,
-) -> np.ndarray:
-    if replicates < 2:
-        raise DesignError("the bootstrap needs at least 2 replicates", field="replicates")
-    gen = resolve_rng(rng)
-    n_psu = psu_stratum.size
-    lonely = npsu == 1
-    if lonely.any() and design.lonely_psu == "fail":
-        raise _lonely_error(design, int(np.flatnonzero(lonely)[0]))
-    order = np.argsort(psu_stratum, kind="stable")  # PSUs grouped by stratum
-    start = np.r_[0, np.cumsum(npsu)[:-1]].astype(np.int64)
-    m = np.where(lonely, 0, npsu - 1).astype(np.int64)  # draws per stratum
-    slot_stratum = np.repeat(np.arange(npsu.size), m)
-    draws = gen.random((replicates, slot_stratum.size))
-    pick = start[slot_stratum] + np.floor(draws * npsu[slot_stratum]).astype(np.int64)
-    psu = order[pick]
-    key = (np.arange(replicates)[:, None] * n_psu + psu).ravel()
-    counts = np.bincount(key, minlength=replicates * n_psu).reshape(replicates, n_psu).T
-    n_h = npsu[psu_stratum]
-    m_h = np.maximum(n_h - 1, 1)
-    lam = np.sqrt(1 - f_psu)
-    f = 1 - lam[:, None] + lam[:, None] * (n_h / m_h)[:, None] * counts
-    f[lonely[psu_stratum]] = 1.0
-    return np.asarray(f, dtype=np.float64)
-
-
-def _brr(design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray, rho: float) -> np.ndarray:
-    bad = (npsu < 2) | (npsu % 2 == 1)
-    if bad.any():
-        h = int(np.flatnonzero(bad)[0])
-        raise DesignError(
-            f"BRR needs two PSUs per stratum (or an even number, split into pairs as R does); "
-            f"stratum {design.stratum_label(0, h)} has {int(npsu[h])}",
-            field=design.strata[0] if design.strata else None,
-            hint="Use jkn or bootstrap replicates for this design, or pair the strata",
-        )
-    from fieldsurvey.estimate.hadamard import r_hadamard
-
-    n_strata = npsu.size
-    # R's brrweights (large = "split"): strata in the order of their labels as text, PSUs in
-    # order of first appearance; strata with more than two PSUs are split into consecutive
-    # pairs, which come first, then the two-PSU strata; half-sample k takes row k + 1 of
-    # hadamard(number of pairs), its first PSU being in the half-sample where that row is 1
-    labels = [design.stratum_label(0, h) for h in range(n_strata)]
-    by_label = sorted(range(n_strata), key=lambda h: labels[h])
-    _, first_row = np.unique(design.stage1_cluster, return_index=True)
-    order = np.lexsort((first_row, psu_stratum))  # PSUs by stratum, then first appearance
-    starts = np.r_[0, np.cumsum(npsu.astype(np.int64))[:-1]]
-    pair = np.empty(psu_stratum.size, dtype=np.int64)
-    first = np.zeros(psu_stratum.size, dtype=bool)
-    k = 0
-    for group in ([h for h in by_label if npsu[h] > 2], [h for h in by_label if npsu[h] == 2]):
-        for h in group:
-            members = order[starts[h] : starts[h] + int(npsu[h])]
-            pair[members] = k + np.arange(members.size) // 2
-            first[members[0::2]] = True
-            k += members.size // 2
-    hm = r_hadamard(k)[1 : k + 1]  # (pairs, replicates) of 0/1
-    one = hm[pair] == 1
-    chosen = np.where(first[:, None], one, ~one)
-    return np.where(chosen, 2.0 - rho, rho)
