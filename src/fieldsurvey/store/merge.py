@@ -453,9 +453,11 @@ def _devices(c: sqlite3.Connection, schema: str) -> dict[str, tuple[int, int]]:
         out[dev] = (int(seq), int(hlc))
 
 
-def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> SourceReport:
+def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str], src: str = "src"
+                  ) -> SourceReport:
+    """Merge the attached schema ``src`` into ``main`` (inside the caller's transaction)."""
     device = meta.get("device_id", "?")
-    src_dev = _devices(c, "src")
+    src_dev = _devices(c, src)
     ranges: list[tuple[str, int]] = []  # (device, last seq we had): its newer events are new
     c.execute("CREATE TEMP TABLE touched (interview_uuid TEXT PRIMARY KEY) WITHOUT ROWID")
     try:
@@ -464,7 +466,7 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
             # into an empty table, this exact statement copies the pages' records as they
             # are (SQLite's transfer optimisation), several times faster than row by row
             before = c.total_changes
-            c.execute("INSERT INTO main.events SELECT * FROM src.events")
+            c.execute(f"INSERT INTO main.events SELECT * FROM {src}.events")
             new = c.total_changes - before
             ranges = [(dev, 0) for dev in src_dev]
             src_dev_todo: dict[str, tuple[int, int]] = {}
@@ -474,16 +476,16 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
         for dev, (smax, _) in src_dev_todo.items():
             mine = c.execute("SELECT max(seq) FROM main.events WHERE device_id = ?",
                              (dev,)).fetchone()[0] or 0
-            if dev != own and not (_is_prefix(c, "src", dev, smax)
+            if dev != own and not (_is_prefix(c, src, dev, smax)
                                    and _is_prefix(c, "main", dev, mine)):
                 # another device's events that this store holds only in part (the events
                 # `assign` or a sync gave each device): compared and copied one by one
-                new += _merge_sparse(c, name, dev)
+                new += _merge_sparse(c, name, dev, src)
                 ranges.append((dev, 0))
                 continue
             common = min(smax, mine)
             if common:  # the same device must have written the same event there
-                a = c.execute("SELECT hlc, kind, value FROM src.events WHERE device_id = ? "
+                a = c.execute(f"SELECT hlc, kind, value FROM {src}.events WHERE device_id = ? "
                               "AND seq = ?", (dev, common)).fetchone()
                 b = c.execute("SELECT hlc, kind, value FROM main.events WHERE device_id = ? "
                               "AND seq = ?", (dev, common)).fetchone()
@@ -491,18 +493,18 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
                     raise _same_device(c, name, dev, common)
             if smax > mine:
                 before = c.total_changes
-                c.execute("INSERT OR IGNORE INTO main.events SELECT * FROM src.events "
+                c.execute(f"INSERT OR IGNORE INTO main.events SELECT * FROM {src}.events "
                           "WHERE device_id = ? AND seq > ?", (dev, mine))
                 new += c.total_changes - before
                 ranges.append((dev, mine))
-        forms = c.execute("SELECT s.form_id, s.version FROM src.forms s JOIN main.forms m "
+        forms = c.execute(f"SELECT s.form_id, s.version FROM {src}.forms s JOIN main.forms m "
                           "USING (form_id, version) WHERE s.sha256 != m.sha256 LIMIT 1").fetchone()
         if forms is not None:
             raise StoreError("the store pins a different questionnaire file under the same id "
                              "and version", file=name, field="form",
                              got=f"{forms[0]} {forms[1]}",
                              hint="Questionnaires changed in the field need a new version")
-        c.execute("INSERT OR IGNORE INTO main.forms SELECT * FROM src.forms")
+        c.execute(f"INSERT OR IGNORE INTO main.forms SELECT * FROM {src}.forms")
         for table, keys, ver in _REGISTERS:
             cols = _columns(c, table)
             vcols = [f"{ver}_hlc", f"{ver}_device", f"{ver}_seq"]
@@ -510,20 +512,20 @@ def _merge_tables(c: sqlite3.Connection, name: str, meta: dict[str, str]) -> Sou
             newer = (f"(excluded.{vcols[0]}, excluded.{vcols[1]}, excluded.{vcols[2]}) > "
                      f"({table}.{vcols[0]}, {table}.{vcols[1]}, {table}.{vcols[2]})")
             collist = ", ".join(cols)
-            c.execute(f"INSERT INTO main.{table} ({collist}) SELECT {collist} FROM src.{table} "
+            c.execute(f"INSERT INTO main.{table} ({collist}) SELECT {collist} FROM {src}.{table} "
                       f"WHERE true ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets} "
                       f"WHERE {newer}")
         for table in _SETS:
             collist = ", ".join(_columns(c, table))
             c.execute(f"INSERT OR IGNORE INTO main.{table} ({collist}) "
-                      f"SELECT {collist} FROM src.{table}")
-        _merge_interviews(c, ranges)
+                      f"SELECT {collist} FROM {src}.{table}")
+        _merge_interviews(c, ranges, src)
     finally:
         c.execute("DROP TABLE IF EXISTS temp.touched")  # gone if SQLite rolled back
     hi = max((h for _, h in src_dev.values()), default=0)
     c.execute("UPDATE main.meta SET value = max(CAST(value AS INTEGER), ?) "
               "WHERE key = 'hlc_floor'", (hi,))
-    seen = sum(s if dev == device else _count(c, "src", dev) for dev, (s, _) in src_dev.items())
+    seen = sum(s if dev == device else _count(c, src, dev) for dev, (s, _) in src_dev.items())
     return SourceReport(name, device, int(seen), int(new))
 
 
@@ -538,20 +540,20 @@ def _is_prefix(c: sqlite3.Connection, schema: str, dev: str, last: int) -> bool:
     return last == 0 or _count(c, schema, dev) == last
 
 
-def _merge_sparse(c: sqlite3.Connection, name: str, dev: str) -> int:
+def _merge_sparse(c: sqlite3.Connection, name: str, dev: str, src: str = "src") -> int:
     """Copy ``dev``'s events that the source holds in part; the number new here.
 
     Each store holds the events of the supervisor's store (``central-…``) that concern
     it (its assignments, reviews); events held by both must be the same.
     """
-    row = c.execute("SELECT s.seq FROM src.events s JOIN main.events m "
+    row = c.execute(f"SELECT s.seq FROM {src}.events s JOIN main.events m "
                     "ON m.device_id = s.device_id AND m.seq = s.seq WHERE s.device_id = ? "
                     "AND (s.hlc, s.kind, s.value) IS NOT (m.hlc, m.kind, m.value) LIMIT 1",
                     (dev,)).fetchone()
     if row is not None:
         raise _same_device(c, name, dev, int(row[0]))
     before = c.total_changes
-    c.execute("INSERT OR IGNORE INTO main.events SELECT * FROM src.events WHERE device_id = ?",
+    c.execute(f"INSERT OR IGNORE INTO main.events SELECT * FROM {src}.events WHERE device_id = ?",
               (dev,))
     return int(c.total_changes - before)
 
@@ -570,7 +572,8 @@ def _same_device(c: sqlite3.Connection, name: str, dev: str, seq: int) -> StoreE
         f"rekey --db {name} --central CENTRAL` (what was merged is kept) and merge it again")
 
 
-def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> None:
+def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]],
+                      src: str = "src") -> None:
     """Interviews and answers.
 
     The source's local ``iid`` s are renumbered: interviews new here get ``iid + offset``
@@ -583,42 +586,42 @@ def _merge_interviews(c: sqlite3.Connection, ranges: list[tuple[str, int]]) -> N
     off = c.execute("SELECT coalesce(max(iid), 0) FROM main.interviews").fetchone()[0]
     c.execute("CREATE TEMP TABLE stale (src INTEGER PRIMARY KEY, dst INTEGER NOT NULL)")
     try:
-        c.execute("INSERT INTO temp.stale SELECT si.iid, m.iid FROM src.interviews si "
+        c.execute(f"INSERT INTO temp.stale SELECT si.iid, m.iid FROM {src}.interviews si "
                   "JOIN main.interviews m ON m.uuid = si.uuid")
         n_stale = c.execute("SELECT count(*) FROM temp.stale").fetchone()[0]
         if off == 0 and c.execute("SELECT 1 FROM main.answers LIMIT 1").fetchone() is None:
             # a first source: copied as it is (the transfer optimisation, as for events)
-            c.execute("INSERT INTO main.interviews SELECT * FROM src.interviews")
-            c.execute("INSERT INTO main.answers SELECT * FROM src.answers")
+            c.execute(f"INSERT INTO main.interviews SELECT * FROM {src}.interviews")
+            c.execute(f"INSERT INTO main.answers SELECT * FROM {src}.answers")
             return
         c.execute(f"INSERT INTO main.interviews (iid, {collist}) SELECT iid + ?, {collist} "
-                  "FROM src.interviews WHERE iid NOT IN (SELECT src FROM temp.stale) "
+                  f"FROM {src}.interviews WHERE iid NOT IN (SELECT src FROM temp.stale) "
                   "ORDER BY iid", (off,))
         for prefix, group in _INTERVIEW_GROUPS.items():
             v = [f"{prefix}_hlc", f"{prefix}_device", f"{prefix}_seq"]
             sets = ", ".join(f"{col} = s.{col}" for col in (*group, *v))
             c.execute(
-                f"UPDATE main.interviews SET {sets} FROM src.interviews AS s "
+                f"UPDATE main.interviews SET {sets} FROM {src}.interviews AS s "
                 f"WHERE s.uuid = interviews.uuid AND (s.{v[0]}, s.{v[1]}, s.{v[2]}) > "
                 f"(interviews.{v[0]}, interviews.{v[1]}, interviews.{v[2]})")
         acols = _columns(c, "answers")
         fresh = ", ".join("a.iid + ?" if x == "iid" else f"a.{x}" for x in acols)
         where = " WHERE a.iid NOT IN (SELECT src FROM temp.stale)" if n_stale else ""
-        c.execute(f"INSERT OR IGNORE INTO main.answers SELECT {fresh} FROM src.answers AS a "
+        c.execute(f"INSERT OR IGNORE INTO main.answers SELECT {fresh} FROM {src}.answers AS a "
                   f"NOT INDEXED{where}", (off,))
         if n_stale:  # only interviews with answer events new here can change
             for dev, mine in ranges:
                 c.execute("INSERT OR IGNORE INTO temp.touched SELECT interview_uuid "
-                          f"FROM src.events WHERE device_id = ? AND seq > ? AND kind IN "
+                          f"FROM {src}.events WHERE device_id = ? AND seq > ? AND kind IN "
                           f"{ANSWER_KINDS}", (dev, mine))
             c.execute("DELETE FROM temp.stale WHERE src NOT IN (SELECT si.iid FROM "
-                      "src.interviews si JOIN temp.touched t ON t.interview_uuid = si.uuid)")
+                      f"{src}.interviews si JOIN temp.touched t ON t.interview_uuid = si.uuid)")
             sel = ", ".join("st.dst" if x == "iid" else f"a.{x}" for x in acols)
             sets = ", ".join(f"{x} = excluded.{x}" for x in acols
                              if x not in ("question", "instance", "iid"))
             c.execute(
                 f"INSERT INTO main.answers SELECT {sel} FROM temp.stale AS st "
-                "CROSS JOIN src.answers AS a ON a.iid = st.src "
+                f"CROSS JOIN {src}.answers AS a ON a.iid = st.src "
                 f"WHERE true ON CONFLICT (iid, question, instance) DO UPDATE SET {sets} "
                 "WHERE (excluded.ver_hlc, excluded.ver_device, excluded.ver_seq) > "
                 "(answers.ver_hlc, answers.ver_device, answers.ver_seq)")

@@ -31,10 +31,11 @@ from pathlib import Path
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store import _files
 from fieldsurvey.store import merge as _merge
-from fieldsurvey.store.schema import SCHEMA_VERSION, SPARSE_EVENTS, migrate
+from fieldsurvey.store.schema import APPLICATION_ID, SCHEMA_VERSION, SPARSE_EVENTS, migrate
 from fieldsurvey.store.store import FieldStore
 
-__all__ = ["CHUNK", "apply_pull", "build_pull", "build_push", "last_event", "read_delta"]
+__all__ = ["CHUNK", "Delta", "apply_pull", "build_pull", "build_push", "last_event", "read_delta",
+           "receive"]
 
 #: Events per push request (a bounded body: about 100 bytes per answer event).
 CHUNK = 2500
@@ -161,10 +162,49 @@ def build_pull(central: Path, *, survey_id: str, interviewer: str, device_id: st
         mem.close()
 
 
-@contextlib.contextmanager
-def read_delta(data: bytes, folder: Path | None = None) -> Iterator[tuple[Path, int,
-                                                                          dict[str, str]]]:
-    """Write received bytes to a temporary file; yield ``(path, version, meta)``.
+class Delta:
+    """A received push or pull, written to a temporary file beside the store (see :func:`receive`).
+
+    ``path``: the file (opened ``immutable``: nothing is written beside it), ``version``:
+    its schema (migrated in place when older), ``meta``: its ``meta`` table, ``issuing``:
+    how many assignments, overrides and assign/review/override events it carries (a
+    device's push has none). :meth:`close` removes the file.
+    """
+
+    def __init__(self, path: Path, version: int, meta: dict[str, str], issuing: int) -> None:
+        self.path = path
+        self.version = version
+        self.meta = meta
+        self.issuing = issuing
+
+    @property
+    def uri(self) -> str:
+        """The URI to ATTACH the file read-only."""
+        return f"{self.path.resolve().as_uri()}?mode=ro&immutable=1"
+
+    def close(self) -> None:
+        """Remove the temporary file."""
+        _remove(self.path)
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+
+
+def _cut_short(data: bytes, why: str) -> StoreError:
+    return StoreError("the changes received are not a complete field store (the transfer "
+                      "was cut short or damaged); nothing was written",
+                      got=f"{len(data)} bytes: {why}", hint="Sync again")
+
+
+def receive(data: bytes, folder: Path | None = None) -> Delta:
+    """Check received bytes and write them to a temporary file in ``folder``.
+
+    One read-only connection checks everything a merge needs to trust (the SQLite
+    header, the application id and schema version, ``quick_check``, the ``meta`` table)
+    and counts what only a central store may issue; an older schema is migrated on the
+    temporary file (never on a store). Runs outside the server's writer.
 
     Raises
     ------
@@ -172,26 +212,63 @@ def read_delta(data: bytes, folder: Path | None = None) -> Iterator[tuple[Path, 
         Bytes that are not a complete field store (a truncated body), or one of a newer
         schema.
     """
+    if not data.startswith(b"SQLite format 3\x00") or len(data) < 100:
+        raise _cut_short(data, "no SQLite header")
+    version = int.from_bytes(data[60:64], "big")  # the header's user_version
+    if version > SCHEMA_VERSION:
+        raise StoreError("the changes come from a newer fieldsurvey; nothing was written",
+                         expected=f"schema version {SCHEMA_VERSION} or older",
+                         got=f"schema version {version}",
+                         hint="Upgrade fieldsurvey (pip install -U fieldsurvey) on the server")
     fd, name = tempfile.mkstemp(prefix=".sync-", suffix=".sqlite", dir=folder)
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        if 0 < version < SCHEMA_VERSION:  # an older device: migrate our own copy
+            mig = sqlite3.connect(path, isolation_level=None)
+            try:
+                migrate(mig)
+            except sqlite3.DatabaseError as exc:
+                raise _cut_short(data, str(exc)) from exc
+            finally:
+                mig.close()
+        delta = Delta(path, version, {}, 0)
         try:
-            version, meta = _merge._source_meta(path, True)
-        except StoreError as exc:
-            if "newer" in str(exc):
-                raise
-            raise StoreError("the changes received are not a complete field store (the "
-                             "transfer was cut short or damaged); nothing was written",
-                             got=f"{len(data)} bytes: {exc.message}",
-                             hint="Sync again") from exc
-        if version > SCHEMA_VERSION:  # pragma: no cover - inspect_file refuses first
-            raise StoreError("the changes come from a newer fieldsurvey", got=str(version))
-        yield path, version, meta
+            conn = sqlite3.connect(delta.uri, uri=True)
+            try:
+                app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+                if app_id != APPLICATION_ID:
+                    raise sqlite3.DatabaseError(f"application_id {app_id:#x}")
+                rows = conn.execute("PRAGMA quick_check").fetchall()
+                if rows != [("ok",)]:
+                    raise sqlite3.DatabaseError("; ".join(str(r[0]) for r in rows[:3]))
+                delta.meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                delta.issuing = int(conn.execute(
+                    "SELECT (SELECT count(*) FROM assignments) + (SELECT count(*) FROM "
+                    "overrides) + (SELECT count(*) FROM events WHERE kind IN ('assign', "
+                    "'review', 'override'))").fetchone()[0])
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise _cut_short(data, str(exc)) from exc
+        if "survey_id" not in delta.meta:
+            raise _cut_short(data, "no survey id")
+        return delta
+    except BaseException:
+        _remove(path)
+        raise
+
+
+@contextlib.contextmanager
+def read_delta(data: bytes, folder: Path | None = None) -> Iterator[tuple[Path, int,
+                                                                          dict[str, str]]]:
+    """:func:`receive` as a context: yield ``(path, version, meta)``, then remove the file."""
+    delta = receive(data, folder)
+    try:
+        yield delta.path, delta.version, delta.meta
     finally:
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            leftover.unlink(missing_ok=True)
+        delta.close()
 
 
 # (table, key columns) of the registers and sets whose new rows a pull counts

@@ -1,10 +1,13 @@
 """The sync server (``fieldsurvey serve``): aiohttp in front of the central SQLite store.
 
-One writer: every push is merged by one thread holding the central store open (SQLite,
-WAL, ``synchronous=FULL``), each in its own transaction, so a push is either all in or
-not at all; reads (token checks, pulls) use their own read-only connections. The
-server is the authority: a device asks it which of its events it holds (``hello``) and
-sends only the rest.
+One writer (:mod:`~.writer`): pushes are merged by one thread holding the central store
+open (SQLite, WAL, ``synchronous=FULL``); pushes that arrive together are merged in one
+transaction, each in its own savepoint (group commit: one fsync for the batch), so each
+push is still all in or not at all, and is answered only once it is on disk. A push is
+checked (checksum, a complete field store of this survey and device, nothing issued)
+before it joins the writer's queue, on a reader thread; reads (token checks, pulls) use
+their own read-only connections, beside the writer. The server is the authority: a
+device asks it which of its events it holds (``hello``) and sends only the rest.
 
 Endpoints (JSON unless said; every one but ``/healthz`` needs ``Authorization: Bearer
 TOKEN``, else 401):
@@ -37,11 +40,11 @@ from aiohttp import web
 
 from fieldsurvey.io.errors import FieldsurveyError, StoreError
 from fieldsurvey.store import _files
-from fieldsurvey.store import merge as _merge
 from fieldsurvey.store.schema import SCHEMA_VERSION
 from fieldsurvey.store.store import FieldStore
 from fieldsurvey.store.sync import protocol
 from fieldsurvey.store.sync.tokens import Credential, find_credential
+from fieldsurvey.store.sync.writer import Busy, Push, Writer
 
 __all__ = ["API", "MAX_BODY", "SyncService", "make_app", "serve"]
 
@@ -56,21 +59,30 @@ _SERVICE: web.AppKey[SyncService] = web.AppKey("service")
 
 
 class SyncService:
-    """The central store behind the server: one writer thread, reader connections."""
+    """The central store behind the server: one batching writer, reader connections."""
 
     def __init__(self, db: Path) -> None:
         self.db = Path(db)
-        self._writer = concurrent.futures.ThreadPoolExecutor(1, "fieldsurvey-writer")
+        # checks of pushes and builds of pulls run here, beside the writer
         self._readers = concurrent.futures.ThreadPoolExecutor(4, "fieldsurvey-reader")
         self._local = threading.local()
-        self.store: FieldStore = self._writer.submit(self._open).result()
+        self.store: FieldStore = self._open()
         self.survey_id = self.store.survey_id
         if self.store.meta.get("role") == "device":
             self.store.close()
+            self._readers.shutdown()
             raise StoreError("this is a device store; serve the central store",
                              file=str(db), hint="Serve the central.sqlite that `fieldsurvey "
                              "assign` or `fieldsurvey merge` wrote")
         self.spool = self.db.parent
+        self.writer = Writer(self.store)
+        # the main file says "may lack writes" (and that mark is checkpointed, an fsync of
+        # the main file) now, at start, rather than in the first device's push
+        self.writer.call(self._mark_in_use).result()
+
+    def _mark_in_use(self) -> None:
+        with self.store._write():
+            pass
 
     def _open(self) -> FieldStore:
         store = FieldStore.open(self.db)
@@ -80,9 +92,9 @@ class SyncService:
         return store
 
     def close(self) -> None:
-        """Close the store (after the running requests)."""
-        self._writer.submit(self.store.close).result()
-        self._writer.shutdown()
+        """Close the store (after the queued pushes)."""
+        self.writer.stop()
+        self.store.close()
         self._readers.shutdown()
 
     def _reader(self) -> sqlite3.Connection:
@@ -99,9 +111,8 @@ class SyncService:
         return await loop.run_in_executor(self._readers, lambda: fn(self._reader()))
 
     async def write(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn()`` on the writer thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, fn)
+        """Run ``fn()`` on the writer thread (between batches of pushes)."""
+        return await asyncio.wrap_future(self.writer.call(fn))
 
     # -- the work ------------------------------------------------------------------
     def hello(self, conn: sqlite3.Connection, cred: Credential) -> dict[str, Any]:
@@ -111,9 +122,18 @@ class SyncService:
                 "device_id": cred.device_id, "interviewer": cred.interviewer,
                 "role": cred.role, "have": seq, "last": [seq, hlc, kind]}
 
-    def push(self, data: bytes, cred: Credential) -> dict[str, Any]:
-        """Merge one push (on the writer thread); the device's last event held after it."""
-        with protocol.read_delta(data, self.spool) as (path, version, meta):
+    def check_push(self, data: bytes, cred: Credential) -> Push:
+        """Check a push's body (a reader thread, outside the writer): a queued :class:`Push`.
+
+        Raises
+        ------
+        StoreError
+            Not a complete field store, a newer schema, another survey, another device's
+            changes, or a push that issues, reassigns, reviews or overrides.
+        """
+        delta = protocol.receive(data, self.spool)
+        try:
+            meta = delta.meta
             if meta.get("survey_id") != self.survey_id:
                 raise StoreError("this device store belongs to another survey",
                                  expected=self.survey_id, got=meta.get("survey_id"),
@@ -123,10 +143,21 @@ class SyncService:
                                  field="device_id", expected=cred.device_id,
                                  got=meta.get("device_id"),
                                  hint="Each device syncs with its own token")
-            _only_field_work(path)
-            rep = _merge._merge_one(self.store, path, version, meta)
-        seq, _, _ = protocol.last_event(self.store.connection, cred.device_id)
-        return {"have": seq, "new": rep.events_new}
+            if delta.issuing:
+                # (otherwise a device could reassign another interviewer's households to
+                # itself and read them at its next pull)
+                raise StoreError("a device's push cannot issue, reassign, review or override "
+                                 "households (only the supervisor's central store does)",
+                                 got=f"{delta.issuing} such entries",
+                                 hint="Sync only interviewers' device stores")
+        except BaseException:
+            delta.close()
+            raise
+        return Push(delta, cred.device_id)
+
+    def push(self, data: bytes, cred: Credential) -> dict[str, Any]:
+        """Check and merge one push, waiting for its commit (for callers off the loop)."""
+        return self.writer.submit(self.check_push(data, cred)).result()
 
     def pull(self, conn: sqlite3.Connection, cred: Credential, body: dict[str, Any]) -> bytes:
         """The interviewer's slice (a reader thread)."""
@@ -143,25 +174,6 @@ class SyncService:
                             "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3").fetchall()
         return [{"interviewer": r[0], "status": r[1], "review_state": r[2], "n": r[3]}
                 for r in rows]
-
-
-def _only_field_work(path: Path) -> None:
-    """Refuse a push that issues, reassigns, reviews or overrides: a device only collects.
-
-    (Otherwise a device could reassign another interviewer's households to itself and
-    read them at its next pull.)
-    """
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        n = conn.execute("SELECT (SELECT count(*) FROM assignments) + (SELECT count(*) FROM "
-                         "overrides) + (SELECT count(*) FROM events WHERE kind IN ('assign', "
-                         "'review', 'override'))").fetchone()[0]
-    finally:
-        conn.close()
-    if n:
-        raise StoreError("a device's push cannot issue, reassign, review or override "
-                         "households (only the supervisor's central store does)",
-                         got=f"{n} such entries", hint="Sync only interviewers' device stores")
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -225,9 +237,16 @@ async def _push(request: web.Request) -> web.StreamResponse:
                     len(data))
         return _error(400, f"the request body is incomplete or damaged ({len(data)} bytes, "
                       "checksum differs); nothing was written: sync again")
-    result = await service.write(lambda: service.push(data, cred))
-    log.info("push from %s: %d new events, holds up to %d", cred.device_id, result["new"],
-             result["have"])
+    loop = asyncio.get_running_loop()
+    job = await loop.run_in_executor(service._readers, service.check_push, data, cred)
+    try:
+        result = await asyncio.wrap_future(service.writer.submit(job))
+    except Busy:
+        log.warning("push from %s: 503 (the writer's queue is full)", cred.device_id)
+        return web.json_response({"error": "the server is busy; sync again in a moment"},
+                                 status=503, headers={"Retry-After": "1"})
+    log.info("push from %s: %d new events, holds up to %d (%d push(es) in its commit)",
+             cred.device_id, result["new"], result["have"], result["batch"])
     return web.json_response(result)
 
 
