@@ -124,7 +124,11 @@ def run_draw(args: argparse.Namespace) -> int:
         unlisted_warning,
         write_sample,
     )
-    from fieldsurvey.sampling.readers import read_communities, read_selected
+    from fieldsurvey.sampling.readers import (
+        draw_from_partitioned,
+        read_communities,
+        read_selected,
+    )
     from fieldsurvey.sampling.stages import draw_sample
 
     refuse_overwriting_inputs(sample_paths(args.out).values(),
@@ -137,14 +141,20 @@ def run_draw(args: argparse.Namespace) -> int:
                              hint="Give the dwelling frame and the stage-1 sample file")
         selected = read_selected(args.selected)
     two_stage = design.stage2 is not None and args.stage != 1
-    data = _frame_or_communities(args, two_stage)
+    partitioned = bool(args.frame) and Path(args.frame).is_dir()  # frame build --engine dask
+    data: Any = None if partitioned else _frame_or_communities(args, two_stage)
     communities = None
     if two_stage and args.stage is None and args.frame and args.communities:
         communities = read_communities(args.communities, id_field=args.id_field,
                                        encoding=args.encoding, crs=args.crs)
     with progress_bar() as progress:
-        sample = draw_sample(data, design, seed=args.seed, stage=args.stage,
-                             selected=selected, communities=communities, progress=progress)
+        if partitioned:  # reads only the parts' rows the draw needs
+            sample = draw_from_partitioned(args.frame, design, seed=args.seed,
+                                           stage=args.stage, selected=selected,
+                                           communities=communities, progress=progress)
+        else:
+            sample = draw_sample(data, design, seed=args.seed, stage=args.stage,
+                                 selected=selected, communities=communities, progress=progress)
     paths = write_sample(sample, args.out, design)
     summary = sample_summary(sample, design)
     print(summary_text(summary), end="")

@@ -136,9 +136,14 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None,
     method = "fork" if sys.platform.startswith("linux") else \
         dask.config.get("distributed.worker.multiprocessing-method")
     # (and without the statistical profiler, which samples every worker's stack 100
-    # times a second: a tenth of the CPU of a build on a busy machine)
+    # times a second, and with the event-loop, system and memory monitors polling a few
+    # times a second instead of tens: idle, they cost a tenth of a core, and under load
+    # the half of a 1M build's CPU)
     with dask.config.set({"distributed.worker.multiprocessing-method": method,
-                          "distributed.worker.profile.enabled": False}):
+                          "distributed.worker.profile.enabled": False,
+                          "distributed.admin.tick.interval": "500ms",
+                          "distributed.admin.system-monitor.interval": "2s",
+                          "distributed.worker.memory.monitor-interval": "500ms"}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, **where,
                                dashboard_address="127.0.0.1:0",
                                memory_limit=memory_limit or "auto", silence_logs=logging.ERROR)

@@ -155,7 +155,7 @@ def _geo_metadata(lon: np.ndarray, lat: np.ndarray) -> bytes:
                        "columns": {"geometry": col}}).encode()
 
 
-def write_frame(result: FrameResult, path: str | Path) -> Path:
+def write_frame(result: FrameResult, path: str | Path, row_group_size: int | None = None) -> Path:
     """Write the frame as GeoParquet atomically (no partial file on failure)."""
     data = result.data
     if isinstance(data, gpd.GeoDataFrame):
@@ -187,7 +187,8 @@ def write_frame(result: FrameResult, path: str | Path) -> Path:
     }
     dictionary = [c for c in table.column_names if c not in unique_ish]
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="snappy", use_dictionary=dictionary)
+        pq.write_table(table, tmp, compression="snappy", use_dictionary=dictionary,
+                       row_group_size=row_group_size)
     return Path(path)
 
 

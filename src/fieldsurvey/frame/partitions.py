@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 MANIFEST = "_frame.json"
+#: Rows per row group of a part (a draw reads only the row groups of its communities).
+PART_ROW_GROUP = 32_768
 _LISTING_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".parquet", ".geojson", ".gpkg",
                      ".shp", ".json", ".fgb", ".pbf"}
 #: Row-wise checks: (check, flag column of the assigned frame, extra example columns).
@@ -392,7 +394,15 @@ def finish_group(pieces: list[pd.DataFrame], dups: list[dict[str, np.ndarray]],
     stats.table = part[["community_id", *_TABLE_SUMS]]
     qa = QAReport((), flags=flags)
     result = _finish(frame.drop(columns=["_pos"]), b, prepared, qa, fp, meta, None, {})
-    write_frame(FrameResult(result.data, qa, fp, prepared.projected_crs, {"part": True}), path)
+    # stored by community and geographic order in row groups of PART_ROW_GROUP rows, so
+    # a reader wanting a few communities skips the row groups of the others (their
+    # community_id statistics); read back, the rows are in listing order again
+    data = result.data
+    by = np.lexsort((data["order"].to_numpy(),
+                     pd.factorize(data["community_id"], sort=True)[0]))
+    data = data.take(by).reset_index(drop=True)
+    write_frame(FrameResult(data, qa, fp, prepared.projected_crs, {"part": True}), path,
+                row_group_size=PART_ROW_GROUP)
     stats.file = Path(path).name
     return stats
 
@@ -412,8 +422,6 @@ def read_partitioned(path: str | Path) -> FrameResult:
         that is missing or unreadable (named).
     """
     import geopandas as gpd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
     from pyproj import CRS
 
     from fieldsurvey.frame.files import read_frame_boundaries
@@ -425,15 +433,7 @@ def read_partitioned(path: str | Path) -> FrameResult:
                          file=root, hint="Build the frame again with fieldsurvey frame build "
                          "--engine dask (an interrupted build leaves no frame)")
     info = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
-    tables = []
-    for name in info.pop("parts"):
-        try:
-            tables.append(pq.read_table(root / name))
-        except (OSError, pa.ArrowInvalid) as exc:
-            raise InputError("a part of the partitioned frame is missing or unreadable",
-                             file=root / name, got=str(exc)[:160],
-                             hint="Build the frame again") from None
-    table = pa.concat_tables(tables, promote_options="permissive").unify_dictionaries()
+    table = read_parts(root, info.pop("parts"))
     data = table.drop_columns(["geometry"]).to_pandas()
     geometry = gpd.GeoSeries.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False),
                                       crs=WGS84)
@@ -448,6 +448,63 @@ def read_partitioned(path: str | Path) -> FrameResult:
     except InputError:
         bnd = None
     return FrameResult(gdf, qa, fingerprint, crs, info, bnd)
+
+
+def read_parts(root: Path, parts: list[str], columns: list[str] | None = None,
+               where: Any = None) -> Any:
+    """The parts of a partitioned frame as one Arrow table (read side by side).
+
+    ``columns`` and ``where`` (a ``pyarrow.compute`` expression) are applied while
+    reading: row groups whose statistics rule ``where`` out are not read at all.
+
+    Raises
+    ------
+    InputError
+        A part that is missing or unreadable (named).
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def one(name: str) -> Any:
+        try:
+            return pq.read_table(root / name, columns=columns, filters=where)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise InputError("a part of the partitioned frame is missing or unreadable",
+                             file=root / name, got=str(exc)[:160],
+                             hint="Build the frame again") from None
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(parts), os.cpu_count() or 1))) as pool:
+        tables = list(pool.map(one, parts))
+    return pa.concat_tables(tables, promote_options="permissive").unify_dictionaries()
+
+
+def partitioned_manifest(path: str | Path) -> dict[str, Any]:
+    """``_frame.json`` of a partitioned frame.
+
+    Raises
+    ------
+    InputError
+        A directory that is no complete partitioned frame.
+    """
+    root = Path(path)
+    if not is_partitioned(root):
+        raise InputError("this directory is not a complete partitioned frame (no _frame.json)",
+                         file=root, hint="Build the frame again with fieldsurvey frame build "
+                         "--engine dask (an interrupted build leaves no frame)")
+    info: dict[str, Any] = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    return info
+
+
+def unlisted(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """:attr:`FrameResult.unlisted_communities` of a partitioned frame, from its manifest."""
+    from pyproj import CRS
+
+    qa = QAReport.from_dict(info.get("qa", {}))
+    return FrameResult(pd.DataFrame(), qa, str(info.get("fingerprint", "")),
+                       CRS.from_wkt(info["projected_crs"])).unlisted_communities
 
 
 def partitioned_report(path: str | Path) -> tuple[QAReport, str]:

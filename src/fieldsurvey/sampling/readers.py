@@ -20,7 +20,11 @@ from fieldsurvey.io.tables import read_table, table_format
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ID_COLUMNS", "read_communities", "read_dwelling_frame", "read_selected"]
+    from fieldsurvey.io.progress import Progress
+    from fieldsurvey.sampling.design import Design
+
+__all__ = ["ID_COLUMNS", "draw_from_partitioned", "read_communities", "read_dwelling_frame",
+           "read_selected"]
 
 #: Columns read as text whatever they look like (leading zeros in ids survive).
 ID_COLUMNS: tuple[str, ...] = ("community_id", "dwelling_id")
@@ -80,3 +84,130 @@ def read_dwelling_frame(path: str | Path) -> pd.DataFrame:
                          got="the sample columns line, pi, base_weight",
                          hint="Give --frame frame.parquet (the whole listing), not a sample")
     return table
+
+
+def _design_columns(d: Design) -> list[str]:
+    """The frame columns stage 1 reads (as :func:`.stages.communities_from_frame`)."""
+    s1 = d.stage1
+    used = (s1.id, *d.stratify, *s1.sort, s1.size, s1.sd if isinstance(s1.sd, str) else None)
+    return [c for c in dict.fromkeys(used) if c is not None]
+
+
+def _first_rows(root: Path, parts: list[str], columns: list[str], d: Design) -> Any:
+    """Stage 1's columns at the first dwelling (in listing order) of every community.
+
+    Each part holds whole communities, so the parts are read side by side, each
+    checked as the whole frame would be (an attribute varying within a community).
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    from fieldsurvey.frame.partitions import read_parts
+    from fieldsurvey.sampling.stages import communities_from_frame
+
+    def one(name: str) -> Any:
+        table = read_parts(root, [name], columns=[*columns, "source_row"])
+        df = table.to_pandas()
+        if len(df):
+            communities_from_frame(df, d)  # its checks, part by part
+        order = np.lexsort((df["source_row"].to_numpy(),
+                            pd.factorize(df[d.stage1.id])[0]))
+        codes = pd.factorize(df[d.stage1.id])[0][order]
+        first = order[np.r_[True, codes[1:] != codes[:-1]]] if len(order) else order
+        return table.take(pa.array(first, type=pa.int64()))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(parts), os.cpu_count() or 1))) as pool:
+        tables = list(pool.map(one, parts))
+    return pa.concat_tables(tables, promote_options="permissive").unify_dictionaries()
+
+
+def draw_from_partitioned(path: str | Path, design: Design, seed: int | None = None, *,
+                          stage: int | None = None, selected: pd.DataFrame | None = None,
+                          communities: pd.DataFrame | None = None,
+                          progress: Progress | None = None) -> pd.DataFrame:
+    """:func:`.stages.draw_sample` from a partitioned frame, reading only what it needs.
+
+    Stage 1 reads its few columns from every part (side by side, one thread a part)
+    and keeps each community's first dwelling; stage 2 then reads every column of the
+    selected communities only (the parts are stored by community, so the row groups
+    of the other communities are skipped). :func:`~.stages.draw_sample` draws from
+    those rows plus one row per other community (their stage-1 attributes), with the
+    random stream of each stratum and community, so the sample is byte for byte the one
+    drawn from the whole frame read into memory. Designs without stage 2 read the
+    whole frame.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from fieldsurvey.frame.partitions import partitioned_manifest, read_parts, unlisted
+    from fieldsurvey.io.progress import report
+    from fieldsurvey.sampling._streams import resolve_seed
+    from fieldsurvey.sampling.stages import draw_sample
+
+    root = Path(path)
+    info = partitioned_manifest(root)
+    parts: list[str] = list(info["parts"])
+    seed = resolve_seed(seed if seed is not None else design.seed)
+    cid = design.stage1.id
+    names = pq.read_schema(root / parts[0]).names if parts else []
+    if design.stage2 is None or stage == 1 or cid not in names or not parts:
+        frame = _whole(root)
+        return draw_sample(frame, design, seed, stage=stage, selected=selected,
+                           communities=communities, progress=progress)
+    report(progress, "read frame", 0, 2)
+    extra = None
+    if stage == 2:
+        assert selected is not None
+        wanted = sorted({str(v) for v in selected["community_id"]})
+    else:
+        firsts = _first_rows(root, parts, [c for c in _design_columns(design) if c in names],
+                             design)
+        thin = firsts.to_pandas().sort_values("source_row", kind="stable")
+        thin["dwelling_id"] = ""  # (a dwelling frame for stage 1; no dwelling is drawn)
+        chosen = draw_sample(thin.reset_index(drop=True), design, seed, stage=1,
+                             communities=communities)
+        wanted = sorted({str(v) for v in chosen["community_id"]})
+        ids = firsts.column(cid).cast(pa.large_string()).to_numpy(zero_copy_only=False)
+        extra = firsts.filter(pa.array(~np.isin(ids.astype(str), wanted)))
+    report(progress, "read frame", 1, 2)
+    table = read_parts(root, parts, where=pc.field(cid).isin(wanted))
+    if extra is not None and extra.num_rows:
+        if table.num_rows == 0:
+            frame = _whole(root)
+            return draw_sample(frame, design, seed, stage=stage, selected=selected,
+                               communities=communities, progress=progress)
+        # one row per other community: stage-1 attributes of its first dwelling, the
+        # other columns a copy of a drawn row (never drawn: only stage 1 looks at them)
+        filler = table.take(pa.array(np.zeros(extra.num_rows, dtype=np.int64)))
+        for name in extra.column_names:
+            filler = filler.set_column(filler.schema.get_field_index(name),
+                                       filler.schema.field(name),
+                                       extra.column(name).cast(filler.schema.field(name).type))
+        table = pa.concat_tables([table, filler]).unify_dictionaries()
+    frame = table.drop_columns(["geometry"]).to_pandas()
+    frame = frame.sort_values("source_row", kind="stable").reset_index(drop=True)
+    frame.attrs["unlisted_communities"] = unlisted(info)
+    report(progress, "read frame", 2, 2)
+    sample = draw_sample(frame, design, seed, stage=stage, selected=selected,
+                         communities=communities, progress=progress)
+    drawn = {str(v) for v in sample["community_id"]}
+    if not drawn <= set(wanted):  # stage 1 here must be the stage 1 above
+        raise RuntimeError(f"communities drawn beyond those read: {sorted(drawn - set(wanted))}")
+    return sample
+
+
+def _whole(root: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    from fieldsurvey.frame import read_frame
+
+    table = read_frame(root).frame
+    frame = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
+    frame.attrs.update(table.attrs)
+    return frame
