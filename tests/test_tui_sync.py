@@ -180,9 +180,7 @@ async def test_the_sync_key_sends_work_brings_updates_and_survives_a_dead_server
             sent = int(c.connection.execute(
                 "SELECT count(*) FROM events WHERE device_id LIKE ?", (f"{who}-%",)
             ).fetchone()[0])
-            pulled = int(c.connection.execute("SELECT count(*) FROM events").fetchone()[0])
         assert status_text(app) == t("sync_ok", time="11-21 09:30", pushed=sent, pulled=0)
-        assert pulled >= sent
 
         # 2. the supervisor rejects it and the community's reserve line is released; the
         #    next sync brings both and the list is read again
