@@ -239,7 +239,7 @@ class AssignmentListScreen(KeyedScreen[None]):
         problem = t(self.notice) if self.notice else ""
         failed = bool(problem) or (last is not None and last["result"] != "ok"
                                    and not self.syncing)
-        if self.unlogged and (last is None or last["result"] == "ok"):
+        if self.unlogged and (last is None or str(last["result"]) != self.unlogged[1][:2000]):
             when, result = self.unlogged
             problem = t("sync_failed", time=when, msg=short_result(result, t))
             failed = not self.syncing
