@@ -287,6 +287,54 @@ async def test_a_failure_the_log_cannot_keep_is_still_shown(tmp_path: Path) -> N
     app.close_store()
 
 
+async def test_a_server_with_a_newer_schema_is_named_and_nothing_is_sent(
+        tmp_path: Path) -> None:
+    # a server of a newer fieldsurvey (its hello says schema 99): a stand-in for the
+    # hello only, since the real server always runs this code's schema
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    central, devices, _ = issue(tmp_path)
+    device = devices["int01"]
+    complete_first(device)
+    with FieldStore.open(device, readonly=True) as d:
+        hello = {"survey_id": d.survey_id, "schema": 99, "device_id": d.device_id,
+                 "have": 0, "last": None}
+    paths: list[str] = []
+
+    class Hello(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            paths.append(self.path)
+            body = json.dumps(hello).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    before = table_dump(device)
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        app = make_app(device, FORM, clock=FrozenClock(), server=url)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("s")
+            await settle(pilot)
+            assert status_text(app).endswith(tr("sync_server_newer", "zh"))
+        app.close_store()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert paths == ["/api/v1/hello"]  # nothing was pushed
+    assert table_dump(device) == before
+
+
 def test_short_results_name_the_known_failures() -> None:
     def t(key: str) -> str:
         return tr(key, "en")
