@@ -46,7 +46,8 @@ def test_released_reserve_and_reassignments_reach_only_the_right_device(tmp_path
     assert set(got.values()) == {"int02"}
     pull_from_file(central, stores / "int01.sqlite")
     one = dwellings(stores / "int01.sqlite")
-    assert one[mine[1]] == "int02"  # moved away: the device sees it is no longer its own
+    assert mine[1] not in one  # moved away, untouched: gone from the old device
+    assert one[mine[0]] == "int01"  # the conflict stays where its data is
     c = sqlite3.connect(stores / "int02.sqlite")
     assert c.execute("SELECT count(*) FROM interviews").fetchone() == (0,)
     c.close()
@@ -101,3 +102,85 @@ def test_a_newer_form_version_reaches_the_devices(tmp_path):
     finally:
         dev.close()
     assert pull_from_file(stores / "central.sqlite", stores / "int03.sqlite") == 0
+
+
+def listing(path, dwelling):
+    """What a store holds about a household: its assignment row (address), overrides."""
+    c = sqlite3.connect(path)
+    try:
+        row = c.execute("SELECT address, attributes FROM assignments WHERE dwelling_id = ?",
+                        (dwelling,)).fetchone()
+        n = c.execute("SELECT count(*) FROM overrides WHERE dwelling_id = ?",
+                      (dwelling,)).fetchone()[0]
+        return row, n
+    finally:
+        c.close()
+
+
+def moves(central, dwellings_to):
+    """`assign --add` with an interviewer column: reassign these households."""
+    sample = pd.DataFrame({"dwelling_id": [d for d, _ in dwellings_to],
+                           "community_id": [d.split("-")[0] for d, _ in dwellings_to],
+                           "interviewer": [w for _, w in dwellings_to], "released": True})
+    return add_work(central, sample)
+
+
+@pytest.mark.parametrize("how", ["sync", "pull"])
+def test_a_household_moved_away_leaves_the_old_device(tmp_path, how):
+    """Reassigned before the old device touched it: after its next sync (a real server
+    process) or pull, the household and its listing are gone from the old device and on
+    the new one; one the old device had started meanwhile stays there (a conflict)."""
+    from _synckit import server
+
+    from fieldsurvey.store.sync.client import sync
+
+    stores = team_stores(tmp_path, n=9)  # int01: C1-000, C1-003, C1-006
+    central = stores / "central.sqlite"
+    one, two = stores / "int01.sqlite", stores / "int02.sqlite"
+    mine = sorted(d for d, w in dwellings(central).items() if w == "int01")
+    assert listing(one, mine[1])[0][0].startswith("幸福路")
+    res = moves(central, [(mine[1], "int02"), (mine[2], "int02")])
+    assert sorted(res.moved["dwelling_id"]) == mine[1:] and not len(res.conflicts)
+    # meanwhile, before syncing, the old device records a visit at mine[2]
+    s = FieldStore.open(one)
+    s.record_attempt(mine[2], "2.20")
+    s.close()
+    if how == "sync":
+        with server(central) as (url, _):
+            first = sync(one, url)
+            again = sync(one, url)
+            got = sync(two, url)
+        assert first.pulled >= 1 and (again.pushed, again.pulled) == (0, 0)
+        assert got.pulled > 0
+    else:
+        merge_stores([one], central)  # the USB way: the device's work in, then its pull
+        assert pull_from_file(central, one) >= 1
+        assert pull_from_file(central, one) == 0  # idempotent
+        pull_from_file(central, two)
+    held = dwellings(one)
+    assert mine[1] not in held and listing(one, mine[1]) == (None, 0)
+    assert held[mine[0]] == "int01"
+    # the started one stays on the old device with its visit (never split silently)
+    assert mine[2] in held
+    c = sqlite3.connect(one)
+    assert c.execute("SELECT count(*) FROM attempts WHERE dwelling_id = ?",
+                     (mine[2],)).fetchone() == (1,)
+    # the move itself stays in the old device's event log (no address in it)
+    assert c.execute("SELECT count(*) FROM events WHERE kind = 'assign' AND dwelling_id = ?",
+                     (mine[1],)).fetchone()[0] >= 1
+    c.close()
+    assert dwellings(two)[mine[1]] == "int02"
+    assert listing(two, mine[1])[0][0].startswith("幸福路")
+    # nothing of the move is undone by the old device's next push or a file merge
+    merge_stores([one, two], central)
+    assert dwellings(central)[mine[1]] == "int02"
+
+
+def test_pull_on_the_command_line_says_what_left(tmp_path):
+    stores = team_stores(tmp_path, n=6)
+    central = stores / "central.sqlite"
+    mine = sorted(d for d, w in dwellings(central).items() if w == "int01")
+    moves(central, [(mine[0], "int03")])
+    run = cli("pull", "--from", str(central), "--into", str(stores / "int01.sqlite"))
+    assert run.returncode == 0, run.stderr
+    assert list(dwellings(stores / "int01.sqlite")) == [mine[1]]

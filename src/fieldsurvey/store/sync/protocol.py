@@ -305,10 +305,37 @@ def _count_new(c: sqlite3.Connection) -> int:
     return int(n)
 
 
+#: Households of a device store that now belong to another interviewer and that this
+#: device has not touched (no attempt, roster, selection or interview): moved away.
+_MOVED_AWAY = """
+    SELECT a.dwelling_id FROM main.assignments a WHERE a.interviewer IS NOT :who
+    AND NOT EXISTS (SELECT 1 FROM main.attempts x WHERE x.dwelling_id = a.dwelling_id)
+    AND NOT EXISTS (SELECT 1 FROM main.roster x WHERE x.dwelling_id = a.dwelling_id)
+    AND NOT EXISTS (SELECT 1 FROM main.selection x WHERE x.dwelling_id = a.dwelling_id)
+    AND NOT EXISTS (SELECT 1 FROM main.interviews x WHERE x.dwelling_id = a.dwelling_id)"""
+
+
+def _remove_moved(c: sqlite3.Connection, who: str | None) -> int:
+    """Drop the households moved to another interviewer that this device never touched.
+
+    Their listing (address, names in the attributes) leaves the device; the event that
+    moved them stays in the log. One with data stays where it is (the supervisor sees a
+    conflict: ``assign --add`` lists it), never split silently.
+    """
+    if not who:
+        return 0
+    gone = [r[0] for r in c.execute(_MOVED_AWAY, {"who": who})]
+    for table in ("overrides", "assignments"):
+        c.executemany(f"DELETE FROM main.{table} WHERE dwelling_id = ?", [(d,) for d in gone])
+    return len(gone)
+
+
 def apply_pull(store: FieldStore, data: bytes) -> int:
     """Merge a pulled slice into an open device store; return the rows it added or changed.
 
-    In one transaction: an interrupted pull leaves the device store as it was.
+    Households now another interviewer's that this device has not touched are then
+    removed from it (counted too; see :func:`_remove_moved`). In one transaction: an
+    interrupted pull leaves the device store as it was.
     """
     with read_delta(data, store.path.parent) as (path, _version, meta):
         if meta.get("survey_id") != store.survey_id:
@@ -317,13 +344,18 @@ def apply_pull(store: FieldStore, data: bytes) -> int:
                              got=meta.get("survey_id"),
                              hint="Sync with your own survey's server")
         conn = store.connection
+        who = store.meta.get("interviewer") if store.meta.get("role") == "device" else None
         conn.execute("ATTACH DATABASE ? AS src", (f"{path.resolve().as_uri()}?mode=ro",))
         try:
             conn.execute("PRAGMA foreign_keys = OFF")
             new = _count_new(conn)
-            if new:
+            stale = who is not None and conn.execute(
+                f"SELECT EXISTS ({_MOVED_AWAY})", {"who": who}).fetchone()[0]
+            if new or stale:
                 with store._write() as c:
-                    _merge._merge_tables(c, "the server", meta)
+                    if new:
+                        _merge._merge_tables(c, "the server", meta)
+                    new += _remove_moved(c, who)
             return new
         finally:
             conn.execute("PRAGMA foreign_keys = ON")

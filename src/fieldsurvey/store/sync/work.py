@@ -15,6 +15,8 @@ never split between two devices.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +77,32 @@ def _who(sample: pd.DataFrame, team: pd.DataFrame | None, held: pd.DataFrame,
     return out.astype(str)
 
 
+_NOT_SAMPLE = ("interviewer", "form_id", "form_version", "assigned_at", "ver_hlc",
+               "ver_device", "ver_seq", "attributes")
+
+
+def _keep_listing(c: sqlite3.Connection, moving: pd.DataFrame) -> pd.DataFrame:
+    """The moving lines with their listing as the central store has it (address, names…).
+
+    A reassignment often names only the dwelling and its new interviewer; what the sample
+    line gives overrides, what it lacks is kept (a move never blanks an address).
+    """
+    if not len(moving):
+        return moving
+    ids = [str(d) for d in moving["dwelling_id"]]
+    cur = c.execute(f"SELECT * FROM assignments WHERE dwelling_id IN "
+                    f"({', '.join('?' * len(ids))})", ids)
+    cols = [d[0] for d in cur.description]
+    have = pd.DataFrame(cur.fetchall(), columns=cols)
+    extra = pd.DataFrame([json.loads(a or "{}") for a in have["attributes"]],
+                         index=have.index)
+    have = pd.concat([have.drop(columns=[x for x in _NOT_SAMPLE if x in cols]),
+                      extra[[x for x in extra.columns if x not in cols]]], axis=1)
+    given = moving.set_index("dwelling_id")
+    out = given.combine_first(have.set_index("dwelling_id").reindex(given.index))
+    return out.reset_index()
+
+
 def add_work(central: str | Path, sample: pd.DataFrame, team: pd.DataFrame | None = None, *,
              by: str | None = None, include_unreleased: bool = False) -> AddResult:
     """Add released lines and reassignments of ``sample`` to the central store.
@@ -118,8 +146,9 @@ def add_work(central: str | Path, sample: pd.DataFrame, team: pd.DataFrame | Non
         moving, stuck = change[~busy], change[busy]
         form = c.execute("SELECT form_id, form_version, count(*) FROM assignments "
                          "GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 1").fetchone()
-        rows = pd.concat([new, moving]).drop(columns=["interviewer", "interviewer_old"],
-                                            errors="ignore").rename(columns={"to": "interviewer"})
+        rows = pd.concat([new, _keep_listing(c, moving)]).drop(
+            columns=["interviewer", "interviewer_old"], errors="ignore"
+        ).rename(columns={"to": "interviewer"})
         if len(rows):
             store.assign(rows, form_id=form[0] if form else None,
                          form_version=form[1] if form else None)
