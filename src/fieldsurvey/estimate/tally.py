@@ -236,6 +236,9 @@ _RATE_COLS = ("n", "I", "P", "R", "NC", "O", "UH", "UO", "NE", "RR1", "RR3", "CO
 def _rates(cases: pd.DataFrame) -> pd.DataFrame:
     from fieldsurvey.rates import aapor_rates
 
+    # only the columns the rates read (a copy of every answer column costs more than them)
+    cases = cases[[c for c in ("disposition", "community_id", "interviewer")
+                   if c in cases.columns]]
     frames = []
     overall = aapor_rates(cases, disposition="disposition").overall
     frames.append(pd.DataFrame([{"by": "all", "group": "", **{k: overall.get(k, np.nan)

@@ -203,8 +203,7 @@ class TallyReader:
         for c in old.columns.difference(fresh.columns):
             fresh[c] = np.nan if c not in ("interview_uuid",) else None
         kept = old[~old["dwelling_id"].isin(set(dwellings))]
-        frame = pd.concat([kept, fresh[old.columns]], ignore_index=True)
-        frame = _ordered(frame)
+        frame = _ordered(pd.concat([kept, fresh[old.columns]], ignore_index=True))
         return TallyCases(frame, notes=_notes(conn, self.path, len(frame)),
                           forms=self._last.forms, changed=len(dwellings))
 
@@ -304,21 +303,46 @@ def _answers(conn: sqlite3.Connection, scales: Sequence[str], multiples: Sequenc
             rows = [(str(q), g["iid"].tolist(), "".join(g["kind"]), g["value"].tolist())
                     for q, g in df.groupby("question", sort=False)]
         else:
+            sep = "','" if kind_sql == "''" else "char(31)"
             cur = conn.execute(
                 f"SELECT question, group_concat(iid, ','), group_concat({kind_sql}, ''), "
-                "group_concat(coalesce(CAST(value AS TEXT), ''), char(31)), count(*) "
-                f"FROM answers WHERE question {_IN} AND instance = '' AND vtype IS NOT NULL "
-                "GROUP BY question", (json.dumps(qs),))
-            rows = [(q, i.split(","), k, v.split(_SEP) if v or n else []) for q, i, k, v, n
-                    in cur.fetchall()]
-            if any(len(v) != len(i) for _, i, _, v in rows):  # a text holding the separator
-                rows = _answer_rows(conn, qs, kind_sql)
+                f"group_concat(value, {sep}), count(*) FROM answers WHERE question {_IN} "
+                "AND instance = '' AND vtype IS NOT NULL GROUP BY question", (json.dumps(qs),))
+            got = cur.fetchall()
+            if kind_sql == "''":  # numbers: parsed in C when they are all whole numbers
+                parsed = [_whole_numbers(q, i, v, n) for q, i, _, v, n in got]
+                if all(p is not None for p in parsed):
+                    out += [p for p in parsed if p is not None]
+                    continue
+                rows = [(q, i.split(","), k, v.split(",")) for q, i, k, v, _ in got]
+            else:
+                rows = [(q, i.split(","), k, v.split(_SEP)) for q, i, k, v, _ in got]
+            if any(len(v) != n or len(i) != n for (_, i, _, v), (*_, n) in zip(rows, got,
+                                                                               strict=True)):
+                rows = _answer_rows(conn, qs, kind_sql)  # a text holding the separator
         for q, iid_s, kind_s, val_s in rows:
             kind = np.frombuffer(kind_s.encode("ascii"), dtype="S1") if kind_s else \
                 np.empty(0, dtype="S1")
             val = np.array(val_s, dtype=object) if kind_sql != "''" else _numbers(val_s)
             out.append((str(q), np.array(iid_s, dtype=np.int64), kind, val))
     return out
+
+
+def _whole_numbers(q: str, iids: str, values: str, n: int
+                   ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The iids and values of one question when every value is a whole number (else None)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            iid = np.fromstring(iids, dtype=np.int64, sep=",")
+            val = np.fromstring(values, dtype=np.int64, sep=",")
+        except (ValueError, DeprecationWarning):
+            return None
+    if len(iid) != n or len(val) != n:
+        return None
+    return str(q), iid, np.empty(0, dtype="S1"), val.astype(np.float64)
 
 
 def _answer_rows(conn: sqlite3.Connection, qs: list[str], kind_sql: str

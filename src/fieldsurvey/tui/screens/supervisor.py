@@ -124,6 +124,9 @@ class SupervisorScreen(KeyedScreen[None]):
     def _show(self, data: dict[str, Any]) -> None:
         if not self.data:
             self.app.warm_up()  # the form (its title in the header) off the UI thread
+            from fieldsurvey.tui.screens.tally import prefetch
+
+            prefetch(self.app)  # the tally screen's figures, ready when it is opened
         self.data = data
         self.report = None  # the flags are read again with the rest
         self._want_quality()

@@ -15,6 +15,8 @@ their n. ``s`` sorts; ``r``, coming back to the screen, and a change of the stor
 
 from __future__ import annotations
 
+import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,7 +32,52 @@ if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.estimate.tally import Tally, TallySession
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["TallyScreen"]
+__all__ = ["TallyScreen", "prefetch"]
+
+
+class _Prefetch:
+    """A tally computed in the background before the screen is opened (see :func:`prefetch`)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.session: TallySession | None = None
+        self.form: Any = None
+
+    def run(self, app: FieldsurveyApp, path: Path) -> None:
+        from fieldsurvey.estimate.tally import TallySession
+
+        try:
+            try:
+                self.form = app.form
+            except Exception:  # noqa: BLE001 - no single pinned form: the store's own rule
+                self.form = None
+            session = TallySession(path, form=self.form)
+            session.compute(only=("unweighted",))
+            self.session = session
+        except Exception:  # noqa: BLE001 - the screen computes again and shows the error
+            self.session = None
+        finally:
+            self.done.set()
+
+
+_PREFETCHED: weakref.WeakKeyDictionary[Any, _Prefetch] = weakref.WeakKeyDictionary()
+
+
+def prefetch(app: FieldsurveyApp) -> None:
+    """Start computing the tally on a worker thread, once per app.
+
+    Called when the supervisor screen has drawn its own tables: when the tally screen is
+    opened its figures are ready (or on the way), and the screen only reads what was
+    written since.
+    """
+    if app in _PREFETCHED:
+        return
+    job = _Prefetch()
+    _PREFETCHED[app] = job
+    path = getattr(app, "store_path", None)
+    path = Path(path) if path is not None else Path(app.store.path)
+    app.run_worker(lambda: job.run(app, path), thread=True, group="tally-prefetch",
+                   exit_on_error=False)
 
 
 class TallyScreen(Screen[None]):
@@ -132,6 +179,11 @@ class TallyScreen(Screen[None]):
             form = self.app.form
         except Exception:  # noqa: BLE001 - no single pinned form: the store's own rule
             form = None
+        job = _PREFETCHED.get(self.app)
+        if self.session is None and job is not None and self.weights is None:
+            job.done.wait(120.0)  # started when the supervisor screen was drawn
+            if job.session is not None and job.form is form:
+                self.session, self._form = job.session, form
         if self.session is None or form is not self._form:
             self._form = form
             self.session = TallySession(self._path(), form=form, weights=self.weights,
