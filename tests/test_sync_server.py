@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import subprocess
 
@@ -109,3 +110,57 @@ def test_https_with_a_self_signed_certificate(tmp_path):
                  "--cafile", str(cert))
         assert ok.returncode == 0 and "3 new entries sent" in ok.stdout
     assert rows(stores / "central.sqlite", "SELECT count(*) FROM interviews") == [(1,)]
+
+
+def test_a_central_store_made_by_merge_is_served_after_issue_tokens(tmp_path):
+    """`merge` makes a central store without tokens; `serve --issue-tokens` registers them."""
+    stores = team_stores(tmp_path, n=6)
+    interview(stores / "int01.sqlite")
+    devices = sorted(stores.glob("int*.sqlite"))
+    central = tmp_path / "central.sqlite"
+    run = cli("merge", *map(str, devices), "--into", str(central))
+    assert run.returncode == 0, run.stderr
+    assert rows(central, "SELECT count(*) FROM credentials") == [(0,)]
+    with server(central) as (url, _):  # the tokens `assign` gave are not known here
+        refused = cli("sync", "--db", str(stores / "int01.sqlite"), "--server", url)
+    assert refused.returncode == 2 and "HTTP 401" in refused.stderr
+    old = rows(stores / "int01.sqlite", "SELECT value FROM meta WHERE key = 'sync_token'")
+    issued = cli("serve", "--db", str(central), "--issue-tokens", *map(str, devices),
+                 "--sheet", str(tmp_path / "tokens.txt"))
+    assert issued.returncode == 0, issued.stderr
+    lines = [ln.split() for ln in issued.stdout.strip().splitlines()[:-1]]
+    assert issued.stdout.strip().splitlines()[-1] == f"team sheet: {tmp_path / 'tokens.txt'}"
+    assert [ln[0] for ln in lines] == ["int01", "int02", "int03"]
+    sheet = (tmp_path / "tokens.txt").read_text()
+    assert (tmp_path / "tokens.txt").stat().st_mode & 0o777 == 0o600
+    for (who, dev, role, token), path in zip(lines, devices, strict=True):
+        assert role == "interviewer" and token in sheet
+        # the token is kept in the device store; the central store has only its SHA-256
+        assert rows(path, "SELECT value FROM meta WHERE key = 'sync_token'") == [(token,)]
+        assert rows(central, f"SELECT interviewer, role, token_sha256 FROM credentials "
+                             f"WHERE device_id = '{dev}'") == \
+            [(who, "interviewer", hashlib.sha256(token.encode()).hexdigest())]
+        assert token.encode() not in central.read_bytes()
+    assert rows(stores / "int01.sqlite",
+                "SELECT value FROM meta WHERE key = 'sync_token'") != old
+    with server(central) as (url, _):
+        ok = cli("sync", "--db", str(stores / "int01.sqlite"), "--server", url)
+        assert ok.returncode == 0, ok.stderr
+        assert "0 new entries sent" in ok.stdout  # merged already
+        interview(stores / "int02.sqlite", 1)
+        assert sync(stores / "int02.sqlite", url).pushed == 13
+    assert rows(central, "SELECT count(*) FROM interviews") == [(2,)]
+
+
+def test_issue_tokens_refuses_what_it_cannot_use(tmp_path):
+    stores = team_stores(tmp_path, n=6)
+    other = team_stores(tmp_path / "other", n=7)
+    central = stores / "central.sqlite"
+    run = cli("serve", "--db", str(central), "--issue-tokens", str(other / "int01.sqlite"))
+    assert run.returncode == 2 and "another survey" in run.stderr
+    assert "Traceback" not in run.stderr
+    run = cli("serve", "--db", str(central), "--issue-tokens", str(stores / "central.sqlite"))
+    assert run.returncode == 2 and "not an interviewer's device store" in run.stderr
+    run = cli("serve", "--db", str(stores / "int02.sqlite"), "--issue-tokens",
+              str(stores / "int01.sqlite"))
+    assert run.returncode == 2 and "central store, not in a device's" in run.stderr

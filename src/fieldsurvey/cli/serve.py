@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
                               markup=False, soft_wrap=True)
         if args.sheet:
             out_console.print(f"team sheet: {tokens.write_sheet(args.sheet, issued)}",
-                              markup=False)
+                              markup=False, soft_wrap=True)
         return 0
     if bool(args.certfile) != bool(args.keyfile) and not args.certfile:
         from fieldsurvey.io.errors import InputError
