@@ -264,11 +264,11 @@ def rake_design(design: SurveyDesign | ReplicateDesign,
                            levels=tuple(levels), n_levels=tuple(t.size for t in targets),
                            gains=tuple(gains), iterations=sweeps)
     if isinstance(design, ReplicateDesign):
-        a = design.analysis_weights()
-        cwr = group_sum(cell[active], n_cells, a[active])
+        grp = design.groups_by(cell, active)
+        cwr = group_sum(grp.cell, n_cells, grp.weight[:, None] * grp.factors)
         fr = _replicate_sweeps(cwr, levels, targets, sweeps)
-        a = np.where(active[:, None], a * fr[np.maximum(cell, 0)], 0.0)
-        return design.recalibrated(new_w, a, step)
+        return design.recalibrated(new_w, grp.factors * fr[grp.cell], step, row_unit=grp.group,
+                                   multiplier=grp.multiplier)
     return _with(design, new_w, step)
 
 
@@ -291,12 +291,12 @@ def poststratify_design(design: SurveyDesign | ReplicateDesign, variable: str | 
     step = CalibrationStep("poststratify", (name,), w, cell=c, n_cells=t.size,
                            gains=(gain,), iterations=1)
     if isinstance(design, ReplicateDesign):
-        a = design.analysis_weights()
-        sr = group_sum(c[active], t.size, a[active])
+        grp = design.groups_by(c, active)
+        sr = group_sum(grp.cell, t.size, grp.weight[:, None] * grp.factors)
         with np.errstate(invalid="ignore", divide="ignore"):
             fr = t[:, None] / sr
-        a = np.where(active[:, None], a * fr[np.maximum(c, 0)], 0.0)
-        return design.recalibrated(new_w, a, step)
+        return design.recalibrated(new_w, grp.factors * fr[grp.cell], step, row_unit=grp.group,
+                                   multiplier=grp.multiplier)
     return _with(design, new_w, step)
 
 
@@ -326,13 +326,49 @@ def calibrate_design(design: SurveyDesign | ReplicateDesign,
     names = tuple(dict.fromkeys(str(v) for v in margins))
     step = CalibrationStep("greg", names, w, matrix=m, g=g, iterations=1)
     if isinstance(design, ReplicateDesign):
-        a = design.analysis_weights()
-        for r in range(a.shape[1]):
-            gr, _, _ = grake(m, a[:, r], aux.totals, calfun, bounds, epsilon=epsilon,
-                             maxit=maxit)
-            a[:, r] = a[:, r] * gr
-        return design.recalibrated(new_w, a, step)
+        # rows with the same replicate unit and auxiliary values get the same g in every
+        # replicate: calibrate the groups (as many as rows with a continuous auxiliary)
+        xrow = pd.DataFrame(m).groupby(list(range(m.shape[1])), sort=False).ngroup()
+        grp = design.groups_by(xrow.to_numpy(dtype=np.int64), active)
+        mg = m[grp.rows]
+        fac = grp.factors
+        if calfun == "linear" and not np.isfinite(bounds).any():
+            _linear_replicates(mg, grp.weight, fac, aux.totals)
+        else:
+            for r in range(fac.shape[1]):
+                gr, _, _ = grake(mg, grp.weight * fac[:, r], aux.totals, calfun, bounds,
+                                 epsilon=epsilon, maxit=maxit)
+                fac[:, r] = fac[:, r] * gr
+        return design.recalibrated(new_w, fac, step, row_unit=grp.group,
+                                   multiplier=grp.multiplier)
     return _with(design, new_w, step)
+
+
+def _linear_replicates(m: np.ndarray, weight: np.ndarray, fac: np.ndarray,
+                       totals: np.ndarray, chunk: int = 65_536) -> None:
+    """R's closed-form linear calibration of every replicate at once, in place on ``fac``.
+
+    Replicate r's weights are ``weight * fac[:, r]``; as :func:`linear_g`, g = 1 + M_s
+    lambda_r with M_s the columns scaled to a maximum of 1 and lambda_r solving
+    (M_s' W_r M_s) lambda_r = (T - M' w_r) / scale. The p x p systems are solved together
+    and g is applied in blocks of rows, so nothing of size rows x replicates is made twice.
+    """
+    p = m.shape[1]
+    scale = np.maximum(np.abs(m).max(axis=0), 1e-300)
+    ms = m / scale
+    n_rep = fac.shape[1]
+    tmat = np.zeros((n_rep, p * p))
+    rhs = np.tile(totals.astype(np.float64), (n_rep, 1))
+    for lo in range(0, m.shape[0], chunk):
+        sl = slice(lo, lo + chunk)
+        wr = weight[sl, None] * fac[sl]  # block rows x replicates
+        outer = (ms[sl, :, None] * ms[sl, None, :]).reshape(-1, p * p)
+        tmat += wr.T @ outer
+        rhs -= wr.T @ m[sl]
+    lam = np.linalg.solve(tmat.reshape(n_rep, p, p), (rhs / scale)[:, :, None])[:, :, 0]
+    for lo in range(0, m.shape[0], chunk):
+        sl = slice(lo, lo + chunk)
+        fac[sl] *= 1.0 + ms[sl] @ lam.T
 
 
 # -- the variance projection -----------------------------------------------------------------

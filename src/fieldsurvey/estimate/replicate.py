@@ -41,6 +41,7 @@ stops), and neither does this module: it says which variance and which replicate
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -58,10 +59,37 @@ from fieldsurvey.estimate.design import SurveyDesign
 from fieldsurvey.io.errors import DesignError
 from fieldsurvey.sampling.rng import RandomState
 
-__all__ = ["REPLICATE_TYPES", "ReplicateDesign", "as_replicate", "svrvar"]
+__all__ = ["REPLICATE_TYPES", "ReplicateDesign", "ReplicateGroups", "as_replicate", "svrvar"]
 
 ReplicateType = Literal["jk1", "jkn", "bootstrap", "subbootstrap", "brr"]
 REPLICATE_TYPES: tuple[str, ...] = ("jk1", "jkn", "bootstrap", "subbootstrap", "brr")
+
+
+@dataclass(frozen=True)
+class ReplicateGroups:
+    """Rows of a replicate design grouped by (replicate unit, cell); see ``groups_by``.
+
+    Attributes
+    ----------
+    group
+        The group of every row.
+    rows, cell
+        A row of every group, and its cell.
+    factors
+        Every group's replicate factors (groups x replicates), a copy.
+    weight
+        The sum of the rows' multipliers per group (the group's replicate weight is
+        ``weight * factors``).
+    multiplier
+        Every row's multiplier (0 for rows left out).
+    """
+
+    group: np.ndarray
+    rows: np.ndarray
+    cell: np.ndarray
+    factors: np.ndarray
+    weight: np.ndarray
+    multiplier: np.ndarray
 
 
 class ReplicateDesign:
@@ -188,14 +216,43 @@ class ReplicateDesign:
         """The replicate analysis weights, one column per replicate (rows x replicates)."""
         return np.asarray(self.multiplier[:, None] * self.factors[self.row_unit], dtype=np.float64)
 
-    def recalibrated(self, weights: np.ndarray, analysis: np.ndarray, step: Any) -> ReplicateDesign:
-        """A copy with new full-sample and replicate analysis weights and one more step."""
+    def recalibrated(self, weights: np.ndarray, analysis: np.ndarray, step: Any, *,
+                     row_unit: np.ndarray | None = None,
+                     multiplier: np.ndarray | None = None) -> ReplicateDesign:
+        """A copy with new full-sample weights, replicate factors and one more step.
+
+        ``analysis`` are the replicate analysis weights per row (rows x replicates), or with
+        ``row_unit`` and ``multiplier`` the factors of groups of rows (see :meth:`groups_by`):
+        row i's weight in replicate r is ``multiplier[i] * analysis[row_unit[i], r]``.
+        """
+        units = np.arange(self.n) if row_unit is None else row_unit
+        mult = np.ones(self.n) if multiplier is None else multiplier
         new = ReplicateDesign(
-            self.data, weights, np.arange(self.n), analysis, np.ones(self.n), type=self.type,
-            scale=self.scale, rscales=self.rscales, mse=self.mse, source=self.source, check=False,
+            self.data, weights, units, analysis, mult, type=self.type, scale=self.scale,
+            rscales=self.rscales, mse=self.mse, source=self.source, check=False,
         )
         new.calibration = (*self.calibration, step)
         return new
+
+    def groups_by(self, cell: np.ndarray, active: np.ndarray) -> ReplicateGroups:
+        """Rows grouped by (replicate unit, ``cell``), the grouping a re-calibration keeps.
+
+        Rows of one group share their replicate factors and their cell, so a calibration
+        that depends on the cell only (raking, post-stratification, calibration on the
+        rows' auxiliary values) multiplies the group's factors: the replicate weights stay
+        groups x replicates (R's compressed weights) instead of rows x replicates. Rows not
+        ``active`` (weight 0) keep a multiplier of 0.
+        """
+        from fieldsurvey.estimate._groups import combine, first_index
+
+        c = np.where(active, cell, 0).astype(np.int64)
+        group, n_groups = combine(self.row_unit, self.n_units, c, int(c.max()) + 1)
+        rep = first_index(group, n_groups)
+        mult = np.where(active, self.multiplier, 0.0)
+        return ReplicateGroups(group=group, rows=rep, cell=c[rep],
+                               factors=self.factors[self.row_unit[rep]],
+                               weight=np.bincount(group, weights=mult, minlength=n_groups),
+                               multiplier=mult)
 
     def rake(self, margins: Mapping[str, Mapping[Any, float]], *, maxit: int = 1000,
              epsilon: float = 1e-13) -> ReplicateDesign:
