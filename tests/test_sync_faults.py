@@ -350,3 +350,127 @@ def test_a_device_cannot_reassign_households_to_itself(tmp_path):
     assert c.execute("SELECT count(*) FROM assignments WHERE interviewer = 'int01'"
                      ).fetchone()[0] == 2
     c.close()
+
+
+class CuttingProxy(DroppingProxy):
+    """A TCP proxy that cuts the server's reply short (headers and part of the body)
+    on every second connection."""
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.n += 1
+            cut = self.n % 2 == 0
+            self.dropped += cut
+            threading.Thread(target=self._cut, args=(conn, cut), daemon=True).start()
+
+    def _cut(self, conn: socket.socket, cut: bool) -> None:
+        up = socket.create_connection(("127.0.0.1", self.target))
+
+        def pipe_up() -> None:
+            try:
+                while data := conn.recv(65536):
+                    up.sendall(data)
+            except OSError:
+                pass
+
+        threading.Thread(target=pipe_up, daemon=True).start()
+        reply = b""
+        try:
+            while data := up.recv(65536):
+                reply += data
+                head, sep, body = reply.partition(b"\r\n\r\n")
+                if not sep:
+                    continue
+                length = next((int(x.split(b":")[1]) for x in head.split(b"\r\n")
+                               if x.lower().startswith(b"content-length:")), 0)
+                if len(body) >= length:
+                    break
+        except OSError:
+            pass
+        try:
+            if cut:  # the headers say N bytes; half of them arrive, then the line dies
+                head, _, body = reply.partition(b"\r\n\r\n")
+                conn.sendall(head + b"\r\n\r\n" + body[: max(1, len(body) // 2)])
+            else:
+                conn.sendall(reply)
+        except OSError:
+            pass
+        for s in (conn, up):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def test_replies_cut_short_are_retried_and_nothing_is_half_applied(tmp_path):
+    stores = team_stores(tmp_path, n=6)
+    central = stores / "central.sqlite"
+    uuid = interview(stores / "int01.sqlite", 0, answers=40)
+    dev, _, _ = device(stores / "int01.sqlite")
+    with server(central) as (url, _):
+        first = sync(stores / "int01.sqlite", url)
+        hub = FieldStore.open(central)
+        review(hub, uuid, "reject", tier="supervisor", reviewer="王芳", comment="请重访")
+        hub.close()
+        interview(stores / "int01.sqlite", 1, answers=30)
+        proxy = CuttingProxy(int(url.rsplit(":", 1)[1]))
+        try:
+            res = sync(stores / "int01.sqlite", f"http://127.0.0.1:{proxy.port}", chunk=10)
+        finally:
+            proxy.close()
+    assert first.pushed == 43 and proxy.dropped >= 2
+    assert res.pushed == 33 and res.pulled >= 1
+    assert events_of(central, dev) == events_of(stores / "int01.sqlite", dev)
+    s = FieldStore.open(stores / "int01.sqlite")
+    try:
+        assert s.interview(uuid).review_state == "rejected"
+    finally:
+        s.close()
+    assert integrity(stores / "int01.sqlite") == "ok"
+
+
+def test_a_server_with_a_newer_fieldsurvey_is_named(tmp_path, monkeypatch):
+    stores = team_stores(tmp_path, n=6)
+    interview(stores / "int01.sqlite")
+    with server(stores / "central.sqlite") as (url, _):
+        monkeypatch.setattr(sync_client, "SCHEMA_VERSION", SCHEMA_VERSION - 1)
+        with pytest.raises(StoreError, match="the server runs a newer fieldsurvey.*nothing "
+                                             "was sent") as err:
+            sync(stores / "int01.sqlite", url)
+        assert "Upgrade fieldsurvey on this device" in str(err.value)
+        monkeypatch.undo()
+        run = cli("sync", "--db", str(stores / "int01.sqlite"), "--server", url)
+        assert run.returncode == 0
+    log = last_syncs(sqlite3.connect(stores / "int01.sqlite"))
+    assert log[0]["result"] == "ok" and "newer" in log[1]["result"]
+
+
+def test_a_push_of_another_device_or_survey_is_refused_by_the_server(tmp_path):
+    """Crafted pushes (the client refuses these before sending): the server checks too."""
+    stores = team_stores(tmp_path, n=6)
+    other = team_stores(tmp_path / "other", n=7)
+    central = stores / "central.sqlite"
+    interview(stores / "int02.sqlite")
+    interview(other / "int01.sqlite")
+    _, tok1, _ = device(stores / "int01.sqlite")
+    _, _, meta2 = device(stores / "int02.sqlite")
+    _, _, meta_o = device(other / "int01.sqlite")
+    theirs = protocol.build_push(stores / "int02.sqlite", meta2, 0, 1, 10**6)
+    foreign = protocol.build_push(other / "int01.sqlite", meta_o, 0, 1, 10**6)
+    with server(central) as (url, _):
+        status, reply = post(url, tok1, theirs)
+        assert status == 409 and "not those of this token's device" in reply["error"]
+        status, reply = post(url, tok1, foreign)
+        assert status == 409 and "another survey" in reply["error"]
+        status, reply = post(url, tok1, b"not a store at all")
+        assert status == 400 and "not a complete field store" in reply["error"]
+    assert count(central, "SELECT count(*) FROM interviews") == 0
+    assert count(central, "SELECT count(*) FROM merge_log") == 0
+    log = server_log(central)
+    assert "not those of this token's device" in log and "another survey" in log
+    assert not list(stores.glob(".sync-*"))  # no received file left behind

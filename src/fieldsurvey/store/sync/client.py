@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,17 @@ class _Http:
                 with urllib.request.urlopen(req, timeout=self.timeout,
                                             context=self.ctx) as resp:
                     data = resp.read()
-                    return data, {k.lower(): v for k, v in resp.headers.items()}
+                    got = {k.lower(): v for k, v in resp.headers.items()}
+                digest = got.get("x-content-sha256")
+                if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+                    # a reply damaged on the way: nothing was applied; ask again
+                    last = StoreError("the updates received are incomplete or damaged; "
+                                      "nothing was changed on this device",
+                                      got=f"{len(data)} bytes", hint="Sync again")
+                    continue
+                return data, got
+            except HTTPException as exc:  # a reply cut short on the way (IncompleteRead)
+                last = exc
             except urllib.error.HTTPError as exc:
                 status, text = exc.code, exc.read().decode("utf-8", "replace")
                 if status in (502, 503, 504):
@@ -93,6 +104,8 @@ class _Http:
                                      hint="Give the server's certificate with --cafile"
                                      ) from exc
                 last = exc
+        if isinstance(last, StoreError):
+            raise last
         raise StoreError(f"the server {self.base} cannot be reached (tried "
                          f"{self.retries + 1} times); nothing was lost, the device keeps "
                          "its data", got=str(last),
@@ -232,7 +245,7 @@ def _pull(http: _Http, store: FieldStore) -> int:
             "forms": [list(r) for r in c.execute("SELECT form_id, version FROM forms")]}
     data, headers = http.call("POST", f"{_API}/pull", json.dumps(body).encode("utf-8"),
                               {"Content-Type": "application/json"})
-    if hashlib.sha256(data).hexdigest() != headers.get("x-content-sha256"):
+    if hashlib.sha256(data).hexdigest() != headers.get("x-content-sha256"):  # none given
         raise StoreError("the updates received are incomplete or damaged; nothing was "
                          "changed on this device", got=f"{len(data)} bytes",
                          hint="Sync again")
