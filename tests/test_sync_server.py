@@ -164,3 +164,103 @@ def test_issue_tokens_refuses_what_it_cannot_use(tmp_path):
     run = cli("serve", "--db", str(stores / "int02.sqlite"), "--issue-tokens",
               str(stores / "int01.sqlite"))
     assert run.returncode == 2 and "central store, not in a device's" in run.stderr
+
+
+def test_pushes_arriving_together_share_one_commit_and_a_bad_one_fails_alone(tmp_path):
+    """The writer merges the pushes waiting in its queue in one transaction (group
+    commit), each in a savepoint: a push that cannot be merged is refused alone."""
+    import shutil
+    import threading
+
+    import pytest
+
+    from fieldsurvey.io.errors import StoreError
+    from fieldsurvey.store.sync import protocol
+    from fieldsurvey.store.sync.server import SyncService
+    from fieldsurvey.store.sync.tokens import Credential
+
+    stores = team_stores(tmp_path, n=9)
+    central = stores / "central.sqlite"
+    shutil.copy(stores / "int01.sqlite", tmp_path / "int01-copy.sqlite")
+    for k, name in enumerate(("int01", "int02", "int03")):
+        interview(stores / f"{name}.sqlite", 0, answers=5 + k)
+    interview(tmp_path / "int01-copy.sqlite", 1, answers=4)  # the same id, other entries
+
+    def body(path):
+        s = FieldStore.open(path)
+        try:
+            return protocol.build_push(path, s.meta, 0, 1, 10**6), Credential(
+                s.device_id, s.meta["interviewer"], "interviewer")
+        finally:
+            s.close()
+
+    service = SyncService(central)
+    try:
+        first = service.push(*body(stores / "int01.sqlite"))
+        assert (first["new"], first["batch"]) == (8, 1)
+        hold, held = threading.Event(), threading.Event()
+        service.writer.call(lambda: (held.set(), hold.wait(60)))  # keep the writer busy
+        assert held.wait(60)
+        jobs = [service.check_push(*body(p)) for p in (
+            stores / "int02.sqlite", tmp_path / "int01-copy.sqlite", stores / "int03.sqlite")]
+        futures = [service.writer.submit(j) for j in jobs]
+        batches = service.writer.batches
+        hold.set()
+        two, three = futures[0].result(60), futures[2].result(60)
+        with pytest.raises(StoreError, match="claim the same device id"):
+            futures[1].result(60)
+        assert service.writer.batches == batches + 1  # one transaction for the three
+        assert (two["new"], two["batch"]) == (9, 3) and (three["new"], three["batch"]) == (10, 3)
+    finally:
+        service.close()
+    got = rows(central, "SELECT device_id, count(*) FROM events WHERE device_id LIKE 'int0%' "
+                        "GROUP BY 1 ORDER BY 1")
+    assert [n for _, n in got] == [8, 9, 10]
+    assert rows(central, "SELECT count(*) FROM interviews") == [(3,)]
+    assert rows(central, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_a_full_disk_in_a_shared_commit_refuses_only_the_push_that_did_not_fit(tmp_path):
+    import threading
+
+    import pytest
+
+    from fieldsurvey.io.errors import StoreError
+    from fieldsurvey.store.sync import protocol
+    from fieldsurvey.store.sync.server import SyncService
+    from fieldsurvey.store.sync.tokens import Credential
+
+    stores = team_stores(tmp_path, n=9)
+    central = stores / "central.sqlite"
+    interview(stores / "int01.sqlite", 0, answers=2)
+    interview(stores / "int02.sqlite", 0, answers=3000)  # far more than the room left
+    interview(stores / "int03.sqlite", 0, answers=2)
+
+    def body(name):
+        s = FieldStore.open(stores / f"{name}.sqlite")
+        try:
+            return protocol.build_push(s.path, s.meta, 0, 1, 10**6), Credential(
+                s.device_id, name, "interviewer")
+        finally:
+            s.close()
+
+    service = SyncService(central)
+    try:
+        pages = service.store.connection.execute("PRAGMA page_count").fetchone()[0]
+        service.store.connection.execute(f"PRAGMA max_page_count = {pages + 12}")
+        hold, held = threading.Event(), threading.Event()
+        service.writer.call(lambda: (held.set(), hold.wait(60)))
+        assert held.wait(60)
+        futures = [service.writer.submit(service.check_push(*body(n)))
+                   for n in ("int01", "int02", "int03")]
+        hold.set()
+        assert futures[0].result(60)["new"] == 5 and futures[2].result(60)["new"] == 5
+        with pytest.raises(StoreError, match="disk is full"):
+            futures[1].result(60)
+    finally:
+        service.close()
+    assert rows(central, "SELECT substr(device_id, 1, 5), count(*) FROM events WHERE "
+                         "device_id LIKE 'int0%' GROUP BY 1 ORDER BY 1") == \
+        [("int01", 5), ("int03", 5)]
+    assert rows(central, "SELECT count(*) FROM events WHERE device_id LIKE 'int02%'") == [(0,)]
+    assert rows(central, "PRAGMA integrity_check") == [("ok",)]
