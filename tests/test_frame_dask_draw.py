@@ -61,7 +61,7 @@ def grid() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
                          "lon": round(x0 + 0.001 + 0.008 * rng.random(), 7),
                          "lat": round(y0 + 0.001 + 0.008 * rng.random(), 7),
                          "status": "vacant" if rng.random() < 0.15 else "occupied",
-                         "households": 1})
+                         "households": 1, "zone": f"Z{c % 2}"})
     b = gpd.GeoDataFrame({"community_id": [f"K{c:02d}" for c in range(12)],
                           "name": [f"社区{c}" for c in range(12)],
                           "street": [f"街道{c // 4}" for c in range(12)],
@@ -119,6 +119,16 @@ def test_one_shot_draw_is_byte_identical(frames: tuple[Path, Path, Path], tmp_pa
     assert read and read[0] < total  # not the whole frame
     drawn = sample["community_id"].nunique()
     assert drawn >= 3
+
+
+def test_stage1_on_a_listing_column(frames: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    # a listing column (constant within each community) read from every part
+    _, single, dask = frames
+    design = ONE_SHOT.replace('by = "street"', 'by = "zone"')
+    want = draw(tmp_path, single, design, "single")
+    got = draw(tmp_path, dask, design, "dask")
+    for ext in want:
+        assert got[ext] == want[ext], ext
 
 
 def test_two_phase_draw_is_byte_identical(frames: tuple[Path, Path, Path],

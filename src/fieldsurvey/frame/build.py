@@ -153,6 +153,16 @@ def _assign(listing: pd.DataFrame, prepared: PreparedBoundaries, chunk_size: int
     return frame
 
 
+def community_columns(b: Boundaries) -> list[str]:
+    """The frame's columns of community attributes (the boundaries' other fields).
+
+    Named as the field, or ``community_<field>`` where the field's name is a frame column.
+    """
+    taken = set(FRAME_COLUMNS)
+    return [f"community_{c}" if c in taken else str(c) for c in b.frame.columns
+            if c not in (b.frame.geometry.name, "community_id")]
+
+
 def _community_attributes(b: Boundaries, codes: np.ndarray, taken: set[str]) -> dict[str, Any]:
     """Each community attribute per dwelling, missing for dwellings without a community.
 
@@ -165,7 +175,7 @@ def _community_attributes(b: Boundaries, codes: np.ndarray, taken: set[str]) -> 
     none = codes < 0
     safe = np.maximum(codes, 0)
     out: dict[str, Any] = {}
-    for col in attrs.columns:
+    for col, name in zip(attrs.columns, community_columns(b), strict=True):
         s = attrs[col]
         if pd.api.types.is_string_dtype(s) or s.dtype == object:
             cat = pd.Categorical(s.astype("str"))
@@ -179,7 +189,7 @@ def _community_attributes(b: Boundaries, codes: np.ndarray, taken: set[str]) -> 
                         "Int64" if pd.api.types.is_integer_dtype(s) else "boolean"
                     )
                 values = values.mask(none)
-        out[f"community_{col}" if col in taken else col] = values
+        out[name] = values
     return out
 
 

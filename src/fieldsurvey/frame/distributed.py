@@ -38,7 +38,7 @@ from pyproj import CRS
 
 from fieldsurvey import __version__
 from fieldsurvey.frame.assign import PreparedBoundaries, prepare
-from fieldsurvey.frame.build import _file_digest, _resolve, fingerprint_inputs
+from fieldsurvey.frame.build import _file_digest, _resolve, community_columns, fingerprint_inputs
 from fieldsurvey.frame.files import boundaries_path, write_boundaries
 from fieldsurvey.frame.options import FrameOptions
 from fieldsurvey.frame.partitions import (
@@ -54,6 +54,7 @@ from fieldsurvey.frame.partitions import (
     read_source,
     rows,
     stage_part,
+    write_first_rows,
 )
 from fieldsurvey.frame.qa import QAReport
 from fieldsurvey.frame.reductions import OffsetSample, merge_info, reduce_checks
@@ -465,8 +466,9 @@ def _publish(qa: QAReport, stats: list[GroupStats], b: Boundaries, prepared: Pre
             hint="Fix the rows the report names" + (f" (see {report_path})" if report_path
                                                      else "") + ", or build without --strict")
     parts = tuple(s.file for s in stats if s.file)
+    write_first_rows(stats, tmp)
     (tmp / MANIFEST).write_text(manifest(list(parts), fp, prepared.projected_crs.to_wkt(), meta,
-                                         qa), encoding="utf-8")
+                                         qa, community_columns(b)), encoding="utf-8")
     write_boundaries(b.frame, fp, boundaries_path(target))
     old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
     if target.exists():

@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 MANIFEST = "_frame.json"
+#: The first dwelling of every community (all columns), for a draw's stage 1.
+FIRST_ROWS = "_first_rows.parquet"
 #: Rows per row group of a part (a draw reads only the row groups of its communities).
 PART_ROW_GROUP = 32_768
 _LISTING_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".parquet", ".geojson", ".gpkg",
@@ -345,6 +347,8 @@ class GroupStats:
     examples: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     table: pd.DataFrame | None = None
     file: str | None = None
+    firsts: pd.DataFrame | None = None
+    """The first dwelling (in listing order) of each community of the group."""
 
 
 def finish_group(pieces: list[pd.DataFrame], dups: list[dict[str, np.ndarray]],
@@ -398,6 +402,8 @@ def finish_group(pieces: list[pd.DataFrame], dups: list[dict[str, np.ndarray]],
     # a reader wanting a few communities skips the row groups of the others (their
     # community_id statistics); read back, the rows are in listing order again
     data = result.data
+    named = data["community_id"].notna().to_numpy()
+    stats.firsts = data[named].drop_duplicates("community_id").reset_index(drop=True)
     by = np.lexsort((data["order"].to_numpy(),
                      pd.factorize(data["community_id"], sort=True)[0]))
     data = data.take(by).reset_index(drop=True)
@@ -524,11 +530,30 @@ def partitioned_report(path: str | Path) -> tuple[QAReport, str]:
     return QAReport.from_dict(info.get("qa", {})), str(info["fingerprint"])
 
 
+def write_first_rows(stats: list[GroupStats], folder: Path) -> None:
+    """``_first_rows.parquet``: the first dwelling of every community, in listing order."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    firsts = [s.firsts for s in stats if s.firsts is not None]
+    if not firsts:
+        return
+    table = pd.concat(firsts, ignore_index=True).sort_values("source_row", kind="stable")
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), folder / FIRST_ROWS)
+
+
 def manifest(parts: list[str], fp: str, crs_wkt: str, meta: dict[str, Any],
-             qa: QAReport) -> str:
-    """The text of ``_frame.json``."""
+             qa: QAReport, community_columns: list[str] | None = None) -> str:
+    """The text of ``_frame.json``.
+
+    ``community_columns``: the columns constant within each community by construction
+    (the boundaries' attributes), which ``_first_rows.parquet`` holds for a draw.
+    """
     info = {"format": FORMAT, "fingerprint": fp, "projected_crs": crs_wkt, **meta,
             "qa": qa.to_dict(), "parts": parts}
+    if community_columns is not None:
+        info["first_rows"] = FIRST_ROWS
+        info["community_columns"] = community_columns
     from fieldsurvey.frame.qa import _jsonable
 
     return json.dumps(info, ensure_ascii=False, default=_jsonable)

@@ -166,8 +166,17 @@ def draw_from_partitioned(path: str | Path, design: Design, seed: int | None = N
         assert selected is not None
         wanted = sorted({str(v) for v in selected["community_id"]})
     else:
-        firsts = _first_rows(root, parts, [c for c in _design_columns(design) if c in names],
-                             design)
+        used = [c for c in _design_columns(design) if c in names]
+        summary = (info.get("qa") or {}).get("summary") or {}
+        known = {cid, *info.get("community_columns", ())}
+        if info.get("first_rows") and set(used) <= known and \
+                summary.get("assigned") == summary.get("dwellings"):
+            # every column stage 1 uses is a community attribute (constant within each
+            # community by construction) and every dwelling has a community: the
+            # first dwellings written by the build are all stage 1 needs
+            firsts = pq.read_table(root / info["first_rows"], columns=[*used, "source_row"])
+        else:
+            firsts = _first_rows(root, parts, used, design)
         thin = firsts.to_pandas().sort_values("source_row", kind="stable")
         thin["dwelling_id"] = ""  # (a dwelling frame for stage 1; no dwelling is drawn)
         chosen = draw_sample(thin.reset_index(drop=True), design, seed, stage=1,
