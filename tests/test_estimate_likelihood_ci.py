@@ -2,7 +2,7 @@
 
 Reference: tests/reference/intervals/ (``make_likelihood_reference.R``, R survey 4.1.1; R is
 not needed to run these tests): whole-sample and domain intervals on the api designs
-(clustered, stratified, two-stage, raked) and a PPS sample, at 95 % and 90 %, to 1e-6
+(clustered, stratified, two-stage, raked; with missing values) and a PPS sample, at 95 % and 90 %, to 1e-6
 relative (R's glm fit stops at a deviance tolerance of 1e-8).
 """
 
@@ -37,6 +37,15 @@ def designs() -> dict[str, SurveyDesign]:
     raked = clus1.rake({"stype": {"E": 4421, "H": 755, "M": 1018},
                         "sch.wide": apipop["sch.wide"].value_counts().to_dict()},
                        maxit=10, epsilon=1)  # R's rake defaults
+    s_na = pd.read_csv(api / "apistrat.csv")
+    s_na["aw"] = s_na["awards"].astype(object)
+    s_na.loc[list(range(0, 90, 3)), "aw"] = np.nan  # R's rows 1, 4, ..., 88
+    c_na = pd.read_csv(api / "apiclus1.csv")
+    c_na["aw"] = c_na["awards"].astype(object)
+    c_na.loc[list(range(0, 60, 3)), "aw"] = np.nan
+    raked_na = SurveyDesign(c_na, ids="dnum", weights="pw", fpc="fpc").rake(
+        {"stype": {"E": 4421, "H": 755, "M": 1018},
+         "sch.wide": apipop["sch.wide"].value_counts().to_dict()}, maxit=10, epsilon=1)
     ms = pd.read_csv(REF / "pps" / "mu284_pps.csv")
     ms["big"] = np.where(ms["RMT85"] > 200, "yes", "no")
     return {
@@ -46,12 +55,15 @@ def designs() -> dict[str, SurveyDesign]:
         "clus2": SurveyDesign(pd.read_csv(api / "apiclus2.csv"), ids=["dnum", "snum"],
                               weights="pw", fpc=["fpc1", "fpc2"]),
         "clus1_raked": raked,
+        "strat_na": SurveyDesign(s_na, strata="stype", weights="pw", fpc="fpc"),
+        "clus1_raked_na": raked_na,
         "mu284_brewer": SurveyDesign(ms, fpc="pi", pps="brewer"),
         "mu284_overton": SurveyDesign(ms, fpc="pi", pps="overton"),
     }
 
 
-CASES = ["clus1", "strat", "clus2", "clus1_raked", "mu284_brewer", "mu284_overton"]
+CASES = ["clus1", "strat", "clus2", "clus1_raked", "strat_na", "clus1_raked_na",
+         "mu284_brewer", "mu284_overton"]
 
 
 @pytest.mark.parametrize("case", CASES)

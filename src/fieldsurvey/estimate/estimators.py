@@ -300,9 +300,10 @@ def svyprop(
             elif method == "likelihood":
                 from fieldsurvey.estimate.likelihood_ci import design_likelihood_interval
 
-                lo, hi = design_likelihood_interval(design, y, code, doms.count, r.estimate,
-                                                    r.var, df, level,
-                                                    _design_rows(design, code, doms.count))
+                lo, hi = design_likelihood_interval(
+                    design, y, code, doms.count, r.estimate, r.var, df, level,
+                    _design_rows(design, doms.code, doms.count), domain=doms.code,
+                    missing=codes < 0)
             else:
                 lo, hi = prop_interval(method, r.estimate, r.var, df, level,
                                        _design_rows(design, code, doms.count))

@@ -164,13 +164,18 @@ def _profile_ends(p: float, b0: float, se: float, n_rows: float, big_s: float, p
 
 def likelihood_interval(weights: np.ndarray, y: np.ndarray, code: np.ndarray, count: int,
                         p: np.ndarray, var: np.ndarray, df: np.ndarray, level: float,
-                        n_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                        n_rows: np.ndarray, *, domain: np.ndarray | None = None,
+                        missing: np.ndarray | None = None,
+                        keeps_all_rows: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper ends of R's likelihood interval for the proportion of ``y`` in each domain.
 
     ``weights`` are the design's (Taylor) weights, ``y`` the 0/1 indicator, ``code`` the
-    domain of every row (-1: left out), ``p``/``var`` the estimates and their design
-    variances, ``df`` R's ``degf`` per domain and ``n_rows`` R's ``nrow`` of each domain's
-    subset design.
+    domain of every row whose variable is known (-1: left out), ``p``/``var`` the estimates
+    and their design variances, ``df`` R's ``degf`` per domain and ``n_rows`` R's ``nrow``
+    of each domain's subset design (rows with a missing value included). Rows whose value
+    is ``missing`` (``domain``: their domain, -1 for none) stay in R's subset design, so
+    they count in the mean weight the glm's weights are scaled by, not in the fit; with
+    ``keeps_all_rows`` (calibrated and PPS designs) R's subsets keep every row.
     """
     keep = code >= 0
     dom, w, yk = code[keep], weights[keep], y[keep]
@@ -180,10 +185,22 @@ def likelihood_interval(weights: np.ndarray, y: np.ndarray, code: np.ndarray, co
 
     big_w = per_domain(w)
     nonzero = per_domain((w != 0).astype(np.float64))
+    n_known = np.bincount(dom, minlength=count).astype(np.float64)
+    w_all = big_w
+    if domain is not None:
+        in_dom = domain >= 0
+        w_all = np.bincount(domain[in_dom], weights=weights[in_dom], minlength=count)
+    n_missing = 0.0 if missing is None else float(np.count_nonzero(missing))
+    # the glm's rows (the model frame), and the rows of R's design once they are dropped
+    n_model = n_rows - n_missing if keeps_all_rows else n_known
+    n_after = n_rows if keeps_all_rows else n_known
     lo, hi = np.full(count, np.nan), np.full(count, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         pq = p * (1 - p)
-        mean_w = big_w / n_rows
+        mean_w = w_all / n_rows
+        # svyglm's Pearson residuals carry sqrt(prior weight / design weight rescaled on the
+        # design without the missing rows): a constant c per domain (1 without missing values)
+        c_resid = (big_w / n_after) / mean_w
         pw = w / mean_w[dom]  # R's svyglm weights, mean 1 over the subset design's rows
         big_s = per_domain(pw)
         se = np.sqrt(var) / pq
@@ -208,17 +225,22 @@ def likelihood_interval(weights: np.ndarray, y: np.ndarray, code: np.ndarray, co
         mean_r = (pk - mu_k) / np.sqrt(v_k)
         mean_r2 = (pk * (1 - mu_k) ** 2 + (1 - pk) * mu_k**2) / v_k
         nz = float(nonzero[k])
-        phi = nz / (nz - 1) * (mean_r2 - mean_r * mean_r)
+        phi = float(c_resid[k]) * nz / (nz - 1) * (mean_r2 - mean_r * mean_r)
         lam = float(var[k]) / float(pq[k]) ** 2 / naive  # V(beta) / naive V(beta)
-        lo[k], hi[k] = _profile_ends(float(p[k]), b0, float(se[k]), float(n_rows[k]),
+        lo[k], hi[k] = _profile_ends(float(p[k]), b0, float(se[k]), float(n_model[k]),
                                      float(big_s[k]), phi, lam, float(df[k]), level)
     return lo, hi
 
 
 def design_likelihood_interval(design: Any, y: np.ndarray, code: np.ndarray, count: int,
                                p: np.ndarray, var: np.ndarray, df: np.ndarray, level: float,
-                               n_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                               n_rows: np.ndarray, *, domain: np.ndarray | None = None,
+                               missing: np.ndarray | None = None
+                               ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`likelihood_interval` for a design; replicate-weight designs are refused.
+
+    ``n_rows`` is R's ``nrow`` of each domain's subset design counting rows with a missing
+    value (``domain``: every row's domain before those are left out; ``missing``: them).
 
     Raises
     ------
@@ -238,4 +260,5 @@ def design_likelihood_interval(design: Any, y: np.ndarray, code: np.ndarray, cou
             "or the likelihood interval on the Taylor design",
         )
     return likelihood_interval(np.asarray(design.weights), y, code, count, p, var, df, level,
-                               n_rows)
+                               n_rows, domain=domain, missing=missing,
+                               keeps_all_rows=bool(design.calibration) or design.pps is not None)

@@ -46,6 +46,15 @@ pop_stype <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
 pop_sw <- data.frame(sch.wide = c("No", "Yes"), Freq = as.vector(table(apipop$sch.wide)))
 raked <- rake(clus1, list(~stype, ~sch.wide), list(pop_stype, pop_sw))
 props("clus1_raked", raked, var = "awards", levels = c("Yes", "No"), confs = 0.95)
+# a variable with missing values (every third of the first rows): R keeps those rows in the
+# subset design and in the mean weight that svyglm scales its weights by
+s_na <- apistrat; s_na$aw <- as.character(s_na$awards); s_na$aw[seq(1, 90, by = 3)] <- NA
+props("strat_na", svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = s_na),
+      var = "aw", confs = 0.95)
+c_na <- apiclus1; c_na$aw <- as.character(c_na$awards); c_na$aw[seq(1, 60, by = 3)] <- NA
+raked_na <- rake(svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = c_na),
+                 list(~stype, ~sch.wide), list(pop_stype, pop_sw))
+props("clus1_raked_na", raked_na, var = "aw", confs = 0.95)
 # replicate designs
 props("clus1_jk1", as.svrepdesign(clus1, type = "JK1"), confs = 0.95)
 props("strat_jkn", as.svrepdesign(strat, type = "JKn"), var = "awards", by = NULL, confs = 0.95)
