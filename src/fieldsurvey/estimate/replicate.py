@@ -11,7 +11,8 @@ with :math:`\bar\theta` the mean of the replicates with rscale > 0 (or the full-
 estimate when ``mse=True``). Replicates giving NaN for a statistic are left out of its
 variance, as R's ``na.omit`` does.
 
-Built from a design, exactly as R's ``as.svrepdesign`` (first-stage FPC only):
+Built from a design as R's ``as.svrepdesign`` (first-stage FPC only; the jackknives and BRR
+give R's replicates exactly, the bootstraps are random):
 
 * ``jk1`` (unstratified): drop one PSU, others x n/(n-1); scale (1-f)(n-1)/n.
 * ``jkn`` (stratified): per stratum h and PSU, drop it, others in h x n_h/(n_h-1); rscale
@@ -22,7 +23,10 @@ Built from a design, exactly as R's ``as.svrepdesign`` (first-stage FPC only):
 * ``bootstrap``: Rao-Wu (1988) rescaling bootstrap with m_h = n_h - 1 draws with
   replacement per stratum: factor 1 - lambda + lambda n_h/m_h r_hi, lambda = sqrt(1 - f_h);
   scale 1/(B-1). Without FPC this is R's ``subbootstrap``. One-PSU strata keep factor 1
-  (no variance) unless the rule is ``fail``.
+  (no variance) unless the rule is ``fail``. (R's ``type="bootstrap"`` resamples otherwise:
+  n_h PSUs with replacement, or with an FPC without replacement from a pseudo-population of
+  N_h, scale n/((n-1)(B-1)) with n the harmonic mean of the n_h; both estimate the same
+  variance, their replicates differ.)
 * ``subbootstrap``: R's subbootstrap, the same resampling with the FPC ignored (lambda = 1).
 * ``brr`` (two PSUs per stratum; strata with an even number are split into pairs, R's
   ``large="split"``): R's default Hadamard matrix (the smallest that
