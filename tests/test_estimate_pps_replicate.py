@@ -109,6 +109,8 @@ def test_brewer_with_varying_pi_refused_as_r(r_errors: pd.DataFrame) -> None:
             assert said[(case, t)].rstrip("0123456789") in text and "subbootstrap" in text
         assert said[(case, "subbootstrap")] == ""
         as_replicate(d, "subbootstrap", replicates=10, rng=1)
+        with pytest.raises(DesignError, match="mrbbootstrap.*not offered"):  # R has it
+            as_replicate(d, "mrbbootstrap")  # type: ignore[arg-type]
     assert said[("strat_brewer", "brr")] == ""
     with pytest.raises(DesignError, match="two PSUs"):  # 10 PSUs per stratum: pairs
         as_replicate(SurveyDesign(ss.iloc[:-1], strata="half", fpc="pi", pps="brewer"), "brr")

@@ -400,6 +400,13 @@ def as_replicate(
             "describe the sample with pps brewer and make subbootstrap replicates (jk1, jkn or "
             "bootstrap when pi is equal within strata; brr for two PSUs per stratum)",
         )
+    if t == "mrbbootstrap":
+        raise DesignError(
+            "R's mrbbootstrap (Preston's multistage rescaled bootstrap) is not offered",
+            field="replicates", expected=" | ".join(REPLICATE_TYPES), got=repr(type),
+            hint="Use subbootstrap or bootstrap (first-stage PSUs), or the design's own "
+            "multistage Taylor (or Brewer) variance, which uses every stage",
+        )
     if t not in REPLICATE_TYPES:
         raise DesignError("unknown replicate type", field="replicates",
                           expected=" | ".join(REPLICATE_TYPES), got=repr(type))
