@@ -73,7 +73,7 @@ class QuestionScreen(QuestionCapture):
         Binding("f2", "comment", priority=True),
         Binding("f8", "special(-8)", show=False, priority=True),
         Binding("f9", "special(-9)", show=False, priority=True),
-        Binding("f3", "gps", show=False, priority=True),
+        Binding("f3", "capture", show=False, priority=True),
         Binding("a", "add_instance", show=False),
         Binding("escape", "leave", priority=True),
     ]

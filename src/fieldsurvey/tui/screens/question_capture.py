@@ -1,15 +1,21 @@
-"""Capturing answers from outside the keyboard: a GPS fix (F3) for a geopoint.
+"""Capturing answers from outside the keyboard (F3): a GPS fix, or a media file.
 
-A fix is read from gpsd in a thread worker into the answer box; Enter accepts it. Without
-a receiver the interviewer is told so and types the coordinates.
+At a geopoint a fix is read from gpsd in a thread worker into the answer box; Enter
+accepts it. Without a receiver the interviewer is told so and types the coordinates.
+
+At a media question (``image``, ``audio``, ``video``, ``file``) F3 opens the
+:class:`~fieldsurvey.tui.screens.media_picker.MediaPicker` on a folder; the file chosen
+goes into the answer box, and Enter saves it as a typed path (copied into the store).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.widgets import Input
 
+from fieldsurvey.questionnaire.model import MEDIA_TYPES
 from fieldsurvey.tui.screens.question_answers import QuestionAnswers
 from fieldsurvey.tui.widgets.question_view import QuestionView
 
@@ -23,7 +29,38 @@ GPS_TIMEOUT_S = 20.0
 
 
 class QuestionCapture(QuestionAnswers):
-    """The capture role of the interview screen (GPS)."""
+    """The capture role of the interview screen (GPS, media files)."""
+
+    def action_capture(self) -> None:
+        """F3: a GPS fix at a geopoint, the file picker at a media question."""
+        view = self._focused_view() or (self.views[0] if self.views else None)
+        q = view.step.question if view is not None else None
+        if q is not None and q.type in MEDIA_TYPES:
+            self.action_pick_media()
+        else:
+            self.action_gps()
+
+    def action_pick_media(self) -> None:
+        """At a media question: choose its file in the picker into the answer box."""
+        from fieldsurvey.tui.screens.media_picker import MediaPicker
+
+        view = self._focused_view() or (self.views[0] if self.views else None)
+        q = view.step.question if view is not None else None
+        if view is None or q is None or q.type not in MEDIA_TYPES or view.read_only:
+            return
+        w = view.answer_widget()
+        typed = w.value if isinstance(w, Input) else ""
+
+        def chosen(path: Path | None) -> None:
+            box = view.answer_widget()
+            if not isinstance(box, Input):
+                return
+            if path is not None:
+                box.value = str(path)
+                box.cursor_position = len(box.value)
+            box.focus()
+
+        self.app.push_screen(MediaPicker(q.type, typed), chosen)
 
     def action_gps(self) -> None:
         """At a geopoint: read a fix from gpsd into the answer box (Enter accepts it).

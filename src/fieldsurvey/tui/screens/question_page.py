@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from fieldsurvey.questionnaire.model import Group, Repeat
+from fieldsurvey.questionnaire.model import MEDIA_TYPES, Group, Repeat
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.tui.screens._base import KeyedScreen
@@ -183,6 +183,8 @@ class QuestionPage(KeyedScreen[None]):
             gps = "F3 读取GPS, 或输入 纬度 经度" if self.app.lang == "zh" else \
                 "F3 reads the GPS, or type latitude longitude"
             hint = gps + (" · " + hint if hint else "")
+        if q is not None and q.type in MEDIA_TYPES:  # F3: the file picker (action_capture)
+            hint = self.app.t("media_hint") + (" · " + hint if hint else "")
         self.query_one("#q-keys", Static).update(hint)
         self.call_after_refresh(self._focus, focus_key)
 
