@@ -121,3 +121,27 @@ def test_multistage_refusal_from_the_cli(clus2: pd.DataFrame, tmp_path: Path,
                  "--pps", "brewer", "--mean", "api00", "--format", "json"]) == 0
     row = json.loads(capsys.readouterr().out)[0]
     assert row["estimate"] > 0 and not math.isnan(row["se"])
+
+
+def test_hartley_rao_with_a_sum_per_stratum_matches_r() -> None:
+    """R's HR(psum, strata): the population's sum(pi^2)/n of each stratum (HT and YG)."""
+    ref = pd.read_csv(REF / "pps_hr_reference.csv", keep_default_na=False, na_values=["", "NA"])
+    meta = ref[ref.case == "meta"].set_index("variable")["estimate"]
+    p2 = {1: float(meta["p2bar_1"]), 2: float(meta["p2bar_2"])}
+    ss = pd.read_csv(REF / "mu284_pps_strat.csv")
+    for case, variance in (("strat_hr_psum", "HT"), ("strat_hr_psum_yg", "YG")):
+        d = SurveyDesign(ss, strata="half", fpc="pi", pps="hr", hr_p2bar=p2,
+                         pps_variance=variance)  # type: ignore[arg-type]
+        t = svytotal(["RMT85", "ME84"], d) + svymean(["RMT85", "ME84"], d)
+        for r in ref[ref.case == case].itertuples():
+            row = t.get(str(r.variable), str(r.statistic))
+            assert row.estimate == pytest.approx(r.estimate, rel=1e-10)
+            if math.isnan(r.se):  # a negative HT variance estimate: NaN in R too
+                assert math.isnan(row.se)
+            else:
+                assert row.se == pytest.approx(r.se, rel=1e-8), (case, r.variable)
+    with pytest.raises(DesignError, match="not given for a stratum"):
+        SurveyDesign(ss, strata="half", fpc="pi", pps="hr", hr_p2bar={1: 0.2})
+    # one number for every stratum (R gives NA here: it looks the number up by stratum)
+    one = SurveyDesign(ss, strata="half", fpc="pi", pps="hr", hr_p2bar=p2[1], pps_variance="YG")
+    assert np.isfinite(svytotal("RMT85", one).rows[0].se)

@@ -87,7 +87,8 @@ class SurveyDesign:
         PPS sampling without replacement (R's ``pps=``; see
         :mod:`fieldsurvey.estimate.pps`): ``brewer`` (one or several stages, an FPC column
         of inclusion probabilities per stage), or for one stage of ids ``overton``, ``hr``
-        (Hartley-Rao, ``hr_p2bar`` the population's sum of pi^2 / n, else the stratum's mean pi) or
+        (Hartley-Rao, ``hr_p2bar`` the population's sum of pi^2 / n: one number, or
+        ``{stratum: value}`` as R's ``HR(psum, strata)``; else the stratum's mean pi) or
         ``ppsmat`` (``joint``: the sample's joint inclusion probabilities, rows in data order,
         one row per PSU). ``fpc`` is then the PSUs' inclusion probabilities, and the weights
         default to 1 / pi. ``pps_variance``: ``HT`` (Horvitz-Thompson) or ``YG``
@@ -114,7 +115,7 @@ class SurveyDesign:
         source: str | None = None,
         pps: str | None = None,
         joint: np.ndarray | None = None,
-        hr_p2bar: float | None = None,
+        hr_p2bar: float | Mapping[Any, float] | None = None,
         pps_variance: Literal["HT", "YG"] = "HT",
         ppsmat_tolerance: float = 1e-4,
         adjust_domain_lonely: bool = False,
@@ -199,7 +200,7 @@ class SurveyDesign:
             )
 
     def _pps_stages(self, codes: StageCodes, joint: np.ndarray | None,
-                    hr_p2bar: float | None, tolerance: float,
+                    hr_p2bar: float | Mapping[Any, float] | None, tolerance: float,
                     info: list[StageInfo]) -> list[np.ndarray]:
         """Every stage's cluster inclusion probabilities; the HT matrix for Overton, HR, ppsmat."""
         from fieldsurvey.estimate.pps import dcheck_matrix, pps_probabilities
@@ -215,9 +216,32 @@ class SurveyDesign:
             if joint is not None:
                 rep = codes.reps[0]
                 cl_joint = np.asarray(joint, dtype=np.float64)[np.ix_(rep, rep)]
+            p2bar = (self._p2bar_per_stratum(hr_p2bar, info[0])
+                     if isinstance(hr_p2bar, Mapping) else hr_p2bar)
             self.dcheck = dcheck_matrix(self.pps, pi_stages[0], info[0].cluster_stratum,
-                                        p2bar=hr_p2bar, joint=cl_joint, tolerance=tolerance)
+                                        p2bar=p2bar, joint=cl_joint, tolerance=tolerance)
         return pi_stages
+
+    def _p2bar_per_stratum(self, given: Mapping[Any, float], info: StageInfo) -> np.ndarray:
+        """Hartley-Rao's sum(pi^2)/n of every stratum from ``{stratum: value}``."""
+        by_text = {str(k): float(v) for k, v in given.items()}
+        labels = ([self.data[self.strata[0]].iloc[int(r)] for r in info.stratum_rows]
+                  if self.strata else ["(all)"])
+        out = np.empty(len(labels))
+        for h, lab in enumerate(labels):
+            key = lab.item() if isinstance(lab, np.generic) else lab
+            if key in given:
+                out[h] = float(given[key])
+            elif str(key) in by_text:
+                out[h] = by_text[str(key)]
+            else:
+                raise DesignError(
+                    "Hartley-Rao's population sum of pi^2 / n is not given for a stratum",
+                    file=self.source, field="hr_p2bar", expected="a value for every stratum",
+                    got=f"none for {key!r}", hint="Give {stratum: sum(pi^2)/n} for each "
+                    "stratum (R's HR(psum, strata)), one number for all, or none (R's HR())",
+                )
+        return out
 
     # -- calibration (see fieldsurvey.estimate.calibration) --------------------------------
     def rake(self, margins: Mapping[str, Mapping[Any, float]], *, maxit: int = 1000,

@@ -51,9 +51,12 @@ PPS_METHODS: tuple[str, ...] = ("brewer", "overton", "hr", "ppsmat")
 
 
 def dcheck_matrix(method: str, pi: np.ndarray, stratum: np.ndarray, *,
-                  p2bar: float | None = None, joint: np.ndarray | None = None,
+                  p2bar: float | np.ndarray | None = None, joint: np.ndarray | None = None,
                   tolerance: float = 1e-4) -> np.ndarray:
-    """The weighted covariance matrix of the sample indicators, PSUs in code order."""
+    """The weighted covariance matrix of the sample indicators, PSUs in code order.
+
+    ``p2bar`` (Hartley-Rao): one number, or one per stratum code (R's ``HR(psum, strata)``).
+    """
     same = stratum[:, None] == stratum[None, :]
     n_h = np.bincount(stratum).astype(np.float64)[stratum]
     if method == "ppsmat":
@@ -73,7 +76,8 @@ def dcheck_matrix(method: str, pi: np.ndarray, stratum: np.ndarray, *,
                 mean_pi = np.bincount(stratum, weights=pi) / np.bincount(stratum)
                 p2 = mean_pi[stratum][:, None]
             else:
-                p2 = np.full((pi.size, 1), float(p2bar))
+                p2 = np.broadcast_to(np.asarray(p2bar, dtype=np.float64), (stratum.max() + 1,)
+                                     )[stratum][:, None]
             fsum = pi[:, None] + pi[None, :]
             d = 1 - (n - fsum + p2) / (n - 1)
             cut = ~same | (fsum == 1)
