@@ -14,7 +14,7 @@ ratio to the target and the load average:
    CPU time the command used.
 2. In-process with Textual's pilot (``App.run_test``): ``y`` to the first result drawn,
    ``r`` after new completes to the next result drawn.
-3. The computation alone (:class:`fieldsurvey.estimate.tally.TallySession`): the first
+3. The computation alone (:class:`fieldsurvey.estimate.tally_session.TallySession`): the first
    read and estimates, a refresh with nothing written, a refresh after new completes;
    wall and CPU seconds.
 
@@ -234,7 +234,8 @@ def _timed(fn):  # type: ignore[no-untyped-def]
 
 def computation(db: Path) -> None:
     """The computation alone (see the module docstring, 3.)."""
-    from fieldsurvey.estimate.tally import TallySession, form_and_indicators
+    from fieldsurvey.estimate.tally import form_and_indicators
+    from fieldsurvey.estimate.tally_session import TallySession
 
     _, w, c = _timed(lambda: form_and_indicators(db))
     print(f"  pinned form and its indicators: {w:.2f} s (CPU {c:.2f} s; the screen uses the "

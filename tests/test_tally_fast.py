@@ -12,7 +12,6 @@ changes (the screen's incremental refresh).
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +21,11 @@ from _reports_data import make_store
 
 from fieldsurvey.estimate.tally import (
     RESPONDENT_CODES,
-    TallySession,
     form_and_indicators,
     tally,
     tally_full_read,
 )
+from fieldsurvey.estimate.tally_session import TallySession
 from fieldsurvey.questionnaire.model import SpecialAnswer
 from fieldsurvey.store import FieldStore
 
@@ -157,35 +156,3 @@ def test_refresh_reads_only_what_changed(messy, tmp_path: Path) -> None:
     assert again is not first and session._reader._last.changed == 3
     _same(again, tally_full_read(db))
     assert again.respondents == first.respondents  # one more, one less
-
-
-def test_schema_v7_indexes_answers_by_question(tmp_path: Path) -> None:
-    """A v6 store is backed up and migrated; the tally's answer read uses the new index."""
-    from fieldsurvey.store.schema import SCHEMA_VERSION, configure, migrate
-
-    assert SCHEMA_VERSION == 7
-    path = tmp_path / "old.sqlite"
-    with FieldStore.create(path, survey_id="S", device_id="dev1", interviewer="w") as st:
-        st.assign([{"dwelling_id": "D1", "community_id": "C1"}], form_id="f",
-                  form_version="1")
-        uid = st.start_interview("D1")
-        st.set_answer(uid, "q1", 3)
-    c = sqlite3.connect(path)  # back to what version 6 wrote
-    c.execute("DROP INDEX answers_question")
-    c.execute("PRAGMA user_version = 6")
-    c.commit()
-    c.close()
-    with FieldStore.open(path, readonly=True) as st:
-        conn = st.connection
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
-        plan = " ".join(str(r[-1]) for r in conn.execute(
-            "EXPLAIN QUERY PLAN SELECT question, group_concat(value) FROM answers "
-            "WHERE question IN ('q1') AND instance = '' AND vtype IS NOT NULL "
-            "GROUP BY question"))
-        assert "COVERING INDEX answers_question" in plan
-    assert (tmp_path / "old.sqlite.schema6.bak").exists()
-    fresh = sqlite3.connect(":memory:")
-    configure(fresh)
-    assert migrate(fresh) == 7
-    assert fresh.execute("SELECT count(*) FROM sqlite_master WHERE name = "
-                         "'answers_question'").fetchone()[0] == 1

@@ -26,7 +26,6 @@ estimate would have a Taylor variance of exactly 0.)
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,7 +49,6 @@ __all__ = [
     "RESPONDENT_CODES",
     "WEIGHTINGS",
     "Tally",
-    "TallySession",
     "community_design",
     "form_and_indicators",
     "indicator_table",
@@ -293,133 +291,6 @@ def tally_weights(respondents: pd.DataFrame, weighting: str) -> np.ndarray:
     raise ValueError(weighting)
 
 
-def _fast_estimates(resp: pd.DataFrame, ind: Indicators, weighting: str, level: float,
-                    source: str | None) -> pd.DataFrame:
-    """What :func:`_estimates` gives, from :func:`.tally_stats.indicator_frame`."""
-    from fieldsurvey.estimate.tally_stats import indicator_frame
-
-    out = indicator_frame(resp, ind, tally_weights(resp, weighting), level=level,
-                          source=source)
-    out["weighting"] = weighting
-    out["community_id"] = out["community_id"].astype("string").fillna("")
-    return out
-
-
-def _read_columns(ind: Indicators) -> tuple[list[str], dict[str, list[str]]]:
-    """The questions (scales) and choice columns (select_multiple) the tally reads."""
-    scales = [i.name for i in ind.items if i.is_scale]
-    multiples = {i.name: [c for c, _ in i.options] + ([i.none] if i.none else [])
-                 for i in ind.items if not i.is_scale}
-    return scales, multiples
-
-
-class TallySession:
-    """The tally of one store, computed again as the store changes (the tally screen's).
-
-    The first :meth:`compute` reads the store's tally columns
-    (:class:`fieldsurvey.store.tally_reads.TallyReader`); later ones re-read only the
-    cases written since (a sync, a merge) and, when nothing was written, reuse the
-    figures already computed. The parameters are :func:`tally`'s.
-    """
-
-    def __init__(self, store: str | os.PathLike[str], *, form: Any = None,
-                 weights: str | os.PathLike[str] | None = None, weight: str = "weight",
-                 min_completes: int = 10, level: float = 0.95,
-                 indicators: Indicators | None = None) -> None:
-        self.path = Path(store)
-        self.form = form
-        self.weights = weights
-        self.weight = weight
-        self.min_completes = min_completes
-        self.level = level
-        self.indicators = indicators
-        self._reader: Any = None
-        self._last: Tally | None = None
-        self._cases: pd.DataFrame | None = None
-        self._resp: pd.DataFrame | None = None
-        self._notes: list[str] = []
-
-    def _read(self) -> bool:
-        """Read (or re-read what changed); True when the data changed."""
-        from fieldsurvey.store.tally_reads import TallyReader
-
-        if self.indicators is None:
-            self.indicators = form_and_indicators(self.path, self.form)[1]
-        if self._reader is None:
-            scales, multiples = _read_columns(self.indicators)
-            self._reader = TallyReader(self.path, scales, multiples)
-            got = self._reader.read()
-        else:
-            got = self._reader.refresh()
-            if got is None:
-                return False
-        cases = got.frame
-        cases = cases[cases["released"].isna() | (cases["released"].fillna(0) != 0)]
-        self._notes = list(got.notes)
-        if self.weights is not None:
-            from fieldsurvey.weights.io import read_case_file
-
-            device = any("one device's store" in n for n in self._notes)
-            cases = join_weights(cases, read_case_file(Path(self.weights)), weight=self.weight,
-                                 file=str(self.weights), device=device)
-        from fieldsurvey.estimate.tally_stats import scored
-
-        disp = cases["disposition"].astype("string")
-        resp = scored(cases[disp.isin(RESPONDENT_CODES)].reset_index(drop=True),
-                      self.indicators)
-        resp["community_id"] = resp["community_id"].astype("string")
-        self._cases, self._resp = cases, resp
-        return True
-
-    def compute(self, only: Sequence[str] | None = None) -> Tally:
-        """The tally now: rates, and the estimates of ``only`` these weightings (all).
-
-        Raises
-        ------
-        StoreError, QuestionnaireError, InputError, EstimationError
-        """
-        changed = self._read()
-        assert self._cases is not None and self._resp is not None
-        assert self.indicators is not None
-        weightings: tuple[str, ...] = ("unweighted", "design")
-        if self.weights is not None:
-            weightings += ("final",)
-        wanted = [w for w in weightings if only is None or w in only]
-        last = self._last
-        if not changed and last is not None:
-            have = set(last.estimates["weighting"]) if not last.estimates.empty else set()
-            todo = [w for w in wanted if w not in have]
-            if not todo:
-                return last
-            frames = [last.estimates] if not last.estimates.empty else []
-            frames += self._estimate(todo)
-            est = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-            self._last = dataclasses.replace(last, estimates=est)
-            return self._last
-        frames = self._estimate(wanted)
-        est = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        cases = self._cases
-        disp = cases["disposition"].astype("string")
-        completes = cases[disp == "1.1"].groupby(cases["community_id"].astype(str)).size()
-        named = cases.dropna(subset=["name"]).drop_duplicates("community_id") \
-            if "name" in cases.columns else cases.iloc[:0]
-        names = dict(zip(named["community_id"].astype(str), named["name"].astype(str),
-                         strict=True)) if len(named) else {}
-        self._last = Tally(rates=_rates(cases), estimates=est, indicators=self.indicators,
-                           completes={str(k): int(v) for k, v in completes.items()},
-                           names=names, min_completes=self.min_completes,
-                           weightings=weightings, notes=tuple(self._notes),
-                           respondents=len(self._resp))
-        return self._last
-
-    def _estimate(self, weightings: Sequence[str]) -> list[pd.DataFrame]:
-        assert self._resp is not None and self.indicators is not None
-        if not len(self._resp):
-            return []
-        return [_fast_estimates(self._resp, self.indicators, w, self.level, str(self.path))
-                for w in weightings]
-
-
 def tally(store: str | os.PathLike[str], *, form: Any = None,
           weights: str | os.PathLike[str] | None = None, weight: str = "weight",
           min_completes: int = 10, level: float = 0.95,
@@ -445,6 +316,8 @@ def tally(store: str | os.PathLike[str], *, form: Any = None,
     ------
     StoreError, QuestionnaireError, InputError, EstimationError
     """
+    from fieldsurvey.estimate.tally_session import TallySession
+
     return TallySession(store, form=form, weights=weights, weight=weight,
                         min_completes=min_completes, level=level,
                         indicators=indicators).compute(only)

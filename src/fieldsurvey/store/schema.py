@@ -308,22 +308,16 @@ CREATE TABLE media (
 );
 """
 
-# v7: the tally screen reads a few questions' current answers of every interview
-# (fieldsurvey.store.tally_reads); ``answers`` is keyed by interview first, so that was a
-# scan of every answer. A covering index by question makes it one range per question
-# (10,000 interviews x 100 answers: 1.5 s -> 0.1 s for 26 questions), for ~10 % more file.
-_V7 = """
-CREATE INDEX answers_question ON answers (question, instance, iid, vtype, value);
-"""
-
 #: Ordered migrations: ``(version, DDL)``; migration k turns a version k-1 file into k.
+#: (Sync slices carry no secondary indexes, see store.sync.protocol: a new migration
+#: that drops an index says ``DROP INDEX IF EXISTS``.)
 #: v1: core field data; v2: supervisor review, disposition overrides, answer editors per
 #: interview (conflict detection), merge log; v3: the sparse-event index with a predicate
 #: that is cheap to check on insert (merges of millions of events twice as fast); v4:
 #: sync credentials (token hashes) and the device's sync log; v5: browser logins; v6:
-#: media files of media answers; v7: answers indexed by question (the tally screen).
+#: media files of media answers.
 MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4),
-                                           (5, _V5), (6, _V6), (7, _V7))
+                                           (5, _V5), (6, _V6))
 
 #: The schema version this code writes.
 SCHEMA_VERSION: int = MIGRATIONS[-1][0]

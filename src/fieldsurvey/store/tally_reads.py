@@ -7,8 +7,10 @@ declares as indicators. :func:`fieldsurvey.weights.io.read_store_cases` with
 ``answers=True`` gives the same columns (and every other one): this module gives exactly
 those values, as :func:`read_store_cases` would, in a fraction of the time:
 
-* the answers of each indicator question come in one row per question, from the
-  ``answers_question`` index (schema v7), as ``group_concat`` texts split with numpy;
+* the answers of the indicator questions come in one scan of the answers table in its
+  key order (interview, question), one row per interview with ``group_concat`` texts
+  split with numpy (a covering index by question would make this read ~0.1 s faster,
+  but its upkeep made bulk merges ~1.7x slower, so the schema has none);
 * the case table is one query (the community name by ``json_extract``), the main interview
   of each case is chosen in SQL's order, dispositions by
   :func:`~fieldsurvey.store.dispositions.final_dispositions`;
@@ -58,8 +60,6 @@ _INTERVIEWS_SQL = """
     ORDER BY dwelling_id, status IN ('completed', 'partial'), started_at, uuid"""
 _IN = "IN (SELECT value FROM json_each(?))"
 _SEP = "\x1f"
-# one letter per answer: l a list (select_multiple), x a special answer, o anything else
-_KIND = "CASE WHEN vtype = 'l' THEN 'l' WHEN vtype LIKE 'x:%' THEN 'x' ELSE 'o' END"
 
 
 @dataclass
@@ -287,71 +287,70 @@ def _answers(conn: sqlite3.Connection, scales: Sequence[str], multiples: Sequenc
     """``(question, iid, kind, value)`` arrays of the current answers (not repeats).
 
     ``value``: a scale question's values as floats (NaN where not a number), a
-    select_multiple's as text with ``kind`` ``b"l"`` for a list, ``b"x"`` for a special
-    answer and ``b"o"`` otherwise (empty for a scale question).
+    select_multiple's as text, with ``kind`` the first letter of the value type: ``b"l"``
+    for a list, ``b"x"`` for a special answer. Every interview's (or the given interviews') answers
+    come in one scan of the table in its key order, one row per interview: questions,
+    kind letters and values as ``group_concat`` texts, split and coded with numpy.
     """
-    if iids is not None and not iids:
+    qs = [*scales, *multiples]
+    if not qs or (iids is not None and not iids):
         return []
+    where = f"question {_IN} AND instance = '' AND vtype IS NOT NULL"
+    args: tuple[Any, ...] = (json.dumps(qs),)
+    if iids is not None:  # a few interviews: their rows by primary key
+        where = f"iid {_IN} AND " + where
+        args = (json.dumps(iids), json.dumps(qs))
+    # one letter per answer (vtype's first): l a list, x a special answer
+    got = conn.execute(
+        "SELECT iid, count(*), group_concat(question, ','), group_concat(substr(vtype, 1, 1), "
+        f"''), group_concat(value, char(31)) FROM answers WHERE {where} GROUP BY iid",
+        args).fetchall()
+    if not got:
+        return []
+    iid_of = np.array([r[0] for r in got], dtype=np.int64)
+    counts = np.array([r[1] for r in got], dtype=np.int64)
+    names = ",".join(r[2] for r in got).split(",")
+    kinds = np.frombuffer("".join(r[3] for r in got).encode("ascii"), dtype="S1")
+    values = _SEP.join(str(r[4]) for r in got).split(_SEP)
+    if not len(values) == len(names) == len(kinds) == int(counts.sum()):
+        # a text answer holding the separator: row by row
+        df = _rows(conn, "SELECT iid, question, substr(vtype, 1, 1) AS kind, CAST(value AS "
+                   f"TEXT) AS value FROM answers WHERE {where}", args)
+        row_iid = df["iid"].to_numpy(dtype=np.int64)
+        names = df["question"].tolist()
+        kinds = df["kind"].to_numpy(dtype=object).astype("S1")
+        values = df["value"].tolist()
+    else:
+        row_iid = np.repeat(iid_of, counts)
+    codes = np.asarray(pd.Categorical(names, categories=qs).codes, dtype=np.int64)
+    vals = np.array(values, dtype=object)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(qs) + 1))
     out = []
-    for qs, kind_sql in ((list(scales), "''"), (list(multiples), _KIND)):
-        if not qs:
-            continue
-        if iids is not None:  # a few interviews: their rows by primary key
-            df = _rows(conn, f"SELECT question, iid, {kind_sql} AS kind, CAST(value AS TEXT) "
-                       f"AS value FROM answers WHERE iid {_IN} AND question {_IN} AND "
-                       "instance = '' AND vtype IS NOT NULL", (json.dumps(iids), json.dumps(qs)))
-            rows = [(str(q), g["iid"].tolist(), "".join(g["kind"]), g["value"].tolist())
-                    for q, g in df.groupby("question", sort=False)]
-        else:
-            sep = "','" if kind_sql == "''" else "char(31)"
-            cur = conn.execute(
-                f"SELECT question, group_concat(iid, ','), group_concat({kind_sql}, ''), "
-                f"group_concat(value, {sep}), count(*) FROM answers WHERE question {_IN} "
-                "AND instance = '' AND vtype IS NOT NULL GROUP BY question", (json.dumps(qs),))
-            got = cur.fetchall()
-            if kind_sql == "''":  # numbers: parsed in C when they are all whole numbers
-                parsed = [_whole_numbers(q, i, v, n) for q, i, _, v, n in got]
-                if all(p is not None for p in parsed):
-                    out += [p for p in parsed if p is not None]
-                    continue
-                rows = [(q, i.split(","), k, v.split(",")) for q, i, k, v, _ in got]
-            else:
-                rows = [(q, i.split(","), k, v.split(_SEP)) for q, i, k, v, _ in got]
-            if any(len(v) != n or len(i) != n for (_, i, _, v), (*_, n) in zip(rows, got,
-                                                                               strict=True)):
-                rows = _answer_rows(conn, qs, kind_sql)  # a text holding the separator
-        for q, iid_s, kind_s, val_s in rows:
-            kind = np.frombuffer(kind_s.encode("ascii"), dtype="S1") if kind_s else \
-                np.empty(0, dtype="S1")
-            val = np.array(val_s, dtype=object) if kind_sql != "''" else _numbers(val_s)
-            out.append((str(q), np.array(iid_s, dtype=np.int64), kind, val))
+    for k, q in enumerate(qs):
+        at = order[bounds[k]:bounds[k + 1]]
+        if not len(at):
+            continue  # never answered: no column (as the store's export)
+        v = vals[at]
+        val = _whole_or_numbers(v) if k < len(scales) else v
+        out.append((q, row_iid[at], kinds[at], val))
     return out
 
 
-def _whole_numbers(q: str, iids: str, values: str, n: int
-                   ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray] | None:
-    """The iids and values of one question when every value is a whole number (else None)."""
+def _whole_or_numbers(values: np.ndarray) -> np.ndarray:
+    """Stored values as floats: parsed in C when all are whole numbers, else one by one."""
     import warnings
 
+    out = None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            iid = np.fromstring(iids, dtype=np.int64, sep=",")
-            val = np.fromstring(values, dtype=np.int64, sep=",")
-        except (ValueError, DeprecationWarning):
-            return None
-    if len(iid) != n or len(val) != n:
-        return None
-    return str(q), iid, np.empty(0, dtype="S1"), val.astype(np.float64)
-
-
-def _answer_rows(conn: sqlite3.Connection, qs: list[str], kind_sql: str
-                 ) -> list[tuple[str, list[Any], str, list[Any]]]:
-    df = _rows(conn, f"SELECT question, iid, {kind_sql} AS kind, CAST(value AS TEXT) AS value "
-               f"FROM answers WHERE question {_IN} AND instance = '' AND vtype IS NOT NULL",
-               (json.dumps(qs),))
-    return [(str(q), g["iid"].tolist(), "".join(g["kind"]), g["value"].tolist())
-            for q, g in df.groupby("question", sort=False)]
+            out = np.fromstring(",".join(values), dtype=np.int64, sep=",")
+        except (ValueError, DeprecationWarning, TypeError):
+            out = None
+    if out is not None and len(out) == len(values):
+        return out.astype(np.float64)
+    return _numbers(values.tolist())
 
 
 def _numbers(values: list[Any]) -> np.ndarray:

@@ -29,7 +29,8 @@ from textual.widgets import DataTable, Header, Static
 from fieldsurvey.tui.widgets.tally_table import indicator_rows, rate_rows, tx
 
 if TYPE_CHECKING:  # pragma: no cover
-    from fieldsurvey.estimate.tally import Tally, TallySession
+    from fieldsurvey.estimate.tally import Tally
+    from fieldsurvey.estimate.tally_session import TallySession
     from fieldsurvey.tui.app import FieldsurveyApp
 
 __all__ = ["TallyScreen", "prefetch"]
@@ -44,7 +45,7 @@ class _Prefetch:
         self.form: Any = None
 
     def run(self, app: FieldsurveyApp, path: Path) -> None:
-        from fieldsurvey.estimate.tally import TallySession
+        from fieldsurvey.estimate.tally_session import TallySession
 
         try:
             try:
@@ -173,7 +174,7 @@ class TallyScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="tally")
     def _compute(self) -> None:
         """Compute the tally on a worker thread (only what changed since the last time)."""
-        from fieldsurvey.estimate.tally import TallySession
+        from fieldsurvey.estimate.tally_session import TallySession
 
         try:  # the form the app already loaded carries the indicator declaration
             form = self.app.form
