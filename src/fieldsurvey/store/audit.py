@@ -145,6 +145,27 @@ def _show(value: Any, vtype: Any) -> str:
     return str(v)
 
 
+class _Keys:
+    """Answer keys' names and XPaths, cached (the same keys recur in every interview)."""
+
+    def __init__(self, form: Form) -> None:
+        self.form = form
+        self._parsed: dict[str, tuple[str, tuple[int, ...]]] = {}
+        self._nodes: dict[str, str] = {}
+
+    def parse(self, key: str) -> tuple[str, tuple[int, ...]]:
+        hit = self._parsed.get(key)
+        if hit is None:
+            hit = self._parsed[key] = parse_key(key)
+        return hit
+
+    def node(self, key: str) -> str:
+        hit = self._nodes.get(key)
+        if hit is None:
+            hit = self._nodes[key] = node_path(self.form, key)
+        return hit
+
+
 @dataclass
 class _Interval:
     event: str
@@ -160,8 +181,10 @@ class _Interval:
 class _Log:
     """The state machine that turns one interview's events into audit rows."""
 
-    def __init__(self, form: Form, options: AuditOptions, personal: frozenset[str]) -> None:
+    def __init__(self, form: Form, options: AuditOptions, personal: frozenset[str],
+                 cache: _Keys | None = None) -> None:
         self.form, self.options, self.personal = form, options, personal
+        self.keys = cache if cache is not None else _Keys(form)
         self.rows: list[dict[str, str]] = []
         self.open: _Interval | None = None
         #: When a session began whose first page is not known yet (no position saved):
@@ -186,7 +209,7 @@ class _Log:
         self.rows.append(r)
 
     def _value(self, key: str, text: str) -> str:
-        return "" if key and parse_key(key)[0] in self.personal else text
+        return "" if key and self.keys.parse(key)[0] in self.personal else text
 
     def close(self, t: int) -> None:
         iv, self.open, self.pending = self.open, None, None
@@ -197,7 +220,7 @@ class _Log:
                  self._value(iv.key, new), iv.reason.get(iv.key, ""))
         if iv.event == "group questions":
             for key, (o, n) in iv.changes.items():
-                self.row("question", node_path(self.form, key), iv.start, t, iv.user,
+                self.row("question", self.keys.node(key), iv.start, t, iv.user,
                          self._value(key, o), self._value(key, n), iv.reason.get(key, ""))
 
     def show(self, key: str, t: int, user: str) -> None:
@@ -209,16 +232,16 @@ class _Log:
             return
         if not key or key.startswith("+"):  # a repeat's "add another?" prompt
             return
-        name = parse_key(key)[0]
+        name = self.keys.parse(key)[0]
         g = _page_group(self.form, name)
         if g is not None:
-            gkey = node_path(self.form, key).rsplit("/", 1)[0]
+            gkey = self.keys.node(key).rsplit("/", 1)[0]
             self.open = _Interval("group questions", gkey, key, t, user, group=g.name)
         else:
-            self.open = _Interval("question", node_path(self.form, key), key, t, user)
+            self.open = _Interval("question", self.keys.node(key), key, t, user)
 
     def answer(self, key: str, old: str, new: str, t: int, user: str) -> None:
-        name, inst = parse_key(key)
+        name, inst = self.keys.parse(key)
         q = self.form.items_by_name.get(name)
         if not isinstance(q, Question) or q.is_metadata or q.type in _NOT_ASKED:
             return
@@ -230,7 +253,7 @@ class _Log:
         self._new_instance(q, key, t, user)
         on_page = key == iv.key or (iv.group and iv.group in q.parents)
         if not on_page:  # answered elsewhere (a special-answer key ...): a moment
-            self.row("question", node_path(self.form, key), t, t, user,
+            self.row("question", self.keys.node(key), t, t, user,
                      self._value(key, old), self._value(key, new))
             return
         if key in iv.changes:
@@ -239,10 +262,10 @@ class _Log:
             iv.changes[key] = [old, new]
 
     def _new_instance(self, q: Question, key: str, t: int, user: str) -> None:
-        _, inst = parse_key(key)
+        _, inst = self.keys.parse(key)
         if not inst or not q.repeats:
             return
-        path = node_path(self.form, key)
+        path = self.keys.node(key)
         rep = path.rsplit("/", 1)[0]
         while rep and not rep.endswith("]"):
             rep = rep.rsplit("/", 1)[0]
@@ -282,6 +305,10 @@ class _Log:
             self.row("form exit", "", t, None, user)
 
 
+_EVENT_COLUMNS = ("kind", "question", "instance", "value", "vtype", "detail", "hlc",
+                  "interviewer")
+
+
 def audit_rows(events: pd.DataFrame, form: Form, options: AuditOptions,
                personal: frozenset[str] = frozenset()) -> list[dict[str, str]]:
     """One interview's audit log from its events (``FieldStore.events(uuid)``), in order.
@@ -289,14 +316,21 @@ def audit_rows(events: pd.DataFrame, form: Form, options: AuditOptions,
     Each row maps the columns of :func:`audit_header` to text; see the module docstring
     for the events. ``personal``: question names whose values are left out.
     """
-    log = _Log(form, options, personal)
-    cols = [events[c].tolist() for c in ("kind", "question", "instance", "value", "vtype",
-                                         "detail", "hlc", "interviewer")]
-    for kind, q, inst, value, vtype, detail, hlc, who in zip(*cols, strict=True):
+    cols = [events[c].tolist() for c in _EVENT_COLUMNS]
+    return _log_rows(zip(*cols, strict=True), form, options, personal)
+
+
+def _log_rows(events: Iterable[Sequence[Any]], form: Form, options: AuditOptions,
+              personal: frozenset[str], cache: _Keys | None = None) -> list[dict[str, str]]:
+    """:func:`audit_rows` over event tuples in the order of :data:`_EVENT_COLUMNS`."""
+    log = _Log(form, options, personal, cache)
+    t = 0
+    for kind, q, inst, value, vtype, detail, hlc, who in events:
         key = "" if q is None else f"{q}{inst or ''}"
-        log.event(str(kind), key, value, vtype, detail, int(hlc) // 1000, str(who or ""))
+        t = int(hlc) // 1000
+        log.event(str(kind), key, value, vtype, detail, t, str(who or ""))
     if log.open is not None:  # a session still open (or killed): to its last event
-        log.close(int(events["hlc"].iloc[-1]) // 1000)
+        log.close(t)
     return log.rows
 
 
@@ -344,12 +378,22 @@ def write_audits(store: FieldStore, stage: Path, out: Path, *,
     folder.mkdir(parents=True, exist_ok=True)
     stacked: list[dict[str, str]] = []
     header_all: list[str] = []
+    # one pass over the event log (a merged store holds millions of events): by interview
+    wanted = {str(i["uuid"]) for i in itvs}
+    by_uuid: dict[str, list[tuple[Any, ...]]] = {}
+    cur = store.connection.execute(
+        f"SELECT interview_uuid, {', '.join(_EVENT_COLUMNS)} FROM events "
+        "WHERE interview_uuid IS NOT NULL ORDER BY hlc, device_id, seq")
+    for row in cur:
+        if row[0] in wanted:
+            by_uuid.setdefault(row[0], []).append(row[1:])
+    caches = {k: _Keys(f) for k, f in forms.items()}
     for itv in itvs:
-        f = forms[(str(itv["form_id"]), str(itv["form_version"]))]
+        fkey = (str(itv["form_id"]), str(itv["form_version"]))
+        f = forms[fkey]
         options = audit_options(f)
         assert options is not None
-        ev = store.events(str(itv["uuid"]))
-        rows = audit_rows(ev, f, options, pers) if len(ev) else []
+        rows = _log_rows(by_uuid.get(str(itv["uuid"]), ()), f, options, pers, caches[fkey])
         header = audit_header(options)
         _write_csv(folder / f"{itv['uuid']}.csv", header, rows, group)
         header_all += [c for c in header if c not in header_all]
@@ -364,7 +408,7 @@ def _write_csv(path: Path, header: list[str], rows: Sequence[Mapping[str, str]],
                group: bool) -> None:
     """UTF-8, commas, LF line ends, quotes only where needed (the spec's CSV)."""
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=header, lineterminator="\n", restval="")
-        w.writeheader()
-        w.writerows(rows)
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows([r.get(c, "") for c in header] for r in rows)
     _files.make_private(path, group=group)
