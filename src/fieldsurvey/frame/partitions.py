@@ -34,6 +34,7 @@ from fieldsurvey.frame.order import factorize_column
 from fieldsurvey.frame.qa import (
     FLAG_COLUMNS,
     MAX_EXAMPLES,
+    ROW_CHECKS,
     QAReport,
     _duplicates,
     _norm_address,
@@ -60,18 +61,6 @@ FIRST_ROWS = "_first_rows.parquet"
 PART_ROW_GROUP = 32_768
 _LISTING_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".parquet", ".geojson", ".gpkg",
                      ".shp", ".json", ".fgb", ".pbf"}
-#: Row-wise checks: (check, flag column of the assigned frame, extra example columns).
-ROW_CHECKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("outside_boundaries", "qa_outside", ("listed_community_id", "lon", "lat")),
-    ("unassigned", "qa_unassigned", ()),
-    ("in_several_boundaries", "qa_in_several", ("also_in",)),
-    ("missing_coordinates", "qa_missing_coordinates", ()),
-    ("duplicate_id", "qa_duplicate_id", ()),
-    ("duplicate_address", "qa_duplicate_address", ("address",)),
-    ("duplicate_point", "qa_duplicate_point", ("lon", "lat")),
-    ("community_mismatch", "qa_community_mismatch", ("listed_community_id",)),
-    ("unknown_community", "qa_unknown_community", ("listed_community_id",)),
-)
 _TABLE_SUMS = ("listed", "occupied", "vacant", "non_residential", "unknown", "listed_households")
 
 

@@ -36,7 +36,8 @@ from fieldsurvey.frame.order import Factors, factorize_column, group_codes
 from fieldsurvey.io.boundaries import Boundaries
 from fieldsurvey.io.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 
-__all__ = ["CHECKS", "FLAG_COLUMNS", "Check", "QAReport", "run_checks"]
+__all__ = ["CHECKS", "FLAG_COLUMNS", "ROW_CHECKS", "Check", "QAReport", "assemble_checks",
+           "run_checks"]
 
 MAX_EXAMPLES = 20
 
@@ -104,6 +105,22 @@ FLAG_COLUMNS: dict[str, str] = {
     "qa_unknown_community": "unknown_community",
     "qa_unknown_status": "unknown_status",
 }
+
+
+#: Row-wise checks, in the report's order: (check, flag column of the frame, extra
+#: example columns). Both engines count them (on the whole frame, or per partition
+#: and added up) and :func:`assemble_checks` puts the report together.
+ROW_CHECKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("outside_boundaries", "qa_outside", ("listed_community_id", "lon", "lat")),
+    ("unassigned", "qa_unassigned", ()),
+    ("in_several_boundaries", "qa_in_several", ("also_in",)),
+    ("missing_coordinates", "qa_missing_coordinates", ()),
+    ("duplicate_id", "qa_duplicate_id", ()),
+    ("duplicate_address", "qa_duplicate_address", ("address",)),
+    ("duplicate_point", "qa_duplicate_point", ("lon", "lat")),
+    ("community_mismatch", "qa_community_mismatch", ("listed_community_id",)),
+    ("unknown_community", "qa_unknown_community", ("listed_community_id",)),
+)
 
 
 @dataclass(frozen=True)
@@ -379,17 +396,7 @@ def run_checks(
         "outside_boundaries", "in_several_boundaries", "missing_coordinates",
         "community_mismatch", "unknown_community")}
     unassigned = f["community_id"].isna().to_numpy()
-    checks = [
-        _check("outside_boundaries", flag["outside_boundaries"].sum(),
-               _row_examples(f, flag["outside_boundaries"], ("listed_community_id", "lon", "lat"))),
-        _check("unassigned", unassigned.sum(), _row_examples(f, unassigned)),
-        _check("in_several_boundaries", flag["in_several_boundaries"].sum(),
-               _row_examples(f, flag["in_several_boundaries"], ("also_in",))),
-        _check("missing_coordinates", flag["missing_coordinates"].sum(),
-               _row_examples(f, flag["missing_coordinates"])),
-    ]
     dup_id = _duplicates([f["dwelling_id"]], np.ones(len(f), dtype=bool))
-    checks.append(_check("duplicate_id", dup_id.sum(), _row_examples(f, dup_id)))
     # Addresses are written relative to the community (or compound): "1栋1单元101室"
     # recurs in every community, so only a repeat within one community (and compound,
     # when listed) is a duplicate.
@@ -398,20 +405,50 @@ def run_checks(
     compound = factorize_column(f, "compound", factors)[0] if "compound" in f else \
         np.zeros(len(f), dtype=np.int64)
     dup_addr = _duplicates([f["community_index"].to_numpy(), compound, address], has_addr)
-    checks.append(
-        _check("duplicate_address", dup_addr.sum(), _row_examples(f, dup_addr, ("address",)))
-    )
     has_pt = ~flag["missing_coordinates"]
     point = pd.factorize(_point_key(f["lon"].to_numpy(dtype=float),
                                     f["lat"].to_numpy(dtype=float)))[0].astype(np.int64)
     ufd = [factorize_column(f, c, factors)[0] for c in ("unit", "floor", "door")]
     dup_pt = _duplicates([point, *ufd], has_pt)
-    checks.append(_check("duplicate_point", dup_pt.sum(), _row_examples(f, dup_pt, ("lon", "lat"))))
-    checks.append(_check("community_mismatch", flag["community_mismatch"].sum(),
-                         _row_examples(f, flag["community_mismatch"], ("listed_community_id",))))
-    checks.append(_check("unknown_community", flag["unknown_community"].sum(),
-                         _row_examples(f, flag["unknown_community"], ("listed_community_id",))))
+    info = listing_info or {}
+    unknown_words = info.get("unknown_status") or {}
+    unknown_status = np.zeros(len(f), dtype=bool)
+    if unknown_words and "status_word" in f:
+        unknown_status = f["status_word"].isin(list(unknown_words)).to_numpy()
+    flags = {"qa_outside": flag["outside_boundaries"], "qa_unassigned": unassigned,
+             "qa_in_several": flag["in_several_boundaries"],
+             "qa_missing_coordinates": flag["missing_coordinates"], "qa_duplicate_id": dup_id,
+             "qa_duplicate_address": dup_addr, "qa_duplicate_point": dup_pt,
+             "qa_community_mismatch": flag["community_mismatch"],
+             "qa_unknown_community": flag["unknown_community"],
+             "qa_unknown_status": unknown_status}
+    est = f["estimated"].to_numpy(dtype=bool)
+    row = {name: _check(name, flags[column].sum(), _row_examples(f, flags[column], extra))
+           for name, column, extra in ROW_CHECKS}
+    row["estimated_dwellings"] = _check("estimated_dwellings", est.sum(), _row_examples(f, est))
     table = community_table(f, boundaries, size_field)
+    checks = assemble_checks(row, table, boundaries, prepared, info, f,
+                             size_field=size_field, coverage_tolerance=coverage_tolerance,
+                             vacancy_threshold=vacancy_threshold,
+                             overlap_min_area=overlap_min_area, coords=coords,
+                             boundary_coords=boundary_coords)
+    summary = summarise(checks, table, boundaries, len(f), int((~unassigned).sum()))
+    return QAReport(tuple(checks), table, summary, flags)
+
+
+def assemble_checks(row: dict[str, Check], table: pd.DataFrame, boundaries: Boundaries,
+                    prepared: PreparedBoundaries, info: dict[str, Any], offset_frame: Any, *,
+                    size_field: str | None = "households", coverage_tolerance: float = 0.10,
+                    vacancy_threshold: float = 0.30, overlap_min_area: float = 1.0,
+                    coords: str = "wgs84", boundary_coords: str = "wgs84") -> list[Check]:
+    """Every check of the report, in its order: the one place a check is added.
+
+    ``row`` holds the row-wise checks (:data:`ROW_CHECKS` and ``estimated_dwellings``)
+    as each engine counted them; ``table`` is the per-community table; the checks on
+    the boundaries, the listing's notes and the web-map offset (on ``offset_frame``:
+    the frame, or the rows it would look at) are made here for both engines.
+    """
+    checks = [row[name] for name, _, _ in ROW_CHECKS]
     empty = table["listed"].to_numpy() == 0
     checks.append(
         _check(
@@ -433,17 +470,12 @@ def run_checks(
     checks.append(_check("overlapping_polygons", *_overlaps(prepared, overlap_min_area)))
     checks.append(_coverage_check(table, coverage_tolerance, size_field))
     checks.append(_vacancy_check(table, vacancy_threshold))
-    est = f["estimated"].to_numpy(dtype=bool)
-    checks.append(_check("estimated_dwellings", est.sum(), _row_examples(f, est)))
+    checks.append(row["estimated_dwellings"])
     crs_name = getattr(boundaries.source_crs, "name", None)
     checks.append(_check("unidentified_crs", 0 if boundaries.crs_identified else 1, () if
                          boundaries.crs_identified else ({"dwelling_id": None, "row": None,
                          "community_id": None, "crs": str(crs_name)},)))
-    info = listing_info or {}
     unknown_words = info.get("unknown_status") or {}
-    unknown_status = np.zeros(len(f), dtype=bool)
-    if unknown_words and "status_word" in f:
-        unknown_status = f["status_word"].isin(list(unknown_words)).to_numpy()
     checks.append(_check("unknown_status", sum(unknown_words.values()), tuple(
         {"dwelling_id": None, "row": None, "community_id": None, "word": w, "rows": n}
         for w, n in list(unknown_words.items())[:MAX_EXAMPLES]),
@@ -451,24 +483,22 @@ def run_checks(
         "non_residential or unknown" if unknown_words else ""))
     checks.extend(_listing_notes(info))
     checks.extend(_boundary_notes(boundaries))
-    checks.append(_offset_check(f, prepared, coords, boundary_coords))
-    flags = {"qa_outside": flag["outside_boundaries"], "qa_unassigned": unassigned,
-             "qa_in_several": flag["in_several_boundaries"],
-             "qa_missing_coordinates": flag["missing_coordinates"], "qa_duplicate_id": dup_id,
-             "qa_duplicate_address": dup_addr, "qa_duplicate_point": dup_pt,
-             "qa_community_mismatch": flag["community_mismatch"],
-             "qa_unknown_community": flag["unknown_community"],
-             "qa_unknown_status": unknown_status}
-    summary = {
-        "dwellings": len(f),
+    checks.append(_offset_check(offset_frame, prepared, coords, boundary_coords))
+    return checks
+
+
+def summarise(checks: list[Check], table: pd.DataFrame, boundaries: Boundaries,
+              dwellings: int, assigned: int) -> dict[str, Any]:
+    """The report's summary line."""
+    return {
+        "dwellings": dwellings,
         "communities": len(boundaries.frame),
-        "assigned": int((~unassigned).sum()),
+        "assigned": assigned,
         "listed_households": int(table["listed_households"].sum()),
         "registered_households": None if table["registered"].isna().all()
         else int(np.nansum(table["registered"])),
         "errors": sum(1 for c in checks if c.severity == "error" and c.count),
     }
-    return QAReport(tuple(checks), table, summary, flags)
 
 
 def _note(text: str) -> dict[str, Any]:

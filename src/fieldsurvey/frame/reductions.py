@@ -3,8 +3,8 @@
 Counts add up; examples are the first ones in listing order (each partition sends its
 first :data:`~fieldsurvey.frame.qa.MAX_EXAMPLES` with their listing position); the
 per-community table is summed; the checks on the boundaries alone and the notes are
-those of :func:`~fieldsurvey.frame.qa.run_checks` (the same functions, in its order),
-so the report equals the single-process one.
+made by :func:`~fieldsurvey.frame.qa.assemble_checks`, which also puts every check in
+the report's order for the single-process build, so the report equals its.
 """
 
 from __future__ import annotations
@@ -15,19 +15,16 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.frame.assign import PreparedBoundaries
-from fieldsurvey.frame.partitions import _TABLE_SUMS, ROW_CHECKS, GroupStats
+from fieldsurvey.frame.partitions import _TABLE_SUMS, GroupStats
 from fieldsurvey.frame.qa import (
     MAX_EXAMPLES,
+    ROW_CHECKS,
     Check,
     QAReport,
-    _boundary_notes,
     _check,
-    _coverage_check,
-    _listing_notes,
-    _offset_check,
-    _overlaps,
-    _vacancy_check,
+    assemble_checks,
     community_table,
+    summarise,
 )
 from fieldsurvey.io.boundaries import Boundaries
 
@@ -104,44 +101,14 @@ def _table(stats: list[GroupStats], b: Boundaries) -> pd.DataFrame:
 def reduce_checks(stats: list[GroupStats], b: Boundaries, prepared: PreparedBoundaries,
                   info: dict[str, Any], sample: OffsetSample, *, coverage_tolerance: float,
                   vacancy_threshold: float, coords: str, boundary_coords: str) -> QAReport:
-    """The whole self-check from the groups' statistics (in :func:`run_checks`' order)."""
-    checks = [_merged(name, stats) for name, _, _ in ROW_CHECKS]
+    """The whole self-check from the groups' statistics (:func:`~.qa.assemble_checks`)."""
+    row = {name: _merged(name, stats) for name, _, _ in ROW_CHECKS}
+    row["estimated_dwellings"] = _merged("estimated_dwellings", stats)
     table = _table(stats, b)
-    empty = table["listed"].to_numpy() == 0
-    checks.append(_check("empty_community", int(empty.sum()), tuple(
-        {"dwelling_id": None, "row": None, "community_id": c, "feature": int(i) + 1}
-        for i, c in list(zip(np.flatnonzero(empty), table["community_id"][empty],
-                             strict=False))[:MAX_EXAMPLES])))
-    rep = b.repaired
-    checks.append(_check("invalid_polygon", len(rep), tuple(
-        {"dwelling_id": None, "row": None, "community_id": r.community_id,
-         "feature": int(str(r.feature)), "reason": str(r.reason)}
-        for r in rep.head(MAX_EXAMPLES).itertuples())))
-    checks.append(_check("overlapping_polygons", *_overlaps(prepared, 1.0)))
-    checks.append(_coverage_check(table, coverage_tolerance, "households"))
-    checks.append(_vacancy_check(table, vacancy_threshold))
-    checks.append(_merged("estimated_dwellings", stats))
-    crs_name = getattr(b.source_crs, "name", None)
-    checks.append(_check("unidentified_crs", 0 if b.crs_identified else 1, () if
-                         b.crs_identified else ({"dwelling_id": None, "row": None,
-                                                 "community_id": None, "crs": str(crs_name)},)))
-    words = info.get("unknown_status") or {}
-    checks.append(_check("unknown_status", sum(words.values()), tuple(
-        {"dwelling_id": None, "row": None, "community_id": None, "word": w, "rows": n}
-        for w, n in list(words.items())[:MAX_EXAMPLES]),
-        note="add the word to the listing's status column as occupied, vacant, "
-        "non_residential or unknown" if words else ""))
-    checks.extend(_listing_notes(info))
-    checks.extend(_boundary_notes(b))
-    checks.append(_offset_check(cast(pd.DataFrame, sample), prepared, coords, boundary_coords))
-    rows = sum(s.rows for s in stats)
-    summary = {
-        "dwellings": rows,
-        "communities": len(b.frame),
-        "assigned": sum(s.assigned for s in stats),
-        "listed_households": int(table["listed_households"].sum()),
-        "registered_households": None if table["registered"].isna().all()
-        else int(np.nansum(table["registered"])),
-        "errors": sum(1 for c in checks if c.severity == "error" and c.count),
-    }
+    checks = assemble_checks(row, table, b, prepared, info, cast(pd.DataFrame, sample),
+                             coverage_tolerance=coverage_tolerance,
+                             vacancy_threshold=vacancy_threshold, coords=coords,
+                             boundary_coords=boundary_coords)
+    summary = summarise(checks, table, b, sum(s.rows for s in stats),
+                        sum(s.assigned for s in stats))
     return QAReport(tuple(checks), table, summary, {})
