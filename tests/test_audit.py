@@ -137,8 +137,8 @@ def test_audit_rows_follow_the_interview(tmp_path: Path) -> None:
         ("form exit", "", ms(13), "", "", ""),
         ("form resume", "", ms(15), "", "", ""),
         ("group questions", "/data/page", ms(15), ms(16), "", ""),
+        ("add repeat", "/data/rost", ms(16), ms(17), "", ""),  # the "add another?" prompt
         ("question", "/data/rost[1]/age", ms(17), ms(19), "", "30"),
-        ("add repeat", "/data/rost[2]", ms(20), "", "", ""),
         ("question", "/data/rost[2]/age", ms(19), ms(21), "", "7"),
         ("question", "/data/q1", ms(21), ms(23), "6", "9"),
         ("end screen", "", ms(23), ms(24), "", ""),

@@ -30,7 +30,8 @@ Events, from the event kinds:
                             question changed on it gets a ``question`` row with the page's
                             times
 ``end screen``              the end page (position ``@end``)
-``add repeat``              the first answer in a new repeat instance (``node`` the instance)
+``add repeat``              the time on a repeat's "add another?" prompt (``node`` the
+                            repeat, in its parent's instance), as Collect's prompt event
 ``form finalize``           the interview submitted (``complete``)
 ``form save``/``form exit`` a session's end (every answer is saved as it is given)
 ==========================  =================================================================
@@ -192,7 +193,6 @@ class _Log:
         self.pending: int | None = None
         self.position = ""  # the last position (where a session resumes)
         self.sessions = 0
-        self.instances: set[str] = set()
 
     def row(self, event: str, node: str, start: int, end: int | None, user: str,
             old: str = "", new: str = "", reason: str = "") -> None:
@@ -230,7 +230,10 @@ class _Log:
         if key == "@end":
             self.open = _Interval("end screen", "", "", t, user)
             return
-        if not key or key.startswith("+"):  # a repeat's "add another?" prompt
+        if key.startswith("+"):  # a repeat's "add another?" prompt
+            self.open = _Interval("add repeat", self.keys.node(key[1:]), "", t, user)
+            return
+        if not key:
             return
         name = self.keys.parse(key)[0]
         g = _page_group(self.form, name)
@@ -250,7 +253,6 @@ class _Log:
         iv = self.open
         if iv is None:  # preloads before the first page
             return
-        self._new_instance(q, key, t, user)
         on_page = key == iv.key or (iv.group and iv.group in q.parents)
         if not on_page:  # answered elsewhere (a special-answer key ...): a moment
             self.row("question", self.keys.node(key), t, t, user,
@@ -260,19 +262,6 @@ class _Log:
             iv.changes[key][1] = new
         else:
             iv.changes[key] = [old, new]
-
-    def _new_instance(self, q: Question, key: str, t: int, user: str) -> None:
-        _, inst = self.keys.parse(key)
-        if not inst or not q.repeats:
-            return
-        path = self.keys.node(key)
-        rep = path.rsplit("/", 1)[0]
-        while rep and not rep.endswith("]"):
-            rep = rep.rsplit("/", 1)[0]
-        if rep and rep not in self.instances:
-            self.instances.add(rep)
-            if not rep.endswith("[1]"):  # the first instance is there without adding
-                self.row("add repeat", rep, t, None, user)
 
     def event(self, kind: str, key: str, value: Any, vtype: Any, detail: str | None, t: int,
               user: str) -> None:
