@@ -182,8 +182,14 @@ def _run_build_dask(args: argparse.Namespace) -> int:
     from fieldsurvey.frame.distributed import build_frame_dask
 
     if args.gpkg:
-        raise InputError("--gpkg is not written by the Dask engine (a GeoPackage is one file)",
-                         field="--gpkg", hint="Leave --gpkg out, or build with --engine single")
+        raise InputError(
+            "--gpkg is not written by the Dask engine: a GeoPackage is one SQLite file that "
+            "one process writes row by row, so the workers' parts would be funnelled through "
+            "this machine, and for the tens of millions of dwellings the engine is for, QGIS "
+            "draws a GeoPackage that size too slowly to use", field="--gpkg",
+            hint="Leave --gpkg out and open the parts (frame.parquet/part-*.parquet, "
+            "GeoParquet) in QGIS 3.34 or later, or build a city's frame with --engine single "
+            "--gpkg")
 
     def connected(client: Any) -> None:
         import importlib.util
