@@ -238,19 +238,23 @@ def _rates(cases: pd.DataFrame) -> pd.DataFrame:
     cases = cases[[c for c in ("disposition", "community_id", "interviewer")
                    if c in cases.columns]]
     frames = []
-    overall = aapor_rates(cases, disposition="disposition").overall
-    frames.append(pd.DataFrame([{"by": "all", "group": "", **{k: overall.get(k, np.nan)
-                                                              for k in _RATE_COLS}}]))
+    overall = None
     for by in ("community_id", "interviewer"):
         if by not in cases.columns:
             continue
-        g = aapor_rates(cases.assign(**{by: cases[by].astype("string").fillna("—")}),
-                        disposition="disposition", by=by).groups
+        table = aapor_rates(cases.assign(**{by: cases[by].astype("string").fillna("—")}),
+                            disposition="disposition", by=by)
+        overall = table.overall if overall is None else overall  # the same for every by
+        g = table.groups
         if g is None:
             continue
         df = g.reindex(columns=list(_RATE_COLS)).reset_index(names="group")
         df.insert(0, "by", by)
         frames.append(df)
+    if overall is None:
+        overall = aapor_rates(cases, disposition="disposition").overall
+    frames.insert(0, pd.DataFrame([{"by": "all", "group": "", **{k: overall.get(k, np.nan)
+                                                                 for k in _RATE_COLS}}]))
     out = pd.concat(frames, ignore_index=True)
     out["group"] = out["group"].astype(str)
     return out

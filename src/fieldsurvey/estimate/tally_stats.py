@@ -216,40 +216,49 @@ def _district(design: SurveyDesign, columns: list[_Column]) -> _Stats:
 
 def _communities(design: SurveyDesign, columns: list[_Column], dom: np.ndarray,
                  count: int) -> _Stats:
-    """Each community's ratio means, the community a stratum of its respondents."""
+    """Each community's ratio means, the community a stratum of its respondents.
+
+    All columns at once: the (column, community) sums are one ``np.bincount`` over the
+    columns laid end to end, which adds each group's rows in row order, as one
+    ``np.bincount`` per column would.
+    """
     w = design.weights
-    k = len(columns)
-    shape = (k, count)
-    est, var, deff = np.empty(shape), np.empty(shape), np.empty(shape)
-    n = np.empty(shape, dtype=np.int64)
+    k, n = len(columns), len(dom)
+    if not k:
+        empty = np.empty((0, count))
+        return _Stats(empty, empty, empty, np.empty((0, count), dtype=np.int64))
+    y = np.stack([c.y for c in columns])                 # columns x rows
+    keep = np.stack([c.keep for c in columns])
+    key = (np.arange(k)[:, None] * count + dom[None, :]).ravel()
+    size = k * count
+    col = np.repeat(np.arange(k), n).reshape(k, n)
+
+    def sums(v: np.ndarray) -> np.ndarray:
+        return np.bincount(key, weights=v.ravel(), minlength=size).reshape(k, count)
+
+    wk = np.where(keep, w[None, :], 0.0)
+    big_w = sums(wk)
+    big_y = sums(wk * y)
+    nj = np.bincount(key[keep.ravel()], minlength=size).reshape(k, count).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = big_y / big_w
+        u = np.where(keep, (y - est[col, dom[None, :]]) / big_w[col, dom[None, :]], 0.0)
+    z = wk * u
     npsu = np.bincount(dom, minlength=count).astype(np.float64)  # respondents per community
     lonely = npsu == 1
+    centre = sums(z) / npsu[None, :]
+    centre[:, lonely] = 0.0
+    dev = z - centre[col, dom[None, :]]
+    np.multiply(dev, dev, out=dev)
     scale = np.where(lonely, 1.0, npsu / np.maximum(npsu - 1, 1))
-    for j, c in enumerate(columns):
-        keep = c.keep
-        wk = np.where(keep, w, 0.0)
-        y = c.y
-        big_w = np.bincount(dom, weights=wk, minlength=count)
-        big_y = np.bincount(dom, weights=wk * y, minlength=count)
-        nj = np.bincount(dom[keep], minlength=count).astype(np.int64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            e = big_y / big_w
-            u = np.where(keep, (y - e[dom]) / big_w[dom], 0.0)
-        z = wk * u
-        centre = np.bincount(dom, weights=z, minlength=count) / npsu
-        centre[lonely] = 0.0
-        dev = z - centre[dom]
-        np.multiply(dev, dev, out=dev)
-        v = np.bincount(dom, weights=dev, minlength=count) * scale
-        v = np.where(nj > 0, v, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ubar = np.bincount(dom, weights=wk * u, minlength=count) / big_w
-            du = u - ubar[dom]
-            ssd = np.bincount(dom, weights=wk * du * du, minlength=count)
-        nobs = np.bincount(dom[keep & (w != 0)], minlength=count).astype(np.float64)
-        est[j], var[j], n[j] = e, v, nj
-        deff[j] = _deff(v, ssd, big_w, nobs)
-    return _Stats(est, var, deff, n)
+    var = np.where(nj > 0, sums(dev) * scale[None, :], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ubar = sums(wk * u) / big_w
+        du = u - ubar[col, dom[None, :]]
+        ssd = sums(wk * du * du)
+    nobs = np.bincount(key[(keep & (w != 0)[None, :]).ravel()], minlength=size).reshape(
+        k, count).astype(np.float64)
+    return _Stats(est, var, _deff(var, ssd, big_w, nobs), nj)
 
 
 def _frame(rows: list[_Row], st: _Stats, df: np.ndarray, labels: Sequence[str | None],
