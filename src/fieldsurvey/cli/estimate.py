@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # as fieldsurvey.estimate's LONELY_PSU_RULES and REPLICATE_TYPES (kept here so that
 # --help does not import numpy; tests/test_estimate_cli_calibration.py checks they agree)
 LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust", "average")
-REPLICATE_TYPES = ("jk1", "jkn", "bootstrap", "subbootstrap", "brr")
+REPLICATE_TYPES = ("jk1", "jkn", "bootstrap", "subbootstrap", "mrbbootstrap", "brr")
 
 HELP = "design-based estimates (means, totals, proportions, ratios, quantiles) with SE, CI, deff"
 

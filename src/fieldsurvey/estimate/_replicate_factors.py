@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from fieldsurvey.estimate._groups import group_sum
 from fieldsurvey.estimate.design import SurveyDesign
 from fieldsurvey.io.errors import DesignError
 from fieldsurvey.sampling.rng import RandomState, resolve_rng
 
-__all__ = ["brr_factors", "jkn_factors", "psu_structure", "rao_wu_factors"]
+__all__ = ["brr_factors", "jkn_factors", "mrb_factors", "psu_structure", "rao_wu_factors"]
 
 
 def psu_structure(design: SurveyDesign,
@@ -46,8 +47,9 @@ def psu_structure(design: SurveyDesign,
             file=design.source, field=design.fpc_columns[0] if design.fpc_columns else None,
             expected="equal first-stage pi" + ("" if t == "jk1" else " within each stratum"),
             got="pi that vary between PSUs",
-            hint="Use subbootstrap replicates (R's subbootstrap ignores the FPC), brr for two "
-            "PSUs per stratum, or the design's own Brewer variance (no replicates)",
+            hint="Use subbootstrap replicates (R's subbootstrap ignores the FPC), mrbbootstrap "
+            "(every stage), brr for two PSUs per stratum, or the design's own Brewer variance "
+            "(no replicates)",
         )
     fpc_h = np.ones(st1.n_strata)
     fpc_h[st1.cluster_stratum] = 1.0 - pi
@@ -163,3 +165,86 @@ def brr_factors(design: SurveyDesign, psu_stratum: np.ndarray, npsu: np.ndarray,
     one = hm[pair] == 1
     chosen = np.where(first[:, None], one, ~one)
     return np.where(chosen, 2.0 - rho, rho)
+
+
+def _stratum_fractions(design: SurveyDesign) -> list[np.ndarray]:
+    """R's mrbweights sampling fraction of every stratum at every stage.
+
+    n/N of the stratum's first row (the first PSU's pi in a Brewer design, as R reads its
+    per-row FPC); 0 without an FPC (R: sampled with replacement, first stage only).
+    """
+    n_units = design.n_units
+    unit_first = np.full(n_units, design.n, dtype=np.int64)
+    np.minimum.at(unit_first, design.row_unit, np.arange(design.n))
+    out = []
+    for st in design.stages:
+        if not design.fpc_columns and st.cluster_fraction is None:
+            out.append(np.zeros(st.n_strata))
+            continue
+        if st.cluster_fraction is None:
+            out.append(np.asarray(st.fraction, dtype=np.float64))
+            continue
+        if st.units_are_clusters:
+            first = unit_first
+        else:
+            first = np.full(st.n_clusters, design.n, dtype=np.int64)
+            np.minimum.at(first, st.unit_cluster, unit_first)
+        s_first = np.full(st.n_strata, design.n, dtype=np.int64)
+        np.minimum.at(s_first, st.cluster_stratum, first)
+        pick = np.flatnonzero(first == s_first[st.cluster_stratum])
+        f = np.empty(st.n_strata)
+        f[st.cluster_stratum[pick]] = st.cluster_fraction[pick]
+        out.append(f)
+    return out
+
+
+def mrb_factors(design: SurveyDesign, replicates: int, rng: RandomState) -> np.ndarray:
+    """R's ``mrbweights``: Preston's multistage rescaled bootstrap, factors per finest unit.
+
+    At every stage and stratum, half (floor n/2) of the clusters still in the replicate are
+    drawn without replacement; the units get -lambda + lambda n/n* (drawn) or -lambda,
+    lambda = sqrt(F n* (1 - f) / (n - n*)) with F the product of the sampling fractions
+    above; drawn clusters' later stages are scaled by sqrt(n/n*), the others' drop out.
+    """
+    if replicates < 2:
+        raise DesignError("the bootstrap needs at least 2 replicates", field="replicates")
+    gen = resolve_rng(rng)
+    fractions = _stratum_fractions(design)
+    n_units = design.n_units
+    total = np.zeros((n_units, replicates))
+    carry = np.ones((n_units, replicates))
+    kept_prev: np.ndarray | None = None  # per cluster of the previous stage
+    cumff_prev: np.ndarray | None = None  # per stratum of the previous stage
+    prev_stratum: np.ndarray | None = None
+    for s, st in enumerate(design.stages):
+        cl_st = st.cluster_stratum
+        parent = st.stratum_parent[cl_st]  # the previous stage's cluster of each cluster
+        kept = (np.ones((st.n_clusters, replicates), dtype=bool) if kept_prev is None
+                else kept_prev[parent])
+        cumff = (np.ones(st.n_strata) if cumff_prev is None or prev_stratum is None
+                 else cumff_prev[prev_stratum[st.stratum_parent]])
+        n = group_sum(cl_st, st.n_strata, kept.astype(np.float64))
+        nstar = np.floor(n / 2)
+        f_h = fractions[s]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lam = np.sqrt(cumff[:, None] * nstar * (1 - f_h[:, None]) / (n - nstar))
+        # draw n* of the kept clusters of each stratum: kept ones first, in random order
+        key = np.where(kept, gen.random((st.n_clusters, replicates)) * 0.5, 0.75)
+        order = np.argsort(cl_st[:, None] + key, axis=0, kind="stable")
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(st.n_clusters)[:, None], axis=0)
+        start = np.r_[0, np.cumsum(np.bincount(cl_st, minlength=st.n_strata))[:-1]]
+        keep = kept & (rank - start[cl_st][:, None] < nstar[cl_st])
+        ok = nstar[cl_st] > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lam_c = lam[cl_st]
+            wstar = np.where(ok, -lam_c + lam_c * (n[cl_st] / nstar[cl_st]) * keep, 0.0)
+            grow = np.where(ok, np.sqrt(n[cl_st] / nstar[cl_st]) * keep, 1.0)
+        unit_of = np.arange(n_units) if st.units_are_clusters else st.unit_cluster
+        total += wstar[unit_of] * carry
+        if not st.units_are_clusters:
+            carry *= grow[unit_of]
+        kept_prev = keep
+        cumff_prev = cumff * f_h
+        prev_stratum = cl_st
+    return np.asarray(1.0 + total)

@@ -28,6 +28,9 @@ give R's replicates exactly, the bootstraps are random):
   N_h, scale n/((n-1)(B-1)) with n the harmonic mean of the n_h; both estimate the same
   variance, their replicates differ.)
 * ``subbootstrap``: R's subbootstrap, the same resampling with the FPC ignored (lambda = 1).
+* ``mrbbootstrap``: R's ``mrbweights``, Preston's multistage rescaled bootstrap: every stage
+  of a design with FPCs (Brewer: the first PSU's pi of each stratum, as R reads it), the
+  first stage without; factors per finest unit, rscales 1/(B-1).
 * ``brr`` (two PSUs per stratum; strata with an even number are split into pairs, R's
   ``large="split"``): R's default Hadamard matrix (the smallest that
   ``survey::hadamard`` gives, :mod:`.hadamard`), rows 2..H+1 choosing the half-sample with
@@ -38,8 +41,9 @@ PPS designs, as R's ``as.svrepdesign``: for ``pps="brewer"`` R's first-stage FPC
 population size n_h / pi, so ``jk1`` needs one pi for all PSUs and ``jkn`` / ``bootstrap``
 one pi per stratum (then 1 - n_h/N_h = 1 - pi_h); ``subbootstrap`` ignores the FPC and ``brr``
 drops it, so they take any Brewer design; later stages' probabilities are dropped, as R
-does. R makes no replicates of ``overton``, ``hr`` or ``ppsmat`` designs (every type
-stops), and neither does this module: it says which variance and which replicates to use.
+does, except by ``mrbbootstrap``, which uses every stage. R makes no replicates of
+``overton``, ``hr`` or ``ppsmat`` designs (every type stops), and neither does this module:
+it says which variance and which replicates to use.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ from fieldsurvey.estimate._columns import numeric_column, require_columns
 from fieldsurvey.estimate._replicate_factors import (
     brr_factors,
     jkn_factors,
+    mrb_factors,
     psu_structure,
     rao_wu_factors,
 )
@@ -65,8 +70,9 @@ from fieldsurvey.sampling.rng import RandomState
 
 __all__ = ["REPLICATE_TYPES", "ReplicateDesign", "ReplicateGroups", "as_replicate", "svrvar"]
 
-ReplicateType = Literal["jk1", "jkn", "bootstrap", "subbootstrap", "brr"]
-REPLICATE_TYPES: tuple[str, ...] = ("jk1", "jkn", "bootstrap", "subbootstrap", "brr")
+ReplicateType = Literal["jk1", "jkn", "bootstrap", "subbootstrap", "mrbbootstrap", "brr"]
+REPLICATE_TYPES: tuple[str, ...] = ("jk1", "jkn", "bootstrap", "subbootstrap", "mrbbootstrap",
+                                    "brr")
 
 
 @dataclass(frozen=True)
@@ -397,15 +403,9 @@ def as_replicate(
             "as.svrepdesign stops on Overton, Hartley-Rao and ppsmat designs for every type)",
             file=design.source, field="replicates", got=repr(type),
             hint=f"Use the design's own {design.variance_method} variance (no replicates), or "
-            "describe the sample with pps brewer and make subbootstrap replicates (jk1, jkn or "
-            "bootstrap when pi is equal within strata; brr for two PSUs per stratum)",
-        )
-    if t == "mrbbootstrap":
-        raise DesignError(
-            "R's mrbbootstrap (Preston's multistage rescaled bootstrap) is not offered",
-            field="replicates", expected=" | ".join(REPLICATE_TYPES), got=repr(type),
-            hint="Use subbootstrap or bootstrap (first-stage PSUs), or the design's own "
-            "multistage Taylor (or Brewer) variance, which uses every stage",
+            "describe the sample with pps brewer and make subbootstrap or mrbbootstrap "
+            "replicates (jk1, jkn or bootstrap when pi is equal within strata; brr for two PSUs "
+            "per stratum)",
         )
     if t not in REPLICATE_TYPES:
         raise DesignError("unknown replicate type", field="replicates",
@@ -416,6 +416,13 @@ def as_replicate(
     if t in ("jkn", "brr") and not design.has_strata:
         raise DesignError(f"{t} needs a stratified design", field="replicates",
                           hint="Use jk1 or bootstrap for an unstratified design")
+    if t == "mrbbootstrap":
+        f = mrb_factors(design, replicates, rng)
+        return ReplicateDesign(
+            design.data, design.weights, design.row_unit, f, design.weights, type=t,
+            scale=1.0, rscales=np.full(replicates, 1.0 / (replicates - 1)), mse=mse,
+            source=design.source,
+        )
     psu_stratum, npsu, fpcf = psu_structure(design, t)
     n_psu = psu_stratum.size
     f_psu = np.zeros(n_psu) if fpcf is None else 1 - fpcf[psu_stratum]  # sampling fraction
