@@ -36,7 +36,8 @@ from textual_serve.download_manager import DownloadManager
 from fieldsurvey.io.errors import InputError
 from fieldsurvey.store.sync.webauth import WebUser, find_login, set_password
 
-__all__ = ["COOKIE", "PREFIX", "WebView", "set_password_from", "supervisor_command"]
+__all__ = ["COOKIE", "PREFIX", "WebView", "reviewer_environment", "set_password_from",
+           "supervisor_command"]
 
 PREFIX = "/web"
 COOKIE = "fieldsurvey_session"
@@ -51,6 +52,16 @@ _STATIC = {"xterm.css": "css/xterm.css", "textual.js": "js/textual.js",
 _TYPES = {".css": "text/css", ".js": "text/javascript", ".ttf": "font/ttf"}
 
 log = logging.getLogger("fieldsurvey.serve")
+
+
+def reviewer_environment(user: WebUser) -> dict[str, str]:
+    """What a browser terminal's TUI learns of the logged-in user (its environment).
+
+    ``FIELDSURVEY_REVIEWER``: the name its reviews are recorded with;
+    ``FIELDSURVEY_REVIEW_TIER``: the review tier, the login's role (``supervisor`` or
+    ``hq``), so an HQ login's decisions are HQ's and a supervisor's are the supervisor's.
+    """
+    return {"FIELDSURVEY_REVIEWER": user.name, "FIELDSURVEY_REVIEW_TIER": user.role}
 
 
 def supervisor_command(db: Path) -> str:
@@ -256,7 +267,7 @@ class _Terminal(AppService):
 
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         env = super()._build_environment(width, height)
-        env["FIELDSURVEY_REVIEWER"] = self.user.name  # who logged in, for the TUI
+        env.update(reviewer_environment(self.user))
         return env
 
     async def run(self) -> None:

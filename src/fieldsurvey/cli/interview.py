@@ -6,6 +6,7 @@ Example::
     fieldsurvey interview --db central.sqlite --supervisor --lang en
     fieldsurvey interview --db int01.sqlite --server http://192.168.1.10:8765
     fieldsurvey interview --db central.sqlite --supervisor --reviewer 王芳
+    fieldsurvey interview --db central.sqlite --supervisor --as hq --reviewer 总部李明
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--reviewer", help="with --supervisor: the name reviews are recorded with "
                    "(default: $FIELDSURVEY_REVIEWER, set by `serve --web` for the logged-in "
                    "supervisor)")
+    p.add_argument("--as", dest="tier", choices=("supervisor", "hq"), default=None,
+                   help="with --supervisor: the review tier (default: $FIELDSURVEY_REVIEW_TIER, "
+                   "set by `serve --web` from the logged-in user's role, else supervisor); "
+                   "HQ reviews what the supervisor approved, as `fieldsurvey review --as hq`")
     p.set_defaults(func=run)
 
 
@@ -50,9 +55,26 @@ def run(args: argparse.Namespace) -> int:
                          hint="Give the .sqlite file made by `fieldsurvey assign`")
     reviewer = (args.reviewer or os.environ.get("FIELDSURVEY_REVIEWER") or "").strip()
     app = make_app(args.db, language=args.lang, supervisor=args.supervisor,
-                   server=args.server, reviewer=reviewer or None)
+                   server=args.server, reviewer=reviewer or None, review_tier=_tier(args))
     try:
         app.run()
     finally:
         app.close_store()
     return 0
+
+
+def _tier(args: argparse.Namespace) -> str:
+    """The review tier: ``--as``, else ``$FIELDSURVEY_REVIEW_TIER``, else supervisor."""
+    from fieldsurvey.io.errors import InputError
+
+    option = getattr(args, "tier", None)
+    if option and not args.supervisor:
+        raise InputError("--as is the review tier of the supervisor screens", field="--as",
+                         hint="Add --supervisor (or leave --as out)")
+    env = os.environ.get("FIELDSURVEY_REVIEW_TIER", "").strip()
+    tier = str(option or env or "supervisor")
+    if tier not in ("supervisor", "hq"):
+        raise InputError("the review tier is supervisor or hq",
+                         field="FIELDSURVEY_REVIEW_TIER", got=repr(env),
+                         hint="Unset it, or set it to supervisor or hq")
+    return tier

@@ -19,6 +19,7 @@ the four values every reader knows (``none pending approved rejected``) and
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ from dataclasses import dataclass
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store.store import FieldStore
 
-__all__ = ["TIERS", "ReviewRow", "find_interview", "note", "review", "review_list", "stage"]
+__all__ = ["TIERS", "Decision", "ReviewRow", "find_interview", "history", "note", "review",
+           "review_list", "stage", "tier_of"]
 
 #: The review tiers, in order.
 TIERS: tuple[str, ...] = ("supervisor", "hq")
@@ -44,6 +46,39 @@ def stage(review_state: str, reviewer: str | None) -> str:
     if review_state == "pending":
         return "awaiting the supervisor"
     return "not completed"
+
+
+def tier_of(reviewer: str | None) -> tuple[str, str]:
+    """``(tier, name)`` of a recorded reviewer (``hq:NAME`` is HQ's; any other the supervisor's)."""
+    who = str(reviewer or "")
+    return ("hq", who[len(_HQ):]) if who.startswith(_HQ) else ("supervisor", who)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One review decision on an interview, as the event log keeps it."""
+
+    time: str
+    tier: str
+    reviewer: str
+    decision: str
+    comment: str | None
+    questions: dict[str, str]
+
+
+def history(conn: sqlite3.Connection, uuid: str) -> list[Decision]:
+    """The review decisions on an interview in clock order, both tiers, with their comments."""
+    rows = conn.execute("SELECT time, interviewer, value, detail FROM events WHERE kind = "
+                        "'review' AND interview_uuid = ? ORDER BY hlc, device_id, seq",
+                        (uuid,)).fetchall()
+    out = []
+    for time, who, value, detail in rows:
+        d = json.loads(detail or "{}")
+        tier, name = tier_of(who)
+        out.append(Decision(str(time), str(d.get("tier") or tier), name, str(value),
+                            d.get("comment"), {str(k): str(v) for k, v in
+                                               (d.get("questions") or {}).items()}))
+    return out
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ class FieldsurveyApp(App[None]):
     def __init__(self, store: FieldStore | Path, form: Form | None = None, *,
                  language: str = "zh", supervisor: bool = False, clock: Clock | None = None,
                  rng: np.random.Generator | int | None = None, server: str | None = None,
-                 reviewer: str | None = None) -> None:
+                 reviewer: str | None = None, review_tier: str = "supervisor") -> None:
         super().__init__()
         self._store = None if isinstance(store, Path) else store
         self.store_path: Path = store if isinstance(store, Path) else Path(store.path)
@@ -68,6 +68,8 @@ class FieldsurveyApp(App[None]):
         self.server = server
         #: who signs the supervisor's reviews (None: the store's interviewer, "supervisor")
         self.reviewer = reviewer
+        #: the review tier the supervisor screens decide at: ``supervisor`` or ``hq``
+        self.review_tier = review_tier
         self._form_lock = threading.Lock()
         self.lang = "en" if language.startswith("en") else "zh"
         self.supervisor = supervisor
@@ -199,7 +201,19 @@ class FieldsurveyApp(App[None]):
 
         An open interview session is recorded as a visit, the store's main file made
         complete (checkpoint), then the app exits. Answers were saved as entered.
+
+        While a sync runs on a worker, the app waits for it with a notice (the screen that
+        runs it calls :meth:`quit_now` when it is done): quitting mid-sync would leave its
+        result unlogged and the household list unread.
         """
+        for screen in self.screen_stack:
+            hold = getattr(screen, "hold_quit", None)
+            if hold is not None and hold():
+                return
+        self.quit_now()
+
+    def quit_now(self) -> None:
+        """End the open sessions, checkpoint the store and exit."""
         self.close_sessions("quit")
         self.exit()
 
@@ -268,7 +282,7 @@ def _check_store(path: Path) -> None:
 def make_app(store: FieldStore | str | Path, form: Form | None = None, *,
              language: str = "zh", supervisor: bool = False, clock: Clock | None = None,
              rng: np.random.Generator | int | None = None, server: str | None = None,
-             reviewer: str | None = None) -> FieldsurveyApp:
+             reviewer: str | None = None, review_tier: str = "supervisor") -> FieldsurveyApp:
     """Build the app over a field store.
 
     Parameters
@@ -290,10 +304,20 @@ def make_app(store: FieldStore | str | Path, form: Form | None = None, *,
         server in the device's sync log).
     reviewer
         The name the supervisor's reviews are recorded with.
+    review_tier
+        The tier the supervisor screens review at: ``supervisor`` (approve or reject what
+        interviewers completed) or ``hq`` (what the supervisor approved); the rules are
+        :func:`fieldsurvey.store.review.review`'s.
     """
     source: FieldStore | Path = store if not isinstance(store, str | Path) else Path(store)
     path = source if isinstance(source, Path) else Path(source.path)
+    if review_tier not in ("supervisor", "hq"):
+        from fieldsurvey.io.errors import InputError
+
+        raise InputError("the review tier is supervisor or hq", field="--as",
+                         got=repr(review_tier))
     if form is None:
         _check_store(path)
     return FieldsurveyApp(source, form, language=language, supervisor=supervisor,
-                          clock=clock, rng=rng, server=server, reviewer=reviewer)
+                          clock=clock, rng=rng, server=server, reviewer=reviewer,
+                          review_tier=review_tier)

@@ -5,7 +5,9 @@ server (:func:`fieldsurvey.store.sync.client.sync` on a worker thread, the scree
 live; see :mod:`.sync_log` for where the server's address comes from) and a status line
 above the keys tells the last sync's time, what it sent and received, and its result or
 the error in one line; the list is read again afterwards (new and reassigned households,
-rejected interviews). ``L`` opens the sync log.
+rejected interviews). ``L`` opens the sync log. Quitting (Ctrl+Q) while a sync runs
+waits for it with a notice on screen and in the status line; the app quits when the
+sync is done (logged, whatever its result).
 """
 
 from __future__ import annotations
@@ -64,7 +66,11 @@ class AssignmentListScreen(KeyedScreen[None]):
         self.rows: list[CaseRow] = []
         self.loaded = False
         self.sync = SyncInfo(False, "", None)
-        self.syncing = ""  # the server being synced with, while a sync runs
+        #: the server being synced with, while a sync runs and until the list is read
+        #: again after it (the status line then tells the sync's result)
+        self.syncing = ""
+        self.synced = False  # the sync is done; the list is being read again
+        self.quit_after_sync = False  # Ctrl+Q was pressed while a sync ran
         #: the last sync's failure (time, result), for when the log does not have it
         self.unlogged: tuple[str, str] | None = None
         self.notice = ""  # a text key: why S did not start a sync (no server address)
@@ -104,6 +110,8 @@ class AssignmentListScreen(KeyedScreen[None]):
         first = not self.loaded
         self.rows = rows
         self.loaded = True
+        if self.synced:  # the list after the sync: the sync is over on screen too
+            self.syncing, self.synced = "", False
         if info is not None:
             self.sync = info
             self._sync_line()
@@ -244,7 +252,8 @@ class AssignmentListScreen(KeyedScreen[None]):
             problem = t("sync_failed", time=when, msg=short_result(result, t))
             failed = not self.syncing
         if self.syncing:
-            text = t("sync_running", server=self.syncing)
+            text = t("quit_after_sync") if self.quit_after_sync else \
+                t("sync_running", server=self.syncing)
         elif problem:
             text = problem
         elif last is None:
@@ -292,8 +301,21 @@ class AssignmentListScreen(KeyedScreen[None]):
             error = exc  # the client logged it; the device store is as it was
         self.app.call_from_thread(self._synced, error)
 
+    def hold_quit(self) -> bool:
+        """Ctrl+Q: while a sync runs, say the app quits when it is done (True: wait)."""
+        if not self.syncing or self.synced:  # no sync, or only the list is read again
+            return False
+        self.quit_after_sync = True
+        self.app.notify(self.app.t("quit_after_sync"))
+        self._sync_line()
+        return True
+
     def _synced(self, error: Exception | None) -> None:
-        self.syncing = ""
+        if self.quit_after_sync:  # the sync logged its result; nothing left to show
+            self.syncing = ""
+            self.app.quit_now()
+            return
+        self.synced = True  # ``syncing`` is cleared once the list is read again
         self.unlogged = None
         if error is None:
             self.app.forget_form()  # a newer questionnaire may have come: read it again

@@ -1,6 +1,13 @@
-"""A finished interview, read-only, for the supervisor.
+"""A finished interview, read-only, for the supervisor or HQ.
 
-The supervisor approves it, or rejects it with a comment on the highlighted question.
+The reviewer approves it, or rejects it with a comment on a question (the highlighted
+one, or another picked in the dialog) or on the whole interview, at the app's review tier
+(``interview --supervisor --as supervisor|hq``; in the browser the logged-in user's role):
+the rules are :func:`fieldsurvey.store.review.review`'s, as for ``fieldsurvey review``,
+and a refusal (e.g. HQ on an interview the supervisor has not approved) is a one-line
+notice. The title tells where the interview stands in both tiers, the line under it the
+decisions so far (who, which tier), and the line under the table the interviewer's notes
+and the reviewers' comments on the highlighted question.
 """
 
 from __future__ import annotations
@@ -13,52 +20,86 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Select, Static
 
 from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.runner import InterviewRunner
+from fieldsurvey.store.review import history, review
 from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.screens.supervisor import stage_text
 from fieldsurvey.tui.widgets.key_bar import KeyBar
 from fieldsurvey.tui.widgets.question_view import show_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["CommentDialog", "InterviewViewScreen"]
+__all__ = ["WHOLE", "CommentDialog", "InterviewViewScreen"]
+
+#: The dialog's choice for a comment on the whole interview (not on one question).
+WHOLE = "@whole"
 
 
-class CommentDialog(ModalScreen[str | None]):
-    """Ask for the reason of a rejection; dismisses with the text (None if cancelled)."""
+class CommentDialog(ModalScreen[tuple[str | None, str] | None]):
+    """Ask for the reason of a rejection and the question it is about.
+
+    Dismisses with ``(question or None for the whole interview, text)``, or None if
+    cancelled. The text line has the focus; Shift+Tab reaches the question list, which
+    starts on the question highlighted in the interview.
+    """
 
     app: FieldsurveyApp
+    AUTO_FOCUS = "#comment"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel")]
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, questions: list[tuple[str, str]] | None = None) -> None:
         super().__init__(id="comment-dialog")
         self.key = key
+        self.questions = questions or [(key, key)]
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
         with Vertical(id="dialog"):
-            yield Label(self.app.t("reject_comment", key=self.key), id="dialog-title")
+            yield Label(self._title(), id="dialog-title")
+            yield Select[str](self._options(), value=self.key, allow_blank=False,
+                              id="question")
             yield Input(id="comment")
+            yield Label(self.app.t("pick_question"), id="dialog-help")
             yield Label("", id="dialog-error")
+
+    def _options(self) -> list[tuple[str, str]]:
+        return [(self.app.t("whole_interview"), WHOLE),
+                *((fit(label, 60), key) for key, label in self.questions)]
+
+    def _title(self) -> str:
+        if self.key == WHOLE:
+            return self.app.t("reject_comment_all")
+        return self.app.t("reject_comment", key=self.key)
 
     def relabel(self) -> None:
         """Redraw in the app's current language (the text typed is kept)."""
-        self.query_one("#dialog-title", Label).update(
-            self.app.t("reject_comment", key=self.key))
+        self.query_one("#dialog-title", Label).update(self._title())
+        self.query_one("#dialog-help", Label).update(self.app.t("pick_question"))
+        select = self.query_one("#question", Select)
+        keep = select.value
+        select.set_options(self._options())
+        select.value = keep
         error = self.query_one("#dialog-error", Label)
         if str(error.render()).strip():
             error.update(self.app.t("need_comment"))
+
+    @on(Select.Changed, "#question")
+    def _picked(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.key = event.value
+            self.query_one("#dialog-title", Label).update(self._title())
 
     @on(Input.Submitted, "#comment")
     def _done(self, event: Input.Submitted) -> None:
         if not event.value.strip():
             self.query_one("#dialog-error", Label).update(self.app.t("need_comment"))
             return
-        self.dismiss(event.value.strip())
+        self.dismiss((None if self.key == WHOLE else self.key, event.value.strip()))
 
     def action_cancel(self) -> None:
         """Key action: cancel."""
@@ -83,17 +124,30 @@ class InterviewViewScreen(KeyedScreen[None]):
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
         yield Header()
-        yield Static("", id="iv-title", classes="section")
+        yield Static("", id="iv-title", classes="section", markup=False)
+        yield Static("", id="iv-decisions", markup=False)
         yield DataTable(id="iv-answers", cursor_type="row")
         yield Static("", id="iv-notes", markup=False)
         yield KeyBar(id="keys")
 
     @on(DataTable.RowHighlighted, "#iv-answers")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        """The interviewer's notes on the highlighted question, in full, under the table."""
-        key = str(event.row_key.value)
-        self.query_one("#iv-notes", Static).update(
-            f"{key}: {' '.join(self.notes[key])}" if key in self.notes else "")
+        """The notes and review comments on the highlighted question, in full."""
+        self._notes(str(event.row_key.value))
+
+    def _notes(self, key: str) -> None:
+        lines = self.notes.get(key, []) + self._comments(key)
+        self.query_one("#iv-notes", Static).update(f"{key}: {' '.join(lines)}" if lines else "")
+
+    def _comments(self, key: str | None) -> list[str]:
+        """The reviewers' comments on a question (None: on the whole interview)."""
+        t = self.app.t
+        out = []
+        for d in self.decisions:
+            text = d.comment if key is None else d.questions.get(key)
+            if text:
+                out.append(f"↩ {t('tier_' + d.tier)} {d.reviewer}: {text}")
+        return out
 
     def on_mount(self) -> None:
         """Draw the screen once it is mounted."""
@@ -109,67 +163,91 @@ class InterviewViewScreen(KeyedScreen[None]):
             if text:
                 mark = "⚠" if kind == "para:warning" else "✎"
                 self.notes.setdefault(str(question), []).append(f"{mark} {text}")
+        self._read_review()
         self.runner = InterviewRunner.restore(self.app.form, state.answers, state.position,
                                               clock=self.app.today)
         self.relabel()
+
+    def _read_review(self) -> None:
+        """The review state, the last reviewer and the decisions so far."""
+        conn = self.app.store.connection
+        row = conn.execute("SELECT review_state, reviewer FROM interviews WHERE uuid = ?",
+                           (self.uuid,)).fetchone()
+        self.review_state, self.last_reviewer = str(row[0]), row[1]
+        self.decisions = history(conn, self.uuid)
 
     def relabel(self) -> None:
         """Redraw in the app's current language."""
         t, lang, form = self.app.t, self.app.lang, self.app.form
         d = form.default_language
         st = self.state
-        self.query_one("#iv-title", Static).update(
+        self.query_one("#iv-title", Static).update(fit(
             f"{t('read_only_view')} · {st.dwelling_id} · {st.interviewer} · "
-            f"{t('rv_' + st.review_state)}")
+            f"{stage_text(t, self.review_state, self.last_reviewer, long=True)}", 78))
+        said = [t("decided", tier=t("tier_" + x.tier), name=x.reviewer,
+                  decision=t("decision_" + x.decision)) for x in self.decisions]
+        whole = self._comments(None)
+        self.query_one("#iv-decisions", Static).update(
+            fit(" · ".join(said[-3:] + whole[-1:]), 78) if said else "")
         table = self.query_one("#iv-answers", DataTable)
         table.clear(columns=True)
         table.add_column(t("col_question"), width=36)
         table.add_column(t("col_answer"), width=16)
         table.add_column(fit(t("col_iv_notes"), 20), width=20)
         specials = {s.code: s.label.get(lang, d) for s in form.settings.special_answers}
+        self.questions: list[tuple[str, str]] = []
         for rec in self.runner.records():
             q = form.question(rec.name)
             if not q.is_input:
                 continue
             options = [(c.name, c.label.get(lang, d)) for c in form.choices(q)]
             label = q.label.get(lang, d) or q.name
+            self.questions.append((rec.key, f"{rec.key} {label}"))
+            marks = self.notes.get(rec.key, []) + (["↩"] if self._comments(rec.key) else [])
             table.add_row(fit(f"{rec.key} {label}", 36),
                           fit(show_value(rec.value, options, specials), 16),
-                          fit(" ".join(self.notes.get(rec.key, [])), 20), key=rec.key)
+                          fit(" ".join(marks), 20), key=rec.key)
 
     def _reviewer(self) -> str:
-        return self.app.reviewer or self.app.store.meta.get("interviewer") or "supervisor"
+        default = "hq" if self.app.review_tier == "hq" else "supervisor"
+        return self.app.reviewer or self.app.store.meta.get("interviewer") or default
+
+    def _decide(self, decision: str, question: str | None = None, text: str | None = None
+                ) -> None:
+        """Record the decision at the app's tier; a refusal is a one-line notice."""
+        t, tier = self.app.t, self.app.review_tier
+        try:
+            review(self.app.store, self.uuid, decision, tier=tier, reviewer=self._reviewer(),
+                   comment=text if question is None else None,
+                   question_comments={question: text} if question and text else None)
+        except FieldsurveyError as exc:
+            self._read_review()  # another reviewer may have decided meanwhile
+            self.relabel()
+            msg = exc.message
+            if "not awaiting" in msg:
+                msg = t("not_awaiting", tier=t("tier_" + tier), stage=stage_text(
+                    t, self.review_state, self.last_reviewer, long=True))
+            self.app.notify(msg, severity="error")
+            return
+        self.app.notify(t("approved_msg" if decision == "approve" else "rejected_msg"))
+        self.app.pop_screen()
 
     def action_approve(self) -> None:
         """Key action: approve."""
-        try:
-            self.app.store.review(self.uuid, "approve", reviewer=self._reviewer())
-        except FieldsurveyError as exc:
-            self.app.notify(exc.message, severity="error")
-            return
-        self.app.notify(self.app.t("approved_msg"))
-        self.app.pop_screen()
+        self._decide("approve")
 
     def action_reject(self) -> None:
-        """Key action: reject."""
+        """Key action: reject, with a comment on a question or the whole interview."""
         table = self.query_one("#iv-answers", DataTable)
-        if not table.row_count:
-            return
-        key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        key = WHOLE
+        if table.row_count:
+            key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
-        def done(text: str | None) -> None:
-            if not text:
-                return
-            try:
-                self.app.store.review(self.uuid, "reject", reviewer=self._reviewer(),
-                                      question_comments={key: text})
-            except FieldsurveyError as exc:
-                self.app.notify(exc.message, severity="error")
-                return
-            self.app.notify(self.app.t("rejected_msg"))
-            self.app.pop_screen()
+        def done(answer: tuple[str | None, str] | None) -> None:
+            if answer is not None:
+                self._decide("reject", *answer)
 
-        self.app.push_screen(CommentDialog(key), done)
+        self.app.push_screen(CommentDialog(key, self.questions), done)
 
     def action_back(self) -> None:
         """Key action: back."""

@@ -1,11 +1,14 @@
 """The supervisor's screen: progress, the interviews to review and quality flags.
 
 Progress per community or interviewer with the current response rate, and the
-interviews awaiting review.
+completed interviews with where each stands in the two review tiers (awaiting the
+supervisor, approved or rejected by the supervisor, approved or rejected by HQ); those
+awaiting the app's tier (``--as supervisor|hq``) come first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
@@ -15,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Static
 
 from fieldsurvey.store.fieldwork_status import progress_table
+from fieldsurvey.store.review import tier_of
 from fieldsurvey.tui.casedata import places
 from fieldsurvey.tui.cells import cell_len, fit
 from fieldsurvey.tui.screens._base import KeyedScreen
@@ -23,7 +27,7 @@ from fieldsurvey.tui.widgets.key_bar import KeyBar
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["FLAG_FILTERS", "SORTS", "SupervisorScreen"]
+__all__ = ["FLAG_FILTERS", "SORTS", "SupervisorScreen", "stage_text"]
 
 
 #: Flags the quality list can be filtered to (``F`` cycles; "" is every interview).
@@ -32,6 +36,28 @@ FLAG_FILTERS: tuple[str, ...] = ("", "any", "speeding", "straight_lining", "spec
 #: Orders of the quality list (``S`` cycles): (column, descending).
 SORTS: tuple[tuple[str, bool], ...] = (("n_flags", True), ("sec_per_question", False),
                                        ("special_share", True), ("interviewer", False))
+
+
+def stage_text(t: Callable[..., str], review_state: str, reviewer: str | None, *,
+               long: bool = False) -> str:
+    """Where an interview stands in the two tiers, in the UI's words.
+
+    ``t`` is the app's text function; short (the list's column, 8 cells) or ``long``.
+    """
+    tier, _ = tier_of(reviewer)
+    if review_state in ("approved", "rejected"):
+        key = ("hq_" if tier == "hq" else "sv_") + review_state
+    else:
+        key = "pending" if review_state == "pending" else "none"
+        key = key if long else "rv_" + key
+    return t("stage_" + key if long else key)
+
+
+def _awaiting(tier: str, review_state: str, reviewer: str | None) -> bool:
+    """Does the interview await this tier's decision."""
+    if tier == "hq":
+        return review_state == "approved" and tier_of(reviewer)[0] != "hq"
+    return review_state == "pending"
 
 
 class SupervisorScreen(KeyedScreen[None]):
@@ -182,18 +208,24 @@ class SupervisorScreen(KeyedScreen[None]):
             table.add_column(fit(self.app.t(key), width), width=width)
 
     def _reviews(self) -> None:
-        t = self.app.t
-        self.query_one("#sv-review-title", Static).update(t("review_list") + " (Q)")
+        t, tier = self.app.t, self.app.review_tier
+        title = "review_list_hq" if tier == "hq" else "review_list"
+        self.query_one("#sv-review-title", Static).update(t(title) + " (Q)")
         itv = self.query_one("#sv-interviews", DataTable)
         self._columns(itv, (("col_community", 10), ("col_place", 25),
                             ("col_interviewer", 11), ("col_status", 8), ("col_review", 8)))
-        order = {"pending": 0, "rejected": 1, "approved": 2}
-        for i in sorted(self.data["interviews"],
-                        key=lambda i: (order.get(i["review_state"], 3), i["completed_at"] or "")):
+        order = {"pending": 1, "rejected": 2, "approved": 3}
+
+        def rank(i: dict[str, Any]) -> tuple[int, str]:
+            first = _awaiting(tier, i["review_state"], i.get("reviewer"))
+            return (0 if first else order.get(i["review_state"], 4), i["completed_at"] or "")
+
+        for i in sorted(self.data["interviews"], key=rank):
             status = t("st_done") if i["status"] == "completed" else t("st_partial")
             comm, place = self.data["place"].get(i["dwelling_id"], ("", i["dwelling_id"]))
+            stage = stage_text(t, i["review_state"], i.get("reviewer"))
             itv.add_row(fit(comm, 10), fit(place, 25, keep="end"), fit(i["interviewer"], 11),
-                        fit(status, 8), fit(t(f"rv_{i['review_state']}"), 8), key=i["uuid"])
+                        fit(status, 8), fit(stage, 8), key=i["uuid"])
 
     def _quality(self) -> None:
         t = self.app.t
