@@ -47,11 +47,21 @@ _TEMPLATE: list[bytes] = []  # an empty store of this schema, made once per proc
 
 
 def _empty(meta: dict[str, str]) -> sqlite3.Connection:
-    """A new in-memory store of this schema version with ``meta``."""
+    """A new in-memory store of this schema version with ``meta``.
+
+    Without the secondary indexes (``CREATE INDEX``; keys and UNIQUE constraints stay): a
+    slice is only read whole by a merge, and filling those indexes was 40 % of building a
+    push. (A migration that drops an index therefore says ``DROP INDEX IF EXISTS``: an
+    older slice is migrated when received.)
+    """
     if not _TEMPLATE:
         mem = sqlite3.connect(":memory:", isolation_level=None)
         mem.execute("PRAGMA page_size = 1024")  # small files: ~25 mostly empty tables
         migrate(mem)
+        for (name,) in mem.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                   "AND sql IS NOT NULL").fetchall():
+            mem.execute(f'DROP INDEX "{name}"')
+        mem.execute("VACUUM")
         _TEMPLATE.append(bytes(mem.serialize()))
         mem.close()
     mem = sqlite3.connect(":memory:", isolation_level=None, uri=True)
