@@ -48,6 +48,7 @@ def designs() -> dict[str, SurveyDesign]:
          "sch.wide": apipop["sch.wide"].value_counts().to_dict()}, maxit=10, epsilon=1)
     ms = pd.read_csv(REF / "pps" / "mu284_pps.csv")
     ms["big"] = np.where(ms["RMT85"] > 200, "yes", "no")
+    ms["half"] = np.where(ms["REG"] <= 4, "a", "b")
     return {
         "clus1": clus1,
         "strat": SurveyDesign(pd.read_csv(api / "apistrat.csv"), strata="stype", weights="pw",

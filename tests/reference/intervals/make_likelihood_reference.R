@@ -60,11 +60,11 @@ props("clus1_jk1", as.svrepdesign(clus1, type = "JK1"), confs = 0.95)
 props("strat_jkn", as.svrepdesign(strat, type = "JKn"), var = "awards", by = NULL, confs = 0.95)
 # PPS without replacement (MU284 sample of tests/reference/pps)
 ms <- read.csv("tests/reference/pps/mu284_pps.csv")
-ms$big <- ifelse(ms$RMT85 > 200, "yes", "no")
+ms$big <- ifelse(ms$RMT85 > 200, "yes", "no"); ms$half <- ifelse(ms$REG <= 4, "a", "b")
 props("mu284_brewer", svydesign(id = ~1, fpc = ~pi, data = ms, pps = "brewer"), var = "big",
-      levels = "yes", by = NULL, confs = 0.95)
+      levels = "yes", by = "half", confs = 0.95)
 props("mu284_overton", svydesign(id = ~1, fpc = ~pi, data = ms, pps = "overton"), var = "big",
-      levels = "yes", by = NULL, confs = 0.95)
+      levels = "yes", by = "half", confs = 0.95)
 write.csv(do.call(rbind, rows), file.path(here, "likelihood_reference.csv"), row.names = FALSE)
 writeLines(c(R.version.string, paste("survey", packageVersion("survey"))),
            file.path(here, "likelihood_reference_versions.txt"))
