@@ -138,6 +138,7 @@ async def test_supervisor_then_hq_in_the_tui_as_the_cli_sees_it(
         await settle(pilot, lambda: isinstance(hq.screen, SupervisorScreen)
                      and bool(hq.screen.data))
         assert t("review_list_hq") in text_of(hq, "#sv-review-title")
+        assert hq.title == t("hq_title")
         assert [u for u, _ in listed(hq)] == [a, b, c]
         # HQ cannot decide on c, which the supervisor has not approved: a one-line notice
         await open_interview(hq, pilot, c)

@@ -171,7 +171,8 @@ class FieldsurveyApp(App[None]):
         """
         from fieldsurvey.tui.cells import cell_len, fit
 
-        self.title = self.t("supervisor_title" if self.supervisor else "app_title")
+        role = "hq_title" if self.review_tier == "hq" else "supervisor_title"
+        self.title = self.t(role if self.supervisor else "app_title")
         if self._form is None:  # drawn again once the form is loaded
             return
         form_title = self._form.settings.title.get(self.lang, self._form.default_language)

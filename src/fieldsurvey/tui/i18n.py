@@ -233,6 +233,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # two-tier review (supervisor, then HQ)
     "tier_supervisor": ("督导", "supervisor"),
     "tier_hq": ("总部", "HQ"),
+    "hq_title": ("总部审核", "HQ review"),
     "sv_approved": ("督导通过", "sup. ok"),
     "sv_rejected": ("督导退回", "sup. rej"),
     "hq_approved": ("总部通过", "HQ ok"),
