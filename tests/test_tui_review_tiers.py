@@ -342,3 +342,40 @@ async def test_ctrl_q_during_a_sync_waits_for_it_then_quits(
             await pilot.pause(0.01)
         assert app.return_code == 0
     assert len(calls) == 1
+
+
+async def test_the_browser_terminal_of_an_hq_login_runs_with_its_name_and_tier(
+        tmp_path: Path) -> None:
+    """Login, session cookie, websocket, TUI process: the process's environment, read back
+    through the terminal (a stand-in command speaking textual-serve's protocol: it says it
+    is ready, then sends one data packet with what it was given)."""
+    import sys
+
+    from aiohttp import CookieJar, WSMsgType, web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from fieldsurvey.cli._web import WebView
+    from fieldsurvey.store.sync.webauth import set_password
+
+    central, _ = central_with_three(tmp_path)
+    set_password(central, "总部李明", "a long password 1", "hq")
+    script = ("import os, sys; out = sys.stdout.buffer; out.write(b'__GANGLION__\\n'); "
+              "data = (os.environ['FIELDSURVEY_REVIEWER'] + '|' + "
+              "os.environ['FIELDSURVEY_REVIEW_TIER']).encode(); "
+              "out.write(b'D' + len(data).to_bytes(4, 'big') + data); out.flush()")
+    view = WebView(central, command=f"{sys.executable} -c \"{script}\"")
+    app = web.Application()
+    view.install(app)
+    async with TestClient(TestServer(app), cookie_jar=CookieJar(unsafe=True)) as client:
+        login = await client.post("/web/login", data={"name": "总部李明",
+                                                       "password": "a long password 1"})
+        assert login.status == 200 and str(login.url).endswith("/web/")
+        ws = await client.ws_connect("/web/ws?width=80&height=24")
+        got = b""
+        async for msg in ws:
+            if msg.type == WSMsgType.BINARY:
+                got += msg.data
+            if b"|" in got:
+                break
+        await ws.close()
+    assert got.decode() == "总部李明|hq"
