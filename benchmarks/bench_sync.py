@@ -5,7 +5,10 @@ Targets: one device holding 50 interviews x 100 answers syncs into a central sto
 once all complete, 0 events lost, the central store equal (table dumps) to a file merge
 of the same device stores, p95 <= 3 s.
 
-Stores are generated inside SQLite (``bench_store.build_store``). Run::
+Stores are generated inside SQLite (``bench_store.build_store``). Each figure is printed
+with the 1-minute load average when it was taken and the CPU seconds the clients (this
+process's threads) and the server process used, since the machine's cores may be shared;
+the 50-device line gives p50, p95 and p95 / 3 s. Run::
 
     python benchmarks/bench_sync.py [one|many|all] [--devices 50] [--dir DIR]
 """
