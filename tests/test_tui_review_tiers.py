@@ -349,6 +349,7 @@ async def test_the_browser_terminal_of_an_hq_login_runs_with_its_name_and_tier(
     """Login, session cookie, websocket, TUI process: the process's environment, read back
     through the terminal (a stand-in command speaking textual-serve's protocol: it says it
     is ready, then sends one data packet with what it was given)."""
+    import asyncio
     import sys
 
     from aiohttp import CookieJar, WSMsgType, web
@@ -372,10 +373,12 @@ async def test_the_browser_terminal_of_an_hq_login_runs_with_its_name_and_tier(
         assert login.status == 200 and str(login.url).endswith("/web/")
         ws = await client.ws_connect("/web/ws?width=80&height=24")
         got = b""
-        async for msg in ws:
+        async for msg in ws:  # until the process ends and the server closes the socket
             if msg.type == WSMsgType.BINARY:
                 got += msg.data
-            if b"|" in got:
+        for _ in range(1000):  # the server has stopped the terminal's process
+            if not view.terminals:
                 break
-        await ws.close()
+            await asyncio.sleep(0.01)
+        assert view.terminals == 0
     assert got.decode() == "总部李明|hq"
