@@ -16,8 +16,8 @@ server answers 503 and the device retries a moment later.
 
 Checkpoints (copying the WAL into the main file, with its fsync) are taken off the
 pushes' path: SQLite's automatic checkpoint at commit is turned off on the writer's
-connection, and the writer checkpoints when its queue is empty, or after
-:data:`CHECKPOINT_EVERY` pushes during a long rush (so the WAL stays bounded).
+connection, and the writer checkpoints when no push has come for :data:`IDLE` seconds,
+or after :data:`CHECKPOINT_EVERY` pushes during a long rush (so the WAL stays bounded).
 """
 
 from __future__ import annotations
@@ -37,14 +37,16 @@ from fieldsurvey.store import merge as _merge
 from fieldsurvey.store.store import FieldStore
 from fieldsurvey.store.sync import protocol
 
-__all__ = ["BATCH", "CHECKPOINT_EVERY", "QUEUE", "Busy", "Push", "Writer"]
+__all__ = ["BATCH", "CHECKPOINT_EVERY", "IDLE", "QUEUE", "Busy", "Push", "Writer"]
 
 #: Pushes merged in one transaction at most (SQLite attaches at most 10 files).
 BATCH = 8
 #: Pushes waiting at most; more are answered 503 (retry later).
 QUEUE = 256
-#: Pushes merged at most between two checkpoints while the queue is never empty.
+#: Pushes merged at most between two checkpoints while pushes keep coming.
 CHECKPOINT_EVERY = 64
+#: Seconds without a push after which the writer checkpoints.
+IDLE = 0.5
 
 log = logging.getLogger("fieldsurvey.serve")
 
@@ -118,7 +120,16 @@ class Writer:
     def _run(self) -> None:
         pending: Push | Callable[[], None] | None = None
         while True:
-            item = pending if pending is not None else self._queue.get()
+            if pending is not None:
+                item: Push | Callable[[], None] | None = pending
+            elif self._since_checkpoint:
+                try:
+                    item = self._queue.get(timeout=IDLE)
+                except queue.Empty:
+                    self._checkpoint()
+                    continue
+            else:
+                item = self._queue.get()
             pending = None
             if item is None:
                 return
@@ -143,8 +154,7 @@ class Writer:
                     if not job.result.done():  # pragma: no cover - a bug, never a hang
                         job.result.set_exception(StoreError("the push was not merged"))
             self._since_checkpoint += len(jobs)
-            if pending is None and (self._queue.empty()
-                                    or self._since_checkpoint >= CHECKPOINT_EVERY):
+            if self._since_checkpoint >= CHECKPOINT_EVERY:
                 self._checkpoint()
 
     def _checkpoint(self) -> None:
