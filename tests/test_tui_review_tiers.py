@@ -220,7 +220,7 @@ async def test_supervisor_then_hq_in_the_tui_as_the_cli_sees_it(
     assert "no interview awaits review" in capsys.readouterr().out
 
 
-async def test_the_reject_dialog_takes_a_comment_on_the_whole_interview(
+async def test_a_note_on_a_question_then_a_rejection_of_the_whole_interview(
         tmp_path: Path) -> None:
     central, (a, _, _) = central_with_three(tmp_path)
     app = make_app(central, FORM, supervisor=True, clock=FrozenClock(), reviewer="王芳",
@@ -228,7 +228,18 @@ async def test_the_reject_dialog_takes_a_comment_on_the_whole_interview(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: isinstance(app.screen, SupervisorScreen)
                      and bool(app.screen.data))
-        await open_interview(app, pilot, a)
+        view = await open_interview(app, pilot, a)
+        # first a note on the highlighted question a1, without a decision
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, CommentDialog))
+        assert text_of(app, "#dialog-title") == tr("note_comment", "en", key="a1")
+        await pilot.press(*"see the ID card", "enter")
+        await settle(pilot, lambda: app.screen is view)
+        assert [n.message for n in app._notifications][-1] == tr("noted_msg", "en")
+        assert text_of(app, "#iv-notes") == "a1: ✉ supervisor 王芳: see the ID card"
+        with FieldStore.open(central, readonly=True) as st:
+            assert st.interviews()[0]["review_state"] == "pending"
+        # then the rejection, on the whole interview
         await pilot.press("x")
         await settle(pilot, lambda: isinstance(app.screen, CommentDialog))
         await pilot.press("enter")  # no text: refused, the dialog stays
@@ -242,8 +253,9 @@ async def test_the_reject_dialog_takes_a_comment_on_the_whole_interview(
         await settle(pilot, lambda: isinstance(app.screen, SupervisorScreen))
     app.close_store()
     with FieldStore.open(central, readonly=True) as st:
-        assert [(c["question"], c["comment"], c["reviewer"])
-                for c in st.review_comments(a)] == [(None, "call back", "王芳")]
+        assert [(c["question"], c["comment"], c["decision"], c["reviewer"])
+                for c in st.review_comments(a)] == [("a1", "see the ID card", "note", "王芳"),
+                                                    (None, "call back", "reject", "王芳")]
         assert st.interviews()[0]["review_state"] == "rejected"
 
 

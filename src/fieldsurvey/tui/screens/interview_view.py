@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Header, Input, Label, Select, Static
 
 from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.runner import InterviewRunner
-from fieldsurvey.store.review import history, review
+from fieldsurvey.store.review import history, note, review, tier_of
 from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.screens.supervisor import stage_text
@@ -52,10 +52,12 @@ class CommentDialog(ModalScreen[tuple[str | None, str] | None]):
     AUTO_FOCUS = "#comment"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel")]
 
-    def __init__(self, key: str, questions: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, key: str, questions: list[tuple[str, str]] | None = None, *,
+                 note: bool = False) -> None:
         super().__init__(id="comment-dialog")
         self.key = key
         self.questions = questions or [(key, key)]
+        self.note = note  # a note to the interviewer, without a decision
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -72,9 +74,10 @@ class CommentDialog(ModalScreen[tuple[str | None, str] | None]):
                 *((fit(label, 60), key) for key, label in self.questions)]
 
     def _title(self) -> str:
+        kind = "note_comment" if self.note else "reject_comment"
         if self.key == WHOLE:
-            return self.app.t("reject_comment_all")
-        return self.app.t("reject_comment", key=self.key)
+            return self.app.t(kind + "_all")
+        return self.app.t(kind, key=self.key)
 
     def relabel(self) -> None:
         """Redraw in the app's current language (the text typed is kept)."""
@@ -86,7 +89,10 @@ class CommentDialog(ModalScreen[tuple[str | None, str] | None]):
         select.value = keep
         error = self.query_one("#dialog-error", Label)
         if str(error.render()).strip():
-            error.update(self.app.t("need_comment"))
+            error.update(self._need())
+
+    def _need(self) -> str:
+        return self.app.t("need_note" if self.note else "need_comment")
 
     @on(Select.Changed, "#question")
     def _picked(self, event: Select.Changed) -> None:
@@ -97,7 +103,7 @@ class CommentDialog(ModalScreen[tuple[str | None, str] | None]):
     @on(Input.Submitted, "#comment")
     def _done(self, event: Input.Submitted) -> None:
         if not event.value.strip():
-            self.query_one("#dialog-error", Label).update(self.app.t("need_comment"))
+            self.query_one("#dialog-error", Label).update(self._need())
             return
         self.dismiss((None if self.key == WHOLE else self.key, event.value.strip()))
 
@@ -110,10 +116,12 @@ class InterviewViewScreen(KeyedScreen[None]):
     """Every answer of an interview with its question, read-only."""
 
     app: FieldsurveyApp
-    KEYS: ClassVar[list[tuple[str, str]]] = [("A", "approve"), ("X", "reject"), ("Esc", "back")]
+    KEYS: ClassVar[list[tuple[str, str]]] = [("A", "approve"), ("X", "reject"),
+                                             ("N", "note_key"), ("Esc", "back")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "approve"),
         Binding("x", "reject"),
+        Binding("n", "note"),
         Binding("escape", "back"),
     ]
 
@@ -143,10 +151,11 @@ class InterviewViewScreen(KeyedScreen[None]):
         """The reviewers' comments on a question (None: on the whole interview)."""
         t = self.app.t
         out = []
-        for d in self.decisions:
-            text = d.comment if key is None else d.questions.get(key)
-            if text:
-                out.append(f"↩ {t('tier_' + d.tier)} {d.reviewer}: {text}")
+        for c in self.comments:
+            if c["question"] == key:
+                tier, name = tier_of(c["reviewer"])
+                mark = "✉" if c["decision"] == "note" else "↩"
+                out.append(f"{mark} {t('tier_' + tier)} {name}: {c['comment']}")
         return out
 
     def on_mount(self) -> None:
@@ -175,6 +184,8 @@ class InterviewViewScreen(KeyedScreen[None]):
                            (self.uuid,)).fetchone()
         self.review_state, self.last_reviewer = str(row[0]), row[1]
         self.decisions = history(conn, self.uuid)
+        #: the reviewers' comments (with a rejection, or notes), oldest first
+        self.comments = self.app.store.review_comments(self.uuid)
 
     def relabel(self) -> None:
         """Redraw in the app's current language."""
@@ -190,6 +201,7 @@ class InterviewViewScreen(KeyedScreen[None]):
         self.query_one("#iv-decisions", Static).update(
             fit(" · ".join(said[-3:] + whole[-1:]), 78) if said else "")
         table = self.query_one("#iv-answers", DataTable)
+        keep = table.cursor_row
         table.clear(columns=True)
         table.add_column(t("col_question"), width=36)
         table.add_column(t("col_answer"), width=16)
@@ -203,14 +215,20 @@ class InterviewViewScreen(KeyedScreen[None]):
             options = [(c.name, c.label.get(lang, d)) for c in form.choices(q)]
             label = q.label.get(lang, d) or q.name
             self.questions.append((rec.key, f"{rec.key} {label}"))
-            marks = self.notes.get(rec.key, []) + (["↩"] if self._comments(rec.key) else [])
+            marks = self.notes.get(rec.key, []) + [c[0] for c in self._comments(rec.key)[-1:]]
             table.add_row(fit(f"{rec.key} {label}", 36),
                           fit(show_value(rec.value, options, specials), 16),
                           fit(" ".join(marks), 20), key=rec.key)
+        if table.row_count:
+            table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
 
     def _reviewer(self) -> str:
         default = "hq" if self.app.review_tier == "hq" else "supervisor"
         return self.app.reviewer or self.app.store.meta.get("interviewer") or default
+
+    def _signature(self) -> str:
+        """The reviewer as the store records HQ's (``hq:NAME``) or the supervisor's."""
+        return ("hq:" if self.app.review_tier == "hq" else "") + self._reviewer()
 
     def _decide(self, decision: str, question: str | None = None, text: str | None = None
                 ) -> None:
@@ -238,16 +256,43 @@ class InterviewViewScreen(KeyedScreen[None]):
 
     def action_reject(self) -> None:
         """Key action: reject, with a comment on a question or the whole interview."""
-        table = self.query_one("#iv-answers", DataTable)
-        key = WHOLE
-        if table.row_count:
-            key = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        key = self._highlighted_key()
 
         def done(answer: tuple[str | None, str] | None) -> None:
             if answer is not None:
                 self._decide("reject", *answer)
 
         self.app.push_screen(CommentDialog(key, self.questions), done)
+
+    def _highlighted_key(self) -> str:
+        table = self.query_one("#iv-answers", DataTable)
+        if not table.row_count:
+            return WHOLE
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_note(self) -> None:
+        """Key action: a note to the interviewer on a question, without a decision.
+
+        It changes no state and reaches the device with the next sync or pull, as
+        ``fieldsurvey review --note`` does: notes on several questions, then a rejection,
+        comment on as many questions as needed.
+        """
+        def done(answer: tuple[str | None, str] | None) -> None:
+            if answer is None:
+                return
+            question, text = answer
+            try:
+                note(self.app.store, self.uuid, text, reviewer=self._signature(),
+                     question=question)
+            except FieldsurveyError as exc:
+                self.app.notify(exc.message, severity="error")
+                return
+            self.app.notify(self.app.t("noted_msg"))
+            self._read_review()
+            self.relabel()
+
+        self.app.push_screen(CommentDialog(self._highlighted_key(), self.questions,
+                                           note=True), done)
 
     def action_back(self) -> None:
         """Key action: back."""
