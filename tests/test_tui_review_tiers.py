@@ -170,7 +170,7 @@ async def test_supervisor_then_hq_in_the_tui_as_the_cli_sees_it(
         await settle(pilot)
         assert dialog.query_one("#question", Select).value == "a2"
         assert text_of(hq, "#dialog-title") == t("reject_comment", key="a2")
-        await pilot.press(*"birth year?")
+        await pilot.press(*"year?")
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(hq.screen, SupervisorScreen))
         assert dict(listed(hq)) == {a: t("hq_approved"), b: t("hq_rejected"),
@@ -188,7 +188,7 @@ async def test_supervisor_then_hq_in_the_tui_as_the_cli_sees_it(
         while str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value) != "a2":
             await pilot.press("down")
         await settle(pilot)
-        assert "↩ 总部 总部李明: birth year?" in text_of(hq, "#iv-notes")
+        assert "↩ 总部 总部李明: year?" in text_of(hq, "#iv-notes")
     hq.close_store()
 
     # 3. the store: the event log, the review register and the comments agree
@@ -207,7 +207,7 @@ async def test_supervisor_then_hq_in_the_tui_as_the_cli_sees_it(
                       (a, "hq:总部李明", "approve", "hq"), (b, "hq:总部李明", "reject", "hq")]
     assert register == {a: ("approved", "hq:总部李明"), b: ("rejected", "hq:总部李明"),
                         c: ("pending", None)}
-    assert comments == [(b, "a2", "birth year?", "reject", "hq:总部李明")]
+    assert comments == [(b, "a2", "year?", "reject", "hq:总部李明")]
 
     # 4. `fieldsurvey review --list` says the same
     capsys.readouterr()
@@ -233,10 +233,10 @@ async def test_a_note_on_a_question_then_a_rejection_of_the_whole_interview(
         await pilot.press("n")
         await settle(pilot, lambda: isinstance(app.screen, CommentDialog))
         assert text_of(app, "#dialog-title") == tr("note_comment", "en", key="a1")
-        await pilot.press(*"see the ID card", "enter")
+        await pilot.press(*"ID?", "enter")
         await settle(pilot, lambda: app.screen is view)
         assert [n.message for n in app._notifications][-1] == tr("noted_msg", "en")
-        assert text_of(app, "#iv-notes") == "a1: ✉ supervisor 王芳: see the ID card"
+        assert text_of(app, "#iv-notes") == "a1: ✉ supervisor 王芳: ID?"
         with FieldStore.open(central, readonly=True) as st:
             assert st.interviews()[0]["review_state"] == "pending"
         # then the rejection, on the whole interview
@@ -248,14 +248,14 @@ async def test_a_note_on_a_question_then_a_rejection_of_the_whole_interview(
         await pilot.press("shift+tab", "enter", "home", "enter", "tab")
         await settle(pilot)
         assert text_of(app, "#dialog-title") == tr("reject_comment_all", "en")
-        await pilot.press(*"call back")
+        await pilot.press(*"redo")
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(app.screen, SupervisorScreen))
     app.close_store()
     with FieldStore.open(central, readonly=True) as st:
         assert [(c["question"], c["comment"], c["decision"], c["reviewer"])
-                for c in st.review_comments(a)] == [("a1", "see the ID card", "note", "王芳"),
-                                                    (None, "call back", "reject", "王芳")]
+                for c in st.review_comments(a)] == [("a1", "ID?", "note", "王芳"),
+                                                    (None, "redo", "reject", "王芳")]
         assert st.interviews()[0]["review_state"] == "rejected"
 
 
