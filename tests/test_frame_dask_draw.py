@@ -104,8 +104,8 @@ def test_one_shot_draw_is_byte_identical(frames: tuple[Path, Path, Path], tmp_pa
     read: list[int] = []
     real = partitions.read_parts
 
-    def spy(root: Path, parts: list[str], columns: Any = None, where: Any = None) -> Any:
-        table = real(root, parts, columns, where)
+    def spy(root: Path, parts: list[str], columns: Any = None, only: Any = None) -> Any:
+        table = real(root, parts, columns, only)
         if columns is None:  # the whole rows: only those of the drawn communities
             read.append(table.num_rows)
         return table

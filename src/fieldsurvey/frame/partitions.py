@@ -446,11 +446,12 @@ def read_partitioned(path: str | Path) -> FrameResult:
 
 
 def read_parts(root: Path, parts: list[str], columns: list[str] | None = None,
-               where: Any = None) -> Any:
+               only: tuple[str, list[str]] | None = None) -> Any:
     """The parts of a partitioned frame as one Arrow table (read side by side).
 
-    ``columns`` and ``where`` (a ``pyarrow.compute`` expression) are applied while
-    reading: row groups whose statistics rule ``where`` out are not read at all.
+    ``only=(column, values)`` keeps the rows whose ``column`` is one of ``values``, and
+    reads only the row groups whose statistics (the parts are stored by community) can
+    hold one of them.
 
     Raises
     ------
@@ -461,11 +462,32 @@ def read_parts(root: Path, parts: list[str], columns: list[str] | None = None,
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
+
+    wanted = np.array(sorted(only[1]) if only else [], dtype=object)
+
+    def groups(file: Any, column: str) -> list[int]:
+        meta, keep = file.metadata, []
+        at = file.schema_arrow.names.index(column)
+        for g in range(meta.num_row_groups):
+            st = meta.row_group(g).column(at).statistics
+            if st is None or not st.has_min_max:
+                keep.append(g)
+                continue
+            lo = np.searchsorted(wanted, str(st.min), side="left")
+            if lo < len(wanted) and wanted[lo] <= str(st.max):
+                keep.append(g)
+        return keep
 
     def one(name: str) -> Any:
         try:
-            return pq.read_table(root / name, columns=columns, filters=where)
+            if only is None:
+                return pq.read_table(root / name, columns=columns)
+            file = pq.ParquetFile(root / name)
+            table = file.read_row_groups(groups(file, only[0]), columns=columns)
+            values = pa.array(list(only[1]), type=table.schema.field(only[0]).type)
+            return table.filter(pc.is_in(table.column(only[0]), value_set=values))
         except (OSError, pa.ArrowInvalid) as exc:
             raise InputError("a part of the partitioned frame is missing or unreadable",
                              file=root / name, got=str(exc)[:160],

@@ -142,7 +142,6 @@ def draw_from_partitioned(path: str | Path, design: Design, seed: int | None = N
     """
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from fieldsurvey.frame.partitions import partitioned_manifest, read_parts, unlisted
@@ -185,7 +184,7 @@ def draw_from_partitioned(path: str | Path, design: Design, seed: int | None = N
         ids = firsts.column(cid).cast(pa.large_string()).to_numpy(zero_copy_only=False)
         extra = firsts.filter(pa.array(~np.isin(ids.astype(str), wanted)))
     report(progress, "read frame", 1, 2)
-    table = read_parts(root, parts, where=pc.field(cid).isin(wanted))
+    table = read_parts(root, parts, only=(cid, wanted))
     if extra is not None and extra.num_rows:
         if table.num_rows == 0:
             frame = _whole(root)
