@@ -245,6 +245,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stage_hq_approved": ("总部已通过", "approved by HQ"),
     "stage_hq_rejected": ("总部已退回", "rejected by HQ"),
     "review_list_hq": ("待审核访问 · 总部", "Interviews to review · HQ"),
+    "first_rows": ("· 前{shown}条/共{total}条", "· first {shown} of {total}"),
     "not_awaiting": ("不在{tier}待审核之列: {stage}", "Not awaiting the {tier}'s review: {stage}"),
     "decided": ("{tier} {name} {decision}", "{tier} {name} {decision}"),
     "decision_approve": ("通过", "approved"),
