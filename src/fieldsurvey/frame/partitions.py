@@ -532,12 +532,7 @@ def partitioned_report(path: str | Path) -> tuple[QAReport, str]:
     InputError
         A directory that is no complete partitioned frame.
     """
-    root = Path(path)
-    if not is_partitioned(root):
-        raise InputError("this directory is not a complete partitioned frame (no _frame.json)",
-                         file=root, hint="Build the frame again with fieldsurvey frame build "
-                         "--engine dask (an interrupted build leaves no frame)")
-    info = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    info = partitioned_manifest(path)
     return QAReport.from_dict(info.get("qa", {})), str(info["fingerprint"])
 
 
