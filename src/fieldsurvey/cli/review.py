@@ -75,11 +75,12 @@ def run(args: argparse.Namespace) -> int:
         store = FieldStore.open(args.db)
         try:
             uuid = find_interview(store.connection, args.note)
-            note(store, uuid, args.comment, reviewer=_reviewer(args), question=args.question)
+            who = note(store, uuid, args.comment, reviewer=_reviewer(args),
+                       tier=args.tier or "supervisor", question=args.question)
         finally:
             store.close()
-        out_console.print(f"{uuid}: note kept; the interviewer gets it at the next sync",
-                          markup=False)
+        out_console.print(f"{uuid}: note kept, signed {who}; the interviewer gets it at the "
+                          "next sync or pull", markup=False, soft_wrap=True)
         return 0
     ident = args.approve or args.reject
     decision = "approve" if args.approve else "reject"

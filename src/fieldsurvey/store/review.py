@@ -12,9 +12,10 @@ reopens with the comments on the questions; completing it again puts it back to 
 
 Each decision is a ``review`` event in the store's event log (value ``approve`` /
 ``reject``, detail ``{"tier", "comment", "questions"}``) and sets the interview's review
-register; HQ's decisions carry the reviewer as ``hq:NAME``, so the review state keeps
-the four values every reader knows (``none pending approved rejected``) and
-:func:`stage` tells the tiers apart.
+register; HQ's decisions (and notes) carry the reviewer as ``hq:NAME`` — signed by
+:func:`signature`, the one place that rule lives, for ``fieldsurvey review`` and the
+supervisor TUI alike — so the review state keeps the four values every reader knows
+(``none pending approved rejected``) and :func:`stage` tells the tiers apart.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store.store import FieldStore
 
 __all__ = ["TIERS", "Decision", "ReviewRow", "find_interview", "history", "note", "review",
-           "review_list", "stage", "tier_of"]
+           "review_list", "signature", "stage", "tier_of"]
 
 #: The review tiers, in order.
 TIERS: tuple[str, ...] = ("supervisor", "hq")
@@ -46,6 +47,33 @@ def stage(review_state: str, reviewer: str | None) -> str:
     if review_state == "pending":
         return "awaiting the supervisor"
     return "not completed"
+
+
+def signature(tier: str, reviewer: str) -> str:
+    """How the store records a reviewer of ``tier``: ``hq:NAME`` for HQ, ``NAME`` otherwise.
+
+    Every decision and note is signed here (``fieldsurvey review`` and the supervisor TUI),
+    so :func:`tier_of` reads the tier back from any of them.
+
+    Raises
+    ------
+    StoreError
+        An unknown tier, no name, or a supervisor's name that would read as HQ's.
+    """
+    if tier not in TIERS:
+        raise StoreError("the review tier is supervisor or hq", field="--as", got=repr(tier))
+    name = reviewer.strip()
+    if name.startswith(_HQ):
+        if tier == "hq":
+            name = name[len(_HQ):].strip()  # already signed (hq:NAME): not twice
+        else:
+            raise StoreError(f"a supervisor's name cannot begin with {_HQ!r} (it marks HQ's "
+                             "decisions)", field="--reviewer", got=repr(reviewer),
+                             hint="Give the name alone; HQ reviews with --as hq")
+    if not name:
+        raise StoreError("the reviewer must be named", field="--reviewer",
+                         hint="Give --reviewer NAME")
+    return f"{_HQ}{name}" if tier == "hq" else name
 
 
 def tier_of(reviewer: str | None) -> tuple[str, str]:
@@ -146,8 +174,7 @@ def review(store: FieldStore, uuid: str, decision: str, *, tier: str, reviewer: 
         supervisor approved; nobody reviews a rejected one before the interviewer
         completes it again), a rejection without a comment, an unknown tier or decision.
     """
-    if tier not in TIERS:
-        raise StoreError("the review tier is supervisor or hq", field="--as", got=repr(tier))
+    who = signature(tier, reviewer)
     if decision not in ("approve", "reject"):
         raise StoreError("a review decision is approve or reject", field="decision",
                          got=repr(decision))
@@ -155,9 +182,6 @@ def review(store: FieldStore, uuid: str, decision: str, *, tier: str, reviewer: 
     if decision == "reject" and not ((comment or "").strip() or qc):
         raise StoreError("a rejection needs a comment saying what to fix", field="--comment",
                          hint="Add --comment TEXT (and --question NAME for a question)")
-    if not reviewer.strip():
-        raise StoreError("the reviewer must be named", field="--reviewer")
-    who = f"{_HQ}{reviewer}" if tier == "hq" else reviewer
     with store._write() as conn:
         iid, did, status = store._interview_row(conn, uuid)
         state, prev = conn.execute("SELECT review_state, reviewer FROM interviews WHERE "
@@ -190,22 +214,23 @@ def review(store: FieldStore, uuid: str, decision: str, *, tier: str, reviewer: 
     return stage(new_state, who)
 
 
-def note(store: FieldStore, uuid: str, text: str, *, reviewer: str,
-         question: str | None = None) -> None:
-    """A supervisor's note on an interview (on a question), without a decision.
+def note(store: FieldStore, uuid: str, text: str, *, reviewer: str, tier: str = "supervisor",
+         question: str | None = None) -> str:
+    """A reviewer's note on an interview (on a question), without a decision.
 
-    It changes no state; it reaches the interviewer's device with the next sync or pull
-    (a ``note`` event and a review comment with decision ``note``).
+    Signed as the tier's decisions are (:func:`signature`: ``hq:NAME`` for HQ); return
+    the signature. It changes no state; it reaches the interviewer's device with the next
+    sync or pull (a ``note`` event and a review comment with decision ``note``).
     """
     if not text.strip():
         raise StoreError("a note needs a text", field="--comment")
-    if not reviewer.strip():
-        raise StoreError("the reviewer must be named", field="--reviewer")
+    who = signature(tier, reviewer)
     with store._write() as conn:
         _, did, _ = store._interview_row(conn, uuid)
-        _, seq, time = store._event(conn, "note", reviewer, dwelling_id=did,
+        _, seq, time = store._event(conn, "note", who, dwelling_id=did,
                                     interview_uuid=uuid, question=question,
-                                    detail={"comment": text})
+                                    detail={"comment": text, "tier": tier})
         conn.execute("INSERT INTO review_comments VALUES (?,?,?,?,?,?,?)",
-                     (f"{store.device_id}:{seq}:0", uuid, question, text, "note", reviewer,
+                     (f"{store.device_id}:{seq}:0", uuid, question, text, "note", who,
                       time))
+    return who

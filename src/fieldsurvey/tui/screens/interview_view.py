@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Header, Input, Label, Select, Static
 
 from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.runner import InterviewRunner
+from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.store.review import history, note, review, tier_of
 from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.screens._base import KeyedScreen
@@ -208,12 +209,16 @@ class InterviewViewScreen(KeyedScreen[None]):
         table.add_column(fit(t("col_iv_notes"), 20), width=20)
         specials = {s.code: s.label.get(lang, d) for s in form.settings.special_answers}
         self.questions: list[tuple[str, str]] = []
-        for rec in self.runner.records():
+        r = self.runner
+        for rec in r.records():
             q = form.question(rec.name)
             if not q.is_input:
                 continue
-            options = [(c.name, c.label.get(lang, d)) for c in form.choices(q)]
-            label = q.label.get(lang, d) or q.name
+            # labels as the interviewer read them: ``${x}`` filled in from this
+            # interview's answers (seen from the question's repeat instance), as ODK does
+            step = Step("question", rec.instance, question=q)
+            options = [(c.name, r.choice_text(c, step, lang)) for c in form.choices(q)]
+            label = r.text(step, "label", lang) or q.name
             self.questions.append((rec.key, f"{rec.key} {label}"))
             marks = self.notes.get(rec.key, []) + [c[0] for c in self._comments(rec.key)[-1:]]
             table.add_row(fit(f"{rec.key} {label}", 36),
@@ -225,10 +230,6 @@ class InterviewViewScreen(KeyedScreen[None]):
     def _reviewer(self) -> str:
         default = "hq" if self.app.review_tier == "hq" else "supervisor"
         return self.app.reviewer or self.app.store.meta.get("interviewer") or default
-
-    def _signature(self) -> str:
-        """The reviewer as the store records HQ's (``hq:NAME``) or the supervisor's."""
-        return ("hq:" if self.app.review_tier == "hq" else "") + self._reviewer()
 
     def _decide(self, decision: str, question: str | None = None, text: str | None = None
                 ) -> None:
@@ -282,8 +283,8 @@ class InterviewViewScreen(KeyedScreen[None]):
                 return
             question, text = answer
             try:
-                note(self.app.store, self.uuid, text, reviewer=self._signature(),
-                     question=question)
+                note(self.app.store, self.uuid, text, reviewer=self._reviewer(),
+                     tier=self.app.review_tier, question=question)
             except FieldsurveyError as exc:
                 self.app.notify(exc.message, severity="error")
                 return
