@@ -114,7 +114,8 @@ def faulty_listing() -> pd.DataFrame:
         row("C1-001", "C2", c2[0], c2[1], "重号1号"),
         row("X-dupaddr", "C1", *centre(0, 0, dx=-0.4, dy=0.3), "C1 幸福路2号"),
         {**row("X-duppoint", "C1", row3["lon"], row3["lat"], "重点1号"),
-         "unit": row3["unit"], "floor": row3["floor"], "door": row3["door"]},
+         "building": row3["building"], "unit": row3["unit"], "floor": row3["floor"],
+         "door": row3["door"]},
         row("X-mismatch", "C1", *centre(1, 0, dx=-0.3, dy=0.3), "错社区1号", status="vacant"),
         row("X-unknown", "C9", *centre(0, 1, dx=0.3, dy=-0.3), "无名社区1号"),
     ]

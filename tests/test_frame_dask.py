@@ -52,8 +52,8 @@ def messy_listing() -> pd.DataFrame:
     df.loc[11, "community_id"] = "C9"  # unknown community
     df.loc[12, "community_id"] = "C2"  # point in C1, listed C2
     df.loc[50, "address"] = df.loc[51, "address"]  # a duplicated address in C2
-    df.loc[90, ["lon", "lat", "unit", "floor", "door"]] = df.loc[91, ["lon", "lat", "unit",
-                                                                      "floor", "door"]].tolist()
+    same = ["lon", "lat", "building", "unit", "floor", "door"]
+    df.loc[90, same] = df.loc[91, same].tolist()  # a repeated dwelling at one point
     lon, lat = centre(1, 1)
     extra = df.iloc[:6].copy()
     extra["dwelling_id"] = [f"C4-{i}" for i in range(6)]

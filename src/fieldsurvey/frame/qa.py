@@ -36,8 +36,8 @@ from fieldsurvey.frame.order import Factors, factorize_column, group_codes
 from fieldsurvey.io.boundaries import Boundaries
 from fieldsurvey.io.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 
-__all__ = ["CHECKS", "FLAG_COLUMNS", "ROW_CHECKS", "Check", "QAReport", "assemble_checks",
-           "run_checks"]
+__all__ = ["CHECKS", "FLAG_COLUMNS", "POINT_IDENTITY", "ROW_CHECKS", "Check", "QAReport",
+           "assemble_checks", "point_identity", "run_checks"]
 
 MAX_EXAMPLES = 20
 
@@ -57,7 +57,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     ),
     "duplicate_point": (
         "warning",
-        "dwellings at the same point with the same unit, floor and door",
+        "dwellings at the same point with the same compound, building, unit, floor and "
+        "door (and address, where none of unit, floor and door is listed)",
     ),
     "community_mismatch": (
         "warning",
@@ -263,6 +264,28 @@ def _duplicates(columns: list[pd.Series | np.ndarray], valid: np.ndarray) -> np.
     return dup
 
 
+#: What, besides the point, tells two dwellings apart in the ``duplicate_point`` check.
+#: A listing geocoded per compound (or per building) puts many dwellings on one point:
+#: 1栋-1单元-101 and 2栋-1单元-101 at the compound's gate are different dwellings, and so
+#: are 桂林路52號3樓 and 桂林路52號4樓 of an address registry (one point per building, the
+#: floors told apart only by the address text). The address counts only for rows without
+#: unit, floor and door: where those are listed, they are the dwelling's identity.
+POINT_IDENTITY: tuple[str, ...] = ("compound", "building", "unit", "floor", "door", "address")
+
+
+def point_identity(frame: pd.DataFrame, factors: Factors | None = None) -> list[np.ndarray]:
+    """Codes of the :data:`POINT_IDENTITY` columns of ``frame``, one array per column."""
+    out = [factorize_column(frame, c, factors)[0] for c in POINT_IDENTITY[:-1] if c in frame]
+    if "address" in frame:
+        bare = np.ones(len(frame), dtype=bool)
+        for c in ("unit", "floor", "door"):
+            if c in frame:
+                bare &= frame[c].isna().to_numpy()
+        address = pd.factorize(_norm_address(frame["address"]).to_pandas())[0].astype(np.int64)
+        out.append(np.where(bare, address, -2))
+    return out
+
+
 def _point_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """One int64 per point rounded to 1e-7 degree (about 1 cm): lon, lat in 32 bits each."""
     with np.errstate(invalid="ignore"):
@@ -408,8 +431,7 @@ def run_checks(
     has_pt = ~flag["missing_coordinates"]
     point = pd.factorize(_point_key(f["lon"].to_numpy(dtype=float),
                                     f["lat"].to_numpy(dtype=float)))[0].astype(np.int64)
-    ufd = [factorize_column(f, c, factors)[0] for c in ("unit", "floor", "door")]
-    dup_pt = _duplicates([point, *ufd], has_pt)
+    dup_pt = _duplicates([point, *point_identity(f, factors)], has_pt)
     info = listing_info or {}
     unknown_words = info.get("unknown_status") or {}
     unknown_status = np.zeros(len(f), dtype=bool)

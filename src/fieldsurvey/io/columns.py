@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -47,13 +48,20 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "compound": ("estate", "小区", "小区名称", "院落", "小區", "小區名稱"),
     "building": ("bldg", "building_no", "building_number", "楼栋", "楼号", "楼栋号", "栋号",
                  "樓棟", "樓號", "棟號"),
-    "unit": ("entrance", "单元", "单元号", "單元", "單元號"),
+    "unit": ("entrance", "单元", "单元号", "單元", "單元號", "unit_no", "unit_number",
+             "unit_value"),
     "floor": ("storey", "level", "楼层", "层", "樓層", "層"),
-    "door": ("door_no", "room", "room_no", "apartment", "门牌号", "户号", "房号", "房间号",
-             "門牌號", "戶號", "房號", "房間號"),
-    "address": ("addr", "地址", "详细地址", "住址", "詳細地址", "addr:full"),
-    "lon": ("lng", "long", "longitude", "经度", "經度"),
-    "lat": ("latitude", "纬度", "緯度"),
+    "door": ("door_no", "room", "room_no", "apartment", "apt", "apt_no", "suite", "门牌号",
+             "户号", "房号", "房间号", "門牌號", "戶號", "房號", "房間號"),
+    # 門牌 / 门牌 alone is a door plate's whole address (Taiwan's registries); 住所 is Japanese
+    "address": ("addr", "地址", "详细地址", "住址", "詳細地址", "addr:full", "full_address",
+                "address_full", "门牌", "門牌", "门牌地址", "門牌地址", "住所"),
+    # 経度 is the Japanese form; registries name the datum: LONG_WGS84, lat_wgs84
+    "lon": ("lng", "long", "longitude", "经度", "經度", "経度", "lon_wgs84", "long_wgs84",
+            "lng_wgs84", "longitude_wgs84", "wgs84_lon", "wgs84_lng", "wgs84_long",
+            "经度_wgs84", "經度_wgs84"),
+    "lat": ("latitude", "纬度", "緯度", "lat_wgs84", "latitude_wgs84", "wgs84_lat",
+            "纬度_wgs84", "緯度_wgs84"),
     "x": ("easting", "x坐标", "横坐标", "x坐標", "橫坐標"),
     "y": ("northing", "y坐标", "纵坐标", "y坐標", "縱坐標"),
     "status": ("dwelling_status", "状态", "住户状态", "居住状态", "狀態", "住戶狀態",
@@ -86,8 +94,8 @@ _KNOWN = (*LISTING_FIELDS, *FOOTPRINT_FIELDS)
 
 
 def fold(name: str) -> str:
-    """Fold a header for matching: strip, BOM, case, spaces and hyphens."""
-    text = str(name).replace("\ufeff", "").strip().casefold()
+    """Fold a header for matching: BOM, full-width forms (ＸＹ, （）), case, spaces, hyphens."""
+    text = unicodedata.normalize("NFKC", str(name).replace("\ufeff", "")).strip().casefold()
     return re.sub(r"[\s\-]+", "_", text)
 
 
