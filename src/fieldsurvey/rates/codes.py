@@ -19,6 +19,10 @@ removed, so a detailed local code 2.111 counts as 2.11 (refusal), which counts a
 counts as 4.61 (vacant), i.e. NE. Trailing zeros do not matter (``"2.110"`` is 2.11). The
 top-level codes 1, 2 and 3 map to I, O and UH as in the ``leeper/responserates`` table
 (``codes.tsv``); use a detailed code whenever the outcome is known.
+
+A case file may also give the outcome group itself, as AAPOR's tables, its response rate
+calculator and R's ``outcomerate`` do: ``I, P, R, NC, O, UH, UO, NE`` in any case
+(:func:`category_of`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ __all__ = [
     "IN_PERSON_OUTCOMES",
     "VISIT_OUTCOMES",
     "Disposition",
+    "category_of",
     "disposition_categories",
     "lookup_disposition",
     "normalise_code",
@@ -201,6 +206,20 @@ def lookup_disposition(value: object) -> Disposition | None:
     return None
 
 
+def category_of(value: object) -> str | None:
+    """The outcome group of a final code (read by prefix) or of a group name, or None.
+
+    ``"2.111"`` -> ``"R"``; ``"nc"`` and ``"NC"`` -> ``"NC"`` (the AAPOR group names are
+    accepted as codes, as per-case files of R's ``outcomerate`` carry them).
+    """
+    if isinstance(value, str):
+        name = value.strip().upper()
+        if name in CATEGORY_LABELS:
+            return name
+    found = lookup_disposition(value)
+    return None if found is None else found.category
+
+
 def outcome_label(code: str, lang: str, *, with_code: bool = True) -> str:
     """The label of an AAPOR code in ``lang`` (``zh`` or ``en``), e.g. ``2.24 家中无人``.
 
@@ -248,8 +267,8 @@ def disposition_categories(
     table = np.empty(len(uniques) + 1, dtype=np.int8)
     table[-1] = -1  # NA sentinel
     for k, value in enumerate(uniques):
-        found = lookup_disposition(value)
-        table[k] = -1 if found is None else index[found.category]
+        found = category_of(value)
+        table[k] = -1 if found is None else index[found]
     out = table[uniques_codes]
     bad = np.flatnonzero(out < 0)
     if bad.size:
@@ -260,7 +279,8 @@ def disposition_categories(
             row=first_row + i,
             field=field,
             expected="an AAPOR code such as 1.1, 2.11, 2.24, 3.18 or 4.61 (1.x interview, "
-            "2.x eligible non-interview, 3.x unknown eligibility, 4.x not eligible)",
+            "2.x eligible non-interview, 3.x unknown eligibility, 4.x not eligible), or an "
+            "AAPOR outcome group I, P, R, NC, O, UH, UO or NE",
             got="an empty cell" if pd.isna(series.iloc[i]) else repr(series.iloc[i]),
             hint="Give every case its final code (the most informative outcome of its attempts)",
         )
