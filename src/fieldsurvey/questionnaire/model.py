@@ -181,7 +181,17 @@ def _match_lang(wanted: str, texts: tuple[tuple[str, str], ...]) -> str | None:
         k = key.lower()
         if k == w or (k.endswith(")") and k.rsplit("(", 1)[-1].rstrip(")").strip() == w):
             return text
+    # the app's zh/en against a form's language names (label::Chinese, label::中文, zh-CN)
+    names = _LANG_NAMES.get(w, ())
+    for key, text in texts:
+        k = key.lower()
+        if k.split("-")[0].split("_")[0] == w or any(n in k for n in names):
+            return text
     return None
+
+
+_LANG_NAMES = {"zh": ("chinese", "中文", "汉语", "简体", "繁體", "普通话", "mandarin"),
+               "en": ("english", "英文", "英语")}
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,7 @@ class QuestionScreen(QuestionCapture):
             now=app.clock, started=started,
             roster=respondent_entry(app, state.dwelling_id, state.respondent_line),
             metadata={"deviceid": app.store.device_id, "username": state.interviewer})
+        self.on_disk = set(state.answers)
         self.comments = {c["question"]: c["comment"] for c in app.store.review_comments(uuid)
                          if c["question"]}
         self.flags: set[str] = set()
@@ -154,7 +155,18 @@ class QuestionScreen(QuestionCapture):
         """Enter: confirm the page and go to the next one."""
         if self.runner.current.kind == "question" and self._habit_enter():
             return
+        w, view = self.focused, self._focused_view()
+        if (isinstance(w, ChoiceField) and view is not None and not w.pending()
+                and view is not self._last_answerable()):
+            # a list on a field-list page: Enter confirms it and goes to the next question
+            # of the page (the page is left from its last question)
+            self._after_answer(view)
+            return
         self._next()
+
+    def _last_answerable(self) -> QuestionView | None:
+        """The page's last question that takes an answer."""
+        return next((v for v in reversed(self.views) if v.answer_widget() is not None), None)
 
     def _next(self) -> None:
         r = self.runner

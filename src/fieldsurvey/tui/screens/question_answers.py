@@ -35,6 +35,9 @@ class QuestionAnswers(QuestionPage):
 
     #: When the focus last moved by itself (0: not since a key).
     _moved_at: float
+    #: The answer keys the store holds for this interview (a form's ``default`` is in the
+    #: runner from the start, but only on disk once its page is confirmed).
+    on_disk: set[str]
 
     def _next(self) -> None:
         """Confirm the page and go to the next one (the screen's navigation)."""
@@ -56,8 +59,10 @@ class QuestionAnswers(QuestionPage):
                 stored = add_media(self.app.store, value)
             if stored is None or stored == "":
                 self.app.store.clear_answer(self.uuid, step.key)
+                self.on_disk.discard(step.key)
             else:
                 self.app.store.set_answer(self.uuid, step.key, stored)
+                self.on_disk.add(step.key)
         except FieldsurveyError as exc:
             view.set_error(self.app.t("saved_error", msg=exc.message))
             return False
@@ -110,11 +115,19 @@ class QuestionAnswers(QuestionPage):
             return False, None
 
     def _commit_inputs(self) -> bool:
-        """Save every typed answer on the page that differs from the stored one."""
+        """Save every answer on the page that differs from the stored one.
+
+        A typed answer, and an answer the form gave by ``default`` that the interviewer
+        confirms by going on: both are on disk before the page moves.
+        """
         for v in self.views:
             w = v.answer_widget()
             if isinstance(w, ChoiceField) and w.pending():
                 w.commit_pending()
+                return False
+            unsaved = v.value not in (None, "") and v.step.key not in self.on_disk
+            if isinstance(w, ChoiceField) and unsaved and not self.save(v, v.value):
+                w.focus()
                 return False
             if not isinstance(w, Input) or isinstance(v.value, SpecialAnswer) and not w.value:
                 continue
@@ -122,7 +135,7 @@ class QuestionAnswers(QuestionPage):
             if not ok:
                 w.focus()
                 return False
-            if value != v.value and not self.save(v, value):
+            if (value != v.value or unsaved) and not self.save(v, value):
                 w.focus()
                 return False
         return True
@@ -185,8 +198,8 @@ class QuestionAnswers(QuestionPage):
             r = self.runner
             now = [s.key for s in r.screen() if s.question is None
                    or s.question.type != "calculate"]
-            if now != [v.step.key for v in self.views]:
-                self.show(view.step.key)  # relevance changed within the page
+            if now != [v.step.key for v in self.views] or self._page_changed():
+                self.show(view.step.key)  # relevance, a list or a label changed on the page
                 self.call_after_refresh(self._focus_after, view.step.key)
                 return
             if self._focus_after(view.step.key):

@@ -14,16 +14,34 @@ from typing import TYPE_CHECKING, Any
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from fieldsurvey.questionnaire.model import MEDIA_TYPES, Group, Repeat
+from fieldsurvey.questionnaire.model import MEDIA_TYPES, Group, Question, Repeat
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.tui.screens._base import KeyedScreen
+from fieldsurvey.tui.widgets.odk_text import media_line
 from fieldsurvey.tui.widgets.question_view import QuestionView
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
 __all__ = ["QuestionPage", "progress_line"]
+
+#: What an empty answer box of these types asks for (the format the parser reads).
+_FORMATS = {"date": "YYYY-MM-DD", "time": "HH:MM", "datetime": "YYYY-MM-DD HH:MM",
+            "geotrace": "纬度 经度; 纬度 经度; … / lat lon; lat lon; …",
+            "geoshape": "纬度 经度; … (首尾相同) / lat lon; … (closed)"}
+
+#: The page's own words (zh, en) that the app's message table does not have.
+_WORDS = {
+    "no_options": ("没有可选的选项 (取决于前面的回答), 按 Enter 继续",
+                   "No options for the answers given so far; press Enter to go on"),
+    "range": ("{lo} 到 {hi} 之间 (每步 {by})", "from {lo} to {hi} (steps of {by})"),
+}
+
+
+def _say(lang: str, key: str, **fields: str) -> str:
+    zh, en = _WORDS[key]
+    return (zh if lang == "zh" else en).format(**fields)
 
 
 def progress_line(done: int, total: int, width: int) -> str:
@@ -131,8 +149,8 @@ class QuestionPage(KeyedScreen[None]):
         note = ""
         if q.read_only:
             note = app.t("read_only")
-        elif q.type in ("integer", "decimal", "text", "date"):
-            note = "YYYY-MM-DD" if q.type == "date" else app.t("type_answer")
+        else:
+            note = self._placeholder(q)
         lines = []
         if step.key in self.comments:
             lines.append(app.t("comment_on_q", text=self.comments[step.key]))
@@ -143,9 +161,39 @@ class QuestionPage(KeyedScreen[None]):
             value=r.value(step.key), special_label=specials,
             inline="likert" in q.appearance.split(), read_only=q.read_only,
             comment="\n".join(lines), flagged=step.key in self.flags, note=note,
-            exclusive=frozenset(c.name for c in shown if c.exclusive))
+            exclusive=frozenset(c.name for c in shown if c.exclusive),
+            guidance=r.text(step, "guidance_hint", lang),
+            media=media_line(q.media, lang, r.language),
+            empty=_say(lang, "no_options") if q.is_select else "")
         view.warning = self._warning_text(step)
         return view
+
+    def _placeholder(self, q: Question) -> str:
+        """What the empty answer box says: the format to type, or the range's bounds."""
+        lang = self.app.lang
+        if q.type == "range":
+            p = q.parameter
+            lo, hi, by = p.get("start", "1"), p.get("end", "10"), p.get("step", "1")
+            return _say(lang, "range", lo=lo, hi=hi, by=by)
+        if q.type in _FORMATS:
+            return _FORMATS[q.type]
+        if q.type in ("integer", "decimal", "text", "barcode"):
+            return self.app.t("type_answer")
+        return ""
+
+    def _page_changed(self) -> bool:
+        """True when an answer changed what the page shows of another question.
+
+        A cascading select's list (``choice_filter``), a label or hint with ``${x}``, on
+        the same field-list page: the page is drawn again.
+        """
+        for v in self.views:
+            if v.step.question is None:
+                continue
+            fresh = self._view(v.step)
+            if (fresh.label, fresh.hint, fresh.options) != (v.label, v.hint, v.options):
+                return True
+        return False
 
     def _warning_text(self, step: Step) -> str:
         """The soft warning shown under the question.

@@ -12,9 +12,13 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
+
+from fieldsurvey.tui.widgets.odk_text import odk_text
 
 __all__ = ["ChoiceField"]
 
@@ -58,7 +62,8 @@ class ChoiceField(Widget, can_focus=True):
 
     def __init__(self, options: list[tuple[str, str]], *, multiple: bool = False,
                  inline: bool = False, value: object = None,
-                 exclusive: frozenset[str] = frozenset(), id: str | None = None) -> None:
+                 exclusive: frozenset[str] = frozenset(), id: str | None = None,
+                 empty_text: str = "") -> None:
         super().__init__(id=id)
         self.options = options
         self.exclusive = exclusive
@@ -70,15 +75,30 @@ class ChoiceField(Widget, can_focus=True):
         #: The key typed for each option: its code when every code is a number (as on
         #: the paper questionnaire), else its position.
         self.keys = names if numeric else [str(i + 1) for i in range(len(options))]
+        #: What an empty list says (a choice_filter that keeps no option).
+        self.empty_text = empty_text
+        self._lines: list[tuple[int, int]] = []
         self.set_reactive(ChoiceField.value, value)
+        # the cursor starts on the answer given (back on a long list: it stays in view)
+        first = value[0] if isinstance(value, tuple) and value else value
+        if first in names:
+            self.set_reactive(ChoiceField.cursor, names.index(str(first)))
 
     def render(self) -> Text:
-        """The options, one per line (or on one line for a likert scale)."""
+        """The options, one per line (or on one line for a likert scale).
+
+        A label longer than the line wraps under its own start (never under the marks),
+        and a CJK label is cut between characters, never inside one.
+        """
+        # the size of the last layout (content_size would lay the page out again)
+        width = max(self.size.width or 76, 12)
+        if not self.options:
+            self._lines = []
+            return Text(self.empty_text, style="dim italic")
         chosen = set(self.value) if isinstance(self.value, tuple) else {self.value}
         out = Text()
-        # the size of the last layout (content_size would lay the page out again)
-        width = self.size.width or 76
-        used = 0
+        lines: list[tuple[int, int]] = []  # per option: first line, number of lines
+        row, used = 0, 0
         for i, (name, label) in enumerate(self.options):
             on = name in chosen
             mark = ("[x]" if on else "[ ]") if self.multiple else ("(•)" if on else "( )")
@@ -86,23 +106,65 @@ class ChoiceField(Widget, can_focus=True):
             if i == self.cursor and self.has_focus:
                 style += " underline"
             key = self.keys[i]
+            text = odk_text(label)
             if self.inline:
-                piece = f"[{key} {label}]" if on else f" {key} {label} "
-            else:
-                piece = f"{mark} {key:>2} {label}"
-            if self.inline and i:
-                # a likert option never breaks across lines: it moves down whole
-                if used + 1 + cell_len(piece) > width:
-                    out.append("\n")
-                    used = 0
-                else:
-                    out.append(" ")
-                    used += 1
-            used += cell_len(piece)
-            out.append(piece, style=style.strip() or None)
-            if not self.inline and i < len(self.options) - 1:
+                piece = Text(f"[{key} " if on else f" {key} ").append_text(text).append(
+                    "]" if on else " ")
+                if i:  # a likert option never breaks across lines: it moves down whole
+                    if used + 1 + piece.cell_len > width:
+                        out.append("\n")
+                        row, used = row + 1, 0
+                    else:
+                        out.append(" ")
+                        used += 1
+                piece.stylize(style.strip() or "")
+                lines.append((row, 1))
+                used += piece.cell_len
+                out.append_text(piece)
+                continue
+            head = f"{mark} {key:>2} "
+            body = self._wrap(text, width - cell_len(head))
+            if i:
                 out.append("\n")
+            lines.append((row, len(body)))
+            for j, part in enumerate(body):
+                # one span per line: the marks and the label read as one piece
+                if j:  # a wrapped label goes on under its start, in the same style
+                    out.append("\n" + " " * cell_len(head))
+                line = Text(head) if j == 0 else Text()
+                line.append_text(part)
+                if style.strip():
+                    line.stylize(style.strip())
+                out.append_text(line)
+            row += len(body)
+        self._lines = lines
         return out
+
+    def _wrap(self, text: Text, width: int) -> list[Text]:
+        """``text`` in lines of at most ``width`` cells (between words, else characters)."""
+        if text.cell_len <= width:
+            return [text]
+        return list(text.wrap(self.app.console, max(width, 4), overflow="fold"))
+
+    def watch_cursor(self, _old: int, _new: int) -> None:
+        """Keep the option under the cursor on the screen in a long list."""
+        self.call_after_refresh(self.follow_cursor)
+
+    def on_focus(self) -> None:
+        """Coming to a long list: show the option under the cursor (the answer given)."""
+        self.call_after_refresh(self.follow_cursor)
+
+    def follow_cursor(self) -> None:
+        """Scroll the page so the cursor's option (all its lines) is visible."""
+        if not self.is_mounted or not self._lines or self.cursor >= len(self._lines):
+            return
+        body = next((a for a in self.ancestors if isinstance(a, ScrollableContainer)), None)
+        if body is None:
+            return
+        first, n = self._lines[self.cursor]
+        top = self.region.y + self.styles.padding.top + first
+        y = top - body.content_region.y + round(body.scroll_y)
+        body.scroll_to_region(Region(0, y, 1, n), animate=False, immediate=True)
 
     def _pick(self, i: int) -> None:
         """Show the choice at once (keys typed quickly build on it) and tell the owner.

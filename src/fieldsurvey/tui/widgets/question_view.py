@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 from fieldsurvey.questionnaire.model import SpecialAnswer
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.tui.widgets.choice_field import ChoiceField
+from fieldsurvey.tui.widgets.odk_text import odk_text, plain_odk
 
 __all__ = ["QuestionView", "show_value"]
 
@@ -26,7 +27,7 @@ def show_value(value: Any, options: list[tuple[str, str]] | None = None,
         return ""
     if isinstance(value, SpecialAnswer):
         return (special_label or {}).get(value.code, value.name)
-    labels = dict(options or [])
+    labels = {name: plain_odk(label) for name, label in options or []}
     if isinstance(value, tuple):
         return "、".join(labels.get(v) or v for v in value)
     if isinstance(value, bool):
@@ -50,7 +51,8 @@ class QuestionView(Vertical):
     def __init__(self, step: Step, *, label: str, hint: str, options: list[tuple[str, str]],
                  value: Any, special_label: dict[int, str], inline: bool, read_only: bool,
                  comment: str = "", flagged: bool = False, note: str = "",
-                 exclusive: frozenset[str] = frozenset()) -> None:
+                 exclusive: frozenset[str] = frozenset(), guidance: str = "",
+                 media: str = "", empty: str = "") -> None:
         super().__init__()
         self.step = step
         self.label = label
@@ -65,6 +67,10 @@ class QuestionView(Vertical):
         self.note = note
         self._error = ""
         self.exclusive = exclusive
+        #: The form's guidance hint, the media files it names, what an empty list says.
+        self.guidance = guidance
+        self.media = media
+        self.empty = empty
         #: A soft warning under the question ("" for none), set by the owner.
         self.warning = ""
 
@@ -77,9 +83,15 @@ class QuestionView(Vertical):
     def _header(self) -> Text:
         req = "*" if self.step.question is not None and self.step.question.required else ""
         flag = " ⚑" if self.flagged else ""
-        out = Text(f"{self.label}{req}{flag}", style="bold")
+        # the form's markdown (**strong**, *em*, # headings, colour spans) as styles
+        out = odk_text(self.label, "bold")
+        out.append(f"{req}{flag}")  # in the label's bold
         if self.hint:
-            out.append(f"\n{self.hint}", style="dim")
+            out.append("\n").append_text(odk_text(self.hint, "dim"))
+        if self.guidance:
+            out.append("\n").append_text(odk_text(self.guidance, "dim italic"))
+        if self.media:
+            out.append(f"\n{self.media}", style="dim")
         if self.comment:
             out.append(f"\n{self.comment}", style="bold yellow")
         return out
@@ -108,7 +120,7 @@ class QuestionView(Vertical):
         elif self.kind in ("select_one", "select_multiple"):
             yield ChoiceField(self.options, multiple=self.kind == "select_multiple",
                               inline=self.inline, value=None if special else self.value,
-                              exclusive=self.exclusive, id="answer")
+                              exclusive=self.exclusive, id="answer", empty_text=self.empty)
         elif self.kind == "acknowledge":
             yield ChoiceField([("ok", "OK")], value="ok" if self.value in (True, "OK") else None,
                               inline=True, id="answer")
