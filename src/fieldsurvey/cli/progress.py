@@ -32,21 +32,49 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the progress table."""
+    from fieldsurvey.store import FieldStore
     from fieldsurvey.store.fieldwork_status import progress_table
 
     t = progress_table(args.db, by=args.by)
+    with FieldStore.open(args.db, readonly=True) as st:
+        notes = moved_lines(st.connection, args.db)
+        if args.format == "table":
+            from fieldsurvey.cli._tables import names_of
+
+            names = names_of(st.assignments())
     if args.format == "csv":
         t.to_csv(sys.stdout, index=False)
-        return 0
-    if args.format == "json":
+    elif args.format == "json":
         sys.stdout.write(t.to_json(orient="records", force_ascii=False, indent=2) + "\n")
-        return 0
-    from fieldsurvey.cli._tables import LEGEND, names_of, progress_lines, wrap
-    from fieldsurvey.store import FieldStore
+    if args.format != "table":
+        if notes:  # beside the table, which stays as machines read it
+            from fieldsurvey.cli._ui import err_console
 
-    with FieldStore.open(args.db, readonly=True) as st:
-        names = names_of(st.assignments())
+            err_console.print("\n".join(notes), markup=False, soft_wrap=True)
+        return 0
+    from fieldsurvey.cli._tables import LEGEND, progress_lines, wrap
+
     lines = ["fieldwork progress", *progress_lines(t, names, wide=args.wide), "",
              *wrap(LEGEND)]
+    if notes:
+        lines += ["", *wrap(notes[0]), *("  " + x for n in notes[1:] for x in wrap(n, 78))]
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def moved_lines(conn: Any, db: str) -> list[str]:
+    """Households moved to another interviewer after the old device had worked on them.
+
+    A heading, one line per household and device, and what to do (empty when none).
+    """
+    from fieldsurvey.store.review import MOVED_MARK
+    from fieldsurvey.store.sync.moved import moved_work
+
+    moved = moved_work(conn)
+    if not moved:
+        return []
+    n = len({m.dwelling_id for m in moved})
+    return [f"{MOVED_MARK} {n} household(s) moved to another interviewer after the old "
+            "device had worked on them (both devices' entries are kept):",
+            *(m.summary() for m in moved),
+            f"what to do: fieldsurvey review --db {db} --moved (then --resolve ID --to NAME)"]

@@ -6,6 +6,8 @@ Examples::
     fieldsurvey review --db central.sqlite --approve 3f2a9c1e
     fieldsurvey review --db central.sqlite --reject 3f2a9c1e --comment "年龄不符" --question a2
     fieldsurvey review --db central.sqlite --approve 3f2a9c1e --as hq
+    fieldsurvey review --db central.sqlite --moved
+    fieldsurvey review --db central.sqlite --resolve C1-003 --to int01
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ def register(subparsers: Any) -> None:
     what.add_argument("--reject", metavar="ID", help="reject an interview (needs --comment)")
     what.add_argument("--note", metavar="ID", help="a note to the interviewer on an interview "
                       "(--comment, optionally --question), without a decision")
+    what.add_argument("--moved", action="store_true",
+                      help="list households moved to another interviewer after the old "
+                      "device had worked on them, with what to do")
+    what.add_argument("--resolve", metavar="ID", help="settle a moved household (its "
+                      "dwelling id): --to names who finishes it")
+    p.add_argument("--to", metavar="INTERVIEWER", help="with --resolve: the interviewer who "
+                   "finishes the household (the old one, whose device holds the work, or the "
+                   "new one)")
     p.add_argument("--comment", help="what to fix (with --question: about that question)")
     p.add_argument("--question", help="the question the comment is about (e.g. a2)")
     p.add_argument("--as", dest="tier", choices=("supervisor", "hq"), default=None,
@@ -49,22 +59,32 @@ def run(args: argparse.Namespace) -> int:
     from fieldsurvey.cli._ui import out_console
     from fieldsurvey.io.errors import InputError
     from fieldsurvey.store import FieldStore
-    from fieldsurvey.store.review import find_interview, review, review_list
+    from fieldsurvey.store.review import MOVED_MARK, find_interview, review, review_list
 
-    if args.list:
+    if args.to and not args.resolve:
+        raise InputError("--to goes with --resolve", field="--to",
+                         hint="fieldsurvey review --db CENTRAL --resolve DWELLING --to NAME")
+    if args.list or args.moved:
+        from fieldsurvey.store.sync.moved import moved_work
+
         store = FieldStore.open(args.db, readonly=True)
         try:
-            rows = review_list(store.connection, args.tier)
+            rows = review_list(store.connection, args.tier) if args.list else []
+            moved = moved_work(store.connection)
         finally:
             store.close()
-        if not rows:
+        if args.list and not rows:
             out_console.print("no interview awaits review" if args.tier else
                               "no completed interview", markup=False)
         for r in rows:
             out_console.print(f"{r.uuid[:8]}  {r.dwelling_id}  {r.interviewer}  {r.status}  "
-                              f"{r.stage}" + (f" ({r.reviewer})" if r.reviewer else ""),
+                              f"{r.stage}" + (f" ({r.reviewer})" if r.reviewer else "")
+                              + (f"  {MOVED_MARK} {r.moved}" if r.moved else ""),
                               markup=False, soft_wrap=True)
+        _print_moved(moved, args.db, full=args.moved)
         return 0
+    if args.resolve:
+        return _resolve(args)
     if args.question and not args.comment:
         raise InputError("--question needs --comment", field="--comment")
     if args.note:
@@ -105,3 +125,51 @@ def _reviewer(args: argparse.Namespace) -> str:
         raise InputError("who reviews is not known", field="--reviewer",
                          hint="Give --reviewer NAME")
     return str(reviewer)
+
+
+def _print_moved(moved: list[Any], db: str, *, full: bool) -> None:
+    """The moved households with work on the old device (``full``: each with what to do)."""
+    from fieldsurvey.cli._ui import out_console
+    from fieldsurvey.store.review import MOVED_MARK
+    from fieldsurvey.store.sync.moved import what_to_do
+
+    if not moved:
+        if full:
+            out_console.print("no household moved with work on its old device",
+                              markup=False)
+        return
+    dwellings = list(dict.fromkeys(m.dwelling_id for m in moved))
+    out_console.print(f"{len(dwellings)} household(s) moved to another interviewer after the "
+                      "old device had worked on them (both devices' entries are kept):",
+                      markup=False, soft_wrap=True)
+    for m in moved:
+        when = f"arrived by sync {m.reported}" if m.reported else \
+            f"last entry {m.last_time or '?'} (found in the central store)"
+        out_console.print(f"  {MOVED_MARK} {m.summary()}; {when}", markup=False,
+                          soft_wrap=True)
+        if full:
+            out_console.print(f"    {what_to_do(m, db)}", markup=False, soft_wrap=True)
+    if not full:
+        out_console.print(f"  what to do: fieldsurvey review --db {db} --moved", markup=False,
+                          soft_wrap=True)
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    """``--resolve ID --to NAME``: settle a moved household."""
+    from fieldsurvey.cli._ui import out_console
+    from fieldsurvey.io.errors import InputError
+    from fieldsurvey.store import FieldStore
+    from fieldsurvey.store.sync.moved import resolve
+
+    if not args.to:
+        raise InputError("--resolve needs --to: who finishes the household", field="--to",
+                         hint="`fieldsurvey review --db CENTRAL --moved` names the "
+                         "interviewers involved")
+    store = FieldStore.open(args.db)
+    try:
+        res = resolve(store, args.resolve, to=args.to, reviewer=_reviewer(args),
+                      comment=args.comment)
+    finally:
+        store.close()
+    out_console.print(res.message, markup=False, soft_wrap=True)
+    return 0

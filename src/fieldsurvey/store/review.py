@@ -24,12 +24,14 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store.store import FieldStore
 
-__all__ = ["TIERS", "Decision", "ReviewRow", "find_interview", "history", "note", "review",
-           "review_list", "signature", "stage", "tier_of"]
+__all__ = ["MOVED_MARK", "TIERS", "Decision", "ReviewRow", "find_interview", "history",
+           "mark_moved", "moved_flags", "note", "review", "review_list", "signature", "stage",
+           "tier_of"]
 
 #: The review tiers, in order.
 TIERS: tuple[str, ...] = ("supervisor", "hq")
@@ -121,17 +123,59 @@ class ReviewRow:
     reviewer: str | None
     completed_at: str | None
     stage: str
+    #: the household moved to another interviewer after the old device had worked on
+    #: it, not yet settled (:func:`moved_flags`); None otherwise
+    moved: str | None = None
+
+
+#: The mark of a moved household's interviews in the supervisor's list.
+MOVED_MARK = "⚠"
+
+
+def moved_flags(conn: sqlite3.Connection) -> dict[str, str]:
+    """Households moved with work on the old device, not yet settled: dwelling -> note.
+
+    The note names whose household it is now and whose device worked on it (see
+    :mod:`fieldsurvey.store.sync.moved`; ``fieldsurvey review --moved`` lists them with
+    what to do).
+    """
+    from fieldsurvey.store.sync.moved import moved_work
+
+    out: dict[str, list[str]] = {}
+    for m in moved_work(conn):
+        out.setdefault(m.dwelling_id, [m.assigned_to]).append(m.worked_by)
+    return {d: f"moved to {who[0]}; {' and '.join(dict.fromkeys(who[1:]))}'s device has "
+               "worked on it: settle with review --resolve" for d, who in out.items()}
+
+
+def mark_moved(conn: sqlite3.Connection, interviews: list[dict[str, Any]]
+               ) -> list[dict[str, Any]]:
+    """The supervisor list's interviews with the moved households' flagged.
+
+    Each interview of a household in :func:`moved_flags` gets :data:`MOVED_MARK` before
+    its interviewer and the note under ``moved`` (the others are returned as they are).
+    """
+    flags = moved_flags(conn)
+    if not flags:
+        return interviews
+    return [{**i, "interviewer": f"{MOVED_MARK}{i['interviewer']}",
+             "moved": flags[i["dwelling_id"]]} if i.get("dwelling_id") in flags else i
+            for i in interviews]
 
 
 def review_list(conn: sqlite3.Connection, tier: str | None = None) -> list[ReviewRow]:
-    """Completed interviews with their stage; ``tier``: only those awaiting that tier."""
+    """Completed interviews with their stage; ``tier``: only those awaiting that tier.
+
+    ``moved`` flags those of a household moved with work on its old device.
+    """
     rows = conn.execute(
         "SELECT i.uuid, i.dwelling_id, coalesce(a.interviewer, i.interviewer), i.status, "
         "i.review_state, i.reviewer, i.completed_at FROM interviews i LEFT JOIN assignments a "
         "USING (dwelling_id) WHERE i.status <> 'in_progress' OR i.review_state = 'rejected' "
         "ORDER BY i.completed_at, i.uuid").fetchall()
+    flags = moved_flags(conn) if rows else {}
     out = [ReviewRow(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), r[5], r[6],
-                     stage(str(r[4]), r[5])) for r in rows]
+                     stage(str(r[4]), r[5]), flags.get(str(r[1]))) for r in rows]
     if tier == "supervisor":
         out = [r for r in out if r.review_state == "pending"]
     elif tier == "hq":

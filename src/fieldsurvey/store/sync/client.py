@@ -33,7 +33,7 @@ from fieldsurvey.store.schema import SCHEMA_VERSION
 from fieldsurvey.store.store import Clock, FieldStore
 from fieldsurvey.store.sync import protocol
 
-__all__ = ["SyncResult", "last_syncs", "sync"]
+__all__ = ["SyncResult", "kept_moved", "last_syncs", "moved_note", "sync"]
 
 _API = "/api/v1"
 
@@ -47,12 +47,36 @@ class SyncResult:
     pulled: int       # rows added or changed on the device
     requests: int
     seconds: float
+    #: households this device worked on that now belong to another interviewer
+    #: (dwelling, whose now): they stay here with their data until the supervisor decides
+    moved: tuple[tuple[str, str], ...] = ()
 
     @property
     def message(self) -> str:
-        """One line for the interviewer."""
-        return (f"synced with {self.server}: {self.pushed} new entries sent, "
+        """One line for the interviewer (a second one when households moved away)."""
+        text = (f"synced with {self.server}: {self.pushed} new entries sent, "
                 f"{self.pulled} updates received ({self.seconds:.2f} s)")
+        if self.moved:
+            text += "\n" + moved_note(self.moved)
+        return text
+
+
+def moved_note(moved: tuple[tuple[str, str], ...]) -> str:
+    """What the interviewer reads about households moved away that they had started."""
+    shown = ", ".join(f"{d} (now {who}'s)" for d, who in moved[:5])
+    more = f" and {len(moved) - 5} more" if len(moved) > 5 else ""
+    return (f"{len(moved)} household(s) you worked on now belong to another interviewer: "
+            f"{shown}{more}. Your entries there were sent and are kept; do not go on with "
+            "them until your supervisor says who finishes them.")
+
+
+def kept_moved(conn: sqlite3.Connection, interviewer: str | None) -> tuple[tuple[str, str], ...]:
+    """Households of a device store now another interviewer's (kept for its own work there)."""
+    if not interviewer:
+        return ()
+    return tuple((str(d), str(w)) for d, w in conn.execute(
+        "SELECT dwelling_id, interviewer FROM assignments WHERE interviewer IS NOT ? "
+        "ORDER BY dwelling_id", (interviewer,)))
 
 
 class _Http:
@@ -163,8 +187,10 @@ def sync(db: str | Path, server: str, *, token: str | None = None,
         store.close()
         raise
     _log(store, server, pushed, pulled, "ok")
+    moved = kept_moved(store.connection, store.meta.get("interviewer"))
     store.close()
-    return SyncResult(server, pushed, pulled, http.requests, time.perf_counter() - start)
+    return SyncResult(server, pushed, pulled, http.requests, time.perf_counter() - start,
+                      moved)
 
 
 def _hello(http: _Http, store: FieldStore) -> int:

@@ -316,27 +316,44 @@ def _count_new(c: sqlite3.Connection) -> int:
 
 
 #: Households of a device store that now belong to another interviewer and that this
-#: device has not touched (no attempt, roster, selection or interview): moved away.
+#: device has not worked on (no entry of its own there: visit, roster, selection,
+#: interview): moved away. What it holds there otherwise are copies the server sent
+#: (another device's visits and interviews of a household it was given), which the
+#: central store keeps.
 _MOVED_AWAY = """
     SELECT a.dwelling_id FROM main.assignments a WHERE a.interviewer IS NOT :who
-    AND NOT EXISTS (SELECT 1 FROM main.attempts x WHERE x.dwelling_id = a.dwelling_id)
-    AND NOT EXISTS (SELECT 1 FROM main.roster x WHERE x.dwelling_id = a.dwelling_id)
-    AND NOT EXISTS (SELECT 1 FROM main.selection x WHERE x.dwelling_id = a.dwelling_id)
-    AND NOT EXISTS (SELECT 1 FROM main.interviews x WHERE x.dwelling_id = a.dwelling_id)"""
+    AND a.dwelling_id NOT IN (SELECT dwelling_id FROM main.events WHERE device_id = :dev
+                              AND dwelling_id IS NOT NULL AND kind <> 'assign')"""
 
 
-def _remove_moved(c: sqlite3.Connection, who: str | None) -> int:
-    """Drop the households moved to another interviewer that this device never touched.
+def _remove_moved(c: sqlite3.Connection, who: str | None, dev: str) -> int:
+    """Drop the households moved to another interviewer that this device never worked on.
 
-    Their listing (address, names in the attributes) leaves the device; the event that
-    moved them stays in the log. One with data stays where it is (the supervisor sees a
-    conflict: ``assign --add`` lists it), never split silently.
+    Their listing (address, names in the attributes) leaves the device, with the copies
+    of other devices' work there that the server had sent (visits, roster, selection,
+    interviews with their answers and comments); the event that moved them stays in the
+    log. One this device worked on stays where it is with everything it holds (the
+    supervisor sees a conflict: :mod:`~.moved`), never split silently.
     """
     if not who:
         return 0
-    gone = [r[0] for r in c.execute(_MOVED_AWAY, {"who": who})]
-    for table in ("overrides", "assignments"):
-        c.executemany(f"DELETE FROM main.{table} WHERE dwelling_id = ?", [(d,) for d in gone])
+    gone = [(r[0],) for r in c.execute(_MOVED_AWAY, {"who": who, "dev": dev})]
+    if not gone:
+        return 0
+    c.execute("CREATE TEMP TABLE IF NOT EXISTS moved_away (dwelling_id TEXT PRIMARY KEY)")
+    c.execute("DELETE FROM temp.moved_away")
+    c.executemany("INSERT OR IGNORE INTO temp.moved_away VALUES (?)", gone)
+    inside = "dwelling_id IN (SELECT dwelling_id FROM temp.moved_away)"
+    uuids = f"SELECT uuid FROM main.interviews WHERE {inside}"
+    c.execute(f"DELETE FROM main.answers WHERE iid IN (SELECT iid FROM main.interviews "
+              f"WHERE {inside})")
+    for table in ("review_comments", "editors"):
+        c.execute(f"DELETE FROM main.{table} WHERE interview_uuid IN ({uuids})")
+    c.execute(f"DELETE FROM main.events WHERE device_id <> ? AND interview_uuid IN ({uuids})",
+              (dev,))
+    for table in ("interviews", "attempts", "roster", "selection", "overrides", "assignments"):
+        c.execute(f"DELETE FROM main.{table} WHERE {inside}")
+    c.execute("DELETE FROM temp.moved_away")
     return len(gone)
 
 
@@ -359,13 +376,14 @@ def apply_pull(store: FieldStore, data: bytes) -> int:
         try:
             conn.execute("PRAGMA foreign_keys = OFF")
             new = _count_new(conn)
+            mark = {"who": who, "dev": store.device_id}
             stale = who is not None and conn.execute(
-                f"SELECT EXISTS ({_MOVED_AWAY})", {"who": who}).fetchone()[0]
+                f"SELECT EXISTS ({_MOVED_AWAY})", mark).fetchone()[0]
             if new or stale:
                 with store._write() as c:
                     if new:
                         _merge._merge_tables(c, "the server", meta)
-                    new += _remove_moved(c, who)
+                    new += _remove_moved(c, who, store.device_id)
             return new
         finally:
             conn.execute("PRAGMA foreign_keys = ON")

@@ -35,7 +35,7 @@ from typing import Any
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store import merge as _merge
 from fieldsurvey.store.store import FieldStore
-from fieldsurvey.store.sync import protocol
+from fieldsurvey.store.sync import moved, protocol
 
 __all__ = ["BATCH", "CHECKPOINT_EVERY", "IDLE", "QUEUE", "Busy", "Push", "Writer"]
 
@@ -187,12 +187,15 @@ class Writer:
                     try:
                         rep = _merge._merge_tables(c, f"push of {job.device_id}",
                                                    job.delta.meta, f"s{k}")
+                        found = self._moved(c, job, f"s{k}")
                         c.execute("INSERT INTO merge_log VALUES (?,?,?,?,?,?,?)",
                                   (self.store._clock().isoformat(timespec="seconds"),
                                    f"sync push ({job.device_id})", rep.device_id,
                                    rep.events_seen, rep.events_new, 0, rep.message))
                         c.execute("RELEASE push")
                         done[k] = rep
+                        for m in found:
+                            log.warning("push from %s: %s", job.device_id, m.summary())
                     except (StoreError, sqlite3.Error) as exc:
                         if not c.in_transaction:  # SQLite rolled back the whole batch
                             raise _Redo from exc
@@ -221,6 +224,16 @@ class Writer:
             seq, _, _ = protocol.last_event(conn, job.device_id)
             job.result.set_result({"have": seq, "new": done[k].events_new,
                                    "batch": len(jobs)})
+
+    def _moved(self, c: sqlite3.Connection, job: Push, schema: str) -> list[moved.MovedWork]:
+        """Record the push's work on households now another interviewer's (same savepoint).
+
+        So the supervisor sees when the old device's work on a moved household arrived
+        (:mod:`~.moved`); kept in the push's savepoint: recorded if and only if merged.
+        """
+        dwellings = [r[0] for r in c.execute(f"SELECT DISTINCT dwelling_id FROM {schema}.events "
+                                             "WHERE dwelling_id IS NOT NULL")]
+        return moved.record_found(self.store, c, job.device_id, dwellings)
 
     def _detach(self, names: list[str]) -> None:
         conn = self.store.connection

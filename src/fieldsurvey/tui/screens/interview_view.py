@@ -26,7 +26,9 @@ from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.store.review import history, note, review, tier_of
+from fieldsurvey.store.sync.moved import moved_work
 from fieldsurvey.tui.cells import fit
+from fieldsurvey.tui.i18n import TEXTS
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.screens.supervisor import stage_text
 from fieldsurvey.tui.widgets.key_bar import KeyBar
@@ -36,6 +38,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
 __all__ = ["WHOLE", "CommentDialog", "InterviewViewScreen"]
+
+# the note on a household moved with work on its old device (store.sync.moved)
+# TODO(i18n owner): move these two keys into tui/i18n.py's TEXTS
+TEXTS.setdefault("iv_moved", (
+    "⚠ 此户已改派给{to}，但{by}的设备已在此户工作（两台设备的记录都保留）。请决定由谁完成："
+    "fieldsurvey review --resolve {dwelling} --to {by}（交回）或 --to {to}（留给{to}）",
+    "⚠ Moved to {to} after {by}'s device had worked on it (both devices' entries are "
+    "kept). Decide who finishes it: fieldsurvey review --resolve {dwelling} --to {by} "
+    "(give it back) or --to {to} (keep it with {to})"))
 
 #: The dialog's choice for a comment on the whole interview (not on one question).
 WHOLE = "@whole"
@@ -117,6 +128,9 @@ class InterviewViewScreen(KeyedScreen[None]):
     """Every answer of an interview with its question, read-only."""
 
     app: FieldsurveyApp
+    DEFAULT_CSS = """
+    #iv-moved { height: auto; max-height: 3; padding: 0 1; color: $warning; }
+    """
     KEYS: ClassVar[list[tuple[str, str]]] = [("A", "approve"), ("X", "reject"),
                                              ("N", "note_key"), ("Esc", "back")]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -135,6 +149,7 @@ class InterviewViewScreen(KeyedScreen[None]):
         yield Header()
         yield Static("", id="iv-title", classes="section", markup=False)
         yield Static("", id="iv-decisions", markup=False)
+        yield Static("", id="iv-moved", markup=False)
         yield DataTable(id="iv-answers", cursor_type="row")
         yield Static("", id="iv-notes", markup=False)
         yield KeyBar(id="keys")
@@ -185,6 +200,8 @@ class InterviewViewScreen(KeyedScreen[None]):
                            (self.uuid,)).fetchone()
         self.review_state, self.last_reviewer = str(row[0]), row[1]
         self.decisions = history(conn, self.uuid)
+        #: the household moved with work on its old device, still to be settled
+        self.moved = moved_work(conn, dwellings=[self.state.dwelling_id])
         #: the reviewers' comments (with a rejection, or notes), oldest first
         self.comments = self.app.store.review_comments(self.uuid)
 
@@ -201,6 +218,12 @@ class InterviewViewScreen(KeyedScreen[None]):
         whole = self._comments(None)
         self.query_one("#iv-decisions", Static).update(
             fit(" · ".join(said[-3:] + whole[-1:]), 78) if said else "")
+        moved = self.query_one("#iv-moved", Static)
+        if self.moved:
+            by = " / ".join(dict.fromkeys(m.worked_by for m in self.moved))
+            moved.update(t("iv_moved", to=self.moved[0].assigned_to, by=by,
+                           dwelling=st.dwelling_id))
+        moved.display = bool(self.moved)
         table = self.query_one("#iv-answers", DataTable)
         keep = table.cursor_row
         table.clear(columns=True)
