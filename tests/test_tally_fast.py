@@ -156,3 +156,62 @@ def test_refresh_reads_only_what_changed(messy, tmp_path: Path) -> None:
     assert again is not first and session._reader._last.changed == 3
     _same(again, tally_full_read(db))
     assert again.respondents == first.respondents  # one more, one less
+
+
+def test_refresh_estimates_only_the_communities_that_changed(messy, tmp_path: Path,
+                                                             monkeypatch) -> None:
+    """A refresh re-estimates the district and the changed cases' communities only, and its
+    rows (order included) are the full computation's: also for a new community and for a
+    community whose last respondent is gone."""
+    from fieldsurvey.estimate import tally_stats
+    from fieldsurvey.weights.io import read_store_cases
+
+    db0, wfile = messy
+    db = tmp_path / "central.sqlite"
+    shutil.copy(db0, db)
+    session = TallySession(db, weights=wfile)
+    session.compute()
+    estimated: list[int] = []
+    real = tally_stats._communities
+
+    def spy(w, columns, dom, count):  # type: ignore[no-untyped-def]
+        estimated.append(count)
+        return real(w, columns, dom, count)
+
+    monkeypatch.setattr(tally_stats, "_communities", spy)
+    cases = read_store_cases(db)
+    done = cases[cases["disposition"] == "1.1"]
+    one = done[done["community_id"] == done["community_id"].iloc[0]]
+    with FieldStore.open(db) as st:
+        uid = str(one.iloc[0]["interview_uuid"])
+        st.resume_interview(uid, interviewer="李强", reopen=True)
+        st.set_answer(uid, "d0", 2, interviewer="李强")
+        st.complete(uid, interviewer="李强")
+    again = session.compute()
+    assert estimated and set(estimated) == {1}  # one community, every weighting
+    _same(again, tally_full_read(db, weights=wfile))
+    # a community's respondents all withdrawn; a new community with one complete
+    gone = done[done["community_id"] == done["community_id"].iloc[-1]]
+    with FieldStore.open(db) as st:
+        for d in gone["dwelling_id"]:
+            st.override_disposition(str(d), "2.111", supervisor="陈主任", reason="withdrew")
+        fid, fver = st.connection.execute(
+            "SELECT form_id, form_version FROM assignments LIMIT 1").fetchone()
+        st.assign([{"dwelling_id": "NEW1", "community_id": "C_new", "stratum": "S_new",
+                    "line": 0, "base_weight": 50.0}], interviewer="王芳", form_id=fid,
+                  form_version=fver)
+        uid = st.start_interview("NEW1", interviewer="王芳")
+        for q in [f"d{i}" for i in range(13)]:
+            st.set_answer(uid, q, 4, interviewer="王芳")
+        st.complete(uid, interviewer="王芳")
+    estimated.clear()
+    third = session.compute(("unweighted", "design"))
+    assert estimated == [1, 1]  # only the new community (the emptied one has no rows)
+    full = tally_full_read(db)
+    full_est = full.estimates[full.estimates["weighting"].isin(["unweighted", "design"])]
+    pd.testing.assert_frame_equal(full_est.reset_index(drop=True),
+                                  third.estimates[third.estimates["weighting"].isin(
+                                      ["unweighted", "design"])].reset_index(drop=True),
+                                  check_dtype=False, rtol=1e-10, atol=1e-12)
+    assert "C_new" in set(third.estimates["community_id"])
+    assert str(gone["community_id"].iloc[0]) not in set(third.estimates["community_id"])

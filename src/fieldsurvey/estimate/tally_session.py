@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fieldsurvey.estimate.tally import (
@@ -34,12 +35,17 @@ __all__ = ["TallySession"]
 
 
 def _fast_estimates(resp: pd.DataFrame, ind: Indicators, weighting: str, level: float,
-                    source: str | None) -> pd.DataFrame:
-    """What :func:`_estimates` gives, from :func:`.tally_stats.indicator_frame`."""
+                    source: str | None, communities: Collection[str] | None = None,
+                    previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What :func:`_estimates` gives, from :func:`.tally_stats.indicator_frame`.
+
+    On a refresh only ``communities`` are estimated again, the others' rows taken from
+    ``previous``.
+    """
     from fieldsurvey.estimate.tally_stats import indicator_frame
 
     out = indicator_frame(resp, ind, tally_weights(resp, weighting), level=level,
-                          source=source)
+                          source=source, communities=communities, previous=previous)
     out["weighting"] = weighting
     out["community_id"] = out["community_id"].astype("string").fillna("")
     return out
@@ -78,6 +84,8 @@ class TallySession:
         self._cases: pd.DataFrame | None = None
         self._resp: pd.DataFrame | None = None
         self._notes: list[str] = []
+        # the communities whose cases the last read changed (None: everything read)
+        self._touched: set[str] | None = None
 
     def _read(self) -> bool:
         """Read (or re-read what changed); True when the data changed."""
@@ -94,6 +102,11 @@ class TallySession:
             if got is None:
                 return False
         cases = got.frame
+        self._touched = None
+        if got.changed_ids is not None and self._cases is not None:
+            ids = set(got.changed_ids)
+            self._touched = {str(c) for frame in (self._cases, cases) for c in
+                             frame.loc[frame["dwelling_id"].isin(ids), "community_id"]}
         cases = cases[cases["released"].isna() | (cases["released"].fillna(0) != 0)]
         self._notes = list(got.notes)
         if self.weights is not None:
@@ -102,14 +115,36 @@ class TallySession:
             device = any("one device's store" in n for n in self._notes)
             cases = join_weights(cases, read_case_file(Path(self.weights)), weight=self.weight,
                                  file=str(self.weights), device=device)
+        changed = set(got.changed_ids) if self._touched is not None and got.changed_ids \
+            is not None else None
+        self._resp = self._respondents(cases, changed)
+        self._cases = cases
+        return True
+
+    def _respondents(self, cases: pd.DataFrame, changed: set[str] | None) -> pd.DataFrame:
+        """The respondents among ``cases``, scored.
+
+        After a read of the ``changed`` cases only those are scored again (scoring is row
+        by row), the others kept.
+        """
         from fieldsurvey.estimate.tally_stats import scored
 
+        assert self.indicators is not None
         disp = cases["disposition"].astype("string")
-        resp = scored(cases[disp.isin(RESPONDENT_CODES)].reset_index(drop=True),
-                      self.indicators)
+        rc = cases[disp.isin(RESPONDENT_CODES).to_numpy()].reset_index(drop=True)
+        old = self._resp
+        if changed is not None and old is not None:
+            new = rc["dwelling_id"].isin(changed).to_numpy()
+            at = pd.Index(old["dwelling_id"]).get_indexer(rc["dwelling_id"][~new])
+            fresh = scored(rc[new].reset_index(drop=True), self.indicators)
+            if (at >= 0).all() and list(fresh.columns) == list(old.columns):
+                fresh["community_id"] = fresh["community_id"].astype("string")
+                both = pd.concat([old.take(at), fresh], ignore_index=True)
+                place = np.concatenate([np.flatnonzero(~new), np.flatnonzero(new)])
+                return both.take(np.argsort(place, kind="stable")).reset_index(drop=True)
+        resp = scored(rc, self.indicators)
         resp["community_id"] = resp["community_id"].astype("string")
-        self._cases, self._resp = cases, resp
-        return True
+        return resp
 
     def compute(self, only: Sequence[str] | None = None) -> Tally:
         """The tally now: rates, and the estimates of ``only`` these weightings (all).
@@ -136,7 +171,7 @@ class TallySession:
             est = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
             self._last = dataclasses.replace(last, estimates=est)
             return self._last
-        frames = self._estimate(wanted)
+        frames = self._estimate(wanted, last)
         est = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         cases = self._cases
         disp = cases["disposition"].astype("string")
@@ -152,9 +187,23 @@ class TallySession:
                            respondents=len(self._resp))
         return self._last
 
-    def _estimate(self, weightings: Sequence[str]) -> list[pd.DataFrame]:
+    def _estimate(self, weightings: Sequence[str], last: Tally | None = None
+                  ) -> list[pd.DataFrame]:
+        """The estimates of ``weightings``.
+
+        On a refresh after a read of some cases only their communities (and the district)
+        are estimated again, the rest taken from ``last``.
+        """
         assert self._resp is not None and self.indicators is not None
         if not len(self._resp):
             return []
-        return [_fast_estimates(self._resp, self.indicators, w, self.level, str(self.path))
-                for w in weightings]
+        out = []
+        for w in weightings:
+            previous = None
+            if last is not None and self._touched is not None and not last.estimates.empty:
+                previous = last.estimates[last.estimates["weighting"] == w]
+            out.append(_fast_estimates(self._resp, self.indicators, w, self.level,
+                                       str(self.path), self._touched,
+                                       previous if previous is not None and len(previous)
+                                       else None))
+        return out

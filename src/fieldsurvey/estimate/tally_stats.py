@@ -21,7 +21,7 @@ estimator call per item and domain:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,15 +214,15 @@ def _district(design: SurveyDesign, columns: list[_Column]) -> _Stats:
     return _Stats(est[:, None], var[:, None], deff[:, None], n[:, None])
 
 
-def _communities(design: SurveyDesign, columns: list[_Column], dom: np.ndarray,
+def _communities(w: np.ndarray, columns: list[_Column], dom: np.ndarray,
                  count: int) -> _Stats:
     """Each community's ratio means, the community a stratum of its respondents.
 
-    All columns at once: the (column, community) sums are one ``np.bincount`` over the
-    columns laid end to end, which adds each group's rows in row order, as one
-    ``np.bincount`` per column would.
+    ``w``, the columns and ``dom`` (codes ``0..count-1``) hold the rows of the communities
+    estimated only. All columns at once: the (column, community) sums are one
+    ``np.bincount`` over the columns laid end to end, which adds each group's rows in row
+    order, as one ``np.bincount`` per column would.
     """
-    w = design.weights
     k, n = len(columns), len(dom)
     if not k:
         empty = np.empty((0, count))
@@ -303,7 +303,9 @@ def _frame(rows: list[_Row], st: _Stats, df: np.ndarray, labels: Sequence[str | 
 
 def indicator_frame(respondents: pd.DataFrame, indicators: Indicators, weights: np.ndarray, *,
                     level: float = 0.95, source: str | None = None,
-                    kinds: Sequence[str] | None = None) -> pd.DataFrame:
+                    kinds: Sequence[str] | None = None,
+                    communities: Collection[str] | None = None,
+                    previous: pd.DataFrame | None = None) -> pd.DataFrame:
     """The district's and every community's indicator rows for one weighting.
 
     Parameters
@@ -313,6 +315,12 @@ def indicator_frame(respondents: pd.DataFrame, indicators: Indicators, weights: 
         ``stratum``.
     weights
         One weight per respondent; rows without a finite positive weight are left out.
+    communities, previous
+        A refresh: ``previous`` is this function's result before some respondents
+        changed, and ``communities`` the communities they belong (or belonged) to. Only
+        the district and those communities are estimated again (a community's figures
+        depend on its own respondents only); the other communities' rows are taken from
+        ``previous``. The result is the full computation's, in its order.
 
     Returns
     -------
@@ -324,19 +332,73 @@ def indicator_frame(respondents: pd.DataFrame, indicators: Indicators, weights: 
     data = respondents.assign(_tally_w=w)[np.isfinite(w) & (w > 0)]
     design = SurveyDesign.community_survey(data, weights="_tally_w", source=source)
     columns, rows = _columns(design, indicators, kinds)
-    frames = []
     whole = make_domains(design, None)
     df = domain_degf(design, whole.code, 1)
-    f = _frame(rows, _district(design, columns), df, [None], [""], level, design)
-    frames.append(f)
+    district = _frame(rows, _district(design, columns), df, [None], [""], level, design)
     doms = make_domains(design, "community_id")
-    if doms.count:
+    keys = [str(dict(k).get("community_id")) for k in doms.keys]
+    old = _previous_communities(previous, district, communities, keys)
+    pick = np.ones(doms.count, dtype=bool) if old is None else \
+        np.isin(np.asarray(keys, dtype=object), list(communities or ()))
+    frames = [district]
+    if pick.any():
         # each community a stratum of its respondents: degrees of freedom n_d - 1
-        per = np.bincount(doms.code[doms.code >= 0], minlength=doms.count)
-        df_c = np.asarray(per - 1, dtype=np.float64)
-        st = _communities(design, columns, doms.code, doms.count)
-        keys = [dict(k).get("community_id") for k in doms.keys]
-        frames.append(_frame(rows, st, df_c, doms.labels, keys, level, design))
+        remap = np.where(pick, np.cumsum(pick) - 1, -1)
+        code = np.where(doms.code >= 0, remap[np.maximum(doms.code, 0)], -1)
+        at = code >= 0
+        count = int(pick.sum())
+        sub = [_Column(c.y[at], c.keep[at]) for c in columns]
+        st = _communities(design.weights[at], sub, code[at], count)
+        df_c = np.asarray(np.bincount(code[at], minlength=count) - 1, dtype=np.float64)
+        frames.append(_frame(rows, st, df_c, [lb for lb, p in zip(doms.labels, pick,
+                                                                    strict=True) if p],
+                             [k for k, p in zip(keys, pick, strict=True) if p], level, design))
     out = pd.concat(frames, ignore_index=True)
     out["variance"] = design.variance_method
+    if old is not None:
+        out = _spliced(out, old, keys, len(rows), int(pick.sum()))
     return out
+
+
+def _previous_communities(previous: pd.DataFrame | None, district: pd.DataFrame,
+                          communities: Collection[str] | None, keys: Sequence[str]
+                          ) -> pd.DataFrame | None:
+    """The rows of ``previous`` a refresh keeps (``None``: estimate every community).
+
+    Kept: the rows of communities not in ``communities`` that still have respondents,
+    when ``previous`` holds the same statistics as the district's rows now (a question
+    answered for the first time adds rows: then everything is estimated).
+    """
+    if previous is None or communities is None or previous.empty:
+        return None
+    cid = previous["community_id"].to_numpy(dtype=object, na_value="")
+    k = len(district)
+    stats = ["variable", "statistic", "level"]
+    if (cid[:k] != "").any() or (cid[k:] == "").any() or not previous.iloc[:k][stats].astype(
+            str).reset_index(drop=True).equals(district[stats].astype(str)):
+        return None
+    gone = pd.Index(list(communities)).union(
+        pd.Index(cid[k:]).unique().difference(pd.Index(keys)))
+    keep = ~pd.Index(cid[k:]).isin(gone)
+    cols = [c for c in previous.columns if c != "weighting"]
+    kept: pd.DataFrame = previous.iloc[k:].loc[keep, cols]
+    return kept.assign(community_id=cid[k:][keep])
+
+
+def _spliced(fresh: pd.DataFrame, old: pd.DataFrame, keys: Sequence[str], k: int,
+             count: int) -> pd.DataFrame:
+    """The district and the re-estimated communities of ``fresh`` with ``old``'s others.
+
+    In the full computation's order: the district's ``k`` rows, then statistic by
+    statistic, each community in the order of ``keys``. ``fresh``'s community rows come
+    as ``k`` blocks of ``count``; ``old``'s as ``k`` blocks of the communities it kept.
+    """
+    pos = pd.Series(np.arange(len(keys)), index=pd.Index(keys))
+    blocks = [fresh.iloc[k:], old]
+    stat = [np.repeat(np.arange(k), count),
+            np.repeat(np.arange(k), len(old) // k if k else 0)]
+    body = pd.concat(blocks, ignore_index=True)
+    order = np.concatenate(stat) * len(keys) + pos.reindex(
+        body["community_id"].astype(str).to_numpy()).to_numpy()
+    body = body.iloc[np.argsort(order, kind="stable")]
+    return pd.concat([fresh.iloc[:k], body[fresh.columns]], ignore_index=True)

@@ -70,13 +70,14 @@ class TallyCases:
     columns: a scale question as floats (its codes, special codes included), a
     select_multiple question ``q`` as ``q_<choice>`` columns (1 chosen, 0 not, the special
     code for a special answer, NaN unanswered). ``changed``: cases re-read since the
-    previous read (``None``: everything read).
+    previous read (``None``: everything read), ``changed_ids`` their dwelling ids.
     """
 
     frame: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     forms: tuple[tuple[str, str, str], ...] = ()
     changed: int | None = None
+    changed_ids: tuple[str, ...] | None = None
 
 
 class TallyReader:
@@ -202,10 +203,20 @@ class TallyReader:
             old = old.assign(**{c: np.nan})
         for c in old.columns.difference(fresh.columns):
             fresh[c] = np.nan if c not in ("interview_uuid",) else None
-        kept = old[~old["dwelling_id"].isin(set(dwellings))]
-        frame = _ordered(pd.concat([kept, fresh[old.columns]], ignore_index=True))
+        out = old["dwelling_id"].isin(set(dwellings)).to_numpy()
+        both = pd.concat([old[~out], fresh[old.columns]], ignore_index=True)
+        at = pd.Index(old["dwelling_id"]).get_indexer(fresh["dwelling_id"])
+        same = (at >= 0).all() and len(np.unique(at)) == len(at) and all(
+            old[c].iloc[at].reset_index(drop=True).equals(fresh[c].reset_index(drop=True))
+            for c in ("community_id", "line"))
+        if same:  # every changed case in its old place: no sort
+            place = np.concatenate([np.flatnonzero(~out), at])
+            frame = both.take(np.argsort(place, kind="stable")).reset_index(drop=True)
+        else:
+            frame = _ordered(both)
         return TallyCases(frame, notes=_notes(conn, self.path, len(frame)),
-                          forms=self._last.forms, changed=len(dwellings))
+                          forms=self._last.forms, changed=len(dwellings),
+                          changed_ids=tuple(dwellings))
 
 
 class _Closing:

@@ -105,7 +105,9 @@ class TallyScreen(Screen[None]):
         self.item = 0
         self.sort = 0
         self.stale = True  # the next result replaces every figure (store read again)
-        self.loading = False
+        # a computation is running (not Textual's ``loading``: its animated overlay
+        # repaints the screen while the worker computes, and holds the GIL)
+        self.computing = False
         self.session: TallySession | None = None  # reads again only what changed
         self._form: Any = None
         self.shown = 0  # results drawn (for benchmarks and tests)
@@ -150,7 +152,7 @@ class TallyScreen(Screen[None]):
 
     def _poll(self) -> None:
         """Recompute when the store was written since the last computation started."""
-        if self.loading:
+        if self.computing:
             return  # checked again once this computation is shown
         sig = self._signature()
         if sig != self.signature:
@@ -160,7 +162,7 @@ class TallyScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Recompute when the screen comes back (after a sync or a merge)."""
-        if self.loading:  # (also sent when the screen is first shown)
+        if self.computing:  # (also sent when the screen is first shown)
             return
         self.signature = self._signature()
         self.stale = True
@@ -168,7 +170,7 @@ class TallyScreen(Screen[None]):
 
     def load(self) -> None:
         """Compute the tally (on a worker thread); polling waits until it is shown."""
-        self.loading = True
+        self.computing = True
         self._compute()
 
     @work(thread=True, exclusive=True, group="tally")
@@ -193,7 +195,7 @@ class TallyScreen(Screen[None]):
         self.app.call_from_thread(self._show, result)
 
     def _show(self, result: Tally) -> None:
-        self.loading = False
+        self.computing = False
         self.stale = False
         self.result = result
         if self.weighting not in result.weightings:
