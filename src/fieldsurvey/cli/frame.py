@@ -52,6 +52,8 @@ def add_boundary_args(p: argparse.ArgumentParser, *, required: bool = True,
                    help="the boundaries were digitised on GCJ-02 / BD-09 web maps")
     g.add_argument("--dissolve", action="store_true",
                    help="merge features that share a community id into one")
+    g.add_argument("--layer", help="layer of a multi-layer boundary file (GeoPackage, KML); "
+                   "default: its only polygon layer")
 
 
 def boundary_options(args: argparse.Namespace) -> Any:
@@ -62,7 +64,7 @@ def boundary_options(args: argparse.Namespace) -> Any:
         id_field=args.id_field, name_field=args.name_field, street_field=args.street_field,
         type_field=args.type_field, size_field=args.size_field, columns=args.boundary_columns,
         encoding=args.encoding, crs=args.crs, coords=args.boundary_coords,
-        dissolve=args.dissolve)
+        dissolve=args.dissolve, layer=getattr(args, "layer", None))
 
 
 def _input_args(p: argparse.ArgumentParser) -> None:

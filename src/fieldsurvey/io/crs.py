@@ -81,26 +81,36 @@ _WGS84_LIKE = (
 )
 
 
-def datum_note(crs: CRS | None) -> str:
+def datum_note(crs: CRS | None,
+               bounds: tuple[float, float, float, float] | None = None) -> str:
     """A sentence when converting ``crs`` to WGS 84 is only approximate, else "".
 
     PROJ falls back to a "ballpark" transformation (no datum shift at all) when it
-    knows none between two datums, as for Xian 1980 or Beijing 1954 without grid
-    files: positions can then be off by tens to over a hundred metres.
+    knows none between two datums for the area, as for Xian 1980 anywhere or Beijing
+    1954 outside the few oil basins its EPSG shifts cover: positions can then be off
+    by tens to over a hundred metres. ``bounds`` (lon/lat: west, south, east, north) is
+    the area of the data; without it the best transformation anywhere is judged, which
+    may be one that does not cover the data.
     """
     if crs is None or not crs.is_geographic and not crs.is_projected:
         return ""
-    from pyproj.transformer import TransformerGroup
+    from pyproj.transformer import AreaOfInterest, TransformerGroup
 
     base = crs.geodetic_crs or crs
     datum = (base.datum.name if base.datum else "").lower()
     if base.equals(CRS.from_epsg(4326), ignore_axis_order=True) or any(
             k in datum for k in _WGS84_LIKE):
         return ""
+    area = None
+    if bounds is not None and all(math.isfinite(v) for v in bounds):
+        west, south, east, north = bounds
+        area = AreaOfInterest(max(west, -180.0), max(south, -90.0), min(east, 180.0),
+                              min(north, 90.0))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            group = TransformerGroup(base, CRS.from_epsg(4326), always_xy=True)
+            group = TransformerGroup(base, CRS.from_epsg(4326), always_xy=True,
+                                     area_of_interest=area)
     except Exception:  # noqa: BLE001 - any PROJ failure means: nothing better to say
         return ""
     best = group.transformers[0] if group.transformers else None
@@ -109,7 +119,9 @@ def datum_note(crs: CRS | None) -> str:
     name = (best.description or best.name or "").lower()
     if "ballpark" in name or best.accuracy is None or best.accuracy < 0:
         return (f"the datum of {crs_label(crs)} ({base.name}) is converted to WGS 84 with "
-                "PROJ's approximate (ballpark) shift: positions may be off by tens of "
+                "PROJ's approximate (ballpark) shift"
+                + (" (none of its datum shifts covers this area)" if area else "")
+                + ": positions may be off by tens of "
                 "metres or more; if the coordinates are really in a datum PROJ can convert "
                 "(CGCS2000: EPSG:4490, SIRGAS 2000: EPSG:4674 ...), give it with --crs, "
                 "otherwise check the points against the map")

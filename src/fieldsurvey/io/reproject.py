@@ -1,0 +1,125 @@
+"""The CRS of a boundary file, and its conversion to WGS 84.
+
+The file's own CRS is used; ``--crs`` fills in a missing one or replaces one pyproj
+cannot identify (it is refused when it contradicts an identified one). GeoJSON and
+TopoJSON without a CRS are WGS 84 lon/lat by their specifications (RFC 7946,
+TopoJSON 1.0), so they are read so when their numbers fit, and the choice is noted.
+After the conversion the bounds must be longitudes and latitudes; GCJ-02/BD-09 offsets
+of Chinese web maps are undone on request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj.exceptions import ProjError
+
+from fieldsurvey.io.coords import web_to_wgs84
+from fieldsurvey.io.crs import crs_label, parse_crs
+from fieldsurvey.io.errors import CRSError
+from fieldsurvey.io.schema import WGS84
+
+__all__ = ["reproject", "resolve_crs"]
+
+#: Formats whose coordinates are WGS 84 lon/lat when the file states no CRS.
+_LONLAT_BY_SPEC = (".geojson", ".json", ".topojson", ".geojsonl", ".geojsons")
+
+
+def _fits_lonlat(gdf: gpd.GeoDataFrame) -> bool:
+    bounds = gdf.total_bounds
+    return bool(np.all(np.isfinite(bounds)) and -180.5 <= bounds[0] <= bounds[2] <= 180.5
+                and -90.5 <= bounds[1] <= bounds[3] <= 90.5)
+
+
+def resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, path: Path | None,
+                notes: list[str] | None = None) -> gpd.GeoDataFrame:
+    """The file's CRS; ``crs`` fills in a missing one or replaces an unidentified one.
+
+    Raises
+    ------
+    CRSError
+        ``crs`` contradicts the file's identified CRS, or there is no CRS at all.
+    """
+    if crs is not None:
+        given = parse_crs(crs, file=str(path) if path else None)
+        stated = gdf.crs
+        if stated is not None and stated.to_epsg(min_confidence=70) is not None \
+                and not stated.equals(given, ignore_axis_order=True):
+            raise CRSError(
+                "the file states a different coordinate reference system than --crs",
+                file=path,
+                expected=crs_label(given),
+                got=f"{crs_label(stated)} in the file",
+                hint="Leave out --crs (the file's own CRS is used; --listing-crs is for the "
+                "listing's x/y), or fix the file's .prj",
+            )
+        return gdf.set_crs(given, allow_override=True)
+    if gdf.crs is None and path is not None and path.suffix.lower() in _LONLAT_BY_SPEC \
+            and _fits_lonlat(gdf):
+        if notes is not None:
+            notes.append("the file states no CRS; as GeoJSON/TopoJSON it was read as WGS 84 "
+                         "longitude/latitude (give --crs if it is not)")
+        return gdf.set_crs(WGS84)
+    if gdf.crs is None:
+        missing_prj = path is not None and path.suffix.lower() == ".shp"
+        raise CRSError(
+            "the file does not say which coordinate reference system its coordinates are in"
+            + (" (the shapefile has no .prj)" if missing_prj else ""),
+            file=path,
+            got="coordinates within " + ", ".join(f"{v:.6g}" for v in gdf.total_bounds),
+            hint="Give it with --crs (for example --crs EPSG:4490 for CGCS2000 or "
+            "--crs EPSG:4326 for GPS lon/lat), or copy the .prj that came with the file",
+        )
+    return gdf
+
+
+def reproject(gdf: gpd.GeoDataFrame, coords: str, path: Path | None,
+              option: str) -> gpd.GeoDataFrame:
+    """To WGS 84 (undoing a GCJ-02/BD-09 offset when asked), checking the result.
+
+    Raises
+    ------
+    CRSError
+        The conversion fails, or its result is not longitudes and latitudes (the
+        numbers do not fit the stated CRS).
+    """
+    src = gdf.crs
+    try:
+        out = gdf.to_crs(WGS84)
+    except (ProjError, ValueError, RuntimeError) as exc:  # an impossible transformation
+        raise CRSError(
+            "the coordinates cannot be converted to WGS 84",
+            file=path,
+            got=f"{crs_label(src)}: {str(exc)[:160]}",
+            hint=f"Check the CRS, or give the right one with {option}",
+        ) from None
+    if not _fits_lonlat(out):
+        raw = gdf.total_bounds
+        projected_numbers = src is not None and src.is_geographic and np.nanmax(np.abs(raw)) > 1000
+        raise CRSError(
+            "the coordinates do not fit the stated coordinate reference system"
+            + (
+                ": it is geographic (degrees) but the numbers are projected metres"
+                if projected_numbers
+                else ""
+            ),
+            file=path,
+            expected="longitudes within ±180 and latitudes within ±90 after conversion",
+            got=f"bounds {raw[0]:.6g}, {raw[1]:.6g}, {raw[2]:.6g}, {raw[3]:.6g} "
+            f"in {crs_label(src)}",
+            hint=f"Give the projected CRS the numbers are in with {option} (for example "
+            f"{option} EPSG:2326 for the Hong Kong 1980 Grid, EPSG:4547 for CGCS2000 / 3-degree "
+            "Gauss-Kruger CM 114E, EPSG:4527 for CGCS2000 / 3-degree Gauss-Kruger zone 39 "
+            "when x carries the zone number), or fix the file's .prj",
+        )
+    if coords != "wgs84":
+        geoms = shapely.transform(
+            out.geometry.values,
+            lambda xy: np.column_stack(web_to_wgs84(xy[:, 0], xy[:, 1], coords)),
+        )
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=WGS84))
+    return out

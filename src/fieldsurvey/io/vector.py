@@ -1,0 +1,380 @@
+"""Read one vector layer with pyogrio, turning GDAL's complaints into clear errors.
+
+The one reader under community boundaries, footprint layers and point listings: it
+chooses the attribute encoding of a shapefile (:mod:`fieldsurvey.io.encoding`), the
+layer of a multi-layer file (the only polygon layer, or the one the user names),
+salvages polygons that carry a degenerate ring, flattens JSON list/object properties
+(DataV's ``center``/``parent``) into text, and refuses attribute text that was decoded
+into implausible characters.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from fieldsurvey.io.encoding import (
+    DbfEncoding,
+    cjk_score,
+    dbf_encoding,
+    dbf_text_fields,
+    normalise_encoding,
+    suspicious_text,
+)
+from fieldsurvey.io.errors import EncodingError, InputError
+from fieldsurvey.io.salvage import salvage_geojson, salvage_wkb
+
+__all__ = ["codecs_equal", "read_vector"]
+
+#: OGR geometry types that hold polygons (curved ones are linearised on reading).
+_POLYGON_TYPES = ("polygon", "multipolygon", "curvepolygon", "multisurface")
+
+
+def codecs_equal(a: str, b: str) -> bool:
+    """True when two codec names are the same codec (GBK and GB18030 count as one)."""
+    return normalise_encoding(a) == normalise_encoding(b)
+
+
+def _check_given_encoding(path: Path, codec: str, option: str) -> None:
+    """Refuse a given encoding that the .dbf's bytes clearly are not in (GBK on Big5)."""
+    if path.suffix.lower() != ".shp":
+        return
+    dbf = next(
+        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
+    )
+    if dbf is None:
+        return
+    for raw_name, values in dbf_text_fields(dbf.read_bytes()).items():
+        name = raw_name.decode(codec, errors="replace")
+        raw = b"\n".join(values)
+        if not any(b >= 0x80 for b in raw):
+            continue
+        try:
+            mine = cjk_score(raw.decode(codec), codec)
+        except (UnicodeDecodeError, LookupError):
+            return  # the read itself reports invalid bytes
+        for other, label in (("gb18030", "GBK"), ("big5hkscs", "Big5"), ("utf-8", "UTF-8")):
+            if codecs_equal(other, codec):
+                continue
+            try:
+                text = raw.decode(other)
+            except UnicodeDecodeError:
+                continue
+            theirs = 1.0 if other == "utf-8" else cjk_score(text, other)
+            if theirs >= 0.7 and theirs > mine + 0.25:
+                first = raw.split(b"\n")[0]
+                raise EncodingError(
+                    f"the attribute text does not read as {codec.upper()}, as given: it reads "
+                    f"as {label}",
+                    file=path, field=name,
+                    got=f"'{first.decode(codec, errors='replace')}' as given, "
+                    f"'{first.decode(other, errors='replace')}' as {label}",
+                    hint=f"Give {option} {label} (or leave {option} out to detect it)")
+
+
+def _choose_layer(path: Path, layer: str | int | None, notes: list[str] | None,
+                  layer_option: str) -> str | int | None:
+    """The layer to read: the one named, the only one, or the only polygon layer.
+
+    Raises
+    ------
+    InputError
+        When the named layer does not exist, or several layers hold polygons and none
+        was named.
+    """
+    if path.suffix.lower() not in (".gpkg", ".sqlite", ".kml", ".kmz", ".gdb", ".gml") \
+            and not path.is_dir():
+        return layer
+    try:
+        layers = [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
+    except (pyogrio.errors.DataSourceError, OSError):
+        return layer  # the read reports it
+    names = [n for n, _ in layers]
+    listed = "; ".join(f"'{n}' ({t})" for n, t in layers[:12])
+    if layer is not None:
+        if isinstance(layer, int) or str(layer) in names:
+            return layer
+        if str(layer).isdigit() and int(str(layer)) < len(names):
+            return int(str(layer))
+        raise InputError("the file has no layer of that name", file=path, field="layer",
+                         expected=f"one of its layers: {listed}", got=repr(layer),
+                         hint=f"Name one of the layers above with {layer_option}")
+    if len(layers) <= 1:
+        return layer
+    polygonal = [n for n, t in layers if t.lower().replace(" z", "").replace(" m", "")
+                 in _POLYGON_TYPES]
+    if len(polygonal) == 1:
+        if notes is not None:
+            notes.append(f"the file has {len(layers)} layers ({listed}); read '{polygonal[0]}', "
+                         "its only polygon layer")
+        return polygonal[0]
+    raise InputError(
+        f"the file has {len(layers)} layers and "
+        + ("several" if polygonal else "none") + " of them is clearly the polygon layer",
+        file=path, field="layer", expected="one layer named with " + layer_option,
+        got=listed, hint=f"Name the layer with {layer_option} (for example {layer_option} "
+        f"'{(polygonal or names)[0]}')")
+
+
+def read_vector(
+    path: str | Path, *, layer: str | int | None = None, encoding: str | None = None,
+    option: str = "--encoding", notes: list[str] | None = None,
+    layer_option: str = "--layer",
+) -> gpd.GeoDataFrame:
+    """Read a vector file with pyogrio, turning GDAL's complaints into clear errors.
+
+    ``option`` names the command-line option that sets this file's encoding (in
+    every hint) and ``layer_option`` the one that names its layer; what the reader
+    chose is appended to ``notes``.
+
+    Raises
+    ------
+    InputError
+        Empty, truncated or unreadable files, files without geometries, files with
+        several polygon layers and none named.
+    EncodingError
+        Attribute text not valid in the given or detected encoding, or text that was
+        decoded into implausible characters (naming the field).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(
+            "the file is empty", file=path, hint="Export the layer again and check the copy"
+        )
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        return _read_geoparquet(path)
+    chosen = (
+        DbfEncoding(normalise_encoding(encoding, file=path), "given")
+        if encoding
+        else dbf_encoding(path)
+        if path.suffix.lower() == ".shp"
+        else DbfEncoding(None, "none")
+    )
+    codec = chosen.codec
+    if encoding and codec:
+        _check_given_encoding(path, codec, option)
+    if chosen.note and notes is not None:
+        notes.append(chosen.note)
+    kwargs: dict[str, Any] = {}
+    if codec:
+        kwargs["encoding"] = codec
+    layer = _choose_layer(path, layer, notes, layer_option)
+    if layer is not None:
+        kwargs["layer"] = layer
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            try:
+                gdf = _read_layer(path, kwargs, notes)
+            except shapely.errors.GEOSException:
+                # a ring GEOS refuses: read the others, then rebuild the refused ones
+                gdf = pyogrio.read_dataframe(path, on_invalid="ignore", **kwargs)
+            gdf = _salvage_missing(gdf, path, kwargs, notes)
+    except UnicodeDecodeError as exc:
+        raise EncodingError(
+            "the attribute text is not valid in the " + ("given" if encoding else "detected")
+            + f" encoding {codec or 'of the file'}",
+            file=path,
+            got=str(exc)[:120],
+            hint=f"Give the real encoding with {option} (GBK and Big5 files usually come "
+            "without a .cpg)",
+        ) from None
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError) as exc:
+        msg = " ".join(str(exc).split())[:300]
+        raise InputError(
+            "GDAL cannot read this file as a vector layer (it may be truncated, "
+            "not a geographic format, or missing a companion file)",
+            file=path,
+            expected="a complete GeoJSON, GeoPackage, Shapefile (.shp with .shx and .dbf) or KML",
+            got=msg or type(exc).__name__,
+            hint="Export the layer again from the GIS and check that every part of it was copied",
+        ) from None
+    if len(gdf) == 0:
+        raise InputError("the file has no features", file=path,
+                         hint="Export the layer again; it came out empty")
+    if isinstance(gdf, gpd.GeoDataFrame) and "geometry" in gdf and gdf.geometry.isna().all():
+        raise InputError(
+            "every feature of the file has an empty or unreadable geometry", file=path,
+            field="geometry", got=f"{len(gdf)} feature(s), none with a shape GDAL could read",
+            hint="Open the file in a GIS, repair or redraw the shapes and export it again")
+    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf or gdf.geometry.isna().all():
+        raise InputError(
+            "the file has no geometries: it is a table, not a map layer",
+            file=path,
+            expected="polygons (or points/footprints for listings)",
+            got=f"a table with the fields {', '.join(map(str, gdf.columns[:12]))}",
+            hint="Give the boundary file itself (GeoJSON, GeoPackage, Shapefile or KML)",
+        )
+    gdf = _flatten_nested(gdf)
+    lost = [str(w.message) for w in caught if "converted correctly" in str(w.message)]
+    _check_text(gdf, path, option, lost)
+    return gdf
+
+
+def _read_layer(path: Path, kwargs: dict[str, Any], notes: list[str] | None) -> Any:
+    """Read a layer with pyogrio; a shapefile without its .shx from a temporary copy.
+
+    GDAL rebuilds the missing index from the .shp in the copy, so the user's folder is
+    left as it was.
+    """
+    try:
+        return pyogrio.read_dataframe(path, **kwargs)
+    except UnicodeDecodeError:
+        if kwargs.get("encoding") != "UTF-8" or path.suffix.lower() != ".shp":
+            raise
+        # dBase cuts field names at 10 bytes, often inside a UTF-8 character: let GDAL
+        # recode (it drops the cut bytes) instead of failing on the names
+        gdf = pyogrio.read_dataframe(path, **{**kwargs, "encoding": "utf8"})
+        if notes is not None:
+            notes.append("some field names were cut inside a character by the 10-byte "
+                         "dBase limit; the cut bytes were dropped")
+        return gdf
+    except pyogrio.errors.DataSourceError as exc:
+        if path.suffix.lower() != ".shp" or "SHAPE_RESTORE_SHX" not in str(exc):
+            raise
+    with tempfile.TemporaryDirectory(prefix="fieldsurvey-shx-") as tmp:
+        for part in path.parent.glob(path.stem + ".*"):
+            if part.suffix.lower() in (".shp", ".dbf", ".prj", ".cpg"):
+                shutil.copyfile(part, Path(tmp) / (path.stem + part.suffix.lower()))
+        pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": "YES"})
+        try:
+            gdf = pyogrio.read_dataframe(Path(tmp) / (path.stem + ".shp"), **kwargs)
+        finally:
+            pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": None})
+    if notes is not None:
+        notes.append("the shapefile has no .shx index; it was rebuilt from the .shp "
+                     "(in a temporary copy)")
+    return gdf
+
+
+def _salvage_missing(gdf: gpd.GeoDataFrame, path: Path, kwargs: dict[str, Any],
+                     notes: list[str] | None) -> gpd.GeoDataFrame:
+    """Rebuild the geometries that came back missing or empty because of a bad ring.
+
+    Web-map exports often carry a degenerate ring (``[a, b, a]``) inside an otherwise
+    good multipolygon: GDAL's GeoJSON driver then returns the feature empty and GEOS
+    refuses its WKB. Each such geometry is rebuilt from the file's own coordinates
+    (the GeoJSON text, or the WKB) without its degenerate rings
+    (:mod:`fieldsurvey.io.salvage`); what was dropped is noted.
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
+        return gdf
+    geoms = gdf.geometry.to_numpy()
+    bad = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if len(bad) == 0:
+        return gdf
+    rebuilt: dict[int, Any] = {}
+    dropped = 0
+    if path.suffix.lower() in (".geojson", ".json") and path.stat().st_size < 500_000_000:
+        try:
+            data = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        feats = data.get("features") if isinstance(data, dict) else None
+        if isinstance(feats, list) and len(feats) == len(gdf):
+            for i in bad:
+                g = feats[i].get("geometry") if isinstance(feats[i], dict) else None
+                geom, n = salvage_geojson(g)
+                if geom is not None:
+                    rebuilt[int(i)] = geom
+                    dropped += n
+    else:
+        from pyogrio.raw import read as raw_read
+
+        _, _, wkb, _ = raw_read(path, read_geometry=True, columns=[], **kwargs)
+        if len(wkb) == len(gdf):
+            for i in bad:
+                if wkb[i] is not None:
+                    geom, n_wkb = salvage_wkb(bytes(wkb[i]))
+                    if geom is not None:
+                        rebuilt[int(i)] = geom
+                        dropped += n_wkb
+    if rebuilt:
+        geoms = geoms.copy()
+        for row, shape in rebuilt.items():
+            geoms[row] = shape
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+        if notes is not None:
+            notes.append(f"{len(rebuilt)} feature(s) had {dropped} degenerate ring(s) (fewer "
+                         "than 3 distinct points, as web-map exports leave them); GDAL read "
+                         "them without a shape, so they were rebuilt without those rings")
+    # geometries still missing are reported by the callers' checks, naming the rows
+    return gdf
+
+
+def _read_geoparquet(path: Path) -> gpd.GeoDataFrame:
+    """A GeoParquet layer (such as the boundaries a frame keeps beside itself)."""
+    try:
+        gdf = gpd.read_parquet(path)
+    except (ValueError, OSError) as exc:
+        raise InputError("the file cannot be read as GeoParquet", file=path,
+                         got=" ".join(str(exc).split())[:200],
+                         hint="Give a GeoParquet layer (geometry column with 'geo' metadata)"
+                         ) from None
+    if len(gdf) == 0:
+        raise InputError("the file has no features", file=path,
+                         hint="Export the layer again; it came out empty")
+    return gdf
+
+
+def _json_text(value: Any) -> Any:
+    """A list, array or mapping property as compact JSON text; anything else unchanged."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return value
+
+
+def _flatten_nested(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """JSON array/object properties (DataV's ``center``, ``parent``) as JSON text.
+
+    GDAL hands them over as numpy arrays or dicts, which neither the text checks nor
+    GeoParquet/GeoPackage columns can hold; as text they are kept and readable.
+    """
+    geom = gdf.geometry.name
+    for col in gdf.columns:
+        if col == geom or gdf[col].dtype != object:
+            continue
+        sample = gdf[col].dropna()
+        if sample.map(lambda v: isinstance(v, (np.ndarray, list, tuple, dict))).any():
+            gdf[col] = gdf[col].map(_json_text)
+    return gdf
+
+
+def _check_text(gdf: gpd.GeoDataFrame, path: Path, option: str, lost: list[str]) -> None:
+    """Refuse attribute text that was decoded into implausible characters."""
+    for col in gdf.columns:
+        if col == gdf.geometry.name or not (gdf[col].dtype == object
+                                            or pd.api.types.is_string_dtype(gdf[col])):
+            continue
+        values = list(dict.fromkeys(v for v in gdf[col].dropna().tolist()
+                                    if isinstance(v, str)))[:5000]
+        found = suspicious_text(values)
+        if found is None:
+            continue
+        kind, example, probable = found
+        raise EncodingError(
+            f"the text of this field was decoded wrongly ({kind})",
+            file=path, field=str(col), got=repr(example)[:80],
+            expected="readable names" + (f"; the bytes read as {probable}" if probable else ""),
+            hint=f"Give the file's encoding with {option} {probable or 'GBK, Big5 or UTF-8'}")
+    if lost:
+        raise EncodingError(
+            "some characters could not be converted from the file's encoding and were lost",
+            file=path, got=lost[0][:160],
+            hint=f"Give the file's real encoding with {option} (for Hong Kong names: "
+            f"{option} big5hkscs)")
