@@ -103,3 +103,25 @@ def test_a_supervisor_name_that_reads_as_hq_is_refused(
     err = capsys.readouterr().err
     assert code == 2 and "cannot begin with 'hq:'" in err and "Traceback" not in err
     assert notes(central) == []
+
+
+def test_a_question_the_questionnaire_lacks_is_refused_and_the_list_sums_up(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    central, (a, b, _) = central_with_three(tmp_path)
+    for verb in ("--reject", "--note"):
+        code = cli_main(["review", "--db", str(central), verb, a[:8], "--comment", "年龄?",
+                         "--question", "a22", "--reviewer", "王芳"])
+        err = capsys.readouterr().err
+        assert code == 2 and "has no such question" in err and "e.g. a2" in err, verb
+    c_ = sqlite3.connect(central)
+    assert c_.execute("SELECT count(*) FROM review_comments").fetchone() == (0,)
+    c_.close()
+    assert cli_main(["review", "--db", str(central), "--reject", a[:8], "--comment", "年龄?",
+                     "--question", "a2", "--reviewer", "王芳"]) == 0
+    assert cli_main(["review", "--db", str(central), "--approve", b[:8], "--reviewer",
+                     "王芳"]) == 0
+    capsys.readouterr()
+    assert cli_main(["review", "--db", str(central), "--list"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last == ("3 interview(s): 1 rejected by the supervisor, 1 approved by the "
+                    "supervisor, awaiting HQ, 1 awaiting the supervisor")

@@ -59,7 +59,13 @@ def run(args: argparse.Namespace) -> int:
     from fieldsurvey.cli._ui import out_console
     from fieldsurvey.io.errors import InputError
     from fieldsurvey.store import FieldStore
-    from fieldsurvey.store.review import MOVED_MARK, find_interview, review, review_list
+    from fieldsurvey.store.review import (
+        MOVED_MARK,
+        check_questions,
+        find_interview,
+        review,
+        review_list,
+    )
 
     if args.to and not args.resolve:
         raise InputError("--to goes with --resolve", field="--to",
@@ -81,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
                               f"{r.stage}" + (f" ({r.reviewer})" if r.reviewer else "")
                               + (f"  {MOVED_MARK} {r.moved}" if r.moved else ""),
                               markup=False, soft_wrap=True)
+        if rows:
+            from collections import Counter
+
+            by = Counter(r.stage for r in rows).most_common()
+            out_console.print(f"{len(rows)} interview(s): "
+                              + ", ".join(f"{n} {stage}" for stage, n in by), markup=False,
+                              soft_wrap=True)
         _print_moved(moved, args.db, full=args.moved)
         return 0
     if args.resolve:
@@ -95,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         store = FieldStore.open(args.db)
         try:
             uuid = find_interview(store.connection, args.note)
+            check_questions(store.connection, uuid, [args.question] if args.question else [])
             who = note(store, uuid, args.comment, reviewer=_reviewer(args),
                        tier=args.tier or "supervisor", question=args.question)
         finally:
@@ -108,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     store = FieldStore.open(args.db)
     try:
         uuid = find_interview(store.connection, ident)
+        check_questions(store.connection, uuid, [args.question] if args.question else [])
         qc = {args.question: args.comment} if args.question else None
         now = review(store, uuid, decision, tier=args.tier or "supervisor", reviewer=reviewer,
                      comment=None if args.question else args.comment, question_comments=qc)

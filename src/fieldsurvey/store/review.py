@@ -29,7 +29,8 @@ from typing import Any
 from fieldsurvey.io.errors import StoreError
 from fieldsurvey.store.store import FieldStore
 
-__all__ = ["MOVED_MARK", "TIERS", "Decision", "ReviewRow", "find_interview", "history",
+__all__ = ["MOVED_MARK", "TIERS", "Decision", "ReviewRow", "check_questions", "find_interview",
+           "history",
            "mark_moved", "moved_flags", "note", "review", "review_list", "signature", "stage",
            "tier_of"]
 
@@ -204,6 +205,59 @@ def find_interview(conn: sqlite3.Connection, ident: str) -> str:
     raise StoreError("no interview with this id in the store", field="ID", got=repr(ident),
                      hint="Give an interview UUID (or its first 8 characters) or a dwelling "
                      "id; `fieldsurvey review --db CENTRAL --list` lists them")
+
+
+def check_questions(conn: sqlite3.Connection, uuid: str, keys: list[str]) -> None:
+    """Refuse a comment on a question the interview's questionnaire does not have.
+
+    ``keys`` are question names, or answer keys of a repeat's instance (``kid[2]``),
+    checked against the questionnaire pinned for the interview; an interview whose
+    questionnaire is not in the store is not checked. (The TUI offers only the
+    interview's own questions; this is for names typed on the command line.)
+
+    Raises
+    ------
+    StoreError
+        A name that is not a question of the questionnaire, with the closest ones.
+    """
+    if not keys:
+        return
+    row = conn.execute("SELECT f.filename, f.content, f.form_id, f.version FROM interviews i "
+                       "JOIN forms f ON f.form_id = i.form_id AND f.version = i.form_version "
+                       "WHERE i.uuid = ?", (uuid,)).fetchone()
+    if row is None:
+        return
+    import difflib
+    import tempfile
+    from pathlib import Path
+
+    from fieldsurvey.io.errors import FieldsurveyError
+    from fieldsurvey.questionnaire import load_form
+    from fieldsurvey.questionnaire.model import Question
+    from fieldsurvey.questionnaire.values import parse_key
+
+    with tempfile.TemporaryDirectory(prefix="fieldsurvey-form-") as folder:
+        path = Path(folder) / Path(str(row[0])).name
+        path.write_bytes(row[1])
+        try:
+            form = load_form(path)
+        except FieldsurveyError:  # a pinned form that no longer loads: not checked
+            return
+    names = [n for n, it in form.items_by_name.items() if isinstance(it, Question)]
+    for key in keys:
+        try:
+            name, _ = parse_key(key)
+        except FieldsurveyError:
+            name = key
+        if name not in names:
+            near = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+            raise StoreError("the questionnaire of this interview has no such question",
+                             field="--question", got=repr(key),
+                             expected=f"a question of {row[2]} version {row[3]}"
+                             + (f", e.g. {', '.join(near)}" if near else ""),
+                             hint="Give the question's name as in the questionnaire (the "
+                             "supervisor TUI lists them), or leave --question out to comment "
+                             "on the whole interview")
 
 
 def review(store: FieldStore, uuid: str, decision: str, *, tier: str, reviewer: str,
