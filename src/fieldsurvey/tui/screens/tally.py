@@ -20,12 +20,14 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header, Static
 
+from fieldsurvey.tui.widgets.figure_table import FigureTable
 from fieldsurvey.tui.widgets.tally_table import indicator_rows, rate_rows, tx
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -116,9 +118,9 @@ class TallyScreen(Screen[None]):
         """The widgets of this screen."""
         yield Header()
         yield Static("", id="tally-rates-title")
-        yield DataTable(id="tally-rates", cursor_type="row")
+        yield FigureTable(id="tally-rates")
         yield Static("", id="tally-ind-title")
-        yield DataTable(id="tally-ind", cursor_type="row")
+        yield FigureTable(id="tally-ind")
         yield Static("", id="tally-keys")
 
     #: seconds between checks whether the store changed (a sync or a merge wrote to it)
@@ -228,30 +230,29 @@ class TallyScreen(Screen[None]):
         small = tx("small", lang, k=res.min_completes)
         self.query_one("#tally-rates-title", Static).update(
             f"{tx('rates', lang)} · {by} · {tx('unweighted', lang)} · {small}")
-        rates = self.query_one("#tally-rates", DataTable)
-        rates.clear(columns=True)
-        for label, width in ((tx("group", lang), 10), ("n", 4), ("I", 4), ("RR1", 5),
-                             ("RR3", 5), ("COOP", 5), ("REF", 5), ("CON", 5)):
-            rates.add_column(label, width=width)
-        for row in rate_rows(res.rates, self.by, res.names, res.completes, res.min_completes,
-                             lang, sort=self.sort % 8):
-            rates.add_row(*row)
-        ind = self.query_one("#tally-ind", DataTable)
-        ind.clear(columns=True)
+        self.query_one("#tally-rates", FigureTable).set_rows(
+            ((tx("group", lang), 10), ("n", 6), ("I", 6), ("RR1", 5), ("RR3", 5), ("COOP", 5),
+             ("REF", 5), ("CON", 5)),
+            rate_rows(res.rates, self.by, res.names, res.completes, res.min_completes, lang,
+                      sort=self.sort % 8))
+        ind = self.query_one("#tally-ind", FigureTable)
         items = self._items()
         title = self.query_one("#tally-ind-title", Static)
         if not items or res.estimates.empty:
             title.update(tx("none", lang))
+            ind.set_rows((), ())
             return
         var, label = items[self.item % len(items)]
-        title.update(f"{label[:24]} · {tx(self.weighting, lang)}")
+        weighting = tx(self.weighting, lang)
+        room = max(self.size.width, 80) - 5 - cell_len(weighting)
+        if cell_len(label) > room:
+            label = set_cell_size(label, room - 1) + "…"
+        title.update(f"{label} · {weighting}")
         head = tx("index", lang) if not var.endswith("_any") else tx("share", lang)
-        for label_, width in ((tx("group", lang), 10), (head, 20), (tx("top2", lang), 6),
-                              ("n", 5)):
-            ind.add_column(label_, width=width)
-        for row in indicator_rows(res.estimates, var, self.weighting, res.names, res.completes,
-                                  res.min_completes, lang, sort=self.sort % 3):
-            ind.add_row(*row)
+        ind.set_rows(((tx("group", lang), 10), (head, 20), (tx("top2", lang), 6), ("n", 6)),
+                     indicator_rows(res.estimates, var, self.weighting, res.names,
+                                    res.completes, res.min_completes, lang,
+                                    sort=self.sort % 3))
 
     def action_group(self) -> None:
         """Key action: community / interviewer."""
@@ -291,6 +292,6 @@ class TallyScreen(Screen[None]):
         """The rows shown, as text (for tests and screen readers)."""
         out: dict[str, Any] = {}
         for wid in ("#tally-rates", "#tally-ind"):
-            table = self.query_one(wid, DataTable)
-            out[wid] = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+            table = self.query_one(wid, FigureTable)
+            out[wid] = [table.get_row_at(i) for i in range(table.row_count)]
         return out
