@@ -25,6 +25,7 @@ from fieldsurvey.io.errors import EstimationError, InputError
 
 if TYPE_CHECKING:
     from fieldsurvey.estimate import EstimateTable, ReplicateDesign, SurveyDesign
+    from fieldsurvey.estimate.labels import Codebook
 
 # as fieldsurvey.estimate's LONELY_PSU_RULES and REPLICATE_TYPES (kept here so that
 # --help does not import numpy; tests/test_estimate_cli_calibration.py checks they agree)
@@ -130,7 +131,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                      help="post-stratify on the one (a:b crossed) variable of this margins file")
     cal.add_argument("--calibrate", type=Path, metavar="MARGINS",
                      help="linear (GREG) or bounded calibration to this margins file; a "
-                     "continuous variable's total has the level (total)")
+                     "continuous variable's total has the level (total); without a categorical "
+                     "margin give the population size as variable (Intercept), as R's "
+                     "calibrate(~x) does")
     cal.add_argument("--calibration", type=Path, metavar="FILE",
                      help="the .calibration.json saved by fieldsurvey weights calibrate: redo "
                      "that calibration from the input weights so the SEs account for it")
@@ -140,6 +143,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--bounds", metavar="L,U", help="limits of the calibration factor g, e.g. 0.5,2")
     p.add_argument("--rake-control", metavar="MAXIT,EPS",
                    help="raking stopping rule; 10,1 is R's default (default: to convergence)")
+    p.add_argument("--codebook", type=Path, metavar="FILE",
+                   help="value labels and special-answer codes (variable, code, label, missing), "
+                   "as fieldsurvey export writes; default: codebook_values.csv beside --data")
+    p.add_argument("--missing-codes", metavar="C[,C]",
+                   help="codes that mean no answer in every analysed column, written with '=' "
+                   "when the first is negative: --missing-codes=-8,-9,98,99")
+    p.add_argument("--codes", action="store_true",
+                   help="show categories by their codes, not their value labels")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--format", choices=("table", "csv", "json"), default=None,
                    help="output format (default: from the --output suffix .csv/.json, else table)")
@@ -190,6 +201,7 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     from fieldsurvey.io.tables import read_table
 
     data = read_table(args.data, what="respondents table")
+    book = _codebook(args)
     if not 0 < args.level < 1:
         raise EstimationError("the confidence level must be between 0 and 1", field="--level",
                               got=str(args.level))
@@ -204,6 +216,9 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     if not (means or totals or props or ratios or quants or ind is not None):
         raise InputError("nothing to estimate",
                          hint="Add --mean, --total, --prop, --ratio or --quantile")
+    analysed = [*means, *totals, *props, *(c for r in ratios for c in r),
+                *(c for c, _ in quants), *(_list([args.by]) if args.by else [])]
+    data = _drop_missing(data, book, analysed, args)
     d: SurveyDesign | ReplicateDesign
     if args.repweights:
         if args.psu or args.strata or args.fpc or args.replicates:
@@ -253,7 +268,74 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
         table += svyratio(num, den, d, **kw)
     for col, p in quants:
         table += svyquantile(col, d, p, qrule=args.qrule, interval_type=args.quantile_ci, **kw)
+    if book and not args.codes:
+        from fieldsurvey.estimate.labels import label_estimates
+
+        table = label_estimates(table, book)
     return table
+
+
+def _codebook(args: argparse.Namespace) -> Codebook:
+    """Value labels and missing codes: the .sav/.dta's own, a codebook file, --missing-codes."""
+    from fieldsurvey.estimate.labels import Codebook
+    from fieldsurvey.io.tables import read_table, table_format
+
+    book = Codebook()
+    fmt = table_format(args.data, what="respondents table")
+    if fmt in ("sav", "dta"):
+        import pyreadstat
+
+        reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+        try:
+            _, meta = reader(str(args.data), metadataonly=True)
+        except Exception:  # noqa: BLE001 - the data were read; labels are a courtesy
+            meta = None
+        if meta is not None:
+            from fieldsurvey.estimate.labels import code_text
+
+            labels = {str(col): {code_text(k): str(v) for k, v in vl.items()}
+                      for col, vl in meta.variable_value_labels.items()}
+            book = Codebook(labels, {}, str(args.data))
+    path = args.codebook
+    if path is None:
+        beside = Path(args.data).parent / "codebook_values.csv"
+        path = beside if beside.is_file() else None
+    if path is not None:
+        table = read_table(path, what="codebook", text=True)
+        missing_cols = [c for c in ("variable", "code", "label") if c not in table.columns]
+        if missing_cols:
+            raise InputError("the codebook lacks columns", file=str(path),
+                             field=", ".join(missing_cols),
+                             expected="variable, code, label and optionally missing (yes/no)",
+                             got=", ".join(map(str, table.columns)),
+                             hint="Give the codebook_values.csv that fieldsurvey export wrote")
+        extra = Codebook.from_values_table(table, str(path))
+        book = Codebook({**book.labels, **extra.labels}, {**book.missing, **extra.missing},
+                        str(path))
+    args._codebook_path = path
+    return book
+
+
+def _drop_missing(data: Any, book: Codebook, columns: list[str],
+                  args: argparse.Namespace) -> Any:
+    """Special-answer codes of the analysed columns set to missing, and said so on stderr."""
+    from fieldsurvey.estimate.labels import drop_missing_codes
+
+    codes = _list([args.missing_codes]) if args.missing_codes else []
+    for c in codes:
+        try:
+            float(c)
+        except ValueError:
+            raise InputError("--missing-codes takes numbers", field="--missing-codes",
+                             expected="e.g. --missing-codes=-8,-9,98,99", got=repr(c)) from None
+    book = book.with_missing_codes(columns, codes)
+    data, counts = drop_missing_codes(data, book, columns)
+    if counts:
+        where = f" ({args._codebook_path})" if getattr(args, "_codebook_path", None) else ""
+        listed = ", ".join(f"{c} {n}" for c, n in counts.items())
+        print(f"fieldsurvey estimate: special-answer codes{where} left out as missing: {listed}",
+              file=sys.stderr)
+    return data
 
 
 def _small_areas(args: argparse.Namespace, d: SurveyDesign | ReplicateDesign,
@@ -456,6 +538,15 @@ def _fmt(v: object, numeric: bool) -> str:
     return str(v)
 
 
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: Chinese, Japanese and Korean characters take two."""
+    import unicodedata
+
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def render(table: EstimateTable, fmt: str) -> str:
     """The table as aligned text, CSV or JSON."""
     from fieldsurvey.estimate.results import COLUMNS
@@ -469,9 +560,9 @@ def render(table: EstimateTable, fmt: str) -> str:
     rows = [list(COLUMNS)] + [
         [_fmt(v, k) for v, k in zip(r, numeric, strict=True)] for r in frame.itertuples(index=False)
     ]
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(COLUMNS))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-             for r in rows]
+    widths = [max(_width(str(r[i])) for r in rows) for i in range(len(COLUMNS))]
+    lines = ["  ".join(str(c) + " " * (w - _width(str(c)))
+                       for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines) + f"\n({len(table)} estimates, {table.method} standard errors)\n"
 
