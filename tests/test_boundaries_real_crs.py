@@ -1,0 +1,63 @@
+"""Chinese projected boundary files as ArcGIS writes them: ESRI WKT .prj without EPSG codes.
+
+CGCS2000 / Beijing 1954 / Xian 1980 3-degree Gauss-Kruger zones, with and without the
+zone number in front of x. The polygons must come back where they were, and a datum
+that PROJ converts only with its ballpark shift for the data's area must be said.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from pyproj import CRS
+from shapely.geometry import box
+
+from fieldsurvey.io.boundaries import read_boundaries
+from fieldsurvey.io.crs import datum_note
+
+NAMES = ["东城区", "西城区", "朝阳区"]
+
+
+def _beijing() -> gpd.GeoDataFrame:
+    polys = [box(116.30 + i * 0.02, 39.90, 116.32 + i * 0.02, 39.92) for i in range(3)]
+    return gpd.GeoDataFrame({"区划代码": ["110101", "110102", "110105"], "名称": NAMES},
+                            geometry=polys, crs=4326)
+
+
+def _esri_shapefile(tmp_path: Path, epsg: int) -> Path:
+    crs = CRS.from_epsg(epsg)
+    path = tmp_path / f"b{epsg}.shp"
+    pyogrio.write_dataframe(_beijing().to_crs(crs), path, encoding="GBK")
+    for cpg in tmp_path.glob("*.cpg"):
+        cpg.unlink()
+    path.with_suffix(".prj").write_text(crs.to_wkt("WKT1_ESRI"))
+    return path
+
+
+@pytest.mark.parametrize("epsg", [4548, 4527, 2436, 2385])
+def test_gauss_kruger_esri_prj_comes_back_in_place(tmp_path: Path, epsg: int) -> None:
+    path = _esri_shapefile(tmp_path, epsg)
+    assert "AUTHORITY" not in path.with_suffix(".prj").read_text()
+    b = read_boundaries(path)
+    assert b.frame["name"].tolist() == NAMES
+    assert b.frame["community_id"].tolist() == ["110101", "110102", "110105"]
+    assert b.source_crs is not None and b.source_crs.to_epsg() == epsg
+    # the same projection back: the corners within a millimetre-scale tolerance
+    original = _beijing().geometry
+    for got, want in zip(b.frame.geometry, original, strict=True):
+        assert got.symmetric_difference(want).area < 1e-12
+    ballpark = [n for n in b.notes if "ballpark" in n]
+    if epsg in (2436, 2385):  # Beijing 1954 and Xian 1980 around Beijing: no EPSG shift
+        assert ballpark and ("Beijing 1954" in ballpark[0] or "Xian 1980" in ballpark[0])
+    else:
+        assert not ballpark
+
+
+def test_datum_note_is_judged_for_the_area_of_the_data() -> None:
+    beijing54 = CRS.from_epsg(4214)
+    # the Tarim basin has an EPSG shift accurate to 1 m; Beijing itself has none
+    assert datum_note(beijing54, (80.0, 38.0, 85.0, 40.0)) == ""
+    assert "ballpark" in datum_note(beijing54, (116.3, 39.9, 116.4, 40.0))
