@@ -269,15 +269,24 @@ def _duplicates(columns: list[pd.Series | np.ndarray], valid: np.ndarray) -> np.
 #: 1栋-1单元-101 and 2栋-1单元-101 at the compound's gate are different dwellings, and so
 #: are 桂林路52號3樓 and 桂林路52號4樓 of an address registry (one point per building, the
 #: floors told apart only by the address text). The address counts only for rows without
-#: unit, floor and door: where those are listed, they are the dwelling's identity.
-POINT_IDENTITY: tuple[str, ...] = ("compound", "building", "unit", "floor", "door", "address")
+#: unit, floor and door: where those are listed, they are the dwelling's identity. The
+#: building counts except for dwellings made from footprints (``footprint_dwelling``),
+#: whose building is the feature number: two footprints on one point are worth a look.
+POINT_IDENTITY: tuple[str, ...] = ("compound", "building", "unit", "floor", "door", "address",
+                                   "footprint_dwelling")
 
 
 def point_identity(frame: pd.DataFrame, factors: Factors | None = None) -> list[np.ndarray]:
-    """Codes of the :data:`POINT_IDENTITY` columns of ``frame``, one array per column."""
-    out = [factorize_column(frame, c, factors)[0] for c in POINT_IDENTITY[:-1] if c in frame]
+    """Codes of the :data:`POINT_IDENTITY` columns of ``frame`` (see there), one per column."""
+    n = len(frame)
+    made = frame["footprint_dwelling"].notna().to_numpy() if "footprint_dwelling" in frame \
+        else np.zeros(n, dtype=bool)
+    out = [factorize_column(frame, c, factors)[0] for c in ("compound", "unit", "floor", "door")
+           if c in frame]
+    if "building" in frame:
+        out.append(np.where(made, -2, factorize_column(frame, "building", factors)[0]))
     if "address" in frame:
-        bare = np.ones(len(frame), dtype=bool)
+        bare = np.ones(n, dtype=bool)
         for c in ("unit", "floor", "door"):
             if c in frame:
                 bare &= frame[c].isna().to_numpy()

@@ -15,11 +15,16 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fieldsurvey.io.errors import ColumnError, EncodingError, InputError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "BOUNDARY_FIELDS",
+    "decimal_commas",
     "FOOTPRINT_FIELDS",
     "LISTING_FIELDS",
     "load_mapping",
@@ -268,3 +273,30 @@ def match_columns(
             found[std] = header
             used.add(header)
     return found
+
+
+#: Numeric listing fields: written with a decimal comma in ';' or '|' separated files.
+_NUMERIC = ("lon", "lat", "x", "y", "households", "dwellings", "storeys", "height")
+_DECIMAL_COMMA = r"\s*[+-]?\d+(?:,\d+)?\s*"
+
+
+def decimal_commas(df: pd.DataFrame, mapping: Mapping[str, str] | None, *,
+                   file: str | Path | None = None) -> pd.DataFrame:
+    """Numbers written ``26010,275`` (Europe's Excel, whose CSVs use ';') read as 26010.275.
+
+    Only in files not separated by commas, and only in number columns whose every
+    value is digits with at most one decimal comma.
+    """
+    from pandas.api.types import is_numeric_dtype
+
+    found = match_columns(df.columns, mapping, file=file)
+    for field in _NUMERIC:
+        col = found.get(field)
+        if col is None or is_numeric_dtype(df[col]):
+            continue
+        text = df[col].astype("string")
+        given = text.dropna()
+        if len(given) and given.str.contains(",", regex=False).any() \
+                and given.str.fullmatch(_DECIMAL_COMMA).all():
+            df[col] = text.str.replace(",", ".", regex=False)
+    return df

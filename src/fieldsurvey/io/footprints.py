@@ -28,14 +28,80 @@ share the footprint's representative point.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
+from pyproj import CRS
 
-from fieldsurvey.io.errors import ColumnError, InputError
+from fieldsurvey.io.columns import fold, match_columns
+from fieldsurvey.io.errors import ColumnError, CRSError, InputError
 
-__all__ = ["expand_footprints"]
+__all__ = ["area_m2", "expand_footprints", "layer_points", "osm_address", "osm_tags",
+           "wkt_geometry"]
+
+_OSM_TAG = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
+#: OpenStreetMap tags made into columns (the rest stay in ``other_tags``).
+_OSM_KEYS = ("building", "building:levels", "building:flats", "height", "addr:street",
+             "addr:housenumber", "addr:full", "addr:postcode", "name", "amenity", "shop")
+
+
+def osm_tags(gdf: pd.DataFrame) -> pd.DataFrame:
+    """Expand the GDAL OSM driver's ``other_tags`` (an hstore string) into columns."""
+    tags = gdf["other_tags"].astype("string")
+    parsed = [dict(_OSM_TAG.findall(t)) if isinstance(t, str) else {} for t in tags.fillna("")]
+    out = gdf.copy()
+    for key in _OSM_KEYS:
+        values = [p.get(key) for p in parsed]
+        if any(v is not None for v in values):
+            if key in out.columns:
+                out[key] = out[key].where(out[key].notna(), pd.Series(values, index=out.index))
+            else:
+                out[key] = values
+    for key in ("height", "building:levels", "building:flats"):
+        if key in out.columns:  # OSM writes "12.13 m", "3;4": the first number counts
+            text = out[key].astype("string")
+            out[key] = pd.to_numeric(text.str.extract(r"^\s*(\d+(?:\.\d+)?)")[0],
+                                     errors="coerce")
+    return out
+
+
+def osm_address(attrs: pd.DataFrame) -> pd.Series | None:
+    """OpenStreetMap address (``addr:full`` or street + house number), else the name."""
+    parts = []
+    if "addr:street" in attrs and "addr:housenumber" in attrs:
+        parts.append(attrs["addr:street"].astype("string") + " "
+                     + attrs["addr:housenumber"].astype("string"))
+    if "addr:full" in attrs:
+        parts.insert(0, attrs["addr:full"].astype("string"))
+    if "name" in attrs:
+        parts.append(attrs["name"].astype("string"))
+    if not parts:
+        return None
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.fillna(p)
+    return out if out.notna().any() else None
+
+
+def area_m2(geoms: Any, src: CRS) -> Any:
+    """Floor area of each footprint in m^2 (in its UTM zone when the layer is geographic)."""
+    from fieldsurvey.io.crs import utm_crs
+
+    if src.is_projected:
+        return shapely.area(geoms)
+    c = shapely.centroid(shapely.union_all(shapely.envelope(geoms)))
+    utm = utm_crs(float(shapely.get_x(c)), float(shapely.get_y(c)))
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(src, utm, always_xy=True)
+    moved = shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return shapely.area(moved)
+
 
 
 #: Columns the reader makes for every listing (not the layer's own fields).
@@ -181,3 +247,68 @@ def expand_footprints(
         "unsized_rows": table["source_row"].to_numpy()[skipped][:20].tolist(),
     }
     return out
+
+
+def layer_points(geoms: Any, src: CRS, path: Path) -> tuple[Any, str, Any]:
+    """Dwelling points of a layer: its points, or each footprint's point on surface.
+
+    Returns the points, the kind (``points`` or ``footprints``) and the footprints'
+    floor areas in m^2 (None for points).
+    """
+    geoms = shapely.force_2d(geoms)
+    types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
+    if types <= {0}:
+        return geoms, "points", None
+    if types <= {3, 6}:
+        valid = shapely.make_valid(geoms)
+        return shapely.point_on_surface(valid), "footprints", area_m2(valid, src)
+    raise InputError("a listing layer must hold points (dwellings) or polygons (buildings)",
+                     file=path, got="lines or mixed geometry types",
+                     hint="Give the dwelling points or the building footprints layer")
+
+
+#: Headers of a column of WKT geometries (QGIS "WKT" export, PostGIS, OpenAddresses).
+_WKT_HEADERS = {"wkt", "geometry", "geom", "the_geom", "shape", "wkt_geom", "geometry_wkt",
+                "geom_wkt", "oa:geom", "几何", "幾何"}
+
+
+def wkt_geometry(df: pd.DataFrame, mapping: Mapping[str, str] | None, given: CRS | None,
+                  path: Path) -> tuple[pd.DataFrame, Any, CRS, str] | None:
+    """A table whose places are in a WKT column (and in no lon/lat or x/y columns).
+
+    Returns the table without that column, the points (footprints' points on surface,
+    their floor area in ``footprint_area``), the CRS (the given one, else an EWKT
+    ``SRID=``, else WGS 84 when every point is within lon/lat range) and the kind.
+    """
+    found = match_columns(df.columns, mapping, file=path)
+    col = next((c for c in df.columns if fold(c) in _WKT_HEADERS), None)
+    if col is None or {"lon", "lat", "x", "y"} & set(found):
+        return None
+    text = df[col].astype("string").str.strip()
+    srid = text.str.extract(r"^SRID=(\d+);", expand=False).dropna().unique()
+    body = text.str.replace(r"^SRID=\d+;", "", regex=True)
+    geoms = shapely.from_wkt(body.fillna("").to_numpy(dtype=object), on_invalid="ignore")
+    unread = body.notna().to_numpy() & shapely.is_missing(geoms)
+    if unread.all():
+        return None  # a column of that name, but not WKT
+    rows = np.asarray(df.attrs.get("source_rows", np.arange(1, len(df) + 1)))
+    if unread.any():
+        i = int(np.flatnonzero(unread)[0])
+        raise InputError(f"{int(unread.sum())} value(s) of the geometry column are not WKT",
+                         file=path, row=int(rows[i]), field=col,
+                         expected="WKT such as POINT (121.50 25.03)", got=repr(text.iloc[i])[:80],
+                         hint="Correct or empty those cells")
+    src = given or (CRS.from_epsg(int(srid[0])) if len(srid) == 1 else None)
+    if src is None:
+        x0, y0, x1, y1 = shapely.total_bounds(geoms)
+        if not (-180 <= x0 and x1 <= 180 and -90 <= y0 and y1 <= 90):
+            raise CRSError("the geometry column holds projected coordinates, but the listing "
+                           "does not say in which coordinate system", file=path, field=col,
+                           got=f"x {x0:.6g} to {x1:.6g}, y {y0:.6g} to {y1:.6g}",
+                           hint="Give it with --listing-crs (for example EPSG:4547)")
+        src = CRS.from_epsg(4326)
+    points, kind, area = layer_points(geoms, src, path)
+    out = df.drop(columns=[col])
+    if area is not None:
+        out["footprint_area"] = area
+    return out, points, src, kind

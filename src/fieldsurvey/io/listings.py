@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import re
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,17 +35,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import shapely
 from pyproj import CRS
 
 from fieldsurvey.io.boundaries import read_vector
-from fieldsurvey.io.columns import load_mapping
+from fieldsurvey.io.columns import decimal_commas, load_mapping
 from fieldsurvey.io.coords import COORD_SYSTEMS
 from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.encoding import decode_text, detect_encoding
-from fieldsurvey.io.errors import CRSError, InputError
+from fieldsurvey.io.errors import CRSError, FieldsurveyError, InputError
+from fieldsurvey.io.footprints import layer_points, osm_address, osm_tags, wkt_geometry
 from fieldsurvey.io.normalise import LISTING_COLUMNS, STATUS_VALUES, normalise_table
-from fieldsurvey.io.tables import csv_separator
+from fieldsurvey.io.tables import csv_separator, read_table
 
 __all__ = ["LISTING_COLUMNS", "STATUS_VALUES", "read_listing"]
 
@@ -51,7 +53,9 @@ __all__ = ["LISTING_COLUMNS", "STATUS_VALUES", "read_listing"]
 #: separators in its header is a damaged export, not a listing).
 MAX_COLUMNS = 2_000
 
-_VECTOR_SUFFIXES = {".geojson", ".gpkg", ".shp", ".kml", ".kmz", ".fgb", ".gml", ".json", ".zip"}
+_VECTOR_SUFFIXES = {".geojson", ".gpkg", ".shp", ".kml", ".kmz", ".fgb", ".gml", ".json"}
+_OSM_SUFFIXES = {".pbf", ".osm"}
+_PARQUET_SUFFIXES = {".parquet", ".geoparquet"}
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -113,13 +117,35 @@ def _parse_csv(payload: bytes, path: Path) -> tuple[pa.Table, list[str]]:
     except pa.ArrowInvalid as exc:
         if "utf8" in str(exc).lower():
             raise _NotUtf8 from None
+        row, line, width = _bad_row(payload, delimiter, len(header))
         raise InputError(
             "the CSV cannot be parsed (a row has the wrong number of fields?)",
-            file=path,
-            got=" ".join(str(exc).split())[:200],
-            hint="Open the file, fix that row (quotes, stray separators), save again",
+            file=path, row=row,
+            expected=f"{len(header)} fields separated by {_SEP_NAMES.get(delimiter, delimiter)}, "
+            "as in the header",
+            got=(f"{width} fields on line {line}" if row else
+                 " ".join(str(exc).split())[:200]),
+            hint="Open the file, fix that row (an unclosed or doubled quote, a stray "
+            "separator), save again",
         ) from None
+    table = table.replace_schema_metadata({"separator": delimiter})
     return table, header
+
+
+_SEP_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars (|)"}
+
+
+def _bad_row(payload: bytes, delimiter: str, width: int) -> tuple[int | None, int, int]:
+    """(data row, line, fields) of the first row whose field count is not the header's."""
+    text = io.StringIO(payload.decode("utf-8", errors="replace"), newline="")
+    reader = csv.reader(text, delimiter=delimiter)
+    next(reader, None)
+    line = reader.line_num
+    for i, fields in enumerate(reader, start=1):
+        if fields and len(fields) != width:
+            return i, line + 1, len(fields)
+        line = reader.line_num
+    return None, 0, 0
 
 
 def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
@@ -153,7 +179,9 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
     if table.num_rows == 0:
         raise InputError("the listing has a header but no rows", file=path,
                          got=f"the columns {', '.join(header)}", hint="Give the filled-in listing")
-    return table.to_pandas(), codec
+    df = table.to_pandas()
+    df.attrs["separator"] = (table.schema.metadata or {}).get(b"separator", b",").decode()
+    return df, codec
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
@@ -178,55 +206,34 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
 
 
 _OPTION = "--listing-encoding"
-_OSM_TAG = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
-#: OpenStreetMap tags made into columns (the rest stay in ``other_tags``).
-_OSM_KEYS = ("building", "building:levels", "building:flats", "height", "addr:street",
-             "addr:housenumber", "addr:full", "addr:postcode", "name", "amenity", "shop")
+def _read_layer(path: Path, encoding: str | None, layer: Any) -> Any:
+    """The layer as a GeoDataFrame: GeoParquet directly, the rest through GDAL."""
+    if path.suffix.lower() in _PARQUET_SUFFIXES:
+        import geopandas as gpd
 
+        try:
+            gdf = gpd.read_parquet(path)
+        except (ValueError, OSError, pa.ArrowException) as exc:
+            raise InputError("the GeoParquet listing cannot be read (damaged or truncated)",
+                             file=path, got=" ".join(str(exc).split())[:200],
+                             hint="Write it again, or give the layer as GeoPackage") from None
+        if len(gdf) == 0:
+            raise InputError("the listing layer has no features", file=path,
+                             hint="Export the layer again; it came out empty")
+        return gdf
+    if path.suffix.lower() in _OSM_SUFFIXES:
+        import pyogrio
 
-def _osm_tags(gdf: pd.DataFrame) -> pd.DataFrame:
-    """Expand the GDAL OSM driver's ``other_tags`` (an hstore string) into columns."""
-    tags = gdf["other_tags"].astype("string")
-    parsed = [dict(_OSM_TAG.findall(t)) if isinstance(t, str) else {} for t in tags.fillna("")]
-    out = gdf.copy()
-    for key in _OSM_KEYS:
-        values = [p.get(key) for p in parsed]
-        if any(v is not None for v in values):
-            if key in out.columns:
-                out[key] = out[key].where(out[key].notna(), pd.Series(values, index=out.index))
-            else:
-                out[key] = values
-    for key in ("height", "building:levels", "building:flats"):
-        if key in out.columns:  # OSM writes "12.13 m", "3;4": the first number counts
-            text = out[key].astype("string")
-            out[key] = pd.to_numeric(text.str.extract(r"^\s*(\d+(?:\.\d+)?)")[0],
-                                     errors="coerce")
-    return out
-
-
-def _address(attrs: pd.DataFrame) -> pd.Series | None:
-    """OpenStreetMap address (``addr:full`` or street + house number), else the name."""
-    parts = []
-    if "addr:street" in attrs and "addr:housenumber" in attrs:
-        parts.append(attrs["addr:street"].astype("string") + " "
-                     + attrs["addr:housenumber"].astype("string"))
-    if "addr:full" in attrs:
-        parts.insert(0, attrs["addr:full"].astype("string"))
-    if "name" in attrs:
-        parts.append(attrs["name"].astype("string"))
-    if not parts:
-        return None
-    out = parts[0]
-    for p in parts[1:]:
-        out = out.fillna(p)
-    return out if out.notna().any() else None
+        # extracts cut by tools other than osmium do not sort their nodes by id
+        pyogrio.set_gdal_config_options({"OSM_USE_CUSTOM_INDEXING": "NO"})
+        if layer is None:
+            layer = "multipolygons"
+    return read_vector(path, layer=layer, encoding=encoding, option=_OPTION)
 
 
 def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any,
                   keep: Any = None) -> tuple[pd.DataFrame, Any, CRS, str]:
-    if layer is None and path.suffix.lower() == ".pbf":
-        layer = "multipolygons"
-    gdf = read_vector(path, layer=layer, encoding=encoding, option=_OPTION)
+    gdf = _read_layer(path, encoding, layer)
     given = parse_crs(crs, file=str(path)) if crs is not None else None
     src = gdf.crs or given  # the layer's own CRS wins; ``crs`` fills in a missing one
     if src is None:
@@ -234,31 +241,24 @@ def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any,
                        file=path, hint="Give it with --listing-crs (or --crs)")
     n_read = len(gdf)
     if "other_tags" in gdf.columns:
-        gdf = _osm_tags(gdf)
+        gdf = osm_tags(gdf)
         if "building" in gdf.columns and keep is None:
             # an OSM layer holds parks, roads and land use too: buildings only
             # (counted as left out; --keep chooses otherwise)
             tag = gdf["building"].astype("string")
             gdf = gdf[(tag.notna() & (tag != "no")).to_numpy()]
+        if len(gdf) == 0:
+            raise InputError(
+                "the OpenStreetMap extract has no buildings in this layer", file=path,
+                got=f"{n_read} feature(s), none tagged building=*",
+                hint="Give an extract that covers the buildings, or choose the features to "
+                "keep with --keep (for example --keep \"amenity == 'school'\")")
     if keep is not None:
         gdf = gdf[keep(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))]
         if len(gdf) == 0:
             raise InputError("the --keep expression keeps no feature of the layer", file=path,
                              field="--keep", hint="Check the expression against the layer's fields")
-    geoms = shapely.force_2d(gdf.geometry.to_numpy())
-    types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
-    area = None
-    if types <= {0}:
-        kind = "points"
-    elif types <= {3, 6}:
-        kind = "footprints"
-        valid = shapely.make_valid(geoms)
-        area = _area_m2(valid, src)
-        geoms = shapely.point_on_surface(valid)
-    else:
-        raise InputError("a listing layer must hold points (dwellings) or polygons (buildings)",
-                         file=path, got="lines or mixed geometry types",
-                         hint="Give the dwelling points or the building footprints layer")
+    geoms, kind, area = layer_points(gdf.geometry.to_numpy(), src, path)
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     for c in attrs.columns:
         if not pd.api.types.is_numeric_dtype(attrs[c]):
@@ -268,7 +268,7 @@ def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any,
         # OSM's building=* is the building's kind (residential, garage), not its number
         attrs = attrs.rename(columns={"building": "building_type"})
     if kind == "footprints":
-        address = _address(attrs)
+        address = osm_address(attrs)
         if address is not None and "address" not in attrs:
             attrs["address"] = address
         attrs["footprint_area"] = area
@@ -278,23 +278,6 @@ def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any,
         attrs.attrs["read_rows"] = n_read
         attrs.attrs["source_rows"] = features
     return attrs, geoms, src, kind
-
-
-def _area_m2(geoms: Any, src: CRS) -> Any:
-    """Floor area of each footprint in m^2 (in its UTM zone when the layer is geographic)."""
-    import numpy as np
-
-    from fieldsurvey.io.crs import utm_crs
-
-    if src.is_projected:
-        return shapely.area(geoms)
-    c = shapely.centroid(shapely.union_all(shapely.envelope(geoms)))
-    utm = utm_crs(float(shapely.get_x(c)), float(shapely.get_y(c)))
-    from pyproj import Transformer
-
-    t = Transformer.from_crs(src, utm, always_xy=True)
-    moved = shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
-    return shapely.area(moved)
 
 
 def read_listing(
@@ -356,17 +339,25 @@ def read_listing(
         raise FileNotFoundError(2, "No such file or directory", str(path))
     mapping = load_mapping(columns) if isinstance(columns, (str, Path)) else columns
     suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return _from_zip(path, columns=mapping, encoding=encoding, coords=coords, crs=crs,
+                         sheet=sheet, layer=layer, dwellings_per_floor=dwellings_per_floor,
+                         storey_height=storey_height, dwelling_area=dwelling_area,
+                         skip_unsized=skip_unsized, keep=keep)
     geometry, kind, codec = None, "dwellings", None
     src_crs = parse_crs(crs, file=str(path)) if crs is not None else None
     n_read = None
-    if suffix in _VECTOR_SUFFIXES | {".pbf"} and not (suffix == ".json" and _is_plain_json(path)):
+    if _is_layer(path):
         df, geometry, src_crs, kind = _vector_table(path, encoding, crs, layer, keep)
         n_read = df.attrs.pop("read_rows", None)
     else:
         if suffix in _EXCEL_SUFFIXES:
             df = _read_excel(path, sheet)
+        elif suffix in _PARQUET_SUFFIXES:
+            df = read_table(path, what="listing", text=True)
         else:
             df, codec = _read_csv(path, encoding)
+        separator = df.attrs.pop("separator", ",")
         if keep is not None:
             n_read = len(df)
             mask = keep(df)
@@ -375,6 +366,11 @@ def read_listing(
             if len(df) == 0:
                 raise InputError("the --keep expression keeps no row of the listing", file=path,
                                  field="--keep", hint="Check the expression against the columns")
+        if separator != ",":
+            df = decimal_commas(df, mapping, file=path)
+        wkt = wkt_geometry(df, mapping, src_crs, path)
+        if wkt is not None:
+            df, geometry, src_crs, kind = wkt
     out, found = normalise_table(df, mapping, geometry=geometry, src_crs=src_crs, kind=kind,
                                  coords=coords, path=path, dwellings_per_floor=dwellings_per_floor,
                                  storey_height=storey_height, dwelling_area=dwelling_area,
@@ -389,7 +385,57 @@ def read_listing(
     return out
 
 
+def _is_layer(path: Path) -> bool:
+    """A map layer (read with GDAL or as GeoParquet), not a table."""
+    suffix = path.suffix.lower()
+    if suffix in _PARQUET_SUFFIXES:
+        import pyarrow.parquet as pq
+
+        try:
+            return b"geo" in (pq.read_schema(path).metadata or {})
+        except (pa.ArrowException, OSError):
+            return False  # the table reader says what is wrong with it
+    if suffix == ".json":
+        return not _is_plain_json(path)
+    return suffix in _VECTOR_SUFFIXES | _OSM_SUFFIXES
+
+
 def _is_plain_json(path: Path) -> bool:
     """True for a .json that is not GeoJSON (a quick look at the start)."""
     head = path.read_bytes()[:4096]
     return b'"type"' not in head and b'"features"' not in head
+
+
+_TABLE_MEMBERS = (".csv", ".txt", ".tsv", ".tab", ".dsv", ".xlsx", ".xls")
+_LAYER_MEMBERS = (".shp", ".geojson", ".json", ".gpkg", ".gml", ".kml", ".fgb", ".parquet",
+                  ".geoparquet", ".pbf", ".osm")
+
+
+def _from_zip(path: Path, **options: Any) -> pd.DataFrame:
+    """The one listing inside a zip (a table or a layer, in any folder of it)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/")
+                     and not n.startswith("__MACOSX/") and not Path(n).name.startswith(".")]
+            layers = [n for n in names if n.lower().endswith(_LAYER_MEMBERS)]
+            tables = [n for n in names if n.lower().endswith(_TABLE_MEMBERS)]
+            found = layers or tables
+            if len(found) != 1:
+                raise InputError(
+                    "the zip does not hold exactly one listing", file=path,
+                    expected="one table (CSV, XLSX) or one layer (Shapefile, GeoJSON, ...)",
+                    got="the files " + (", ".join(names[:12]) or "(none)"),
+                    hint="Unpack it and give the listing file itself")
+            with tempfile.TemporaryDirectory(prefix="fieldsurvey-zip-") as tmp:
+                zf.extractall(tmp, members=names)
+                inner = Path(tmp) / found[0]
+                try:
+                    out = read_listing(inner, **options)
+                except FieldsurveyError as exc:
+                    where = f"{path}!{found[0]}"
+                    raise dataclasses.replace(exc, file=where) from None
+    except zipfile.BadZipFile:
+        raise InputError("the zip archive cannot be read (damaged or truncated)", file=path,
+                         hint="Copy or download it again") from None
+    out.attrs["fieldsurvey"]["path"] = f"{path}!{found[0]}"
+    return out

@@ -221,14 +221,15 @@ def _decode(path: Path, encoding: str | None) -> str:
 
 
 def csv_separator(header: str, suffix: str = "") -> str:
-    """The separator of a CSV whose header row is ``header``: comma, tab or semicolon.
+    """The separator of a CSV whose header row is ``header``: comma, tab, semicolon or ``|``.
 
-    A ``.tsv``/``.tab`` file is tab-separated; otherwise a header with no comma but tabs or
-    semicolons is split on the more frequent of the two, and any other is comma-separated.
+    A ``.tsv``/``.tab`` file is tab-separated; otherwise a header with no comma but tabs,
+    semicolons or vertical bars (registries' ``.dsv`` exports) is split on the most frequent
+    of them, and any other is comma-separated.
     """
     if suffix in (".tsv", ".tab"):
         return "\t"
-    counts = {sep: header.count(sep) for sep in (",", "\t", ";")}
+    counts = {sep: header.count(sep) for sep in (",", "\t", ";", "|")}
     if counts[","] == 0 and max(counts.values()) > 0:
         return max(counts, key=lambda s: counts[s])
     return ","
