@@ -14,7 +14,7 @@ How to use it (R: ``rake(svydesign(...), list(~stype, ~sch.wide), list(pop1, pop
 ``design.poststratify("sex:age_group", {"1:18-29": 9000, ...})`` post-stratifies on cells and
 ``design.calibrate({"stype": {...}, "api99": 3914069.0})`` calibrates linearly (GREG) on
 categorical and continuous auxiliaries, or with ``calfun="logit", bounds=(0.5, 2)`` within
-bounds. The same methods exist on a :class:`~.replicate.ReplicateDesign`, which re-calibrates
+bounds. The same methods exist on a :class:`~.replicate_design.ReplicateDesign`, which re-calibrates
 every replicate's weights (as R does) instead of using residuals.
 
 The returned design carries the calibration, so every estimator's Taylor variance is that
@@ -56,11 +56,12 @@ from fieldsurvey.weights.greg import (
     is_continuous,
     level_text,
     margin_codes,
+    one_population_total,
 )
 
 if TYPE_CHECKING:
     from fieldsurvey.estimate.design import SurveyDesign
-    from fieldsurvey.estimate.replicate import ReplicateDesign
+    from fieldsurvey.estimate.replicate_design import ReplicateDesign
 
 __all__ = [
     "CalibrationStep",
@@ -154,14 +155,8 @@ def _categorical(data: pd.DataFrame, margins: Mapping[str, Mapping[Any, float]],
         names.append(var)
         codes.append(c)
         targets.append(t)
-    sums_by_var = [float(t.sum()) for t in targets]
-    if any(abs(x - sums_by_var[0]) > 1e-6 * max(abs(sums_by_var[0]), 1.0) for x in sums_by_var):
-        got = "; ".join(f"{n}: {x:.10g}" for n, x in zip(names, sums_by_var, strict=True))
-        raise WeightingError(
-            "the margins disagree on the population total, so no weights can meet them all",
-            file=source, expected="the same total for every variable", got=got,
-            hint="Use margins from one source and year, or rescale them to one total",
-        )
+    one_population_total([(n, float(t.sum())) for n, t in zip(names, targets, strict=True)],
+                         source)
     return names, codes, targets
 
 
@@ -238,7 +233,7 @@ def rake_design(design: SurveyDesign | ReplicateDesign,
                 margins: Mapping[str, Mapping[Any, float]], *, maxit: int = 1000,
                 epsilon: float = 1e-13) -> Any:
     """Rake ``design``'s weights to ``margins`` (R's ``rake``); see the module docstring."""
-    from fieldsurvey.estimate.replicate import ReplicateDesign
+    from fieldsurvey.estimate.replicate_design import ReplicateDesign
 
     if not margins:
         raise WeightingError("no margins were given", file=design.source,
@@ -275,7 +270,7 @@ def rake_design(design: SurveyDesign | ReplicateDesign,
 def poststratify_design(design: SurveyDesign | ReplicateDesign, variable: str | Sequence[str],
                         totals: Mapping[Any, float]) -> Any:
     """Post-stratify on one (cross-classified) variable (R's ``postStratify``)."""
-    from fieldsurvey.estimate.replicate import ReplicateDesign
+    from fieldsurvey.estimate.replicate_design import ReplicateDesign
 
     name = variable if isinstance(variable, str) else ":".join(variable)
     flat = {(":".join(map(level_text, k)) if isinstance(k, tuple) else k): v
@@ -305,7 +300,7 @@ def calibrate_design(design: SurveyDesign | ReplicateDesign,
                      calfun: str = "linear", bounds: tuple[float, float] = (-np.inf, np.inf),
                      maxit: int = 50, epsilon: float = 1e-7) -> Any:
     """Linear (GREG) or bounded calibration (R's ``calibrate``); see the module docstring."""
-    from fieldsurvey.estimate.replicate import ReplicateDesign
+    from fieldsurvey.estimate.replicate_design import ReplicateDesign
 
     if calfun not in ("linear", "raking", "logit"):
         raise WeightingError("unknown calibration function", field="calfun",
