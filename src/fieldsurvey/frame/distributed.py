@@ -41,20 +41,18 @@ from fieldsurvey.frame.assign import PreparedBoundaries, prepare
 from fieldsurvey.frame.build import _file_digest, _resolve, community_columns, fingerprint_inputs
 from fieldsurvey.frame.files import boundaries_path, write_boundaries
 from fieldsurvey.frame.options import FrameOptions
+from fieldsurvey.frame.partitioned import MANIFEST, manifest, write_first_rows
 from fieldsurvey.frame.partitions import (
-    MANIFEST,
     GroupStats,
     Source,
     bucket_files,
     find_sources,
     finish_files,
     listing_facts,
-    manifest,
     offset_sample_rows,
     read_source,
     rows,
     stage_part,
-    write_first_rows,
 )
 from fieldsurvey.frame.qa import QAReport
 from fieldsurvey.frame.reductions import OffsetSample, merge_info, reduce_checks
@@ -466,7 +464,7 @@ def _publish(qa: QAReport, stats: list[GroupStats], b: Boundaries, prepared: Pre
             hint="Fix the rows the report names" + (f" (see {report_path})" if report_path
                                                      else "") + ", or build without --strict")
     parts = tuple(s.file for s in stats if s.file)
-    write_first_rows(stats, tmp)
+    write_first_rows([s.firsts for s in stats], tmp)
     (tmp / MANIFEST).write_text(manifest(list(parts), fp, prepared.projected_crs.to_wkt(), meta,
                                          qa, community_columns(b)), encoding="utf-8")
     write_boundaries(b.frame, fp, boundaries_path(target))
