@@ -163,7 +163,7 @@ class QuestionPage(KeyedScreen[None]):
             comment="\n".join(lines), flagged=step.key in self.flags, note=note,
             exclusive=frozenset(c.name for c in shown if c.exclusive),
             guidance=r.text(step, "guidance_hint", lang),
-            media=media_line(q.media, lang, r.language),
+            media=media_line(q.media, lang, r.language, form.default_language),
             empty=_say(lang, "no_options") if q.is_select else "")
         view.warning = self._warning_text(step)
         return view

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from fieldsurvey.tui.widgets.odk_text import odk_text
+from fieldsurvey.tui.widgets.odk_text import odk_text, wrap_cells
 
 __all__ = ["ChoiceField"]
 
@@ -142,20 +142,22 @@ class ChoiceField(Widget, can_focus=True):
 
     def _wrap(self, text: Text, width: int) -> list[Text]:
         """``text`` in lines of at most ``width`` cells (between words, else characters)."""
-        if text.cell_len <= width:
-            return [text]
-        return list(text.wrap(self.app.console, max(width, 4), overflow="fold"))
+        return [text] if text.cell_len <= width else wrap_cells(text, width)
 
     def watch_cursor(self, _old: int, _new: int) -> None:
         """Keep the option under the cursor on the screen in a long list."""
-        self.call_after_refresh(self.follow_cursor)
+        if self.has_focus:
+            self.call_after_refresh(self.follow_cursor)
 
     def on_focus(self) -> None:
         """Coming to a long list: show the option under the cursor (the answer given)."""
         self.call_after_refresh(self.follow_cursor)
 
     def follow_cursor(self) -> None:
-        """Scroll the page so the cursor's option (all its lines) is visible."""
+        """Scroll the page as little as needed to show the cursor's option (all its lines).
+
+        Nothing moves while the option is on the screen.
+        """
         if not self.is_mounted or not self._lines or self.cursor >= len(self._lines):
             return
         body = next((a for a in self.ancestors if isinstance(a, ScrollableContainer)), None)
@@ -163,7 +165,10 @@ class ChoiceField(Widget, can_focus=True):
             return
         first, n = self._lines[self.cursor]
         top = self.region.y + self.styles.padding.top + first
-        y = top - body.content_region.y + round(body.scroll_y)
+        view = body.content_region
+        if view.y <= top and top + n <= view.bottom:
+            return
+        y = top - view.y + round(body.scroll_y)
         body.scroll_to_region(Region(0, y, 1, n), animate=False, immediate=True)
 
     def _pick(self, i: int) -> None:

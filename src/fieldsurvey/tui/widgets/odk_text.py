@@ -16,10 +16,13 @@ from __future__ import annotations
 import html
 import re
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-__all__ = ["media_line", "odk_text", "plain_odk"]
+from fieldsurvey.questionnaire.model import LangText
+
+__all__ = ["media_line", "odk_text", "plain_odk", "wrap_cells"]
 
 _ESCAPED = re.compile(r"\\([*_#\[\]()\\])")
 _SPAN = re.compile(r"<span\s+style\s*=\s*[\"']([^\"']*)[\"']\s*>(.*?)</span>",
@@ -120,22 +123,73 @@ _MEDIA_NAMES = {
 }
 
 
-def media_line(media: tuple[tuple[str, str], ...], lang: str, form_lang: str | None) -> str:
+def media_line(media: tuple[tuple[str, str], ...], lang: str, form_lang: str | None,
+               default_lang: str | None = None) -> str:
     """``[图片 happy.jpg] [音频 q1.mp3]``: the files a question's media columns name.
 
-    ``media`` holds ``(kind, file)`` or ``(kind::language, file)`` pairs; the files of
-    ``form_lang`` are preferred, then those without a language, then any.
+    ``media`` holds ``(kind, file)`` or ``(kind::language, file)`` pairs; the file of
+    ``form_lang`` is chosen as a label's text would be (then ``default_lang``, then the
+    one without a language, then any). ``lang`` (zh/en) names the kinds.
     """
-    by_kind: dict[str, list[tuple[str, str]]] = {}
+    by_kind: dict[str, dict[str, str]] = {}
     for key, name in media:
         kind, _, mlang = key.partition("::")
         if name.strip():
-            by_kind.setdefault(kind, []).append((mlang, name.strip()))
+            by_kind.setdefault(kind, {}).setdefault(mlang, name.strip())
     parts = []
     for kind, files in by_kind.items():
-        want = (form_lang or "").lower()
-        pick = (next((f for m, f in files if m.lower() == want), None)
-                or next((f for m, f in files if not m), None) or files[0][1])
+        pick = LangText.of(files).get(form_lang, default_lang)
         names = _MEDIA_NAMES.get(kind, (kind, kind))
         parts.append(f"[{names[0] if lang == 'zh' else names[1]} {pick}]")
     return " ".join(parts)
+
+
+#: Characters a line should not start with (closing punctuation, CJK and Latin).
+_NO_LINE_START = frozenset("，。、；：？！）》」』】〉”’,.;:?!)]}%")
+
+
+def wrap_cells(text: Text, width: int) -> list[Text]:
+    """``text`` in lines of at most ``width`` terminal cells, its styles kept.
+
+    Latin words move down whole (a word longer than the line is cut); CJK text breaks
+    between any two characters, never inside one, and a line does not start with
+    closing punctuation. Unlike Rich's word wrap, a short number before a long CJK
+    phrase (``25 第25号行政村…``) stays on the first line.
+    """
+    plain = text.plain
+    width = max(width, 4)
+    cuts: list[tuple[int, int]] = []
+    start, used, space, i = 0, 0, -1, 0
+    while i < len(plain):
+        ch = plain[i]
+        if ch == "\n":
+            cuts.append((start, i))
+            start, used, space, i = i + 1, 0, -1, i + 1
+            continue
+        w = cell_len(ch)
+        if used + w > width and i > start:
+            if ch == " ":
+                cuts.append((start, i))
+                start, used, space, i = i + 1, 0, -1, i + 1
+                continue
+            word = plain[space + 1:i] if space >= start else ""
+            if word and all(cell_len(c) == 1 for c in word):
+                cuts.append((start, space))  # the Latin word moves down whole
+                start = space + 1
+            else:
+                cut = i - 1 if ch in _NO_LINE_START and i - 1 > start else i
+                cuts.append((start, cut))
+                start = cut
+            used, space = cell_len(plain[start:i]), -1
+            continue  # the same character again, on the new line
+        if ch == " ":
+            space = i
+        used += w
+        i += 1
+    cuts.append((start, len(plain)))
+    lines = []
+    for a, b in cuts:
+        line = text[a:b]
+        line.rstrip()
+        lines.append(line)
+    return lines
