@@ -71,3 +71,48 @@ async def test_the_view_says_the_household_moved_and_how_to_settle_it(
                      and app.screen.uuid == a)
         assert not app.screen.query_one("#iv-moved").display
     app.close_store()
+
+
+async def test_g_gives_the_household_back_from_the_view(tmp_path: Path) -> None:
+    import sqlite3
+
+    from fieldsurvey.tui.i18n import tr
+    from fieldsurvey.tui.screens.interview_view import ResolveDialog
+
+    central, (a, b, _), d = moved_central(tmp_path)
+    app = make_app(central, FORM, supervisor=True, clock=FrozenClock(), reviewer="王芳",
+                   language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, SupervisorScreen)
+                     and bool(app.screen.data))
+        app.push_screen(InterviewViewScreen(b))
+        await settle(pilot, lambda: isinstance(app.screen, InterviewViewScreen))
+        assert "Who finishes" not in text_of(app, "#keys")
+        await pilot.press("g")  # nothing to settle at b: a notice, no dialog
+        await settle(pilot)
+        assert [n.message for n in app._notifications][-1] == tr("resolve_none", "en")
+        assert isinstance(app.screen, InterviewViewScreen)
+        app.pop_screen()
+        await settle(pilot, lambda: isinstance(app.screen, SupervisorScreen))
+        app.push_screen(InterviewViewScreen(a))
+        await settle(pilot, lambda: isinstance(app.screen, InterviewViewScreen)
+                     and app.screen.uuid == a)
+        view = app.screen
+        assert "G Who finishes" in text_of(app, "#keys")
+        await pilot.press("g")
+        await settle(pilot, lambda: isinstance(app.screen, ResolveDialog))
+        await pilot.press("enter")  # the first line: give it back to int01
+        await settle(pilot, lambda: app.screen is view)
+        assert [n.message for n in app._notifications][-1] == \
+            tr("resolved_back", "en", to="int01")
+        assert not view.query_one("#iv-moved").display
+        assert "Who finishes" not in text_of(app, "#keys")
+    app.close_store()
+    c = sqlite3.connect(central)
+    try:
+        assert c.execute("SELECT interviewer FROM assignments WHERE dwelling_id = ?",
+                         (d,)).fetchone() == ("int01",)
+        assert c.execute("SELECT interviewer, json_extract(detail, '$.to') FROM events "
+                         "WHERE kind = 'moved_resolved'").fetchall() == [("王芳", "int01")]
+    finally:
+        c.close()

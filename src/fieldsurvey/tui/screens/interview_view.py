@@ -20,13 +20,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Header, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
 
 from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.store.review import history, note, review, tier_of
-from fieldsurvey.store.sync.moved import moved_work
+from fieldsurvey.store.sync.moved import moved_work, resolve
 from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.i18n import TEXTS
 from fieldsurvey.tui.screens._base import KeyedScreen
@@ -37,7 +38,7 @@ from fieldsurvey.tui.widgets.question_view import show_value
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["WHOLE", "CommentDialog", "InterviewViewScreen"]
+__all__ = ["WHOLE", "CommentDialog", "InterviewViewScreen", "ResolveDialog"]
 
 # the note on a household moved with work on its old device (store.sync.moved)
 # TODO(i18n owner): move these two keys into tui/i18n.py's TEXTS
@@ -47,6 +48,18 @@ TEXTS.setdefault("iv_moved", (
     "⚠ Moved to {to} after {by}'s device had worked on it (both devices' entries are "
     "kept). Decide who finishes it: fieldsurvey review --resolve {dwelling} --to {by} "
     "(give it back) or --to {to} (keep it with {to})"))
+TEXTS.setdefault("resolve_key", ("谁来完成", "Who finishes"))
+TEXTS.setdefault("resolve_title", ("此户由谁完成？（两台设备的记录都保留）",
+                                   "Who finishes this household? (both devices' entries "
+                                   "are kept)"))
+TEXTS.setdefault("resolve_back", ("{name}：交回（其设备有此户的记录）",
+                                  "{name}: give it back (their device holds the work)"))
+TEXTS.setdefault("resolve_keep", ("{name}：留给现在的访问员", "{name}: keep it with them"))
+TEXTS.setdefault("resolve_none", ("此户没有待处理的改派冲突", "Nothing to settle here"))
+TEXTS.setdefault("resolved_back", ("已交回{to}；两台设备的记录都保留",
+                                   "Given back to {to}; both devices' entries are kept"))
+TEXTS.setdefault("resolved_keep", ("留给{to}；请告知原访问员停止此户",
+                                   "Kept with {to}; tell the other interviewer to stop there"))
 
 #: The dialog's choice for a comment on the whole interview (not on one question).
 WHOLE = "@whole"
@@ -124,6 +137,38 @@ class CommentDialog(ModalScreen[tuple[str | None, str] | None]):
         self.dismiss(None)
 
 
+class ResolveDialog(ModalScreen[str | None]):
+    """Who finishes a moved household: the old interviewer (back) or the new one (keep).
+
+    Dismisses with the interviewer picked, or None (Esc).
+    """
+
+    app: FieldsurveyApp
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel")]
+
+    def __init__(self, now: str, back: list[str]) -> None:
+        super().__init__(id="resolve-dialog")
+        self.now = now
+        self.back = back
+
+    def compose(self) -> ComposeResult:
+        """The question and one line per interviewer involved."""
+        t = self.app.t
+        with Vertical(id="dialog"):
+            yield Label(t("resolve_title"), id="dialog-title")
+            yield OptionList(*(Option(t("resolve_back", name=n), id=n) for n in self.back),
+                             Option(t("resolve_keep", name=self.now), id=self.now),
+                             id="resolve-to")
+
+    @on(OptionList.OptionSelected, "#resolve-to")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Key action: cancel."""
+        self.dismiss(None)
+
+
 class InterviewViewScreen(KeyedScreen[None]):
     """Every answer of an interview with its question, read-only."""
 
@@ -137,6 +182,7 @@ class InterviewViewScreen(KeyedScreen[None]):
         Binding("a", "approve"),
         Binding("x", "reject"),
         Binding("n", "note"),
+        Binding("g", "resolve"),
         Binding("escape", "back"),
     ]
 
@@ -249,6 +295,45 @@ class InterviewViewScreen(KeyedScreen[None]):
                           fit(" ".join(marks), 20), key=rec.key)
         if table.row_count:
             table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
+        self.draw_keys()
+
+    def draw_keys(self) -> None:
+        """The key bar; ``G`` (who finishes the household) only when it moved with work."""
+        t, keys = self.app.t, self.KEYS
+        if getattr(self, "moved", None):
+            keys = [*keys[:3], ("G", "resolve_key"), *keys[3:]]
+        bar = self.query("#keys")
+        if bar:
+            bar.first(KeyBar).show([(k, t(x)) for k, x in keys]
+                                   + [("F4", t("language")), ("F1", t("help"))])
+
+    def action_resolve(self) -> None:
+        """Key action: settle a household moved with work on its old device.
+
+        The supervisor picks who finishes it (:func:`fieldsurvey.store.sync.moved.resolve`,
+        as ``fieldsurvey review --resolve``); both devices' entries are kept.
+        """
+        if not self.moved:
+            self.app.notify(self.app.t("resolve_none"))
+            return
+        now = self.moved[0].assigned_to
+        back = list(dict.fromkeys(m.worked_by for m in self.moved))
+
+        def done(to: str | None) -> None:
+            if to is None:
+                return
+            try:
+                res = resolve(self.app.store, self.state.dwelling_id, to=to,
+                              reviewer=self._reviewer())
+            except FieldsurveyError as exc:
+                self.app.notify(exc.message, severity="error")
+            else:
+                self.app.notify(self.app.t("resolved_back" if res.moved_from else
+                                           "resolved_keep", to=res.to))
+            self._read_review()
+            self.relabel()
+
+        self.app.push_screen(ResolveDialog(now, back), done)
 
     def _reviewer(self) -> str:
         default = "hq" if self.app.review_tier == "hq" else "supervisor"
