@@ -34,7 +34,12 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from fieldsurvey.io.boundary_fields import check_ids, choose_fields
+from fieldsurvey.io.boundary_fields import (
+    check_ids,
+    choose_fields,
+    household_counts,
+    name_notes,
+)
 from fieldsurvey.io.boundary_geometry import (
     check_geometry,
     check_polygonal,
@@ -216,11 +221,14 @@ def read_boundaries(
         geometry=gpd.GeoSeries(geoms, crs=source_crs), crs=source_crs,
     )
     if "households" in frame:
-        frame["households"] = pd.to_numeric(frame["households"], errors="coerce")
+        frame["households"] = household_counts(frame["households"], found["households"],
+                                               notes)
     if opts.dissolve:
         frame, note = dissolve(frame)
         if note:
             notes.append(note)
+    if "name" in frame:
+        notes.extend(name_notes(frame["name"], frame["community_id"]))
     frame = reproject(frame, opts.coords, path, "--crs")
     if opts.coords != "wgs84":
         notes.append(f"the polygons were moved from {opts.coords.upper()} to WGS 84")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from fieldsurvey.io.boundaries import BoundaryOptions
 
-__all__ = ["check_ids", "choose_fields", "id_strings"]
+__all__ = ["check_ids", "choose_fields", "household_counts", "id_strings", "name_notes"]
 
 #: Administrative-division code fields of Chinese boundary exports (folded).
 _ADMIN_CODE = ("adcode", "ad_code", "区划代码", "行政区划代码", "行政区代码", "统计用区划代码",
@@ -180,3 +180,51 @@ def check_ids(ids: pd.Series, id_field: str, path: Path | None, dissolve: bool) 
             "with --dissolve, or correct the ids",
         )
     return ids.rename("community_id")
+
+
+def name_notes(names: pd.Series, ids: pd.Series) -> list[str]:
+    """Sentences about names that are empty or repeated (maps and sheets show names).
+
+    Both are legal (the id tells communities apart) but worth a look before printing
+    field maps: DataV files carry a nameless feature for the South China Sea dashes,
+    and merged files repeat names across streets.
+    """
+    out = []
+    text = names.map(lambda v: v.strip() if isinstance(v, str) else v)
+    empty = text.isna() | (text == "")
+    if empty.any():
+        rows = np.flatnonzero(empty.to_numpy())
+        listed = ", ".join(f"{r + 1} (id {ids.iloc[r]})" for r in rows[:5])
+        out.append(f"{len(rows)} communit{'y has' if len(rows) == 1 else 'ies have'} no name: "
+                   f"feature(s) {listed}")
+    dup = text[~empty].duplicated(keep=False)
+    if dup.any():
+        groups = pd.Series(np.flatnonzero(~empty.to_numpy())[dup.to_numpy()] + 1).groupby(
+            text[~empty][dup].to_numpy())
+        listed = "; ".join(f"'{k}' in features {', '.join(map(str, v.tolist()[:5]))}"
+                           for k, v in list(groups)[:3])
+        out.append(f"{groups.ngroups} community name(s) occur more than once ({listed}); "
+                   "maps and sheets tell them apart by id")
+    return out
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+
+
+def household_counts(values: pd.Series, field: str, notes: list[str]) -> pd.Series:
+    """Registered households as numbers: ``1,234``, ``１２３４`` and ``1234户`` are read.
+
+    Values that still are not numbers become missing, and a note names the field,
+    how many and an example, so the coverage check is not silently short.
+    """
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.to_numeric(values, errors="coerce")
+    text = values.map(lambda v: v.translate(_FULLWIDTH).strip() if isinstance(v, str) else v)
+    text = text.map(lambda v: re.sub(r"[,\s]|户$|戶$", "", v) if isinstance(v, str) else v)
+    out = pd.to_numeric(text.mask(text == ""), errors="coerce")
+    lost = out.isna() & text.notna() & (text != "")
+    if lost.any():
+        example = values[lost].iloc[0]
+        notes.append(f"{int(lost.sum())} value(s) of the households field '{field}' are not "
+                     f"numbers (e.g. {example!r}) and were left empty")
+    return out

@@ -329,17 +329,27 @@ def dbf_encoding(shp: Path) -> DbfEncoding:
                                          for v in vals)])
         except UnicodeDecodeError:
             continue
+        if codec == "gb18030" and not _looks_like_cjk_pairs(raw):
+            scores[codec] = 0.0  # isolated high bytes: accented Latin letters, not GBK pairs
+            continue
         scores[codec] = 1.0 if codec == "utf-8" else cjk_score(text, codec)
-    if not scores:
-        return DbfEncoding(None, "none", "the .dbf text is neither UTF-8, GBK nor Big5")
-    best = max(scores, key=lambda c: scores[c])
     tried = ", ".join(f"{_LABEL[c]} {scores[c]:.2f}" if c in scores else f"{_LABEL[c]} invalid"
                       for c in _DECODINGS)
+    best = max(scores, key=lambda c: scores[c]) if scores else None
+    if best is None or scores[best] < _PLAUSIBLE:
+        # not Chinese text: the Western single-byte code page GIS software writes
+        # without a language byte (accented names such as São José, Møre og Romsdal)
+        return DbfEncoding("cp1252" if _valid(raw, "cp1252") else "latin-1", "detected",
+                           f"the .dbf has no .cpg and no language byte; tried {tried} "
+                           "(plausibility); none reads as Chinese text, so it was read as "
+                           "Windows-1252 (Western European); give --encoding if that is wrong")
     return DbfEncoding({"utf-8": "UTF-8"}.get(best, best), "detected",
                        f"the .dbf has no .cpg and no language byte; tried {tried} "
                        f"(plausibility); chose {_LABEL[best]}")
 
 
+#: Below this plausibility a CJK decoding is taken for chance (Latin text read as GBK).
+_PLAUSIBLE = 0.5
 _LABEL = {"utf-8": "UTF-8", "gb18030": "GBK", "big5hkscs": "Big5"}
 
 

@@ -1,0 +1,77 @@
+"""Attribute text of real boundary files: code pages, empty and repeated names, sizes.
+
+Shaped like the files tried: a Western shapefile without .cpg or language byte
+(Olinda's bairros, Norway's fylker), a DataV China file whose South China Sea feature
+has no name, a merged file that repeats a district name, a 户数 column typed by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from shapely.geometry import box
+
+from fieldsurvey.io.boundaries import read_boundaries
+
+
+def _shapefile(tmp_path: Path, columns: dict[str, list[object]], encoding: str) -> Path:
+    n = len(next(iter(columns.values())))
+    gdf = gpd.GeoDataFrame(columns, geometry=[box(i, 0, i + 1, 1) for i in range(n)], crs=4326)
+    path = tmp_path / "b.shp"
+    pyogrio.write_dataframe(gdf, path, encoding=encoding)
+    for cpg in tmp_path.glob("*.cpg"):
+        cpg.unlink()
+    dbf = path.with_suffix(".dbf")
+    data = bytearray(dbf.read_bytes())
+    data[29] = 0  # no language byte, as older tools write it
+    dbf.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("names", [
+    ["Alto da Nação", "São José", "Várzea", "Peixinhos"],
+    ["Østfold", "Akershus", "Møre og Romsdal", "Sør-Trøndelag"],
+    ["Bairro Novo", "Jardim Atlântico", "Ouro Preto", "Rio Doce"],
+])
+def test_western_names_without_cpg_are_not_read_as_gbk(tmp_path: Path, names: list[str]) -> None:
+    path = _shapefile(tmp_path, {"CODE": ["1", "2", "3", "4"], "NM_BAIR": names}, "cp1252")
+    b = read_boundaries(path, id_field="CODE", name_field="NM_BAIR")
+    assert b.frame["name"].tolist() == names
+    assert any("Windows-1252" in n for n in b.notes)
+
+
+def test_gbk_names_without_cpg_still_detected(tmp_path: Path) -> None:
+    names = ["东城区", "西城区", "朝阳区", "丰台区"]
+    path = _shapefile(tmp_path, {"区划代码": ["110101", "110102", "110105", "110106"],
+                                 "名称": names}, "GBK")
+    b = read_boundaries(path)
+    assert b.frame["name"].tolist() == names
+    assert b.frame["community_id"].tolist()[0] == "110101"
+
+
+def test_empty_and_repeated_names_are_noted(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame({"adcode": ["110105", "120105", "100000_JD", "130105"],
+                            "name": ["朝阳区", "朝阳区", "", "新华区"]},
+                           geometry=[box(i, 0, i + 1, 1) for i in range(4)], crs=4326)
+    path = tmp_path / "100000_full.json"
+    pyogrio.write_dataframe(gdf, path, driver="GeoJSON")
+    b = read_boundaries(path)
+    assert b.frame["community_id"].tolist() == ["110105", "120105", "100000_JD", "130105"]
+    notes = " ".join(b.notes)
+    assert "no name: feature(s) 3 (id 100000_JD)" in notes
+    assert "'朝阳区' in features 1, 2" in notes
+
+
+def test_typed_household_counts(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame({"社区编码": ["C1", "C2", "C3", "C4"],
+                            "户数": ["1,234", "１２３", "560户", "约300"]},
+                           geometry=[box(i, 0, i + 1, 1) for i in range(4)], crs=4326)
+    path = tmp_path / "b.geojson"
+    pyogrio.write_dataframe(gdf, path, driver="GeoJSON")
+    b = read_boundaries(path)
+    got = b.frame["households"].tolist()
+    assert got[:3] == [1234.0, 123.0, 560.0] and got[3] != got[3]  # NaN
+    assert any("'户数'" in n and "'约300'" in n for n in b.notes)
