@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import multiprocessing
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -129,10 +129,13 @@ def dask_client(scheduler: str | None = None, *, workers: int | None = None,
         return
     n = workers or max(1, min(os.cpu_count() or 1, 8))
     where = {"host": "127.0.0.1"} if processes else {}  # threads: in-process comms
-    # worker processes are forked from this one where fork is safe (Linux): they start
-    # with the frame build imported in a fraction of a second, where spawned ones spend
-    # seconds importing pandas, geopandas and distributed again
-    method = "fork" if sys.platform.startswith("linux") else \
+    # worker processes come from a fork server where there is one (POSIX): a clean
+    # process that imports distributed, numpy and pandas once, then forks each worker in a
+    # fraction of a second (spawned ones spend seconds importing them again). Never a fork
+    # of this process: it has threads (a test session's, pyarrow's, the event loops of
+    # earlier clusters), and a child forked while one of them held a lock can hang at
+    # start for ever (a 2-worker cluster in the test suite under load did)
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else \
         dask.config.get("distributed.worker.multiprocessing-method")
     # (and without the statistical profiler, which samples every worker's stack 100
     # times a second, and with the event-loop, system and memory monitors polling a few
