@@ -61,3 +61,27 @@ def test_datum_note_is_judged_for_the_area_of_the_data() -> None:
     # the Tarim basin has an EPSG shift accurate to 1 m; Beijing itself has none
     assert datum_note(beijing54, (80.0, 38.0, 85.0, 40.0)) == ""
     assert "ballpark" in datum_note(beijing54, (116.3, 39.9, 116.4, 40.0))
+
+
+_BEIJING54_TOWGS84 = (
+    'PROJCS["Beijing_1954_3_Degree_GK_CM_117E",GEOGCS["GCS_Beijing_1954",DATUM["D_Beijing_1954",'
+    'SPHEROID["Krasovsky_1940",6378245.0,298.3],TOWGS84[15.8,-154.4,-82.3,0,0,0,0]],'
+    'PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Gauss_Kruger"],'
+    'PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],'
+    'PARAMETER["Central_Meridian",117.0],PARAMETER["Scale_Factor",1.0],'
+    'PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]')
+
+
+def test_prj_with_its_own_towgs84_shift_is_used(tmp_path: Path) -> None:
+    """GDAL reports this .prj as EPSG:2436 and drops the 7 parameters (~90 m off)."""
+    crs = CRS.from_wkt(_BEIJING54_TOWGS84)
+    path = tmp_path / "bj54.shp"
+    pyogrio.write_dataframe(_beijing().to_crs(crs), path, encoding="GBK")
+    path.with_suffix(".prj").write_text(_BEIJING54_TOWGS84)
+    b = read_boundaries(path)
+    assert b.crs_identified
+    assert any("TOWGS84" in n for n in b.notes)
+    assert not any("ballpark" in n for n in b.notes)
+    metres = b.frame.to_crs(3857).geometry.centroid.distance(
+        _beijing().to_crs(3857).geometry.centroid)
+    assert float(metres.max()) < 0.01

@@ -235,7 +235,9 @@ def read_boundaries(
     approx = datum_note(source_crs, tuple(frame.total_bounds))
     if approx:
         notes.append(approx)
-    identified = source_crs is None or source_crs.to_epsg(min_confidence=70) is not None
+    # a .prj with its own TOWGS84 shift defines the conversion even without an EPSG code
+    identified = source_crs is None or source_crs.is_bound \
+        or source_crs.to_epsg(min_confidence=70) is not None
     return Boundaries(frame=frame, repaired=repaired, source_crs=source_crs, path=path,
                       id_field=id_field, encoding=opts.encoding or (
                           dbf_encoding(path).codec if path.suffix.lower() == ".shp" else None),

@@ -62,6 +62,8 @@ def crs_label(crs: CRS | None) -> str:
     """A short readable name for a CRS: ``EPSG:32650`` when it has a code, else its name."""
     if crs is None:
         return "none"
+    if crs.is_bound and crs.source_crs is not None:
+        return crs_label(crs.source_crs) + " with its TOWGS84 shift"
     code = crs.to_epsg(min_confidence=90)
     if code is not None:
         return f"EPSG:{code}"
@@ -92,8 +94,8 @@ def datum_note(crs: CRS | None,
     the area of the data; without it the best transformation anywhere is judged, which
     may be one that does not cover the data.
     """
-    if crs is None or not crs.is_geographic and not crs.is_projected:
-        return ""
+    if crs is None or crs.is_bound or not crs.is_geographic and not crs.is_projected:
+        return ""  # a bound CRS carries its own datum shift (TOWGS84)
     from pyproj.transformer import AreaOfInterest, TransformerGroup
 
     base = crs.geodetic_crs or crs

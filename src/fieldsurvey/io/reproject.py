@@ -16,6 +16,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError as ProjCRSError
 from pyproj.exceptions import ProjError
 
 from fieldsurvey.io.coords import web_to_wgs84
@@ -58,6 +60,12 @@ def resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, path: Path | None,
                 "listing's x/y), or fix the file's .prj",
             )
         return gdf.set_crs(given, allow_override=True)
+    own = _prj_with_datum_shift(path)
+    if own is not None and gdf.crs is not None:
+        if notes is not None:
+            notes.append(f"the .prj gives its own datum shift to WGS 84 (TOWGS84); it was used "
+                         f"(GDAL had reduced the CRS to {crs_label(gdf.crs)} without it)")
+        return gdf.set_crs(own, allow_override=True)
     if gdf.crs is None and path is not None and path.suffix.lower() in _LONLAT_BY_SPEC \
             and _fits_lonlat(gdf):
         if notes is not None:
@@ -75,6 +83,29 @@ def resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, path: Path | None,
             "--crs EPSG:4326 for GPS lon/lat), or copy the .prj that came with the file",
         )
     return gdf
+
+
+def _prj_with_datum_shift(path: Path | None) -> CRS | None:
+    """The CRS of a shapefile's .prj when it carries a TOWGS84 datum shift, else None.
+
+    GDAL reports such a .prj by its EPSG code (``EPSG:2435``) when it recognises the
+    projection, and the 7 parameters are lost: a Beijing 1954 file then lands tens of
+    metres off. Read from the .prj itself they are kept (a bound CRS).
+    """
+    if path is None or path.suffix.lower() != ".shp":
+        return None
+    prj = next((p for p in (path.with_suffix(".prj"), path.with_suffix(".PRJ")) if p.exists()),
+               None)
+    if prj is None:
+        return None
+    text = prj.read_bytes()[:20000].decode("utf-8-sig", errors="replace")
+    if "TOWGS84" not in text.upper():
+        return None
+    try:
+        crs = CRS.from_wkt(text.strip())
+    except ProjCRSError:
+        return None
+    return crs if crs.is_bound else None
 
 
 def reproject(gdf: gpd.GeoDataFrame, coords: str, path: Path | None,
