@@ -192,20 +192,6 @@ def test_every_supported_type(tmp_path: Path) -> None:
             "default is not a valid answer",
         ),
         (
-            [["integer", "a", "A", "A", None, None, None, None, None, "x = 1"]],
-            "survey",
-            2,
-            "choice_filter",
-            "only applies to select",
-        ),
-        (
-            [["select_one fruit", "a", "A", "A", None, None, None, None, None, "colour = 'x'"]],
-            "survey",
-            2,
-            "choice_filter",
-            "'colour', which is not a column",
-        ),
-        (
             [["integer", "a", "A", "A", "position(..) = 1"]],
             "survey",
             2,

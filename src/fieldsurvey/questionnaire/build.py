@@ -87,7 +87,8 @@ def build_form(
     pr = problems if problems is not None else Problems()
     made_settings = form_settings(settings, specials, default_id, pr)
     sheet_lists = read_choices(choices, file, pr, made_settings.allow_choice_duplicates)
-    external_lists = read_choices(external, file, pr, made_settings.allow_choice_duplicates)
+    # external choices become a CSV attachment in ODK: names repeat under other parents
+    external_lists = read_choices(external, file, pr, allow_dup=True)
     other = dict(made_settings.other)
     add_none = "add_none_option" in other and (
         str(other["add_none_option"]).strip().lower() in TRUE_WORDS
@@ -305,6 +306,12 @@ class _Walk:
         file, pr = self.file, self.pr
         if kind == "note" and row.get("name") is None:  # pyxform allows nameless notes
             row.cells["name"] = f"_note{row.row}"
+        if row.get("choice_filter") is not None and not kind.startswith(
+                ("select_one", "select_multiple", "rank")):  # pyxform and ODK ignore it
+            pr.warn(row.error(file, "choice_filter only applies to select questions; "
+                              "ignored here (as by ODK)", "choice_filter",
+                              got=repr(row.get("choice_filter"))[:60]))
+            row.cells.pop("choice_filter", None)
         try:
             name = self.names.check(row, self.siblings[-1], self.parents)
         except QuestionnaireError as exc:

@@ -54,7 +54,7 @@ def check_references(
             if e is None:
                 continue
             try:
-                _check_expression(form, obj, row, file, known, ambiguous, key, e)
+                _check_expression(form, obj, row, file, known, ambiguous, key, e, problems)
             except QuestionnaireError as exc:
                 problems.error(exc)
     for q, row in questions:
@@ -100,7 +100,7 @@ def _check_trigger_cycles(
 
 def _check_expression(
     form: Form, obj: Any, row: RawRow, file: str | None, known: set[str],
-    ambiguous: set[str], key: str, e: Expression,
+    ambiguous: set[str], key: str, e: Expression, problems: Problems,
 ) -> None:
     column = _COLUMN.get(key, key)
     for ref in sorted(e.deps):
@@ -127,7 +127,8 @@ def _check_expression(
     for n in expr.walk(e.tree):  # one pass over the tree
         if isinstance(n, expr.Field):
             field_names.add(n.name)
-        elif isinstance(n, expr.Parent) or (isinstance(n, expr.Call) and n.name == "position"):
+        elif isinstance(n, expr.Parent) or (
+                isinstance(n, expr.Call) and n.name in ("position", "index")):
             positional = True
         elif isinstance(n, expr.Lookup):
             if n.instance not in form.attachments and n.instance not in form.choice_lists:
@@ -141,22 +142,27 @@ def _check_expression(
         cl = form.choice_lists[obj.choice_list]
         columns = {"name", "label"} | {k for c in cl.choices for k, _ in c.attributes}
         bad = sorted(field_names - columns)
-        if bad:
-            raise row.error(
+        if bad:  # ODK runs it: a column the choices lack is blank (a warning, not refused)
+            problems.warn(row.error(
                 file,
                 f"choice_filter uses '{bad[0]}', which is not a column of list "
-                f"'{obj.choice_list.removesuffix('__or_other')}'",
+                f"'{obj.choice_list.removesuffix('__or_other')}'; as in ODK it is blank for "
+                "every choice",
                 key,
+                got=repr(e.source),
                 expected=", ".join(sorted(columns)),
-            )
-    elif field_names:
-        raise row.error(
+                hint=f"Quote it ('{bad[0]}') if a text was meant, or add the column",
+            ))
+    elif field_names:  # ODK reads a bare name as a path to no node: always blank
+        name = sorted(field_names)[0]
+        problems.warn(row.error(
             file,
-            f"'{sorted(field_names)[0]}' is not understood",
+            f"'{name}' is a path to nothing: ODK (and fieldsurvey) read it as blank, "
+            f"not as the text '{name}'",
             column,
             got=repr(e.source),
-            hint="Refer to questions as ${name}; quote text as 'text'",
-        )
+            hint=f"Quote text as '{name}'; refer to questions as ${{{name}}}",
+        ))
     if positional:
         in_repeat = isinstance(obj, Repeat) or bool(getattr(obj, "repeats", ()))
         if not in_repeat:
@@ -201,6 +207,11 @@ def check_defaults(
         try:
             parse_text_answer(form, q, q.default)
         except QuestionnaireError as exc:
+            if q.is_select and "not a choice" in exc.message:  # ODK loads it, ticks nothing
+                problems.warn(row.error(
+                    file, f"the default is not a valid answer: {exc.message}; the question "
+                    "starts blank", "default", hint="Use a choice name as the default"))
+                continue
             problems.error(row.error(
                 file, f"the default is not a valid answer: {exc.message}", "default"
             ))

@@ -34,20 +34,24 @@ def read_choices(
     seen: dict[tuple[str, str], RawRow] = {}
     for row in rows:
         try:
-            _choice(row, file, lists, seen, allow_dup)
+            _choice(row, file, lists, seen, allow_dup, problems)
         except QuestionnaireError as exc:
             problems.error(exc)
     return lists
 
 
 def _choice(row: RawRow, file: str | None, lists: dict[str, list[Choice]],
-            seen: dict[tuple[str, str], RawRow], allow_dup: bool) -> None:
+            seen: dict[tuple[str, str], RawRow], allow_dup: bool, problems: Problems) -> None:
     list_name = str(row.get("list_name", "")).strip()
     name = row.get("name")
     if not list_name and name is None and not row.get("label"):
         return
-    if not list_name:
-        raise row.error(file, "a choice has no list name", "list_name")
+    if not list_name:  # pyxform drops such a row: ODK never offers it
+        problems.warn(row.error(
+            file, "a choice row without a list name is ignored (as by ODK)", "list_name",
+            got=repr(name if name is not None else row.get("label"))[:60],
+            hint="Give it the list_name of its list, or delete the row"))
+        return
     if name is None:
         raise row.error(file, f"a choice of list '{list_name}' has no name", "name")
     name = cell_name(name)
@@ -94,6 +98,32 @@ _SEARCH = re.compile(
     r"\s*'([^']+)'\s*,\s*(.+?))?\s*\)\s*$", re.IGNORECASE)
 _SEARCH_OP = {"matches": "{col} = {v}", "contains": "contains({col}, {v})",
               "startswith": "starts-with({col}, {v})", "endswith": "ends-with({col}, {v})"}
+
+
+def search_call(appearance: str) -> str:
+    """The ``search(...)`` call of an appearance, without the words around it.
+
+    ``search('phones') quick`` or a SurveyCTO plug-in beside it
+    (``search('x') custom-table-list(...)``): brackets inside quotes do not count.
+    """
+    found = re.search(r"search\s*\(", appearance)
+    if found is None:
+        return appearance
+    start = found.start()
+    depth, quote = 0, ""
+    for i in range(start, len(appearance)):
+        ch = appearance[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return appearance[start:i + 1]
+    return appearance[start:]
 
 
 class ChoiceLists:
@@ -196,7 +226,7 @@ class ChoiceLists:
         search list's name and the filter the extra arguments make.
         """
         placeholder = self.used[list_name]
-        m = _SEARCH.search(appearance[appearance.index("search("):])
+        m = _SEARCH.search(search_call(appearance))
         if m is None or not placeholder.choices:
             raise row.error(self.file, "not supported: this form of search() in the appearance",
                             "appearance", got=repr(appearance),

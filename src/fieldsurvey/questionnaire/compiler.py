@@ -238,7 +238,7 @@ def _compile_call(node: Call) -> Compiled:
             return "" if math.isnan(i) or i < 1 else ctx.indexed(rname, int(i))
 
         return indexed
-    if name == "position":
+    if name in ("position", "index"):  # index(): SurveyCTO's position(..)
         return lambda ctx: ctx.position()
     if name == "today":
         return lambda ctx: ctx.today()
@@ -289,6 +289,8 @@ def _special_call(node: Call) -> Compiled | None:
         (a,) = args
         return lambda ctx: ctx.once(a(ctx))
     if name == "device-info":
+        if not args:  # SurveyCTO: device-info() is the device summary
+            return lambda ctx: ctx.device_info("")
         (a,) = args
         return lambda ctx: ctx.device_info(to_str(a(ctx)))
     if name in ("jr:choice-name", "choice-name"):

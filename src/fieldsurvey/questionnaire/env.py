@@ -82,6 +82,12 @@ class InterviewEnv:
     def meta(self, name: str) -> str:
         """A metadata value (``deviceid``, ``username`` ...); ``""`` when unknown."""
         key = str(name).strip().lower()
+        if not key:  # SurveyCTO's device-info(): "manufacturer|model|system|app"
+            import platform
+
+            return self.metadata.get("device_info") or "|".join(
+                ("", platform.machine(), f"{platform.system()} {platform.release()}",
+                 "fieldsurvey"))
         key = _DEVICE_INFO.get(key, key)
         return self.metadata.get(key, "")
 

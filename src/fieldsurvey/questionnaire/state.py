@@ -177,7 +177,10 @@ class InterviewState:
             if q.default_expression is not None:
                 dynamic.append((q, key))
             else:
-                self.answers[key] = parse_text_answer(self.form, q, q.default)
+                try:
+                    self.answers[key] = parse_text_answer(self.form, q, q.default)
+                except QuestionnaireError:  # a select's default that is no choice (warned)
+                    continue
         self.invalidate()
         if dynamic:
             self.refresh()

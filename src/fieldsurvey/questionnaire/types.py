@@ -59,6 +59,35 @@ SIMPLE_TYPES: dict[str, str] = {
     "speed violations audit": "speed_violations",
     "sensor_statistic": "sensor",
     "sensor_stream": "sensor",
+    # pyxform's older spellings (question_type_dictionary), still found in real forms
+    **{f"{prefix} {base}": kind for base, kind in (
+        ("text", "text"), ("string", "text"), ("int", "integer"), ("integer", "integer"),
+        ("decimal", "decimal"), ("date", "date"), ("date time", "datetime"),
+        ("datetime", "datetime"), ("time", "time"), ("note", "note"),
+        ("acknowledge", "acknowledge"), ("calculate", "calculate"), ("barcode", "barcode"),
+        ("location", "geopoint"), ("geopoint", "geopoint"), ("geotrace", "geotrace"),
+        ("geoshape", "geoshape"), ("image", "image"), ("picture", "image"),
+        ("audio", "audio"), ("video", "video"), ("file", "file"),
+    ) for prefix in ("q", "add")},
+    **{f"add {base} prompt": kind for base, kind in (
+        ("text", "text"), ("integer", "integer"), ("decimal", "decimal"), ("date", "date"),
+        ("date time", "datetime"), ("datetime", "datetime"), ("note", "note"),
+        ("acknowledge", "acknowledge"), ("calculate", "calculate"), ("barcode", "barcode"),
+        ("location", "geopoint"), ("image", "image"), ("audio", "audio"), ("video", "video"),
+        ("file", "file"),
+    )},
+    "get start time": "start",
+    "start time": "start",
+    "get end time": "end",
+    "end time": "end",
+    "get today": "today",
+    "device id": "deviceid",
+    "get device id": "deviceid",
+    "subscriber id": "subscriberid",
+    "get subscriber id": "subscriberid",
+    "sim id": "simserial",
+    "get sim id": "simserial",
+    "get phone number": "phonenumber",
 }
 #: Types that only declare an attachment for ``instance()`` (no question).
 ATTACHMENT_TYPES = ("csv-external", "xml-external")
@@ -75,7 +104,9 @@ _CONTROL = {
 _SELECT = re.compile(
     r"^(select_one_from_file|select_multiple_from_file|select one from file|"
     r"select multiple from file|select_one_external|select_multiple_external|rank|"
-    r"select_one|select_multiple|select one|select all that apply|select1|select)"
+    r"select_one|select_multiple|select one|select all that apply|select1|select|"
+    r"add select one prompt using|add select multiple prompt using|select one using|"
+    r"select multiple using|select multiple|q select1|q select)"
     r"(?:\s+from)?\s+(\S+)(\s+or_other|\s+or specify other)?$",
     re.IGNORECASE,
 )
@@ -93,6 +124,13 @@ _SELECT_KIND = {
     "select1": "select_one",
     "select_multiple": "select_multiple",
     "select all that apply": "select_multiple",
+    "add select one prompt using": "select_one",
+    "select one using": "select_one",
+    "q select1": "select_one",
+    "add select multiple prompt using": "select_multiple",
+    "select multiple using": "select_multiple",
+    "select multiple": "select_multiple",
+    "q select": "select_multiple",
 }
 _KNOWN_UNSUPPORTED = (
     "begin looped group",

@@ -19,7 +19,7 @@ from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.build import attachments_beside, build_form
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 from fieldsurvey.questionnaire.problems import Problems
-from fieldsurvey.questionnaire.rows import MAX_CELL, RawRow
+from fieldsurvey.questionnaire.rows import FALSE_WORDS, MAX_CELL, RawRow
 from fieldsurvey.questionnaire.settings import SETTINGS_COLUMNS, completion_rules
 from fieldsurvey.questionnaire.workbook import NumberText, read_workbook
 
@@ -273,6 +273,8 @@ def load_xlsform(path: str | Path) -> Form:
     external = _rows("external_choices", sheets.get("external_choices", []), file, _choice_key,
                      languages, pr)
     settings = _settings(sheets.get("settings", []), file, pr)
+    if str(settings.get("clean_text_values", "yes")).strip().lower() not in FALSE_WORDS - {""}:
+        _straight_quotes(survey)
     try:
         specials = _specials(sheets.get("special_answers", []), file, languages)
     except QuestionnaireError as exc:
@@ -309,6 +311,27 @@ def load_xlsform(path: str | Path) -> Form:
         attachments=attachments_beside(p),
         external=external,
     )
+
+
+#: Survey columns holding expressions, where pyxform turns "smart" quotes into plain ones.
+EXPRESSION_KEYS = ("relevant", "constraint", "calculation", "choice_filter", "required",
+                   "default", "repeat_count", "read_only", "warning", "trigger", "appearance",
+                   "parameters")
+_SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _straight_quotes(rows: list[RawRow]) -> None:
+    """Plain quotes for the typographic ones a spreadsheet put into expressions.
+
+    pyxform does this by default (setting ``clean_text_values``), so ODK runs
+    ``${x} = ’yes’`` as ``${x} = 'yes'``; labels keep their quotes here (a display
+    difference only; a Chinese label's “” stays as written).
+    """
+    for row in rows:
+        for key in EXPRESSION_KEYS:
+            v = row.cells.get(key)
+            if isinstance(v, str):
+                row.cells[key] = v.translate(_SMART_QUOTES)
 
 
 def _settings(

@@ -1,0 +1,208 @@
+"""XLSForm idioms found in real public forms that ODK runs and fieldsurvey refused.
+
+Each test builds a small workbook reproducing one kind of input met in real forms
+(humanitarian mapping forms, SurveyCTO templates, platform fixtures) and checks it loads
+and runs as ODK (pyxform + JavaRosa) runs it, with a warning where the author probably
+meant something else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from fieldsurvey.io.errors import QuestionnaireError
+from fieldsurvey.questionnaire import load_form
+from fieldsurvey.questionnaire.model import Form
+from fieldsurvey.questionnaire.runner import InterviewRunner, InvalidAnswer
+
+TODAY = dt.date(2026, 11, 21)
+S = ["type", "name", "label", "relevant", "constraint", "calculation", "choice_filter",
+     "default", "appearance"]
+YN = [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]
+
+
+def workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def form_of(tmp_path: Path, survey: list[list[object]],
+            choices: list[list[object]] | None = None, **more: list[list[object]]) -> Form:
+    sheets = {"survey": [S, *survey], "choices": choices or YN, **more}
+    return load_form(workbook(tmp_path / "f.xlsx", sheets))
+
+
+def runner(form: Form) -> InterviewRunner:
+    return InterviewRunner(form, clock=lambda: TODAY)
+
+
+def warnings_text(form: Form) -> str:
+    return "\n".join(w.paragraph() for w in form.warnings)
+
+
+def test_typographic_quotes_in_expressions_are_plain_quotes(tmp_path: Path) -> None:
+    # ${x}=’yes’ typed by a spreadsheet's autocorrect: pyxform straightens them
+    form = form_of(tmp_path, [
+        ["select_one yn", "q", "Q"],
+        ["text", "why", "Why?", "${q}=\u2019yes\u2019"],
+        ["integer", "n", "N", "${q} = \u201cno\u201d", ". < 5"],
+    ])
+    r = runner(form)
+    r.answer("yes")
+    r.next()
+    assert r.current.key == "why"
+    assert not r.is_relevant("n")
+
+
+def test_clean_text_values_no_keeps_typographic_quotes(tmp_path: Path) -> None:
+    with pytest.raises(QuestionnaireError) as err:
+        form_of(tmp_path, [["select_one yn", "q", "Q"],
+                           ["text", "why", "Why?", "${q}=\u2019yes\u2019"]],
+                settings=[["clean_text_values"], ["no"]])
+    assert "row 3" in str(err.value) and "relevant" in str(err.value)
+
+
+def test_bare_name_is_blank_as_in_odk_with_a_warning(tmp_path: Path) -> None:
+    # SurveyCTO templates write `. != null`; a mapping form writes calculation `yes`
+    form = form_of(tmp_path, [
+        ["integer", "a", "A"],
+        ["integer", "b", "B", None, "(${a} = null and . != null) or (. = null and ${a} != null)"],
+        ["calculate", "flag", None, None, None, "yes"],
+    ])
+    text = warnings_text(form)
+    assert "'null' is a path to nothing" in text and "row 3" in text
+    assert "'yes' is a path to nothing" in text and "row 4" in text
+    r = runner(form)
+    r.next()  # a left blank: `${a} = null` is true, so b may be given
+    assert r.current.key == "b"
+    r.answer(3)
+    r.jump("a")
+    r.answer(1)
+    r.next()
+    with pytest.raises(InvalidAnswer):
+        r.answer(4)  # a given: b must stay blank
+    assert r.value("flag") in ("", None)
+
+
+def test_choice_filter_column_missing_from_the_list_is_blank(tmp_path: Path) -> None:
+    choices = [["list_name", "name", "label"], ["county", "a", "A"], ["county", "b", "B"],
+               ["country", "ke", "Kenya"]]
+    form = form_of(tmp_path, [
+        ["select_one country", "country", "Country"],
+        ["select_one county", "county", "County", None, None, None, "country = ${country}"],
+        ["select_one county", "any", "Any county", None, None, None, "country = ''"],
+    ], choices)
+    assert "choice_filter uses 'country', which is not a column of list 'county'" in (
+        warnings_text(form))
+    r = runner(form)
+    r.answer("ke")
+    r.next()
+    assert r.choices() == ()  # '' = 'ke' for every choice, as in JavaRosa
+    r.next()
+    assert [c.name for c in r.choices()] == ["a", "b"]
+
+
+def test_surveycto_device_info_and_index(tmp_path: Path) -> None:
+    form = form_of(tmp_path, [
+        ["calculate", "device", None, None, None, "device-info()"],
+        ["begin repeat", "member", "Member"],
+        ["calculate", "idx", None, None, None, "index()"],
+        ["text", "nm", "Name"],
+        ["end repeat"],
+    ])
+    r = runner(form)
+    assert r.value("device") not in ("", None)
+    for name in ("A", "B"):
+        r.add_instance()
+        r.answer(name)
+        r.next()
+    assert r.value("idx[1]") == 1 and r.value("idx[2]") == 2
+
+
+def test_index_outside_a_repeat_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(QuestionnaireError) as err:
+        form_of(tmp_path, [["calculate", "idx", None, None, None, "index()"]])
+    assert "only works inside a repeat" in str(err.value)
+
+
+def test_external_choices_repeat_names_under_other_parents(tmp_path: Path) -> None:
+    external = [["list_name", "name", "label", "state"],
+                ["county", "king", "King", "washington"], ["county", "pierce", "Pierce",
+                                                           "washington"],
+                ["county", "king", "King", "texas"], ["county", "other", "Other", "texas"]]
+    choices = [["list_name", "name", "label"], ["state", "texas", "Texas"],
+               ["state", "washington", "Washington"]]
+    form = form_of(tmp_path, [
+        ["select_one state", "state", "State"],
+        ["select_one_external county", "county", "County", None, None, None,
+         "state = ${state}"],
+    ], choices, external_choices=external)
+    r = runner(form)
+    r.answer("texas")
+    r.next()
+    assert [c.name for c in r.choices()] == ["king", "other"]
+
+
+def test_duplicates_on_the_choices_sheet_stay_an_error(tmp_path: Path) -> None:
+    choices = [*YN, ["yn", "yes", "Yes again"]]
+    with pytest.raises(QuestionnaireError, match="appears twice"):
+        form_of(tmp_path, [["select_one yn", "q", "Q"]], choices)
+
+
+def test_choice_row_without_list_name_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    form = form_of(tmp_path, [["select_one yn", "q", "Q"]], [*YN, [None, None, "No"]])
+    assert "without a list name is ignored" in warnings_text(form)
+    assert [c.name for c in runner(form).choices()] == ["yes", "no"]
+
+
+def test_choice_filter_on_a_text_question_is_ignored(tmp_path: Path) -> None:
+    form = form_of(tmp_path, [["text", "t", "T", None, None, None, "x = 1"]])
+    assert "choice_filter only applies to select questions; ignored" in warnings_text(form)
+
+
+def test_select_default_that_is_no_choice_starts_blank(tmp_path: Path) -> None:
+    form = form_of(tmp_path, [["select_one yn", "q", "Q", None, None, None, None, "null"]])
+    assert "'null' is not a choice" in warnings_text(form)
+    r = runner(form)
+    assert r.value("q") in ("", None)
+    r.answer("no")
+    assert r.value("q") == "no"
+
+
+def test_integer_default_that_is_no_number_stays_an_error(tmp_path: Path) -> None:
+    with pytest.raises(QuestionnaireError, match="default is not a valid answer"):
+        form_of(tmp_path, [["integer", "n", "N", None, None, None, None, "abc"]])
+
+
+def test_search_appearance_with_a_plugin_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "phones.csv").write_text("value,phone_details\nx1,Phone X1\nx2,Phone X2\n",
+                                         encoding="utf-8")
+    choices = [["list_name", "name", "label"], ["phone", "value", "phone_details"]]
+    form = form_of(tmp_path, [
+        ["select_one phone", "p", "Which phone?", None, None, None, None, None,
+         "search('phones') custom-table-list(delimiter='|',headers='Name,Price(US $)')"],
+    ], choices)
+    assert [(c.name, c.label.get(None)) for c in runner(form).choices()] == [
+        ("x1", "Phone X1"), ("x2", "Phone X2")]
+
+
+@pytest.mark.parametrize(("typ", "kind"), [
+    ("add text prompt", "text"), ("q int", "integer"), ("add decimal prompt", "decimal"),
+    ("add date prompt", "date"), ("get start time", "start"), ("q select1 yn", "select_one"),
+    ("add select one prompt using yn", "select_one"),
+    ("select all that apply from yn", "select_multiple"),
+    ("select multiple using yn", "select_multiple"),
+])
+def test_older_pyxform_type_spellings(tmp_path: Path, typ: str, kind: str) -> None:
+    form = form_of(tmp_path, [[typ, "q", "Q"]])
+    assert form.question("q").type == kind
