@@ -132,7 +132,8 @@ def test_strict_refuses_errors_and_leaves_no_frame(inputs: tuple[Path, Path], tm
         build_frame(*inputs, out=out, report_path=report, strict=True)
     assert "outside_boundaries (1)" in str(exc.value)
     assert not out.exists() and report.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.geojson", "l.csv", "qa.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.geojson", "l.csv", "qa.json",
+                                                          "qa.rows.csv"]
 
 
 def test_strict_passes_a_clean_listing(tmp_path: Path) -> None:

@@ -23,7 +23,12 @@ import pandas as pd
 import shapely
 
 from fieldsurvey import __version__
-from fieldsurvey.frame.assign import PreparedBoundaries, assign_chunk, prepare
+from fieldsurvey.frame.assign import (
+    PreparedBoundaries,
+    _point_in_polygons,
+    assign_chunk,
+    prepare,
+)
 from fieldsurvey.frame.files import (
     FrameResult,
     boundaries_path,
@@ -33,18 +38,18 @@ from fieldsurvey.frame.files import (
 )
 from fieldsurvey.frame.options import FrameOptions
 from fieldsurvey.frame.order import Factors, geographic_order
-from fieldsurvey.frame.qa import QAReport, run_checks
+from fieldsurvey.frame.qa import QAReport, flagged_rows, run_checks
 from fieldsurvey.io.atomic import atomic_write_text
 from fieldsurvey.io.boundaries import Boundaries, read_boundaries
 from fieldsurvey.io.columns import load_mapping
 from fieldsurvey.io.crs import crs_label, parse_crs
-from fieldsurvey.io.errors import ColumnError, InputError
+from fieldsurvey.io.errors import ColumnError, CRSError, InputError
 from fieldsurvey.io.listings import read_listing
 from fieldsurvey.io.normalise import LISTING_COLUMNS, normalise_listing
 from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.io.schema import FRAME_COLUMNS, WGS84
 
-__all__ = ["FrameOptions", "build_frame", "check_frame", "fingerprint_inputs"]
+__all__ = ["FrameOptions", "build_frame", "check_frame", "fingerprint_inputs", "rows_path"]
 
 _SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
@@ -132,9 +137,45 @@ def _listing_frame(dwellings: Any, opts: FrameOptions) -> pd.DataFrame:
     return out
 
 
+def _check_swapped(listing: pd.DataFrame, prepared: PreparedBoundaries) -> None:
+    """Refuse a listing whose longitude and latitude columns are exchanged.
+
+    Outside China and Taiwan a swapped pair is often still a valid lon/lat (Europe's
+    (50.8, 4.3)), so the reader cannot tell; the boundaries can: most points fall
+    outside every boundary and nearly all fall inside once exchanged.
+    """
+    lon = listing["lon"].to_numpy(dtype=float)
+    lat = listing["lat"].to_numpy(dtype=float)
+    ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 90))
+    if len(ok) < 5 or len(ok) < 0.5 * len(listing):
+        return
+    ok = ok[np.linspace(0, len(ok) - 1, min(len(ok), 5_000)).astype(np.int64)]
+
+    def share(x: np.ndarray, y: np.ndarray) -> float:
+        return len(np.unique(_point_in_polygons(prepared, x, y)[0])) / len(x)
+
+    base = share(lon[ok], lat[ok])
+    if base >= 0.5:
+        return
+    swapped = share(lat[ok], lon[ok])
+    if swapped < 0.8:
+        return
+    info = listing.attrs.get("fieldsurvey", {})
+    cols = info.get("columns", {})
+    lon_col, lat_col = cols.get("lon", "lon"), cols.get("lat", "lat")
+    raise CRSError(
+        "the listing's longitude and latitude look swapped", file=info.get("path"),
+        field=f"{lon_col}/{lat_col}",
+        expected="longitude in the lon column and latitude in the lat column",
+        got=f"{base:.0%} of its points lie inside a boundary, {swapped:.0%} would with the "
+        "two columns exchanged",
+        hint=f"Map them the other way round: --columns lon={lat_col} --columns lat={lon_col}")
+
+
 def _assign(listing: pd.DataFrame, prepared: PreparedBoundaries, chunk_size: int,
             progress: Progress | None) -> pd.DataFrame:
     n = len(listing)
+    _check_swapped(listing, prepared)
     parts = []
     for start in range(0, max(n, 1), chunk_size):
         parts.append(assign_chunk(listing.iloc[start:start + chunk_size], prepared))
@@ -332,13 +373,16 @@ def _build(
                                             "encoding": b.encoding}}
     if report_path is not None:
         atomic_write_text(report_path, qa.to_json())
+        qa = _write_rows_file(frame, qa, Path(report_path))
     if opts.strict and qa.has_errors:
         found = "; ".join(f"{c.check} ({c.count})" for c in qa.errors)
         raise InputError(
             "the self-check found errors, so the frame was not written (strict mode)",
             file=str(dwellings) if isinstance(dwellings, (str, Path)) else None,
             got=found,
-            hint="Fix the rows the report names" + (f" (see {report_path})" if report_path else "")
+            hint="Fix the rows the report names" + (
+                f" (see {report_path}; every flagged row is in {qa.rows_file})" if qa.rows_file
+                else f" (see {report_path})" if report_path else "")
             + ", or build without --strict",
         )
     if check_only:  # check_frame: the report is all that was asked for
@@ -352,6 +396,27 @@ def _build(
         write_frame(result, out)
         report(progress, "write frame", 1, 1)
     return result
+
+
+def rows_path(report_path: str | Path) -> Path:
+    """Where the CSV of every flagged row goes beside the report: ``qa.json`` -> ``qa.rows.csv``."""
+    p = Path(report_path)
+    return p.with_name(p.stem + ".rows.csv")
+
+
+def _write_rows_file(frame: pd.DataFrame, qa: QAReport, report_path: Path) -> QAReport:
+    """Write :func:`~fieldsurvey.frame.qa.flagged_rows` beside the report.
+
+    UTF-8 with BOM, so Excel and WPS open the Chinese text; a stale one goes when nothing
+    is flagged.
+    """
+    rows = flagged_rows(frame.reset_index(drop=True), qa.flags)
+    target = rows_path(report_path)
+    if len(rows) == 0:
+        target.unlink(missing_ok=True)
+        return qa
+    atomic_write_text(target, rows.to_csv(index=False), encoding="utf-8-sig")
+    return dataclasses.replace(qa, rows_file=str(target))
 
 
 def _finish(

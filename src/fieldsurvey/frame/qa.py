@@ -36,8 +36,8 @@ from fieldsurvey.frame.order import Factors, factorize_column, group_codes
 from fieldsurvey.io.boundaries import Boundaries
 from fieldsurvey.io.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 
-__all__ = ["CHECKS", "FLAG_COLUMNS", "POINT_IDENTITY", "ROW_CHECKS", "Check", "QAReport",
-           "assemble_checks", "point_identity", "run_checks"]
+__all__ = ["CHECKS", "FLAG_COLUMNS", "POINT_IDENTITY", "ROW_CHECKS", "ROW_FILE_COLUMNS", "Check",
+           "QAReport", "assemble_checks", "flagged_rows", "point_identity", "run_checks"]
 
 MAX_EXAMPLES = 20
 
@@ -150,6 +150,8 @@ class QAReport:
     flags: dict[str, np.ndarray] = field(default_factory=dict)
     """Per-dwelling flags (:data:`FLAG_COLUMNS`), in the frame's row order; not in the JSON
     (they are columns of the frame)."""
+    rows_file: str | None = None
+    """The CSV naming every flagged row (:func:`flagged_rows`), when one was written."""
 
     def __getitem__(self, name: str) -> Check:
         for c in self.checks:
@@ -200,7 +202,38 @@ class QAReport:
             lines.append(text if len(text) <= width else text[: width - 1] + "…")
         n_err = len(self.errors)
         lines.append(f"{n_err} check(s) with errors" if n_err else "no errors")
+        if self.rows_file:
+            lines.append(f"every flagged row (up to {MAX_EXAMPLES} examples above): "
+                         f"{self.rows_file}")
         return "\n".join(lines)
+
+
+#: Columns of :func:`flagged_rows` besides ``problems``, when the frame has them.
+ROW_FILE_COLUMNS = ("source_row", "dwelling_id", "community_id", "listed_community_id",
+                    "building", "unit", "floor", "door", "address", "lon", "lat")
+
+
+def flagged_rows(frame: pd.DataFrame, flags: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Every row with a self-check flag: where it is in the listing and what is wrong.
+
+    The report names at most :data:`MAX_EXAMPLES` rows per check, so a real listing's
+    hundreds of problems stay readable; this table names them all (``problems`` holds the
+    checks, ``;``-separated), to sort and fix in a spreadsheet.
+    """
+    names = [(FLAG_COLUMNS[c], np.asarray(m, dtype=bool)) for c, m in flags.items()
+             if c in FLAG_COLUMNS]
+    anything = np.zeros(len(frame), dtype=bool)
+    for _, mask in names:
+        anything |= mask
+    idx = np.flatnonzero(anything)
+    out = pd.DataFrame({c: frame[c].iloc[idx].to_numpy() for c in ROW_FILE_COLUMNS
+                        if c in frame})
+    problems = pd.Series([""] * len(idx), dtype=object)
+    for name, mask in names:
+        hit = mask[idx]
+        problems[hit] = problems[hit] + (name + ";")
+    out["problems"] = problems.str.rstrip(";").to_numpy()
+    return out
 
 
 def _jsonable(value: Any) -> Any:

@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 from pyproj import CRS
 
 from fieldsurvey.io.boundaries import read_vector
-from fieldsurvey.io.columns import decimal_commas, load_mapping
+from fieldsurvey.io.columns import decimal_commas, load_mapping, match_columns
 from fieldsurvey.io.coords import COORD_SYSTEMS
 from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.encoding import decode_text, detect_encoding
@@ -368,9 +368,14 @@ def read_listing(
                                  field="--keep", hint="Check the expression against the columns")
         if separator != ",":
             df = decimal_commas(df, mapping, file=path)
+        mapping = _projected_lonlat(df, mapping, src_crs, path)
         wkt = wkt_geometry(df, mapping, src_crs, path)
         if wkt is not None:
             df, geometry, src_crs, kind = wkt
+    if kind != "footprints" and "dwellings" in match_columns(df.columns, mapping, file=path):
+        # one row per building (a point, or a table row) with its number of dwellings
+        # (套数, units_count, building:flats): expanded like a footprint, never read as one
+        kind = "footprints"
     out, found = normalise_table(df, mapping, geometry=geometry, src_crs=src_crs, kind=kind,
                                  coords=coords, path=path, dwellings_per_floor=dwellings_per_floor,
                                  storey_height=storey_height, dwelling_area=dwelling_area,
@@ -383,6 +388,25 @@ def read_listing(
         info["kept_rows"] = [len(df), n_read]
     out.attrs["fieldsurvey"] = {**out.attrs.get("fieldsurvey", {}), **info}
     return out
+
+
+def _projected_lonlat(df: pd.DataFrame, mapping: Mapping[str, str] | None, crs: CRS | None,
+                      path: Path) -> Mapping[str, str] | None:
+    """Columns named lon/lat that hold the projected metres of the given CRS are its x/y.
+
+    (OpenAddresses and GIS exports name any coordinate pair lon/lat.) Only when the user
+    gave a projected CRS and the values are out of longitude/latitude range.
+    """
+    if crs is None or not crs.is_projected:
+        return mapping
+    found = match_columns(df.columns, mapping, file=path)
+    if "x" in found or "y" in found or not {"lon", "lat"} <= set(found):
+        return mapping
+    x = pd.to_numeric(df[found["lon"]], errors="coerce").abs()
+    y = pd.to_numeric(df[found["lat"]], errors="coerce").abs()
+    if not (x.median() > 180 or y.median() > 90):
+        return mapping
+    return {**(mapping or {}), "x": found["lon"], "y": found["lat"]}
 
 
 def _is_layer(path: Path) -> bool:

@@ -1,0 +1,83 @@
+"""Real listings of buildings, misplaced coordinates and the file of every flagged row.
+
+Found on real files: a point or table row per building with its number of dwellings
+(套数, a parcel layer's NUNITS) was read as one dwelling; an OpenAddresses CSV names its
+UTM metres lon/lat; a European listing with lon and lat exchanged is still valid lon/lat
+and fell outside every boundary without a word; a listing with hundreds of problems shows
+20 examples per check and needs a file naming them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from fieldsurvey.frame.build import build_frame, rows_path
+from fieldsurvey.io.errors import CRSError
+from fieldsurvey.io.listings import read_listing
+
+
+def _grid(x0: float, y0: float, step: float = 0.01) -> gpd.GeoDataFrame:
+    boxes = [shapely.box(x0 + i * step, y0, x0 + (i + 1) * step, y0 + step) for i in range(2)]
+    return gpd.GeoDataFrame({"community_id": ["A", "B"], "households": [10, 10]},
+                            geometry=boxes, crs="EPSG:4326")
+
+
+def test_building_rows_with_a_dwelling_count_become_dwellings(tmp_path: Path) -> None:
+    path = tmp_path / "楼栋.csv"
+    pd.DataFrame({"楼栋": ["1栋", "2栋"], "套数": [6, 4], "层数": [3, 2],
+                  "经度": [121.505, 121.515], "纬度": [25.035, 25.035]}).to_csv(path, index=False)
+    df = read_listing(path)
+    assert df.groupby("building").size().to_dict() == {"1栋": 6, "2栋": 4}
+    assert not df["estimated"].any()  # counted, not estimated
+    assert list(df.loc[df["building"] == "1栋", "door"]) == ["101", "102", "201", "202",
+                                                             "301", "302"]
+    res = build_frame(_grid(121.50, 25.03), path)
+    assert res.qa.summary["dwellings"] == 10 and res.qa["duplicate_point"].count == 0
+
+
+def test_lon_lat_columns_holding_metres_of_the_given_crs(tmp_path: Path) -> None:
+    path = tmp_path / "lake-man-3740.csv"
+    path.write_text("lon,lat,number,street\n565210.3,4184173.2,5,PZ ESPAÑA\n"
+                    "565433.3,4184165.6,7,PZ ESPAÑA\n", encoding="utf-8")
+    df = read_listing(path, crs="EPSG:3740")
+    assert df["lon"].between(-122.27, -122.25).all() and df["lat"].between(37.80, 37.81).all()
+    with pytest.raises(CRSError):  # without the CRS they are no longitudes
+        read_listing(path)
+
+
+def test_exchanged_lon_lat_are_refused_with_the_mapping_that_fixes_them(
+        tmp_path: Path) -> None:
+    path = tmp_path / "bruxelles.csv"
+    pd.DataFrame({"adresse": [f"Rue Haute {i}" for i in range(10)],
+                  "longitude": [50.832 + 0.0005 * i for i in range(10)],
+                  "latitude": [4.342 + 0.001 * i for i in range(10)]}).to_csv(path, index=False)
+    with pytest.raises(CRSError) as err:
+        build_frame(_grid(4.34, 50.83), path)
+    assert "--columns lon=latitude --columns lat=longitude" in str(err.value)
+    res = build_frame(_grid(4.34, 50.83), path,
+                      columns={"lon": "latitude", "lat": "longitude"})
+    assert res.qa["outside_boundaries"].count == 0
+
+
+def test_every_flagged_row_is_written_beside_the_report(tmp_path: Path) -> None:
+    n = 60  # more problems than the report's examples
+    df = pd.DataFrame({"地址": [f"幸福路{i}号" for i in range(n)] + ["幸福路1号"],
+                       "经度": [121.505] * n + [121.50501], "纬度": [25.035] * n + [25.035]})
+    df.loc[df.index[:n:2], "经度"] = 121.6  # outside every boundary
+    report = tmp_path / "qa.json"
+    res = build_frame(_grid(121.50, 25.03), df, report_path=report)
+    rows = pd.read_csv(rows_path(report), encoding="utf-8-sig", dtype=str)
+    outside_check = res.qa["outside_boundaries"]
+    assert outside_check.count == 30 and len(outside_check.examples) == 20
+    outside = rows[rows["problems"].str.contains("outside_boundaries")]
+    assert len(outside) == 30 and outside["source_row"].astype(int).tolist() == list(range(1, n, 2))
+    dup = rows[rows["problems"].str.contains("duplicate_address")]
+    assert dup["address"].tolist() == ["幸福路1号", "幸福路1号"]
+    assert "qa.rows.csv" in res.qa.to_text()
+    clean = build_frame(_grid(121.50, 25.03), df.iloc[[1]], report_path=report)
+    assert not rows_path(report).exists() and clean.qa.rows_file is None
