@@ -114,7 +114,15 @@ class SupervisorScreen(KeyedScreen[None]):
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
-        """Draw the screen once it is mounted."""
+        """Draw the screen once it is mounted; start the tally's figures beside it.
+
+        The tally (``y``) is computed on its own worker thread from here, while this
+        screen reads its lists: most of both is SQLite and numpy, which let the other
+        thread run, so the tally is ready about when this screen is drawn.
+        """
+        from fieldsurvey.tui.screens.tally import prefetch
+
+        prefetch(self.app)
         self.load()
 
     def on_screen_resume(self) -> None:
@@ -160,9 +168,6 @@ class SupervisorScreen(KeyedScreen[None]):
     def _show(self, data: dict[str, Any]) -> None:
         if not self.data:
             self.app.warm_up()  # the form (its title in the header) off the UI thread
-            from fieldsurvey.tui.screens.tally import prefetch
-
-            prefetch(self.app)  # the tally screen's figures, ready when it is opened
         self.data = data
         self.report = None  # the flags are read again with the rest
         self._want_quality()
