@@ -11,7 +11,8 @@ import pandas as pd
 from fieldsurvey.estimate._groups import codes_of
 from fieldsurvey.io.errors import ColumnError, EstimationError
 
-__all__ = ["as_names", "categorical_column", "level_label", "numeric_column", "require_columns"]
+__all__ = ["analysis_column", "as_names", "categorical_column", "level_label", "numeric_column",
+           "require_columns"]
 
 
 def as_names(spec: str | Sequence[str] | None) -> list[str]:
@@ -64,6 +65,33 @@ def numeric_column(data: pd.DataFrame, name: str, source: str | None) -> np.ndar
             hint="Clean the column, or estimate it as a proportion (--prop) if it is categorical",
         )
     return conv.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def analysis_column(data: pd.DataFrame, name: str, source: str | None) -> np.ndarray:
+    """A variable to estimate: numbers, finite, and not missing for every respondent.
+
+    An infinite value (``inf`` in a CSV, a division by zero in a spreadsheet) would turn the
+    estimate into inf and its SE into NaN; a column with no value at all has nothing to
+    estimate. Both are refused naming the column (and the row of the first infinite value).
+    """
+    y = numeric_column(data, name, source)
+    inf = np.isinf(y)
+    if inf.any():
+        pos = int(np.flatnonzero(inf)[0])
+        raise EstimationError(
+            f"column '{name}' holds {int(inf.sum())} infinite value(s)", file=source,
+            row=pos + 1, field=name, expected="a finite number or an empty cell",
+            got=str(data[name].iloc[pos]),
+            hint="An infinite value usually comes from a division by zero when the column was "
+            "computed; fix it, or leave the cell empty if the value is unknown",
+        )
+    if y.size and np.isnan(y).all():
+        raise EstimationError(
+            f"column '{name}' has no value for any respondent (every cell is empty or a "
+            "missing code)", file=source, field=name, expected="at least one number",
+            hint="Check the column name, and that its special-answer codes are not all it holds",
+        )
+    return y
 
 
 def level_label(value: object) -> str:

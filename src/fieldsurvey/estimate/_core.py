@@ -139,7 +139,7 @@ def _one_domain(
     else:
         big_x = big_w if x is None else _dot(wk, x)
         with np.errstate(invalid="ignore", divide="ignore"):
-            est = big_y / big_x
+            est = float(np.float64(big_y) / np.float64(big_x))  # 0/0: NaN, not an exception
             u = ((y - est) if x is None else (y - est * x)) / big_x
         if keep is not None:
             u = np.where(keep, u, 0.0)
@@ -153,7 +153,7 @@ def _one_domain(
         else:
             nobs = float(n)
         with np.errstate(invalid="ignore", divide="ignore"):
-            dev = u - float(wu.sum()) / big_w
+            dev = u - np.float64(wu.sum()) / np.float64(big_w)  # 0/0: NaN, refused later
             np.multiply(dev, dev, out=dev)
             ss = _dot(wk, dev)
             deff = _deff_from(var, np.array([ss]), np.array([big_w]), np.array([nobs]))

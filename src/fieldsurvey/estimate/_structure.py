@@ -272,6 +272,11 @@ def sampling_weights(design: SurveyDesign, popsize: list[np.ndarray] | None,
                 hint="An infinite weight usually comes from a selection probability of "
                 "0; fix the weight column before estimating",
             )
+        if w.size and not w.any():
+            raise DesignError(
+                "every sampling weight is zero", file=design.source,
+                field=design.weights_column, expected="some respondents with a weight above 0",
+                hint="Give the final weight column (not the weight of the non-respondents)")
         return w
     if popsize is None:
         return np.ones(design.n)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from fieldsurvey.estimate._columns import as_names, categorical_column, level_label
+from fieldsurvey.io.errors import EstimationError
 
 __all__ = ["Domains", "make_domains", "svyby"]
 
@@ -79,6 +80,12 @@ def make_domains(design: Any, by: str | Sequence[str] | None) -> Domains:
     listed = ~missing & (np.asarray(design.weights) != 0)
     seen = np.bincount(key[listed], minlength=size) > 0
     present = np.flatnonzero(seen)
+    if present.size == 0:
+        raise EstimationError(
+            f"no respondent with a weight above zero has a value of the domain variable(s) "
+            f"{', '.join(names)}", file=design.source, field=", ".join(names),
+            expected="at least one respondent in some domain",
+            hint="Check the --by column: every cell is empty (or a missing code)")
     remap = np.where(seen, np.cumsum(seen) - 1, -1)
     code = np.where(missing, -1, remap[key]).astype(np.int64)
     labels = []

@@ -20,7 +20,12 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import norm
 
-from fieldsurvey.estimate._columns import as_names, categorical_column, level_label, numeric_column
+from fieldsurvey.estimate._columns import (
+    analysis_column,
+    as_names,
+    categorical_column,
+    level_label,
+)
 from fieldsurvey.estimate._core import Design, domain_degf, logit_ci, ratio_stat
 from fieldsurvey.estimate.design import SurveyDesign
 from fieldsurvey.estimate.domains import Domains, make_domains
@@ -102,10 +107,15 @@ def _linear(
         if total and _is_text(design, name):
             rows += _level_totals(design, name, doms, level, na_rm, deff)
             continue
-        y = numeric_column(design.data, name, design.source)
+        y = analysis_column(design.data, name, design.source)
         check_missing(design, name, y, na_rm)
         code = doms.restrict(~np.isnan(y))
         r = ratio_stat(design, y, None, code, doms.count, total=total, want_deff=deff)
+        if by is None and not np.isfinite(r.estimate[0]):
+            raise EstimationError(
+                f"no respondent with a weight above zero has a value of '{name}'",
+                file=design.source, field=name,
+                hint="The respondents who answered all have weight 0; check the weight column")
         se = np.sqrt(r.var)
         lo, hi = _wald(r.estimate, se, level)
         rows += rows_from(name, "total" if total else "mean", doms, r.estimate, se, lo, hi,
@@ -230,8 +240,8 @@ def svyratio(
     doms = make_domains(design, by)
     rows: list[Estimate] = []
     for num, den in zip(nums, dens, strict=True):
-        y = numeric_column(design.data, num, design.source)
-        xd = numeric_column(design.data, den, design.source)
+        y = analysis_column(design.data, num, design.source)
+        xd = analysis_column(design.data, den, design.source)
         check_missing(design, num, y, na_rm)
         check_missing(design, den, xd, na_rm)
         code = doms.restrict(~np.isnan(y) & ~np.isnan(xd))

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import t as student_t
 
-from fieldsurvey.estimate._columns import as_names, numeric_column
+from fieldsurvey.estimate._columns import analysis_column, as_names
 from fieldsurvey.estimate._core import Design, domain_degf, ratio_stat
 from fieldsurvey.estimate.domains import make_domains
 from fieldsurvey.estimate.estimators import _design_rows, check_missing, method_of
@@ -115,7 +115,7 @@ def svyquantile(
     w = design.weights
     rows: list[Estimate] = []
     for name in as_names(x):
-        y = numeric_column(design.data, name, design.source)
+        y = analysis_column(design.data, name, design.source)
         check_missing(design, name, y, na_rm)
         code = doms.restrict(~np.isnan(y))
         df = domain_degf(design, code, doms.count)
