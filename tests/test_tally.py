@@ -253,3 +253,34 @@ def test_small_communities_are_greyed(survey) -> None:
                           res.completes, res.min_completes, "zh")
     assert rows[0][0].style == "" and all(r[0].style == "dim" for r in rows[1:])
     assert np.isfinite(float(rows[1][3].plain))
+
+
+def test_a_store_the_tally_cannot_read_is_said_on_the_screen(survey, monkeypatch) -> None:
+    """A store or form error while computing is shown on the tally screen (the app stays)."""
+    from fieldsurvey.estimate.tally_session import TallySession
+    from fieldsurvey.io.errors import StoreError
+    from fieldsurvey.tui.app import make_app
+    from fieldsurvey.tui.screens import tally as tally_screen
+
+    db, _ = survey
+
+    def broken(self, only=None):  # type: ignore[no-untyped-def]
+        raise StoreError("the field store has no cases", file=str(db),
+                         hint="Assign the sample")
+
+    monkeypatch.setattr(TallySession, "compute", broken)
+    monkeypatch.setattr(tally_screen, "_PREFETCHED", tally_screen.weakref.WeakKeyDictionary())
+    app = make_app(db, supervisor=True)
+
+    async def run() -> str:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.press("y")
+            for _ in range(3):
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+            assert app.screen.id == "tally" and not app.screen.computing
+            return str(app.screen.query_one("#tally-rates-title").render())
+
+    assert "no cases" in asyncio.run(run())

@@ -27,6 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from fieldsurvey.io.errors import FieldsurveyError
 from fieldsurvey.tui.widgets.figure_table import FigureTable
 from fieldsurvey.tui.widgets.tally_table import indicator_rows, rate_rows, tx
 
@@ -193,8 +194,20 @@ class TallyScreen(Screen[None]):
             self._form = form
             self.session = TallySession(self._path(), form=form, weights=self.weights,
                                         min_completes=self.min_completes)
-        result = self.session.compute(only=(self.weighting,))
+        try:
+            result = self.session.compute(only=(self.weighting,))
+        except FieldsurveyError as exc:  # a store or form the tally cannot read: say so
+            self.app.call_from_thread(self._failed, exc)
+            return
         self.app.call_from_thread(self._show, result)
+
+    def _failed(self, exc: FieldsurveyError) -> None:
+        """Show why the tally cannot be computed (the screen stays; ``r`` tries again)."""
+        self.computing = False
+        self.stale = False
+        self.session = None  # read everything again next time
+        self.query_one("#tally-rates-title", Static).update(str(exc))
+        self.app.notify(str(exc), severity="error", timeout=10)
 
     def _show(self, result: Tally) -> None:
         self.computing = False
