@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
@@ -208,7 +209,9 @@ def read_boundaries(
     geoms = gdf.geometry.to_numpy()
     check_geometry(geoms, ids, id_field, path)
     if shapely.has_z(geoms).any():
-        notes.append("the polygons carry Z (height) values; they were dropped")
+        z = shapely.get_coordinates(geoms, include_z=True)[:, 2]
+        if np.nanmax(np.abs(z), initial=0.0) > 0:  # KML writes z = 0 everywhere
+            notes.append("the polygons carry Z (height) values; they were dropped")
     geoms = shapely.force_2d(geoms)
     geoms, repaired = repair(geoms, ids)
     renamed = {src: std for std, src in found.items() if std != "community_id"}

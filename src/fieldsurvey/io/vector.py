@@ -32,13 +32,11 @@ from fieldsurvey.io.encoding import (
     suspicious_text,
 )
 from fieldsurvey.io.errors import EncodingError, InputError
+from fieldsurvey.io.kml import has_laundered_names, restore_extended_data
+from fieldsurvey.io.layers import ALL_FOLDERS, choose_layer, read_folders
 from fieldsurvey.io.salvage import salvage_geojson, salvage_wkb
 
 __all__ = ["codecs_equal", "read_vector"]
-
-#: OGR geometry types that hold polygons (curved ones are linearised on reading).
-_POLYGON_TYPES = ("polygon", "multipolygon", "curvepolygon", "multisurface")
-
 
 def codecs_equal(a: str, b: str) -> bool:
     """True when two codec names are the same codec (GBK and GB18030 count as one)."""
@@ -80,50 +78,6 @@ def _check_given_encoding(path: Path, codec: str, option: str) -> None:
                     got=f"'{first.decode(codec, errors='replace')}' as given, "
                     f"'{first.decode(other, errors='replace')}' as {label}",
                     hint=f"Give {option} {label} (or leave {option} out to detect it)")
-
-
-def _choose_layer(path: Path, layer: str | int | None, notes: list[str] | None,
-                  layer_option: str) -> str | int | None:
-    """The layer to read: the one named, the only one, or the only polygon layer.
-
-    Raises
-    ------
-    InputError
-        When the named layer does not exist, or several layers hold polygons and none
-        was named.
-    """
-    if path.suffix.lower() not in (".gpkg", ".sqlite", ".kml", ".kmz", ".gdb", ".gml") \
-            and not path.is_dir():
-        return layer
-    try:
-        layers = [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
-    except (pyogrio.errors.DataSourceError, OSError):
-        return layer  # the read reports it
-    names = [n for n, _ in layers]
-    listed = "; ".join(f"'{n}' ({t})" for n, t in layers[:12])
-    if layer is not None:
-        if isinstance(layer, int) or str(layer) in names:
-            return layer
-        if str(layer).isdigit() and int(str(layer)) < len(names):
-            return int(str(layer))
-        raise InputError("the file has no layer of that name", file=path, field="layer",
-                         expected=f"one of its layers: {listed}", got=repr(layer),
-                         hint=f"Name one of the layers above with {layer_option}")
-    if len(layers) <= 1:
-        return layer
-    polygonal = [n for n, t in layers if t.lower().replace(" z", "").replace(" m", "")
-                 in _POLYGON_TYPES]
-    if len(polygonal) == 1:
-        if notes is not None:
-            notes.append(f"the file has {len(layers)} layers ({listed}); read '{polygonal[0]}', "
-                         "its only polygon layer")
-        return polygonal[0]
-    raise InputError(
-        f"the file has {len(layers)} layers and "
-        + ("several" if polygonal else "none") + " of them is clearly the polygon layer",
-        file=path, field="layer", expected="one layer named with " + layer_option,
-        got=listed, hint=f"Name the layer with {layer_option} (for example {layer_option} "
-        f"'{(polygonal or names)[0]}')")
 
 
 def read_vector(
@@ -170,14 +124,16 @@ def read_vector(
     kwargs: dict[str, Any] = {}
     if codec:
         kwargs["encoding"] = codec
-    layer = _choose_layer(path, layer, notes, layer_option)
+    layer = choose_layer(path, layer, notes, layer_option)
     if layer is not None:
         kwargs["layer"] = layer
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
             try:
-                gdf = _read_layer(path, kwargs, notes)
+                gdf = (read_folders(path, {k: v for k, v in kwargs.items() if k != "layer"},
+                                     notes)
+                       if layer == ALL_FOLDERS else _read_layer(path, kwargs, notes))
             except shapely.errors.GEOSException:
                 # a ring GEOS refuses: read the others, then rebuild the refused ones
                 gdf = pyogrio.read_dataframe(path, on_invalid="ignore", **kwargs)
@@ -218,6 +174,13 @@ def read_vector(
             got=f"a table with the fields {', '.join(map(str, gdf.columns[:12]))}",
             hint="Give the boundary file itself (GeoJSON, GeoPackage, Shapefile or KML)",
         )
+    if has_laundered_names(path, [str(c) for c in gdf.columns]):
+        folders = (gdf["folder"].tolist() if layer == ALL_FOLDERS
+                   else [str(layer)] * len(gdf) if isinstance(layer, str) else None)
+        gdf = restore_extended_data(path, gdf, folders)
+        if notes is not None:
+            notes.append("the KML's attribute names are not ASCII, which GDAL cannot keep; "
+                         "they were read from the file's ExtendedData")
     gdf = _flatten_nested(gdf)
     lost = [str(w.message) for w in caught if "converted correctly" in str(w.message)]
     _check_text(gdf, path, option, lost)
