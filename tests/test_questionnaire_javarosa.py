@@ -41,6 +41,8 @@ def _script(name: str) -> tuple[dict[str, str], dict[str, int]]:
 
 
 def _show(value: object) -> str:
+    if isinstance(value, bool):  # a boolean calculate: JavaRosa submits 1/0 and, like
+        return "1" if value else "0"  # fieldsurvey, reads it back as a boolean (real_idioms)
     if isinstance(value, tuple):
         return " ".join(value)
     if isinstance(value, float) and not math.isnan(value) and value.is_integer():

@@ -77,11 +77,11 @@ def test_bare_name_is_blank_as_in_odk_with_a_warning(tmp_path: Path) -> None:
     form = form_of(tmp_path, [
         ["integer", "a", "A"],
         ["integer", "b", "B", None, "(${a} = null and . != null) or (. = null and ${a} != null)"],
-        ["calculate", "flag", None, None, None, "yes"],
+        ["calculate", "flag", None, None, None, "basic"],
     ])
     text = warnings_text(form)
     assert "'null' is a path to nothing" in text and "row 3" in text
-    assert "'yes' is a path to nothing" in text and "row 4" in text
+    assert "'basic' is a path to nothing" in text and "row 4" in text
     r = runner(form)
     r.next()  # a left blank: `${a} = null` is true, so b may be given
     assert r.current.key == "b"
@@ -92,6 +92,20 @@ def test_bare_name_is_blank_as_in_odk_with_a_warning(tmp_path: Path) -> None:
     with pytest.raises(InvalidAnswer):
         r.answer(4)  # a given: b must stay blank
     assert r.value("flag") in ("", None)
+
+
+def test_whole_yes_or_no_cell_in_a_bind_column_is_true_or_false(tmp_path: Path) -> None:
+    # pyxform's BINDING_CONVERSIONS: calculation `yes` is true(), relevant `no` false()
+    form = form_of(tmp_path, [
+        ["calculate", "flag", None, None, None, "yes"],
+        ["text", "shown", "Shown", "Yes"],
+        ["text", "hidden", "Hidden", "no"],
+        ["text", "after", "After", "${flag} = 'true'"],
+    ])
+    assert "path to nothing" not in warnings_text(form)
+    r = runner(form)
+    assert r.value("flag") is True
+    assert r.is_relevant("shown") and not r.is_relevant("hidden") and r.is_relevant("after")
 
 
 def test_choice_filter_column_missing_from_the_list_is_blank(tmp_path: Path) -> None:

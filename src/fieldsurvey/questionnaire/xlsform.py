@@ -273,8 +273,8 @@ def load_xlsform(path: str | Path) -> Form:
     external = _rows("external_choices", sheets.get("external_choices", []), file, _choice_key,
                      languages, pr)
     settings = _settings(sheets.get("settings", []), file, pr)
-    if str(settings.get("clean_text_values", "yes")).strip().lower() not in FALSE_WORDS - {""}:
-        _straight_quotes(survey)
+    _straight_quotes(survey, str(settings.get("clean_text_values", "yes")).strip().lower()
+                     not in FALSE_WORDS - {""})
     try:
         specials = _specials(sheets.get("special_answers", []), file, languages)
     except QuestionnaireError as exc:
@@ -320,18 +320,31 @@ EXPRESSION_KEYS = ("relevant", "constraint", "calculation", "choice_filter", "re
 _SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
-def _straight_quotes(rows: list[RawRow]) -> None:
-    """Plain quotes for the typographic ones a spreadsheet put into expressions.
+#: Whole cells pyxform turns into ``true()`` / ``false()`` in these columns
+#: (``BINDING_CONVERSIONS``): a calculation ``yes`` is true, not a path to nothing.
+_BIND_WORDS = {w: "true()" for w in ("yes", "Yes", "YES", "true", "True", "TRUE")} | {
+    w: "false()" for w in ("no", "No", "NO", "false", "False", "FALSE")}
+_BIND_KEYS = ("relevant", "constraint", "calculation", "required", "read_only")
 
-    pyxform does this by default (setting ``clean_text_values``), so ODK runs
-    ``${x} = ’yes’`` as ``${x} = 'yes'``; labels keep their quotes here (a display
-    difference only; a Chinese label's “” stays as written).
+
+def _straight_quotes(rows: list[RawRow], clean: bool) -> None:
+    """Expressions as pyxform hands them to ODK.
+
+    Plain quotes for the typographic ones a spreadsheet put in (pyxform's default
+    setting ``clean_text_values``: ODK runs ``${x} = ’yes’`` as ``${x} = 'yes'``; labels
+    keep theirs here, a display difference only, so a Chinese label's “” stays as
+    written), and a whole ``yes``/``no`` cell in a bind column as ``true()``/``false()``.
     """
     for row in rows:
         for key in EXPRESSION_KEYS:
             v = row.cells.get(key)
-            if isinstance(v, str):
-                row.cells[key] = v.translate(_SMART_QUOTES)
+            if not isinstance(v, str):
+                continue
+            if clean:
+                v = v.translate(_SMART_QUOTES)
+            if key in _BIND_KEYS:
+                v = _BIND_WORDS.get(v.strip(), v)
+            row.cells[key] = v
 
 
 def _settings(

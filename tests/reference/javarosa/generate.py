@@ -124,6 +124,31 @@ FORMS: dict[str, dict[str, list[list[object]]]] = {
              "${pname} non (${name} a demandé)"],
         ],
     },
+    # idioms of real forms (pyxform accepts them; ODK runs them): typographic quotes, a
+    # bare name read as an empty path (SurveyCTO's `. != null`, a calculation `yes`), a
+    # choice_filter on a column the list lacks
+    "real_idioms": {
+        "survey": [
+            S,
+            ["select_one yn", "q", "Q"],
+            ["text", "why", "Why", "${q}=\u2019yes\u2019"],
+            ["integer", "a", "A"],
+            ["integer", "b", "B", None,
+             "(${a} = null and . != null) or (. = null and ${a} != null)"],
+            ["integer", "c", "C", None,
+             "(${b} = null and . != null) or (. = null and ${b} != null)"],
+            ["calculate", "flag", None, None, None, "yes"],
+            ["calculate", "flag_text", None, None, None, "concat('x', ${flag})"],
+            ["calculate", "flag_eq", None, None, None, "if(${flag} = 'true', 'eq', 'ne')"],
+            ["calculate", "flag_sum", None, None, None, "${flag} + 1"],
+            ["calculate", "gt", None, None, None, "${b} > 2"],
+            ["calculate", "state", None, None, None, "if(${a} = null, 'blank', 'given')"],
+            ["select_one county", "county", "County", None, None, None, "country = ${q}"],
+            ["select_one county", "any", "Any", None, None, None, "country = ''"],
+        ],
+        "choices": [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"],
+                    ["county", "k", "King"], ["county", "p", "Pierce"]],
+    },
 }
 #: Forms whose texts are traced too (TraceForm --labels): traces/labels/NAME.trace.
 LABEL_FORMS = ("choice_labels",)
@@ -148,6 +173,9 @@ SCRIPTS: dict[str, list[tuple[str, str, str]]] = {
                       ("answer", "pname[1]", "Bo"),
                       ("answer", "slept[1]", "1"), ("answer", "pname[2]", "Cy"),
                       ("answer", "slept[2]", "2")],
+    "real_idioms": [("answer", "q", "yes"), ("answer", "why", "typed"), ("answer", "a", ""),
+                    ("answer", "b", "3"), ("answer", "c", "4"), ("answer", "county", ""),
+                    ("answer", "any", "p")],
     "tutorial": [("count", "member", "2"), ("answer", "name[1]", "Amina"),
                  ("answer", "relationship_to_household_head[1]", "head"),
                  ("answer", "sex[1]", "female"), ("answer", "resident[1]", "yes"),
