@@ -5,6 +5,8 @@ real files carry: a domain column that is empty throughout (a question asked of 
 weight column of zeros (the non-respondents' weights given by mistake), a variable with no
 value at all (every answer a special code), and an ``inf`` left by a spreadsheet division by
 zero. Each gave ``IndexError`` / ``ZeroDivisionError`` or an ``inf`` estimate with exit 0.
+Rows are named as a spreadsheet shows them (the header is row 1), as every other reader of
+the project names them; the estimators used to count from the first respondent, one less.
 """
 
 from __future__ import annotations
@@ -83,3 +85,20 @@ def test_infinite_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     d.loc[7, "收入"] = np.inf
     err = refused(tmp_path, capsys, d, "--mean", "收入")
     assert "infinite value" in err and "Got inf" in err and "field '收入'" in err
+    assert "row 9" in err  # d.loc[7]: the spreadsheet row (header = row 1), as io names rows
+
+
+def test_rows_are_named_as_the_spreadsheet_shows_them(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    d = sample()
+    d["权重"] = d["权重"].astype(float)
+    d.loc[4, "权重"] = np.nan  # the 5th respondent: row 6 under the header
+    assert "row 6" in refused(tmp_path, capsys, d, "--mean", "收入")
+    d = sample()
+    d["社区"] = d["社区"].astype(float)
+    d.loc[11, "社区"] = np.nan
+    assert "row 13" in refused(tmp_path, capsys, d, "--mean", "收入")
+    d = sample()
+    d["收入"] = d["收入"].astype(str)
+    d.loc[20, "收入"] = "不详"
+    assert "row 22" in refused(tmp_path, capsys, d, "--mean", "收入")

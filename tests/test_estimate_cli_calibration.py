@@ -103,7 +103,7 @@ def test_zero_denominator_and_infinite_weight_are_refused(tmp_path: Path,
     assert main(["estimate", "--data", str(tmp_path / "inf.csv"), "--psu", "dnum", "--weights",
                  "pw", "--mean", "api00"]) == 2
     err = capsys.readouterr().err
-    assert "row 4" in err and "finite" in err
+    assert "row 5" in err and "finite" in err  # d.loc[3]: spreadsheet row 5
 
 
 def test_negative_replicate_weight_is_refused(tmp_path: Path,

@@ -83,7 +83,7 @@ def test_missing_values_are_dropped_like_na_rm(strat: pd.DataFrame) -> None:
     assert np.isclose(dom.get("api00", domain="has=True").se, m.se, rtol=1e-13)
     with pytest.raises(EstimationError, match="missing values") as err:
         svymean("api00", d, na_rm=False)
-    assert err.value.row == 4
+    assert err.value.row == 5  # data.loc[3]: spreadsheet row 5 (header = row 1)
 
 
 def test_ratio_uses_complete_pairs(clus2: pd.DataFrame) -> None:
@@ -199,7 +199,7 @@ def test_text_in_numeric_column_names_the_row(strat: pd.DataFrame) -> None:
     d = SurveyDesign(data, strata="stype", weights="pw", source="f.csv")
     with pytest.raises(EstimationError) as err:
         svymean("api00", d)
-    assert err.value.row == 11 and "'n/a'" in str(err.value)
+    assert err.value.row == 12 and "'n/a'" in str(err.value)  # loc[10]: file row 12
 
 
 def test_lonely_stratum_in_a_domain_is_not_lonely(strat: pd.DataFrame) -> None:

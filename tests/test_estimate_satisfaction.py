@@ -104,7 +104,7 @@ def test_off_scale_answer_is_an_error(design: SurveyDesign) -> None:
     d = SurveyDesign(bad, ids=["dnum", "snum"], fpc=["fpc1", "fpc2"], source="answers.csv")
     with pytest.raises(EstimationError) as err:
         satisfaction_items(d, "s1")
-    assert err.value.row == 6 and err.value.field == "s1" and "1-5" in str(err.value)
+    assert err.value.row == 7 and err.value.field == "s1" and "1-5" in str(err.value)
     # declared as a missing code it is fine
     t = satisfaction_items(d, "s1", missing_codes=(7, 8, -8, -9))
     assert t[0].n == satisfaction_items(design, "s1")[0].n - 1

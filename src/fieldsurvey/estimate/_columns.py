@@ -10,6 +10,7 @@ import pandas as pd
 
 from fieldsurvey.estimate._groups import codes_of
 from fieldsurvey.io.errors import ColumnError, EstimationError
+from fieldsurvey.io.tables import file_row
 
 __all__ = ["analysis_column", "as_names", "categorical_column", "level_label", "numeric_column",
            "require_columns"]
@@ -58,7 +59,7 @@ def numeric_column(data: pd.DataFrame, name: str, source: str | None) -> np.ndar
         raise EstimationError(
             f"column '{name}' must hold numbers",
             file=source,
-            row=pos + 1,
+            row=file_row(pos),
             field=name,
             expected="a number or an empty cell",
             got=repr(col.iloc[pos]),
@@ -80,7 +81,7 @@ def analysis_column(data: pd.DataFrame, name: str, source: str | None) -> np.nda
         pos = int(np.flatnonzero(inf)[0])
         raise EstimationError(
             f"column '{name}' holds {int(inf.sum())} infinite value(s)", file=source,
-            row=pos + 1, field=name, expected="a finite number or an empty cell",
+            row=file_row(pos), field=name, expected="a finite number or an empty cell",
             got=str(data[name].iloc[pos]),
             hint="An infinite value usually comes from a division by zero when the column was "
             "computed; fix it, or leave the cell empty if the value is unknown",

@@ -19,6 +19,7 @@ import pandas as pd
 from fieldsurvey.estimate._columns import numeric_column
 from fieldsurvey.estimate._groups import codes_of, combine, first_index
 from fieldsurvey.io.errors import DesignError
+from fieldsurvey.io.tables import FIRST_DATA_ROW, file_row
 
 if TYPE_CHECKING:
     from fieldsurvey.estimate.design import SurveyDesign
@@ -103,7 +104,7 @@ def cell(value: object) -> str:
 def _codes(design: SurveyDesign, name: str, what: str) -> tuple[np.ndarray, int]:
     codes, uniques = codes_of(design.data[name])
     if codes.size and codes.min() < 0:
-        row = int(np.flatnonzero(codes < 0)[0]) + 1
+        row = file_row(int(np.flatnonzero(codes < 0)[0]))
         raise DesignError(
             f"missing value in the {what} column",
             file=design.source,
@@ -183,7 +184,7 @@ def _check_nested(design: SurveyDesign, cl: np.ndarray, st: np.ndarray, first: n
                   s: int) -> None:
     bad = st != st[first][cl]
     if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 1
+        row = file_row(int(np.flatnonzero(bad)[0]))
         name = design.ids[s] if design.ids else "(row)"
         raise DesignError(
             f"clusters are not nested in strata at stage {s + 1}",
@@ -202,7 +203,7 @@ def _fpc_kind(design: SurveyDesign, raw: list[np.ndarray]) -> bool:
     for name, vals in zip(design.fpc_columns, raw, strict=True):
         vlo, vhi = float(vals.min()), float(vals.max())
         if np.isnan(vlo):
-            row = int(np.flatnonzero(np.isnan(vals))[0]) + 1
+            row = file_row(int(np.flatnonzero(np.isnan(vals))[0]))
             raise DesignError("missing FPC value", file=design.source, row=row, field=name)
         lo, hi = min(lo, vlo), max(hi, vhi)
     is_popsize = hi > 1
@@ -229,7 +230,7 @@ def popsizes(design: SurveyDesign, strata: list[np.ndarray],
         per_stratum = vals[st_rep]
         varies = vals != per_stratum[st]
         if varies.any():
-            row = int(np.flatnonzero(varies)[0]) + 1
+            row = file_row(int(np.flatnonzero(varies)[0]))
             raise DesignError(
                 f"the FPC varies within a stratum at stage {s + 1}",
                 file=design.source,
@@ -245,7 +246,7 @@ def popsizes(design: SurveyDesign, strata: list[np.ndarray],
             raise DesignError(
                 f"the FPC implies more than 100% sampling at stage {s + 1}",
                 file=design.source,
-                row=int(st_rep[h]) + 1,
+                row=file_row(int(st_rep[h])),
                 field=name,
                 expected=f"a population size of at least {npsu[h]:g}",
                 got=f"{big_n[h]:g}",
@@ -261,14 +262,14 @@ def sampling_weights(design: SurveyDesign, popsize: list[np.ndarray] | None,
         w = numeric_column(design.data, design.weights_column, design.source)
         if not (float(w.min()) >= 0 and float(w.max()) < np.inf):  # NaN, <0 or inf
             bad = ~np.isfinite(w) | (w < 0)
-            row = int(np.flatnonzero(bad)[0]) + 1
+            row = file_row(int(np.flatnonzero(bad)[0]))
             raise DesignError(
                 "sampling weights must be present, finite and not negative",
                 file=design.source,
                 row=row,
                 field=design.weights_column,
                 expected="a number >= 0 for every respondent",
-                got=cell(design.data[design.weights_column].iloc[row - 1]),
+                got=cell(design.data[design.weights_column].iloc[row - FIRST_DATA_ROW]),
                 hint="An infinite weight usually comes from a selection probability of "
                 "0; fix the weight column before estimating",
             )

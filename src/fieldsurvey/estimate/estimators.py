@@ -32,6 +32,7 @@ from fieldsurvey.estimate.domains import Domains, make_domains
 from fieldsurvey.estimate.intervals import PROP_METHODS, prop_interval
 from fieldsurvey.estimate.results import Estimate, EstimateTable
 from fieldsurvey.io.errors import EstimationError
+from fieldsurvey.io.tables import file_row
 
 __all__ = ["svymean", "svyprop", "svyratio", "svytotal"]
 
@@ -44,7 +45,7 @@ def method_of(design: Design) -> str:
 def check_missing(design: Design, name: str, values: np.ndarray, na_rm: bool) -> None:
     """With ``na_rm=False``, refuse missing values (R would return NA)."""
     if not na_rm and np.isnan(values).any():
-        row = int(np.flatnonzero(np.isnan(values))[0]) + 1
+        row = file_row(int(np.flatnonzero(np.isnan(values))[0]))
         raise EstimationError(
             f"column '{name}' has missing values",
             file=design.source,

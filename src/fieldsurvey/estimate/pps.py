@@ -40,6 +40,7 @@ import numpy as np
 
 from fieldsurvey.estimate._columns import numeric_column
 from fieldsurvey.io.errors import DesignError
+from fieldsurvey.io.tables import file_row
 
 if TYPE_CHECKING:
     from fieldsurvey.estimate.design import SurveyDesign
@@ -194,6 +195,6 @@ def pps_probabilities(design: SurveyDesign, cluster: np.ndarray, rep: np.ndarray
     varies = vals != pi[cluster]
     if varies.any():
         raise DesignError("the inclusion probability varies within a PSU",
-                          file=design.source, row=int(np.flatnonzero(varies)[0]) + 1,
+                          file=design.source, row=file_row(int(np.flatnonzero(varies)[0])),
                           field=name, expected="one pi per PSU")
     return np.asarray(pi)

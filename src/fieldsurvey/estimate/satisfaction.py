@@ -31,6 +31,7 @@ from fieldsurvey.estimate.domains import make_domains
 from fieldsurvey.estimate.estimators import method_of, rows_from
 from fieldsurvey.estimate.results import Estimate, EstimateTable
 from fieldsurvey.io.errors import EstimationError
+from fieldsurvey.io.tables import file_row
 
 __all__ = ["MISSING_CODES", "satisfaction_index", "satisfaction_items", "satisfaction_summary"]
 
@@ -50,7 +51,7 @@ def item_scores(
         raise EstimationError(
             f"answer off the {lo}-{hi} scale in item '{item}'",
             file=design.source,
-            row=row + 1,
+            row=file_row(row),
             field=item,
             expected=f"a whole number from {lo} to {hi}, or a missing code {tuple(missing_codes)}",
             got=f"{v[row]:g}",
