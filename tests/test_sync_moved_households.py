@@ -105,6 +105,9 @@ def test_moved_household_with_work_is_recorded_shown_and_settled(tmp_path: Path)
         assert (again.pushed, again.pulled) == (0, 0)
         sync(two, url)  # int02 now gets int01's visit and interview at d (its history)
         assert rows(two, "SELECT uuid FROM interviews WHERE dwelling_id = ?", d) == [(uuid,)]
+    # the old device's progress says the same, with what the interviewer does
+    on_device = cli("progress", "--db", str(one)).stdout.replace("\n  ", " ")
+    assert f"{d}: now int02's" in on_device and "do not go on with them" in on_device
     # the server recorded it once (the second sync changed nothing), and said so in its log
     found = rows(central, "SELECT dwelling_id, detail FROM events WHERE kind = ?", FOUND)
     assert [x[0] for x in found] == [d]

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     t = progress_table(args.db, by=args.by)
     with FieldStore.open(args.db, readonly=True) as st:
-        notes = moved_lines(st.connection, args.db)
+        notes = moved_lines(st.connection, args.db, device=st.meta.get("role") == "device")
         if args.format == "table":
             from fieldsurvey.cli._tables import names_of
 
@@ -62,10 +62,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def moved_lines(conn: Any, db: str) -> list[str]:
+def moved_lines(conn: Any, db: str, *, device: bool = False) -> list[str]:
     """Households moved to another interviewer after the old device had worked on them.
 
-    A heading, one line per household and device, and what to do (empty when none).
+    A heading, one line per household and device, and what to do (empty when none); on
+    a ``device`` store what the interviewer does.
     """
     from fieldsurvey.store.review import MOVED_MARK
     from fieldsurvey.store.sync.moved import moved_work
@@ -77,4 +78,6 @@ def moved_lines(conn: Any, db: str) -> list[str]:
     return [f"{MOVED_MARK} {n} household(s) moved to another interviewer after the old "
             "device had worked on them (both devices' entries are kept):",
             *(m.summary() for m in moved),
+            "what to do: your entries there are kept (and sent at each sync); do not go on "
+            "with them until your supervisor says who finishes them" if device else
             f"what to do: fieldsurvey review --db {db} --moved (then --resolve ID --to NAME)"]
