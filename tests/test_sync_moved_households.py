@@ -16,17 +16,39 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from _synckit import cli, server, server_log, team_stores
+import pytest
+from _synckit import server, server_log, team_stores
 
+from fieldsurvey.cli.main import main as cli_main
 from fieldsurvey.store import FieldStore
 from fieldsurvey.store.merge import merge_stores
 from fieldsurvey.store.review import MOVED_MARK, mark_moved, moved_flags
 from fieldsurvey.store.sync.client import sync
 from fieldsurvey.store.sync.moved import FOUND, RESOLVED, moved_work
 from fieldsurvey.store.sync.work import add_work
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """``fieldsurvey ARGS`` in this process (the verbs' own code, exit code and output)."""
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        code = cli_main(list(args))
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+    return run
 
 
 def owners(path: Path) -> dict[str, str]:
@@ -79,7 +101,8 @@ def field_tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
     return {name: rows(path, sql) for name, sql in _FIELD_TABLES.items()}
 
 
-def test_moved_household_with_work_is_recorded_shown_and_settled(tmp_path: Path) -> None:
+def test_moved_household_with_work_is_recorded_shown_and_settled(
+        tmp_path: Path, cli: Callable[..., Run]) -> None:
     stores = team_stores(tmp_path, n=9)  # int01: C1-000, C1-003, C1-006
     central = stores / "central.sqlite"
     one, two = stores / "int01.sqlite", stores / "int02.sqlite"
@@ -199,7 +222,7 @@ def test_moved_household_with_work_is_recorded_shown_and_settled(tmp_path: Path)
 
 
 def test_a_hand_in_finds_it_and_new_work_after_a_decision_shows_it_again(
-        tmp_path: Path) -> None:
+        tmp_path: Path, cli: Callable[..., Run]) -> None:
     stores = team_stores(tmp_path, n=9)
     central = stores / "central.sqlite"
     one = stores / "int01.sqlite"
