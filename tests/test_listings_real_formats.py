@@ -177,3 +177,40 @@ def test_osm_xml_extract(tmp_path: Path) -> None:
     park.write_text(_OSM.format(key="leisure", value="park"), encoding="utf-8")
     with pytest.raises(InputError, match="no buildings"):
         read_listing(park, dwellings_per_floor=2)
+
+
+def test_overpass_ways_written_as_closed_lines_are_outlines(tmp_path: Path) -> None:
+    square = [(-4.48, 54.15), (-4.4799, 54.15), (-4.4799, 54.1501), (-4.48, 54.1501)]
+    ways = [shapely.LineString([*square, square[0]]),
+            shapely.LineString([(x + 0.001, y) for x, y in [*square, square[0]]]),
+            shapely.LineString(square[:3])]  # an unclosed way: no outline to read
+    gdf = gpd.GeoDataFrame({"@id": ["way/1", "way/2", "way/3"],
+                            "building:levels": [2, 3, None]}, geometry=ways, crs="EPSG:4326")
+    gdf.to_file(tmp_path / "buildings.geojson")
+    df = read_listing(tmp_path / "buildings.geojson", dwellings_per_floor=1, skip_unsized=True)
+    assert df.groupby("building").size().to_dict() == {"1": 2, "2": 3}
+    assert df.attrs["fieldsurvey"]["footprints"]["left_out_unsized"] == 1
+    mixed = pd.concat([gdf.iloc[:2], gpd.GeoDataFrame(
+        {"@id": ["node/9"]}, geometry=[shapely.Point(-4.47, 54.15)], crs="EPSG:4326")])
+    mixed.to_file(tmp_path / "mixed.geojson")
+    with pytest.raises(InputError) as err:
+        read_listing(tmp_path / "mixed.geojson", dwellings_per_floor=1)
+    assert "2 polygons, 1 points" in str(err.value)
+
+
+def test_split_address_fields_make_the_address(tmp_path: Path) -> None:
+    path = tmp_path / "addresses.csv"
+    path.write_text('"osm_id","lat","lon","addr:unit","addr:housename","addr:housenumber",'
+                    '"addr:street"\n'
+                    '"1","54.1755","-4.4559","","","10B","Avondale Road"\n'
+                    '"2","54.1755","-4.4559","","","10C","Avondale Road"\n'
+                    '"3","54.1755","-4.4559","2","","10C","Avondale Road"\n'
+                    '"4","54.1756","-4.4558","","Rose Cottage","","Avondale Road"\n',
+                    encoding="utf-8")
+    df = read_listing(path)
+    assert list(df["address"]) == ["Avondale Road 10B", "Avondale Road 10C",
+                                   "Avondale Road 10C 2", "Rose Cottage, Avondale Road"]
+    oa = tmp_path / "oa.csv"
+    oa.write_text("LON,LAT,NUMBER,STREET,UNIT,CITY\n-122.26,37.80,5,PZ ESPAÑA,,OAKLAND\n",
+                  encoding="utf-8")
+    assert read_listing(oa)["address"][0] == "PZ ESPAÑA 5"

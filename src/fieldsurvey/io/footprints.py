@@ -70,21 +70,44 @@ def osm_tags(gdf: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def osm_address(attrs: pd.DataFrame) -> pd.Series | None:
-    """OpenStreetMap address (``addr:full`` or street + house number), else the name."""
+def osm_address(attrs: pd.DataFrame, *, use_name: bool = True) -> pd.Series | None:
+    """The address of each row from split address fields, or None when there are none.
+
+    ``addr:full``; else OpenStreetMap's ``addr:street`` + ``addr:housenumber`` (or an
+    OpenAddresses-style ``STREET`` + ``NUMBER``) with the unit (``addr:unit``, ``UNIT``);
+    else the house name; else (``use_name``, for buildings) the name. Several addresses on
+    one point (10B and 10C of one building) stay apart this way.
+    """
+    by_fold = {str(c).strip().casefold(): c for c in attrs.columns}
+
+    def text(*names: str) -> pd.Series | None:
+        col = next((by_fold[n] for n in names if n in by_fold), None)
+        if col is None:
+            return None
+        value = attrs[col].astype("string").str.strip()
+        return value.mask(value == "")
+
     parts = []
-    if "addr:street" in attrs and "addr:housenumber" in attrs:
-        parts.append(attrs["addr:street"].astype("string") + " "
-                     + attrs["addr:housenumber"].astype("string"))
-    if "addr:full" in attrs:
-        parts.insert(0, attrs["addr:full"].astype("string"))
-    if "name" in attrs:
+    full = text("addr:full")
+    if full is not None:
+        parts.append(full)
+    street, number = text("addr:street", "street"), text("addr:housenumber", "number")
+    if street is not None and number is not None:
+        line = street + " " + number
+        unit = text("addr:unit", "unit")
+        if unit is not None:
+            line = (line + " " + unit).fillna(line)
+        parts.append(line)
+    house = text("addr:housename")
+    if house is not None:
+        parts.append(house if street is None else (house + ", " + street).fillna(house))
+    if use_name and "name" in attrs:
         parts.append(attrs["name"].astype("string"))
     if not parts:
         return None
     out = parts[0]
-    for p in parts[1:]:
-        out = out.fillna(p)
+    for part in parts[1:]:
+        out = out.fillna(part)
     return out if out.notna().any() else None
 
 
@@ -211,8 +234,10 @@ def expand_footprints(
                 + (" nor a readable outline to measure" if dwelling_area is not None else "")
                 + ", so their dwellings cannot be counted",
                 file=file, row=row, field="storeys",
-                hint="Estimate them from their floor area with --dwelling-area M2 (e.g. 90), "
-                "leave them out with --skip-unsized (they are counted in the self-check), "
+                hint=("Repair their outlines in a GIS (unclosed or two-point rings), "
+                      if dwelling_area is not None else
+                      "Estimate them from their floor area with --dwelling-area M2 (e.g. 90), ")
+                + "leave them out with --skip-unsized (they are counted in the self-check), "
                 "or keep only the buildings you want with --keep",
             )
     n = np.where(np.isnan(counted), estimate, counted)
@@ -252,19 +277,39 @@ def expand_footprints(
 def layer_points(geoms: Any, src: CRS, path: Path) -> tuple[Any, str, Any]:
     """Dwelling points of a layer: its points, or each footprint's point on surface.
 
-    Returns the points, the kind (``points`` or ``footprints``) and the footprints'
-    floor areas in m^2 (None for points).
+    Closed lines are read as the outlines they are (Overpass exports write building ways
+    as closed LineStrings). Returns the points, the kind (``points`` or ``footprints``)
+    and the footprints' floor areas in m^2 (None for points).
     """
     geoms = shapely.force_2d(geoms)
-    types = set(shapely.get_type_id(geoms[~shapely.is_missing(geoms)]).tolist())
+    kinds = shapely.get_type_id(geoms)
+    ring = np.isin(kinds, (1, 2, 5)) & shapely.is_closed(geoms)
+    if ring.any():
+        geoms = geoms.copy()
+        geoms[ring] = shapely.build_area(geoms[ring])
+        kinds = shapely.get_type_id(geoms)
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    types = set(kinds[present].tolist())
+    if types & {3, 6} and types - {3, 6} <= {1, 5}:
+        # a few unclosed ways among building outlines: outlines that cannot be read, as
+        # a broken ring is (no point, no area: counted by the self-check, never guessed)
+        geoms = np.where(present & np.isin(kinds, (1, 5)), None, geoms)
+        types &= {3, 6}
     if types <= {0}:
         return geoms, "points", None
     if types <= {3, 6}:
         valid = shapely.make_valid(geoms)
         return shapely.point_on_surface(valid), "footprints", area_m2(valid, src)
-    raise InputError("a listing layer must hold points (dwellings) or polygons (buildings)",
-                     file=path, got="lines or mixed geometry types",
-                     hint="Give the dwelling points or the building footprints layer")
+    names = {0: "points", 1: "open lines", 2: "open lines", 3: "polygons", 4: "points",
+             5: "open lines", 6: "polygons", 7: "collections"}
+    counts = pd.Series([names.get(int(k), "other") for k in kinds[present]]).value_counts()
+    raise InputError(
+        "a listing layer must hold points (dwellings) or polygons (buildings), not both "
+        "or lines", file=path,
+        got=", ".join(f"{n} {what}" for what, n in counts.items()),
+        hint="Split the layer by geometry type in the GIS (QGIS: Vector > Data Management "
+        "Tools > Split Vector Layer, on the geometry type) and give the points or the "
+        "buildings")
 
 
 #: Headers of a column of WKT geometries (QGIS "WKT" export, PostGIS, OpenAddresses).

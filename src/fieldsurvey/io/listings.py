@@ -267,10 +267,10 @@ def _vector_table(path: Path, encoding: str | None, crs: Any, layer: Any,
     if "osm_id" in attrs and "building" in attrs:
         # OSM's building=* is the building's kind (residential, garage), not its number
         attrs = attrs.rename(columns={"building": "building_type"})
+    address = osm_address(attrs, use_name=kind == "footprints")
+    if address is not None and "address" not in match_columns(attrs.columns):
+        attrs["address"] = address
     if kind == "footprints":
-        address = osm_address(attrs)
-        if address is not None and "address" not in attrs:
-            attrs["address"] = address
         attrs["footprint_area"] = area
     features = attrs.index.to_numpy(dtype=np.int64) + 1  # feature numbers in the file
     attrs = attrs.reset_index(drop=True)
@@ -372,6 +372,10 @@ def read_listing(
         wkt = wkt_geometry(df, mapping, src_crs, path)
         if wkt is not None:
             df, geometry, src_crs, kind = wkt
+        found = match_columns(df.columns, mapping, file=path)
+        address = None if "address" in found else osm_address(df, use_name=False)
+        if address is not None:
+            df["address"] = address  # from addr:street + addr:housenumber (+ unit) etc.
     if kind != "footprints" and "dwellings" in match_columns(df.columns, mapping, file=path):
         # one row per building (a point, or a table row) with its number of dwellings
         # (套数, units_count, building:flats): expanded like a footprint, never read as one
