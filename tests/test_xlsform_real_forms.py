@@ -220,3 +220,29 @@ def test_search_appearance_with_a_plugin_beside_it(tmp_path: Path) -> None:
 def test_older_pyxform_type_spellings(tmp_path: Path, typ: str, kind: str) -> None:
     form = form_of(tmp_path, [[typ, "q", "Q"]])
     assert form.question("q").type == kind
+
+
+def test_start_geopoint_is_metadata_from_the_caller(tmp_path: Path) -> None:
+    form = form_of(tmp_path, [["start-geopoint", "where", None], ["text", "t", "T"]])
+    q = form.question("where")
+    assert q.is_metadata
+    given = InterviewRunner(form, clock=lambda: TODAY,
+                            metadata={"start_geopoint": "30.5 114.3 20 4"})
+    assert given.value("where") == "30.5 114.3 20 4"
+    assert runner(form).value("where") in ("", None)  # no fix: blank, as ODK without one
+    assert runner(form).current.key == "t"  # never shown
+
+
+def test_missing_attachment_is_one_error_not_one_per_lookup(tmp_path: Path) -> None:
+    choices = [["list_name", "name", "label"], ["feat", "id", "label"]]
+    with pytest.raises(QuestionnaireError) as err:
+        form_of(tmp_path, [
+            ["select_one_from_file features.csv", "feature", "Feature"],
+            ["calculate", "kind", None, None, None,
+             "instance('features')/root/item[id=${feature}]/kind"],
+            ["calculate", "size", None, None, None,
+             "instance('features')/root/item[id=${feature}]/size"],
+        ], choices)
+    text = str(err.value)
+    assert "the attachment 'features.csv' is not next to the form" in text
+    assert "names no choice list" not in text

@@ -22,7 +22,8 @@ What fieldsurvey runs of an XLSForm (the README's "XLSForm support" table has th
              rank note date time datetime range barcode calculate acknowledge hidden;
              groups, repeats, "begin loop over list" (a group per choice);
              metadata start end today deviceid imei username phonenumber simserial
-             subscriberid email audit (filled by the runner, never shown); SurveyCTO
+             subscriberid email audit start-geopoint (filled by the runner, never
+             shown; start-geopoint from the caller's fix, else blank); SurveyCTO
              caseid comments "audio audit" "speed violations" sensor_* stay blank;
              terminal behaviour: geopoint geotrace geoshape typed as "lat lon [alt acc]",
              image audio video file take a file path (stored as text)
@@ -37,14 +38,16 @@ What fieldsurvey runs of an XLSForm (the README's "XLSForm support" table has th
              string-length substr concat contains starts-with ends-with regex (whole value,
              RE2) round int abs sqrt pow exp log sin..atan2 pi number string boolean not
              today now date decimal-date-time format-date once random uuid sum count max min
-             count-non-empty join indexed-repeat position duration device-info pulldata
+             count-non-empty join indexed-repeat position index duration device-info pulldata
              instance('x')/root/item[...]/col
   settings   form_id version form_title default_language allow_choice_duplicates
              completion_partial completion_complete essential_questions; kept only:
              instance_name style public_key submission_url add_none_option auto_send ...
   not supported (refused by name): entities (save_to), background-audio,
-             start-geopoint, osm, bind::/body:: columns, area() distance() digest(),
-             ${last-saved#x}
+             osm, bind::/body:: columns, area() distance() digest(), ${last-saved#x}
+  as pyxform reads them: typographic quotes in expressions are plain quotes; a
+             whole yes/no cell in relevant/constraint/calculation is true()/false();
+             a bare name (null, a column the choices lack) is blank, with a warning
 """
 
 

@@ -112,7 +112,7 @@ def build_form(
     )
     names = walk.names
     check_references(form, walk.questions, walk.containers, file, pr,
-                     names.failed | names.ambiguous, names.ambiguous)
+                     names.failed | names.ambiguous, names.ambiguous, attach.unreadable)
     check_defaults(form, walk.questions, file, pr)
     check_cycles(form, walk.questions, walk.containers, file, pr)
     check_default_language(form, pr)
@@ -135,6 +135,7 @@ class _Attachments:
         self.file = file
         self.reader = reader
         self.loaded: dict[str, Attachment] = {}
+        self.unreadable: set[str] = set()  # reported once; instance('x') on them is not
 
     def __call__(self, filename: str, row: RawRow, key: str, need_name: bool = True
                  ) -> Attachment:
@@ -144,7 +145,11 @@ class _Attachments:
         if self.reader is None:
             raise row.error(self.file, f"the attachment '{filename}' cannot be read here", key,
                             hint="Load the form from its file so its media folder is found")
-        att = self.reader(filename, need_name)
+        try:
+            att = self.reader(filename, need_name)
+        except QuestionnaireError:
+            self.unreadable.add(stem)
+            raise
         self.loaded[stem] = att
         return att
 

@@ -33,6 +33,7 @@ def check_references(
     problems: Problems,
     known_extra: set[str] | None = None,
     ambiguous: set[str] | None = None,
+    unreadable: set[str] | None = None,
 ) -> None:
     """Check references of every expression and text.
 
@@ -40,6 +41,7 @@ def check_references(
     is used inside repeats, and ``essential_questions`` name questions.
     """
     known = {q.name for q in form.questions} | (known_extra or set())
+    instances = set(form.attachments) | set(form.choice_lists) | (unreadable or set())
     ambiguous = ambiguous or set()
     items: list[tuple[Any, RawRow, tuple[str, ...]]] = [
         (q, r, ("relevant", "constraint", "calculation", "choice_filter", "warning",
@@ -54,7 +56,8 @@ def check_references(
             if e is None:
                 continue
             try:
-                _check_expression(form, obj, row, file, known, ambiguous, key, e, problems)
+                _check_expression(form, obj, row, file, known, ambiguous, key, e, problems,
+                                  instances)
             except QuestionnaireError as exc:
                 problems.error(exc)
     for q, row in questions:
@@ -101,6 +104,7 @@ def _check_trigger_cycles(
 def _check_expression(
     form: Form, obj: Any, row: RawRow, file: str | None, known: set[str],
     ambiguous: set[str], key: str, e: Expression, problems: Problems,
+    instances: set[str],
 ) -> None:
     column = _COLUMN.get(key, key)
     for ref in sorted(e.deps):
@@ -131,7 +135,7 @@ def _check_expression(
                 isinstance(n, expr.Call) and n.name in ("position", "index")):
             positional = True
         elif isinstance(n, expr.Lookup):
-            if n.instance not in form.attachments and n.instance not in form.choice_lists:
+            if n.instance not in instances:  # an unreadable attachment is reported once
                 raise row.error(file, f"instance('{n.instance}') names no choice list or "
                                 "attachment of the form", column, got=repr(e.source),
                                 hint="Add a csv-external/xml-external row or a choice list")

@@ -33,6 +33,7 @@ _DEVICE_INFO = {
     "phonenumber": "phonenumber",
     "phone_number": "phonenumber",
     "imei": "deviceid",
+    "start-geopoint": "start_geopoint",
 }
 
 

@@ -109,12 +109,13 @@ QuestionType = Literal[
     "audio_audit",
     "speed_violations",
     "sensor",
+    "start_geopoint",
 ]
 QUESTION_TYPES: tuple[str, ...] = QuestionType.__args__  # type: ignore[attr-defined]
 #: Metadata a caller may give (``InterviewEnv(metadata=...)``), as ODK/SurveyCTO name them.
 METADATA_KEYS: tuple[str, ...] = (
     "deviceid", "username", "phonenumber", "simserial", "subscriberid", "email", "imei",
-    "audit",
+    "audit", "start_geopoint",
 )
 #: Filled by the runner, never shown (the interview's metadata).
 METADATA_TYPES: frozenset[str] = frozenset(

@@ -59,6 +59,8 @@ SIMPLE_TYPES: dict[str, str] = {
     "speed violations audit": "speed_violations",
     "sensor_statistic": "sensor",
     "sensor_stream": "sensor",
+    # the location when the form opened: from the caller (a GPS fix), else blank (stated)
+    "start-geopoint": "start_geopoint",
     # pyxform's older spellings (question_type_dictionary), still found in real forms
     **{f"{prefix} {base}": kind for base, kind in (
         ("text", "text"), ("string", "text"), ("int", "integer"), ("integer", "integer"),
@@ -137,7 +139,6 @@ _KNOWN_UNSUPPORTED = (
     "begin lgroup",
     "background-audio",
     "background-geopoint",
-    "start-geopoint",
     "entity",
     "osm",
     "xml-external-data",
