@@ -92,3 +92,46 @@ def test_unknown_word_refused_with_the_groups_named(tmp_path: Path,
     assert main(["rates", "--dispositions", str(path), "--disposition-col", "code"]) == 2
     err = capsys.readouterr().err
     assert "row 4" in err and "'Unlocated'" in err and "I, P, R, NC, O, UH, UO or NE" in err
+
+
+def test_table_of_counts_per_code(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  reference: pd.DataFrame) -> None:
+    """One row per region x code with its number of cases (--count-col), as the AAPOR
+    calculator takes a disposition table: the same rates as one row per case."""
+    counts = pd.read_csv(REF / "middleearth_counts.csv")[["region", "code", "cases"]]
+    path = tmp_path / "table.csv"
+    counts.to_csv(path, index=False)
+    base = ["--dispositions", str(path), "--disposition-col", "code", "--count-col", "cases"]
+    got = run_rates(capsys, *base)
+    assert got["overall"]["n"] == 1691 and got["overall"]["I"] == 760
+    n = check(got, reference[reference["case"] == "unweighted"])
+    n += check(run_rates(capsys, *base, "--by", "region", "--e-by-group"),
+               reference[reference["case"] == "unweighted_by_region"])
+    assert n == 17 * 6
+    counts["cases"] = counts["cases"].astype(float)
+    counts.loc[3, "cases"] = 2.5
+    counts.to_csv(path, index=False)
+    assert main(["rates", *base]) == 2
+    err = capsys.readouterr().err
+    assert "whole number" in err and "row 5" in err and "'2.5'" in err
+
+
+def test_wide_table_of_group_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Counts of the eight outcome groups per survey, with each survey's e, as published
+    (outcomerate's test vector and README; OMB ICR 202202-0920-014 Attachment 14)."""
+    rows = [("outcomerate_x1", 5, 3, 2, 1, 2, 1, 1, 1, 0.5),
+            ("outcomerate_readme", 4, 2, 1, 1, 1, 1, 1, 1, 0.9),
+            ("omb_a", 300, 0, 0, 0, 5, 150, 0, 0, 0.9),
+            ("omb_b", 300, 0, 0, 0, 5, 100, 0, 0, 0.9)]
+    path = tmp_path / "counts.csv"
+    pd.DataFrame(rows, columns=["survey", "I", "P", "R", "NC", "O", "UH", "UO", "NE", "e"]).to_csv(
+        path, index=False)
+    got = run_rates(capsys, "--dispositions", str(path))
+    expected = {"outcomerate_x1": {"RR1": 1 / 3, "RR2": 8 / 15, "RR3": 5 / 14, "RR4": 4 / 7,
+                                   "RR5": 5 / 13, "RR6": 8 / 13, "COOP1": 5 / 12},
+                "outcomerate_readme": {"RR1": 4 / 11, "RR6": 6 / 9},
+                "omb_a": {"RR3": 300 / 440}, "omb_b": {"RR3": 300 / 395}}
+    for survey, rates in expected.items():
+        for rate, value in rates.items():
+            assert got[survey][rate] == pytest.approx(value, rel=1e-12), (survey, rate)
+    assert got["omb_a"]["n"] == 455 and got["omb_a"]["e"] == 0.9

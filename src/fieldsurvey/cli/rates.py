@@ -42,7 +42,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     src.add_argument("--db", metavar="STORE", type=Path,
                      help="merged field store (central.sqlite): final dispositions of every case")
     p.add_argument("--disposition-col", default="disposition", metavar="COL",
-                   help="column of final codes (default: disposition)")
+                   help="column of final codes or outcome groups I, P, R, NC, O, UH, UO, NE "
+                   "(default: disposition). A table with the columns I P R NC O UH UO NE "
+                   "instead is read as counts, one row per survey or group (an e column "
+                   "there gives each row's e)")
+    p.add_argument("--count-col", metavar="COL",
+                   help="each row is a code with this many cases (a disposition table, as "
+                   "the AAPOR calculator takes it)")
     p.add_argument("--by", metavar="COL",
                    help="rates per group: community, interviewer, stratum or any column")
     p.add_argument("--e", type=float, metavar="VALUE",
@@ -81,6 +87,61 @@ def _resolve_by(data: pd.DataFrame, by: str | None, file: str) -> str | None:
     raise ColumnError("there is no such grouping column", file=file, field=by,
                       got=", ".join(map(str, data.columns)),
                       hint="Use --by community, interviewer, stratum or a column of the file")
+
+
+def _is_wide_counts(data: pd.DataFrame, disposition: str) -> bool:
+    """A table of counts per outcome group (columns I … NE) rather than one row per case."""
+    from fieldsurvey.rates import COUNT_NAMES
+
+    return disposition not in data.columns and all(c in data.columns for c in COUNT_NAMES)
+
+
+def _wide_counts(data: pd.DataFrame, by: str | None, e: float | None, file: str) -> RateTable:
+    """Rates of every row of a counts table (and of their sum, as ``overall``)."""
+    import numpy as np
+    import pandas as pd
+
+    from fieldsurvey.io.tables import file_row
+    from fieldsurvey.rates import COUNT_NAMES, RateTable, estimate_e, rates_from_counts
+
+    counts = data[list(COUNT_NAMES)].apply(pd.to_numeric, errors="coerce")
+    bad = counts.isna() | (counts < 0)
+    if bad.to_numpy().any():
+        i, j = (int(v[0]) for v in np.nonzero(bad.to_numpy()))
+        raise InputError("a count of an outcome group is missing, negative or not a number",
+                         file=file, row=file_row(i), field=COUNT_NAMES[j],
+                         expected="a number >= 0 (0 when no case ended so)",
+                         got=repr(data[COUNT_NAMES[j]].iloc[i]))
+    if by is None:
+        rest = [c for c in data.columns if c not in COUNT_NAMES and c != "e"]
+        by = rest[0] if rest else None
+    labels = data[by].astype(str) if by is not None else pd.Series(
+        [str(file_row(i)) for i in range(len(data))])
+    counts.index = pd.Index(labels.to_numpy(), name=by or "row")
+    row_e: float | np.ndarray | None = e
+    basis = f"given: e = {e:g}" if e is not None else ""
+    if e is None and "e" in data.columns:
+        row_e = pd.to_numeric(data["e"], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(row_e).any() or ((row_e < 0) | (row_e > 1)).any():
+            i = int(np.flatnonzero(np.isnan(row_e) | (row_e < 0) | (row_e > 1))[0])
+            raise InputError("e must lie between 0 and 1", file=file, row=file_row(i),
+                             field="e", got=repr(data["e"].iloc[i]))
+        basis = "given per row (the file's e column); overall: proportional estimate"
+    elif e is None:
+        basis = "proportional (CASRO) estimate within each row, e = (I+P+R+NC+O) / " \
+            "(I+P+R+NC+O+NE)"
+    whole = counts.sum().to_frame().T
+    e_all = e if e is not None else float(estimate_e(whole)[0])
+    weighted = bool((counts.to_numpy() != np.round(counts.to_numpy())).any())
+    if not weighted:
+        counts = counts.astype("int64")
+        whole = whole.astype("int64")
+    counts["n"] = counts.sum(axis=1)
+    whole["n"] = whole.sum(axis=1)
+    overall = pd.concat([whole.iloc[0], rates_from_counts(whole, e_all).iloc[0]])
+    groups = pd.concat([counts, rates_from_counts(counts[list(COUNT_NAMES)], row_e)], axis=1)
+    return RateTable(overall=overall, groups=groups, by=by or "row", e_basis=basis,
+                     weighted=weighted)
 
 
 def _csv(table: RateTable) -> str:
@@ -183,11 +244,14 @@ def run(args: argparse.Namespace) -> int:
     if args.e_by_group and args.e is not None:
         raise InputError("--e-by-group estimates e, so it cannot go with --e", field="--e")
     try:
-        table = aapor_rates(
-            data, disposition=args.disposition_col, by=by,
-            weights=args.weight_col if args.weighted else None, e=args.e,
-            e_by_group=args.e_by_group, file=file,
-        )
+        if _is_wide_counts(data, args.disposition_col):
+            table = _wide_counts(data, by, args.e, file)
+        else:
+            table = aapor_rates(
+                data, disposition=args.disposition_col, by=by,
+                weights=args.weight_col if args.weighted else None, e=args.e,
+                e_by_group=args.e_by_group, file=file, counts=args.count_col,
+            )
     except FieldsurveyError as err:  # a position among the kept rows -> the file's row
         if err.row is None or dropped == 0:
             raise

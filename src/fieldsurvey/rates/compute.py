@@ -167,8 +167,12 @@ def _count(
     categories: np.ndarray,
     groups: pd.Series | Sequence[object] | None,
     weights: pd.Series | Sequence[float] | np.ndarray | None,
+    freq: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Counts table from category indices (see :func:`count_dispositions`)."""
+    """Counts table from category indices (see :func:`count_dispositions`).
+
+    ``freq``: each row stands for that many cases (a table of counts per code).
+    """
     cat = categories.astype(np.int64)
     k = len(CATEGORIES)
     if groups is None:
@@ -182,14 +186,17 @@ def _count(
         gcode = gcode.astype(np.int64)
     ng = len(labels)
     flat = gcode * k + cat
-    n = np.bincount(gcode, minlength=ng)
-    if weights is None:
+    n = np.bincount(gcode, minlength=ng) if freq is None else \
+        np.bincount(gcode, weights=freq, minlength=ng).round().astype(np.int64)
+    if freq is not None:
+        sums = np.bincount(flat, weights=freq, minlength=ng * k).round()
+    elif weights is None:
         sums = np.bincount(flat, minlength=ng * k).astype(float)
     else:
         w = np.asarray(weights, dtype=float)
         sums = np.bincount(flat, weights=w, minlength=ng * k)
     table = pd.DataFrame(sums.reshape(ng, k), columns=list(CATEGORIES), index=labels)
-    if weights is None:
+    if weights is None or freq is not None:
         table = table.astype(np.int64)
     table["n"] = n
     return table
@@ -254,20 +261,35 @@ class RateTable:
         }
 
 
-def _check_weights(w: pd.Series, name: str, file: str | None) -> np.ndarray:
+def _check_weights(w: pd.Series, name: str, file: str | None,
+                   what: str = "weight") -> np.ndarray:
     values = pd.to_numeric(w, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if bad.size:
         i = int(bad[0])
         raise InputError(
-            f"{bad.size} case(s) have a missing, negative or non-numeric weight",
+            f"{bad.size} row(s) have a missing, negative or non-numeric {what}",
             file=file,
             row=file_row(i),
             field=name,
-            expected="a number >= 0 for every case",
+            expected="a number >= 0 in every row",
             got=repr(w.iloc[i]),
-            hint="Fill the base weight of every sampled case, or leave out --weighted",
+            hint="Fill the base weight of every sampled case, or leave out --weighted"
+            if what == "weight" else "Give the number of cases of every code (0 if none)",
         )
+    return values
+
+
+def _check_counts(c: pd.Series, name: str, file: str | None) -> np.ndarray:
+    values = _check_weights(c, name, file, "count of cases")
+    bad = np.flatnonzero(values != np.round(values))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError("a count of cases must be a whole number", file=file,
+                         row=file_row(i), field=name, expected="0, 1, 2, ...",
+                         got=repr(c.iloc[i]),
+                         hint="Give the number of cases of each code (for weighted sums use "
+                         "--weighted --weight-col)")
     return values
 
 
@@ -280,6 +302,7 @@ def aapor_rates(
     e: float | None = None,
     e_by_group: bool = False,
     file: str | None = None,
+    counts: str | None = None,
 ) -> RateTable:
     """AAPOR response, cooperation, refusal and contact rates of a case file.
 
@@ -300,6 +323,10 @@ def aapor_rates(
         all cases (the default, which is steadier for small groups).
     file
         File name used in error messages.
+    counts
+        Optional column of case counts: each row is a code (and group) with the number of
+        cases that ended so, as the AAPOR calculator and published disposition tables
+        give them. Not with ``weights``.
 
     Returns
     -------
@@ -312,7 +339,7 @@ def aapor_rates(
     InputError
         A code is not an AAPOR final code, a weight is invalid, or e is not in [0, 1].
     """
-    for col in (disposition, by, weights):
+    for col in (disposition, by, weights, counts):
         if col is not None and col not in data.columns:
             raise ColumnError(
                 "the case file has no such column",
@@ -329,19 +356,24 @@ def aapor_rates(
             field="e",
             got=str(e),
         )
+    if counts is not None and weights is not None:
+        raise InputError("a counts column and weights cannot be combined", field=counts,
+                         hint="Give the weighted sums as the weight column of one row per "
+                         "code, or the case counts alone")
     w = None if weights is None else _check_weights(data[weights], weights, file)
+    freq = None if counts is None else _check_counts(data[counts], counts, file)
     cat = disposition_categories(data[disposition], file=file, field=disposition)
-    counts = _count(cat, None, w)
+    table = _count(cat, None, w, freq)
     if e is None:
-        e_overall = float(estimate_e(counts)[0])
+        e_overall = float(estimate_e(table)[0])
         basis = E_BASIS_PROPORTIONAL + (", from base-weighted sums" if w is not None else "")
     else:
         e_overall = float(e)
         basis = f"given: e = {float(e):g}"
-    overall = pd.concat([counts.iloc[0], rates_from_counts(counts, e_overall).iloc[0]])
+    overall = pd.concat([table.iloc[0], rates_from_counts(table, e_overall).iloc[0]])
     groups = None
     if by is not None:
-        gcounts = _count(cat, data[by], w)
+        gcounts = _count(cat, data[by], w, freq)
         if e is None and e_by_group:
             ge: float | None = None
             basis += ", estimated within each group"
