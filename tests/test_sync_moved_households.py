@@ -27,7 +27,7 @@ from _synckit import server, server_log, team_stores
 from fieldsurvey.cli.main import main as cli_main
 from fieldsurvey.store import FieldStore
 from fieldsurvey.store.merge import merge_stores
-from fieldsurvey.store.review import MOVED_MARK, mark_moved, moved_flags
+from fieldsurvey.store.review import MOVED_MARK, mark_moved, moved_flags, supervisor_rows
 from fieldsurvey.store.sync.client import sync
 from fieldsurvey.store.sync.moved import FOUND, RESOLVED, moved_work
 from fieldsurvey.store.sync.work import add_work
@@ -183,8 +183,10 @@ def test_moved_household_with_work_is_recorded_shown_and_settled(
     assert csv.stdout.splitlines()[0].startswith("community_id") and "moved" in csv.stderr
     # the supervisor screens' list: the interview of d is flagged (store.review's data)
     with FieldStore.open(central, readonly=True) as st:
-        flagged = mark_moved(st.connection, [i for i in st.interviews()
-                                             if i["status"] != "in_progress"])
+        flagged = supervisor_rows(st)
+        plain = [i for i in st.interviews() if i["status"] != "in_progress"]
+        assert mark_moved(st.connection, plain) == flagged
+        assert [i["uuid"] for i in flagged] == [i["uuid"] for i in plain]
         assert moved_flags(st.connection)[d].startswith("moved to int02")
     assert [i["interviewer"] for i in flagged if i["uuid"] == uuid] == [f"{MOVED_MARK}int01"]
 

@@ -32,7 +32,7 @@ from fieldsurvey.store.store import FieldStore
 __all__ = ["MOVED_MARK", "TIERS", "Decision", "ReviewRow", "check_questions", "find_interview",
            "history",
            "mark_moved", "moved_flags", "note", "review", "review_list", "signature", "stage",
-           "tier_of"]
+           "supervisor_rows", "tier_of"]
 
 #: The review tiers, in order.
 TIERS: tuple[str, ...] = ("supervisor", "hq")
@@ -162,6 +162,17 @@ def mark_moved(conn: sqlite3.Connection, interviews: list[dict[str, Any]]
     return [{**i, "interviewer": f"{MOVED_MARK}{i['interviewer']}",
              "moved": flags[i["dwelling_id"]]} if i.get("dwelling_id") in flags else i
             for i in interviews]
+
+
+def supervisor_rows(store: FieldStore) -> list[dict[str, Any]]:
+    """The interviews the supervisor's list shows (all but those in progress), flagged.
+
+    :meth:`FieldStore.interviews` without the ones in progress, through
+    :func:`mark_moved`: what the supervisor screen reads, with the moved households'
+    interviews marked.
+    """
+    return mark_moved(store.connection, [i for i in store.interviews()
+                                         if i["status"] != "in_progress"])
 
 
 def review_list(conn: sqlite3.Connection, tier: str | None = None) -> list[ReviewRow]:
