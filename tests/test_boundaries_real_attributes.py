@@ -75,3 +75,18 @@ def test_typed_household_counts(tmp_path: Path) -> None:
     got = b.frame["households"].tolist()
     assert got[:3] == [1234.0, 123.0, 560.0] and got[3] != got[3]  # NaN
     assert any("'户数'" in n and "'约300'" in n for n in b.notes)
+
+
+def test_utf8_shapefile_with_cpg_and_cut_chinese_field_names(tmp_path: Path) -> None:
+    """QGIS writes UTF-8 with a .cpg; 社区编码 (12 bytes) is cut inside its last character."""
+    gdf = gpd.GeoDataFrame({"社区编码": ["C1", "C2"], "社区名称": ["幸福社区", "和平社区"],
+                            "户籍户数": [1200, 900]},
+                           geometry=[box(i, 0, i + 1, 1) for i in range(2)], crs=4326)
+    path = tmp_path / "b.shp"
+    with pytest.warns(RuntimeWarning):
+        pyogrio.write_dataframe(gdf, path, encoding="UTF-8")
+    assert path.with_suffix(".cpg").exists()
+    b = read_boundaries(path)
+    assert b.frame["community_id"].tolist() == ["C1", "C2"]
+    assert b.frame["name"].tolist() == ["幸福社区", "和平社区"]
+    assert b.frame["households"].tolist() == [1200, 900]

@@ -17,6 +17,7 @@ from shapely.geometry import box
 
 from fieldsurvey.io.boundaries import read_boundaries
 from fieldsurvey.io.crs import datum_note
+from fieldsurvey.io.errors import CRSError
 
 NAMES = ["东城区", "西城区", "朝阳区"]
 
@@ -85,3 +86,31 @@ def test_prj_with_its_own_towgs84_shift_is_used(tmp_path: Path) -> None:
     metres = b.frame.to_crs(3857).geometry.centroid.distance(
         _beijing().to_crs(3857).geometry.centroid)
     assert float(metres.max()) < 0.01
+
+
+@pytest.mark.parametrize("text", ["EPSG:4548", "WKT2", "\ufeffESRI"])
+def test_prj_that_gdal_cannot_read_is_read_by_pyproj(tmp_path: Path, text: str) -> None:
+    crs = CRS.from_epsg(4548)
+    path = tmp_path / "b.shp"
+    pyogrio.write_dataframe(_beijing().to_crs(crs), path, encoding="UTF-8")
+    body = {"WKT2": crs.to_wkt(), "\ufeffESRI": "\ufeff" + crs.to_wkt("WKT1_ESRI")}.get(text, text)
+    path.with_suffix(".prj").write_text(body, encoding="utf-8")
+    b = read_boundaries(path)
+    assert b.source_crs is not None and b.source_crs.to_epsg() == 4548
+    for got, want in zip(b.frame.geometry, _beijing().geometry, strict=True):
+        assert got.symmetric_difference(want).area < 1e-12
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "the shapefile's .prj is empty"),
+    ("坐标系：CGCS2000 117E", "cannot be read as a coordinate reference system"),
+])
+def test_unreadable_prj_is_named_not_called_missing(tmp_path: Path, text: str,
+                                                     message: str) -> None:
+    path = tmp_path / "b.shp"
+    pyogrio.write_dataframe(_beijing().to_crs(4548), path, encoding="UTF-8")
+    path.with_suffix(".prj").write_text(text, encoding="utf-8")
+    with pytest.raises(CRSError, match=message) as exc:
+        read_boundaries(path)
+    assert "has no .prj" not in str(exc.value)
+    assert "--crs" in str(exc.value)

@@ -37,6 +37,22 @@ __all__ = ["check_ids", "choose_fields", "household_counts", "id_strings", "name
 _ADMIN_CODE = ("adcode", "ad_code", "区划代码", "行政区划代码", "行政区代码", "统计用区划代码",
                "区划编码", "行政区划编码", "村居代码", "村居编码", "區劃代碼", "行政區劃代碼",
                "行政區代碼", "村里代碼", "村里代码", "villcode", "village_code", "towncode")
+
+
+def _cut_forms(name: str) -> set[str]:
+    """``name`` and the forms a 10-byte dBase field name leaves of it (UTF-8 and GBK)."""
+    out = {fold(name)}
+    for codec in ("utf-8", "gb18030"):
+        raw = name.encode(codec)
+        if len(raw) > 10:
+            cut = raw[:10].decode(codec, errors="ignore")
+            if len(cut) >= 2:
+                out.add(fold(cut))
+    return out
+
+
+_ADMIN_FOLDED = frozenset().union(*(_cut_forms(a) for a in _ADMIN_CODE))
+
 #: Name-like field endings (folded): ``NAME_2``, ``cn_name``, ``村里名稱``.
 _NAME_LIKE = re.compile(r"(^|_)(name|nm|名称|名稱|名字)(_?\d+)?$|(名称|名稱)$")
 
@@ -76,7 +92,7 @@ def _usable_ids(gdf: gpd.GeoDataFrame, headers: list[str]) -> list[str]:
 def _admin_code(gdf: gpd.GeoDataFrame, headers: list[str]) -> str | None:
     """A unique, filled field named like an administrative division code."""
     for h in headers:
-        if fold(h) in _ADMIN_CODE and h in _usable_ids(gdf, [h]):
+        if fold(h) in _ADMIN_FOLDED and h in _usable_ids(gdf, [h]):
             return h
     return None
 

@@ -72,6 +72,9 @@ def resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, path: Path | None,
             notes.append("the file states no CRS; as GeoJSON/TopoJSON it was read as WGS 84 "
                          "longitude/latitude (give --crs if it is not)")
         return gdf.set_crs(WGS84)
+    prj = _prj_path(path)
+    if gdf.crs is None and prj is not None:
+        return gdf.set_crs(_read_prj(prj, notes), allow_override=True)
     if gdf.crs is None:
         missing_prj = path is not None and path.suffix.lower() == ".shp"
         raise CRSError(
@@ -85,6 +88,43 @@ def resolve_crs(gdf: gpd.GeoDataFrame, crs: Any, path: Path | None,
     return gdf
 
 
+def _prj_path(path: Path | None) -> Path | None:
+    """The .prj beside a shapefile, if there is one."""
+    if path is None or path.suffix.lower() != ".shp":
+        return None
+    return next((p for p in (path.with_suffix(".prj"), path.with_suffix(".PRJ")) if p.exists()),
+                None)
+
+
+def _read_prj(prj: Path, notes: list[str] | None) -> CRS:
+    """A .prj GDAL could not read: an EPSG code, a PROJ string or WKT2 written by hand.
+
+    Raises
+    ------
+    CRSError
+        The .prj is empty or pyproj cannot read it either (the text is quoted).
+    """
+    text = prj.read_bytes()[:20000].decode("utf-8-sig", errors="replace").strip()
+    if not text:
+        raise CRSError("the shapefile's .prj is empty", file=prj,
+                       hint="Give the CRS with --crs (for example --crs EPSG:4490 for CGCS2000 "
+                       "or --crs EPSG:4547 for CGCS2000 / 3-degree Gauss-Kruger CM 114E), or "
+                       "copy the .prj that came with the data")
+    try:
+        crs = CRS.from_user_input(text)
+    except ProjCRSError:
+        raise CRSError(
+            "the shapefile's .prj cannot be read as a coordinate reference system",
+            file=prj, expected="ESRI or OGC WKT, an EPSG code or a PROJ string",
+            got=repr(text[:80]),
+            hint="Give the CRS with --crs (for example --crs EPSG:4490 for CGCS2000), or copy "
+            "the .prj that came with the data") from None
+    if notes is not None:
+        notes.append(f"the .prj is not WKT GDAL reads ({text[:40]!r}); pyproj read it as "
+                     f"{crs_label(crs)}")
+    return crs
+
+
 def _prj_with_datum_shift(path: Path | None) -> CRS | None:
     """The CRS of a shapefile's .prj when it carries a TOWGS84 datum shift, else None.
 
@@ -92,10 +132,7 @@ def _prj_with_datum_shift(path: Path | None) -> CRS | None:
     projection, and the 7 parameters are lost: a Beijing 1954 file then lands tens of
     metres off. Read from the .prj itself they are kept (a bound CRS).
     """
-    if path is None or path.suffix.lower() != ".shp":
-        return None
-    prj = next((p for p in (path.with_suffix(".prj"), path.with_suffix(".PRJ")) if p.exists()),
-               None)
+    prj = _prj_path(path)
     if prj is None:
         return None
     text = prj.read_bytes()[:20000].decode("utf-8-sig", errors="replace")

@@ -196,7 +196,7 @@ def _read_layer(path: Path, kwargs: dict[str, Any], notes: list[str] | None) -> 
     try:
         return pyogrio.read_dataframe(path, **kwargs)
     except UnicodeDecodeError:
-        if kwargs.get("encoding") != "UTF-8" or path.suffix.lower() != ".shp":
+        if kwargs.get("encoding") not in ("UTF-8", None) or path.suffix.lower() != ".shp":
             raise
         # dBase cuts field names at 10 bytes, often inside a UTF-8 character: let GDAL
         # recode (it drops the cut bytes) instead of failing on the names
