@@ -246,3 +246,18 @@ def test_missing_attachment_is_one_error_not_one_per_lookup(tmp_path: Path) -> N
     text = str(err.value)
     assert "the attachment 'features.csv' is not next to the form" in text
     assert "names no choice list" not in text
+
+
+def test_own_name_in_a_constraint_is_the_value_being_entered(tmp_path: Path) -> None:
+    # the ODK/KoBo tutorial form: `${age} > 0 and ${age} < 120` on age itself
+    form = form_of(tmp_path, [["integer", "age", "Age", None, "${age} > 0 and ${age} < 120"],
+                              ["integer", "kids", "Kids", None, ". <= ${age} div 10"]])
+    r = runner(form)
+    with pytest.raises(InvalidAnswer):
+        r.answer(150)
+    r.answer(30)
+    assert r.value("age") == 30
+    r.next()
+    with pytest.raises(InvalidAnswer):
+        r.answer(4)  # another question's ${age} is still the stored age
+    r.answer(3)

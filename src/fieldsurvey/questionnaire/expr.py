@@ -437,6 +437,30 @@ def _children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
+def self_as_current(node: Node, name: str) -> Node:
+    """``node`` with ``${name}`` read as ``.``: a question's own name in its constraint.
+
+    JavaRosa checks a constraint against the value being entered, and pyxform makes
+    ``${age}`` in age's constraint the same path as ``.`` (the ODK tutorial's
+    ``${age} > 0 and ${age} < 120``).
+    """
+    if isinstance(node, Ref):
+        return Current() if node.name == name else node
+    if isinstance(node, Neg):
+        return Neg(self_as_current(node.operand, name))
+    if isinstance(node, BinOp):
+        return BinOp(node.op, self_as_current(node.left, name),
+                     self_as_current(node.right, name))
+    if isinstance(node, Call):
+        return Call(node.name, tuple(self_as_current(a, name) for a in node.args))
+    if isinstance(node, Chain):
+        return Chain(self_as_current(node.first, name),
+                     tuple((op, self_as_current(n, name)) for op, n in node.rest))
+    if isinstance(node, Lookup) and node.predicate is not None:
+        return Lookup(node.instance, self_as_current(node.predicate, name), node.column)
+    return node
+
+
 def walk(node: Node) -> Iterable[Node]:
     """Every node of the tree (iteratively: deep trees need no recursion)."""
     stack = [node]

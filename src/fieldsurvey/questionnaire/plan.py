@@ -71,6 +71,13 @@ class _Compiler:
         return fn
 
 
+def _own_check(compile_expr: _Compiler, e: Expression, name: str) -> Compiled:
+    """A constraint (or soft check) where ``${name}`` of the question itself is ``.``."""
+    if name not in e.deps:
+        return compile_expr(e)
+    return compile_node(_expr.self_as_current(e.tree, name))
+
+
 def plan_for(form: Form) -> Plan:
     """The (cached) plan of ``form``; raises QuestionnaireError on a dependency cycle."""
     plan = form.__dict__.get("_plan")
@@ -110,7 +117,7 @@ def _make_plan(form: Form) -> Plan:
                 calc[it.name] = compile_expr(it.calculation)
                 d |= it.calculation.deps
             if it.constraint is not None:
-                cons[it.name] = compile_expr(it.constraint)
+                cons[it.name] = _own_check(compile_expr, it.constraint, it.name)
             if it.choice_filter is not None:
                 filt[it.name] = compile_expr(it.choice_filter)
         elif isinstance(it, Repeat) and it.repeat_count is not None:
@@ -127,7 +134,7 @@ def _make_plan(form: Form) -> Plan:
         if q.required_if is not None:
             plan.required[q.name] = compile_expr(q.required_if)
         if q.warning is not None:
-            plan.warning[q.name] = compile_expr(q.warning)
+            plan.warning[q.name] = _own_check(compile_expr, q.warning, q.name)
         if q.default_expression is not None:
             plan.default[q.name] = compile_expr(q.default_expression)
         if q.calculation is not None and q.type != "calculate":
