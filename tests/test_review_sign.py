@@ -125,3 +125,18 @@ def test_a_question_the_questionnaire_lacks_is_refused_and_the_list_sums_up(
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == ("3 interview(s): 1 rejected by the supervisor, 1 approved by the "
                     "supervisor, awaiting HQ, 1 awaiting the supervisor")
+
+
+def test_a_decision_is_not_written_into_a_device_store(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """(The server refuses every push of a device whose log holds a review.)"""
+    central, (a, _, _) = central_with_three(tmp_path)
+    device = central.parent / "int01.sqlite"
+    before = sqlite3.connect(device).execute("SELECT count(*) FROM events").fetchone()
+    for args in (["--approve", a[:8]], ["--note", a[:8], "--comment", "x"]):
+        code = cli_main(["review", "--db", str(device), *args, "--reviewer", "王芳"])
+        err = capsys.readouterr().err
+        assert code == 2 and "not to an interviewer's device store" in err, args
+        assert "--db central.sqlite" in err
+    assert sqlite3.connect(device).execute("SELECT count(*) FROM events").fetchone() == before
+    assert cli_main(["review", "--db", str(device), "--list"]) == 0  # reading is fine

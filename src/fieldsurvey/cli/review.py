@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--note needs --comment", field="--comment")
         from fieldsurvey.store.review import note
 
-        store = FieldStore.open(args.db)
+        store = _central(args.db)
         try:
             uuid = find_interview(store.connection, args.note)
             check_questions(store.connection, uuid, [args.question] if args.question else [])
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     ident = args.approve or args.reject
     decision = "approve" if args.approve else "reject"
     reviewer = _reviewer(args)
-    store = FieldStore.open(args.db)
+    store = _central(args.db)
     try:
         uuid = find_interview(store.connection, ident)
         check_questions(store.connection, uuid, [args.question] if args.question else [])
@@ -173,14 +173,13 @@ def _resolve(args: argparse.Namespace) -> int:
     """``--resolve ID --to NAME``: settle a moved household."""
     from fieldsurvey.cli._ui import out_console
     from fieldsurvey.io.errors import InputError
-    from fieldsurvey.store import FieldStore
     from fieldsurvey.store.sync.moved import resolve
 
     if not args.to:
         raise InputError("--resolve needs --to: who finishes the household", field="--to",
                          hint="`fieldsurvey review --db CENTRAL --moved` names the "
                          "interviewers involved")
-    store = FieldStore.open(args.db)
+    store = _central(args.db)
     try:
         res = resolve(store, args.resolve, to=args.to, reviewer=_reviewer(args),
                       comment=args.comment)
@@ -188,3 +187,26 @@ def _resolve(args: argparse.Namespace) -> int:
         store.close()
     out_console.print(res.message, markup=False, soft_wrap=True)
     return 0
+
+
+def _central(db: str) -> Any:
+    """Open the store a decision is written to: the central store, never a device's.
+
+    A decision, note or settlement written into an interviewer's device store would stay
+    in its event log, and the sync server refuses every later push of a device that
+    reviews (only the central store issues and reviews): refused here, before anything
+    is written.
+    """
+    from fieldsurvey.io.errors import StoreError
+    from fieldsurvey.store import FieldStore
+
+    store = FieldStore.open(db)
+    if store.meta.get("role") == "device":
+        who = store.meta.get("interviewer")
+        store.close()
+        raise StoreError("reviews are written to the supervisor's central store, not to an "
+                         "interviewer's device store (the server would then refuse that "
+                         "device's syncs)", file=db, got=f"the device store of {who or '?'}",
+                         hint="Give --db central.sqlite (the store `fieldsurvey serve` "
+                         "serves, or that `fieldsurvey merge` wrote)")
+    return store
