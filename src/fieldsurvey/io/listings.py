@@ -86,8 +86,28 @@ class _NotUtf8(Exception):
     """The bytes are not UTF-8 (raised inside the fast path, never to the user)."""
 
 
+def _title_lines(payload: bytes) -> int:
+    """How many lines above the header are a title ("XX社区住户清单", "填报单位：...").
+
+    Those lines hold at most one non-empty field, and the header after them two or more;
+    a one-column listing (every line a single field) has none.
+    """
+    lines = payload[:65536].split(b"\n", 12)[:12]
+    if len(lines) < 3:
+        return 0
+    for i, raw in enumerate(lines[:-1]):
+        line = raw.decode("utf-8", errors="replace").rstrip("\r")
+        fields = next(csv.reader([line], delimiter=csv_separator(line)), [])
+        if sum(1 for f in fields if f.strip()) >= 2:
+            return i if i < 10 else 0
+    return 0
+
+
 def _parse_csv(payload: bytes, path: Path) -> tuple[pa.Table, list[str]]:
     """Parse UTF-8 CSV bytes with every column as text (Arrow checks the UTF-8)."""
+    title = _title_lines(payload)
+    for _ in range(title):
+        payload = payload[payload.find(b"\n") + 1:]
     end = payload.find(b"\n")
     try:
         first = payload[: end if end >= 0 else len(payload)].decode("utf-8").rstrip("\r")
@@ -128,7 +148,7 @@ def _parse_csv(payload: bytes, path: Path) -> tuple[pa.Table, list[str]]:
             hint="Open the file, fix that row (an unclosed or doubled quote, a stray "
             "separator), save again",
         ) from None
-    table = table.replace_schema_metadata({"separator": delimiter})
+    table = table.replace_schema_metadata({"separator": delimiter, "title_lines": str(title)})
     return table, header
 
 
@@ -180,28 +200,70 @@ def _read_csv(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
         raise InputError("the listing has a header but no rows", file=path,
                          got=f"the columns {', '.join(header)}", hint="Give the filled-in listing")
     df = table.to_pandas()
-    df.attrs["separator"] = (table.schema.metadata or {}).get(b"separator", b",").decode()
+    meta = table.schema.metadata or {}
+    df.attrs["separator"] = meta.get(b"separator", b",").decode()
+    df.attrs["title_rows"] = int(meta.get(b"title_lines", b"0"))
     return df, codec
 
 
-def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+def _header_row(raw: pd.DataFrame, mapping: Mapping[str, str] | None) -> tuple[int, int]:
+    """(row, score): the row among the first 20 naming the most listing fields."""
+    best = (0, 0)
+    for i in range(min(20, len(raw))):
+        cells = [str(v) for v in raw.iloc[i] if pd.notna(v) and str(v).strip()]
+        try:
+            score = len(match_columns(cells, mapping))
+        except FieldsurveyError:  # a mapped column this row does not have
+            score = 0
+        if score > best[1]:
+            best = (i, score)
+    return best
+
+
+def _read_excel(path: Path, sheet: str | int | None,
+                mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The listing sheet, its header found below any title rows.
+
+    Without ``sheet``, the sheet whose header names the most listing fields (a workbook
+    often opens with a 填表说明 sheet); the header is the row among the first 20 naming
+    the most fields. ``attrs["source_rows"]`` keeps the data rows' numbers across the
+    blank rows dropped; ``attrs["sheet"]``/``["title_rows"]`` say what was chosen.
+    """
     if path.stat().st_size == 0:
         raise InputError("the listing file is empty", file=path,
                          hint="Export the listing again and check the copy")
     try:
-        df = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=str)
+        book = pd.read_excel(path, sheet_name=None if sheet is None else sheet, dtype=str,
+                             header=None)
     except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
         raise InputError("the spreadsheet cannot be read (damaged, truncated or not Excel)",
                          file=path, got=" ".join(str(exc).split())[:200],
                          hint="Open it in Excel or WPS and save it again as .xlsx") from None
-    _check_width(len(df.columns), path)
-    df.columns = _unique_names([str(c) for c in df.columns])
-    df = df.dropna(how="all")
+    sheets = book if isinstance(book, dict) else {sheet: book}
+    name, raw = next(iter(sheets.items()))
+    row, score = _header_row(raw, mapping)
+    for other, frame in list(sheets.items())[1:]:
+        r, sc = _header_row(frame, mapping)
+        if sc > score:
+            name, raw, row, score = other, frame, r, sc
+    raw = raw.dropna(axis=1, how="all")
+    if len(raw) <= row:
+        raise InputError("the listing sheet is empty", file=path,
+                         sheet=None if name is None else str(name),
+                         hint="Give the filled-in listing")
+    _check_width(raw.shape[1], path)
+    header = [str(v) if pd.notna(v) else f"column{i + 1}" for i, v in enumerate(raw.iloc[row])]
+    df = raw.iloc[row + 1:].set_axis(_unique_names(header), axis=1)
+    filled = df.notna().any(axis=1).to_numpy()
+    df = df[filled]
     if len(df) == 0:
         raise InputError("the listing has a header but no rows", file=path,
-                         sheet=None if sheet is None else str(sheet),
+                         sheet=None if name is None else str(name),
                          hint="Give the filled-in listing")
     table: pd.DataFrame = pa.Table.from_pandas(df.astype("str"), preserve_index=False).to_pandas()
+    table.attrs["source_rows"] = np.flatnonzero(filled) + 1
+    table.attrs["sheet"] = name if isinstance(name, str) else None
+    table.attrs["title_rows"] = row
     return table
 
 
@@ -347,22 +409,25 @@ def read_listing(
     geometry, kind, codec = None, "dwellings", None
     src_crs = parse_crs(crs, file=str(path)) if crs is not None else None
     n_read = None
+    chosen: dict[str, Any] = {}  # the sheet and the title rows above the header, if any
     if _is_layer(path):
         df, geometry, src_crs, kind = _vector_table(path, encoding, crs, layer, keep)
         n_read = df.attrs.pop("read_rows", None)
     else:
         if suffix in _EXCEL_SUFFIXES:
-            df = _read_excel(path, sheet)
+            df = _read_excel(path, sheet, mapping)
         elif suffix in _PARQUET_SUFFIXES:
             df = read_table(path, what="listing", text=True)
         else:
             df, codec = _read_csv(path, encoding)
         separator = df.attrs.pop("separator", ",")
+        chosen = {k: df.attrs.pop(k) for k in ("sheet", "title_rows") if df.attrs.get(k)}
         if keep is not None:
             n_read = len(df)
             mask = keep(df)
+            rows = df.attrs.get("source_rows", np.arange(1, len(df) + 1))
             df = df[mask].reset_index(drop=True)
-            df.attrs["source_rows"] = np.flatnonzero(mask) + 1
+            df.attrs["source_rows"] = np.asarray(rows)[np.asarray(mask, dtype=bool)]
             if len(df) == 0:
                 raise InputError("the --keep expression keeps no row of the listing", file=path,
                                  field="--keep", hint="Check the expression against the columns")
@@ -385,6 +450,7 @@ def read_listing(
                                  storey_height=storey_height, dwelling_area=dwelling_area,
                                  skip_unsized=skip_unsized)
     info: dict[str, Any] = {
+        **chosen,
         "path": str(path), "encoding": codec, "kind": kind,
         "columns": dict(found), "source_crs": crs_label(src_crs) if src_crs else None,
     }
