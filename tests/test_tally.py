@@ -284,3 +284,33 @@ def test_a_store_the_tally_cannot_read_is_said_on_the_screen(survey, monkeypatch
             return str(app.screen.query_one("#tally-rates-title").render())
 
     assert "no cases" in asyncio.run(run())
+
+
+def test_on_a_device_the_tally_says_it_covers_the_device_only(survey, tmp_path: Path) -> None:
+    """Read-only on one device's store: its own cases, and the screen says so (zh)."""
+    from fieldsurvey.store import FieldStore
+    from fieldsurvey.tui.app import make_app
+
+    db, _ = survey
+    dev = tmp_path / "device.sqlite"
+    import shutil
+
+    shutil.copy(db, dev)
+    with FieldStore.open(dev) as st:
+        st.connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES "
+                              "('role', 'device'), ('interviewer', '王芳')")
+    app = make_app(dev, supervisor=True)
+
+    async def run() -> str:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.press("y")
+            for _ in range(3):
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+            return str(app.screen.query_one("#tally-keys").render())
+
+    keys = asyncio.run(run())
+    n = int(tally(dev).rates.query("by == 'all'")["n"].iloc[0])
+    assert f"仅本设备的 {n} 户" in keys

@@ -234,8 +234,8 @@ class TallyScreen(Screen[None]):
     def relabel(self) -> None:
         """Draw the tables in the app's current language."""
         lang = self.app.lang
-        self.query_one("#tally-keys", Static).update(tx("keys", lang))
         res = self.result
+        self.draw_keys()
         if res is None:
             self.query_one("#tally-rates-title", Static).update(tx("loading", lang))
             return
@@ -299,7 +299,14 @@ class TallyScreen(Screen[None]):
 
     def draw_keys(self) -> None:
         """Redraw the key line (called on a language switch)."""
-        self.query_one("#tally-keys", Static).update(tx("keys", self.app.lang))
+        lang = self.app.lang
+        keys = tx("keys", lang)
+        res = self.result
+        if res is not None and any("one device's store" in n for n in res.notes):
+            overall = res.rates[res.rates["by"] == "all"]
+            n = int(overall["n"].iloc[0]) if len(overall) else 0
+            keys += "  " + tx("device", lang, n=n)
+        self.query_one("#tally-keys", Static).update(keys)
 
     def figures(self) -> dict[str, Any]:
         """The rows shown, as text (for tests and screen readers)."""

@@ -30,6 +30,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "small": ("灰色：完成少于 {k} 份", "grey: fewer than {k} completes"),
     "keys": ("g 分组  w 权数  i 指标  s 排序  r 刷新  Esc 返回",
              "g group  w weights  i item  s sort  r refresh  Esc back"),
+    "device": ("仅本设备的 {n} 户，非全调查", "this device: {n}"),
     "composite": ("综合满意度指数", "Composite satisfaction index"),
     "any": ("参加过至少一项", "Took part in any"),
     "loading": ("计算中…", "Computing…"),
