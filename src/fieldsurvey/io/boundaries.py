@@ -193,6 +193,8 @@ def read_boundaries(
     if opts.coords not in COORD_SYSTEMS:
         raise InputError("unknown coordinate system for --boundary-coords", field="coords",
                          expected=" or ".join(COORD_SYSTEMS), got=repr(opts.coords))
+    if path.suffix.lower() == ".zip" and path.is_file():
+        return _read_zipped(path, opts)
     notes: list[str] = []
     gdf = read_vector(path, layer=opts.layer, encoding=opts.encoding, notes=notes)
     geoms, collections = polygonal_parts(gdf.geometry.to_numpy())
@@ -245,3 +247,23 @@ def read_boundaries(
                       id_field=id_field, encoding=opts.encoding or (
                           dbf_encoding(path).codec if path.suffix.lower() == ".shp" else None),
                       crs_identified=identified, fields=found, notes=tuple(notes), options=opts)
+
+
+def _read_zipped(path: Path, opts: BoundaryOptions) -> Boundaries:
+    """A zipped boundary file: the vector file inside, read from a temporary copy.
+
+    Errors name the archive and the file inside it.
+    """
+    from fieldsurvey.io.archive import unzipped
+    from fieldsurvey.io.errors import FieldsurveyError
+
+    with unzipped(path, None if opts.layer is None else str(opts.layer)) as (inner, name):
+        inner_opts = dataclasses.replace(opts, layer=None)
+        try:
+            read = read_boundaries(inner, inner_opts)
+        except FieldsurveyError as exc:
+            if exc.file is not None and Path(exc.file).parent == inner.parent:
+                exc.file = f"{path} (inside: {Path(name).parent / Path(exc.file).name})"
+            raise
+    note = f"read {name} from the archive"
+    return dataclasses.replace(read, path=path, notes=(note, *read.notes), options=opts)
