@@ -90,3 +90,15 @@ def test_utf8_shapefile_with_cpg_and_cut_chinese_field_names(tmp_path: Path) -> 
     assert b.frame["community_id"].tolist() == ["C1", "C2"]
     assert b.frame["name"].tolist() == ["幸福社区", "和平社区"]
     assert b.frame["households"].tolist() == [1200, 900]
+
+
+def test_numeric_looking_name_and_street_columns_become_text(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame({"code": ["A", "B", "C"], "nm": [101, 102, None],
+                            "jd": [1.0, 2.0, 2.0]},
+                           geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs=4326)
+    path = tmp_path / "b.geojson"
+    pyogrio.write_dataframe(gdf, path, driver="GeoJSON")
+    b = read_boundaries(path, id_field="code", name_field="nm", street_field="jd")
+    assert b.frame["name"].tolist() == ["101", "102", None]
+    assert b.frame["street"].tolist() == ["1", "2", "2"]
+    assert any("no name: feature(s) 3 (id C)" in n for n in b.notes)

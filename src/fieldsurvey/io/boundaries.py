@@ -39,6 +39,7 @@ from fieldsurvey.io.boundary_fields import (
     check_ids,
     choose_fields,
     household_counts,
+    id_strings,
     name_notes,
 )
 from fieldsurvey.io.boundary_geometry import (
@@ -225,6 +226,11 @@ def read_boundaries(
         {"community_id": ids.astype(str).to_numpy(), **{c: attrs[c].to_numpy() for c in attrs}},
         geometry=gpd.GeoSeries(geoms, crs=source_crs), crs=source_crs,
     )
+    for text in ("name", "street", "type"):
+        if text in frame and not pd.api.types.is_string_dtype(frame[text]):
+            # a numeric-looking column named as names ("101", 3.0): text, without ".0"
+            frame[text] = id_strings(frame[text]).astype(object).where(
+                id_strings(frame[text]).notna(), None)
     if "households" in frame:
         frame["households"] = household_counts(frame["households"], found["households"],
                                                notes)
