@@ -102,3 +102,24 @@ def test_numeric_looking_name_and_street_columns_become_text(tmp_path: Path) -> 
     assert b.frame["name"].tolist() == ["101", "102", None]
     assert b.frame["street"].tolist() == ["1", "2", "2"]
     assert any("no name: feature(s) 3 (id C)" in n for n in b.notes)
+
+
+@pytest.mark.parametrize(("columns", "id_field", "name_field"), [
+    # Taiwan MOI village boundaries (村里界)
+    ({"VILLCODE": ["63000050001", "63000050002"], "COUNTYNAME": ["臺北市", "臺北市"],
+      "TOWNNAME": ["中正區", "中正區"], "VILLNAME": ["水源里", "富水里"]}, "VILLCODE", "VILLNAME"),
+    # a land-survey (三调) village layer: pinyin initials
+    ({"XZQDM": ["110101001001", "110101001002"], "XZQMC": ["多福巷社区", "银闸社区"],
+      "MJ": [0.52, 0.61]}, "XZQDM", "XZQMC"),
+    # Tianditu GeoJSON
+    ({"gb": ["156110101", "156110102"], "name": ["东城区", "西城区"]}, "gb", "name"),
+])
+def test_common_id_and_name_fields_are_recognised(tmp_path: Path, columns: dict[str, list[object]],
+                                                  id_field: str, name_field: str) -> None:
+    gdf = gpd.GeoDataFrame(columns, geometry=[box(i, 0, i + 1, 1) for i in range(2)], crs=4326)
+    path = tmp_path / "b.geojson"
+    pyogrio.write_dataframe(gdf, path, driver="GeoJSON")
+    b = read_boundaries(path)
+    assert b.id_field == id_field
+    assert b.frame["community_id"].tolist() == [str(v) for v in columns[id_field]]
+    assert b.frame["name"].tolist() == columns[name_field]

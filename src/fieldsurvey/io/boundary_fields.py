@@ -6,9 +6,10 @@ file), then the header vocabulary shared with listings (:mod:`fieldsurvey.io.col
 that the self-check reports:
 
 - the id: a field named like an administrative division code (``adcode`` of DataV/AMap
-  exports, 区划代码, 行政区划代码, 統計區代碼 ...) whose values are unique and filled;
-- the name: a text field named like a name (``NAME_2``, ``cn_name``, 村里名稱, 名称 ...),
-  the most distinct one when there are several.
+  exports, ``gb`` of Tianditu, 区划代码, 行政区划代码, 村里代碼, ``XZQDM`` of land-survey
+  layers, ``ADM3_PCODE``, ``GID_3`` ...) whose values are unique and filled;
+- the name: a text field named like a name (``NAME_2``, ``cn_name``, 村里名稱, 名称,
+  ``XZQMC``, ``ADM3_ZH`` ...), the most distinct one when there are several.
 
 When no id is found the refusal lists the fields that could serve (unique and filled),
 so the user can name one with ``--id-field``.
@@ -36,7 +37,11 @@ __all__ = ["check_ids", "choose_fields", "household_counts", "id_strings", "name
 #: Administrative-division code fields of Chinese boundary exports (folded).
 _ADMIN_CODE = ("adcode", "ad_code", "区划代码", "行政区划代码", "行政区代码", "统计用区划代码",
                "区划编码", "行政区划编码", "村居代码", "村居编码", "區劃代碼", "行政區劃代碼",
-               "行政區代碼", "村里代碼", "村里代码", "villcode", "village_code", "towncode")
+               "行政區代碼", "村里代碼", "村里代码", "villcode", "village_code", "towncode",
+               # 国标码 of Tianditu exports; pinyin initials of land-survey layers
+               # (行政区代码 XZQDM, 区划代码 QHDM, 坐落单位代码 ZLDWDM); OCHA and GADM codes
+               "gb", "gbcode", "gb_code", "xzqdm", "xzqhdm", "qhdm", "zldwdm",
+               "adm4_pcode", "adm3_pcode", "adm2_pcode", "gid_4", "gid_3", "gid_2")
 
 
 def _cut_forms(name: str) -> set[str]:
@@ -53,8 +58,9 @@ def _cut_forms(name: str) -> set[str]:
 
 _ADMIN_FOLDED = frozenset().union(*(_cut_forms(a) for a in _ADMIN_CODE))
 
-#: Name-like field endings (folded): ``NAME_2``, ``cn_name``, ``村里名稱``.
-_NAME_LIKE = re.compile(r"(^|_)(name|nm|名称|名稱|名字)(_?\d+)?$|(名称|名稱)$")
+#: Name-like field names (folded): ``NAME_2``, ``cn_name``, ``VILLNAME``, ``村里名稱``.
+_NAME_LIKE = re.compile(r"name(_?\d+)?$|(^|_)nm(_?\d+)?$|^nm_|(名称|名稱|名字)(_?\d+)?$"
+                        r"|^(xzqmc|qhmc|zldwmc|cjqymc)$|^adm\d_(zh|en)$")
 
 
 def id_strings(values: pd.Series) -> pd.Series:
