@@ -112,8 +112,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="replicate analysis-weight columns in the file (wildcards allowed: rw*); "
                    "instead of --psu/--strata/--fpc/--replicates")
     p.add_argument("--rep-type", default="other",
-                   choices=("bootstrap", "jk1", "jkn", "brr", "fay", "other"),
-                   help="type of the --repweights (sets R's default scale)")
+                   choices=("bootstrap", "jk1", "jkn", "brr", "fay", "successive-difference",
+                            "acs", "other"),
+                   help="type of the --repweights (sets R's default scale; successive-difference "
+                   "and acs: 4/R, as R; the Census Bureau's files also say --mse)")
+    p.add_argument("--mse", action="store_true",
+                   help="replicate variances around the full-sample estimate, not the "
+                   "replicates' mean (R's mse=TRUE; what most public-use files with replicate "
+                   "weights document)")
     p.add_argument("--rep-scale", "--scale", dest="rep_scale", type=float, metavar="S",
                    help="variance scale of --repweights (R's scale)")
     p.add_argument("--rscales", metavar="R[,R...]",
@@ -219,7 +225,11 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
     analysed = [*means, *totals, *props, *(c for r in ratios for c in r),
                 *(c for c, _ in quants), *(_list([args.by]) if args.by else [])]
     data = _drop_missing(data, book, analysed, args)
+    data = _labelled_margins(data, book, args)
     d: SurveyDesign | ReplicateDesign
+    if args.mse and not (args.repweights or args.replicates):
+        raise InputError("--mse is a rule of replicate variances", field="--mse",
+                         hint="Give it with --repweights or --replicates")
     if args.repweights:
         if args.psu or args.strata or args.fpc or args.replicates:
             raise InputError("--repweights replaces --psu, --strata, --fpc and --replicates",
@@ -231,11 +241,13 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
                 raise InputError(f"no column matches '{pat}'", file=str(args.data),
                                  field="--repweights")
             cols += [c for c in hits if c not in cols]
+        sdr = args.rep_type in ("successive-difference", "acs")
         d = ReplicateDesign.from_columns(data, cols, weights=_input_weights(args, data),
-                                         type=args.rep_type,
-                                         scale=args.rep_scale, rho=args.rep_rho,
+                                         type="other" if sdr else args.rep_type,
+                                         scale=(4 / len(cols) if sdr and args.rep_scale is None
+                                                else args.rep_scale), rho=args.rep_rho,
                                          rscales=_rscales(args.rscales, len(cols)),
-                                         source=str(args.data))
+                                         mse=args.mse, source=str(args.data))
     else:
         design = SurveyDesign(
             data, ids=_list([args.psu]) if args.psu else None,
@@ -246,7 +258,7 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
             adjust_domain_lonely=args.domain_lonely, **_pps(args),
         )
         d = design if not args.replicates else as_replicate(
-            design, args.replicates, replicates=args.n_replicates, rng=args.seed)
+            design, args.replicates, replicates=args.n_replicates, rng=args.seed, mse=args.mse)
     d = apply_calibration(d, args, data)
     by = _list([args.by]) if args.by else None
     kw = {"by": by, "level": args.level}
@@ -314,6 +326,27 @@ def _codebook(args: argparse.Namespace) -> Codebook:
                         str(path))
     args._codebook_path = path
     return book
+
+
+def _labelled_margins(data: Any, book: Codebook, args: argparse.Namespace) -> Any:
+    """Calibration variables held as codes whose margins are written in their labels."""
+    if not book.labels:
+        return data
+    spec = _spec(args)
+    path = args.rake or args.poststratify or args.calibrate
+    if spec is not None:
+        margins = spec["margins"]
+    elif path is not None:
+        margins = _margins_of(path, args)
+    else:
+        return data
+    from fieldsurvey.estimate.labels import labels_for_margins
+
+    data, done = labels_for_margins(data, book, margins)
+    if done:
+        print(f"fieldsurvey estimate: {', '.join(done)}: codes read as their value labels, "
+              "as the margins name them", file=sys.stderr)
+    return data
 
 
 def _drop_missing(data: Any, book: Codebook, columns: list[str],

@@ -28,7 +28,7 @@ import pandas as pd
 from fieldsurvey.estimate._columns import level_label
 from fieldsurvey.estimate.results import EstimateTable
 
-__all__ = ["Codebook", "code_text", "drop_missing_codes", "label_estimates"]
+__all__ = ["Codebook", "code_text", "drop_missing_codes", "label_estimates", "labels_for_margins"]
 
 
 def code_text(value: object) -> str:
@@ -165,3 +165,30 @@ def label_estimates(table: EstimateTable, book: Codebook) -> EstimateTable:
                 new["level"] = str(lab)
         rows.append(replace(r, **new) if new else r)
     return EstimateTable(tuple(rows), table.method)
+
+
+def labels_for_margins(data: pd.DataFrame, book: Codebook,
+                       margins: Mapping[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+    """Columns whose margins name value labels (男, 女) rather than codes (1, 2), relabelled.
+
+    A margins file is written from census tables, in words; a ``.sav`` holds codes with
+    labels. A categorical margin whose levels are all labels of the column (and not all its
+    codes) gets the column's codes replaced by their labels. Returns the data and the
+    columns relabelled.
+    """
+    out = data
+    done: list[str] = []
+    for var, levels in margins.items():
+        labels = book.labels.get(str(var))
+        if not labels or not isinstance(levels, Mapping) or str(var) not in data.columns:
+            continue
+        wanted = {str(k).strip() for k in levels}
+        if wanted <= set(labels) or not wanted <= set(labels.values()):
+            continue
+        col = data[str(var)]
+        mapping = {v: labels.get(code_text(v), v) for v in col.dropna().unique()}
+        if out is data:
+            out = data.copy()
+        out[str(var)] = col.map(mapping).astype(object)
+        done.append(str(var))
+    return out, done

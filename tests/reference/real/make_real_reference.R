@@ -97,9 +97,10 @@ case_args("nhanes", f, paste("--psu SDMVPSU --strata SDMVSTRA --weights WTMEC2YR
 rdes <- as.svrepdesign(des, type = "JKn")
 m_mean("nhanes_jkn", rdes, "HI_CHOL"); m_mean("nhanes_jkn", rdes, "HI_CHOL", "total")
 m_prop("nhanes_jkn", rdes, "race", ci = FALSE); m_ratio("nhanes_jkn", rdes, "HI_CHOL", "RIAGENDR")
+m_by("nhanes_jkn", rdes, "HI_CHOL", "race", svymean, "mean")
 case_args("nhanes_jkn", f, paste("--psu SDMVPSU --strata SDMVSTRA --weights WTMEC2YR --nest",
                                   "--replicates jkn --mean HI_CHOL --total HI_CHOL --prop race",
-                                  "--ratio HI_CHOL/RIAGENDR"))
+                                  "--ratio HI_CHOL/RIAGENDR | --mean HI_CHOL --by race"))
 
 zh <- data.frame(层 = nh$SDMVSTRA, 初级单位 = nh$SDMVPSU, 体检权重 = nh$WTMEC2YR,
                  高胆固醇 = ifelse(is.na(nh$HI_CHOL), 9, nh$HI_CHOL),
@@ -151,7 +152,9 @@ for (k in c("Nh", "frac")) {
 }
 d <- svydesign(ids = ~psuid, strata = ~stratid, fpc = ~Nh, nest = TRUE, data = fp)
 m_mean("fpc_noweights", d, "x"); m_mean("fpc_noweights", d, "x", "total")
-case_args("fpc_noweights", f, "--psu psuid --strata stratid --nest --fpc Nh --mean x --total x")
+m_quant("fpc_noweights", d, "x", c(0.5, 0.9))
+case_args("fpc_noweights", f, paste("--psu psuid --strata stratid --nest --fpc Nh --mean x --total x",
+                                     "--quantile x:0.5,x:0.9"))
 write_dta(fp, file.path(out, "fpc.dta"))
 
 # ---- hospital (survey::hospital): stratified, FPC by stratum ------------------------------
@@ -239,9 +242,13 @@ write.csv(margins, file.path(out, "mu284_margins.csv"), row.names = FALSE)
 dr <- rake(d, list(~REG, ~size), list(pop_reg, pop_size), control = list(maxit = 1000, epsilon = 1e-13))
 m_mean("mu284_rake", dr, "RMT85"); m_mean("mu284_rake", dr, "RMT85", "total")
 m_prop("mu284_rake", dr, "CL", ci = FALSE); m_ratio("mu284_rake", dr, "RMT85", "P85")
+m_quant("mu284_rake", dr, "RMT85", c(0.25, 0.5))
+m_by("mu284_rake", dr, "RMT85", "size", svymean, "mean")
 case_args("mu284_rake", f, paste("--strata REG --weights w --fpc N_h --lonely-psu adjust",
                                   "--rake mu284_margins.csv --mean RMT85 --total RMT85",
-                                  "--prop CL --ratio RMT85/P85"))
+                                  "--prop CL --ratio RMT85/P85 --quantile RMT85:0.25,RMT85:0.5",
+                                  "| --strata REG --weights w --fpc N_h --lonely-psu adjust",
+                                  "--rake mu284_margins.csv --mean RMT85 --by size"))
 dp <- postStratify(d, ~size, pop_size)
 m_mean("mu284_post", dp, "RMT85"); m_mean("mu284_post", dp, "RMT85", "total")
 case_args("mu284_post", f, paste("--strata REG --weights w --fpc N_h --lonely-psu adjust",
@@ -322,10 +329,29 @@ case_args("belgium", f, paste("--strata 省份 --weights 权重 --fpc 抽样比 
 m_mean("belgium_boot", rb, "平均收入"); m_mean("belgium_boot", rb, "应税收入", "total")
 m_ratio("belgium_boot", rb, "应税收入", "总人口")
 m_by("belgium_boot", rb, "平均收入", "地区", svymean, "mean")
+m_quant("belgium_boot", rb, "平均收入", c(0.5)); m_prop("belgium_boot", rb, "地区", ci = FALSE)
 case_args("belgium_boot", f, paste("--repweights 复制权重* --weights 权重 --rep-type bootstrap",
                                     "--mean 平均收入 --total 应税收入 --ratio 应税收入/总人口",
+                                    "--quantile 平均收入:0.5 --prop 地区",
                                     "| --repweights 复制权重* --weights 权重 --rep-type bootstrap",
                                     "--mean 平均收入 --by 地区"))
+# the same columns read as successive-difference replicates (R's scale 4/R), and as bootstrap
+# replicates with variances around the full-sample estimate (mse = TRUE)
+for (k in c("sdr", "sdr_mse", "boot_mse")) {
+  rk <- svrepdesign(data = bs, repweights = "复制权重[0-9]+", weights = ~权重,
+                    type = if (k == "boot_mse") "bootstrap" else "successive-difference",
+                    mse = k != "sdr", combined.weights = TRUE, compress = FALSE)
+  cs <- paste0("belgium_", k)
+  m_mean(cs, rk, "平均收入"); m_ratio(cs, rk, "应税收入", "总人口"); m_quant(cs, rk, "平均收入", 0.5)
+  m_by(cs, rk, "平均收入", "地区", svymean, "mean")
+  case_args(cs, f, paste("--repweights 复制权重* --weights 权重 --rep-type",
+                         if (k == "boot_mse") "bootstrap" else "successive-difference",
+                         if (k != "sdr") "--mse",
+                         "--mean 平均收入 --ratio 应税收入/总人口 --quantile 平均收入:0.5",
+                         "| --repweights 复制权重* --weights 权重 --rep-type",
+                         if (k == "boot_mse") "bootstrap" else "successive-difference",
+                         if (k != "sdr") "--mse", "--mean 平均收入 --by 地区"))
+}
 bm <- data.frame(variable = c("总人口", rep("地区", 3)), level = c("(total)", "佛兰德", "布拉班特", "瓦隆"),
                  total = c(sum(bz$总人口), sum(bz$地区 == "佛兰德"), sum(bz$地区 == "布拉班特"),
                            sum(bz$地区 == "瓦隆")))
