@@ -261,3 +261,44 @@ def test_own_name_in_a_constraint_is_the_value_being_entered(tmp_path: Path) -> 
     with pytest.raises(InvalidAnswer):
         r.answer(4)  # another question's ${age} is still the stored age
     r.answer(3)
+
+
+def test_disabled_rows_are_left_out_as_pyxform_does(tmp_path: Path) -> None:
+    sheets = {"survey": [["type", "name", "label", "disabled"], ["text", "a", "A", None],
+                         ["text", "old", "Old", "yes"], ["integer", "b", "B", "no"]],
+              "choices": YN}
+    form = load_form(workbook(tmp_path / "f.xlsx", sheets))
+    assert [q.name for q in form.questions] == ["a", "b"]
+    assert "1 row(s) with disabled = yes are left out" in warnings_text(form)
+
+
+def test_pyxform_nested_headers_and_surveycto_media(tmp_path: Path) -> None:
+    sheets = {"survey": [
+        ["type", "name", "label", "bind::relevant", "bind::constraint",
+         "bind::jr:constraintMsg", "body::accuracyThreshold", "media:image", "instance::hxl",
+         "publishable"],
+        ["integer", "a", "A", None, None, None, None, "a.png", "#affected", "yes"],
+        ["integer", "b", "B", "${a} > 1", ". < 5", "too big"],
+        ["geopoint", "g", "Where", None, None, None, "8"],
+    ], "choices": YN}
+    form = load_form(workbook(tmp_path / "f.xlsx", sheets))
+    b = form.question("b")
+    assert b.relevant is not None and b.relevant.source == "${a} > 1"
+    assert b.constraint is not None and b.constraint_message.get(None) == "too big"
+    assert dict(form.question("g").parameters)["capture-accuracy"] == "8"
+    text = warnings_text(form)
+    assert "media:image" not in text and "bind::" not in text and "publishable" not in text
+    assert "instance::hxl" in text  # kept on the question, said once
+    r = runner(form)
+    r.answer(1)
+    r.next()
+    assert not r.is_relevant("b")
+
+
+def test_nested_bind_column_fieldsurvey_cannot_run_is_refused(tmp_path: Path) -> None:
+    sheets = {"survey": [["type", "name", "label", "bind::odk:length"],
+                         ["text", "t", "T", "1 10"]], "choices": YN}
+    with pytest.raises(QuestionnaireError) as err:
+        load_form(workbook(tmp_path / "f.xlsx", sheets))
+    assert "row 2" in str(err.value) and "bind::odk:length" in str(err.value)
+    assert "text length limits" in str(err.value)

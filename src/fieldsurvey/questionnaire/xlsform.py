@@ -19,7 +19,7 @@ from fieldsurvey.io.errors import QuestionnaireError
 from fieldsurvey.questionnaire.build import attachments_beside, build_form
 from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 from fieldsurvey.questionnaire.problems import Problems
-from fieldsurvey.questionnaire.rows import FALSE_WORDS, MAX_CELL, RawRow
+from fieldsurvey.questionnaire.rows import FALSE_WORDS, MAX_CELL, TRUE_WORDS, RawRow
 from fieldsurvey.questionnaire.settings import SETTINGS_COLUMNS, completion_rules
 from fieldsurvey.questionnaire.workbook import NumberText, read_workbook
 
@@ -66,6 +66,9 @@ SURVEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "guidance_hint": ("guidance_hint", "guidance hint"),
     "parameters": ("parameters", "params"),
     "trigger": ("trigger",),
+    "disabled": ("disabled",),  # pyxform (and SurveyCTO) leave a disabled row out
+    # ODK's older geopoint auto-accept threshold: read as parameters capture-accuracy
+    "accuracy_threshold": ("body:accuracythreshold",),
     "media": ("image", "big-image", "audio", "video", "media::image", "media::big-image",
               "media::audio", "media::video", "media:image", "media:audio", "media:video"),
 }
@@ -74,11 +77,14 @@ TRANSLATABLE = {"label", "hint", "required_message", "constraint_message", "warn
 #: Columns that change how ODK runs a form and that fieldsurvey cannot honour.
 UNSUPPORTED_COLUMNS = {
     "save_to": "entities (save_to)",
-    "body::accuracythreshold": "geopoint accuracy thresholds",
-    "body:accuracythreshold": "geopoint accuracy thresholds",
-    "bind::odk:length": "text length limits (bind::odk:length)",
-    "body::intent": "external apps (body::intent)",
+    "bind:odk:length": "text length limits (bind::odk:length)",
+    "body:intent": "external apps (body::intent)",
 }
+#: pyxform's nested headers (``bind::relevant``), read as their one-colon aliases.
+_NESTED = ("bind", "control", "body", "instance")
+#: Columns SurveyCTO writes into every form it exports, kept on the question without a
+#: warning: server publishing, field comments, speed-violation limits (blank in a terminal).
+QUIET_COLUMNS = {"publishable", "response_note", "minimum_seconds"}
 COMMENT_COLUMNS = {"notes", "note", "comment", "comments", "tutorial notes", "remarks"}
 CHOICE_MEDIA = {
     "image",
@@ -100,10 +106,16 @@ _ONE_COLON = {"label", "hint", "constraint_message", "required_message", "guidan
 
 
 def _split_header(header: str) -> tuple[str, str | None]:
+    low = header.strip().lower()
+    for prefix in _NESTED:  # bind::jr:constraintMsg is bind:jr:constraintmsg, no language
+        if low.startswith(f"{prefix}::"):
+            return f"{prefix}:{low[len(prefix) + 2:].strip()}", None
     base, sep, lang = header.partition("::")
     if not sep:  # SurveyCTO and older forms: label:English
         b1, sep1, l1 = header.rpartition(":")
         b1_low = b1.strip().lower()
+        if b1_low == "media" and l1.strip():  # SurveyCTO's media:image (no language)
+            return f"media::{l1.strip().lower()}", None
         if sep1 and l1.strip() and (b1_low in _ONE_COLON or b1_low in (
                 "media:image", "media:audio", "media:video", "media:big-image")):
             return b1_low, l1.strip()
@@ -146,6 +158,8 @@ def _rows(
             why = _unsupported_column(base)
             if why is None and sheet == "survey":
                 columns.append((i, h, "extra", None, base))
+                if base in QUIET_COLUMNS:
+                    continue
                 pr.warn(QuestionnaireError(
                     f"column '{h}' is not used by fieldsurvey; its values are kept with each "
                     "question (Question.extra)", file=file, sheet=sheet, row=header_row, field=h))
@@ -226,7 +240,7 @@ def _unsupported_column(base: str) -> str | None:
     """Why a survey column that changes how ODK runs the form cannot be honoured."""
     if base in UNSUPPORTED_COLUMNS:
         return f"not supported: column '{base}' ({UNSUPPORTED_COLUMNS[base]})"
-    if base.startswith(("bind:", "bind::", "body:", "body::", "instance::", "instance:")):
+    if base.startswith(("bind:", "body:")):  # instance:: (e.g. HXL tags) is only kept
         return f"not supported: column '{base}' (an XForm attribute fieldsurvey does not run)"
     return None
 
@@ -275,6 +289,12 @@ def load_xlsform(path: str | Path) -> Form:
     settings = _settings(sheets.get("settings", []), file, pr)
     _straight_quotes(survey, str(settings.get("clean_text_values", "yes")).strip().lower()
                      not in FALSE_WORDS - {""})
+    survey = _enabled(survey, file, pr)
+    for row in survey:  # body::accuracyThreshold is what capture-accuracy now says
+        threshold = row.cells.pop("accuracy_threshold", None)
+        params = str(row.cells.get("parameters") or "")
+        if threshold is not None and "capture-accuracy" not in params:
+            row.cells["parameters"] = f"{params} capture-accuracy={threshold}".strip()
     try:
         specials = _specials(sheets.get("special_answers", []), file, languages)
     except QuestionnaireError as exc:
@@ -325,6 +345,25 @@ _SMART_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u2
 _BIND_WORDS = {w: "true()" for w in ("yes", "Yes", "YES", "true", "True", "TRUE")} | {
     w: "false()" for w in ("no", "No", "NO", "false", "False", "FALSE")}
 _BIND_KEYS = ("relevant", "constraint", "calculation", "required", "read_only")
+
+
+def _enabled(rows: list[RawRow], file: str, pr: Problems) -> list[RawRow]:
+    """The rows without ``disabled`` = yes (pyxform and SurveyCTO leave those out)."""
+    out: list[RawRow] = []
+    left: list[int] = []
+    for row in rows:
+        flag = row.cells.pop("disabled", None)
+        if flag is not None and str(flag).strip().lower() in TRUE_WORDS:
+            left.append(row.row)
+            continue
+        out.append(row)
+    if left:
+        shown = ", ".join(str(n) for n in left[:10]) + (" ..." if len(left) > 10 else "")
+        pr.warn(QuestionnaireError(
+            f"{len(left)} row(s) with disabled = yes are left out, as pyxform does",
+            file=file, sheet="survey", got=f"rows {shown}",
+            hint="Delete them or use relevant to hide a question"))
+    return out
 
 
 def _straight_quotes(rows: list[RawRow], clean: bool) -> None:
