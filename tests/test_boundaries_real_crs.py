@@ -114,3 +114,14 @@ def test_unreadable_prj_is_named_not_called_missing(tmp_path: Path, text: str,
         read_boundaries(path)
     assert "has no .prj" not in str(exc.value)
     assert "--crs" in str(exc.value)
+
+
+def test_swapped_latitude_longitude_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "swapped.geojson"
+    ring = [[39.90, 116.30], [39.90, 116.32], [39.92, 116.32], [39.92, 116.30], [39.90, 116.30]]
+    path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                    '"properties": {"社区编码": "C1"}, "geometry": {"type": "Polygon", '
+                    f'"coordinates": [{ring}]}}}}]}}', encoding="utf-8")
+    with pytest.raises(CRSError, match="swapped") as exc:
+        read_boundaries(path)
+    assert "longitude first" in str(exc.value)

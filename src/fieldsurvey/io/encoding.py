@@ -339,10 +339,12 @@ def dbf_encoding(shp: Path) -> DbfEncoding:
     if best is None or scores[best] < _PLAUSIBLE:
         # not Chinese text: the Western single-byte code page GIS software writes
         # without a language byte (accented names such as São José, Møre og Romsdal)
-        return DbfEncoding("cp1252" if _valid(raw, "cp1252") else "latin-1", "detected",
+        western = "cp1252" if _valid(raw, "cp1252") else "latin-1"
+        return DbfEncoding(western, "detected",
                            f"the .dbf has no .cpg and no language byte; tried {tried} "
                            "(plausibility); none reads as Chinese text, so it was read as "
-                           "Windows-1252 (Western European); give --encoding if that is wrong")
+                           + ("Windows-1252" if western == "cp1252" else "ISO-8859-1")
+                           + " (Western European); give --encoding if that is wrong")
     return DbfEncoding({"utf-8": "UTF-8"}.get(best, best), "detected",
                        f"the .dbf has no .cpg and no language byte; tried {tried} "
                        f"(plausibility); chose {_LABEL[best]}")

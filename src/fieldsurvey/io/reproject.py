@@ -167,6 +167,16 @@ def reproject(gdf: gpd.GeoDataFrame, coords: str, path: Path | None,
         ) from None
     if not _fits_lonlat(out):
         raw = gdf.total_bounds
+        if src is not None and src.is_geographic and -90 <= raw[0] <= raw[2] <= 90 \
+                and -180 <= raw[1] <= raw[3] <= 180:
+            raise CRSError(
+                "the coordinates look like latitude, longitude: the two are swapped",
+                file=path, expected="x = longitude, y = latitude (GeoJSON and KML write "
+                "[longitude, latitude])",
+                got=f"x within {raw[0]:.6g} to {raw[2]:.6g}, y within {raw[1]:.6g} to "
+                f"{raw[3]:.6g}",
+                hint="Export the layer again with longitude first (or swap the two columns "
+                "in the tool that wrote it)")
         projected_numbers = src is not None and src.is_geographic and np.nanmax(np.abs(raw)) > 1000
         raise CRSError(
             "the coordinates do not fit the stated coordinate reference system"
