@@ -189,3 +189,29 @@ def test_margins_in_words_rake_a_coded_sav(tmp_path: Path,
     assert "性别: codes read as their value labels" in err
     want, _ = run(capsys, "--data", str(words), *DESIGN, *stats)
     same(got, want)
+
+
+def test_weights_calibrate_a_coded_sav_to_margins_in_words(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """weights calibrate reads the labelled codes as the margins name them, and estimate
+    --calibration on its output (labels) and on the .sav (codes) gives the same figures."""
+    d = respondents()
+    sav = tmp_path / "coded.sav"
+    pyreadstat.write_sav(d, str(sav), variable_value_labels={"性别": SEX, "满意度": SAT},
+                         missing_ranges={"满意度": [-9, -8, 8]})
+    margins = tmp_path / "margins.csv"
+    pd.DataFrame({"variable": ["性别", "性别"], "level": ["女", "男"],
+                  "total": [1620.0, 1480.0]}).to_csv(margins, index=False)
+    out = tmp_path / "cal.csv"
+    assert main(["weights", "calibrate", "--data", str(sav), "--weights", "权重", "--margins",
+                 str(margins), "--out", str(out)]) == 0
+    assert "codes read as their value labels" in capsys.readouterr().out
+    cal = pd.read_csv(out)
+    assert set(cal["性别"]) == {"男", "女"}
+    assert cal.groupby("性别")["weight"].sum().to_dict() == pytest.approx({"女": 1620, "男": 1480})
+    spec = str(out.with_name("cal.calibration.json"))
+    a, _ = run(capsys, "--data", str(out), "--psu", "社区", "--strata", "层", "--calibration", spec,
+               "--mean", "满意度", "--missing-codes=-8,-9,8")
+    b, _ = run(capsys, "--data", str(sav), "--psu", "社区", "--strata", "层", "--calibration", spec,
+               "--mean", "满意度")
+    same(a, b)

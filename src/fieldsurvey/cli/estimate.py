@@ -288,29 +288,38 @@ def estimate_table(args: argparse.Namespace) -> EstimateTable:
 
 
 def _codebook(args: argparse.Namespace) -> Codebook:
-    """Value labels and missing codes: the .sav/.dta's own, a codebook file, --missing-codes."""
-    from fieldsurvey.estimate.labels import Codebook
+    """Value labels and missing codes of --data (see :func:`read_codebook`)."""
+    book, path = read_codebook(args.data, args.codebook)
+    args._codebook_path = path
+    return book
+
+
+def read_codebook(data: Path, codebook: Path | None = None) -> tuple[Codebook, Path | None]:
+    """A data file's value labels and missing codes, and the codebook file used (if any).
+
+    The labels of a .sav/.dta, then ``codebook`` (default: ``codebook_values.csv`` beside
+    the data, as ``fieldsurvey export`` writes it) for labels and special-answer codes.
+    """
+    from fieldsurvey.estimate.labels import Codebook, code_text
     from fieldsurvey.io.tables import read_table, table_format
 
     book = Codebook()
-    fmt = table_format(args.data, what="respondents table")
+    fmt = table_format(data, what="respondents table")
     if fmt in ("sav", "dta"):
         import pyreadstat
 
         reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
         try:
-            _, meta = reader(str(args.data), metadataonly=True)
+            _, meta = reader(str(data), metadataonly=True)
         except Exception:  # noqa: BLE001 - the data were read; labels are a courtesy
             meta = None
         if meta is not None:
-            from fieldsurvey.estimate.labels import code_text
-
             labels = {str(col): {code_text(k): str(v) for k, v in vl.items()}
                       for col, vl in meta.variable_value_labels.items()}
-            book = Codebook(labels, {}, str(args.data))
-    path = args.codebook
+            book = Codebook(labels, {}, str(data))
+    path = codebook
     if path is None:
-        beside = Path(args.data).parent / "codebook_values.csv"
+        beside = Path(data).parent / "codebook_values.csv"
         path = beside if beside.is_file() else None
     if path is not None:
         table = read_table(path, what="codebook", text=True)
@@ -324,8 +333,7 @@ def _codebook(args: argparse.Namespace) -> Codebook:
         extra = Codebook.from_values_table(table, str(path))
         book = Codebook({**book.labels, **extra.labels}, {**book.missing, **extra.missing},
                         str(path))
-    args._codebook_path = path
-    return book
+    return book, path
 
 
 def _labelled_margins(data: Any, book: Codebook, args: argparse.Namespace) -> Any:

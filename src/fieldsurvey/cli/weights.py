@@ -298,6 +298,25 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _labelled_margins(data: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
+    """Calibration variables as labels when they are coded but their margins name labels.
+
+    The codes of a .sav/.dta (or of an export's codebook) are read as their value labels,
+    as ``fieldsurvey estimate`` does.
+    """
+    from fieldsurvey.cli.estimate import read_codebook
+    from fieldsurvey.estimate.labels import labels_for_margins
+
+    book, _ = read_codebook(args.data)
+    if not book.labels or args.margins is None:
+        return data
+    data, done = labels_for_margins(data, book, _margins(args))
+    if done:
+        _print([f"{', '.join(done)}: codes read as their value labels, as the margins name "
+                "them (written so to the output)"])
+    return data
+
+
 def run_calibrate(args: argparse.Namespace) -> int:
     """``fieldsurvey weights calibrate``."""
     from fieldsurvey.weights import read_case_file, weight_diagnostics
@@ -309,6 +328,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if args.weights not in data.columns:
         raise ColumnError("the data have no such weight column", file=file, field=args.weights,
                           got=", ".join(map(str, data.columns)))
+    data = _labelled_margins(data, args)
     result = _calibrate(data, args.weights, args, file)
     diag = weight_diagnostics(result.weights, data=data, margins=_margins(args),
                               factors={args.method: result.factors})
