@@ -266,3 +266,126 @@ async def test_markdown_guidance_media_range_and_default(
             assert st.answers(scr.uuid)["score"] == 4
     finally:
         st.close()
+
+
+# -- a roster repeat followed by a second repeat (SurveyCTO/Kobo household templates) -------
+@pytest.fixture
+def roster_form(tmp_path: Path) -> Path:
+    survey = [
+        {"type": "begin_repeat", "name": "member", "label": "家庭成员"},
+        {"type": "text", "name": "m_name", "label": "姓名", "required": "yes"},
+        {"type": "integer", "name": "m_age", "label": "年龄", "required": "yes",
+         "constraint": ". >= 0 and . < 120", "constraint_message": "年龄应在0到119之间"},
+        {"type": "end_repeat", "name": "member"},
+        {"type": "begin_repeat", "name": "plot", "label": "地块"},
+        {"type": "decimal", "name": "area", "label": "面积（亩）"},
+        {"type": "end_repeat", "name": "plot"},
+        {"type": "note", "name": "bye", "label": "共 ${n} 位成员", "relevant": "${n} > 0"},
+        {"type": "calculate", "name": "n", "calculation": "count(${member})"},
+    ]
+    return write_form(tmp_path / "roster.xlsx", survey, [], {"form_title": "Roster",
+                                                            "form_id": "roster"})
+
+
+async def add_member(app: FieldsurveyApp, pilot, name: str, age: str) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("a")
+    await settle(app, pilot)
+    scr = app.screen
+    w = scr.views[0].answer_widget()
+    w.value = name
+    await pilot.press("enter")
+    await settle(app, pilot)
+    await pilot.press(*age, "enter")
+    await settle(app, pilot)
+
+
+async def test_repeat_entries_added_listed_removed_and_resumed(
+        tmp_path: Path, roster_form: Path) -> None:
+    st = store_for(tmp_path, roster_form)
+    try:
+        app = make_app(st, language="zh", clock=FrozenClock())
+        async with app.run_test(size=SIZE) as pilot:
+            scr = await open_first(app, pilot)
+            uuid = scr.uuid
+            assert scr.runner.current.key == "+member", [s.key for s in scr.runner.steps()]
+            await add_member(app, pilot, "刘洋", "30")
+            await add_member(app, pilot, "王芳", "28")
+            # a constraint message, then a valid age
+            await pilot.press("a")
+            await settle(app, pilot)
+            scr.views[0].answer_widget().value = "张三"
+            await pilot.press("enter")
+            await settle(app, pilot)
+            await pilot.press("2", "0", "0", "enter")
+            await settle(app, pilot)
+            assert "年龄应在0到119之间" in "\n".join(screen_lines(app))
+            age = scr.views[0].answer_widget()
+            age.value = ""
+            await pilot.press("5", "enter")
+            await settle(app, pilot)
+            assert scr.runner.current.key == "+member"
+            text = "\n".join(screen_lines(app))
+            assert "1 刘洋 · 2 王芳 · 3 张三" in text and "D 删除一条" in text
+            await pilot.press("d")
+            await settle(app, pilot)
+            box = app.screen.query_one("#number")
+            box.value = "9"
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert "没有这一条" in "\n".join(screen_lines(app))
+            box.value = "2"
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert app.screen is scr
+            answers = st.answers(uuid)
+            assert answers["m_name[1]"] == "刘洋" and answers["m_name[2]"] == "张三"
+            assert answers["m_age[2]"] == 5 and "m_name[3]" not in answers
+            assert "1 刘洋 · 2 张三" in "\n".join(screen_lines(app))
+            # the second repeat after the roster gets its own entry
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert scr.runner.current.key == "+plot"
+            await pilot.press("a")
+            await settle(app, pilot)
+            await pilot.press("1", ".", "5", "enter")
+            await settle(app, pilot)
+            assert st.answers(uuid)["area[1]"] == pytest.approx(1.5)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            await pilot.press("enter")  # leave without an appointment
+            await settle(app, pilot)
+            assert not isinstance(app.screen, QuestionScreen)
+        # a new app on the same store resumes where the interviewer left
+        app = make_app(st, language="zh", clock=FrozenClock())
+        async with app.run_test(size=SIZE) as pilot:
+            scr = await open_first(app, pilot)
+            assert scr.uuid == uuid
+            assert scr.runner.instance_count("member") == 2
+            assert scr.runner.current.key == "+plot"
+            await pilot.press("pageup")
+            await settle(app, pilot)
+            await pilot.press("pageup")
+            await settle(app, pilot)
+            assert scr.runner.current.key == "+member"
+            assert "1 刘洋 · 2 张三" in "\n".join(screen_lines(app))
+    finally:
+        st.close()
+
+
+async def test_a_new_interview_opens_at_the_consent_note(tmp_path: Path) -> None:
+    form = write_form(tmp_path / "consent.xlsx", [
+        {"type": "note", "name": "consent_text", "label": "请向受访者宣读知情同意书。"},
+        {"type": "select_one yn", "name": "consent", "label": "是否同意？", "required": "yes"},
+    ], [{"list_name": "yn", "name": "1", "label": "同意"},
+        {"list_name": "yn", "name": "2", "label": "不同意"}])
+    st = store_for(tmp_path, form)
+    try:
+        app = make_app(st, language="zh", clock=FrozenClock())
+        async with app.run_test(size=SIZE) as pilot:
+            scr = await open_first(app, pilot)
+            assert scr.runner.current.key == "consent_text"
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert scr.runner.current.key == "consent"
+    finally:
+        st.close()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.questionnaire.checking import Completion
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["LeaveDialog", "TextDialog", "share_text"]
+__all__ = ["LeaveDialog", "RemoveInstanceDialog", "TextDialog", "share_text"]
 
 
 def share_text(app: FieldsurveyApp, done: Completion) -> str:
@@ -119,4 +119,60 @@ class LeaveDialog(ModalScreen[tuple[str, dt.datetime | None] | None]):
 
     def action_cancel(self) -> None:
         """Back to the interview."""
+        self.dismiss(None)
+
+
+class RemoveInstanceDialog(ModalScreen[int | None]):
+    """Which entry of a repeat to delete (its number); dismisses with it, or None (Esc).
+
+    ``entries`` are the entries' short names (``1 刘洋``); the last one is offered.
+    """
+
+    app: FieldsurveyApp
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel")]
+    #: The dialog's words (zh, en).
+    WORDS: ClassVar[dict[str, tuple[str, str]]] = {
+        "title": ("删除一条 ({label})", "Delete an entry ({label})"),
+        "help": ("输入要删除的序号 (1–{n})，Enter 删除，Esc 取消; 后面的序号前移",
+                 "Type the number to delete (1–{n}), Enter deletes, Esc cancels; "
+                 "later entries move up"),
+        "bad": ("没有这一条: 请输入 1 到 {n}", "No such entry: type 1 to {n}"),
+    }
+
+    def __init__(self, label: str, entries: list[str]) -> None:
+        super().__init__(id="remove-dialog")
+        self.label = label
+        self.entries = entries
+
+    def _say(self, key: str, **fields: Any) -> str:
+        zh, en = self.WORDS[key]
+        return (zh if self.app.lang == "zh" else en).format(**fields)
+
+    def compose(self) -> ComposeResult:
+        """The repeat's entries and the number line."""
+        n = len(self.entries)
+        with Vertical(id="dialog"):
+            yield Label(self._say("title", label=self.label), id="dialog-title",
+                        markup=False)
+            yield Label(" · ".join(self.entries), id="dialog-detail", markup=False)
+            yield Label(self._say("help", n=n), id="remove-help")
+            yield Input(value=str(n), id="number", type="integer")
+            yield Label("", id="dialog-error")
+
+    def relabel(self) -> None:
+        """Redraw in the app's current language."""
+        self.query_one("#dialog-title", Label).update(self._say("title", label=self.label))
+        self.query_one("#remove-help", Label).update(self._say("help", n=len(self.entries)))
+
+    @on(Input.Submitted, "#number")
+    def _chosen(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        n = len(self.entries)
+        if not text.isdigit() or not 1 <= int(text) <= n:
+            self.query_one("#dialog-error", Label).update(self._say("bad", n=n))
+            return
+        self.dismiss(int(text))
+
+    def action_cancel(self) -> None:
+        """Keep every entry."""
         self.dismiss(None)

@@ -22,11 +22,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Header, Input, Static
 
 from fieldsurvey.io.errors import FieldsurveyError
+from fieldsurvey.questionnaire.preload import ROSTER_FIELDS
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.tui.screens.interview_open import open_interview, respondent_entry
 from fieldsurvey.tui.screens.question_answers import ENTER_GRACE_S
 from fieldsurvey.tui.screens.question_capture import GPS_TIMEOUT_S, QuestionCapture
-from fieldsurvey.tui.screens.question_page import progress_line
+from fieldsurvey.tui.screens.question_page import moved_store_entries, progress_line
 from fieldsurvey.tui.session import (
     Session,
     interview_times,
@@ -75,6 +76,7 @@ class QuestionScreen(QuestionCapture):
         Binding("f9", "special(-9)", show=False, priority=True),
         Binding("f3", "capture", show=False, priority=True),
         Binding("a", "add_instance", show=False),
+        Binding("d", "remove_instance", show=False),
         Binding("escape", "leave", priority=True),
     ]
 
@@ -91,6 +93,10 @@ class QuestionScreen(QuestionCapture):
             now=app.clock, started=started,
             roster=respondent_entry(app, state.dwelling_id, state.respondent_line),
             metadata={"deviceid": app.store.device_id, "username": state.interviewer})
+        if state.position is None and not any(
+                n in app.form.items_by_name for n in ROSTER_FIELDS.values()):
+            # (a form linked to the roster starts after the roster's preloaded answers)
+            self._start_at_first_open_step(set(state.answers))
         self.on_disk = set(state.answers)
         self.comments = {c["question"]: c["comment"] for c in app.store.review_comments(uuid)
                          if c["question"]}
@@ -113,6 +119,29 @@ class QuestionScreen(QuestionCapture):
         self.views: list[QuestionView] = []
         self.session: Session | None = None
         self._moved_at = 0.0  # when the focus last moved by itself (0: not since a key)
+
+    def _start_at_first_open_step(self, answered: set[str]) -> None:
+        """A new interview starts at the form's first step to show.
+
+        The runner's resume point is the first input question without an answer: it
+        passes over notes (a consent text) and repeat prompts, so a form that opens with
+        its household roster would start at the end. When nothing before that point is
+        answered (no roster preload), the interview starts at the first note, prompt or
+        question instead.
+        """
+        r = self.runner
+        before = []
+        for s in r.steps():
+            if s.key == r.current.key:
+                break
+            before.append(s)
+        if any(s.key in answered for s in before):
+            return  # preloaded answers: go on after them
+        first = next((s for s in before if s.kind != "question"
+                      or (s.question is not None and not s.question.hidden
+                          and s.question.type != "calculate")), None)
+        if first is not None:
+            r.jump(first.key)
 
     def compose(self) -> ComposeResult:
         """The widgets of this screen."""
@@ -221,6 +250,39 @@ class QuestionScreen(QuestionCapture):
         self._settle(forward=True)
         self._save_position()
         self.show()
+
+    def action_remove_instance(self) -> None:
+        """At a repeat's prompt: delete one entry (asked by number); later ones move up.
+
+        The store is changed first (the entry's answers cleared, later entries' answers
+        moved to their new numbers), then the runner.
+        """
+        from fieldsurvey.tui.screens.dialogs import RemoveInstanceDialog
+
+        cur = self.runner.current
+        if cur.kind != "repeat" or cur.repeat is None:
+            return
+        repeat, parent = cur.repeat.name, cur.instance
+        entries = self._entries(repeat, parent)
+        if not entries:
+            return
+        label = self.runner.text(cur, "label", self.app.lang) or repeat
+
+        def done(k: int | None) -> None:
+            if k is None:
+                return
+            try:
+                moved_store_entries(self.app.store, self.uuid, self.app.form, repeat,
+                                    (*parent, k))
+                self.runner.remove_instance(repeat, (*parent, k))
+            except FieldsurveyError as exc:
+                self.notify(exc.message, severity="error")
+                return
+            self.on_disk = set(self.app.store.answers(self.uuid))
+            self._save_position()
+            self.show()
+
+        self.app.push_screen(RemoveInstanceDialog(label, entries), done)
 
     def action_special(self, code: int) -> None:
         """Key action: special."""

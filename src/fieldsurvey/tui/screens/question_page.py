@@ -14,17 +14,20 @@ from typing import TYPE_CHECKING, Any
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from fieldsurvey.questionnaire.model import MEDIA_TYPES, Group, Question, Repeat
+from fieldsurvey.questionnaire.model import MEDIA_TYPES, Form, Group, Question, Repeat
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.questionnaire.steps import Step
+from fieldsurvey.questionnaire.values import answer_key, parse_key
+from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.widgets.odk_text import media_line
 from fieldsurvey.tui.widgets.question_view import QuestionView
 
 if TYPE_CHECKING:  # pragma: no cover
+    from fieldsurvey.store.store import FieldStore
     from fieldsurvey.tui.app import FieldsurveyApp
 
-__all__ = ["QuestionPage", "progress_line"]
+__all__ = ["QuestionPage", "moved_store_entries", "progress_line"]
 
 #: What an empty answer box of these types asks for (the format the parser reads).
 _FORMATS = {"date": "YYYY-MM-DD", "time": "HH:MM", "datetime": "YYYY-MM-DD HH:MM",
@@ -36,6 +39,7 @@ _WORDS = {
     "no_options": ("没有可选的选项 (取决于前面的回答), 按 Enter 继续",
                    "No options for the answers given so far; press Enter to go on"),
     "range": ("{lo} 到 {hi} 之间 (每步 {by})", "from {lo} to {hi} (steps of {by})"),
+    "remove": ("D 删除一条", "D delete one"),
 }
 
 
@@ -49,6 +53,34 @@ def progress_line(done: int, total: int, width: int) -> str:
     filled = round(width * done / total) if total else 0
     return "━" * filled + "─" * (width - filled) + f" {done}/{total}"
 
+
+
+def moved_store_entries(store: FieldStore, uuid: str, form: Form, repeat: str,
+                        instance: tuple[int, ...]) -> None:
+    """Delete entry ``instance`` of ``repeat`` from the stored answers.
+
+    Its answers (nested repeats' too) are cleared and the later entries' answers move up
+    one number, as :meth:`InterviewRunner.remove_instance` does in the runner.
+    """
+    names = {q.name for q in form.questions if repeat in q.repeats}
+    depth, gone = len(instance), instance[-1]
+    moved: dict[str, Any] = {}
+    cleared: list[str] = []
+    for key, value in store.answers(uuid).items():
+        name, inst = parse_key(key)
+        if name not in names or len(inst) < depth or inst[:depth - 1] != instance[:-1]:
+            continue
+        if inst[depth - 1] < gone:
+            continue
+        cleared.append(key)
+        if inst[depth - 1] > gone:
+            moved[answer_key(name, (*inst[:depth - 1], inst[depth - 1] - 1,
+                                    *inst[depth:]))] = value
+    for key in cleared:
+        if key not in moved:
+            store.clear_answer(uuid, key)
+    for key, value in moved.items():
+        store.set_answer(uuid, key, value)
 
 
 class QuestionPage(KeyedScreen[None]):
@@ -131,11 +163,17 @@ class QuestionPage(KeyedScreen[None]):
         specials = self._specials(step)
         if step.kind == "repeat":
             assert step.repeat is not None
-            n = r.instance_count(step.repeat.name, step.instance)
+            entries = self._entries(step.repeat.name, step.instance)
             label = step.repeat.label.get(lang, d) or step.repeat.name
-            return QuestionView(step, label=label, hint=app.t("instances", n=n), options=[],
+            hint = app.t("instances", n=len(entries))
+            if entries:
+                hint += ": " + " · ".join(entries)
+            note = app.t("add_instance")
+            if entries:
+                note += " · " + _say(lang, "remove")
+            return QuestionView(step, label=label, hint=hint, options=[],
                                 value=None, special_label=specials, inline=False,
-                                read_only=True, note=app.t("add_instance"))
+                                read_only=True, note=note)
         if step.kind == "end":
             return QuestionView(step, label=app.t("end_of_form"), hint="", options=[],
                                 value=None, special_label=specials, inline=False,
@@ -167,6 +205,20 @@ class QuestionPage(KeyedScreen[None]):
             empty=_say(lang, "no_options") if q.is_select else "")
         view.warning = self._warning_text(step)
         return view
+
+    def _entries(self, repeat: str, parent: tuple[int, ...]) -> list[str]:
+        """The entries of a repeat so far, each ``1 刘洋`` (its first answer) or ``1``."""
+        r = self.runner
+        items = [q for q in self.app.form.questions
+                 if q.repeats and q.repeats[-1] == repeat and q.is_input and not q.hidden]
+        out = []
+        for k in range(1, r.instance_count(repeat, parent) + 1):
+            inst = (*parent, k)
+            first = next((v for q in items
+                          if isinstance(v := r.value(answer_key(q.name, inst)), str | int)
+                          and not isinstance(v, bool) and str(v).strip()), None)
+            out.append(f"{k} {fit(str(first), 16)}" if first is not None else str(k))
+        return out
 
     def _placeholder(self, q: Question) -> str:
         """What the empty answer box says: the format to type, or the range's bounds."""
