@@ -81,3 +81,17 @@ def test_every_flagged_row_is_written_beside_the_report(tmp_path: Path) -> None:
     assert "qa.rows.csv" in res.qa.to_text()
     clean = build_frame(_grid(121.50, 25.03), df.iloc[[1]], report_path=report)
     assert not rows_path(report).exists() and clean.qa.rows_file is None
+
+
+def test_a_sparse_or_empty_dwelling_count(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text("地址,套数,经度,纬度\n幸福路1号,3,121.505,25.035\n幸福路2号,,121.506,25.035\n",
+                    encoding="utf-8")
+    df = read_listing(path)
+    assert list(df["source_row"]) == [1, 1, 1, 2]  # 3 dwellings, then one address
+    assert not df["estimated"].any()
+    empty = tmp_path / "parcels.csv"  # a parcel export's NUNITS column, never filled
+    empty.write_text("NUNITS,OA:x,OA:y\n,-122.2592,37.8026\n,-122.2567,37.8025\n",
+                     encoding="utf-8")
+    out = read_listing(empty, columns={"lon": "OA:x", "lat": "OA:y"})
+    assert len(out) == 2 and out["footprint_dwelling"].isna().all()

@@ -441,10 +441,11 @@ def read_listing(
         address = None if "address" in found else osm_address(df, use_name=False)
         if address is not None:
             df["address"] = address  # from addr:street + addr:housenumber (+ unit) etc.
-    if kind != "footprints" and "dwellings" in match_columns(df.columns, mapping, file=path):
-        # one row per building (a point, or a table row) with its number of dwellings
-        # (套数, units_count, building:flats): expanded like a footprint, never read as one
-        kind = "footprints"
+    count = match_columns(df.columns, mapping, file=path).get("dwellings")
+    if kind != "footprints" and count is not None:
+        df = _building_rows(df, count)
+        if df.attrs.pop("buildings", False):
+            kind = "footprints"
     out, found = normalise_table(df, mapping, geometry=geometry, src_crs=src_crs, kind=kind,
                                  coords=coords, path=path, dwellings_per_floor=dwellings_per_floor,
                                  storey_height=storey_height, dwelling_area=dwelling_area,
@@ -457,6 +458,25 @@ def read_listing(
     if n_read is not None:
         info["kept_rows"] = [len(df), n_read]
     out.attrs["fieldsurvey"] = {**out.attrs.get("fieldsurvey", {}), **info}
+    return out
+
+
+def _building_rows(df: pd.DataFrame, count: str) -> pd.DataFrame:
+    """Rows (points or table rows) that carry a number of dwellings (套数, NUNITS).
+
+    Such a row is a building: it becomes that many dwellings, as a footprint does. A row
+    whose count is empty is one address, one dwelling. A count column empty throughout
+    says nothing, and the rows stay dwellings.
+    """
+    values = df[count]
+    text = values.astype("string").str.strip()
+    given = text.notna() & (text != "")
+    if not given.any():
+        return df
+    out = df.copy()
+    one: Any = 1 if pd.api.types.is_numeric_dtype(values) else "1"
+    out[count] = values.where(given.to_numpy(), one)
+    out.attrs["buildings"] = True
     return out
 
 
