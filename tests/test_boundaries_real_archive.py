@@ -91,3 +91,13 @@ def test_archive_errors_name_the_file_inside(tmp_path: Path) -> None:
         z.writestr("说明.txt", "boundaries to follow")
     with pytest.raises(InputError, match="holds no vector file"):
         read_boundaries(empty)
+
+
+def test_shapefile_without_its_dbf_is_named(tmp_path: Path) -> None:
+    files = _shapefile(tmp_path / "src", "b")
+    for f in files:
+        if f.suffix == ".dbf":
+            f.unlink()
+    with pytest.raises(InputError, match="no .dbf") as exc:
+        read_boundaries(tmp_path / "src" / "b.shp")
+    assert "b.shp" in str(exc.value) and ".prj" in str(exc.value)

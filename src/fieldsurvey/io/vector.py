@@ -109,6 +109,14 @@ def read_vector(
         )
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         return _read_geoparquet(path)
+    if path.suffix.lower() == ".shp" and not any(
+            path.with_suffix(s).exists() for s in (".dbf", ".DBF", ".Dbf")):
+        raise InputError(
+            "the shapefile has no .dbf beside it, so its attributes (ids, names) are missing",
+            file=path, expected=f"{path.stem}.dbf in the same folder",
+            got=", ".join(sorted(p.name for p in path.parent.glob(path.stem + ".*"))),
+            hint="Copy every file of the shapefile (.shp, .shx, .dbf, .prj, .cpg), or send it "
+            "zipped")
     chosen = (
         DbfEncoding(normalise_encoding(encoding, file=path), "given")
         if encoding
