@@ -140,3 +140,29 @@ def test_a_decision_is_not_written_into_a_device_store(
         assert "--db central.sqlite" in err
     assert sqlite3.connect(device).execute("SELECT count(*) FROM events").fetchone() == before
     assert cli_main(["review", "--db", str(device), "--list"]) == 0  # reading is fine
+
+
+async def test_the_tui_writes_no_decision_into_a_synced_device_store(tmp_path: Path) -> None:
+    from fieldsurvey.tui.i18n import tr
+    from fieldsurvey.tui.screens.interview_view import InterviewViewScreen
+
+    central, (a, _, _) = central_with_three(tmp_path)
+    device = central.parent / "int01.sqlite"  # a supervisor looking at an interviewer's tablet
+    before = sqlite3.connect(device).execute("SELECT count(*) FROM events").fetchone()
+    app = make_app(device, FORM, supervisor=True, clock=FrozenClock(), reviewer="王芳",
+                   language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, lambda: isinstance(app.screen, SupervisorScreen)
+                     and bool(app.screen.data))
+        app.push_screen(InterviewViewScreen(a))
+        await settle(pilot, lambda: isinstance(app.screen, InterviewViewScreen))
+        await pilot.press("a")
+        await settle(pilot)
+        assert [n.message for n in app._notifications][-1] == tr("review_on_device", "en")
+        assert isinstance(app.screen, InterviewViewScreen)  # nothing decided
+    app.close_store()
+    c = sqlite3.connect(device)
+    assert c.execute("SELECT count(*) FROM events").fetchone() == before
+    assert c.execute("SELECT review_state FROM interviews WHERE uuid = ?", (a,)).fetchone() \
+        == ("pending",)
+    c.close()

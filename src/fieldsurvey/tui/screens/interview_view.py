@@ -56,6 +56,10 @@ TEXTS.setdefault("resolve_back", ("{name}：交回（其设备有此户的记录
                                   "{name}: give it back (their device holds the work)"))
 TEXTS.setdefault("resolve_keep", ("{name}：留给现在的访问员", "{name}: keep it with them"))
 TEXTS.setdefault("resolve_none", ("此户没有待处理的改派冲突", "Nothing to settle here"))
+TEXTS.setdefault("review_on_device", (
+    "这是访问员设备的数据库：审核请在督导的中心库上进行（否则该设备将无法同步）",
+    "This is an interviewer's device store: review in the central store (a decision here "
+    "would stop this device's syncs)"))
 TEXTS.setdefault("resolved_back", ("已交回{to}；两台设备的记录都保留",
                                    "Given back to {to}; both devices' entries are kept"))
 TEXTS.setdefault("resolved_keep", ("留给{to}；请告知原访问员停止此户",
@@ -320,7 +324,7 @@ class InterviewViewScreen(KeyedScreen[None]):
         back = list(dict.fromkeys(m.worked_by for m in self.moved))
 
         def done(to: str | None) -> None:
-            if to is None:
+            if to is None or self._on_device():
                 return
             try:
                 res = resolve(self.app.store, self.state.dwelling_id, to=to,
@@ -335,6 +339,18 @@ class InterviewViewScreen(KeyedScreen[None]):
 
         self.app.push_screen(ResolveDialog(now, back), done)
 
+    def _on_device(self) -> bool:
+        """A synced device's store: no decision is written here (a notice says so).
+
+        The sync server refuses every push of a device whose log holds a review, as
+        ``fieldsurvey review`` refuses a device store.
+        """
+        meta = self.app.store.meta
+        if meta.get("role") == "device" and meta.get("sync_token"):
+            self.app.notify(self.app.t("review_on_device"), severity="error")
+            return True
+        return False
+
     def _reviewer(self) -> str:
         default = "hq" if self.app.review_tier == "hq" else "supervisor"
         return self.app.reviewer or self.app.store.meta.get("interviewer") or default
@@ -343,6 +359,8 @@ class InterviewViewScreen(KeyedScreen[None]):
                 ) -> None:
         """Record the decision at the app's tier; a refusal is a one-line notice."""
         t, tier = self.app.t, self.app.review_tier
+        if self._on_device():
+            return
         try:
             review(self.app.store, self.uuid, decision, tier=tier, reviewer=self._reviewer(),
                    comment=text if question is None else None,
@@ -390,6 +408,8 @@ class InterviewViewScreen(KeyedScreen[None]):
             if answer is None:
                 return
             question, text = answer
+            if self._on_device():
+                return
             try:
                 note(self.app.store, self.uuid, text, reviewer=self._reviewer(),
                      tier=self.app.review_tier, question=question)
