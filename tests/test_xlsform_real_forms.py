@@ -302,3 +302,13 @@ def test_nested_bind_column_fieldsurvey_cannot_run_is_refused(tmp_path: Path) ->
         load_form(workbook(tmp_path / "f.xlsx", sheets))
     assert "row 2" in str(err.value) and "bind::odk:length" in str(err.value)
     assert "text length limits" in str(err.value)
+
+
+def test_unknown_nested_attributes_are_kept_as_javarosa_ignores_them(tmp_path: Path) -> None:
+    # pyxform's attribute_columns_test: bind::saveIncomplete, body::bodyAttribute
+    sheets = {"survey": [["type", "name", "label", "bind::saveIncomplete", "body::bodyAttribute"],
+                         ["text", "t", "T", "true()", "42"]], "choices": YN}
+    form = load_form(workbook(tmp_path / "f.xlsx", sheets))
+    assert form.question("t").extra == {"bind::saveIncomplete": "true()",
+                                        "body::bodyAttribute": "42"}
+    assert "bind::saveIncomplete" in warnings_text(form)

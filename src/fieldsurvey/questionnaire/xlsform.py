@@ -79,6 +79,9 @@ UNSUPPORTED_COLUMNS = {
     "save_to": "entities (save_to)",
     "bind:odk:length": "text length limits (bind::odk:length)",
     "body:intent": "external apps (body::intent)",
+    "bind:jr:preload": "preloaded values (bind::jr:preload)",
+    "bind:jr:preloadparams": "preloaded values (bind::jr:preloadParams)",
+    "bind:type": "a data type set by hand (bind::type)",
 }
 #: pyxform's nested headers (``bind::relevant``), read as their one-colon aliases.
 _NESTED = ("bind", "control", "body", "instance")
@@ -240,9 +243,7 @@ def _unsupported_column(base: str) -> str | None:
     """Why a survey column that changes how ODK runs the form cannot be honoured."""
     if base in UNSUPPORTED_COLUMNS:
         return f"not supported: column '{base}' ({UNSUPPORTED_COLUMNS[base]})"
-    if base.startswith(("bind:", "body:")):  # instance:: (e.g. HXL tags) is only kept
-        return f"not supported: column '{base}' (an XForm attribute fieldsurvey does not run)"
-    return None
+    return None  # other bind::/body::/instance:: attributes: kept (ODK ignores unknown ones)
 
 
 def _survey_key(base: str, lang: str | None) -> str | None:
