@@ -214,3 +214,13 @@ def test_split_address_fields_make_the_address(tmp_path: Path) -> None:
     oa.write_text("LON,LAT,NUMBER,STREET,UNIT,CITY\n-122.26,37.80,5,PZ ESPAÑA,,OAKLAND\n",
                   encoding="utf-8")
     assert read_listing(oa)["address"][0] == "PZ ESPAÑA 5"
+
+
+def test_words_for_no_value_and_null_island_are_missing_points(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("地址,经度,纬度,户数\n幸福路1号,121.505,25.035,NULL\n幸福路2号,#N/A,#N/A,2\n"
+                    "幸福路3号,0,0,无\n幸福路4号,0,25.035,-\n", encoding="utf-8")
+    df = read_listing(path)
+    assert df["lon"].isna().tolist() == [False, True, True, False]
+    assert df["lon"][3] == 0.0  # only the pair 0, 0 means "no point"
+    assert df["households"].tolist() == [1, 2, 1, 1]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOUNDARY_FIELDS",
-    "decimal_commas",
+    "clean_numbers",
     "FOOTPRINT_FIELDS",
     "LISTING_FIELDS",
     "load_mapping",
@@ -280,15 +280,24 @@ def match_columns(
 #: Numeric listing fields: written with a decimal comma in ';' or '|' separated files.
 _NUMERIC = ("lon", "lat", "x", "y", "households", "dwellings", "storeys", "height")
 _DECIMAL_COMMA = r"\s*[+-]?\d+(?:,\d+)?\s*"
+#: What exports write into an empty number cell (folded): read as missing.
+MISSING_WORDS = frozenset({"null", "na", "n/a", "#n/a", "nan", "none", "-", "--", "/", "无",
+                           "空", "不详", "#value!", "#ref!"})
 
 
-def decimal_commas(df: pd.DataFrame, mapping: Mapping[str, str] | None, *,
-                   file: str | Path | None = None) -> pd.DataFrame:
-    """Numbers written ``26010,275`` (Europe's Excel, whose CSVs use ';') read as 26010.275.
+def clean_numbers(df: pd.DataFrame, mapping: Mapping[str, str] | None, *,
+                  decimal_comma: bool = False,
+                  file: str | Path | None = None) -> pd.DataFrame:
+    """The number columns of a table as its author meant them.
 
-    Only in files not separated by commas, and only in number columns whose every
-    value is digits with at most one decimal comma.
+    * ``NULL``, ``#N/A``, ``-``, ``无`` and the like (:data:`MISSING_WORDS`) are empty cells;
+    * a lon/lat pair of exactly 0, 0 (what geocoders and exports write for "no point") is
+      no point;
+    * with ``decimal_comma`` (files separated by ';' or '|', as Europe's Excel writes
+      them), ``26010,275`` is 26010.275 -- in a column whose every value is digits with
+      at most one decimal comma.
     """
+    import pandas as pd
     from pandas.api.types import is_numeric_dtype
 
     found = match_columns(df.columns, mapping, file=file)
@@ -297,8 +306,19 @@ def decimal_commas(df: pd.DataFrame, mapping: Mapping[str, str] | None, *,
         if col is None or is_numeric_dtype(df[col]):
             continue
         text = df[col].astype("string")
+        folded = text.str.strip().str.casefold()
+        if folded.isin(MISSING_WORDS).any():
+            text = text.mask(folded.isin(MISSING_WORDS))
+            df[col] = text
         given = text.dropna()
-        if len(given) and given.str.contains(",", regex=False).any() \
+        if decimal_comma and len(given) and given.str.contains(",", regex=False).any() \
                 and given.str.fullmatch(_DECIMAL_COMMA).all():
             df[col] = text.str.replace(",", ".", regex=False)
+    if "lon" in found and "lat" in found:
+        lon = pd.to_numeric(df[found["lon"]], errors="coerce")
+        lat = pd.to_numeric(df[found["lat"]], errors="coerce")
+        zero = ((lon == 0) & (lat == 0)).to_numpy()
+        if zero.any():
+            for col in (found["lon"], found["lat"]):
+                df[col] = df[col].mask(zero)
     return df

@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 from pyproj import CRS
 
 from fieldsurvey.io.boundaries import read_vector
-from fieldsurvey.io.columns import decimal_commas, load_mapping, match_columns
+from fieldsurvey.io.columns import clean_numbers, load_mapping, match_columns
 from fieldsurvey.io.coords import COORD_SYSTEMS
 from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.encoding import decode_text, detect_encoding
@@ -431,8 +431,7 @@ def read_listing(
             if len(df) == 0:
                 raise InputError("the --keep expression keeps no row of the listing", file=path,
                                  field="--keep", hint="Check the expression against the columns")
-        if separator != ",":
-            df = decimal_commas(df, mapping, file=path)
+        df = clean_numbers(df, mapping, decimal_comma=separator != ",", file=path)
         mapping = _projected_lonlat(df, mapping, src_crs, path)
         wkt = wkt_geometry(df, mapping, src_crs, path)
         if wkt is not None:
