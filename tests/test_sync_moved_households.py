@@ -256,3 +256,46 @@ def test_a_hand_in_finds_it_and_new_work_after_a_decision_shows_it_again(
     assert "--to needs" not in cli("review", "--db", str(central), "--resolve", d).stderr
     assert "--resolve needs --to" in cli("review", "--db", str(central), "--resolve",
                                          d).stderr
+
+
+def test_both_devices_editing_the_moved_interview_lose_nothing_in_any_order(
+        tmp_path: Path) -> None:
+    """The new interviewer continues the old one's interview (sent to them by the pull)
+    while the old device also goes on: every edit of both is kept, the current answer is
+    the same whichever way and order the stores arrive, and the edits are listed as
+    conflicts."""
+    stores = team_stores(tmp_path, n=9)
+    central = stores / "central.sqlite"
+    one, two = stores / "int01.sqlite", stores / "int02.sqlite"
+    before = tmp_path / "central-before.sqlite"
+    d = sorted(x for x, w in owners(central).items() if w == "int01")[2]
+    uuid = work_offline(one, d, complete=False)
+    move(central, d, "int02")
+    shutil.copy(central, before)
+    with server(central) as (url, _):
+        sync(one, url)
+        sync(two, url)  # int02 gets int01's open interview with its answers
+        with FieldStore.open(two) as s:
+            s.resume_interview(uuid)
+            s.set_answer(uuid, "q0", 99)
+        with FieldStore.open(one) as s:
+            s.set_answer(uuid, "q1", 42)
+        sync(two, url)
+        sync(one, url)
+    merge_stores([one, two], before)  # the file way, the other order
+    for path in (central, before):
+        got = dict(rows(path, "SELECT a.question, a.value FROM answers a JOIN interviews i "
+                        "USING (iid) WHERE i.uuid = ?", uuid))
+        assert got["q0"] == 99 and got["q1"] == 42  # each device's later edit, both kept
+    assert field_tables(central)["answers"] == field_tables(before)["answers"]
+    edits = rows(central, "SELECT device_id, question, value FROM events WHERE "
+                 "interview_uuid = ? AND kind IN ('set', 'change') ORDER BY device_id, seq",
+                 uuid)
+    assert len(edits) == 5 + 2  # int01's five answers and its q1, int02's q0: none lost
+    with FieldStore.open(central, readonly=True) as st:
+        conflicts = st.conflicts()
+    answer = conflicts[conflicts["kind"] == "answer"]
+    assert set(answer["question"]) == {"q0"}  # set by int01, changed by int02
+    assert list(answer[answer["current"]]["value"]) == [99]
+    [m] = moved_work(sqlite3.connect(central))
+    assert m.worked_by == "int01" and m.interviews == ((uuid, "in_progress"),)
