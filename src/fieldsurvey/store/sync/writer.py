@@ -9,6 +9,10 @@ still all in or not at all (a push that fails is rolled back to its savepoint an
 alone; the others commit). Only after the commit is each push answered, so an answered
 push is on disk (``synchronous=FULL``: the commit survives a crash or power loss).
 
+In the same savepoint the writer records the push's work on households that now belong
+to another interviewer (:func:`~.moved.record_found`), so the supervisor sees when the old
+device's work on a moved household arrived; the server's log says so too.
+
 The checks of a push (checksum, SQLite header, ``quick_check``, survey, device, nothing
 issued) run before it is queued, on other threads (:func:`~.protocol.receive`); the
 writer only merges. The queue is bounded: when :data:`QUEUE` pushes are waiting the
