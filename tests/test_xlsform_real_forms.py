@@ -312,3 +312,21 @@ def test_unknown_nested_attributes_are_kept_as_javarosa_ignores_them(tmp_path: P
     assert form.question("t").extra == {"bind::saveIncomplete": "true()",
                                         "body::bodyAttribute": "42"}
     assert "bind::saveIncomplete" in warnings_text(form)
+
+
+def test_group_columns_odk_ignores_and_stray_cells_are_warnings(tmp_path: Path) -> None:
+    form = form_of(tmp_path, [
+        ["begin group", "g", "G", None, None, None, None, "x"],
+        ["select_one yn or_other", "religion", "Religion"],
+        ["end group"],
+        [None, None, None, None, None, None, None, None, "field-list"],  # a stray cell
+    ])
+    text = warnings_text(form)
+    assert "default does not apply to a group or repeat; ignored" in text
+    assert "a row without type, name or label is skipped" in text
+    assert form.question("religion_other").relevant is not None
+
+
+def test_a_row_with_a_name_but_no_type_stays_an_error(tmp_path: Path) -> None:
+    with pytest.raises(QuestionnaireError, match="this row has no type"):
+        form_of(tmp_path, [["text", "a", "A"], [None, "b", "B"]])

@@ -128,6 +128,10 @@ def build_form(
     return form
 
 
+#: Columns pyxform accepts on a group or repeat and ODK does nothing with there.
+_IGNORED_ON_GROUPS = ("default", "required", "required_message", "constraint_message")
+
+
 class _Attachments:
     """The files a form names, each read once (``reader`` is the loader's)."""
 
@@ -234,8 +238,11 @@ class _Walk:
             return
         raw_type = row.get("type")
         if raw_type is None:
-            if any(row.get(k) is not None for k in row.cells if k != "extra"):
+            if row.get("name") is not None or row.get("label") is not None:
                 pr.error(row.error(file, "this row has no type", "type"))
+            elif any(row.get(k) is not None for k in row.cells if k != "extra"):
+                pr.warn(row.error(file, "a row without type, name or label is skipped "
+                                  "(as by pyxform)", "type"))
             return
 
         def type_error(message: str) -> QuestionnaireError:
@@ -299,10 +306,21 @@ class _Walk:
                 "type",
                 expected=f"end {bkind.split()[1]}",
             ))
+        for key in _IGNORED_ON_GROUPS:  # pyxform writes them on the group; ODK ignores them
+            if brow.get(key) is not None and str(brow.get(key)).strip().lower() not in (
+                    "no", "false", "false()", "0", "n"):
+                pr.warn(brow.error(file, f"{key} does not apply to a group or repeat; "
+                                   "ignored (as by ODK)", key, got=repr(brow.get(key))[:60]))
+            brow.cells.pop(key, None)
         try:
             item = container(brow, bkind, info, children, file)
         except QuestionnaireError as exc:
             pr.error(exc)
+            stack = list(children)  # its questions are not reported again as unknown
+            while stack:
+                it = stack.pop()
+                self.names.failed.add(it.name)
+                stack.extend(getattr(it, "children", ()))
             return
         self.containers.append((item, brow))
         self._current().append(item)
