@@ -230,3 +230,19 @@ def test_geometry_collection_keeps_its_polygons(tmp_path: Path) -> None:
     b = read_boundaries(path)
     assert b.frame.geometry.iloc[0].equals(polys[0])
     assert np.isin(b.frame.geometry.geom_type, ["Polygon", "MultiPolygon"]).all()
+
+
+def test_gbk_geojson_and_encoding_on_a_geopackage(tmp_path: Path) -> None:
+    """Old Chinese Windows tools save GeoJSON in GBK; a GeoPackage is always UTF-8."""
+    utf8 = _datav(tmp_path / "utf8.json")
+    gbk = tmp_path / "gbk.geojson"
+    gbk.write_bytes(utf8.read_text(encoding="utf-8").encode("gbk"))
+    b = read_boundaries(gbk)
+    assert b.frame["name"].tolist() == NAMES
+    assert any("read as GBK" in n for n in b.notes)
+    gpkg = tmp_path / "b.gpkg"
+    pyogrio.write_dataframe(read_boundaries(utf8).frame[["community_id", "name", "geometry"]],
+                            gpkg)
+    b = read_boundaries(gpkg, encoding="GBK")
+    assert b.frame["name"].tolist() == NAMES
+    assert any("always UTF-8" in n for n in b.notes)

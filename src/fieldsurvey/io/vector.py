@@ -10,6 +10,7 @@ into implausible characters.
 
 from __future__ import annotations
 
+import codecs
 import json
 import shutil
 import tempfile
@@ -28,6 +29,7 @@ from fieldsurvey.io.encoding import (
     cjk_score,
     dbf_encoding,
     dbf_text_fields,
+    detect_encoding,
     normalise_encoding,
     suspicious_text,
 )
@@ -118,10 +120,14 @@ def read_vector(
             hint="Copy every file of the shapefile (.shp, .shx, .dbf, .prj, .cpg), or send it "
             "zipped")
     chosen = (
-        DbfEncoding(normalise_encoding(encoding, file=path), "given")
+        _utf8_only(path, encoding)
+        if path.suffix.lower() in _UTF8_FORMATS
+        else DbfEncoding(normalise_encoding(encoding, file=path), "given")
         if encoding
         else dbf_encoding(path)
         if path.suffix.lower() == ".shp"
+        else _json_encoding(path, option)
+        if path.suffix.lower() in _JSON_SUFFIXES
         else DbfEncoding(None, "none")
     )
     codec = chosen.codec
@@ -193,6 +199,35 @@ def read_vector(
     lost = [str(w.message) for w in caught if "converted correctly" in str(w.message)]
     _check_text(gdf, path, option, lost)
     return gdf
+
+
+#: Formats whose text is UTF-8 by definition (an --encoding is not applied to them).
+_UTF8_FORMATS = (".gpkg", ".fgb", ".parquet")
+_JSON_SUFFIXES = (".geojson", ".json", ".topojson")
+
+
+def _utf8_only(path: Path, encoding: str | None) -> DbfEncoding:
+    if encoding and normalise_encoding(encoding, file=path) != "utf-8":
+        return DbfEncoding(None, "given", f"--encoding {encoding} was not applied: "
+                           f"{path.suffix.lstrip('.').upper()} text is always UTF-8")
+    return DbfEncoding(None, "none")
+
+
+def _json_encoding(path: Path, option: str) -> DbfEncoding:
+    """GeoJSON is UTF-8 by RFC 7946, but Chinese Windows tools save it in GBK too."""
+    with path.open("rb") as fh:
+        data = fh.read(4_000_000)  # names come early; a GBK file fails here
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return DbfEncoding(None, "none")  # not JSON text: GDAL says what it is
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+    except UnicodeDecodeError:
+        cut = data.rfind(b",") if len(data) == 4_000_000 else len(data)  # at an ASCII byte
+        codec = detect_encoding(data[:cut] if cut > 0 else data, file=path, option=option)
+        label = {"gb18030": "GBK", "big5hkscs": "Big5"}.get(codec, codec)
+        return DbfEncoding(codec, "detected", f"the file is not UTF-8 as GeoJSON should be; "
+                           f"its text was read as {label} (detected; give {option} if wrong)")
+    return DbfEncoding(None, "none")
 
 
 def _read_layer(path: Path, kwargs: dict[str, Any], notes: list[str] | None) -> Any:
