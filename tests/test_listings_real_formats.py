@@ -224,3 +224,27 @@ def test_words_for_no_value_and_null_island_are_missing_points(tmp_path: Path) -
     assert df["lon"].isna().tolist() == [False, True, True, False]
     assert df["lon"][3] == 0.0  # only the pair 0, 0 means "no point"
     assert df["households"].tolist() == [1, 2, 1, 1]
+
+
+def test_one_column_with_both_coordinates(tmp_path: Path) -> None:
+    path = tmp_path / "高德拾取.csv"
+    path.write_text('小区,经纬度\n幸福小区,"121.5053,25.0355"\n和平小区,"121.5061，25.0349"\n'
+                    '无坐标小区,\n', encoding="utf-8")
+    df = read_listing(path)
+    np.testing.assert_allclose(df["lon"][:2], [121.5053, 121.5061])
+    np.testing.assert_allclose(df["lat"][:2], [25.0355, 25.0349])
+    assert np.isnan(df["lon"][2])
+    google = tmp_path / "google.csv"  # Google Maps copies "lat, lng"
+    google.write_text('name,location\nA,"25.0355, 121.5053"\n', encoding="utf-8")
+    assert read_listing(google)["lon"][0] == pytest.approx(121.5053)
+
+
+def test_x_y_columns_holding_degrees_are_lon_lat(tmp_path: Path) -> None:
+    path = tmp_path / "arcgis.csv"  # ArcGIS "Add XY Coordinates" on a WGS 84 layer
+    path.write_text("FID,门牌,POINT_X,POINT_Y\n0,幸福路1号,121.5053,25.0355\n", encoding="utf-8")
+    df = read_listing(path)
+    assert df["lon"][0] == pytest.approx(121.5053) and df["address"][0] == "幸福路1号"
+    metres = tmp_path / "cgcs.csv"  # metres still need their CRS
+    metres.write_text("X坐标,Y坐标\n500123.4,2770456.1\n", encoding="utf-8")
+    with pytest.raises(CRSError, match="--listing-crs"):
+        read_listing(metres)

@@ -38,7 +38,7 @@ import pyarrow.csv as pacsv
 from pyproj import CRS
 
 from fieldsurvey.io.boundaries import read_vector
-from fieldsurvey.io.columns import clean_numbers, load_mapping, match_columns
+from fieldsurvey.io.columns import clean_numbers, fold, load_mapping, match_columns
 from fieldsurvey.io.coords import COORD_SYSTEMS
 from fieldsurvey.io.crs import crs_label, parse_crs
 from fieldsurvey.io.encoding import decode_text, detect_encoding
@@ -433,6 +433,8 @@ def read_listing(
                                  field="--keep", hint="Check the expression against the columns")
         df = clean_numbers(df, mapping, decimal_comma=separator != ",", file=path)
         mapping = _projected_lonlat(df, mapping, src_crs, path)
+        mapping = _degree_xy(df, mapping, src_crs, path)
+        df, mapping = _coordinate_pair(df, mapping, path)
         wkt = wkt_geometry(df, mapping, src_crs, path)
         if wkt is not None:
             df, geometry, src_crs, kind = wkt
@@ -496,6 +498,53 @@ def _projected_lonlat(df: pd.DataFrame, mapping: Mapping[str, str] | None, crs: 
     if not (x.median() > 180 or y.median() > 90):
         return mapping
     return {**(mapping or {}), "x": found["lon"], "y": found["lat"]}
+
+
+def _degree_xy(df: pd.DataFrame, mapping: Mapping[str, str] | None, crs: CRS | None,
+               path: Path) -> Mapping[str, str] | None:
+    """x/y columns (X坐标, POINT_X) holding degrees, with no CRS given, are lon/lat."""
+    if crs is not None:
+        return mapping
+    found = match_columns(df.columns, mapping, file=path)
+    if "lon" in found or "lat" in found or not {"x", "y"} <= set(found):
+        return mapping
+    x = pd.to_numeric(df[found["x"]], errors="coerce")
+    y = pd.to_numeric(df[found["y"]], errors="coerce")
+    if x.notna().sum() == 0 or not (x.abs().max() <= 180 and y.abs().max() <= 90):
+        return mapping
+    return {**(mapping or {}), "lon": found["x"], "lat": found["y"]}
+
+
+#: Headers of one column holding both coordinates, "121.5053,25.0355" (Amap's picker).
+_PAIR_HEADERS = {"经纬度", "經緯度", "坐标", "坐標", "经纬度坐标", "經緯度坐標", "location",
+                 "lnglat", "lonlat", "latlng", "latlon", "coordinates", "coords", "gps"}
+_PAIR = r"\s*([+-]?\d+(?:\.\d+)?)\s*[,，;\s]\s*([+-]?\d+(?:\.\d+)?)\s*"
+
+
+def _coordinate_pair(df: pd.DataFrame, mapping: Mapping[str, str] | None, path: Path
+                     ) -> tuple[pd.DataFrame, Mapping[str, str] | None]:
+    """Split a 经纬度 column ("lon,lat") into lon and lat, when there are no others.
+
+    Longitude first (Chinese web maps and GeoJSON write it so) unless the values show
+    otherwise (a first number never beyond ±90 with a second beyond it is lat,lng).
+    """
+    found = match_columns(df.columns, mapping, file=path)
+    if {"lon", "lat", "x", "y"} & set(found):
+        return df, mapping
+    col = next((c for c in df.columns if fold(c) in _PAIR_HEADERS), None)
+    if col is None:
+        return df, mapping
+    text = df[col].astype("string")
+    parts = text.str.extract(f"^{_PAIR}$")
+    given = text.str.strip().fillna("") != ""
+    if not given.any() or parts[0][given.to_numpy()].isna().any():
+        return df, mapping  # not a coordinate pair column
+    a, b = pd.to_numeric(parts[0]), pd.to_numeric(parts[1])
+    lat_first = a.abs().max() <= 90 < b.abs().max()
+    lon, lat = (b, a) if lat_first else (a, b)
+    out = df.copy()
+    out[f"{col}:lon"], out[f"{col}:lat"] = lon.astype("string"), lat.astype("string")
+    return out, {**(mapping or {}), "lon": f"{col}:lon", "lat": f"{col}:lat"}
 
 
 def _is_layer(path: Path) -> bool:
