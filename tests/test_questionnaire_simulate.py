@@ -69,7 +69,7 @@ def test_repeat_sizes_and_contact_module() -> None:
 def test_impossible_required_question_is_reported(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "f.yaml"
     path.write_text(
-        "survey:\n  - {type: integer, name: a, label: A, required: yes, constraint: '. > 99999'}\n",
+        "survey:\n  - {type: integer, name: a, label: A, required: yes, constraint: '. > 5 and . < 3'}\n",
         encoding="utf-8",
     )
     with pytest.raises(QuestionnaireError, match="no acceptable answer"):

@@ -330,3 +330,17 @@ def test_group_columns_odk_ignores_and_stray_cells_are_warnings(tmp_path: Path) 
 def test_a_row_with_a_name_but_no_type_stays_an_error(tmp_path: Path) -> None:
     with pytest.raises(QuestionnaireError, match="this row has no type"):
         form_of(tmp_path, [["text", "a", "A"], [None, "b", "B"]])
+
+
+def test_simulated_interview_finds_answers_the_constraint_names(tmp_path: Path) -> None:
+    from fieldsurvey.questionnaire.simulate import simulate_interview
+
+    # a SurveyCTO PHQ-9 item typed as text with coded answers, a phone number bound
+    form = form_of(tmp_path, [
+        ["text", "feel", "Feel", None, ".='0' or .='1' or .='-888'"],
+        ["integer", "phone", "Phone", None, ". >1000000 and . < 9999999"],
+    ])
+    for seed in range(3):
+        r = simulate_interview(form, seed, skip_optional_rate=0.0, clock=lambda: TODAY)
+        assert r.value("feel") in ("0", "1", "-888")
+        assert 1000000 < r.value("phone") < 9999999

@@ -14,6 +14,7 @@ procedure, which a read-only question receives).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -132,6 +133,17 @@ def _choose(
     )
 
 
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+_NUMBER = re.compile(r"(?<![\w.$])-?\d+(?:\.\d+)?")
+
+
+def _literals(source: str) -> tuple[list[str], list[float]]:
+    """The quoted texts and the numbers a constraint names (candidate answers)."""
+    texts = [a or b for a, b in _QUOTED.findall(source)]
+    bare = _QUOTED.sub(" ", source)
+    return texts, [float(x) for x in _NUMBER.findall(bare)]
+
+
 def _candidates(runner: InterviewRunner, step: Step, gen: np.random.Generator) -> Iterator[Any]:
     """Random candidates first; for numbers and dates then a scan of plausible ranges."""
     q = step.question
@@ -181,8 +193,11 @@ def _candidates(runner: InterviewRunner, step: Step, gen: np.random.Generator) -
         return
     if q.type in ("image", "audio", "video", "file"):
         return  # no file to give: left unanswered (or given with values=)
+    literals = _literals(q.constraint.source if q.constraint is not None else "")
     if q.type in ("integer", "decimal"):
         conv = float if q.type == "decimal" else int
+        for x in literals[1]:  # `. > 1000000`, `. = -999`: the bounds the form names
+            yield from (conv(x), conv(x + 1), conv(x - 1))
         ranges = [(0, 10), (0, 120), (1, 365), (1900, today.year)]
         for k in gen.permutation(len(ranges)):
             lo, hi = ranges[int(k)]
@@ -203,5 +218,7 @@ def _candidates(runner: InterviewRunner, step: Step, gen: np.random.Generator) -
         return
     words = _NAMES if q.sensitive else _WORDS
     yield str(words[int(gen.integers(len(words)))])
+    yield from literals[0]  # `. = '0' or . = '1'`: the texts the constraint names
+    yield from (str(int(x)) if x.is_integer() else str(x) for x in literals[1])
     yield "1" + str(int(gen.integers(3, 10))) + "".join(str(int(d)) for d in gen.integers(0, 10, 9))
     yield "ok"
