@@ -82,6 +82,62 @@ def _check_given_encoding(path: Path, codec: str, option: str) -> None:
                     hint=f"Give {option} {label} (or leave {option} out to detect it)")
 
 
+def _check_present(path: Path) -> None:
+    """Refuse a missing or empty file, and a shapefile without its .dbf."""
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(
+            "the file is empty", file=path, hint="Export the layer again and check the copy"
+        )
+    if path.suffix.lower() == ".shp" and not any(
+            path.with_suffix(s).exists() for s in (".dbf", ".DBF", ".Dbf")):
+        raise InputError(
+            "the shapefile has no .dbf beside it, so its attributes (ids, names) are missing",
+            file=path, expected=f"{path.stem}.dbf in the same folder",
+            got=", ".join(sorted(p.name for p in path.parent.glob(path.stem + ".*"))),
+            hint="Copy every file of the shapefile (.shp, .shx, .dbf, .prj, .cpg), or send it "
+            "zipped")
+
+
+def _choose_encoding(path: Path, encoding: str | None, option: str,
+                     notes: list[str] | None) -> str | None:
+    """The codec to decode attributes with (None: GDAL's own), noting what was chosen."""
+    suffix = path.suffix.lower()
+    chosen = (
+        _utf8_only(path, encoding) if suffix in _UTF8_FORMATS
+        else DbfEncoding(normalise_encoding(encoding, file=path), "given") if encoding
+        else dbf_encoding(path) if suffix == ".shp"
+        else _json_encoding(path, option) if suffix in _JSON_SUFFIXES
+        else DbfEncoding(None, "none")
+    )
+    if encoding and chosen.codec:
+        _check_given_encoding(path, chosen.codec, option)
+    if chosen.note and notes is not None:
+        notes.append(chosen.note)
+    return chosen.codec
+
+
+def _check_geometries(gdf: Any, path: Path) -> None:
+    """Refuse a layer without features, or whose features all lack a geometry."""
+    if len(gdf) == 0:
+        raise InputError("the file has no features", file=path,
+                         hint="Export the layer again; it came out empty")
+    if isinstance(gdf, gpd.GeoDataFrame) and "geometry" in gdf and gdf.geometry.isna().all():
+        raise InputError(
+            "every feature of the file has an empty or unreadable geometry", file=path,
+            field="geometry", got=f"{len(gdf)} feature(s), none with a shape GDAL could read",
+            hint="Open the file in a GIS, repair or redraw the shapes and export it again")
+    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf:
+        raise InputError(
+            "the file has no geometries: it is a table, not a map layer",
+            file=path,
+            expected="polygons (or points/footprints for listings)",
+            got=f"a table with the fields {', '.join(map(str, gdf.columns[:12]))}",
+            hint="Give the boundary file itself (GeoJSON, GeoPackage, Shapefile or KML)",
+        )
+
+
 def read_vector(
     path: str | Path, *, layer: str | int | None = None, encoding: str | None = None,
     option: str = "--encoding", notes: list[str] | None = None,
@@ -103,38 +159,10 @@ def read_vector(
         decoded into implausible characters (naming the field).
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(2, "No such file or directory", str(path))
-    if path.is_file() and path.stat().st_size == 0:
-        raise InputError(
-            "the file is empty", file=path, hint="Export the layer again and check the copy"
-        )
+    _check_present(path)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         return _read_geoparquet(path)
-    if path.suffix.lower() == ".shp" and not any(
-            path.with_suffix(s).exists() for s in (".dbf", ".DBF", ".Dbf")):
-        raise InputError(
-            "the shapefile has no .dbf beside it, so its attributes (ids, names) are missing",
-            file=path, expected=f"{path.stem}.dbf in the same folder",
-            got=", ".join(sorted(p.name for p in path.parent.glob(path.stem + ".*"))),
-            hint="Copy every file of the shapefile (.shp, .shx, .dbf, .prj, .cpg), or send it "
-            "zipped")
-    chosen = (
-        _utf8_only(path, encoding)
-        if path.suffix.lower() in _UTF8_FORMATS
-        else DbfEncoding(normalise_encoding(encoding, file=path), "given")
-        if encoding
-        else dbf_encoding(path)
-        if path.suffix.lower() == ".shp"
-        else _json_encoding(path, option)
-        if path.suffix.lower() in _JSON_SUFFIXES
-        else DbfEncoding(None, "none")
-    )
-    codec = chosen.codec
-    if encoding and codec:
-        _check_given_encoding(path, codec, option)
-    if chosen.note and notes is not None:
-        notes.append(chosen.note)
+    codec = _choose_encoding(path, encoding, option, notes)
     kwargs: dict[str, Any] = {}
     if codec:
         kwargs["encoding"] = codec
@@ -172,22 +200,7 @@ def read_vector(
             got=msg or type(exc).__name__,
             hint="Export the layer again from the GIS and check that every part of it was copied",
         ) from None
-    if len(gdf) == 0:
-        raise InputError("the file has no features", file=path,
-                         hint="Export the layer again; it came out empty")
-    if isinstance(gdf, gpd.GeoDataFrame) and "geometry" in gdf and gdf.geometry.isna().all():
-        raise InputError(
-            "every feature of the file has an empty or unreadable geometry", file=path,
-            field="geometry", got=f"{len(gdf)} feature(s), none with a shape GDAL could read",
-            hint="Open the file in a GIS, repair or redraw the shapes and export it again")
-    if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf or gdf.geometry.isna().all():
-        raise InputError(
-            "the file has no geometries: it is a table, not a map layer",
-            file=path,
-            expected="polygons (or points/footprints for listings)",
-            got=f"a table with the fields {', '.join(map(str, gdf.columns[:12]))}",
-            hint="Give the boundary file itself (GeoJSON, GeoPackage, Shapefile or KML)",
-        )
+    _check_geometries(gdf, path)
     if has_laundered_names(path, [str(c) for c in gdf.columns]):
         folders = (gdf["folder"].tolist() if layer == ALL_FOLDERS
                    else [str(layer)] * len(gdf) if isinstance(layer, str) else None)
