@@ -557,6 +557,8 @@ def apply_calibration(d: SurveyDesign | ReplicateDesign, args: argparse.Namespac
         d = d.poststratify(var, totals)
     else:
         d = d.calibrate(margins, calfun=calfun, bounds=bounds)
+    if spec is not None and not spec.get("trimmed") and not args.rake_control:
+        _check_same_weights(d, data, spec, args)
     if spec is not None and spec.get("trimmed") and isinstance(d, SurveyDesign):
         out = str(spec["output_weights"])  # trimmed after calibrating: R's trimWeights keeps
         if out in data.columns:            # the calibration and changes the weights only
@@ -569,6 +571,39 @@ def apply_calibration(d: SurveyDesign | ReplicateDesign, args: argparse.Namespac
                                  hint="Use the file fieldsurvey weights calibrate wrote")
             d.weights = final
     return d
+
+
+def _check_same_weights(d: SurveyDesign | ReplicateDesign, data: Any, spec: dict[str, Any],
+                        args: argparse.Namespace) -> None:
+    """The redone calibration must give the file's calibrated weights.
+
+    Otherwise the calibration file was saved for another weights file (another sample,
+    margins or run) and the estimates would silently use weights the file does not hold.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from fieldsurvey.io.tables import file_row
+
+    out = str(spec["output_weights"])
+    if out not in data.columns:
+        return
+    given = pd.to_numeric(data[out], errors="coerce").to_numpy(dtype=float)
+    redone = np.asarray(d.weights, dtype=float)
+    if given.shape != redone.shape:
+        return
+    bad = ~(np.abs(redone - given) <= 1e-6 * np.maximum(np.abs(given), 1e-12))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"the calibration file does not belong to these data: redone from "
+            f"'{spec['input_weights']}', it gives weights that differ from the file's "
+            f"'{out}' for {int(bad.sum())} of {len(given)} respondents",
+            file=str(args.data), row=file_row(i), field=out,
+            expected=f"{redone[i]:.10g} (from {args.calibration.name})", got=f"{given[i]:.10g}",
+            hint="Give the .calibration.json written beside this weights file by the same run "
+            "of fieldsurvey weights, or estimate with --weights "
+            f"{out} alone (its SEs then ignore the calibration)")
 
 
 def _fmt(v: object, numeric: bool) -> str:
