@@ -372,10 +372,18 @@ async def test_repeat_entries_added_listed_removed_and_resumed(
         st.close()
 
 
-async def test_a_new_interview_opens_at_the_consent_note(tmp_path: Path) -> None:
+async def test_a_new_interview_opens_at_the_consent_note(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fieldsurvey.tui.screens.question_answers as answers
+
+    # an Enter on a note a while after the move (read, then pressed) goes on at once;
+    # here "a while" is any time at all
+    monkeypatch.setattr(answers, "NOTE_GRACE_S", -1.0)
     form = write_form(tmp_path / "consent.xlsx", [
         {"type": "note", "name": "consent_text", "label": "请向受访者宣读知情同意书。"},
         {"type": "select_one yn", "name": "consent", "label": "是否同意？", "required": "yes"},
+        {"type": "note", "name": "thanks", "label": "谢谢！下面开始访问。"},
+        {"type": "text", "name": "village", "label": "村名"},
     ], [{"list_name": "yn", "name": "1", "label": "同意"},
         {"list_name": "yn", "name": "2", "label": "不同意"}])
     st = store_for(tmp_path, form)
@@ -387,5 +395,11 @@ async def test_a_new_interview_opens_at_the_consent_note(tmp_path: Path) -> None
             await pilot.press("enter")
             await settle(app, pilot)
             assert scr.runner.current.key == "consent"
+            await pilot.press("1")  # the choice moves on to the note
+            await settle(app, pilot)
+            assert scr.runner.current.key == "thanks"
+            await pilot.press("enter")  # one Enter after reading it
+            await settle(app, pilot)
+            assert scr.runner.current.key == "village"
     finally:
         st.close()

@@ -21,13 +21,16 @@ from fieldsurvey.tui.screens.question_page import QuestionPage
 from fieldsurvey.tui.widgets.choice_field import ChoiceField
 from fieldsurvey.tui.widgets.question_view import QuestionView
 
-__all__ = ["ENTER_GRACE_S", "QuestionAnswers"]
+__all__ = ["ENTER_GRACE_S", "NOTE_GRACE_S", "QuestionAnswers"]
 
 #: An Enter on an empty question the app moved to by itself (a choice moves on), before
 #: anything else was typed there, is the interviewer's habit, not a request to leave the
 #: question: it is ignored once instead of showing "required". A second Enter is meant.
 #: (A time limit as a safety net: after this long it is taken as meant.)
 ENTER_GRACE_S = 30.0
+#: On a note (nothing to answer) only an Enter this soon after the move is habit: one
+#: that comes later was pressed after reading it, and goes on.
+NOTE_GRACE_S = 1.0
 
 
 class QuestionAnswers(QuestionPage):
@@ -223,12 +226,15 @@ class QuestionAnswers(QuestionPage):
         It came right after an automatic move, on a question with nothing typed or
         chosen yet (the choice already moved on).
         """
-        if time.monotonic() - self._moved_at > ENTER_GRACE_S:
+        since = time.monotonic() - self._moved_at
+        if since > ENTER_GRACE_S:
             return False
         view = self._focused_view()
         if view is None or view.value not in (None, ""):
             return False
         w = view.answer_widget()
+        if w is None and since > NOTE_GRACE_S:
+            return False
         if isinstance(w, Input) and w.value.strip():
             return False
         if isinstance(w, ChoiceField) and w.pending():
