@@ -181,7 +181,7 @@ def write_sample(sample: pd.DataFrame, base: str | Path,
              paths["txt"]: summary_text(summary), **(extra or {})}
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(atomic_path(paths["parquet"]))
-        table = sample.copy()
+        table = _arrow_safe(sample.copy())
         table.attrs = {}
         table.to_parquet(tmp, index=False)
         for target, text in texts.items():
@@ -190,6 +190,25 @@ def write_sample(sample: pd.DataFrame, base: str | Path,
         paths["history"].unlink(missing_ok=True)
         del paths["history"]
     return paths
+
+
+def _arrow_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """Frame columns of mixed cell types (a workbook column of numbers and text) as text.
+
+    Parquet needs one type per column; the CSV keeps the cells as they were written.
+    """
+    import pyarrow as pa
+
+    for col in table.columns:
+        if table[col].dtype != object:
+            continue
+        try:
+            pa.array(table[col], from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            values = table[col]
+            table[col] = values.map(lambda v: v if v is None or v is pd.NA or (
+                isinstance(v, float) and v != v) else str(v)).astype("string")
+    return table
 
 
 def read_sample(path: str | Path) -> pd.DataFrame:

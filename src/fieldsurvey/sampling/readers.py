@@ -44,8 +44,13 @@ def read_communities(path: str | Path, *, id_field: str = "community_id",
         b = read_boundaries(path, id_field=id_field, encoding=encoding, crs=crs)
         return pd.DataFrame(b.frame.drop(columns=["geometry"], errors="ignore")).reset_index(
             drop=True)
-    return read_table(path, what="communities table", text=(id_field, *ID_COLUMNS),
-                      encoding=encoding)
+    from fieldsurvey.io.tables import file_row
+
+    table = read_table(path, what="communities table", text=(id_field, *ID_COLUMNS),
+                       encoding=encoding)
+    table.attrs["source"] = str(path)  # for messages naming the file and its rows
+    table.attrs["first_row"] = file_row(0)
+    return table
 
 
 def read_selected(path: str | Path) -> pd.DataFrame:

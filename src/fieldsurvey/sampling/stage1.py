@@ -25,6 +25,8 @@ from fieldsurvey.sampling import pps
 from fieldsurvey.sampling._streams import STAGE1, stream
 from fieldsurvey.sampling.allocate import allocate, allocation_weights, check_table
 from fieldsurvey.sampling.design import Design
+from fieldsurvey.sampling.measure import parse_measure
+from fieldsurvey.sampling.rows import blank_rows, check_rows, place
 from fieldsurvey.sampling.srs import srs_draw
 from fieldsurvey.sampling.systematic import systematic_draw
 
@@ -53,45 +55,89 @@ def _require(table: pd.DataFrame, column: str, key: str, design: Design) -> None
                           expected="one of " + ", ".join(map(str, table.columns)))
 
 
-def stratum_labels(table: pd.DataFrame, design: Design) -> np.ndarray:
-    """The stratum label of every row (``a/b`` for several stratifiers)."""
+def stratum_labels(table: pd.DataFrame, design: Design,
+                   skip: np.ndarray | None = None) -> np.ndarray:
+    """The stratum label of every row (``a/b`` for several stratifiers).
+
+    Rows in ``skip`` (blank rows) are not checked; their label is meaningless.
+    """
     if not design.stratify:
         return np.full(len(table), UNSTRATIFIED, dtype=object)
     parts = []
     for col in design.stratify:
         _require(table, col, "stratify.by", design)
         values = table[col]
-        if values.isna().any():
-            bad = table.loc[values.isna(), design.stage1.id].iloc[0]
-            raise DesignError(f"community {bad!r} has no value of the stratifier {col!r}",
-                              file=design.source, field="stratify.by",
-                              hint="Fill in the attribute for every community")
+        missing = np.array(values.isna().to_numpy(dtype=bool), dtype=bool)
+        if skip is not None:
+            missing &= ~skip
+        if missing.any():
+            where = np.flatnonzero(missing)
+            shown = ", ".join(place(table, p, design.stage1.id) for p in where[:5])
+            raise DesignError(f"{where.size} communities have no value of the stratifier "
+                              f"{col!r}", file=table.attrs.get("source") or design.source,
+                              field=col, got=shown + (" ..." if where.size > 5 else ""),
+                              hint="Fill in the stratum of every community")
         parts.append(values.astype(str).to_numpy(dtype=object))
     if len(parts) == 1:
         return parts[0]
     return np.array(["/".join(p) for p in zip(*parts, strict=True)], dtype=object)
 
 
-def _sizes(table: pd.DataFrame, design: Design) -> np.ndarray | None:
+def _sizes(table: pd.DataFrame, design: Design, skip: np.ndarray) -> np.ndarray | None:
     s1 = design.stage1
     if s1.size is None:
         return None
     _require(table, s1.size, "stage1.size", design)
-    sizes = pd.to_numeric(table[s1.size], errors="coerce").to_numpy(dtype=np.float64,
-                                                                     na_value=np.nan)
-    bad = ~np.isfinite(sizes) | (sizes < 0)
+    measure = parse_measure(table[s1.size])
+    sizes = measure.values
+    problems = [("not a number", measure.unreadable), ("empty or NA", measure.missing),
+                ("negative", sizes < 0), ("infinite", np.isinf(sizes))]
     if s1.zero_size == "error":
-        bad |= sizes == 0
-    if bad.any():
-        ids = table[s1.id].to_numpy()[bad]
-        shown = ", ".join(map(str, ids[:5])) + (" ..." if ids.size > 5 else "")
-        raise DesignError(
-            f"{ids.size} communities have a missing, negative or zero measure of size",
-            file=design.source, field=s1.size, got=shown,
-            expected="a positive number for every community",
-            hint="Fill in the sizes, or set stage1.zero_size = \"exclude\" to leave "
-                 "zero-size communities out of the draw (they then have pi = 0)")
+        problems.append(("zero", sizes == 0))
+    problems = [(what, mask & ~skip) for what, mask in problems]
+    if any(mask.any() for _, mask in problems):
+        raise _size_error(table, design, problems)
     return sizes
+
+
+def _size_error(table: pd.DataFrame, design: Design,
+                problems: list[tuple[str, np.ndarray]]) -> DesignError:
+    """One paragraph naming the rows (or communities) whose size cannot be used."""
+    s1 = design.stage1
+    assert s1.size is not None
+    source = table.attrs.get("source")
+    raw = table[s1.size].to_numpy()
+    parts, bad_total = [], 0
+    for what, mask in problems:
+        where = np.flatnonzero(mask)
+        if not where.size:
+            continue
+        bad_total += where.size
+        shown = []
+        for pos in where[:4]:
+            where_ = place(table, pos, s1.id)
+            value = raw[pos]
+            text = repr(value) if isinstance(value, str) else f"{float(value):g}"
+            shown.append(where_ if what == "empty or NA" else f"{text} at {where_}")
+        more = f" and {where.size - 4} more" if where.size > 4 else ""
+        parts.append(f"{where.size} {what} ({', '.join(shown)}{more})")
+    kinds = {what for what, mask in problems if mask.any()}
+    hints = []
+    if "not a number" in kinds:
+        hints.append("write each size as a plain number (thousands separators are fine)")
+    if "empty or NA" in kinds or "negative" in kinds or "infinite" in kinds:
+        hints.append("fill in the sizes, or take the communities that no longer exist "
+                     "out of the frame")
+    if "zero" in kinds:
+        hints.append("set stage1.zero_size = \"exclude\" in the design to leave "
+                     "zero-size communities out of the draw (they then have pi = 0)")
+    hint = "; ".join(hints)
+    return DesignError(
+        f"{bad_total} communities have no usable measure of size in column {s1.size!r}",
+        file=source or design.source, field=s1.size, got="; ".join(parts),
+        expected=("a number of at least 0" if s1.zero_size == "exclude" else
+                  "a positive number") + " for every community",
+        hint=hint[:1].upper() + hint[1:])
 
 
 def _sort_order(table: pd.DataFrame, keys: tuple[str, ...]) -> np.ndarray:
@@ -115,19 +161,17 @@ def plan_stage1(table: pd.DataFrame, design: Design) -> list[StratumPlan]:
     """Strata, their order, n_h and the inclusion probabilities of every community."""
     s1 = design.stage1
     _require(table, s1.id, "stage1.id", design)
-    dup = table[s1.id].duplicated()
-    if dup.any():
-        raise DesignError("a community id appears twice in the communities table",
-                          file=design.source, field=s1.id, got=repr(table[s1.id][dup].iloc[0]),
-                          hint="Community ids must be unique")
-    if len(table) == 0:
+    blank = blank_rows(table)
+    if len(table) == 0 or blank.all():
         raise DesignError("the frame has no communities", file=design.source, field=s1.id)
-    labels = stratum_labels(table, design)
-    sizes = _sizes(table, design)
+    sizes = _sizes(table, design, blank)
+    check_rows(table, design, blank, sizes)
+    labels = stratum_labels(table, design, skip=blank)
     for col in s1.sort:
         _require(table, col, "stage1.sort", design)
     order = _sort_order(table, (*s1.sort, s1.id))
-    uniq = sorted(set(labels.tolist()))
+    order = order[~blank[order]]  # blank rows are not communities
+    uniq = sorted(set(labels[order].tolist()))
     rows = [order[labels[order] == h] for h in uniq]
     drawable = [r if sizes is None or not s1.is_pps else r[sizes[r] > 0] for r in rows]
     capacity = np.array([r.size for r in drawable])
@@ -141,8 +185,7 @@ def plan_stage1(table: pd.DataFrame, design: Design) -> list[StratumPlan]:
         if s1.allocation == "neyman":
             if isinstance(s1.sd, str):
                 _require(table, s1.sd, "stage1.sd", design)
-                vals = pd.to_numeric(table[s1.sd], errors="coerce").to_numpy(
-                    dtype=np.float64, na_value=np.nan)
+                vals = parse_measure(table[s1.sd]).values
                 sd = np.array([np.nanstd(vals[r], ddof=1) if r.size > 1 else 0.0
                                for r in rows])
             else:
