@@ -15,7 +15,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fieldsurvey.io.errors import ColumnError, EncodingError, InputError
 
@@ -297,14 +297,27 @@ def clean_numbers(df: pd.DataFrame, mapping: Mapping[str, str] | None, *,
       them), ``26010,275`` is 26010.275 -- in a column whose every value is digits with
       at most one decimal comma.
     """
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
     from pandas.api.types import is_numeric_dtype
 
     found = match_columns(df.columns, mapping, file=file)
+    parsed: dict[str, Any] = {}
     for field in _NUMERIC:
         col = found.get(field)
-        if col is None or is_numeric_dtype(df[col]):
+        if col is None:
             continue
+        if is_numeric_dtype(df[col]):
+            parsed[field] = df[col].to_numpy(dtype=float, na_value=np.nan)
+            continue
+        try:  # the usual case, in C++: every value is a plain number or empty
+            parsed[field] = pc.cast(pa.array(df[col], from_pandas=True), pa.float64()
+                                    ).to_numpy(zero_copy_only=False)
+            continue
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass
         text = df[col].astype("string")
         folded = text.str.strip().str.casefold()
         if folded.isin(MISSING_WORDS).any():
@@ -313,11 +326,11 @@ def clean_numbers(df: pd.DataFrame, mapping: Mapping[str, str] | None, *,
         given = text.dropna()
         if decimal_comma and len(given) and given.str.contains(",", regex=False).any() \
                 and given.str.fullmatch(_DECIMAL_COMMA).all():
-            df[col] = text.str.replace(",", ".", regex=False)
-    if "lon" in found and "lat" in found:
-        lon = pd.to_numeric(df[found["lon"]], errors="coerce")
-        lat = pd.to_numeric(df[found["lat"]], errors="coerce")
-        zero = ((lon == 0) & (lat == 0)).to_numpy()
+            df[col] = text = text.str.replace(",", ".", regex=False)
+        parsed[field] = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float,
+                                                                       na_value=np.nan)
+    if "lon" in parsed and "lat" in parsed:
+        zero = (parsed["lon"] == 0) & (parsed["lat"] == 0)
         if zero.any():
             for col in (found["lon"], found["lat"]):
                 df[col] = df[col].mask(zero)
