@@ -344,3 +344,12 @@ def test_simulated_interview_finds_answers_the_constraint_names(tmp_path: Path) 
         r = simulate_interview(form, seed, skip_optional_rate=0.0, clock=lambda: TODAY)
         assert r.value("feel") in ("0", "1", "-888")
         assert 1000000 < r.value("phone") < 9999999
+
+
+def test_simulated_interview_types_a_checked_id_twice(tmp_path: Path) -> None:
+    from fieldsurvey.questionnaire.simulate import simulate_interview
+
+    form = form_of(tmp_path, [["text", "parcel", "Parcel id"],
+                              ["text", "parcel_check", "Parcel id again", None, ". = ${parcel}"]])
+    r = simulate_interview(form, 1, skip_optional_rate=0.0, clock=lambda: TODAY)
+    assert r.value("parcel_check") == r.value("parcel") not in ("", None)

@@ -194,6 +194,14 @@ def _candidates(runner: InterviewRunner, step: Step, gen: np.random.Generator) -
     if q.type in ("image", "audio", "video", "file"):
         return  # no file to give: left unanswered (or given with values=)
     literals = _literals(q.constraint.source if q.constraint is not None else "")
+    if q.constraint is not None and q.type not in ("date", "datetime", "time"):
+        for ref in sorted(q.constraint.deps - {q.name}):  # `. = ${parcel_id}`: typed twice
+            try:
+                given = runner.value(ref)
+            except (QuestionnaireError, KeyError):
+                continue
+            if isinstance(given, int | float | str) and not isinstance(given, bool):
+                yield given
     if q.type in ("integer", "decimal"):
         conv = float if q.type == "decimal" else int
         for x in literals[1]:  # `. > 1000000`, `. = -999`: the bounds the form names
