@@ -246,3 +246,34 @@ def test_gbk_geojson_and_encoding_on_a_geopackage(tmp_path: Path) -> None:
     b = read_boundaries(gpkg, encoding="GBK")
     assert b.frame["name"].tolist() == NAMES
     assert any("always UTF-8" in n for n in b.notes)
+
+
+def _echarts_ring(coords: list[tuple[float, float]], scale: int = 1024) -> tuple[str, list[int]]:
+    """Encode a ring as ECharts' map files do (zigzag deltas as characters, ring left open)."""
+    pts = [(round(x * scale), round(y * scale)) for x, y in coords[:-1]]
+    text, prev = "", pts[0]
+    for x, y in pts:
+        for d in (x - prev[0], y - prev[1]):
+            text += chr(((d << 1) ^ (d >> 31)) + 64)
+        prev = (x, y)
+    return text, list(pts[0])
+
+
+def test_echarts_compressed_geojson_is_decoded(tmp_path: Path) -> None:
+    feats = []
+    for i, (name, poly) in enumerate(zip(NAMES[:2], _squares(2, x0=113.54, y0=22.18), strict=True)):
+        ring, offset = _echarts_ring(list(poly.exterior.coords))
+        geom: dict[str, object] = (
+            {"type": "Polygon", "coordinates": [ring], "encodeOffsets": [offset]} if i == 0 else
+            {"type": "MultiPolygon", "coordinates": [[ring]], "encodeOffsets": [[offset]]})
+        feats.append({"id": f"82000{i + 1}", "type": "Feature", "geometry": geom,
+                      "properties": {"cp": list(poly.centroid.coords[0]), "name": name,
+                                     "childNum": 1}})
+    path = tmp_path / "aomen.json"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats,
+                                "UTF8Encoding": True}, ensure_ascii=False), encoding="utf-8")
+    b = read_boundaries(path, id_field="id")
+    assert b.frame["name"].tolist() == NAMES[:2]
+    for got, want in zip(b.frame.geometry, _squares(2, x0=113.54, y0=22.18), strict=True):
+        assert got.symmetric_difference(want).area < 0.08 * want.area  # 1/1024 degree grid
+    assert any("ECharts" in n for n in b.notes)

@@ -24,6 +24,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from fieldsurvey.io.echarts import decode_echarts, is_echarts
 from fieldsurvey.io.encoding import (
     DbfEncoding,
     cjk_score,
@@ -249,6 +250,16 @@ def _read_layer(path: Path, kwargs: dict[str, Any], notes: list[str] | None) -> 
     GDAL rebuilds the missing index from the .shp in the copy, so the user's folder is
     left as it was.
     """
+    if path.suffix.lower() in _JSON_SUFFIXES and is_echarts(path):
+        with tempfile.TemporaryDirectory(prefix="fieldsurvey-echarts-") as tmp:
+            plain = Path(tmp) / f"{path.stem}.geojson"
+            n = decode_echarts(path, plain, kwargs.get("encoding"))
+            gdf = pyogrio.read_dataframe(plain, **{k: v for k, v in kwargs.items()
+                                                   if k != "encoding"})
+        if notes is not None:
+            notes.append(f"the coordinates of the {n} features are ECharts-compressed "
+                         "(\"UTF8Encoding\"); they were decoded")
+        return gdf
     try:
         return pyogrio.read_dataframe(path, **kwargs)
     except UnicodeDecodeError:
