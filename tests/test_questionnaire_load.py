@@ -217,13 +217,13 @@ def test_errors_name_sheet_row_column(
 
 
 def test_unsupported_column_sheet_and_setting(tmp_path: Path) -> None:
-    header = [*SURVEY_HEADER, "save_to"]
+    header = [*SURVEY_HEADER, "bind::odk:length"]
     p = write_form(
         tmp_path / "a.xlsx", [["integer", "a", "A", "A"] + [None] * 10 + ["x"]], CHOICES, header
     )
-    with pytest.raises(QuestionnaireError, match="not supported: column 'save_to'") as err:
+    with pytest.raises(QuestionnaireError, match="not supported: column 'bind:odk:length'") as err:
         load_form(p)
-    assert err.value.row == 2 and err.value.field == "save_to"
+    assert err.value.row == 2 and err.value.field == "bind::odk:length"
     # an empty unsupported column changes nothing and is accepted
     load_form(write_form(tmp_path / "b.xlsx", [["integer", "a", "A", "A"]], CHOICES, header))
     # an unknown column is kept on the question, with a warning
@@ -236,9 +236,9 @@ def test_unsupported_column_sheet_and_setting(tmp_path: Path) -> None:
         tmp_path / "c.xlsx",
         [["integer", "a", "A", "A"]],
         CHOICES,
-        extra={"entities": [["list_name", "label"], ["x", "1"]]},
+        extra={"osm": [["list_name", "name"], ["x", "1"]]},
     )
-    with pytest.raises(QuestionnaireError, match="not supported: sheet 'entities'"):
+    with pytest.raises(QuestionnaireError, match="not supported: sheet 'osm'"):
         load_form(p)
     p = write_form(
         tmp_path / "d.xlsx",

@@ -353,3 +353,21 @@ def test_simulated_interview_types_a_checked_id_twice(tmp_path: Path) -> None:
                               ["text", "parcel_check", "Parcel id again", None, ". = ${parcel}"]])
     r = simulate_interview(form, 1, skip_optional_rate=0.0, clock=lambda: TODAY)
     assert r.value("parcel_check") == r.value("parcel") not in ("", None)
+
+
+def test_entities_are_kept_and_the_form_runs(tmp_path: Path) -> None:
+    sheets = {"survey": [["type", "name", "label", "save_to"],
+                         ["text", "tree", "Tree species", "species"],
+                         ["integer", "height", "Height", "height"]],
+              "choices": YN,
+              "entities": [["list_name", "label"], ["trees", "concat(${tree}, ' ', ${height})"]]}
+    form = load_form(workbook(tmp_path / "f.xlsx", sheets))
+    text = warnings_text(form)
+    assert "entities sheet is kept, not acted on" in text and "save_to" not in text.split(
+        "entities sheet")[0]
+    assert form.question("tree").extra == {"save_to": "species"}
+    r = runner(form)
+    r.answer("oak")
+    r.next()
+    r.answer(12)
+    assert r.value("height") == 12

@@ -43,8 +43,9 @@ What fieldsurvey runs of an XLSForm (the README's "XLSForm support" table has th
   settings   form_id version form_title default_language allow_choice_duplicates
              completion_partial completion_complete essential_questions; kept only:
              instance_name style public_key submission_url add_none_option auto_send ...
-  not supported (refused by name): entities (save_to), background-audio,
-             osm, bind::/body:: columns, area() distance() digest(), ${last-saved#x}
+  kept, not acted on: entities (the entities sheet, save_to): no entity is made
+  not supported (refused by name): background-audio, osm, bind::odk:length,
+             body::intent, area() distance() digest(), ${last-saved#x}
   as pyxform reads them: typographic quotes in expressions are plain quotes; a
              whole yes/no cell in relevant/constraint/calculation is true()/false();
              a bare name (null, a column the choices lack) is blank, with a warning

@@ -76,7 +76,6 @@ TRANSLATABLE = {"label", "hint", "required_message", "constraint_message", "warn
                 "guidance_hint", "media"}
 #: Columns that change how ODK runs a form and that fieldsurvey cannot honour.
 UNSUPPORTED_COLUMNS = {
-    "save_to": "entities (save_to)",
     "bind:odk:length": "text length limits (bind::odk:length)",
     "body:intent": "external apps (body::intent)",
     "bind:jr:preload": "preloaded values (bind::jr:preload)",
@@ -87,7 +86,8 @@ UNSUPPORTED_COLUMNS = {
 _NESTED = ("bind", "control", "body", "instance")
 #: Columns SurveyCTO writes into every form it exports, kept on the question without a
 #: warning: server publishing, field comments, speed-violation limits (blank in a terminal).
-QUIET_COLUMNS = {"publishable", "response_note", "minimum_seconds"}
+QUIET_COLUMNS = {"publishable", "response_note", "minimum_seconds",
+                 "save_to"}  # entities: said once, on the entities sheet
 COMMENT_COLUMNS = {"notes", "note", "comment", "comments", "tutorial notes", "remarks"}
 CHOICE_MEDIA = {
     "image",
@@ -304,7 +304,14 @@ def load_xlsform(path: str | Path) -> Form:
     for name, data in sheets.items():
         if name.startswith("help") or name in KNOWN_SHEETS or len(data) <= 1:
             continue  # SurveyCTO's help-* sheets are documentation
-        if name not in ("entities", "osm"):  # other sheets are notes to the author
+        if name == "entities":  # ODK Central's entity lists: the interview is the same
+            pr.warn(QuestionnaireError(
+                "the entities sheet is kept, not acted on: fieldsurvey collects every answer "
+                "(save_to columns included) but creates or updates no entity, an ODK Central "
+                "feature", file=file, sheet=name, row=data[1][0],
+                hint="Build the entity list from the exported answers if it is needed"))
+            continue
+        if name != "osm":  # other sheets are notes to the author
             pr.warn(QuestionnaireError(
                 f"sheet '{name}' is not read by fieldsurvey (nor by ODK)", file=file, sheet=name))
             continue
