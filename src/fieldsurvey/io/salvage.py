@@ -10,14 +10,17 @@ its polygon with it), and the rest is rebuilt.
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 
-__all__ = ["salvage_geojson", "salvage_wkb"]
+__all__ = ["salvage_geojson", "salvage_missing", "salvage_wkb"]
 
 Ring = np.ndarray
 
@@ -136,3 +139,58 @@ def _read_wkb(blob: bytes, pos: int) -> tuple[list[list[Ring]] | None, int]:
             parts.append(rings)
         return parts, pos
     return None, pos
+
+
+def salvage_missing(gdf: gpd.GeoDataFrame, path: Path, kwargs: dict[str, Any],
+                     notes: list[str] | None) -> gpd.GeoDataFrame:
+    """Rebuild the geometries that came back missing or empty because of a bad ring.
+
+    Web-map exports often carry a degenerate ring (``[a, b, a]``) inside an otherwise
+    good multipolygon: GDAL's GeoJSON driver then returns the feature empty and GEOS
+    refuses its WKB. Each such geometry is rebuilt from the file's own coordinates
+    (the GeoJSON text, or the WKB) without its degenerate rings
+    (:mod:`fieldsurvey.io.salvage`); what was dropped is noted.
+    """
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf:
+        return gdf
+    geoms = gdf.geometry.to_numpy()
+    bad = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if len(bad) == 0:
+        return gdf
+    rebuilt: dict[int, Any] = {}
+    dropped = 0
+    if path.suffix.lower() in (".geojson", ".json") and path.stat().st_size < 500_000_000:
+        try:
+            data = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        feats = data.get("features") if isinstance(data, dict) else None
+        if isinstance(feats, list) and len(feats) == len(gdf):
+            for i in bad:
+                g = feats[i].get("geometry") if isinstance(feats[i], dict) else None
+                geom, n = salvage_geojson(g)
+                if geom is not None:
+                    rebuilt[int(i)] = geom
+                    dropped += n
+    else:
+        from pyogrio.raw import read as raw_read
+
+        _, _, wkb, _ = raw_read(path, read_geometry=True, columns=[], **kwargs)
+        if len(wkb) == len(gdf):
+            for i in bad:
+                if wkb[i] is not None:
+                    geom, n_wkb = salvage_wkb(bytes(wkb[i]))
+                    if geom is not None:
+                        rebuilt[int(i)] = geom
+                        dropped += n_wkb
+    if rebuilt:
+        geoms = geoms.copy()
+        for row, shape in rebuilt.items():
+            geoms[row] = shape
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+        if notes is not None:
+            notes.append(f"{len(rebuilt)} feature(s) had {dropped} degenerate ring(s) (fewer "
+                         "than 3 distinct points, as web-map exports leave them); GDAL read "
+                         "them without a shape, so they were rebuilt without those rings")
+    # geometries still missing are reported by the callers' checks, naming the rows
+    return gdf
