@@ -304,7 +304,7 @@ def _labelled_margins(data: pd.DataFrame, args: argparse.Namespace) -> pd.DataFr
     The codes of a .sav/.dta (or of an export's codebook) are read as their value labels,
     as ``fieldsurvey estimate`` does.
     """
-    from fieldsurvey.cli.estimate import read_codebook
+    from fieldsurvey.cli.estimate_inputs import read_codebook
     from fieldsurvey.estimate.labels import labels_for_margins
 
     book, _ = read_codebook(args.data)
