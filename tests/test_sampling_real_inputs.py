@@ -169,3 +169,49 @@ def test_repeated_rows_named(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_stratum_smaller_than_its_n(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _draw(tmp_path, _write_csv(tmp_path / "d.csv", _rows()), capsys, a=7)
     assert code == 2 and "东街道" in err and "at most 6" in err and "Traceback" not in err
+
+
+def test_ids_and_strata_keep_leading_zeros_without_id_field(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [[f"00{i:04d}", f"村{i}", "01" if i % 2 else "02", s] for i, s in enumerate(SIZES)]
+    table = _write_csv(tmp_path / "v.csv", rows, "utf-8")
+    (tmp_path / "d.toml").write_text(
+        'seed = 1\n[stratify]\nby = "街道"\n[stage1]\nmethod = "pps_brewer"\n'
+        'id = "社区代码"\nsize = "户数"\nn = { "01" = 2, "02" = 2 }\n', encoding="utf-8")
+    out = tmp_path / "s"
+    assert main(["sample", "draw", "--communities", str(table), "--design",
+                 str(tmp_path / "d.toml"), "--out", str(out)]) == 0
+    sample = pd.read_csv(f"{out}.csv", dtype=str, encoding="utf-8-sig")
+    assert sample["community_id"].str.match(r"^00\d{4}$").all()
+    assert set(sample["stratum"]) == {"01", "02"}
+    assert main(["sample", "simulate", "--communities", str(table), "--design",
+                 str(tmp_path / "d.toml"), "--runs", "50", "--out", str(tmp_path / "sim.csv")]
+                ) == 0
+    sim = pd.read_csv(tmp_path / "sim.csv", dtype=str, encoding="utf-8-sig")
+    assert set(sim["community_id"]) == {r[0] for r in rows}
+    capsys.readouterr()
+
+
+def test_boundary_file_fields_by_their_own_names(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    rows = _rows()
+    gdf = gpd.GeoDataFrame(
+        {"村代码": [r[0] for r in rows], "村名": [r[1] for r in rows],
+         "街道": [r[2] for r in rows], "户数": [r[3] for r in rows]},
+        geometry=[box(117 + i * 0.01, 31, 117.009 + i * 0.01, 31.01) for i in range(len(rows))],
+        crs="EPSG:4326")
+    path = tmp_path / "villages.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    (tmp_path / "d.toml").write_text(
+        DESIGN.format(a=2, b=3).replace('id = "社区代码"', 'id = "村代码"')
+        .replace('method = "pps_systematic"', 'method = "pps_systematic"\nsort = ["村名"]'),
+        encoding="utf-8")
+    out = tmp_path / "s"
+    assert main(["sample", "draw", "--communities", str(path), "--design",
+                 str(tmp_path / "d.toml"), "--out", str(out)]) == 0, capsys.readouterr().err
+    sample = pd.read_csv(f"{out}.csv", dtype={"community_id": str}, encoding="utf-8-sig")
+    np.testing.assert_allclose(sample["pi_1"], sample["community_id"].map(_want()),
+                               rtol=1e-12)

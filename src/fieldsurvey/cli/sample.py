@@ -40,7 +40,8 @@ def register(subparsers: Any) -> None:
                       help="1: communities only; 2: dwellings in --selected communities")
     draw.add_argument("--selected", help="stage-1 sample (CSV or Parquet) for --stage 2")
     draw.add_argument("--seed", type=int, help="seed (overrides the design's)")
-    draw.add_argument("--id-field", default="community_id", help="community id field")
+    draw.add_argument("--id-field", default=None,
+                      help="community id field (default: the design's stage1.id)")
     draw.add_argument("--encoding", help="attribute encoding of the boundary file (e.g. GBK)")
     draw.add_argument("--crs", help="CRS of a boundary file that states none")
     draw.add_argument("--out", default="sample",
@@ -86,9 +87,20 @@ def run(args: argparse.Namespace) -> int:
     return int(args.func(args))
 
 
-def _frame_or_communities(args: argparse.Namespace, two_stage: bool) -> Any:
-    from fieldsurvey.sampling.readers import read_communities, read_dwelling_frame
+def _communities(args: argparse.Namespace, design: Any) -> Any:
+    """The --communities table, its id and stratifier columns read as text."""
+    from fieldsurvey.sampling.readers import read_communities
 
+    return read_communities(args.communities,
+                            id_field=getattr(args, "id_field", None) or design.stage1.id,
+                            encoding=getattr(args, "encoding", None),
+                            crs=getattr(args, "crs", None), text=design.stratify)
+
+
+def _frame_or_communities(args: argparse.Namespace, design: Any) -> Any:
+    from fieldsurvey.sampling.readers import read_dwelling_frame
+
+    two_stage = design.stage2 is not None and getattr(args, "stage", None) != 1
     if args.frame and Path(args.frame).is_dir():  # a partitioned frame (--engine dask)
         import pandas as pd
 
@@ -104,10 +116,7 @@ def _frame_or_communities(args: argparse.Namespace, two_stage: bool) -> Any:
         if two_stage:
             raise InputError("a two-stage draw needs the dwelling frame", field="--frame",
                              hint="Give --frame, or --stage 1 to draw communities only")
-        return read_communities(args.communities, id_field=getattr(args, "id_field",
-                                                                   "community_id"),
-                                encoding=getattr(args, "encoding", None),
-                                crs=getattr(args, "crs", None))
+        return _communities(args, design)
     raise InputError("nothing to draw from", field="--frame",
                      hint="Give --frame (dwelling frame) or --communities")
 
@@ -124,11 +133,7 @@ def run_draw(args: argparse.Namespace) -> int:
         unlisted_warning,
         write_sample,
     )
-    from fieldsurvey.sampling.readers import (
-        draw_from_partitioned,
-        read_communities,
-        read_selected,
-    )
+    from fieldsurvey.sampling.readers import draw_from_partitioned, read_selected
     from fieldsurvey.sampling.stages import draw_sample
 
     refuse_overwriting_inputs(sample_paths(args.out).values(),
@@ -142,11 +147,10 @@ def run_draw(args: argparse.Namespace) -> int:
         selected = read_selected(args.selected)
     two_stage = design.stage2 is not None and args.stage != 1
     partitioned = bool(args.frame) and Path(args.frame).is_dir()  # frame build --engine dask
-    data: Any = None if partitioned else _frame_or_communities(args, two_stage)
+    data: Any = None if partitioned else _frame_or_communities(args, design)
     communities = None
     if two_stage and args.stage is None and args.frame and args.communities:
-        communities = read_communities(args.communities, id_field=args.id_field,
-                                       encoding=args.encoding, crs=args.crs)
+        communities = _communities(args, design)
     with progress_bar() as progress:
         if partitioned:  # reads only the parts' rows the draw needs
             sample = draw_from_partitioned(args.frame, design, seed=args.seed,
@@ -215,7 +219,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
     refuse_overwriting_inputs([args.out], (args.frame, args.communities, args.design))
     design = load_design(args.design)
-    data = _frame_or_communities(args, design.stage2 is not None)
+    data = _frame_or_communities(args, design)
     with progress_bar() as progress:
         sim = simulate_design(data, design, runs=args.runs, seed=args.seed, progress=progress)
     for h, n in sim.n.items():

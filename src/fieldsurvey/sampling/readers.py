@@ -33,8 +33,13 @@ _VECTOR = {".gpkg", ".geojson", ".json", ".shp", ".kml", ".fgb", ".gml"}
 
 
 def read_communities(path: str | Path, *, id_field: str = "community_id",
-                     encoding: str | None = None, crs: Any = None) -> pd.DataFrame:
-    """Read a communities table from a boundary file or a plain table (no geometry)."""
+                     encoding: str | None = None, crs: Any = None,
+                     text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a communities table from a boundary file or a plain table (no geometry).
+
+    The id column and the ``text`` columns (a design's stratifiers) of a plain table are
+    read as text, so codes such as ``340104001`` or ``01`` keep their leading zeros.
+    """
     import pandas as pd
 
     path = Path(path)
@@ -42,11 +47,18 @@ def read_communities(path: str | Path, *, id_field: str = "community_id",
         from fieldsurvey.io.boundaries import read_boundaries
 
         b = read_boundaries(path, id_field=id_field, encoding=encoding, crs=crs)
-        return pd.DataFrame(b.frame.drop(columns=["geometry"], errors="ignore")).reset_index(
+        table = pd.DataFrame(b.frame.drop(columns=["geometry"], errors="ignore")).reset_index(
             drop=True)
+        # the reader names the id community_id and some fields by role (name, households);
+        # a design names the file's own fields (CPTVID, VNAME, 户数): keep those names too
+        for std, src in {**b.fields, "community_id": b.id_field}.items():
+            if src and src not in table.columns and std in table.columns:
+                table[src] = table[std]
+        table.attrs["source"] = str(path)
+        return table
     from fieldsurvey.io.tables import file_row
 
-    table = read_table(path, what="communities table", text=(id_field, *ID_COLUMNS),
+    table = read_table(path, what="communities table", text=(id_field, *text, *ID_COLUMNS),
                        encoding=encoding)
     table.attrs["source"] = str(path)  # for messages naming the file and its rows
     table.attrs["first_row"] = file_row(0)
