@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Header, Static
 
 from fieldsurvey.store.fieldwork_status import progress_table
-from fieldsurvey.store.review import tier_of
+from fieldsurvey.store.review import supervisor_rows, tier_of
 from fieldsurvey.tui.casedata import places
 from fieldsurvey.tui.cells import cell_len, fit
 from fieldsurvey.tui.screens._base import KeyedScreen
@@ -134,7 +134,7 @@ class SupervisorScreen(KeyedScreen[None]):
         """Count progress and list interviews on a worker thread."""
         with self.app.reader() as st:
             table = progress_table(st, by=self.by)
-            itvs = [i for i in st.interviews() if i["status"] != "in_progress"]
+            itvs = supervisor_rows(st)  # households moved with work marked
             a = st.assignments()
         names: dict[str, str] = {}
         if "name" in a.columns:
