@@ -112,7 +112,8 @@ def faulty_listing() -> pd.DataFrame:
         row("X-nowhere", None, np.nan, np.nan, "不明1号"),
         row("X-nocoord", "C3", np.nan, np.nan, "无坐标1号"),
         row("C1-001", "C2", c2[0], c2[1], "重号1号"),
-        row("X-dupaddr", "C1", *centre(0, 0, dx=-0.4, dy=0.3), "C1 幸福路2号"),
+        {**row("X-dupaddr", "C1", *centre(0, 0, dx=-0.4, dy=0.3), "C1 幸福路2号"),
+         "building": "2", "floor": "2", "door": "201"},  # C1-002 listed twice
         {**row("X-duppoint", "C1", row3["lon"], row3["lat"], "重点1号"),
          "building": row3["building"], "unit": row3["unit"], "floor": row3["floor"],
          "door": row3["door"]},

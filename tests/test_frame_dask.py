@@ -51,7 +51,8 @@ def messy_listing() -> pd.DataFrame:
     df.loc[9, ["lon", "lat"]] = [100.0, 30.0]  # outside every boundary
     df.loc[11, "community_id"] = "C9"  # unknown community
     df.loc[12, "community_id"] = "C2"  # point in C1, listed C2
-    df.loc[50, "address"] = df.loc[51, "address"]  # a duplicated address in C2
+    same_address = ["address", "building", "unit", "floor", "door"]
+    df.loc[50, same_address] = df.loc[51, same_address].tolist()  # a duplicated address in C2
     same = ["lon", "lat", "building", "unit", "floor", "door"]
     df.loc[90, same] = df.loc[91, same].tolist()  # a repeated dwelling at one point
     lon, lat = centre(1, 1)

@@ -129,5 +129,6 @@ def test_points_in_a_hole_are_outside(tmp_path: Path) -> None:
 def test_duplicate_address_ignores_spaces_and_case(tmp_path: Path) -> None:
     df = listing()
     df.loc[1, "address"] = " c1 幸福路\u30001号 "  # same as row 0 but for spaces and case
+    df.loc[1, ["building", "floor", "door"]] = df.loc[0, ["building", "floor", "door"]].tolist()
     qa = check_frame(write_geojson(communities(), tmp_path / "b.geojson"), df)
     assert {e["dwelling_id"] for e in qa["duplicate_address"].examples} == {"C1-001", "C1-002"}

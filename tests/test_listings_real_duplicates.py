@@ -50,3 +50,14 @@ def test_listed_unit_floor_door_decide_over_the_address_text() -> None:
                        "door": "301", "lon": GATE[0], "lat": GATE[1]})
     res = build_frame(_boundaries(), df)
     assert res.qa["duplicate_point"].count == 2
+
+
+def test_an_address_without_the_unit_is_told_apart_by_the_unit_column() -> None:
+    # 小区01号楼101 in unit 1 and in unit 2: the address text leaves the unit out
+    rows = [{"小区": "小区0", "楼栋": "1", "单元": str(u), "房号": "101",
+             "地址": "小区01号楼101", "经度": GATE[0] + 0.0001 * u, "纬度": GATE[1]}
+            for u in (1, 2)]
+    rows.append({**rows[0], "经度": GATE[0] + 0.0005})  # unit 1's 101 listed again
+    res = build_frame(_boundaries(), pd.DataFrame(rows))
+    check = res.qa["duplicate_address"]
+    assert check.count == 2 and sorted(e["row"] for e in check.examples) == [1, 3]

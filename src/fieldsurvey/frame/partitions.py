@@ -26,7 +26,6 @@ from fieldsurvey.frame.assign import PreparedBoundaries
 from fieldsurvey.frame.build import _assign, _finish, _listing_frame
 from fieldsurvey.frame.files import FrameResult, write_frame
 from fieldsurvey.frame.options import FrameOptions
-from fieldsurvey.frame.order import factorize_column
 from fieldsurvey.frame.partitioned import (
     MANIFEST,
     PART_ROW_GROUP,
@@ -43,8 +42,8 @@ from fieldsurvey.frame.qa import (
     ROW_CHECKS,
     QAReport,
     _duplicates,
-    _norm_address,
     _row_examples,
+    address_identity,
     community_table,
 )
 from fieldsurvey.frame.shuffle import bucket_duplicates, dump, load, shuffle_file, split_part
@@ -262,11 +261,8 @@ def finish_group(pieces: list[pd.DataFrame], dups: list[dict[str, np.ndarray]],
         flags[name] = np.isin(pos, found)
     # addresses repeat only within a community (and compound): the group holds it whole
     has_addr = frame["address"].notna().to_numpy()
-    address = _norm_address(frame["address"]).to_pandas()
-    compound = factorize_column(frame, "compound")[0] if "compound" in frame else \
-        np.zeros(len(frame), dtype=np.int64)
     flags["qa_duplicate_address"] = _duplicates(
-        [frame["community_index"].to_numpy(), compound, address], has_addr)
+        [frame["community_index"].to_numpy(), *address_identity(frame)], has_addr)
     flags["qa_community_mismatch"] = frame["community_mismatch"].to_numpy(dtype=bool)
     flags["qa_unknown_community"] = frame["unknown_community"].to_numpy(dtype=bool)
     flags["qa_unknown_status"] = (frame["status_word"].isin(unknown_words).to_numpy()

@@ -37,7 +37,8 @@ from fieldsurvey.io.boundaries import Boundaries
 from fieldsurvey.io.coords import bd09_to_wgs84, gcj02_to_wgs84, wgs84_to_gcj02
 
 __all__ = ["CHECKS", "FLAG_COLUMNS", "POINT_IDENTITY", "ROW_CHECKS", "ROW_FILE_COLUMNS", "Check",
-           "QAReport", "assemble_checks", "flagged_rows", "point_identity", "run_checks"]
+           "QAReport", "address_identity", "assemble_checks", "flagged_rows", "point_identity",
+           "run_checks"]
 
 MAX_EXAMPLES = 20
 
@@ -53,7 +54,8 @@ CHECKS: dict[str, tuple[str, str]] = {
     "duplicate_id": ("error", "dwellings sharing a dwelling_id"),
     "duplicate_address": (
         "warning",
-        "dwellings of one community (and compound, when listed) sharing the same address text",
+        "dwellings of one community (and compound, when listed) sharing the same address text "
+        "and not told apart by a listed building, unit, floor or door",
     ),
     "duplicate_point": (
         "warning",
@@ -328,6 +330,19 @@ def point_identity(frame: pd.DataFrame, factors: Factors | None = None) -> list[
     return out
 
 
+def address_identity(frame: pd.DataFrame, factors: Factors | None = None) -> list[np.ndarray]:
+    """What, within a community, makes two rows the same address (``duplicate_address``).
+
+    The compound and the address text (without spaces or case), and the listed building,
+    unit, floor and door: an address written without the unit (小区1号楼101 in units 1 and
+    2 alike) is not a duplicate when the unit column tells the two dwellings apart.
+    """
+    out = [pd.factorize(_norm_address(frame["address"]).to_pandas())[0].astype(np.int64)]
+    out += [factorize_column(frame, c, factors)[0]
+            for c in ("compound", "building", "unit", "floor", "door") if c in frame]
+    return out
+
+
 def _point_key(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """One int64 per point rounded to 1e-7 degree (about 1 cm): lon, lat in 32 bits each."""
     with np.errstate(invalid="ignore"):
@@ -466,10 +481,8 @@ def run_checks(
     # recurs in every community, so only a repeat within one community (and compound,
     # when listed) is a duplicate.
     has_addr = f["address"].notna().to_numpy()
-    address = _norm_address(f["address"]).to_pandas()
-    compound = factorize_column(f, "compound", factors)[0] if "compound" in f else \
-        np.zeros(len(f), dtype=np.int64)
-    dup_addr = _duplicates([f["community_index"].to_numpy(), compound, address], has_addr)
+    dup_addr = _duplicates([f["community_index"].to_numpy(), *address_identity(f, factors)],
+                           has_addr)
     has_pt = ~flag["missing_coordinates"]
     point = pd.factorize(_point_key(f["lon"].to_numpy(dtype=float),
                                     f["lat"].to_numpy(dtype=float)))[0].astype(np.int64)
