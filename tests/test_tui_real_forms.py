@@ -403,3 +403,31 @@ async def test_a_new_interview_opens_at_the_consent_note(
             assert scr.runner.current.key == "village"
     finally:
         st.close()
+
+
+async def test_time_and_datetime_answers_are_kept(tmp_path: Path) -> None:
+    import datetime as dt
+
+    form = write_form(tmp_path / "times.xlsx", [
+        {"type": "time", "name": "start_time", "label": "开始时间"},
+        {"type": "datetime", "name": "visit_at", "label": "访问时间"},
+        {"type": "date", "name": "born", "label": "出生日期"},
+    ], [])
+    st = store_for(tmp_path, form)
+    try:
+        app = make_app(st, language="zh", clock=FrozenClock())
+        async with app.run_test(size=SIZE) as pilot:
+            scr = await open_first(app, pilot)
+            text = "\n".join(screen_lines(app))
+            assert "HH:MM" in text  # the format to type
+            for typed in ("10:30", "2026-11-20 10:30", "1990-05-01"):
+                scr.views[0].answer_widget().value = typed
+                await pilot.press("enter")
+                await settle(app, pilot)
+            answers = st.answers(scr.uuid)
+            assert answers["start_time"] == dt.time(10, 30)
+            assert answers["visit_at"].replace(tzinfo=None) == dt.datetime(2026, 11, 20, 10, 30)
+            assert answers["born"] == dt.date(1990, 5, 1)
+            assert scr.runner.current.kind == "end"
+    finally:
+        st.close()

@@ -10,6 +10,7 @@ bool               ``b``       INTEGER 0/1
 tuple/list of str  ``l``       TEXT, a JSON list (select_multiple)
 datetime.date      ``d``       TEXT, ISO date
 datetime.datetime  ``t``       TEXT, ISO date-time
+datetime.time      ``h``       TEXT, ISO time
 SpecialAnswer      ``x:name``  INTEGER, the special code (-8, -9, ...)
 =================  ==========  ======================================
 """
@@ -51,6 +52,8 @@ def encode(value: Any, *, field: str | None = None) -> tuple[Any, str]:
         return value.isoformat(), "t"
     if isinstance(value, dt.date):
         return value.isoformat(), "d"
+    if isinstance(value, dt.time):  # an XLSForm ``time`` question
+        return value.isoformat(), "h"
     raise StoreError(
         "an answer has a type the store cannot keep",
         field=field,
@@ -72,6 +75,8 @@ def decode(value: Any, vtype: str | None) -> Any:
         return dt.date.fromisoformat(value)
     if vtype == "t":
         return dt.datetime.fromisoformat(value)
+    if vtype == "h":
+        return dt.time.fromisoformat(value)
     if vtype.startswith("x:"):
         known = _SPECIAL_LABELS.get(int(value))
         name = vtype[2:]

@@ -182,8 +182,8 @@ def _inst_suffix(inst: str) -> str:
     return "".join(f"_{n}" for n in re.findall(r"\d+", inst))
 
 
-# value types as small ints (0 int/bool, 1 float, 2 text, 3 list, 4 date, 5 special)
-_VT_SQL = ("CASE WHEN vtype IN ('i', 'b') THEN 0 WHEN vtype = 'f' THEN 1 WHEN vtype = 's' "
+# value types as small ints (0 int/bool, 1 float, 2 text and times, 3 list, 4 date, 5 special)
+_VT_SQL = ("CASE WHEN vtype IN ('i', 'b') THEN 0 WHEN vtype = 'f' THEN 1 WHEN vtype IN ('s', 'h') "
            "THEN 2 WHEN vtype = 'l' THEN 3 WHEN vtype IN ('d', 't') THEN 4 ELSE 5 END")
 _INT, _FLOAT, _TEXT, _LIST, _DATE, _SPECIAL = range(6)
 
