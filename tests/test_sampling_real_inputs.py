@@ -215,3 +215,34 @@ def test_boundary_file_fields_by_their_own_names(tmp_path: Path,
     sample = pd.read_csv(f"{out}.csv", dtype={"community_id": str}, encoding="utf-8-sig")
     np.testing.assert_allclose(sample["pi_1"], sample["community_id"].map(_want()),
                                rtol=1e-12)
+
+
+def test_workbook_with_title_rows_and_merged_strata(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    rows = sorted(_rows(), key=lambda r: str(r[2]))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["某区社区抽样框（2024年12月）"])
+    ws.append(["单位：户"])
+    ws.append(["社区代码", "社区名称", "街道", "户数"])
+    for r in rows:
+        ws.append(r)
+    for h in ("东街道", "西街道"):
+        at = [i + 4 for i, r in enumerate(rows) if r[2] == h]
+        for i in at[1:]:
+            ws.cell(i, 3).value = None
+        ws.merge_cells(start_row=at[0], end_row=at[-1], start_column=3, end_column=3)
+    wb.save(tmp_path / "f.xlsx")
+    code, sample, err = _draw(tmp_path, tmp_path / "f.xlsx", capsys)
+    assert code == 0, err
+    assert sample is not None and len(sample) == 5
+    np.testing.assert_allclose(sample["pi_1"], sample["community_id"].map(_want()),
+                               rtol=1e-12)
+    # an empty size below the titles is named by its spreadsheet row
+    ws.cell(6, 4).value = None
+    wb.save(tmp_path / "g.xlsx")
+    code, _, err = _draw(tmp_path, tmp_path / "g.xlsx", capsys)
+    assert code == 2 and "g.xlsx" in err and "empty or NA (row 6)" in err

@@ -58,11 +58,87 @@ def read_communities(path: str | Path, *, id_field: str = "community_id",
         return table
     from fieldsurvey.io.tables import file_row
 
-    table = read_table(path, what="communities table", text=(id_field, *text, *ID_COLUMNS),
-                       encoding=encoding)
+    keep = (id_field, *text, *ID_COLUMNS)
+    table = read_table(path, what="communities table", text=keep, encoding=encoding)
+    first = 0
+    if id_field not in table.columns:
+        table, first = _below_titles(path, id_field, keep, encoding, table)
+    if any(c in table.columns and table[c].isna().any() for c in text) and \
+            table_format(path) == "xlsx":
+        _fill_merged(path, table, [c for c in text if c in table.columns], file_row(first))
     table.attrs["source"] = str(path)  # for messages naming the file and its rows
-    table.attrs["first_row"] = file_row(0)
+    table.attrs["first_row"] = file_row(first)
     return table
+
+
+def _fill_merged(path: Path, table: pd.DataFrame, columns: list[str], first_row: int) -> None:
+    """Give every cell of a merged range of ``columns`` the range's value (in place).
+
+    A workbook typed by hand often merges a stratum (街道) over its communities' rows;
+    only the top cell then holds the value. Only the first sheet, and only when its header
+    row holds the column names where the table has them.
+    """
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=True)
+    except Exception:  # noqa: BLE001 - unreadable here: the table stays as read
+        return
+    try:
+        ws = wb.worksheets[0]
+        header = first_row - 1
+        where: dict[int, str] = {}
+        for cell in ws[header]:
+            text = str(cell.value).strip() if cell.value is not None else ""
+            if text in columns and isinstance(cell.column, int):
+                where[cell.column] = text
+        for rng in ws.merged_cells.ranges:
+            for col in range(rng.min_col, rng.max_col + 1):
+                name = where.get(col)
+                if name is None or rng.max_row <= header:
+                    continue
+                value = ws.cell(rng.min_row, rng.min_col).value
+                if value is None:
+                    continue
+                lo = max(rng.min_row, first_row) - first_row
+                hi = rng.max_row - first_row
+                if hi >= len(table):
+                    continue
+                block = table[name].iloc[lo:hi + 1]
+                table.loc[block.index[block.isna()], name] = str(value).strip()
+    finally:
+        wb.close()
+
+
+def _below_titles(path: Path, id_field: str, keep: tuple[str, ...], encoding: str | None,
+                  table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The table under its real header when title lines come first (某市社区名单 ...).
+
+    The header is the first of the top rows holding ``id_field`` as a cell; the columns
+    below it are parsed as numbers where every cell is a number, ``keep`` stays text.
+    Returns the table and the position (in the first read) of its first data row; the
+    table as read when no such row is found (the caller names the missing column).
+    """
+    import pandas as pd
+
+    raw = read_table(path, what="communities table", text=True, encoding=encoding)
+    for k in range(min(len(raw), 20)):
+        cells = [str(v).strip() if isinstance(v, str) else "" for v in raw.iloc[k]]
+        if id_field not in cells:
+            continue
+        names = [c or f"column {j + 1}" for j, c in enumerate(cells)]
+        if len(set(names)) < len(names):
+            continue
+        body = raw.iloc[k + 1:].copy()
+        body.columns = names
+        for col in names:
+            if col in keep:
+                continue
+            values = pd.to_numeric(body[col], errors="coerce")
+            if (values.notna() | body[col].isna()).all():
+                body[col] = values
+        return body.reset_index(drop=True), k + 1
+    return table, 0
 
 
 def read_selected(path: str | Path) -> pd.DataFrame:
