@@ -316,6 +316,42 @@ TEXTS: dict[str, tuple[str, str]] = {
     "help_search": ("户列表: 搜索地址", "household list: search addresses"),
     "help_household": ("住户页: 记录接触 / 家庭成员 / 访问",
                        "household page: record visit / roster / interview"),
+    # a household moved with work on its old device (store.sync.moved)
+    "iv_moved": (
+        "⚠ 此户已改派给{to}，但{by}的设备已在此户工作（两台设备的记录都保留）。"
+        "请决定由谁完成：fieldsurvey review --resolve {dwelling} --to {by}（交回）"
+        "或 --to {to}（留给{to}）",
+        "⚠ Moved to {to} after {by}'s device had worked on it (both "
+        "devices' entries are kept). Decide who finishes it: "
+        "fieldsurvey review --resolve {dwelling} --to {by} (give it "
+        "back) or --to {to} (keep it with {to})"),
+    "resolve_key": (
+        "谁来完成",
+        "Who finishes"),
+    "resolve_title": (
+        "此户由谁完成？（两台设备的记录都保留）",
+        "Who finishes this household? (both devices' entries are "
+        "kept)"),
+    "resolve_back": (
+        "{name}：交回（其设备有此户的记录）",
+        "{name}: give it back (their device holds the work)"),
+    "resolve_keep": (
+        "{name}：留给现在的访问员",
+        "{name}: keep it with them"),
+    "resolve_none": (
+        "此户没有待处理的改派冲突",
+        "Nothing to settle here"),
+    "review_on_device": (
+        "这是访问员设备的数据库：审核请在督导的中心库上进行（否则该设备将无法同步）",
+        "This is an interviewer's device store: review in the "
+        "central store (a decision here would stop this device's "
+        "syncs)"),
+    "resolved_back": (
+        "已交回{to}；两台设备的记录都保留",
+        "Given back to {to}; both devices' entries are kept"),
+    "resolved_keep": (
+        "留给{to}；请告知原访问员停止此户",
+        "Kept with {to}; tell the other interviewer to stop there"),
 }
 
 #: The help page: the keys as written and the text key of what they do (``help_<n>``).

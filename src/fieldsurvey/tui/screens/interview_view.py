@@ -29,7 +29,6 @@ from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.store.review import history, note, review, tier_of
 from fieldsurvey.store.sync.moved import moved_work, resolve
 from fieldsurvey.tui.cells import fit
-from fieldsurvey.tui.i18n import TEXTS
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.screens.supervisor import stage_text
 from fieldsurvey.tui.widgets.key_bar import KeyBar
@@ -39,31 +38,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
 
 __all__ = ["WHOLE", "CommentDialog", "InterviewViewScreen", "ResolveDialog"]
-
-# the note on a household moved with work on its old device (store.sync.moved)
-# TODO(i18n owner): move these two keys into tui/i18n.py's TEXTS
-TEXTS.setdefault("iv_moved", (
-    "⚠ 此户已改派给{to}，但{by}的设备已在此户工作（两台设备的记录都保留）。请决定由谁完成："
-    "fieldsurvey review --resolve {dwelling} --to {by}（交回）或 --to {to}（留给{to}）",
-    "⚠ Moved to {to} after {by}'s device had worked on it (both devices' entries are "
-    "kept). Decide who finishes it: fieldsurvey review --resolve {dwelling} --to {by} "
-    "(give it back) or --to {to} (keep it with {to})"))
-TEXTS.setdefault("resolve_key", ("谁来完成", "Who finishes"))
-TEXTS.setdefault("resolve_title", ("此户由谁完成？（两台设备的记录都保留）",
-                                   "Who finishes this household? (both devices' entries "
-                                   "are kept)"))
-TEXTS.setdefault("resolve_back", ("{name}：交回（其设备有此户的记录）",
-                                  "{name}: give it back (their device holds the work)"))
-TEXTS.setdefault("resolve_keep", ("{name}：留给现在的访问员", "{name}: keep it with them"))
-TEXTS.setdefault("resolve_none", ("此户没有待处理的改派冲突", "Nothing to settle here"))
-TEXTS.setdefault("review_on_device", (
-    "这是访问员设备的数据库：审核请在督导的中心库上进行（否则该设备将无法同步）",
-    "This is an interviewer's device store: review in the central store (a decision here "
-    "would stop this device's syncs)"))
-TEXTS.setdefault("resolved_back", ("已交回{to}；两台设备的记录都保留",
-                                   "Given back to {to}; both devices' entries are kept"))
-TEXTS.setdefault("resolved_keep", ("留给{to}；请告知原访问员停止此户",
-                                   "Kept with {to}; tell the other interviewer to stop there"))
 
 #: The dialog's choice for a comment on the whole interview (not on one question).
 WHOLE = "@whole"
