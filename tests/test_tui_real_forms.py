@@ -412,6 +412,7 @@ async def test_time_and_datetime_answers_are_kept(tmp_path: Path) -> None:
         {"type": "time", "name": "start_time", "label": "开始时间"},
         {"type": "datetime", "name": "visit_at", "label": "访问时间"},
         {"type": "date", "name": "born", "label": "出生日期"},
+        {"type": "geopoint", "name": "gps", "label": "住户位置"},
     ], [])
     st = store_for(tmp_path, form)
     try:
@@ -428,6 +429,12 @@ async def test_time_and_datetime_answers_are_kept(tmp_path: Path) -> None:
             assert answers["start_time"] == dt.time(10, 30)
             assert answers["visit_at"].replace(tzinfo=None) == dt.datetime(2026, 11, 20, 10, 30)
             assert answers["born"] == dt.date(1990, 5, 1)
+            # a point is typed where no GPS receiver is attached; the box says how
+            assert "纬度 经度" in "\n".join(screen_lines(app))
+            scr.views[0].answer_widget().value = "31.8206 117.2272"
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert str(st.answers(scr.uuid)["gps"]).startswith("31.8206 117.2272")
             assert scr.runner.current.kind == "end"
     finally:
         st.close()

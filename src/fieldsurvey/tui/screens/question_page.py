@@ -40,6 +40,9 @@ _WORDS = {
                    "No options for the answers given so far; press Enter to go on"),
     "range": ("{lo} 到 {hi} 之间 (每步 {by})", "from {lo} to {hi} (steps of {by})"),
     "remove": ("D 删除一条", "D delete one"),
+    "geopoint": ("纬度 经度 (如 31.8206 117.2272), 可加 海拔 精度",
+                 "latitude longitude (e.g. 31.8206 117.2272), then altitude accuracy"),
+    "media": ("文件路径 (F3 选择)", "path of the file (F3 picks it)"),
 }
 
 
@@ -229,6 +232,10 @@ class QuestionPage(KeyedScreen[None]):
             return _say(lang, "range", lo=lo, hi=hi, by=by)
         if q.type in _FORMATS:
             return _FORMATS[q.type]
+        if q.type == "geopoint":
+            return _say(lang, "geopoint")
+        if q.type in MEDIA_TYPES:
+            return _say(lang, "media")
         if q.type in ("integer", "decimal", "text", "barcode"):
             return self.app.t("type_answer")
         return ""
