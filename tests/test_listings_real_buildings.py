@@ -17,7 +17,7 @@ import pytest
 import shapely
 
 from fieldsurvey.frame.build import build_frame, rows_path
-from fieldsurvey.io.errors import CRSError
+from fieldsurvey.io.errors import CRSError, InputError
 from fieldsurvey.io.listings import read_listing
 
 
@@ -95,3 +95,19 @@ def test_a_sparse_or_empty_dwelling_count(tmp_path: Path) -> None:
                      encoding="utf-8")
     out = read_listing(empty, columns={"lon": "OA:x", "lat": "OA:y"})
     assert len(out) == 2 and out["footprint_dwelling"].isna().all()
+
+
+def test_unknown_height_written_as_minus_one_is_unknown(tmp_path: Path) -> None:
+    # Microsoft's GlobalMLBuildingFootprints: {"height": -1.0, "confidence": -1.0}
+    box = shapely.box(121.5050, 25.0350, 121.5052, 25.0352)  # about 400 m²
+    gdf = gpd.GeoDataFrame({"height": [-1.0, 12.0, 0.0], "confidence": [-1.0, 0.9, -1.0]},
+                           geometry=[box, shapely.affinity.translate(box, 0.001),
+                                     shapely.affinity.translate(box, 0.002)], crs="EPSG:4326")
+    gdf.to_file(tmp_path / "ms.geojson")
+    with pytest.raises(InputError, match="2 of 3 building footprint"):
+        read_listing(tmp_path / "ms.geojson", dwellings_per_floor=2)
+    df = read_listing(tmp_path / "ms.geojson", dwellings_per_floor=2, dwelling_area=100)
+    sizes = df.groupby("building").size().to_dict()
+    assert sizes["2"] == 8  # 12 m / 3 m = 4 storeys x 2
+    assert 3 <= sizes["1"] <= 5 and sizes["1"] == sizes["3"]  # floor area / 100 m²
+    assert df.attrs["fieldsurvey"]["footprints"]["unsized"] == 2

@@ -134,15 +134,21 @@ _MADE = frozenset({"source_row", "dwelling_id", "community_id", "compound", "bui
 
 
 def _storeys(table: pd.DataFrame, storey_height: float) -> np.ndarray:
+    """Storeys of each footprint, from its storeys or else its height; NaN when unknown.
+
+    A storey count or height of 0 or less is how footprint datasets write "unknown"
+    (Microsoft's building footprints: ``height = -1``), not a building of one storey.
+    """
     storeys = (
         table["storeys"].to_numpy(dtype=float)
         if "storeys" in table
         else np.full(len(table), np.nan)
     )
+    storeys = np.where(storeys > 0, storeys, np.nan)
     if "height" in table:
-        from_height = np.maximum(
-            1.0, np.round(table["height"].to_numpy(dtype=float) / storey_height)
-        )
+        height = table["height"].to_numpy(dtype=float)
+        from_height = np.where(height > 0, np.maximum(1.0, np.round(height / storey_height)),
+                               np.nan)
         storeys = np.where(np.isnan(storeys), from_height, storeys)
     return storeys
 
