@@ -135,3 +135,14 @@ def test_wide_table_of_group_counts(tmp_path: Path, capsys: pytest.CaptureFixtur
         for rate, value in rates.items():
             assert got[survey][rate] == pytest.approx(value, rel=1e-12), (survey, rate)
     assert got["omb_a"]["n"] == 455 and got["omb_a"]["e"] == 0.9
+
+
+def test_codes_written_with_their_labels(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """'2.24 家中无人' (as fieldsurvey and CATI systems print a code with its label)."""
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"disposition": ["1.1 完成访问", "1.1 Complete interview", "2.111 户级拒访",
+                                  "2.24 家中无人", "3.18 找不到地址", "4.61 常规空置住房"]}).to_csv(
+        path, index=False)
+    overall = run_rates(capsys, "--dispositions", str(path))["overall"]
+    assert [overall[c] for c in ("I", "R", "NC", "UH", "NE")] == [2, 1, 1, 1, 1]

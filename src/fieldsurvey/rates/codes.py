@@ -210,12 +210,16 @@ def category_of(value: object) -> str | None:
     """The outcome group of a final code (read by prefix) or of a group name, or None.
 
     ``"2.111"`` -> ``"R"``; ``"nc"`` and ``"NC"`` -> ``"NC"`` (the AAPOR group names are
-    accepted as codes, as per-case files of R's ``outcomerate`` carry them).
+    accepted as codes, as per-case files of R's ``outcomerate`` carry them); a code followed
+    by its label (``"2.24 家中无人"``, ``"1.1 Complete interview"``) is read by its code.
     """
     if isinstance(value, str):
         name = value.strip().upper()
         if name in CATEGORY_LABELS:
             return name
+        head = value.strip().split(maxsplit=1)
+        if len(head) == 2 and normalise_code(head[0]) is not None:
+            value = head[0]  # "2.24 家中无人", as outcome_label and many CATI systems write it
     found = lookup_disposition(value)
     return None if found is None else found.category
 
