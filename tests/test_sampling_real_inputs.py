@@ -246,3 +246,19 @@ def test_workbook_with_title_rows_and_merged_strata(tmp_path: Path,
     wb.save(tmp_path / "g.xlsx")
     code, _, err = _draw(tmp_path, tmp_path / "g.xlsx", capsys)
     assert code == 2 and "g.xlsx" in err and "empty or NA (row 6)" in err
+
+
+def test_csv_with_a_title_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = _write_csv(tmp_path / "t.csv", _rows())
+    table.write_bytes("某区社区名单（单位：户）\r\n".encode("gbk") + table.read_bytes())
+    code, sample, err = _draw(tmp_path, table, capsys)
+    assert code == 0, err
+    assert sample is not None
+    np.testing.assert_allclose(sample["pi_1"], sample["community_id"].map(_want()),
+                               rtol=1e-12)
+    rows = _rows()
+    rows[2][3] = "约300"
+    bad = _write_csv(tmp_path / "u.csv", rows)
+    bad.write_bytes("某区社区名单\r\n".encode("gbk") + bad.read_bytes())
+    code, _, err = _draw(tmp_path, bad, capsys)
+    assert code == 2 and "'约300' at row 5" in err  # title 1, header 2, rows 3, 4, 5

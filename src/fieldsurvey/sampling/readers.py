@@ -110,6 +110,33 @@ def _fill_merged(path: Path, table: pd.DataFrame, columns: list[str], first_row:
         wb.close()
 
 
+def _csv_below_titles(path: Path, id_field: str, keep: tuple[str, ...],
+                      encoding: str | None, table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """:func:`_below_titles` for a CSV whose title lines have fewer fields than the table."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    from fieldsurvey.io.encoding import decode_text
+    from fieldsurvey.io.tables import csv_separator
+
+    text = decode_text(path.read_bytes(), encoding, file=str(path))[0].lstrip("\ufeff")
+    lines = text.splitlines(keepends=True)
+    for k, line in enumerate(lines[:20]):
+        sep = csv_separator(line, path.suffix.lower())
+        cells = [c.strip() for c in next(csv.reader([line], delimiter=sep), [])]
+        if id_field not in cells:
+            continue
+        body = pd.read_csv(io.StringIO("".join(lines[k:])), sep=sep,
+                           dtype={c: str for c in keep if c in cells})
+        body.columns = [str(c).strip() for c in body.columns]
+        # table position p is spreadsheet row p + 2 of the file as read; the header here
+        # is line k + 1, so its first data row is position k of that numbering
+        return body, k
+    return table, 0
+
+
 def _below_titles(path: Path, id_field: str, keep: tuple[str, ...], encoding: str | None,
                   table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The table under its real header when title lines come first (某市社区名单 ...).
@@ -121,6 +148,8 @@ def _below_titles(path: Path, id_field: str, keep: tuple[str, ...], encoding: st
     """
     import pandas as pd
 
+    if table_format(path) == "csv":
+        return _csv_below_titles(path, id_field, keep, encoding, table)
     raw = read_table(path, what="communities table", text=True, encoding=encoding)
     for k in range(min(len(raw), 20)):
         cells = [str(v).strip() if isinstance(v, str) else "" for v in raw.iloc[k]]
