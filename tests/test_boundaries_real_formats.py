@@ -181,7 +181,15 @@ def test_name_like_field_and_id_candidates(tmp_path: Path) -> None:
     assert "--id-field ID_2" in text
     b = read_boundaries(path, id_field="ID_2")
     assert b.frame["name"].tolist() == ["Clervaux", "Esch-sur-Alzette", "Redange", "Wiltz"]
+    assert b.frame["NAME_2"].tolist() == b.frame["name"].tolist()  # kept under its own name
     assert any("'NAME_2'" in n for n in b.notes)
+    # a name field that repeats (the bairro of census tracts) names a larger area: no guess
+    tracts = gpd.GeoDataFrame({"CD_GEOCODI": ["1", "2", "3", "4"],
+                               "NM_BAIR": ["Varadouro", "Varadouro", "Varadouro", "Bonsucesso"]},
+                              geometry=polys, crs=4326)
+    pyogrio.write_dataframe(tracts, tmp_path / "olinda.shp", encoding="cp1252")
+    b = read_boundaries(tmp_path / "olinda.shp", id_field="CD_GEOCODI")
+    assert "name" not in b.frame and "NM_BAIR" in b.frame
 
 
 def test_big5_village_names_without_cpg(tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ def read_boundaries(
     if collections:
         notes.append(f"{collections} feature(s) were geometry collections; their polygons "
                      "were kept")
-    found = choose_fields(gdf, opts, path, notes)
+    found, copied = choose_fields(gdf, opts, path, notes)
     id_field = found["community_id"]
     ids = check_ids(gdf[id_field], id_field, path, opts.dissolve)
     gdf = resolve_crs(gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)),
@@ -217,7 +217,8 @@ def read_boundaries(
             notes.append("the polygons carry Z (height) values; they were dropped")
     geoms = shapely.force_2d(geoms)
     geoms, repaired = repair(geoms, ids)
-    renamed = {src: std for std, src in found.items() if std != "community_id"}
+    renamed = {src: std for std, src in found.items()
+               if std != "community_id" and std not in copied}
     attrs = gdf.drop(columns=[gdf.geometry.name, id_field])
     clash = [c for c in attrs.columns if c in set(renamed.values()) | {"community_id"}
              and c not in renamed]
@@ -226,6 +227,8 @@ def read_boundaries(
         {"community_id": ids.astype(str).to_numpy(), **{c: attrs[c].to_numpy() for c in attrs}},
         geometry=gpd.GeoSeries(geoms, crs=source_crs), crs=source_crs,
     )
+    for std in sorted(copied):  # a guessed field: copied, and kept under its own name
+        frame[std] = frame[found[std]]
     for text in ("name", "street", "type"):
         if text in frame and not pd.api.types.is_string_dtype(frame[text]):
             # a numeric-looking column named as names ("101", 3.0): text, without ".0"

@@ -104,8 +104,12 @@ def _admin_code(gdf: gpd.GeoDataFrame, headers: list[str]) -> str | None:
 
 
 def _name_like(gdf: gpd.GeoDataFrame, headers: list[str], used: set[str]) -> str | None:
-    """The most distinct text field named like a name, or None."""
-    best, best_n = None, 0
+    """The most distinct text field named like a name, or None.
+
+    A field that repeats most of its values (a tract's 街道 or bairro name, a
+    province's name on every county) names a larger area, not the community.
+    """
+    best, best_n = None, max(1, len(gdf) // 2) - 1
     for h in headers:
         if h in used or not _NAME_LIKE.search(fold(h)):
             continue
@@ -120,8 +124,12 @@ def _name_like(gdf: gpd.GeoDataFrame, headers: list[str], used: set[str]) -> str
 
 
 def choose_fields(gdf: gpd.GeoDataFrame, opts: BoundaryOptions, path: Path | None,
-                  notes: list[str]) -> dict[str, str]:
+                  notes: list[str]) -> tuple[dict[str, str], set[str]]:
     """Standard attribute -> field, from the options, the vocabulary and two guesses.
+
+    The second value names the standard attributes that were guessed from a field
+    the vocabulary does not know (``name`` from ``NAME_2``): they are added as copies,
+    and the field stays under its own name too.
 
     Raises
     ------
@@ -164,13 +172,15 @@ def choose_fields(gdf: gpd.GeoDataFrame, opts: BoundaryOptions, path: Path | Non
             + (f" (for example --id-field {usable[0]})" if usable else
                " after adding a unique code to every feature in a GIS"),
         )
+    copied: set[str] = set()
     if "name" not in found:
         name = _name_like(gdf, headers, set(found.values()))
         if name is not None:
             found["name"] = name
+            copied.add("name")
             notes.append(f"the community names were taken from the field '{name}'; name "
                          "another with --name-field")
-    return found
+    return found, copied
 
 
 def check_ids(ids: pd.Series, id_field: str, path: Path | None, dissolve: bool) -> pd.Series:
