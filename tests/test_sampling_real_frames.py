@@ -94,3 +94,29 @@ def test_cli_draw_carries_r_probabilities(reference: dict, tmp_path: Path,
     assert main([*args[:-1], str(again)]) == 0
     assert Path(f"{out}.csv").read_bytes() == Path(f"{again}.csv").read_bytes()
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("method", ["pps_systematic", "pps_brewer"])
+def test_selection_frequencies_match_r_probabilities(reference: dict, method: str) -> None:
+    from fieldsurvey.sampling.simulate import simulate_design
+
+    case = next(c for c in reference["cases"] if c["name"] == "MU284_P85_by_REG")
+    table = _table(reference["frames"]["MU284"])
+    runs = 4000
+    sim = simulate_design(table, _design(case, method), runs=runs, seed=20261202)
+    want = np.empty(len(table))
+    for h, s in case["strata"].items():
+        want[np.flatnonzero(table["stratum"].to_numpy() == h)] = s["pik"]
+    units = sim.units.set_index("community_id").loc[table["unit"]]
+    np.testing.assert_allclose(units["pi"], want, rtol=1e-12)
+    freq = units["frequency"].to_numpy()
+    assert (freq[want >= 1] == 1).all()
+    # every unit within 5 binomial standard deviations, and the whole frame by chi-square
+    sd = np.sqrt(want * (1 - want) / runs)
+    inner = want < 1
+    assert np.all(np.abs(freq[inner] - want[inner]) <= 5 * sd[inner])
+    chi2 = float(np.sum((freq[inner] - want[inner]) ** 2 / (sd[inner] ** 2)))
+    from scipy.stats import chi2 as chi2_dist
+
+    assert chi2_dist.sf(chi2, inner.sum()) > 1e-4
+    assert sim.consistent

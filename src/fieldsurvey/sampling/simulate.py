@@ -108,21 +108,32 @@ def simulate_design(
     table = communities_from_frame(frame, d) if two_stage else frame
     plans = plan_stage1(table, d)
     C = len(table)
-    hit = np.zeros((runs, C), dtype=bool)
     pi1 = np.zeros(C)
     stratum = np.empty(C, dtype=object)
     for plan in plans:
         stratum[plan.rows] = plan.label
         pi1[plan.rows] = plan.pi
-        if plan.n:
-            got = draw_stratum(plan, d.stage1.method, rng, runs)
-            hit[np.arange(runs)[:, None], plan.rows[got]] = True
     ids = table[d.stage1.id].to_numpy()
     if not two_stage:
-        freq = hit.mean(axis=0)
+        # counts in chunks of runs: memory bounded whatever the frame and the runs
+        counts = np.zeros(C, dtype=np.int64)
+        for plan in plans:
+            if not plan.n:
+                continue
+            step = max(1, 4_000_000 // max(1, plan.n))
+            for start in range(0, runs, step):
+                got = draw_stratum(plan, d.stage1.method, rng, min(step, runs - start))
+                counts += np.bincount(plan.rows[np.asarray(got).ravel()], minlength=C)
+        freq = counts / runs
         units = pd.DataFrame({"stratum": stratum, "community_id": ids, "pi": pi1,
                               "frequency": freq, "z": z_scores(freq, pi1, runs)})
+        units = units[stratum != None].reset_index(drop=True)  # noqa: E711 - blank rows
     else:
+        hit = np.zeros((runs, C), dtype=bool)
+        for plan in plans:
+            if plan.n:
+                got = draw_stratum(plan, d.stage1.method, rng, runs)
+                hit[np.arange(runs)[:, None], plan.rows[got]] = True
         units = _stage2(frame, table, d, hit, pi1, stratum, rng, runs, progress)
     freq, pi = units["frequency"].to_numpy(), units["pi"].to_numpy()
     units["p_value"] = binomial_p_values(freq, pi, runs)
