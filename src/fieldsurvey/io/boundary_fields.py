@@ -109,7 +109,7 @@ def _name_like(gdf: gpd.GeoDataFrame, headers: list[str], used: set[str]) -> str
     A field that repeats most of its values (a tract's 街道 or bairro name, a
     province's name on every county) names a larger area, not the community.
     """
-    best, best_n = None, max(1, len(gdf) // 2) - 1
+    best, best_n = None, len(gdf) // 2  # more than half the features must differ
     for h in headers:
         if h in used or not _NAME_LIKE.search(fold(h)):
             continue
