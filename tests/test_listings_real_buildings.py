@@ -111,3 +111,22 @@ def test_unknown_height_written_as_minus_one_is_unknown(tmp_path: Path) -> None:
     assert sizes["2"] == 8  # 12 m / 3 m = 4 storeys x 2
     assert 3 <= sizes["1"] <= 5 and sizes["1"] == sizes["3"]  # floor area / 100 m²
     assert df.attrs["fieldsurvey"]["footprints"]["unsized"] == 2
+
+
+def test_a_listing_read_in_the_wrong_crs_is_refused_with_where_it_landed(
+        tmp_path: Path) -> None:
+    path = tmp_path / "address_data.csv"  # Portland's address points, Oregon North (ft)
+    path.write_text("address_id,address_full,X,Y\n"
+                    "173481,0 NE ALBERTA ST,7649368.305,697271.744\n"
+                    "194230,0 NE WEIDLER ST,7654457.875,688271.362\n"
+                    "475756,2211 SE OCHOCO ST,7652570.116,660713.526\n"
+                    "173500,10 NE ALBERTA ST,7649400.0,697271.0\n"
+                    "173501,12 NE ALBERTA ST,7649430.0,697271.0\n", encoding="utf-8")
+    right = read_listing(path, crs="EPSG:2913")
+    box = shapely.box(right["lon"].min() - 0.01, right["lat"].min() - 0.01,
+                      right["lon"].max() + 0.01, right["lat"].max() + 0.01)
+    b = gpd.GeoDataFrame({"community_id": ["PDX"]}, geometry=[box], crs="EPSG:4326")
+    assert build_frame(b, path, listing_crs="EPSG:2913").qa["outside_boundaries"].count == 0
+    with pytest.raises(CRSError) as err:  # Oregon South: the points land in Idaho
+        build_frame(b, path, listing_crs="EPSG:2270")
+    assert "km away" in str(err.value) and "EPSG:2270" in str(err.value)

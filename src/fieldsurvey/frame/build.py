@@ -49,7 +49,8 @@ from fieldsurvey.io.normalise import LISTING_COLUMNS, normalise_listing
 from fieldsurvey.io.progress import Progress, report
 from fieldsurvey.io.schema import FRAME_COLUMNS, WGS84
 
-__all__ = ["FrameOptions", "build_frame", "check_frame", "fingerprint_inputs", "rows_path"]
+__all__ = ["FrameOptions", "build_frame", "check_frame", "check_placement", "fingerprint_inputs",
+           "rows_path"]
 
 _SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
@@ -137,28 +138,34 @@ def _listing_frame(dwellings: Any, opts: FrameOptions) -> pd.DataFrame:
     return out
 
 
-def _check_swapped(listing: pd.DataFrame, prepared: PreparedBoundaries) -> None:
-    """Refuse a listing whose longitude and latitude columns are exchanged.
+def check_placement(listing: pd.DataFrame, prepared: PreparedBoundaries) -> None:
+    """Refuse a listing whose longitude and latitude are exchanged, or that lies far off.
 
     Outside China and Taiwan a swapped pair is often still a valid lon/lat (Europe's
     (50.8, 4.3)), so the reader cannot tell; the boundaries can: most points fall
-    outside every boundary and nearly all fall inside once exchanged.
+    outside every boundary and nearly all fall inside once exchanged. A listing with no
+    point inside any boundary, over 50 km from them, was read in the wrong CRS (see
+    :func:`_check_far`). Looks at up to 5,000 points spread over the listing.
     """
     lon = listing["lon"].to_numpy(dtype=float)
     lat = listing["lat"].to_numpy(dtype=float)
-    ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 90))
+    ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
     if len(ok) < 5 or len(ok) < 0.5 * len(listing):
         return
     ok = ok[np.linspace(0, len(ok) - 1, min(len(ok), 5_000)).astype(np.int64)]
+    x, y = lon[ok], lat[ok]
 
-    def share(x: np.ndarray, y: np.ndarray) -> float:
-        return len(np.unique(_point_in_polygons(prepared, x, y)[0])) / len(x)
+    def share(px: np.ndarray, py: np.ndarray) -> float:
+        return len(np.unique(_point_in_polygons(prepared, px, py)[0])) / len(x)
 
-    base = share(lon[ok], lat[ok])
+    base = share(x, y)
     if base >= 0.5:
         return
-    swapped = share(lat[ok], lon[ok])
+    fits = np.abs(x) <= 90  # a longitude beyond ±90 cannot be a latitude
+    swapped = share(y[fits], x[fits]) if fits.any() else 0.0
     if swapped < 0.8:
+        if base == 0:
+            _check_far(listing, x, y, prepared)
         return
     info = listing.attrs.get("fieldsurvey", {})
     cols = info.get("columns", {})
@@ -172,10 +179,37 @@ def _check_swapped(listing: pd.DataFrame, prepared: PreparedBoundaries) -> None:
         hint=f"Map them the other way round: --columns lon={lat_col} --columns lat={lon_col}")
 
 
+def _check_far(listing: pd.DataFrame, lon: np.ndarray, lat: np.ndarray,
+               prepared: PreparedBoundaries) -> None:
+    """Refuse a listing lying wholly and far (over 50 km) from every boundary.
+
+    Then no dwelling can be assigned: the coordinates are in another CRS than the one
+    they were read in (projected metres taken for another zone, a wrong datum), or the
+    listing is of another place. A listing merely partly outside is the self-check's.
+    """
+    x0, y0, x1, y1 = prepared.bounds
+    mx, my = float(np.median(lon)), float(np.median(lat))
+    dx = max(x0 - mx, 0.0, mx - x1) * 111.32 * np.cos(np.radians(np.clip(my, -89.0, 89.0)))
+    dy = max(y0 - my, 0.0, my - y1) * 110.57
+    km = float(np.hypot(dx, dy))
+    if km <= 50:
+        return
+    info = listing.attrs.get("fieldsurvey", {})
+    raise CRSError(
+        "no dwelling of the listing lies inside a boundary: the listing is far from them",
+        file=info.get("path"),
+        expected=f"points within the boundaries (lon {x0:.4f} to {x1:.4f}, "
+        f"lat {y0:.4f} to {y1:.4f})",
+        got=f"points around lon {mx:.4f}, lat {my:.4f}, about {km:,.0f} km away"
+        + (f", read from {info['source_crs']}" if info.get("source_crs") else ""),
+        hint="Check the coordinate system the listing was read in (--listing-crs for x/y "
+        "columns or a layer without one), the --columns mapping, and that the listing "
+        "and the boundaries cover the same place")
+
+
 def _assign(listing: pd.DataFrame, prepared: PreparedBoundaries, chunk_size: int,
             progress: Progress | None) -> pd.DataFrame:
     n = len(listing)
-    _check_swapped(listing, prepared)
     parts = []
     for start in range(0, max(n, 1), chunk_size):
         parts.append(assign_chunk(listing.iloc[start:start + chunk_size], prepared))
@@ -355,6 +389,7 @@ def _build(
                    if isinstance(obj, (str, Path)) and Path(obj).is_file()}
         b, listing, prepared = _prepare_inputs(boundaries, dwellings, opts, progress)
         digests = {name: f.result() for name, f in pending.items()}
+    check_placement(listing, prepared)  # the whole listing (a partition may be elsewhere)
     frame = _assign(listing, prepared, opts.chunk_size, progress)
     report(progress, "self-check", 0, 1)
     factors: Factors = {}
