@@ -262,3 +262,29 @@ def test_csv_with_a_title_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     bad.write_bytes("某区社区名单\r\n".encode("gbk") + bad.read_bytes())
     code, _, err = _draw(tmp_path, bad, capsys)
     assert code == 2 and "'约300' at row 5" in err  # title 1, header 2, rows 3, 4, 5
+
+
+def test_workbook_with_a_notes_sheet_first(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    notes = wb.active
+    assert notes is not None
+    notes.title = "填表说明"
+    notes.append(["本表由各街道填报，户数以2024年底为准。"])
+    ws = wb.create_sheet("社区名单")
+    ws.append(["某区社区名单"])
+    ws.append(["社区代码", "社区名称", "街道", "户数"])
+    for r in _rows():
+        ws.append(r)
+    wb.save(tmp_path / "f.xlsx")
+    code, sample, err = _draw(tmp_path, tmp_path / "f.xlsx", capsys)
+    assert code == 0, err
+    assert sample is not None
+    np.testing.assert_allclose(sample["pi_1"], sample["community_id"].map(_want()),
+                               rtol=1e-12)
+    ws.cell(7, 4).value = "约300"
+    wb.save(tmp_path / "g.xlsx")
+    code, _, err = _draw(tmp_path, tmp_path / "g.xlsx", capsys)
+    assert code == 2 and "sheet '社区名单'" in err and "'约300' at row 7" in err

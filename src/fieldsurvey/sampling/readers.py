@@ -65,18 +65,20 @@ def read_communities(path: str | Path, *, id_field: str = "community_id",
         table, first = _below_titles(path, id_field, keep, encoding, table)
     if any(c in table.columns and table[c].isna().any() for c in text) and \
             table_format(path) == "xlsx":
-        _fill_merged(path, table, [c for c in text if c in table.columns], file_row(first))
+        _fill_merged(path, table, [c for c in text if c in table.columns], file_row(first),
+                     table.attrs.get("sheet"))
     table.attrs["source"] = str(path)  # for messages naming the file and its rows
     table.attrs["first_row"] = file_row(first)
     return table
 
 
-def _fill_merged(path: Path, table: pd.DataFrame, columns: list[str], first_row: int) -> None:
+def _fill_merged(path: Path, table: pd.DataFrame, columns: list[str], first_row: int,
+                 sheet: str | None) -> None:
     """Give every cell of a merged range of ``columns`` the range's value (in place).
 
     A workbook typed by hand often merges a stratum (街道) over its communities' rows;
-    only the top cell then holds the value. Only the first sheet, and only when its header
-    row holds the column names where the table has them.
+    only the top cell then holds the value. Only in the sheet read, and only when its
+    header row holds the column names where the table has them.
     """
     import openpyxl
 
@@ -85,7 +87,7 @@ def _fill_merged(path: Path, table: pd.DataFrame, columns: list[str], first_row:
     except Exception:  # noqa: BLE001 - unreadable here: the table stays as read
         return
     try:
-        ws = wb.worksheets[0]
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         header = first_row - 1
         where: dict[int, str] = {}
         for cell in ws[header]:
@@ -137,20 +139,54 @@ def _csv_below_titles(path: Path, id_field: str, keep: tuple[str, ...],
     return table, 0
 
 
+def _sheet_names(path: Path) -> list[str]:
+    """The sheets of an XLSX workbook, in order (empty when they cannot be listed)."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 - read_table has already named what is wrong
+        return []
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
 def _below_titles(path: Path, id_field: str, keep: tuple[str, ...], encoding: str | None,
                   table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """The table under its real header when title lines come first (某市社区名单 ...).
+    """The table under its real header when title lines or sheets come first.
 
-    The header is the first of the top rows holding ``id_field`` as a cell; the columns
-    below it are parsed as numbers where every cell is a number, ``keep`` stays text.
-    Returns the table and the position (in the first read) of its first data row; the
-    table as read when no such row is found (the caller names the missing column).
+    A workbook's sheet is the first whose top rows hold ``id_field`` as a cell (past a
+    填表说明 / notes sheet); in it, or in a CSV, the header is the first of the top rows
+    holding ``id_field``. Columns below such a header are parsed as numbers where every
+    cell is a number, ``keep`` stays text. Returns the table (``attrs["sheet"]`` naming
+    a sheet other than the first) and the position, in the sheet read with its first row
+    as header, of its first data row; the table as read when no such row is found (the
+    caller names the missing column).
     """
-    import pandas as pd
-
     if table_format(path) == "csv":
         return _csv_below_titles(path, id_field, keep, encoding, table)
-    raw = read_table(path, what="communities table", text=True, encoding=encoding)
+    sheets: list[str | int] = list(_sheet_names(path)) or [0]
+    for i, sheet in enumerate(sheets):
+        if i:
+            whole = read_table(path, what="communities table", text=keep, sheet=sheet)
+            if id_field in whole.columns:
+                whole.attrs["sheet"] = str(sheet)
+                return whole, 0
+        raw = read_table(path, what="communities table", text=True, sheet=sheet)
+        found = _header_below(raw, id_field, keep)
+        if found is not None:
+            if i:
+                found[0].attrs["sheet"] = str(sheet)
+            return found
+    return table, 0
+
+
+def _header_below(raw: pd.DataFrame, id_field: str,
+                  keep: tuple[str, ...]) -> tuple[pd.DataFrame, int] | None:
+    import pandas as pd
+
     for k in range(min(len(raw), 20)):
         cells = [str(v).strip() if isinstance(v, str) else "" for v in raw.iloc[k]]
         if id_field not in cells:
@@ -167,7 +203,7 @@ def _below_titles(path: Path, id_field: str, keep: tuple[str, ...], encoding: st
             if (values.notna() | body[col].isna()).all():
                 body[col] = values
         return body.reset_index(drop=True), k + 1
-    return table, 0
+    return None
 
 
 def read_selected(path: str | Path) -> pd.DataFrame:

@@ -57,7 +57,8 @@ def place(table: pd.DataFrame, pos: int, id_column: str) -> str:
 
 def _fail(table: pd.DataFrame, design: Design, message: str, *, field: str, got: str,
           expected: str, hint: str) -> DesignError:
-    return DesignError(message, file=table.attrs.get("source") or design.source, field=field,
+    return DesignError(message, file=table.attrs.get("source") or design.source,
+                       sheet=table.attrs.get("sheet"), field=field,
                        got=got, expected=expected, hint=hint)
 
 

@@ -75,6 +75,7 @@ def stratum_labels(table: pd.DataFrame, design: Design,
             shown = ", ".join(place(table, p, design.stage1.id) for p in where[:5])
             raise DesignError(f"{where.size} communities have no value of the stratifier "
                               f"{col!r}", file=table.attrs.get("source") or design.source,
+                              sheet=table.attrs.get("sheet"),
                               field=col, got=shown + (" ..." if where.size > 5 else ""),
                               hint="Fill in the stratum of every community")
         parts.append(values.astype(str).to_numpy(dtype=object))
@@ -134,7 +135,8 @@ def _size_error(table: pd.DataFrame, design: Design,
     hint = "; ".join(hints)
     return DesignError(
         f"{bad_total} communities have no usable measure of size in column {s1.size!r}",
-        file=source or design.source, field=s1.size, got="; ".join(parts),
+        file=source or design.source, sheet=table.attrs.get("sheet"), field=s1.size,
+        got="; ".join(parts),
         expected=("a number of at least 0" if s1.zero_size == "exclude" else
                   "a positive number") + " for every community",
         hint=hint[:1].upper() + hint[1:])
