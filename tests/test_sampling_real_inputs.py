@@ -288,3 +288,17 @@ def test_workbook_with_a_notes_sheet_first(tmp_path: Path,
     wb.save(tmp_path / "g.xlsx")
     code, _, err = _draw(tmp_path, tmp_path / "g.xlsx", capsys)
     assert code == 2 and "sheet '社区名单'" in err and "'约300' at row 7" in err
+
+
+def test_frame_option_keeps_the_design_id_as_text(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [[f"00{i:04d}", f"村{i}", "东街道" if i % 2 else "西街道", s]
+            for i, s in enumerate(SIZES)]
+    table = _write_csv(tmp_path / "v.csv", rows, "utf-8")
+    (tmp_path / "d.toml").write_text(DESIGN.format(a=2, b=2), encoding="utf-8")
+    out = tmp_path / "s"
+    assert main(["sample", "draw", "--frame", str(table), "--design",
+                 str(tmp_path / "d.toml"), "--out", str(out)]) == 0
+    sample = pd.read_csv(f"{out}.csv", dtype=str, encoding="utf-8-sig")
+    assert len(sample) == 4 and sample["community_id"].str.match(r"^00\d{4}$").all()
+    capsys.readouterr()

@@ -111,7 +111,7 @@ def _frame_or_communities(args: argparse.Namespace, design: Any) -> Any:
         frame.attrs.update(table.attrs)
         return frame
     if args.frame:
-        return read_dwelling_frame(args.frame)
+        return read_dwelling_frame(args.frame, text=(design.stage1.id, *design.stratify))
     if args.communities:
         if two_stage:
             raise InputError("a two-stage draw needs the dwelling frame", field="--frame",

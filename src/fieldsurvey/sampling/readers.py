@@ -211,7 +211,7 @@ def read_selected(path: str | Path) -> pd.DataFrame:
     return read_table(path, what="stage-1 sample", text=ID_COLUMNS)
 
 
-def read_dwelling_frame(path: str | Path) -> pd.DataFrame:
+def read_dwelling_frame(path: str | Path, text: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read a dwelling frame (GeoParquet from ``fieldsurvey frame build``, or any table).
 
     A Parquet file carrying fieldsurvey frame metadata is read by
@@ -235,7 +235,7 @@ def read_dwelling_frame(path: str | Path) -> pd.DataFrame:
             frame = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore"))
             frame.attrs.update(table.attrs)  # e.g. the communities the listing missed
             return frame
-    table = read_table(path, what="dwelling frame", text=ID_COLUMNS)
+    table = read_table(path, what="dwelling frame", text=(*ID_COLUMNS, *text))
     if {"line", "pi", "base_weight"} <= set(table.columns):
         raise InputError("this is a sample, not a dwelling frame", file=str(path),
                          expected="the frame written by 'fieldsurvey frame build'",
