@@ -438,3 +438,41 @@ async def test_time_and_datetime_answers_are_kept(tmp_path: Path) -> None:
             assert scr.runner.current.kind == "end"
     finally:
         st.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_long_label_wraps_by_cells(tmp_path: Path, lang: str) -> None:
+    label_zh = ("C1. 过去十二个月内，您家庭成员中是否有人因为身体不适而前往乡镇卫生院、县级医院"
+                "或者私人诊所就诊，包括门诊和住院两种情况？")
+    hint_zh = "请逐一询问每位家庭成员；如受访者不清楚，请向知情的家庭成员核实后再填写。"
+    label_en = ("C1. In the past twelve months, did anyone in your household visit a "
+                "township health centre, a county hospital or a private clinic?")
+    form = write_form(tmp_path / "long.xlsx", [
+        {"type": "integer", "name": "c1", "label::Chinese": label_zh,
+         "label::English": label_en, "hint::Chinese": hint_zh,
+         "hint::English": "Ask about every member", "constraint": ". < 100",
+         "constraint_message::Chinese": "次数应在0到99之间，请核实后重新输入；如确实超过，请在备注中说明",
+         "constraint_message::English": "The number should be below 100"},
+    ], [])
+    st = store_for(tmp_path, form)
+    try:
+        app = make_app(st, language=lang, clock=FrozenClock())
+        async with app.run_test(size=SIZE) as pilot:
+            scr = await open_first(app, pilot)
+            await pilot.press("2", "0", "0", "enter")
+            await settle(app, pilot)
+            lines = screen_lines(app)
+            assert_fits(lines)
+            at = next(i for i, line in enumerate(lines) if "C1." in line)
+            # the number stays with its text, and the wrapped rest reads on whole
+            assert ("过去" if lang == "zh" else "In the past") in lines[at]
+            label = label_zh if lang == "zh" else label_en
+            joined = "".join(line.strip() if lang == "zh" else line.strip() + " "
+                             for line in lines[at:at + 3])
+            assert label.replace(" ", "") in joined.replace(" ", "") + "*"
+            if lang == "zh":  # the message wraps too, nothing cut
+                text = "".join(line.strip() for line in lines)
+                assert "次数应在0到99之间，请核实后重新输入；如确实超过，请在备注中说明" in text
+            assert "c1" not in st.answers(scr.uuid)
+    finally:
+        st.close()

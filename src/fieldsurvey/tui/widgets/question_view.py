@@ -13,6 +13,7 @@ from fieldsurvey.questionnaire.model import SpecialAnswer
 from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.tui.widgets.choice_field import ChoiceField
 from fieldsurvey.tui.widgets.odk_text import odk_text, plain_odk
+from fieldsurvey.tui.widgets.wrapped_text import WrappedText
 
 __all__ = ["QuestionView", "show_value"]
 
@@ -112,7 +113,7 @@ class QuestionView(Vertical):
         """The widgets of this screen."""
         # Few widgets per question: mounting is most of the time a page takes to draw.
         self._error = ""
-        yield Static(self._header(), classes="q-label")
+        yield WrappedText(self._header(), classes="q-label")
         special = self.value if isinstance(self.value, SpecialAnswer) else None
         if self.read_only or self.kind in ("note", "repeat", "end"):
             text = show_value(self.value, self.options, self.special_label)
@@ -129,7 +130,7 @@ class QuestionView(Vertical):
             yield Input(value=text, type=_INPUT_TYPE.get(self.kind, "text"),
                         placeholder=self.note, id="answer", select_on_focus=False)
         message = self._message()
-        msg = Static(message, classes="q-error")
+        msg = WrappedText(message, classes="q-error")
         msg.display = bool(message.plain)
         yield msg
 
@@ -139,7 +140,7 @@ class QuestionView(Vertical):
         return found.first() if found else None  # type: ignore[return-value]
 
     def _show_message(self) -> None:
-        msg = self.query_one(".q-error", Static)
+        msg = self.query_one(".q-error", WrappedText)
         text = self._message()
         msg.update(text)
         msg.display = bool(text.plain)
