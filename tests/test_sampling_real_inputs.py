@@ -302,3 +302,23 @@ def test_frame_option_keeps_the_design_id_as_text(tmp_path: Path,
     sample = pd.read_csv(f"{out}.csv", dtype=str, encoding="utf-8-sig")
     assert len(sample) == 4 and sample["community_id"].str.match(r"^00\d{4}$").all()
     capsys.readouterr()
+
+
+def test_semicolon_csv_with_dots_grouping_thousands(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    lines = ["社区代码;社区名称;街道;户数"]
+    for r in _rows():
+        lines.append(f"{r[0]};{r[1]};{r[2]};{int(str(r[3])):,}".replace(",", "."))
+    table = tmp_path / "eu.csv"
+    table.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert "15.000" in table.read_text(encoding="utf-8")
+    code, sample, err = _draw(tmp_path, table, capsys)
+    assert code == 0, err
+    assert sample is not None
+    np.testing.assert_allclose(sample["pi_1"], sample["community_id"].map(_want()),
+                               rtol=1e-12)
+    # decimals to three places with no whole number beside them stay decimals
+    m = parse_measure(pd.Series(["1.234", "5.678", "0.250"], dtype=object))
+    np.testing.assert_array_equal(m.values, [1.234, 5.678, 0.25])
+    m = parse_measure(pd.Series(["845", "1.234.567", "12.500"], dtype=object))
+    np.testing.assert_array_equal(m.values, [845, 1234567, 12500])

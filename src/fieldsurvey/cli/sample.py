@@ -87,6 +87,15 @@ def run(args: argparse.Namespace) -> int:
     return int(args.func(args))
 
 
+def _as_text(design: Any) -> tuple[str, ...]:
+    """Columns read as text: the stratifiers (codes such as 01) and the measure of size.
+
+    The sampler reads the sizes itself: "1.234" and "1,234" differ only in the text.
+    """
+    size = design.stage1.size
+    return (*design.stratify, *((size,) if size else ()))
+
+
 def _communities(args: argparse.Namespace, design: Any) -> Any:
     """The --communities table, its id and stratifier columns read as text."""
     from fieldsurvey.sampling.readers import read_communities
@@ -94,7 +103,7 @@ def _communities(args: argparse.Namespace, design: Any) -> Any:
     return read_communities(args.communities,
                             id_field=getattr(args, "id_field", None) or design.stage1.id,
                             encoding=getattr(args, "encoding", None),
-                            crs=getattr(args, "crs", None), text=design.stratify)
+                            crs=getattr(args, "crs", None), text=_as_text(design))
 
 
 def _frame_or_communities(args: argparse.Namespace, design: Any) -> Any:
@@ -111,7 +120,7 @@ def _frame_or_communities(args: argparse.Namespace, design: Any) -> Any:
         frame.attrs.update(table.attrs)
         return frame
     if args.frame:
-        return read_dwelling_frame(args.frame, text=(design.stage1.id, *design.stratify))
+        return read_dwelling_frame(args.frame, text=(design.stage1.id, *_as_text(design)))
     if args.communities:
         if two_stage:
             raise InputError("a two-stage draw needs the dwelling frame", field="--frame",

@@ -97,12 +97,12 @@ def _sizes(table: pd.DataFrame, design: Design, skip: np.ndarray) -> np.ndarray 
         problems.append(("zero", sizes == 0))
     problems = [(what, mask & ~skip) for what, mask in problems]
     if any(mask.any() for _, mask in problems):
-        raise _size_error(table, design, problems)
+        raise _size_error(table, design, problems, sizes)
     return sizes
 
 
-def _size_error(table: pd.DataFrame, design: Design,
-                problems: list[tuple[str, np.ndarray]]) -> DesignError:
+def _size_error(table: pd.DataFrame, design: Design, problems: list[tuple[str, np.ndarray]],
+                sizes: np.ndarray) -> DesignError:
     """One paragraph naming the rows (or communities) whose size cannot be used."""
     s1 = design.stage1
     assert s1.size is not None
@@ -118,7 +118,7 @@ def _size_error(table: pd.DataFrame, design: Design,
         for pos in where[:4]:
             where_ = place(table, pos, s1.id)
             value = raw[pos]
-            text = repr(value) if isinstance(value, str) else f"{float(value):g}"
+            text = repr(value) if what == "not a number" else f"{sizes[pos]:g}"
             shown.append(where_ if what == "empty or NA" else f"{text} at {where_}")
         more = f" and {where.size - 4} more" if where.size > 4 else ""
         parts.append(f"{where.size} {what} ({', '.join(shown)}{more})")
