@@ -141,7 +141,8 @@ def _bounded_shares(n: int, w: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np
 
 
 def check_table(
-    table: dict[str, int], labels: Sequence[str], capacity: np.ndarray, source: str | None = None
+    table: dict[str, int], labels: Sequence[str], capacity: np.ndarray, source: str | None = None,
+    what: str = "the communities it has",
 ) -> np.ndarray:
     """Check a per-stratum table of sizes against the strata found in the frame."""
     unknown = sorted(set(table) - set(labels))
@@ -159,6 +160,6 @@ def check_table(
         if want > cap:
             raise DesignError(f"stratum {h!r} cannot give {want} communities",
                               file=source, field=f"stage1.n.{h}",
-                              expected=f"at most {int(cap)} (the communities it has)",
+                              expected=f"at most {int(cap)} ({what})",
                               got=str(int(want)), hint="Lower n for this stratum")
     return out

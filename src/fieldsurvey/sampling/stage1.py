@@ -180,7 +180,9 @@ def plan_stage1(table: pd.DataFrame, design: Design) -> list[StratumPlan]:
     if s1.method == "take_all":
         n_h = np.array([r.size for r in rows])
     elif s1.n_table is not None:
-        n_h = check_table(dict(s1.n_table), uniq, capacity, design.source)
+        n_h = check_table(dict(s1.n_table), uniq, capacity, design.source,
+                          "the communities it has with a size above 0" if s1.is_pps and
+                          sizes is not None else "the communities it has")
     else:
         totals = None if sizes is None else np.array([sizes[r].sum() for r in rows])
         sd = None
