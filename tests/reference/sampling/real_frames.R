@@ -3,7 +3,7 @@
 # Made with R sampling::inclusionprobabilities (iterated certainty units), per stratum.
 # Frames: sampling::MU284 (Swedish municipalities, P85 population 1985, strata REG),
 # sampling::swissmunicipalities (POPTOT, strata REG), sampling::belgianmunicipalities
-# (Tot04, strata Province), survey::apipop (California schools, id snum, size enroll; the 18 schools
+# (Tot04, strata Province), survey::apipop (California schools, id snum, size enroll; the 37 schools
 # without enroll are left out, as a design with stage1 zero_size = "exclude" cannot take
 # them either).
 # Run from this directory:  Rscript real_frames.R  -> real_frames.json
