@@ -138,9 +138,12 @@ def test_total_row_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "row 15 looks like a total row" in err and "'合计'" in err
     # a total without the word, its size the sum of the others, is refused as well
     d = load_design({"stage1": {"method": "pps_systematic", "id": "c", "size": "m", "n": 2}})
-    table = pd.DataFrame({"c": ["a", "b", "c", "d", "e"], "m": [10, 20, 30, 40, 100]})
+    table = pd.DataFrame({"c": list("abcdef") + ["g"], "m": [10, 20, 30, 40, 5, 5, 110]})
     with pytest.raises(Exception, match="total row"):
         plan_stage1(table, d)
+    # a unit in the middle as large as all the others together is a unit
+    table = pd.DataFrame({"c": list("abcdefg"), "m": [10, 20, 30, 110, 40, 5, 5]})
+    assert sum(p.n for p in plan_stage1(table, d)) == 2
 
 
 def test_blank_rows_are_skipped_and_missing_ids_refused(

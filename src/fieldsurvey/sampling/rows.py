@@ -123,10 +123,15 @@ def _check_totals(table: pd.DataFrame, design: Design, blank: np.ndarray,
     sums = np.zeros(len(table), dtype=bool)
     if sizes is not None:
         ok = np.isfinite(sizes) & ~blank
-        if ok.sum() >= 4:
+        if ok.sum() >= 6:
             total = sizes[ok].sum()
             others = total - sizes
             sums = ok & (sizes > 0) & np.isclose(sizes, others, rtol=1e-9, atol=0.5)
+            # without a word, only the first or last row is taken for a total
+            kept = np.flatnonzero(~blank)
+            ends = np.zeros(len(table), dtype=bool)
+            ends[[kept[0], kept[-1]]] = True
+            sums &= ends
     bad = np.flatnonzero((word | sums) & ~blank)
     if bad.size:
         pos = bad[0]
