@@ -476,3 +476,36 @@ async def test_a_long_label_wraps_by_cells(tmp_path: Path, lang: str) -> None:
             assert "c1" not in st.answers(scr.uuid)
     finally:
         st.close()
+
+
+async def test_brackets_in_form_texts_and_comments_are_text_not_markup(tmp_path: Path) -> None:
+    form = write_form(tmp_path / "brackets.xlsx", [
+        {"type": "text", "name": "intro", "label": "My name is **[Your Name]** [/] ok"},
+        {"type": "select_one yn", "name": "q2", "label": "Is it [b]bold[/b]?"},
+    ], [{"list_name": "yn", "name": "1", "label": "[Yes]"},
+        {"list_name": "yn", "name": "2", "label": "No [/]"}])
+    st = store_for(tmp_path, form)
+    try:
+        app = make_app(st, language="en", clock=FrozenClock())
+        async with app.run_test(size=SIZE) as pilot:
+            await open_first(app, pilot)
+            text = "\n".join(screen_lines(app))
+            assert "My name is [Your Name] [/] ok" in text
+            await pilot.press("f5")  # the jump list shows the labels as written
+            await settle(app, pilot)
+            text = "\n".join(screen_lines(app))
+            assert "[Your Name] [/] ok" in text and "[b]bold[/b]" in text
+            await pilot.press("escape")
+            await settle(app, pilot)
+            await pilot.press("f2")  # a comment with brackets, seen on the review page
+            await settle(app, pilot)
+            app.screen.query_one("#text").value = "asked twice [/] [red]"
+            await pilot.press("enter")
+            await settle(app, pilot)
+            await pilot.press("f6")
+            await settle(app, pilot)
+            text = " ".join(line.strip("▊▎ ") for line in screen_lines(app))  # wrapped
+            assert "My name is [Your Name] [/] ok" in text
+            assert "asked twice [/] [red]" in text
+    finally:
+        st.close()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.widgets import DataTable, Header, Static
 
 from fieldsurvey.tui.cells import fit
@@ -93,7 +94,7 @@ class HouseholdScreen(KeyedScreen[None]):
         comm = a.get("name") or a["community_id"]
         kish = a.get("kish_table") or "-"
         self.query_one("#hh-info", Static).update(
-            f"[b]{a.get('address') or self.dwelling_id}[/b]\n"
+            f"[b]{escape(str(a.get('address') or self.dwelling_id))}[/b]\n"
             f"{t('col_community')}: {comm} · {t('col_line')}: {a.get('line')} · "
             f"{t('kish_table')}: {kish} · {self.dwelling_id}")
         self.query_one("#hh-attempts-title", Static).update(t("attempts"))
@@ -115,7 +116,8 @@ class HouseholdScreen(KeyedScreen[None]):
         if sel and sel.get("chosen_line") is not None:
             member: dict[str, Any] = next((m for m in self.data["roster"]
                            if m["line"] == sel["chosen_line"]), {})
-            lines.append(t("selected", line=sel["chosen_line"], name=member.get("name") or "",
+            lines.append(t("selected", line=sel["chosen_line"],
+                           name=escape(str(member.get("name") or "")),
                            sex=t(member["sex"]) if member.get("sex") in ("male", "female")
                            else "", age=member.get("age", "")))
         itvs = self.data["interviews"]
@@ -128,8 +130,9 @@ class HouseholdScreen(KeyedScreen[None]):
             if self.data["comments"]:
                 lines.append(f"[b]{t('comments')}[/b]:")
                 for c in self.data["comments"]:
+                    # free text (and a question key in brackets) shown as typed, not markup
                     where = f"[{c['question']}] " if c["question"] else ""
-                    lines.append(f"  {c['decision']} {where}{c['comment']}")
+                    lines.append(f"  {c['decision']} {escape(where + str(c['comment']))}")
         else:
             lines.append(t("interviews_none"))
         self.query_one("#hh-interview", Static).update("\n".join(lines))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.tui.cells import fit
+from fieldsurvey.tui.widgets.odk_text import plain_odk
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
@@ -37,7 +39,9 @@ def jump_targets(runner: InterviewRunner, lang: str) -> list[tuple[str, str]]:
             continue
         if getattr(q, "hidden", False):
             continue
-        out.append((s.key, runner.text(s, "label", lang) or q.name))
+        # one line per question: ODK's marks and line breaks left out
+        label = " ".join(plain_odk(runner.text(s, "label", lang)).split())
+        out.append((s.key, label or q.name))
     return out
 
 
@@ -87,7 +91,8 @@ class JumpDialog(ModalScreen[str | None]):
         found = match_targets(self.targets, text)
         lst = self.query_one("#questions-list", OptionList)
         lst.clear_options()
-        lst.add_options([Option(fit(f"{k}  {label}", 60), id=k) for k, label in found])
+        # the form's text as typed: "[Your Name]" or "[/]" is not markup here
+        lst.add_options([Option(Text(fit(f"{k}  {label}", 60)), id=k) for k, label in found])
         if found:
             lst.highlighted = 0
         self.query_one("#dialog-error", Label).update(

@@ -149,7 +149,7 @@ class QuestionScreen(QuestionCapture):
         yield Static("", id="q-section", markup=False)
         yield Static("", id="q-progress", markup=False)
         yield VerticalScroll(id="q-body")
-        yield Static("", id="q-keys")
+        yield Static("", id="q-keys", markup=False)  # choice labels: text, not markup
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:

@@ -20,7 +20,7 @@ from fieldsurvey.questionnaire.steps import Step
 from fieldsurvey.questionnaire.values import answer_key, parse_key
 from fieldsurvey.tui.cells import fit
 from fieldsurvey.tui.screens._base import KeyedScreen
-from fieldsurvey.tui.widgets.odk_text import media_line
+from fieldsurvey.tui.widgets.odk_text import media_line, plain_odk
 from fieldsurvey.tui.widgets.question_view import QuestionView
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -130,7 +130,7 @@ class QuestionPage(KeyedScreen[None]):
         for name in names:
             g = form.items_by_name[name]
             if isinstance(g, Group | Repeat) and g.label:
-                text = g.label.get(lang, form.default_language)
+                text = " ".join(plain_odk(g.label.get(lang, form.default_language)).split())
                 if isinstance(g, Repeat) and step.instance and g.name != item.name:
                     text += f" #{step.instance[-1]}"
                 parts.append(text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,6 +22,7 @@ from fieldsurvey.questionnaire.runner import InterviewRunner
 from fieldsurvey.tui.screens._base import KeyedScreen
 from fieldsurvey.tui.screens.dialogs import share_text
 from fieldsurvey.tui.widgets.key_bar import KeyBar
+from fieldsurvey.tui.widgets.odk_text import plain_odk
 
 if TYPE_CHECKING:  # pragma: no cover
     from fieldsurvey.tui.app import FieldsurveyApp
@@ -98,9 +100,9 @@ class ReviewScreen(KeyedScreen[str | None]):
                 why.append(t("warning_confirmed", msg=msg, reason=reason) if reason
                            else t("warning_open", msg=msg))
             if why:
-                label = r.text(s, lang=self.app.lang)
+                label = " ".join(plain_odk(r.text(s, lang=self.app.lang)).split())
                 rows.append((s.key, f"{s.key} {label} — {' · '.join(why)}"))
-        items.add_options([Option(text, id=key) for key, text in rows])
+        items.add_options([Option(Text(text), id=key) for key, text in rows])  # not markup
         done = not r.missing_required()
         self.query_one("#review-status", Static).update(
             (t("all_good") if done else t("cannot_complete")) + "\n"

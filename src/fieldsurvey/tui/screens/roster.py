@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.markup import escape
 from textual.widgets import DataTable, Header, Input, Static
 
 from fieldsurvey.io.errors import FieldsurveyError
@@ -134,7 +135,7 @@ class RosterScreen(KeyedScreen[None]):
         except (ValueError, FieldsurveyError):
             pos = "?"
         how = "selected_how_kish" if sel["method"] == "kish" else "selected_how_random"
-        head = t("selected", line=m["line"], name=m.get("name") or "",
+        head = t("selected", line=m["line"], name=escape(str(m.get("name") or "")),
                  sex=t(m["sex"]) if m.get("sex") in ("male", "female") else "",
                  age=m.get("age", ""))
         return (f"[b reverse] {head} [/]\n" + t(how, table=sel.get("kish_table") or "",
