@@ -1,4 +1,4 @@
-"""Shared fixtures: the real public inputs in ../shared/data (skipped when absent)."""
+"""Shared fixtures: the real public inputs in ../shared/data (skipped when absent), one demo run."""
 
 from __future__ import annotations
 
@@ -22,3 +22,16 @@ def shared_data() -> Path:
 def repo_root() -> Path:
     """The repository root (for maps/ and questionnaires/)."""
     return REPO
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``fieldsurvey demo --scale 0.15 --seed 7``, run once for the whole session.
+
+    Tests read its outputs; a test that changes them (syncs a store, say) copies it first.
+    """
+    from fieldsurvey.cli.main import main
+
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--out", str(out), "--scale", "0.15", "--seed", "7"]) == 0
+    return out

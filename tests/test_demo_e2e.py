@@ -13,10 +13,9 @@ from fieldsurvey.cli.main import main
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--out", str(out), "--scale", "0.15", "--seed", "7"]) == 0
-    return out
+def demo_dir(demo_run: Path) -> Path:
+    """The session's ``demo --scale 0.15 --seed 7`` (conftest), read only here."""
+    return demo_run
 
 
 def test_frame_and_self_check(demo_dir: Path) -> None:

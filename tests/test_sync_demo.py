@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
 from _synckit import cli, server
 from test_store_merge import snapshot
 
-from fieldsurvey.cli.main import main
 from fieldsurvey.store.sync.client import sync
 
 
-def test_the_demo_central_store_serves_its_devices(tmp_path: Path) -> None:
+def test_the_demo_central_store_serves_its_devices(tmp_path: Path, demo_run: Path) -> None:
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--scale", "0.15", "--seed", "7"]) == 0
+    shutil.copytree(demo_run, out)  # the session's demo run (conftest); synced here: a copy
     devices = out / "devices"
     stores = sorted(devices.glob("int*.sqlite"))
     assert len(stores) >= 2
