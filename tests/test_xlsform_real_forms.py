@@ -371,3 +371,20 @@ def test_entities_are_kept_and_the_form_runs(tmp_path: Path) -> None:
     r.next()
     r.answer(12)
     assert r.value("height") == 12
+
+
+def test_preload_columns_restating_metadata_rows_load(tmp_path: Path) -> None:
+    """A form whose start/end/deviceid rows carry bind::jr:preload columns (as some real
+    forms copy them from pyxform's output) loads; a preload on a question is refused."""
+    head = ["type", "name", "label", "bind::jr:preload", "bind::jr:preloadParams"]
+    rows = [["start", "_start", "", "timestamp", "start"],
+            ["end", "_end", "", "timestamp", "end"],
+            ["deviceid", "_deviceid", "", "property", "deviceid"],
+            ["text", "name", "Name?"]]
+    form = load_form(workbook(tmp_path / "meta.xlsx", {"survey": [head, *rows]}))
+    assert [q.name for q in form.questions][:3] == ["_start", "_end", "_deviceid"]
+    bad = [*rows, ["date", "visit", "Visit date", "date", "today"]]
+    with pytest.raises(QuestionnaireError) as err:
+        load_form(workbook(tmp_path / "bad.xlsx", {"survey": [head, *bad]}))
+    text = str(err.value)
+    assert "row 6" in text and "jr:preload" in text

@@ -12,6 +12,7 @@ The cells come as text from :mod:`.workbook`; this module gives them their meani
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from fieldsurvey.questionnaire.model import Form, LangText, SpecialAnswer
 from fieldsurvey.questionnaire.problems import Problems
 from fieldsurvey.questionnaire.rows import FALSE_WORDS, MAX_CELL, TRUE_WORDS, RawRow
 from fieldsurvey.questionnaire.settings import SETTINGS_COLUMNS, completion_rules
+from fieldsurvey.questionnaire.types import SIMPLE_TYPES
 from fieldsurvey.questionnaire.workbook import NumberText, read_workbook
 
 __all__ = ["SURVEY_COLUMNS", "load_xlsform", "read_workbook"]  # read_workbook: from .workbook
@@ -186,6 +188,8 @@ def _rows(
             ))
         seen.add(ident)
     reported: set[int] = set()
+    type_col = next((i for i, _h, key, _lang, _base in columns if key == "type"), None)
+    preload_cols = {i for i, (h, _why) in bad.items() if _split_header(h)[0] in _PRELOAD}
     out: list[RawRow] = []
     for number, cells in data[1:]:
         for i in headerless:
@@ -195,6 +199,8 @@ def _rows(
                     "values in a column without a header are ignored", file=file, sheet=sheet,
                     row=number, got=repr(cells[i])[:60], hint="Give the column a header"))
         for i, (h, why) in bad.items():
+            if i in preload_cols and _preloaded_type(cells, type_col):
+                continue  # a metadata row: its type preloads it, the column only restates it
             if i not in reported and i < len(cells) and cells[i] is not None:
                 reported.add(i)
                 pr.error(QuestionnaireError(
@@ -237,6 +243,21 @@ def _rows(
                 hdrs[key] = h
         out.append(RawRow(sheet, number, values, hdrs))
     return out
+
+
+#: ODK's preload attributes: what metadata types (start, end, deviceid …) are made of.
+_PRELOAD = ("bind:jr:preload", "bind:jr:preloadparams")
+#: The types that are preloaded metadata (a preload column on their row restates them).
+_METADATA_KINDS = {"start", "end", "today", "deviceid", "imei", "username", "phonenumber",
+                   "simserial", "subscriberid", "email", "start_geopoint", "caseid"}
+
+
+def _preloaded_type(cells: Sequence[str | None], type_col: int | None) -> bool:
+    """Whether the row's type is a metadata type (pyxform writes its preload itself)."""
+    if type_col is None or type_col >= len(cells) or cells[type_col] is None:
+        return False
+    kind = SIMPLE_TYPES.get(" ".join(str(cells[type_col]).strip().lower().split()))
+    return kind in _METADATA_KINDS
 
 
 def _unsupported_column(base: str) -> str | None:
