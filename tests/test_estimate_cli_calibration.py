@@ -122,7 +122,7 @@ def test_negative_replicate_weight_is_refused(tmp_path: Path,
     assert main(["estimate", "--data", str(tmp_path / "rw.csv"), "--weights", "pw",
                  "--repweights", "rw*", "--rep-type", "bootstrap", "--mean", "api00"]) == 2
     err = capsys.readouterr().err
-    assert "replicate weight is negative" in err and "row 3" in err
+    assert "replicate weight is negative" in err and "row 4" in err  # position 2 below the header
 
 
 def test_trimmed_calibration_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

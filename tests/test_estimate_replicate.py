@@ -124,7 +124,7 @@ def test_from_columns_defaults_and_errors(strat: pd.DataFrame) -> None:
     holes.loc[3, "r2"] = np.nan
     with pytest.raises(DesignError, match="missing replicate weight") as err:
         ReplicateDesign.from_columns(holes, cols, weights="pw", type="bootstrap")
-    assert err.value.row == 4
+    assert err.value.row == 5  # the file row: header row 1, position 3
 
 
 def test_mse_centres_on_the_estimate(clus1: pd.DataFrame) -> None:

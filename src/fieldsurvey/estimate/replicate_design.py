@@ -29,6 +29,7 @@ from scipy import sparse
 
 from fieldsurvey.estimate._columns import numeric_column, require_columns
 from fieldsurvey.io.errors import DesignError
+from fieldsurvey.io.tables import file_row
 
 __all__ = ["ReplicateDesign", "ReplicateGroups", "svrvar"]
 
@@ -145,7 +146,7 @@ class ReplicateDesign:
         reps = np.column_stack([numeric_column(data, c, source) for c in cols])
         if np.isnan(reps).any():
             r, c = np.argwhere(np.isnan(reps))[0]
-            raise DesignError("missing replicate weight", file=source, row=int(r) + 1,
+            raise DesignError("missing replicate weight", file=source, row=file_row(int(r)),
                               field=cols[c])
         w = np.ones(len(data)) if weights is None else numeric_column(data, weights, source)
         if np.isnan(w).any():
@@ -296,7 +297,7 @@ def _check_replicate_weights(design: ReplicateDesign) -> None:
         bad = ~np.isfinite(values) | (values < 0)
         if bad.any():
             idx = np.argwhere(bad)[0]
-            row = int(idx[0]) + 1
+            row = file_row(int(idx[0]))
             got = float(values[tuple(idx)])
             raise DesignError(
                 f"a {what} is negative or not a finite number",
