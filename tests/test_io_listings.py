@@ -290,6 +290,23 @@ def test_big5_listing_is_detected_and_names_survive(tmp_path: Path) -> None:
     assert df.attrs["fieldsurvey"]["encoding"] == "big5hkscs" and df["status"].eq("occupied").all()
 
 
+def test_gbk_listing_with_traditional_characters_is_detected(tmp_path: Path) -> None:
+    """GBK's traditional characters often have an ASCII second byte (臺 = 0xC5 0x5F), which
+    breaks the runs of high bytes; the text still reads as GBK, and Latin-1 does not."""
+    path = tmp_path / "l.csv"
+    text = ("社區編碼,地址,經度,緯度,狀態\nC1,臺北市萬華區龍山里艋舺大道1號,121.50,25.04,在住\n"
+            "C1,高雄市鳳山區鳳山里光遠路2號,120.36,22.63,在住\n")
+    path.write_bytes(text.encode("gbk"))
+    df = read_listing(path)
+    assert df["address"].tolist() == ["臺北市萬華區龍山里艋舺大道1號", "高雄市鳳山區鳳山里光遠路2號"]
+    assert df.attrs["fieldsurvey"]["encoding"] == "gb18030"
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("community_id,address,lon,lat\nC1,Rua da Conceição 1,-34.9,-8.0\n"
+                      "C1,Praça São Pedro 2,-34.9,-8.0\n".encode("cp1252"))
+    with pytest.raises(EncodingError):
+        read_listing(latin)
+
+
 def test_private_use_characters_in_boundaries_are_an_error(tmp_path: Path) -> None:
     import geopandas as gpd
     import shapely

@@ -68,6 +68,23 @@ def _looks_like_cjk_pairs(data: bytes) -> bool:
     return odd <= 0.02 * len(runs)
 
 
+def _cjk_in_words(text: str) -> bool:
+    """Whether the non-ASCII characters of ``text`` mostly stand beside each other.
+
+    Chinese words do; accented Latin letters read as GBK come out as lone characters
+    between ASCII letters (``Alto da Na玢o``). This catches GBK text whose characters'
+    second bytes are ASCII (traditional and rare characters: ``0x40``-``0x7E``), which
+    breaks the runs of high bytes :func:`_looks_like_cjk_pairs` counts.
+    """
+    sample = text[:_SAMPLE]
+    high = [i for i, c in enumerate(sample) if ord(c) >= 0x80]
+    if len(high) < 4:
+        return False
+    at = set(high)
+    together = sum(1 for i in high if i - 1 in at or i + 1 in at)
+    return together >= 0.9 * len(high)
+
+
 def detect_encoding(data: bytes, *, file: str | Path | None = None,
                     option: str = "--encoding") -> str:
     """Return the codec of ``data`` (``utf-8-sig``, ``utf-8``, ``gb18030`` or ``big5hkscs``).
@@ -88,8 +105,8 @@ def detect_encoding(data: bytes, *, file: str | Path | None = None,
     except UnicodeDecodeError as utf_err:
         first_bad = utf_err.start
     try:
-        data.decode("gb18030")
-        if _looks_like_cjk_pairs(data):
+        text = data.decode("gb18030")
+        if _looks_like_cjk_pairs(data) or _cjk_in_words(text):
             return _gbk_or_big5(data)
         if _plausible_big5(data):  # Big5 trail bytes may be ASCII: runs of odd length
             return "big5hkscs"
