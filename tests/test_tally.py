@@ -255,21 +255,10 @@ def test_small_communities_are_greyed(survey) -> None:
     assert np.isfinite(float(rows[1][3].plain))
 
 
-def test_a_store_the_tally_cannot_read_is_said_on_the_screen(survey, monkeypatch) -> None:
-    """A store or form error while computing is shown on the tally screen (the app stays)."""
-    from fieldsurvey.estimate.tally_session import TallySession
-    from fieldsurvey.io.errors import StoreError
+def _tally_text(db: Path, widget: str) -> str:
+    """Open the supervisor's tally screen on ``db`` (y) and return ``widget``'s text."""
     from fieldsurvey.tui.app import make_app
-    from fieldsurvey.tui.screens import tally as tally_screen
 
-    db, _ = survey
-
-    def broken(self, only=None):  # type: ignore[no-untyped-def]
-        raise StoreError("the field store has no cases", file=str(db),
-                         hint="Assign the sample")
-
-    monkeypatch.setattr(TallySession, "compute", broken)
-    monkeypatch.setattr(tally_screen, "_PREFETCHED", tally_screen.weakref.WeakKeyDictionary())
     app = make_app(db, supervisor=True)
 
     async def run() -> str:
@@ -281,15 +270,31 @@ def test_a_store_the_tally_cannot_read_is_said_on_the_screen(survey, monkeypatch
                 await pilot.pause()
                 await app.workers.wait_for_complete()
             assert app.screen.id == "tally" and not app.screen.computing
-            return str(app.screen.query_one("#tally-rates-title").render())
+            return str(app.screen.query_one(widget).render())
 
-    assert "no cases" in asyncio.run(run())
+    return asyncio.run(run())
+
+
+def test_a_store_the_tally_cannot_read_is_said_on_the_screen(survey, monkeypatch) -> None:
+    """A store or form error while computing is shown on the tally screen (the app stays)."""
+    from fieldsurvey.estimate.tally_session import TallySession
+    from fieldsurvey.io.errors import StoreError
+    from fieldsurvey.tui.screens import tally as tally_screen
+
+    db, _ = survey
+
+    def broken(self, only=None):  # type: ignore[no-untyped-def]
+        raise StoreError("the field store has no cases", file=str(db),
+                         hint="Assign the sample")
+
+    monkeypatch.setattr(TallySession, "compute", broken)
+    monkeypatch.setattr(tally_screen, "_PREFETCHED", tally_screen.weakref.WeakKeyDictionary())
+    assert "no cases" in _tally_text(db, "#tally-rates-title")
 
 
 def test_on_a_device_the_tally_says_it_covers_the_device_only(survey, tmp_path: Path) -> None:
     """Read-only on one device's store: its own cases, and the screen says so (zh)."""
     from fieldsurvey.store import FieldStore
-    from fieldsurvey.tui.app import make_app
 
     db, _ = survey
     dev = tmp_path / "device.sqlite"
@@ -299,18 +304,6 @@ def test_on_a_device_the_tally_says_it_covers_the_device_only(survey, tmp_path: 
     with FieldStore.open(dev) as st:
         st.connection.execute("INSERT OR REPLACE INTO meta (key, value) VALUES "
                               "('role', 'device'), ('interviewer', '王芳')")
-    app = make_app(dev, supervisor=True)
-
-    async def run() -> str:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.press("y")
-            for _ in range(3):
-                await pilot.pause()
-                await app.workers.wait_for_complete()
-            return str(app.screen.query_one("#tally-keys").render())
-
-    keys = asyncio.run(run())
+    keys = _tally_text(dev, "#tally-keys")
     n = int(tally(dev).rates.query("by == 'all'")["n"].iloc[0])
     assert f"仅本设备的 {n} 户" in keys
