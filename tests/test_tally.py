@@ -135,30 +135,31 @@ def test_final_weights_and_weights_of_another_sample(survey, tmp_path: Path) -> 
         tally(db, weights=bad)
 
 
-def _screen_figures(db: Path, lang: str, keys: tuple[str, ...] = ()) -> tuple[dict, str]:
+def _on_tally(db: Path, read, lang: str = "zh", keys: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """Open the supervisor's tally screen on ``db`` (y), press ``keys``, return ``read(screen)``."""
     from fieldsurvey.tui.app import make_app
 
     app = make_app(db, supervisor=True, language=lang)
 
-    async def run() -> tuple[dict, str]:
+    async def run():  # type: ignore[no-untyped-def]
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             await app.workers.wait_for_complete()
-            await pilot.press("y")
-            for _ in range(3):
-                await pilot.pause()
-                await app.workers.wait_for_complete()
-            for k in keys:
+            for k in ("y", *keys):
                 await pilot.press(k)
                 for _ in range(3):
                     await pilot.pause()
                     await app.workers.wait_for_complete()
             screen = app.screen
-            assert screen.id == "tally"
-            title = str(screen.query_one("#tally-ind-title").render())
-            return screen.figures(), title
+            assert screen.id == "tally" and not screen.computing
+            return read(screen)
 
     return asyncio.run(run())
+
+
+def _screen_figures(db: Path, lang: str, keys: tuple[str, ...] = ()) -> tuple[dict, str]:
+    return _on_tally(db, lambda screen: (screen.figures(), str(
+        screen.query_one("#tally-ind-title").render())), lang, keys)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -256,23 +257,8 @@ def test_small_communities_are_greyed(survey) -> None:
 
 
 def _tally_text(db: Path, widget: str) -> str:
-    """Open the supervisor's tally screen on ``db`` (y) and return ``widget``'s text."""
-    from fieldsurvey.tui.app import make_app
-
-    app = make_app(db, supervisor=True)
-
-    async def run() -> str:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.press("y")
-            for _ in range(3):
-                await pilot.pause()
-                await app.workers.wait_for_complete()
-            assert app.screen.id == "tally" and not app.screen.computing
-            return str(app.screen.query_one(widget).render())
-
-    return asyncio.run(run())
+    """The text of ``widget`` on the tally screen of ``db``."""
+    return _on_tally(db, lambda screen: str(screen.query_one(widget).render()))
 
 
 def test_a_store_the_tally_cannot_read_is_said_on_the_screen(survey, monkeypatch) -> None:
